@@ -1,0 +1,523 @@
+package client
+
+import (
+	"slices"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/history"
+	"kafkasim/broker/node"
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the Java consumer with every partition of one topic assigned (assign(), no
+// group). Positions start per auto.offset.reset through ListOffsets; one Fetch in flight per
+// leader; each fetch answer with records becomes one poll op per partition. After a leader
+// epoch change the position is validated with OffsetForLeaderEpoch (KIP-320, KAFKA-7747) and a
+// truncation is observed and repaired by seeking to the leader's end offset. Not modelled:
+// groups and commits, read_committed filtering of aborted transactions, max.poll.records,
+// auto.offset.reset=none raising errors (positions then stay unknown; truncation still seeks).
+
+// ConsumerOptions configures a consumer.
+type ConsumerOptions struct {
+	Name      string
+	Topic     string
+	Config    config.Consumer
+	Bootstrap []int32
+}
+
+// ConsumerStats counts what a consumer did.
+type ConsumerStats struct {
+	Consumed            int64 // records returned
+	Polls               int64 // poll ops recorded (one per partition per fetch with records)
+	TruncationsDetected int64
+	Resets              int64 // positions reset by auto.offset.reset after OFFSET_OUT_OF_RANGE or an undefined epoch
+}
+
+// Partition states.
+const (
+	cpNeedReset uint8 = iota
+	cpResetting
+	cpNeedValidate
+	cpValidating
+	cpFetchable
+)
+
+// cpart is the consumer's state for one partition (SubscriptionState.TopicPartitionState).
+type cpart struct {
+	state     uint8
+	gen       uint32 // bumped when the position is reset or revalidated: older answers are stale
+	position  int64  // next offset to read, -1 while unknown
+	lastEpoch int32  // leader epoch of the last consumed record (or of the ListOffsets answer)
+	seenEpoch int32  // metadata leader epoch the position was last validated against
+	end       int64  // the visible end (HW, or LSO for read_committed) of the last fetch, -1
+	fetchOK   bool   // the last fetch of this partition had no error
+	fetchCorr int64  // fetch in flight, 0 none
+	notBefore time.Duration
+}
+
+// Consumer request kinds.
+const (
+	reqFetch uint8 = iota
+	reqListOffsets
+	reqValidate
+)
+
+type creq struct {
+	kind   uint8
+	broker int32
+	sentAt time.Duration
+	parts  []int32
+	gens   []uint32
+	offs   []int64
+}
+
+// Consumer is a simulated Kafka consumer assigned every partition of one topic.
+type Consumer struct {
+	o         ConsumerOptions
+	cfg       config.Consumer
+	env       node.Env
+	name      string
+	meta      topicMeta
+	corr      int64
+	w         waker
+	stats     ConsumerStats
+	parts     []cpart
+	reqs      map[int64]*creq
+	fetching  map[int32]bool
+	isolation int8
+	groups    []*creq // scratch
+}
+
+// NewConsumer creates a consumer; it asks for metadata right away.
+func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
+	def := config.DefaultConsumer()
+	cfg := o.Config
+	cfg.RequestTimeout = orDefault(cfg.RequestTimeout, def.RequestTimeout)
+	cfg.RetryBackoff = orDefault(cfg.RetryBackoff, def.RetryBackoff)
+	cfg.MetadataMaxAge = orDefault(cfg.MetadataMaxAge, def.MetadataMaxAge)
+	if cfg.AutoOffsetReset == "" {
+		cfg.AutoOffsetReset = def.AutoOffsetReset
+	}
+	c := &Consumer{
+		o: o, cfg: cfg, env: env, name: o.Name,
+		meta:     newTopicMeta(o.Topic, o.Bootstrap),
+		w:        waker{pending: -1},
+		reqs:     make(map[int64]*creq),
+		fetching: make(map[int32]bool),
+	}
+	if c.name == "" {
+		c.name = node.Name(env.ID())
+	}
+	if cfg.IsolationLevel == "read_committed" {
+		c.isolation = protocol.ReadCommitted
+	}
+	c.run(now)
+	return c
+}
+
+// Stats counts what the consumer did.
+func (c *Consumer) Stats() ConsumerStats { return c.stats }
+
+// Positions is the next offset to read per partition (-1 while unknown).
+func (c *Consumer) Positions() map[protocol.TopicPartition]int64 {
+	m := make(map[protocol.TopicPartition]int64, len(c.parts))
+	for i := range c.parts {
+		m[c.tp(int32(i))] = c.parts[i].position
+	}
+	return m
+}
+
+// CaughtUp reports whether every partition's position is at or past the end the last fetch
+// reported for it (HW, or LSO under read_committed) and that fetch had no error.
+func (c *Consumer) CaughtUp() bool {
+	if !c.meta.known || len(c.parts) == 0 {
+		return false
+	}
+	for i := range c.parts {
+		p := &c.parts[i]
+		if !p.fetchOK || p.end < 0 || p.position < p.end {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Consumer) tp(part int32) protocol.TopicPartition {
+	return protocol.TopicPartition{Topic: c.o.Topic, Partition: part}
+}
+
+// Step handles one input: a timer (from == env.ID()) or a broker's response.
+func (c *Consumer) Step(now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case wake:
+		c.w.fired(m.at)
+	case metadataAge:
+		c.meta.aged(m.gen)
+	case timeout:
+		c.onTimeout(m.corr)
+	case *node.ConnectionReset:
+		c.onReset(m.Peer)
+	case *protocol.MetadataResponse:
+		if c.meta.handle(c.env, now, c.cfg.MetadataMaxAge, m) {
+			c.onMetadata()
+		}
+	case *protocol.ListOffsetsResponse:
+		c.onListOffsets(now, m)
+	case *protocol.OffsetForLeaderEpochResponse:
+		c.onValidate(now, m)
+	case *protocol.FetchResponse:
+		c.onFetch(now, m)
+	default:
+		return
+	}
+	c.run(now)
+}
+
+// onMetadata picks up new partitions and starts validating positions whose leader epoch moved
+// (KAFKA-7747: SubscriptionState.maybeValidatePositionForCurrentLeader).
+func (c *Consumer) onMetadata() {
+	for i := range c.meta.parts {
+		epoch := c.meta.parts[i].epoch
+		if i >= len(c.parts) {
+			c.parts = append(c.parts, cpart{position: -1, lastEpoch: protocol.UnknownEpoch, seenEpoch: epoch, end: -1})
+			continue
+		}
+		p := &c.parts[i]
+		if epoch <= p.seenEpoch {
+			continue
+		}
+		p.seenEpoch = epoch
+		switch p.state {
+		case cpFetchable, cpNeedValidate, cpValidating:
+			if p.lastEpoch >= 0 {
+				p.state = cpNeedValidate
+				p.gen++
+				p.fetchOK = false
+			}
+		}
+	}
+}
+
+func (c *Consumer) reset(p *cpart) {
+	p.state, p.position, p.gen, p.fetchOK = cpNeedReset, -1, p.gen+1, false
+}
+
+// run sends whatever is due: metadata, ListOffsets, validations, fetches.
+func (c *Consumer) run(now time.Duration) {
+	c.meta.maybeSend(c.env, &c.w, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
+	if !c.meta.known {
+		return
+	}
+	c.groups = c.groups[:0]
+	for i := range c.parts {
+		p := &c.parts[i]
+		leader := c.meta.parts[i].leader
+		if leader < 0 {
+			c.meta.wanted = true
+			continue
+		}
+		if p.notBefore > now {
+			c.w.at(c.env, now, p.notBefore)
+			continue
+		}
+		var kind uint8
+		switch {
+		case p.state == cpNeedReset && c.cfg.AutoOffsetReset != "none":
+			kind = reqListOffsets
+		case p.state == cpNeedValidate:
+			kind = reqValidate
+		case p.state == cpFetchable && p.fetchCorr == 0 && !c.fetching[leader]:
+			kind = reqFetch
+		default:
+			continue
+		}
+		g := c.group(kind, leader, now)
+		g.parts = append(g.parts, int32(i))
+		g.gens = append(g.gens, p.gen)
+		g.offs = append(g.offs, p.position)
+	}
+	for _, g := range c.groups {
+		c.send(g)
+	}
+	c.meta.maybeSend(c.env, &c.w, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
+}
+
+func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
+	for _, g := range c.groups {
+		if g.kind == kind && g.broker == broker {
+			return g
+		}
+	}
+	g := &creq{kind: kind, broker: broker, sentAt: now}
+	c.groups = append(c.groups, g)
+	return g
+}
+
+func (c *Consumer) send(g *creq) {
+	c.corr++
+	corr := c.corr
+	c.reqs[corr] = g
+	switch g.kind {
+	case reqListOffsets:
+		ts := protocol.LatestOffset
+		if c.cfg.AutoOffsetReset == "earliest" {
+			ts = protocol.EarliestOffset
+		}
+		ps := make([]protocol.ListOffsetsPartition, len(g.parts))
+		for i, part := range g.parts {
+			c.parts[part].state = cpResetting
+			ps[i] = protocol.ListOffsetsPartition{TP: c.tp(part), CurrentLeaderEpoch: c.meta.parts[part].epoch, Timestamp: ts}
+		}
+		c.env.Send(g.broker, &protocol.ListOffsetsRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, IsolationLevel: c.isolation, Partitions: ps})
+	case reqValidate:
+		ps := make([]protocol.OffsetForLeaderEpochPartition, len(g.parts))
+		for i, part := range g.parts {
+			p := &c.parts[part]
+			p.state = cpValidating
+			ps[i] = protocol.OffsetForLeaderEpochPartition{TP: c.tp(part), CurrentLeaderEpoch: c.meta.parts[part].epoch, LeaderEpoch: p.lastEpoch}
+		}
+		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
+	default:
+		ps := make([]protocol.FetchPartition, len(g.parts))
+		for i, part := range g.parts {
+			c.parts[part].fetchCorr = corr
+			ps[i] = protocol.FetchPartition{
+				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
+				CurrentLeaderEpoch: c.meta.parts[part].epoch, LastFetchedEpoch: protocol.UnknownEpoch,
+			}
+		}
+		c.fetching[g.broker] = true
+		c.env.Send(g.broker, &protocol.FetchRequest{
+			CorrelationID: corr, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1,
+			MaxWait: c.cfg.FetchMaxWait, MinBytes: int32(c.cfg.FetchMinBytes), MaxBytes: 50 << 20,
+			IsolationLevel: c.isolation, Partitions: ps,
+		})
+	}
+	c.env.After(c.cfg.RequestTimeout, timeout{corr: corr})
+}
+
+// take removes request corr of kind from the table.
+func (c *Consumer) take(corr int64, kind uint8) *creq {
+	g := c.reqs[corr]
+	if g == nil || g.kind != kind {
+		return nil
+	}
+	delete(c.reqs, corr)
+	if kind == reqFetch {
+		delete(c.fetching, g.broker)
+		for _, part := range g.parts {
+			if c.parts[part].fetchCorr == corr {
+				c.parts[part].fetchCorr = 0
+			}
+		}
+	}
+	return g
+}
+
+// current returns partition part's state if the request's view of it (gen) is still current.
+func (c *Consumer) current(g *creq, tp protocol.TopicPartition) (*cpart, int) {
+	if tp.Topic != c.o.Topic {
+		return nil, -1
+	}
+	for i, part := range g.parts {
+		if part == tp.Partition {
+			if c.parts[part].gen != g.gens[i] {
+				return nil, -1
+			}
+			return &c.parts[part], i
+		}
+	}
+	return nil, -1
+}
+
+// onReset fails every request in flight to a broker whose connection was reset.
+func (c *Consumer) onReset(peer int32) {
+	if c.meta.corr != 0 && c.meta.to == peer {
+		c.onTimeout(c.meta.corr)
+	}
+	var corrs []int64
+	for corr, g := range c.reqs {
+		if g.broker == peer {
+			corrs = append(corrs, corr)
+		}
+	}
+	slices.Sort(corrs)
+	for _, corr := range corrs {
+		c.onTimeout(corr)
+	}
+}
+
+func (c *Consumer) onTimeout(corr int64) {
+	if c.meta.timedOut(corr) {
+		return
+	}
+	g := c.reqs[corr]
+	if g == nil {
+		return
+	}
+	c.take(corr, g.kind)
+	c.meta.wanted = true // a broken connection makes Java refresh metadata
+	for i, part := range g.parts {
+		p := &c.parts[part]
+		if p.gen != g.gens[i] {
+			continue
+		}
+		switch g.kind {
+		case reqListOffsets:
+			p.state = cpNeedReset
+		case reqValidate:
+			p.state = cpNeedValidate
+		default:
+			p.fetchOK = false
+		}
+	}
+}
+
+// backoff handles a partition-level error: refresh metadata if the error says so, and wait
+// retry.backoff.ms before asking this partition again.
+func (c *Consumer) backoff(now time.Duration, p *cpart, err protocol.ErrorCode) {
+	if err.RefreshesMetadata() {
+		c.meta.wanted = true
+	}
+	p.notBefore = now + c.cfg.RetryBackoff
+}
+
+func (c *Consumer) onListOffsets(now time.Duration, r *protocol.ListOffsetsResponse) {
+	g := c.take(r.CorrelationID, reqListOffsets)
+	if g == nil {
+		return
+	}
+	for i := range r.Partitions {
+		pr := &r.Partitions[i]
+		p, _ := c.current(g, pr.TP)
+		if p == nil || p.state != cpResetting {
+			continue
+		}
+		if pr.Error != protocol.NONE || pr.Offset < 0 {
+			// OFFSET_NOT_AVAILABLE while a new leader's HW catches up (KIP-207), or a
+			// leadership error: ask again later.
+			p.state = cpNeedReset
+			c.backoff(now, p, pr.Error)
+			continue
+		}
+		p.position, p.lastEpoch, p.state = pr.Offset, pr.LeaderEpoch, cpFetchable
+	}
+	c.requeue(g, cpResetting, cpNeedReset)
+}
+
+// requeue puts partitions of g that got no answer back to state to.
+func (c *Consumer) requeue(g *creq, from, to uint8) {
+	for i, part := range g.parts {
+		if p := &c.parts[part]; p.gen == g.gens[i] && p.state == from {
+			p.state = to
+		}
+	}
+}
+
+// onValidate completes position validation (SubscriptionState.maybeCompleteValidation): an
+// end offset below the position for the epoch of the last consumed record means the log was
+// truncated under the consumer; with a reset policy Java seeks to the end offset.
+func (c *Consumer) onValidate(now time.Duration, r *protocol.OffsetForLeaderEpochResponse) {
+	g := c.take(r.CorrelationID, reqValidate)
+	if g == nil {
+		return
+	}
+	for i := range r.Partitions {
+		pr := &r.Partitions[i]
+		p, _ := c.current(g, pr.TP)
+		if p == nil || p.state != cpValidating {
+			continue
+		}
+		switch {
+		case pr.Error != protocol.NONE:
+			p.state = cpNeedValidate
+			c.backoff(now, p, pr.Error)
+		case pr.LeaderEpoch < 0 || pr.EndOffset < 0:
+			// No epoch at or below ours on the leader: Java resets per auto.offset.reset.
+			c.reset(p)
+			c.stats.Resets++
+		case pr.EndOffset < p.position:
+			c.env.Observe(&TruncationDetected{Client: c.name, TP: pr.TP, Position: p.position, EndOffset: pr.EndOffset})
+			c.stats.TruncationsDetected++
+			p.position, p.lastEpoch, p.state = pr.EndOffset, pr.LeaderEpoch, cpFetchable
+		default:
+			p.state = cpFetchable
+		}
+	}
+	c.requeue(g, cpValidating, cpNeedValidate)
+}
+
+func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
+	g := c.take(r.CorrelationID, reqFetch)
+	if g == nil {
+		return
+	}
+	for i := range r.Partitions {
+		pr := &r.Partitions[i]
+		p, k := c.current(g, pr.TP)
+		if p == nil || p.state != cpFetchable || p.position != g.offs[k] {
+			continue
+		}
+		switch pr.Error {
+		case protocol.NONE:
+			c.consume(now, g.sentAt, p, pr)
+		case protocol.OFFSET_OUT_OF_RANGE:
+			c.reset(p)
+			c.stats.Resets++
+		default:
+			p.fetchOK = false
+			c.backoff(now, p, pr.Error)
+		}
+	}
+}
+
+// consume takes the records at or above the position from a fetch answer and records them as
+// one poll op.
+func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.FetchPartitionResponse) {
+	n := 0
+	for _, b := range pr.Batches {
+		if b.Control {
+			continue
+		}
+		for i := range b.Records {
+			if b.BaseOffset+int64(i) >= p.position {
+				n++
+			}
+		}
+	}
+	var values, offsets []int64
+	if n > 0 {
+		values, offsets = make([]int64, 0, n), make([]int64, 0, n)
+	}
+	for _, b := range pr.Batches {
+		if b.NextOffset() <= p.position {
+			continue // entirely below the position
+		}
+		if !b.Control {
+			for i := range b.Records {
+				off := b.BaseOffset + int64(i)
+				if off >= p.position {
+					values = append(values, b.Records[i].Value)
+					offsets = append(offsets, off)
+				}
+			}
+			p.lastEpoch = b.PartitionLeaderEpoch
+		}
+		p.position = b.NextOffset()
+	}
+	p.end = pr.HighWatermark
+	if c.isolation == protocol.ReadCommitted && pr.LastStableOffset >= 0 {
+		p.end = pr.LastStableOffset
+	}
+	p.fetchOK = true
+	if n == 0 {
+		return
+	}
+	c.env.Observe(&history.Op{
+		Client: c.name, Type: history.Poll, Topic: c.o.Topic, Partition: pr.TP.Partition,
+		Values: values, Offsets: offsets, Invoke: invoke, Complete: now, Outcome: history.OK,
+	})
+	c.stats.Polls++
+	c.stats.Consumed += int64(n)
+}

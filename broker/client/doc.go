@@ -1,0 +1,29 @@
+// Package client models Kafka's clients as simulated nodes: a producer (Java producer
+// semantics of Kafka 4.x), a consumer with manually assigned partitions, and an admin client.
+// They talk to brokers and controllers only through broker/protocol messages, do no I/O and
+// read no clock (node.Env), and record every operation in the history (broker/history) through
+// env.Observe when its outcome is known.
+//
+// Producer (reference §2.4, §5.1): metadata discovery and refresh, Kafka's built-in partitioner
+// (KIP-794: murmur2 for keyed records, sticky batches for unkeyed ones), round-robin and
+// key-hash partitioners, a record accumulator with batch.size and linger.ms, drain per leader
+// with max.in.flight.requests.per.connection, acks 0/1/all, request and delivery timeouts,
+// retries with retry.backoff.ms, idempotence (InitProducerId, per-partition sequences kept
+// across retries, epoch bump after a sequence error or an expired in-flight batch, KIP-360 in
+// spirit), and the fail / unknown classification of final errors (reference S10).
+//
+// Consumer (reference §1, §3.3): all partitions of one topic, initial position by
+// auto.offset.reset through ListOffsets, one Fetch in flight per leader, isolation.level,
+// records below the position skipped, one poll op per partition per fetch, position
+// validation with OffsetForLeaderEpoch after a leader-epoch change and truncation detection
+// (KIP-320, KAFKA-7747), OFFSET_OUT_OF_RANGE resets.
+//
+// Admin: one command at a time to the controller it believes active, retried on
+// NOT_CONTROLLER and timeouts.
+//
+// Left out: consumer groups and committed offsets, transactions and read_committed filtering
+// of aborted records, compression, max.block.ms (records wait for metadata until
+// delivery.timeout.ms), adaptive partitioning by broker load (KIP-794's queue-size weights),
+// max.poll.records and byte limits, connection state (a request timeout stands for a broken
+// connection).
+package client

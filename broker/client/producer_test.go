@@ -1,0 +1,459 @@
+package client
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/history"
+	"kafkasim/broker/protocol"
+)
+
+const ms = time.Millisecond
+
+func producerConfig(t *testing.T, kv ...string) config.Producer {
+	t.Helper()
+	c := config.DefaultProducer()
+	for i := 0; i+1 < len(kv); i += 2 {
+		if err := c.Set(kv[i], kv[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func startProducer(t *testing.T, w *world, cfg config.Producer, keys int) *Producer {
+	t.Helper()
+	p := NewProducer(ProducerOptions{Name: "p1", Topic: "t", Config: cfg, Keys: keys, ValueBase: 100, Bootstrap: []int32{1}}, w.env(), w.now)
+	w.node = p
+	w.runUntil(10 * ms) // metadata (and producer id) arrive
+	return p
+}
+
+func TestStickyPartitionerSwitchesAfterBatchSize(t *testing.T) {
+	// Reference: KIP-794: unkeyed records stick to one partition until batch.size bytes
+	// went to it. 54 bytes = three records of 18 estimated bytes.
+	w := newWorld(t)
+	newFakeCluster(w, 8, 1)
+	p := startProducer(t, w, producerConfig(t, "batch.size", "54", "linger.ms", "0"), 0)
+	const n = 30
+	for i := 0; i < n; i++ {
+		w.input(SendRecords{Count: 1})
+		w.runUntil(w.now + 5*ms)
+	}
+	ops := w.ops()
+	if len(ops) != n {
+		t.Fatalf("got %d ops; want %d", len(ops), n)
+	}
+	byValue := map[int64]int32{}
+	for _, op := range ops {
+		if op.Outcome != history.OK {
+			t.Fatalf("op %v: got outcome %s; want ok", op.Values, op.Outcome)
+		}
+		byValue[op.Values[0]] = op.Partition
+	}
+	distinct := map[int32]bool{}
+	for i := int64(0); i < n; i++ {
+		got, want := byValue[101+i], byValue[101+i-i%3]
+		if got != want {
+			t.Errorf("record %d: got partition %d; want %d (the sticky partition of its group of 3)", i, got, want)
+		}
+		distinct[got] = true
+	}
+	if len(distinct) < 3 {
+		t.Errorf("got %d distinct partitions over %d groups; want the sticky partition redrawn (≥3)", len(distinct), n/3)
+	}
+	if s := p.Stats(); s.Acked != n || s.InFlight != 0 {
+		t.Errorf("stats = %+v; want Acked %d InFlight 0", s, n)
+	}
+}
+
+func TestKeyedRecordsGoToMurmur2Partition(t *testing.T) {
+	w := newWorld(t)
+	newFakeCluster(w, 5, 1)
+	startProducer(t, w, producerConfig(t), 10)
+	w.input(SendRecords{Count: 40})
+	w.runUntil(100 * ms)
+	ops := w.ops()
+	if len(ops) != 40 {
+		t.Fatalf("got %d ops; want 40", len(ops))
+	}
+	// Every produced record sits in the partition murmur2 picks for its key.
+	for _, s := range w.produces() {
+		for _, pp := range s.msg.(*protocol.ProduceRequest).Partitions {
+			for _, r := range pp.Batch.Records {
+				if want := PartitionForKey(r.Key, 5); pp.TP.Partition != want {
+					t.Errorf("key %s: got partition %d; want %d", r.Key, pp.TP.Partition, want)
+				}
+			}
+		}
+	}
+}
+
+func TestLingerBatchesRecordsUntilLingerOrFull(t *testing.T) {
+	// linger.ms=10: records created at 10ms and 15ms leave together at 20ms; a batch that
+	// is full (batch.size = two records) leaves at once.
+	w := newWorld(t)
+	newFakeCluster(w, 1, 1)
+	startProducer(t, w, producerConfig(t, "linger.ms", "10"), 0)
+	w.input(SendRecords{Count: 1})
+	w.runUntil(15 * ms)
+	w.input(SendRecords{Count: 1})
+	w.runUntil(19 * ms)
+	if got := len(w.produces()); got != 0 {
+		t.Fatalf("got %d produce requests before linger.ms passed; want 0", got)
+	}
+	w.runUntil(40 * ms)
+	ps := w.produces()
+	if len(ps) != 1 {
+		t.Fatalf("got %d produce requests; want 1", len(ps))
+	}
+	req := ps[0].msg.(*protocol.ProduceRequest)
+	if ps[0].at != 20*ms || len(req.Partitions) != 1 || len(req.Partitions[0].Batch.Records) != 2 {
+		t.Errorf("got request at %v with %d partitions; want one batch of 2 records at 20ms", ps[0].at, len(req.Partitions))
+	}
+
+	w2 := newWorld(t)
+	newFakeCluster(w2, 1, 1)
+	full := int((&protocol.RecordBatch{Records: make([]protocol.Record, 2)}).SizeBytes())
+	startProducer(t, w2, producerConfig(t, "linger.ms", "1000", "batch.size", itoa(full)), 0)
+	w2.input(SendRecords{Count: 3})
+	w2.runUntil(500 * ms)
+	ps = w2.produces()
+	if len(ps) != 1 || len(ps[0].msg.(*protocol.ProduceRequest).Partitions[0].Batch.Records) != 2 || ps[0].at != 10*ms {
+		t.Fatalf("got %d requests; want one full batch of 2 sent at 10ms", len(ps))
+	}
+	w2.runUntil(1100 * ms)
+	if ps = w2.produces(); len(ps) != 2 || ps[1].at != 1010*ms {
+		t.Errorf("got %d requests; want the third record sent alone after linger at 1010ms", len(ps))
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestRetryKeepsSequenceNumbers(t *testing.T) {
+	// Reference §5.1: a retried batch keeps its producer id, epoch and sequence.
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		if n == 1 {
+			return produceAction{err: protocol.NOT_ENOUGH_REPLICAS}
+		}
+		return produceAction{}
+	}
+	startProducer(t, w, producerConfig(t), 0)
+	w.input(SendRecords{Count: 3})
+	w.runUntil(1 * time.Second)
+	ps := w.produces()
+	if len(ps) != 2 {
+		t.Fatalf("got %d produce requests; want 2", len(ps))
+	}
+	a := ps[0].msg.(*protocol.ProduceRequest).Partitions[0].Batch
+	b := ps[1].msg.(*protocol.ProduceRequest).Partitions[0].Batch
+	if a.ProducerID != b.ProducerID || a.ProducerEpoch != b.ProducerEpoch || a.BaseSequence != b.BaseSequence || a.BaseSequence != 0 {
+		t.Errorf("retry got (pid %d, epoch %d, seq %d); want the first attempt's (pid %d, epoch %d, seq 0)",
+			b.ProducerID, b.ProducerEpoch, b.BaseSequence, a.ProducerID, a.ProducerEpoch)
+	}
+	if gap := ps[1].at - ps[0].at; gap < 100*ms {
+		t.Errorf("retry came %v after the first attempt; want ≥ retry.backoff.ms (100ms)", gap)
+	}
+	for i, op := range w.ops() {
+		if op.Outcome != history.OK || len(op.Offsets) != 1 || op.Offsets[0] != int64(i) {
+			t.Errorf("op %d: got %s offsets %v; want ok at offset %d", i, op.Outcome, op.Offsets, i)
+		}
+	}
+}
+
+func TestLostResponseRetry(t *testing.T) {
+	// Reference: S10 / §5.1: the first attempt is appended but its answer is lost; the
+	// producer times out and retries. With idempotence the leader answers the duplicate with
+	// the original offset and the log holds the record once; without it the log holds it twice.
+	for _, tc := range []struct {
+		idempotence string
+		wantLog     []int64
+		wantOffset  int64
+	}{
+		{"true", []int64{101}, 0},
+		{"false", []int64{101, 101}, 1},
+	} {
+		t.Run("idempotence="+tc.idempotence, func(t *testing.T) {
+			w := newWorld(t)
+			c := newFakeCluster(w, 1, 1)
+			c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+				return produceAction{drop: n == 1}
+			}
+			startProducer(t, w, producerConfig(t, "enable.idempotence", tc.idempotence, "request.timeout.ms", "1000"), 0)
+			w.input(SendRecords{Count: 1})
+			w.runUntil(5 * time.Second)
+			if got := c.values(0); !equal(got, tc.wantLog) {
+				t.Errorf("log = %v; want %v", got, tc.wantLog)
+			}
+			ops := w.ops()
+			if len(ops) != 1 {
+				t.Fatalf("got %d ops; want 1", len(ops))
+			}
+			if ops[0].Outcome != history.OK || len(ops[0].Offsets) != 1 || ops[0].Offsets[0] != tc.wantOffset {
+				t.Errorf("op: got %s offsets %v; want ok at %d", ops[0].Outcome, ops[0].Offsets, tc.wantOffset)
+			}
+		})
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestFinalOutcomeFailVersusUnknown(t *testing.T) {
+	// Reference §2.4, S10: fail only if no attempt can have been appended.
+	drop := produceAction{drop: true}
+	err := func(e protocol.ErrorCode) produceAction { return produceAction{err: e} }
+	for _, tc := range []struct {
+		name     string
+		acks     string
+		attempts []produceAction
+		want     history.Outcome
+		wantErr  string
+	}{
+		{"refused before append twice", "all", []produceAction{err(protocol.NOT_ENOUGH_REPLICAS), err(protocol.NOT_ENOUGH_REPLICAS)}, history.Fail, "NOT_ENOUGH_REPLICAS"},
+		{"appended then refused", "all", []produceAction{{err: protocol.NOT_ENOUGH_REPLICAS_AFTER_APPEND, append: true}, err(protocol.NOT_ENOUGH_REPLICAS)}, history.Unknown, "NOT_ENOUGH_REPLICAS"},
+		{"timeout then refused", "all", []produceAction{drop, err(protocol.NOT_ENOUGH_REPLICAS)}, history.Unknown, "NOT_ENOUGH_REPLICAS"},
+		{"non-retriable", "all", []produceAction{err(protocol.INVALID_REQUIRED_ACKS)}, history.Fail, "INVALID_REQUIRED_ACKS"},
+		{"not leader with acks=1", "1", []produceAction{err(protocol.NOT_LEADER_OR_FOLLOWER), err(protocol.NOT_LEADER_OR_FOLLOWER)}, history.Fail, "NOT_LEADER_OR_FOLLOWER"},
+		{"not leader with acks=all (purgatory)", "all", []produceAction{err(protocol.NOT_LEADER_OR_FOLLOWER), err(protocol.NOT_LEADER_OR_FOLLOWER)}, history.Unknown, "NOT_LEADER_OR_FOLLOWER"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			c := newFakeCluster(w, 1, 1)
+			c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+				if n <= len(tc.attempts) {
+					a := tc.attempts[n-1]
+					if a.drop {
+						a.append = false
+					}
+					return a
+				}
+				return produceAction{err: protocol.UNKNOWN_SERVER_ERROR}
+			}
+			startProducer(t, w, producerConfig(t, "acks", tc.acks, "enable.idempotence", "false", "retries", "1", "request.timeout.ms", "1000"), 0)
+			w.input(SendRecords{Count: 1})
+			w.runUntil(10 * time.Second)
+			ops := w.ops()
+			if len(ops) != 1 {
+				t.Fatalf("got %d ops; want 1", len(ops))
+			}
+			if ops[0].Outcome != tc.want || ops[0].Error != tc.wantErr {
+				t.Errorf("got %s (%s); want %s (%s)", ops[0].Outcome, ops[0].Error, tc.want, tc.wantErr)
+			}
+			if got := len(w.produces()); got != len(tc.attempts) {
+				t.Errorf("got %d attempts; want %d", got, len(tc.attempts))
+			}
+		})
+	}
+}
+
+func TestDeliveryTimeout(t *testing.T) {
+	// delivery.timeout.ms bounds a record's life: an in-flight batch expires as unknown; a
+	// batch that never left (no leader) expires as fail. The op's error is the last error a
+	// broker gave (here the request timeout), as Java's TimeoutException message says.
+	t.Run("in flight", func(t *testing.T) {
+		w := newWorld(t)
+		c := newFakeCluster(w, 1, 1)
+		c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
+		startProducer(t, w, producerConfig(t, "request.timeout.ms", "1000", "delivery.timeout.ms", "2500"), 0)
+		w.input(SendRecords{Count: 1})
+		created := w.now
+		w.runUntil(10 * time.Second)
+		ops := w.ops()
+		if len(ops) != 1 {
+			t.Fatalf("got %d ops; want 1", len(ops))
+		}
+		if ops[0].Outcome != history.Unknown || ops[0].Error != "NETWORK_EXCEPTION" || ops[0].Complete != created+2500*ms {
+			t.Errorf("got %s (%s) at %v; want unknown (NETWORK_EXCEPTION) at %v", ops[0].Outcome, ops[0].Error, ops[0].Complete, created+2500*ms)
+		}
+	})
+	t.Run("no leader", func(t *testing.T) {
+		w := newWorld(t)
+		c := newFakeCluster(w, 1, -1)
+		startProducer(t, w, producerConfig(t, "request.timeout.ms", "1000", "delivery.timeout.ms", "2500"), 0)
+		w.input(SendRecords{Count: 1})
+		w.runUntil(10 * time.Second)
+		ops := w.ops()
+		if len(ops) != 1 || ops[0].Outcome != history.Fail || len(w.produces()) != 0 {
+			t.Fatalf("got %d ops, %d requests; want one fail op and no request", len(ops), len(w.produces()))
+		}
+		_ = c
+	})
+}
+
+func TestAcksZeroCompletesAtSendWithoutOffsets(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	startProducer(t, w, producerConfig(t, "acks", "0", "linger.ms", "0"), 0)
+	w.input(SendRecords{Count: 2})
+	sentAt := w.now
+	w.runUntil(time.Second)
+	ops := w.ops()
+	if len(ops) != 2 {
+		t.Fatalf("got %d ops; want 2", len(ops))
+	}
+	for _, op := range ops {
+		if op.Outcome != history.OK || op.Offsets != nil || op.Complete != sentAt {
+			t.Errorf("got %s offsets %v at %v; want ok without offsets at %v", op.Outcome, op.Offsets, op.Complete, sentAt)
+		}
+	}
+	if got := c.values(0); !equal(got, []int64{101, 102}) {
+		t.Errorf("log = %v; want [101 102]", got)
+	}
+}
+
+func TestOutOfOrderSequenceFailsBatchAndBumpsEpoch(t *testing.T) {
+	// Reference §5.1 / KIP-360: OUT_OF_ORDER_SEQUENCE_NUMBER with no earlier batch unresolved
+	// loses the sequence: the batch fails and the producer gets a new epoch, sequences
+	// restart at 0.
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		if n == 1 {
+			return produceAction{err: protocol.OUT_OF_ORDER_SEQUENCE_NUMBER}
+		}
+		return produceAction{}
+	}
+	startProducer(t, w, producerConfig(t, "linger.ms", "0"), 0)
+	w.input(SendRecords{Count: 1})
+	w.runUntil(100 * ms)
+	w.input(SendRecords{Count: 1})
+	w.runUntil(200 * ms)
+	ops := w.ops()
+	if len(ops) != 2 || ops[0].Outcome != history.Fail || ops[1].Outcome != history.OK {
+		t.Fatalf("got %d ops (%v); want fail then ok", len(ops), ops)
+	}
+	if c.pidReqs != 2 {
+		t.Errorf("got %d InitProducerId requests; want 2 (the epoch bump)", c.pidReqs)
+	}
+	ps := w.produces()
+	b := ps[len(ps)-1].msg.(*protocol.ProduceRequest).Partitions[0].Batch
+	if b.ProducerID != 1002 || b.BaseSequence != 0 {
+		t.Errorf("next batch got pid %d seq %d; want pid 1002 seq 0", b.ProducerID, b.BaseSequence)
+	}
+}
+
+func TestRateCreatesRecordsAtExactIntervals(t *testing.T) {
+	w := newWorld(t)
+	newFakeCluster(w, 1, 1)
+	p := startProducer(t, w, producerConfig(t), 0)
+	start := w.now
+	w.input(SetRate{PerSecond: 300})
+	w.runUntil(start + 100*ms)
+	w.input(SetRate{PerSecond: 0})
+	w.runUntil(start + time.Second)
+	ops := w.ops()
+	if len(ops) != 30 {
+		t.Fatalf("got %d records in 100ms at 300/s; want 30", len(ops))
+	}
+	for i, op := range ops {
+		want := start + time.Duration(float64(i+1)*float64(time.Second)/300)
+		if op.Invoke != want {
+			t.Errorf("record %d created at %v; want %v", i, op.Invoke, want)
+		}
+	}
+	if s := p.Stats(); s.Sent != 30 || s.Acked != 30 {
+		t.Errorf("stats = %+v; want Sent 30 Acked 30", s)
+	}
+}
+
+func TestCloseReportsPendingRecords(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
+	p := startProducer(t, w, producerConfig(t, "max.in.flight.requests.per.connection", "1", "batch.size", "79", "linger.ms", "0"), 0)
+	w.input(SendRecords{Count: 2}) // two batches of one record: one in flight, one queued
+	w.runUntil(50 * ms)
+	p.Close(w.now)
+	ops := w.ops()
+	if len(ops) != 2 || ops[0].Outcome != history.Unknown || ops[1].Outcome != history.Fail {
+		t.Fatalf("got %v; want unknown (in flight) then fail (never sent)", ops)
+	}
+	if s := p.Stats(); s.InFlight != 0 || s.Unknown != 1 || s.Failed != 1 {
+		t.Errorf("stats = %+v; want Unknown 1 Failed 1 InFlight 0", s)
+	}
+}
+
+func TestMaxInFlightPerBroker(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 4, 1)
+	c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
+	startProducer(t, w, producerConfig(t, "max.in.flight.requests.per.connection", "2", "batch.size", "79", "linger.ms", "0", "enable.idempotence", "false"), 0)
+	w.input(SendRecords{Count: 10})
+	w.runUntil(50 * ms)
+	if got := len(w.produces()); got != 2 {
+		t.Errorf("got %d requests in flight to one broker; want 2", got)
+	}
+}
+
+func TestRoundRobinSkipsPartitionsWithoutLeader(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 4, 1)
+	c.leaders[2] = -1
+	startProducer(t, w, producerConfig(t, "partitioner", "round-robin", "linger.ms", "0"), 0)
+	for i := 0; i < 6; i++ {
+		w.input(SendRecords{Count: 1})
+		w.runUntil(w.now + 5*ms)
+	}
+	var got []int64
+	for _, op := range w.ops() {
+		got = append(got, int64(op.Partition))
+	}
+	if want := []int64{0, 1, 3, 0, 1, 3}; !equal(got, want) {
+		t.Errorf("partitions = %v; want %v", got, want)
+	}
+}
+
+func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
+	// Reference §5.1 (Java's TransactionManager.canRetry): batch 2 is answered
+	// OUT_OF_ORDER_SEQUENCE_NUMBER because batch 1's request was lost; batch 1 is still
+	// unresolved, so batch 2 keeps its sequence and is retried after batch 1, with no epoch bump.
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		switch n {
+		case 1:
+			return produceAction{drop: true, err: protocol.REQUEST_TIMED_OUT} // lost, not appended
+		case 2:
+			return produceAction{err: protocol.OUT_OF_ORDER_SEQUENCE_NUMBER}
+		}
+		return produceAction{}
+	}
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79", "request.timeout.ms", "1000"), 0)
+	w.input(SendRecords{Count: 2})
+	w.runUntil(5 * time.Second)
+	if got := c.values(0); !equal(got, []int64{101, 102}) {
+		t.Errorf("log = %v; want [101 102] in order", got)
+	}
+	if c.pidReqs != 1 {
+		t.Errorf("got %d InitProducerId requests; want 1 (no epoch bump)", c.pidReqs)
+	}
+	var seqs []int64
+	for _, s := range w.produces() {
+		seqs = append(seqs, int64(s.msg.(*protocol.ProduceRequest).Partitions[0].Batch.BaseSequence))
+	}
+	if want := []int64{0, 1, 0, 1}; !equal(seqs, want) {
+		t.Errorf("sequences sent = %v; want %v", seqs, want)
+	}
+	for _, op := range w.ops() {
+		if op.Outcome != history.OK {
+			t.Errorf("op %v: got %s; want ok", op.Values, op.Outcome)
+		}
+	}
+}

@@ -1,0 +1,530 @@
+// Package config holds every knob of the simulated cluster under Kafka's own names, with Kafka
+// 4.x's defaults, and turns user text into typed values with errors that name the key.
+//
+// Durations given to *.ms keys accept Kafka's plain milliseconds ("30000") or a unit ("30s").
+package config
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Truncation rules (protocol truncation=…).
+const (
+	TruncateLeaderEpoch   = "leader-epoch"   // KIP-101/279/320: truncate by diverging epoch (default)
+	TruncateHighWatermark = "high-watermark" // before KIP-101: truncate to the local HW on becoming follower
+)
+
+// Broker is the broker- and controller-side configuration (server.properties).
+type Broker struct {
+	ReplicaLagTimeMax                      time.Duration // replica.lag.time.max.ms
+	ReplicaFetchWaitMax                    time.Duration // replica.fetch.wait.max.ms
+	ReplicaFetchBackoff                    time.Duration // replica.fetch.backoff.ms
+	ReplicaSocketTimeout                   time.Duration // replica.socket.timeout.ms
+	ReplicaHighWatermarkCheckpointInterval time.Duration // replica.high.watermark.checkpoint.interval.ms
+	BrokerSessionTimeout                   time.Duration // broker.session.timeout.ms
+	BrokerHeartbeatInterval                time.Duration // broker.heartbeat.interval.ms
+	ControllerQuorumElectionTimeout        time.Duration // controller.quorum.election.timeout.ms
+	ControllerQuorumElectionBackoffMax     time.Duration // controller.quorum.election.backoff.max.ms
+	ControllerQuorumFetchTimeout           time.Duration // controller.quorum.fetch.timeout.ms
+	ControllerQuorumRequestTimeout         time.Duration // controller.quorum.request.timeout.ms
+	MetadataMaxIdleInterval                time.Duration // metadata.max.idle.interval.ms (NoOp records)
+	LogRetentionCheckInterval              time.Duration // log.retention.check.interval.ms
+	LeaderImbalanceCheckInterval           time.Duration // leader.imbalance.check.interval.seconds
+	AutoLeaderRebalanceEnable              bool          // auto.leader.rebalance.enable
+	ControlledShutdownEnable               bool          // controlled.shutdown.enable
+	NumPartitions                          int           // num.partitions
+	DefaultReplicationFactor               int           // default.replication.factor
+
+	// Protocol switches that bring old rules back (protocol KEY=VALUE).
+	Truncation             string // truncation: leader-epoch | high-watermark
+	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KIP-966, Kafka 4.0)
+	EligibleLeaderReplicas bool   // eligible.leader.replicas: KIP-966 ELR
+
+	// Topic holds the cluster-wide topic defaults (log.*, min.insync.replicas, …).
+	Topic Topic
+}
+
+// Topic is a topic's configuration.
+type Topic struct {
+	MinInsyncReplicas           int           // min.insync.replicas
+	UncleanLeaderElectionEnable bool          // unclean.leader.election.enable
+	RetentionMs                 time.Duration // retention.ms (-1: forever)
+	RetentionBytes              int64         // retention.bytes (-1: no limit)
+	SegmentBytes                int64         // segment.bytes
+	SegmentMs                   time.Duration // segment.ms
+	FlushMessages               int64         // flush.messages
+	FlushMs                     time.Duration // flush.ms
+}
+
+// Producer is a producer client's configuration.
+type Producer struct {
+	Acks              int16         // acks: 0, 1, all (-1)
+	EnableIdempotence bool          // enable.idempotence
+	IdempotenceSet    bool          // whether enable.idempotence was given explicitly
+	Retries           int           // retries
+	RequestTimeout    time.Duration // request.timeout.ms
+	DeliveryTimeout   time.Duration // delivery.timeout.ms
+	MaxInFlight       int           // max.in.flight.requests.per.connection
+	Linger            time.Duration // linger.ms
+	BatchSize         int           // batch.size (bytes)
+	RetryBackoff      time.Duration // retry.backoff.ms
+	MetadataMaxAge    time.Duration // metadata.max.age.ms
+	Partitioner       string        // default | round-robin | key-hash (ours; Kafka's is a class name)
+}
+
+// Consumer is a consumer client's configuration.
+type Consumer struct {
+	FetchMaxWait    time.Duration // fetch.max.wait.ms
+	FetchMinBytes   int           // fetch.min.bytes
+	MaxPollRecords  int           // max.poll.records
+	AutoOffsetReset string        // auto.offset.reset: earliest | latest | none
+	IsolationLevel  string        // isolation.level: read_uncommitted | read_committed
+	RequestTimeout  time.Duration // request.timeout.ms
+	RetryBackoff    time.Duration // retry.backoff.ms
+	MetadataMaxAge  time.Duration // metadata.max.age.ms
+}
+
+// Forever stands for Kafka's Long.MAX_VALUE durations.
+const Forever = time.Duration(math.MaxInt64)
+
+// DefaultBroker is Kafka 4.x's broker configuration.
+func DefaultBroker() Broker {
+	return Broker{
+		ReplicaLagTimeMax:                      30 * time.Second,
+		ReplicaFetchWaitMax:                    500 * time.Millisecond,
+		ReplicaFetchBackoff:                    1 * time.Second,
+		ReplicaSocketTimeout:                   30 * time.Second,
+		ReplicaHighWatermarkCheckpointInterval: 5 * time.Second,
+		BrokerSessionTimeout:                   9 * time.Second,
+		BrokerHeartbeatInterval:                2 * time.Second,
+		ControllerQuorumElectionTimeout:        1 * time.Second,
+		ControllerQuorumElectionBackoffMax:     1 * time.Second,
+		ControllerQuorumFetchTimeout:           2 * time.Second,
+		ControllerQuorumRequestTimeout:         2 * time.Second,
+		MetadataMaxIdleInterval:                500 * time.Millisecond,
+		LogRetentionCheckInterval:              5 * time.Minute,
+		LeaderImbalanceCheckInterval:           300 * time.Second,
+		AutoLeaderRebalanceEnable:              true,
+		ControlledShutdownEnable:               true,
+		NumPartitions:                          1,
+		DefaultReplicationFactor:               1,
+		Truncation:                             TruncateLeaderEpoch,
+		StrictMinISR:                           true,
+		EligibleLeaderReplicas:                 true,
+		Topic:                                  DefaultTopic(),
+	}
+}
+
+// DefaultTopic is Kafka 4.x's topic configuration.
+func DefaultTopic() Topic {
+	return Topic{
+		MinInsyncReplicas:           1,
+		UncleanLeaderElectionEnable: false,
+		RetentionMs:                 7 * 24 * time.Hour,
+		RetentionBytes:              -1,
+		SegmentBytes:                1 << 30,
+		SegmentMs:                   7 * 24 * time.Hour,
+		FlushMessages:               math.MaxInt64,
+		FlushMs:                     Forever,
+	}
+}
+
+// DefaultProducer is the Java producer's configuration in Kafka 4.x.
+func DefaultProducer() Producer {
+	return Producer{
+		Acks:              -1,
+		EnableIdempotence: true,
+		Retries:           math.MaxInt32,
+		RequestTimeout:    30 * time.Second,
+		DeliveryTimeout:   120 * time.Second,
+		MaxInFlight:       5,
+		Linger:            5 * time.Millisecond,
+		BatchSize:         16384,
+		RetryBackoff:      100 * time.Millisecond,
+		MetadataMaxAge:    5 * time.Minute,
+		Partitioner:       "default",
+	}
+}
+
+// DefaultConsumer is the Java consumer's configuration in Kafka 4.x.
+func DefaultConsumer() Consumer {
+	return Consumer{
+		FetchMaxWait:    500 * time.Millisecond,
+		FetchMinBytes:   1,
+		MaxPollRecords:  500,
+		AutoOffsetReset: "latest",
+		IsolationLevel:  "read_uncommitted",
+		RequestTimeout:  30 * time.Second,
+		RetryBackoff:    100 * time.Millisecond,
+		MetadataMaxAge:  5 * time.Minute,
+	}
+}
+
+// Error is a configuration error naming the key.
+type Error struct {
+	Key     string
+	Problem string
+}
+
+func (e *Error) Error() string { return e.Key + ": " + e.Problem }
+
+func errf(key, format string, args ...any) error {
+	return &Error{Key: key, Problem: fmt.Sprintf(format, args...)}
+}
+
+// ParseDuration reads a duration: a unit ("250ms", "5s", "2m", "1h", "7d") or, for keys in
+// milliseconds, a plain number of milliseconds. "-1" means forever where Kafka allows it.
+func ParseDuration(key, v string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n == -1 || n == math.MaxInt64 {
+			return Forever, nil
+		}
+		if n < 0 {
+			return 0, errf(key, "%q is negative", v)
+		}
+		unit := time.Millisecond
+		if strings.HasSuffix(key, ".seconds") {
+			unit = time.Second
+		}
+		return time.Duration(n) * unit, nil
+	}
+	if d, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.ParseInt(d, 10, 64); err == nil && n >= 0 {
+			return time.Duration(n) * 24 * time.Hour, nil
+		}
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errf(key, "%q is not a duration (use 250ms, 5s, 2m or milliseconds)", v)
+	}
+	return d, nil
+}
+
+// ParseBool reads true|false.
+func ParseBool(key, v string) (bool, error) {
+	switch v {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, errf(key, "%q is not true or false", v)
+}
+
+// ParseInt reads an integer no smaller than min.
+func ParseInt(key, v string, min int64) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, errf(key, "%q is not an integer", v)
+	}
+	if n < min {
+		return 0, errf(key, "%d is below the minimum %d", n, min)
+	}
+	return n, nil
+}
+
+func oneOf(key, v string, allowed ...string) (string, error) {
+	for _, a := range allowed {
+		if v == a {
+			return v, nil
+		}
+	}
+	return "", errf(key, "%q is not one of %s", v, strings.Join(allowed, ", "))
+}
+
+type setter[T any] func(c *T, key, v string) error
+
+func dur[T any](f func(*T) *time.Duration) setter[T] {
+	return func(c *T, key, v string) error {
+		d, err := ParseDuration(key, v)
+		if err == nil {
+			*f(c) = d
+		}
+		return err
+	}
+}
+
+func boolean[T any](f func(*T) *bool) setter[T] {
+	return func(c *T, key, v string) error {
+		b, err := ParseBool(key, v)
+		if err == nil {
+			*f(c) = b
+		}
+		return err
+	}
+}
+
+func integer[T any](min int64, f func(*T) *int) setter[T] {
+	return func(c *T, key, v string) error {
+		n, err := ParseInt(key, v, min)
+		if err == nil {
+			*f(c) = int(n)
+		}
+		return err
+	}
+}
+
+func bytes64[T any](f func(*T) *int64) setter[T] {
+	return func(c *T, key, v string) error {
+		n, err := ParseInt(key, v, -1)
+		if err == nil {
+			*f(c) = n
+		}
+		return err
+	}
+}
+
+var topicKeys = map[string]setter[Topic]{
+	"min.insync.replicas":            integer(1, func(t *Topic) *int { return &t.MinInsyncReplicas }),
+	"unclean.leader.election.enable": boolean(func(t *Topic) *bool { return &t.UncleanLeaderElectionEnable }),
+	"retention.ms":                   dur(func(t *Topic) *time.Duration { return &t.RetentionMs }),
+	"retention.bytes":                bytes64(func(t *Topic) *int64 { return &t.RetentionBytes }),
+	"segment.bytes": func(t *Topic, key, v string) error {
+		n, err := ParseInt(key, v, 14)
+		if err == nil {
+			t.SegmentBytes = n
+		}
+		return err
+	},
+	"segment.ms": dur(func(t *Topic) *time.Duration { return &t.SegmentMs }),
+	"flush.messages": func(t *Topic, key, v string) error {
+		n, err := ParseInt(key, v, 1)
+		if err == nil {
+			t.FlushMessages = n
+		}
+		return err
+	},
+	"flush.ms": dur(func(t *Topic) *time.Duration { return &t.FlushMs }),
+}
+
+// brokerTopicAliases maps the broker-level names of topic defaults to the topic keys.
+var brokerTopicAliases = map[string]string{
+	"log.retention.ms":            "retention.ms",
+	"log.retention.bytes":         "retention.bytes",
+	"log.segment.bytes":           "segment.bytes",
+	"log.roll.ms":                 "segment.ms",
+	"log.flush.interval.messages": "flush.messages",
+	"log.flush.interval.ms":       "flush.ms",
+}
+
+var brokerKeys = map[string]setter[Broker]{
+	"replica.lag.time.max.ms":                       dur(func(b *Broker) *time.Duration { return &b.ReplicaLagTimeMax }),
+	"replica.fetch.wait.max.ms":                     dur(func(b *Broker) *time.Duration { return &b.ReplicaFetchWaitMax }),
+	"replica.fetch.backoff.ms":                      dur(func(b *Broker) *time.Duration { return &b.ReplicaFetchBackoff }),
+	"replica.socket.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.ReplicaSocketTimeout }),
+	"replica.high.watermark.checkpoint.interval.ms": dur(func(b *Broker) *time.Duration { return &b.ReplicaHighWatermarkCheckpointInterval }),
+	"broker.session.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.BrokerSessionTimeout }),
+	"broker.heartbeat.interval.ms":                  dur(func(b *Broker) *time.Duration { return &b.BrokerHeartbeatInterval }),
+	"controller.quorum.election.timeout.ms":         dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumElectionTimeout }),
+	"controller.quorum.election.backoff.max.ms":     dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumElectionBackoffMax }),
+	"controller.quorum.fetch.timeout.ms":            dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumFetchTimeout }),
+	"controller.quorum.request.timeout.ms":          dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumRequestTimeout }),
+	"metadata.max.idle.interval.ms":                 dur(func(b *Broker) *time.Duration { return &b.MetadataMaxIdleInterval }),
+	"log.retention.check.interval.ms":               dur(func(b *Broker) *time.Duration { return &b.LogRetentionCheckInterval }),
+	"leader.imbalance.check.interval.seconds":       dur(func(b *Broker) *time.Duration { return &b.LeaderImbalanceCheckInterval }),
+	"auto.leader.rebalance.enable":                  boolean(func(b *Broker) *bool { return &b.AutoLeaderRebalanceEnable }),
+	"controlled.shutdown.enable":                    boolean(func(b *Broker) *bool { return &b.ControlledShutdownEnable }),
+	"num.partitions":                                integer(1, func(b *Broker) *int { return &b.NumPartitions }),
+	"default.replication.factor":                    integer(1, func(b *Broker) *int { return &b.DefaultReplicationFactor }),
+}
+
+var protocolKeys = map[string]setter[Broker]{
+	"truncation": func(b *Broker, key, v string) error {
+		s, err := oneOf(key, v, TruncateLeaderEpoch, TruncateHighWatermark)
+		b.Truncation = s
+		if err != nil {
+			b.Truncation = TruncateLeaderEpoch
+		}
+		return err
+	},
+	"strict.min.isr":           boolean(func(b *Broker) *bool { return &b.StrictMinISR }),
+	"eligible.leader.replicas": boolean(func(b *Broker) *bool { return &b.EligibleLeaderReplicas }),
+}
+
+// Set sets a broker key, or a topic default by its topic or broker-level name.
+func (b *Broker) Set(key, value string) error {
+	if f, ok := brokerKeys[key]; ok {
+		return f(b, key, value)
+	}
+	if alias, ok := brokerTopicAliases[key]; ok {
+		return b.Topic.set(alias, key, value)
+	}
+	if _, ok := topicKeys[key]; ok {
+		return b.Topic.Set(key, value)
+	}
+	return errf(key, "unknown config key")
+}
+
+// SetProtocol sets a protocol switch.
+func (b *Broker) SetProtocol(key, value string) error {
+	if f, ok := protocolKeys[key]; ok {
+		return f(b, key, value)
+	}
+	return errf(key, "unknown protocol switch (known: %s)", strings.Join(sortedKeys(protocolKeys), ", "))
+}
+
+// Validate checks the broker configuration on its own.
+func (b *Broker) Validate() error {
+	if b.BrokerHeartbeatInterval >= b.BrokerSessionTimeout {
+		return errf("broker.heartbeat.interval.ms", "%v must be below broker.session.timeout.ms (%v)", b.BrokerHeartbeatInterval, b.BrokerSessionTimeout)
+	}
+	if b.ReplicaFetchWaitMax >= b.ReplicaLagTimeMax {
+		return errf("replica.fetch.wait.max.ms", "%v must be below replica.lag.time.max.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaLagTimeMax)
+	}
+	if b.ReplicaFetchWaitMax >= b.ReplicaSocketTimeout {
+		return errf("replica.fetch.wait.max.ms", "%v must be below replica.socket.timeout.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaSocketTimeout)
+	}
+	return nil
+}
+
+// Set sets a topic key.
+func (t *Topic) Set(key, value string) error { return t.set(key, key, value) }
+
+func (t *Topic) set(key, shown, value string) error {
+	f, ok := topicKeys[key]
+	if !ok {
+		return errf(shown, "unknown topic config key")
+	}
+	return f(t, shown, value)
+}
+
+// IsTopicKey reports whether key is a topic config.
+func IsTopicKey(key string) bool { _, ok := topicKeys[key]; return ok }
+
+// TopicFrom builds a topic's configuration from the cluster defaults and the topic's own keys.
+func TopicFrom(defaults Topic, keys map[string]string) (Topic, error) {
+	t := defaults
+	for _, k := range sortedKeys(keys) {
+		if err := t.Set(k, keys[k]); err != nil {
+			return defaults, err
+		}
+	}
+	return t, nil
+}
+
+var producerKeys = map[string]setter[Producer]{
+	"acks": func(p *Producer, key, v string) error {
+		switch v {
+		case "0":
+			p.Acks = 0
+		case "1":
+			p.Acks = 1
+		case "all", "-1":
+			p.Acks = -1
+		default:
+			return errf(key, "%q is not 0, 1 or all", v)
+		}
+		return nil
+	},
+	"enable.idempotence": func(p *Producer, key, v string) error {
+		b, err := ParseBool(key, v)
+		if err == nil {
+			p.EnableIdempotence, p.IdempotenceSet = b, true
+		}
+		return err
+	},
+	"retries":                               integer(0, func(p *Producer) *int { return &p.Retries }),
+	"request.timeout.ms":                    dur(func(p *Producer) *time.Duration { return &p.RequestTimeout }),
+	"delivery.timeout.ms":                   dur(func(p *Producer) *time.Duration { return &p.DeliveryTimeout }),
+	"max.in.flight.requests.per.connection": integer(1, func(p *Producer) *int { return &p.MaxInFlight }),
+	"linger.ms":                             dur(func(p *Producer) *time.Duration { return &p.Linger }),
+	"batch.size":                            integer(1, func(p *Producer) *int { return &p.BatchSize }),
+	"retry.backoff.ms":                      dur(func(p *Producer) *time.Duration { return &p.RetryBackoff }),
+	"metadata.max.age.ms":                   dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
+	"partitioner": func(p *Producer, key, v string) error {
+		s, err := oneOf(key, v, "default", "round-robin", "key-hash")
+		if err == nil {
+			p.Partitioner = s
+		}
+		return err
+	},
+}
+
+// Set sets a producer key.
+func (p *Producer) Set(key, value string) error {
+	f, ok := producerKeys[key]
+	if !ok {
+		return errf(key, "unknown producer config key")
+	}
+	return f(p, key, value)
+}
+
+// Finish applies Kafka's rules that tie producer settings together (KIP-679): idempotence is
+// on by default, silently off when not set explicitly and acks≠all, retries=0 or more than 5
+// requests in flight; set explicitly with such settings it is a configuration error.
+func (p *Producer) Finish() error {
+	conflict := ""
+	switch {
+	case p.Acks != -1:
+		conflict = "acks must be all"
+	case p.Retries == 0:
+		conflict = "retries must be above 0"
+	case p.MaxInFlight > 5:
+		conflict = "max.in.flight.requests.per.connection must be at most 5"
+	}
+	if conflict != "" {
+		if p.IdempotenceSet && p.EnableIdempotence {
+			return errf("enable.idempotence", "true requires that %s", conflict)
+		}
+		p.EnableIdempotence = false
+	}
+	if p.DeliveryTimeout < p.Linger+p.RequestTimeout {
+		return errf("delivery.timeout.ms", "%v must be at least linger.ms + request.timeout.ms (%v)", p.DeliveryTimeout, p.Linger+p.RequestTimeout)
+	}
+	return nil
+}
+
+var consumerKeys = map[string]setter[Consumer]{
+	"fetch.max.wait.ms": dur(func(c *Consumer) *time.Duration { return &c.FetchMaxWait }),
+	"fetch.min.bytes":   integer(0, func(c *Consumer) *int { return &c.FetchMinBytes }),
+	"max.poll.records":  integer(1, func(c *Consumer) *int { return &c.MaxPollRecords }),
+	"auto.offset.reset": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "earliest", "latest", "none")
+		if err == nil {
+			c.AutoOffsetReset = s
+		}
+		return err
+	},
+	"isolation.level": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "read_uncommitted", "read_committed")
+		if err == nil {
+			c.IsolationLevel = s
+		}
+		return err
+	},
+	"request.timeout.ms":  dur(func(c *Consumer) *time.Duration { return &c.RequestTimeout }),
+	"retry.backoff.ms":    dur(func(c *Consumer) *time.Duration { return &c.RetryBackoff }),
+	"metadata.max.age.ms": dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
+}
+
+// Set sets a consumer key.
+func (c *Consumer) Set(key, value string) error {
+	f, ok := consumerKeys[key]
+	if !ok {
+		return errf(key, "unknown consumer config key")
+	}
+	return f(c, key, value)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// BrokerKeys lists every broker-level key (for help texts and completion).
+func BrokerKeys() []string {
+	ks := sortedKeys(brokerKeys)
+	ks = append(ks, sortedKeys(brokerTopicAliases)...)
+	ks = append(ks, sortedKeys(topicKeys)...)
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,185 @@
+package controller
+
+import (
+	"time"
+
+	"kafkasim/broker/metadata"
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: broker lifecycle (KIP-631, KIP-841, KAFKA-15586; reference §4.2).
+//   - Registration: the same incarnation gets its epoch back (idempotent); a new one gets a
+//     fenced RegisterBrokerRecord whose broker epoch is the entry's offset. The old incarnation
+//     is fenced in the same entry (leaves ISRs, loses leadership); if it did not shut down
+//     cleanly (PreviousBrokerEpoch ≠ the registered epoch) it also leaves every ELR.
+//   - Heartbeat: checks the broker epoch, refreshes the session, unfences a broker that has
+//     replayed the log up to its registration, fences on request, starts controlled shutdown.
+//   - Session expiry: a broker silent for broker.session.timeout.ms is fenced.
+//
+// Not modelled: DUPLICATE_BROKER_REGISTRATION, offline log dirs, KAFKA-15019's refresh of the
+// session by timed-out heartbeats (heartbeats here are never processed late).
+
+func (c *Controller) handleRegistration(now time.Duration, from int32, req *protocol.BrokerRegistrationRequest) {
+	notController := &protocol.BrokerRegistrationResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER, BrokerEpoch: -1}
+	if c.working == nil {
+		c.env.Send(from, notController)
+		return
+	}
+	old := c.working.Brokers[req.BrokerID]
+	if old != nil && old.Incarnation == req.IncarnationID {
+		c.sessions[req.BrokerID] = now
+		c.reply(from, old.Epoch, &protocol.BrokerRegistrationResponse{CorrelationID: req.CorrelationID, BrokerEpoch: old.Epoch}, notController)
+		return
+	}
+	epoch := c.raft.EndOffset()
+	var records []any
+	records = c.applyChange(records, &metadata.RegisterBrokerRecord{BrokerID: req.BrokerID, BrokerEpoch: epoch, IncarnationID: req.IncarnationID, Fenced: true})
+	if old != nil {
+		var unclean []int32
+		if req.PreviousBrokerEpoch != old.Epoch {
+			unclean = []int32{req.BrokerID}
+		}
+		records = c.fencePartitions(records, req.BrokerID, unclean)
+	}
+	off, ok := c.appendRecords(now, records)
+	if !ok {
+		c.env.Send(from, notController)
+		return
+	}
+	c.sessions[req.BrokerID] = now
+	c.reply(from, off, &protocol.BrokerRegistrationResponse{CorrelationID: req.CorrelationID, BrokerEpoch: off}, notController)
+}
+
+func (c *Controller) handleHeartbeat(now time.Duration, from int32, req *protocol.BrokerHeartbeatRequest) {
+	resp := &protocol.BrokerHeartbeatResponse{CorrelationID: req.CorrelationID, IsFenced: true}
+	if c.working == nil {
+		resp.Error = protocol.NOT_CONTROLLER
+		c.env.Send(from, resp)
+		return
+	}
+	b := c.working.Brokers[req.BrokerID]
+	if b == nil {
+		resp.Error = protocol.BROKER_ID_NOT_REGISTERED
+		c.env.Send(from, resp)
+		return
+	}
+	if b.Epoch != req.BrokerEpoch {
+		resp.Error = protocol.STALE_BROKER_EPOCH
+		c.env.Send(from, resp)
+		return
+	}
+	c.sessions[req.BrokerID] = now
+	// Unfencing waits until the broker has replayed its own registration record.
+	caughtUp := req.CurrentMetadataOffset >= b.Epoch
+	var records []any
+	switch {
+	case req.WantShutDown && !b.Fenced && !b.InControlledShutdown:
+		// KIP-841: controlled shutdown is persisted; the broker leaves every ISR and its
+		// leaderships move away.
+		records = c.applyChange(records, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch, InControlledShutdown: true})
+		records = c.fencePartitions(records, b.ID, nil)
+	case req.WantFence && !b.Fenced:
+		records = c.fenceBroker(records, b)
+	case b.Fenced && caughtUp && !req.WantFence && !req.WantShutDown:
+		records = c.applyChange(records, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch})
+		records = c.electForUnfenced(records, b.ID)
+	}
+	b = c.working.Brokers[req.BrokerID]
+	resp.IsCaughtUp = caughtUp
+	resp.IsFenced = b.Fenced
+	resp.ShouldShutDown = req.WantShutDown && (b.Fenced || (b.InControlledShutdown && !c.leadsAny(b.ID)))
+	if len(records) == 0 {
+		c.env.Send(from, resp)
+		return
+	}
+	off, ok := c.appendRecords(now, records)
+	if !ok {
+		c.env.Send(from, &protocol.BrokerHeartbeatResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER, IsFenced: true})
+		return
+	}
+	c.reply(from, off, resp, &protocol.BrokerHeartbeatResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER, IsFenced: true})
+}
+
+// checkSessions fences every unfenced broker whose last heartbeat is older than
+// broker.session.timeout.ms, one entry per broker.
+func (c *Controller) checkSessions(now time.Duration) {
+	for _, id := range c.brokerIDs() {
+		b := c.working.Brokers[id]
+		if b.Fenced {
+			continue
+		}
+		last, ok := c.sessions[id]
+		if !ok {
+			c.sessions[id] = now
+			continue
+		}
+		if now-last <= c.cfg.BrokerSessionTimeout {
+			continue
+		}
+		records := c.fenceBroker(nil, b)
+		if _, ok := c.appendRecords(now, records); !ok {
+			return
+		}
+	}
+}
+
+// fenceBroker fences b: BrokerRegistrationChangeRecord plus the partition changes.
+func (c *Controller) fenceBroker(records []any, b *metadata.Broker) []any {
+	records = c.applyChange(records, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch, Fenced: true, InControlledShutdown: b.InControlledShutdown})
+	return c.fencePartitions(records, b.ID, nil)
+}
+
+// fencePartitions removes broker id from every ISR it is in and re-elects where it led
+// (ReplicationControlManager.generateLeaderAndIsrUpdates). With unclean set, the broker also
+// leaves every ELR (KAFKA-15586). The broker must already be unacceptable in the working image.
+func (c *Controller) fencePartitions(records []any, id int32, unclean []int32) []any {
+	drop := []int32{id}
+	for _, name := range c.working.TopicNames() {
+		for _, p := range c.working.Topics[name].Partitions {
+			if p == nil {
+				continue
+			}
+			inISR := metadata.Contains(p.ISR, id)
+			inELR := unclean != nil && metadata.Contains(p.ELR, id)
+			if !inISR && p.Leader != id && !inELR {
+				continue
+			}
+			b := c.builder(p).SetTargetISR(without(p.ISR, drop))
+			if unclean != nil {
+				b.SetUncleanShutdownReplicas(unclean)
+			}
+			if rec := b.Build(); rec != nil {
+				records = c.applyChange(records, rec)
+			}
+		}
+	}
+	return records
+}
+
+// electForUnfenced elects leaders for leaderless partitions that the newly unfenced broker can
+// lead (from the ISR, the ELR, as last known leader, or uncleanly where the topic allows).
+func (c *Controller) electForUnfenced(records []any, id int32) []any {
+	for _, name := range c.working.TopicNames() {
+		for _, p := range c.working.Topics[name].Partitions {
+			if p == nil || p.Leader != protocol.NoLeader || !metadata.Contains(p.Replicas, id) {
+				continue
+			}
+			if rec := c.builder(p).Build(); rec != nil {
+				records = c.applyChange(records, rec)
+			}
+		}
+	}
+	return records
+}
+
+// leadsAny reports whether broker id leads a partition in the working image.
+func (c *Controller) leadsAny(id int32) bool {
+	for _, t := range c.working.Topics {
+		for _, p := range t.Partitions {
+			if p != nil && p.Leader == id {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,224 @@
+package broker
+
+import (
+	"time"
+
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the leader's side of Fetch (§2.1, Partition.fetchRecords, DelayedFetch).
+// Followers read up to the LEO, consumers up to the HW (read_uncommitted) or the LSO
+// (read_committed; equal to the HW while there are no transactions). A follower's fetch is
+// checked against the leader-epoch cache first: when its last fetched epoch ends earlier in the
+// leader's log, the answer carries no records but a DivergingEpoch, and the follower truncates.
+// Only a fetch without divergence updates the follower's state, which may expand the ISR and
+// advance the HW. A fetch that finds nothing waits up to MaxWait for new data.
+
+type delayedFetch struct {
+	id   int64
+	from int32
+	req  *protocol.FetchRequest
+	done bool
+}
+
+// maxFetchBytes bounds one partition's answer (replica.fetch.max.bytes / max.partition.fetch.bytes).
+const maxFetchBytes = 1 << 20
+
+func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchRequest) {
+	// Read first: the answer carries the HW, LEO and log start as they were before this fetch
+	// moved them (Partition.fetchRecords snapshots them before updateFollowerFetchState), so a
+	// follower learns a HW its own fetch advanced only on its next fetch (§2.1).
+	resp, ready := b.readFetch(now, m)
+	if m.ReplicaID >= 0 {
+		for i := range m.Partitions {
+			b.takeFollowerFetch(now, m, &m.Partitions[i])
+		}
+	}
+	if ready || m.MaxWait <= 0 {
+		b.env.Send(from, resp)
+		return
+	}
+	b.delayedSeq++
+	df := &delayedFetch{id: b.delayedSeq, from: from, req: m}
+	b.fetches[df.id] = df
+	for _, fp := range m.Partitions {
+		if p := b.parts[fp.TP]; p != nil {
+			p.pruneFetchWaiters()
+			p.fetchWaiters = append(p.fetchWaiters, df)
+		}
+	}
+	b.env.After(m.MaxWait, timer{kind: tickDelayedFetch, key: df.id})
+}
+
+// fetchError checks leadership and the fetcher's epoch (§2.1 steps 1–2, KIP-320).
+func (b *Broker) fetchError(p *Partition, replicaID int32, currentEpoch int32) protocol.ErrorCode {
+	if p == nil || !p.isLeader {
+		return protocol.NOT_LEADER_OR_FOLLOWER
+	}
+	if currentEpoch != protocol.UnknownEpoch {
+		if currentEpoch < p.leaderEpoch {
+			return protocol.FENCED_LEADER_EPOCH
+		}
+		if currentEpoch > p.leaderEpoch {
+			return protocol.UNKNOWN_LEADER_EPOCH
+		}
+	}
+	if replicaID >= 0 && p.remote(replicaID) == nil {
+		if currentEpoch != protocol.UnknownEpoch {
+			return protocol.UNKNOWN_LEADER_EPOCH
+		}
+		return protocol.NOT_LEADER_OR_FOLLOWER
+	}
+	return protocol.NONE
+}
+
+// divergence is §2.1 step 4: the (epoch, end offset) the follower must truncate to, if any.
+func (p *Partition) divergence(fp *protocol.FetchPartition) (protocol.EpochEndOffset, protocol.ErrorCode) {
+	if fp.FetchOffset < p.log.LogStartOffset() {
+		return protocol.NoDivergence, protocol.OFFSET_OUT_OF_RANGE
+	}
+	if fp.LastFetchedEpoch == protocol.UnknownEpoch {
+		if fp.FetchOffset > p.log.LogEndOffset() {
+			return protocol.NoDivergence, protocol.OFFSET_OUT_OF_RANGE
+		}
+		return protocol.NoDivergence, protocol.NONE
+	}
+	e, end := p.log.EndOffsetForEpoch(fp.LastFetchedEpoch)
+	if e == protocol.UnknownEpoch && end == protocol.UnknownOffset {
+		// The leader's cache is empty: nothing can diverge from an empty history.
+		if fp.FetchOffset > p.log.LogEndOffset() {
+			return protocol.EpochEndOffset{Epoch: protocol.UnknownEpoch, EndOffset: p.log.LogEndOffset()}, protocol.OFFSET_OUT_OF_RANGE
+		}
+		return protocol.NoDivergence, protocol.NONE
+	}
+	if e < fp.LastFetchedEpoch || end < fp.FetchOffset {
+		return protocol.EpochEndOffset{Epoch: e, EndOffset: end}, protocol.NONE
+	}
+	return protocol.NoDivergence, protocol.NONE
+}
+
+// takeFollowerFetch applies a follower's fetch to the leader's state (§2.1 steps 4 and 6).
+func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, fp *protocol.FetchPartition) {
+	p := b.parts[fp.TP]
+	if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
+		return
+	}
+	div, code := p.divergence(fp)
+	if code != protocol.NONE || div.Epoch != protocol.UnknownEpoch {
+		return
+	}
+	// KIP-903: a fetch from an older incarnation of the follower is stale.
+	if reg := b.image.Brokers[m.ReplicaID]; m.ReplicaEpoch >= 0 && reg != nil && reg.Epoch > m.ReplicaEpoch {
+		return
+	}
+	r := p.remote(m.ReplicaID)
+	p.updateFollowerFetchState(now, r, fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
+}
+
+// readFetch builds the answer; ready reports whether it may be sent now (data, an error, or
+// a divergence for some partition).
+func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest) (*protocol.FetchResponse, bool) {
+	resp := &protocol.FetchResponse{CorrelationID: m.CorrelationID, Partitions: make([]protocol.FetchPartitionResponse, len(m.Partitions))}
+	ready := false
+	bytes := int64(0)
+	for i := range m.Partitions {
+		fp := &m.Partitions[i]
+		r := &resp.Partitions[i]
+		r.TP = fp.TP
+		r.DivergingEpoch = protocol.NoDivergence
+		r.CurrentLeader, r.CurrentLeaderEpoch = protocol.NoLeader, protocol.UnknownEpoch
+		p := b.parts[fp.TP]
+		if code := b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch); code != protocol.NONE {
+			r.Error = code
+			r.HighWatermark, r.LastStableOffset, r.LogStartOffset = -1, -1, -1
+			if mp := b.image.Partition(fp.TP.Topic, fp.TP.Partition); mp != nil {
+				r.CurrentLeader, r.CurrentLeaderEpoch = mp.Leader, mp.LeaderEpoch
+			}
+			ready = true
+			continue
+		}
+		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, p.hw, p.log.LogStartOffset()
+		r.CurrentLeader, r.CurrentLeaderEpoch = p.leader, p.leaderEpoch
+		limit := p.log.LogEndOffset()
+		if m.ReplicaID < 0 {
+			limit = p.hw
+			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
+				r.Error = protocol.OFFSET_OUT_OF_RANGE
+				ready = true
+				continue
+			}
+		} else {
+			div, code := p.divergence(fp)
+			if code != protocol.NONE || div.Epoch != protocol.UnknownEpoch {
+				r.Error, r.DivergingEpoch = code, div
+				ready = true
+				continue
+			}
+		}
+		if fp.FetchOffset < limit {
+			r.Batches = p.log.Read(fp.FetchOffset, limit, maxFetchBytes)
+			for _, bt := range r.Batches {
+				bytes += bt.SizeBytes()
+			}
+		}
+	}
+	if bytes > 0 && bytes >= int64(m.MinBytes) {
+		ready = true
+	}
+	return resp, ready
+}
+
+// wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a
+// leadership change).
+func (p *Partition) wakeFetches(now time.Duration) {
+	if len(p.fetchWaiters) == 0 {
+		return
+	}
+	ws := p.fetchWaiters
+	p.fetchWaiters = nil
+	var kept []*delayedFetch
+	for _, df := range ws {
+		if df.done {
+			continue
+		}
+		resp, ready := p.b.readFetch(now, df.req)
+		if ready {
+			p.b.finishFetch(df, resp)
+		} else {
+			kept = append(kept, df)
+		}
+	}
+	// Waiters added while answering stay too.
+	p.fetchWaiters = append(kept, p.fetchWaiters...)
+}
+
+func (b *Broker) finishFetch(df *delayedFetch, resp *protocol.FetchResponse) {
+	df.done = true
+	delete(b.fetches, df.id)
+	b.env.Send(df.from, resp)
+}
+
+func (b *Broker) expireDelayedFetch(now time.Duration, id int64) {
+	df := b.fetches[id]
+	if df == nil || df.done {
+		return
+	}
+	resp, _ := b.readFetch(now, df.req)
+	b.finishFetch(df, resp)
+}
+
+// pruneFetchWaiters drops answered fetches from the partition's list (they were answered
+// through another partition of the same request).
+func (p *Partition) pruneFetchWaiters() {
+	if len(p.fetchWaiters) < 8 {
+		return
+	}
+	kept := p.fetchWaiters[:0]
+	for _, df := range p.fetchWaiters {
+		if !df.done {
+			kept = append(kept, df)
+		}
+	}
+	clear(p.fetchWaiters[len(kept):])
+	p.fetchWaiters = kept
+}

@@ -1,0 +1,180 @@
+package broker
+
+import (
+	"slices"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the follower's replica fetcher (ReplicaFetcherThread / AbstractFetcherThread): one
+// fetch in flight per leader broker, carrying every partition followed from it with the fetch
+// offset (its LEO), its log start offset, the leader epoch it believes current (KIP-320), the
+// epoch of its last record (truncation on fetch, KIP-320/KIP-595) and its broker epoch
+// (KIP-903). On a DivergingEpoch it truncates as getOffsetTruncationState does (§3.2); on
+// records it appends and sets its HW to min(LEO, leader HW). Partition errors back the
+// partition off for replica.fetch.backoff.ms; a fetch without an answer is given up after
+// replica.socket.timeout.ms.
+
+type fetcher struct {
+	b        *Broker
+	leader   int32
+	parts    []*Partition
+	inFlight bool
+	corr     int64
+	// sent holds the leader epoch each partition was fetched in, to drop stale answers.
+	sent map[protocol.TopicPartition]int32
+	gen  int64 // timer generation
+}
+
+func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
+	f := b.fetchers[leader]
+	if f == nil {
+		f = &fetcher{b: b, leader: leader, sent: map[protocol.TopicPartition]int32{}}
+		b.fetchers[leader] = f
+	}
+	p.followFrom = leader
+	i, found := slices.BinarySearchFunc(f.parts, p, func(a, x *Partition) int { return compareTP(a.tp, x.tp) })
+	if !found {
+		f.parts = slices.Insert(f.parts, i, p)
+	}
+	if !f.inFlight {
+		f.send(now)
+	}
+}
+
+func (b *Broker) stopFetching(p *Partition) {
+	if p.followFrom < 0 {
+		return
+	}
+	if f := b.fetchers[p.followFrom]; f != nil {
+		f.parts = slices.DeleteFunc(f.parts, func(x *Partition) bool { return x == p })
+	}
+	p.followFrom = protocol.NoLeader
+}
+
+func (f *fetcher) send(now time.Duration) {
+	b := f.b
+	req := &protocol.FetchRequest{
+		ReplicaID: b.id, ReplicaEpoch: b.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
+	}
+	clear(f.sent)
+	next := time.Duration(-1)
+	for _, p := range f.parts {
+		if p.backoffUntil > now {
+			if next < 0 || p.backoffUntil < next {
+				next = p.backoffUntil
+			}
+			continue
+		}
+		last := p.log.LatestEpoch()
+		if b.cfg.Truncation == config.TruncateHighWatermark {
+			last = protocol.UnknownEpoch // before KIP-101 there was no epoch to compare
+		}
+		req.Partitions = append(req.Partitions, protocol.FetchPartition{
+			TP: p.tp, FetchOffset: p.log.LogEndOffset(), LogStartOffset: p.log.LogStartOffset(),
+			CurrentLeaderEpoch: p.leaderEpoch, LastFetchedEpoch: last,
+		})
+		f.sent[p.tp] = p.leaderEpoch
+	}
+	f.gen++
+	if len(req.Partitions) == 0 {
+		if next >= 0 {
+			f.b.env.After(next-now, timer{kind: tickFetcher, key: int64(f.leader), gen: f.gen})
+		}
+		return
+	}
+	req.CorrelationID = b.nextCorr()
+	f.corr = req.CorrelationID
+	f.inFlight = true
+	b.env.Send(f.leader, req)
+	b.env.After(b.cfg.ReplicaSocketTimeout, timer{kind: tickFetcher, key: int64(f.leader), gen: f.gen})
+}
+
+// onTimer: the fetch went unanswered (the leader is down or cut off), or a back-off ended.
+func (f *fetcher) onTimer(now time.Duration, gen int64) {
+	if gen != f.gen {
+		return
+	}
+	f.inFlight = false
+	f.send(now)
+}
+
+func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.FetchResponse) {
+	f := b.fetchers[from]
+	if f == nil || !f.inFlight || m.CorrelationID != f.corr {
+		return
+	}
+	f.inFlight = false
+	for i := range m.Partitions {
+		r := &m.Partitions[i]
+		p := b.parts[r.TP]
+		epoch, ok := f.sent[r.TP]
+		if p == nil || !ok || p.followFrom != from || p.leaderEpoch != epoch {
+			continue // the partition moved on while the fetch was out
+		}
+		p.processFetch(now, r)
+	}
+	f.send(now)
+}
+
+func (p *Partition) processFetch(now time.Duration, r *protocol.FetchPartitionResponse) {
+	switch r.Error {
+	case protocol.NONE:
+	case protocol.OFFSET_OUT_OF_RANGE:
+		if r.LogStartOffset > p.log.LogEndOffset() {
+			// The leader deleted what the follower still needs: start over at its log start.
+			leo := p.log.LogEndOffset()
+			p.log.TruncateFullyAndStartAt(r.LogStartOffset)
+			p.hw = r.LogStartOffset
+			p.b.env.Observe(&Truncated{Broker: p.b.id, TP: p.tp, From: leo, To: r.LogStartOffset, Reason: "out-of-range"})
+			return
+		}
+		if r.DivergingEpoch.EndOffset >= 0 && r.DivergingEpoch.EndOffset < p.log.LogEndOffset() {
+			p.truncateTo(r.DivergingEpoch.EndOffset, "out-of-range")
+			return
+		}
+		p.backoffUntil = now + p.b.cfg.ReplicaFetchBackoff
+		return
+	default:
+		// NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH, …: wait for the
+		// metadata log to say what changed.
+		p.backoffUntil = now + p.b.cfg.ReplicaFetchBackoff
+		return
+	}
+	if r.DivergingEpoch.Epoch != protocol.UnknownEpoch {
+		p.truncateOnDivergence(r.DivergingEpoch)
+		return
+	}
+	if len(r.Batches) > 0 {
+		if err := p.log.AppendAsFollower(r.Batches, now); err != nil {
+			p.backoffUntil = now + p.b.cfg.ReplicaFetchBackoff
+			return
+		}
+	}
+	// Follower HW = min(LEO, leader HW) (§2.1).
+	if hw := min(p.log.LogEndOffset(), r.HighWatermark); hw > p.hw {
+		p.hw = hw
+	}
+}
+
+// truncateOnDivergence: AbstractFetcherThread.getOffsetTruncationState (§3.2). The leader says
+// its log holds epoch e up to offset end; the follower cuts to the largest common prefix.
+func (p *Partition) truncateOnDivergence(d protocol.EpochEndOffset) {
+	leo := p.log.LogEndOffset()
+	e, end := p.log.EndOffsetForEpoch(d.Epoch)
+	var to int64
+	switch {
+	case e == protocol.UnknownEpoch:
+		// The follower tracks no epoch at or below the leader's: take the leader's offset.
+		to = min(d.EndOffset, leo)
+	case e == d.Epoch:
+		to = min(d.EndOffset, end, leo)
+	default:
+		// The follower does not know the leader's epoch: cut to the end of its own earlier
+		// epoch; the next fetch carries that epoch and the leader checks again.
+		to = min(end, leo)
+	}
+	p.truncateTo(to, "diverging-epoch")
+}

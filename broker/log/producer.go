@@ -1,0 +1,156 @@
+package log
+
+import (
+	"math"
+
+	"kafkasim/broker/protocol"
+)
+
+// numBatchesToRetain is ProducerStateEntry.NUM_BATCHES_TO_RETAIN: the broker remembers the
+// last five batches of each producer, which is why an idempotent producer may have at most
+// five requests in flight (§5.1).
+const numBatchesToRetain = 5
+
+// noProducerEpoch is RecordBatch.NO_PRODUCER_EPOCH.
+const noProducerEpoch int16 = -1
+
+// batchMeta is Kafka's BatchMetadata: the sequence range of an appended batch and where it went.
+type batchMeta struct {
+	firstSeq, lastSeq      int32
+	baseOffset, lastOffset int64
+}
+
+// producerEntry is Kafka's ProducerStateEntry without the transaction fields.
+type producerEntry struct {
+	epoch   int16
+	n       int // retained batches, oldest first in batches[:n]
+	batches [numBatchesToRetain]batchMeta
+}
+
+// lastOffset is the offset of the producer's last appended record, -1 with no batch retained.
+func (e *producerEntry) lastOffset() int64 {
+	if e.n == 0 {
+		return -1
+	}
+	return e.batches[e.n-1].lastOffset
+}
+
+func (e *producerEntry) lastSeq() int32 {
+	if e.n == 0 {
+		return protocol.NoSequence
+	}
+	return e.batches[e.n-1].lastSeq
+}
+
+// maybeUpdateEpoch is ProducerStateEntry.maybeUpdateProducerEpoch: a new epoch forgets the
+// batches of the old one.
+func (e *producerEntry) maybeUpdateEpoch(epoch int16) {
+	if e.epoch != epoch {
+		e.epoch = epoch
+		e.n = 0
+	}
+}
+
+func (e *producerEntry) push(m batchMeta) {
+	if e.n == numBatchesToRetain {
+		copy(e.batches[:], e.batches[1:])
+		e.n--
+	}
+	e.batches[e.n] = m
+	e.n++
+}
+
+// findDuplicate is ProducerStateEntry.findDuplicateBatch: a batch of the same epoch with the
+// same sequence range as a retained one.
+func (e *producerEntry) findDuplicate(b *protocol.RecordBatch) (batchMeta, bool) {
+	if b.ProducerEpoch != e.epoch {
+		return batchMeta{}, false
+	}
+	first, last := b.BaseSequence, b.LastSequence()
+	for i := 0; i < e.n; i++ {
+		if e.batches[i].firstSeq == first && e.batches[i].lastSeq == last {
+			return e.batches[i], true
+		}
+	}
+	return batchMeta{}, false
+}
+
+// inSequence is ProducerStateManager's rule: the next sequence follows the last, wrapping at
+// Int32.MaxValue.
+func inSequence(lastSeq, nextSeq int32) bool {
+	return int64(nextSeq) == int64(lastSeq)+1 || (nextSeq == 0 && lastSeq == math.MaxInt32)
+}
+
+// producerState is the ProducerStateManager of one partition.
+type producerState struct {
+	producers map[int64]*producerEntry
+}
+
+func (p *producerState) reset() {
+	clear(p.producers)
+}
+
+func (p *producerState) entry(pid int64) *producerEntry {
+	e := p.producers[pid]
+	if e == nil {
+		e = &producerEntry{epoch: noProducerEpoch}
+		p.producers[pid] = e
+	}
+	return e
+}
+
+// checkClient validates an append from a client (origin CLIENT) in ProducerAppendInfo's order:
+// duplicate (§5.1, "return the original offsets, append nothing"), then checkProducerEpoch,
+// then checkSequence. It changes nothing.
+func (p *producerState) checkClient(b *protocol.RecordBatch) (dup batchMeta, isDup bool, err protocol.ErrorCode) {
+	e := p.producers[b.ProducerID]
+	if e == nil || e.epoch == noProducerEpoch {
+		// Unknown producer (never seen, or every batch deleted by retention): any sequence.
+		return batchMeta{}, false, protocol.NONE
+	}
+	if d, ok := e.findDuplicate(b); ok {
+		return d, true, protocol.NONE
+	}
+	if b.ProducerEpoch < e.epoch {
+		return batchMeta{}, false, protocol.INVALID_PRODUCER_EPOCH
+	}
+	if b.ProducerEpoch != e.epoch {
+		if b.BaseSequence != 0 {
+			return batchMeta{}, false, protocol.OUT_OF_ORDER_SEQUENCE_NUMBER // "Invalid sequence number for new epoch"
+		}
+		return batchMeta{}, false, protocol.NONE
+	}
+	if !inSequence(e.lastSeq(), b.BaseSequence) {
+		return batchMeta{}, false, protocol.OUT_OF_ORDER_SEQUENCE_NUMBER
+	}
+	return batchMeta{}, false, protocol.NONE
+}
+
+// update records an appended (stamped) batch without checks, as an append of origin
+// REPLICATION does, and as replay on load does. Control batches (transaction markers) only
+// move the producer epoch.
+func (p *producerState) update(b *protocol.RecordBatch) {
+	if b.ProducerID < 0 {
+		return
+	}
+	if b.Control {
+		p.entry(b.ProducerID).maybeUpdateEpoch(b.ProducerEpoch)
+		return
+	}
+	if b.BaseSequence < 0 {
+		return
+	}
+	e := p.entry(b.ProducerID)
+	e.maybeUpdateEpoch(b.ProducerEpoch)
+	e.push(batchMeta{firstSeq: b.BaseSequence, lastSeq: b.LastSequence(), baseOffset: b.BaseOffset, lastOffset: b.LastOffset()})
+}
+
+// removeBefore forgets producers whose last record lies below the log start offset (their
+// batches were deleted by retention).
+func (p *producerState) removeBefore(logStartOffset int64) {
+	for pid, e := range p.producers { // order does not matter: only deletions
+		if e.lastOffset() < logStartOffset {
+			delete(p.producers, pid)
+		}
+	}
+}

@@ -1,0 +1,151 @@
+package metadata
+
+import (
+	"slices"
+	"sort"
+)
+
+// Image is the state the metadata log builds up to some offset.
+type Image struct {
+	Offset         int64 // offset of the last applied entry, -1 for none
+	Brokers        map[int32]*Broker
+	Topics         map[string]*Topic
+	Configs        map[string]string // cluster-wide defaults
+	NextProducerID int64
+}
+
+// Broker is a broker's registration.
+type Broker struct {
+	ID                   int32
+	Epoch                int64
+	Incarnation          uint64
+	Fenced               bool
+	InControlledShutdown bool
+}
+
+// Topic is a topic with its partitions.
+type Topic struct {
+	Name       string
+	ID         uint64
+	Partitions []*Partition // index = partition number
+	Configs    map[string]string
+}
+
+// Partition is one partition's replicated state.
+type Partition struct {
+	Topic          string
+	Index          int32
+	Replicas       []int32
+	ISR            []int32
+	ELR            []int32
+	LastKnownELR   []int32
+	Leader         int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+	Unclean        bool // the current leader was elected uncleanly
+}
+
+// NewImage is an empty image.
+func NewImage() *Image {
+	return &Image{Offset: -1, Brokers: map[int32]*Broker{}, Topics: map[string]*Topic{}, Configs: map[string]string{}}
+}
+
+// Apply applies one record. Records are applied in log order; Apply never fails, because the
+// controller validated them before appending.
+func (im *Image) Apply(rec any) {
+	switch r := rec.(type) {
+	case *RegisterBrokerRecord:
+		im.Brokers[r.BrokerID] = &Broker{ID: r.BrokerID, Epoch: r.BrokerEpoch, Incarnation: r.IncarnationID, Fenced: r.Fenced}
+	case *BrokerRegistrationChangeRecord:
+		if b := im.Brokers[r.BrokerID]; b != nil && b.Epoch == r.BrokerEpoch {
+			c := *b
+			c.Fenced, c.InControlledShutdown = r.Fenced, r.InControlledShutdown
+			im.Brokers[r.BrokerID] = &c
+		}
+	case *TopicRecord:
+		if im.Topics[r.Name] == nil {
+			im.Topics[r.Name] = &Topic{Name: r.Name, ID: r.TopicID, Configs: map[string]string{}}
+		}
+	case *PartitionRecord:
+		t := im.Topics[r.Topic]
+		if t == nil {
+			return
+		}
+		p := &Partition{Topic: r.Topic, Index: r.Partition, Replicas: r.Replicas, ISR: r.ISR, ELR: r.ELR,
+			LastKnownELR: r.LastKnownELR, Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch}
+		for int32(len(t.Partitions)) <= r.Partition {
+			t.Partitions = append(t.Partitions, nil)
+		}
+		t.Partitions[r.Partition] = p
+	case *PartitionChangeRecord:
+		old := im.Partition(r.Topic, r.Partition)
+		if old == nil {
+			return
+		}
+		p := *old
+		p.ISR, p.ELR, p.LastKnownELR = r.ISR, r.ELR, r.LastKnownELR
+		p.Leader, p.LeaderEpoch, p.PartitionEpoch, p.Unclean = r.Leader, r.LeaderEpoch, r.PartitionEpoch, r.Unclean
+		im.Topics[r.Topic].Partitions[r.Partition] = &p
+	case *ConfigRecord:
+		m := im.Configs
+		if r.Topic != "" {
+			t := im.Topics[r.Topic]
+			if t == nil {
+				return
+			}
+			m = t.Configs
+		}
+		if r.Value == "" {
+			delete(m, r.Name)
+		} else {
+			m[r.Name] = r.Value
+		}
+	case *ProducerIdsRecord:
+		im.NextProducerID = r.NextProducerID
+	}
+}
+
+// Partition returns a partition's state, or nil.
+func (im *Image) Partition(topic string, index int32) *Partition {
+	t := im.Topics[topic]
+	if t == nil || index < 0 || int(index) >= len(t.Partitions) {
+		return nil
+	}
+	return t.Partitions[index]
+}
+
+// TopicNames lists topics in name order (for deterministic iteration).
+func (im *Image) TopicNames() []string {
+	names := make([]string, 0, len(im.Topics))
+	for n := range im.Topics {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// BrokerIDs lists registered brokers in id order.
+func (im *Image) BrokerIDs() []int32 {
+	ids := make([]int32, 0, len(im.Brokers))
+	for id := range im.Brokers {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// Config returns a topic's config value: the topic's own, else the cluster default, else def.
+func (im *Image) Config(topic, name, def string) string {
+	if t := im.Topics[topic]; t != nil {
+		if v, ok := t.Configs[name]; ok {
+			return v
+		}
+	}
+	if v, ok := im.Configs[name]; ok {
+		return v
+	}
+	return def
+}
+
+// Contains reports whether id is in set.
+func Contains(set []int32, id int32) bool { return slices.Contains(set, id) }

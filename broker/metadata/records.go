@@ -1,0 +1,75 @@
+package metadata
+
+// The record types, named after Kafka's metadata records (metadata/src/main/resources/common/
+// metadata/*.json). Records are immutable once appended.
+
+// RegisterBrokerRecord registers a broker session. A broker starts fenced.
+type RegisterBrokerRecord struct {
+	BrokerID      int32
+	BrokerEpoch   int64 // the offset of this record, as KRaft assigns it
+	IncarnationID uint64
+	Fenced        bool
+}
+
+// BrokerRegistrationChangeRecord fences, unfences or marks a broker in controlled shutdown.
+type BrokerRegistrationChangeRecord struct {
+	BrokerID             int32
+	BrokerEpoch          int64
+	Fenced               bool
+	InControlledShutdown bool
+}
+
+// TopicRecord creates a topic.
+type TopicRecord struct {
+	Name    string
+	TopicID uint64
+}
+
+// PartitionRecord creates a partition.
+type PartitionRecord struct {
+	Topic          string
+	Partition      int32
+	Replicas       []int32 // assignment order; the first is the preferred leader
+	ISR            []int32
+	ELR            []int32 // eligible leader replicas (KIP-966)
+	LastKnownELR   []int32
+	Leader         int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+}
+
+// PartitionChangeRecord carries a partition's whole new state, as PartitionChangeBuilder
+// computes it (real records carry only the changed fields; the result is the same).
+type PartitionChangeRecord struct {
+	Topic          string
+	Partition      int32
+	ISR            []int32
+	ELR            []int32
+	LastKnownELR   []int32
+	Leader         int32
+	LeaderEpoch    int32
+	PartitionEpoch int32
+	// Unclean is set when the leader was elected from outside the ISR and ELR
+	// (LeaderRecoveryState RECOVERING, KIP-704).
+	Unclean bool
+}
+
+// ConfigRecord sets a config. Topic "" means the cluster-wide default. Value "" removes it.
+type ConfigRecord struct {
+	Topic string
+	Name  string
+	Value string
+}
+
+// ProducerIdsRecord allocates a block of producer ids to a broker (KIP-730).
+type ProducerIdsRecord struct {
+	BrokerID       int32
+	BrokerEpoch    int64
+	NextProducerID int64 // the first id after the allocated block
+}
+
+// LeaderChangeRecord is the control record a new quorum leader appends first (KIP-595).
+type LeaderChangeRecord struct {
+	LeaderID int32
+	Voters   []int32
+}

@@ -1,0 +1,190 @@
+package broker
+
+import (
+	"time"
+
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the produce path (§2.4, Partition.appendRecordsToLeader and DelayedProduce).
+// acks=all with a committed ISR below min.insync.replicas is refused before the append
+// (NOT_ENOUGH_REPLICAS); otherwise the batch is appended with the leader epoch and, for acks=all,
+// parked until the HW passes it. It then completes with NONE, or with
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal ISR has meanwhile fallen below
+// min.insync.replicas; with REQUEST_TIMED_OUT when the request's timeout passes first; with
+// NOT_LEADER_OR_FOLLOWER when leadership is lost. An idempotent duplicate is answered with the
+// original offsets and, for acks=all, waits for those.
+
+type delayedProduce struct {
+	id        int64
+	client    int32
+	corr      int64
+	parts     []produceStatus
+	remaining int
+	done      bool
+}
+
+type produceStatus struct {
+	tp         protocol.TopicPartition
+	err        protocol.ErrorCode
+	baseOffset int64
+	required   int64 // the HW that completes it: last offset + 1
+	logStart   int64
+	done       bool
+}
+
+func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.ProduceRequest) {
+	dp := &delayedProduce{client: from, corr: m.CorrelationID, parts: make([]produceStatus, len(m.Partitions))}
+	for i, pp := range m.Partitions {
+		st := &dp.parts[i]
+		st.tp = pp.TP
+		st.baseOffset = -1
+		p := b.parts[pp.TP]
+		switch {
+		case p == nil || !p.isLeader:
+			st.err, st.done = protocol.NOT_LEADER_OR_FOLLOWER, true
+		case m.Acks != protocol.AcksAll && m.Acks != protocol.AcksNone && m.Acks != protocol.AcksLeader:
+			st.err, st.done = protocol.INVALID_REQUIRED_ACKS, true
+		case m.Acks == protocol.AcksAll && len(p.isr) < p.cfg.MinInsyncReplicas:
+			st.err, st.done = protocol.NOT_ENOUGH_REPLICAS, true
+		default:
+			appended, base, dup, code := p.log.AppendAsLeader(pp.Batch, p.leaderEpoch, now)
+			st.logStart = p.log.LogStartOffset()
+			if code != protocol.NONE {
+				st.err, st.done = code, true
+				break
+			}
+			st.baseOffset = base
+			st.required = base + pp.Batch.Count()
+			if m.Acks != protocol.AcksAll {
+				st.done = true
+			}
+			if appended != nil && !dup {
+				p.maybeIncrementHW(now) // the ISR could be just the leader
+				p.wakeFetches(now)
+			}
+			if !st.done {
+				if p.hw >= st.required {
+					p.finishStatus(st)
+				} else {
+					p.produceWaiters = append(p.produceWaiters, dp)
+				}
+			}
+		}
+		if !st.done {
+			dp.remaining++
+		}
+	}
+	if m.Acks == protocol.AcksNone {
+		return
+	}
+	if dp.remaining == 0 {
+		b.respondProduce(dp)
+		return
+	}
+	b.delayedSeq++
+	dp.id = b.delayedSeq
+	b.produces[dp.id] = dp
+	b.env.After(m.Timeout, timer{kind: tickDelayedProduce, key: dp.id})
+}
+
+// finishStatus completes an acks=all partition whose HW has passed it (checkEnoughReplicasReachOffset).
+func (p *Partition) finishStatus(st *produceStatus) {
+	st.done = true
+	if len(p.MaximalISR()) < p.cfg.MinInsyncReplicas {
+		st.err = protocol.NOT_ENOUGH_REPLICAS_AFTER_APPEND
+	}
+}
+
+// completeProduces re-checks the parked acks=all requests after the HW moved.
+func (p *Partition) completeProduces(now time.Duration) {
+	if len(p.produceWaiters) == 0 {
+		return
+	}
+	kept := p.produceWaiters[:0]
+	for _, dp := range p.produceWaiters {
+		if dp.done {
+			continue
+		}
+		waiting := false
+		for i := range dp.parts {
+			st := &dp.parts[i]
+			if st.done || st.tp != p.tp {
+				continue
+			}
+			if p.hw >= st.required {
+				p.finishStatus(st)
+				dp.remaining--
+			} else {
+				waiting = true
+			}
+		}
+		if dp.remaining == 0 {
+			p.b.respondProduce(dp)
+		} else if waiting {
+			kept = append(kept, dp)
+		}
+	}
+	clear(p.produceWaiters[len(kept):])
+	p.produceWaiters = kept
+}
+
+// failProduces ends every parked request of this partition with code (leadership lost).
+func (p *Partition) failProduces(now time.Duration, code protocol.ErrorCode) {
+	for _, dp := range p.produceWaiters {
+		if dp.done {
+			continue
+		}
+		for i := range dp.parts {
+			st := &dp.parts[i]
+			if !st.done && st.tp == p.tp {
+				st.done, st.err = true, code
+				dp.remaining--
+			}
+		}
+		if dp.remaining == 0 {
+			p.b.respondProduce(dp)
+		}
+	}
+	clear(p.produceWaiters)
+	p.produceWaiters = p.produceWaiters[:0]
+}
+
+func (b *Broker) expireDelayedProduce(now time.Duration, id int64) {
+	dp := b.produces[id]
+	if dp == nil || dp.done {
+		return
+	}
+	for i := range dp.parts {
+		if st := &dp.parts[i]; !st.done {
+			st.done, st.err = true, protocol.REQUEST_TIMED_OUT
+		}
+	}
+	dp.remaining = 0
+	b.respondProduce(dp)
+}
+
+func (b *Broker) respondProduce(dp *delayedProduce) {
+	if dp.done {
+		return
+	}
+	dp.done = true
+	if dp.id != 0 {
+		delete(b.produces, dp.id)
+	}
+	resp := &protocol.ProduceResponse{CorrelationID: dp.corr, Partitions: make([]protocol.ProducePartitionResponse, len(dp.parts))}
+	for i, st := range dp.parts {
+		r := protocol.ProducePartitionResponse{TP: st.tp, Error: st.err, BaseOffset: st.baseOffset, LogStartOffset: st.logStart,
+			CurrentLeader: protocol.NoLeader, CurrentLeaderEp: protocol.UnknownEpoch}
+		if st.err != protocol.NONE && st.err != protocol.NOT_ENOUGH_REPLICAS_AFTER_APPEND {
+			r.BaseOffset = -1
+		}
+		if st.err == protocol.NOT_LEADER_OR_FOLLOWER {
+			if mp := b.image.Partition(st.tp.Topic, st.tp.Partition); mp != nil {
+				r.CurrentLeader, r.CurrentLeaderEp = mp.Leader, mp.LeaderEpoch
+			}
+		}
+		resp.Partitions[i] = r
+	}
+	b.env.Send(dp.client, resp)
+}

@@ -1,0 +1,46 @@
+package protocol
+
+// Behavior: AlterPartition (API key 56, KIP-497): a partition leader asks the active controller
+// to change the ISR. The controller checks the leader epoch and partition epoch, refuses
+// ineligible replicas (fenced, shutting down, stale broker epoch: KIP-841/KIP-903), commits a
+// PartitionChangeRecord and answers with the committed state. Until then the leader keeps the
+// change pending (maximal ISR, reference §2.2).
+
+// AlterPartitionRequest proposes new ISRs.
+type AlterPartitionRequest struct {
+	CorrelationID int64
+	BrokerID      int32
+	BrokerEpoch   int64
+	Partitions    []AlterPartitionItem
+}
+
+// AlterPartitionItem is one partition's proposal.
+type AlterPartitionItem struct {
+	TP             TopicPartition
+	LeaderEpoch    int32
+	PartitionEpoch int32
+	NewISR         []BrokerState
+}
+
+// BrokerState is a replica with the broker epoch its fetches carried (KIP-903).
+type BrokerState struct {
+	BrokerID    int32
+	BrokerEpoch int64
+}
+
+// AlterPartitionResponse answers AlterPartitionRequest.
+type AlterPartitionResponse struct {
+	CorrelationID int64
+	Error         ErrorCode
+	Partitions    []AlterPartitionResult
+}
+
+// AlterPartitionResult is the committed state of one partition, or its error.
+type AlterPartitionResult struct {
+	TP             TopicPartition
+	Error          ErrorCode
+	LeaderID       int32
+	LeaderEpoch    int32
+	ISR            []int32
+	PartitionEpoch int32
+}

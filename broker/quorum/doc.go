@@ -1,0 +1,35 @@
+// Package quorum models the KRaft metadata quorum (KIP-595; kafka-semantics.md §4.2): a
+// Raft-style replicated log of protocol.MetadataEntry among the controller voters, and the
+// observer side that brokers use to follow that log.
+//
+// Modelled:
+//   - Epochs and elections: a voter votes at most once per epoch, only for a candidate whose log
+//     is at least as up-to-date (last epoch, then end offset); the vote is written and flushed to
+//     "quorum-state" before it is sent. Election timeouts are randomized in [T, 2T) and a
+//     candidate rejected by a majority backs off for a random time up to
+//     controller.quorum.election.backoff.max.ms. A higher epoch seen in any message makes a node
+//     step down. A new leader appends a LeaderChangeRecord entry first and announces itself with
+//     BeginQuorumEpoch.
+//   - Pull replication: followers and observers send QuorumFetchRequest; the leader checks
+//     divergence as partition leaders do (§2.1 step 4: largest epoch ≤ LastFetchedEpoch and its
+//     end offset) and answers DivergingEpoch, on which the fetcher truncates to the largest
+//     common prefix (§3.2: min of the leader's end offset, its own end offset for that epoch and
+//     its LEO) and fetches again. Fetches with nothing new are held at the leader up to
+//     FetchMaxWait and answered at once when entries are appended or the high watermark moves.
+//   - Commit: the high watermark is the largest offset flushed on a majority of voters, and it
+//     only advances past entries of the leader's own epoch (Raft §5.4.2). Ready reports that the
+//     leader's LeaderChangeRecord is committed, so everything before it is final.
+//   - Fetch timeout (a follower that hears nothing from its leader becomes candidate), check
+//     quorum (a leader not fetched by a majority within the fetch timeout resigns), graceful
+//     resignation with EndQuorumEpoch (preferred successors ordered by replicated offset).
+//   - Durability: "quorum-state" is flushed before any vote is sent or granted; "metadata-log" is
+//     flushed before a replica reports an offset as its own (the leader after each append, a
+//     follower before its next fetch). Both are recovered on restart; a leader that restarts
+//     comes back resigned and tells the voters so (EndQuorumEpoch).
+//
+// Left out: snapshots and log compaction, dynamic voter sets (KIP-853), pre-vote (KIP-996),
+// leader stickiness, fetch size limits in bytes (a response carries at most maxFetchEntries
+// entries). A fetch that is not answered is resent after min(RequestTimeout, 2×FetchMaxWait)
+// rather than the full request timeout, so one lost message does not by itself cost an election
+// (the fetch timeout and the request timeout share a 2 s default).
+package quorum

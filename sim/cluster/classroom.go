@@ -1,0 +1,34 @@
+package cluster
+
+import (
+	"time"
+
+	"kafkasim/broker/config"
+)
+
+// Classroom builds the classroom cluster: 3 brokers, 3 controllers, a topic of 6 partitions
+// with RF 3 and min.insync.replicas=2, one producer at 1,000 records/s with acks=all, one
+// consumer reading from the start.
+func Classroom(seed uint64) (*Cluster, error) {
+	spec := DefaultSpec()
+	spec.Sim.Seed = seed
+	c, err := New(spec)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.CreateTopic(TopicSpec{Name: "orders", Partitions: 6, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
+		return nil, err
+	}
+	if err := c.WaitReady(30 * time.Second); err != nil {
+		return nil, err
+	}
+	if _, err := c.AddProducer(ProducerSpec{Name: "p1", Topic: "orders", Config: config.DefaultProducer(), Rate: 1000}); err != nil {
+		return nil, err
+	}
+	cc := config.DefaultConsumer()
+	cc.AutoOffsetReset = "earliest"
+	if _, err := c.AddConsumer(ConsumerSpec{Name: "c1", Topic: "orders", Config: cc}); err != nil {
+		return nil, err
+	}
+	return c, nil
+}

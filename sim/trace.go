@@ -1,0 +1,246 @@
+package sim
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+)
+
+// EventKind says what a trace event records.
+type EventKind uint8
+
+// Event kinds.
+const (
+	// Deliver: a message from Peer reached Node (Type = message type, Arg = its TraceArg).
+	Deliver EventKind = iota + 1
+	// Drop: a message from Peer to Node was lost (Type = message type, Arg = a Drop… reason).
+	Drop
+	// Timer: a timer of Node fired (Type = payload type, Arg = its TraceArg).
+	Timer
+	// Inject: an external input reached Node (Peer = 0, Type = message type, Arg = TraceArg).
+	Inject
+	// Observe: Node reported something (Type = the value's type, Arg = its TraceArg).
+	Observe
+	// Fault: a fault verb was applied to Node (Peer = the other end where there is one).
+	// Arg&0xff is the Fault… code, Arg>>8 its parameter (see the Fault… constants).
+	Fault
+	// Halt: Node's process ended on its own (Arg = a Halt… code).
+	Halt
+	// Start: Node was built by its factory (Arg = how many times it has started, from 1).
+	Start
+	// Writeback: the OS flushed every disk's page cache (Node = 0).
+	Writeback
+)
+
+var kindNames = [...]string{"?", "deliver", "drop", "timer", "inject", "observe", "fault", "halt", "start", "writeback"}
+
+func (k EventKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "?"
+}
+
+// Drop reasons (Event.Arg of a Drop).
+const (
+	DropPartitioned int64 = 1 // a partition or isolation separates the two nodes
+	DropLost        int64 = 2 // the link's loss probability hit
+	DropDown        int64 = 3 // the receiver is not running, restarted since the send, or unknown
+	DropCut         int64 = 4 // a one-way cut from the sender to the receiver
+)
+
+// DropReason names a Drop reason.
+func DropReason(arg int64) string {
+	switch arg {
+	case DropPartitioned:
+		return "partitioned"
+	case DropLost:
+		return "lost"
+	case DropDown:
+		return "down"
+	case DropCut:
+		return "cut"
+	}
+	return "?"
+}
+
+// Fault codes (Event.Arg&0xff of a Fault). The parameter in Arg>>8 is: the group index for
+// FaultPartition, the extra latency in nanoseconds for FaultSlow, the loss probability in
+// parts per million for FaultLoss, 0 otherwise.
+const (
+	FaultKill int64 = iota + 1
+	FaultCrash
+	FaultStop
+	FaultRestart
+	FaultPause
+	FaultResume
+	FaultPartition
+	FaultIsolate
+	FaultCut
+	FaultSlow
+	FaultLoss
+	FaultHeal
+)
+
+var faultNames = [...]string{"?", "kill", "crash", "stop", "restart", "pause", "resume", "partition", "isolate", "cut", "slow", "loss", "heal"}
+
+// FaultName names a fault code.
+func FaultName(code int64) string {
+	if code > 0 && int(code) < len(faultNames) {
+		return faultNames[code]
+	}
+	return "?"
+}
+
+// Halt codes (Event.Arg of a Halt).
+const (
+	HaltExited  int64 = 0 // the process exited on its own while running: no flush
+	HaltStopped int64 = 1 // a graceful stop completed: the disk was flushed
+	HaltForced  int64 = 2 // StopTimeout passed during a graceful stop: flushed and stopped
+)
+
+// Event is one trace record, 32 bytes.
+type Event struct {
+	Time time.Duration
+	Kind EventKind
+	Node int32  // the node the event happened at (receiver of a message)
+	Peer int32  // the other node (sender of a message), 0 if none or external
+	Type uint16 // message / payload / observed value type code, see Trace.TypeName
+	Arg  int64
+}
+
+// TraceArger is implemented by messages that want a number recorded in their trace events
+// (an offset, an epoch, a sequence).
+type TraceArger interface{ TraceArg() int64 }
+
+const chunkBits = 12
+const chunkSize = 1 << chunkBits
+
+// Trace is the record of every event plus a running hash over all of them. With
+// Options.DiscardTrace only the hash, the count and the type names are kept.
+type Trace struct {
+	discard bool
+	n       int
+	hash    uint64
+	chunks  [][]Event
+
+	types map[reflect.Type]uint16
+	names []string // names[code]
+	lastT reflect.Type
+	lastC uint16
+}
+
+func newTrace(discard bool) *Trace {
+	return &Trace{
+		discard: discard,
+		hash:    14695981039346656037,
+		types:   make(map[reflect.Type]uint16),
+		names:   []string{""},
+	}
+}
+
+// Hash is the running hash over every event's fields (FNV-1a style over 64-bit words, with an
+// xor-shift fold per event). Two runs with the same hash took the same course.
+func (t *Trace) Hash() uint64 { return t.hash }
+
+// Len is the number of events recorded (also when their bodies were discarded).
+func (t *Trace) Len() int { return t.n }
+
+// Kept reports whether the event bodies are stored (false with Options.DiscardTrace).
+func (t *Trace) Kept() bool { return !t.discard }
+
+// At returns event i (0-based). It returns the zero Event if i is out of range or the trace
+// discards bodies.
+func (t *Trace) At(i int) Event {
+	if t.discard || i < 0 || i >= t.n {
+		return Event{}
+	}
+	return t.chunks[i>>chunkBits][i&(chunkSize-1)]
+}
+
+// TypeName is the Go type name of a type code ("" for 0 or an unknown code).
+func (t *Trace) TypeName(code uint16) string {
+	if int(code) < len(t.names) {
+		return t.names[code]
+	}
+	return ""
+}
+
+// Describe renders an event for people (debugging, logs); not for hot paths.
+func (t *Trace) Describe(e Event) string {
+	s := fmt.Sprintf("%v %s node=%d", e.Time, e.Kind, e.Node)
+	switch e.Kind {
+	case Deliver, Drop, Inject:
+		s += fmt.Sprintf(" from=%d %s", e.Peer, t.TypeName(e.Type))
+		if e.Kind == Drop {
+			s += " " + DropReason(e.Arg)
+		} else if e.Arg != 0 {
+			s += fmt.Sprintf(" arg=%d", e.Arg)
+		}
+	case Timer, Observe:
+		s += " " + t.TypeName(e.Type)
+		if e.Arg != 0 {
+			s += fmt.Sprintf(" arg=%d", e.Arg)
+		}
+	case Fault:
+		s += " " + FaultName(e.Arg&0xff)
+		if e.Peer != 0 {
+			s += fmt.Sprintf(" peer=%d", e.Peer)
+		}
+		if p := e.Arg >> 8; p != 0 {
+			s += fmt.Sprintf(" param=%d", p)
+		}
+	case Halt, Start:
+		s += fmt.Sprintf(" arg=%d", e.Arg)
+	}
+	return s
+}
+
+// code returns the type code of v (0 for nil), assigning codes in order of first appearance.
+func (t *Trace) code(v any) uint16 {
+	if v == nil {
+		return 0
+	}
+	rt := reflect.TypeOf(v)
+	if rt == t.lastT {
+		return t.lastC
+	}
+	c, ok := t.types[rt]
+	if !ok {
+		if len(t.names) >= 1<<16 {
+			c = 0xffff // absurdly many types: share the last code rather than fail
+		} else {
+			c = uint16(len(t.names))
+			t.types[rt] = c
+			t.names = append(t.names, rt.String())
+		}
+	}
+	t.lastT, t.lastC = rt, c
+	return c
+}
+
+func traceArg(v any) int64 {
+	if a, ok := v.(TraceArger); ok {
+		return a.TraceArg()
+	}
+	return 0
+}
+
+const fnvPrime = 1099511628211
+
+func (t *Trace) add(e *Event) {
+	h := t.hash
+	h = (h ^ uint64(e.Time)) * fnvPrime
+	h = (h ^ (uint64(e.Kind) | uint64(e.Type)<<8 | uint64(uint32(e.Node))<<32)) * fnvPrime
+	h = (h ^ uint64(uint32(e.Peer))) * fnvPrime
+	h = (h ^ uint64(e.Arg)) * fnvPrime
+	t.hash = h ^ (h >> 32)
+	if !t.discard {
+		ci := t.n >> chunkBits
+		if ci == len(t.chunks) {
+			t.chunks = append(t.chunks, make([]Event, 0, chunkSize))
+		}
+		t.chunks[ci] = append(t.chunks[ci], *e)
+	}
+	t.n++
+}
