@@ -64,6 +64,7 @@ type Broker struct {
 	delayedSeq int64
 	produces   map[int64]*delayedProduce
 	fetches    map[int64]*delayedFetch
+	purgatory  purgatory
 
 	// Producer id block (KIP-730).
 	pidNext, pidEnd int64
@@ -95,6 +96,7 @@ const (
 	tickDelayedProduce
 	tickShutdownTimeout
 	tickAlterTimeout // key = correlation id
+	tickPurgatory    // gen = purgatory generation
 )
 
 func (t timer) TraceArg() int64 { return int64(t.kind) }
@@ -252,10 +254,8 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 		if f := b.fetchers[int32(t.key)]; f != nil {
 			f.onTimer(now, t.gen)
 		}
-	case tickDelayedFetch:
-		b.expireDelayedFetch(now, t.key)
-	case tickDelayedProduce:
-		b.expireDelayedProduce(now, t.key)
+	case tickPurgatory:
+		b.onPurgatoryTimer(now, t.gen)
 	case tickShutdownTimeout:
 		if b.shuttingDown {
 			b.finishShutdown()

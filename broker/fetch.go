@@ -47,7 +47,7 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 			p.fetchWaiters = append(p.fetchWaiters, df)
 		}
 	}
-	b.env.After(m.MaxWait, timer{kind: tickDelayedFetch, key: df.id})
+	b.expireAt(now, now+m.MaxWait, tickDelayedFetch, df.id)
 }
 
 // fetchError checks leadership and the fetcher's epoch (§2.1 steps 1–2, KIP-320).

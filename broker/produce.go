@@ -85,7 +85,7 @@ func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.Produc
 	b.delayedSeq++
 	dp.id = b.delayedSeq
 	b.produces[dp.id] = dp
-	b.env.After(m.Timeout, timer{kind: tickDelayedProduce, key: dp.id})
+	b.expireAt(now, now+m.Timeout, tickDelayedProduce, dp.id)
 }
 
 // finishStatus completes an acks=all partition whose HW has passed it (checkEnoughReplicasReachOffset).

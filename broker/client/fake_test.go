@@ -112,6 +112,11 @@ func (w *world) runUntil(t time.Duration) {
 func (w *world) ops() []*history.Op {
 	var out []*history.Op
 	for _, ev := range w.observed {
+		if ops, ok := ev.(history.Ops); ok {
+			for i := range ops {
+				out = append(out, &ops[i])
+			}
+		}
 		if op, ok := ev.(*history.Op); ok {
 			out = append(out, op)
 		}

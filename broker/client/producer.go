@@ -197,8 +197,7 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 		if m.gen != p.rateGen || p.rate <= 0 {
 			return
 		}
-		p.newRecord(now)
-		p.rateCount++
+		p.createDue(now)
 		p.scheduleRate(now)
 	case wake:
 		p.w.fired(m.at)
@@ -224,7 +223,25 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 	p.run(now)
 }
 
+// createDue creates every record due by now at the current rate, each with its exact creation
+// time: the producer wakes at most once per linger.ms, since records made in between would
+// wait in the same batch anyway.
+func (p *Producer) createDue(now time.Duration) {
+	if p.rate <= 0 {
+		return
+	}
+	for {
+		at := p.rateAt(p.rateCount + 1)
+		if at > now {
+			return
+		}
+		p.newRecordAt(now, at)
+		p.rateCount++
+	}
+}
+
 func (p *Producer) setRate(now time.Duration, r float64) {
+	p.createDue(now)
 	p.rateGen++
 	p.rate = r
 	if r <= 0 || math.IsNaN(r) || math.IsInf(r, 0) {
@@ -238,14 +255,25 @@ func (p *Producer) setRate(now time.Duration, r float64) {
 // scheduleRate schedules record rateCount+1 at rateStart + (rateCount+1)/rate exactly, so
 // rounding never accumulates.
 func (p *Producer) scheduleRate(now time.Duration) {
-	at := p.rateStart + time.Duration(float64(p.rateCount+1)*float64(time.Second)/p.rate)
+	at := p.rateAt(p.rateCount + 1)
 	if at < now {
 		at = now
+	}
+	if next := now + p.cfg.Linger; at < next && p.rateCount > 0 {
+		at = next
 	}
 	p.env.After(at-now, rateTick{gen: p.rateGen})
 }
 
-func (p *Producer) newRecord(now time.Duration) {
+// rateAt is the creation time of the k-th record at the current rate.
+func (p *Producer) rateAt(k int64) time.Duration {
+	return p.rateStart + time.Duration(float64(k)*float64(time.Second)/p.rate)
+}
+
+func (p *Producer) newRecord(now time.Duration) { p.newRecordAt(now, now) }
+
+// newRecordAt hands the producer a record the application created at `created` (≤ now).
+func (p *Producer) newRecordAt(now, created time.Duration) {
 	p.nextVal++
 	rec := protocol.Record{Value: p.o.ValueBase + p.nextVal}
 	if len(p.keys) > 0 {
@@ -253,10 +281,10 @@ func (p *Producer) newRecord(now time.Duration) {
 	}
 	p.stats.Sent++
 	if !p.meta.known || len(p.unassigned) > 0 {
-		p.unassigned = append(p.unassigned, pendingRecord{rec: rec, created: now})
+		p.unassigned = append(p.unassigned, pendingRecord{rec: rec, created: created})
 		return
 	}
-	p.append(now, rec, now)
+	p.append(now, rec, created)
 }
 
 // grow sizes the per-partition state after metadata learnt more partitions.
@@ -768,18 +796,20 @@ func (p *Producer) complete(now time.Duration, b *pbatch, out history.Outcome, b
 	if out == history.OK && base >= 0 {
 		offsets = make([]int64, n)
 	}
+	ops := make(history.Ops, n)
 	for i := range b.records {
 		values[i] = b.records[i].Value
-		op := &history.Op{
+		ops[i] = history.Op{
 			Client: p.name, Type: history.Send, Topic: p.o.Topic, Partition: b.part,
 			Values: values[i : i+1 : i+1], Invoke: b.created[i], Complete: now, Outcome: out, Error: errName,
 		}
 		if offsets != nil {
 			offsets[i] = base + int64(i)
-			op.Offsets = offsets[i : i+1 : i+1]
+			ops[i].Offsets = offsets[i : i+1 : i+1]
 		}
-		p.env.Observe(op)
 	}
+	// One observation for the batch: the ops of its records, in record order.
+	p.env.Observe(ops)
 	p.count(out, int64(n))
 }
 

@@ -27,9 +27,20 @@
 //     follower before its next fetch). Both are recovered on restart; a leader that restarts
 //     comes back resigned and tells the voters so (EndQuorumEpoch).
 //
+// Inputs and outputs: messages are sent as pointers (*protocol.VoteRequest, …); Handle accepts
+// them as pointers or values. Every change of role, epoch or known leader is reported through
+// env.Observe as a StateChange. A leader does not step down for a fetch carrying a higher epoch
+// (it answers UNKNOWN_LEADER_EPOCH, as KafkaRaftClient does), since observers may have heard of
+// an epoch whose election failed.
+//
 // Left out: snapshots and log compaction, dynamic voter sets (KIP-853), pre-vote (KIP-996),
 // leader stickiness, fetch size limits in bytes (a response carries at most maxFetchEntries
 // entries). A fetch that is not answered is resent after min(RequestTimeout, 2×FetchMaxWait)
 // rather than the full request timeout, so one lost message does not by itself cost an election
-// (the fetch timeout and the request timeout share a 2 s default).
+// (the fetch timeout and the request timeout share a 2 s default); for the same reason a leader
+// resends BeginQuorumEpoch every min(RequestTimeout, ElectionTimeout/2) until each voter has
+// heard of it. A candidate whose vote is refused (lost, or a split vote) stands again after the
+// random election backoff rather than its full election timeout. A leader checks its quorum
+// every FetchTimeout/4, so it resigns between 1 and 1.25 fetch timeouts after losing it
+// (Kafka: 1.5).
 package quorum

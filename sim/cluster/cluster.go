@@ -42,7 +42,7 @@ type Cluster struct {
 	World       *sim.World
 	BrokerIDs   []int32
 	Controllers []int32
-	History     history.History
+	history     history.Log
 	Booted      time.Duration // virtual time at which the cluster had booted
 
 	clients     map[string]int32
@@ -109,7 +109,11 @@ const bootLimit = 60 * time.Second
 func (c *Cluster) observe(now time.Duration, id int32, ev any) {
 	switch e := ev.(type) {
 	case *history.Op:
-		c.History.Add(*e)
+		c.history.Add(*e)
+	case history.Ops:
+		for i := range e {
+			c.history.Add(e[i])
+		}
 	case *client.AdminResult:
 		c.adminDone++
 		if err := adminError(e); err != nil {
@@ -137,6 +141,15 @@ func adminError(r *client.AdminResult) error {
 	}
 	return nil
 }
+
+// History returns the client operations recorded so far, in completion order (a copy).
+func (c *Cluster) History() history.History { return c.history.History(0) }
+
+// HistorySince returns the operations from index from on (a copy).
+func (c *Cluster) HistorySince(from int) history.History { return c.history.History(from) }
+
+// Ops is the number of operations recorded so far.
+func (c *Cluster) Ops() int { return c.history.Len() }
 
 // AdminErrors lists the admin commands the controller refused.
 func (c *Cluster) AdminErrors() []error { return c.adminErrors }

@@ -120,14 +120,14 @@ func TestMinISRRefusesWrites(t *testing.T) {
 	_ = c.World.Kill(3)
 	await(t, c, "ISR shrinks to the leader", 30*time.Second, func() bool { return slices.Equal(isr(c, p0), []int32{1}) })
 	leo := c.Replica(1, p0).LEO()
-	n := len(c.History)
+	n := c.Ops()
 	_ = c.Send("p1", 5)
 	c.RunFor(15 * time.Second)
 	if got := c.Replica(1, p0).LEO(); got != leo {
 		t.Errorf("leader LEO %d → %d; want nothing appended", leo, got)
 	}
 	var refused int
-	for _, op := range c.History[n:] {
+	for _, op := range c.HistorySince(n) {
 		if op.Type != history.Send {
 			continue
 		}

@@ -56,7 +56,7 @@ func Demo(w io.Writer, seed uint64) error {
 	c.RunFor(20 * time.Second)
 	c.Close()
 	var ok, failed, unknown int
-	for _, op := range c.History {
+	for _, op := range c.History() {
 		if op.Type != history.Send {
 			continue
 		}

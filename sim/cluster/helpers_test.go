@@ -83,7 +83,7 @@ func logValues(c *Cluster, broker int32, tp protocol.TopicPartition) map[int64]i
 // acked lists the acknowledged sends on tp (outcome ok with an offset).
 func acked(c *Cluster, tp protocol.TopicPartition) []history.Op {
 	var out []history.Op
-	for _, op := range c.History {
+	for _, op := range c.History() {
 		if op.Type == history.Send && op.Outcome == history.OK && op.Topic == tp.Topic && op.Partition == tp.Partition && len(op.Offsets) == 1 {
 			out = append(out, op)
 		}
