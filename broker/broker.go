@@ -69,6 +69,7 @@ type Broker struct {
 	// Producer id block (KIP-730).
 	pidNext, pidEnd int64
 	pidRequested    bool
+	pidSent         time.Duration
 	pidWaiters      []pidWaiter
 }
 
@@ -243,6 +244,9 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 		}
 		b.env.After(b.cfg.ReplicaLagTimeMax/2, t)
 	case tickHWCheckpoint:
+		for _, p := range b.order {
+			p.log.MaybeFlush(now) // flush.ms, when a topic sets it
+		}
 		b.checkpointHW()
 		b.env.After(b.cfg.ReplicaHighWatermarkCheckpointInterval, t)
 	case tickRetention:
@@ -277,6 +281,11 @@ func (b *Broker) activeController() int32 {
 
 func (b *Broker) lifecycleTick(now time.Duration) {
 	timeout := b.cfg.ControllerQuorumRequestTimeout
+	if b.pidRequested && now-b.pidSent >= timeout {
+		// The block never came: let the waiting producers retry.
+		b.pidRequested = false
+		b.failPidWaiters(protocol.COORDINATOR_NOT_AVAILABLE)
+	}
 	if b.epoch < 0 {
 		if b.regInFlight && now-b.regSent < timeout {
 			return
@@ -537,7 +546,7 @@ func (b *Broker) handleInitProducerId(now time.Duration, from int32, m *protocol
 	b.pidWaiters = append(b.pidWaiters, pidWaiter{from: from, corr: m.CorrelationID})
 	if !b.pidRequested {
 		if c := b.activeController(); c >= 0 && b.epoch >= 0 {
-			b.pidRequested = true
+			b.pidRequested, b.pidSent = true, now
 			b.env.Send(c, &protocol.AllocateProducerIdsRequest{CorrelationID: b.nextCorr(), BrokerID: b.id, BrokerEpoch: b.epoch})
 		} else {
 			b.failPidWaiters(protocol.COORDINATOR_NOT_AVAILABLE)

@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
 
+	"kafkasim/broker"
 	"kafkasim/broker/config"
 	"kafkasim/broker/history"
 	"kafkasim/broker/protocol"
@@ -323,8 +325,19 @@ func TestZombieLeader(t *testing.T) {
 	_ = c.World.Pause(1)
 	await(t, c, "new leader", 30*time.Second, func() bool { l := c.Leader(p0); return l >= 0 && l != 1 })
 	c.RunFor(3 * time.Second)
+	// On resume the zombie handles the produce requests that waited for it, appends them in its
+	// stale epoch, then learns the new epoch and truncates them away.
+	var cut *broker.Truncated
+	c.World.OnObserve(func(_ time.Duration, id int32, ev any) {
+		if e, ok := ev.(*broker.Truncated); ok && id == 1 && cut == nil {
+			cut = e
+		}
+	})
 	_ = c.World.Resume(1)
 	c.RunFor(20 * time.Second)
+	if cut == nil || cut.From <= cut.To {
+		t.Fatalf("zombie truncation = %+v; want the zombie's stale appends cut away", cut)
+	}
 	leader := c.Leader(p0)
 	if missing := missingAcked(c, leader, p0); len(missing) > 0 {
 		t.Errorf("%d acknowledged records not in leader %d's log, first %+v", len(missing), leader, missing[0])
@@ -435,5 +448,27 @@ func TestBadConfigurations(t *testing.T) {
 	p := producerConfig(t, "acks", "1", "enable.idempotence", "true")
 	if err := p.Finish(); err == nil || err.Error() != "enable.idempotence: true requires that acks must be all" {
 		t.Errorf("idempotence with acks=1: %v", err)
+	}
+}
+
+// Ten simulated minutes of the classroom cluster with the full trace kept stay under 1 GiB.
+func TestTenMinutesMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs ten simulated minutes")
+	}
+	c, err := Classroom(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.RunFor(10 * time.Minute)
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	t.Logf("heap %d MiB after 10 simulated minutes: %d events, %d operations", m.HeapAlloc>>20, c.World.Trace().Len(), c.Ops())
+	if m.HeapAlloc > 1<<30 {
+		t.Errorf("heap %d MiB; want under 1024 MiB", m.HeapAlloc>>20)
+	}
+	if c.Ops() < 500_000 {
+		t.Errorf("%d operations in 10 minutes at 1,000 records/s; want the workload to have run", c.Ops())
 	}
 }
