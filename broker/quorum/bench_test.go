@@ -8,8 +8,7 @@ import (
 // BenchmarkQuorumStep measures the cost of one delivered input (message or timer) in a
 // 3-voter quorum with 2 observers under a steady append load, invariant checks off.
 func BenchmarkQuorumStep(b *testing.B) {
-	t := &testing.T{}
-	w := newWorld(t, 1, 3, 1, 2)
+	w := newWorld(b, 1, 3, 1, 2)
 	w.noCheck = true
 	w.waitReady(5 * time.Second)
 	b.ReportAllocs()

@@ -111,7 +111,7 @@ func (r *Raft) updateHW() bool {
 	}
 	r.scratch = s
 	m := s[r.majority-1]
-	if m > r.hw {
+	if m > r.epochStart && m > r.hw {
 		r.hw = m
 		return true
 	}

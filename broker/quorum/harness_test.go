@@ -155,7 +155,7 @@ func (e *simEnv) Observe(ev any) {
 }
 
 type world struct {
-	t       *testing.T
+	t       testing.TB
 	now     time.Duration
 	seq     uint64
 	q       eventQueue
@@ -195,7 +195,7 @@ func testConfig() Config {
 	}
 }
 
-func newWorld(t *testing.T, seed uint64, voters int, observers ...int32) *world {
+func newWorld(t testing.TB, seed uint64, voters int, observers ...int32) *world {
 	t.Helper()
 	w := &world{
 		t:       t,

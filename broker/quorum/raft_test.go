@@ -613,3 +613,39 @@ func TestHandleRefusesOtherInputs(t *testing.T) {
 		}
 	}
 }
+
+// Reference: Raft §5.4.2 (Figure 8) and KIP-595: a new leader does not commit entries of
+// earlier epochs by counting replicas; the high watermark moves only once an entry of its own
+// epoch (its LeaderChangeRecord) is on a majority.
+func TestCommitOnlyByCountingCurrentEpoch(t *testing.T) {
+	c1, c2, c3 := node.ControllerID(1), node.ControllerID(2), node.ControllerID(3)
+	disk := newFakeDisk()
+	for i, e := range []int32{1, 1, 2, 2} {
+		disk.Append(LogFile, protocol.MetadataEntry{Offset: int64(i), Epoch: e})
+	}
+	disk.Write(StateFile, []any{ElectionState{Epoch: 3, VotedFor: protocol.NoLeader, LeaderID: protocol.NoLeader}})
+	env := &recEnv{id: c1}
+	cfg := testConfig()
+	cfg.ID, cfg.Voters = c1, []int32{c1, c2, c3}
+	r := NewRaft(cfg, env, disk, 0)
+	r.becomeCandidate(0)
+	r.Handle(0, c2, &protocol.VoteResponse{LeaderID: protocol.NoLeader, LeaderEpoch: 4, VoteGranted: true})
+	if !r.IsLeader() || r.Epoch() != 4 || r.EndOffset() != 5 {
+		t.Fatalf("after a majority of votes: leader %v epoch %d LEO %d; want true 4 5", r.IsLeader(), r.Epoch(), r.EndOffset())
+	}
+	steps := []struct {
+		offset    int64
+		lastEpoch int32
+		wantHW    int64
+		wantReady bool
+	}{
+		{4, 2, 0, false}, // c2 holds the epoch-2 entries: not committed by counting
+		{5, 4, 5, true},  // c2 holds the LeaderChangeRecord: everything up to it commits
+	}
+	for _, s := range steps {
+		r.Handle(0, c2, &protocol.QuorumFetchRequest{CorrelationID: 1, ReplicaID: c2, LeaderEpoch: 4, FetchOffset: s.offset, LastFetchedEpoch: s.lastEpoch})
+		if r.HighWatermark() != s.wantHW || r.Ready() != s.wantReady {
+			t.Errorf("after c2 fetches at %d: got HW %d ready %v; want %d %v", s.offset, r.HighWatermark(), r.Ready(), s.wantHW, s.wantReady)
+		}
+	}
+}
