@@ -216,10 +216,8 @@ func (b *Broker) Step(now time.Duration, from int32, msg any) {
 // retried after replica.fetch.backoff.ms (the fetcher's disconnect handling); a request to the
 // controller is sent again at the next heartbeat tick.
 func (b *Broker) onConnectionReset(now time.Duration, peer int32) {
-	if f := b.fetchers[peer]; f != nil && f.inFlight {
-		f.inFlight = false
-		f.gen++
-		b.env.After(b.cfg.ReplicaFetchBackoff, timer{kind: tickFetcher, key: int64(peer), gen: f.gen})
+	if f := b.fetchers[peer]; f != nil {
+		f.disconnected(now)
 	}
 	if node.IsController(peer) {
 		b.hbInFlight, b.regInFlight = false, false

@@ -168,6 +168,39 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest) (*protoc
 	return resp, ready
 }
 
+// fetchReady is readFetch's readiness without building the answer: some partition has an
+// error, a divergence, or data below its limit (MinBytes is at most one record here).
+func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest) bool {
+	data := false
+	for i := range m.Partitions {
+		fp := &m.Partitions[i]
+		p := b.parts[fp.TP]
+		if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
+			return true
+		}
+		limit := p.log.LogEndOffset()
+		if m.ReplicaID < 0 {
+			limit = p.hw
+			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
+				return true
+			}
+		} else if div, code := p.divergence(fp); code != protocol.NONE || div.Epoch != protocol.UnknownEpoch {
+			return true
+		}
+		if fp.FetchOffset < limit {
+			if m.MinBytes <= 1 {
+				return true
+			}
+			data = true
+		}
+	}
+	if data { // MinBytes above one record: count the bytes as the answer would
+		_, ready := b.readFetch(now, m)
+		return ready
+	}
+	return false
+}
+
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a
 // leadership change).
 func (p *Partition) wakeFetches(now time.Duration) {
@@ -181,12 +214,12 @@ func (p *Partition) wakeFetches(now time.Duration) {
 		if df.done {
 			continue
 		}
-		resp, ready := p.b.readFetch(now, df.req)
-		if ready {
-			p.b.finishFetch(df, resp)
-		} else {
+		if !p.b.fetchReady(now, df.req) {
 			kept = append(kept, df)
+			continue
 		}
+		resp, _ := p.b.readFetch(now, df.req)
+		p.b.finishFetch(df, resp)
 	}
 	// Waiters added while answering stay too.
 	p.fetchWaiters = append(kept, p.fetchWaiters...)

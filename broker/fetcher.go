@@ -25,7 +25,22 @@ type fetcher struct {
 	corr     int64
 	// sent holds the leader epoch each partition was fetched in, to drop stale answers.
 	sent map[protocol.TopicPartition]int32
-	gen  int64 // timer generation
+	// One timer at a time serves the request timeout and the back-off: deadline is when the
+	// fetch in flight is given up; timerAt when the armed timer (generation gen) fires.
+	deadline time.Duration
+	armed    bool
+	timerAt  time.Duration
+	gen      int64
+}
+
+// wakeAt makes sure the fetcher's timer fires no later than at.
+func (f *fetcher) wakeAt(now, at time.Duration) {
+	if f.armed && f.timerAt <= at {
+		return
+	}
+	f.gen++
+	f.armed, f.timerAt = true, at
+	f.b.env.After(at-now, timer{kind: tickFetcher, key: int64(f.leader), gen: f.gen})
 }
 
 func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
@@ -78,27 +93,43 @@ func (f *fetcher) send(now time.Duration) {
 		})
 		f.sent[p.tp] = p.leaderEpoch
 	}
-	f.gen++
 	if len(req.Partitions) == 0 {
 		if next >= 0 {
-			f.b.env.After(next-now, timer{kind: tickFetcher, key: int64(f.leader), gen: f.gen})
+			f.wakeAt(now, next)
 		}
 		return
 	}
 	req.CorrelationID = b.nextCorr()
 	f.corr = req.CorrelationID
 	f.inFlight = true
+	f.deadline = now + b.cfg.ReplicaSocketTimeout
 	b.env.Send(f.leader, req)
-	b.env.After(b.cfg.ReplicaSocketTimeout, timer{kind: tickFetcher, key: int64(f.leader), gen: f.gen})
+	f.wakeAt(now, f.deadline)
 }
 
-// onTimer: the fetch went unanswered (the leader is down or cut off), or a back-off ended.
+// onTimer: the fetch went unanswered for replica.socket.timeout.ms (the leader is down or cut
+// off), or a back-off ended.
 func (f *fetcher) onTimer(now time.Duration, gen int64) {
 	if gen != f.gen {
 		return
 	}
+	f.armed = false
+	if f.inFlight && now < f.deadline {
+		f.wakeAt(now, f.deadline)
+		return
+	}
 	f.inFlight = false
 	f.send(now)
+}
+
+// disconnected: the leader's connection was reset; try again after replica.fetch.backoff.ms.
+func (f *fetcher) disconnected(now time.Duration) {
+	if !f.inFlight {
+		return
+	}
+	f.inFlight = false
+	f.armed = false
+	f.wakeAt(now, now+f.b.cfg.ReplicaFetchBackoff)
 }
 
 func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.FetchResponse) {

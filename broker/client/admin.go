@@ -37,6 +37,8 @@ type Admin struct {
 	corr    int64 // current attempt, 0 when none in flight
 	gen     uint64
 	waiting bool // a retry timer is pending
+	tmo     timeouts
+	now     time.Duration // the time of the input being handled
 }
 
 // NewAdmin creates an admin client.
@@ -50,6 +52,7 @@ func (a *Admin) Pending() int { return len(a.queue) }
 
 // Step handles one input: an AdminCommand (from == 0), a timer or a controller's answer.
 func (a *Admin) Step(now time.Duration, from int32, msg any) {
+	a.now = now
 	switch m := msg.(type) {
 	case AdminCommand:
 		a.enqueue(m.Request)
@@ -61,10 +64,12 @@ func (a *Admin) Step(now time.Duration, from int32, msg any) {
 			a.attempt()
 		}
 		return
-	case timeout:
-		if m.corr == a.corr && a.corr != 0 {
-			a.corr = 0
-			a.retryNext()
+	case timeoutTick:
+		for _, corr := range a.tmo.due(a.env, now, m) {
+			if corr == a.corr && a.corr != 0 {
+				a.corr = 0
+				a.retryNext()
+			}
 		}
 		return
 	case *node.ConnectionReset:
@@ -118,7 +123,7 @@ func (a *Admin) attempt() {
 	}
 	a.corr = corr
 	a.env.Send(a.o.Controllers[a.active%len(a.o.Controllers)], out)
-	a.env.After(a.o.RequestTimeout, timeout{corr: corr})
+	a.tmo.add(a.env, a.now, a.o.RequestTimeout, corr)
 }
 
 // retryNext moves to the next controller and retries after 100ms.

@@ -84,6 +84,8 @@ type Consumer struct {
 	stats     ConsumerStats
 	parts     []cpart
 	reqs      map[int64]*creq
+	tmo       timeouts
+	now       time.Duration // the time of the input being handled
 	fetching  map[int32]bool
 	isolation int8
 	groups    []*creq // scratch
@@ -149,13 +151,16 @@ func (c *Consumer) tp(part int32) protocol.TopicPartition {
 
 // Step handles one input: a timer (from == env.ID()) or a broker's response.
 func (c *Consumer) Step(now time.Duration, from int32, msg any) {
+	c.now = now
 	switch m := msg.(type) {
 	case wake:
 		c.w.fired(m.at)
 	case metadataAge:
 		c.meta.aged(m.gen)
-	case timeout:
-		c.onTimeout(m.corr)
+	case timeoutTick:
+		for _, corr := range c.tmo.due(c.env, now, m) {
+			c.onTimeout(corr)
+		}
 	case *node.ConnectionReset:
 		c.onReset(m.Peer)
 	case *protocol.MetadataResponse:
@@ -205,7 +210,7 @@ func (c *Consumer) reset(p *cpart) {
 
 // run sends whatever is due: metadata, ListOffsets, validations, fetches.
 func (c *Consumer) run(now time.Duration) {
-	c.meta.maybeSend(c.env, &c.w, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
+	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
 	if !c.meta.known {
 		return
 	}
@@ -240,7 +245,7 @@ func (c *Consumer) run(now time.Duration) {
 	for _, g := range c.groups {
 		c.send(g)
 	}
-	c.meta.maybeSend(c.env, &c.w, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
+	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
 }
 
 func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
@@ -294,7 +299,7 @@ func (c *Consumer) send(g *creq) {
 			IsolationLevel: c.isolation, Partitions: ps,
 		})
 	}
-	c.env.After(c.cfg.RequestTimeout, timeout{corr: corr})
+	c.tmo.add(c.env, c.now, c.cfg.RequestTimeout, corr)
 }
 
 // take removes request corr of kind from the table.

@@ -45,7 +45,6 @@ type TruncationDetected struct {
 // Timer payloads (come back through Step with from == env.ID()).
 
 // timeout fires request.timeout.ms after request corr was sent.
-type timeout struct{ corr int64 }
 
 // wake re-evaluates a client's state at time at (linger, backoff).
 type wake struct{ at time.Duration }

@@ -64,7 +64,7 @@ func (m *topicMeta) pick(env node.Env, avoid int32) int32 {
 
 // maybeSend sends a MetadataRequest if one is wanted, none is in flight and the backoff since
 // the last one has passed; else it asks w for a wake when it may.
-func (m *topicMeta) maybeSend(env node.Env, w *waker, now time.Duration, corr *int64, reqTimeout, backoff time.Duration) {
+func (m *topicMeta) maybeSend(env node.Env, w *waker, tmo *timeouts, now time.Duration, corr *int64, reqTimeout, backoff time.Duration) {
 	if !m.wanted || m.corr != 0 {
 		return
 	}
@@ -79,7 +79,7 @@ func (m *topicMeta) maybeSend(env node.Env, w *waker, now time.Duration, corr *i
 	*corr++
 	m.corr, m.to, m.wanted, m.lastSent, m.sentOnce = *corr, to, false, now, true
 	env.Send(to, &protocol.MetadataRequest{CorrelationID: m.corr, Topics: []string{m.topic}})
-	env.After(reqTimeout, timeout{corr: m.corr})
+	tmo.add(env, now, reqTimeout, m.corr)
 }
 
 // timedOut handles the timeout of request corr; it reports whether corr was ours.

@@ -116,6 +116,7 @@ type Producer struct {
 	queues      [][]*pbatch // per partition, batches not in flight, oldest first
 	outstanding [][]*pbatch // idempotent: batches holding a sequence, not done
 	inflight    map[int64]*produceReq
+	tmo         timeouts
 	brokerLoad  map[int32]int
 	drainStart  int
 	pending     []*produceReq // drain scratch
@@ -203,8 +204,10 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 		p.w.fired(m.at)
 	case metadataAge:
 		p.meta.aged(m.gen)
-	case timeout:
-		p.onTimeout(now, m.corr)
+	case timeoutTick:
+		for _, corr := range p.tmo.due(p.env, now, m) {
+			p.onTimeout(now, corr)
+		}
 	case *node.ConnectionReset:
 		p.onReset(now, m.Peer)
 	case *pbatch:
@@ -376,7 +379,7 @@ func (p *Producer) append(now time.Duration, rec protocol.Record, created time.D
 
 // run does whatever is due: metadata, producer id, partitioning waiting records, draining.
 func (p *Producer) run(now time.Duration) {
-	p.meta.maybeSend(p.env, &p.w, now, &p.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
+	p.meta.maybeSend(p.env, &p.w, &p.tmo, now, &p.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
 	if p.cfg.EnableIdempotence && p.pidState == pidNone {
 		if now < p.pidAfter {
 			p.w.at(p.env, now, p.pidAfter)
@@ -384,7 +387,7 @@ func (p *Producer) run(now time.Duration) {
 			p.corr++
 			p.pidCorr, p.pidTo, p.pidState = p.corr, to, pidRequesting
 			p.env.Send(to, &protocol.InitProducerIdRequest{CorrelationID: p.corr, ProducerID: p.pid, ProducerEpoch: p.pepoch})
-			p.env.After(p.cfg.RequestTimeout, timeout{corr: p.corr})
+			p.tmo.add(p.env, now, p.cfg.RequestTimeout, p.corr)
 		}
 	}
 	p.expireUnassigned(now)
@@ -395,7 +398,7 @@ func (p *Producer) run(now time.Duration) {
 		p.unassigned = p.unassigned[:0]
 	}
 	p.drain(now)
-	p.meta.maybeSend(p.env, &p.w, now, &p.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
+	p.meta.maybeSend(p.env, &p.w, &p.tmo, now, &p.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
 }
 
 // expireUnassigned fails records that waited for metadata longer than delivery.timeout.ms
@@ -544,7 +547,7 @@ func (p *Producer) send(now time.Duration, req *produceReq) {
 	}
 	p.inflight[p.corr] = req
 	p.brokerLoad[req.broker]++
-	p.env.After(p.cfg.RequestTimeout, timeout{corr: p.corr})
+	p.tmo.add(p.env, now, p.cfg.RequestTimeout, p.corr)
 }
 
 func (p *Producer) onTimeout(now time.Duration, corr int64) {
