@@ -1,0 +1,59 @@
+package history
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestJSONLinesRoundTrip(t *testing.T) {
+	var h History
+	h.Add(Op{Client: "p1", Type: Send, Topic: "t", Partition: 0, Values: []int64{1}, Offsets: []int64{0}, Invoke: 5, Complete: 9, Outcome: OK})
+	h.Add(Op{Client: "c1", Type: Poll, Topic: "t", Partition: 0, Values: []int64{1, 2}, Offsets: []int64{0, 1}, Invoke: 10, Complete: 12, Outcome: OK})
+	h.Add(Op{Client: "p1", Type: Send, Topic: "t", Partition: 1, Values: []int64{3}, Invoke: 11, Complete: 40, Outcome: Unknown, Error: "REQUEST_TIMED_OUT"})
+	var buf bytes.Buffer
+	if err := h.WriteJSONLines(&buf); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSONLines(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(h) {
+		t.Fatalf("read %d ops; want %d", len(got), len(h))
+	}
+	for i := range h {
+		if got[i].Index != i || got[i].Client != h[i].Client || got[i].Outcome != h[i].Outcome || len(got[i].Values) != len(h[i].Values) || got[i].Error != h[i].Error {
+			t.Errorf("op %d = %+v; want %+v", i, got[i], h[i])
+		}
+	}
+}
+
+func TestReadJSONLinesNamesTheBadLine(t *testing.T) {
+	cases := map[string]string{
+		"{\"client\":\"p\",\"type\":\"send\",\"topic\":\"t\",\"values\":[1],\"outcome\":\"ok\"}\n{oops\n": "line 2:",
+		"{\"client\":\"p\",\"type\":\"jump\",\"topic\":\"t\",\"outcome\":\"ok\"}\n":                       `line 1: type "jump" is not send or poll`,
+		"\n\n{\"client\":\"p\",\"type\":\"poll\",\"topic\":\"t\",\"values\":[1],\"offsets\":[1,2],\"outcome\":\"ok\"}": "line 3: 2 offsets for 1 values",
+		"{\"client\":\"p\",\"type\":\"send\",\"topic\":\"t\",\"outcome\":\"maybe\"}":                     `line 1: outcome "maybe" is not ok, fail or unknown`,
+	}
+	for in, want := range cases {
+		_, err := ReadJSONLines(strings.NewReader(in))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ReadJSONLines(%q) = %v; want prefix %q", in, err, want)
+		}
+	}
+}
+
+func TestLogChunks(t *testing.T) {
+	var l Log
+	for i := 0; i < 3*chunkSize+7; i++ {
+		l.Add(Op{Client: "p", Type: Send, Topic: "t", Values: []int64{int64(i)}, Outcome: OK})
+	}
+	if l.Len() != 3*chunkSize+7 || l.At(chunkSize+3).Values[0] != chunkSize+3 || l.At(chunkSize+3).Index != chunkSize+3 {
+		t.Fatalf("Len %d, At = %+v", l.Len(), l.At(chunkSize+3))
+	}
+	h := l.History(chunkSize - 1)
+	if len(h) != 2*chunkSize+8 || h[0].Values[0] != chunkSize-1 || h[len(h)-1].Values[0] != 3*chunkSize+6 {
+		t.Errorf("History(%d): %d ops from %v to %v", chunkSize-1, len(h), h[0].Values, h[len(h)-1].Values)
+	}
+}
