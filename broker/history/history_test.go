@@ -31,10 +31,10 @@ func TestJSONLinesRoundTrip(t *testing.T) {
 
 func TestReadJSONLinesNamesTheBadLine(t *testing.T) {
 	cases := map[string]string{
-		"{\"client\":\"p\",\"type\":\"send\",\"topic\":\"t\",\"values\":[1],\"outcome\":\"ok\"}\n{oops\n": "line 2:",
-		"{\"client\":\"p\",\"type\":\"jump\",\"topic\":\"t\",\"outcome\":\"ok\"}\n":                       `line 1: type "jump" is not send or poll`,
+		"{\"client\":\"p\",\"type\":\"send\",\"topic\":\"t\",\"values\":[1],\"outcome\":\"ok\"}\n{oops\n":              "line 2:",
+		"{\"client\":\"p\",\"type\":\"jump\",\"topic\":\"t\",\"outcome\":\"ok\"}\n":                                    `line 1: type "jump" is not send or poll`,
 		"\n\n{\"client\":\"p\",\"type\":\"poll\",\"topic\":\"t\",\"values\":[1],\"offsets\":[1,2],\"outcome\":\"ok\"}": "line 3: 2 offsets for 1 values",
-		"{\"client\":\"p\",\"type\":\"send\",\"topic\":\"t\",\"outcome\":\"maybe\"}":                     `line 1: outcome "maybe" is not ok, fail or unknown`,
+		"{\"client\":\"p\",\"type\":\"send\",\"topic\":\"t\",\"outcome\":\"maybe\"}":                                   `line 1: outcome "maybe" is not ok, fail or unknown`,
 	}
 	for in, want := range cases {
 		_, err := ReadJSONLines(strings.NewReader(in))
@@ -49,7 +49,7 @@ func TestLogChunks(t *testing.T) {
 	for i := 0; i < 3*chunkSize+7; i++ {
 		l.Add(Op{Client: "p", Type: Send, Topic: "t", Values: []int64{int64(i)}, Outcome: OK})
 	}
-	if l.Len() != 3*chunkSize+7 || l.At(chunkSize+3).Values[0] != chunkSize+3 || l.At(chunkSize+3).Index != chunkSize+3 {
+	if l.Len() != 3*chunkSize+7 || l.At(chunkSize + 3).Values[0] != chunkSize+3 || l.At(chunkSize+3).Index != chunkSize+3 {
 		t.Fatalf("Len %d, At = %+v", l.Len(), l.At(chunkSize+3))
 	}
 	h := l.History(chunkSize - 1)
