@@ -15,10 +15,11 @@ import (
 // advance the HW. A fetch that finds nothing waits up to MaxWait for new data.
 
 type delayedFetch struct {
-	id   int64
-	from int32
-	req  *protocol.FetchRequest
-	done bool
+	id    int64
+	from  int32
+	req   *protocol.FetchRequest
+	parts []*Partition // the request's partitions, resolved once (nil: not hosted)
+	done  bool
 }
 
 // maxFetchBytes bounds one partition's answer (replica.fetch.max.bytes / max.partition.fetch.bytes).
@@ -28,10 +29,14 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 	// Read first: the answer carries the HW, LEO and log start as they were before this fetch
 	// moved them (Partition.fetchRecords snapshots them before updateFollowerFetchState), so a
 	// follower learns a HW its own fetch advanced only on its next fetch (§2.1).
-	resp, ready := b.readFetch(now, m)
+	ps := make([]*Partition, len(m.Partitions))
+	for i := range m.Partitions {
+		ps[i] = b.parts[m.Partitions[i].TP]
+	}
+	resp, ready := b.readFetch(now, m, ps)
 	if m.ReplicaID >= 0 {
 		for i := range m.Partitions {
-			b.takeFollowerFetch(now, m, &m.Partitions[i])
+			b.takeFollowerFetch(now, m, &m.Partitions[i], ps[i])
 		}
 	}
 	if ready || m.MaxWait <= 0 {
@@ -39,10 +44,10 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 		return
 	}
 	b.delayedSeq++
-	df := &delayedFetch{id: b.delayedSeq, from: from, req: m}
+	df := &delayedFetch{id: b.delayedSeq, from: from, req: m, parts: ps}
 	b.fetches[df.id] = df
-	for _, fp := range m.Partitions {
-		if p := b.parts[fp.TP]; p != nil {
+	for _, p := range ps {
+		if p != nil {
 			p.pruneFetchWaiters()
 			p.fetchWaiters = append(p.fetchWaiters, df)
 		}
@@ -98,8 +103,7 @@ func (p *Partition) divergence(fp *protocol.FetchPartition) (protocol.EpochEndOf
 }
 
 // takeFollowerFetch applies a follower's fetch to the leader's state (§2.1 steps 4 and 6).
-func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, fp *protocol.FetchPartition) {
-	p := b.parts[fp.TP]
+func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, fp *protocol.FetchPartition, p *Partition) {
 	if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
 		return
 	}
@@ -117,7 +121,7 @@ func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, 
 
 // readFetch builds the answer; ready reports whether it may be sent now (data, an error, or
 // a divergence for some partition).
-func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest) (*protocol.FetchResponse, bool) {
+func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Partition) (*protocol.FetchResponse, bool) {
 	resp := &protocol.FetchResponse{CorrelationID: m.CorrelationID, Partitions: make([]protocol.FetchPartitionResponse, len(m.Partitions))}
 	ready := false
 	bytes := int64(0)
@@ -127,7 +131,7 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest) (*protoc
 		r.TP = fp.TP
 		r.DivergingEpoch = protocol.NoDivergence
 		r.CurrentLeader, r.CurrentLeaderEpoch = protocol.NoLeader, protocol.UnknownEpoch
-		p := b.parts[fp.TP]
+		p := ps[i]
 		if code := b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch); code != protocol.NONE {
 			r.Error = code
 			r.HighWatermark, r.LastStableOffset, r.LogStartOffset = -1, -1, -1
@@ -170,11 +174,11 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest) (*protoc
 
 // fetchReady is readFetch's readiness without building the answer: some partition has an
 // error, a divergence, or data below its limit (MinBytes is at most one record here).
-func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest) bool {
+func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ps []*Partition) bool {
 	data := false
 	for i := range m.Partitions {
 		fp := &m.Partitions[i]
-		p := b.parts[fp.TP]
+		p := ps[i]
 		if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
 			return true
 		}
@@ -195,7 +199,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest) bool {
 		}
 	}
 	if data { // MinBytes above one record: count the bytes as the answer would
-		_, ready := b.readFetch(now, m)
+		_, ready := b.readFetch(now, m, ps)
 		return ready
 	}
 	return false
@@ -214,11 +218,11 @@ func (p *Partition) wakeFetches(now time.Duration) {
 		if df.done {
 			continue
 		}
-		if !p.b.fetchReady(now, df.req) {
+		if !p.b.fetchReady(now, df.req, df.parts) {
 			kept = append(kept, df)
 			continue
 		}
-		resp, _ := p.b.readFetch(now, df.req)
+		resp, _ := p.b.readFetch(now, df.req, df.parts)
 		p.b.finishFetch(df, resp)
 	}
 	// Waiters added while answering stay too.
@@ -236,7 +240,7 @@ func (b *Broker) expireDelayedFetch(now time.Duration, id int64) {
 	if df == nil || df.done {
 		return
 	}
-	resp, _ := b.readFetch(now, df.req)
+	resp, _ := b.readFetch(now, df.req, df.parts)
 	b.finishFetch(df, resp)
 }
 

@@ -23,8 +23,10 @@ type fetcher struct {
 	parts    []*Partition
 	inFlight bool
 	corr     int64
-	// sent holds the leader epoch each partition was fetched in, to drop stale answers.
-	sent map[protocol.TopicPartition]int32
+	// sent and sentEpochs hold the partitions of the fetch in flight, in request order, and the
+	// leader epoch each was fetched in, to drop stale answers.
+	sent       []*Partition
+	sentEpochs []int32
 	// One timer at a time serves the request timeout and the back-off: deadline is when the
 	// fetch in flight is given up; timerAt when the armed timer (generation gen) fires.
 	deadline time.Duration
@@ -46,7 +48,7 @@ func (f *fetcher) wakeAt(now, at time.Duration) {
 func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
 	f := b.fetchers[leader]
 	if f == nil {
-		f = &fetcher{b: b, leader: leader, sent: map[protocol.TopicPartition]int32{}}
+		f = &fetcher{b: b, leader: leader}
 		b.fetchers[leader] = f
 	}
 	p.followFrom = leader
@@ -75,6 +77,7 @@ func (f *fetcher) send(now time.Duration) {
 		ReplicaID: b.id, ReplicaEpoch: b.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
 	}
 	clear(f.sent)
+	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]
 	next := time.Duration(-1)
 	for _, p := range f.parts {
 		if p.backoffUntil > now {
@@ -91,7 +94,8 @@ func (f *fetcher) send(now time.Duration) {
 			TP: p.tp, FetchOffset: p.log.LogEndOffset(), LogStartOffset: p.log.LogStartOffset(),
 			CurrentLeaderEpoch: p.leaderEpoch, LastFetchedEpoch: last,
 		})
-		f.sent[p.tp] = p.leaderEpoch
+		f.sent = append(f.sent, p)
+		f.sentEpochs = append(f.sentEpochs, p.leaderEpoch)
 	}
 	if len(req.Partitions) == 0 {
 		if next >= 0 {
@@ -140,9 +144,11 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 	f.inFlight = false
 	for i := range m.Partitions {
 		r := &m.Partitions[i]
-		p := b.parts[r.TP]
-		epoch, ok := f.sent[r.TP]
-		if p == nil || !ok || p.followFrom != from || p.leaderEpoch != epoch {
+		if i >= len(f.sent) || f.sent[i].tp != r.TP {
+			continue
+		}
+		p := f.sent[i]
+		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[i] {
 			continue // the partition moved on while the fetch was out
 		}
 		p.processFetch(now, r)
