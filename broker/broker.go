@@ -532,8 +532,6 @@ func (b *Broker) eligible(r int32, fetchEpoch int64) bool {
 
 // ---- Producer ids (KIP-730) ----
 
-const pidBlockSize = 1000
-
 func (b *Broker) handleInitProducerId(now time.Duration, from int32, m *protocol.InitProducerIdRequest) {
 	if b.pidNext < b.pidEnd {
 		id := b.pidNext

@@ -68,13 +68,6 @@ func msgs(rs []recv) []int {
 	return out
 }
 
-func newWorld(t testing.TB, seed uint64) *World {
-	t.Helper()
-	o := DefaultOptions()
-	o.Seed = seed
-	return New(o)
-}
-
 func equalInts(a, b []int) bool {
 	if len(a) != len(b) {
 		return false

@@ -185,11 +185,11 @@ type stopper struct {
 type halt2 struct{}
 
 func (s *stopper) Step(now time.Duration, from int32, m any) {
-	switch m.(type) {
+	switch m := m.(type) {
 	case halt2:
 		s.h.Halt()
 	case msg:
-		s.h.Disk().Append("log", m.(msg).N)
+		s.h.Disk().Append("log", m.N)
 	}
 }
 

@@ -53,12 +53,12 @@ type Broker struct {
 type Topic struct {
 	MinInsyncReplicas           int           // min.insync.replicas
 	UncleanLeaderElectionEnable bool          // unclean.leader.election.enable
-	RetentionMs                 time.Duration // retention.ms (-1: forever)
+	Retention                   time.Duration // retention.ms (-1: forever)
 	RetentionBytes              int64         // retention.bytes (-1: no limit)
 	SegmentBytes                int64         // segment.bytes
-	SegmentMs                   time.Duration // segment.ms
+	SegmentRoll                 time.Duration // segment.ms
 	FlushMessages               int64         // flush.messages
-	FlushMs                     time.Duration // flush.ms
+	FlushInterval               time.Duration // flush.ms
 }
 
 // Producer is a producer client's configuration.
@@ -125,12 +125,12 @@ func DefaultTopic() Topic {
 	return Topic{
 		MinInsyncReplicas:           1,
 		UncleanLeaderElectionEnable: false,
-		RetentionMs:                 7 * 24 * time.Hour,
+		Retention:                   7 * 24 * time.Hour,
 		RetentionBytes:              -1,
 		SegmentBytes:                1 << 30,
-		SegmentMs:                   7 * 24 * time.Hour,
+		SegmentRoll:                 7 * 24 * time.Hour,
 		FlushMessages:               math.MaxInt64,
-		FlushMs:                     Forever,
+		FlushInterval:               Forever,
 	}
 }
 
@@ -282,7 +282,7 @@ func bytes64[T any](f func(*T) *int64) setter[T] {
 var topicKeys = map[string]setter[Topic]{
 	"min.insync.replicas":            integer(1, func(t *Topic) *int { return &t.MinInsyncReplicas }),
 	"unclean.leader.election.enable": boolean(func(t *Topic) *bool { return &t.UncleanLeaderElectionEnable }),
-	"retention.ms":                   dur(func(t *Topic) *time.Duration { return &t.RetentionMs }),
+	"retention.ms":                   dur(func(t *Topic) *time.Duration { return &t.Retention }),
 	"retention.bytes":                bytes64(func(t *Topic) *int64 { return &t.RetentionBytes }),
 	"segment.bytes": func(t *Topic, key, v string) error {
 		n, err := ParseInt(key, v, 14)
@@ -291,7 +291,7 @@ var topicKeys = map[string]setter[Topic]{
 		}
 		return err
 	},
-	"segment.ms": dur(func(t *Topic) *time.Duration { return &t.SegmentMs }),
+	"segment.ms": dur(func(t *Topic) *time.Duration { return &t.SegmentRoll }),
 	"flush.messages": func(t *Topic, key, v string) error {
 		n, err := ParseInt(key, v, 1)
 		if err == nil {
@@ -299,7 +299,7 @@ var topicKeys = map[string]setter[Topic]{
 		}
 		return err
 	},
-	"flush.ms": dur(func(t *Topic) *time.Duration { return &t.FlushMs }),
+	"flush.ms": dur(func(t *Topic) *time.Duration { return &t.FlushInterval }),
 }
 
 // brokerTopicAliases maps the broker-level names of topic defaults to the topic keys.

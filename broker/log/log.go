@@ -363,7 +363,7 @@ func (l *Log) AppendAsFollower(bs []*protocol.RecordBatch, now time.Duration) er
 func (l *Log) append(b *protocol.RecordBatch, now time.Duration) {
 	size := b.SizeBytes()
 	seg := &l.segs[len(l.segs)-1]
-	if seg.n > 0 && (seg.size+size > l.cfg.SegmentBytes || now-seg.rollTime >= l.cfg.SegmentMs) {
+	if seg.n > 0 && (seg.size+size > l.cfg.SegmentBytes || now-seg.rollTime >= l.cfg.SegmentRoll) {
 		// Kafka flushes the rolled segment (flushUptoOffsetExclusive(newSegment.baseOffset)).
 		l.flush(now)
 		l.segs = append(l.segs, l.newSegment(l.leo))
@@ -547,7 +547,7 @@ func (l *Log) DeleteOldSegments(now time.Duration, highWatermark int64) (deleted
 	deletable := func(i int) bool {
 		return i < len(l.segs)-1 && l.segs[i+1].base <= highWatermark
 	}
-	if r := l.cfg.RetentionMs; r >= 0 && r != config.Forever {
+	if r := l.cfg.Retention; r >= 0 && r != config.Forever {
 		for deletable(deleted) && now-l.segs[deleted].maxTime > r {
 			deleted++
 		}
@@ -613,7 +613,7 @@ func (l *Log) MaybeFlush(now time.Duration) bool {
 }
 
 func (l *Log) maybeFlush(now time.Duration) bool {
-	if l.leo > l.recoveryPoint && (l.leo-l.recoveryPoint >= l.cfg.FlushMessages || now-l.lastFlush >= l.cfg.FlushMs) {
+	if l.leo > l.recoveryPoint && (l.leo-l.recoveryPoint >= l.cfg.FlushMessages || now-l.lastFlush >= l.cfg.FlushInterval) {
 		l.flush(now)
 		return true
 	}

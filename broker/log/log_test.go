@@ -177,7 +177,7 @@ func TestSegmentRollBySegmentBytes(t *testing.T) {
 
 func TestSegmentRollBySegmentMs(t *testing.T) {
 	cfg := config.DefaultTopic()
-	cfg.SegmentMs = time.Minute
+	cfg.SegmentRoll = time.Minute
 	l := openLog(t, newFakeDisk(), cfg)
 	for _, now := range []time.Duration{0, 30 * time.Second, 59 * time.Second, time.Minute, 90 * time.Second, 2 * time.Minute} {
 		mustAppend(t, l, plain(1), 0, now)
@@ -206,7 +206,7 @@ func rollEvery(t *testing.T, d *fakeDisk, cfg config.Topic, n int) *Log {
 func TestRetentionMsDeletesOldSegmentsBelowHighWatermark(t *testing.T) {
 	d := newFakeDisk()
 	cfg := config.DefaultTopic()
-	cfg.RetentionMs = 150 * time.Second
+	cfg.Retention = 150 * time.Second
 	l := rollEvery(t, d, cfg, 6) // segments at offsets 0..5, timestamps 0..5 min
 	now := 5 * time.Minute
 	// Segments 0, 1, 2 (timestamps 0, 1m, 2m) are older than 2.5m at now=5m; the HW lets only
@@ -289,7 +289,7 @@ func TestFlushMessages(t *testing.T) {
 func TestFlushMs(t *testing.T) {
 	d := newFakeDisk()
 	cfg := config.DefaultTopic()
-	cfg.FlushMs = time.Second
+	cfg.FlushInterval = time.Second
 	l := openLog(t, d, cfg)
 	mustAppend(t, l, plain(1), 0, 500*time.Millisecond)
 	if l.MaybeFlush(900 * time.Millisecond) {

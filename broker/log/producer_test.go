@@ -133,7 +133,7 @@ func TestTruncationRebuildsProducerState(t *testing.T) {
 func TestRetentionForgetsProducersWithNoBatchLeft(t *testing.T) {
 	cfg := config.DefaultTopic()
 	cfg.SegmentBytes = idem(1, 0, 0, 1).SizeBytes()
-	cfg.RetentionMs = time.Minute
+	cfg.Retention = time.Minute
 	l := openLog(t, newFakeDisk(), cfg)
 	appendIdem(l, 7, 0, 0, 1) // segment 0
 	appendIdem(l, 8, 0, 0, 1) // segment 1 (active)

@@ -111,14 +111,6 @@ func (l *metaLog) endOffsetFor(epoch int32) (int32, int64) {
 	return protocol.UnknownEpoch, 0
 }
 
-// epochAt is the epoch of the entry at offset (0 for offset < 0).
-func (l *metaLog) epochAt(offset int64) int32 {
-	if offset < 0 || offset >= l.end() {
-		return 0
-	}
-	return l.entries[offset].Epoch
-}
-
 // view returns entries [from, to) clipped to the log, as a read-only slice whose capacity is
 // clipped too (an append by the caller cannot reach the log).
 func (l *metaLog) view(from, to int64) []protocol.MetadataEntry {
