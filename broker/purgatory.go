@@ -16,21 +16,22 @@ type deadline struct {
 type purgatory struct {
 	heap  []deadline
 	gen   int64
-	armed time.Duration // deadline of the live timer, -1 for none
+	armed bool          // a timer is live
+	at    time.Duration // its deadline
 }
 
 // expireAt registers a deadline for a parked operation.
 func (b *Broker) expireAt(now, at time.Duration, kind timerKind, id int64) {
 	p := &b.purgatory
 	p.push(deadline{at: at, kind: kind, id: id})
-	if p.armed < 0 || at < p.armed {
+	if !p.armed || at < p.at {
 		p.arm(b, now, at)
 	}
 }
 
 func (p *purgatory) arm(b *Broker, now, at time.Duration) {
 	p.gen++
-	p.armed = at
+	p.armed, p.at = true, at
 	b.env.After(at-now, timer{kind: tickPurgatory, gen: p.gen})
 }
 
@@ -40,7 +41,7 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 	if gen != p.gen {
 		return
 	}
-	p.armed = -1
+	p.armed = false
 	for len(p.heap) > 0 && p.heap[0].at <= now {
 		d := p.pop()
 		switch d.kind {
@@ -53,7 +54,7 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 	for len(p.heap) > 0 && b.settled(p.heap[0]) {
 		p.pop()
 	}
-	if len(p.heap) > 0 && p.armed < 0 {
+	if len(p.heap) > 0 && !p.armed {
 		p.arm(b, now, p.heap[0].at)
 	}
 }

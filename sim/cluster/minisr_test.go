@@ -19,7 +19,7 @@ func TestStrictMinISR(t *testing.T) {
 				c := newCluster(t, 2, 47, func(s *Spec) { s.Broker.StrictMinISR = strict })
 				mustTopic(t, c, orders(map[string]string{"min.insync.replicas": "2"}, 1, 2))
 				mustProducer(t, c, "p1", "orders", 0, "acks", "all", "enable.idempotence", fmt.Sprint(idem),
-					"request.timeout.ms", "60s", "delivery.timeout.ms", "300s")
+					"request.timeout.ms", "20s", "delivery.timeout.ms", "300s")
 				_ = c.Send("p1", 5)
 				await(t, c, "warm-up", 10*time.Second, func() bool { return len(acked(c, p0)) == 5 })
 				c.World.Slow(2, 40*time.Second)
@@ -34,6 +34,7 @@ func TestStrictMinISR(t *testing.T) {
 				if !strict && !advanced {
 					t.Errorf("HW %d stayed at or below the follower's LEO %d; want it to advance with ISR {1} before Kafka 4.0", leader.HW(), follower.LEO())
 				}
+				c.RunFor(30 * time.Second) // the waiting requests end: timed out, or refused after the append
 				c.World.Heal()
 				await(t, c, "ISR {1,2}", 120*time.Second, func() bool { return slices.Equal(isr(c, p0), []int32{1, 2}) })
 				c.RunFor(30 * time.Second)
