@@ -1,0 +1,519 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"kafkasim/broker/history"
+	"kafkasim/broker/node"
+	"kafkasim/broker/protocol"
+	"kafkasim/sim/cluster"
+)
+
+// subject is what a condition looks at.
+type subject uint8
+
+const (
+	sLeader subject = iota
+	sISR
+	sSizeISR
+	sHW
+	sLEO
+	sEpoch
+	sOnline
+	sOffline
+	sDiverged
+	sController
+	sAcked
+	sErrors
+	sConsumed
+	sLost
+)
+
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, acked, errors, consumed, lost, diverged, not"
+
+// cond is a parsed condition.
+type cond struct {
+	text   string
+	not    bool
+	subj   subject
+	topic  string
+	part   int32
+	broker int32  // leo TOPIC/I@B, hw TOPIC/I@B (0: the leader's)
+	client string // acked, errors, consumed, lost
+	op     string // "" for online/offline/diverged; == != < <= > >= in contains
+	num    int64  // the value compared with; a node id for leader/controller, -1 = none
+	set    []int64
+}
+
+// valueKind says what values a subject takes.
+type valueKind uint8
+
+const (
+	vBroker     valueKind = iota // a broker or none
+	vController                  // a controller or none
+	vBrokerSet                   // a set of brokers
+	vInt
+	vBool
+)
+
+func (p *parser) condition(toks []token, instant bool) (*cond, error) {
+	k := &cond{text: text(p.src, toks)}
+	all := toks
+	for len(toks) > 0 && toks[0].text == "not" && !toks[0].quoted {
+		k.not = !k.not
+		toks = toks[1:]
+	}
+	if len(toks) == 0 {
+		return nil, p.errAt(colAt(all, len(all)), "a condition is required after not")
+	}
+	w := toks[0]
+	if w.quoted {
+		return nil, p.errTok(w, "expected a condition (%s), found a string", conditionWords)
+	}
+	var kind valueKind
+	i := 1
+	needTP := func() error {
+		if i >= len(toks) {
+			return p.errAt(colAt(toks, i), "%s: expected TOPIC/INDEX, e.g. orders/0", w.text)
+		}
+		var err error
+		k.topic, k.part, err = p.partitionRef(toks[i])
+		i++
+		return err
+	}
+	needClient := func(producer bool) error {
+		if i >= len(toks) {
+			return p.errAt(colAt(toks, i), "%s: expected a client name", w.text)
+		}
+		t := toks[i]
+		i++
+		k.client = t.text
+		if producer && p.s.producer(t.text) == nil {
+			return p.errTok(t, "%s: unknown producer %q", w.text, t.text)
+		}
+		if !producer && p.s.consumer(t.text) == nil {
+			return p.errTok(t, "%s: unknown consumer %q", w.text, t.text)
+		}
+		return nil
+	}
+	var err error
+	switch w.text {
+	case "leader":
+		k.subj, kind, err = sLeader, vBroker, needTP()
+	case "isr":
+		k.subj, kind, err = sISR, vBrokerSet, needTP()
+	case "size":
+		if len(toks) < 2 || toks[1].text != "isr" {
+			return nil, p.errAt(colAt(toks, 1), "size: expected size isr TOPIC/INDEX")
+		}
+		i = 2
+		k.subj, kind, err = sSizeISR, vInt, needTP()
+	case "hw":
+		k.subj, kind = sHW, vInt
+		if len(toks) > 1 && strings.Contains(toks[1].text, "@") {
+			i, err = p.replicaRef(k, toks)
+		} else {
+			err = needTP()
+		}
+	case "epoch":
+		k.subj, kind, err = sEpoch, vInt, needTP()
+	case "leo":
+		k.subj, kind = sLEO, vInt
+		if i, err = p.replicaRef(k, toks); err != nil {
+			return nil, err
+		}
+	case "online":
+		k.subj, kind, err = sOnline, vBool, needTP()
+	case "offline":
+		k.subj, kind, err = sOffline, vBool, needTP()
+	case "diverged":
+		k.subj, kind, err = sDiverged, vBool, needTP()
+	case "controller":
+		k.subj, kind = sController, vController
+	case "acked":
+		k.subj, kind, err = sAcked, vInt, needClient(true)
+	case "errors":
+		k.subj, kind, err = sErrors, vInt, needClient(true)
+	case "lost":
+		k.subj, kind, err = sLost, vInt, needClient(true)
+	case "consumed":
+		k.subj, kind, err = sConsumed, vInt, needClient(false)
+	default:
+		return nil, p.errTok(w, "unknown condition %q (known: %s)", w.text, conditionWords)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !instant && (k.subj == sLost || k.subj == sDiverged) {
+		return nil, p.errTok(w, "%s: judged at an instant; use it with expect, not await", w.text)
+	}
+	if kind == vBool {
+		if i < len(toks) {
+			return nil, p.errTok(toks[i], "unexpected %q after the condition (%s takes no comparison)", toks[i].text, w.text)
+		}
+		return k, nil
+	}
+	if i >= len(toks) {
+		return nil, p.errAt(colAt(toks, i), "%s: expected a comparison (== != < <= > >= in%s)", w.text, map[bool]string{true: " contains", false: ""}[kind == vBrokerSet])
+	}
+	opTok := toks[i]
+	k.op = opTok.text
+	i++
+	allowed := map[valueKind][]string{
+		vBroker:     {"==", "!=", "in"},
+		vController: {"==", "!=", "in"},
+		vBrokerSet:  {"==", "!=", "contains"},
+		vInt:        {"==", "!=", "<", "<=", ">", ">=", "in"},
+	}[kind]
+	if opTok.quoted || !slices.Contains(allowed, k.op) {
+		return nil, p.errTok(opTok, "%s: expected a comparison (%s), found %q", w.text, strings.Join(allowed, " "), opTok.text)
+	}
+	if i >= len(toks) {
+		return nil, p.errAt(colAt(toks, i), "%s %s: a value is required", w.text, k.op)
+	}
+	elem := kind
+	if kind == vBrokerSet {
+		elem = vBroker
+	}
+	if k.op == "in" || (kind == vBrokerSet && k.op != "contains") {
+		if k.set, i, err = p.set(toks, i, elem, kind == vBrokerSet); err != nil {
+			return nil, err
+		}
+	} else {
+		if k.num, err = p.value(toks[i], elem, kind == vBrokerSet); err != nil {
+			return nil, err
+		}
+		i++
+	}
+	if i < len(toks) {
+		return nil, p.errTok(toks[i], "unexpected %q after the condition", toks[i].text)
+	}
+	return k, nil
+}
+
+// replicaRef reads TOPIC/INDEX@BROKER at toks[1] (for leo; for hw it names a replica other
+// than the leader's).
+func (p *parser) replicaRef(k *cond, toks []token) (int, error) {
+	w := toks[0].text
+	if len(toks) < 2 {
+		return 1, p.errAt(colAt(toks, 1), "%s: expected TOPIC/INDEX@BROKER, e.g. %s orders/0@2", w, w)
+	}
+	t := toks[1]
+	at := strings.LastIndexByte(t.text, '@')
+	if at < 0 || t.quoted {
+		return 1, p.errTok(t, "%s: expected TOPIC/INDEX@BROKER, e.g. %s orders/0@2, found %q", w, w, t.text)
+	}
+	tp := t
+	tp.text = t.text[:at]
+	var err error
+	if k.topic, k.part, err = p.partitionRef(tp); err != nil {
+		return 1, err
+	}
+	bt := token{text: t.text[at+1:], col: t.col + utf8Len(t.text[:at]) + 1}
+	if !isNumber(bt.text) {
+		return 1, p.errTok(bt, "%s: %q is not a broker number", w, bt.text)
+	}
+	b, err := p.fixedNode(bt)
+	if err != nil {
+		return 1, err
+	}
+	k.broker = b.id
+	return 2, nil
+}
+
+// value reads one value of a kind: a broker number, none, cK, or an integer.
+func (p *parser) value(t token, kind valueKind, noNone bool) (int64, error) {
+	if t.quoted || t.text == "{" || t.text == "}" || t.text == "|" || t.text == "->" {
+		return 0, p.errTok(t, "expected a value, found %q", t.text)
+	}
+	switch kind {
+	case vBroker, vController:
+		if t.text == "none" && !noNone {
+			return int64(protocol.NoLeader), nil
+		}
+		n, err := p.fixedNode(t)
+		if err != nil {
+			return 0, err
+		}
+		if kind == vBroker && (n.id < 1 || node.IsController(n.id)) {
+			return 0, p.errTok(t, "%q is not a broker", t.text)
+		}
+		if kind == vController && !node.IsController(n.id) {
+			return 0, p.errTok(t, "%q is not a controller (controllers are c1..c%d)", t.text, p.s.controllers)
+		}
+		return int64(n.id), nil
+	}
+	n, err := strconv.ParseInt(t.text, 10, 64)
+	if err != nil {
+		return 0, p.errTok(t, "%q is not a whole number", t.text)
+	}
+	return n, nil
+}
+
+// set reads {A,B,...} starting at toks[i]; it returns the sorted values and the index after it.
+func (p *parser) set(toks []token, i int, kind valueKind, noNone bool) ([]int64, int, error) {
+	if toks[i].text != "{" || toks[i].quoted {
+		return nil, i, p.errTok(toks[i], "expected a set like {1,2,3}, found %q", toks[i].text)
+	}
+	open := toks[i]
+	i++
+	var out []int64
+	for ; i < len(toks); i++ {
+		t := toks[i]
+		if t.text == "}" && !t.quoted {
+			slices.Sort(out)
+			return slices.Compact(out), i + 1, nil
+		}
+		// Commas and spaces separate values: {1,2,3}, {1, 2, 3} and {1 2 3} read the same.
+		off := 0
+		for _, piece := range strings.Split(t.text, ",") {
+			col := t.col + utf8Len(t.text[:off])
+			off += len(piece) + 1
+			if piece == "" {
+				continue
+			}
+			v, err := p.value(token{text: piece, col: col, quoted: t.quoted}, kind, noNone)
+			if err != nil {
+				return nil, i, err
+			}
+			out = append(out, v)
+		}
+	}
+	return nil, i, p.errTok(open, "the set is not closed (a } is missing)")
+}
+
+// eval judges the condition on the cluster now; saw says what was seen.
+func (k *cond) eval(c *cluster.Cluster) (bool, string) {
+	ok, saw := k.evalInner(c)
+	if k.not {
+		ok = !ok
+	}
+	return ok, saw
+}
+
+func (k *cond) tp() protocol.TopicPartition {
+	return protocol.TopicPartition{Topic: k.topic, Partition: k.part}
+}
+
+func (k *cond) tpName() string { return fmt.Sprintf("%s/%d", k.topic, k.part) }
+
+func nodeName(id int64) string {
+	if id < 0 {
+		return "none"
+	}
+	return node.Name(int32(id))
+}
+
+func setString(s []int64, name func(int64) string) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = name(v)
+	}
+	return "{" + strings.Join(parts, ",") + "}"
+}
+
+func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
+	tp := k.tp()
+	switch k.subj {
+	case sLeader:
+		v := int64(c.Leader(tp))
+		return k.compare(v), fmt.Sprintf("leader %s is %s", k.tpName(), nodeName(v))
+	case sController:
+		v := int64(c.ActiveController())
+		return k.compare(v), "controller is " + nodeName(v)
+	case sISR:
+		var s []int64
+		for _, b := range c.ISR(tp) {
+			s = append(s, int64(b))
+		}
+		slices.Sort(s)
+		saw := fmt.Sprintf("isr %s is %s", k.tpName(), setString(s, nodeName))
+		if c.ActiveController() < 0 {
+			saw += " (no active controller)"
+		}
+		switch k.op {
+		case "contains":
+			return slices.Contains(s, k.num), saw
+		case "==":
+			return slices.Equal(s, k.set), saw
+		default:
+			return !slices.Equal(s, k.set), saw
+		}
+	case sOnline, sOffline:
+		on := c.Online(tp)
+		saw := fmt.Sprintf("%s is online", k.tpName())
+		if !on {
+			saw = fmt.Sprintf("%s is offline", k.tpName())
+		}
+		return on == (k.subj == sOnline), saw
+	case sDiverged:
+		return diverged(c, tp)
+	}
+	v, ok, saw := k.intValue(c, tp)
+	if !ok {
+		return false, saw
+	}
+	return k.compare(v), saw
+}
+
+// intValue reads a numeric subject; ok is false when the value is unknown now.
+func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, bool, string) {
+	name := k.tpName()
+	unknown := func(what, why string) (int64, bool, string) {
+		return 0, false, fmt.Sprintf("%s is unknown (%s)", what, why)
+	}
+	switch k.subj {
+	case sSizeISR:
+		n := int64(len(c.ISR(tp)))
+		return n, true, fmt.Sprintf("size isr %s is %d", name, n)
+	case sEpoch:
+		ps := c.PartitionState(tp)
+		if ps == nil {
+			return unknown("epoch "+name, "no active controller")
+		}
+		return int64(ps.LeaderEpoch), true, fmt.Sprintf("epoch %s is %d", name, ps.LeaderEpoch)
+	case sHW:
+		if k.broker > 0 {
+			what := fmt.Sprintf("hw %s@%d", name, k.broker)
+			r := c.Replica(k.broker, tp)
+			if r == nil {
+				return unknown(what, fmt.Sprintf("broker %d is not running or has no replica", k.broker))
+			}
+			return r.HW(), true, fmt.Sprintf("%s is %d", what, r.HW())
+		}
+		l := c.Leader(tp)
+		if l < 0 {
+			return unknown("hw "+name, "no leader")
+		}
+		r := c.Replica(l, tp)
+		if r == nil {
+			return unknown("hw "+name, fmt.Sprintf("leader %d is not running", l))
+		}
+		return r.HW(), true, fmt.Sprintf("hw %s is %d", name, r.HW())
+	case sLEO:
+		what := fmt.Sprintf("leo %s@%d", name, k.broker)
+		r := c.Replica(k.broker, tp)
+		if r == nil {
+			return unknown(what, fmt.Sprintf("broker %d is not running or has no replica", k.broker))
+		}
+		return r.LEO(), true, fmt.Sprintf("%s is %d", what, r.LEO())
+	case sAcked, sErrors:
+		pr := c.Producer(k.client)
+		what := "acked " + k.client
+		if k.subj == sErrors {
+			what = "errors " + k.client
+		}
+		if pr == nil {
+			return unknown(what, "the producer is not running")
+		}
+		st := pr.Stats()
+		v := st.Acked
+		if k.subj == sErrors {
+			v = st.Failed + st.Unknown
+		}
+		return v, true, fmt.Sprintf("%s is %d", what, v)
+	case sConsumed:
+		cs := c.Consumer(k.client)
+		if cs == nil {
+			return unknown("consumed "+k.client, "the consumer is not running")
+		}
+		v := cs.Stats().Consumed
+		return v, true, fmt.Sprintf("consumed %s is %d", k.client, v)
+	case sLost:
+		return lost(c, k.client)
+	}
+	return 0, false, "?"
+}
+
+func (k *cond) compare(v int64) bool {
+	switch k.op {
+	case "==":
+		return v == k.num
+	case "!=":
+		return v != k.num
+	case "<":
+		return v < k.num
+	case "<=":
+		return v <= k.num
+	case ">":
+		return v > k.num
+	case ">=":
+		return v >= k.num
+	case "in":
+		return slices.Contains(k.set, v)
+	}
+	return false
+}
+
+// logValues maps offset → value over a replica's log, nil if the replica is not running.
+func logValues(c *cluster.Cluster, b int32, tp protocol.TopicPartition) map[int64]int64 {
+	r := c.Replica(b, tp)
+	if r == nil {
+		return nil
+	}
+	out := map[int64]int64{}
+	for _, batch := range r.Log().Batches() {
+		for i, rec := range batch.Records {
+			out[batch.BaseOffset+int64(i)] = rec.Value
+		}
+	}
+	return out
+}
+
+// lost counts a producer's acknowledged records that are not in their partition leader's log
+// at the offset they were acknowledged with.
+func lost(c *cluster.Cluster, producer string) (int64, bool, string) {
+	logs := map[protocol.TopicPartition]map[int64]int64{}
+	var n int64
+	for _, op := range c.History() {
+		if op.Type != history.Send || op.Outcome != history.OK || op.Client != producer || len(op.Offsets) != len(op.Values) {
+			continue
+		}
+		tp := protocol.TopicPartition{Topic: op.Topic, Partition: op.Partition}
+		vals, seen := logs[tp]
+		if !seen {
+			if l := c.Leader(tp); l >= 0 {
+				vals = logValues(c, l, tp)
+			}
+			logs[tp] = vals
+		}
+		if vals == nil {
+			return 0, false, fmt.Sprintf("lost %s is unknown (%s/%d has no running leader)", producer, tp.Topic, tp.Partition)
+		}
+		for i, off := range op.Offsets {
+			if v, ok := vals[off]; !ok || v != op.Values[i] {
+				n++
+			}
+		}
+	}
+	return n, true, fmt.Sprintf("lost %s is %d", producer, n)
+}
+
+// diverged reports whether two running replicas hold different records at one offset.
+func diverged(c *cluster.Cluster, tp protocol.TopicPartition) (bool, string) {
+	var ids []int32
+	var logs []map[int64]int64
+	for _, b := range c.BrokerIDs {
+		if v := logValues(c, b, tp); v != nil {
+			ids, logs = append(ids, b), append(logs, v)
+		}
+	}
+	for i := range logs {
+		for j := i + 1; j < len(logs); j++ {
+			offs := make([]int64, 0, len(logs[i]))
+			for off := range logs[i] {
+				offs = append(offs, off)
+			}
+			slices.Sort(offs)
+			for _, off := range offs {
+				if w, ok := logs[j][off]; ok && w != logs[i][off] {
+					return true, fmt.Sprintf("%s diverged: broker %d has %d at offset %d, broker %d has %d", tp, ids[i], logs[i][off], off, ids[j], w)
+				}
+			}
+		}
+	}
+	return false, fmt.Sprintf("%s: the %d running replicas agree", tp, len(ids))
+}

@@ -1,0 +1,29 @@
+// Package scenarios is the scenario language of kafkasim, its runner, and the library of
+// scenario files that ship with it (*.scenario in this directory, embedded in the binary).
+//
+// A scenario (see SCENARIO_LANGUAGE.md) builds a cluster, starts clients, injects faults in
+// order, narrates with `say`, and states what must hold with `await … within` and `expect`.
+// Parse checks everything it can before anything runs (unknown words, bad numbers and
+// durations, unknown nodes, topics and clients, impossible set-ups) and reports each problem as
+// FILE:LINE:COLUMN. Run boots the cluster (sim/cluster) when the first statement that needs it
+// runs, executes the statements, and finishes the run: it stops the producers' rates, heals the
+// network, restarts every node that is down, lets the cluster settle and has every consumer
+// read to the end, so that a lost write can be told apart from a slow one.
+//
+// Words added to the language here (the language allows additions):
+//
+//	send P N                 hand N records to producer P now
+//	rate P R/s               change producer P's rate (0/s stops it)
+//	finish recover=false     skip the finish; finish timeout=D bounds it (as config finish.timeout)
+//	not CONDITION            negates a condition
+//	lost P                   acknowledged records of producer P missing from the current leader's
+//	                         log at their offset (a count; unknown while a partition has no
+//	                         running leader); judged at an instant, so expect only
+//	diverged TOPIC/I         two running replicas hold different records at the same offset
+//	hw TOPIC/I@B             broker B's own high watermark (hw TOPIC/I is the leader's)
+//
+// Left out for now: the checker's verdict and anomaly expectations parse and are reported as
+// not judged until a Judge is given (Options.Judge); consumer groups are parsed and kept
+// (`group=`) but the consumer reads every partition on its own until groups exist; `pause` (the
+// TUI's pause point) is ignored by Run.
+package scenarios

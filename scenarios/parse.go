@@ -1,0 +1,1125 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/node"
+)
+
+// Scenario is a parsed scenario file, checked against its own set-up: every node, topic and
+// client it names exists.
+type Scenario struct {
+	File  string // as given to Parse; the library's files are "scenarios/NAME.scenario"
+	Title string // the first comment line, without '#'
+	Seed  uint64 // config seed=N, 0 if the file names none
+
+	brokers, controllers int
+	broker               config.Broker
+	latMin, latMax       time.Duration
+	latSet               bool
+	osFlush              time.Duration
+	osFlushSet           bool
+	finishTimeout        time.Duration
+	recover              bool
+	setupEnd             int // line of the last set-up statement
+	topics               []*topicDef
+	producers            []*producerDef
+	consumers            []*consumerDef
+	stmts                []*stmt
+}
+
+// Statements is the number of statements after the set-up (say, wait, faults, expectations…).
+func (s *Scenario) Statements() int { return len(s.stmts) }
+
+type topicDef struct {
+	line        int
+	name        string
+	partitions  int
+	repl        int
+	assignment  [][]int32
+	configs     map[string]string
+	replTok     token // replication= (or replicas=, or the name) for errors
+	replicasTok token // replicas=, zero if not given
+	minISRTok   token // min.insync.replicas=, zero if not given
+	hasMinISR   bool
+}
+
+type producerDef struct {
+	line    int
+	name    string
+	topic   string
+	topicT  token
+	cfg     config.Producer
+	rate    float64
+	keys    int
+	nameTok token
+}
+
+type consumerDef struct {
+	line   int
+	name   string
+	topic  string
+	topicT token
+	group  string // kept; consumer groups come later
+	cfg    config.Consumer
+}
+
+// kind is a statement's kind.
+type kind uint8
+
+const (
+	kWait kind = iota
+	kAwait
+	kRunUntil
+	kSay
+	kPause
+	kFault // kill crash stop restart pause resume isolate: one node
+	kPartition
+	kCut
+	kSlow
+	kLoss
+	kHeal
+	kExpect
+	kVerdict
+	kAnomaly
+	kSend
+	kRate
+)
+
+// stmt is one statement after the set-up.
+type stmt struct {
+	line   int
+	text   string // the statement as written, comment stripped
+	kind   kind
+	verb   string
+	d      time.Duration
+	say    string
+	cond   *cond
+	nodes  []nodeRef
+	groups [][]nodeRef
+	p      float64
+	name   string // producer (send, rate), anomaly name, verdict
+	n      int
+	no     bool // expect no anomaly
+}
+
+// Setup statements; say, pause and finish may come anywhere.
+var setupVerbs = map[string]bool{"cluster": true, "config": true, "protocol": true, "topic": true, "producer": true, "consumer": true}
+
+var verbs = []string{"await", "cluster", "config", "consumer", "crash", "cut", "expect", "finish", "heal", "isolate", "kill",
+	"loss", "partition", "pause", "producer", "protocol", "rate", "restart", "resume", "run", "say", "send", "slow", "stop", "topic", "wait"}
+
+// Default finish timeout in virtual time.
+const defaultFinishTimeout = 60 * time.Second
+
+// Limits that keep a parsed scenario buildable.
+const (
+	maxBrokers     = 100
+	maxPartitions  = 10000
+	maxControllers = 9
+)
+
+type parser struct {
+	file        string
+	s           *Scenario
+	line        int
+	src         string
+	setupClosed bool
+	closedBy    string
+	closedLine  int
+	cfgPos      map[string]errPos // config key → where it was set
+	firstConfig errPos
+	clusterLine int
+	brokersTok  token
+}
+
+type errPos struct {
+	line, col int
+}
+
+// ParseFile reads and parses a scenario file. A file that cannot be read is the *os.PathError
+// itself; everything else is as Parse.
+func ParseFile(path string) (*Scenario, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Parse(path, src)
+}
+
+// Parse parses a scenario. Every problem it can see before anything runs is an *Error.
+func Parse(file string, src []byte) (*Scenario, error) {
+	p := &parser{file: file, cfgPos: map[string]errPos{}}
+	p.s = &Scenario{File: file, broker: config.DefaultBroker(), finishTimeout: defaultFinishTimeout, recover: true}
+	for i, line := range strings.Split(string(src), "\n") {
+		p.line = i + 1
+		p.src = line
+		if p.s.Title == "" {
+			if t, ok := strings.CutPrefix(strings.TrimSpace(line), "#"); ok {
+				p.s.Title = strings.TrimSpace(t)
+			}
+		}
+		toks, lerr := lex(line)
+		if lerr != nil {
+			return nil, p.errAt(lerr.col, "%s", lerr.msg)
+		}
+		if len(toks) == 0 {
+			continue
+		}
+		if err := p.statement(toks); err != nil {
+			return nil, err
+		}
+	}
+	if !p.setupClosed {
+		if err := p.closeSetup(); err != nil {
+			return nil, err
+		}
+	}
+	return p.s, nil
+}
+
+func (p *parser) errAt(col int, format string, args ...any) *Error {
+	return &Error{File: p.file, Line: p.line, Col: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *parser) errTok(t token, format string, args ...any) *Error {
+	return p.errAt(t.col, format, args...)
+}
+
+func (p *parser) errPos(at errPos, format string, args ...any) *Error {
+	return &Error{File: p.file, Line: at.line, Col: at.col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// valueCol is the column of the value in a KEY=VALUE token.
+func valueCol(t token, key string) int { return t.col + utf8Len(key) + 1 }
+
+func utf8Len(s string) int { return len([]rune(s)) }
+
+func (p *parser) statement(toks []token) error {
+	verb := toks[0]
+	if verb.quoted {
+		return p.errTok(verb, "expected a statement, found a string")
+	}
+	if setupVerbs[verb.text] {
+		if p.setupClosed {
+			return p.errTok(verb, "%s: set-up statements (cluster, config, protocol, topic, producer, consumer) come before the first statement that moves time or touches the cluster (line %d: %s)", verb.text, p.closedLine, p.closedBy)
+		}
+		p.s.setupEnd = p.line
+		switch verb.text {
+		case "cluster":
+			return p.cluster(toks)
+		case "config":
+			return p.config(toks)
+		case "protocol":
+			return p.protocol(toks)
+		case "topic":
+			return p.topic(toks)
+		case "producer":
+			return p.producer(toks)
+		case "consumer":
+			return p.consumer(toks)
+		}
+	}
+	switch verb.text {
+	case "say":
+		if len(toks) != 2 || !toks[1].quoted {
+			return p.errTok(verb, `say: expected one quoted text, e.g. say "Broker 1 leads orders/0."`)
+		}
+		p.add(&stmt{kind: kSay, say: toks[1].text}, toks)
+		return nil
+	case "pause":
+		if len(toks) == 1 {
+			p.add(&stmt{kind: kPause}, toks)
+			return nil
+		}
+	case "finish":
+		return p.finish(toks)
+	}
+	if !slices.Contains(verbs, verb.text) {
+		return p.errTok(verb, "unknown statement %q (known: %s)", verb.text, strings.Join(verbs, ", "))
+	}
+	if !p.setupClosed {
+		p.closedBy, p.closedLine = verb.text, p.line
+		if err := p.closeSetup(); err != nil {
+			return err
+		}
+	}
+	st := &stmt{verb: verb.text}
+	var err error
+	switch verb.text {
+	case "wait":
+		st.kind = kWait
+		err = p.waitArgs(st, toks)
+	case "await":
+		st.kind = kAwait
+		err = p.await(st, toks)
+	case "run":
+		st.kind = kRunUntil
+		if len(toks) != 3 || toks[1].text != "until" {
+			return p.errTok(verb, "run: expected run until D, e.g. run until 2m")
+		}
+		st.d, err = p.duration(toks[2], "run until")
+	case "kill", "crash", "stop", "restart", "pause", "resume", "isolate":
+		st.kind = kFault
+		var n nodeRef
+		var next int
+		n, next, err = p.node(toks, 1, verb)
+		if err == nil && next < len(toks) {
+			err = p.errTok(toks[next], "%s: unexpected %q (%s takes one node)", verb.text, toks[next].text, verb.text)
+		}
+		st.nodes = []nodeRef{n}
+	case "partition":
+		st.kind = kPartition
+		err = p.partition(st, toks)
+	case "cut", "loss":
+		st.kind = kCut
+		if verb.text == "loss" {
+			st.kind = kLoss
+		}
+		err = p.link(st, toks)
+	case "slow":
+		st.kind = kSlow
+		err = p.slow(st, toks)
+	case "heal":
+		st.kind = kHeal
+		if len(toks) > 1 {
+			err = p.errTok(toks[1], "heal: unexpected %q (heal takes nothing)", toks[1].text)
+		}
+	case "expect":
+		err = p.expect(st, toks)
+	case "send":
+		st.kind = kSend
+		err = p.send(st, toks)
+	case "rate":
+		st.kind = kRate
+		err = p.rate(st, toks)
+	}
+	if err != nil {
+		return err
+	}
+	p.add(st, toks)
+	return nil
+}
+
+func (p *parser) add(st *stmt, toks []token) {
+	st.line = p.line
+	st.text = text(p.src, toks)
+	p.s.stmts = append(p.s.stmts, st)
+}
+
+// keyValue splits KEY=VALUE.
+func (p *parser) keyValue(t token, stmtName string) (string, string, error) {
+	if t.quoted {
+		return "", "", p.errTok(t, "%s: expected KEY=VALUE, found a string", stmtName)
+	}
+	k, v, ok := strings.Cut(t.text, "=")
+	if !ok || k == "" {
+		return "", "", p.errTok(t, "%s: expected KEY=VALUE, found %q", stmtName, t.text)
+	}
+	if v == "" {
+		return "", "", p.errTok(t, "%s: a value is required", k)
+	}
+	return k, v, nil
+}
+
+// pairs reads the KEY=VALUE tokens of a statement, rejecting a key given twice.
+func (p *parser) pairs(toks []token, stmtName string) ([]string, []string, error) {
+	var keys, vals []string
+	for _, t := range toks {
+		k, v, err := p.keyValue(t, stmtName)
+		if err != nil {
+			return nil, nil, err
+		}
+		if slices.Contains(keys, k) {
+			return nil, nil, p.errTok(t, "%s: given twice", k)
+		}
+		keys, vals = append(keys, k), append(vals, v)
+	}
+	return keys, vals, nil
+}
+
+// configErr turns a config error into an *Error at the key or at its value.
+func (p *parser) configErr(err error, t token, key string) error {
+	var ce *config.Error
+	if errors.As(err, &ce) && (strings.HasPrefix(ce.Problem, "unknown") || ce.Key != key) {
+		return p.errTok(t, "%s", err.Error())
+	}
+	return p.errAt(valueCol(t, key), "%s", err.Error())
+}
+
+func (p *parser) count(t token, key, v string, min, max int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, p.errAt(valueCol(t, key), "%s: %q is not a whole number", key, v)
+	}
+	if n < min {
+		return 0, p.errAt(valueCol(t, key), "%s: %d is below the minimum %d", key, n, min)
+	}
+	if n > max {
+		return 0, p.errAt(valueCol(t, key), "%s: %d is above the maximum %d", key, n, max)
+	}
+	return n, nil
+}
+
+func (p *parser) cluster(toks []token) error {
+	if p.clusterLine != 0 {
+		return p.errTok(toks[0], "cluster: given twice (first on line %d)", p.clusterLine)
+	}
+	p.clusterLine = p.line
+	keys, vals, err := p.pairs(toks[1:], "cluster")
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		t := toks[i+1]
+		switch k {
+		case "brokers":
+			if p.s.brokers, err = p.count(t, k, vals[i], 1, maxBrokers); err != nil {
+				return err
+			}
+			p.brokersTok = t
+		case "controllers":
+			if p.s.controllers, err = p.count(t, k, vals[i], 1, maxControllers); err != nil {
+				return err
+			}
+		default:
+			return p.errTok(t, "%s: unknown cluster key (known: brokers, controllers)", k)
+		}
+	}
+	if p.s.brokers == 0 {
+		return p.errTok(toks[0], "cluster: brokers=N is required")
+	}
+	return nil
+}
+
+// parseDuration reads 250ms, 5s, 2m (a unit is required, as time.ParseDuration has it; 0 is allowed).
+func parseDuration(v string) (time.Duration, bool) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, false
+	}
+	return d, true
+}
+
+func (p *parser) durationValue(t token, key, v string) (time.Duration, error) {
+	d, ok := parseDuration(v)
+	if !ok {
+		return 0, p.errAt(valueCol(t, key), "%s: %q is not a duration (use 250ms, 5s, 2m)", key, v)
+	}
+	return d, nil
+}
+
+func (p *parser) duration(t token, what string) (time.Duration, error) {
+	d, ok := parseDuration(t.text)
+	if t.quoted || !ok {
+		return 0, p.errTok(t, "%s: %q is not a duration (use 250ms, 5s, 2m)", what, t.text)
+	}
+	return d, nil
+}
+
+func (p *parser) config(toks []token) error {
+	if len(toks) == 1 {
+		return p.errTok(toks[0], "config: expected KEY=VALUE ...")
+	}
+	if p.firstConfig.line == 0 {
+		p.firstConfig = errPos{p.line, toks[0].col}
+	}
+	keys, vals, err := p.pairs(toks[1:], "config")
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		t, v := toks[i+1], vals[i]
+		switch k {
+		case "network.latency":
+			lo, hi, ok := strings.Cut(v, "..")
+			if !ok {
+				hi = lo
+			}
+			a, okA := parseDuration(lo)
+			b, okB := parseDuration(hi)
+			if !okA || !okB || b < a {
+				return p.errAt(valueCol(t, k), "%s: %q is not a latency range (use 1ms..5ms)", k, v)
+			}
+			p.s.latMin, p.s.latMax, p.s.latSet = a, b, true
+		case "seed":
+			n, err := strconv.ParseUint(v, 10, 64)
+			if err != nil || n == 0 {
+				return p.errAt(valueCol(t, k), "seed: %q is not a seed (use a whole number from 1)", v)
+			}
+			p.s.Seed = n
+		case "finish.timeout":
+			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
+				return err
+			}
+		case "os.flush.interval":
+			if p.s.osFlush, err = p.durationValue(t, k, v); err != nil {
+				return err
+			}
+			p.s.osFlushSet = true
+		default:
+			if err := p.s.broker.Set(k, v); err != nil {
+				return p.configErr(err, t, k)
+			}
+			p.cfgPos[k] = errPos{p.line, t.col}
+		}
+	}
+	return nil
+}
+
+func (p *parser) protocol(toks []token) error {
+	if len(toks) == 1 {
+		return p.errTok(toks[0], "protocol: expected KEY=VALUE ..., e.g. protocol truncation=high-watermark")
+	}
+	keys, vals, err := p.pairs(toks[1:], "protocol")
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		if err := p.s.broker.SetProtocol(k, vals[i]); err != nil {
+			return p.configErr(err, toks[i+1], k)
+		}
+	}
+	return nil
+}
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9._-]+$`)
+
+func (p *parser) topic(toks []token) error {
+	if len(toks) < 2 || strings.Contains(toks[1].text, "=") {
+		return p.errTok(toks[0], "topic: expected topic NAME partitions=P replication=R ...")
+	}
+	nt := toks[1]
+	if nt.quoted || !nameRE.MatchString(nt.text) || len(nt.text) > 249 || nt.text == "." || nt.text == ".." {
+		return p.errTok(nt, "topic: %q is not a topic name (letters, digits, '.', '_', '-')", nt.text)
+	}
+	for _, t := range p.s.topics {
+		if t.name == nt.text {
+			return p.errTok(nt, "topic %s: already defined on line %d", nt.text, t.line)
+		}
+	}
+	td := &topicDef{line: p.line, name: nt.text, configs: map[string]string{}, replTok: nt}
+	keys, vals, err := p.pairs(toks[2:], "topic")
+	if err != nil {
+		return err
+	}
+	var replicasTok token
+	probe := config.DefaultTopic()
+	for i, k := range keys {
+		t, v := toks[i+2], vals[i]
+		switch k {
+		case "partitions":
+			if td.partitions, err = p.count(t, k, v, 1, maxPartitions); err != nil {
+				return err
+			}
+		case "replication":
+			if td.repl, err = p.count(t, k, v, 1, maxBrokers); err != nil {
+				return err
+			}
+			td.replTok = t
+		case "replicas":
+			replicasTok = t
+			for pi, part := range strings.Split(v, ";") {
+				var rs []int32
+				for _, r := range strings.Split(part, ",") {
+					n, err := strconv.Atoi(r)
+					if err != nil || n < 1 || n > maxBrokers {
+						return p.errAt(valueCol(t, k), "replicas: %q is not a broker number (partition %d in %q; ';' between partitions, ',' between brokers)", r, pi, v)
+					}
+					if slices.Contains(rs, int32(n)) {
+						return p.errAt(valueCol(t, k), "replicas: partition %d names broker %d twice", pi, n)
+					}
+					rs = append(rs, int32(n))
+				}
+				td.assignment = append(td.assignment, rs)
+			}
+		default:
+			if err := probe.Set(k, v); err != nil {
+				return p.configErr(err, t, k)
+			}
+			td.configs[k] = v
+			if k == "min.insync.replicas" {
+				td.minISRTok, td.hasMinISR = t, true
+			}
+		}
+	}
+	if td.assignment != nil {
+		if td.partitions == 0 {
+			td.partitions = len(td.assignment)
+		}
+		if len(td.assignment) != td.partitions {
+			return p.errAt(valueCol(replicasTok, "replicas"), "replicas: %d assignments for %d partitions", len(td.assignment), td.partitions)
+		}
+		if td.repl == 0 {
+			td.repl = len(td.assignment[0])
+			td.replTok = replicasTok
+		}
+		for i, rs := range td.assignment {
+			if len(rs) != td.repl {
+				return p.errAt(valueCol(replicasTok, "replicas"), "replicas: partition %d has %d replicas, replication is %d", i, len(rs), td.repl)
+			}
+		}
+	}
+	if td.partitions == 0 {
+		return p.errTok(toks[0], "topic %s: partitions=P is required", td.name)
+	}
+	if td.repl == 0 {
+		return p.errTok(toks[0], "topic %s: replication=R is required", td.name)
+	}
+	td.replicasTok = replicasTok
+	p.s.topics = append(p.s.topics, td)
+	return nil
+}
+
+// clientName checks a producer's or consumer's name.
+func (p *parser) clientName(toks []token, what string) (token, error) {
+	if len(toks) < 2 || strings.Contains(toks[1].text, "=") {
+		return token{}, p.errTok(toks[0], "%s: expected %s NAME topic=T ...", what, what)
+	}
+	nt := toks[1]
+	switch {
+	case nt.quoted || !nameRE.MatchString(nt.text):
+		return nt, p.errTok(nt, "%s: %q is not a client name (letters, digits, '.', '_', '-')", what, nt.text)
+	case isNumber(nt.text):
+		return nt, p.errTok(nt, "%s %s: a client name cannot be a number (brokers are numbered)", what, nt.text)
+	case nt.text == "leader" || nt.text == "controller" || nt.text == "none" || nt.text == "admin":
+		return nt, p.errTok(nt, "%s %s: the name is a word of the language", what, nt.text)
+	}
+	for _, pd := range p.s.producers {
+		if pd.name == nt.text {
+			return nt, p.errTok(nt, "%s %s: the name is taken (producer on line %d)", what, nt.text, pd.line)
+		}
+	}
+	for _, cd := range p.s.consumers {
+		if cd.name == nt.text {
+			return nt, p.errTok(nt, "%s %s: the name is taken (consumer on line %d)", what, nt.text, cd.line)
+		}
+	}
+	return nt, nil
+}
+
+func isNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) producer(toks []token) error {
+	nt, err := p.clientName(toks, "producer")
+	if err != nil {
+		return err
+	}
+	pd := &producerDef{line: p.line, name: nt.text, cfg: config.DefaultProducer(), nameTok: nt}
+	keys, vals, err := p.pairs(toks[2:], "producer")
+	if err != nil {
+		return err
+	}
+	pos := map[string]token{}
+	for i, k := range keys {
+		t, v := toks[i+2], vals[i]
+		pos[k] = t
+		switch k {
+		case "topic":
+			pd.topic, pd.topicT = v, t
+		case "rate":
+			num, ok := strings.CutSuffix(v, "/s")
+			r, err := strconv.ParseFloat(num, 64)
+			if !ok || err != nil || r < 0 || math.IsInf(r, 0) || math.IsNaN(r) || r > 1e6 {
+				return p.errAt(valueCol(t, k), "rate: %q is not a rate (use 200/s, at most 1000000/s)", v)
+			}
+			pd.rate = r
+		case "keys":
+			if pd.keys, err = p.count(t, k, v, 0, 1_000_000); err != nil {
+				return err
+			}
+		default:
+			if err := pd.cfg.Set(k, v); err != nil {
+				return p.configErr(err, t, k)
+			}
+		}
+	}
+	if pd.topic == "" {
+		return p.errTok(toks[0], "producer %s: topic=T is required", pd.name)
+	}
+	if err := pd.cfg.Finish(); err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			if t, ok := pos[ce.Key]; ok {
+				return p.errTok(t, "%s", err.Error())
+			}
+		}
+		return p.errTok(nt, "producer %s: %v", pd.name, err)
+	}
+	p.s.producers = append(p.s.producers, pd)
+	return nil
+}
+
+func (p *parser) consumer(toks []token) error {
+	nt, err := p.clientName(toks, "consumer")
+	if err != nil {
+		return err
+	}
+	cd := &consumerDef{line: p.line, name: nt.text, cfg: config.DefaultConsumer()}
+	cd.cfg.AutoOffsetReset = "earliest" // a scenario's consumer sees everything
+	keys, vals, err := p.pairs(toks[2:], "consumer")
+	if err != nil {
+		return err
+	}
+	for i, k := range keys {
+		t, v := toks[i+2], vals[i]
+		switch k {
+		case "topic":
+			cd.topic, cd.topicT = v, t
+		case "group":
+			cd.group = v // kept: consumer groups come later
+		default:
+			if err := cd.cfg.Set(k, v); err != nil {
+				return p.configErr(err, t, k)
+			}
+		}
+	}
+	if cd.topic == "" {
+		return p.errTok(toks[0], "consumer %s: topic=T is required", cd.name)
+	}
+	p.s.consumers = append(p.s.consumers, cd)
+	return nil
+}
+
+func (p *parser) finish(toks []token) error {
+	keys, vals, err := p.pairs(toks[1:], "finish")
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return p.errTok(toks[0], "finish: expected recover=true|false or timeout=D")
+	}
+	for i, k := range keys {
+		t, v := toks[i+1], vals[i]
+		switch k {
+		case "recover":
+			b, err := config.ParseBool(k, v)
+			if err != nil {
+				return p.errAt(valueCol(t, k), "%v", err)
+			}
+			p.s.recover = b
+		case "timeout":
+			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
+				return err
+			}
+		default:
+			return p.errTok(t, "%s: unknown finish key (known: recover, timeout)", k)
+		}
+	}
+	return nil
+}
+
+// closeSetup checks the set-up as a whole once it is complete: the broker configuration, the
+// topics against the broker count, the clients against the topics.
+func (p *parser) closeSetup() error {
+	p.setupClosed = true
+	s := p.s
+	if s.brokers == 0 {
+		s.brokers = 3
+	}
+	if s.controllers == 0 {
+		s.controllers = 3
+	}
+	if err := s.broker.Validate(); err != nil {
+		at := p.firstConfig
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			if pos, ok := p.cfgPos[ce.Key]; ok {
+				at = pos
+			}
+		}
+		if at.line == 0 {
+			at = errPos{1, 1}
+		}
+		return p.errPos(at, "%v", err)
+	}
+	for _, td := range s.topics {
+		at := errPos{td.line, td.replTok.col}
+		for i, rs := range td.assignment {
+			for _, r := range rs {
+				if int(r) > s.brokers {
+					return p.errPos(errPos{td.line, valueCol(td.replicasTok, "replicas")}, "replicas: partition %d names broker %d, which does not exist (brokers are 1..%d)", i, r, s.brokers)
+				}
+			}
+		}
+		if td.repl > s.brokers {
+			return p.errPos(at, "replication: %d is above the broker count %d", td.repl, s.brokers)
+		}
+		tc, err := config.TopicFrom(s.broker.Topic, td.configs)
+		if err != nil { // checked key by key already
+			return p.errPos(errPos{td.line, 1}, "topic %s: %v", td.name, err)
+		}
+		if tc.MinInsyncReplicas > td.repl {
+			if td.hasMinISR {
+				at = errPos{td.line, td.minISRTok.col}
+			}
+			return p.errPos(at, "min.insync.replicas: %d is above the replication factor %d", tc.MinInsyncReplicas, td.repl)
+		}
+	}
+	for _, pd := range s.producers {
+		if s.topic(pd.topic) == nil {
+			return p.errPos(errPos{pd.line, valueCol(pd.topicT, "topic")}, "topic=%s: unknown topic", pd.topic)
+		}
+	}
+	for _, cd := range s.consumers {
+		if s.topic(cd.topic) == nil {
+			return p.errPos(errPos{cd.line, valueCol(cd.topicT, "topic")}, "topic=%s: unknown topic", cd.topic)
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) topic(name string) *topicDef {
+	for _, t := range s.topics {
+		if t.name == name {
+			return t
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) producer(name string) *producerDef {
+	for _, pd := range s.producers {
+		if pd.name == name {
+			return pd
+		}
+	}
+	return nil
+}
+
+func (s *Scenario) consumer(name string) *consumerDef {
+	for _, cd := range s.consumers {
+		if cd.name == name {
+			return cd
+		}
+	}
+	return nil
+}
+
+func (p *parser) waitArgs(st *stmt, toks []token) error {
+	if len(toks) != 2 {
+		return p.errTok(toks[0], "wait: expected wait D, e.g. wait 5s")
+	}
+	var err error
+	st.d, err = p.duration(toks[1], "wait")
+	return err
+}
+
+func (p *parser) await(st *stmt, toks []token) error {
+	w := -1
+	for i := len(toks) - 1; i > 0; i-- {
+		if toks[i].text == "within" && !toks[i].quoted {
+			w = i
+			break
+		}
+	}
+	if w < 0 || w != len(toks)-2 {
+		return p.errTok(toks[0], "await: expected await CONDITION within D, e.g. await leader orders/0 == 1 within 10s")
+	}
+	if w == 1 {
+		return p.errTok(toks[1], "await: a condition is required before within")
+	}
+	var err error
+	if st.d, err = p.duration(toks[w+1], "within"); err != nil {
+		return err
+	}
+	st.cond, err = p.condition(toks[1:w], false)
+	return err
+}
+
+func (p *parser) expect(st *stmt, toks []token) error {
+	if len(toks) < 2 {
+		return p.errTok(toks[0], "expect: expected a condition, verdict valid|invalid, anomaly NAME or no anomaly NAME")
+	}
+	switch toks[1].text {
+	case "verdict":
+		st.kind = kVerdict
+		if len(toks) != 3 || (toks[2].text != "valid" && toks[2].text != "invalid" && toks[2].text != "unknown") {
+			return p.errTok(toks[1], "expect verdict: expected valid, invalid or unknown")
+		}
+		st.name = toks[2].text
+		return nil
+	case "anomaly", "no":
+		i := 2
+		if toks[1].text == "no" {
+			st.no = true
+			if len(toks) < 3 || toks[2].text != "anomaly" {
+				return p.errTok(toks[1], "expect no: expected expect no anomaly NAME")
+			}
+			i = 3
+		}
+		if len(toks) != i+1 || toks[i].quoted || !nameRE.MatchString(toks[i].text) {
+			return p.errTok(toks[i-1], "expect anomaly: expected one anomaly name, e.g. lost-write")
+		}
+		st.kind, st.name = kAnomaly, toks[i].text
+		return nil
+	}
+	st.kind = kExpect
+	var err error
+	st.cond, err = p.condition(toks[1:], true)
+	return err
+}
+
+func (p *parser) partition(st *stmt, toks []token) error {
+	var group []nodeRef
+	i := 1
+	for i < len(toks) {
+		if toks[i].text == "|" && !toks[i].quoted {
+			if len(group) == 0 {
+				return p.errTok(toks[i], "partition: a group is empty (expected partition A B | C D)")
+			}
+			st.groups = append(st.groups, group)
+			group = nil
+			i++
+			continue
+		}
+		n, next, err := p.node(toks, i, toks[0])
+		if err != nil {
+			return err
+		}
+		group = append(group, n)
+		i = next
+	}
+	if len(group) == 0 {
+		return p.errTok(toks[len(toks)-1], "partition: a group is empty (expected partition A B | C D)")
+	}
+	st.groups = append(st.groups, group)
+	if len(st.groups) < 2 {
+		return p.errTok(toks[0], "partition: expected at least two groups separated by |, e.g. partition 1 | 2 3")
+	}
+	return nil
+}
+
+// link parses cut X -> Y and loss X -> Y p=P.
+func (p *parser) link(st *stmt, toks []token) error {
+	usage := "cut: expected cut X -> Y"
+	if st.kind == kLoss {
+		usage = "loss: expected loss X -> Y p=P"
+	}
+	from, i, err := p.node(toks, 1, toks[0])
+	if err != nil {
+		return err
+	}
+	if i >= len(toks) || toks[i].text != "->" {
+		return p.errAt(colAt(toks, i), "%s", usage)
+	}
+	to, i, err := p.node(toks, i+1, toks[0])
+	if err != nil {
+		return err
+	}
+	st.nodes = []nodeRef{from, to}
+	if st.kind == kLoss {
+		if i != len(toks)-1 {
+			return p.errAt(colAt(toks, i), "%s", usage)
+		}
+		k, v, err := p.keyValue(toks[i], "loss")
+		if err != nil {
+			return err
+		}
+		if k != "p" {
+			return p.errTok(toks[i], "%s: unknown loss key (known: p)", k)
+		}
+		st.p, err = strconv.ParseFloat(v, 64)
+		if err != nil || !(st.p >= 0 && st.p <= 1) {
+			return p.errAt(valueCol(toks[i], k), "p: %q is not a probability (between 0 and 1)", v)
+		}
+		return nil
+	}
+	if i != len(toks) {
+		return p.errTok(toks[i], "cut: unexpected %q (%s)", toks[i].text, usage)
+	}
+	return nil
+}
+
+// colAt is the column of toks[i], or just past the last token.
+func colAt(toks []token, i int) int {
+	if i < len(toks) {
+		return toks[i].col
+	}
+	t := toks[len(toks)-1]
+	return t.col + utf8Len(t.text)
+}
+
+func (p *parser) slow(st *stmt, toks []token) error {
+	n, i, err := p.node(toks, 1, toks[0])
+	if err != nil {
+		return err
+	}
+	st.nodes = []nodeRef{n}
+	if i != len(toks)-1 {
+		return p.errAt(colAt(toks, i), "slow: expected slow X latency=D")
+	}
+	k, v, err := p.keyValue(toks[i], "slow")
+	if err != nil {
+		return err
+	}
+	if k != "latency" {
+		return p.errTok(toks[i], "%s: unknown slow key (known: latency)", k)
+	}
+	st.d, err = p.durationValue(toks[i], k, v)
+	return err
+}
+
+func (p *parser) send(st *stmt, toks []token) error {
+	if len(toks) != 3 {
+		return p.errTok(toks[0], "send: expected send PRODUCER N, e.g. send p1 10")
+	}
+	if p.s.producer(toks[1].text) == nil {
+		return p.errTok(toks[1], "send: unknown producer %q", toks[1].text)
+	}
+	n, err := strconv.Atoi(toks[2].text)
+	if err != nil || n < 1 || n > 1_000_000 {
+		return p.errTok(toks[2], "send: %q is not a record count (1 to 1000000)", toks[2].text)
+	}
+	st.name, st.n = toks[1].text, n
+	return nil
+}
+
+func (p *parser) rate(st *stmt, toks []token) error {
+	if len(toks) != 3 {
+		return p.errTok(toks[0], "rate: expected rate PRODUCER R/s, e.g. rate p1 0/s")
+	}
+	if p.s.producer(toks[1].text) == nil {
+		return p.errTok(toks[1], "rate: unknown producer %q", toks[1].text)
+	}
+	num, ok := strings.CutSuffix(toks[2].text, "/s")
+	r, err := strconv.ParseFloat(num, 64)
+	if !ok || err != nil || !(r >= 0 && r <= 1e6) {
+		return p.errTok(toks[2], "rate: %q is not a rate (use 200/s, at most 1000000/s)", toks[2].text)
+	}
+	st.name, st.p = toks[1].text, r
+	return nil
+}
+
+// nodeKind says how a node reference is resolved.
+type nodeKind uint8
+
+const (
+	nodeFixed      nodeKind = iota // a broker, controller or client id known statically
+	nodeLeader                     // leader TOPIC/INDEX, at the instant the statement runs
+	nodeController                 // the active controller, at that instant
+)
+
+// nodeRef is a node named by a statement.
+type nodeRef struct {
+	kind  nodeKind
+	id    int32  // nodeFixed: broker id or controller id
+	name  string // a client's name (nodeFixed with id 0), or how the node was written
+	topic string
+	part  int32
+}
+
+var controllerName = regexp.MustCompile(`^c([0-9]+)$`)
+
+// node reads a node reference at toks[i]: a broker number, cK, a client name, `leader T/I` or
+// `controller`. It returns the index after it.
+func (p *parser) node(toks []token, i int, verb token) (nodeRef, int, error) {
+	if i >= len(toks) {
+		return nodeRef{}, i, p.errAt(colAt(toks, i), "%s: a node is required (a broker 1..%d, a controller c1..c%d, a client, leader TOPIC/INDEX or controller)", verb.text, p.s.brokers, p.s.controllers)
+	}
+	t := toks[i]
+	if t.quoted || t.text == "|" || t.text == "->" || t.text == "{" || t.text == "}" {
+		return nodeRef{}, i, p.errTok(t, "%s: expected a node, found %q", verb.text, t.text)
+	}
+	switch t.text {
+	case "leader":
+		if i+1 >= len(toks) {
+			return nodeRef{}, i, p.errAt(colAt(toks, i+1), "leader: expected TOPIC/INDEX, e.g. leader orders/0")
+		}
+		topic, part, err := p.partitionRef(toks[i+1])
+		if err != nil {
+			return nodeRef{}, i, err
+		}
+		return nodeRef{kind: nodeLeader, topic: topic, part: part, name: "leader " + toks[i+1].text}, i + 2, nil
+	case "controller":
+		return nodeRef{kind: nodeController, name: "controller"}, i + 1, nil
+	}
+	id, err := p.fixedNode(t)
+	if err != nil {
+		return nodeRef{}, i, err
+	}
+	return id, i + 1, nil
+}
+
+// fixedNode resolves a broker number, cK or a client name.
+func (p *parser) fixedNode(t token) (nodeRef, error) {
+	if isNumber(t.text) {
+		n, err := strconv.Atoi(t.text)
+		if err != nil || n < 1 || n > p.s.brokers {
+			return nodeRef{}, p.errTok(t, "broker %s does not exist (brokers are 1..%d)", t.text, p.s.brokers)
+		}
+		return nodeRef{id: int32(n), name: t.text}, nil
+	}
+	isClient := p.s.producer(t.text) != nil || p.s.consumer(t.text) != nil
+	if m := controllerName.FindStringSubmatch(t.text); m != nil {
+		k, err := strconv.Atoi(m[1])
+		isController := err == nil && k >= 1 && k <= p.s.controllers
+		switch {
+		case isController && isClient:
+			return nodeRef{}, p.errTok(t, "%s is ambiguous: both controller %s and a client of that name (rename the client)", t.text, t.text)
+		case isController:
+			return nodeRef{id: node.ControllerID(k), name: t.text}, nil
+		case !isClient:
+			return nodeRef{}, p.errTok(t, "controller %s does not exist (controllers are c1..c%d)", t.text, p.s.controllers)
+		}
+	}
+	if isClient {
+		return nodeRef{name: t.text}, nil
+	}
+	return nodeRef{}, p.errTok(t, "unknown node %q (brokers are 1..%d, controllers c1..c%d%s)", t.text, p.s.brokers, p.s.controllers, p.clientList())
+}
+
+func (p *parser) clientList() string {
+	var names []string
+	for _, pd := range p.s.producers {
+		names = append(names, pd.name)
+	}
+	for _, cd := range p.s.consumers {
+		names = append(names, cd.name)
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	return ", clients " + strings.Join(names, ", ")
+}
+
+// partitionRef reads TOPIC/INDEX.
+func (p *parser) partitionRef(t token) (string, int32, error) {
+	slash := strings.LastIndexByte(t.text, '/')
+	if t.quoted || slash < 0 {
+		return "", 0, p.errTok(t, "expected TOPIC/INDEX, e.g. orders/0, found %q", t.text)
+	}
+	topic, idx := t.text[:slash], t.text[slash+1:]
+	td := p.s.topic(topic)
+	if td == nil {
+		return "", 0, p.errTok(t, "unknown topic %q", topic)
+	}
+	n, err := strconv.Atoi(idx)
+	col := t.col + utf8Len(topic) + 1
+	if err != nil || !isNumber(idx) {
+		return "", 0, p.errAt(col, "%q is not a partition index", idx)
+	}
+	if n >= td.partitions {
+		return "", 0, p.errAt(col, "%s has no partition %d (partitions are 0..%d)", topic, n, td.partitions-1)
+	}
+	return topic, int32(n), nil
+}

@@ -1,0 +1,238 @@
+package scenarios
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// head is a set-up the bad lines below are appended to (lines 1–4).
+const head = `cluster brokers=3 controllers=3
+topic orders partitions=2 replication=3 min.insync.replicas=2
+producer p1 topic=orders acks=all rate=100/s partitioner=round-robin
+consumer c1 topic=orders
+`
+
+// Each kind of bad input is an *Error at the line and column of the problem, before anything runs.
+func TestParseErrorsNameFileLineColumn(t *testing.T) {
+	cases := []struct {
+		name, src, want string
+	}{
+		{"unknown statement", head + "kil 1\n", "t.scenario:5:1: unknown statement \"kil\""},
+		{"unknown cluster key", "cluster brokers=3 racks=2\n", "t.scenario:1:19: racks: unknown cluster key (known: brokers, controllers)"},
+		{"bad broker count", "cluster brokers=three\n", "t.scenario:1:17: brokers: \"three\" is not a whole number"},
+		{"zero brokers", "cluster brokers=0\n", "t.scenario:1:17: brokers: 0 is below the minimum 1"},
+		{"too many controllers", "cluster brokers=3 controllers=10\n", "t.scenario:1:31: controllers: 10 is above the maximum 9"},
+		{"cluster twice", "cluster brokers=3\ncluster brokers=4\n", "t.scenario:2:1: cluster: given twice (first on line 1)"},
+		{"unknown config key", "config replica.lag.time.max=10s\n", "t.scenario:1:8: replica.lag.time.max: unknown config key"},
+		{"bad config duration", "config replica.lag.time.max.ms=soon\n", "t.scenario:1:32: replica.lag.time.max.ms: \"soon\" is not a duration"},
+		{"bad config together", "config broker.heartbeat.interval.ms=10s\n", "t.scenario:1:8: broker.heartbeat.interval.ms: 10s must be below broker.session.timeout.ms (9s)"},
+		{"bad latency", "config network.latency=5ms..1ms\n", "t.scenario:1:24: network.latency: \"5ms..1ms\" is not a latency range (use 1ms..5ms)"},
+		{"bad seed", "config seed=-3\n", "t.scenario:1:13: seed: \"-3\" is not a seed"},
+		{"key twice", "config seed=1 seed=2\n", "t.scenario:1:15: seed: given twice"},
+		{"not key=value", "config seed\n", "t.scenario:1:8: config: expected KEY=VALUE, found \"seed\""},
+		{"unknown protocol switch", "protocol truncation=hw\n", "t.scenario:1:21: truncation: \"hw\" is not one of leader-epoch, high-watermark"},
+		{"unknown protocol key", "protocol kip101=false\n", "t.scenario:1:10: kip101: unknown protocol switch"},
+		{"replication above brokers", "cluster brokers=3\ntopic t partitions=1 replication=4\n", "t.scenario:2:22: replication: 4 is above the broker count 3"},
+		{"min isr above replication", "topic t partitions=1 replication=2 min.insync.replicas=3\n", "t.scenario:1:36: min.insync.replicas: 3 is above the replication factor 2"},
+		{"min isr default above replication", "config min.insync.replicas=3\ntopic t partitions=1 replication=2\n", "t.scenario:2:22: min.insync.replicas: 3 is above the replication factor 2"},
+		{"unknown topic config", "topic t partitions=1 replication=1 retention.mss=1\n", "t.scenario:1:36: retention.mss: unknown topic config key"},
+		{"bad partitions", "topic t partitions=x replication=1\n", "t.scenario:1:20: partitions: \"x\" is not a whole number"},
+		{"missing replication", "topic t partitions=1\n", "t.scenario:1:1: topic t: replication=R is required"},
+		{"replicas names unknown broker", "topic t partitions=1 replicas=1,7\n", "t.scenario:1:31: replicas: partition 0 names broker 7, which does not exist (brokers are 1..3)"},
+		{"replicas count", "topic t partitions=2 replicas=1,2\n", "t.scenario:1:31: replicas: 1 assignments for 2 partitions"},
+		{"topic twice", "topic t partitions=1 replication=1\ntopic t partitions=1 replication=1\n", "t.scenario:2:7: topic t: already defined on line 1"},
+		{"bad topic name", "topic a/b partitions=1 replication=1\n", "t.scenario:1:7: topic: \"a/b\" is not a topic name"},
+		{"producer unknown topic", head + "producer p2 topic=payments\nwait 1s\n", "t.scenario:5:19: topic=payments: unknown topic"},
+		{"producer bad rate", head + "producer p2 topic=orders rate=100\n", "t.scenario:5:31: rate: \"100\" is not a rate (use 200/s, at most 1000000/s)"},
+		{"producer bad acks", head + "producer p2 topic=orders acks=2\n", "t.scenario:5:31: acks: \"2\" is not 0, 1 or all"},
+		{"producer idempotence conflict", head + "producer p2 topic=orders acks=1 enable.idempotence=true\n", "t.scenario:5:33: enable.idempotence: true requires that acks must be all"},
+		{"producer unknown key", head + "producer p2 topic=orders lingr.ms=5\n", "t.scenario:5:26: lingr.ms: unknown producer config key"},
+		{"client name taken", head + "consumer p1 topic=orders\n", "t.scenario:5:10: consumer p1: the name is taken (producer on line 3)"},
+		{"client named like a broker", head + "consumer 2 topic=orders\n", "t.scenario:5:10: consumer 2: a client name cannot be a number (brokers are numbered)"},
+		{"consumer bad isolation", head + "consumer c2 topic=orders isolation.level=dirty\n", "t.scenario:5:42: isolation.level: \"dirty\" is not one of read_uncommitted, read_committed"},
+		{"set-up after time moved", head + "wait 1s\ntopic t partitions=1 replication=1\n", "t.scenario:6:1: topic: set-up statements (cluster, config, protocol, topic, producer, consumer) come before the first statement that moves time or touches the cluster (line 5: wait)"},
+		{"bad duration", head + "wait 5\n", "t.scenario:5:6: wait: \"5\" is not a duration (use 250ms, 5s, 2m)"},
+		{"negative duration", head + "wait -5s\n", "t.scenario:5:6: wait: \"-5s\" is not a duration (use 250ms, 5s, 2m)"},
+		{"await without within", head + "await leader orders/0 == 1\n", "t.scenario:5:1: await: expected await CONDITION within D"},
+		{"await bad within", head + "await leader orders/0 == 1 within soon\n", "t.scenario:5:35: within: \"soon\" is not a duration (use 250ms, 5s, 2m)"},
+		{"unknown broker", head + "kill 4\n", "t.scenario:5:6: broker 4 does not exist (brokers are 1..3)"},
+		{"unknown controller", head + "kill c4\n", "t.scenario:5:6: controller c4 does not exist (controllers are c1..c3)"},
+		{"unknown node", head + "crash bob\n", "t.scenario:5:7: unknown node \"bob\" (brokers are 1..3, controllers c1..c3, clients p1, c1)"},
+		{"client named like a controller", head + "kill c1\n", "t.scenario:5:6: c1 is ambiguous: both controller c1 and a client of that name (rename the client)"},
+		{"fault takes one node", head + "kill 1 2\n", "t.scenario:5:8: kill: unexpected \"2\" (kill takes one node)"},
+		{"unknown topic in leader", head + "kill leader payments/0\n", "t.scenario:5:13: unknown topic \"payments\""},
+		{"partition index out of range", head + "kill leader orders/2\n", "t.scenario:5:20: orders has no partition 2 (partitions are 0..1)"},
+		{"partition one group", head + "partition 1 2\n", "t.scenario:5:1: partition: expected at least two groups separated by |"},
+		{"partition empty group", head + "partition 1 | | 2\n", "t.scenario:5:15: partition: a group is empty"},
+		{"cut without arrow", head + "cut 1 2\n", "t.scenario:5:7: cut: expected cut X -> Y"},
+		{"loss bad probability", head + "loss 1 -> 2 p=1.5\n", "t.scenario:5:15: p: \"1.5\" is not a probability (between 0 and 1)"},
+		{"slow bad key", head + "slow 3 delay=1s\n", "t.scenario:5:8: delay: unknown slow key (known: latency)"},
+		{"unterminated string", head + "say \"hello\n", "t.scenario:5:5: unterminated string (a closing \" is missing)"},
+		{"say without quotes", head + "say hello\n", "t.scenario:5:1: say: expected one quoted text"},
+		{"unknown condition", head + "expect leaders orders/0 == 1\n", "t.scenario:5:8: unknown condition \"leaders\""},
+		{"bad comparison", head + "expect leader orders/0 >= 1\n", "t.scenario:5:24: leader: expected a comparison (== != in), found \">=\""},
+		{"condition leader unknown broker", head + "expect leader orders/0 == 9\n", "t.scenario:5:27: broker 9 does not exist (brokers are 1..3)"},
+		{"set not closed", head + "expect isr orders/0 == {1,2\n", "t.scenario:5:24: the set is not closed (a } is missing)"},
+		{"set bad member", head + "expect isr orders/0 == {1,x}\n", "t.scenario:5:27: unknown node \"x\""},
+		{"trailing words", head + "expect online orders/0 now\n", "t.scenario:5:24: unexpected \"now\" after the condition (online takes no comparison)"},
+		{"acked of a consumer", head + "expect acked c1 > 0\n", "t.scenario:5:14: acked: unknown producer \"c1\""},
+		{"bad number", head + "expect hw orders/0 >= many\n", "t.scenario:5:23: \"many\" is not a whole number"},
+		{"leo without broker", head + "expect leo orders/0 >= 1\n", "t.scenario:5:12: leo: expected TOPIC/INDEX@BROKER"},
+		{"leo unknown broker", head + "expect leo orders/0@7 >= 1\n", "t.scenario:5:21: broker 7 does not exist (brokers are 1..3)"},
+		{"controller compared with a broker", head + "expect controller == 1\n", "t.scenario:5:22: \"1\" is not a controller (controllers are c1..c3)"},
+		{"lost in await", head + "await lost p1 == 0 within 1s\n", "t.scenario:5:7: lost: judged at an instant; use it with expect, not await"},
+		{"bad verdict", head + "expect verdict fine\n", "t.scenario:5:8: expect verdict: expected valid, invalid or unknown"},
+		{"anomaly without name", head + "expect no anomaly\n", "t.scenario:5:11: expect anomaly: expected one anomaly name"},
+		{"send to a consumer", head + "send c1 5\n", "t.scenario:5:6: send: unknown producer \"c1\""},
+		{"finish unknown key", "finish recovery=false\n", "t.scenario:1:8: recovery: unknown finish key (known: recover, timeout)"},
+		{"run without until", head + "run 5s\n", "t.scenario:5:1: run: expected run until D"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Parse("t.scenario", []byte(tc.src))
+			if err == nil {
+				t.Fatalf("Parse = %v, nil; want error %q", s, tc.want)
+			}
+			var pe *Error
+			if !errors.As(err, &pe) {
+				t.Fatalf("got %T %v; want *Error", err, err)
+			}
+			if !strings.HasPrefix(err.Error(), tc.want) {
+				t.Errorf("got %q; want %q", err.Error(), tc.want)
+			}
+		})
+	}
+}
+
+// The *Error fields carry what the message says.
+func TestErrorFields(t *testing.T) {
+	_, err := Parse("a/b.scenario", []byte("# title\n\ncluster brokers=3\n  kill  9\n"))
+	var pe *Error
+	if !errors.As(err, &pe) {
+		t.Fatalf("got %v; want *Error", err)
+	}
+	if pe.File != "a/b.scenario" || pe.Line != 4 || pe.Col != 9 || pe.Msg != "broker 9 does not exist (brokers are 1..3)" {
+		t.Errorf("got %+v; want a/b.scenario line 4 column 9", *pe)
+	}
+}
+
+// Everything the language document shows parses, with the words the runner needs.
+func TestParseLanguageDocument(t *testing.T) {
+	src := `# Unclean leader election loses acknowledged writes (Jepsen, Kafka 0.8, 2013)
+
+cluster brokers=3 controllers=3
+config replica.lag.time.max.ms=10s min.insync.replicas=1 network.latency=1ms..5ms seed=7 finish.timeout=90s os.flush.interval=5s
+protocol truncation=high-watermark eligible.leader.replicas=false strict.min.isr=false
+topic orders partitions=1 replication=3 replicas=1,2,3 min.insync.replicas=1 unclean.leader.election.enable=true
+topic events partitions=2 replication=3 replicas=1,2,3;2,3,1
+producer p1 topic=orders acks=all rate=200/s
+producer p2 topic=events acks=1 keys=10 partitioner=key-hash enable.idempotence=false retries=3 linger.ms=10ms
+consumer c1 topic=orders group=g1
+consumer reader topic=events isolation.level=read_committed auto.offset.reset=latest
+
+say "Broker 1 leads orders/0. Cut it off from its followers."  # a comment
+await leader orders/0 == 1 within 10s
+partition 1 | 2 3
+await isr orders/0 == {1} within 60s
+wait 5s
+pause
+kill 1
+crash leader events/1
+stop 2
+restart 2
+pause 3
+resume 3
+isolate controller
+cut 1 -> p1
+loss p2 -> 2 p=0.1
+slow 3 latency=200ms
+heal
+send p1 10
+rate p2 0/s
+run until 2m
+await leader orders/0 in {2,3} within 30s
+await leader orders/0 == none within 30s
+expect leader orders/0 != 1
+expect isr orders/0 == {1,2,3}
+expect isr orders/0 contains 3
+expect size isr orders/0 >= 2
+expect hw orders/0 >= 100
+expect leo orders/0@2 >= 100
+expect epoch orders/0 >= 2
+expect online orders/0
+expect offline orders/0
+expect controller == c2
+expect controller != none
+expect acked p1 >= 500
+expect errors p1 > 0
+expect consumed c1 >= 500
+expect not online events/0
+expect isr events/1 == {}
+expect epoch orders/0 in {1, 2, 3}
+expect lost p1 == 0
+expect diverged orders/0
+expect hw orders/0@3 < 5
+expect anomaly lost-write
+expect no anomaly duplicate
+expect verdict invalid
+finish recover=false
+`
+	s, err := Parse("doc.scenario", []byte(src))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if want := "Unclean leader election loses acknowledged writes (Jepsen, Kafka 0.8, 2013)"; s.Title != want {
+		t.Errorf("Title = %q; want %q", s.Title, want)
+	}
+	if s.Seed != 7 || s.recover || s.finishTimeout != 90*time.Second || s.latMin != time.Millisecond || s.latMax != 5*time.Millisecond {
+		t.Errorf("seed %d recover %v finish.timeout %v latency %v..%v; want 7 false 1m30s 1ms..5ms", s.Seed, s.recover, s.finishTimeout, s.latMin, s.latMax)
+	}
+	if s.broker.Truncation != "high-watermark" || s.broker.EligibleLeaderReplicas || s.broker.StrictMinISR || s.broker.ReplicaLagTimeMax != 10*time.Second {
+		t.Errorf("broker config %+v; want the protocol switches and replica.lag.time.max.ms applied", s.broker)
+	}
+	if got := s.consumer("c1").cfg.AutoOffsetReset; got != "earliest" {
+		t.Errorf("default auto.offset.reset = %q; want earliest", got)
+	}
+	if got := s.consumer("reader").cfg.AutoOffsetReset; got != "latest" {
+		t.Errorf("auto.offset.reset=latest gave %q", got)
+	}
+	if got := s.consumer("c1").group; got != "g1" {
+		t.Errorf("group = %q; want g1", got)
+	}
+	if pd := s.producer("p2"); pd.keys != 10 || pd.cfg.Acks != 1 || pd.cfg.Partitioner != "key-hash" || pd.cfg.Retries != 3 {
+		t.Errorf("producer p2 = %+v; want keys 10, acks 1, key-hash, retries 3", pd)
+	}
+	if got := len(s.stmts); got != 45 {
+		t.Errorf("%d statements; want 45", got)
+	}
+	if st := s.stmts[2]; st.kind != kPartition || len(st.groups) != 2 || len(st.groups[1]) != 2 {
+		t.Errorf("partition 1 | 2 3 parsed as %+v", st)
+	}
+	if st := s.stmts[0]; st.say != "Broker 1 leads orders/0. Cut it off from its followers." || st.text != `say "Broker 1 leads orders/0. Cut it off from its followers."` {
+		t.Errorf("say parsed as %q, text %q", st.say, st.text)
+	}
+}
+
+// A client may be named like a controller as long as the name is not used where a node goes.
+func TestClientNamedLikeController(t *testing.T) {
+	src := head + "expect consumed c1 >= 0\nkill controller\nkill c2\n"
+	if _, err := Parse("t.scenario", []byte(src)); err != nil {
+		t.Fatalf("Parse: %v; want consumer c1 allowed", err)
+	}
+}
+
+// ParseFile names the file in its errors, and a missing file is an error, not a panic.
+func TestParseFile(t *testing.T) {
+	if _, err := ParseFile("testdata-does-not-exist.scenario"); err == nil {
+		t.Error("ParseFile of a missing file: nil error; want one")
+	}
+	s, err := ParseFile("leader-failover.scenario")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.File != "leader-failover.scenario" || !strings.HasPrefix(s.Title, "Leader failover") {
+		t.Errorf("File %q Title %q", s.File, s.Title)
+	}
+}
