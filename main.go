@@ -1,42 +1,113 @@
-// Command kafkasim runs a simulated Kafka cluster. Until the scenario runner and the terminal
-// UI land, it narrates the built-in classroom cluster through a leader failover.
 package main
 
 import (
-	"flag"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
-	"kafkasim/sim/cluster"
+	"github.com/spf13/cobra"
 )
 
 // version is the kafkasim version.
-const version = "0.1.0"
+const version = "0.2.0"
+
+// Exit statuses.
+const (
+	exitOK     = 0 // every expectation held
+	exitFailed = 1 // an expectation failed, or the checker found what was not expected
+	exitUsage  = 2 // bad input: flags, arguments, scenario files, history files
+)
+
+// exitError carries an exit status out of a command. A nil err means the command has already
+// said what went wrong (a failed run prints its own summary).
+type exitError struct {
+	code  int
+	err   error
+	plain bool // print err as it is, without the "kafkasim: " prefix (FILE:LINE:COL: msg)
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageErrorf is bad input: exit status 2 with a message naming the problem.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitUsage, err: fmt.Errorf(format, args...)}
+}
+
+// failed is exit status 1; the runs have already been reported.
+var failed = &exitError{code: exitFailed}
 
 func main() {
-	fs := flag.NewFlagSet("kafkasim", flag.ContinueOnError)
-	seed := fs.Uint64("seed", 1, "the simulation's seed")
-	showVersion := fs.Bool("version", false, "print the version")
-	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: kafkasim [--seed N] [--version]\n\nRuns the classroom cluster (3 brokers, 3 controllers, 6 partitions, RF 3) through a leader failover.")
-		fs.PrintDefaults()
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is the whole command: it parses args, runs what they ask for, writes to stdout and
+// stderr and returns the exit status. Tests call it directly.
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	cmd, err := root.ExecuteC()
+	if err == nil {
+		return exitOK
 	}
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		if err == flag.ErrHelp {
-			os.Exit(0)
+	var ee *exitError
+	if errors.As(err, &ee) {
+		switch {
+		case ee.err == nil:
+		case ee.plain:
+			fmt.Fprintln(stderr, ee.err)
+		default:
+			fmt.Fprintf(stderr, "kafkasim: %v\n", ee.err)
 		}
-		os.Exit(2)
+		return ee.code
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "kafkasim: unexpected argument %q\n", fs.Arg(0))
-		os.Exit(2)
+	// Anything cobra itself returns is bad input: an unknown command or flag, a flag value
+	// that does not parse, the wrong number of arguments.
+	fmt.Fprintf(stderr, "kafkasim: %v\n", err)
+	if cmd == nil {
+		cmd = root
 	}
-	if *showVersion {
-		fmt.Println("kafkasim", version)
-		return
+	fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+	return exitUsage
+}
+
+// newRoot builds the command tree writing to stdout and stderr.
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	var seed uint64
+	root := &cobra.Command{
+		Use:   "kafkasim",
+		Short: "A Kafka cluster simulated on a deterministic network and disk",
+		Long: strings.TrimSpace(`
+kafkasim runs a Kafka cluster (KRaft controllers, brokers, producers, consumers) inside one
+process, on a simulated network and disk: the same scenario and seed give the same run, byte
+for byte. With no command it plays the built-in classroom cluster (3 brokers, 3 controllers,
+a topic of 6 partitions with replication 3 and min.insync.replicas=2, a producer with
+acks=all, a consumer) through a leader failover and narrates it. The terminal UI comes in a
+later release; until then the story is printed.
+
+Exit status: 0 every expectation held; 1 an expectation failed; 2 bad input (unknown flag,
+bad value, a scenario that does not parse).`),
+		Version:       version,
+		Args:          cobra.NoArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runClassroom(cmd, seed)
+		},
 	}
-	if err := cluster.Demo(os.Stdout, *seed); err != nil {
-		fmt.Fprintln(os.Stderr, "kafkasim:", err)
-		os.Exit(1)
-	}
+	root.SetVersionTemplate("kafkasim {{.Version}}\n")
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
+	root.CompletionOptions.HiddenDefaultCmd = true
+	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd())
+	return root
 }

@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"kafkasim/scenarios"
+)
+
+// source is a scenario to run: a file on disk, or one of the built-in library's. load returns
+// a freshly parsed copy, so that worlds running in parallel never share one.
+type source struct {
+	name string
+	load func() (*scenarios.Scenario, error)
+}
+
+// loadSource reads and parses path. A path that does not exist but names a scenario of the
+// built-in library (by its file name) runs that one. The error is an *exitError with status 2:
+// a parse error prints as FILE:LINE:COL: msg.
+func loadSource(path string) (source, error) {
+	src, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if src, ok := librarySource(path); ok {
+			return src, nil
+		}
+	}
+	if err != nil {
+		return source{}, &exitError{code: exitUsage, err: err}
+	}
+	if _, err := scenarios.Parse(path, src); err != nil {
+		return source{}, scenarioError(err)
+	}
+	return source{name: path, load: func() (*scenarios.Scenario, error) { return scenarios.Parse(path, src) }}, nil
+}
+
+// scenarioError turns a parse error into exit status 2, printed as the parser wrote it.
+func scenarioError(err error) error {
+	var se *scenarios.Error
+	if errors.As(err, &se) {
+		return &exitError{code: exitUsage, err: se, plain: true}
+	}
+	return &exitError{code: exitUsage, err: err}
+}
+
+// librarySource is the built-in library's scenario called name, if there is one.
+func librarySource(name string) (source, bool) {
+	s := scenarios.Named(name)
+	if s == nil {
+		return source{}, false
+	}
+	return source{name: s.File, load: func() (*scenarios.Scenario, error) {
+		if s := scenarios.Named(name); s != nil {
+			return s, nil
+		}
+		return nil, fmt.Errorf("%s: not in the library", name)
+	}}, true
+}
+
+// loadSources loads every path before anything runs, so a bad file is rejected first.
+func loadSources(paths []string) ([]source, error) {
+	var out []source
+	for _, p := range paths {
+		s, err := loadSource(p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// seedUsage describes --seed: 0 lets scenarios.Run take the file's own seed.
+const seedUsage = "the simulation's seed (0: the file's own config seed=N, else 1)"
+
+type runFlags struct {
+	seed    uint64
+	json    bool
+	trace   string
+	history string
+}
+
+func newRunCmd() *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE...",
+		Short: "Run scenario files headless and report whether their expectations held",
+		Long: strings.TrimSpace(`
+run plays each scenario file from start to finish (faults, waits, the finish that heals and
+restarts everything) and prints its narration and one summary line: ok or FAILED, seed, trace
+hash, simulated seconds, events, client operations and wall time. A failed run also prints what
+failed and the command that replays it exactly.
+
+A FILE that does not exist but names a scenario of the built-in library
+(e.g. leader-failover.scenario) runs that one.
+
+Exit status: 0 every expectation held; 1 an expectation failed; 2 bad input (a scenario that
+does not parse prints FILE:LINE:COL: what is wrong).`),
+		Example: `  kafkasim run scenarios/leader-failover.scenario
+  kafkasim run my.scenario --seed 42 --trace trace.txt --history history.jsonl
+  kafkasim run *.scenario --json`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 1 && (f.trace != "" || f.history != "") {
+				return usageErrorf("--trace and --history take one scenario FILE; got %d", len(args))
+			}
+			srcs, err := loadSources(args)
+			if err != nil {
+				return err
+			}
+			return runSources(cmd.OutOrStdout(), srcs, f.seed, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.Uint64Var(&f.seed, "seed", 0, seedUsage)
+	fl.BoolVar(&f.json, "json", false, "print one JSON object per run, one line each, instead of the narration")
+	fl.StringVar(&f.trace, "trace", "", "write the trace to `FILE`, one line per event")
+	fl.StringVar(&f.history, "history", "", "write the client history to `FILE` as JSON lines")
+	return cmd
+}
+
+func newTUICmd() *cobra.Command {
+	var seed uint64
+	cmd := &cobra.Command{
+		Use:   "tui [FILE]",
+		Short: "Play a scenario (for now narrated as text; the terminal UI comes in a later release)",
+		Long: strings.TrimSpace(`
+tui plays a scenario file, or without FILE the built-in classroom cluster. The terminal UI
+(replicas, ISR, HW and LEO live; pause, step, rewind) comes in a later release: for now tui is
+the same as run, printing the narration and the summary.`),
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return runClassroom(cmd, seed)
+			}
+			srcs, err := loadSources(args)
+			if err != nil {
+				return err
+			}
+			return runSources(cmd.OutOrStdout(), srcs, seed, runFlags{})
+		},
+	}
+	cmd.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
+	return cmd
+}
+
+// runClassroom narrates the built-in classroom scenario.
+func runClassroom(cmd *cobra.Command, seed uint64) error {
+	c := scenarios.Classroom()
+	src := source{name: c.File, load: func() (*scenarios.Scenario, error) { return scenarios.Classroom(), nil }}
+	return runSources(cmd.OutOrStdout(), []source{src}, seed, runFlags{})
+}
+
+// runSources runs each source once, one after the other, and reports each.
+func runSources(stdout io.Writer, srcs []source, seed uint64, f runFlags) error {
+	anyFailed := false
+	for _, src := range srcs {
+		s, err := src.load()
+		if err != nil {
+			return scenarioError(err)
+		}
+		o := scenarios.Options{Seed: seed, KeepTrace: f.trace != ""}
+		if !f.json {
+			o.Narrate = stdout
+		}
+		r, err := scenarios.Run(s, o)
+		if err != nil {
+			return scenarioError(err)
+		}
+		if err := writeOutputs(r, f); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
+		if f.json {
+			if err := writeJSON(stdout, r); err != nil {
+				return &exitError{code: exitFailed, err: err}
+			}
+		} else {
+			writeSummary(stdout, r)
+		}
+		if !r.OK {
+			anyFailed = true
+		}
+	}
+	if anyFailed {
+		return failed
+	}
+	return nil
+}
+
+// writeOutputs writes the trace and history files a run asked for.
+func writeOutputs(r *scenarios.Result, f runFlags) error {
+	if f.trace != "" {
+		if err := writeFile(f.trace, func(w io.Writer) error {
+			t := r.Cluster.World.Trace()
+			bw := bufio.NewWriter(w)
+			for i := 0; i < t.Len(); i++ {
+				bw.WriteString(t.Describe(t.At(i)))
+				bw.WriteByte('\n')
+			}
+			return bw.Flush()
+		}); err != nil {
+			return fmt.Errorf("--trace: %w", err)
+		}
+	}
+	if f.history != "" {
+		if err := writeFile(f.history, func(w io.Writer) error {
+			return r.Cluster.History().WriteJSONLines(w)
+		}); err != nil {
+			return fmt.Errorf("--history: %w", err)
+		}
+	}
+	return nil
+}
+
+func writeFile(path string, write func(io.Writer) error) error {
+	fh, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := write(fh); err != nil {
+		fh.Close()
+		return err
+	}
+	return fh.Close()
+}
+
+// summaryLine is one run in one line: ok or FAILED, scenario, seed, trace hash, simulated
+// seconds, events, operations, wall time.
+func summaryLine(r *scenarios.Result) string {
+	status := "ok    "
+	if !r.OK {
+		status = "FAILED"
+	}
+	s := fmt.Sprintf("%s %s seed %d  trace %016x  sim %.1fs  events %d  ops %d  wall %.2fs",
+		status, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.Events, r.Ops, r.WallSeconds)
+	if r.Verdict != "" {
+		s += "  verdict " + r.Verdict
+	}
+	return s
+}
+
+// writeSummary prints a run's summary line and its anomalies. What failed and the command
+// that replays it are in the narration just above (scenarios.Options.Narrate prints both).
+func writeSummary(w io.Writer, r *scenarios.Result) {
+	fmt.Fprintln(w, summaryLine(r))
+	if len(r.Anomalies) > 0 {
+		fmt.Fprintf(w, "  anomalies: %s\n", anomalyList(r.Anomalies))
+	}
+}
+
+// anomalyList is "name count, ..." in name order.
+func anomalyList(m map[string]int) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s %d", n, m[n])
+	}
+	return strings.Join(parts, ", ")
+}
