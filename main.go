@@ -82,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // newRoot builds the command tree writing to stdout and stderr.
 func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	var seed uint64
+	var ui uiFlags
 	root := &cobra.Command{
 		Use:   "kafkasim",
 		Short: "A Kafka cluster simulated on a deterministic network and disk",
@@ -90,8 +91,9 @@ kafkasim runs a Kafka cluster (KRaft controllers, brokers, producers, consumers)
 process, on a simulated network and disk: the same scenario and seed give the same run, byte
 for byte. With no command it plays the built-in classroom cluster (3 brokers, 3 controllers,
 a topic of 6 partitions with replication 3 and min.insync.replicas=2, a producer with
-acks=all, a consumer) through a leader failover and narrates it. The terminal UI comes in a
-later release; until then the story is printed.
+acks=all, a consumer) live in the terminal UI: replicas, ISR, HW and LEO as they change; kill,
+crash, pause, cut the network; pause, step and rewind (press ? for every key). When the output
+is not a terminal, or with --text, it plays the classroom scenario and prints its story instead.
 
 Exit status: 0 every expectation held; 1 an expectation failed; 2 bad input (unknown flag,
 bad value, a scenario that does not parse).`),
@@ -100,13 +102,17 @@ bad value, a scenario that does not parse).`),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runClassroom(cmd, seed)
+			if ui.text || !interactive(cmd.OutOrStdout()) {
+				return runClassroom(cmd, seed)
+			}
+			return openUI(nil, seed, ui)
 		},
 	}
 	root.SetVersionTemplate("kafkasim {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
+	ui.register(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd())
 	return root

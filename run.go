@@ -128,26 +128,49 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 
 func newTUICmd() *cobra.Command {
 	var seed uint64
+	var ui uiFlags
+	var trace string
 	cmd := &cobra.Command{
 		Use:   "tui [FILE]",
-		Short: "Play a scenario (for now narrated as text; the terminal UI comes in a later release)",
+		Short: "Play a scenario in the terminal UI (captions, pauses, rewind)",
 		Long: strings.TrimSpace(`
-tui plays a scenario file, or without FILE the built-in classroom cluster. The terminal UI
-(replicas, ISR, HW and LEO live; pause, step, rewind) comes in a later release: for now tui is
-the same as run, printing the narration and the summary.`),
+tui plays a scenario file in the terminal UI: its say lines are captions, pause waits for you,
+and you may break the cluster further, step, rewind and export the session as a scenario
+(press ? for every key). Without FILE it runs the built-in classroom cluster live. FILE may
+also name a library scenario (tui unclean-election). --trace FILE browses a trace written by
+run --trace. When the output is not a terminal, or with --text, the scenario is played and
+its story printed, as run does.`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if trace != "" {
+				if len(args) > 0 {
+					return usageErrorf("--trace: give either FILE or --trace, not both")
+				}
+				return openUITrace(trace, ui)
+			}
 			if len(args) == 0 {
-				return runClassroom(cmd, seed)
+				if ui.text || !interactive(cmd.OutOrStdout()) {
+					return runClassroom(cmd, seed)
+				}
+				return openUI(nil, seed, ui)
 			}
 			srcs, err := loadSources(args)
 			if err != nil {
 				return err
 			}
-			return runSources(cmd.OutOrStdout(), srcs, seed, runFlags{})
+			if ui.text || !interactive(cmd.OutOrStdout()) {
+				return runSources(cmd.OutOrStdout(), srcs, seed, runFlags{})
+			}
+			s, err := srcs[0].load()
+			if err != nil {
+				return scenarioError(err)
+			}
+			return openUI(s, seed, ui)
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
+	cmd.Flags().StringVar(&trace, "trace", "", "browse a trace `FILE` written by run --trace")
+	ui.register(cmd)
 	return cmd
 }
 

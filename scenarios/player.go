@@ -1,0 +1,477 @@
+package scenarios
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"kafkasim/sim/cluster"
+)
+
+// Player plays a scenario one statement at a time and lets its caller advance virtual time in
+// slices (the terminal UI moves a frame's worth at a time). `say` becomes a Note, `pause` stops
+// the player until Continue, `wait`, `await` and `run until` advance time across as many
+// Advance calls as they need. Statements typed by a user (Exec) run at the current instant; one
+// that moves time runs before the rest of the script resumes.
+//
+// Slicing does not change the course of the run: a Player driven to the end of its script goes
+// through the same events as Run (before Run's finish). The Player also keeps a transcript of
+// what ran, as statements, and Export turns it into a scenario file that Run reproduces to the
+// same trace hash: typed faults land at their instant through `run until D`, a statement a
+// typed one interrupted resumes with what was left of it, failed expectations become comments.
+type Player struct {
+	r        *runner
+	s        *Scenario
+	next     int       // index in s.stmts of the next statement to start
+	active   []*active // time-moving statements in progress, innermost last
+	paused   bool
+	notes    []Note
+	lines    []string      // transcript after the set-up
+	at       time.Duration // virtual time at the end of the transcript
+	settled  bool          // every event due at Now() has run
+	failures int
+}
+
+// active is a time-moving statement in progress.
+type active struct {
+	st       *stmt
+	deadline time.Duration
+	ran      bool // it has moved time (or, for run until D ≤ now, had nothing to do)
+	split    bool // a typed statement interrupted it: the transcript holds its first part
+	typed    bool
+}
+
+// NoteKind says what a Note reports.
+type NoteKind uint8
+
+// Note kinds.
+const (
+	NoteSay    NoteKind = iota + 1 // a say line: Text is the caption
+	NotePause                      // the player stopped at a pause
+	NoteRan                        // a statement ran (a fault, a heal, a send): Text is the statement
+	NotePassed                     // an await or expect held: Text is the statement
+	NoteFailed                     // an await, expect or fault failed: Text says why
+)
+
+// Note is something the player did that its caller may show.
+type Note struct {
+	At   time.Duration
+	Kind NoteKind
+	Line int // the statement's line in the file, 0 for a typed statement
+	Text string
+}
+
+// NewPlayer boots the scenario's cluster (topics created and ready, clients started) and
+// returns a player at its first statement. The seed is o.Seed, else the file's, else 1.
+// o.Observe is called once the cluster exists.
+func NewPlayer(s *Scenario, o Options) (*Player, error) {
+	seed := o.Seed
+	if seed == 0 {
+		seed = s.Seed
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	r := &runner{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}}
+	if err := r.boot(); err != nil {
+		return nil, err
+	}
+	return &Player{r: r, s: s, at: r.c.Now(), settled: true}, nil
+}
+
+// SetupOnly is the scenario's set-up (cluster, topics, clients) without its statements: the
+// live classroom, which the user breaks by hand.
+func (s *Scenario) SetupOnly() *Scenario {
+	cp := *s
+	cp.stmts = nil
+	return &cp
+}
+
+// Cluster is the cluster the player drives.
+func (p *Player) Cluster() *cluster.Cluster { return p.r.c }
+
+// Seed is the seed the cluster runs on.
+func (p *Player) Seed() uint64 { return p.r.res.Seed }
+
+// Scenario is the scenario being played.
+func (p *Player) Scenario() *Scenario { return p.s }
+
+// Paused reports whether the player stopped at a pause (Continue moves on).
+func (p *Player) Paused() bool { return p.paused }
+
+// Continue leaves a pause.
+func (p *Player) Continue() { p.paused = false }
+
+// Done reports whether every statement has run; time still advances (the cluster runs on).
+func (p *Player) Done() bool { return p.next >= len(p.s.stmts) && len(p.active) == 0 }
+
+// Failures counts the expectations, awaits and faults that failed so far.
+func (p *Player) Failures() int { return p.failures }
+
+// Line is the file line of the statement in progress or next to run (0 when done or typed).
+func (p *Player) Line() int {
+	if n := len(p.active); n > 0 {
+		if p.active[n-1].typed {
+			return 0
+		}
+		return p.active[n-1].st.line
+	}
+	if p.next < len(p.s.stmts) {
+		return p.s.stmts[p.next].line
+	}
+	return 0
+}
+
+// Current is the statement in progress or next to run, as written ("" when done).
+func (p *Player) Current() string {
+	if n := len(p.active); n > 0 {
+		return p.active[n-1].st.text
+	}
+	if p.next < len(p.s.stmts) {
+		return p.s.stmts[p.next].text
+	}
+	return ""
+}
+
+// TakeNotes returns the notes since the last call.
+func (p *Player) TakeNotes() []Note {
+	n := p.notes
+	p.notes = nil
+	return n
+}
+
+func (p *Player) note(k NoteKind, line int, format string, args ...any) {
+	p.notes = append(p.notes, Note{At: p.r.c.Now(), Kind: k, Line: line, Text: fmt.Sprintf(format, args...)})
+}
+
+func (p *Player) emit(line string) { p.lines = append(p.lines, line) }
+
+func movesTime(st *stmt) bool {
+	return st.kind == kWait || st.kind == kAwait || st.kind == kRunUntil
+}
+
+// Advance runs the script and the cluster for at most d of virtual time. It returns early, and
+// true, right after the first event at which stop (if not nil) holds; it returns early, and
+// false, at a pause and at the end of the script. stop is checked after each event only, never before the first.
+func (p *Player) Advance(d time.Duration, stop func() bool) bool {
+	c := p.r.c
+	end := c.Now() + d
+	wasDone := p.Done()
+	for !p.paused {
+		if len(p.active) == 0 {
+			if p.next < len(p.s.stmts) {
+				st := p.s.stmts[p.next]
+				p.next++
+				if movesTime(st) {
+					p.push(st, false)
+				} else {
+					p.instant(st, false)
+				}
+				continue
+			}
+			// The script is done: the cluster runs on (from the next call, so that the
+			// caller sees the instant the script ended).
+			if !wasDone || c.Now() >= end {
+				return false
+			}
+			p.settled = true
+			if stop == nil {
+				c.RunFor(end - c.Now())
+				return false
+			}
+			hit := c.RunUntil(stop, end-c.Now())
+			p.settled = !hit
+			return hit
+		}
+		a := p.active[len(p.active)-1]
+		now := c.Now()
+		if a.ran && now >= a.deadline {
+			if a.st.kind == kAwait {
+				ok, got := a.st.cond.eval(c)
+				p.complete(a, ok, got)
+			} else {
+				p.complete(a, true, "")
+			}
+			continue
+		}
+		if a.ran && now >= end {
+			return false
+		}
+		a.ran = true
+		lim := max(0, min(end, a.deadline)-now)
+		if a.st.kind == kAwait {
+			cond := func() bool { ok, _ := a.st.cond.eval(c); return ok }
+			hit := c.RunUntil(func() bool { return cond() || (stop != nil && stop()) }, lim)
+			p.settled = !hit
+			if ok, got := a.st.cond.eval(c); ok {
+				p.complete(a, true, got)
+				continue
+			}
+			if hit {
+				return true
+			}
+			continue
+		}
+		p.settled = true
+		if stop == nil {
+			c.RunFor(lim)
+		} else if c.RunUntil(stop, lim) {
+			p.settled = false
+			return true
+		}
+	}
+	return false
+}
+
+func (p *Player) push(st *stmt, typed bool) {
+	now := p.r.c.Now()
+	a := &active{st: st, typed: typed}
+	switch st.kind {
+	case kWait, kAwait:
+		a.deadline = now + st.d
+	case kRunUntil:
+		a.deadline = st.d
+		if st.d <= now {
+			a.ran = true // as Run: nothing runs, not even the events due now
+		}
+	}
+	p.active = append(p.active, a)
+}
+
+// complete ends the innermost active statement and writes it to the transcript.
+func (p *Player) complete(a *active, ok bool, got string) {
+	p.active = p.active[:len(p.active)-1]
+	now := p.r.c.Now()
+	line := a.st.line
+	if a.typed {
+		line = 0
+	}
+	switch a.st.kind {
+	case kWait, kRunUntil:
+		if a.split {
+			if a.deadline > p.at {
+				p.emit(fmt.Sprintf("run until %v", a.deadline))
+			}
+		} else {
+			p.emit(a.st.text)
+		}
+	case kAwait:
+		left := a.deadline - p.at
+		switch {
+		case ok && !a.split:
+			p.emit(a.st.text)
+		case ok && left >= 0:
+			p.emit(fmt.Sprintf("await %s within %v", a.st.cond.text, left))
+		case ok:
+			// A typed statement ran past the deadline; the await only looked once.
+			p.emit("expect " + a.st.cond.text)
+		default:
+			p.failures++
+			p.note(NoteFailed, line, "%s — wanted %s, saw %s", a.st.text, a.st.cond.text, got)
+			p.emit(fmt.Sprintf("# failed here: %s (saw %s)", a.st.text, got))
+			if !a.split || left > 0 {
+				p.emit(fmt.Sprintf("wait %v", max(0, left)))
+			}
+		}
+		if ok {
+			p.note(NotePassed, line, "%s", a.st.text)
+		}
+	}
+	p.at = now
+}
+
+// instant runs a statement that does not move time.
+func (p *Player) instant(st *stmt, typed bool) {
+	c := p.r.c
+	line := st.line
+	if typed {
+		line = 0
+	}
+	inSetup := !typed && st.line <= p.s.setupEnd // already in the exported set-up
+	emit := func(s string) {
+		if !inSetup {
+			p.emit(s)
+		}
+	}
+	switch st.kind {
+	case kSay:
+		p.note(NoteSay, line, "%s", st.say)
+		emit(st.text)
+	case kPause:
+		if !typed {
+			p.paused = true
+			p.note(NotePause, line, "pause")
+		}
+		emit(st.text)
+	case kExpect:
+		ok, got := st.cond.eval(c)
+		if ok {
+			p.note(NotePassed, line, "%s", st.text)
+			emit(st.text)
+		} else {
+			p.failures++
+			p.note(NoteFailed, line, "%s — wanted %s, saw %s", st.text, st.cond.text, got)
+			emit(fmt.Sprintf("# failed here: %s (saw %s)", st.text, got))
+		}
+	case kVerdict, kAnomaly:
+		emit(st.text) // judged at the end of a run, by the checker
+	default:
+		p.r.failed = false
+		p.r.exec(st)
+		if p.r.failed {
+			p.r.failed = false
+			p.failures++
+			msg := strings.TrimPrefix(p.r.res.Failure, fmt.Sprintf("%s:%d: ", p.s.File, st.line))
+			p.note(NoteFailed, line, "%s", msg)
+			emit(fmt.Sprintf("# failed here: %s", msg))
+		} else {
+			p.note(NoteRan, line, "%s", st.text)
+			emit(st.text)
+		}
+		p.settled = false // an inject or a restart may have queued events for now
+	}
+}
+
+// sync lets the events due now run and brings the transcript to now, so that what runs next
+// runs at the same point of the course in the session and in its export.
+func (p *Player) sync() {
+	c := p.r.c
+	now := c.Now()
+	switch {
+	case now > p.at:
+		p.emit(fmt.Sprintf("run until %v", now))
+		for _, a := range p.active {
+			a.split = true
+		}
+	case !p.settled:
+		p.emit("wait 0s")
+	default:
+		return
+	}
+	c.RunFor(0)
+	p.at, p.settled = now, true
+}
+
+// Exec parses one statement against the scenario (its nodes, topics and clients) and runs it
+// now: a fault, heal, send, rate, say or expect at once; wait, await or run until before the
+// rest of the script. A statement that does not parse is an *Error for file "command".
+func (p *Player) Exec(text string) error {
+	st, err := p.s.parseOne(text)
+	if err != nil {
+		return err
+	}
+	p.sync()
+	if movesTime(st) {
+		p.push(st, true)
+		p.note(NoteRan, 0, "%s", st.text)
+		return nil
+	}
+	p.instant(st, true)
+	return nil
+}
+
+// CheckStatement parses one statement against the scenario without running it.
+func (s *Scenario) CheckStatement(text string) error {
+	_, err := s.parseOne(text)
+	return err
+}
+
+// commandFile names typed statements in errors.
+const commandFile = "command"
+
+func (s *Scenario) parseOne(text string) (*stmt, error) {
+	if strings.ContainsAny(text, "\n\r") {
+		return nil, &Error{File: commandFile, Line: 1, Col: 1, Msg: "one statement at a time"}
+	}
+	cp := *s
+	cp.stmts = nil
+	p := &parser{file: commandFile, s: &cp, cfgPos: map[string]errPos{}, setupClosed: true, line: 1, src: text}
+	toks, lerr := lex(text)
+	if lerr != nil {
+		return nil, p.errAt(lerr.col, "%s", lerr.msg)
+	}
+	if len(toks) == 0 {
+		return nil, p.errAt(1, "expected a statement, e.g. kill leader orders/0")
+	}
+	if v := toks[0].text; !toks[0].quoted && (setupVerbs[v] || v == "finish") {
+		return nil, p.errTok(toks[0], "%s: set-up statements cannot be typed once the cluster runs", v)
+	}
+	if err := p.statement(toks); err != nil {
+		return nil, err
+	}
+	if len(cp.stmts) != 1 {
+		return nil, p.errAt(1, "expected one statement")
+	}
+	return cp.stmts[0], nil
+}
+
+// Export writes what ran so far as a scenario file: the set-up as written, the seed, every
+// statement as it ran (typed ones at their instant through `run until D`), the time reached,
+// and `finish recover=false`, so that Run reproduces the session's trace hash (the hash after
+// Run's close of the producers). It lets the events due now run first (as the next step would).
+func (p *Player) Export() (string, error) {
+	src, err := Source(p.s)
+	if err != nil {
+		return "", err
+	}
+	p.sync()
+	var b strings.Builder
+	title := p.s.Title
+	if title == "" {
+		title = p.s.File
+	}
+	fmt.Fprintf(&b, "# %s: a session exported from kafkasim tui at %v\n", title, p.r.c.Now())
+	lines := strings.Split(string(src), "\n")
+	for i := 0; i < p.s.setupEnd && i < len(lines); i++ {
+		if l, keep := withoutSeed(lines[i]); keep {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	fmt.Fprintf(&b, "config seed=%d\n\n", p.Seed())
+	for _, l := range p.lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	b.WriteString("finish recover=false\n")
+	return b.String(), nil
+}
+
+// withoutSeed drops seed=N from a config line (the export sets the seed it ran on).
+func withoutSeed(line string) (string, bool) {
+	toks, err := lex(line)
+	if err != nil || len(toks) == 0 || toks[0].text != "config" || toks[0].quoted {
+		return line, true
+	}
+	var kept []string
+	for _, t := range toks[1:] {
+		if !strings.HasPrefix(t.text, "seed=") {
+			kept = append(kept, line[t.off:t.end])
+		}
+	}
+	if len(kept) == 0 {
+		return "", false
+	}
+	return "config " + strings.Join(kept, " "), true
+}
+
+// Source returns a scenario's text: the library's from the binary, any other from its file.
+func Source(s *Scenario) ([]byte, error) {
+	if name, ok := strings.CutPrefix(s.File, libraryDir); ok && !strings.Contains(name, "/") {
+		if src, err := files.ReadFile(name); err == nil {
+			return src, nil
+		}
+	}
+	src, err := os.ReadFile(s.File)
+	if err != nil {
+		return nil, fmt.Errorf("the scenario's text: %w", err)
+	}
+	// The file must still be the one that was played.
+	again, err := Parse(s.File, src)
+	if err != nil || again.setupEnd != s.setupEnd {
+		return nil, errors.New(s.File + " changed since it was loaded")
+	}
+	return src, nil
+}

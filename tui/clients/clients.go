@@ -1,0 +1,70 @@
+package clients
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// Window is the span rates are measured over.
+const Window = time.Second
+
+// Rate is records per second of virtual time for client i (acked for a producer, consumed for
+// a consumer) over at least the last Window of the history.
+func Rate(hist []*session.Snapshot, i int) float64 {
+	if len(hist) < 2 {
+		return 0
+	}
+	last := hist[len(hist)-1]
+	// The latest snapshot at least Window before the last (snapshots can be far apart when
+	// the simulation jumped ahead to the next change).
+	first := hist[0]
+	for j := len(hist) - 2; j >= 0; j-- {
+		if last.At-hist[j].At >= Window {
+			first = hist[j]
+			break
+		}
+	}
+	dt := (last.At - first.At).Seconds()
+	if dt <= 0 || i >= len(first.Clients) || i >= len(last.Clients) {
+		return 0
+	}
+	a, b := first.Clients[i], last.Clients[i]
+	if b.Producer {
+		return float64(b.Acked-a.Acked) / dt
+	}
+	return float64(b.Consumed-a.Consumed) / dt
+}
+
+// Render draws the clients in width columns from the history up to the snapshot shown.
+func Render(hist []*session.Snapshot, st *theme.Styles, width int) string {
+	snap := hist[len(hist)-1]
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Clients") + "\n")
+	for i, c := range snap.Clients {
+		var line string
+		switch {
+		case c.Producer && width >= 100:
+			line = fmt.Sprintf("  %-4s producer  acked %8d  failed %5d  unknown %5d  in-flight %5d  %7.0f/s", c.Name, c.Acked, c.Failed, c.Unknown, c.InFlight, Rate(hist, i))
+		case c.Producer:
+			line = fmt.Sprintf("  %-3s ack %d fail %d unk %d infl %d %.0f/s", c.Name, c.Acked, c.Failed, c.Unknown, c.InFlight, Rate(hist, i))
+		default:
+			line = fmt.Sprintf("  %-4s consumer  read %8d  %7.0f/s", c.Name, c.Consumed, Rate(hist, i))
+		}
+		if !c.Up {
+			line += "  ✖ down"
+		}
+		sty := st.Good
+		if c.Failed+c.Unknown > 0 {
+			sty = st.Warn
+		}
+		b.WriteString(sty.Render(theme.Fit(line, width)) + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Height is the lines Render draws.
+func Height(snap *session.Snapshot) int { return 1 + len(snap.Clients) }

@@ -1,0 +1,113 @@
+package cluster
+
+import (
+	"fmt"
+	"strings"
+
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// Glyph marks a node's state without colour.
+func Glyph(n session.Node) string {
+	switch {
+	case n.State == "running" && n.Fenced:
+		return "⊘"
+	case n.State == "running" && n.Active:
+		return "★"
+	case n.State == "running":
+		return "●"
+	case n.State == "paused":
+		return "‖"
+	case n.State == "stopping", n.State == "stopped":
+		return "■"
+	}
+	return "✖"
+}
+
+// State is a node's state in words.
+func State(n session.Node) string {
+	s := n.State
+	if n.Fenced {
+		s += ", FENCED"
+	}
+	return s
+}
+
+func style(st *theme.Styles, n session.Node) func(...string) string {
+	switch {
+	case n.Down():
+		return st.Bad.Render
+	case n.Fenced:
+		return st.Warn.Render
+	case n.Active:
+		return st.Leader.Render
+	}
+	return st.Good.Render
+}
+
+// Render draws the pane in width columns; sel is the selected node's index in snap.Nodes (-1
+// none).
+func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string {
+	var b strings.Builder
+	active := "none"
+	for _, n := range snap.Nodes {
+		if n.Active {
+			active = n.Name
+		}
+	}
+	b.WriteString(st.Title.Render("Cluster") + st.Dim.Render(fmt.Sprintf("  active controller: %s", active)) + "\n")
+	wide := width >= 60
+	for i, n := range snap.Nodes {
+		if n.Controller {
+			continue
+		}
+		cur := "  "
+		if i == sel {
+			cur = st.Cursor + " "
+		}
+		line := fmt.Sprintf("%sbroker %-2s %s %-18s epoch %d", cur, n.Name, Glyph(n), State(n), n.Epoch)
+		if !wide {
+			line = fmt.Sprintf("%sb%-2s %s %-16s e%d", cur, n.Name, Glyph(n), State(n), n.Epoch)
+		}
+		if i == sel {
+			line = st.Selected.Render(line)
+		}
+		b.WriteString(style(st, n)(line) + "\n")
+	}
+	var ctl []string
+	for i, n := range snap.Nodes {
+		if !n.Controller {
+			continue
+		}
+		txt := fmt.Sprintf("%s %s %s", n.Name, Glyph(n), n.State)
+		if n.State == "running" {
+			txt = fmt.Sprintf("%s %s %s", n.Name, Glyph(n), n.Role)
+			if n.Active {
+				txt += " (active)"
+			}
+		}
+		if i == sel {
+			txt = st.Selected.Render(st.Cursor + txt)
+		}
+		ctl = append(ctl, style(st, n)(txt))
+	}
+	b.WriteString("  controllers: " + strings.Join(ctl, "  ") + "\n")
+	if len(snap.Network) == 0 {
+		b.WriteString(st.Dim.Render("  network: healthy"))
+	} else {
+		b.WriteString(st.Warn.Render("  network: ⚡ " + strings.Join(snap.Network, "; ")))
+	}
+	return theme.Block(b.String(), width, Height(snap))
+}
+
+// Height is the number of lines Render draws.
+func Height(snap *session.Snapshot) int {
+	n := 3
+	for _, node := range snap.Nodes {
+		if !node.Controller {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,464 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"kafkasim/tui/chart"
+	"kafkasim/tui/clients"
+	clusterview "kafkasim/tui/cluster"
+	"kafkasim/tui/events"
+	"kafkasim/tui/help"
+	"kafkasim/tui/partition"
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// Speeds: virtual time per wall second, on a log scale; 0 is one event per frame, maxSpeed
+// as fast as it goes.
+var speeds = []time.Duration{0, 10 * time.Millisecond, 30 * time.Millisecond, 100 * time.Millisecond, 300 * time.Millisecond,
+	time.Second, 3 * time.Second, 10 * time.Second, 30 * time.Second, 100 * time.Second, -1}
+
+const defaultSpeed = 5 // ×1
+
+// Panes that take the selection.
+const (
+	focusPartitions = iota
+	focusCluster
+)
+
+// Lower panes on narrow screens.
+const (
+	lowerEvents = iota
+	lowerClients
+	lowerChart
+	lowers
+)
+
+// Model is the UI's bubbletea model.
+type Model struct {
+	s    *session.Session
+	st   *theme.Styles
+	opts Options
+	w, h int
+
+	playing bool
+	speed   int
+	focus   int
+	selPart int
+	selNode int
+	lower   int
+	help    bool
+	cmdline bool
+	input   string
+	confirm string // a destructive statement waiting for y (present mode)
+	msg     string
+	wrote   string // the last file `w` wrote
+}
+
+// Session is the model's session (tests read it).
+func (m *Model) Session() *session.Session { return m.s }
+
+// Init starts the frame clock.
+func (m *Model) Init() tea.Cmd { return tick() }
+
+// Update handles one message.
+func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.w, m.h = msg.Width, msg.Height
+	case tickMsg:
+		m.frame()
+		return m, tick()
+	case tea.KeyPressMsg:
+		return m, m.key(msg)
+	}
+	return m, nil
+}
+
+// frame advances the simulation by one frame's worth when playing.
+func (m *Model) frame() {
+	if !m.playing {
+		return
+	}
+	switch sp := speeds[m.speed]; {
+	case sp == 0:
+		m.s.StepEvent()
+	case sp < 0:
+		start := time.Now()
+		for time.Since(start) < frame*3/4 && !m.s.Snapshot().Paused {
+			m.s.Advance(session.SnapEvery)
+			if m.s.Rewound() {
+				m.s.Seek(m.s.Len() - 1)
+			}
+		}
+	default:
+		m.s.Advance(sp * frame / time.Second)
+	}
+	if snap := m.s.Snapshot(); snap.Paused && !m.s.Rewound() {
+		m.playing = false
+		m.msg = "the script paused here: space continues"
+	}
+}
+
+func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
+	key := k.String()
+	if key == "ctrl+c" {
+		return tea.Quit
+	}
+	if m.help {
+		m.help = false
+		return nil
+	}
+	if m.cmdline {
+		return m.cmdKey(k)
+	}
+	if m.confirm != "" {
+		if key == "y" || key == "enter" {
+			m.exec(m.confirm)
+		} else {
+			m.msg = "cancelled: " + m.confirm
+		}
+		m.confirm = ""
+		return nil
+	}
+	m.msg = ""
+	snap := m.s.Snapshot()
+	switch key {
+	case "q":
+		return tea.Quit
+	case "?":
+		m.help = true
+	case "space", ".":
+		if snap.Paused && !m.s.Rewound() {
+			m.s.Continue()
+			m.playing = true
+		} else {
+			m.playing = !m.playing
+		}
+	case "n", "right":
+		m.playing = false
+		m.s.StepEvent()
+	case "N":
+		m.playing = false
+		m.s.ToMark()
+	case "left":
+		m.playing = false
+		m.s.StepBack()
+	case "[":
+		m.playing = false
+		m.s.PrevMark()
+	case "]":
+		m.playing = false
+		m.s.NextMark()
+	case "g":
+		m.playing = false
+		m.s.Seek(0)
+	case "G":
+		m.s.Seek(m.s.Len() - 1)
+	case "+", "=":
+		m.speed = min(len(speeds)-1, m.speed+1)
+	case "-", "_":
+		m.speed = max(0, m.speed-1)
+	case "tab":
+		m.focus = 1 - m.focus
+	case "up":
+		m.move(-1)
+	case "down":
+		m.move(1)
+	case "v":
+		m.lower = (m.lower + 1) % lowers
+	case "t":
+		if n := m.s.Timelines(); n > 1 {
+			_ = m.s.SwitchTimeline(m.s.Timeline().ID%n + 1)
+			m.msg = fmt.Sprintf("timeline %d of %d", m.s.Timeline().ID, n)
+		} else {
+			m.msg = "one timeline: inject a fault while rewound to fork another"
+		}
+	case ":":
+		m.cmdline, m.input = true, ""
+	case "w":
+		m.write()
+	case "h":
+		m.exec("heal")
+	case "k", "c", "s", "r", "p", "i", "l":
+		m.fault(key)
+	}
+	return nil
+}
+
+func (m *Model) move(d int) {
+	snap := m.s.Snapshot()
+	if m.focus == focusPartitions {
+		m.selPart = max(0, min(len(snap.Partitions)-1, m.selPart+d))
+	} else {
+		m.selNode = max(0, min(len(snap.Nodes)-1, m.selNode+d))
+	}
+}
+
+// fault turns a fault key into a statement about the selection.
+func (m *Model) fault(key string) {
+	snap := m.s.Snapshot()
+	var node string // the node the key acts on
+	var paused bool
+	if m.focus == focusCluster && m.selNode < len(snap.Nodes) {
+		n := snap.Nodes[m.selNode]
+		node, paused = n.Name, n.State == "paused"
+	} else if m.selPart < len(snap.Partitions) {
+		p := snap.Partitions[m.selPart]
+		if key == "r" {
+			for _, r := range p.Replicas {
+				if !r.Up {
+					node = fmt.Sprint(r.Broker)
+					break
+				}
+			}
+			if node == "" {
+				m.msg = p.Name() + ": every replica is up (select a broker with tab to restart it)"
+				return
+			}
+		} else {
+			node = "leader " + p.Name()
+			for _, n := range snap.Nodes {
+				if !n.Controller && n.ID == p.Leader {
+					paused = n.State == "paused"
+				}
+			}
+		}
+	}
+	if node == "" {
+		m.msg = "nothing selected"
+		return
+	}
+	var stmt string
+	switch key {
+	case "k":
+		stmt = "kill " + node
+	case "c":
+		stmt = "crash " + node
+	case "s":
+		stmt = "stop " + node
+	case "r":
+		stmt = "restart " + node
+	case "p":
+		stmt = "pause " + node
+		if paused {
+			stmt = "resume " + node
+		}
+	case "i":
+		stmt = "isolate " + node
+	case "l":
+		stmt = "slow " + node + " latency=100ms"
+	}
+	if m.opts.Present && key != "r" {
+		m.confirm = stmt
+		return
+	}
+	m.exec(stmt)
+}
+
+func (m *Model) exec(stmt string) {
+	fork := m.s.Rewound()
+	if err := m.s.Exec(stmt); err != nil {
+		m.msg = "✗ " + err.Error()
+		return
+	}
+	m.msg = "✓ " + stmt
+	if fork {
+		m.msg += fmt.Sprintf(" — a new timeline (%d) from %.3fs; t switches", m.s.Timeline().ID, m.s.Timeline().ForkAt.Seconds())
+	}
+}
+
+func (m *Model) cmdKey(k tea.KeyPressMsg) tea.Cmd {
+	switch k.String() {
+	case "esc":
+		m.cmdline = false
+	case "enter":
+		m.cmdline = false
+		if strings.TrimSpace(m.input) != "" {
+			m.exec(strings.TrimSpace(m.input))
+		}
+	case "backspace":
+		if r := []rune(m.input); len(r) > 0 {
+			m.input = string(r[:len(r)-1])
+		}
+	case "space":
+		m.input += " "
+	default:
+		m.input += k.Text
+	}
+	return nil
+}
+
+func (m *Model) write() {
+	text, err := m.s.Export()
+	if err != nil {
+		m.msg = "✗ write: " + err.Error()
+		return
+	}
+	dir := m.opts.ExportDir
+	if dir == "" {
+		dir = "."
+	}
+	path := exportPath(dir, m.s.Seed())
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		m.msg = "✗ write: " + err.Error()
+		return
+	}
+	m.wrote = path
+	m.msg = "wrote " + path + " — kafkasim run " + path + " replays it"
+}
+
+// View draws the screen.
+func (m *Model) View() tea.View {
+	v := tea.NewView(m.Render())
+	v.AltScreen = true
+	v.WindowTitle = "kafkasim"
+	return v
+}
+
+// Render draws the screen as a string (the golden tests compare it without colours).
+func (m *Model) Render() string {
+	w, h := max(m.w, 40), max(m.h, 12)
+	if m.help {
+		return help.Overlay(m.st, w, h)
+	}
+	snap := m.s.Snapshot()
+	hist := m.s.History()
+	header := m.st.Header.Render(theme.Fit(m.header(snap), w))
+	var capLines []string
+	if snap.Caption != "" {
+		maxLines := 2
+		if m.st.Present {
+			maxLines = 3
+		}
+		capLines = theme.Wrap("» "+snap.Caption, w-4)
+		if len(capLines) > maxLines {
+			capLines = capLines[:maxLines]
+		}
+	}
+	caption := ""
+	if len(capLines) > 0 {
+		caption = m.st.Caption.Render(strings.Join(capLines, "\n"))
+	}
+	footer := m.footer(w)
+	bodyH := h - 1 - 1 - lipgloss.Height(caption)
+	if caption == "" {
+		bodyH = h - 2
+	}
+	selNode, selPart := -1, m.selPart
+	if m.focus == focusCluster {
+		selNode, selPart = m.selNode, m.selPart
+	}
+	var body string
+	if w >= 120 {
+		lw := w * 45 / 100
+		rw := w - lw - 1
+		cl := clusterview.Render(snap, m.st, lw, selNode)
+		cs := clients.Render(hist, m.st, lw)
+		evH := bodyH - lipgloss.Height(cl) - lipgloss.Height(cs) - 2
+		left := cl + "\n\n" + cs + "\n\n" + events.Render(m.s.Events(), m.st, lw, evH, false)
+		pt := partition.Render(snap, m.st, rw, 0, selPart)
+		dt := partition.Detail(snap, m.st, rw, selPart)
+		chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
+		right := pt + "\n\n" + dt
+		if chH >= 6 {
+			right += "\n\n" + chart.Render(hist, m.st, rw, chH, selPart)
+		}
+		body = lipgloss.JoinHorizontal(lipgloss.Top, theme.Block(left, lw, bodyH), " ", theme.Block(right, rw, bodyH))
+	} else {
+		cl := clusterview.Render(snap, m.st, w, selNode)
+		dt := partition.Detail(snap, m.st, w, selPart)
+		fixed := lipgloss.Height(cl) + lipgloss.Height(dt) + 2
+		rows := max(2, min(len(snap.Partitions), bodyH-fixed-2-5))
+		pt := partition.Render(snap, m.st, w, rows, selPart)
+		lowH := bodyH - fixed - lipgloss.Height(pt)
+		var low string
+		switch m.lower {
+		case lowerClients:
+			low = clients.Render(hist, m.st, w)
+		case lowerChart:
+			low = chart.Render(hist, m.st, w, lowH, selPart)
+			if low == "" {
+				low = events.Render(m.s.Events(), m.st, w, lowH, false)
+			}
+		default:
+			low = events.Render(m.s.Events(), m.st, w, lowH, false)
+		}
+		body = theme.Block(cl+"\n"+pt+"\n"+dt+"\n"+low, w, bodyH)
+	}
+	parts := []string{header}
+	if caption != "" {
+		parts = append(parts, caption)
+	}
+	parts = append(parts, body, footer)
+	return strings.Join(parts, "\n")
+}
+
+func (m *Model) header(snap *session.Snapshot) string {
+	name := "classroom (live)"
+	if !m.s.Live {
+		name = m.s.Scenario().File
+	}
+	state := "▶ playing"
+	if !m.playing {
+		state = "‖ paused"
+	}
+	if snap.Paused && !m.s.Rewound() {
+		state = "‖ script pause"
+	}
+	sp := speeds[m.speed]
+	speed := "1 event/frame"
+	switch {
+	case sp < 0:
+		speed = "max"
+	case sp > 0:
+		speed = fmt.Sprintf("×%g", sp.Seconds())
+	}
+	where := "now"
+	if m.s.Rewound() {
+		where = fmt.Sprintf("⏪ rewound %d/%d", m.s.Cursor()+1, m.s.Len())
+	}
+	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs · %s %s · %s", name, m.s.Seed(), snap.At.Seconds(), state, speed, where)
+	if n := m.s.Timelines(); n > 1 {
+		s += fmt.Sprintf(" · timeline %d/%d", m.s.Timeline().ID, n)
+	}
+	if snap.Line > 0 {
+		s += fmt.Sprintf(" · line %d", snap.Line)
+	}
+	if snap.Failures > 0 {
+		s += fmt.Sprintf(" · ✗ %d failed", snap.Failures)
+	}
+	if snap.Verdict != "" {
+		s += " · verdict " + snap.Verdict
+		if len(snap.Anomalies) > 0 {
+			s += fmt.Sprintf(" (%d anomalies)", total(snap.Anomalies))
+		}
+	}
+	return s
+}
+
+func total(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}
+
+func (m *Model) footer(w int) string {
+	switch {
+	case m.cmdline:
+		return theme.Fit(":"+m.input+"█", w)
+	case m.confirm != "":
+		return m.st.Warn.Render(theme.Fit(m.confirm+"? y confirms, any other key cancels", w))
+	case m.msg != "":
+		return theme.Fit(m.msg, w)
+	}
+	return help.Hint(m.st, w)
+}

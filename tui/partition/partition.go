@@ -1,0 +1,204 @@
+package partition
+
+import (
+	"fmt"
+	"strings"
+
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// Status is a partition's state in a word or two.
+func Status(p session.Partition) string {
+	switch {
+	case p.Offline:
+		return "✖ OFFLINE"
+	case p.Unclean:
+		return "! unclean leader"
+	case len(p.ISR) < len(p.Replicas):
+		return "▽ under-replicated"
+	}
+	return "✓ in sync"
+}
+
+// ReplicaStatus is a replica's role and state: glyph and word.
+func ReplicaStatus(p session.Partition, r session.Replica) string {
+	var parts []string
+	switch {
+	case !r.Up:
+		parts = append(parts, "✖ down")
+	case r.Broker == p.Leader:
+		parts = append(parts, "★ leader")
+	case r.InISR:
+		parts = append(parts, "● in sync")
+	default:
+		parts = append(parts, "○ OUT OF SYNC")
+	}
+	if r.Up && !r.InISR && r.Broker == p.Leader {
+		parts = append(parts, "not in ISR")
+	}
+	if r.InELR {
+		parts = append(parts, "ELR")
+	}
+	if r.Truncated {
+		parts = append(parts, "✂ TRUNCATED")
+	}
+	if r.Stale {
+		parts = append(parts, "(last seen)")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Render draws the table and the selected partition's replicas in width columns; sel is the
+// selected partition's index (-1 none); rows bounds the table rows shown (the selection stays
+// in view).
+func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int) string {
+	var b strings.Builder
+	b.WriteString(st.Title.Render("Partitions") + "\n")
+	wide := width >= 100
+	if wide {
+		b.WriteString(st.Dim.Render(fmt.Sprintf("  %-14s %-6s %-5s %-10s %-8s %9s  %s", "PARTITION", "LEADER", "EPOCH", "ISR", "ELR", "HW", "STATE")) + "\n")
+	} else {
+		b.WriteString(st.Dim.Render(fmt.Sprintf("  %-10s %-3s %-3s %-8s %-5s %7s %s", "PARTITION", "LDR", "EP", "ISR", "ELR", "HW", "STATE")) + "\n")
+	}
+	first := 0
+	if rows > 0 && sel >= rows {
+		first = sel - rows + 1
+	}
+	for i, p := range snap.Partitions {
+		if rows > 0 && (i < first || i >= first+rows) {
+			continue
+		}
+		cur := "  "
+		if i == sel {
+			cur = st.Cursor + " "
+		}
+		leader := fmt.Sprint(p.Leader)
+		if p.Leader < 0 {
+			leader = "-1"
+		}
+		var hw int64 = -1
+		if l := p.LeaderReplica(); l != nil && l.Up {
+			hw = l.HW
+		}
+		hws := "-"
+		if hw >= 0 {
+			hws = fmt.Sprint(hw)
+		}
+		var line string
+		if wide {
+			line = fmt.Sprintf("%s%-14s %-6s %-5d %-10s %-8s %9s  %s", cur, p.Name(), leader, p.Epoch, session.Set(p.ISR), session.Set(p.ELR), hws, Status(p))
+		} else {
+			line = fmt.Sprintf("%s%-10s %-3s %-3d %-8s %-5s %7s %s", cur, p.Name(), leader, p.Epoch, session.Set(p.ISR), session.Set(p.ELR), hws, Status(p))
+		}
+		switch {
+		case i == sel:
+			line = st.Selected.Render(line)
+		}
+		switch {
+		case p.Offline:
+			line = st.Bad.Render(line)
+		case len(p.ISR) < len(p.Replicas):
+			line = st.Warn.Render(line)
+		}
+		b.WriteString(line + "\n")
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// Detail draws the selected partition's replicas: each log as a bar, HW and LEO marked, lag.
+func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
+	if sel < 0 || sel >= len(snap.Partitions) {
+		return ""
+	}
+	p := snap.Partitions[sel]
+	lo, hi := window(p)
+	var b strings.Builder
+	b.WriteString(st.Title.Render(p.Name()+" replicas") + st.Dim.Render(fmt.Sprintf("  log offsets %d..%d  %s ≤HW %s HW..LEO  | HW  ▏LEO", lo, hi, st.Committed, st.Uncommitted)) + "\n")
+	const label, text = 12, 40 // "  broker N  " and the words after the bar
+	barW := max(10, width-label-text)
+	for _, r := range p.Replicas {
+		name := fmt.Sprintf("  broker %-3d", r.Broker)
+		bar := Bar(st, r, lo, hi, barW)
+		info := fmt.Sprintf(" LEO %d HW %d", r.LEO, r.HW)
+		if r.Lag > 0 {
+			info += fmt.Sprintf(" lag %d", r.Lag)
+		}
+		info += "  " + ReplicaStatus(p, r)
+		line := name + bar + info
+		sty := st.Good
+		switch {
+		case !r.Up || r.Truncated:
+			sty = st.Bad
+		case !r.InISR:
+			sty = st.Warn
+		case r.Broker == p.Leader:
+			sty = st.Leader
+		}
+		b.WriteString(sty.Render(theme.Fit(line, width)) + "\n")
+		if st.Present {
+			b.WriteString(strings.Repeat(" ", label) + Bar(st, r, lo, hi, barW) + "\n")
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// window picks the offsets the bars span: up to the highest LEO, from a little before the
+// lowest HW or LEO, so that lags show.
+func window(p session.Partition) (int64, int64) {
+	var hi int64
+	lo := int64(-1)
+	for _, r := range p.Replicas {
+		hi = max(hi, r.LEO)
+		m := min(r.HW, r.LEO)
+		if lo < 0 || m < lo {
+			lo = m
+		}
+	}
+	if lo < 0 {
+		lo = 0
+	}
+	pad := max(10, (hi-lo)/3)
+	lo = max(0, lo-pad)
+	if hi <= lo {
+		hi = lo + 1
+	}
+	return lo, hi
+}
+
+// Bar draws a replica's log from lo to hi in width cells: committed (≤ HW), uncommitted
+// (HW..LEO), empty past the LEO, with '|' at the HW and '▏' at the LEO.
+func Bar(st *theme.Styles, r session.Replica, lo, hi int64, width int) string {
+	if width < 3 {
+		return ""
+	}
+	inner := width - 2
+	span := float64(hi - lo)
+	cell := func(off int64) int {
+		c := int(float64(off-lo) / span * float64(inner))
+		return max(0, min(inner-1, c))
+	}
+	out := make([]string, inner)
+	hwC, leoC := cell(r.HW), cell(r.LEO)
+	for i := range out {
+		switch {
+		case r.LEO <= lo:
+			out[i] = st.Empty
+		case i < hwC:
+			out[i] = st.Committed
+		case i <= leoC && r.LEO > r.HW:
+			out[i] = st.Uncommitted
+		case i < leoC:
+			out[i] = st.Committed
+		default:
+			out[i] = st.Empty
+		}
+	}
+	if r.LEO > lo {
+		out[leoC] = "▏"
+	}
+	if r.HW > lo && r.HW < hi {
+		out[hwC] = "|"
+	}
+	return "[" + strings.Join(out, "") + "]"
+}

@@ -1,0 +1,55 @@
+package partition
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/golden"
+
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// The table and the replica bars of orders/0 at 80, 120 and 200 columns.
+func TestPartitionPaneGolden(t *testing.T) {
+	s, err := session.Fixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{80, 120, 200} {
+		t.Run(fmt.Sprint(w), func(t *testing.T) {
+			st := theme.New(false)
+			out := ansi.Strip(Render(s.Snapshot(), st, w, 0, 0) + "\n" + Detail(s.Snapshot(), st, w, 0))
+			golden.RequireEqual(t, out)
+		})
+	}
+}
+
+// A bar marks the HW with | and the LEO with ▏, committed cells before the HW.
+func TestBarMarksHWAndLEO(t *testing.T) {
+	st := theme.New(false)
+	got := Bar(st, session.Replica{HW: 50, LEO: 75}, 0, 100, 12)
+	if want := "[█████|▒▏··]"; got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+}
+
+// Out of sync and down replicas are said in words, not only in colour.
+func TestReplicaStatusInWords(t *testing.T) {
+	p := session.Partition{Leader: 1, ISR: []int32{1}}
+	for _, tc := range []struct {
+		r    session.Replica
+		want string
+	}{
+		{session.Replica{Broker: 1, Up: true, InISR: true}, "★ leader"},
+		{session.Replica{Broker: 2, Up: true}, "○ OUT OF SYNC"},
+		{session.Replica{Broker: 3, Stale: true}, "✖ down, (last seen)"},
+		{session.Replica{Broker: 2, Up: true, InISR: true, Truncated: true}, "● in sync, ✂ TRUNCATED"},
+	} {
+		if got := ReplicaStatus(p, tc.r); !strings.Contains(got, tc.want) {
+			t.Errorf("ReplicaStatus(%+v) = %q; want %q", tc.r, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,219 @@
+package session
+
+import (
+	"slices"
+	"time"
+
+	"kafkasim/broker/protocol"
+	"kafkasim/sim"
+	"kafkasim/sim/cluster"
+)
+
+// Snapshot is what the screen shows at one instant: read from the cluster through its
+// read-only getters, never touched again. The timeline is a list of them.
+type Snapshot struct {
+	At      time.Duration // virtual time
+	Hash    uint64        // trace hash at this instant
+	Events  int           // trace length at this instant
+	Actions int           // driver actions applied to reach it (replaying them reproduces it)
+	Log     int           // entries of the event log up to it
+
+	Nodes      []Node
+	Partitions []Partition
+	Clients    []Client
+	Network    []string // network faults in force, as statements ("partition 1 | 2 3")
+
+	Caption   string // the last say
+	Line      int    // the script line in progress or next (0: none)
+	Statement string // that statement
+	Paused    bool   // the script stopped at a pause
+	Done      bool   // the script has run to its end
+	Failures  int    // expectations, awaits and faults that failed so far
+
+	Verdict   string         // the checker's verdict so far ("" without a checker)
+	Anomalies map[string]int // what it found so far
+}
+
+// Node is a broker or a controller.
+type Node struct {
+	ID          int32
+	Name        string // "1", "c2"
+	Controller  bool
+	State       string // running, paused, stopping, stopped, killed, crashed
+	Epoch       int64  // broker epoch (the registration's), 0 if never registered
+	Fenced      bool   // the controller has fenced the broker
+	Active      bool   // the active controller
+	Role        string // a controller's quorum role (leader, follower, candidate…)
+	QuorumEpoch int32
+}
+
+// Down reports whether the node is not running (killed, crashed, stopped or paused).
+func (n Node) Down() bool { return n.State != "running" }
+
+// Partition is one topic-partition as the committed metadata and the replicas have it.
+type Partition struct {
+	Topic    string
+	Index    int32
+	Leader   int32 // -1: none
+	Epoch    int32 // leader epoch
+	ISR      []int32
+	ELR      []int32
+	Offline  bool // no running, unfenced leader
+	Unclean  bool // the leader was elected uncleanly
+	Replicas []Replica
+}
+
+// Name is "topic/index".
+func (p Partition) Name() string {
+	return protocol.TopicPartition{Topic: p.Topic, Partition: p.Index}.String()
+}
+
+// LeaderReplica is the leader's replica, or nil.
+func (p Partition) LeaderReplica() *Replica {
+	for i := range p.Replicas {
+		if p.Replicas[i].Broker == p.Leader {
+			return &p.Replicas[i]
+		}
+	}
+	return nil
+}
+
+// Replica is one broker's copy of a partition.
+type Replica struct {
+	Broker    int32
+	Up        bool // the broker runs and hosts the replica
+	LEO       int64
+	HW        int64
+	LogStart  int64
+	InISR     bool
+	InELR     bool
+	Lag       int64 // the leader's LEO minus this LEO (0 for the leader or when unknown)
+	Truncated bool  // its log was cut within the last TruncatedFor
+	Stale     bool  // down: LEO/HW are the last seen
+}
+
+// Client is a producer or a consumer.
+type Client struct {
+	Name     string
+	Producer bool
+	Up       bool
+	Sent     int64
+	Acked    int64
+	Failed   int64
+	Unknown  int64
+	InFlight int64
+	Consumed int64
+}
+
+// TruncatedFor is how long a truncated replica stays marked.
+const TruncatedFor = 5 * time.Second
+
+// take reads the cluster. prev (may be nil) supplies what a down broker last showed.
+func (tl *Timeline) take() *Snapshot {
+	c := tl.player.Cluster()
+	w := c.World
+	s := &Snapshot{
+		At: c.Now(), Hash: w.Trace().Hash(), Events: w.Trace().Len(), Actions: len(tl.actions), Log: len(tl.events),
+		Caption: tl.caption, Line: tl.player.Line(), Statement: tl.player.Current(), Paused: tl.player.Paused(),
+		Done: tl.player.Done(), Failures: tl.player.Failures(), Network: slices.Clone(tl.network),
+		Verdict: tl.verdict, Anomalies: tl.anomalies,
+	}
+	im := c.Committed()
+	active := c.ActiveController()
+	for _, id := range c.BrokerIDs {
+		n := Node{ID: id, Name: w.Name(id), State: w.State(id).String()}
+		if im != nil {
+			if reg := im.Brokers[id]; reg != nil {
+				n.Epoch, n.Fenced = reg.Epoch, reg.Fenced
+			}
+		} else if b := c.Broker(id); b != nil {
+			n.Epoch, n.Fenced = b.Epoch(), b.Fenced()
+		}
+		s.Nodes = append(s.Nodes, n)
+	}
+	for _, id := range c.Controllers {
+		n := Node{ID: id, Name: w.Name(id), Controller: true, State: w.State(id).String(), Active: id == active}
+		if k := c.Controller(id); k != nil {
+			n.Role, n.QuorumEpoch = k.Raft().Role(), k.Raft().Epoch()
+		}
+		s.Nodes = append(s.Nodes, n)
+	}
+	for _, tp := range tl.partitions() {
+		p := Partition{Topic: tp.Topic, Index: tp.Partition, Leader: -1}
+		var assigned []int32
+		if ps := c.PartitionState(tp); ps != nil {
+			p.Leader, p.Epoch, p.Unclean = ps.Leader, ps.LeaderEpoch, ps.Unclean
+			p.ISR, p.ELR = slices.Clone(ps.ISR), slices.Clone(ps.ELR)
+			assigned = ps.Replicas
+			tl.assigned[tp] = assigned
+		} else {
+			assigned = tl.assigned[tp] // no active controller: the last assignment seen
+		}
+		p.Offline = !c.Online(tp)
+		var leaderLEO int64 = -1
+		if r := c.Replica(p.Leader, tp); r != nil {
+			leaderLEO = r.LEO()
+		}
+		for _, b := range assigned {
+			rep := Replica{Broker: b, InISR: slices.Contains(p.ISR, b), InELR: slices.Contains(p.ELR, b)}
+			if r := c.Replica(b, tp); r != nil {
+				rep.Up, rep.LEO, rep.HW, rep.LogStart = true, r.LEO(), r.HW(), r.LogStart()
+			} else if last, ok := tl.lastSeen[replicaKey{tp, b}]; ok {
+				rep.LEO, rep.HW, rep.LogStart, rep.Stale = last.LEO, last.HW, last.LogStart, true
+			}
+			if rep.Up {
+				tl.lastSeen[replicaKey{tp, b}] = rep
+			}
+			if leaderLEO >= 0 && b != p.Leader && rep.LEO < leaderLEO {
+				rep.Lag = leaderLEO - rep.LEO
+			}
+			if at, ok := tl.truncated[replicaKey{tp, b}]; ok && s.At-at < TruncatedFor {
+				rep.Truncated = true
+			}
+			p.Replicas = append(p.Replicas, rep)
+		}
+		s.Partitions = append(s.Partitions, p)
+	}
+	for _, name := range c.ClientNames() {
+		cl := Client{Name: name}
+		if pr := c.Producer(name); pr != nil {
+			st := pr.Stats()
+			cl.Producer, cl.Up = true, true
+			cl.Sent, cl.Acked, cl.Failed, cl.Unknown, cl.InFlight = st.Sent, st.Acked, st.Failed, st.Unknown, st.InFlight
+		} else if co := c.Consumer(name); co != nil {
+			cl.Up = true
+			cl.Consumed = co.Stats().Consumed
+		} else if id, ok := c.Client(name); ok && w.State(id) != sim.Running {
+			cl.Producer = tl.producers[name]
+		}
+		s.Clients = append(s.Clients, cl)
+	}
+	return s
+}
+
+type replicaKey struct {
+	tp     protocol.TopicPartition
+	broker int32
+}
+
+// partitions lists every partition of the committed metadata, sorted by topic then index.
+func (tl *Timeline) partitions() []protocol.TopicPartition {
+	c := tl.player.Cluster()
+	im := c.Committed()
+	if im == nil {
+		return tl.lastTPs
+	}
+	var names []string
+	for name := range im.Topics {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	var out []protocol.TopicPartition
+	for _, name := range names {
+		for i := range im.Topics[name].Partitions {
+			out = append(out, cluster.TP(name, i))
+		}
+	}
+	tl.lastTPs = out
+	return out
+}

@@ -1,0 +1,81 @@
+package tui
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"kafkasim/scenarios"
+	"kafkasim/sim/cluster"
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// Options say what the UI plays.
+type Options struct {
+	Scenario  *scenarios.Scenario // nil: the classroom cluster, live
+	Seed      uint64              // 0: the scenario's, else 1
+	Present   bool                // classroom: larger bars, prominent captions, destructive keys confirm
+	TracePath string              // a trace written by `kafkasim run --trace`: browse it instead
+	// Judge is the live checker hook (package checker plugs in here): the verdict so far and
+	// the anomalies found so far, judged every session.JudgeEvery of virtual time.
+	Judge     func(c *cluster.Cluster) (verdict string, anomalies map[string]int)
+	ExportDir string // where `w` writes (default: the working directory)
+}
+
+// Run opens the UI on the terminal and returns when the user quits.
+func Run(opts Options) error {
+	var m tea.Model
+	if opts.TracePath != "" {
+		tm, err := newTraceModel(opts.TracePath, theme.New(opts.Present))
+		if err != nil {
+			return err
+		}
+		m = tm
+	} else {
+		mm, err := New(opts)
+		if err != nil {
+			return err
+		}
+		m = mm
+	}
+	_, err := tea.NewProgram(m).Run()
+	return err
+}
+
+// New builds the UI's model (tests drive it with Update and View, or teatest).
+func New(opts Options) (*Model, error) {
+	s, err := session.New(session.Options{Scenario: opts.Scenario, Seed: opts.Seed, Judge: opts.Judge})
+	if err != nil {
+		return nil, err
+	}
+	m := &Model{s: s, st: theme.New(opts.Present), opts: opts, w: 80, h: 24, speed: defaultSpeed, playing: true}
+	if opts.Scenario != nil {
+		m.playing = true
+	}
+	return m, nil
+}
+
+// exportPath picks a file name that does not exist yet.
+func exportPath(dir string, seed uint64) string {
+	for i := 1; ; i++ {
+		name := fmt.Sprintf("kafkasim-session-seed%d.scenario", seed)
+		if i > 1 {
+			name = fmt.Sprintf("kafkasim-session-seed%d-%d.scenario", seed, i)
+		}
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); os.IsNotExist(err) {
+			return p
+		}
+	}
+}
+
+// frame is the time between two frames.
+const frame = time.Second / 30
+
+type tickMsg struct{}
+
+func tick() tea.Cmd { return tea.Tick(frame, func(time.Time) tea.Msg { return tickMsg{} }) }

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"kafkasim/scenarios"
+	"kafkasim/tui"
+)
+
+// uiFlags are the terminal UI's flags, shared by the root command and tui.
+type uiFlags struct {
+	present bool
+	text    bool
+}
+
+func (f *uiFlags) register(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&f.present, "present", false, "classroom mode: larger glyphs, prominent captions, destructive keys ask first")
+	cmd.Flags().BoolVar(&f.text, "text", false, "print the story instead of opening the terminal UI")
+}
+
+// interactive reports whether the UI can own the terminal: both stdin and the output are one.
+func interactive(out io.Writer) bool {
+	f, ok := out.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd())) && term.IsTerminal(int(os.Stdin.Fd()))
+}
+
+// openUI plays s (nil: the classroom cluster, live) in the terminal UI.
+func openUI(s *scenarios.Scenario, seed uint64, f uiFlags) error {
+	return tui.Run(tui.Options{Scenario: s, Seed: seed, Present: f.present})
+}
+
+// openUITrace browses a trace file in the terminal UI.
+func openUITrace(path string, f uiFlags) error {
+	return tui.Run(tui.Options{TracePath: path, Present: f.present})
+}
