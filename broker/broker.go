@@ -40,6 +40,7 @@ type Broker struct {
 	incarnation   uint64
 	prevEpoch     int64 // broker epoch of the last session if it ended cleanly, else -1
 	epoch         int64 // broker epoch, -1 until registered
+	published     bool  // partitions taken up (registered and metadata caught up)
 	fenced        bool
 	regInFlight   bool
 	regSent       time.Duration
@@ -324,7 +325,21 @@ func (b *Broker) handleRegistration(now time.Duration, m *protocol.BrokerRegistr
 	b.epoch = m.BrokerEpoch
 	b.fenced = true
 	b.env.Observe(&Registered{Broker: b.id, Epoch: b.epoch, Clean: b.prevEpoch >= 0})
-	// Now that fetches can carry the broker epoch (KIP-903), take up the partitions.
+	b.maybePublish(now)
+	b.sendHeartbeat(now)
+}
+
+// maybePublish takes up the partitions once the broker is registered and its metadata replay
+// has reached its own registration record (the broker epoch is that record's offset). Before
+// that its image may still show a previous incarnation leading partitions — with a log a
+// crash may have cut — while the controller has already moved them: KRaft's broker likewise
+// waits for its initial metadata catch-up before the replica manager acts on it.
+func (b *Broker) maybePublish(now time.Duration) {
+	if b.published || b.epoch < 0 || b.applied-1 < b.epoch {
+		return
+	}
+	b.published = true
+	// Fetches can now carry the broker epoch (KIP-903).
 	for _, name := range b.image.TopicNames() {
 		for _, p := range b.image.Topics[name].Partitions {
 			if p != nil {
@@ -332,7 +347,6 @@ func (b *Broker) handleRegistration(now time.Duration, m *protocol.BrokerRegistr
 			}
 		}
 	}
-	b.sendHeartbeat(now)
 }
 
 func (b *Broker) handleHeartbeat(now time.Duration, m *protocol.BrokerHeartbeatResponse) {
@@ -418,8 +432,9 @@ func (b *Broker) replayMetadata(now time.Duration) {
 		b.image.Offset = e.Offset
 	}
 	b.applied = hw
-	if b.epoch < 0 {
-		return // partitions are taken up once registered
+	if !b.published {
+		b.maybePublish(now) // partitions are taken up once registered and caught up
+		return
 	}
 	slices.SortFunc(changed, compareTP)
 	changed = slices.Compact(changed)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"kafkasim/broker/protocol"
+	"kafkasim/checker"
 	"kafkasim/sim/cluster"
 )
 
@@ -16,7 +17,8 @@ type Options struct {
 	Narrate   io.Writer                                                           // say lines with virtual time, failed expectations, the replay command; nil = silent
 	Observe   func(c *cluster.Cluster)                                            // optional: called once the cluster exists (the TUI and the checker hook in here)
 	KeepTrace bool                                                                // false → sim.Options.DiscardTrace (sweeps); the hash is the same either way
-	Judge     func(c *cluster.Cluster) (verdict string, anomalies map[string]int) // optional: the checker, called after the finish; judges `expect verdict` and `expect anomaly`
+	Judge     func(c *cluster.Cluster) (verdict string, anomalies map[string]int) // optional: replaces the checker, called after the finish; judges `expect verdict` and `expect anomaly`
+	NoCheck   bool                                                                // skip the checker: no verdict, verdict and anomaly expectations not judged
 }
 
 // Expectation is one `expect` or `await` of a run, in file order.
@@ -32,10 +34,11 @@ type Expectation struct {
 type Result struct {
 	Scenario     string // file name
 	Seed         uint64
-	OK           bool   // every expectation and await held
-	Failure      string // first failure: "FILE:LINE: await … — wanted …, saw …"
-	Verdict      string // "" until the checker lands
-	Anomalies    map[string]int
+	OK           bool            // every expectation and await held
+	Failure      string          // first failure: "FILE:LINE: await … — wanted …, saw …"
+	Verdict      string          // the checker's: valid, invalid or unknown ("" without a checker)
+	Anomalies    map[string]int  // anomaly and invariant names → count
+	Report       *checker.Report // the checker's full report (nil without the checker)
 	Expectations []Expectation
 	TraceHash    uint64
 	SimSeconds   float64
@@ -61,6 +64,7 @@ type runner struct {
 	res    *Result
 	failed bool
 	failAt int
+	online *checker.Online // the checker's online invariants, attached at boot
 }
 
 // Run plays a scenario on a new cluster. It returns an error only when the cluster cannot be
@@ -141,6 +145,9 @@ func (r *runner) boot() error {
 	}
 	r.c = c
 	r.narrate("cluster up: brokers 1..%d, controllers c1..c%d", s.brokers, s.controllers)
+	if !r.o.NoCheck && r.o.Judge == nil {
+		r.online = checker.Attach(c)
+	}
 	if r.o.Observe != nil {
 		r.o.Observe(c)
 	}
@@ -366,14 +373,47 @@ func (r *runner) offline() string {
 	return strings.Join(out, ", ") + " offline"
 }
 
+// caughtUp: no producer has records in flight, every partition's leader has committed all it
+// holds (HW = LEO: with acks=1 a record is acknowledged before it is committed), and every
+// consumer's position has reached that HW.
 func (r *runner) caughtUp() bool {
+	for _, pd := range r.s.producers {
+		if p := r.c.Producer(pd.name); p != nil && p.Stats().InFlight > 0 {
+			return false
+		}
+	}
 	for _, cd := range r.s.consumers {
 		cs := r.c.Consumer(cd.name)
 		if cs == nil || !cs.CaughtUp() {
 			return false
 		}
+		pos := cs.Positions()
+		for i := 0; i < r.c.PartitionCount(cd.topic); i++ {
+			tp := cluster.TP(cd.topic, i)
+			leader := r.c.Replica(r.c.Leader(tp), tp)
+			if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
+				return false
+			}
+		}
 	}
 	return true
+}
+
+// check judges the finished run with the checker: Jepsen's Kafka anomalies over the history,
+// linearizability per partition, and the online invariants seen during the run.
+func (r *runner) check(c *cluster.Cluster) (string, map[string]int) {
+	cfg := checker.Config{Online: r.online, UncleanElections: r.online.UncleanElections(), Idempotent: true}
+	for _, pd := range r.s.producers {
+		if pd.cfg.Acks != -1 {
+			cfg.AcksBelowAll = true
+		}
+		if !pd.cfg.EnableIdempotence {
+			cfg.Idempotent = false
+		}
+	}
+	rep := checker.Check(c.History(), cfg)
+	r.res.Report = rep
+	return rep.Verdict, rep.Findings()
 }
 
 // judge hands the finished run to the checker, if there is one, and judges the verdict and
@@ -381,8 +421,12 @@ func (r *runner) caughtUp() bool {
 func (r *runner) judge() {
 	var verdict string
 	var anomalies map[string]int
-	if r.o.Judge != nil {
-		verdict, anomalies = r.o.Judge(r.c)
+	judge := r.o.Judge
+	if judge == nil && r.online != nil {
+		judge = r.check
+	}
+	if judge != nil {
+		verdict, anomalies = judge(r.c)
 		r.res.Verdict, r.res.Anomalies = verdict, anomalies
 	}
 	for _, st := range r.s.stmts {
@@ -398,8 +442,8 @@ func (r *runner) judge() {
 		if e == nil {
 			continue
 		}
-		if r.o.Judge == nil {
-			r.narrate("note %s:%d: %s — not judged yet (no checker)", r.s.File, st.line, st.text)
+		if judge == nil {
+			r.narrate("note %s:%d: %s — not judged (the checker is off)", r.s.File, st.line, st.text)
 			continue
 		}
 		e.Judged = true

@@ -24,7 +24,7 @@ expect online orders/0
 expect anomaly lost-write
 `)
 	var out strings.Builder
-	r, err := Run(s, Options{Seed: 42, Narrate: &out})
+	r, err := Run(s, Options{Seed: 42, Narrate: &out, NoCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,14 +51,15 @@ expect anomaly lost-write
 	}
 }
 
-// say lines are narrated with the virtual time; unjudged expectations are noted.
+// say lines are narrated with the virtual time; with the checker off, verdict and anomaly
+// expectations are noted as not judged.
 func TestNarrationHasVirtualTimeAndNotJudgedNote(t *testing.T) {
 	s := mustParseSrc(t, head+`wait 2s
 say "two seconds later"
 expect verdict valid
 `)
 	var out strings.Builder
-	r, err := Run(s, Options{Narrate: &out})
+	r, err := Run(s, Options{Narrate: &out, NoCheck: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ expect verdict valid
 	if sayLine == "" || !strings.HasSuffix(strings.Fields(sayLine)[0], "s") || strings.HasPrefix(strings.TrimSpace(sayLine), "0.000s") {
 		t.Errorf("say line = %q; want it stamped with the virtual time after boot", sayLine)
 	}
-	if !strings.Contains(out.String(), "t.scenario:7: expect verdict valid — not judged yet") {
+	if !strings.Contains(out.String(), "t.scenario:7: expect verdict valid — not judged (the checker is off)") {
 		t.Errorf("narration lacks the not-judged note:\n%s", out.String())
 	}
 }
@@ -200,5 +201,35 @@ func TestClassroom(t *testing.T) {
 	}
 	if Named("classroom") == nil || Named("leader-failover.scenario") == nil || Named("nope") != nil || Named("../parse.go") != nil {
 		t.Error("Named does not find library scenarios by name (or finds what is not one)")
+	}
+}
+
+// By default the checker judges every run: the verdict and the anomaly expectations are judged
+// after the finish, and the report is on the result.
+func TestCheckerJudgesByDefault(t *testing.T) {
+	s := mustParseSrc(t, head+`wait 3s
+expect verdict valid
+expect no anomaly lost-write
+expect anomaly duplicate
+`)
+	r, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict != "valid" || r.Report == nil {
+		t.Fatalf("verdict %q, report %v; want valid with a report", r.Verdict, r.Report != nil)
+	}
+	got := map[string]bool{}
+	for _, e := range r.Expectations {
+		if !e.Judged {
+			t.Errorf("%q not judged", e.Text)
+		}
+		got[e.Text] = e.OK
+	}
+	if !got["expect verdict valid"] || !got["expect no anomaly lost-write"] || got["expect anomaly duplicate"] {
+		t.Errorf("judged %v; want the verdict and no-lost-write to hold and the duplicate expectation to fail", got)
+	}
+	if r.OK {
+		t.Error("OK with a failed anomaly expectation")
 	}
 }

@@ -77,3 +77,22 @@ func TestConnectionRefusedByDeadProcess(t *testing.T) {
 		}
 	}
 }
+
+// A burst of messages to a dead process is refused once: one reset per connection, not one per
+// message (else a client re-sending on every reset would multiply its requests).
+func TestOneResetPerBurst(t *testing.T) {
+	w, a, _ := resetWorld(t)
+	_ = w.Kill(2)
+	w.RunFor(time.Second)
+	before := len(resets((*a)[0].got))
+	sendAll(w, 1, 2, 50)
+	w.RunFor(time.Second)
+	if got := len(resets((*a)[0].got)) - before; got != 1 {
+		t.Errorf("%d resets for a burst of 50 messages; want 1", got)
+	}
+	sendAll(w, 1, 2, 1) // a later message, after the reset arrived, is refused again
+	w.RunFor(time.Second)
+	if got := len(resets((*a)[0].got)) - before; got != 2 {
+		t.Errorf("%d resets after a second attempt; want 2", got)
+	}
+}

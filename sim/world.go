@@ -90,6 +90,10 @@ type link struct {
 	last time.Duration // latest delivery time scheduled on this directed link (FIFO)
 	loss float64
 	cut  int64 // 0, DropPartitioned or DropCut
+	// resetting: a connection reset is on its way over this link. A dead port resets a
+	// connection once; the messages that follow it before the sender reacts get no reset of
+	// their own.
+	resetting bool
 }
 
 type nodeSlot struct {
@@ -467,6 +471,9 @@ func (w *World) dispatch(it *item) {
 	s := w.slots[it.to]
 	switch it.kind {
 	case kDeliver, kReset:
+		if it.kind == kReset {
+			w.links[it.from][it.to].resetting = false
+		}
 		if !s.added || !s.alive() || s.inc != it.inc {
 			w.drop(it, DropDown)
 			if it.kind == kDeliver {
@@ -552,6 +559,10 @@ func (w *World) resetConnections(s *nodeSlot) {
 			continue
 		}
 		l := &w.links[s.idx][dst.idx]
+		if l.resetting {
+			continue
+		}
+		l.resetting = true
 		at := w.now + w.net.Duration(w.opt.LatencyMin, w.opt.LatencyMax) + s.slow + dst.slow
 		if at < l.last {
 			at = l.last
@@ -573,6 +584,10 @@ func (w *World) refuse(it *item) {
 		return
 	}
 	l := &w.links[s.idx][src.idx]
+	if l.resetting {
+		return
+	}
+	l.resetting = true
 	at := w.now + w.net.Duration(w.opt.LatencyMin, w.opt.LatencyMax) + s.slow + src.slow
 	if at < l.last {
 		at = l.last

@@ -85,6 +85,7 @@ type Consumer struct {
 	parts     []cpart
 	reqs      map[int64]*creq
 	tmo       timeouts
+	rc        reconnects
 	now       time.Duration // the time of the input being handled
 	fetching  map[int32]bool
 	isolation int8
@@ -98,11 +99,13 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	cfg.RequestTimeout = orDefault(cfg.RequestTimeout, def.RequestTimeout)
 	cfg.RetryBackoff = orDefault(cfg.RetryBackoff, def.RetryBackoff)
 	cfg.MetadataMaxAge = orDefault(cfg.MetadataMaxAge, def.MetadataMaxAge)
+	cfg.ReconnectBackoff = orDefault(cfg.ReconnectBackoff, def.ReconnectBackoff)
+	cfg.ReconnectMax = max(orDefault(cfg.ReconnectMax, def.ReconnectMax), cfg.ReconnectBackoff)
 	if cfg.AutoOffsetReset == "" {
 		cfg.AutoOffsetReset = def.AutoOffsetReset
 	}
 	c := &Consumer{
-		o: o, cfg: cfg, env: env, name: o.Name,
+		o: o, cfg: cfg, env: env, name: o.Name, rc: reconnects{base: cfg.ReconnectBackoff, max: cfg.ReconnectMax},
 		meta:     newTopicMeta(o.Topic, o.Bootstrap),
 		w:        waker{pending: -1},
 		reqs:     make(map[int64]*creq),
@@ -172,6 +175,7 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 	case *protocol.OffsetForLeaderEpochResponse:
 		c.onValidate(now, m)
 	case *protocol.FetchResponse:
+		c.rc.answered(from)
 		c.onFetch(now, m)
 	default:
 		return
@@ -224,6 +228,9 @@ func (c *Consumer) run(now time.Duration) {
 		}
 		if p.notBefore > now {
 			c.w.at(c.env, now, p.notBefore)
+			continue
+		}
+		if c.rc.waitFor(c.env, &c.w, now, leader) {
 			continue
 		}
 		var kind uint8
@@ -338,6 +345,7 @@ func (c *Consumer) current(g *creq, tp protocol.TopicPartition) (*cpart, int) {
 
 // onReset fails every request in flight to a broker whose connection was reset.
 func (c *Consumer) onReset(peer int32) {
+	c.rc.failed(c.now, peer)
 	if c.meta.corr != 0 && c.meta.to == peer {
 		c.onTimeout(c.meta.corr)
 	}

@@ -117,6 +117,7 @@ type Producer struct {
 	outstanding [][]*pbatch // idempotent: batches holding a sequence, not done
 	inflight    map[int64]*produceReq
 	tmo         timeouts
+	rc          reconnects
 	brokerLoad  map[int32]int
 	drainStart  int
 	pending     []*produceReq // drain scratch
@@ -131,6 +132,8 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	cfg.DeliveryTimeout = orDefault(cfg.DeliveryTimeout, def.DeliveryTimeout)
 	cfg.RetryBackoff = orDefault(cfg.RetryBackoff, def.RetryBackoff)
 	cfg.MetadataMaxAge = orDefault(cfg.MetadataMaxAge, def.MetadataMaxAge)
+	cfg.ReconnectBackoff = orDefault(cfg.ReconnectBackoff, def.ReconnectBackoff)
+	cfg.ReconnectMax = max(orDefault(cfg.ReconnectMax, def.ReconnectMax), cfg.ReconnectBackoff)
 	if cfg.MaxInFlight <= 0 {
 		cfg.MaxInFlight = def.MaxInFlight
 	}
@@ -141,7 +144,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 		cfg.Partitioner = def.Partitioner
 	}
 	p := &Producer{
-		o: o, cfg: cfg, env: env, name: o.Name,
+		o: o, cfg: cfg, env: env, name: o.Name, rc: reconnects{base: cfg.ReconnectBackoff, max: cfg.ReconnectMax},
 		meta:       newTopicMeta(o.Topic, o.Bootstrap),
 		w:          waker{pending: -1},
 		pid:        protocol.NoProducerID,
@@ -219,6 +222,7 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 	case *protocol.InitProducerIdResponse:
 		p.onInitProducerID(now, m)
 	case *protocol.ProduceResponse:
+		p.rc.answered(from)
 		p.onProduce(now, m)
 	default:
 		return
@@ -447,11 +451,24 @@ func (p *Producer) drain(now time.Duration) {
 				p.w.at(p.env, now, b.retryAt)
 				continue
 			}
+			if p.rc.waitFor(p.env, &p.w, now, leader) {
+				continue
+			}
 			if !b.full && now < b.createdAt+p.cfg.Linger {
 				p.w.at(p.env, now, b.createdAt+p.cfg.Linger)
 				continue
 			}
 			if p.waitsForEarlier(b) {
+				continue
+			}
+			if p.cfg.EnableIdempotence && b.landed && b.seq >= 0 && (b.pid != p.pid || b.pepoch != p.pepoch) {
+				// An earlier attempt may be in the log under the old producer epoch; resent
+				// under the new one it would not be recognised as a duplicate (§5.1: the
+				// broker deduplicates per producer id and epoch). It ends with an unknown
+				// outcome instead.
+				p.queues[part] = q[1:]
+				p.complete(now, b, history.Unknown, -1, timeoutErr(b))
+				p.w.at(p.env, now, now) // drain the batches behind it
 				continue
 			}
 			req := p.requestFor(leader)
@@ -574,6 +591,7 @@ func (p *Producer) onTimeout(now time.Duration, corr int64) {
 // onReset fails every request in flight to a broker whose connection was reset, as the
 // request timeout would, only at once (NetworkClient's disconnect handling).
 func (p *Producer) onReset(now time.Duration, peer int32) {
+	p.rc.failed(now, peer)
 	if p.meta.corr != 0 && p.meta.to == peer {
 		p.onTimeout(now, p.meta.corr)
 	}

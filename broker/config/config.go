@@ -74,19 +74,23 @@ type Producer struct {
 	BatchSize         int           // batch.size (bytes)
 	RetryBackoff      time.Duration // retry.backoff.ms
 	MetadataMaxAge    time.Duration // metadata.max.age.ms
+	ReconnectBackoff  time.Duration // reconnect.backoff.ms
+	ReconnectMax      time.Duration // reconnect.backoff.max.ms
 	Partitioner       string        // default | round-robin | key-hash (ours; Kafka's is a class name)
 }
 
 // Consumer is a consumer client's configuration.
 type Consumer struct {
-	FetchMaxWait    time.Duration // fetch.max.wait.ms
-	FetchMinBytes   int           // fetch.min.bytes
-	MaxPollRecords  int           // max.poll.records
-	AutoOffsetReset string        // auto.offset.reset: earliest | latest | none
-	IsolationLevel  string        // isolation.level: read_uncommitted | read_committed
-	RequestTimeout  time.Duration // request.timeout.ms
-	RetryBackoff    time.Duration // retry.backoff.ms
-	MetadataMaxAge  time.Duration // metadata.max.age.ms
+	FetchMaxWait     time.Duration // fetch.max.wait.ms
+	FetchMinBytes    int           // fetch.min.bytes
+	MaxPollRecords   int           // max.poll.records
+	AutoOffsetReset  string        // auto.offset.reset: earliest | latest | none
+	IsolationLevel   string        // isolation.level: read_uncommitted | read_committed
+	RequestTimeout   time.Duration // request.timeout.ms
+	RetryBackoff     time.Duration // retry.backoff.ms
+	MetadataMaxAge   time.Duration // metadata.max.age.ms
+	ReconnectBackoff time.Duration // reconnect.backoff.ms
+	ReconnectMax     time.Duration // reconnect.backoff.max.ms
 }
 
 // Forever stands for Kafka's Long.MAX_VALUE durations.
@@ -147,6 +151,8 @@ func DefaultProducer() Producer {
 		BatchSize:         16384,
 		RetryBackoff:      100 * time.Millisecond,
 		MetadataMaxAge:    5 * time.Minute,
+		ReconnectBackoff:  50 * time.Millisecond,
+		ReconnectMax:      time.Second,
 		Partitioner:       "default",
 	}
 }
@@ -154,14 +160,16 @@ func DefaultProducer() Producer {
 // DefaultConsumer is the Java consumer's configuration in Kafka 4.x.
 func DefaultConsumer() Consumer {
 	return Consumer{
-		FetchMaxWait:    500 * time.Millisecond,
-		FetchMinBytes:   1,
-		MaxPollRecords:  500,
-		AutoOffsetReset: "latest",
-		IsolationLevel:  "read_uncommitted",
-		RequestTimeout:  30 * time.Second,
-		RetryBackoff:    100 * time.Millisecond,
-		MetadataMaxAge:  5 * time.Minute,
+		FetchMaxWait:     500 * time.Millisecond,
+		FetchMinBytes:    1,
+		MaxPollRecords:   500,
+		AutoOffsetReset:  "latest",
+		IsolationLevel:   "read_uncommitted",
+		RequestTimeout:   30 * time.Second,
+		RetryBackoff:     100 * time.Millisecond,
+		MetadataMaxAge:   5 * time.Minute,
+		ReconnectBackoff: 50 * time.Millisecond,
+		ReconnectMax:     time.Second,
 	}
 }
 
@@ -436,6 +444,8 @@ var producerKeys = map[string]setter[Producer]{
 	"batch.size":                            integer(1, func(p *Producer) *int { return &p.BatchSize }),
 	"retry.backoff.ms":                      dur(func(p *Producer) *time.Duration { return &p.RetryBackoff }),
 	"metadata.max.age.ms":                   dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
+	"reconnect.backoff.ms":                  dur(func(p *Producer) *time.Duration { return &p.ReconnectBackoff }),
+	"reconnect.backoff.max.ms":              dur(func(p *Producer) *time.Duration { return &p.ReconnectMax }),
 	"partitioner": func(p *Producer, key, v string) error {
 		s, err := oneOf(key, v, "default", "round-robin", "key-hash")
 		if err == nil {
@@ -497,9 +507,11 @@ var consumerKeys = map[string]setter[Consumer]{
 		}
 		return err
 	},
-	"request.timeout.ms":  dur(func(c *Consumer) *time.Duration { return &c.RequestTimeout }),
-	"retry.backoff.ms":    dur(func(c *Consumer) *time.Duration { return &c.RetryBackoff }),
-	"metadata.max.age.ms": dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
+	"request.timeout.ms":       dur(func(c *Consumer) *time.Duration { return &c.RequestTimeout }),
+	"retry.backoff.ms":         dur(func(c *Consumer) *time.Duration { return &c.RetryBackoff }),
+	"metadata.max.age.ms":      dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
+	"reconnect.backoff.ms":     dur(func(c *Consumer) *time.Duration { return &c.ReconnectBackoff }),
+	"reconnect.backoff.max.ms": dur(func(c *Consumer) *time.Duration { return &c.ReconnectMax }),
 }
 
 // Set sets a consumer key.

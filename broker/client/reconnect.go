@@ -1,0 +1,59 @@
+package client
+
+import (
+	"time"
+
+	"kafkasim/broker/node"
+)
+
+// reconnects is NetworkClient's reconnect back-off: once a connection to a node was reset
+// (its process died, or it refused the connection), the client does not try that node again
+// for reconnect.backoff.ms, doubling up to reconnect.backoff.max.ms while the node keeps
+// refusing; an answer from the node resets the back-off.
+type reconnects struct {
+	base, max time.Duration
+	peers     map[int32]*reconnect
+}
+
+type reconnect struct {
+	until time.Duration // no new request before this
+	next  time.Duration // the back-off after the next failure
+}
+
+// failed notes a reset of the connection to peer.
+func (r *reconnects) failed(now time.Duration, peer int32) {
+	if r.peers == nil {
+		r.peers = map[int32]*reconnect{}
+	}
+	rc := r.peers[peer]
+	if rc == nil {
+		rc = &reconnect{next: r.base}
+		r.peers[peer] = rc
+	}
+	rc.until = now + rc.next
+	rc.next = min(2*rc.next, r.max)
+}
+
+// blocked reports whether peer may not be tried before until.
+func (r *reconnects) blocked(now time.Duration, peer int32) (bool, time.Duration) {
+	if rc := r.peers[peer]; rc != nil && rc.until > now {
+		return true, rc.until
+	}
+	return false, 0
+}
+
+// answered notes an answer from peer: the connection works again.
+func (r *reconnects) answered(peer int32) {
+	if r.peers != nil {
+		delete(r.peers, peer)
+	}
+}
+
+// waitFor asks w for a wake when peer may be tried again, and reports whether it must wait.
+func (r *reconnects) waitFor(env node.Env, w *waker, now time.Duration, peer int32) bool {
+	if b, until := r.blocked(now, peer); b {
+		w.at(env, now, until)
+		return true
+	}
+	return false
+}

@@ -1,0 +1,42 @@
+package client
+
+import (
+	"testing"
+
+	"kafkasim/broker/node"
+	"kafkasim/broker/protocol"
+)
+
+// After a connection reset the producer leaves the broker alone for reconnect.backoff.ms,
+// doubling while it keeps refusing: a dead broker is not hammered (NetworkClient's
+// reconnect back-off).
+func TestReconnectBackoffAfterReset(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
+	startProducer(t, w, producerConfig(t, "enable.idempotence", "false", "linger.ms", "0", "retry.backoff.ms", "1"), 0)
+	w.input(SendRecords{Count: 1})
+	w.runUntil(w.now + ms)
+	if n := len(w.produces()); n != 1 {
+		t.Fatalf("%d produce requests; want 1", n)
+	}
+	// The leader's process dies: three resets, each followed by a retry only after the back-off.
+	var gaps []int64
+	for i := 0; i < 3; i++ {
+		reset := w.now
+		w.push(w.now, 1, &node.ConnectionReset{Peer: 1})
+		w.runUntil(w.now + 2000*ms)
+		ps := w.produces()
+		if len(ps) != 2+i {
+			t.Fatalf("after reset %d: %d produce requests; want %d", i+1, len(ps), 2+i)
+		}
+		gaps = append(gaps, int64((ps[len(ps)-1].at-reset)/ms))
+		w.now = ps[len(ps)-1].at
+	}
+	want := []int64{50, 100, 200}
+	for i := range want {
+		if gaps[i] < want[i] || gaps[i] > want[i]+5 {
+			t.Errorf("retry %d came %dms after the reset; want about %dms (reconnect.backoff.ms doubling)", i+1, gaps[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package checker
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"kafkasim/broker/history"
+)
+
+// The linearizability model: one partition's log. Its state is the log end offset n, which
+// only grows. A send that returned offsets o… is linearized when the log ends at or below its
+// first offset (offsets in between are records the history cannot name: retried duplicates,
+// sends whose outcome is unknown and were never read, transaction markers) and leaves the log
+// ending after its last. A poll that returned (offset, value) pairs needs, for every offset a
+// known send landed at, that send already linearized and its value there; an offset no known
+// send landed at only tells that the log reached past it.
+//
+// Known sends are the acknowledged ones with an offset, plus sends acknowledged without an
+// offset (acks=0) or with an unknown outcome whose value some poll returned, placed at the
+// first offset it was returned at; those may have happened any time after their invoke, so
+// their return is the end of the history. Failed sends are left out (G1a judges reads of
+// them).
+//
+// Polls change nothing but the log end, so they are folded into the sends before porcupine
+// runs, as etcd's robustness tests patch their histories: a poll that returned a value no
+// known send put at its offset is illegal at once; otherwise a poll that read up to offset m
+// by time t forces every send at an offset ≤ m to have happened by t, so those sends' return
+// times are clamped to t (a send that then returns before its invoke is illegal at once).
+// Two known sends at one offset are illegal at once too. Porcupine then checks the sends
+// alone: whether they can take their offsets in an order that respects real time. The
+// result is the same as stepping the polls, without the blow-up of ordering thousands of
+// polls that change nothing.
+
+// linSend is a porcupine input: a send to one partition.
+type linSend struct {
+	offs []int64
+	vals []int64
+	idx  int // history index, for descriptions
+}
+
+// linModel is the model of one partition's log end.
+var linModel = porcupine.Model{
+	Init: func() any { return int64(0) },
+	Step: func(state, input, _ any) (bool, any) {
+		n := state.(int64)
+		for _, o := range input.(*linSend).offs {
+			if o < n {
+				return false, n
+			}
+			n = o + 1
+		}
+		return true, n
+	},
+	Equal: func(a, b any) bool { return a.(int64) == b.(int64) },
+	Hash:  func(s any) uint64 { return uint64(s.(int64)) },
+	DescribeOperation: func(input, _ any) string {
+		in := input.(*linSend)
+		return fmt.Sprintf("send %v → %v (#%d)", in.vals, in.offs, in.idx)
+	},
+	DescribeState: func(s any) string { return fmt.Sprintf("log end %d", s.(int64)) },
+}
+
+// linPart is one partition's operations for the check.
+type linPart struct {
+	sends []porcupine.Operation
+	known map[int64]int // offset → index in sends
+	polls []linPoll
+	bad   bool // illegal without search
+}
+
+type linPoll struct {
+	max int64
+	ret int64
+}
+
+// linearizable checks every partition, sharing porcupine's budget evenly.
+func (a *analysis) linearizable(budget time.Duration) map[string]string {
+	out := map[string]string{}
+	parts := map[tpKey]*linPart{}
+	var keys []tpKey
+	for _, k := range a.keys {
+		if k.part >= 0 {
+			keys = append(keys, k)
+			parts[k] = &linPart{known: map[int64]int{}}
+		}
+	}
+	if len(keys) == 0 {
+		return out
+	}
+	per := max(budget/time.Duration(len(keys)), time.Millisecond)
+	clients := map[string]int{}
+	var names []string
+	for i := range a.h {
+		if _, ok := clients[a.h[i].Client]; !ok {
+			clients[a.h[i].Client] = 0
+			names = append(names, a.h[i].Client)
+		}
+	}
+	slices.Sort(names)
+	for i, n := range names {
+		clients[n] = i
+	}
+	never := int64(math.MaxInt64)
+	// Known sends.
+	for i := range a.h {
+		op := &a.h[i]
+		k := keyOf(op)
+		lp := parts[k]
+		if lp == nil || op.Type != history.Send || op.Outcome == history.Fail || len(op.Values) == 0 {
+			continue
+		}
+		in := &linSend{vals: op.Values, idx: op.Index}
+		ret := int64(op.Complete)
+		if op.Outcome == history.OK && len(op.Offsets) == len(op.Values) {
+			in.offs = op.Offsets
+		} else {
+			// Acknowledged without offsets, or unknown: placed where a poll saw it, if any.
+			ret = never
+			for _, v := range op.Values {
+				offs := a.parts[k].offsetsOf(v)
+				if len(offs) == 0 {
+					in.offs = nil
+					break
+				}
+				in.offs = append(in.offs, offs[0])
+			}
+			if in.offs == nil {
+				continue
+			}
+		}
+		for _, o := range in.offs {
+			if _, dup := lp.known[o]; dup {
+				lp.bad = true
+			}
+			lp.known[o] = len(lp.sends)
+		}
+		lp.sends = append(lp.sends, porcupine.Operation{ClientId: clients[op.Client], Input: in, Call: int64(op.Invoke), Return: ret})
+	}
+	// Polls: values checked against the known sends, then folded into return times.
+	for i := range a.h {
+		op := &a.h[i]
+		lp := parts[keyOf(op)]
+		if lp == nil || op.Type != history.Poll || op.Outcome != history.OK || len(op.Offsets) == 0 || len(op.Offsets) != len(op.Values) {
+			continue
+		}
+		for j, o := range op.Offsets {
+			if s, ok := lp.known[o]; ok && !slices.Contains(lp.sends[s].Input.(*linSend).vals, op.Values[j]) {
+				lp.bad = true
+			}
+		}
+		lp.polls = append(lp.polls, linPoll{max: slices.Max(op.Offsets), ret: int64(op.Complete)})
+	}
+	for _, k := range keys {
+		lp := parts[k]
+		switch {
+		case lp.bad || !lp.fold():
+			out[k.String()] = LinIllegal
+		case len(lp.sends) == 0:
+			out[k.String()] = LinOK
+		default:
+			switch porcupine.CheckOperationsTimeout(linModel, lp.sends, per) {
+			case porcupine.Ok:
+				out[k.String()] = LinOK
+			case porcupine.Illegal:
+				out[k.String()] = LinIllegal
+			default:
+				out[k.String()] = LinUnknown
+			}
+		}
+	}
+	return out
+}
+
+// fold clamps each send's return to the earliest return of a poll that read at or past its
+// first offset; false if a send then returns before it was invoked.
+func (lp *linPart) fold() bool {
+	if len(lp.polls) == 0 {
+		return true
+	}
+	slices.SortFunc(lp.polls, func(x, y linPoll) int { return cmp.Compare(x.max, y.max) })
+	// suffix[i]: the earliest return among polls[i:].
+	suffix := make([]int64, len(lp.polls))
+	for i := len(lp.polls) - 1; i >= 0; i-- {
+		suffix[i] = lp.polls[i].ret
+		if i+1 < len(lp.polls) {
+			suffix[i] = min(suffix[i], suffix[i+1])
+		}
+	}
+	for i := range lp.sends {
+		s := &lp.sends[i]
+		first := slices.Min(s.Input.(*linSend).offs)
+		j, _ := slices.BinarySearchFunc(lp.polls, first, func(p linPoll, o int64) int { return cmp.Compare(p.max, o) })
+		if j < len(lp.polls) {
+			s.Return = min(s.Return, suffix[j])
+		}
+		if s.Return < s.Call {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,72 @@
+package checker
+
+import (
+	"errors"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"kafkasim/sim"
+	"kafkasim/sim/cluster"
+)
+
+// nemesisRun: three brokers, a topic of 3 partitions with RF 3 and min.insync.replicas=2, an
+// idempotent acks=all producer, unclean election off, random broker faults for 30s.
+func nemesisRun(t testing.TB, seed uint64) (r *run, rep *Report, stuck bool) {
+	defer func() {
+		if e := recover(); e != nil {
+			if e != errStuck {
+				panic(e)
+			}
+			stuck = true
+		}
+	}()
+	r = newRun(t, 3, seed, nil)
+	guardLivelock(r.c)
+	r.topic(cluster.TopicSpec{Name: "t", Partitions: 3, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}})
+	r.producer("p", "t", 100, "acks", "all")
+	r.consumer("c", "t")
+	r.c.Nemesis(3*time.Second, 30*time.Second)
+	rep = r.finish(Config{Idempotent: true}, []string{"p"}, "c")
+	return r, rep, false
+}
+
+var errStuck = errors.New("livelock: the run does not end")
+
+// guardLivelock panics with errStuck when a run passes two million events (these runs take
+// under 100,000), so that a livelock in the simulated cluster (one was found this way: clients
+// re-sending on every connection reset) fails the test instead of hanging it.
+func guardLivelock(c *cluster.Cluster) {
+	c.World.OnEvent(func(e *sim.Event) {
+		if c.World.Trace().Len() > 2_000_000 {
+			panic(errStuck)
+		}
+	})
+}
+
+// No false alarm: the fixed protocol (acks=all, min.insync.replicas=2, unclean election off,
+// idempotence) under random faults keeps every invariant and shows no anomaly, over 50 seeds.
+func TestNoFalseAlarmUnderNemesis(t *testing.T) {
+	seeds := 50
+	if testing.Short() {
+		seeds = 10
+	}
+	if n, err := strconv.Atoi(os.Getenv("CHECKER_SEEDS")); err == nil && n > 0 {
+		seeds = n // the full figure: CHECKER_SEEDS=1000 go test ./checker -run NoFalseAlarm
+	}
+	ops, events := 0, 0
+	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		r, rep, stuck := nemesisRun(t, seed)
+		if stuck {
+			t.Errorf("seed %d: the run does not end (livelock)", seed)
+			continue
+		}
+		ops += len(r.c.History())
+		events += r.c.World.Trace().Len()
+		if rep.Verdict != Valid {
+			t.Errorf("seed %d: verdict %s; want valid\n%s", seed, rep.Verdict, rep.Text())
+		}
+	}
+	t.Logf("%d nemesis runs: %d operations checked, %d events checked online", seeds, ops, events)
+}

@@ -1,0 +1,169 @@
+package checker
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"kafkasim/broker/history"
+)
+
+// maxSkipped bounds the skipped values an explanation lists.
+const maxSkipped = 8
+
+// delta is the distance in the implied log from v1 to v2 (Jepsen: 1 when either has no
+// index, so that nothing is claimed without evidence).
+func (p *partLog) delta(v1, v2 int64) (d, i1, i2 int) {
+	i1, ok1 := p.index(v1)
+	i2, ok2 := p.index(v2)
+	if !ok1 || !ok2 {
+		return 1, i1, i2
+	}
+	return i2 - i1, i1, i2
+}
+
+func (p *partLog) skippedText(i1, i2 int) string {
+	s := p.byIndex[i1+1 : i2]
+	if len(s) > maxSkipped {
+		return fmt.Sprintf("%v and %d more", s[:maxSkipped], len(s)-maxSkipped)
+	}
+	return fmt.Sprint(s)
+}
+
+// pollOrder (Jepsen's poll-skip+nonmonotonic-cases): each client's successive ok polls of a
+// partition must continue exactly where the last one ended: a jump over known values is
+// poll-skip, a step back (or a repeat) nonmonotonic-poll.
+func (a *analysis) pollOrder() []Anomaly {
+	type ck struct {
+		client string
+		k      tpKey
+	}
+	last := map[ck]int{}
+	var out []Anomaly
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type != history.Poll || op.Outcome != history.OK || len(op.Values) == 0 {
+			continue
+		}
+		k := keyOf(op)
+		key := ck{op.Client, k}
+		if j, ok := last[key]; ok {
+			prev := &a.h[j]
+			p := a.parts[k]
+			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
+			d, i1, i2 := p.delta(v, v2)
+			switch {
+			case d > 1:
+				out = append(out, Anomaly{Name: PollSkip, Ops: a.idx(j, i),
+					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
+						op.Client, k, v, a.describe(j), v2, a.describe(i), d-1, p.skippedText(i1, i2))})
+			case d < 1:
+				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.idx(j, i),
+					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
+						op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
+			}
+		}
+		last[key] = i
+	}
+	return out
+}
+
+// intPolls (Jepsen's int-poll-skip+nonmonotonic-cases): within one poll, each record must
+// follow the previous one in the log.
+func (a *analysis) intPolls() []Anomaly {
+	var out []Anomaly
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type != history.Poll {
+			continue
+		}
+		k := keyOf(op)
+		p := a.parts[k]
+		for j := 1; j < len(op.Values); j++ {
+			v1, v2 := op.Values[j-1], op.Values[j]
+			d, i1, i2 := p.delta(v1, v2)
+			switch {
+			case d > 1:
+				out = append(out, Anomaly{Name: IntPollSkip, Ops: a.idx(i),
+					Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
+						a.describe(i), v1, v2, d-1, k, p.skippedText(i1, i2))})
+			case d < 1:
+				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.idx(i),
+					Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
+						a.describe(i), v1, v2, k, 1-d)})
+			}
+		}
+	}
+	return out
+}
+
+// sendOrder (Jepsen's nonmonotonic-send-cases): each client's successive sends to a
+// partition, in the order the application handed them over (invoke time, then value), must
+// land in that order. Sends whose place in the log is unknown are not judged.
+func (a *analysis) sendOrder() []Anomaly {
+	var sends []int
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {
+			sends = append(sends, i)
+		}
+	}
+	// Records handed over at the same instant are taken in value order: our producers number
+	// values in creation order.
+	slices.SortStableFunc(sends, func(x, y int) int {
+		return cmp.Or(cmp.Compare(a.h[x].Invoke, a.h[y].Invoke), cmp.Compare(a.h[x].Values[0], a.h[y].Values[0]))
+	})
+	type ck struct {
+		client string
+		k      tpKey
+	}
+	last := map[ck]int{}
+	var out []Anomaly
+	for _, i := range sends {
+		op := &a.h[i]
+		k := keyOf(op)
+		key := ck{op.Client, k}
+		if j, ok := last[key]; ok {
+			prev := &a.h[j]
+			p := a.parts[k]
+			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
+			if d, i1, i2 := p.delta(v, v2); d < 1 {
+				out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.idx(j, i),
+					Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
+						op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
+			}
+		}
+		last[key] = i
+	}
+	return out
+}
+
+// intSends (Jepsen's int-send-skip+nonmonotonic-cases): the records of one send operation
+// must land next to each other, in order. Our producers record one operation per record, so
+// only histories with multi-record sends can show these.
+func (a *analysis) intSends() []Anomaly {
+	var out []Anomaly
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type != history.Send || op.Outcome == history.Fail {
+			continue
+		}
+		k := keyOf(op)
+		p := a.parts[k]
+		for j := 1; j < len(op.Values); j++ {
+			v1, v2 := op.Values[j-1], op.Values[j]
+			d, i1, i2 := p.delta(v1, v2)
+			switch {
+			case d > 1:
+				out = append(out, Anomaly{Name: IntSendSkip, Ops: a.idx(i),
+					Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
+						a.describe(i), v1, v2, d, k, p.skippedText(i1, i2))})
+			case d < 1:
+				out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.idx(i),
+					Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
+						a.describe(i), v1, v2, 1-d, k)})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,217 @@
+package checker
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"kafkasim/broker/history"
+)
+
+// Anomaly names (Jepsen's keys, jepsen.tests.kafka).
+const (
+	LostWrite           = "lost-write"
+	Duplicate           = "duplicate"
+	InconsistentOffsets = "inconsistent-offsets"
+	Unseen              = "unseen"
+	PollSkip            = "poll-skip"
+	NonmonotonicPoll    = "nonmonotonic-poll"
+	NonmonotonicSend    = "nonmonotonic-send"
+	IntPollSkip         = "int-poll-skip"
+	IntNonmonotonicPoll = "int-nonmonotonic-poll"
+	IntSendSkip         = "int-send-skip"
+	IntNonmonotonicSend = "int-nonmonotonic-send"
+	G1a                 = "G1a"
+	PrecommittedRead    = "precommitted-read"
+)
+
+// AnomalyNames lists every anomaly the history analysis looks for, in name order.
+var AnomalyNames = []string{
+	G1a, Duplicate, InconsistentOffsets, IntNonmonotonicPoll, IntNonmonotonicSend, IntPollSkip,
+	IntSendSkip, LostWrite, NonmonotonicPoll, NonmonotonicSend, PollSkip, PrecommittedRead, Unseen,
+}
+
+// Verdicts.
+const (
+	Valid   = "valid"
+	Invalid = "invalid"
+	Unknown = "unknown"
+)
+
+// Linearizability results per partition.
+const (
+	LinOK      = "ok"
+	LinIllegal = "illegal"
+	LinUnknown = "unknown"
+)
+
+// MaxExplained is how many anomalies of one name a report lists (Jepsen keeps 8 or 32 "most
+// interesting" cases); Report.Counts has them all.
+const MaxExplained = 32
+
+// Anomaly is one anomaly found in a history.
+type Anomaly struct {
+	Name        string
+	Explanation string
+	Ops         []int  // history indexes (Op.Index) of the operations involved
+	Permitted   string // the setting that permits it, "" if none
+}
+
+// Config is what the run's configuration permits, and how hard to look.
+type Config struct {
+	UncleanElections bool // an unclean election happened (cluster metadata said so)
+	AcksBelowAll     bool // some producer used acks=0/1
+	Idempotent       bool // every producer idempotent
+	// LinearizabilityBudget is porcupine's time budget for the whole history, shared evenly
+	// among partitions (default 10s). A partition that runs out is "unknown".
+	LinearizabilityBudget time.Duration
+	// UnknownIsValid makes a linearizability check that ran out of budget count as passed
+	// (porcupine's advice) instead of making the verdict unknown.
+	UnknownIsValid bool
+	// Online, when set, adds its invariant violations to the report (and to the verdict).
+	Online *Online
+}
+
+// DefaultLinearizabilityBudget is the porcupine budget when Config leaves it zero.
+const DefaultLinearizabilityBudget = 10 * time.Second
+
+// Report is the checker's judgement of a run.
+type Report struct {
+	Verdict      string            // "valid", "invalid", "unknown"
+	Anomalies    []Anomaly         // sorted by name then first op; at most MaxExplained per name
+	Counts       map[string]int    // name → count (every anomaly, also those not listed)
+	Linearizable map[string]string // "topic/partition" → "ok"|"illegal"|"unknown"
+	Invariants   []Violation       // from the online checker, if attached
+}
+
+// Check analyses a history.
+func Check(h history.History, cfg Config) *Report {
+	if cfg.LinearizabilityBudget <= 0 {
+		cfg.LinearizabilityBudget = DefaultLinearizabilityBudget
+	}
+	a := analyse(h)
+	var all []Anomaly
+	all = append(all, a.inconsistentOffsets()...)
+	all = append(all, a.duplicates()...)
+	all = append(all, a.lostWrites()...)
+	all = append(all, a.unseen()...)
+	all = append(all, a.pollOrder()...)
+	all = append(all, a.intPolls()...)
+	all = append(all, a.sendOrder()...)
+	all = append(all, a.intSends()...)
+	all = append(all, a.abortedReads()...)
+	all = append(all, a.precommittedReads()...)
+	for i := range all {
+		all[i].Permitted = permitted(all[i].Name, cfg)
+		if all[i].Permitted != "" {
+			all[i].Explanation += " (permitted by " + all[i].Permitted + ")"
+		}
+	}
+	slices.SortStableFunc(all, func(x, y Anomaly) int {
+		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
+	})
+	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget)}
+	for _, an := range all {
+		r.Counts[an.Name]++
+		if r.Counts[an.Name] <= MaxExplained {
+			r.Anomalies = append(r.Anomalies, an)
+		}
+	}
+	if cfg.Online != nil {
+		r.Invariants = cfg.Online.Violations()
+	}
+	r.Verdict = r.verdict(cfg.UnknownIsValid)
+	return r
+}
+
+func firstOp(a Anomaly) int {
+	if len(a.Ops) == 0 {
+		return -1
+	}
+	return slices.Min(a.Ops)
+}
+
+func (r *Report) verdict(unknownOK bool) string {
+	if len(r.Counts) > 0 || len(r.Invariants) > 0 {
+		return Invalid
+	}
+	unknown := false
+	for _, v := range r.Linearizable {
+		switch v {
+		case LinIllegal:
+			return Invalid
+		case LinUnknown:
+			unknown = true
+		}
+	}
+	if unknown && !unknownOK {
+		return Unknown
+	}
+	return Valid
+}
+
+// permitted names the settings in effect that allow an anomaly, or "".
+func permitted(name string, cfg Config) string {
+	var s []string
+	loss := name == LostWrite || name == Unseen || name == InconsistentOffsets ||
+		name == PollSkip || name == NonmonotonicPoll
+	if loss && cfg.UncleanElections {
+		s = append(s, "unclean.leader.election.enable=true")
+	}
+	if loss && cfg.AcksBelowAll {
+		s = append(s, "acks=0/1")
+	}
+	reorder := name == Duplicate || name == NonmonotonicSend || name == PollSkip || name == NonmonotonicPoll ||
+		name == IntPollSkip || name == IntNonmonotonicPoll
+	if reorder && !cfg.Idempotent {
+		s = append(s, "enable.idempotence=false")
+	}
+	return strings.Join(s, ", ")
+}
+
+// Findings counts anomalies and invariant violations together, by name: what a scenario's
+// `expect anomaly NAME` can be judged against.
+func (r *Report) Findings() map[string]int {
+	out := make(map[string]int, len(r.Counts)+len(r.Invariants))
+	for n, c := range r.Counts {
+		out[n] += c
+	}
+	for _, v := range r.Invariants {
+		out[v.Invariant]++
+	}
+	return out
+}
+
+// Text renders the report for people: the verdict, counts, every listed anomaly and
+// violation, and partitions that are not linearizable.
+func (r *Report) Text() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
+	names := make([]string, 0, len(r.Counts))
+	for n := range r.Counts {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		fmt.Fprintf(&b, "  %s: %d\n", n, r.Counts[n])
+	}
+	for _, a := range r.Anomalies {
+		fmt.Fprintf(&b, "%s: %s\n", a.Name, a.Explanation)
+	}
+	for _, v := range r.Invariants {
+		fmt.Fprintf(&b, "invariant %s at event %d: %s\n", v.Invariant, v.Event, v.Detail)
+	}
+	tps := make([]string, 0, len(r.Linearizable))
+	for tp := range r.Linearizable {
+		tps = append(tps, tp)
+	}
+	slices.Sort(tps)
+	for _, tp := range tps {
+		if v := r.Linearizable[tp]; v != LinOK {
+			fmt.Fprintf(&b, "linearizability %s: %s\n", tp, v)
+		}
+	}
+	return b.String()
+}

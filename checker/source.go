@@ -1,0 +1,59 @@
+package checker
+
+import (
+	"kafkasim/broker"
+	"kafkasim/broker/metadata"
+	"kafkasim/broker/protocol"
+	"kafkasim/sim/cluster"
+)
+
+// clusterSource is a live cluster as the invariants see it.
+type clusterSource struct {
+	c        *cluster.Cluster
+	isBroker map[int32]bool
+	buf      []protocol.TopicPartition
+}
+
+func (s *clusterSource) Brokers() []int32 { return s.c.BrokerIDs }
+
+func (s *clusterSource) Hosted(b int32) []protocol.TopicPartition {
+	br := s.c.Broker(b)
+	if br == nil {
+		return nil
+	}
+	s.buf = s.buf[:0]
+	for _, p := range br.Partitions() {
+		s.buf = append(s.buf, p.TP())
+	}
+	return s.buf
+}
+
+func (s *clusterSource) Replica(b int32, tp protocol.TopicPartition) replica {
+	if p := s.c.Replica(b, tp); p != nil {
+		return liveReplica{p}
+	}
+	return nil
+}
+
+func (s *clusterSource) Current(b int32, im *metadata.Image) bool {
+	br := s.c.Broker(b)
+	if br == nil || im == nil {
+		return false
+	}
+	reg := im.Brokers[b]
+	return reg != nil && !reg.Fenced && reg.Epoch == br.Epoch()
+}
+
+func (s *clusterSource) Metadata() *metadata.Image { return s.c.Committed() }
+
+// liveReplica is a broker's replica; equal values are the same incarnation.
+type liveReplica struct{ p *broker.Partition }
+
+func (r liveReplica) HW() int64          { return r.p.HW() }
+func (r liveReplica) LEO() int64         { return r.p.LEO() }
+func (r liveReplica) LogStart() int64    { return r.p.LogStart() }
+func (r liveReplica) IsLeader() bool     { return r.p.IsLeader() }
+func (r liveReplica) LeaderEpoch() int32 { return r.p.LeaderEpoch() }
+func (r liveReplica) BatchAt(offset int64) *protocol.RecordBatch {
+	return r.p.Log().BatchAt(offset)
+}

@@ -1,0 +1,238 @@
+package checker
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"kafkasim/broker/history"
+)
+
+// tpKey names a partition (Jepsen's "key").
+type tpKey struct {
+	topic string
+	part  int32
+}
+
+func (k tpKey) String() string { return k.topic + "/" + strconv.Itoa(int(k.part)) }
+
+func compareTP(a, b tpKey) int {
+	return cmp.Or(cmp.Compare(a.topic, b.topic), cmp.Compare(a.part, b.part))
+}
+
+func keyOf(op *history.Op) tpKey { return tpKey{op.Topic, op.Partition} }
+
+type offVal struct{ off, val int64 }
+
+// partLog is what the history says about one partition: the log it implies (Jepsen's
+// version-orders: offsets from acknowledged sends and from every poll) and who wrote and read
+// each value. Positions are indexes into the history slice.
+type partLog struct {
+	key    tpKey
+	vals   map[int64][]int64 // offset → distinct values seen there, first seen first
+	source map[offVal]int    // (offset, value) → the first op that put the value there
+	// Dense order (offsets without a known value removed): byIndex[i] is the first value seen
+	// at the i-th known offset, offsetAt[i] that offset; byValue maps those values back (a
+	// value at several offsets maps to the last). firstIndex and lastIndex map every value to
+	// the first and last index it appears at.
+	byIndex    []int64
+	offsetAt   []int64
+	byValue    map[int64]int
+	firstIndex map[int64]int
+	lastIndex  map[int64]int
+
+	writer map[int64]int // value → its send (the first, if sent twice)
+	okRead map[int64]int // value → the first ok poll that returned it
+	failed map[int64]int // value → its failed send
+}
+
+type analysis struct {
+	h     history.History
+	parts map[tpKey]*partLog
+	keys  []tpKey // sorted
+	end   time.Duration
+}
+
+func (a *analysis) part(k tpKey) *partLog {
+	p := a.parts[k]
+	if p == nil {
+		p = &partLog{key: k, vals: map[int64][]int64{}, source: map[offVal]int{}, byValue: map[int64]int{},
+			firstIndex: map[int64]int{}, lastIndex: map[int64]int{}, writer: map[int64]int{}, okRead: map[int64]int{}, failed: map[int64]int{}}
+		a.parts[k] = p
+		a.keys = append(a.keys, k)
+	}
+	return p
+}
+
+func analyse(h history.History) *analysis {
+	a := &analysis{h: h, parts: map[tpKey]*partLog{}}
+	for i := range h {
+		op := &h[i]
+		a.end = max(a.end, op.Complete)
+		p := a.part(keyOf(op))
+		switch op.Type {
+		case history.Send:
+			for _, v := range op.Values {
+				if _, ok := p.writer[v]; !ok {
+					p.writer[v] = i
+				}
+				if op.Outcome == history.Fail {
+					if _, ok := p.failed[v]; !ok {
+						p.failed[v] = i
+					}
+				}
+			}
+		case history.Poll:
+			if op.Outcome == history.OK {
+				for _, v := range op.Values {
+					if _, ok := p.okRead[v]; !ok {
+						p.okRead[v] = i
+					}
+				}
+			}
+		}
+	}
+	slices.SortFunc(a.keys, compareTP)
+	// The log: acknowledged sends (and unknown ones proven read), and every poll.
+	for i := range h {
+		op := &h[i]
+		if len(op.Offsets) != len(op.Values) {
+			continue
+		}
+		p := a.parts[keyOf(op)]
+		if op.Type == history.Send && !p.mustHaveCommitted(op) {
+			continue
+		}
+		for j, off := range op.Offsets {
+			v := op.Values[j]
+			if !slices.Contains(p.vals[off], v) {
+				p.vals[off] = append(p.vals[off], v)
+				p.source[offVal{off, v}] = i
+			}
+		}
+	}
+	for _, k := range a.keys {
+		p := a.parts[k]
+		offs := make([]int64, 0, len(p.vals))
+		for o := range p.vals {
+			offs = append(offs, o)
+		}
+		slices.Sort(offs)
+		p.offsetAt = offs
+		p.byIndex = make([]int64, len(offs))
+		for i, o := range offs {
+			vs := p.vals[o]
+			p.byIndex[i] = vs[0]
+			p.byValue[vs[0]] = i
+			for _, v := range vs {
+				if _, ok := p.firstIndex[v]; !ok {
+					p.firstIndex[v] = i
+				}
+				p.lastIndex[v] = i
+			}
+		}
+	}
+	return a
+}
+
+// mustHaveCommitted: an ok send, or an unknown one with a value some ok poll returned
+// (Jepsen's must-have-committed?).
+func (p *partLog) mustHaveCommitted(op *history.Op) bool {
+	switch op.Outcome {
+	case history.OK:
+		return true
+	case history.Unknown:
+		for _, v := range op.Values {
+			if _, ok := p.okRead[v]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// index returns a value's dense index (byValue), if it has one.
+func (p *partLog) index(v int64) (int, bool) {
+	i, ok := p.byValue[v]
+	return i, ok
+}
+
+// seconds renders a virtual time as seconds with up to millisecond precision: "12.4s".
+func seconds(d time.Duration) string {
+	ms := d.Round(time.Millisecond).Milliseconds()
+	sign := ""
+	if ms < 0 {
+		sign, ms = "-", -ms
+	}
+	frac := strings.TrimRight(fmt.Sprintf("%03d", ms%1000), "0")
+	if frac == "" {
+		return fmt.Sprintf("%s%ds", sign, ms/1000)
+	}
+	return fmt.Sprintf("%s%d.%ss", sign, ms/1000, frac)
+}
+
+// describe renders an operation briefly, for explanations:
+// "p1's send #17 of 1843 (acknowledged at offset 912, 12.4s)",
+// "c1's poll #40 of orders/0 (offsets 900..950, 13.1s)".
+func (a *analysis) describe(i int) string {
+	op := &a.h[i]
+	switch op.Type {
+	case history.Send:
+		vals := valuesText(op.Values)
+		switch {
+		case op.Outcome == history.OK && len(op.Offsets) > 0:
+			return fmt.Sprintf("%s's send #%d of %s (acknowledged at offset %s, %s)", op.Client, op.Index, vals, valuesText(op.Offsets), seconds(op.Complete))
+		case op.Outcome == history.OK:
+			return fmt.Sprintf("%s's send #%d of %s (acknowledged without an offset, %s)", op.Client, op.Index, vals, seconds(op.Complete))
+		case op.Outcome == history.Fail:
+			return fmt.Sprintf("%s's send #%d of %s (failed %s, %s)", op.Client, op.Index, vals, op.Error, seconds(op.Complete))
+		default:
+			return fmt.Sprintf("%s's send #%d of %s (outcome unknown %s, %s)", op.Client, op.Index, vals, op.Error, seconds(op.Complete))
+		}
+	default:
+		rng := "no records"
+		if n := len(op.Offsets); n > 0 {
+			rng = fmt.Sprintf("offsets %d..%d", op.Offsets[0], op.Offsets[n-1])
+		}
+		return fmt.Sprintf("%s's poll #%d of %s (%s, %s)", op.Client, op.Index, keyOf(op), rng, seconds(op.Complete))
+	}
+}
+
+func valuesText(vs []int64) string {
+	if len(vs) == 1 {
+		return strconv.FormatInt(vs[0], 10)
+	}
+	s := make([]string, len(vs))
+	for i, v := range vs {
+		s[i] = strconv.FormatInt(v, 10)
+	}
+	return "[" + strings.Join(s, " ") + "]"
+}
+
+// offsetsOf lists the offsets (in the implied log) that hold v.
+func (p *partLog) offsetsOf(v int64) []int64 {
+	var out []int64
+	first, ok := p.firstIndex[v]
+	if !ok {
+		return nil
+	}
+	for i := first; i <= p.lastIndex[v]; i++ {
+		if slices.Contains(p.vals[p.offsetAt[i]], v) {
+			out = append(out, p.offsetAt[i])
+		}
+	}
+	return out
+}
+
+func (a *analysis) idx(pos ...int) []int {
+	out := make([]int, 0, len(pos))
+	for _, p := range pos {
+		if p >= 0 {
+			out = append(out, a.h[p].Index)
+		}
+	}
+	return out
+}
