@@ -5,12 +5,15 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"kafkasim/broker/history"
+	"kafkasim/checker"
 	"kafkasim/sim/cluster"
 )
 
@@ -39,6 +42,12 @@ type benchResult struct {
 	SweepWallSeconds float64 `json:"sweep_wall_seconds"`
 	SeedsPerMinute   float64 `json:"seeds_per_minute"`
 
+	// checker.Check over a generated history of CheckOps operations over 10 partitions (the
+	// issue asks for at most 1 s on one core).
+	CheckOps        int     `json:"check_ops"`
+	CheckSeconds10k float64 `json:"check_seconds_10k"`
+	CheckVerdict    string  `json:"check_verdict"`
+
 	PeakHeapMiB float64 `json:"peak_memory_mib"` // largest HeapAlloc sampled
 	SysMiB      float64 `json:"sys_mib"`         // memory obtained from the OS at the end
 }
@@ -59,6 +68,8 @@ library's leader-failover.scenario over 2 x CPUs seeds on every core, and prints
   events_per_second      trace events per wall second
   deliveries_per_second  messages handed to nodes per wall second
   seeds_per_minute       leader-failover runs per wall minute on every core
+  check_seconds_10k      seconds the checker takes to judge a 10,000-operation history
+                         over 10 partitions (anomalies and porcupine's linearizability)
   peak_memory_mib        the largest heap sampled during the measurements, MiB`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -152,8 +163,45 @@ func bench(d time.Duration, runs int) (*benchResult, error) {
 	wg.Wait()
 	res.SweepWallSeconds = time.Since(start).Seconds()
 	res.SeedsPerMinute = float64(runs) / res.SweepWallSeconds * 60
+	runtime.GC()
+
+	h := benchHistory(10, 910)
+	start = time.Now()
+	rep := checker.Check(h, checker.Config{Idempotent: true})
+	res.CheckSeconds10k = time.Since(start).Seconds()
+	res.CheckOps, res.CheckVerdict = len(h), rep.Verdict
 	stop()
 	return res, nil
+}
+
+// benchHistory is a valid history of parts partitions, each with sends acknowledged sends from
+// three producers (five in flight at a time, a new one every millisecond) and a consumer that
+// polls each ten records 3ms after they are acknowledged: 10,010 operations for (10, 910).
+func benchHistory(parts, sends int) history.History {
+	var ops []history.Op
+	for p := 0; p < parts; p++ {
+		base := time.Duration(p) * 100 * time.Microsecond
+		for i := 0; i < sends; i++ {
+			inv := base + time.Duration(i)*time.Millisecond
+			ops = append(ops, history.Op{Client: fmt.Sprintf("p%d", i%3), Type: history.Send, Topic: "bench", Partition: int32(p),
+				Values: []int64{int64(p)*1_000_000 + int64(i)}, Offsets: []int64{int64(i)}, Invoke: inv, Complete: inv + 5*time.Millisecond, Outcome: history.OK})
+			if (i+1)%10 == 0 {
+				op := history.Op{Client: "c1", Type: history.Poll, Topic: "bench", Partition: int32(p),
+					Invoke: inv + 6*time.Millisecond, Complete: inv + 8*time.Millisecond, Outcome: history.OK}
+				for j := i - 9; j <= i; j++ {
+					op.Offsets = append(op.Offsets, int64(j))
+					op.Values = append(op.Values, int64(p)*1_000_000+int64(j))
+				}
+				ops = append(ops, op)
+			}
+		}
+	}
+	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Complete < ops[j].Complete })
+	var h history.History
+	for _, op := range ops {
+		h.Add(op)
+	}
+	return h
 }
 
 // sampleMemory records the largest HeapAlloc every 10ms until the returned stop is called,
@@ -199,6 +247,8 @@ func writeBench(w io.Writer, r *benchResult) {
 	fmt.Fprintf(w, "  deliveries_per_second  %12.0f\n", r.DeliveriesPerSecond)
 	fmt.Fprintf(w, "%s, %d seeds on %d cores in %.2fs wall (%d failed):\n", r.SweepScenario, r.SweepRuns, r.CPUs, r.SweepWallSeconds, r.SweepFailed)
 	fmt.Fprintf(w, "  seeds_per_minute       %12.1f\n", r.SeedsPerMinute)
+	fmt.Fprintf(w, "checker, a history of %d operations over 10 partitions (verdict %s):\n", r.CheckOps, r.CheckVerdict)
+	fmt.Fprintf(w, "  check_seconds_10k      %12.3f  seconds\n", r.CheckSeconds10k)
 	fmt.Fprintf(w, "memory:\n")
 	fmt.Fprintf(w, "  peak_memory_mib        %12.1f  largest heap sampled\n", r.PeakHeapMiB)
 	fmt.Fprintf(w, "  sys_mib                %12.1f  obtained from the OS\n", r.SysMiB)

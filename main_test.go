@@ -226,8 +226,93 @@ func TestRunWritesTraceAndHistoryThatCheckReads(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`send +[1-9]\d*`).MatchString(out) {
 		t.Errorf("check: got exit %d, %q; want 0 and acknowledged sends", code, out)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "report", "summary.txt")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "report", "index.html")); err != nil {
 		t.Errorf("check --report: %v", err)
+	}
+}
+
+// libraryHistory runs a library scenario with --history and returns the history's path.
+func libraryHistory(t *testing.T, name string) string {
+	t.Helper()
+	hist := filepath.Join(t.TempDir(), "history.jsonl")
+	if code, _, errOut := cli(t, "run", name, "--json", "--history", hist); code != 0 {
+		t.Fatalf("run %s: got exit %d (%s); want 0", name, code, errOut)
+	}
+	return hist
+}
+
+func TestCheckExitsZeroOnAValidHistory(t *testing.T) {
+	code, out, _ := cli(t, "check", libraryHistory(t, "leader-failover.scenario"))
+	for _, want := range []string{"verdict: valid\n", "online invariants need a run"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("got exit %d, %q; want 0 and %q", code, out, want)
+		}
+	}
+}
+
+func TestCheckExitsOneAndExplainsAnInvalidHistory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "report")
+	code, out, _ := cli(t, "check", libraryHistory(t, "acks1-loss.scenario"), "--report", dir)
+	if code != 1 {
+		t.Errorf("got exit %d; want 1", code)
+	}
+	for _, re := range []string{
+		`verdict: invalid \(.*lost-write [1-9]\d*`,
+		`(?m)^  lost-write: p1 sent \d+ to orders/0 at offset \d+ \(acknowledged [\d.]+s, op #\d+\); no poll ever returned it`,
+		`(?m)^  lost-write: … \d+ more$`,
+		`report: .*index.html`,
+	} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Errorf("got %q; want it to match %s", out, re)
+		}
+	}
+	page, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"verdict invalid", `id="lost-write"`, "render(data)", "No faults: a history file records client operations only"} {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+}
+
+func TestRunReportShowsAnomaliesFaultsAndTheVisualization(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "report")
+	code, out, _ := cli(t, "run", "acks1-loss.scenario", "--report", dir)
+	if code != 0 {
+		t.Fatalf("got exit %d; want 0 (the scenario expects its anomalies)", code)
+	}
+	if !regexp.MustCompile(`verdict invalid \(.*lost-write \d+.*\)\n(  .*\n)*  lost-write: p1 sent`).MatchString(out) {
+		t.Errorf("got %q; want the verdict and counts on the summary line, then the explanations", out)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "index.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	for _, want := range []string{
+		"scenarios/acks1-loss.scenario, seed 1", "verdict invalid", `id="lost-write"`, "permitted",
+		"scenarios/acks1-loss.scenario:19: kill 1", // the fault, named by its statement
+		"the finish: heal",
+		"render(data)",                           // porcupine's visualization
+		"&#34;Description&#34;:&#34;kill 1&#34;", // the kill on its timeline
+		"drawing partition 0 = orders/0",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "porcupine.html")); err != nil {
+		t.Errorf("porcupine.html: %v", err)
+	}
+}
+
+func TestRunReportTakesOneFile(t *testing.T) {
+	file := scenarioFile(t, "ok.scenario", passing)
+	code, _, errOut := cli(t, "run", file, file, "--report", t.TempDir())
+	if code != 2 || !strings.Contains(errOut, "--report") {
+		t.Errorf("got exit %d, stderr %q; want 2 naming --report", code, errOut)
 	}
 }
 
@@ -245,10 +330,10 @@ func TestCheckCountsOperationsByTypeAndOutcome(t *testing.T) {
 		return `{"client":"c","type":"` + typ + `","topic":"t","partition":` + string(rune('0'+part)) + `,"values":[1,2],"invoke":1,"complete":2,"outcome":"` + outcome + `"}`
 	}
 	file := scenarioFile(t, "h.jsonl", strings.Join([]string{op("send", "ok", 0), op("send", "ok", 1), op("send", "unknown", 0), op("poll", "fail", 2)}, "\n"))
-	code, out, _ := cli(t, "check", file)
-	for _, want := range []string{"4 operations, 1 clients, 3 partitions", "send         2        0        1          6", "poll         0        1        0          2", "partitions: t/0 t/1 t/2"} {
-		if code != 0 || !strings.Contains(out, want) {
-			t.Errorf("got exit %d, %q; want 0 and %q", code, out, want)
+	_, out, _ := cli(t, "check", file)
+	for _, want := range []string{"4 operations, 1 clients, 3 partitions", "send         2        0        1          6", "poll         0        1        0          2", "partitions: t/0 t/1 t/2", "verdict: "} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got %q; want %q", out, want)
 		}
 	}
 }
@@ -342,10 +427,13 @@ func TestBenchPrintsTheFigures(t *testing.T) {
 		t.Fatalf("got exit %d (stderr %q); want 0", code, errOut)
 	}
 	r := jsonLines(t, out)[0]
-	for _, key := range []string{"sim_speed", "events_per_second", "deliveries_per_second", "seeds_per_minute", "peak_memory_mib"} {
+	for _, key := range []string{"sim_speed", "events_per_second", "deliveries_per_second", "seeds_per_minute", "check_seconds_10k", "peak_memory_mib"} {
 		if v, _ := r[key].(float64); v <= 0 {
 			t.Errorf("got %s %v; want a positive number", key, r[key])
 		}
+	}
+	if r["check_ops"] != 10010.0 || r["check_verdict"] != "valid" {
+		t.Errorf("got check_ops %v, check_verdict %v; want 10010, valid", r["check_ops"], r["check_verdict"])
 	}
 	if r["sweep_failed"] != 0.0 || r["sweep_runs"] != 1.0 {
 		t.Errorf("got sweep_runs %v, sweep_failed %v; want 1 run, none failed", r["sweep_runs"], r["sweep_failed"])

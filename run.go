@@ -12,7 +12,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kafkasim/checker"
 	"kafkasim/scenarios"
+	"kafkasim/sim/cluster"
 )
 
 // source is a scenario to run: a file on disk, or one of the built-in library's. load returns
@@ -85,6 +87,7 @@ type runFlags struct {
 	json    bool
 	trace   string
 	history string
+	report  string
 }
 
 func newRunCmd() *cobra.Command {
@@ -94,9 +97,12 @@ func newRunCmd() *cobra.Command {
 		Short: "Run scenario files headless and report whether their expectations held",
 		Long: strings.TrimSpace(`
 run plays each scenario file from start to finish (faults, waits, the finish that heals and
-restarts everything) and prints its narration and one summary line: ok or FAILED, seed, trace
-hash, simulated seconds, events, client operations and wall time. A failed run also prints what
-failed and the command that replays it exactly.
+restarts everything), has the checker judge its history, and prints its narration and one
+summary line: ok or FAILED, seed, trace hash, simulated seconds, events, client operations, wall
+time, the checker's verdict and its anomaly counts. A failed run also prints what failed and
+the command that replays it exactly; a verdict other than valid prints the checker's
+explanations. --report DIR writes DIR/index.html: the verdict, each anomaly with the operations
+it names, and porcupine's visualization of the partitions involved with the run's faults marked.
 
 A FILE that does not exist but names a scenario of the built-in library
 (e.g. leader-failover.scenario) runs that one.
@@ -105,11 +111,12 @@ Exit status: 0 every expectation held; 1 an expectation failed; 2 bad input (a s
 does not parse prints FILE:LINE:COL: what is wrong).`),
 		Example: `  kafkasim run scenarios/leader-failover.scenario
   kafkasim run my.scenario --seed 42 --trace trace.txt --history history.jsonl
+  kafkasim run unclean-election.scenario --report report/
   kafkasim run *.scenario --json`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) > 1 && (f.trace != "" || f.history != "") {
-				return usageErrorf("--trace and --history take one scenario FILE; got %d", len(args))
+			if len(args) > 1 && (f.trace != "" || f.history != "" || f.report != "") {
+				return usageErrorf("--trace, --history and --report take one scenario FILE; got %d", len(args))
 			}
 			srcs, err := loadSources(args)
 			if err != nil {
@@ -123,6 +130,7 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 	fl.BoolVar(&f.json, "json", false, "print one JSON object per run, one line each, instead of the narration")
 	fl.StringVar(&f.trace, "trace", "", "write the trace to `FILE`, one line per event")
 	fl.StringVar(&f.history, "history", "", "write the client history to `FILE` as JSON lines")
+	fl.StringVar(&f.report, "report", "", "write the checker's HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization with the faults)")
 	return cmd
 }
 
@@ -193,12 +201,21 @@ func runSources(stdout io.Writer, srcs []source, seed uint64, f runFlags) error 
 		if !f.json {
 			o.Narrate = stdout
 		}
+		var faults *checker.FaultLog
+		if f.report != "" {
+			o.Observe = func(c *cluster.Cluster) { faults = checker.RecordFaults(c.World) }
+		}
 		r, err := scenarios.Run(s, o)
 		if err != nil {
 			return scenarioError(err)
 		}
 		if err := writeOutputs(r, f); err != nil {
 			return &exitError{code: exitFailed, err: err}
+		}
+		if f.report != "" {
+			if err := writeRunReport(f.report, s, r, faults); err != nil {
+				return &exitError{code: exitFailed, err: fmt.Errorf("--report: %w", err)}
+			}
 		}
 		if f.json {
 			if err := writeJSON(stdout, r); err != nil {
@@ -255,7 +272,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // summaryLine is one run in one line: ok or FAILED, scenario, seed, trace hash, simulated
-// seconds, events, operations, wall time.
+// seconds, events, operations, wall time, the checker's verdict and its findings by name.
 func summaryLine(r *scenarios.Result) string {
 	status := "ok    "
 	if !r.OK {
@@ -265,16 +282,115 @@ func summaryLine(r *scenarios.Result) string {
 		status, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.Events, r.Ops, r.WallSeconds)
 	if r.Verdict != "" {
 		s += "  verdict " + r.Verdict
+		if len(r.Anomalies) > 0 {
+			s += " (" + anomalyList(r.Anomalies) + ")"
+		}
 	}
 	return s
 }
 
-// writeSummary prints a run's summary line and its anomalies. What failed and the command
-// that replays it are in the narration just above (scenarios.Options.Narrate prints both).
+// writeSummary prints a run's summary line and, unless the verdict is valid, the checker's
+// explanations (bounded: see writeFindings). What failed and the command that replays it are
+// in the narration just above (scenarios.Options.Narrate prints both).
 func writeSummary(w io.Writer, r *scenarios.Result) {
 	fmt.Fprintln(w, summaryLine(r))
-	if len(r.Anomalies) > 0 {
-		fmt.Fprintf(w, "  anomalies: %s\n", anomalyList(r.Anomalies))
+	if r.Report != nil && r.Verdict != checker.Valid {
+		writeFindings(w, r.Report, "  ")
+	}
+}
+
+// How many of the checker's explanations run and check print: at most explainPerName per
+// anomaly name, explainLines in all; --report DIR has every one.
+const (
+	explainPerName = 3
+	explainLines   = 20
+)
+
+// writeFindings prints the checker's explanations as Report.Text words them, bounded: the
+// listed anomalies, the invariant violations and the partitions that are not linearizable.
+func writeFindings(w io.Writer, r *checker.Report, indent string) {
+	var lines []string
+	shown := map[string]int{}
+	for _, a := range r.Anomalies {
+		if shown[a.Name]++; shown[a.Name] <= explainPerName {
+			lines = append(lines, a.Name+": "+a.Explanation)
+		} else if shown[a.Name] == explainPerName+1 {
+			lines = append(lines, fmt.Sprintf("%s: … %d more", a.Name, r.Counts[a.Name]-explainPerName))
+		}
+	}
+	for _, v := range r.Invariants {
+		lines = append(lines, fmt.Sprintf("invariant %s at event %d: %s", v.Invariant, v.Event, v.Detail))
+	}
+	tps := make([]string, 0, len(r.Linearizable))
+	for tp, v := range r.Linearizable {
+		if v != checker.LinOK {
+			tps = append(tps, tp)
+		}
+	}
+	sort.Strings(tps)
+	for _, tp := range tps {
+		lines = append(lines, fmt.Sprintf("linearizability %s: %s", tp, r.Linearizable[tp]))
+	}
+	for i, l := range lines {
+		if i == explainLines {
+			fmt.Fprintf(w, "%s… %d more lines (--report DIR shows every finding)\n", indent, len(lines)-i)
+			break
+		}
+		fmt.Fprintf(w, "%s%s\n", indent, l)
+	}
+}
+
+// writeRunReport writes a run's HTML report into dir.
+func writeRunReport(dir string, s *scenarios.Scenario, r *scenarios.Result, faults *checker.FaultLog) error {
+	if r.Report == nil {
+		return errors.New("the checker did not judge this run")
+	}
+	p := checker.Page{
+		Title:   fmt.Sprintf("%s, seed %d", r.Scenario, r.Seed),
+		Replay:  scenarios.ReplayCommand(r),
+		History: r.Cluster.History(),
+		Report:  r.Report,
+		Run:     true,
+	}
+	src, err := scenarios.Source(s)
+	if err == nil {
+		p.Scenario = string(src)
+	}
+	if faults != nil {
+		p.Faults = faults.Faults()
+		labelFaults(p.Faults, r.Scenario, src)
+	}
+	return checker.WriteReport(dir, p)
+}
+
+// faultVerbs are the scenario statements that apply faults.
+var faultVerbs = map[string]bool{"kill": true, "crash": true, "stop": true, "restart": true, "pause": true,
+	"resume": true, "partition": true, "isolate": true, "cut": true, "slow": true, "loss": true, "heal": true}
+
+// labelFaults names the statement behind each fault: the scenario's fault statements, in
+// file order, are matched to the faults, in time order, by verb. The faults left over that
+// heal, resume or restart are the finish's.
+func labelFaults(faults []checker.Fault, file string, src []byte) {
+	type stmt struct{ verb, text string }
+	var stmts []stmt
+	for i, line := range strings.Split(string(src), "\n") {
+		text := strings.TrimSpace(line)
+		if verb, _, _ := strings.Cut(text, " "); faultVerbs[verb] {
+			stmts = append(stmts, stmt{verb, fmt.Sprintf("%s:%d: %s", file, i+1, text)})
+		}
+	}
+	next := 0
+	for i := range faults {
+		f := &faults[i]
+		for j := next; j < len(stmts); j++ {
+			if stmts[j].verb == f.Verb {
+				f.Statement, next = stmts[j].text, j+1
+				break
+			}
+		}
+		if f.Statement == "" && (f.Verb == "heal" || f.Verb == "resume" || f.Verb == "restart") {
+			f.Statement = "the finish: heal, resume and restart everything"
+		}
 	}
 }
 

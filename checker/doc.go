@@ -21,7 +21,10 @@
 // acks=1, duplicates without idempotence) still makes the verdict invalid; its explanation
 // names the setting.
 //
+// The report: WriteReport writes a self-contained HTML page (the summary, each anomaly with
+// the operations it names, and porcupine's visualization of the partitions involved with the
+// run's faults on the timeline); RecordFaults collects those faults from a running world.
+//
 // Left out: Elle's cycle anomalies (G0, G1c: they need transactions and ww/wr dependency
-// graphs, and our clients have no transactions yet), Jepsen's realtime-lag measurement, and
-// the HTML report (porcupine's visualization).
+// graphs, and our clients have no transactions yet) and Jepsen's realtime-lag measurement.
 package checker
