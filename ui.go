@@ -28,7 +28,8 @@ func interactive(out io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd())) && term.IsTerminal(int(os.Stdin.Fd()))
 }
 
-// openUI plays s (nil: the classroom cluster, live) in the terminal UI.
+// openUI plays s (nil: the classroom cluster, live) in the terminal UI, judged by the checker
+// as it runs (the session attaches it to every timeline).
 func openUI(s *scenarios.Scenario, seed uint64, f uiFlags) error {
 	return tui.Run(tui.Options{Scenario: s, Seed: seed, Present: f.present})
 }

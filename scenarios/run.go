@@ -399,11 +399,11 @@ func (r *runner) caughtUp() bool {
 	return true
 }
 
-// check judges the finished run with the checker: Jepsen's Kafka anomalies over the history,
-// linearizability per partition, and the online invariants seen during the run.
-func (r *runner) check(c *cluster.Cluster) (string, map[string]int) {
-	cfg := checker.Config{Online: r.online, UncleanElections: r.online.UncleanElections(), Idempotent: true}
-	for _, pd := range r.s.producers {
+// CheckConfig is what the scenario's producers permit, for the checker to name the setting
+// behind an anomaly: acks below all, idempotence off.
+func (s *Scenario) CheckConfig() checker.Config {
+	cfg := checker.Config{Idempotent: true}
+	for _, pd := range s.producers {
 		if pd.cfg.Acks != -1 {
 			cfg.AcksBelowAll = true
 		}
@@ -411,6 +411,14 @@ func (r *runner) check(c *cluster.Cluster) (string, map[string]int) {
 			cfg.Idempotent = false
 		}
 	}
+	return cfg
+}
+
+// check judges the finished run with the checker: Jepsen's Kafka anomalies over the history,
+// linearizability per partition, and the online invariants seen during the run.
+func (r *runner) check(c *cluster.Cluster) (string, map[string]int) {
+	cfg := r.s.CheckConfig()
+	cfg.Online, cfg.UncleanElections = r.online, r.online.UncleanElections()
 	rep := checker.Check(c.History(), cfg)
 	r.res.Report = rep
 	return rep.Verdict, rep.Findings()

@@ -17,6 +17,7 @@ import (
 	"kafkasim/tui/partition"
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
+	"kafkasim/tui/verdict"
 )
 
 // Speeds: virtual time per wall second, on a log scale; 0 is one event per frame, maxSpeed
@@ -59,7 +60,14 @@ type Model struct {
 	confirm string // a destructive statement waiting for y (present mode)
 	msg     string
 	wrote   string // the last file `w` wrote
+
+	checks     bool // the checker pane is open
+	selFinding int  // the selected finding in the checker pane
+	syncJudge  bool // judge the history in Update instead of a tea.Cmd (tests: deterministic)
 }
+
+// judgedMsg brings back a history judgement run off the UI's thread.
+type judgedMsg session.Judgement
 
 // Session is the model's session (tests read it).
 func (m *Model) Session() *session.Session { return m.s }
@@ -74,11 +82,36 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 	case tickMsg:
 		m.frame()
-		return m, tick()
+		return m, tea.Batch(tick(), m.judge(false))
 	case tea.KeyPressMsg:
-		return m, m.key(msg)
+		cmd := m.key(msg)
+		return m, tea.Batch(cmd, m.judge(false))
+	case judgedMsg:
+		m.s.Judged(session.Judgement(msg))
 	}
 	return m, nil
+}
+
+// judge starts the history judgement due (see session.JudgeWork): as a command, whose result
+// comes back as a judgedMsg, or at once when syncJudge. force judges now whatever the time
+// since the last. It reports through the message line when forced and nothing is due.
+func (m *Model) judge(force bool) tea.Cmd {
+	work := m.s.JudgeWork(force)
+	if work == nil {
+		if force {
+			if m.s.Judging() {
+				m.msg = "the checker is judging the history already"
+			} else {
+				m.msg = "no operation completed since the last judgement"
+			}
+		}
+		return nil
+	}
+	if m.syncJudge {
+		m.s.Judged(work())
+		return nil
+	}
+	return func() tea.Msg { return judgedMsg(work()) }
 }
 
 // frame advances the simulation by one frame's worth when playing.
@@ -117,6 +150,22 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	if m.cmdline {
 		return m.cmdKey(k)
+	}
+	if m.checks {
+		switch key {
+		case "up":
+			m.selFinding = max(0, m.selFinding-1)
+			return nil
+		case "down":
+			m.selFinding = min(max(0, len(m.s.HeadVerdict().Findings)-1), m.selFinding+1)
+			return nil
+		case "enter":
+			m.jump()
+			return nil
+		case "esc":
+			m.checks = false
+			return nil
+		}
 	}
 	if m.confirm != "" {
 		if key == "y" || key == "enter" {
@@ -184,12 +233,49 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.cmdline, m.input = true, ""
 	case "w":
 		m.write()
+	case "a":
+		m.checks = !m.checks
+	case "x":
+		return m.judge(true)
 	case "h":
 		m.exec("heal")
 	case "k", "c", "s", "r", "p", "i", "l":
 		m.fault(key)
 	}
 	return nil
+}
+
+// jump shows the virtual time of the selected finding's first operation (or of the event an
+// invariant failed after) and selects the partition it concerns.
+func (m *Model) jump() {
+	v := m.s.HeadVerdict()
+	if len(v.Findings) == 0 {
+		m.msg = "nothing found to show"
+		return
+	}
+	f := v.Findings[max(0, min(m.selFinding, len(v.Findings)-1))]
+	m.playing = false
+	what := fmt.Sprintf("the first instant it shows: event %d failed it", f.Event)
+	if f.Invariant {
+		m.s.SeekEvent(f.Event)
+	} else {
+		m.s.SeekTime(f.At)
+	}
+	if len(f.Ops) > 0 {
+		op := f.Ops[0]
+		for _, o := range f.Ops {
+			if o.Invoke < op.Invoke {
+				op = o
+			}
+		}
+		what = fmt.Sprintf("op #%d: %s %s %s/%d", op.Index, op.Client, op.Type, op.Topic, op.Partition)
+		for i, p := range m.s.Snapshot().Partitions {
+			if p.Topic == op.Topic && p.Index == op.Partition {
+				m.selPart, m.focus = i, focusPartitions
+			}
+		}
+	}
+	m.msg = fmt.Sprintf("⏪ %.3fs: %s, %s (G: now)", m.s.Snapshot().At.Seconds(), f.Name, what)
 }
 
 func (m *Model) move(d int) {
@@ -361,16 +447,24 @@ func (m *Model) Render() string {
 		rw := w - lw - 1
 		cl := clusterview.Render(snap, m.st, lw, selNode)
 		cs := clients.Render(hist, m.st, lw)
-		evH := bodyH - lipgloss.Height(cl) - lipgloss.Height(cs) - 2
-		left := cl + "\n\n" + cs + "\n\n" + events.Render(m.s.Events(), m.st, lw, evH, false)
-		pt := partition.Render(snap, m.st, rw, 0, selPart)
-		dt := partition.Detail(snap, m.st, rw, selPart)
-		chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
-		right := pt + "\n\n" + dt
-		if chH >= 6 {
-			right += "\n\n" + chart.Render(hist, m.st, rw, chH, selPart)
+		ck := m.checkerLine(lw)
+		evH := bodyH - lipgloss.Height(cl) - lipgloss.Height(cs) - lipgloss.Height(ck) - 3
+		left := cl + "\n\n" + cs + "\n\n" + ck + "\n" + events.Render(m.s.Events(), m.st, lw, evH, false)
+		var right string
+		if m.checks {
+			right = m.checkerPane(rw, bodyH)
+		} else {
+			pt := partition.Render(snap, m.st, rw, 0, selPart)
+			dt := partition.Detail(snap, m.st, rw, selPart)
+			chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
+			right = pt + "\n\n" + dt
+			if chH >= 6 {
+				right += "\n\n" + chart.Render(hist, m.st, rw, chH, selPart)
+			}
 		}
 		body = lipgloss.JoinHorizontal(lipgloss.Top, theme.Block(left, lw, bodyH), " ", theme.Block(right, rw, bodyH))
+	} else if m.checks {
+		body = m.checkerPane(w, bodyH)
 	} else {
 		cl := clusterview.Render(snap, m.st, w, selNode)
 		dt := partition.Detail(snap, m.st, w, selPart)
@@ -424,7 +518,14 @@ func (m *Model) header(snap *session.Snapshot) string {
 	if m.s.Rewound() {
 		where = fmt.Sprintf("⏪ rewound %d/%d", m.s.Cursor()+1, m.s.Len())
 	}
-	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs · %s %s · %s", name, m.s.Seed(), snap.At.Seconds(), state, speed, where)
+	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs", name, m.s.Seed(), snap.At.Seconds())
+	if v := m.s.Verdict(); v.Verdict != "" {
+		s += " · " + verdict.Word(v)
+		if n := v.Total(); n > 0 {
+			s += fmt.Sprintf(" (%d found)", n)
+		}
+	}
+	s += fmt.Sprintf(" · %s %s · %s", state, speed, where)
 	if n := m.s.Timelines(); n > 1 {
 		s += fmt.Sprintf(" · timeline %d/%d", m.s.Timeline().ID, n)
 	}
@@ -434,21 +535,40 @@ func (m *Model) header(snap *session.Snapshot) string {
 	if snap.Failures > 0 {
 		s += fmt.Sprintf(" · ✗ %d failed", snap.Failures)
 	}
-	if snap.Verdict != "" {
-		s += " · verdict " + snap.Verdict
-		if len(snap.Anomalies) > 0 {
-			s += fmt.Sprintf(" (%d anomalies)", total(snap.Anomalies))
-		}
-	}
 	return s
 }
 
-func total(m map[string]int) int {
-	n := 0
-	for _, v := range m {
-		n += v
+// checkerLine is the checker's verdict in one line, under the clients (wide screens).
+func (m *Model) checkerLine(width int) string {
+	v := m.s.Verdict()
+	line := m.st.Title.Render("Checker") + "  " + verdict.Word(v)
+	if n := v.Total(); n > 0 {
+		line += fmt.Sprintf(" · %d found", n)
 	}
-	return n
+	if !m.checks {
+		line += m.st.Dim.Render(" · a lists")
+	}
+	if v.Provisional > 0 {
+		line += fmt.Sprintf(" · %d unseen so far", v.Provisional)
+	}
+	if j := v.Judged; j != nil {
+		line += m.st.Dim.Render(fmt.Sprintf(" · judged %.3fs, %d ops", j.At.Seconds(), j.Ops))
+	}
+	if v.Pending {
+		line += m.st.Dim.Render(" · judging…")
+	}
+	return theme.Fit(line, width)
+}
+
+// checkerPane is the checker's findings so far (at the head, also while rewound).
+func (m *Model) checkerPane(width, height int) string {
+	v := m.s.HeadVerdict()
+	m.selFinding = max(0, min(m.selFinding, len(v.Findings)-1))
+	note := ""
+	if m.s.Rewound() {
+		note = fmt.Sprintf("found up to now (%.3fs); the screen shows %.3fs · G: now", m.s.Head().At.Seconds(), m.s.Snapshot().At.Seconds())
+	}
+	return verdict.Render(v, m.st, width, height, m.selFinding, note)
 }
 
 func (m *Model) footer(w int) string {

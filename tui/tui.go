@@ -9,7 +9,6 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"kafkasim/scenarios"
-	"kafkasim/sim/cluster"
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
 )
@@ -20,10 +19,7 @@ type Options struct {
 	Seed      uint64              // 0: the scenario's, else 1
 	Present   bool                // classroom: larger bars, prominent captions, destructive keys confirm
 	TracePath string              // a trace written by `kafkasim run --trace`: browse it instead
-	// Judge is the live checker hook (package checker plugs in here): the verdict so far and
-	// the anomalies found so far, judged every session.JudgeEvery of virtual time.
-	Judge     func(c *cluster.Cluster) (verdict string, anomalies map[string]int)
-	ExportDir string // where `w` writes (default: the working directory)
+	ExportDir string              // where `w` writes (default: the working directory)
 }
 
 // Run opens the UI on the terminal and returns when the user quits.
@@ -48,7 +44,7 @@ func Run(opts Options) error {
 
 // New builds the UI's model (tests drive it with Update and View, or teatest).
 func New(opts Options) (*Model, error) {
-	s, err := session.New(session.Options{Scenario: opts.Scenario, Seed: opts.Seed, Judge: opts.Judge})
+	s, err := session.New(session.Options{Scenario: opts.Scenario, Seed: opts.Seed})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/x/exp/teatest/v2"
 
 	"kafkasim/scenarios"
+	"kafkasim/tui/session"
 )
 
 // newPaused is the live classroom, not playing (time moves only by keys).
@@ -29,6 +30,7 @@ func newPaused(t *testing.T, o Options) *Model {
 		t.Fatal(err)
 	}
 	m.playing = false
+	m.syncJudge = true
 	return m
 }
 
@@ -264,5 +266,100 @@ func BenchmarkKeyWhileRewound(b *testing.B) {
 		m.Update(press("left"))
 		m.Update(press("n"))
 		_ = m.Render()
+	}
+}
+
+// The unclean-election scenario played in the UI: the checker, judging as the run goes, finds
+// the lost records (inconsistent-offsets); `a` lists them with the operations each names, and
+// enter shows the instant the first of those operations began.
+func TestUncleanElectionAnomalyOnScreen(t *testing.T) {
+	m, err := New(Options{Scenario: scenarios.Named("unclean-election")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.syncJudge = true
+	m.w, m.h = 120, 40
+	m.speed = len(speeds) - 2 // ×100
+	for i := 0; i < 100 && !m.s.Snapshot().Done; i++ {
+		m.Update(tickMsg{})
+	}
+	m.playing = false
+	if !m.s.Snapshot().Done {
+		t.Fatalf("the script is not done at %v", m.s.Snapshot().At)
+	}
+	m.Update(press("x")) // judge what completed since the last periodic judgement
+	scr := screen(m)
+	if header := strings.SplitN(scr, "\n", 2)[0]; !strings.Contains(header, "✗ INVALID") {
+		t.Errorf("header %q; want ✗ INVALID", header)
+	}
+	m.Update(press("a"))
+	m.Update(press("down"))
+	scr = screen(m)
+	v := m.s.HeadVerdict()
+	if len(v.Findings) < 2 {
+		t.Fatalf("%d findings; want several", len(v.Findings))
+	}
+	f := v.Findings[1]
+	if f.Name != "inconsistent-offsets" || len(f.Ops) < 2 {
+		t.Fatalf("finding %s with %d ops; want inconsistent-offsets naming a poll and a send", f.Name, len(f.Ops))
+	}
+	for _, want := range []string{"inconsistent-offsets", "▸ " + fmt.Sprintf("%9.3fs", f.At.Seconds()), "OP", "OUTCOME", "OFFSETS"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+	for _, op := range f.Ops {
+		want := fmt.Sprintf("#%-6d %-4s %-4s orders/0", op.Index, op.Client, op.Type)
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks the operation row %q:\n%s", want, scr)
+		}
+	}
+	m.Update(press("enter"))
+	at := m.s.Snapshot().At
+	if !m.s.Rewound() || at > f.At || f.At-at > session.SnapEvery {
+		t.Errorf("after enter: shown %v (rewound %v); want the snapshot at or just before %v", at, m.s.Rewound(), f.At)
+	}
+	if scr := screen(m); !strings.Contains(scr, "⏪ rewound") || !strings.Contains(scr, fmt.Sprintf("#%d", f.Ops[0].Index)) {
+		t.Errorf("screen after the jump lacks the rewound header or the operation:\n%s", scr)
+	}
+}
+
+// KIP-101's bug truncates a committed record: the online invariant fails as it happens; at
+// 80×24 `a` shows it, and enter shows the first instant after the event that failed it, where
+// the header's verdict turns invalid (one step back it is not).
+func TestInvariantViolationJumpsToItsEvent(t *testing.T) {
+	m, err := New(Options{Scenario: scenarios.Named("kip101-hw-truncation")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.syncJudge = true
+	m.speed = len(speeds) - 2 // ×100
+	for i := 0; i < 100 && !m.s.Snapshot().Done; i++ {
+		m.Update(tickMsg{})
+		if m.s.Snapshot().Paused {
+			m.Update(press("space"))
+		}
+	}
+	m.playing = false
+	m.Update(press("a"))
+	scr := screen(m)
+	for _, want := range []string{"⚠ invariant committed-never-truncated", "committed records are gone"} {
+		if !strings.Contains(scr, want) {
+			t.Errorf("screen lacks %q:\n%s", want, scr)
+		}
+	}
+	f := m.s.HeadVerdict().Findings[0]
+	m.Update(press("enter"))
+	snap := m.s.Snapshot()
+	if snap.Events <= f.Event || !m.s.Rewound() {
+		t.Fatalf("shown: %d events (rewound %v); want the first snapshot after event %d", snap.Events, m.s.Rewound(), f.Event)
+	}
+	m.w, m.h = 120, 40
+	if header := strings.SplitN(screen(m), "\n", 2)[0]; !strings.Contains(header, "✗ INVALID") {
+		t.Errorf("header %q; want ✗ INVALID at the violation", header)
+	}
+	m.Update(press("left"))
+	if v := m.s.Verdict(); v.Violations != 0 {
+		t.Errorf("one step before: %d violations; want 0", v.Violations)
 	}
 }

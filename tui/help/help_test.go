@@ -11,11 +11,15 @@ import (
 	"kafkasim/tui/theme"
 )
 
-// The overlay at 80, 120 and 200 columns.
+// The overlay at 80×24 (two columns), 120×40 and 200×50.
 func TestHelpOverlayGolden(t *testing.T) {
-	for _, w := range []int{80, 120, 200} {
-		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			golden.RequireEqual(t, ansi.Strip(Overlay(theme.New(false), w, 30)))
+	for _, size := range [][2]int{{80, 24}, {120, 40}, {200, 50}} {
+		t.Run(fmt.Sprint(size[0]), func(t *testing.T) {
+			out := ansi.Strip(Overlay(theme.New(false), size[0], size[1]))
+			if n := strings.Count(out, "\n") + 1; n != size[1] {
+				t.Errorf("overlay is %d lines; want the screen's %d", n, size[1])
+			}
+			golden.RequireEqual(t, out)
 		})
 	}
 }
@@ -23,7 +27,7 @@ func TestHelpOverlayGolden(t *testing.T) {
 // Every key the issue names has a line in the help, and the overlay shows every line.
 func TestHelpListsEveryKey(t *testing.T) {
 	out := ansi.Strip(Overlay(theme.New(false), 120, 40))
-	for _, k := range []string{"space", "n", "→", "N", "←", "[", "]", "g", "G", "+", "-", "tab", "k", "c", "s", "r", "p", "i", "h", "l", ":", "w", "?", "q"} {
+	for _, k := range []string{"space", "n", "→", "N", "←", "[", "]", "g", "G", "+", "-", "tab", "k", "c", "s", "r", "p", "i", "h", "l", ":", "w", "?", "q", "a", "x", "enter"} {
 		found := false
 		for _, b := range Keys {
 			for _, f := range strings.Fields(b.Keys) {

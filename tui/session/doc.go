@@ -7,6 +7,12 @@
 // that is how a fork is made: a new world re-simulated to the instant shown, checked against
 // the snapshot's trace hash, then the fault. The old timeline stays reachable.
 //
+// The checker (check.go): every timeline attaches checker.Attach at boot, so the online
+// invariants run on every event (violations are placed at their event's virtual time); the
+// history analysis, too slow for a frame, runs on a copy of the history off the UI's thread
+// (JudgeWork, Judged) every JudgeEvery of virtual time at most, and only on new operations.
+// Verdict is what was known at the instant shown, HeadVerdict what is known now.
+//
 // Snapshots are read through read-only getters only (replicas' LEO/HW/LogStart, the committed
 // partition state, node states, broker epochs and fencing, client stats). Left out: the
 // network view between two nodes beyond the faults in force (rebuilt from the trace's fault

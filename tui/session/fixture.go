@@ -1,6 +1,11 @@
 package session
 
-import "time"
+import (
+	"errors"
+	"time"
+
+	"kafkasim/scenarios"
+)
 
 // Fixture is the session the views' golden tests draw: the classroom on seed 1, the leader of
 // orders/0 killed at 5s, 12s later (a new leader elected, the ISR shrunk). Deterministic.
@@ -14,5 +19,25 @@ func Fixture() (*Session, error) {
 		return nil, err
 	}
 	s.Advance(12 * time.Second)
+	return s, nil
+}
+
+// UncleanFixture is the session the checker's golden tests draw: the library's
+// unclean-election scenario played to the end of its script and its history judged (the
+// unclean election loses acknowledged records: inconsistent-offsets). Deterministic.
+func UncleanFixture() (*Session, error) {
+	sc := scenarios.Named("unclean-election")
+	if sc == nil {
+		return nil, errors.New("no library scenario unclean-election")
+	}
+	s, err := New(Options{Scenario: sc})
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < 1000 && !s.Snapshot().Done; i++ {
+		s.Continue()
+		s.Advance(time.Second)
+	}
+	s.JudgeNow()
 	return s, nil
 }

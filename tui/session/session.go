@@ -1,13 +1,17 @@
 package session
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"kafkasim/broker"
+	"kafkasim/broker/history"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
+	"kafkasim/checker"
 	"kafkasim/scenarios"
 	"kafkasim/sim"
 	"kafkasim/sim/cluster"
@@ -17,14 +21,7 @@ import (
 type Options struct {
 	Scenario *scenarios.Scenario // nil: the classroom set-up, running live without a script
 	Seed     uint64              // 0: the scenario's, else 1
-	// Judge is the live checker hook: called every JudgeEvery of virtual time with the cluster
-	// (its History()), it returns the verdict so far ("valid", "invalid", "unknown") and the
-	// anomalies found so far by name. nil: no verdict is shown.
-	Judge func(c *cluster.Cluster) (verdict string, anomalies map[string]int)
 }
-
-// JudgeEvery is how often, in virtual time, the checker hook judges the history so far.
-const JudgeEvery = 5 * time.Second
 
 // SnapEvery is the longest stretch of virtual time between two snapshots: the granularity of
 // rewinding while the simulation runs freely.
@@ -39,6 +36,8 @@ type Session struct {
 	timelines []*Timeline
 	cur       int
 	cursor    int // index of the snapshot shown in the current timeline
+
+	verdicts [2]cachedVerdict // the newest two Verdicts worked out (the shown and the head)
 }
 
 // Timeline is one course of the simulation from the seed: the world, what was done to it
@@ -53,9 +52,6 @@ type Timeline struct {
 	events  []Event
 
 	caption   string
-	verdict   string
-	anomalies map[string]int
-	nextJudge time.Duration
 	network   []string
 	lastPart  time.Duration // time of the last partition fault event, to group its groups
 	partGroup int64
@@ -68,7 +64,16 @@ type Timeline struct {
 	assigned  map[protocol.TopicPartition][]int32
 	mark      bool // an election, ISR change or fault happened since it was cleared
 	replaying bool
-	judge     func(c *cluster.Cluster) (string, map[string]int)
+
+	// The checker (check.go).
+	online     *checker.Online
+	evBase     int             // trace index of evTimes[0]
+	evTimes    []time.Duration // virtual times of the events since the last collectViolations
+	violations []Finding       // online invariant violations, in the order found
+	hist       history.History // a copy of the cluster's history, as far as judged
+	judged     []judged        // history judgements, oldest first
+	judging    bool            // a judgement handed out by JudgeWork has not come back
+	cfg        *checker.Config // what the scenario permits (read once)
 }
 
 type partState struct {
@@ -115,14 +120,15 @@ func New(o Options) (*Session, error) {
 func (s *Session) newTimeline() (*Timeline, error) {
 	tl := &Timeline{
 		ID: len(s.timelines) + 1, lastSeen: map[replicaKey]Replica{}, truncated: map[replicaKey]time.Duration{},
-		leaders: map[protocol.TopicPartition]partState{}, producers: map[string]bool{}, assigned: map[protocol.TopicPartition][]int32{}, partStmt: -1, judge: s.opts.Judge,
+		leaders: map[protocol.TopicPartition]partState{}, producers: map[string]bool{}, assigned: map[protocol.TopicPartition][]int32{}, partStmt: -1,
 	}
-	p, err := scenarios.NewPlayer(s.scenario, scenarios.Options{Seed: s.opts.Seed, Observe: tl.hook})
+	// The session attaches the checker itself (hook), to see its violations as they happen.
+	p, err := scenarios.NewPlayer(s.scenario, scenarios.Options{Seed: s.opts.Seed, Observe: tl.hook, NoCheck: true})
 	if err != nil {
 		return nil, err
 	}
 	tl.player = p
-	tl.nextJudge = p.Cluster().Now() + JudgeEvery
+	tl.collectViolations()
 	if s.Live {
 		tl.caption = "The classroom cluster runs live. Select a broker or a partition and break it: k kills, ? lists every key."
 	}
@@ -132,8 +138,10 @@ func (s *Session) newTimeline() (*Timeline, error) {
 	return tl, nil
 }
 
-// hook subscribes the timeline to the world's observations and faults.
+// hook attaches the online checker and subscribes the timeline to the world's observations
+// and faults.
 func (tl *Timeline) hook(c *cluster.Cluster) {
+	tl.attachChecker(c)
 	c.World.OnObserve(tl.observe)
 	c.World.OnEvent(tl.traceEvent)
 }
@@ -197,6 +205,15 @@ func (s *Session) SeekTime(t time.Duration) {
 		}
 	}
 	s.cursor = lo
+}
+
+// SeekEvent shows the first snapshot taken after trace event i (the head if none is).
+func (s *Session) SeekEvent(i int) {
+	snaps := s.tl().snaps
+	s.cursor = len(snaps) - 1
+	if k, _ := slices.BinarySearchFunc(snaps, i, func(sn *Snapshot, i int) int { return cmp.Compare(sn.Events-1, i) }); k < len(snaps) {
+		s.cursor = k
+	}
 }
 
 // Advance moves the display forward by d of virtual time: through the snapshots while
@@ -384,7 +401,12 @@ func (s *Session) fork() error {
 		return fmt.Errorf("fork: re-simulating to %v gave trace %016x; want %016x", at.At, h, at.Hash)
 	}
 	tl.snaps = append([]*Snapshot(nil), old.snaps[:s.cursor+1]...)
-	tl.caption, tl.verdict, tl.anomalies = at.Caption, at.Verdict, at.Anomalies
+	tl.caption = at.Caption
+	for _, j := range old.judged {
+		if j.At <= at.At {
+			tl.judged = append(tl.judged, j)
+		}
+	}
 	s.timelines = append(s.timelines, tl)
 	s.cur = len(s.timelines) - 1
 	s.cursor = len(tl.snaps) - 1
@@ -417,9 +439,9 @@ func (tl *Timeline) do(a action) error {
 	for _, n := range p.TakeNotes() {
 		tl.noteEvent(n)
 	}
-	if tl.judge != nil && !tl.replaying && c.Now() >= tl.nextJudge {
-		tl.verdict, tl.anomalies = tl.judge(c)
-		tl.nextJudge = c.Now() + JudgeEvery
+	tl.collectViolations()
+	if !tl.replaying {
+		tl.copyHistory()
 	}
 	return nil
 }
@@ -514,6 +536,7 @@ func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
 
 // traceEvent follows the faults in the trace and keeps the network faults in force.
 func (tl *Timeline) traceEvent(e *sim.Event) {
+	tl.evTimes = append(tl.evTimes, e.Time)
 	if e.Kind != sim.Fault {
 		return
 	}

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"kafkasim/broker/history"
+	"kafkasim/checker"
 	"kafkasim/scenarios"
-	"kafkasim/sim/cluster"
 )
 
 func newLive(t testing.TB) *Session {
@@ -130,19 +131,153 @@ func TestExportReplaysToTheSessionHash(t *testing.T) {
 	}
 }
 
-// The checker hook is called as time passes and its verdict lands in the snapshots.
-func TestJudgeHookVerdictInSnapshot(t *testing.T) {
-	calls := 0
-	s, err := New(Options{Seed: 1, Judge: func(c *cluster.Cluster) (string, map[string]int) {
-		calls++
-		return "valid", map[string]int{}
-	}})
+// playToEnd plays a library scenario through its pauses to the end of its script.
+func playToEnd(t testing.TB, name string) *Session {
+	t.Helper()
+	sc := scenarios.Named(name)
+	if sc == nil {
+		t.Fatalf("no library scenario %s", name)
+	}
+	s, err := New(Options{Scenario: sc})
 	if err != nil {
 		t.Fatal(err)
 	}
+	for i := 0; i < 1000 && !s.Snapshot().Done; i++ {
+		s.Continue()
+		s.Advance(time.Second)
+	}
+	if !s.Snapshot().Done {
+		t.Fatalf("%s not done at %v", name, s.Snapshot().At)
+	}
+	return s
+}
+
+// The unclean election loses acknowledged records: judged, the history shows
+// inconsistent-offsets, each naming its operations, at the time of the first; rewound to
+// before the election, the judgement of then is shown, and it found nothing.
+func TestUncleanElectionJudgedWithOperations(t *testing.T) {
+	s, err := UncleanFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := s.Verdict()
+	if v.Verdict != "invalid" || v.Counts["inconsistent-offsets"] == 0 {
+		t.Fatalf("verdict %q counts %v; want invalid with inconsistent-offsets", v.Verdict, v.Counts)
+	}
+	var f *Finding
+	for i := range v.Findings {
+		if v.Findings[i].Name == "inconsistent-offsets" {
+			f = &v.Findings[i]
+			break
+		}
+	}
+	if f == nil {
+		t.Fatal("no inconsistent-offsets finding listed")
+	}
+	if len(f.Ops) < 2 || !strings.Contains(f.Text, "unclean.leader.election.enable=true") {
+		t.Errorf("finding %+v; want two operations or more and the permitting setting named", f)
+	}
+	for _, op := range f.Ops {
+		if op.Invoke < f.At {
+			t.Errorf("op #%d invoked at %v, before the finding's time %v", op.Index, op.Invoke, f.At)
+		}
+	}
+	if s.JudgeNow() {
+		t.Error("JudgeNow judged again with no new operation")
+	}
+	s.SeekTime(f.At - time.Second)
+	if old := s.Verdict(); old.Judged != nil && old.Counts["inconsistent-offsets"] > 0 {
+		t.Errorf("rewound to %v: %v; want nothing found yet", s.Snapshot().At, old.Counts)
+	}
+}
+
+// KIP-101's bug truncates committed records: the online invariant fails during the run and
+// shows at the virtual time of the event it failed after, with no history judgement needed.
+func TestOnlineViolationAtItsVirtualTime(t *testing.T) {
+	s := playToEnd(t, "kip101-hw-truncation")
+	v := s.Verdict()
+	if v.Violations == 0 || v.Verdict != "invalid" {
+		t.Fatalf("violations %d verdict %q; want committed-never-truncated found online", v.Violations, v.Verdict)
+	}
+	f := v.Findings[0]
+	if !f.Invariant || f.Name != "committed-never-truncated" || f.At <= 0 || f.At > s.Snapshot().At {
+		t.Errorf("first finding %+v; want the invariant at a time within the run", f)
+	}
+	var trunc time.Duration = -1
+	for _, e := range s.Events() {
+		if e.Kind == Truncation && e.At <= f.At {
+			trunc = e.At
+		}
+	}
+	if trunc < 0 {
+		t.Errorf("no truncation event at or before the violation at %v", f.At)
+	}
+	s.SeekTime(f.At - time.Millisecond)
+	if got := s.Verdict().Violations; got != 0 {
+		t.Errorf("rewound before it: %d violations; want 0", got)
+	}
+}
+
+// A fork re-simulates with its own online checker and keeps the judgements of the shared past.
+func TestForkKeepsJudgementsOfThePast(t *testing.T) {
+	s := newLive(t)
+	s.Advance(3 * time.Second)
+	s.JudgeNow()
 	s.Advance(6 * time.Second)
-	if calls == 0 || s.Snapshot().Verdict != "valid" {
-		t.Errorf("calls %d verdict %q; want the hook called and valid shown", calls, s.Snapshot().Verdict)
+	s.JudgeNow()
+	s.SeekTime(10 * time.Second) // live: the set-up ends at 4.1s; judged at 7.1s and 13.1s
+	if err := s.Exec("kill 1"); err != nil {
+		t.Fatal(err)
+	}
+	tl := s.Timeline()
+	if tl.online == nil || len(tl.judged) != 1 || tl.judged[0].At > tl.ForkAt {
+		t.Fatalf("fork: online %v, %d judgements; want the checker attached and the one before %v", tl.online != nil, len(tl.judged), tl.ForkAt)
+	}
+	if v := s.Verdict(); v.Verdict != "valid" {
+		t.Errorf("verdict on the fork %q; want valid", v.Verdict)
+	}
+}
+
+// A live history ends with sends no consumer has read yet: unseen anomalies on sends
+// acknowledged within UnseenGrace of the judgement are provisional, counted apart and left out
+// of the verdict; older ones count.
+func TestRecentUnseenIsProvisional(t *testing.T) {
+	tl := &Timeline{hist: history.History{
+		{Index: 0, Client: "p1", Type: history.Send, Topic: "t", Values: []int64{1}, Offsets: []int64{0}, Invoke: time.Second, Complete: 2 * time.Second, Outcome: history.OK},
+		{Index: 1, Client: "p1", Type: history.Send, Topic: "t", Values: []int64{2}, Offsets: []int64{1}, Invoke: 29 * time.Second, Complete: 30 * time.Second, Outcome: history.OK},
+	}}
+	unseen := func(op int) checker.Anomaly { return checker.Anomaly{Name: checker.Unseen, Ops: []int{op}} }
+	j := tl.explain(Judgement{At: 31 * time.Second, Ops: 2, Report: &checker.Report{
+		Anomalies: []checker.Anomaly{unseen(0), unseen(1)}, Counts: map[string]int{checker.Unseen: 2},
+	}})
+	if j.counts[checker.Unseen] != 1 || j.provisional != 1 {
+		t.Errorf("unseen counted %d, provisional %d; want 1 and 1", j.counts[checker.Unseen], j.provisional)
+	}
+	if j.findings[0].Provisional || !j.findings[1].Provisional {
+		t.Errorf("provisional %v, %v; want the old send counted and the recent one provisional", j.findings[0].Provisional, j.findings[1].Provisional)
+	}
+	if j.findings[1].At != 29*time.Second {
+		t.Errorf("finding at %v; want its operation's invoke, 29s", j.findings[1].At)
+	}
+}
+
+// BenchmarkJudge is one history judgement of the classroom after ten virtual seconds and after
+// a minute: what the UI runs off its thread, every JudgeEvery at most.
+func BenchmarkJudge(b *testing.B) {
+	for _, d := range []time.Duration{10 * time.Second, time.Minute} {
+		b.Run(d.String(), func(b *testing.B) {
+			s := newLive(b)
+			s.Advance(d)
+			var ops int
+			for i := 0; i < b.N; i++ {
+				s.tl().judged = nil
+				work := s.JudgeWork(true)
+				j := work()
+				s.Judged(j)
+				ops = j.Ops
+			}
+			b.ReportMetric(float64(ops), "ops")
+		})
 	}
 }
 

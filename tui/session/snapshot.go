@@ -29,9 +29,6 @@ type Snapshot struct {
 	Paused    bool   // the script stopped at a pause
 	Done      bool   // the script has run to its end
 	Failures  int    // expectations, awaits and faults that failed so far
-
-	Verdict   string         // the checker's verdict so far ("" without a checker)
-	Anomalies map[string]int // what it found so far
 }
 
 // Node is a broker or a controller.
@@ -116,7 +113,6 @@ func (tl *Timeline) take() *Snapshot {
 		At: c.Now(), Hash: w.Trace().Hash(), Events: w.Trace().Len(), Actions: len(tl.actions), Log: len(tl.events),
 		Caption: tl.caption, Line: tl.player.Line(), Statement: tl.player.Current(), Paused: tl.player.Paused(),
 		Done: tl.player.Done(), Failures: tl.player.Failures(), Network: slices.Clone(tl.network),
-		Verdict: tl.verdict, Anomalies: tl.anomalies,
 	}
 	im := c.Committed()
 	active := c.ActiveController()
