@@ -67,14 +67,7 @@ type Note struct {
 // returns a player at its first statement. The seed is o.Seed, else the file's, else 1.
 // o.Observe is called once the cluster exists.
 func NewPlayer(s *Scenario, o Options) (*Player, error) {
-	seed := o.Seed
-	if seed == 0 {
-		seed = s.Seed
-	}
-	if seed == 0 {
-		seed = 1
-	}
-	r := &runner{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}}
+	r := newRunner(s, o)
 	if err := r.boot(); err != nil {
 		return nil, err
 	}

@@ -67,10 +67,8 @@ type runner struct {
 	online *checker.Online // the checker's online invariants, attached at boot
 }
 
-// Run plays a scenario on a new cluster. It returns an error only when the cluster cannot be
-// built (bad input Parse could not see); a failed expectation is Result.OK == false.
-func Run(s *Scenario, o Options) (*Result, error) {
-	wall := time.Now()
+// newRunner prepares a run: the seed is o.Seed, else the file's, else 1.
+func newRunner(s *Scenario, o Options) *runner {
 	seed := o.Seed
 	if seed == 0 {
 		seed = s.Seed
@@ -78,7 +76,14 @@ func Run(s *Scenario, o Options) (*Result, error) {
 	if seed == 0 {
 		seed = 1
 	}
-	r := &runner{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}}
+	return &runner{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}}
+}
+
+// Run plays a scenario on a new cluster. It returns an error only when the cluster cannot be
+// built (bad input Parse could not see); a failed expectation is Result.OK == false.
+func Run(s *Scenario, o Options) (*Result, error) {
+	wall := time.Now()
+	r := newRunner(s, o)
 	for _, st := range s.stmts {
 		if r.failed {
 			r.notReached(st)
