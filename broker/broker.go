@@ -250,7 +250,11 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 		b.env.After(b.cfg.ReplicaHighWatermarkCheckpointInterval, t)
 	case tickRetention:
 		for _, p := range b.order {
-			p.log.DeleteOldSegments(now, p.hw)
+			limit := p.hw
+			if b.cfg.Bugs.LogStartPastHW {
+				limit = p.log.LogEndOffset() // planted bug: retention must stop at the HW
+			}
+			p.log.DeleteOldSegments(now, limit)
 		}
 		b.env.After(b.cfg.LogRetentionCheckInterval, t)
 	case tickFetcher:

@@ -330,10 +330,26 @@ func (p *Partition) maybeIncrementHW(now time.Duration) {
 	}
 	leo := p.log.LogEndOffset()
 	newHW := leo
+	if p.b.cfg.Bugs.HWPastLEO {
+		newHW = leo + 1 // planted bug
+	}
 	for i := range p.remotes {
 		r := &p.remotes[i]
 		if r.leo < newHW && (p.inMaximalISR(r.id) || (p.isCaughtUp(r, leo, now) && p.b.eligible(r.id, r.brokerEpoch))) {
 			newHW = r.leo
+		}
+	}
+	if p.b.cfg.Bugs.HWRegress {
+		// Planted bug: the HW over every replica with a known LEO, in sync or not, taken even
+		// when lower. Kafka only ever moves the leader's HW forward.
+		for i := range p.remotes {
+			if r := &p.remotes[i]; r.leo >= 0 && r.leo < newHW {
+				newHW = r.leo
+			}
+		}
+		if newHW < p.hw {
+			p.hw = newHW
+			return
 		}
 	}
 	if newHW > p.hw {

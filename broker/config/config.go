@@ -47,6 +47,21 @@ type Broker struct {
 
 	// Topic holds the cluster-wide topic defaults (log.*, min.insync.replicas, …).
 	Topic Topic
+
+	// Bugs plants known-wrong behaviour. Each is switched on only by a checker test, to show
+	// that the invariant it breaks is caught on a real run; no scenario or config key reaches
+	// them.
+	Bugs Bugs
+}
+
+// Bugs are planted bugs, each breaking one invariant the checker watches.
+type Bugs struct {
+	HWPastLEO          bool // the leader's HW runs one past its LEO (hw-le-leo)
+	LogStartPastHW     bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
+	HWRegress          bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
+	LeaderOutsideISR   bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
+	StaleLeaderEpoch   bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
+	LeaderEpochRegress bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 }
 
 // Topic is a topic's configuration.

@@ -313,8 +313,35 @@ func (c *Controller) builder(p *metadata.Partition) *PartitionChangeBuilder {
 	return b
 }
 
+// plantBugs applies the planted bugs of config.Bugs to a partition change (checker tests only).
+func (c *Controller) plantBugs(pc *metadata.PartitionChangeRecord) {
+	bugs := c.cfg.Bugs
+	old := c.working.Partition(pc.Topic, pc.Partition)
+	if old == nil || pc.Leader < 0 || pc.Leader == old.Leader {
+		return
+	}
+	switch {
+	case bugs.StaleLeaderEpoch:
+		pc.LeaderEpoch = old.LeaderEpoch
+	case bugs.LeaderEpochRegress:
+		pc.LeaderEpoch = old.LeaderEpoch - 1
+	}
+	if bugs.LeaderOutsideISR {
+		isr := make([]int32, 0, len(pc.ISR))
+		for _, r := range pc.ISR {
+			if r != pc.Leader {
+				isr = append(isr, r)
+			}
+		}
+		pc.ISR = isr
+	}
+}
+
 // applyChange applies a record to the working image and adds it to records.
 func (c *Controller) applyChange(records []any, rec any) []any {
+	if pc, ok := rec.(*metadata.PartitionChangeRecord); ok {
+		c.plantBugs(pc)
+	}
 	c.working.Apply(rec)
 	return append(records, rec)
 }

@@ -1,0 +1,120 @@
+package checker
+
+import (
+	"testing"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/sim/cluster"
+)
+
+// Each invariant that the fixed protocol never breaks is shown firing on a real simulated run
+// with a bug planted in the broker or the controller (config.Bugs, set only here), and staying
+// quiet on the same run without the bug.
+
+type plantedRun struct {
+	invariant string
+	plant     func(b *config.Bugs)
+	brokers   int
+	tune      func(s *cluster.Spec)
+	topic     cluster.TopicSpec
+	acks      string
+	drive     func(r *run) // the faults, after the producer has started
+}
+
+var plantedRuns = []plantedRun{
+	{
+		// The leader's HW one past its LEO.
+		invariant: HWAtMostLEO, plant: func(b *config.Bugs) { b.HWPastLEO = true },
+		brokers: 1, topic: orders(nil, 1), acks: "1",
+		drive: func(r *run) { r.c.RunFor(2 * time.Second) },
+	},
+	{
+		// Retention deletes segments the HW has not reached: a follower slowed by 200ms keeps
+		// the HW of acks=1 writes well behind the LEO, and segments are small.
+		invariant: LogStartAtMostLSO, plant: func(b *config.Bugs) { b.LogStartPastHW = true },
+		brokers: 3, tune: func(s *cluster.Spec) { _ = s.Broker.Set("log.retention.check.interval.ms", "1s") },
+		topic: orders(map[string]string{"segment.bytes": "1000", "retention.bytes": "3000"}, 1, 2, 3), acks: "1",
+		drive: func(r *run) {
+			r.c.World.Slow(3, 200*time.Millisecond)
+			r.c.RunFor(10 * time.Second)
+			r.c.World.Heal()
+		},
+	},
+	{
+		// The leader lets its HW fall: counting every replica's LEO, it takes the lower HW
+		// when a follower that lost its unflushed log to a power loss fetches from the start
+		// again (Kafka counts the ISR and keeps the maximum: Partition.maybeIncrementLeaderHW).
+		invariant: LeaderHWMonotonic, plant: func(b *config.Bugs) { b.HWRegress = true },
+		brokers: 3, tune: func(s *cluster.Spec) { s.Sim.OSFlushInterval = 0 },
+		topic: orders(nil, 1, 2, 3), acks: "1",
+		drive: func(r *run) {
+			_ = r.c.World.Crash(3)
+			r.c.RunFor(time.Second)
+			_ = r.c.World.Restart(3)
+			r.c.RunFor(15 * time.Second)
+		},
+	},
+	{
+		// The controller elects a leader and leaves it out of the ISR.
+		invariant: LeaderInISR, plant: func(b *config.Bugs) { b.LeaderOutsideISR = true },
+		brokers: 3, topic: orders(map[string]string{"min.insync.replicas": "1"}, 1, 2, 3), acks: "all",
+		drive: killLeader,
+	},
+	{
+		// The controller moves leadership without a new epoch: the paused old leader, resumed,
+		// still leads in the epoch the new leader now leads in.
+		invariant: OneLeaderPerEpoch, plant: func(b *config.Bugs) { b.StaleLeaderEpoch = true },
+		brokers: 3, topic: orders(map[string]string{"min.insync.replicas": "1"}, 1, 2, 3), acks: "all",
+		drive: func(r *run) {
+			_ = r.c.World.Pause(1)
+			r.await("new leader", 30*time.Second, func() bool { l := r.c.Leader(p0); return l >= 0 && l != 1 })
+			_ = r.c.World.Resume(1)
+			r.c.RunFor(5 * time.Second)
+		},
+	},
+	{
+		// The controller lowers the leader epoch on a leader change.
+		invariant: EpochsGrow, plant: func(b *config.Bugs) { b.LeaderEpochRegress = true },
+		brokers: 3, topic: orders(map[string]string{"min.insync.replicas": "1"}, 1, 2, 3), acks: "all",
+		drive: killLeader,
+	},
+}
+
+func killLeader(r *run) {
+	_ = r.c.World.Kill(1)
+	r.await("new leader", 30*time.Second, func() bool { l := r.c.Leader(p0); return l >= 0 && l != 1 })
+	r.c.RunFor(3 * time.Second)
+}
+
+func TestPlantedBugsBreakTheirInvariant(t *testing.T) {
+	for _, pr := range plantedRuns {
+		for _, planted := range []bool{true, false} {
+			name := pr.invariant + "/fixed"
+			if planted {
+				name = pr.invariant + "/planted"
+			}
+			t.Run(name, func(t *testing.T) {
+				r := newRun(t, pr.brokers, 61, func(s *cluster.Spec) {
+					if pr.tune != nil {
+						pr.tune(s)
+					}
+					if planted {
+						pr.plant(&s.Broker.Bugs)
+					}
+				})
+				r.topic(pr.topic)
+				r.producer("p1", "orders", 300, "acks", pr.acks)
+				r.c.RunFor(2 * time.Second)
+				pr.drive(r)
+				if planted {
+					r.wantViolation(pr.invariant)
+					return
+				}
+				if vs := r.violations(pr.invariant); len(vs) > 0 {
+					t.Errorf("%s violated without the planted bug: %s", pr.invariant, vs[0].Detail)
+				}
+			})
+		}
+	}
+}
