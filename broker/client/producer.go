@@ -812,10 +812,12 @@ func (p *Producer) complete(now time.Duration, b *pbatch, out history.Outcome, b
 	b.done = true
 	p.dropOutstanding(b)
 	n := len(b.records)
-	values := make([]int64, n)
-	var offsets []int64
+	var values, offsets []int64
 	if out == history.OK && base >= 0 {
-		offsets = make([]int64, n)
+		both := make([]int64, 2*n) // values and offsets in one allocation
+		values, offsets = both[:n:n], both[n:]
+	} else {
+		values = make([]int64, n)
 	}
 	ops := make(history.Ops, n)
 	for i := range b.records {

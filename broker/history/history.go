@@ -121,45 +121,139 @@ func (op *Op) validate() error {
 	return nil
 }
 
-// chunkSize is the number of operations per chunk of a Log.
-const chunkSize = 4096
+// chunkSize is the number of operations per chunk of a Log; arenaSize the number of values
+// per chunk of its value arenas.
+const (
+	chunkSize = 4096
+	arenaSize = 1 << 16
+)
 
-// Log collects a growing history in fixed-size chunks, so that appending never copies what is
-// already there (a run of ten simulated minutes records hundreds of thousands of operations).
+// Log collects a growing history compactly: operations in fixed-size chunks of pointer-free
+// records (strings interned, values and offsets in int64 arenas), so that appending never
+// copies what is there and the garbage collector never scans it — a run of ten simulated
+// minutes records hundreds of thousands of operations. History rebuilds the []Op form.
 type Log struct {
-	chunks [][]Op
+	chunks [][]rec
 	n      int
+	vals   arena
+	offs   arena
+	strs   []string
+	strIdx map[string]uint32
+}
+
+// rec is an Op without pointers.
+type rec struct {
+	invoke, complete     time.Duration
+	valAt, offAt         int64
+	nVals, nOffs         int32
+	partition            int32
+	client, topic, typ   uint32
+	outcome, err, hasOff uint32
+}
+
+// arena stores int64 runs in chunks; a run never crosses a chunk.
+type arena struct {
+	chunks [][]int64
+}
+
+func (a *arena) add(vs []int64) int64 {
+	if len(vs) == 0 {
+		return 0
+	}
+	if len(vs) > arenaSize {
+		a.chunks = append(a.chunks, append([]int64(nil), vs...))
+		return int64(len(a.chunks)-1) * arenaSize
+	}
+	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+len(vs) > arenaSize || cap(a.chunks[len(a.chunks)-1]) < arenaSize {
+		a.chunks = append(a.chunks, make([]int64, 0, arenaSize))
+	}
+	c := &a.chunks[len(a.chunks)-1]
+	at := int64(len(a.chunks)-1)*arenaSize + int64(len(*c))
+	*c = append(*c, vs...)
+	return at
+}
+
+func (a *arena) get(at int64, n int32) []int64 {
+	if n == 0 {
+		return nil
+	}
+	c := a.chunks[at/arenaSize]
+	off := at % arenaSize
+	return c[off : off+int64(n) : off+int64(n)]
+}
+
+func (l *Log) intern(s string) uint32 {
+	if i, ok := l.strIdx[s]; ok {
+		return i
+	}
+	if l.strIdx == nil {
+		l.strIdx = map[string]uint32{}
+	}
+	l.strs = append(l.strs, s)
+	l.strIdx[s] = uint32(len(l.strs) - 1)
+	return uint32(len(l.strs) - 1)
 }
 
 // Add appends an operation, numbering it.
 func (l *Log) Add(op Op) {
 	if l.n%chunkSize == 0 {
-		l.chunks = append(l.chunks, make([]Op, 0, chunkSize))
+		l.chunks = append(l.chunks, make([]rec, 0, chunkSize))
 	}
-	op.Index = l.n
+	r := rec{
+		invoke: op.Invoke, complete: op.Complete, partition: op.Partition,
+		client: l.intern(op.Client), topic: l.intern(op.Topic), typ: l.intern(string(op.Type)),
+		outcome: l.intern(string(op.Outcome)), err: l.intern(op.Error),
+		valAt: l.vals.add(op.Values), nVals: int32(len(op.Values)),
+	}
+	if op.Offsets != nil {
+		r.hasOff = 1
+		r.offAt, r.nOffs = l.offs.add(op.Offsets), int32(len(op.Offsets))
+	}
 	c := &l.chunks[len(l.chunks)-1]
-	*c = append(*c, op)
+	*c = append(*c, r)
 	l.n++
+}
+
+// AddAll appends operations in order, numbering them.
+func (l *Log) AddAll(ops []Op) {
+	for i := range ops {
+		l.Add(ops[i])
+	}
 }
 
 // Len is the number of operations.
 func (l *Log) Len() int { return l.n }
 
 // At returns operation i.
-func (l *Log) At(i int) *Op { return &l.chunks[i/chunkSize][i%chunkSize] }
+func (l *Log) At(i int) Op { return l.op(i, &l.chunks[i/chunkSize][i%chunkSize]) }
 
-// History returns the operations from index `from` on as one slice (a copy).
+func (l *Log) op(i int, r *rec) Op {
+	op := Op{
+		Index: i, Client: l.strs[r.client], Type: Type(l.strs[r.typ]), Topic: l.strs[r.topic],
+		Partition: r.partition, Values: l.vals.get(r.valAt, r.nVals), Invoke: r.invoke,
+		Complete: r.complete, Outcome: Outcome(l.strs[r.outcome]), Error: l.strs[r.err],
+	}
+	if op.Values == nil {
+		op.Values = []int64{}
+	}
+	if r.hasOff == 1 {
+		op.Offsets = l.offs.get(r.offAt, r.nOffs)
+		if op.Offsets == nil {
+			op.Offsets = []int64{}
+		}
+	}
+	return op
+}
+
+// History returns the operations from index `from` on as one slice (a copy; the values and
+// offsets slices are shared with the log and must not be modified).
 func (l *Log) History(from int) History {
 	if from >= l.n {
 		return nil
 	}
 	h := make(History, 0, l.n-from)
-	for i := from / chunkSize; i < len(l.chunks); i++ {
-		c := l.chunks[i]
-		if i == from/chunkSize {
-			c = c[from%chunkSize:]
-		}
-		h = append(h, c...)
+	for i := from; i < l.n; i++ {
+		h = append(h, l.op(i, &l.chunks[i/chunkSize][i%chunkSize]))
 	}
 	return h
 }

@@ -49,11 +49,29 @@ func TestLogChunks(t *testing.T) {
 	for i := 0; i < 3*chunkSize+7; i++ {
 		l.Add(Op{Client: "p", Type: Send, Topic: "t", Values: []int64{int64(i)}, Outcome: OK})
 	}
-	if l.Len() != 3*chunkSize+7 || l.At(chunkSize + 3).Values[0] != chunkSize+3 || l.At(chunkSize+3).Index != chunkSize+3 {
-		t.Fatalf("Len %d, At = %+v", l.Len(), l.At(chunkSize+3))
+	if op := l.At(chunkSize + 3); l.Len() != 3*chunkSize+7 || op.Values[0] != chunkSize+3 || op.Index != chunkSize+3 {
+		t.Fatalf("Len %d, At = %+v", l.Len(), op)
 	}
 	h := l.History(chunkSize - 1)
 	if len(h) != 2*chunkSize+8 || h[0].Values[0] != chunkSize-1 || h[len(h)-1].Values[0] != 3*chunkSize+6 {
 		t.Errorf("History(%d): %d ops from %v to %v", chunkSize-1, len(h), h[0].Values, h[len(h)-1].Values)
+	}
+}
+
+func TestLogAddAllAcrossChunks(t *testing.T) {
+	var l Log
+	l.Add(Op{Client: "p", Type: Send, Topic: "t", Values: []int64{-1}, Outcome: OK})
+	batch := make([]Op, chunkSize+5)
+	for i := range batch {
+		batch[i] = Op{Client: "p", Type: Send, Topic: "t", Values: []int64{int64(i)}, Outcome: OK}
+	}
+	l.AddAll(batch)
+	if l.Len() != chunkSize+6 {
+		t.Fatalf("Len = %d; want %d", l.Len(), chunkSize+6)
+	}
+	for _, i := range []int{1, chunkSize - 1, chunkSize, chunkSize + 5} {
+		if op := l.At(i); op.Index != i || op.Values[0] != int64(i-1) {
+			t.Errorf("At(%d) = index %d value %v; want index %d value %d", i, op.Index, op.Values, i, i-1)
+		}
 	}
 }

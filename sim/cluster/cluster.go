@@ -111,9 +111,7 @@ func (c *Cluster) observe(now time.Duration, id int32, ev any) {
 	case *history.Op:
 		c.history.Add(*e)
 	case history.Ops:
-		for i := range e {
-			c.history.Add(e[i])
-		}
+		c.history.AddAll(e)
 	case *client.AdminResult:
 		c.adminDone++
 		if err := adminError(e); err != nil {
