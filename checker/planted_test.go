@@ -118,3 +118,37 @@ func TestPlantedBugsBreakTheirInvariant(t *testing.T) {
 		}
 	}
 }
+
+// Reference: KAFKA-13574 (ambiguous errors reported as failures), kafka-semantics §8 S16. A
+// producer that does not retry reports the batches in flight to a killed leader; those the
+// followers had already fetched survive on the new leader and are read. Reported as failed,
+// they are aborted reads (G1a); reported as unknown, as our producer does, they are fine.
+func TestPlantedClientBugG1a(t *testing.T) {
+	for _, planted := range []bool{true, false} {
+		t.Run(map[bool]string{true: "planted", false: "fixed"}[planted], func(t *testing.T) {
+			r := newRun(t, 3, 67, nil)
+			r.topic(orders(map[string]string{"min.insync.replicas": "1"}, 1, 2, 3))
+			p := config.DefaultProducer()
+			for k, v := range map[string]string{"acks": "all", "retries": "0", "enable.idempotence": "false"} {
+				_ = p.Set(k, v)
+			}
+			p.ReportsAppendedAsFailed = planted
+			if _, err := r.c.AddProducer(cluster.ProducerSpec{Name: "p1", Topic: "orders", Config: p, Rate: 500}); err != nil {
+				t.Fatal(err)
+			}
+			r.consumer("c1", "orders")
+			r.c.RunFor(2 * time.Second)
+			killLeader(r)
+			rep := r.finish(Config{AcksBelowAll: false}, []string{"p1"}, "c1")
+			if planted && !hasAnomaly(rep, G1a) {
+				t.Errorf("no G1a with the planted bug; verdict %s\n%s", rep.Verdict, rep.Text())
+			}
+			if !planted && hasAnomaly(rep, G1a) {
+				t.Errorf("G1a without the planted bug:\n%s", rep.Text())
+			}
+			if planted {
+				t.Logf("%s", anomaly(rep, G1a).Explanation)
+			}
+		})
+	}
+}

@@ -694,7 +694,7 @@ func (p *Producer) result(now time.Duration, b *pbatch, err protocol.ErrorCode, 
 		return
 	}
 	b.lastErr = err
-	if !notAppended(err, p.cfg.Acks) {
+	if !notAppended(err, p.cfg.Acks) && !p.cfg.ReportsAppendedAsFailed {
 		b.landed = true
 	}
 	if err.RefreshesMetadata() {

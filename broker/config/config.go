@@ -92,6 +92,11 @@ type Producer struct {
 	ReconnectBackoff  time.Duration // reconnect.backoff.ms
 	ReconnectMax      time.Duration // reconnect.backoff.max.ms
 	Partitioner       string        // default | round-robin | key-hash (ours; Kafka's is a class name)
+
+	// ReportsAppendedAsFailed plants a client bug for the checker's tests (no config key
+	// reaches it): every error is reported as a definite failure, even one after which the
+	// records may be in the log (KAFKA-13574's ambiguity, resolved the wrong way).
+	ReportsAppendedAsFailed bool
 }
 
 // Consumer is a consumer client's configuration.
