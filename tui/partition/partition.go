@@ -2,6 +2,7 @@ package partition
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"kafkasim/tui/session"
@@ -140,7 +141,21 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 			b.WriteString(strings.Repeat(" ", label) + Bar(st, r, lo, hi, barW) + "\n")
 		}
 	}
+	b.WriteString(st.Dim.Render(theme.Fit("  "+Membership(p), width)) + "\n")
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// Membership names the replica sets as the seed documents teach them: AR, the assigned
+// replicas, is the ISR (in sync with the leader) plus the OSR (out of sync).
+func Membership(p session.Partition) string {
+	var ar, osr []int32
+	for _, r := range p.Replicas {
+		ar = append(ar, r.Broker)
+		if !slices.Contains(p.ISR, r.Broker) {
+			osr = append(osr, r.Broker)
+		}
+	}
+	return fmt.Sprintf("AR %s = ISR %s + OSR %s", session.Set(ar), session.Set(p.ISR), session.Set(osr))
 }
 
 // window picks the offsets the bars span: up to the highest LEO, from a little before the

@@ -53,3 +53,11 @@ func TestReplicaStatusInWords(t *testing.T) {
 		}
 	}
 }
+
+// The seed documents' vocabulary: AR (assigned replicas) = ISR + OSR (out of sync).
+func TestMembershipNamesARISROSR(t *testing.T) {
+	p := session.Partition{ISR: []int32{2, 3}, Replicas: []session.Replica{{Broker: 1}, {Broker: 2}, {Broker: 3}}}
+	if got, want := Membership(p), "AR {1,2,3} = ISR {2,3} + OSR {1}"; got != want {
+		t.Errorf("Membership = %q; want %q", got, want)
+	}
+}
