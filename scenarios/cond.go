@@ -9,6 +9,7 @@ import (
 	"kafkasim/broker/history"
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
+	"kafkasim/sim"
 	"kafkasim/sim/cluster"
 )
 
@@ -390,7 +391,10 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 		}
 		r := c.Replica(l, tp)
 		if r == nil {
-			return unknown("hw "+name, fmt.Sprintf("leader %d is not running", l))
+			if c.World.State(l) != sim.Running {
+				return unknown("hw "+name, fmt.Sprintf("leader %d is not running", l))
+			}
+			return unknown("hw "+name, fmt.Sprintf("leader %d has not taken up its replica yet", l))
 		}
 		return r.HW(), true, fmt.Sprintf("hw %s is %d", name, r.HW())
 	case sLEO:

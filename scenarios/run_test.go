@@ -233,3 +233,21 @@ expect anomaly duplicate
 		t.Error("OK with a failed anomaly expectation")
 	}
 }
+
+// Every word of the language parses and runs (testdata/every-word.scenario uses them all).
+func TestEveryWordOfTheLanguage(t *testing.T) {
+	s, err := ParseFile("testdata/every-word.scenario")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK {
+		t.Fatalf("%s", r.Failure)
+	}
+	if r.Verdict != "valid" {
+		t.Errorf("verdict %s; want valid", r.Verdict)
+	}
+}

@@ -83,8 +83,25 @@ func (c *Cluster) Nemesis(every, d time.Duration) []Fault {
 }
 
 // Recover heals the network, resumes paused nodes and restarts every node that is down: the
-// finish of a scenario.
+// finish of a scenario. A node still in a controlled shutdown is left to finish it first, then
+// restarted (bounded by the world's stop timeout).
 func (c *Cluster) Recover() {
+	c.recoverNow()
+	stopping := func() bool {
+		for _, id := range c.World.IDs() {
+			if c.World.State(id) == sim.Stopping {
+				return true
+			}
+		}
+		return false
+	}
+	if stopping() {
+		c.RunUntil(func() bool { return !stopping() }, c.World.Options().StopTimeout+time.Second)
+		c.recoverNow()
+	}
+}
+
+func (c *Cluster) recoverNow() {
 	c.World.Heal()
 	for _, id := range c.World.IDs() {
 		switch c.World.State(id) {
