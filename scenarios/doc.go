@@ -22,8 +22,11 @@
 //	diverged TOPIC/I         two running replicas hold different records at the same offset
 //	hw TOPIC/I@B             broker B's own high watermark (hw TOPIC/I is the leader's)
 //
-// Left out for now: the checker's verdict and anomaly expectations parse and are reported as
-// not judged until a Judge is given (Options.Judge); consumer groups are parsed and kept
-// (`group=`) but the consumer reads every partition on its own until groups exist; `pause` (the
-// TUI's pause point) is ignored by Run.
+// The checker judges every run (Options.NoCheck turns it off): its online invariants are
+// attached when the cluster boots, the history is judged after the finish, and `expect verdict`
+// and `expect [no] anomaly NAME` (anomaly and invariant names alike) are judged against it.
+// Player plays a scenario a slice of virtual time at a time, for the terminal UI.
+//
+// Left out for now: consumer groups are parsed and kept (`group=`) but the consumer reads every
+// partition on its own until groups exist; `pause` (the TUI's pause point) is ignored by Run.
 package scenarios
