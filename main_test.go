@@ -219,8 +219,12 @@ func TestRunWritesTraceAndHistoryThatCheckReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lines := strings.Count(string(tb), "\n"); float64(lines) != events {
-		t.Errorf("got %d trace lines; want one per event, %v", lines, events)
+	header, body, _ := strings.Cut(string(tb), "\n")
+	if named, seed, ok := readTraceHeader(trace); !ok || named != file || seed != 1 {
+		t.Errorf("trace header %q names scenario %q, seed %d; want %q, seed 1 (tui --trace replays it)", header, named, seed, file)
+	}
+	if lines := strings.Count(body, "\n"); float64(lines) != events {
+		t.Errorf("got %d trace lines after the header; want one per event, %v", lines, events)
 	}
 	code, out, _ = cli(t, "check", hist, "--report", filepath.Join(dir, "report"))
 	if code != 0 || !regexp.MustCompile(`send +[1-9]\d*`).MatchString(out) {

@@ -240,6 +240,9 @@ func writeOutputs(r *scenarios.Result, f runFlags) error {
 		if err := writeFile(f.trace, func(w io.Writer) error {
 			t := r.Cluster.World.Trace()
 			bw := bufio.NewWriter(w)
+			// The header names the run, so that tui --trace can replay it: the same scenario
+			// and seed give the same trace.
+			fmt.Fprintf(bw, "%s scenario=%s seed=%d hash=%016x events=%d\n", traceHeader, r.Scenario, r.Seed, t.Hash(), t.Len())
 			for i := 0; i < t.Len(); i++ {
 				bw.WriteString(t.Describe(t.At(i)))
 				bw.WriteByte('\n')

@@ -33,6 +33,9 @@ func newTraceModel(path string, st *theme.Styles) (*traceModel, error) {
 	sc.Buffer(make([]byte, 1<<16), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		l := sc.Text()
+		if strings.HasPrefix(l, "#") {
+			continue // the header naming the run
+		}
 		f := strings.Fields(l)
 		if len(f) < 2 {
 			return nil, fmt.Errorf("%s:%d: not a trace line (want TIME KIND node=N …)", path, n)
