@@ -145,8 +145,8 @@ func newTUICmd() *cobra.Command {
 tui plays a scenario file in the terminal UI: its say lines are captions, pause waits for you,
 and you may break the cluster further, step, rewind and export the session as a scenario
 (press ? for every key). Without FILE it runs the built-in classroom cluster live. FILE may
-also name a library scenario (tui unclean-election). --trace FILE browses a trace written by
-run --trace. When the output is not a terminal, or with --text, the scenario is played and
+also name a library scenario (tui unclean-election). --trace FILE replays the run that a
+trace written by run --trace records (its header names the scenario and the seed). When the output is not a terminal, or with --text, the scenario is played and
 its story printed, as run does.`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -177,7 +177,7 @@ its story printed, as run does.`),
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
-	cmd.Flags().StringVar(&trace, "trace", "", "browse a trace `FILE` written by run --trace")
+	cmd.Flags().StringVar(&trace, "trace", "", "replay the run a trace `FILE` written by run --trace records")
 	ui.register(cmd)
 	return cmd
 }
