@@ -146,8 +146,9 @@ tui plays a scenario file in the terminal UI: its say lines are captions, pause 
 and you may break the cluster further, step, rewind and export the session as a scenario
 (press ? for every key). Without FILE it runs the built-in classroom cluster live. FILE may
 also name a library scenario (tui unclean-election). --trace FILE replays the run that a
-trace written by run --trace records (its header names the scenario and the seed). When the output is not a terminal, or with --text, the scenario is played and
-its story printed, as run does.`),
+trace written by run --trace records (its header names the scenario and the seed). When the
+output is not a terminal, or with --text, the scenario is played and its story printed, as
+run does.`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if trace != "" {
