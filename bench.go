@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"kafkasim/broker/history"
 	"kafkasim/checker"
 	"kafkasim/sim/cluster"
 )
@@ -165,43 +163,13 @@ func bench(d time.Duration, runs int) (*benchResult, error) {
 	res.SeedsPerMinute = float64(runs) / res.SweepWallSeconds * 60
 	runtime.GC()
 
-	h := benchHistory(10, 910)
+	h := checker.Synthetic("bench", 10, 910, nil)
 	start = time.Now()
 	rep := checker.Check(h, checker.Config{Idempotent: true})
 	res.CheckSeconds10k = time.Since(start).Seconds()
 	res.CheckOps, res.CheckVerdict = len(h), rep.Verdict
 	stop()
 	return res, nil
-}
-
-// benchHistory is a valid history of parts partitions, each with sends acknowledged sends from
-// three producers (five in flight at a time, a new one every millisecond) and a consumer that
-// polls each ten records 3ms after they are acknowledged: 10,010 operations for (10, 910).
-func benchHistory(parts, sends int) history.History {
-	var ops []history.Op
-	for p := 0; p < parts; p++ {
-		base := time.Duration(p) * 100 * time.Microsecond
-		for i := 0; i < sends; i++ {
-			inv := base + time.Duration(i)*time.Millisecond
-			ops = append(ops, history.Op{Client: fmt.Sprintf("p%d", i%3), Type: history.Send, Topic: "bench", Partition: int32(p),
-				Values: []int64{int64(p)*1_000_000 + int64(i)}, Offsets: []int64{int64(i)}, Invoke: inv, Complete: inv + 5*time.Millisecond, Outcome: history.OK})
-			if (i+1)%10 == 0 {
-				op := history.Op{Client: "c1", Type: history.Poll, Topic: "bench", Partition: int32(p),
-					Invoke: inv + 6*time.Millisecond, Complete: inv + 8*time.Millisecond, Outcome: history.OK}
-				for j := i - 9; j <= i; j++ {
-					op.Offsets = append(op.Offsets, int64(j))
-					op.Values = append(op.Values, int64(p)*1_000_000+int64(j))
-				}
-				ops = append(ops, op)
-			}
-		}
-	}
-	sort.SliceStable(ops, func(i, j int) bool { return ops[i].Complete < ops[j].Complete })
-	var h history.History
-	for _, op := range ops {
-		h.Add(op)
-	}
-	return h
 }
 
 // sampleMemory records the largest HeapAlloc every 10ms until the returned stop is called,

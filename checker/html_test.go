@@ -2,7 +2,6 @@ package checker
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,33 +24,7 @@ func lossyHistory(parts, sends int, lose ...int) history.History {
 
 // lossy is lossyHistory with the records the consumer never sees chosen by lost.
 func lossy(parts, sends int, lost func(p, off int) bool) history.History {
-	var ops []history.Op
-	for p := 0; p < parts; p++ {
-		base := time.Duration(p) * 100 * time.Microsecond
-		for i := 0; i < sends; i++ {
-			inv := base + time.Duration(i)*time.Millisecond
-			ops = append(ops, history.Op{Client: fmt.Sprintf("p%d", i%3), Type: history.Send, Topic: "t", Partition: int32(p),
-				Values: []int64{int64(p)*1_000_000 + int64(i)}, Offsets: []int64{int64(i)}, Invoke: inv, Complete: inv + 5*time.Millisecond, Outcome: history.OK})
-			if (i+1)%10 == 0 {
-				op := history.Op{Client: "c1", Type: history.Poll, Topic: "t", Partition: int32(p),
-					Invoke: inv + 6*time.Millisecond, Complete: inv + 8*time.Millisecond, Outcome: history.OK}
-				for j := i - 9; j <= i; j++ {
-					if lost(p, j) {
-						continue
-					}
-					op.Offsets = append(op.Offsets, int64(j))
-					op.Values = append(op.Values, int64(p)*1_000_000+int64(j))
-				}
-				ops = append(ops, op)
-			}
-		}
-	}
-	slices.SortStableFunc(ops, func(a, b history.Op) int { return cmp.Compare(a.Complete, b.Complete) })
-	var h history.History
-	for _, op := range ops {
-		h.Add(op)
-	}
-	return h
+	return Synthetic("t", parts, sends, lost)
 }
 
 func render(t *testing.T, p Page) string {
