@@ -1,12 +1,11 @@
 package chart
 
 import (
-	"fmt"
+	"kafkasim/tui/internal/viewtest"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
@@ -18,11 +17,7 @@ func TestChartGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []int{80, 120, 200} {
-		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			golden.RequireEqual(t, ansi.Strip(Render(s.History(), theme.New(false), w, 14, 0)))
-		})
-	}
+	viewtest.Golden(t, func(w int) string { return Render(s.History(), theme.New(false), w, 14, 0) })
 }
 
 // The fault band shades the time since the kill, and only that.

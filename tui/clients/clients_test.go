@@ -1,11 +1,8 @@
 package clients
 
 import (
-	"fmt"
+	"kafkasim/tui/internal/viewtest"
 	"testing"
-
-	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
@@ -17,11 +14,7 @@ func TestClientsPaneGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []int{80, 120, 200} {
-		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			golden.RequireEqual(t, ansi.Strip(Render(s.History(), theme.New(false), w)))
-		})
-	}
+	viewtest.Golden(t, func(w int) string { return Render(s.History(), theme.New(false), w) })
 }
 
 // The classroom producer writes 1,000 records a second; its rate over the last second says so.

@@ -1,12 +1,11 @@
 package cluster
 
 import (
-	"fmt"
+	"kafkasim/tui/internal/viewtest"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
@@ -18,12 +17,7 @@ func TestClusterPaneGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []int{80, 120, 200} {
-		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			out := ansi.Strip(Render(s.Snapshot(), theme.New(false), w, 0))
-			golden.RequireEqual(t, out)
-		})
-	}
+	viewtest.Golden(t, func(w int) string { return Render(s.Snapshot(), theme.New(false), w, 0) })
 }
 
 // A killed broker reads "killed, FENCED" with its glyph, and the active controller is named.

@@ -1,12 +1,11 @@
 package events
 
 import (
-	"fmt"
+	"kafkasim/tui/internal/viewtest"
 	"strings"
 	"testing"
 
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
@@ -18,11 +17,7 @@ func TestEventsPaneGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []int{80, 120, 200} {
-		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			golden.RequireEqual(t, ansi.Strip(Render(s.Events(), theme.New(false), w, 12, false)))
-		})
-	}
+	viewtest.Golden(t, func(w int) string { return Render(s.Events(), theme.New(false), w, 12, false) })
 }
 
 // The kill, the fencing and the election are in plain words with virtual time.

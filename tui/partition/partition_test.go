@@ -1,12 +1,9 @@
 package partition
 
 import (
-	"fmt"
+	"kafkasim/tui/internal/viewtest"
 	"strings"
 	"testing"
-
-	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/golden"
 
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
@@ -18,13 +15,9 @@ func TestPartitionPaneGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []int{80, 120, 200} {
-		t.Run(fmt.Sprint(w), func(t *testing.T) {
-			st := theme.New(false)
-			out := ansi.Strip(Render(s.Snapshot(), st, w, 0, 0) + "\n" + Detail(s.Snapshot(), st, w, 0))
-			golden.RequireEqual(t, out)
-		})
-	}
+	viewtest.Golden(t, func(w int) string {
+		return Render(s.Snapshot(), theme.New(false), w, 0, 0) + "\n" + Detail(s.Snapshot(), theme.New(false), w, 0)
+	})
 }
 
 // A bar marks the HW with | and the LEO with ▏, committed cells before the HW.
