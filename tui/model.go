@@ -38,6 +38,7 @@ const (
 	lowerEvents = iota
 	lowerClients
 	lowerChart
+	lowerThroughput
 	lowers
 )
 
@@ -458,7 +459,11 @@ func (m *Model) Render() string {
 			dt := partition.Detail(snap, m.st, rw, selPart)
 			chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
 			right = pt + "\n\n" + dt
-			if chH >= 6 {
+			switch {
+			case chH >= 20: // room for both charts: HW and LEO, then throughput
+				tpH := chH / 3
+				right += "\n\n" + chart.Render(hist, m.st, rw, chH-tpH-1, selPart) + "\n\n" + chart.Throughput(hist, m.st, rw, tpH-1)
+			case chH >= 6:
 				right += "\n\n" + chart.Render(hist, m.st, rw, chH, selPart)
 			}
 		}
@@ -480,6 +485,11 @@ func (m *Model) Render() string {
 			low = chart.Render(hist, m.st, w, lowH, selPart)
 			if low == "" {
 				low = events.Render(m.s.Events(), m.st, w, lowH, false)
+			}
+		case lowerThroughput:
+			low = chart.Throughput(hist, m.st, w, lowH)
+			if low == "" {
+				low = clients.Render(hist, m.st, w)
 			}
 		default:
 			low = events.Render(m.s.Events(), m.st, w, lowH, false)

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"kafkasim/tui/internal/viewtest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -33,5 +34,30 @@ func TestFaultBandShadesTheFault(t *testing.T) {
 	}
 	if strings.HasSuffix(strings.TrimRight(band, " "), "faults ░") {
 		t.Errorf("band %q shades nothing", band)
+	}
+}
+
+// The throughput chart's scale covers the classroom producer's 1,000 records a second (and the
+// burst when the backlog behind the failover is acknowledged at once), and it names its series.
+func TestThroughputShowsTheProducerRate(t *testing.T) {
+	s, err := session.Fixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ansi.Strip(Throughput(s.History(), theme.New(false), 120, 12))
+	if !strings.Contains(out, "p1 acked/s") || !strings.Contains(out, "c1 read/s") {
+		t.Fatalf("legend missing:\n%s", out)
+	}
+	top := 0
+	for _, l := range strings.Split(out, "\n")[1:] {
+		f := strings.Fields(strings.ReplaceAll(l, "│", " "))
+		if len(f) > 0 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				top = max(top, n)
+			}
+		}
+	}
+	if top < 1000 {
+		t.Errorf("top of the scale %d; want at least the producer's 1,000 records/s\n%s", top, out)
 	}
 }

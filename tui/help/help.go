@@ -36,7 +36,7 @@ var Keys = []Key{
 	{"x", "judge the history now (else every 5s of virtual time)", "judge the history now"},
 	{"w", "write the session as a scenario file", "write as a scenario file"},
 	{"t", "next timeline (a fault while rewound forks one)", "next timeline"},
-	{"v", "lower pane: events / clients / chart (narrow screens)", "lower pane (narrow)"},
+	{"v", "lower pane: events / clients / HW-LEO chart / throughput (narrow screens)", "lower pane (narrow)"},
 	{"?", "this help", "this help"},
 	{"q", "quit", "quit"},
 }
