@@ -167,7 +167,7 @@ func TestPermittedAnomalyStillInvalid(t *testing.T) {
 	}{
 		{Config{Idempotent: true}, ""},
 		{Config{Idempotent: true, AcksBelowAll: true}, "acks=0/1"},
-		{Config{Idempotent: true, UncleanElections: true}, "unclean.leader.election.enable=true"},
+		{Config{Idempotent: true, UncleanElections: true}, uncleanElection},
 	} {
 		r := Check(h.h, tc.cfg)
 		if r.Verdict != Invalid {

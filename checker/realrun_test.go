@@ -75,8 +75,8 @@ func TestUncleanElectionLostWrites(t *testing.T) {
 			if !hasAnomaly(rep, InconsistentOffsets) || rep.Verdict != Invalid {
 				t.Fatalf("verdict %s, anomalies %v; want inconsistent-offsets, invalid", rep.Verdict, rep.Counts)
 			}
-			if a := anomaly(rep, InconsistentOffsets); a.Permitted != "unclean.leader.election.enable=true" {
-				t.Errorf("inconsistent-offsets permitted by %q; want unclean.leader.election.enable=true", a.Permitted)
+			if a := anomaly(rep, InconsistentOffsets); a.Permitted != uncleanElection {
+				t.Errorf("inconsistent-offsets permitted by %q; want %q", a.Permitted, uncleanElection)
 			}
 			if rep.Linearizable["orders/0"] != LinIllegal {
 				t.Errorf("orders/0 linearizability %s; want illegal", rep.Linearizable["orders/0"])

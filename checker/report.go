@@ -152,13 +152,18 @@ func (r *Report) verdict(unknownOK bool) string {
 	return Valid
 }
 
+// uncleanElection names what permits loss after an unclean leader election.
+const uncleanElection = "an unclean leader election (unclean.leader.election.enable=true, or KIP-966's last known leader)"
+
 // permitted names the settings in effect that allow an anomaly, or "".
 func permitted(name string, cfg Config) string {
 	var s []string
 	loss := name == LostWrite || name == Unseen || name == InconsistentOffsets ||
 		name == PollSkip || name == NonmonotonicPoll
 	if loss && cfg.UncleanElections {
-		s = append(s, "unclean.leader.election.enable=true")
+		// The controller marks an election unclean when the leader comes from outside the ISR
+		// and ELR: unclean.leader.election.enable=true, or KIP-966's last known leader.
+		s = append(s, uncleanElection)
 	}
 	if loss && cfg.AcksBelowAll {
 		s = append(s, "acks=0/1")

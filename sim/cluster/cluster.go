@@ -385,14 +385,22 @@ func (c *Cluster) Controller(id int32) *controller.Controller {
 	return k
 }
 
-// ActiveController is the quorum leader if it is running and ready, else -1.
+// ActiveController is the quorum leader if it is running and ready, else -1. A controller
+// that was paused or cut off may still believe it leads an older epoch (a zombie): among the
+// running controllers that claim leadership, the one with the highest quorum epoch is the
+// leader.
 func (c *Cluster) ActiveController() int32 {
+	best, bestEpoch := int32(-1), int32(-1)
 	for _, id := range c.Controllers {
-		if k := c.Controller(id); k != nil && k.Active() && c.World.State(id) == sim.Running {
-			return id
+		k := c.Controller(id)
+		if k == nil || !k.Active() || c.World.State(id) != sim.Running {
+			continue
+		}
+		if e := k.Raft().Epoch(); e > bestEpoch {
+			best, bestEpoch = id, e
 		}
 	}
-	return -1
+	return best
 }
 
 // Committed is the active controller's committed metadata image, or nil without one.

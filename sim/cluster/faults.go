@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"kafkasim/broker/node"
 	"kafkasim/sim"
 )
 
@@ -111,4 +112,97 @@ func (c *Cluster) recoverNow() {
 			_ = c.World.Restart(id)
 		}
 	}
+}
+
+// Chaos is Nemesis over the whole cluster: besides the brokers' faults it kills, crashes,
+// pauses and isolates controllers (a minority at a time, so the quorum can still elect), and
+// makes links lossy — between brokers, and between clients and brokers. Every `every` it applies
+// one fault or undoes one; after `d` it heals and restarts everything. At most brokerCrashes
+// brokers lose power in a run: with Kafka's default flush policy durability rests on
+// replication, and KIP-966 promises no loss of committed data through min.insync.replicas − 1
+// unclean shutdowns, not more.
+func (c *Cluster) Chaos(every, d time.Duration, brokerCrashes int) []Fault {
+	r := c.World.Rand("faults")
+	var log []Fault
+	note := func(format string, args ...any) {
+		log = append(log, Fault{At: c.Now(), What: fmt.Sprintf(format, args...)})
+	}
+	downIn := func(ids []int32) int {
+		n := 0
+		for _, id := range ids {
+			if c.World.State(id) != sim.Running {
+				n++
+			}
+		}
+		return n
+	}
+	clients := make([]int32, 0, len(c.clientNames))
+	for _, name := range c.clientNames {
+		clients = append(clients, c.clients[name])
+	}
+	end := c.Now() + d
+	for c.Now()+every <= end {
+		c.RunFor(every)
+		group := c.BrokerIDs
+		if r.Intn(3) == 0 {
+			group = c.Controllers
+		}
+		id := group[r.Intn(len(group))]
+		minority := downIn(group)+1 <= (len(group)-1)/2
+		switch st := c.World.State(id); {
+		case st == sim.Killed || st == sim.Crashed || st == sim.Stopped:
+			if c.World.Restart(id) == nil {
+				note("restart %s", c.World.Name(id))
+			}
+		case st == sim.Paused:
+			if c.World.Resume(id) == nil {
+				note("resume %s", c.World.Name(id))
+			}
+		default:
+			switch k := r.Intn(9); {
+			case k == 0 && minority:
+				if c.World.Kill(id) == nil {
+					note("kill %s", c.World.Name(id))
+				}
+			case k == 1 && minority && (node.IsController(id) || brokerCrashes > 0):
+				if c.World.Crash(id) == nil {
+					note("crash %s", c.World.Name(id))
+					if !node.IsController(id) {
+						brokerCrashes--
+					}
+				}
+			case k == 2 && minority:
+				if c.World.Pause(id) == nil {
+					note("pause %s", c.World.Name(id))
+				}
+			case k == 3 && minority:
+				c.World.Isolate(id)
+				note("isolate %s", c.World.Name(id))
+			case k == 4:
+				other := c.BrokerIDs[r.Intn(len(c.BrokerIDs))]
+				if other != id {
+					p := 0.05 + 0.25*r.Float64()
+					c.World.Loss(id, other, p)
+					note("loss %s -> %s p=%.2f", c.World.Name(id), c.World.Name(other), p)
+				}
+			case k == 5 && len(clients) > 0:
+				cl := clients[r.Intn(len(clients))]
+				b := c.BrokerIDs[r.Intn(len(c.BrokerIDs))]
+				p := 0.05 + 0.25*r.Float64()
+				c.World.Loss(b, cl, p)
+				note("loss %s -> %s p=%.2f", c.World.Name(b), c.World.Name(cl), p)
+			case k == 6:
+				extra := time.Duration(r.Intn(300)) * time.Millisecond
+				c.World.Slow(id, extra)
+				note("slow %s latency=%v", c.World.Name(id), extra)
+			default:
+				c.World.Heal()
+				note("heal")
+			}
+		}
+	}
+	c.RunFor(end - c.Now())
+	c.Recover()
+	note("recover")
+	return log
 }
