@@ -159,7 +159,7 @@ func (c *Cluster) Chaos(every, d time.Duration, brokerCrashes int) []Fault {
 				note("resume %s", c.World.Name(id))
 			}
 		default:
-			switch k := r.Intn(9); {
+			switch k := r.Intn(11); {
 			case k == 0 && minority:
 				if c.World.Kill(id) == nil {
 					note("kill %s", c.World.Name(id))
@@ -195,6 +195,18 @@ func (c *Cluster) Chaos(every, d time.Duration, brokerCrashes int) []Fault {
 				extra := time.Duration(r.Intn(300)) * time.Millisecond
 				c.World.Slow(id, extra)
 				note("slow %s latency=%v", c.World.Name(id), extra)
+			case k == 7:
+				// A one-way cut between any two servers (asymmetric partitions).
+				all := append(append([]int32(nil), c.BrokerIDs...), c.Controllers...)
+				to := all[r.Intn(len(all))]
+				if to != id {
+					c.World.Cut(id, to)
+					note("cut %s -> %s", c.World.Name(id), c.World.Name(to))
+				}
+			case k == 8 && minority && !node.IsController(id):
+				if c.World.Stop(id) == nil {
+					note("stop %s", c.World.Name(id))
+				}
 			default:
 				c.World.Heal()
 				note("heal")
