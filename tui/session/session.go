@@ -480,6 +480,7 @@ func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
 	case *metadata.PartitionRecord:
 		tp := protocol.TopicPartition{Topic: e.Topic, Partition: e.Partition}
 		tl.leaders[tp] = partState{leader: e.Leader, epoch: e.LeaderEpoch, isr: append([]int32(nil), e.ISR...)}
+		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: replicas %s, broker %d leads (the first in the ISR), epoch %d, ISR %s", tp, Set(e.Replicas), e.Leader, e.LeaderEpoch, Set(e.ISR))})
 	case *metadata.PartitionChangeRecord:
 		tp := protocol.TopicPartition{Topic: e.Topic, Partition: e.Partition}
 		old, known := tl.leaders[tp]
