@@ -83,7 +83,7 @@ func TestNoFalseAlarmUnderChaos(t *testing.T) {
 	if n, err := strconv.Atoi(os.Getenv("CHECKER_SEEDS")); err == nil && n > 0 {
 		seeds = n
 	}
-	ops := 0
+	ops, permitted := 0, 0
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
 		r := newRun(t, 3, seed, nil)
 		guardLivelock(r.c)
@@ -93,9 +93,38 @@ func TestNoFalseAlarmUnderChaos(t *testing.T) {
 		faults := r.c.Chaos(2*time.Second, 40*time.Second, 1)
 		rep := r.finish(Config{Idempotent: true}, []string{"p"}, "c")
 		ops += len(r.c.History())
-		if rep.Verdict != Valid {
-			t.Errorf("seed %d: verdict %s; want valid\nfaults: %v\n%s", seed, rep.Verdict, faults, rep.Text())
+		if rep.Verdict == Valid {
+			continue
+		}
+		if lossAfterUncleanElection(rep) {
+			// A power loss and a killed broker are two unclean shutdowns (KAFKA-15586): with
+			// the ISR and ELR empty, KIP-966 falls back on the last known leader, marked
+			// unclean, whose log the power loss may have cut. Real Kafka loses the same records;
+			// the checker names the cause.
+			permitted++
+			t.Logf("seed %d: loss after an unclean (last known leader) election, permitted", seed)
+			continue
+		}
+		t.Errorf("seed %d: verdict %s; want valid\nfaults: %v\n%s", seed, rep.Verdict, faults, rep.Text())
+	}
+	t.Logf("%d chaos runs: %d operations checked; %d lost records after an unclean election, as Kafka does", seeds, ops, permitted)
+}
+
+// lossAfterUncleanElection: every finding is a loss the checker attributes to an unclean leader
+// election, and no online invariant broke.
+func lossAfterUncleanElection(rep *Report) bool {
+	if len(rep.Invariants) > 0 || len(rep.Anomalies) == 0 {
+		return false
+	}
+	for _, a := range rep.Anomalies {
+		if a.Permitted != uncleanElection {
+			return false
 		}
 	}
-	t.Logf("%d chaos runs: %d operations checked", seeds, ops)
+	for _, res := range rep.Linearizable {
+		if res == "unknown" {
+			return false
+		}
+	}
+	return true
 }

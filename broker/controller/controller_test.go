@@ -319,3 +319,35 @@ func TestControllerDeterministic(t *testing.T) {
 		t.Fatalf("trace: got %q; want the topic's records and a fencing", a)
 	}
 }
+
+// ClusterControlManager.registerBroker: while the old incarnation's session is valid, a new
+// incarnation is refused with DUPLICATE_BROKER_REGISTRATION (unless it shut down cleanly); once
+// the session expires the old one is fenced and the new one registers.
+func TestControllerRefusesDuplicateRegistration(t *testing.T) {
+	cfg := config.DefaultBroker()
+	w := startCluster(t, cfg)
+	for id := int32(1); id <= 3; id++ {
+		w.startHeartbeats(id)
+	}
+	w.run(time.Second)
+	// Broker 1's process dies and comes back at once with a new incarnation.
+	w.broker(1).heartbeat = false
+	w.request(1, &protocol.BrokerRegistrationRequest{CorrelationID: 7, BrokerID: 1, IncarnationID: 301, PreviousBrokerEpoch: -1})
+	w.run(100 * time.Millisecond)
+	if r := take[*protocol.BrokerRegistrationResponse](w, 1); r.Error != protocol.DUPLICATE_BROKER_REGISTRATION {
+		t.Fatalf("re-registration within the session: got %v; want DUPLICATE_BROKER_REGISTRATION", r.Error)
+	}
+	// A clean restart names the epoch of its session and is let in at once.
+	w.request(2, &protocol.BrokerRegistrationRequest{CorrelationID: 7, BrokerID: 2, IncarnationID: 302, PreviousBrokerEpoch: w.broker(2).epoch})
+	w.run(100 * time.Millisecond)
+	if r := take[*protocol.BrokerRegistrationResponse](w, 2); r.Error != protocol.NONE {
+		t.Fatalf("clean re-registration: got %v; want NONE", r.Error)
+	}
+	// After broker.session.timeout.ms the old incarnation of 1 is fenced and 1 gets in.
+	w.run(cfg.BrokerSessionTimeout)
+	w.request(1, &protocol.BrokerRegistrationRequest{CorrelationID: 8, BrokerID: 1, IncarnationID: 301, PreviousBrokerEpoch: -1})
+	w.run(100 * time.Millisecond)
+	if r := take[*protocol.BrokerRegistrationResponse](w, 1); r.Error != protocol.NONE || r.BrokerEpoch <= w.broker(1).epoch {
+		t.Fatalf("after the session expired: got %v epoch %d; want NONE and a new epoch", r.Error, r.BrokerEpoch)
+	}
+}

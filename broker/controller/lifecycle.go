@@ -8,15 +8,17 @@ import (
 )
 
 // Behavior: broker lifecycle (KIP-631, KIP-841, KAFKA-15586; reference §4.2).
-//   - Registration: the same incarnation gets its epoch back (idempotent); a new one gets a
-//     fenced RegisterBrokerRecord whose broker epoch is the entry's offset. The old incarnation
+//   - Registration: the same incarnation gets its epoch back (idempotent); a new one is
+//     refused with DUPLICATE_BROKER_REGISTRATION while the old session is valid, unless it
+//     shut down cleanly; then it gets a fenced RegisterBrokerRecord whose broker epoch is the
+//     entry's offset. The old incarnation
 //     is fenced in the same entry (leaves ISRs, loses leadership); if it did not shut down
 //     cleanly (PreviousBrokerEpoch ≠ the registered epoch) it also leaves every ELR.
 //   - Heartbeat: checks the broker epoch, refreshes the session, unfences a broker that has
 //     replayed the log up to its registration, fences on request, starts controlled shutdown.
 //   - Session expiry: a broker silent for broker.session.timeout.ms is fenced.
 //
-// Not modelled: DUPLICATE_BROKER_REGISTRATION, offline log dirs, KAFKA-15019's refresh of the
+// Not modelled: offline log dirs, KAFKA-15019's refresh of the
 // session by timed-out heartbeats (heartbeats here are never processed late).
 
 func (c *Controller) handleRegistration(now time.Duration, from int32, req *protocol.BrokerRegistrationRequest) {
@@ -30,6 +32,16 @@ func (c *Controller) handleRegistration(now time.Duration, from int32, req *prot
 		c.sessions[req.BrokerID] = now
 		c.reply(from, old.Epoch, &protocol.BrokerRegistrationResponse{CorrelationID: req.CorrelationID, BrokerEpoch: old.Epoch}, notController)
 		return
+	}
+	if old != nil && req.PreviousBrokerEpoch != old.Epoch {
+		// ClusterControlManager.registerBroker: a new incarnation is refused while the old
+		// one's session is still valid, unless it shut down cleanly (it names the epoch of
+		// that session). The broker retries; once the session expires the old incarnation is
+		// fenced and the new one gets in.
+		if last, ok := c.sessions[req.BrokerID]; ok && now-last < c.cfg.BrokerSessionTimeout {
+			c.env.Send(from, &protocol.BrokerRegistrationResponse{CorrelationID: req.CorrelationID, Error: protocol.DUPLICATE_BROKER_REGISTRATION, BrokerEpoch: -1})
+			return
+		}
 	}
 	epoch := c.raft.EndOffset()
 	var records []any
