@@ -43,18 +43,23 @@ type linSend struct {
 	idx  int // history index, for descriptions
 }
 
+// appendAt steps a partition log whose end is n by a send acknowledged at offs: each offset
+// must be at or past the end, which then moves past it.
+func appendAt(n int64, offs []int64) (bool, int64) {
+	for _, o := range offs {
+		if o < n {
+			return false, n
+		}
+		n = o + 1
+	}
+	return true, n
+}
+
 // linModel is the model of one partition's log end.
 var linModel = porcupine.Model{
 	Init: func() any { return int64(0) },
 	Step: func(state, input, _ any) (bool, any) {
-		n := state.(int64)
-		for _, o := range input.(*linSend).offs {
-			if o < n {
-				return false, n
-			}
-			n = o + 1
-		}
-		return true, n
+		return appendAt(state.(int64), input.(*linSend).offs)
 	},
 	Equal: func(a, b any) bool { return a.(int64) == b.(int64) },
 	Hash:  func(s any) uint64 { return uint64(s.(int64)) },

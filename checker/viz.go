@@ -59,13 +59,7 @@ var vizModel = porcupine.Model{
 		if in.kind == vizPoll {
 			return !in.bad && n > in.need, n
 		}
-		for _, o := range in.offs {
-			if o < n {
-				return false, n
-			}
-			n = o + 1
-		}
-		return true, n
+		return appendAt(n, in.offs)
 	},
 	Equal: func(a, b any) bool { return a.(int64) == b.(int64) },
 	Hash:  func(s any) uint64 { return uint64(s.(int64)) },
