@@ -45,6 +45,7 @@ const (
 	LinOK      = "ok"
 	LinIllegal = "illegal"
 	LinUnknown = "unknown"
+
 )
 
 // MaxExplained is how many anomalies of one name a report lists (Jepsen keeps 8 or 32 "most
@@ -112,7 +113,13 @@ func Check(h history.History, cfg Config) *Report {
 	slices.SortStableFunc(all, func(x, y Anomaly) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
 	})
-	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget)}
+	anomalous := map[tpKey]bool{}
+	for _, an := range all {
+		for _, i := range an.Ops {
+			anomalous[keyOf(&a.h[i])] = true
+		}
+	}
+	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget, anomalous)}
 	for _, an := range all {
 		r.Counts[an.Name]++
 		if r.Counts[an.Name] <= MaxExplained {
