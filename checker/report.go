@@ -45,7 +45,6 @@ const (
 	LinOK      = "ok"
 	LinIllegal = "illegal"
 	LinUnknown = "unknown"
-
 )
 
 // MaxExplained is how many anomalies of one name a report lists (Jepsen keeps 8 or 32 "most
