@@ -21,70 +21,206 @@ type Fault struct {
 // power losses can take committed records from every replica that holds them (durability rests
 // on replication, not fsync; KIP-966 promises min.insync.replicas − 1 unclean shutdowns).
 func (c *Cluster) Nemesis(every, d time.Duration) []Fault {
-	r := c.World.Rand("faults")
-	crashes := 1
-	var log []Fault
-	note := func(format string, args ...any) {
-		log = append(log, Fault{At: c.Now(), What: fmt.Sprintf(format, args...)})
+	return c.runFaults(every, d, faultPlan{
+		crashes: 1,
+		draws:   8,
+		menu:    []faultKind{kill, crash, pause, isolate(false), partitionPair, slow(200)},
+	})
+}
+
+// Chaos is Nemesis over the whole cluster: besides the brokers' faults it kills, crashes,
+// pauses and isolates controllers (a minority at a time, so the quorum can still elect), makes
+// links lossy — between brokers, and between clients and brokers — cuts links one way between
+// servers, and stops brokers cleanly. Every `every` it applies one fault or undoes one; after
+// `d` it heals and restarts everything. At most brokerCrashes brokers lose power in a run:
+// with Kafka's default flush policy durability rests on replication, and KIP-966 promises no
+// loss of committed data through min.insync.replicas − 1 unclean shutdowns, not more.
+func (c *Cluster) Chaos(every, d time.Duration, brokerCrashes int) []Fault {
+	return c.runFaults(every, d, faultPlan{
+		controllers: true,
+		crashes:     brokerCrashes,
+		draws:       11,
+		menu:        []faultKind{kill, crash, pause, isolate(true), lossBetweenBrokers, lossToClient, slow(300), cutOneWay, stop},
+	})
+}
+
+// faultPlan is what a run of random faults may do.
+type faultPlan struct {
+	controllers bool        // faults on controllers too (one draw in three)
+	crashes     int         // broker power losses allowed
+	draws       int         // each step draws k in [0, draws): menu[k], or heal past the menu
+	menu        []faultKind // faults on a running node
+}
+
+// faultKind applies one fault to node id; it reports false when the fault is not allowed now
+// (the step then heals instead).
+type faultKind func(f *faulter, id int32) bool
+
+// faulter is the state of one run of random faults.
+type faulter struct {
+	c        *Cluster
+	r        *sim.Rand
+	log      []Fault
+	crashes  int
+	minority bool // one more node of the group may go down
+	clients  []int32
+}
+
+func (f *faulter) note(format string, args ...any) {
+	f.log = append(f.log, Fault{At: f.c.Now(), What: fmt.Sprintf(format, args...)})
+}
+
+func (f *faulter) name(id int32) string { return f.c.World.Name(id) }
+
+func (c *Cluster) runFaults(every, d time.Duration, plan faultPlan) []Fault {
+	f := &faulter{c: c, r: c.World.Rand("faults"), crashes: plan.crashes}
+	for _, name := range c.clientNames {
+		f.clients = append(f.clients, c.clients[name])
 	}
 	end := c.Now() + d
 	for c.Now()+every <= end {
 		c.RunFor(every)
-		id := c.BrokerIDs[r.Intn(len(c.BrokerIDs))]
+		group := c.BrokerIDs
+		if plan.controllers && f.r.Intn(3) == 0 {
+			group = c.Controllers
+		}
+		id := group[f.r.Intn(len(group))]
 		down := 0
-		for _, b := range c.BrokerIDs {
-			if c.World.State(b) != sim.Running {
+		for _, g := range group {
+			if c.World.State(g) != sim.Running {
 				down++
 			}
 		}
-		minority := down+1 <= (len(c.BrokerIDs)-1)/2
-		switch st := c.World.State(id); {
-		case st == sim.Killed || st == sim.Crashed || st == sim.Stopped:
+		f.minority = down+1 <= (len(group)-1)/2
+		switch st := c.World.State(id); st {
+		case sim.Killed, sim.Crashed, sim.Stopped:
 			if c.World.Restart(id) == nil {
-				note("restart %d", id)
+				f.note("restart %s", f.name(id))
 			}
-		case st == sim.Paused:
+		case sim.Paused:
 			if c.World.Resume(id) == nil {
-				note("resume %d", id)
+				f.note("resume %s", f.name(id))
 			}
 		default:
-			switch k := r.Intn(8); {
-			case k == 0 && minority:
-				if c.World.Kill(id) == nil {
-					note("kill %d", id)
-				}
-			case k == 1 && minority && crashes > 0:
-				if c.World.Crash(id) == nil {
-					note("crash %d", id)
-					crashes--
-				}
-			case k == 2 && minority:
-				if c.World.Pause(id) == nil {
-					note("pause %d", id)
-				}
-			case k == 3:
-				c.World.Isolate(id)
-				note("isolate %d", id)
-			case k == 4:
-				other := c.BrokerIDs[r.Intn(len(c.BrokerIDs))]
-				if other != id {
-					c.World.Partition([]int32{id}, []int32{other})
-					note("partition %d | %d", id, other)
-				}
-			case k == 5:
-				extra := time.Duration(r.Intn(200)) * time.Millisecond
-				c.World.Slow(id, extra)
-				note("slow %d latency=%v", id, extra)
-			default:
+			k := f.r.Intn(plan.draws)
+			if k >= len(plan.menu) || !plan.menu[k](f, id) {
 				c.World.Heal()
-				note("heal")
+				f.note("heal")
 			}
 		}
 	}
 	c.RunFor(end - c.Now())
 	c.Recover()
-	note("recover")
-	return log
+	f.note("recover")
+	return f.log
+}
+
+func kill(f *faulter, id int32) bool {
+	if !f.minority {
+		return false
+	}
+	if f.c.World.Kill(id) == nil {
+		f.note("kill %s", f.name(id))
+	}
+	return true
+}
+
+// crash is a power loss; brokers' are counted against the plan's allowance.
+func crash(f *faulter, id int32) bool {
+	broker := !node.IsController(id)
+	if !f.minority || broker && f.crashes <= 0 {
+		return false
+	}
+	if f.c.World.Crash(id) == nil {
+		f.note("crash %s", f.name(id))
+		if broker {
+			f.crashes--
+		}
+	}
+	return true
+}
+
+func pause(f *faulter, id int32) bool {
+	if !f.minority {
+		return false
+	}
+	if f.c.World.Pause(id) == nil {
+		f.note("pause %s", f.name(id))
+	}
+	return true
+}
+
+func isolate(onlyMinority bool) faultKind {
+	return func(f *faulter, id int32) bool {
+		if onlyMinority && !f.minority {
+			return false
+		}
+		f.c.World.Isolate(id)
+		f.note("isolate %s", f.name(id))
+		return true
+	}
+}
+
+func partitionPair(f *faulter, id int32) bool {
+	other := f.c.BrokerIDs[f.r.Intn(len(f.c.BrokerIDs))]
+	if other != id {
+		f.c.World.Partition([]int32{id}, []int32{other})
+		f.note("partition %s | %s", f.name(id), f.name(other))
+	}
+	return true
+}
+
+func lossBetweenBrokers(f *faulter, id int32) bool {
+	other := f.c.BrokerIDs[f.r.Intn(len(f.c.BrokerIDs))]
+	if other != id {
+		p := 0.05 + 0.25*f.r.Float64()
+		f.c.World.Loss(id, other, p)
+		f.note("loss %s -> %s p=%.2f", f.name(id), f.name(other), p)
+	}
+	return true
+}
+
+func lossToClient(f *faulter, _ int32) bool {
+	if len(f.clients) == 0 {
+		return false
+	}
+	cl := f.clients[f.r.Intn(len(f.clients))]
+	b := f.c.BrokerIDs[f.r.Intn(len(f.c.BrokerIDs))]
+	p := 0.05 + 0.25*f.r.Float64()
+	f.c.World.Loss(b, cl, p)
+	f.note("loss %s -> %s p=%.2f", f.name(b), f.name(cl), p)
+	return true
+}
+
+func slow(maxMs int) faultKind {
+	return func(f *faulter, id int32) bool {
+		extra := time.Duration(f.r.Intn(maxMs)) * time.Millisecond
+		f.c.World.Slow(id, extra)
+		f.note("slow %s latency=%v", f.name(id), extra)
+		return true
+	}
+}
+
+// cutOneWay cuts a link one way between any two servers (asymmetric partitions).
+func cutOneWay(f *faulter, id int32) bool {
+	all := append(append([]int32(nil), f.c.BrokerIDs...), f.c.Controllers...)
+	to := all[f.r.Intn(len(all))]
+	if to != id {
+		f.c.World.Cut(id, to)
+		f.note("cut %s -> %s", f.name(id), f.name(to))
+	}
+	return true
+}
+
+// stop is a controlled shutdown of a broker.
+func stop(f *faulter, id int32) bool {
+	if !f.minority || node.IsController(id) {
+		return false
+	}
+	if f.c.World.Stop(id) == nil {
+		f.note("stop %s", f.name(id))
+	}
+	return true
 }
 
 // Recover heals the network, resumes paused nodes and restarts every node that is down: the
@@ -116,109 +252,4 @@ func (c *Cluster) recoverNow() {
 			_ = c.World.Restart(id)
 		}
 	}
-}
-
-// Chaos is Nemesis over the whole cluster: besides the brokers' faults it kills, crashes,
-// pauses and isolates controllers (a minority at a time, so the quorum can still elect), and
-// makes links lossy — between brokers, and between clients and brokers. Every `every` it applies
-// one fault or undoes one; after `d` it heals and restarts everything. At most brokerCrashes
-// brokers lose power in a run: with Kafka's default flush policy durability rests on
-// replication, and KIP-966 promises no loss of committed data through min.insync.replicas − 1
-// unclean shutdowns, not more.
-func (c *Cluster) Chaos(every, d time.Duration, brokerCrashes int) []Fault {
-	r := c.World.Rand("faults")
-	var log []Fault
-	note := func(format string, args ...any) {
-		log = append(log, Fault{At: c.Now(), What: fmt.Sprintf(format, args...)})
-	}
-	downIn := func(ids []int32) int {
-		n := 0
-		for _, id := range ids {
-			if c.World.State(id) != sim.Running {
-				n++
-			}
-		}
-		return n
-	}
-	clients := make([]int32, 0, len(c.clientNames))
-	for _, name := range c.clientNames {
-		clients = append(clients, c.clients[name])
-	}
-	end := c.Now() + d
-	for c.Now()+every <= end {
-		c.RunFor(every)
-		group := c.BrokerIDs
-		if r.Intn(3) == 0 {
-			group = c.Controllers
-		}
-		id := group[r.Intn(len(group))]
-		minority := downIn(group)+1 <= (len(group)-1)/2
-		switch st := c.World.State(id); {
-		case st == sim.Killed || st == sim.Crashed || st == sim.Stopped:
-			if c.World.Restart(id) == nil {
-				note("restart %s", c.World.Name(id))
-			}
-		case st == sim.Paused:
-			if c.World.Resume(id) == nil {
-				note("resume %s", c.World.Name(id))
-			}
-		default:
-			switch k := r.Intn(11); {
-			case k == 0 && minority:
-				if c.World.Kill(id) == nil {
-					note("kill %s", c.World.Name(id))
-				}
-			case k == 1 && minority && (node.IsController(id) || brokerCrashes > 0):
-				if c.World.Crash(id) == nil {
-					note("crash %s", c.World.Name(id))
-					if !node.IsController(id) {
-						brokerCrashes--
-					}
-				}
-			case k == 2 && minority:
-				if c.World.Pause(id) == nil {
-					note("pause %s", c.World.Name(id))
-				}
-			case k == 3 && minority:
-				c.World.Isolate(id)
-				note("isolate %s", c.World.Name(id))
-			case k == 4:
-				other := c.BrokerIDs[r.Intn(len(c.BrokerIDs))]
-				if other != id {
-					p := 0.05 + 0.25*r.Float64()
-					c.World.Loss(id, other, p)
-					note("loss %s -> %s p=%.2f", c.World.Name(id), c.World.Name(other), p)
-				}
-			case k == 5 && len(clients) > 0:
-				cl := clients[r.Intn(len(clients))]
-				b := c.BrokerIDs[r.Intn(len(c.BrokerIDs))]
-				p := 0.05 + 0.25*r.Float64()
-				c.World.Loss(b, cl, p)
-				note("loss %s -> %s p=%.2f", c.World.Name(b), c.World.Name(cl), p)
-			case k == 6:
-				extra := time.Duration(r.Intn(300)) * time.Millisecond
-				c.World.Slow(id, extra)
-				note("slow %s latency=%v", c.World.Name(id), extra)
-			case k == 7:
-				// A one-way cut between any two servers (asymmetric partitions).
-				all := append(append([]int32(nil), c.BrokerIDs...), c.Controllers...)
-				to := all[r.Intn(len(all))]
-				if to != id {
-					c.World.Cut(id, to)
-					note("cut %s -> %s", c.World.Name(id), c.World.Name(to))
-				}
-			case k == 8 && minority && !node.IsController(id):
-				if c.World.Stop(id) == nil {
-					note("stop %s", c.World.Name(id))
-				}
-			default:
-				c.World.Heal()
-				note("heal")
-			}
-		}
-	}
-	c.RunFor(end - c.Now())
-	c.Recover()
-	note("recover")
-	return log
 }
