@@ -8,8 +8,9 @@
 //
 // The UI only observes and sends commands: package session owns the simulation and takes the
 // snapshots the views draw (tui/cluster, tui/partition, tui/events, tui/clients, tui/chart,
-// tui/help, tui/verdict), all with the one Styles of tui/theme. Run is the entry point main.go
-// calls.
+// tui/help, tui/verdict), all with the one Styles of tui/theme. Every key is a binding of
+// tui/keys: the model matches presses against it, tui/help draws the overlay and the bottom line
+// from it. Run is the entry point main.go calls.
 //
 // Left out for now: the Fetch/Produce message pane, mouse support, and a full replay of
 // `run --trace` files (a trace file opens as a scrollable list of its faults, restarts and

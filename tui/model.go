@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
 
@@ -14,6 +15,7 @@ import (
 	clusterview "kafkasim/tui/cluster"
 	"kafkasim/tui/events"
 	"kafkasim/tui/help"
+	"kafkasim/tui/keys"
 	"kafkasim/tui/partition"
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
@@ -46,6 +48,7 @@ const (
 type Model struct {
 	s    *session.Session
 	st   *theme.Styles
+	keys *keys.KeyMap
 	opts Options
 	w, h int
 
@@ -141,8 +144,8 @@ func (m *Model) frame() {
 }
 
 func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
-	key := k.String()
-	if key == "ctrl+c" {
+	km := m.keys
+	if key.Matches(k, km.ForceQuit.Binding) {
 		return tea.Quit
 	}
 	if m.help {
@@ -153,23 +156,24 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return m.cmdKey(k)
 	}
 	if m.checks {
-		switch key {
-		case "up":
+		ck := &km.CheckerPane
+		switch {
+		case key.Matches(k, ck.Up.Binding):
 			m.selFinding = max(0, m.selFinding-1)
 			return nil
-		case "down":
+		case key.Matches(k, ck.Down.Binding):
 			m.selFinding = min(max(0, len(m.s.HeadVerdict().Findings)-1), m.selFinding+1)
 			return nil
-		case "enter":
+		case key.Matches(k, ck.Show.Binding):
 			m.jump()
 			return nil
-		case "esc":
+		case key.Matches(k, ck.Close.Binding):
 			m.checks = false
 			return nil
 		}
 	}
 	if m.confirm != "" {
-		if key == "y" || key == "enter" {
+		if key.Matches(k, km.Confirm.Binding) {
 			m.exec(m.confirm)
 		} else {
 			m.msg = "cancelled: " + m.confirm
@@ -179,69 +183,71 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	}
 	m.msg = ""
 	snap := m.s.Snapshot()
-	switch key {
-	case "q":
+	switch {
+	case key.Matches(k, km.Quit.Binding):
 		return tea.Quit
-	case "?":
+	case key.Matches(k, km.Help.Binding):
 		m.help = true
-	case "space", ".":
+	case key.Matches(k, km.Play.Binding):
 		if snap.Paused && !m.s.Rewound() {
 			m.s.Continue()
 			m.playing = true
 		} else {
 			m.playing = !m.playing
 		}
-	case "n", "right":
+	case key.Matches(k, km.Step.Binding):
 		m.playing = false
 		m.s.StepEvent()
-	case "N":
+	case key.Matches(k, km.ToMark.Binding):
 		m.playing = false
 		m.s.ToMark()
-	case "left":
+	case key.Matches(k, km.Back.Binding):
 		m.playing = false
 		m.s.StepBack()
-	case "[":
+	case key.Matches(k, km.PrevMark.Binding):
 		m.playing = false
 		m.s.PrevMark()
-	case "]":
+	case key.Matches(k, km.NextMark.Binding):
 		m.playing = false
 		m.s.NextMark()
-	case "g":
+	case key.Matches(k, km.Start.Binding):
 		m.playing = false
 		m.s.Seek(0)
-	case "G":
+	case key.Matches(k, km.Now.Binding):
 		m.s.Seek(m.s.Len() - 1)
-	case "+", "=":
+	case key.Matches(k, km.Faster.Binding):
 		m.speed = min(len(speeds)-1, m.speed+1)
-	case "-", "_":
+	case key.Matches(k, km.Slower.Binding):
 		m.speed = max(0, m.speed-1)
-	case "tab":
+	case key.Matches(k, km.Focus.Binding):
 		m.focus = 1 - m.focus
-	case "up":
+	case key.Matches(k, km.Up.Binding):
 		m.move(-1)
-	case "down":
+	case key.Matches(k, km.Down.Binding):
 		m.move(1)
-	case "v":
+	case key.Matches(k, km.Lower.Binding):
 		m.lower = (m.lower + 1) % lowers
-	case "t":
+	case key.Matches(k, km.Timeline.Binding):
 		if n := m.s.Timelines(); n > 1 {
 			_ = m.s.SwitchTimeline(m.s.Timeline().ID%n + 1)
 			m.msg = fmt.Sprintf("timeline %d of %d", m.s.Timeline().ID, n)
 		} else {
 			m.msg = "one timeline: inject a fault while rewound to fork another"
 		}
-	case ":":
+	case key.Matches(k, km.Command.Binding):
 		m.cmdline, m.input = true, ""
-	case "w":
+	case key.Matches(k, km.Write.Binding):
 		m.write()
-	case "a":
+	case key.Matches(k, km.Checker.Binding):
 		m.checks = !m.checks
-	case "x":
+	case key.Matches(k, km.Judge.Binding):
 		return m.judge(true)
-	case "h":
-		m.exec("heal")
-	case "k", "c", "s", "r", "p", "i", "l":
-		m.fault(key)
+	default:
+		for _, f := range km.Faults() {
+			if key.Matches(k, f.Binding) {
+				m.fault(f)
+			}
+		}
 	}
 	return nil
 }
@@ -288,8 +294,15 @@ func (m *Model) move(d int) {
 	}
 }
 
-// fault turns a fault key into a statement about the selection.
-func (m *Model) fault(key string) {
+// fault types a fault key's statement about the selection: the selected broker, else the
+// selected partition's leader (restart: its first replica that is down). In present mode the
+// destructive ones wait for y.
+func (m *Model) fault(f *keys.Binding) {
+	if !f.Acts() {
+		m.exec(f.Statement("", false))
+		return
+	}
+	restart := f == &m.keys.Restart
 	snap := m.s.Snapshot()
 	var node string // the node the key acts on
 	var paused bool
@@ -298,7 +311,7 @@ func (m *Model) fault(key string) {
 		node, paused = n.Name, n.State == "paused"
 	} else if m.selPart < len(snap.Partitions) {
 		p := snap.Partitions[m.selPart]
-		if key == "r" {
+		if restart {
 			for _, r := range p.Replicas {
 				if !r.Up {
 					node = fmt.Sprint(r.Broker)
@@ -322,27 +335,8 @@ func (m *Model) fault(key string) {
 		m.msg = "nothing selected"
 		return
 	}
-	var stmt string
-	switch key {
-	case "k":
-		stmt = "kill " + node
-	case "c":
-		stmt = "crash " + node
-	case "s":
-		stmt = "stop " + node
-	case "r":
-		stmt = "restart " + node
-	case "p":
-		stmt = "pause " + node
-		if paused {
-			stmt = "resume " + node
-		}
-	case "i":
-		stmt = "isolate " + node
-	case "l":
-		stmt = "slow " + node + " latency=100ms"
-	}
-	if m.opts.Present && key != "r" {
+	stmt := f.Statement(node, paused)
+	if m.opts.Present && !restart {
 		m.confirm = stmt
 		return
 	}
@@ -362,19 +356,20 @@ func (m *Model) exec(stmt string) {
 }
 
 func (m *Model) cmdKey(k tea.KeyPressMsg) tea.Cmd {
-	switch k.String() {
-	case "esc":
+	ck := &m.keys.CommandLine
+	switch {
+	case key.Matches(k, ck.Cancel.Binding):
 		m.cmdline = false
-	case "enter":
+	case key.Matches(k, ck.Run.Binding):
 		m.cmdline = false
 		if strings.TrimSpace(m.input) != "" {
 			m.exec(strings.TrimSpace(m.input))
 		}
-	case "backspace":
+	case key.Matches(k, ck.Erase.Binding):
 		if r := []rune(m.input); len(r) > 0 {
 			m.input = string(r[:len(r)-1])
 		}
-	case "space":
+	case key.Matches(k, ck.Space.Binding):
 		m.input += " "
 	default:
 		m.input += k.Text
@@ -413,7 +408,7 @@ func (m *Model) View() tea.View {
 func (m *Model) Render() string {
 	w, h := max(m.w, 40), max(m.h, 12)
 	if m.help {
-		return help.Overlay(m.st, w, h)
+		return help.Overlay(m.st, m.keys, w, h)
 	}
 	snap := m.s.Snapshot()
 	hist := m.s.History()
@@ -590,5 +585,5 @@ func (m *Model) footer(w int) string {
 	case m.msg != "":
 		return theme.Fit(m.msg, w)
 	}
-	return help.Hint(m.st, w)
+	return help.Hint(m.st, m.keys, w)
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of the terminal UI in a real terminal (tmux): `go run .` opens the classroom
-# cluster; the screen shows ISR, HW and LEO; `?` opens the help; `q` quits.
+# cluster; the screen shows ISR, HW and LEO; `?` opens the help; space pauses, `k` kills the
+# selected partition's leader, `:heal` runs a typed statement; `q` quits.
 #
 # Run from the repository root: tui/smoke.sh   (CI: add `bash tui/smoke.sh` to .ci/run)
 # KAFKASIM_CMD overrides the command started (default: a binary built with `go build`).
@@ -45,6 +46,12 @@ wait_for "Keys" 5
 wait_for "quit" 5
 tmux -L "$sock" send-keys 'x'   # any key closes the help
 wait_for "ISR" 5
+tmux -L "$sock" send-keys Space
+wait_for "‖ paused" 5
+tmux -L "$sock" send-keys 'k'
+wait_for "✓ kill leader" 5
+tmux -L "$sock" send-keys ':' 'heal' Enter
+wait_for "✓ heal" 5
 tmux -L "$sock" send-keys 'q'
 for ((i = 0; i < 50; i++)); do
 	if ! tmux -L "$sock" has-session 2>/dev/null; then echo "smoke: ok"; exit 0; fi

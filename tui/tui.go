@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"kafkasim/scenarios"
+	"kafkasim/tui/keys"
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
 )
@@ -48,7 +49,7 @@ func New(opts Options) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &Model{s: s, st: theme.New(opts.Present), opts: opts, w: 80, h: 24, speed: defaultSpeed, playing: true}
+	m := &Model{s: s, st: theme.New(opts.Present), keys: keys.Default(), opts: opts, w: 80, h: 24, speed: defaultSpeed, playing: true}
 	if opts.Scenario != nil {
 		m.playing = true
 	}

@@ -211,6 +211,42 @@ func TestPresentModeConfirms(t *testing.T) {
 	}
 }
 
+// Every fault key types its binding's statement about the selection (present mode holds the
+// destructive ones for y); h heals at once, and r restarts the partition's first down replica
+// at once.
+func TestFaultKeysTypeTheirStatements(t *testing.T) {
+	m := newPaused(t, Options{Present: true})
+	for k, want := range map[string]string{
+		"k": "kill leader orders/0",
+		"c": "crash leader orders/0",
+		"s": "stop leader orders/0",
+		"p": "pause leader orders/0",
+		"i": "isolate leader orders/0",
+		"l": "slow leader orders/0 latency=100ms",
+	} {
+		m.Update(press(k))
+		if m.confirm != want {
+			t.Errorf("%s: confirm %q; want %q", k, m.confirm, want)
+		}
+		m.Update(press("n")) // cancels
+	}
+	m.Update(press("h"))
+	if m.msg != "✓ heal" {
+		t.Errorf("h: message %q; want ✓ heal", m.msg)
+	}
+	if m.s.Timeline().Parent != 0 || m.confirm != "" {
+		t.Errorf("a cancelled fault ran (timeline parent %d, confirm %q)", m.s.Timeline().Parent, m.confirm)
+	}
+	m.w, m.h = 200, 50
+	leader, _, _ := partitionRow(t, screen(m))
+	for _, k := range []string{"k", "y", "N", "r"} {
+		m.Update(press(k))
+	}
+	if want := "✓ restart " + leader; m.msg != want {
+		t.Errorf("r after killing the leader: message %q; want %q", m.msg, want)
+	}
+}
+
 // A scenario's pause stops play until space; its say lines are captions.
 func TestScenarioPauseAndCaption(t *testing.T) {
 	m, err := New(Options{Scenario: scenarios.Classroom(), Seed: 1})
