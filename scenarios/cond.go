@@ -143,6 +143,9 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 	case "consumed":
 		k.subj, kind, err = sConsumed, vInt, needClient(false)
 	default:
+		if err := p.notModelled(inCondition, w.text, w); err != nil {
+			return nil, err
+		}
 		return nil, p.errTok(w, "unknown condition %q (known: %s)", w.text, conditionWords)
 	}
 	if err != nil {

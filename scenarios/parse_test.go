@@ -129,7 +129,7 @@ topic orders partitions=1 replication=3 replicas=1,2,3 min.insync.replicas=1 unc
 topic events partitions=2 replication=3 replicas=1,2,3;2,3,1
 producer p1 topic=orders acks=all rate=200/s
 producer p2 topic=events acks=1 keys=10 partitioner=key-hash enable.idempotence=false retries=3 linger.ms=10ms
-consumer c1 topic=orders group=g1
+consumer c1 topic=orders
 consumer reader topic=events isolation.level=read_committed auto.offset.reset=latest
 
 say "Broker 1 leads orders/0. Cut it off from its followers."  # a comment
@@ -198,16 +198,13 @@ finish recover=false
 	if got := s.consumer("reader").cfg.AutoOffsetReset; got != "latest" {
 		t.Errorf("auto.offset.reset=latest gave %q", got)
 	}
-	if got := s.consumer("c1").group; got != "g1" {
-		t.Errorf("group = %q; want g1", got)
-	}
 	if pd := s.producer("p2"); pd.keys != 10 || pd.cfg.Acks != 1 || pd.cfg.Partitioner != "key-hash" || pd.cfg.Retries != 3 {
 		t.Errorf("producer p2 = %+v; want keys 10, acks 1, key-hash, retries 3", pd)
 	}
 	if got := len(s.stmts); got != 45 {
 		t.Errorf("%d statements; want 45", got)
 	}
-	if st := s.stmts[2]; st.kind != kPartition || len(st.groups) != 2 || len(st.groups[1]) != 2 {
+	if st := s.stmts[2]; st.fault == nil || st.fault.Name != "partition" || len(st.groups) != 2 || len(st.groups[1]) != 2 {
 		t.Errorf("partition 1 | 2 3 parsed as %+v", st)
 	}
 	if st := s.stmts[0]; st.say != "Broker 1 leads orders/0. Cut it off from its followers." || st.text != `say "Broker 1 leads orders/0. Cut it off from its followers."` {
