@@ -14,6 +14,7 @@ import (
 
 	"kafkasim/checker"
 	"kafkasim/scenarios"
+	"kafkasim/sim"
 	"kafkasim/sim/cluster"
 )
 
@@ -367,10 +368,6 @@ func writeRunReport(dir string, s *scenarios.Scenario, r *scenarios.Result, faul
 	return checker.WriteReport(dir, p)
 }
 
-// faultVerbs are the scenario statements that apply faults.
-var faultVerbs = map[string]bool{"kill": true, "crash": true, "stop": true, "restart": true, "pause": true,
-	"resume": true, "partition": true, "isolate": true, "cut": true, "slow": true, "loss": true, "heal": true}
-
 // labelFaults names the statement behind each fault: the scenario's fault statements, in
 // file order, are matched to the faults, in time order, by verb. The faults left over that
 // heal, resume or restart are the finish's.
@@ -379,7 +376,7 @@ func labelFaults(faults []checker.Fault, file string, src []byte) {
 	var stmts []stmt
 	for i, line := range strings.Split(string(src), "\n") {
 		text := strings.TrimSpace(line)
-		if verb, _, _ := strings.Cut(text, " "); faultVerbs[verb] {
+		if verb, _, _ := strings.Cut(text, " "); sim.FaultKindNamed(verb) != nil {
 			stmts = append(stmts, stmt{verb, fmt.Sprintf("%s:%d: %s", file, i+1, text)})
 		}
 	}

@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,6 +144,9 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 	case "consumed":
 		k.subj, kind, err = sConsumed, vInt, needClient(false)
 	default:
+		if err := p.notModelled(inCondition, w.text, w); err != nil {
+			return nil, err
+		}
 		return nil, p.errTok(w, "unknown condition %q (known: %s)", w.text, conditionWords)
 	}
 	if err != nil {
@@ -507,12 +511,7 @@ func diverged(c *cluster.Cluster, tp protocol.TopicPartition) (bool, string) {
 	}
 	for i := range logs {
 		for j := i + 1; j < len(logs); j++ {
-			offs := make([]int64, 0, len(logs[i]))
-			for off := range logs[i] {
-				offs = append(offs, off)
-			}
-			slices.Sort(offs)
-			for _, off := range offs {
+			for _, off := range slices.Sorted(maps.Keys(logs[i])) {
 				if w, ok := logs[j][off]; ok && w != logs[i][off] {
 					return true, fmt.Sprintf("%s diverged: broker %d has %d at offset %d, broker %d has %d", tp, ids[i], logs[i][off], off, ids[j], w)
 				}

@@ -25,8 +25,15 @@
 // The checker judges every run (Options.NoCheck turns it off): its online invariants are
 // attached when the cluster boots, the history is judged after the finish, and `expect verdict`
 // and `expect [no] anomaly NAME` (anomaly and invariant names alike) are judged against it.
-// Player plays a scenario a slice of virtual time at a time, for the terminal UI.
+// Where each concept lives: lex.go splits lines into tokens; parse.go reads the set-up and node
+// references; statements.go is the table of statements (name, set-up or not, parse, run): a
+// new statement is one entry there; cond.go the conditions; unmodelled.go the words of
+// capabilities not built yet, each a parse error naming the capability; player.go the one
+// interpreter (Player plays a scenario a slice of virtual time at a time, for the terminal
+// UI); run.go is Run: the Player driven to the end, then the finish and the verdict. The fault
+// verbs themselves (names, arguments, effect, wording) are sim's table (sim/faults.go).
 //
-// Left out for now: consumer groups are parsed and kept (`group=`) but the consumer reads every
-// partition on its own until groups exist; `pause` (the TUI's pause point) is ignored by Run.
+// Left out for now: consumer groups, transactions, record sizes and compaction, elastic
+// clusters, ZooKeeper mode and the nemesis (their words are parse errors, see unmodelled.go);
+// `pause` (the TUI's pause point) is ignored by Run.
 package scenarios

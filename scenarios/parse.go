@@ -69,54 +69,8 @@ type consumerDef struct {
 	name   string
 	topic  string
 	topicT token
-	group  string // kept; consumer groups come later
 	cfg    config.Consumer
 }
-
-// kind is a statement's kind.
-type kind uint8
-
-const (
-	kWait kind = iota
-	kAwait
-	kRunUntil
-	kSay
-	kPause
-	kFault // kill crash stop restart pause resume isolate: one node
-	kPartition
-	kCut
-	kSlow
-	kLoss
-	kHeal
-	kExpect
-	kVerdict
-	kAnomaly
-	kSend
-	kRate
-)
-
-// stmt is one statement after the set-up.
-type stmt struct {
-	line   int
-	text   string // the statement as written, comment stripped
-	kind   kind
-	verb   string
-	d      time.Duration
-	say    string
-	cond   *cond
-	nodes  []nodeRef
-	groups [][]nodeRef
-	p      float64
-	name   string // producer (send, rate), anomaly name, verdict
-	n      int
-	no     bool // expect no anomaly
-}
-
-// Setup statements; say, pause and finish may come anywhere.
-var setupVerbs = map[string]bool{"cluster": true, "config": true, "protocol": true, "topic": true, "producer": true, "consumer": true}
-
-var verbs = []string{"await", "cluster", "config", "consumer", "crash", "cut", "expect", "finish", "heal", "isolate", "kill",
-	"loss", "partition", "pause", "producer", "protocol", "rate", "restart", "resume", "run", "say", "send", "slow", "stop", "topic", "wait"}
 
 // Default finish timeout in virtual time.
 const defaultFinishTimeout = 60 * time.Second
@@ -140,6 +94,7 @@ type parser struct {
 	firstConfig errPos
 	clusterLine int
 	brokersTok  token
+	reached     time.Duration // a virtual time the script has certainly reached (see runUntil)
 }
 
 type errPos struct {
@@ -205,108 +160,37 @@ func valueCol(t token, key string) int { return t.col + utf8Len(key) + 1 }
 func utf8Len(s string) int { return len([]rune(s)) }
 
 func (p *parser) statement(toks []token) error {
-	verb := toks[0]
-	if verb.quoted {
-		return p.errTok(verb, "expected a statement, found a string")
+	head := toks[0]
+	if head.quoted {
+		return p.errTok(head, "expected a statement, found a string")
 	}
-	if setupVerbs[verb.text] {
+	w := lookup(toks)
+	if w == nil {
+		if err := p.notModelled(inStatement, head.text, head); err != nil {
+			return err
+		}
+		return p.errTok(head, "unknown statement %q (known: %s)", head.text, strings.Join(wordNames(), ", "))
+	}
+	if w.setup {
 		if p.setupClosed {
-			return p.errTok(verb, "%s: set-up statements (cluster, config, protocol, topic, producer, consumer) come before the first statement that moves time or touches the cluster (line %d: %s)", verb.text, p.closedLine, p.closedBy)
+			return p.errTok(head, "%s: set-up statements (%s) come before the first statement that moves time or touches the cluster (line %d: %s)", head.text, setupNames(), p.closedLine, p.closedBy)
 		}
 		p.s.setupEnd = p.line
-		switch verb.text {
-		case "cluster":
-			return p.cluster(toks)
-		case "config":
-			return p.config(toks)
-		case "protocol":
-			return p.protocol(toks)
-		case "topic":
-			return p.topic(toks)
-		case "producer":
-			return p.producer(toks)
-		case "consumer":
-			return p.consumer(toks)
-		}
+		return w.parse(p, nil, toks)
 	}
-	switch verb.text {
-	case "say":
-		if len(toks) != 2 || !toks[1].quoted {
-			return p.errTok(verb, `say: expected one quoted text, e.g. say "Broker 1 leads orders/0."`)
-		}
-		p.add(&stmt{kind: kSay, say: toks[1].text}, toks)
-		return nil
-	case "pause":
-		if len(toks) == 1 {
-			p.add(&stmt{kind: kPause}, toks)
-			return nil
-		}
-	case "finish":
-		return p.finish(toks)
-	}
-	if !slices.Contains(verbs, verb.text) {
-		return p.errTok(verb, "unknown statement %q (known: %s)", verb.text, strings.Join(verbs, ", "))
-	}
-	if !p.setupClosed {
-		p.closedBy, p.closedLine = verb.text, p.line
+	if !w.free && !p.setupClosed {
+		p.closedBy, p.closedLine = head.text, p.line
 		if err := p.closeSetup(); err != nil {
 			return err
 		}
 	}
-	st := &stmt{verb: verb.text}
-	var err error
-	switch verb.text {
-	case "wait":
-		st.kind = kWait
-		err = p.waitArgs(st, toks)
-	case "await":
-		st.kind = kAwait
-		err = p.await(st, toks)
-	case "run":
-		st.kind = kRunUntil
-		if len(toks) != 3 || toks[1].text != "until" {
-			return p.errTok(verb, "run: expected run until D, e.g. run until 2m")
-		}
-		st.d, err = p.duration(toks[2], "run until")
-	case "kill", "crash", "stop", "restart", "pause", "resume", "isolate":
-		st.kind = kFault
-		var n nodeRef
-		var next int
-		n, next, err = p.node(toks, 1, verb)
-		if err == nil && next < len(toks) {
-			err = p.errTok(toks[next], "%s: unexpected %q (%s takes one node)", verb.text, toks[next].text, verb.text)
-		}
-		st.nodes = []nodeRef{n}
-	case "partition":
-		st.kind = kPartition
-		err = p.partition(st, toks)
-	case "cut", "loss":
-		st.kind = kCut
-		if verb.text == "loss" {
-			st.kind = kLoss
-		}
-		err = p.link(st, toks)
-	case "slow":
-		st.kind = kSlow
-		err = p.slow(st, toks)
-	case "heal":
-		st.kind = kHeal
-		if len(toks) > 1 {
-			err = p.errTok(toks[1], "heal: unexpected %q (heal takes nothing)", toks[1].text)
-		}
-	case "expect":
-		err = p.expect(st, toks)
-	case "send":
-		st.kind = kSend
-		err = p.send(st, toks)
-	case "rate":
-		st.kind = kRate
-		err = p.rate(st, toks)
-	}
-	if err != nil {
+	st := &stmt{word: w}
+	if err := w.parse(p, st, toks); err != nil {
 		return err
 	}
-	p.add(st, toks)
+	if w.run != nil || w.until != nil {
+		p.add(st, toks)
+	}
 	return nil
 }
 
@@ -392,6 +276,9 @@ func (p *parser) cluster(toks []token) error {
 				return err
 			}
 		default:
+			if err := p.notModelled(inCluster, k, t); err != nil {
+				return err
+			}
 			return p.errTok(t, "%s: unknown cluster key (known: brokers, controllers)", k)
 		}
 	}
@@ -467,6 +354,9 @@ func (p *parser) config(toks []token) error {
 			}
 			p.s.osFlushSet = true
 		default:
+			if err := p.notModelled(inConfig, k, t); err != nil {
+				return err
+			}
 			if err := p.s.broker.Set(k, v); err != nil {
 				return p.configErr(err, t, k)
 			}
@@ -543,6 +433,9 @@ func (p *parser) topic(toks []token) error {
 				td.assignment = append(td.assignment, rs)
 			}
 		default:
+			if err := p.notModelled(inTopic, k, t); err != nil {
+				return err
+			}
 			if err := probe.Set(k, v); err != nil {
 				return p.configErr(err, t, k)
 			}
@@ -648,6 +541,9 @@ func (p *parser) producer(toks []token) error {
 				return err
 			}
 		default:
+			if err := p.notModelled(inProducer, k, t); err != nil {
+				return err
+			}
 			if err := pd.cfg.Set(k, v); err != nil {
 				return p.configErr(err, t, k)
 			}
@@ -685,9 +581,10 @@ func (p *parser) consumer(toks []token) error {
 		switch k {
 		case "topic":
 			cd.topic, cd.topicT = v, t
-		case "group":
-			cd.group = v // kept: consumer groups come later
 		default:
+			if err := p.notModelled(inConsumer, k, t); err != nil {
+				return err
+			}
 			if err := cd.cfg.Set(k, v); err != nil {
 				return p.configErr(err, t, k)
 			}
@@ -700,6 +597,7 @@ func (p *parser) consumer(toks []token) error {
 	return nil
 }
 
+// finish reads finish recover=… timeout=…; it may stand anywhere.
 func (p *parser) finish(toks []token) error {
 	keys, vals, err := p.pairs(toks[1:], "finish")
 	if err != nil {
@@ -815,141 +713,6 @@ func (s *Scenario) consumer(name string) *consumerDef {
 	return nil
 }
 
-func (p *parser) waitArgs(st *stmt, toks []token) error {
-	if len(toks) != 2 {
-		return p.errTok(toks[0], "wait: expected wait D, e.g. wait 5s")
-	}
-	var err error
-	st.d, err = p.duration(toks[1], "wait")
-	return err
-}
-
-func (p *parser) await(st *stmt, toks []token) error {
-	w := -1
-	for i := len(toks) - 1; i > 0; i-- {
-		if toks[i].text == "within" && !toks[i].quoted {
-			w = i
-			break
-		}
-	}
-	if w < 0 || w != len(toks)-2 {
-		return p.errTok(toks[0], "await: expected await CONDITION within D, e.g. await leader orders/0 == 1 within 10s")
-	}
-	if w == 1 {
-		return p.errTok(toks[1], "await: a condition is required before within")
-	}
-	var err error
-	if st.d, err = p.duration(toks[w+1], "within"); err != nil {
-		return err
-	}
-	st.cond, err = p.condition(toks[1:w], false)
-	return err
-}
-
-func (p *parser) expect(st *stmt, toks []token) error {
-	if len(toks) < 2 {
-		return p.errTok(toks[0], "expect: expected a condition, verdict valid|invalid, anomaly NAME or no anomaly NAME")
-	}
-	switch toks[1].text {
-	case "verdict":
-		st.kind = kVerdict
-		if len(toks) != 3 || (toks[2].text != "valid" && toks[2].text != "invalid" && toks[2].text != "unknown") {
-			return p.errTok(toks[1], "expect verdict: expected valid, invalid or unknown")
-		}
-		st.name = toks[2].text
-		return nil
-	case "anomaly", "no":
-		i := 2
-		if toks[1].text == "no" {
-			st.no = true
-			if len(toks) < 3 || toks[2].text != "anomaly" {
-				return p.errTok(toks[1], "expect no: expected expect no anomaly NAME")
-			}
-			i = 3
-		}
-		if len(toks) != i+1 || toks[i].quoted || !nameRE.MatchString(toks[i].text) {
-			return p.errTok(toks[i-1], "expect anomaly: expected one anomaly name, e.g. lost-write")
-		}
-		st.kind, st.name = kAnomaly, toks[i].text
-		return nil
-	}
-	st.kind = kExpect
-	var err error
-	st.cond, err = p.condition(toks[1:], true)
-	return err
-}
-
-func (p *parser) partition(st *stmt, toks []token) error {
-	var group []nodeRef
-	i := 1
-	for i < len(toks) {
-		if toks[i].text == "|" && !toks[i].quoted {
-			if len(group) == 0 {
-				return p.errTok(toks[i], "partition: a group is empty (expected partition A B | C D)")
-			}
-			st.groups = append(st.groups, group)
-			group = nil
-			i++
-			continue
-		}
-		n, next, err := p.node(toks, i, toks[0])
-		if err != nil {
-			return err
-		}
-		group = append(group, n)
-		i = next
-	}
-	if len(group) == 0 {
-		return p.errTok(toks[len(toks)-1], "partition: a group is empty (expected partition A B | C D)")
-	}
-	st.groups = append(st.groups, group)
-	if len(st.groups) < 2 {
-		return p.errTok(toks[0], "partition: expected at least two groups separated by |, e.g. partition 1 | 2 3")
-	}
-	return nil
-}
-
-// link parses cut X -> Y and loss X -> Y p=P.
-func (p *parser) link(st *stmt, toks []token) error {
-	usage := "cut: expected cut X -> Y"
-	if st.kind == kLoss {
-		usage = "loss: expected loss X -> Y p=P"
-	}
-	from, i, err := p.node(toks, 1, toks[0])
-	if err != nil {
-		return err
-	}
-	if i >= len(toks) || toks[i].text != "->" {
-		return p.errAt(colAt(toks, i), "%s", usage)
-	}
-	to, i, err := p.node(toks, i+1, toks[0])
-	if err != nil {
-		return err
-	}
-	st.nodes = []nodeRef{from, to}
-	if st.kind == kLoss {
-		if i != len(toks)-1 {
-			return p.errAt(colAt(toks, i), "%s", usage)
-		}
-		k, v, err := p.keyValue(toks[i], "loss")
-		if err != nil {
-			return err
-		}
-		if k != "p" {
-			return p.errTok(toks[i], "%s: unknown loss key (known: p)", k)
-		}
-		st.p, err = strconv.ParseFloat(v, 64)
-		if err != nil || !(st.p >= 0 && st.p <= 1) {
-			return p.errAt(valueCol(toks[i], k), "p: %q is not a probability (between 0 and 1)", v)
-		}
-		return nil
-	}
-	if i != len(toks) {
-		return p.errTok(toks[i], "cut: unexpected %q (%s)", toks[i].text, usage)
-	}
-	return nil
-}
-
 // colAt is the column of toks[i], or just past the last token.
 func colAt(toks []token, i int) int {
 	if i < len(toks) {
@@ -957,57 +720,6 @@ func colAt(toks []token, i int) int {
 	}
 	t := toks[len(toks)-1]
 	return t.col + utf8Len(t.text)
-}
-
-func (p *parser) slow(st *stmt, toks []token) error {
-	n, i, err := p.node(toks, 1, toks[0])
-	if err != nil {
-		return err
-	}
-	st.nodes = []nodeRef{n}
-	if i != len(toks)-1 {
-		return p.errAt(colAt(toks, i), "slow: expected slow X latency=D")
-	}
-	k, v, err := p.keyValue(toks[i], "slow")
-	if err != nil {
-		return err
-	}
-	if k != "latency" {
-		return p.errTok(toks[i], "%s: unknown slow key (known: latency)", k)
-	}
-	st.d, err = p.durationValue(toks[i], k, v)
-	return err
-}
-
-func (p *parser) send(st *stmt, toks []token) error {
-	if len(toks) != 3 {
-		return p.errTok(toks[0], "send: expected send PRODUCER N, e.g. send p1 10")
-	}
-	if p.s.producer(toks[1].text) == nil {
-		return p.errTok(toks[1], "send: unknown producer %q", toks[1].text)
-	}
-	n, err := strconv.Atoi(toks[2].text)
-	if err != nil || n < 1 || n > 1_000_000 {
-		return p.errTok(toks[2], "send: %q is not a record count (1 to 1000000)", toks[2].text)
-	}
-	st.name, st.n = toks[1].text, n
-	return nil
-}
-
-func (p *parser) rate(st *stmt, toks []token) error {
-	if len(toks) != 3 {
-		return p.errTok(toks[0], "rate: expected rate PRODUCER R/s, e.g. rate p1 0/s")
-	}
-	if p.s.producer(toks[1].text) == nil {
-		return p.errTok(toks[1], "rate: unknown producer %q", toks[1].text)
-	}
-	num, ok := strings.CutSuffix(toks[2].text, "/s")
-	r, err := strconv.ParseFloat(num, 64)
-	if !ok || err != nil || !(r >= 0 && r <= 1e6) {
-		return p.errTok(toks[2], "rate: %q is not a rate (use 200/s, at most 1000000/s)", toks[2].text)
-	}
-	st.name, st.p = toks[1].text, r
-	return nil
 }
 
 // nodeKind says how a node reference is resolved.
@@ -1029,6 +741,8 @@ type nodeRef struct {
 }
 
 var controllerName = regexp.MustCompile(`^c([0-9]+)$`)
+
+var zooKeeperName = regexp.MustCompile(`^z[0-9]+$`)
 
 // node reads a node reference at toks[i]: a broker number, cK, a client name, `leader T/I` or
 // `controller`. It returns the index after it.
@@ -1052,6 +766,9 @@ func (p *parser) node(toks []token, i int, verb token) (nodeRef, int, error) {
 		return nodeRef{kind: nodeLeader, topic: topic, part: part, name: "leader " + toks[i+1].text}, i + 2, nil
 	case "controller":
 		return nodeRef{kind: nodeController, name: "controller"}, i + 1, nil
+	}
+	if err := p.notModelled(inNode, t.text, t); err != nil {
+		return nodeRef{}, i, err
 	}
 	id, err := p.fixedNode(t)
 	if err != nil {
@@ -1084,6 +801,9 @@ func (p *parser) fixedNode(t token) (nodeRef, error) {
 	}
 	if isClient {
 		return nodeRef{name: t.text}, nil
+	}
+	if zooKeeperName.MatchString(t.text) {
+		return nodeRef{}, p.notModelledAs(inNode, "zN", t.text, t)
 	}
 	return nodeRef{}, p.errTok(t, "unknown node %q (brokers are 1..%d, controllers c1..c%d%s)", t.text, p.s.brokers, p.s.controllers, p.clientList())
 }

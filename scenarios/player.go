@@ -3,10 +3,12 @@ package scenarios
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
 
+	"kafkasim/checker"
 	"kafkasim/sim/cluster"
 )
 
@@ -22,16 +24,22 @@ import (
 // same trace hash: typed faults land at their instant through `run until D`, a statement a
 // typed one interrupted resumes with what was left of it, failed expectations become comments.
 type Player struct {
-	r        *runner
 	s        *Scenario
-	next     int       // index in s.stmts of the next statement to start
-	active   []*active // time-moving statements in progress, innermost last
+	o        Options
+	c        *cluster.Cluster
+	res      *Result
+	online   *checker.Online // the checker's online invariants, attached at boot
+	next     int             // index in s.stmts of the next statement to start
+	active   []*active       // time-moving statements in progress, innermost last
 	paused   bool
 	notes    []Note
 	lines    []string      // transcript after the set-up
 	at       time.Duration // virtual time at the end of the transcript
 	settled  bool          // every event due at Now() has run
 	failures int
+	typing   bool // a typed statement is running (Exec)
+	toEnd    bool // Run drives the player: pauses do not stop it, the first failure ends the script
+	failAt   int  // the line of the first failure, 0 if none
 }
 
 // active is a time-moving statement in progress.
@@ -67,11 +75,23 @@ type Note struct {
 // returns a player at its first statement. The seed is o.Seed, else the file's, else 1.
 // o.Observe is called once the cluster exists.
 func NewPlayer(s *Scenario, o Options) (*Player, error) {
-	r := newRunner(s, o)
-	if err := r.boot(); err != nil {
+	p := newPlayer(s, o)
+	if err := p.boot(); err != nil {
 		return nil, err
 	}
-	return &Player{r: r, s: s, at: r.c.Now(), settled: true}, nil
+	return p, nil
+}
+
+// newPlayer prepares a player without a cluster yet: the seed is o.Seed, else the file's, else 1.
+func newPlayer(s *Scenario, o Options) *Player {
+	seed := o.Seed
+	if seed == 0 {
+		seed = s.Seed
+	}
+	if seed == 0 {
+		seed = 1
+	}
+	return &Player{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}, settled: true}
 }
 
 // SetupOnly is the scenario's set-up (cluster, topics, clients) without its statements: the
@@ -83,10 +103,10 @@ func (s *Scenario) SetupOnly() *Scenario {
 }
 
 // Cluster is the cluster the player drives.
-func (p *Player) Cluster() *cluster.Cluster { return p.r.c }
+func (p *Player) Cluster() *cluster.Cluster { return p.c }
 
 // Seed is the seed the cluster runs on.
-func (p *Player) Seed() uint64 { return p.r.res.Seed }
+func (p *Player) Seed() uint64 { return p.res.Seed }
 
 // Scenario is the scenario being played.
 func (p *Player) Scenario() *Scenario { return p.s }
@@ -99,6 +119,9 @@ func (p *Player) Continue() { p.paused = false }
 
 // Done reports whether every statement has run; time still advances (the cluster runs on).
 func (p *Player) Done() bool { return p.next >= len(p.s.stmts) && len(p.active) == 0 }
+
+// stopped reports whether Run's player has ended its script at a failure.
+func (p *Player) stopped() bool { return p.toEnd && p.failAt != 0 }
 
 // Failures counts the expectations, awaits and faults that failed so far.
 func (p *Player) Failures() int { return p.failures }
@@ -136,23 +159,37 @@ func (p *Player) TakeNotes() []Note {
 }
 
 func (p *Player) note(k NoteKind, line int, format string, args ...any) {
-	p.notes = append(p.notes, Note{At: p.r.c.Now(), Kind: k, Line: line, Text: fmt.Sprintf(format, args...)})
+	p.notes = append(p.notes, Note{At: p.now(), Kind: k, Line: line, Text: fmt.Sprintf(format, args...)})
+}
+
+// now is the virtual time, 0 before the cluster is built.
+func (p *Player) now() time.Duration {
+	if p.c == nil {
+		return 0
+	}
+	return p.c.Now()
+}
+
+// lineOf is a statement's line for notes: 0 for a typed one.
+func (p *Player) lineOf(st *stmt) int {
+	if p.typing {
+		return 0
+	}
+	return st.line
 }
 
 func (p *Player) emit(line string) { p.lines = append(p.lines, line) }
 
-func movesTime(st *stmt) bool {
-	return st.kind == kWait || st.kind == kAwait || st.kind == kRunUntil
-}
+func movesTime(st *stmt) bool { return st.word.until != nil }
 
 // Advance runs the script and the cluster for at most d of virtual time. It returns early, and
 // true, right after the first event at which stop (if not nil) holds; it returns early, and
 // false, at a pause and at the end of the script. stop is checked after each event only, never before the first.
 func (p *Player) Advance(d time.Duration, stop func() bool) bool {
-	c := p.r.c
-	end := c.Now() + d
+	c := p.c
+	end := c.Now() + min(d, math.MaxInt64-c.Now())
 	wasDone := p.Done()
-	for !p.paused {
+	for !p.paused && !p.stopped() {
 		if len(p.active) == 0 {
 			if p.next < len(p.s.stmts) {
 				st := p.s.stmts[p.next]
@@ -181,7 +218,7 @@ func (p *Player) Advance(d time.Duration, stop func() bool) bool {
 		a := p.active[len(p.active)-1]
 		now := c.Now()
 		if a.ran && now >= a.deadline {
-			if a.st.kind == kAwait {
+			if a.st.cond != nil {
 				ok, got := a.st.cond.eval(c)
 				p.complete(a, ok, got)
 			} else {
@@ -194,7 +231,7 @@ func (p *Player) Advance(d time.Duration, stop func() bool) bool {
 		}
 		a.ran = true
 		lim := max(0, min(end, a.deadline)-now)
-		if a.st.kind == kAwait {
+		if a.st.cond != nil {
 			cond := func() bool { ok, _ := a.st.cond.eval(c); return ok }
 			hit := c.RunUntil(func() bool { return cond() || (stop != nil && stop()) }, lim)
 			p.settled = !hit
@@ -219,110 +256,102 @@ func (p *Player) Advance(d time.Duration, stop func() bool) bool {
 }
 
 func (p *Player) push(st *stmt, typed bool) {
-	now := p.r.c.Now()
 	a := &active{st: st, typed: typed}
-	switch st.kind {
-	case kWait, kAwait:
-		a.deadline = now + st.d
-	case kRunUntil:
-		a.deadline = st.d
-		if st.d <= now {
-			a.ran = true // as Run: nothing runs, not even the events due now
-		}
-	}
+	// An idle statement (run until a time passed) runs nothing, not even the events due now.
+	a.deadline, a.ran = st.word.until(p.c.Now(), st)
 	p.active = append(p.active, a)
 }
 
-// complete ends the innermost active statement and writes it to the transcript.
+// complete ends the innermost active statement and writes it to the transcript. A failed
+// await is a failure of the run.
 func (p *Player) complete(a *active, ok bool, got string) {
 	p.active = p.active[:len(p.active)-1]
-	now := p.r.c.Now()
-	line := a.st.line
-	if a.typed {
-		line = 0
-	}
-	switch a.st.kind {
-	case kWait, kRunUntil:
+	now := p.c.Now()
+	st := a.st
+	if st.cond == nil { // wait, run until
 		if a.split {
 			if a.deadline > p.at {
 				p.emit(fmt.Sprintf("run until %v", a.deadline))
 			}
 		} else {
-			p.emit(a.st.text)
+			p.emit(st.text)
 		}
-	case kAwait:
-		left := a.deadline - p.at
-		switch {
-		case ok && !a.split:
-			p.emit(a.st.text)
-		case ok && left >= 0:
-			p.emit(fmt.Sprintf("await %s within %v", a.st.cond.text, left))
-		case ok:
-			// A typed statement ran past the deadline; the await only looked once.
-			p.emit("expect " + a.st.cond.text)
-		default:
-			p.failures++
-			p.note(NoteFailed, line, "%s — wanted %s, saw %s", a.st.text, a.st.cond.text, got)
-			p.emit(fmt.Sprintf("# failed here: %s (saw %s)", a.st.text, got))
-			if !a.split || left > 0 {
-				p.emit(fmt.Sprintf("wait %v", max(0, left)))
-			}
+		p.at = now
+		return
+	}
+	if !ok {
+		got += fmt.Sprintf(" after %v", st.d)
+	}
+	err := p.expectation(st, ok, got)
+	left := a.deadline - p.at
+	switch {
+	case ok && !a.split:
+		p.emit(st.text)
+	case ok && left >= 0:
+		p.emit(fmt.Sprintf("await %s within %v", st.cond.text, left))
+	case ok:
+		// A typed statement ran past the deadline; the await only looked once.
+		p.emit("expect " + st.cond.text)
+	default:
+		p.failed(st, a.typed, err)
+		if !a.split || left > 0 {
+			p.emit(fmt.Sprintf("wait %v", max(0, left)))
 		}
-		if ok {
-			p.note(NotePassed, line, "%s", a.st.text)
-		}
+	}
+	if ok {
+		p.note(NotePassed, p.lineFor(st, a.typed), "%s", st.text)
 	}
 	p.at = now
 }
 
+func (p *Player) lineFor(st *stmt, typed bool) int {
+	if typed {
+		return 0
+	}
+	return st.line
+}
+
+// expectation records an await's or an expect's outcome; it returns why it failed.
+func (p *Player) expectation(st *stmt, ok bool, got string) error {
+	p.res.Expectations = append(p.res.Expectations, Expectation{Line: st.line, Text: st.text, OK: ok, Judged: true, Got: got})
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("wanted %s, saw %s", st.cond.text, got)
+}
+
+// failed notes a statement that failed, and writes it to the transcript as a comment. The
+// first failure of a scripted statement is the run's.
+func (p *Player) failed(st *stmt, typed bool, err error) {
+	p.failures++
+	msg := fmt.Sprintf("%s — %v", st.text, err)
+	p.note(NoteFailed, p.lineFor(st, typed), "%s", msg)
+	p.emit("# failed here: " + msg)
+	if typed || p.failAt != 0 {
+		return
+	}
+	p.failAt = st.line
+	p.res.OK = false
+	p.res.Failure = fmt.Sprintf("%s:%d: %s", p.s.File, st.line, msg)
+	p.narrate("FAIL %s", p.res.Failure)
+}
+
 // instant runs a statement that does not move time.
 func (p *Player) instant(st *stmt, typed bool) {
-	c := p.r.c
-	line := st.line
-	if typed {
-		line = 0
-	}
+	p.typing = typed
+	defer func() { p.typing = false }()
 	inSetup := !typed && st.line <= p.s.setupEnd // already in the exported set-up
-	emit := func(s string) {
-		if !inSetup {
-			p.emit(s)
+	note, err := st.word.run(p, st)
+	switch {
+	case err != nil:
+		p.failed(st, typed, err)
+	case !inSetup:
+		if note != 0 {
+			p.note(note, p.lineFor(st, typed), "%s", st.text)
 		}
+		p.emit(st.text)
 	}
-	switch st.kind {
-	case kSay:
-		p.note(NoteSay, line, "%s", st.say)
-		emit(st.text)
-	case kPause:
-		if !typed {
-			p.paused = true
-			p.note(NotePause, line, "pause")
-		}
-		emit(st.text)
-	case kExpect:
-		ok, got := st.cond.eval(c)
-		if ok {
-			p.note(NotePassed, line, "%s", st.text)
-			emit(st.text)
-		} else {
-			p.failures++
-			p.note(NoteFailed, line, "%s — wanted %s, saw %s", st.text, st.cond.text, got)
-			emit(fmt.Sprintf("# failed here: %s (saw %s)", st.text, got))
-		}
-	case kVerdict, kAnomaly:
-		emit(st.text) // judged at the end of a run, by the checker
-	default:
-		p.r.failed = false
-		p.r.exec(st)
-		if p.r.failed {
-			p.r.failed = false
-			p.failures++
-			msg := strings.TrimPrefix(p.r.res.Failure, fmt.Sprintf("%s:%d: ", p.s.File, st.line))
-			p.note(NoteFailed, line, "%s", msg)
-			emit(fmt.Sprintf("# failed here: %s", msg))
-		} else {
-			p.note(NoteRan, line, "%s", st.text)
-			emit(st.text)
-		}
+	if st.word.touches {
 		p.settled = false // an inject or a restart may have queued events for now
 	}
 }
@@ -330,7 +359,7 @@ func (p *Player) instant(st *stmt, typed bool) {
 // sync lets the events due now run and brings the transcript to now, so that what runs next
 // runs at the same point of the course in the session and in its export.
 func (p *Player) sync() {
-	c := p.r.c
+	c := p.c
 	now := c.Now()
 	switch {
 	case now > p.at:
@@ -388,8 +417,8 @@ func (s *Scenario) parseOne(text string) (*stmt, error) {
 	if len(toks) == 0 {
 		return nil, p.errAt(1, "expected a statement, e.g. kill leader orders/0")
 	}
-	if v := toks[0].text; !toks[0].quoted && (setupVerbs[v] || v == "finish") {
-		return nil, p.errTok(toks[0], "%s: set-up statements cannot be typed once the cluster runs", v)
+	if w := lookup(toks); !toks[0].quoted && w != nil && (w.setup || w.run == nil && w.until == nil) {
+		return nil, p.errTok(toks[0], "%s: set-up statements cannot be typed once the cluster runs", w.name)
 	}
 	if err := p.statement(toks); err != nil {
 		return nil, err
@@ -415,7 +444,7 @@ func (p *Player) Export() (string, error) {
 	if title == "" {
 		title = p.s.File
 	}
-	fmt.Fprintf(&b, "# %s: a session exported from kafkasim tui at %v\n", title, p.r.c.Now())
+	fmt.Fprintf(&b, "# %s: a session exported from kafkasim tui at %v\n", title, p.c.Now())
 	lines := strings.Split(string(src), "\n")
 	for i := 0; i < p.s.setupEnd && i < len(lines); i++ {
 		if l, keep := withoutSeed(lines[i]); keep {

@@ -1,8 +1,10 @@
 package scenarios
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -57,56 +59,31 @@ func ReplayCommand(r *Result) string {
 	return fmt.Sprintf("kafkasim run %s --seed %d", file, r.Seed)
 }
 
-type runner struct {
-	s      *Scenario
-	o      Options
-	c      *cluster.Cluster
-	res    *Result
-	failed bool
-	failAt int
-	online *checker.Online // the checker's online invariants, attached at boot
-}
-
-// newRunner prepares a run: the seed is o.Seed, else the file's, else 1.
-func newRunner(s *Scenario, o Options) *runner {
-	seed := o.Seed
-	if seed == 0 {
-		seed = s.Seed
-	}
-	if seed == 0 {
-		seed = 1
-	}
-	return &runner{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}}
-}
-
-// Run plays a scenario on a new cluster. It returns an error only when the cluster cannot be
-// built (bad input Parse could not see); a failed expectation is Result.OK == false.
+// Run plays a scenario on a new cluster: the Player driven to the end of the script (pauses
+// do not stop it; the first failure ends the script), then the finish and the checker's
+// verdict. It returns an error only when the cluster cannot be built (bad input Parse could
+// not see); a failed expectation is Result.OK == false.
 func Run(s *Scenario, o Options) (*Result, error) {
 	wall := time.Now()
-	r := newRunner(s, o)
-	for _, st := range s.stmts {
-		if r.failed {
-			r.notReached(st)
-			continue
-		}
-		// The cluster boots at the first statement after the set-up (a say or pause among the
-		// set-up statements runs before it, at time 0).
-		if r.c == nil && (st.line > s.setupEnd || (st.kind != kSay && st.kind != kPause)) {
-			if err := r.boot(); err != nil {
-				return nil, err
-			}
-		}
-		r.exec(st)
+	p := newPlayer(s, o)
+	p.toEnd = true
+	// A say or pause among the set-up statements runs before the cluster boots, at time 0.
+	for p.next < len(s.stmts) && s.stmts[p.next].line <= s.setupEnd {
+		p.instant(s.stmts[p.next], false)
+		p.next++
 	}
-	if r.c == nil {
-		if err := r.boot(); err != nil {
-			return nil, err
-		}
+	if err := p.boot(); err != nil {
+		return nil, err
 	}
-	r.finish()
-	r.judge()
-	c := r.c
-	res := r.res
+	for !p.Done() && !p.stopped() {
+		p.Advance(math.MaxInt64, nil)
+	}
+	for _, st := range s.stmts[p.next:] {
+		p.notReached(st)
+	}
+	p.finish()
+	p.judge()
+	c, res := p.c, p.res
 	res.TraceHash = c.World.Trace().Hash()
 	res.Events = c.World.Trace().Len()
 	res.Ops = c.Ops()
@@ -119,42 +96,42 @@ func Run(s *Scenario, o Options) (*Result, error) {
 	return res, nil
 }
 
-func (r *runner) narrate(format string, args ...any) {
-	if r.o.Narrate == nil {
+func (p *Player) narrate(format string, args ...any) {
+	if p.o.Narrate == nil {
 		return
 	}
 	var now time.Duration
-	if r.c != nil {
-		now = r.c.Now()
+	if p.c != nil {
+		now = p.c.Now()
 	}
-	fmt.Fprintf(r.o.Narrate, "%9.3fs  %s\n", now.Seconds(), fmt.Sprintf(format, args...))
+	fmt.Fprintf(p.o.Narrate, "%9.3fs  %s\n", now.Seconds(), fmt.Sprintf(format, args...))
 }
 
 // boot builds the cluster, creates the topics, waits for them, and starts the clients.
-func (r *runner) boot() error {
-	s := r.s
+func (p *Player) boot() error {
+	s := p.s
 	spec := cluster.DefaultSpec()
 	spec.Brokers, spec.Controllers = s.brokers, s.controllers
 	spec.Broker = s.broker
-	spec.Sim.Seed = r.res.Seed
+	spec.Sim.Seed = p.res.Seed
 	if s.latSet {
 		spec.Sim.LatencyMin, spec.Sim.LatencyMax = s.latMin, s.latMax
 	}
 	if s.osFlushSet {
 		spec.Sim.OSFlushInterval = s.osFlush
 	}
-	spec.Sim.DiscardTrace = !r.o.KeepTrace
+	spec.Sim.DiscardTrace = !p.o.KeepTrace
 	c, err := cluster.New(spec)
 	if err != nil {
 		return fmt.Errorf("%s: %v", s.File, err)
 	}
-	r.c = c
-	r.narrate("cluster up: brokers 1..%d, controllers c1..c%d", s.brokers, s.controllers)
-	if !r.o.NoCheck && r.o.Judge == nil {
-		r.online = checker.Attach(c)
+	p.c = c
+	p.narrate("cluster up: brokers 1..%d, controllers c1..c%d", s.brokers, s.controllers)
+	if !p.o.NoCheck && p.o.Judge == nil {
+		p.online = checker.Attach(c)
 	}
-	if r.o.Observe != nil {
-		r.o.Observe(c)
+	if p.o.Observe != nil {
+		p.o.Observe(c)
 	}
 	for _, td := range s.topics {
 		err := c.CreateTopic(cluster.TopicSpec{Name: td.name, Partitions: td.partitions, Replication: td.repl, Assignment: td.assignment, Configs: td.configs})
@@ -177,188 +154,74 @@ func (r *runner) boot() error {
 			return fmt.Errorf("%s:%d: consumer %s: %v", s.File, cd.line, cd.name, err)
 		}
 	}
+	p.at = c.Now()
 	return nil
 }
 
 // topicLimit bounds the wait for the set-up's topics in virtual time.
 const topicLimit = 30 * time.Second
 
-func (r *runner) fail(st *stmt, msg string) {
-	if !r.failed {
-		r.failed, r.failAt = true, st.line
-		r.res.OK = false
-		r.res.Failure = fmt.Sprintf("%s:%d: %s — %s", r.s.File, st.line, st.text, msg)
-		r.narrate("FAIL %s", r.res.Failure)
-	}
-}
-
-func (r *runner) expectation(st *stmt, ok bool, got string) {
-	r.res.Expectations = append(r.res.Expectations, Expectation{Line: st.line, Text: st.text, OK: ok, Judged: true, Got: got})
-	if !ok {
-		r.fail(st, fmt.Sprintf("wanted %s, saw %s", st.cond.text, got))
-	}
-}
-
-func (r *runner) notReached(st *stmt) {
-	switch st.kind {
-	case kAwait, kExpect:
-		r.res.Expectations = append(r.res.Expectations, Expectation{Line: st.line, Text: st.text, Got: fmt.Sprintf("not reached: the run failed at line %d", r.failAt)})
-	case kVerdict, kAnomaly:
-		r.res.Expectations = append(r.res.Expectations, Expectation{Line: st.line, Text: st.text, OK: true, Got: "not judged yet (no checker)"})
+// notReached records an expectation the run did not reach: it failed before.
+func (p *Player) notReached(st *stmt) {
+	switch {
+	case st.final():
+		p.res.Expectations = append(p.res.Expectations, Expectation{Line: st.line, Text: st.text, OK: true, Got: "not judged yet (no checker)"})
+	case st.expectation():
+		p.res.Expectations = append(p.res.Expectations, Expectation{Line: st.line, Text: st.text, Got: fmt.Sprintf("not reached: the run failed at line %d", p.failAt)})
 	}
 }
 
 // resolve turns a node reference into a node id at this instant.
-func (r *runner) resolve(n nodeRef) (int32, string) {
-	c := r.c
+func (p *Player) resolve(n nodeRef) (int32, error) {
+	c := p.c
 	switch n.kind {
 	case nodeLeader:
 		tp := protocol.TopicPartition{Topic: n.topic, Partition: n.part}
 		l := c.Leader(tp)
 		if l < 0 {
-			return 0, fmt.Sprintf("%s/%d has no leader now", n.topic, n.part)
+			return 0, fmt.Errorf("%s/%d has no leader now", n.topic, n.part)
 		}
-		return l, ""
+		return l, nil
 	case nodeController:
 		a := c.ActiveController()
 		if a < 0 {
-			return 0, "there is no active controller now"
+			return 0, errors.New("there is no active controller now")
 		}
-		return a, ""
+		return a, nil
 	}
 	if n.id != 0 {
-		return n.id, ""
+		return n.id, nil
 	}
 	id, ok := c.Client(n.name)
 	if !ok {
-		return 0, fmt.Sprintf("client %s does not exist", n.name)
+		return 0, fmt.Errorf("client %s does not exist", n.name)
 	}
-	return id, ""
-}
-
-func (r *runner) exec(st *stmt) {
-	c := r.c
-	switch st.kind {
-	case kSay:
-		r.narrate("%s", st.say)
-	case kPause:
-	case kWait:
-		c.RunFor(st.d)
-	case kRunUntil:
-		if st.d > c.Now() {
-			c.RunFor(st.d - c.Now())
-		}
-	case kAwait:
-		ok := c.RunUntil(func() bool { ok, _ := st.cond.eval(c); return ok }, st.d)
-		_, got := st.cond.eval(c)
-		if !ok {
-			got += fmt.Sprintf(" after %v", st.d)
-		}
-		r.expectation(st, ok, got)
-	case kExpect:
-		ok, got := st.cond.eval(c)
-		r.expectation(st, ok, got)
-	case kVerdict, kAnomaly:
-		r.res.Expectations = append(r.res.Expectations, Expectation{Line: st.line, Text: st.text, OK: true, Got: "not judged yet (no checker)"})
-	case kFault:
-		id, why := r.resolve(st.nodes[0])
-		if why != "" {
-			r.fail(st, why)
-			return
-		}
-		var err error
-		w := c.World
-		switch st.verb {
-		case "kill":
-			err = w.Kill(id)
-		case "crash":
-			err = w.Crash(id)
-		case "stop":
-			err = w.Stop(id)
-		case "restart":
-			err = w.Restart(id)
-		case "pause":
-			err = w.Pause(id)
-		case "resume":
-			err = w.Resume(id)
-		case "isolate":
-			w.Isolate(id)
-		}
-		if err != nil {
-			r.fail(st, err.Error())
-		}
-	case kPartition:
-		var groups [][]int32
-		for _, g := range st.groups {
-			var ids []int32
-			for _, n := range g {
-				id, why := r.resolve(n)
-				if why != "" {
-					r.fail(st, why)
-					return
-				}
-				ids = append(ids, id)
-			}
-			groups = append(groups, ids)
-		}
-		c.World.Partition(groups...)
-	case kCut, kLoss:
-		from, why := r.resolve(st.nodes[0])
-		if why == "" {
-			var to int32
-			if to, why = r.resolve(st.nodes[1]); why == "" {
-				if st.kind == kCut {
-					c.World.Cut(from, to)
-				} else {
-					c.World.Loss(from, to, st.p)
-				}
-				return
-			}
-		}
-		r.fail(st, why)
-	case kSlow:
-		id, why := r.resolve(st.nodes[0])
-		if why != "" {
-			r.fail(st, why)
-			return
-		}
-		c.World.Slow(id, st.d)
-	case kHeal:
-		c.World.Heal()
-	case kSend:
-		if err := c.Send(st.name, st.n); err != nil {
-			r.fail(st, err.Error())
-		}
-	case kRate:
-		if err := c.SetRate(st.name, st.p); err != nil {
-			r.fail(st, err.Error())
-		}
-	}
+	return id, nil
 }
 
 // finish heals, restarts, stops the producers' rates, lets the cluster settle and has every
 // consumer read to the end, bounded by the finish timeout; then closes the history.
-func (r *runner) finish() {
-	c, s := r.c, r.s
+func (p *Player) finish() {
+	c, s := p.c, p.s
 	if s.recover {
 		c.Recover()
 		for _, pd := range s.producers {
 			_ = c.SetRate(pd.name, 0)
 		}
 		start := c.Now()
-		if !c.RunUntil(r.allOnline, s.finishTimeout) {
-			r.narrate("finish: the cluster did not settle within %v: %s", s.finishTimeout, r.offline())
-		} else if !c.RunUntil(r.caughtUp, s.finishTimeout-(c.Now()-start)) {
-			r.narrate("finish: the consumers did not read to the end within %v", s.finishTimeout)
+		if !c.RunUntil(p.allOnline, s.finishTimeout) {
+			p.narrate("finish: the cluster did not settle within %v: %s", s.finishTimeout, p.offline())
+		} else if !c.RunUntil(p.caughtUp, s.finishTimeout-(c.Now()-start)) {
+			p.narrate("finish: the consumers did not read to the end within %v", s.finishTimeout)
 		}
 	}
 	c.Close()
 }
 
-func (r *runner) allOnline() bool {
-	for _, td := range r.s.topics {
+func (p *Player) allOnline() bool {
+	for _, td := range p.s.topics {
 		for i := 0; i < td.partitions; i++ {
-			if !r.c.Online(cluster.TP(td.name, i)) {
+			if !p.c.Online(cluster.TP(td.name, i)) {
 				return false
 			}
 		}
@@ -366,11 +229,11 @@ func (r *runner) allOnline() bool {
 	return true
 }
 
-func (r *runner) offline() string {
+func (p *Player) offline() string {
 	var out []string
-	for _, td := range r.s.topics {
+	for _, td := range p.s.topics {
 		for i := 0; i < td.partitions; i++ {
-			if !r.c.Online(cluster.TP(td.name, i)) {
+			if !p.c.Online(cluster.TP(td.name, i)) {
 				out = append(out, fmt.Sprintf("%s/%d", td.name, i))
 			}
 		}
@@ -381,21 +244,21 @@ func (r *runner) offline() string {
 // caughtUp: no producer has records in flight, every partition's leader has committed all it
 // holds (HW = LEO: with acks=1 a record is acknowledged before it is committed), and every
 // consumer's position has reached that HW.
-func (r *runner) caughtUp() bool {
-	for _, pd := range r.s.producers {
-		if p := r.c.Producer(pd.name); p != nil && p.Stats().InFlight > 0 {
+func (p *Player) caughtUp() bool {
+	for _, pd := range p.s.producers {
+		if p := p.c.Producer(pd.name); p != nil && p.Stats().InFlight > 0 {
 			return false
 		}
 	}
-	for _, cd := range r.s.consumers {
-		cs := r.c.Consumer(cd.name)
+	for _, cd := range p.s.consumers {
+		cs := p.c.Consumer(cd.name)
 		if cs == nil || !cs.CaughtUp() {
 			return false
 		}
 		pos := cs.Positions()
-		for i := 0; i < r.c.PartitionCount(cd.topic); i++ {
+		for i := 0; i < p.c.PartitionCount(cd.topic); i++ {
 			tp := cluster.TP(cd.topic, i)
-			leader := r.c.Replica(r.c.Leader(tp), tp)
+			leader := p.c.Replica(p.c.Leader(tp), tp)
 			if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
 				return false
 			}
@@ -421,58 +284,58 @@ func (s *Scenario) CheckConfig() checker.Config {
 
 // check judges the finished run with the checker: Jepsen's Kafka anomalies over the history,
 // linearizability per partition, and the online invariants seen during the run.
-func (r *runner) check(c *cluster.Cluster) (string, map[string]int) {
-	cfg := r.s.CheckConfig()
-	cfg.Online, cfg.UncleanElections = r.online, r.online.UncleanElections()
+func (p *Player) check(c *cluster.Cluster) (string, map[string]int) {
+	cfg := p.s.CheckConfig()
+	cfg.Online, cfg.UncleanElections = p.online, p.online.UncleanElections()
 	rep := checker.Check(c.History(), cfg)
-	r.res.Report = rep
+	p.res.Report = rep
 	return rep.Verdict, rep.Findings()
 }
 
 // judge hands the finished run to the checker, if there is one, and judges the verdict and
 // anomaly expectations; without one it notes them as not judged yet.
-func (r *runner) judge() {
+func (p *Player) judge() {
 	var verdict string
 	var anomalies map[string]int
-	judge := r.o.Judge
-	if judge == nil && r.online != nil {
-		judge = r.check
+	judge := p.o.Judge
+	if judge == nil && p.online != nil {
+		judge = p.check
 	}
 	if judge != nil {
-		verdict, anomalies = judge(r.c)
-		r.res.Verdict, r.res.Anomalies = verdict, anomalies
+		verdict, anomalies = judge(p.c)
+		p.res.Verdict, p.res.Anomalies = verdict, anomalies
 	}
-	for _, st := range r.s.stmts {
-		if st.kind != kVerdict && st.kind != kAnomaly {
+	for _, st := range p.s.stmts {
+		if !st.final() {
 			continue
 		}
 		var e *Expectation
-		for i := range r.res.Expectations {
-			if r.res.Expectations[i].Line == st.line {
-				e = &r.res.Expectations[i]
+		for i := range p.res.Expectations {
+			if p.res.Expectations[i].Line == st.line {
+				e = &p.res.Expectations[i]
 			}
 		}
 		if e == nil {
 			continue
 		}
 		if judge == nil {
-			r.narrate("note %s:%d: %s — not judged (the checker is off)", r.s.File, st.line, st.text)
+			p.narrate("note %s:%d: %s — not judged (the checker is off)", p.s.File, st.line, st.text)
 			continue
 		}
 		e.Judged = true
-		if st.kind == kVerdict {
-			e.OK, e.Got = verdict == st.name, "verdict "+verdict
+		if st.verdict != "" {
+			e.OK, e.Got = verdict == st.verdict, "verdict "+verdict
 		} else {
 			n := anomalies[st.name]
 			e.OK, e.Got = (n > 0) != st.no, fmt.Sprintf("%d %s", n, st.name)
 		}
 		if !e.OK {
-			r.res.OK = false
-			msg := fmt.Sprintf("%s:%d: %s — wanted %s, saw %s", r.s.File, st.line, st.text, strings.TrimPrefix(st.text, "expect "), e.Got)
-			if r.res.Failure == "" {
-				r.res.Failure = msg
+			p.res.OK = false
+			msg := fmt.Sprintf("%s:%d: %s — wanted %s, saw %s", p.s.File, st.line, st.text, strings.TrimPrefix(st.text, "expect "), e.Got)
+			if p.res.Failure == "" {
+				p.res.Failure = msg
 			}
-			r.narrate("FAIL %s", msg)
+			p.narrate("FAIL %s", msg)
 		}
 	}
 }

@@ -2,43 +2,38 @@ package sim
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
-// faultEvent records a fault in the trace. Callers have validated the node first and hold
-// OnEvent callbacks until the fault has taken effect.
-func (w *World) faultEvent(node, peer int32, code, param int64) {
-	w.stats.Faults++
-	w.record(Fault, node, peer, 0, code|param<<8)
-}
+// The fault verbs of the node lifecycle and of the network. faults.go holds the table that
+// names them and records them in the trace.
 
-func (w *World) target(verb string, id int32) (*nodeSlot, error) {
+func (w *World) target(code int64, id int32) (*nodeSlot, error) {
 	s := w.lookup(id)
 	if s == nil {
-		return nil, fmt.Errorf("%s %d: no such node", verb, id)
+		return nil, fmt.Errorf("%s %d: no such node", faultKinds[code].Name, id)
 	}
 	return s, nil
 }
 
-func stateErr(verb string, s *nodeSlot) error {
+func stateErr(code int64, s *nodeSlot) error {
 	st := s.state
 	if s.paused {
 		st = Paused
 	}
-	return fmt.Errorf("%s %d: node is %v", verb, s.id, st)
+	return fmt.Errorf("%s %d: node is %v", faultKinds[code].Name, s.id, st)
 }
 
 // Kill is process death: the node object, its pending timers and held messages are gone; the
 // disk keeps its page cache (the OS still writes it back). Valid for a running, paused or
 // stopping node.
 func (w *World) Kill(id int32) error {
-	s, err := w.target("kill", id)
+	s, err := w.target(FaultKill, id)
 	if err != nil {
 		return err
 	}
 	if !s.alive() {
-		return stateErr("kill", s)
+		return stateErr(FaultKill, s)
 	}
 	w.hold()
 	defer w.release()
@@ -50,12 +45,12 @@ func (w *World) Kill(id int32) error {
 // Crash is power loss: as Kill, and the disk loses every unflushed change. Valid for any node
 // not already crashed (a stopped or killed node's machine can still lose power).
 func (w *World) Crash(id int32) error {
-	s, err := w.target("crash", id)
+	s, err := w.target(FaultCrash, id)
 	if err != nil {
 		return err
 	}
 	if s.state == Crashed {
-		return stateErr("crash", s)
+		return stateErr(FaultCrash, s)
 	}
 	w.hold()
 	defer w.release()
@@ -72,12 +67,12 @@ func (w *World) Crash(id int32) error {
 // when it calls Halt, or StopTimeout passes, the disk is flushed and it is Stopped. Any other
 // node is flushed and Stopped at once.
 func (w *World) Stop(id int32) error {
-	s, err := w.target("stop", id)
+	s, err := w.target(FaultStop, id)
 	if err != nil {
 		return err
 	}
 	if s.state != Running || s.paused {
-		return stateErr("stop", s)
+		return stateErr(FaultStop, s)
 	}
 	w.hold()
 	defer w.release()
@@ -100,12 +95,12 @@ func (w *World) Stop(id int32) error {
 // Restart starts a killed, crashed or stopped node again: a new incarnation built by its
 // factory from the same disk.
 func (w *World) Restart(id int32) error {
-	s, err := w.target("restart", id)
+	s, err := w.target(FaultRestart, id)
 	if err != nil {
 		return err
 	}
 	if s.state != Killed && s.state != Crashed && s.state != Stopped {
-		return stateErr("restart", s)
+		return stateErr(FaultRestart, s)
 	}
 	w.hold()
 	defer w.release()
@@ -117,12 +112,12 @@ func (w *World) Restart(id int32) error {
 // Pause freezes a running or stopping node: deliveries and timers for it are held, in order,
 // until Resume.
 func (w *World) Pause(id int32) error {
-	s, err := w.target("pause", id)
+	s, err := w.target(FaultPause, id)
 	if err != nil {
 		return err
 	}
 	if !s.alive() || s.paused {
-		return stateErr("pause", s)
+		return stateErr(FaultPause, s)
 	}
 	w.hold()
 	defer w.release()
@@ -134,12 +129,12 @@ func (w *World) Pause(id int32) error {
 // Resume unfreezes a paused node: what was held is delivered in order right away, ahead of
 // anything else due at Now().
 func (w *World) Resume(id int32) error {
-	s, err := w.target("resume", id)
+	s, err := w.target(FaultResume, id)
 	if err != nil {
 		return err
 	}
 	if !s.paused {
-		return stateErr("resume", s)
+		return stateErr(FaultResume, s)
 	}
 	w.hold()
 	defer w.release()
@@ -229,7 +224,7 @@ func (w *World) Loss(from, to int32, p float64) {
 	if p > 1 {
 		p = 1
 	}
-	w.faultEvent(from, to, FaultLoss, int64(math.Round(p*1e6)))
+	w.faultEvent(from, to, FaultLoss, lossParam(p))
 	a, b := w.slot(from), w.slot(to)
 	w.links[a.idx][b.idx].loss = p
 }

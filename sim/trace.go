@@ -22,7 +22,7 @@ const (
 	// Observe: Node reported something (Type = the value's type, Arg = its TraceArg).
 	Observe
 	// Fault: a fault verb was applied to Node (Peer = the other end where there is one).
-	// Arg&0xff is the Fault… code, Arg>>8 its parameter (see the Fault… constants).
+	// Arg packs the verb and its parameter: read it with Event.Fault (faults.go).
 	Fault
 	// Halt: Node's process ended on its own (Arg = a Halt… code).
 	Halt
@@ -60,34 +60,6 @@ func DropReason(arg int64) string {
 		return "down"
 	case DropCut:
 		return "cut"
-	}
-	return "?"
-}
-
-// Fault codes (Event.Arg&0xff of a Fault). The parameter in Arg>>8 is: the group index for
-// FaultPartition, the extra latency in nanoseconds for FaultSlow, the loss probability in
-// parts per million for FaultLoss, 0 otherwise.
-const (
-	FaultKill int64 = iota + 1
-	FaultCrash
-	FaultStop
-	FaultRestart
-	FaultPause
-	FaultResume
-	FaultPartition
-	FaultIsolate
-	FaultCut
-	FaultSlow
-	FaultLoss
-	FaultHeal
-)
-
-var faultNames = [...]string{"?", "kill", "crash", "stop", "restart", "pause", "resume", "partition", "isolate", "cut", "slow", "loss", "heal"}
-
-// FaultName names a fault code.
-func FaultName(code int64) string {
-	if code > 0 && int(code) < len(faultNames) {
-		return faultNames[code]
 	}
 	return "?"
 }
@@ -183,11 +155,16 @@ func (t *Trace) Describe(e Event) string {
 			s += fmt.Sprintf(" arg=%d", e.Arg)
 		}
 	case Fault:
-		s += " " + FaultName(e.Arg&0xff)
+		code, p := unpackFault(e.Arg)
+		name := "?"
+		if k := FaultKindOf(code); k != nil {
+			name = k.Name
+		}
+		s += " " + name
 		if e.Peer != 0 {
 			s += fmt.Sprintf(" peer=%d", e.Peer)
 		}
-		if p := e.Arg >> 8; p != 0 {
+		if p != 0 {
 			s += fmt.Sprintf(" param=%d", p)
 		}
 	case Halt, Start:

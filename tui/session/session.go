@@ -53,9 +53,9 @@ type Timeline struct {
 
 	caption   string
 	network   []string
-	lastPart  time.Duration // time of the last partition fault event, to group its groups
-	partGroup int64
-	partStmt  int // index in network of the partition being built, -1 none
+	faults    sim.FaultLog // the trace's faults, a partition's events as one fault
+	faultAt   int          // index in events of the last fault
+	partStmt  int          // index in network of the partition being built, -1 none
 	lastSeen  map[replicaKey]Replica
 	truncated map[replicaKey]time.Duration
 	leaders   map[protocol.TopicPartition]partState
@@ -538,51 +538,31 @@ func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
 // traceEvent follows the faults in the trace and keeps the network faults in force.
 func (tl *Timeline) traceEvent(e *sim.Event) {
 	tl.evTimes = append(tl.evTimes, e.Time)
-	if e.Kind != sim.Fault {
+	extended, ok := tl.faults.Add(*e)
+	if !ok {
 		return
 	}
-	c := tl.player.Cluster()
-	name := func(id int32) string { return c.World.Name(id) }
-	code, param := e.Arg&0xff, e.Arg>>8
-	var text string
-	switch code {
-	case sim.FaultKill, sim.FaultCrash, sim.FaultStop, sim.FaultRestart, sim.FaultPause, sim.FaultResume:
-		text = fmt.Sprintf("%s %s", sim.FaultName(code), name(e.Node))
-	case sim.FaultIsolate:
-		text = "isolate " + name(e.Node)
-		tl.network = append(tl.network, text)
-	case sim.FaultCut:
-		text = fmt.Sprintf("cut %s -> %s", name(e.Node), name(e.Peer))
-		tl.network = append(tl.network, text)
-	case sim.FaultSlow:
-		text = fmt.Sprintf("slow %s latency=%v", name(e.Node), time.Duration(param))
-		tl.network = append(tl.network, text)
-	case sim.FaultLoss:
-		text = fmt.Sprintf("loss %s -> %s p=%g", name(e.Node), name(e.Peer), float64(param)/1e6)
-		tl.network = append(tl.network, text)
-	case sim.FaultHeal:
-		text = "heal: every network fault undone"
-		tl.network = nil
-		tl.partStmt = -1
-	case sim.FaultPartition:
-		// One event per node with its group index: group them back into one statement.
-		if tl.partStmt < 0 || e.Time != tl.lastPart || param < tl.partGroup {
-			tl.network = append(tl.network, "partition "+name(e.Node))
-			tl.partStmt = len(tl.network) - 1
-			tl.add(Event{At: e.Time, Kind: Fault, Text: "partition (see the network line)"})
-			tl.mark = true
-		} else if param > tl.partGroup {
-			tl.network[tl.partStmt] += " | " + name(e.Node)
-		} else {
-			tl.network[tl.partStmt] += " " + name(e.Node)
+	f := tl.faults.Last()
+	text := f.Words(tl.player.Cluster().World.Name)
+	if extended { // the next node of a partition: the same line grows
+		tl.events[tl.faultAt].Text = text
+		if tl.partStmt >= 0 {
+			tl.network[tl.partStmt] = text
 		}
-		tl.lastPart, tl.partGroup = e.Time, param
-		tl.events[len(tl.events)-1].Text = tl.network[tl.partStmt]
-		return
-	default:
 		return
 	}
 	tl.partStmt = -1
+	switch {
+	case f.Kind.Code == sim.FaultHeal:
+		text += ": every network fault undone"
+		tl.network = nil
+	case f.Kind.Network:
+		tl.network = append(tl.network, text)
+		if f.Kind.Args == sim.ArgsGroups {
+			tl.partStmt = len(tl.network) - 1
+		}
+	}
+	tl.faultAt = len(tl.events)
 	tl.add(Event{At: e.Time, Kind: Fault, Text: text})
 	tl.mark = true
 }
