@@ -226,8 +226,8 @@ func (r *Raft) Resign(now time.Duration) {
 func (r *Raft) Handle(now time.Duration, from int32, msg any) bool {
 	switch m := msg.(type) {
 	case raftTimer:
-		if from == r.env.ID() {
-			r.onTimer(now, m)
+		if from == r.env.ID() && r.due(now, m) {
+			r.step(r, now, from, msg)
 		}
 		return true
 	case *protocol.VoteRequest:
@@ -255,6 +255,7 @@ func (r *Raft) Handle(now time.Duration, from int32, msg any) bool {
 		// The sender resigns: it leads its epoch no more, so it is not followed.
 		r.maybeTransition(now, m.LeaderEpoch, protocol.NoLeader)
 	case *protocol.QuorumFetchRequest:
+		// No epoch to act on (see 2.).
 	case *protocol.VoteResponse:
 		if r.maybeTransition(now, m.LeaderEpoch, m.LeaderID) {
 			return true
@@ -311,19 +312,16 @@ func (r *Raft) maybeTransition(now time.Duration, epoch, leaderID int32) bool {
 	return false
 }
 
-// onTimer settles the bookkeeping of a timer and hands a due one to the role.
-func (r *Raft) onTimer(now time.Duration, t raftTimer) {
+// due settles the bookkeeping of a timer and reports whether it is due: a moved deadline's
+// timer that fires early or stale is not.
+func (r *Raft) due(now time.Duration, t raftTimer) bool {
 	switch t.kind {
 	case timerElection:
-		if !r.election.fired(r.env, now, t.gen) {
-			return
-		}
+		return r.election.fired(r.env, now, t.gen)
 	case timerFetch:
-		if !r.fetcher.fired(now, t.gen) {
-			return
-		}
+		return r.fetcher.fired(now, t.gen)
 	}
-	r.step(r, now, r.cfg.ID, t)
+	return true
 }
 
 // stepUnattached is UnattachedState, and VotedState once it voted in the epoch: it may grant a
