@@ -54,8 +54,6 @@ func (a *Admin) Pending() int { return len(a.queue) }
 func (a *Admin) Step(now time.Duration, from int32, msg any) {
 	a.now = now
 	switch m := msg.(type) {
-	case AdminCommand:
-		a.enqueue(m.Request)
 	case *AdminCommand:
 		a.enqueue(m.Request)
 	case adminRetry:

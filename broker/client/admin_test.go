@@ -30,8 +30,8 @@ func TestAdminRetriesOnNotControllerAndTimeout(t *testing.T) {
 	w.node = a
 	first := &protocol.CreateTopicsRequest{Topics: []protocol.CreatableTopic{{Name: "t", NumPartitions: 3, ReplicationFactor: 3}}}
 	second := &protocol.CreateTopicsRequest{Topics: []protocol.CreatableTopic{{Name: "u", NumPartitions: 1, ReplicationFactor: 1}}}
-	w.input(AdminCommand{Request: first})
-	w.input(AdminCommand{Request: second})
+	w.input(&AdminCommand{Request: first})
+	w.input(&AdminCommand{Request: second})
 	if a.Pending() != 2 {
 		t.Fatalf("Pending() = %d; want 2", a.Pending())
 	}

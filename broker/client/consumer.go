@@ -1,6 +1,7 @@
 package client
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -350,12 +351,11 @@ func (c *Consumer) onReset(peer int32) {
 		c.onTimeout(c.meta.corr)
 	}
 	var corrs []int64
-	for corr, g := range c.reqs {
-		if g.broker == peer {
+	for _, corr := range slices.Sorted(maps.Keys(c.reqs)) {
+		if c.reqs[corr].broker == peer {
 			corrs = append(corrs, corr)
 		}
 	}
-	slices.Sort(corrs)
 	for _, corr := range corrs {
 		c.onTimeout(corr)
 	}

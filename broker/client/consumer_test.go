@@ -47,7 +47,8 @@ func polls(w *world) []*history.Op {
 }
 
 func TestConsumerStartsPerAutoOffsetResetAndSkipsBelowPosition(t *testing.T) {
-	// Reference §1: a fetch returns whole batches; records below the position are skipped.
+	// A fetch returns whole batches; records below the position are skipped (Java's
+	// CompletedFetch.nextFetchedRecord).
 	for _, tc := range []struct {
 		name       string
 		reset      string
@@ -113,7 +114,7 @@ func TestConsumerPositionUnknownUntilListOffsetsAnswers(t *testing.T) {
 }
 
 func TestConsumerDetectsTruncationWithOffsetForLeaderEpoch(t *testing.T) {
-	// Reference §3.3, KIP-320, KAFKA-7747 (S9): the consumer read offsets 0..4 in epoch 1; an
+	// Reference: KIP-320, KAFKA-7747 (unclean election after ISR collapse): the consumer read offsets 0..4 in epoch 1; an
 	// unclean election makes broker 2 leader in epoch 2 with a log ending at 3 for epoch 1.
 	// The consumer validates, observes the truncation, seeks to 3 and reads the new records.
 	w := newWorld(t)

@@ -4,15 +4,19 @@
 // read no clock (node.Env), and record every operation in the history (broker/history) through
 // env.Observe when its outcome is known.
 //
-// Producer (reference §2.4, §5.1): metadata discovery and refresh, Kafka's built-in partitioner
+// Producer (Java's KafkaProducer, KIP-98 idempotence): metadata discovery and refresh, Kafka's built-in partitioner
 // (KIP-794: murmur2 for keyed records, sticky batches for unkeyed ones), round-robin and
 // key-hash partitioners, a record accumulator with batch.size and linger.ms, drain per leader
 // with max.in.flight.requests.per.connection, acks 0/1/all, request and delivery timeouts,
 // retries with retry.backoff.ms, idempotence (InitProducerId, per-partition sequences kept
 // across retries, epoch bump after a sequence error or an expired in-flight batch, KIP-360 in
-// spirit), and the fail / unknown classification of final errors (reference S10).
+// spirit), and the fail / unknown classification of final errors (an error that may follow
+// the leader's append, such as NOT_ENOUGH_REPLICAS_AFTER_APPEND or a timeout, is unknown).
+// Its parts are one type each: workload (the records the application makes), partitioner,
+// accumulator (RecordAccumulator), transactionManager (producer id and sequences), sender
+// (Sender), outcomes (the send callback).
 //
-// Consumer (reference §1, §3.3): all partitions of one topic, initial position by
+// Consumer (Java's KafkaConsumer with assign(), KIP-320): all partitions of one topic, initial position by
 // auto.offset.reset through ListOffsets, one Fetch in flight per leader, isolation.level,
 // records below the position skipped, one poll op per partition per fetch, position
 // validation with OffsetForLeaderEpoch after a leader-epoch change and truncation detection

@@ -8,7 +8,7 @@ import (
 )
 
 // External inputs: the world (scenario runner, tests, TUI) delivers these to a client through
-// Step with from == 0.
+// Step with from == 0, as pointers (&SendRecords{…}).
 
 // SendRecords hands Count new records to the producer now.
 type SendRecords struct{ Count int }

@@ -42,7 +42,7 @@ func TestStickyPartitionerSwitchesAfterBatchSize(t *testing.T) {
 	p := startProducer(t, w, producerConfig(t, "batch.size", "54", "linger.ms", "0"), 0)
 	const n = 30
 	for i := 0; i < n; i++ {
-		w.input(SendRecords{Count: 1})
+		w.input(&SendRecords{Count: 1})
 		w.runUntil(w.now + 5*ms)
 	}
 	ops := w.ops()
@@ -76,7 +76,7 @@ func TestKeyedRecordsGoToMurmur2Partition(t *testing.T) {
 	w := newWorld(t)
 	newFakeCluster(w, 5, 1)
 	startProducer(t, w, producerConfig(t), 10)
-	w.input(SendRecords{Count: 40})
+	w.input(&SendRecords{Count: 40})
 	w.runUntil(100 * ms)
 	ops := w.ops()
 	if len(ops) != 40 {
@@ -100,9 +100,9 @@ func TestLingerBatchesRecordsUntilLingerOrFull(t *testing.T) {
 	w := newWorld(t)
 	newFakeCluster(w, 1, 1)
 	startProducer(t, w, producerConfig(t, "linger.ms", "10"), 0)
-	w.input(SendRecords{Count: 1})
+	w.input(&SendRecords{Count: 1})
 	w.runUntil(15 * ms)
-	w.input(SendRecords{Count: 1})
+	w.input(&SendRecords{Count: 1})
 	w.runUntil(19 * ms)
 	if got := len(w.produces()); got != 0 {
 		t.Fatalf("got %d produce requests before linger.ms passed; want 0", got)
@@ -121,7 +121,7 @@ func TestLingerBatchesRecordsUntilLingerOrFull(t *testing.T) {
 	newFakeCluster(w2, 1, 1)
 	full := int((&protocol.RecordBatch{Records: make([]protocol.Record, 2)}).SizeBytes())
 	startProducer(t, w2, producerConfig(t, "linger.ms", "1000", "batch.size", itoa(full)), 0)
-	w2.input(SendRecords{Count: 3})
+	w2.input(&SendRecords{Count: 3})
 	w2.runUntil(500 * ms)
 	ps = w2.produces()
 	if len(ps) != 1 || len(ps[0].msg.(*protocol.ProduceRequest).Partitions[0].Batch.Records) != 2 || ps[0].at != 10*ms {
@@ -136,7 +136,7 @@ func TestLingerBatchesRecordsUntilLingerOrFull(t *testing.T) {
 func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestRetryKeepsSequenceNumbers(t *testing.T) {
-	// Reference §5.1: a retried batch keeps its producer id, epoch and sequence.
+	// Reference: KIP-98 idempotent producer: a retried batch keeps its producer id, epoch and sequence.
 	w := newWorld(t)
 	c := newFakeCluster(w, 1, 1)
 	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
@@ -146,7 +146,7 @@ func TestRetryKeepsSequenceNumbers(t *testing.T) {
 		return produceAction{}
 	}
 	startProducer(t, w, producerConfig(t), 0)
-	w.input(SendRecords{Count: 3})
+	w.input(&SendRecords{Count: 3})
 	w.runUntil(1 * time.Second)
 	ps := w.produces()
 	if len(ps) != 2 {
@@ -169,7 +169,7 @@ func TestRetryKeepsSequenceNumbers(t *testing.T) {
 }
 
 func TestLostResponseRetry(t *testing.T) {
-	// Reference: S10 / §5.1: the first attempt is appended but its answer is lost; the
+	// Reference: KIP-98 (ProducerStateManager deduplication): the first attempt is appended but its answer is lost; the
 	// producer times out and retries. With idempotence the leader answers the duplicate with
 	// the original offset and the log holds the record once; without it the log holds it twice.
 	for _, tc := range []struct {
@@ -187,7 +187,7 @@ func TestLostResponseRetry(t *testing.T) {
 				return produceAction{drop: n == 1}
 			}
 			startProducer(t, w, producerConfig(t, "enable.idempotence", tc.idempotence, "request.timeout.ms", "1000"), 0)
-			w.input(SendRecords{Count: 1})
+			w.input(&SendRecords{Count: 1})
 			w.runUntil(5 * time.Second)
 			if got := c.values(0); !equal(got, tc.wantLog) {
 				t.Errorf("log = %v; want %v", got, tc.wantLog)
@@ -216,7 +216,7 @@ func equal(a, b []int64) bool {
 }
 
 func TestFinalOutcomeFailVersusUnknown(t *testing.T) {
-	// Reference §2.4, S10: fail only if no attempt can have been appended.
+	// Reference: NOT_ENOUGH_REPLICAS_AFTER_APPEND and timeouts may follow an append: fail only if no attempt can have been appended.
 	drop := produceAction{drop: true}
 	err := func(e protocol.ErrorCode) produceAction { return produceAction{err: e} }
 	for _, tc := range []struct {
@@ -247,7 +247,7 @@ func TestFinalOutcomeFailVersusUnknown(t *testing.T) {
 				return produceAction{err: protocol.UNKNOWN_SERVER_ERROR}
 			}
 			startProducer(t, w, producerConfig(t, "acks", tc.acks, "enable.idempotence", "false", "retries", "1", "request.timeout.ms", "1000"), 0)
-			w.input(SendRecords{Count: 1})
+			w.input(&SendRecords{Count: 1})
 			w.runUntil(10 * time.Second)
 			ops := w.ops()
 			if len(ops) != 1 {
@@ -272,7 +272,7 @@ func TestDeliveryTimeout(t *testing.T) {
 		c := newFakeCluster(w, 1, 1)
 		c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
 		startProducer(t, w, producerConfig(t, "request.timeout.ms", "1000", "delivery.timeout.ms", "2500"), 0)
-		w.input(SendRecords{Count: 1})
+		w.input(&SendRecords{Count: 1})
 		created := w.now
 		w.runUntil(10 * time.Second)
 		ops := w.ops()
@@ -287,7 +287,7 @@ func TestDeliveryTimeout(t *testing.T) {
 		w := newWorld(t)
 		c := newFakeCluster(w, 1, -1)
 		startProducer(t, w, producerConfig(t, "request.timeout.ms", "1000", "delivery.timeout.ms", "2500"), 0)
-		w.input(SendRecords{Count: 1})
+		w.input(&SendRecords{Count: 1})
 		w.runUntil(10 * time.Second)
 		ops := w.ops()
 		if len(ops) != 1 || ops[0].Outcome != history.Fail || len(w.produces()) != 0 {
@@ -301,7 +301,7 @@ func TestAcksZeroCompletesAtSendWithoutOffsets(t *testing.T) {
 	w := newWorld(t)
 	c := newFakeCluster(w, 1, 1)
 	startProducer(t, w, producerConfig(t, "acks", "0", "linger.ms", "0"), 0)
-	w.input(SendRecords{Count: 2})
+	w.input(&SendRecords{Count: 2})
 	sentAt := w.now
 	w.runUntil(time.Second)
 	ops := w.ops()
@@ -319,7 +319,7 @@ func TestAcksZeroCompletesAtSendWithoutOffsets(t *testing.T) {
 }
 
 func TestOutOfOrderSequenceFailsBatchAndBumpsEpoch(t *testing.T) {
-	// Reference §5.1 / KIP-360: OUT_OF_ORDER_SEQUENCE_NUMBER with no earlier batch unresolved
+	// Reference: KIP-98 / KIP-360: OUT_OF_ORDER_SEQUENCE_NUMBER with no earlier batch unresolved
 	// loses the sequence: the batch fails and the producer gets a new epoch, sequences
 	// restart at 0.
 	w := newWorld(t)
@@ -331,9 +331,9 @@ func TestOutOfOrderSequenceFailsBatchAndBumpsEpoch(t *testing.T) {
 		return produceAction{}
 	}
 	startProducer(t, w, producerConfig(t, "linger.ms", "0"), 0)
-	w.input(SendRecords{Count: 1})
+	w.input(&SendRecords{Count: 1})
 	w.runUntil(100 * ms)
-	w.input(SendRecords{Count: 1})
+	w.input(&SendRecords{Count: 1})
 	w.runUntil(200 * ms)
 	ops := w.ops()
 	if len(ops) != 2 || ops[0].Outcome != history.Fail || ops[1].Outcome != history.OK {
@@ -354,9 +354,9 @@ func TestRateCreatesRecordsAtExactIntervals(t *testing.T) {
 	newFakeCluster(w, 1, 1)
 	p := startProducer(t, w, producerConfig(t), 0)
 	start := w.now
-	w.input(SetRate{PerSecond: 300})
+	w.input(&SetRate{PerSecond: 300})
 	w.runUntil(start + 100*ms)
-	w.input(SetRate{PerSecond: 0})
+	w.input(&SetRate{PerSecond: 0})
 	w.runUntil(start + time.Second)
 	ops := w.ops()
 	if len(ops) != 30 {
@@ -378,7 +378,7 @@ func TestCloseReportsPendingRecords(t *testing.T) {
 	c := newFakeCluster(w, 1, 1)
 	c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
 	p := startProducer(t, w, producerConfig(t, "max.in.flight.requests.per.connection", "1", "batch.size", "79", "linger.ms", "0"), 0)
-	w.input(SendRecords{Count: 2}) // two batches of one record: one in flight, one queued
+	w.input(&SendRecords{Count: 2}) // two batches of one record: one in flight, one queued
 	w.runUntil(50 * ms)
 	p.Close(w.now)
 	ops := w.ops()
@@ -395,7 +395,7 @@ func TestMaxInFlightPerBroker(t *testing.T) {
 	c := newFakeCluster(w, 4, 1)
 	c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
 	startProducer(t, w, producerConfig(t, "max.in.flight.requests.per.connection", "2", "batch.size", "79", "linger.ms", "0", "enable.idempotence", "false"), 0)
-	w.input(SendRecords{Count: 10})
+	w.input(&SendRecords{Count: 10})
 	w.runUntil(50 * ms)
 	if got := len(w.produces()); got != 2 {
 		t.Errorf("got %d requests in flight to one broker; want 2", got)
@@ -408,7 +408,7 @@ func TestRoundRobinSkipsPartitionsWithoutLeader(t *testing.T) {
 	c.leaders[2] = -1
 	startProducer(t, w, producerConfig(t, "partitioner", "round-robin", "linger.ms", "0"), 0)
 	for i := 0; i < 6; i++ {
-		w.input(SendRecords{Count: 1})
+		w.input(&SendRecords{Count: 1})
 		w.runUntil(w.now + 5*ms)
 	}
 	var got []int64
@@ -421,7 +421,7 @@ func TestRoundRobinSkipsPartitionsWithoutLeader(t *testing.T) {
 }
 
 func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
-	// Reference §5.1 (Java's TransactionManager.canRetry): batch 2 is answered
+	// Reference: KIP-98 (Java's TransactionManager.canRetry): batch 2 is answered
 	// OUT_OF_ORDER_SEQUENCE_NUMBER because batch 1's request was lost; batch 1 is still
 	// unresolved, so batch 2 keeps its sequence and is retried after batch 1, with no epoch bump.
 	w := newWorld(t)
@@ -436,7 +436,7 @@ func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
 		return produceAction{}
 	}
 	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79", "request.timeout.ms", "1000"), 0)
-	w.input(SendRecords{Count: 2})
+	w.input(&SendRecords{Count: 2})
 	w.runUntil(5 * time.Second)
 	if got := c.values(0); !equal(got, []int64{101, 102}) {
 		t.Errorf("log = %v; want [101 102] in order", got)

@@ -15,7 +15,7 @@ func TestReconnectBackoffAfterReset(t *testing.T) {
 	c := newFakeCluster(w, 1, 1)
 	c.onProduce = func(int, protocol.ProducePartition) produceAction { return produceAction{drop: true} }
 	startProducer(t, w, producerConfig(t, "enable.idempotence", "false", "linger.ms", "0", "retry.backoff.ms", "1"), 0)
-	w.input(SendRecords{Count: 1})
+	w.input(&SendRecords{Count: 1})
 	w.runUntil(w.now + ms)
 	if n := len(w.produces()); n != 1 {
 		t.Fatalf("%d produce requests; want 1", n)

@@ -1,4 +1,4 @@
-// Package quorum models the KRaft metadata quorum (KIP-595; kafka-semantics.md §4.2): a
+// Package quorum models the KRaft metadata quorum (KIP-595, KafkaRaftClient): a
 // Raft-style replicated log of protocol.MetadataEntry among the controller voters, and the
 // observer side that brokers use to follow that log.
 //
@@ -11,14 +11,16 @@
 //     step down. A new leader appends a LeaderChangeRecord entry first and announces itself with
 //     BeginQuorumEpoch.
 //   - Pull replication: followers and observers send QuorumFetchRequest; the leader checks
-//     divergence as partition leaders do (§2.1 step 4: largest epoch ≤ LastFetchedEpoch and its
-//     end offset) and answers DivergingEpoch, on which the fetcher truncates to the largest
-//     common prefix (§3.2: min of the leader's end offset, its own end offset for that epoch and
-//     its LEO) and fetches again. Fetches with nothing new are held at the leader up to
-//     FetchMaxWait and answered at once when entries are appended or the high watermark moves.
+//     divergence as partition leaders do (Partition.fetchRecords: the largest epoch ≤
+//     LastFetchedEpoch and its end offset) and answers DivergingEpoch, on which the fetcher
+//     truncates to the largest common prefix (KIP-279, AbstractFetcherThread: the min of the
+//     leader's end offset, its own end offset for that epoch and its LEO) and fetches again.
+//     Fetches with nothing new are held at the leader up to FetchMaxWait and answered at once
+//     when entries are appended or the high watermark moves.
 //   - Commit: the high watermark is the largest offset flushed on a majority of voters, and it
-//     only advances past entries of the leader's own epoch (Raft §5.4.2). Ready reports that the
-//     leader's LeaderChangeRecord is committed, so everything before it is final.
+//     only advances past entries of the leader's own epoch (Raft's commitment rule). Ready
+//     reports that the leader's LeaderChangeRecord is committed, so everything before it is
+//     final.
 //   - Fetch timeout (a follower that hears nothing from its leader becomes candidate), check
 //     quorum (a leader not fetched by a majority within the fetch timeout resigns), graceful
 //     resignation with EndQuorumEpoch (preferred successors ordered by replicated offset).
@@ -27,9 +29,15 @@
 //     follower before its next fetch). Both are recovered on restart; a leader that restarts
 //     comes back resigned and tells the voters so (EndQuorumEpoch).
 //
-// Inputs and outputs: messages are sent as pointers (*protocol.VoteRequest, …); Handle accepts
-// them as pointers or values. Every change of role, epoch or known leader is reported through
-// env.Observe as a StateChange. A leader does not step down for a fetch carrying a higher epoch
+// Structure: Handle settles each message's epoch once (KafkaRaftClient.maybeTransition), then
+// hands it to the step function of the voter's role (etcd-raft's r.step): stepUnattached,
+// stepFollower, stepCandidate, stepLeader, stepResigned, after Kafka's EpochState classes. The
+// vote side is vote.go, a leader's epoch leader.go, the leader's end of Fetch fetch.go, and the
+// fetching end, shared by followers and observers, fetcher.go.
+//
+// Inputs and outputs: messages are sent and handled as pointers (*protocol.VoteRequest, …),
+// timers as raftTimer / observerTimer values. Every change of role, epoch or known leader is
+// reported through env.Observe as a StateChange. A leader does not step down for a fetch carrying a higher epoch
 // (it answers UNKNOWN_LEADER_EPOCH, as KafkaRaftClient does), since observers may have heard of
 // an epoch whose election failed.
 //

@@ -7,16 +7,24 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: the pull replication of the metadata log (KIP-595 Fetch). The leader checks each
-// fetch for divergence (§2.1 step 4), records a voter's fetch offset as flushed there, advances
-// the high watermark over a majority in its own epoch, and holds fetches with nothing new for
-// up to MaxWait. Any voter that does not lead answers NOT_LEADER_OR_FOLLOWER naming the leader it
-// knows, which is how observers find the leader.
+// Behavior: the leader's end of the metadata log's pull replication (KIP-595 Fetch). The leader
+// checks each fetch for divergence as a partition leader does (Partition.fetchRecords: the
+// largest epoch ≤ LastFetchedEpoch and its end offset), records a voter's fetch offset as
+// flushed there, advances the high watermark over a majority in its own epoch, and holds
+// fetches with nothing new for up to MaxWait. Any voter that does not lead answers
+// NOT_LEADER_OR_FOLLOWER naming the leader it knows (refuseFetch), which is how observers find
+// the leader. The fetching end is fetcher.go.
 
-// --- leader side ----------------------------------------------------------------------------
+// parkedFetch is a fetch the leader holds until entries arrive, the high watermark moves or
+// MaxWait passes (Kafka's delayed fetch).
+type parkedFetch struct {
+	id   uint64
+	from int32
+	req  protocol.QuorumFetchRequest
+}
 
 func (r *Raft) onFetch(now time.Duration, from int32, req *protocol.QuorumFetchRequest) {
-	if r.role != leader || req.LeaderEpoch != r.epoch {
+	if req.LeaderEpoch != r.epoch {
 		r.answerFetch(from, req)
 		return
 	}
@@ -30,7 +38,7 @@ func (r *Raft) onFetch(now time.Duration, from int32, req *protocol.QuorumFetchR
 		return
 	}
 	if i >= 0 && i != r.self {
-		// The fetcher flushed everything below FetchOffset before asking (see sendFetch).
+		// The fetcher flushed everything below FetchOffset before asking (see fetcher.send).
 		r.match[i] = req.FetchOffset
 		if r.updateHW() {
 			r.completeParked()
@@ -47,18 +55,17 @@ func (r *Raft) onFetch(now time.Duration, from int32, req *protocol.QuorumFetchR
 	r.answerFetch(from, req)
 }
 
-// answerFetch answers a fetch as things stand now: an error when this node does not lead the
-// fetcher's epoch, a DivergingEpoch, or the entries from FetchOffset.
+// answerFetch answers a fetch as things stand now: an error when the fetcher's epoch is not this
+// leader's, a DivergingEpoch, or the entries from FetchOffset.
 func (r *Raft) answerFetch(from int32, req *protocol.QuorumFetchRequest) {
 	resp := &protocol.QuorumFetchResponse{
 		CorrelationID:  req.CorrelationID,
+		LeaderID:       r.cfg.ID,
+		LeaderEpoch:    r.epoch,
 		HighWatermark:  protocol.UnknownOffset,
 		DivergingEpoch: protocol.NoDivergence,
 	}
-	resp.LeaderID, resp.LeaderEpoch = r.Leader()
 	switch {
-	case r.role != leader:
-		resp.Error = protocol.NOT_LEADER_OR_FOLLOWER
 	case req.LeaderEpoch < r.epoch:
 		resp.Error = protocol.FENCED_LEADER_EPOCH
 	case req.LeaderEpoch > r.epoch:
@@ -77,6 +84,18 @@ func (r *Raft) answerFetch(from int32, req *protocol.QuorumFetchRequest) {
 	r.env.Send(from, resp)
 }
 
+// onFetchWait answers the held fetch whose MaxWait passed.
+func (r *Raft) onFetchWait(id uint64) {
+	for i := range r.parked {
+		if r.parked[i].id == id {
+			p := r.parked[i]
+			r.parked = slices.Delete(r.parked, i, i+1)
+			r.answerFetch(p.from, &p.req)
+			return
+		}
+	}
+}
+
 // completeParked answers every held fetch (new entries, or the high watermark moved).
 func (r *Raft) completeParked() {
 	if len(r.parked) == 0 {
@@ -93,7 +112,8 @@ func (r *Raft) completeParked() {
 }
 
 // updateHW advances the high watermark to the largest offset flushed on a majority of voters,
-// but only past an entry of this leader's epoch (Raft §5.4.2; KIP-595). It reports a change.
+// but only past an entry of this leader's epoch (Raft's commitment rule; KIP-595). It reports a
+// change.
 func (r *Raft) updateHW() bool {
 	s := r.scratch[:0]
 	for i := range r.cfg.Voters {
@@ -116,63 +136,4 @@ func (r *Raft) updateHW() bool {
 		return true
 	}
 	return false
-}
-
-// checkQuorum resigns when a majority of voters (itself included) has not fetched within
-// FetchTimeout: a partitioned leader must not believe in itself forever (KIP-595 check quorum).
-func (r *Raft) checkQuorum(now time.Duration) {
-	alive := 0
-	for i := range r.cfg.Voters {
-		if i == r.self || now-r.lastFetch[i] < r.cfg.FetchTimeout {
-			alive++
-		}
-	}
-	if alive < r.majority {
-		r.resign(now)
-		return
-	}
-	r.env.After(r.checkInterval(), raftTimer{kind: timerCheckQuorum, gen: r.checkGen})
-}
-
-func (r *Raft) checkInterval() time.Duration { return max(r.cfg.FetchTimeout/4, time.Millisecond) }
-
-// --- follower side --------------------------------------------------------------------------
-
-// sendFetch asks the leader for entries from the LEO. Everything below the LEO is flushed (the
-// log flushes after each append and truncation), so the fetch offset is durable here.
-func (r *Raft) sendFetch(now time.Duration) {
-	r.fetchCorr++
-	r.fetchOutstanding = true
-	r.fetchOffset = r.log.end()
-	r.env.Send(r.leader, &protocol.QuorumFetchRequest{
-		CorrelationID:    r.fetchCorr,
-		ReplicaID:        r.cfg.ID,
-		LeaderEpoch:      r.epoch,
-		FetchOffset:      r.fetchOffset,
-		LastFetchedEpoch: r.log.lastEpoch(),
-		MaxWait:          r.cfg.FetchMaxWait,
-	})
-	r.fetch.set(r.env, false, now, r.cfg.fetchRetry())
-}
-
-func (r *Raft) onFetchResponse(now time.Duration, from int32, resp *protocol.QuorumFetchResponse) {
-	if r.seeEpoch(now, resp.LeaderEpoch, resp.LeaderID) {
-		return
-	}
-	if r.role != follower || !r.fetchOutstanding || resp.CorrelationID != r.fetchCorr || from != r.leader {
-		return
-	}
-	r.fetchOutstanding = false
-	if resp.Error != protocol.NONE || resp.LeaderEpoch != r.epoch {
-		// The leader resigned or is confused: keep trying until the fetch timeout elects anew.
-		r.fetch.set(r.env, false, now, retryBackoff)
-		return
-	}
-	r.election.set(r.env, false, now, r.cfg.FetchTimeout) // heard from the leader
-	if r.log.end() == r.fetchOffset {
-		if hw, ok := r.log.applyFetch(resp, r.hw); ok {
-			r.hw = hw
-		}
-	}
-	r.sendFetch(now)
 }

@@ -3,6 +3,7 @@ package quorum
 import (
 	"container/heap"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -71,14 +72,7 @@ func (d *fakeDisk) Flush(file string) {
 	f.durable = f.cache[:len(f.cache):len(f.cache)]
 }
 func (d *fakeDisk) Remove(file string) { delete(d.files, file) }
-func (d *fakeDisk) Files() []string {
-	var names []string
-	for n := range d.files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func (d *fakeDisk) Files() []string    { return slices.Sorted(maps.Keys(d.files)) }
 
 // crash drops every unflushed change (power loss).
 func (d *fakeDisk) crash() {
@@ -499,7 +493,7 @@ func (w *world) check(n *simNode) {
 		}
 	}
 	if n.raft != nil && n.raft.IsLeader() {
-		// Leader Completeness (Raft §5.4): an entry committed in epoch E is in the log of every
+		// Leader Completeness (Raft): an entry committed in epoch E is in the log of every
 		// leader of an epoch > E. (A stale leader of an older epoch may lack it until it learns
 		// of the newer epoch or resigns.)
 		c := -1

@@ -96,9 +96,9 @@ func (l *metaLog) truncate(n int64) {
 	l.disk.Truncate(LogFile, int(n))
 }
 
-// endOffsetFor answers OffsetsForLeaderEpoch locally (§3.1): the largest epoch ≤ epoch in the
-// log and the offset where it ends (the start of the next epoch, or the LEO). Without such an
-// epoch it returns (UnknownEpoch, 0).
+// endOffsetFor answers OffsetsForLeaderEpoch locally (LeaderEpochFileCache.endOffsetFor): the
+// largest epoch ≤ epoch in the log and the offset where it ends (the start of the next epoch,
+// or the LEO). Without such an epoch it returns (UnknownEpoch, 0).
 func (l *metaLog) endOffsetFor(epoch int32) (int32, int64) {
 	for i := len(l.epochs) - 1; i >= 0; i-- {
 		if l.epochs[i].epoch <= epoch {
@@ -126,9 +126,9 @@ func (l *metaLog) view(from, to int64) []protocol.MetadataEntry {
 	return l.entries[from:to:to]
 }
 
-// divergence checks a fetch as a partition leader does (§2.1 step 4): it returns the diverging
-// (epoch, end offset) when the fetcher's log does not match this one at FetchOffset, and
-// ok=false when it matches.
+// divergence checks a fetch as a partition leader does (Partition.fetchRecords, KIP-595's
+// DivergingEpoch): it returns the diverging (epoch, end offset) when the fetcher's log does not
+// match this one at FetchOffset, and ok=false when it matches.
 func (l *metaLog) divergence(fetchOffset int64, lastFetchedEpoch int32) (protocol.EpochEndOffset, bool) {
 	if fetchOffset <= 0 {
 		return protocol.NoDivergence, false
@@ -146,7 +146,7 @@ func (l *metaLog) divergence(fetchOffset int64, lastFetchedEpoch int32) (protoco
 // answer): nothing changed.
 func (l *metaLog) applyFetch(resp *protocol.QuorumFetchResponse, hw int64) (newHW int64, ok bool) {
 	if d := resp.DivergingEpoch; d.EndOffset >= 0 {
-		// §3.2 (KIP-279): truncate to the largest common prefix, as far as this answer shows it.
+		// KIP-279: truncate to the largest common prefix, as far as this answer shows it.
 		_, localEnd := l.endOffsetFor(d.Epoch)
 		t := min(d.EndOffset, localEnd, l.end())
 		l.truncate(t)

@@ -14,19 +14,14 @@ import (
 // the log in LogFile on its own disk, recovered on restart. Its fetches never count toward the
 // high watermark.
 type Observer struct {
-	cfg    Config
-	env    node.Env
-	log    metaLog
-	hw     int64
-	leader int32
-	epoch  int32
-	next   int // voter to ask next while no leader is known
-
-	fetch       deadline
-	outstanding bool
-	target      int32
-	corr        int64
-	fetchOffset int64
+	cfg     Config
+	env     node.Env
+	log     metaLog
+	hw      int64
+	leader  int32
+	epoch   int32
+	next    int // voter to ask next while no leader is known
+	fetcher fetcher
 }
 
 // NewObserver recovers the log from disk and starts looking for the leader.
@@ -41,8 +36,7 @@ func NewObserver(cfg Config, env node.Env, disk node.Disk, now time.Duration) *O
 		log:    recoverLog(disk),
 		leader: protocol.NoLeader,
 	}
-	o.fetch.kind = timerFetch
-	o.corr = int64(env.Rand() >> 2) // see NewRaft
+	o.fetcher = newFetcher(env, &o.cfg, &o.log, true)
 	if len(cfg.Voters) > 0 {
 		// Start the search at a voter of our own choosing so brokers spread their first asks.
 		o.next = int(env.Rand() % uint64(len(cfg.Voters)))
@@ -68,45 +62,25 @@ func (o *Observer) Entries(from, to int64) []protocol.MetadataEntry { return o.l
 func (o *Observer) Handle(now time.Duration, from int32, msg any) bool {
 	switch m := msg.(type) {
 	case observerTimer:
-		if from == o.env.ID() && m.kind == timerFetch && o.fetch.fired(o.env, true, now, m.gen) {
-			if o.outstanding {
+		if from == o.env.ID() && m.kind == timerFetch && o.fetcher.fired(now, m.gen) {
+			if o.fetcher.outstanding {
 				o.forgetLeader() // no answer: the target is down or cut off; try the next voter
 			}
 			o.sendFetch(now)
 		}
 	case *protocol.QuorumFetchResponse:
 		o.onFetchResponse(now, from, m)
-	case protocol.QuorumFetchResponse:
-		o.onFetchResponse(now, from, &m)
 	case *protocol.QuorumFetchRequest:
-		o.refuseFetch(from, m)
-	case protocol.QuorumFetchRequest:
-		o.refuseFetch(from, &m)
+		refuseFetch(o.env, from, m, o.leader, o.epoch)
 	case *protocol.VoteRequest:
 		o.env.Send(from, &protocol.VoteResponse{Error: protocol.INCONSISTENT_VOTER_SET, LeaderID: o.leader, LeaderEpoch: o.epoch})
-	case protocol.VoteRequest:
-		o.env.Send(from, &protocol.VoteResponse{Error: protocol.INCONSISTENT_VOTER_SET, LeaderID: o.leader, LeaderEpoch: o.epoch})
-	case *protocol.VoteResponse, protocol.VoteResponse,
-		*protocol.BeginQuorumEpochRequest, protocol.BeginQuorumEpochRequest,
-		*protocol.BeginQuorumEpochResponse, protocol.BeginQuorumEpochResponse,
-		*protocol.EndQuorumEpochRequest, protocol.EndQuorumEpochRequest,
-		*protocol.EndQuorumEpochResponse, protocol.EndQuorumEpochResponse:
+	case *protocol.VoteResponse, *protocol.BeginQuorumEpochRequest, *protocol.BeginQuorumEpochResponse,
+		*protocol.EndQuorumEpochRequest, *protocol.EndQuorumEpochResponse:
 		// Not addressed to an observer: ignored.
 	default:
 		return false
 	}
 	return true
-}
-
-func (o *Observer) refuseFetch(from int32, req *protocol.QuorumFetchRequest) {
-	o.env.Send(from, &protocol.QuorumFetchResponse{
-		CorrelationID:  req.CorrelationID,
-		Error:          protocol.NOT_LEADER_OR_FOLLOWER,
-		LeaderID:       o.leader,
-		LeaderEpoch:    o.epoch,
-		HighWatermark:  protocol.UnknownOffset,
-		DivergingEpoch: protocol.NoDivergence,
-	})
 }
 
 func (o *Observer) observe() {
@@ -115,7 +89,7 @@ func (o *Observer) observe() {
 
 func (o *Observer) forgetLeader() {
 	if len(o.cfg.Voters) > 0 {
-		if i := slices.Index(o.cfg.Voters, o.target); i >= 0 {
+		if i := slices.Index(o.cfg.Voters, o.fetcher.target); i >= 0 {
 			o.next = (i + 1) % len(o.cfg.Voters)
 		}
 	}
@@ -136,41 +110,25 @@ func (o *Observer) sendFetch(now time.Duration) {
 	if len(o.cfg.Voters) == 0 {
 		return
 	}
-	o.target = o.leader
-	if o.target == protocol.NoLeader {
-		o.target = o.cfg.Voters[o.next%len(o.cfg.Voters)]
+	to := o.leader
+	if to == protocol.NoLeader {
+		to = o.cfg.Voters[o.next%len(o.cfg.Voters)]
 	}
-	o.corr++
-	o.outstanding = true
-	o.fetchOffset = o.log.end()
-	o.env.Send(o.target, &protocol.QuorumFetchRequest{
-		CorrelationID:    o.corr,
-		ReplicaID:        o.cfg.ID,
-		LeaderEpoch:      o.epoch,
-		FetchOffset:      o.fetchOffset,
-		LastFetchedEpoch: o.log.lastEpoch(),
-		MaxWait:          o.cfg.FetchMaxWait,
-	})
-	o.fetch.set(o.env, true, now, o.cfg.fetchRetry())
+	o.fetcher.send(now, to, o.epoch)
 }
 
 func (o *Observer) onFetchResponse(now time.Duration, from int32, resp *protocol.QuorumFetchResponse) {
-	if !o.outstanding || resp.CorrelationID != o.corr || from != o.target {
+	if !o.fetcher.take(from, resp) {
 		return
 	}
-	o.outstanding = false
 	if resp.Error == protocol.NONE {
 		if resp.LeaderEpoch < o.epoch || resp.LeaderID != from {
 			o.forgetLeader()
-			o.fetch.set(o.env, true, now, retryBackoff)
+			o.fetcher.backoff(now, retryBackoff)
 			return
 		}
 		o.follow(from, resp.LeaderEpoch)
-		if o.log.end() == o.fetchOffset {
-			if hw, ok := o.log.applyFetch(resp, o.hw); ok {
-				o.hw = hw
-			}
-		}
+		o.hw = o.fetcher.apply(resp, o.hw)
 		o.sendFetch(now)
 		return
 	}
@@ -187,5 +145,5 @@ func (o *Observer) onFetchResponse(now time.Duration, from int32, resp *protocol
 		return
 	}
 	o.forgetLeader()
-	o.fetch.set(o.env, true, now, retryBackoff)
+	o.fetcher.backoff(now, retryBackoff)
 }

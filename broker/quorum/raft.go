@@ -5,11 +5,13 @@ import (
 	"slices"
 	"time"
 
-	"kafkasim/broker/metadata"
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
 )
 
+// role is a voter's epoch state, named after KafkaRaftClient's EpochState classes:
+// UnattachedState (VotedState when it has voted in the epoch), FollowerState, CandidateState,
+// LeaderState and ResignedState.
 type role uint8
 
 const (
@@ -36,30 +38,21 @@ func (r role) String() string {
 	return fmt.Sprintf("role(%d)", uint8(r))
 }
 
-// vote states of a candidate's tally.
-const (
-	voteNone     int8 = 0
-	voteGranted  int8 = 1
-	voteRejected int8 = -1
-)
-
-// parkedFetch is a fetch the leader holds until entries arrive, the high watermark moves or
-// MaxWait passes (Kafka's delayed fetch).
-type parkedFetch struct {
-	id   uint64
-	from int32
-	req  protocol.QuorumFetchRequest
-}
+// stepFunc handles one input in one role: a quorum message whose epoch Handle has already dealt
+// with, or a raftTimer that is due. Each transition installs its role's step function
+// (etcd-raft's r.step = stepFollower).
+type stepFunc func(r *Raft, now time.Duration, from int32, msg any)
 
 // Raft is one controller's voter in the metadata quorum. It is a state machine: Handle takes one
-// input at a time, outputs go through node.Env. The roles swap what Handle does with each
-// message (etcd-raft style); see the role constants.
+// input at a time, outputs go through node.Env. Handle settles the epoch of every message once,
+// then hands it to the step function of the current role.
 type Raft struct {
 	cfg      Config
 	env      node.Env
 	disk     node.Disk
 	log      metaLog
 	role     role
+	step     stepFunc
 	epoch    int32
 	votedFor int32
 	leader   int32 // leader of epoch as this voter knows it (itself when leader or resigned)
@@ -68,12 +61,7 @@ type Raft struct {
 	majority int
 
 	election deadline // election / fetch timeout
-	fetch    deadline // fetch retry and backoff
-
-	// Follower.
-	fetchOutstanding bool
-	fetchCorr        int64
-	fetchOffset      int64
+	fetcher  fetcher  // follower: the fetch in flight
 
 	// Candidate.
 	votes []int8 // per voter index
@@ -109,12 +97,9 @@ func NewRaft(cfg Config, env node.Env, disk node.Disk, now time.Duration) *Raft 
 		self:     slices.Index(cfg.Voters, cfg.ID),
 		majority: len(cfg.Voters)/2 + 1,
 		sentHW:   make(map[int32]int64),
+		election: deadline{kind: timerElection},
 	}
-	// Correlation ids start at a random point so that an answer meant for an earlier
-	// incarnation of this node is not taken for one of ours.
-	r.fetchCorr = int64(env.Rand() >> 2)
-	r.election.kind = timerElection
-	r.fetch.kind = timerFetch
+	r.fetcher = newFetcher(env, &r.cfg, &r.log, false)
 	n := len(cfg.Voters)
 	r.votes = make([]int8, n)
 	r.match = make([]int64, n)
@@ -126,21 +111,22 @@ func NewRaft(cfg Config, env node.Env, disk node.Disk, now time.Duration) *Raft 
 	r.epoch, r.votedFor, r.leader = st.Epoch, st.VotedFor, st.LeaderID
 	switch {
 	case r.self < 0:
-		r.role = unattached // not a voter: answers requests, never campaigns
+		r.role, r.step = unattached, stepUnattached // not a voter: answers requests, never campaigns
 		r.leader = protocol.NoLeader
 	case r.leader == cfg.ID:
 		// A leader that restarts has lost its volatile state: it comes back resigned and tells
-		// the voters, so that they elect at once (KafkaRaftClient's ResignedState).
-		r.role = resigned
-		r.election.set(env, false, now, r.randomElectionTimeout())
-		r.sendEndQuorumEpoch()
+		// the voters, so that they elect at once (KafkaRaftClient's ResignedState). Its
+		// replicated offsets are gone, so the successors go in id order.
+		r.role, r.step = resigned, stepResigned
+		r.election.set(env, now, r.randomElectionTimeout())
+		r.sendEndQuorumEpoch(r.otherVoters())
 	case r.leader != protocol.NoLeader:
-		r.role = follower
-		r.election.set(env, false, now, cfg.FetchTimeout)
+		r.role, r.step = follower, stepFollower
+		r.election.set(env, now, cfg.FetchTimeout)
 		r.sendFetch(now)
 	default:
-		r.role = unattached
-		r.election.set(env, false, now, r.randomElectionTimeout())
+		r.role, r.step = unattached, stepUnattached
+		r.election.set(env, now, r.randomElectionTimeout())
 	}
 	r.observe()
 	if r.self >= 0 && len(cfg.Voters) == 1 {
@@ -225,82 +211,234 @@ func (r *Raft) Resign(now time.Duration) {
 }
 
 // Handle takes one input that belongs to the quorum (a quorum message, or a timer this Raft
-// set) and returns true; anything else returns false.
+// set) and returns true; anything else returns false. A message goes through three steps:
+//
+//  1. A request only voters send (Vote, BeginQuorumEpoch, EndQuorumEpoch) that this voter must
+//     refuse whatever its role, or that comes from an older epoch, is answered with the error
+//     (KafkaRaftClient.validateVoterOnlyRequest).
+//  2. The epoch and the leader the message names move this voter to a newer epoch, or make it
+//     follow a leader of its epoch it did not know (KafkaRaftClient.maybeTransition). A response
+//     from a newer epoch answered a question of an older one and ends there. A fetch request
+//     carries no epoch to act on: a leader does not step down for it but answers
+//     UNKNOWN_LEADER_EPOCH, as KafkaRaftClient does (an observer may have heard of an epoch
+//     whose election failed).
+//  3. The step function of the current role handles it.
 func (r *Raft) Handle(now time.Duration, from int32, msg any) bool {
 	switch m := msg.(type) {
 	case raftTimer:
-		if from == r.env.ID() {
-			r.onTimer(now, m)
+		if from == r.env.ID() && r.due(now, m) {
+			r.step(r, now, from, msg)
 		}
+		return true
 	case *protocol.VoteRequest:
-		r.onVoteRequest(now, from, m)
-	case protocol.VoteRequest:
-		r.onVoteRequest(now, from, &m)
-	case *protocol.VoteResponse:
-		r.onVoteResponse(now, from, m)
-	case protocol.VoteResponse:
-		r.onVoteResponse(now, from, &m)
+		if err := r.validateVoterOnlyRequest(m.CandidateEpoch, slices.Contains(r.cfg.Voters, m.CandidateID)); err != protocol.NONE {
+			id, e := r.Leader()
+			r.env.Send(from, &protocol.VoteResponse{Error: err, LeaderID: id, LeaderEpoch: e})
+			return true
+		}
+		r.maybeTransition(now, m.CandidateEpoch, protocol.NoLeader)
 	case *protocol.BeginQuorumEpochRequest:
-		r.onBeginQuorumEpoch(now, from, m)
-	case protocol.BeginQuorumEpochRequest:
-		r.onBeginQuorumEpoch(now, from, &m)
-	case *protocol.BeginQuorumEpochResponse:
-		r.onBeginQuorumEpochResponse(now, from, m)
-	case protocol.BeginQuorumEpochResponse:
-		r.onBeginQuorumEpochResponse(now, from, &m)
+		err := r.validateVoterOnlyRequest(m.LeaderEpoch, true)
+		if err == protocol.NONE && m.LeaderID == r.cfg.ID {
+			err = protocol.INVALID_REQUEST // two leaders in one epoch: cannot be
+		}
+		if err != protocol.NONE {
+			r.answerBeginQuorumEpoch(from, err)
+			return true
+		}
+		r.maybeTransition(now, m.LeaderEpoch, m.LeaderID)
 	case *protocol.EndQuorumEpochRequest:
-		r.onEndQuorumEpoch(now, from, m)
-	case protocol.EndQuorumEpochRequest:
-		r.onEndQuorumEpoch(now, from, &m)
-	case *protocol.EndQuorumEpochResponse:
-		r.onEndQuorumEpochResponse(now, m)
-	case protocol.EndQuorumEpochResponse:
-		r.onEndQuorumEpochResponse(now, &m)
+		if err := r.validateVoterOnlyRequest(m.LeaderEpoch, true); err != protocol.NONE {
+			r.answerEndQuorumEpoch(from, err)
+			return true
+		}
+		// The sender resigns: it leads its epoch no more, so it is not followed.
+		r.maybeTransition(now, m.LeaderEpoch, protocol.NoLeader)
 	case *protocol.QuorumFetchRequest:
-		r.onFetch(now, from, m)
-	case protocol.QuorumFetchRequest:
-		r.onFetch(now, from, &m)
+		// No epoch to act on (see 2.).
+	case *protocol.VoteResponse:
+		if r.maybeTransition(now, m.LeaderEpoch, m.LeaderID) {
+			return true
+		}
+	case *protocol.BeginQuorumEpochResponse:
+		if r.maybeTransition(now, m.LeaderEpoch, m.LeaderID) {
+			return true
+		}
+	case *protocol.EndQuorumEpochResponse:
+		if r.maybeTransition(now, m.LeaderEpoch, m.LeaderID) {
+			return true
+		}
 	case *protocol.QuorumFetchResponse:
-		r.onFetchResponse(now, from, m)
-	case protocol.QuorumFetchResponse:
-		r.onFetchResponse(now, from, &m)
+		if r.maybeTransition(now, m.LeaderEpoch, m.LeaderID) {
+			return true
+		}
 	default:
 		return false
+	}
+	r.step(r, now, from, msg)
+	return true
+}
+
+// validateVoterOnlyRequest is the error a Vote, BeginQuorumEpoch or EndQuorumEpoch request gets
+// whatever this voter's role: INCONSISTENT_VOTER_SET when this node or the sender is no voter,
+// FENCED_LEADER_EPOCH when it comes from an older epoch; NONE when it may go on.
+func (r *Raft) validateVoterOnlyRequest(epoch int32, senderIsVoter bool) protocol.ErrorCode {
+	switch {
+	case r.self < 0 || !senderIsVoter:
+		return protocol.INCONSISTENT_VOTER_SET
+	case epoch < r.epoch:
+		return protocol.FENCED_LEADER_EPOCH
+	}
+	return protocol.NONE
+}
+
+// maybeTransition acts on the epoch a message carries and the leader it names in that epoch
+// (NoLeader when it names none): a higher epoch makes this voter follow that leader, or be
+// unattached in it; a leader of the current epoch is followed when none was known (unattached
+// or candidate). It reports whether the epoch was higher. (KafkaRaftClient.maybeTransition.)
+func (r *Raft) maybeTransition(now time.Duration, epoch, leaderID int32) bool {
+	known := leaderID != protocol.NoLeader && leaderID != r.cfg.ID && r.self >= 0
+	if epoch > r.epoch {
+		if known {
+			r.becomeFollower(now, epoch, leaderID)
+		} else {
+			r.becomeUnattached(now, epoch)
+		}
+		return true
+	}
+	if epoch == r.epoch && known && (r.role == unattached || r.role == candidate) {
+		r.becomeFollower(now, epoch, leaderID)
+	}
+	return false
+}
+
+// due settles the bookkeeping of a timer and reports whether it is due: a moved deadline's
+// timer that fires early or stale is not.
+func (r *Raft) due(now time.Duration, t raftTimer) bool {
+	switch t.kind {
+	case timerElection:
+		return r.election.fired(r.env, now, t.gen)
+	case timerFetch:
+		return r.fetcher.fired(now, t.gen)
 	}
 	return true
 }
 
-func (r *Raft) onTimer(now time.Duration, t raftTimer) {
-	switch t.kind {
-	case timerElection:
-		if r.election.fired(r.env, false, now, t.gen) && r.self >= 0 && r.role != leader {
+// stepUnattached is UnattachedState, and VotedState once it voted in the epoch: it may grant a
+// vote and stands when the election timeout passes. A Raft that is not a voter stays here.
+func stepUnattached(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case raftTimer:
+		if m.kind == timerElection && r.self >= 0 {
 			r.becomeCandidate(now)
 		}
-	case timerFetch:
-		if r.fetch.fired(r.env, false, now, t.gen) && r.role == follower {
-			r.sendFetch(now)
-		}
-	case timerBeginEpoch:
-		if t.gen == r.beginGen && r.role == leader {
-			r.sendBeginQuorumEpoch(false)
-		}
-	case timerCheckQuorum:
-		if t.gen == r.checkGen && r.role == leader {
-			r.checkQuorum(now)
-		}
-	case timerFetchWait:
-		for i := range r.parked {
-			if r.parked[i].id == t.gen {
-				p := r.parked[i]
-				r.parked = slices.Delete(r.parked, i, i+1)
-				r.answerFetch(p.from, &p.req)
-				break
-			}
-		}
+	case *protocol.VoteRequest:
+		r.onVoteRequest(now, from, m, true)
+	case *protocol.EndQuorumEpochRequest:
+		r.onEndQuorumEpoch(now, from, m, true)
+	default:
+		stepAny(r, now, from, msg)
 	}
 }
 
-// --- transitions ---------------------------------------------------------------------------
+// stepFollower is FollowerState: it fetches from its leader and stands when the fetch timeout
+// passes without an answer from it.
+func stepFollower(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case raftTimer:
+		switch m.kind {
+		case timerElection:
+			r.becomeCandidate(now)
+		case timerFetch:
+			r.sendFetch(now)
+		}
+	case *protocol.BeginQuorumEpochRequest:
+		if m.LeaderID == r.leader {
+			r.election.set(r.env, now, r.cfg.FetchTimeout) // heard from the leader
+		}
+		r.answerBeginQuorumEpoch(from, protocol.NONE)
+	case *protocol.EndQuorumEpochRequest:
+		r.onEndQuorumEpoch(now, from, m, m.LeaderID == r.leader)
+	case *protocol.QuorumFetchResponse:
+		r.onFetchResponse(now, from, m)
+	default:
+		stepAny(r, now, from, msg)
+	}
+}
+
+// stepCandidate is CandidateState: it counts votes and stands again when the election times out.
+func stepCandidate(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case raftTimer:
+		if m.kind == timerElection {
+			r.becomeCandidate(now)
+		}
+	case *protocol.VoteResponse:
+		r.onVoteResponse(now, from, m)
+	default:
+		stepAny(r, now, from, msg)
+	}
+}
+
+// stepLeader is LeaderState: it answers fetches, announces itself until every voter heard of
+// it and checks that a majority still fetches.
+func stepLeader(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case raftTimer:
+		switch m.kind {
+		case timerBeginEpoch:
+			if m.gen == r.beginGen {
+				r.sendBeginQuorumEpoch(false)
+			}
+		case timerCheckQuorum:
+			if m.gen == r.checkGen {
+				r.checkQuorum(now)
+			}
+		case timerFetchWait:
+			r.onFetchWait(m.gen)
+		}
+	case *protocol.BeginQuorumEpochRequest:
+		r.answerBeginQuorumEpoch(from, protocol.INVALID_REQUEST) // two leaders in one epoch: cannot be
+	case *protocol.BeginQuorumEpochResponse:
+		r.onBeginQuorumEpochResponse(from, m)
+	case *protocol.QuorumFetchRequest:
+		r.onFetch(now, from, m)
+	default:
+		stepAny(r, now, from, msg)
+	}
+}
+
+// stepResigned is ResignedState: a leader that gave up its epoch waits for the next one, and
+// stands itself when the election timeout passes first.
+func stepResigned(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case raftTimer:
+		if m.kind == timerElection {
+			r.becomeCandidate(now)
+		}
+	case *protocol.BeginQuorumEpochRequest:
+		r.answerBeginQuorumEpoch(from, protocol.INVALID_REQUEST) // it led this epoch itself
+	default:
+		stepAny(r, now, from, msg)
+	}
+}
+
+// stepAny is what every role does with a message its own step function leaves: requests are
+// answered as by a voter that neither leads nor may cast a new vote; timers and responses are
+// dropped.
+func stepAny(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case *protocol.VoteRequest:
+		r.onVoteRequest(now, from, m, false)
+	case *protocol.BeginQuorumEpochRequest:
+		r.answerBeginQuorumEpoch(from, protocol.NONE)
+	case *protocol.EndQuorumEpochRequest:
+		r.onEndQuorumEpoch(now, from, m, false)
+	case *protocol.QuorumFetchRequest:
+		id, e := r.Leader()
+		refuseFetch(r.env, from, m, id, e)
+	}
+}
 
 func (r *Raft) persist() {
 	r.disk.Write(StateFile, []any{ElectionState{Epoch: r.epoch, VotedFor: r.votedFor, LeaderID: r.leader}})
@@ -317,10 +455,6 @@ func (r *Raft) randomElectionTimeout() time.Duration {
 	return t + time.Duration(r.env.Rand()%uint64(t))
 }
 
-func (r *Raft) randomBackoff() time.Duration {
-	return time.Duration(r.env.Rand() % uint64(r.cfg.ElectionBackoffMax))
-}
-
 // leave ends the duties of the current role before a transition.
 func (r *Raft) leave() {
 	if r.role == leader {
@@ -329,27 +463,27 @@ func (r *Raft) leave() {
 		// Held fetches learn at once that this node no longer leads.
 		parked := r.parked
 		r.parked = r.parked[:0:0]
-		r.role = resigned
+		r.role, r.step = resigned, stepResigned
 		for i := range parked {
-			r.answerFetch(parked[i].from, &parked[i].req)
+			refuseFetch(r.env, parked[i].from, &parked[i].req, protocol.NoLeader, r.epoch)
 		}
 	}
-	r.fetchOutstanding = false
-	r.fetch.stop()
+	r.fetcher.stop()
 }
 
 func (r *Raft) becomeUnattached(now time.Duration, epoch int32) {
 	r.leave()
-	r.role = unattached
+	r.role, r.step = unattached, stepUnattached
 	r.epoch = epoch
 	r.votedFor = protocol.NoLeader
 	r.leader = protocol.NoLeader
 	r.persist()
 	r.observe()
-	// Raft §5.2: hearing of a higher epoch does not push back an election already due (only a
-	// granted vote does), or a candidate with a stale log could hold off every election forever.
+	// Hearing of a higher epoch does not push back an election already due (only a granted
+	// vote does, as in Raft), or a candidate with a stale log could hold off every election
+	// forever.
 	if !r.election.active {
-		r.election.set(r.env, false, now, r.randomElectionTimeout())
+		r.election.set(r.env, now, r.randomElectionTimeout())
 	}
 }
 
@@ -361,273 +495,11 @@ func (r *Raft) becomeFollower(now time.Duration, epoch, leaderID int32) {
 	if epoch > r.epoch {
 		r.votedFor = protocol.NoLeader
 	}
-	r.role = follower
+	r.role, r.step = follower, stepFollower
 	r.epoch = epoch
 	r.leader = leaderID
 	r.persist()
 	r.observe()
-	r.election.set(r.env, false, now, r.cfg.FetchTimeout)
+	r.election.set(r.env, now, r.cfg.FetchTimeout)
 	r.sendFetch(now)
-}
-
-func (r *Raft) becomeCandidate(now time.Duration) {
-	r.leave()
-	r.role = candidate
-	r.epoch++
-	r.votedFor = r.cfg.ID
-	r.leader = protocol.NoLeader
-	r.persist() // the vote for itself is durable before any VoteRequest leaves
-	r.observe()
-	clear(r.votes)
-	r.votes[r.self] = voteGranted
-	if r.majority == 1 {
-		r.becomeLeader(now)
-		return
-	}
-	r.election.set(r.env, false, now, r.randomElectionTimeout())
-	for _, v := range r.cfg.Voters {
-		if v != r.cfg.ID {
-			r.env.Send(v, &protocol.VoteRequest{
-				CandidateEpoch:  r.epoch,
-				CandidateID:     r.cfg.ID,
-				LastOffsetEpoch: r.log.lastEpoch(),
-				LastOffset:      r.log.end(),
-			})
-		}
-	}
-}
-
-func (r *Raft) becomeLeader(now time.Duration) {
-	if r.role != candidate {
-		panic(fmt.Sprintf("quorum: node %d becoming leader from %s, not candidate", r.cfg.ID, r.role))
-	}
-	r.role = leader
-	r.leader = r.cfg.ID
-	r.persist()
-	r.observe()
-	r.election.stop()
-	r.fetch.stop()
-	// KIP-595: the new leader's first entry is a LeaderChangeRecord; once it is committed every
-	// earlier entry is committed too (Raft commits only by counting entries of its own epoch).
-	r.epochStart = r.log.end()
-	r.log.append(protocol.MetadataEntry{
-		Offset:  r.epochStart,
-		Epoch:   r.epoch,
-		Records: []any{metadata.LeaderChangeRecord{LeaderID: r.cfg.ID, Voters: slices.Clone(r.cfg.Voters)}},
-	})
-	r.log.flush()
-	for i := range r.match {
-		r.match[i] = -1
-		r.lastFetch[i] = now
-		r.heard[i] = i == r.self
-	}
-	clear(r.sentHW)
-	r.parked = r.parked[:0]
-	r.beginGen++
-	r.checkGen++
-	r.sendBeginQuorumEpoch(true)
-	r.env.After(r.checkInterval(), raftTimer{kind: timerCheckQuorum, gen: r.checkGen})
-	r.updateHW()
-}
-
-// resign leaves leadership (graceful Resign, or check quorum) and asks the voters to elect now.
-func (r *Raft) resign(now time.Duration) {
-	successors := r.preferredSuccessors()
-	r.leave()
-	r.role = resigned
-	r.observe()
-	r.election.set(r.env, false, now, r.randomElectionTimeout())
-	r.sendEndQuorumEpochTo(successors)
-}
-
-// preferredSuccessors orders the other voters by how much of the log they hold, best first.
-func (r *Raft) preferredSuccessors() []int32 {
-	out := make([]int32, 0, len(r.cfg.Voters))
-	for _, v := range r.cfg.Voters {
-		if v != r.cfg.ID {
-			out = append(out, v)
-		}
-	}
-	if r.role == leader {
-		slices.SortStableFunc(out, func(a, b int32) int {
-			ma, mb := r.match[slices.Index(r.cfg.Voters, a)], r.match[slices.Index(r.cfg.Voters, b)]
-			switch {
-			case ma > mb:
-				return -1
-			case ma < mb:
-				return 1
-			}
-			return 0
-		})
-	}
-	return out
-}
-
-func (r *Raft) sendEndQuorumEpoch() { r.sendEndQuorumEpochTo(r.preferredSuccessors()) }
-
-func (r *Raft) sendEndQuorumEpochTo(successors []int32) {
-	for _, v := range successors {
-		r.env.Send(v, &protocol.EndQuorumEpochRequest{LeaderID: r.cfg.ID, LeaderEpoch: r.epoch, PreferredSuccessors: successors})
-	}
-}
-
-// seeEpoch handles an epoch (and the leader known in it) read from any message: a higher epoch
-// makes this voter step down; a leader of the current epoch is followed when none was known.
-// It reports whether the epoch was higher.
-func (r *Raft) seeEpoch(now time.Duration, epoch, leaderID int32) bool {
-	if epoch > r.epoch {
-		if leaderID != protocol.NoLeader && leaderID != r.cfg.ID && r.self >= 0 {
-			r.becomeFollower(now, epoch, leaderID)
-		} else {
-			r.becomeUnattached(now, epoch)
-		}
-		return true
-	}
-	if epoch == r.epoch && leaderID != protocol.NoLeader && leaderID != r.cfg.ID && r.self >= 0 &&
-		(r.role == unattached || r.role == candidate) {
-		r.becomeFollower(now, epoch, leaderID)
-	}
-	return false
-}
-
-// --- Vote ----------------------------------------------------------------------------------
-
-func (r *Raft) onVoteRequest(now time.Duration, from int32, req *protocol.VoteRequest) {
-	if r.self < 0 || !slices.Contains(r.cfg.Voters, req.CandidateID) {
-		id, e := r.Leader()
-		r.env.Send(from, &protocol.VoteResponse{Error: protocol.INCONSISTENT_VOTER_SET, LeaderID: id, LeaderEpoch: e})
-		return
-	}
-	if req.CandidateEpoch > r.epoch {
-		r.becomeUnattached(now, req.CandidateEpoch)
-	}
-	resp := &protocol.VoteResponse{}
-	if req.CandidateEpoch < r.epoch {
-		resp.Error = protocol.FENCED_LEADER_EPOCH
-	} else if r.votedFor == req.CandidateID {
-		resp.VoteGranted = true // the same vote again (a retry)
-	} else if r.role == unattached && r.votedFor == protocol.NoLeader && r.leader == protocol.NoLeader &&
-		r.candidateUpToDate(req) {
-		r.votedFor = req.CandidateID
-		r.persist() // flushed before the grant leaves
-		r.election.set(r.env, false, now, r.randomElectionTimeout())
-		resp.VoteGranted = true
-	}
-	resp.LeaderID, resp.LeaderEpoch = r.Leader()
-	r.env.Send(from, resp)
-}
-
-// candidateUpToDate: the candidate's log is at least as up-to-date as ours (Raft §5.4.1: last
-// epoch, then end offset).
-func (r *Raft) candidateUpToDate(req *protocol.VoteRequest) bool {
-	last := r.log.lastEpoch()
-	return req.LastOffsetEpoch > last || (req.LastOffsetEpoch == last && req.LastOffset >= r.log.end())
-}
-
-func (r *Raft) onVoteResponse(now time.Duration, from int32, resp *protocol.VoteResponse) {
-	if r.seeEpoch(now, resp.LeaderEpoch, resp.LeaderID) || r.role != candidate || resp.LeaderEpoch != r.epoch {
-		return
-	}
-	i := slices.Index(r.cfg.Voters, from)
-	if i < 0 || i == r.self {
-		return
-	}
-	if resp.VoteGranted && resp.Error == protocol.NONE {
-		r.votes[i] = voteGranted
-	} else {
-		r.votes[i] = voteRejected
-	}
-	granted := 0
-	for _, v := range r.votes {
-		if v == voteGranted {
-			granted++
-		}
-	}
-	switch {
-	case granted >= r.majority:
-		r.becomeLeader(now)
-	case r.votes[i] == voteRejected:
-		// Lost, or a split vote (the voter stands itself): back off for a random time up to
-		// controller.quorum.election.backoff.max.ms, then stand again (KIP-595), unless the
-		// election timeout comes first. A split then costs at most the backoff, not a whole
-		// election timeout.
-		if b := r.randomBackoff(); now+b < r.election.at {
-			r.election.set(r.env, false, now, b)
-		}
-	}
-}
-
-// --- BeginQuorumEpoch / EndQuorumEpoch ----------------------------------------------------------
-
-func (r *Raft) sendBeginQuorumEpoch(all bool) {
-	pending := false
-	for i, v := range r.cfg.Voters {
-		if i == r.self || (!all && r.heard[i]) {
-			continue
-		}
-		pending = true
-		r.env.Send(v, &protocol.BeginQuorumEpochRequest{LeaderID: r.cfg.ID, LeaderEpoch: r.epoch})
-	}
-	if pending {
-		r.env.After(min(r.cfg.RequestTimeout, r.cfg.ElectionTimeout/2), raftTimer{kind: timerBeginEpoch, gen: r.beginGen})
-	}
-}
-
-func (r *Raft) onBeginQuorumEpoch(now time.Duration, from int32, req *protocol.BeginQuorumEpochRequest) {
-	resp := &protocol.BeginQuorumEpochResponse{}
-	switch {
-	case r.self < 0:
-		resp.Error = protocol.INCONSISTENT_VOTER_SET
-	case req.LeaderEpoch < r.epoch:
-		resp.Error = protocol.FENCED_LEADER_EPOCH
-	case req.LeaderID == r.cfg.ID || (r.role == leader || r.role == resigned) && req.LeaderEpoch == r.epoch:
-		resp.Error = protocol.INVALID_REQUEST // two leaders in one epoch: cannot be
-	default:
-		if !r.seeEpoch(now, req.LeaderEpoch, req.LeaderID) && r.role == follower && r.leader == req.LeaderID {
-			r.election.set(r.env, false, now, r.cfg.FetchTimeout)
-		}
-	}
-	resp.LeaderID, resp.LeaderEpoch = r.Leader()
-	r.env.Send(from, resp)
-}
-
-func (r *Raft) onBeginQuorumEpochResponse(now time.Duration, from int32, resp *protocol.BeginQuorumEpochResponse) {
-	if r.seeEpoch(now, resp.LeaderEpoch, resp.LeaderID) || r.role != leader {
-		return
-	}
-	if i := slices.Index(r.cfg.Voters, from); i >= 0 && resp.Error == protocol.NONE && resp.LeaderEpoch == r.epoch {
-		r.heard[i] = true
-	}
-}
-
-func (r *Raft) onEndQuorumEpoch(now time.Duration, from int32, req *protocol.EndQuorumEpochRequest) {
-	resp := &protocol.EndQuorumEpochResponse{}
-	switch {
-	case r.self < 0:
-		resp.Error = protocol.INCONSISTENT_VOTER_SET
-	case req.LeaderEpoch < r.epoch:
-		resp.Error = protocol.FENCED_LEADER_EPOCH
-	default:
-		if req.LeaderEpoch > r.epoch {
-			r.becomeUnattached(now, req.LeaderEpoch)
-		}
-		if r.role == follower && r.leader == req.LeaderID || r.role == unattached {
-			// KIP-595: the first preferred successor stands at once, the others after a backoff
-			// growing with their place in the list, so the most up-to-date voter usually wins.
-			pos := slices.Index(req.PreferredSuccessors, r.cfg.ID)
-			var d time.Duration
-			if pos != 0 {
-				n := max(len(req.PreferredSuccessors), 1)
-				step := r.cfg.ElectionBackoffMax / time.Duration(n)
-				d = time.Duration(max(pos, 1))*step + r.randomBackoff()/time.Duration(n)
-			}
-			r.election.set(r.env, false, now, d)
-		}
-	}
-	resp.LeaderID, resp.LeaderEpoch = r.Leader()
-	r.env.Send(from, resp)
-}
-
-func (r *Raft) onEndQuorumEpochResponse(now time.Duration, resp *protocol.EndQuorumEpochResponse) {
-	r.seeEpoch(now, resp.LeaderEpoch, resp.LeaderID)
 }

@@ -85,7 +85,7 @@ func TestReelectionAfterLeaderDeath(t *testing.T) {
 	t.Logf("worst re-election time: %v (bound %v)", worst, bound)
 }
 
-// Reference: Raft §5.2 Election Safety, checked after every step of a swarm with message loss,
+// Reference: Raft's Election Safety property, checked after every step of a swarm with message loss,
 // kills, crashes and partitions (world.check fails on two leaders in one epoch).
 func TestNoTwoLeadersInOneEpoch(t *testing.T) {
 	for seed := uint64(100); seed < 110; seed++ {
@@ -184,9 +184,9 @@ func swarm(w *world, d time.Duration, voters int) {
 	}
 }
 
-// Reference: Raft §5.4 (Leader Completeness, Log Matching, State Machine Safety): committed
-// entries survive leader changes, crashes of a minority (page cache lost) and partitions;
-// world.check verifies the properties after every step.
+// Reference: Raft's safety properties (Leader Completeness, Log Matching, State Machine
+// Safety): committed entries survive leader changes, crashes of a minority (page cache lost)
+// and partitions; world.check verifies the properties after every step.
 func TestCommittedEntriesSurviveFaults(t *testing.T) {
 	for seed := uint64(1); seed <= 12; seed++ {
 		voters := 3
@@ -245,7 +245,7 @@ func TestPartitionedLeaderResigns(t *testing.T) {
 	}
 }
 
-// Reference: KIP-595 Fetch with DivergingEpoch (kafka-semantics §2.1 step 4, §3.2): a leader
+// Reference: KIP-595 Fetch with DivergingEpoch (Partition.fetchRecords, KIP-279): a leader
 // that kept appending while cut off has a divergent uncommitted suffix; after healing it
 // truncates it and takes the new leader's log.
 func TestDivergentFollowerTruncates(t *testing.T) {
@@ -291,7 +291,7 @@ func TestDivergentFollowerTruncates(t *testing.T) {
 	}
 }
 
-// Reference: KIP-279 (kafka-semantics §3.2): the follower truncates to the largest common prefix
+// Reference: KIP-279 (AbstractFetcherThread): the follower truncates to the largest common prefix
 // (min of the leader's end offset, its own end offset for that epoch and its LEO), and fetching
 // again converges even when its entries below the leader's end offset carry another epoch.
 func TestFollowerTruncationRule(t *testing.T) {
@@ -456,7 +456,7 @@ func TestVoteOncePerEpochAcrossRestart(t *testing.T) {
 	}
 }
 
-// Reference: Raft §5.4.1 election restriction: a vote needs a candidate log at least as
+// Reference: Raft's election restriction: a vote needs a candidate log at least as
 // up-to-date (last epoch, then end offset).
 func TestVoteRequiresUpToDateLog(t *testing.T) {
 	c1, c2 := node.ControllerID(1), node.ControllerID(2)
@@ -491,8 +491,8 @@ func TestVoteRequiresUpToDateLog(t *testing.T) {
 	}
 }
 
-// Reference: kafka-semantics §2.1 steps 1 and 4 as the quorum leader applies them to
-// QuorumFetchRequest: epoch fencing, then the divergence check against the leader-epoch cache.
+// Reference: Partition.fetchRecords (leader epoch check, then DivergingEpoch) as the quorum
+// leader applies it to QuorumFetchRequest: epoch fencing, then the divergence check against the leader-epoch cache.
 func TestLeaderFetchDivergenceCheck(t *testing.T) {
 	c1 := node.ControllerID(1)
 	disk := newFakeDisk()
@@ -614,7 +614,7 @@ func TestHandleRefusesOtherInputs(t *testing.T) {
 	}
 }
 
-// Reference: Raft §5.4.2 (Figure 8) and KIP-595: a new leader does not commit entries of
+// Reference: Raft's commitment rule (the paper's Figure 8) and KIP-595: a new leader does not commit entries of
 // earlier epochs by counting replicas; the high watermark moves only once an entry of its own
 // epoch (its LeaderChangeRecord) is on a majority.
 func TestCommitOnlyByCountingCurrentEpoch(t *testing.T) {

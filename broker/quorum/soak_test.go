@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Reference: Raft §5.4 safety properties under a long random swarm (200 seeds, 3 and 5 voters,
+// Reference: Raft's safety properties under a long random swarm (200 seeds, 3 and 5 voters,
 // up to 3% message loss). Slow: runs only with QUORUM_SOAK=1; QUORUM_TRACE=1 logs faults, role
 // changes and commits.
 func TestSafetySoak(t *testing.T) {

@@ -22,7 +22,8 @@ type raftTimer struct {
 	gen  uint64
 }
 
-// observerTimer is the payload of every timer an Observer sets.
+// observerTimer is the payload of every timer an Observer sets. A node that hosts both a voter
+// and an observer tells their timers apart by type.
 type observerTimer struct {
 	kind uint8
 	gen  uint64
@@ -32,28 +33,29 @@ type observerTimer struct {
 // earlier than the one already pending; a timer that fires before the deadline re-arms itself.
 // This keeps one timer in flight however often the deadline is pushed back (e.g. on each fetch).
 type deadline struct {
-	kind   uint8
-	active bool
-	at     time.Duration
-	armed  bool          // a timer with gen is pending
-	fireAt time.Duration // when the pending timer fires
-	gen    uint64
+	kind     uint8
+	observer bool // payload observerTimer, else raftTimer
+	active   bool
+	at       time.Duration
+	armed    bool          // a timer with gen is pending
+	fireAt   time.Duration // when the pending timer fires
+	gen      uint64
 }
 
-func (d *deadline) set(env node.Env, observer bool, now, after time.Duration) {
+func (d *deadline) set(env node.Env, now, after time.Duration) {
 	d.active = true
 	d.at = now + after
 	if d.armed && d.fireAt <= d.at {
 		return
 	}
-	d.arm(env, observer, now)
+	d.arm(env, now)
 }
 
-func (d *deadline) arm(env node.Env, observer bool, now time.Duration) {
+func (d *deadline) arm(env node.Env, now time.Duration) {
 	d.gen++
 	d.armed = true
 	d.fireAt = d.at
-	if observer {
+	if d.observer {
 		env.After(d.at-now, observerTimer{kind: d.kind, gen: d.gen})
 	} else {
 		env.After(d.at-now, raftTimer{kind: d.kind, gen: d.gen})
@@ -64,7 +66,7 @@ func (d *deadline) stop() { d.active = false }
 
 // fired reports whether a timer with gen means the deadline has passed now. A stale or early
 // timer returns false (an early one re-arms itself for the deadline).
-func (d *deadline) fired(env node.Env, observer bool, now time.Duration, gen uint64) bool {
+func (d *deadline) fired(env node.Env, now time.Duration, gen uint64) bool {
 	if gen != d.gen {
 		return false
 	}
@@ -73,7 +75,7 @@ func (d *deadline) fired(env node.Env, observer bool, now time.Duration, gen uin
 		return false
 	}
 	if now < d.at {
-		d.arm(env, observer, now)
+		d.arm(env, now)
 		return false
 	}
 	d.active = false

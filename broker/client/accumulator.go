@@ -1,0 +1,133 @@
+package client
+
+import (
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/node"
+	"kafkasim/broker/protocol"
+)
+
+// pbatch is one producer batch (Java's ProducerBatch).
+type pbatch struct {
+	id        uint64 // creation order
+	part      int32
+	records   []protocol.Record
+	created   []time.Duration // each record's creation time (op Invoke)
+	size      int64
+	createdAt time.Duration
+	full      bool // takes no more records (full, followed by another batch, or drained)
+	sent      bool // drained at least once
+	inflight  bool
+	done      bool
+	landed    bool // some attempt may have been appended (an error after append, a timeout)
+	attempts  int
+	retryAt   time.Duration
+	lastErr   protocol.ErrorCode
+	wire      *protocol.RecordBatch // built when drained; reused by retries
+	pid       int64
+	pepoch    int16
+	seq       int32
+}
+
+// accumulator holds the batches waiting to be sent, per partition, oldest first (Java's
+// RecordAccumulator): records join the last batch of their partition until batch.size; a new
+// batch arms its delivery.timeout.ms; a batch to retry goes back in creation order.
+type accumulator struct {
+	env         node.Env
+	cfg         *config.Producer
+	recordBytes int64 // estimated bytes of a record without key
+	batchID     uint64
+	queues      [][]*pbatch // per partition, batches not in flight, oldest first
+	drainIndex  int         // the partition the next drain round starts after (RecordAccumulator's drainIndex)
+}
+
+func newAccumulator(env node.Env, cfg *config.Producer) accumulator {
+	one := protocol.RecordBatch{Records: []protocol.Record{{}}}
+	return accumulator{env: env, cfg: cfg, recordBytes: one.SizeBytes() - (&protocol.RecordBatch{}).SizeBytes()}
+}
+
+// sizeOf is the bytes rec adds to a batch.
+func (a *accumulator) sizeOf(rec protocol.Record) int64 { return a.recordBytes + int64(len(rec.Key)) }
+
+// grow adds queues for partitions metadata newly learnt of.
+func (a *accumulator) grow(n int) {
+	for len(a.queues) < n {
+		a.queues = append(a.queues, nil)
+	}
+}
+
+// append adds a record to its partition's last batch, or a new one (RecordAccumulator.append).
+func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record, created time.Duration) {
+	sz := a.sizeOf(rec)
+	q := a.queues[part]
+	var b *pbatch
+	if len(q) > 0 {
+		last := q[len(q)-1]
+		if !last.full && last.size+sz <= int64(a.cfg.BatchSize) {
+			b = last
+		} else {
+			last.full = true
+		}
+	}
+	if b == nil {
+		a.batchID++
+		b = &pbatch{
+			id: a.batchID, part: part, createdAt: now, size: (&protocol.RecordBatch{}).SizeBytes(),
+			pid: protocol.NoProducerID, pepoch: -1, seq: protocol.NoSequence,
+		}
+		a.queues[part] = append(q, b)
+		if a.cfg.DeliveryTimeout < maxTimer {
+			a.env.After(a.cfg.DeliveryTimeout, b)
+		}
+	}
+	b.records = append(b.records, rec)
+	b.created = append(b.created, created)
+	b.size += sz
+	if b.size >= int64(a.cfg.BatchSize) {
+		b.full = true
+	}
+}
+
+// head is the oldest batch of part, nil when none waits.
+func (a *accumulator) head(part int32) *pbatch {
+	if q := a.queues[part]; len(q) > 0 {
+		return q[0]
+	}
+	return nil
+}
+
+// pop takes the oldest batch of part off its queue.
+func (a *accumulator) pop(part int32) {
+	q := a.queues[part]
+	a.queues[part] = q[1:]
+	if len(a.queues[part]) == 0 {
+		a.queues[part] = q[:0]
+	}
+}
+
+// reenqueue puts b back in its partition's queue to be sent again after retryAt, in creation
+// order ahead of batches never sent (Java's reenqueue, in sequence order with idempotence).
+func (a *accumulator) reenqueue(b *pbatch, retryAt time.Duration) {
+	b.retryAt = retryAt
+	q := a.queues[b.part]
+	i := 0
+	for i < len(q) && q[i].sent && q[i].id < b.id {
+		i++
+	}
+	q = append(q, nil)
+	copy(q[i+1:], q[i:])
+	q[i] = b
+	a.queues[b.part] = q
+}
+
+// remove takes b off its partition's queue, if it is there.
+func (a *accumulator) remove(b *pbatch) {
+	q := a.queues[b.part]
+	for i := range q {
+		if q[i] == b {
+			a.queues[b.part] = append(q[:i], q[i+1:]...)
+			return
+		}
+	}
+}

@@ -1,0 +1,348 @@
+package client
+
+import (
+	"maps"
+	"slices"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/history"
+	"kafkasim/broker/protocol"
+)
+
+// produceReq is one ProduceRequest in flight.
+type produceReq struct {
+	broker  int32
+	batches []*pbatch
+}
+
+// sender turns the accumulator's ready batches into ProduceRequests and their answers into
+// outcomes (Java's Sender with RecordAccumulator.drain): at most one batch per partition per
+// request, one request per leader per round, at most max.in.flight.requests.per.connection
+// requests in flight per leader; retriable errors go back to the accumulator, the rest
+// complete the batch (Sender.completeBatch / canRetry).
+type sender struct {
+	cfg        *config.Producer
+	topic      string
+	net        *netClient
+	meta       *topicMeta
+	acc        *accumulator
+	txn        *transactionManager
+	out        *outcomes
+	inflight   map[int64]*produceReq
+	brokerLoad map[int32]int
+	pending    []*produceReq // drain scratch
+}
+
+// drain sends what is ready, round after round, until a round finds nothing to send.
+func (s *sender) drain(now time.Duration) {
+	if !s.meta.known || !s.txn.ready() {
+		return
+	}
+	a, env, w := s.acc, s.net.env, &s.net.w
+	n := len(a.queues)
+	for n > 0 {
+		s.pending = s.pending[:0]
+		for i := 0; i < n; i++ {
+			part := int32((a.drainIndex + i) % n)
+			b := a.head(part)
+			if b == nil {
+				continue
+			}
+			leader := s.meta.parts[part].leader
+			if leader < 0 {
+				s.meta.wanted = true
+				continue
+			}
+			if b.retryAt > now {
+				w.at(env, now, b.retryAt)
+				continue
+			}
+			if s.net.rc.waitFor(env, w, now, leader) {
+				continue
+			}
+			if !b.full && now < b.createdAt+s.cfg.Linger {
+				w.at(env, now, b.createdAt+s.cfg.Linger)
+				continue
+			}
+			if s.txn.waitsForEarlier(b) {
+				continue
+			}
+			if s.txn.lostSequence(b) {
+				a.pop(part)
+				s.complete(now, b, history.Unknown, -1, timeoutErr(b))
+				w.at(env, now, now) // drain the batches behind it
+				continue
+			}
+			req := s.requestFor(leader)
+			if req == nil {
+				continue
+			}
+			a.pop(part)
+			s.prepare(b)
+			req.batches = append(req.batches, b)
+		}
+		if len(s.pending) == 0 {
+			break
+		}
+		a.drainIndex++
+		for _, req := range s.pending {
+			s.send(now, req)
+		}
+	}
+}
+
+// requestFor returns this round's request to leader, opening one if leader has room.
+func (s *sender) requestFor(leader int32) *produceReq {
+	for _, r := range s.pending {
+		if r.broker == leader {
+			return r
+		}
+	}
+	if s.brokerLoad[leader] >= s.cfg.MaxInFlight {
+		return nil
+	}
+	r := &produceReq{broker: leader}
+	s.pending = append(s.pending, r)
+	return r
+}
+
+// prepare freezes a batch for sending, with its sequence when idempotent, and builds its wire
+// form (kept for retries under the same sequence).
+func (s *sender) prepare(b *pbatch) {
+	b.full = true
+	if s.txn.assignSequence(b) {
+		b.wire = nil
+	}
+	if b.wire == nil {
+		b.wire = &protocol.RecordBatch{
+			ProducerID: b.pid, ProducerEpoch: b.pepoch, BaseSequence: b.seq,
+			MaxTimestamp: b.createdAt, Records: b.records,
+		}
+	}
+}
+
+func (s *sender) send(now time.Duration, req *produceReq) {
+	s.net.corr++
+	corr := s.net.corr
+	parts := make([]protocol.ProducePartition, len(req.batches))
+	for i, b := range req.batches {
+		parts[i] = protocol.ProducePartition{TP: protocol.TopicPartition{Topic: s.topic, Partition: b.part}, Batch: b.wire}
+		b.sent = true
+		b.attempts++
+	}
+	s.net.env.Send(req.broker, &protocol.ProduceRequest{
+		CorrelationID: corr, Acks: s.cfg.Acks, Timeout: s.cfg.RequestTimeout, Partitions: parts,
+	})
+	if s.cfg.Acks == protocol.AcksNone {
+		// No response comes: the records complete at send time, without offsets.
+		for _, b := range req.batches {
+			s.complete(now, b, history.OK, -1, "")
+		}
+		return
+	}
+	for _, b := range req.batches {
+		b.inflight = true
+	}
+	s.inflight[corr] = req
+	s.brokerLoad[req.broker]++
+	s.net.tmo.add(s.net.env, now, s.cfg.RequestTimeout, corr)
+}
+
+// timedOut handles the timeout of request corr: a broken connection. Java fails the in-flight
+// batches with NetworkException and refreshes metadata; the batches may have been appended.
+func (s *sender) timedOut(now time.Duration, corr int64) {
+	req := s.inflight[corr]
+	if req == nil {
+		return
+	}
+	s.finishRequest(corr, req)
+	s.meta.wanted = true
+	for _, b := range req.batches {
+		s.result(now, b, protocol.NETWORK_EXCEPTION, -1)
+	}
+}
+
+// inflightTo lists the requests in flight to peer, oldest first.
+func (s *sender) inflightTo(peer int32) []int64 {
+	var corrs []int64
+	for _, corr := range slices.Sorted(maps.Keys(s.inflight)) {
+		if s.inflight[corr].broker == peer {
+			corrs = append(corrs, corr)
+		}
+	}
+	return corrs
+}
+
+func (s *sender) finishRequest(corr int64, req *produceReq) {
+	delete(s.inflight, corr)
+	if s.brokerLoad[req.broker] <= 1 {
+		delete(s.brokerLoad, req.broker)
+	} else {
+		s.brokerLoad[req.broker]--
+	}
+	for _, b := range req.batches {
+		b.inflight = false
+	}
+}
+
+func (s *sender) onProduce(now time.Duration, r *protocol.ProduceResponse) {
+	req := s.inflight[r.CorrelationID]
+	if req == nil {
+		return
+	}
+	s.finishRequest(r.CorrelationID, req)
+	for _, b := range req.batches {
+		var pr *protocol.ProducePartitionResponse
+		for i := range r.Partitions {
+			if r.Partitions[i].TP.Partition == b.part && r.Partitions[i].TP.Topic == s.topic {
+				pr = &r.Partitions[i]
+				break
+			}
+		}
+		if pr == nil {
+			s.result(now, b, protocol.UNKNOWN_SERVER_ERROR, -1)
+			continue
+		}
+		if pr.Error == protocol.NOT_LEADER_OR_FOLLOWER || pr.Error == protocol.FENCED_LEADER_EPOCH {
+			s.meta.hint(b.part, pr.CurrentLeader, pr.CurrentLeaderEp)
+		}
+		s.result(now, b, pr.Error, pr.BaseOffset)
+	}
+}
+
+// notAppended reports whether err is raised before the leader appends, so that an attempt
+// answered with it certainly left no record (Partition.appendRecordsToLeader checks these
+// first). Everything else — timeouts, NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT from
+// purgatory, unknown errors — may follow an append. NOT_LEADER_OR_FOLLOWER is ambiguous with
+// acks=all: a delayed produce completes with it when leadership moves after the append
+// (KAFKA-13574).
+func notAppended(err protocol.ErrorCode, acks int16) bool {
+	switch err {
+	case protocol.NOT_ENOUGH_REPLICAS, protocol.UNKNOWN_TOPIC_OR_PARTITION, protocol.LEADER_NOT_AVAILABLE,
+		protocol.INVALID_REQUIRED_ACKS, protocol.INVALID_REQUEST, protocol.INVALID_PRODUCER_EPOCH,
+		protocol.OUT_OF_ORDER_SEQUENCE_NUMBER, protocol.UNKNOWN_PRODUCER_ID, protocol.PRODUCER_FENCED,
+		protocol.FENCED_LEADER_EPOCH, protocol.UNKNOWN_LEADER_EPOCH, protocol.CONCURRENT_TRANSACTIONS,
+		protocol.INVALID_CONFIG, protocol.INVALID_PARTITIONS:
+		return true
+	case protocol.NOT_LEADER_OR_FOLLOWER:
+		return acks != protocol.AcksAll
+	}
+	return false
+}
+
+// result handles one attempt's outcome for batch b (Sender.completeBatch / canRetry).
+func (s *sender) result(now time.Duration, b *pbatch, err protocol.ErrorCode, base int64) {
+	if b.done {
+		return // expired by delivery.timeout.ms while in flight
+	}
+	if err == protocol.NONE || err == protocol.DUPLICATE_SEQUENCE_NUMBER {
+		s.complete(now, b, history.OK, base, "")
+		return
+	}
+	b.lastErr = err
+	if !notAppended(err, s.cfg.Acks) && !s.cfg.ReportsAppendedAsFailed {
+		b.landed = true
+	}
+	if err.RefreshesMetadata() {
+		s.meta.wanted = true
+	}
+	stale := s.txn.stale(b)
+	switch err {
+	case protocol.OUT_OF_ORDER_SEQUENCE_NUMBER, protocol.UNKNOWN_PRODUCER_ID, protocol.INVALID_PRODUCER_EPOCH:
+		if !s.cfg.EnableIdempotence {
+			break
+		}
+		// Java's TransactionManager.canRetry: a batch sent under an older epoch, or whose
+		// predecessor is still unresolved, is retried; otherwise the sequence is lost: fail
+		// the batch and bump the epoch (KIP-360), sequences restart at 0.
+		if s.canRetry(now, b) && (stale || (err == protocol.OUT_OF_ORDER_SEQUENCE_NUMBER && s.txn.earlierUnresolved(b))) {
+			s.acc.reenqueue(b, now+s.cfg.RetryBackoff)
+			return
+		}
+		s.complete(now, b, outcomeOf(b), -1, err.String())
+		s.txn.bumpEpoch()
+		return
+	}
+	if err.Retriable() && s.canRetry(now, b) {
+		s.acc.reenqueue(b, now+s.cfg.RetryBackoff)
+		return
+	}
+	s.complete(now, b, outcomeOf(b), -1, err.String())
+	if s.cfg.EnableIdempotence && !stale {
+		// The sequence of a failed batch is gone; later batches would be out of order.
+		s.txn.bumpEpoch()
+	}
+}
+
+func (s *sender) canRetry(now time.Duration, b *pbatch) bool {
+	return b.attempts <= s.cfg.Retries && now < b.createdAt+s.cfg.DeliveryTimeout
+}
+
+func outcomeOf(b *pbatch) history.Outcome {
+	if b.landed {
+		return history.Unknown
+	}
+	return history.Fail
+}
+
+// expire handles delivery.timeout.ms for batch b (Java expires queued and in-flight batches).
+func (s *sender) expire(now time.Duration, b *pbatch) {
+	if b.done {
+		return
+	}
+	if b.inflight {
+		b.landed = true
+	} else {
+		s.acc.remove(b)
+	}
+	hadSeq := b.seq >= 0 && !s.txn.stale(b)
+	s.complete(now, b, outcomeOf(b), -1, timeoutErr(b))
+	if hadSeq {
+		s.txn.bumpEpoch()
+	}
+}
+
+// complete ends b: its sequence is resolved and its records' outcomes recorded.
+func (s *sender) complete(now time.Duration, b *pbatch, out history.Outcome, base int64, errName string) {
+	b.done = true
+	s.txn.drop(b)
+	s.out.batch(now, b, out, base, errName)
+}
+
+// close reports every batch still pending at the end of a run: unknown if in flight (an
+// attempt may have been appended), else as outcomeOf says.
+func (s *sender) close(now time.Duration) {
+	for _, c := range slices.Sorted(maps.Keys(s.inflight)) {
+		for _, b := range s.inflight[c].batches {
+			if !b.done {
+				b.landed = true
+				s.complete(now, b, history.Unknown, -1, closeErr(b))
+			}
+		}
+	}
+	for part := range s.acc.queues {
+		for _, b := range s.acc.queues[part] {
+			if !b.done {
+				s.complete(now, b, outcomeOf(b), -1, closeErr(b))
+			}
+		}
+		s.acc.queues[part] = nil
+	}
+}
+
+// timeoutErr names why a batch ran out of delivery.timeout.ms: the last error a broker gave
+// it, as the Java producer's TimeoutException message carries it, else DELIVERY_TIMEOUT.
+func timeoutErr(b *pbatch) string {
+	if b.lastErr != protocol.NONE {
+		return b.lastErr.String()
+	}
+	return "DELIVERY_TIMEOUT"
+}
+
+func closeErr(b *pbatch) string {
+	if b.lastErr != protocol.NONE {
+		return b.lastErr.String()
+	}
+	return "CLOSED"
+}
