@@ -220,8 +220,8 @@ func TestRunWritesTraceAndHistoryThatCheckReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	header, body, _ := strings.Cut(string(tb), "\n")
-	if named, seed, ok := readTraceHeader(trace); !ok || named != file || seed != 1 {
-		t.Errorf("trace header %q names scenario %q, seed %d; want %q, seed 1 (tui --trace replays it)", header, named, seed, file)
+	if h, ok := readTraceHeader(trace); !ok || h.Scenario != file || h.Seed != 1 {
+		t.Errorf("trace header %q names scenario %q, seed %d; want %q, seed 1 (tui --trace replays it)", header, h.Scenario, h.Seed, file)
 	}
 	if lines := strings.Count(body, "\n"); float64(lines) != events {
 		t.Errorf("got %d trace lines after the header; want one per event, %v", lines, events)

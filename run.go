@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 
 	"kafkasim/checker"
 	"kafkasim/scenarios"
+	"kafkasim/sim"
 	"kafkasim/sim/cluster"
 )
 
@@ -239,16 +239,7 @@ func runSources(stdout io.Writer, srcs []source, seed uint64, f runFlags) error 
 func writeOutputs(r *scenarios.Result, f runFlags) error {
 	if f.trace != "" {
 		if err := writeFile(f.trace, func(w io.Writer) error {
-			t := r.Cluster.World.Trace()
-			bw := bufio.NewWriter(w)
-			// The header names the run, so that tui --trace can replay it: the same scenario
-			// and seed give the same trace.
-			fmt.Fprintf(bw, "%s scenario=%s seed=%d hash=%016x events=%d\n", traceHeader, r.Scenario, r.Seed, t.Hash(), t.Len())
-			for i := 0; i < t.Len(); i++ {
-				bw.WriteString(t.Describe(t.At(i)))
-				bw.WriteByte('\n')
-			}
-			return bw.Flush()
+			return sim.WriteTraceFile(w, r.Scenario, r.Seed, r.Cluster.World.Trace())
 		}); err != nil {
 			return fmt.Errorf("--trace: %w", err)
 		}

@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
-	"strconv"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"kafkasim/scenarios"
+	"kafkasim/sim"
 	"kafkasim/tui"
 )
 
@@ -37,46 +35,26 @@ func openUI(s *scenarios.Scenario, seed uint64, f uiFlags) error {
 	return tui.Run(tui.Options{Scenario: s, Seed: seed, Present: f.present})
 }
 
-// traceHeader starts the first line of a trace file written by run --trace.
-const traceHeader = "# kafkasim trace"
-
 // openUITrace replays the run a trace file records in the terminal UI: its header names the
 // scenario and the seed, and the same scenario and seed give the same run. Without a header,
 // or when the scenario cannot be found, the UI browses the trace's events instead.
 func openUITrace(path string, f uiFlags) error {
-	if file, seed, ok := readTraceHeader(path); ok {
-		if srcs, err := loadSources([]string{file}); err == nil {
+	if h, ok := readTraceHeader(path); ok {
+		if srcs, err := loadSources([]string{h.Scenario}); err == nil {
 			if s, err := srcs[0].load(); err == nil {
-				return openUI(s, seed, f)
+				return openUI(s, h.Seed, f)
 			}
 		}
 	}
 	return tui.Run(tui.Options{TracePath: path, Present: f.present})
 }
 
-// readTraceHeader reads the scenario file and seed from a trace file's header line.
-func readTraceHeader(path string) (file string, seed uint64, ok bool) {
+// readTraceHeader reads the run a trace file's header names.
+func readTraceHeader(path string) (sim.TraceFileHeader, bool) {
 	fh, err := os.Open(path)
 	if err != nil {
-		return "", 0, false
+		return sim.TraceFileHeader{}, false
 	}
 	defer fh.Close()
-	line, _ := bufio.NewReader(fh).ReadString('\n')
-	rest, found := strings.CutPrefix(strings.TrimSpace(line), traceHeader+" ")
-	if !found {
-		return "", 0, false
-	}
-	for _, kv := range strings.Fields(rest) {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "scenario":
-			file = v
-		case "seed":
-			seed, err = strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return "", 0, false
-			}
-		}
-	}
-	return file, seed, file != "" && seed != 0
+	return sim.NewTraceFileReader(path, fh).Header()
 }
