@@ -1,15 +1,11 @@
 package main
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"kafkasim/broker/history"
-	"kafkasim/checker"
+	"kafkasim/scenarios"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -36,37 +32,7 @@ message names the line).`),
 		Example: `  kafkasim run my.scenario --history h.jsonl && kafkasim check h.jsonl --report report/`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path := args[0]
-			fh, err := os.Open(path)
-			if err != nil {
-				return &exitError{code: exitUsage, err: err}
-			}
-			h, err := history.ReadJSONLines(fh)
-			fh.Close()
-			if err != nil {
-				return usageErrorf("%s: %v", path, err)
-			}
-			out := cmd.OutOrStdout()
-			fmt.Fprint(out, h.Summary(path))
-			r := checker.Check(h, checker.Config{Idempotent: true})
-			fmt.Fprintf(out, "verdict: %s", r.Verdict)
-			if len(r.Counts) > 0 {
-				fmt.Fprintf(out, " (%s)", anomalyList(r.Counts))
-			}
-			fmt.Fprintln(out)
-			writeFindings(out, r, "  ")
-			fmt.Fprintln(out, "note: a history alone: the online invariants need a run and were not checked")
-			if report != "" {
-				p := checker.Page{Title: path, History: h, Report: r}
-				if err := checker.WriteReport(report, p); err != nil {
-					return &exitError{code: exitFailed, err: fmt.Errorf("--report: %w", err)}
-				}
-				fmt.Fprintf(out, "report: %s\n", filepath.Join(report, checker.ReportFile))
-			}
-			if r.Verdict != checker.Valid {
-				return failed
-			}
-			return nil
+			return exitFor(scenarios.CheckHistory(cmd.OutOrStdout(), args[0], report))
 		},
 	}
 	cmd.Flags().StringVar(&report, "report", "", "write the HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization)")
