@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"kafkasim/scenarios"
 )
 
 // version is the kafkasim version.
@@ -45,6 +47,27 @@ func usageErrorf(format string, args ...any) error {
 
 // failed is exit status 1; the runs have already been reported.
 var failed = &exitError{code: exitFailed}
+
+// exitFor is the exit status of what a command's call into scenarios returned: an output that
+// could not be written is 1, naming its flag; any other error is bad input, 2 (a scenario that
+// does not parse prints as the parser wrote it, FILE:LINE:COL: msg); else 1 unless ok.
+func exitFor(ok bool, err error) error {
+	var oe *scenarios.OutputError
+	var se *scenarios.Error
+	switch {
+	case errors.As(err, &oe) && oe.Output != "":
+		return &exitError{code: exitFailed, err: fmt.Errorf("--%s: %w", oe.Output, oe.Err)}
+	case oe != nil:
+		return &exitError{code: exitFailed, err: oe.Err}
+	case errors.As(err, &se):
+		return &exitError{code: exitUsage, err: se, plain: true}
+	case err != nil:
+		return &exitError{code: exitUsage, err: err}
+	case !ok:
+		return failed
+	}
+	return nil
+}
 
 func main() {
 	tuneGC()
@@ -118,10 +141,7 @@ bad value, a scenario that does not parse).`),
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if ui.text || !interactive(cmd.OutOrStdout()) {
-				return runClassroom(cmd, seed)
-			}
-			return openUI(nil, seed, ui)
+			return play(cmd.OutOrStdout(), nil, seed, ui, "")
 		},
 	}
 	root.SetVersionTemplate("kafkasim {{.Version}}\n")
@@ -130,6 +150,6 @@ bad value, a scenario that does not parse).`),
 	root.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
 	ui.register(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd())
+	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd(), newListCmd())
 	return root
 }

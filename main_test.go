@@ -9,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"kafkasim/scenarios"
+	"kafkasim/sim"
 )
 
 // passing is a small scenario whose expectations hold: a producer with acks=all on a healthy
@@ -73,7 +76,7 @@ func TestVersionPrintsTheVersion(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"tui", "--help"}, {"sweep", "--help"}, {"check", "--help"}, {"bench", "--help"}} {
+	for _, args := range [][]string{{"--help"}, {"run", "--help"}, {"tui", "--help"}, {"sweep", "--help"}, {"check", "--help"}, {"bench", "--help"}, {"list", "--help"}} {
 		code, out, _ := cli(t, args...)
 		if code != 0 || !strings.Contains(out, "Usage:") {
 			t.Errorf("%v: got exit %d, output %q; want 0 and a usage", args, code, out)
@@ -220,8 +223,8 @@ func TestRunWritesTraceAndHistoryThatCheckReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	header, body, _ := strings.Cut(string(tb), "\n")
-	if named, seed, ok := readTraceHeader(trace); !ok || named != file || seed != 1 {
-		t.Errorf("trace header %q names scenario %q, seed %d; want %q, seed 1 (tui --trace replays it)", header, named, seed, file)
+	if h, ok := sim.NewTraceFileReader(trace, strings.NewReader(header)).Header(); !ok || h.Scenario != file || h.Seed != 1 {
+		t.Errorf("trace header %q names scenario %q, seed %d; want %q, seed 1 (tui --trace replays it)", header, h.Scenario, h.Seed, file)
 	}
 	if lines := strings.Count(body, "\n"); float64(lines) != events {
 		t.Errorf("got %d trace lines after the header; want one per event, %v", lines, events)
@@ -342,25 +345,6 @@ func TestCheckCountsOperationsByTypeAndOutcome(t *testing.T) {
 	}
 }
 
-func TestShardTakesEveryNthSeedFromItsOffset(t *testing.T) {
-	for _, tc := range []struct {
-		r    seedRange
-		want []uint64
-	}{
-		{seedRange{first: 1, last: 10, shard: 0, count: 1}, []uint64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}},
-		{seedRange{first: 1, last: 10, shard: 0, count: 3}, []uint64{1, 4, 7, 10}},
-		{seedRange{first: 1, last: 10, shard: 2, count: 3}, []uint64{3, 6, 9}},
-		{seedRange{first: 5, last: 6, shard: 3, count: 4}, nil},
-		{seedRange{first: 1<<64 - 3, last: 1<<64 - 1, shard: 1, count: 2}, []uint64{1<<64 - 2}},
-	} {
-		var got []uint64
-		tc.r.each(func(s uint64) bool { got = append(got, s); return true })
-		if !slices.Equal(got, tc.want) || tc.r.len() != uint64(len(tc.want)) {
-			t.Errorf("%+v: got %v (len %d); want %v", tc.r, got, tc.r.len(), tc.want)
-		}
-	}
-}
-
 func TestSweepPrintsShardRunsInSeedOrder(t *testing.T) {
 	file := scenarioFile(t, "ok.scenario", passing)
 	code, out, errOut := cli(t, "sweep", file, "--seeds", "1-7", "--shard", "1/3", "--parallel", "3", "--json")
@@ -441,5 +425,19 @@ func TestBenchPrintsTheFigures(t *testing.T) {
 	}
 	if r["sweep_failed"] != 0.0 || r["sweep_runs"] != 1.0 {
 		t.Errorf("got sweep_runs %v, sweep_failed %v; want 1 run, none failed", r["sweep_runs"], r["sweep_failed"])
+	}
+}
+
+func TestListPrintsEveryLibraryScenarioWithItsTitle(t *testing.T) {
+	code, out, _ := cli(t, "list")
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if code != 0 || len(lines) != len(scenarios.Library()) {
+		t.Fatalf("got exit %d, %d lines; want 0 and one line per library scenario (%d)", code, len(lines), len(scenarios.Library()))
+	}
+	if !regexp.MustCompile(`(?m)^leader-failover +Leader failover`).MatchString(out) {
+		t.Errorf("got %q; want a line naming leader-failover and its title", out)
+	}
+	if code, _, _ := cli(t, "list", "extra"); code != 2 {
+		t.Errorf("list extra: got exit %d; want 2", code)
 	}
 }

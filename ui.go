@@ -1,18 +1,43 @@
 package main
 
 import (
-	"bufio"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
 	"kafkasim/scenarios"
+	"kafkasim/sim"
 	"kafkasim/tui"
 )
+
+func newTUICmd() *cobra.Command {
+	var seed uint64
+	var ui uiFlags
+	var trace string
+	cmd := &cobra.Command{
+		Use:   "tui [FILE]",
+		Short: "Play a scenario in the terminal UI (captions, pauses, rewind)",
+		Long: strings.TrimSpace(`
+tui plays a scenario file in the terminal UI: its say lines are captions, pause waits for you,
+and you may break the cluster further, step, rewind and export the session as a scenario
+(press ? for every key). Without FILE it runs the built-in classroom cluster live. FILE may
+also name a library scenario (tui unclean-election). --trace FILE replays the run that a
+trace written by run --trace records (its header names the scenario and the seed). When the
+output is not a terminal, or with --text, the scenario is played and its story printed, as
+run does.`),
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return play(cmd.OutOrStdout(), args, seed, ui, trace)
+		},
+	}
+	cmd.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
+	cmd.Flags().StringVar(&trace, "trace", "", "replay the run a trace `FILE` written by run --trace records")
+	ui.register(cmd)
+	return cmd
+}
 
 // uiFlags are the terminal UI's flags, shared by the root command and tui.
 type uiFlags struct {
@@ -25,58 +50,45 @@ func (f *uiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.text, "text", false, "print the story instead of opening the terminal UI")
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 // interactive reports whether the UI can own the terminal: both stdin and the output are one.
-func interactive(out io.Writer) bool {
-	f, ok := out.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd())) && term.IsTerminal(int(os.Stdin.Fd()))
-}
+func interactive(out io.Writer) bool { return isTerminal(out) && isTerminal(os.Stdin) }
 
-// openUI plays s (nil: the classroom cluster, live) in the terminal UI, judged by the checker
-// as it runs (the session attaches it to every timeline).
-func openUI(s *scenarios.Scenario, seed uint64, f uiFlags) error {
-	return tui.Run(tui.Options{Scenario: s, Seed: seed, Present: f.present})
-}
-
-// traceHeader starts the first line of a trace file written by run --trace.
-const traceHeader = "# kafkasim trace"
-
-// openUITrace replays the run a trace file records in the terminal UI: its header names the
-// scenario and the seed, and the same scenario and seed give the same run. Without a header,
-// or when the scenario cannot be found, the UI browses the trace's events instead.
-func openUITrace(path string, f uiFlags) error {
-	if file, seed, ok := readTraceHeader(path); ok {
-		if srcs, err := loadSources([]string{file}); err == nil {
-			if s, err := srcs[0].load(); err == nil {
-				return openUI(s, seed, f)
+// play opens the terminal UI on the scenario args name (none: the classroom cluster, live),
+// or on the run a trace file's header names (else it browses the trace's events), judged by
+// the checker as it runs. When out is not a terminal, or with --text, it narrates the scenario
+// as run does instead.
+func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
+	opts := tui.Options{Seed: seed, Present: ui.present}
+	text := ui.text || !interactive(out)
+	switch {
+	case trace != "" && len(args) > 0:
+		return usageErrorf("--trace: give either FILE or --trace, not both")
+	case trace != "":
+		opts.TracePath = trace
+		if fh, err := os.Open(trace); err == nil {
+			h, ok := sim.NewTraceFileReader(trace, fh).Header()
+			fh.Close()
+			if s, err := scenarios.Load(h.Scenario); ok && err == nil {
+				opts = tui.Options{Scenario: s, Seed: h.Seed, Present: ui.present}
 			}
 		}
-	}
-	return tui.Run(tui.Options{TracePath: path, Present: f.present})
-}
-
-// readTraceHeader reads the scenario file and seed from a trace file's header line.
-func readTraceHeader(path string) (file string, seed uint64, ok bool) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return "", 0, false
-	}
-	defer fh.Close()
-	line, _ := bufio.NewReader(fh).ReadString('\n')
-	rest, found := strings.CutPrefix(strings.TrimSpace(line), traceHeader+" ")
-	if !found {
-		return "", 0, false
-	}
-	for _, kv := range strings.Fields(rest) {
-		k, v, _ := strings.Cut(kv, "=")
-		switch k {
-		case "scenario":
-			file = v
-		case "seed":
-			seed, err = strconv.ParseUint(v, 10, 64)
-			if err != nil {
-				return "", 0, false
-			}
+	case text && len(args) == 0:
+		classroom := []*scenarios.File{scenarios.LibraryFile("classroom")}
+		return exitFor(scenarios.RunFiles(out, classroom, seed, scenarios.Outputs{}))
+	case text:
+		return runFiles(out, args, seed, scenarios.Outputs{})
+	case len(args) > 0:
+		s, err := scenarios.Load(args[0])
+		if err != nil {
+			return exitFor(false, err)
 		}
+		opts.Scenario = s
 	}
-	return file, seed, file != "" && seed != 0
+	return tui.Run(opts)
 }

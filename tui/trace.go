@@ -1,13 +1,13 @@
 package tui
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
 
+	"kafkasim/sim"
 	"kafkasim/tui/theme"
 )
 
@@ -29,29 +29,23 @@ func newTraceModel(path string, st *theme.Styles) (*traceModel, error) {
 	}
 	defer f.Close()
 	m := &traceModel{path: path, st: st, w: 80, h: 24}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		l := sc.Text()
-		if strings.HasPrefix(l, "#") {
-			continue // the header naming the run
-		}
-		f := strings.Fields(l)
-		if len(f) < 2 {
-			return nil, fmt.Errorf("%s:%d: not a trace line (want TIME KIND node=N …)", path, n)
-		}
-		switch f[1] {
+	r := sim.NewTraceFileReader(path, f)
+	for l, ok := r.Next(); ok; l, ok = r.Next() {
+		switch l.Kind {
 		case "fault", "halt", "start", "observe":
-			if f[1] == "observe" && strings.Contains(l, "history.") {
+			if l.Kind == "observe" && strings.Contains(l.Text, "history.") {
 				m.other++
 				continue
 			}
-			m.lines = append(m.lines, l)
+			m.lines = append(m.lines, l.Text)
 		default:
 			m.other++
 		}
 	}
-	return m, sc.Err()
+	if err := r.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 func (m *traceModel) Init() tea.Cmd { return nil }
