@@ -30,7 +30,11 @@
 // new statement is one entry there; cond.go the conditions; unmodelled.go the words of
 // capabilities not built yet, each a parse error naming the capability; player.go the one
 // interpreter (Player plays a scenario a slice of virtual time at a time, for the terminal
-// UI); run.go is Run: the Player driven to the end, then the finish and the verdict. The fault
+// UI); run.go is Run: the Player driven to the end, then the finish and the verdict. Around one
+// run: file.go opens a scenario by path or library name (library.go is the embedded library);
+// headless.go runs files for the command (narration, --trace, --history, --report); output.go
+// prints summaries, findings and --json; sweeper.go runs seeds in parallel, by shard; bench.go
+// measures the classroom cluster for `kafkasim bench`. The fault
 // verbs themselves (names, arguments, effect, wording) are sim's table (sim/faults.go).
 //
 // Left out for now: consumer groups, transactions, record sizes and compaction, elastic
