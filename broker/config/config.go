@@ -42,7 +42,7 @@ type Broker struct {
 
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
-	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KIP-966, Kafka 4.0)
+	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
 	EligibleLeaderReplicas bool   // eligible.leader.replicas: KIP-966 ELR
 
 	// Topic holds the cluster-wide topic defaults (log.*, min.insync.replicas, …).

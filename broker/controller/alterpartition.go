@@ -7,7 +7,7 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: AlterPartition (KIP-497; reference §2.2). The requesting broker's epoch must be
+// Behavior: AlterPartition (KIP-497; ReplicationControlManager.alterPartition). The requesting broker's epoch must be
 // current. Per partition the requester must be the leader in the same leader epoch and partition
 // epoch, the new ISR must hold the leader and only eligible replicas (registered, unfenced, not
 // in controlled shutdown, same broker epoch when one is given: KIP-841, KIP-903). The change is

@@ -111,7 +111,7 @@ func runBuilderCases(t *testing.T, cases []builderCase) {
 	}
 }
 
-// Reference: kafka-semantics.md §4.3, electAnyLeader / electPreferredLeader / isValidNewLeader.
+// Reference: PartitionChangeBuilder.electAnyLeader / electPreferredLeader / isValidNewLeader.
 func TestPartitionChangeBuilderElection(t *testing.T) {
 	runBuilderCases(t, []builderCase{
 		{
@@ -178,7 +178,7 @@ func TestPartitionChangeBuilderElection(t *testing.T) {
 	})
 }
 
-// Reference: KIP-966 (eligible leader replicas), kafka-semantics.md §4.4 maybePopulateTargetElr.
+// Reference: KIP-966 (eligible leader replicas), PartitionChangeBuilder.maybePopulateTargetElr.
 func TestPartitionChangeBuilderEligibleLeaderReplicas(t *testing.T) {
 	runBuilderCases(t, []builderCase{
 		{

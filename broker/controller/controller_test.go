@@ -53,8 +53,9 @@ func partitionOf(t *testing.T, w *world, topic string, i int32) *metadata.Partit
 	return p
 }
 
-// Reference: kafka-semantics.md §4.2 (registration, heartbeat, unfencing after catch-up, session
-// expiry), §4.3 (re-election on fencing), KIP-497 (AlterPartition), KIP-841 (controlled shutdown).
+// Reference: ClusterControlManager and BrokerHeartbeatManager (registration, heartbeat,
+// unfencing after catch-up, session expiry), ReplicationControlManager (re-election on
+// fencing), KIP-497 (AlterPartition), KIP-841 (controlled shutdown).
 func TestControllerBrokerLifecycle(t *testing.T) {
 	cfg := config.DefaultBroker()
 	cfg.EligibleLeaderReplicas = false
@@ -203,7 +204,7 @@ func TestControllerBrokerLifecycle(t *testing.T) {
 	}
 }
 
-// Reference: KIP-631 / §4.2: a non-active controller answers NOT_CONTROLLER; after the active
+// Reference: KIP-631 (QuorumController): a non-active controller answers NOT_CONTROLLER; after the active
 // controller stops, another takes over with the same committed image.
 func TestControllerFailover(t *testing.T) {
 	w := startCluster(t, config.DefaultBroker())

@@ -1,6 +1,6 @@
-// Package controller is the KRaft controller node (KIP-500/631, reference kafka-semantics.md
-// §4.2–4.4): a voter of the metadata quorum (package quorum) whose leader is the active
-// controller.
+// Package controller is the KRaft controller node (KIP-500/631; Kafka's QuorumController,
+// ClusterControlManager, ReplicationControlManager): a voter of the metadata quorum (package
+// quorum) whose leader is the active controller.
 //
 // Every controller replays the committed metadata log (entries below the quorum's high
 // watermark) into a committed metadata.Image. The active controller also keeps a working image

@@ -7,7 +7,8 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: broker lifecycle (KIP-631, KIP-841, KAFKA-15586; reference §4.2).
+// Behavior: broker lifecycle (KIP-631, KIP-841, KAFKA-15586;
+// ClusterControlManager, BrokerHeartbeatManager).
 //   - Registration: the same incarnation gets its epoch back (idempotent); a new one is
 //     refused with DUPLICATE_BROKER_REGISTRATION while the old session is valid, unless it
 //     shut down cleanly; then it gets a fenced RegisterBrokerRecord whose broker epoch is the

@@ -4,7 +4,7 @@ package protocol
 // to change the ISR. The controller checks the leader epoch and partition epoch, refuses
 // ineligible replicas (fenced, shutting down, stale broker epoch: KIP-841/KIP-903), commits a
 // PartitionChangeRecord and answers with the committed state. Until then the leader keeps the
-// change pending (maximal ISR, reference §2.2).
+// change pending (the maximal ISR of Partition.scala's PendingExpandIsr).
 
 // AlterPartitionRequest proposes new ISRs.
 type AlterPartitionRequest struct {
