@@ -436,39 +436,21 @@ func (c *Controller) handleAllocateProducerIDs(now time.Duration, from int32, re
 	c.reply(from, off, &protocol.AllocateProducerIdsResponse{CorrelationID: req.CorrelationID, ProducerIDStart: start, ProducerIDLen: producerIDBlockSize}, nc)
 }
 
-// rebalance is the automatic preferred leader election (auto.leader.rebalance.enable): for each
-// broker that is the preferred leader of partitions more than 10% of which are led elsewhere,
-// elect it where it is in the ISR and acceptable. All changes go in one entry.
+// rebalance is the automatic preferred leader election (auto.leader.rebalance.enable), as
+// ReplicationControlManager.maybeBalancePartitionLeaders runs it: a preferred election on every
+// partition whose leader is not its first replica (imbalancedPartitions), whatever the share of
+// such partitions per broker (leader.imbalance.per.broker.percentage is read only by the
+// ZooKeeper-era KafkaController). All changes go in one entry. Kafka stops at
+// maxElectionsPerImbalance (1000) and reschedules at once; no cluster here comes near that.
 func (c *Controller) rebalance(now time.Duration) {
-	names := c.working.TopicNames()
 	var records []any
-	for _, id := range c.brokerIDs() {
-		if !c.acceptable(id) {
-			continue
-		}
-		preferred, elsewhere := 0, 0
-		for _, name := range names {
-			for _, p := range c.working.Topics[name].Partitions {
-				if p == nil || len(p.Replicas) == 0 || p.Replicas[0] != id {
-					continue
-				}
-				preferred++
-				if p.Leader != id {
-					elsewhere++
-				}
+	for _, name := range c.working.TopicNames() {
+		for _, p := range c.working.Topics[name].Partitions {
+			if p == nil || len(p.Replicas) == 0 || p.Leader == p.Replicas[0] {
+				continue
 			}
-		}
-		if elsewhere*100 <= leaderImbalancePercentage*preferred {
-			continue
-		}
-		for _, name := range names {
-			for _, p := range c.working.Topics[name].Partitions {
-				if p == nil || len(p.Replicas) == 0 || p.Replicas[0] != id || p.Leader == id || !metadata.Contains(p.ISR, id) {
-					continue
-				}
-				if rec := c.builder(p).SetElection(ElectionPreferred).Build(); rec != nil && rec.Leader == id {
-					records = c.applyChange(records, rec)
-				}
+			if rec := c.builder(p).SetElection(ElectionPreferred).Build(); rec != nil {
+				records = c.applyChange(records, rec)
 			}
 		}
 	}

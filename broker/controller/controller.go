@@ -22,8 +22,6 @@ const (
 	sessionCheckInterval = 250 * time.Millisecond
 	// producerIDBlockSize is the size of an AllocateProducerIds block (KIP-730).
 	producerIDBlockSize = 1000
-	// leaderImbalancePercentage is leader.imbalance.per.broker.percentage (Kafka's default).
-	leaderImbalancePercentage = 10
 )
 
 // Controller is a KRaft controller: a voter of the metadata quorum; its leader is the active

@@ -24,6 +24,5 @@
 //
 // Left out: racks, partition reassignment, snapshots, feature levels, ACLs and quotas,
 // DUPLICATE_BROKER_REGISTRATION for a live old incarnation, LeaderRecoveryState RECOVERED
-// reports (an unclean leader stays marked Unclean while it leads), per-broker
-// leader.imbalance.per.broker.percentage (fixed at Kafka's default 10%).
+// reports (an unclean leader stays marked Unclean while it leads).
 package controller
