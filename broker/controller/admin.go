@@ -104,18 +104,14 @@ func planTopic(im *metadata.Image, cfg config.Broker, t *protocol.CreatableTopic
 		shift := int(rand() % uint64(len(brokers)))
 		assignment = assignReplicas(n, rf, brokers, start, shift, 0)
 	}
-	rf := len(assignment[0])
-
 	defaults, err := config.TopicFrom(cfg.Topic, im.Configs)
 	if err != nil {
 		defaults = cfg.Topic
 	}
-	tc, err := config.TopicFrom(defaults, t.Configs)
-	if err != nil {
+	// min.insync.replicas may exceed the replication factor: the controller and the leader use
+	// the smaller of the two (getTopicEffectiveMinIsr, Partition.effectiveMinIsr).
+	if _, err := config.TopicFrom(defaults, t.Configs); err != nil {
 		return nil, protocol.INVALID_CONFIG, err.Error()
-	}
-	if tc.MinInsyncReplicas > rf {
-		return nil, protocol.INVALID_CONFIG, "min.insync.replicas " + strconv.Itoa(tc.MinInsyncReplicas) + " is larger than the replication factor " + strconv.Itoa(rf)
 	}
 
 	parts, code, msg := planPartitions(im, t.Name, assignment, 0)
@@ -340,8 +336,8 @@ func (c *Controller) handleAlterConfigs(now time.Duration, from int32, req *prot
 	} else {
 		topics = c.working.TopicNames()
 	}
-	// Validate the result: the merged configs must parse, and min.insync.replicas must not
-	// exceed any affected topic's replication factor.
+	// Validate the result: the merged configs must parse. min.insync.replicas may exceed a
+	// topic's replication factor (getTopicEffectiveMinIsr takes the smaller).
 	merged := func(old map[string]string) map[string]string {
 		m := make(map[string]string, len(old)+len(req.Configs))
 		for k, v := range old {
@@ -372,13 +368,8 @@ func (c *Controller) handleAlterConfigs(now time.Duration, from int32, req *prot
 		if req.Topic != "" {
 			own = merged(own)
 		}
-		tc, err := config.TopicFrom(dt, own)
-		if err != nil {
+		if _, err := config.TopicFrom(dt, own); err != nil {
 			fail(protocol.INVALID_CONFIG, err.Error())
-			return
-		}
-		if ps := c.working.Topics[name].Partitions; len(ps) > 0 && ps[0] != nil && tc.MinInsyncReplicas > len(ps[0].Replicas) {
-			fail(protocol.INVALID_CONFIG, "min.insync.replicas "+strconv.Itoa(tc.MinInsyncReplicas)+" is larger than the replication factor "+strconv.Itoa(len(ps[0].Replicas))+" of topic "+name)
 			return
 		}
 	}

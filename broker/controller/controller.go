@@ -299,12 +299,21 @@ func (c *Controller) topicConfig(topic string) config.Topic {
 	return tc
 }
 
+// effectiveMinISR is ReplicationControlManager.getTopicEffectiveMinIsr: min.insync.replicas,
+// capped at the replication factor of the topic's partition 0 (KAFKA-15583).
+func (c *Controller) effectiveMinISR(topic string, tc config.Topic) int {
+	if t := c.working.Topics[topic]; t != nil && len(t.Partitions) > 0 && t.Partitions[0] != nil {
+		return min(tc.MinInsyncReplicas, len(t.Partitions[0].Replicas))
+	}
+	return tc.MinInsyncReplicas
+}
+
 // builder starts a change of p with the working image's view of acceptable leaders and the
-// topic's configuration (min.insync.replicas; unclean.leader.election.enable selects the
-// unclean election).
+// topic's configuration (the effective min.insync.replicas; unclean.leader.election.enable
+// selects the unclean election).
 func (c *Controller) builder(p *metadata.Partition) *PartitionChangeBuilder {
 	tc := c.topicConfig(p.Topic)
-	b := NewPartitionChangeBuilder(p, c.acceptable, tc.MinInsyncReplicas, c.cfg.EligibleLeaderReplicas)
+	b := NewPartitionChangeBuilder(p, c.acceptable, c.effectiveMinISR(p.Topic, tc), c.cfg.EligibleLeaderReplicas)
 	if tc.UncleanLeaderElectionEnable {
 		b.SetElection(ElectionUnclean)
 	}
