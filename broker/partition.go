@@ -278,7 +278,9 @@ func (p *Partition) proposeIsr(now time.Duration, isr []int32, grows bool) {
 	p.b.alters[corr] = p
 	p.b.env.Send(c, &protocol.AlterPartitionRequest{
 		CorrelationID: corr, BrokerID: p.b.id, BrokerEpoch: p.b.epoch,
-		Partitions: []protocol.AlterPartitionItem{{TP: p.tp, LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, NewISR: states}},
+		// LeaderRecoveryState 0, RECOVERED: Partition.makeLeader clears RECOVERING (KIP-704),
+		// so a leader's AlterPartition tells the controller it has recovered.
+		Partitions: []protocol.AlterPartitionItem{{TP: p.tp, LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, NewISR: states, LeaderRecoveryState: 0}},
 	})
 	p.b.env.After(p.b.cfg.ControllerQuorumRequestTimeout, timer{kind: tickAlterTimeout, key: corr})
 	p.b.env.Observe(&IsrProposed{Broker: p.b.id, TP: p.tp, ISR: isr, Expand: grows})

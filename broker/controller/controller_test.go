@@ -289,8 +289,8 @@ func TestControllerUncleanRestartLeavesELR(t *testing.T) {
 	w.startHeartbeats(2)
 	w.run(time.Second)
 	p = partitionOf(t, w, "t", 0)
-	if p.Leader != 2 || p.Unclean || !sameList(p.ISR, ids(2)) {
-		t.Fatalf("with 2 back: got leader %d unclean %v ISR %v; want clean leader 2, ISR [2]", p.Leader, p.Unclean, p.ISR)
+	if p.Leader != 2 || p.Recovering() || !sameList(p.ISR, ids(2)) {
+		t.Fatalf("with 2 back: got leader %d recovering %v ISR %v; want clean leader 2, ISR [2]", p.Leader, p.Recovering(), p.ISR)
 	}
 }
 
@@ -350,5 +350,59 @@ func TestControllerRefusesDuplicateRegistration(t *testing.T) {
 	w.run(100 * time.Millisecond)
 	if r := take[*protocol.BrokerRegistrationResponse](w, 1); r.Error != protocol.NONE || r.BrokerEpoch <= w.broker(1).epoch {
 		t.Fatalf("after the session expired: got %v epoch %d; want NONE and a new epoch", r.Error, r.BrokerEpoch)
+	}
+}
+
+// Reference: KIP-704 and ReplicationControlManager.validateAlterPartitionData. An unclean
+// election leaves the partition RECOVERING; the leader's AlterPartition with
+// leaderRecoveryState=RECOVERED clears it. A RECOVERING leader may not name other replicas in
+// the ISR, and a RECOVERED partition never goes back to RECOVERING.
+func TestAlterPartitionLeaderRecoveryState(t *testing.T) {
+	cfg := config.DefaultBroker()
+	w := startCluster(t, cfg)
+	for id := int32(1); id <= 3; id++ {
+		w.startHeartbeats(id)
+	}
+	w.run(time.Second)
+	createTopic(t, w, "t", [][]int32{{1, 2}}, map[string]string{"unclean.leader.election.enable": "true"})
+	alter := func(from int32, corr int64, lrs int8, isr ...int32) *protocol.AlterPartitionResponse {
+		t.Helper()
+		p := partitionOf(t, w, "t", 0)
+		states := make([]protocol.BrokerState, len(isr))
+		for i, r := range isr {
+			states[i] = protocol.BrokerState{BrokerID: r, BrokerEpoch: -1}
+		}
+		w.request(from, &protocol.AlterPartitionRequest{CorrelationID: corr, BrokerID: from, BrokerEpoch: w.broker(from).epoch, Partitions: []protocol.AlterPartitionItem{{
+			TP: protocol.TopicPartition{Topic: "t"}, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch, NewISR: states, LeaderRecoveryState: lrs,
+		}}})
+		w.run(50 * time.Millisecond)
+		return take[*protocol.AlterPartitionResponse](w, from)
+	}
+	if r := alter(1, 1, 0, 1); r.Partitions[0].Error != protocol.NONE {
+		t.Fatalf("shrink to {1}: got %v; want NONE", r.Partitions[0].Error)
+	}
+	w.broker(1).heartbeat = false
+	w.run(cfg.BrokerSessionTimeout + time.Second)
+	p := partitionOf(t, w, "t", 0)
+	if p.Leader != 2 || !p.Recovering() {
+		t.Fatalf("after fencing 1: got leader %d state %v; want 2 RECOVERING (unclean election)", p.Leader, p.LeaderRecoveryState)
+	}
+	w.startHeartbeats(1)
+	w.run(time.Second)
+	if r := alter(2, 2, int8(metadata.LeaderRecovering), 2, 1); r.Partitions[0].Error != protocol.INVALID_REQUEST {
+		t.Fatalf("RECOVERING with ISR {2,1}: got %v; want INVALID_REQUEST", r.Partitions[0].Error)
+	}
+	if p := partitionOf(t, w, "t", 0); !p.Recovering() {
+		t.Fatalf("after a refused AlterPartition: got %v; want RECOVERING", p.LeaderRecoveryState)
+	}
+	r := alter(2, 3, int8(metadata.LeaderRecovered), 2, 1)
+	if res := r.Partitions[0]; res.Error != protocol.NONE || res.LeaderRecoveryState != int8(metadata.LeaderRecovered) || !sameList(res.ISR, ids(2, 1)) {
+		t.Fatalf("RECOVERED with ISR {2,1}: got %v state %d ISR %v; want NONE, RECOVERED, [2 1]", res.Error, res.LeaderRecoveryState, res.ISR)
+	}
+	if p := partitionOf(t, w, "t", 0); p.Recovering() || p.Leader != 2 {
+		t.Fatalf("after the leader reported recovery: got leader %d %v; want 2 RECOVERED", p.Leader, p.LeaderRecoveryState)
+	}
+	if r := alter(2, 4, int8(metadata.LeaderRecovering), 2); r.Partitions[0].Error != protocol.INVALID_REQUEST {
+		t.Fatalf("RECOVERED back to RECOVERING: got %v; want INVALID_REQUEST", r.Partitions[0].Error)
 	}
 }

@@ -22,7 +22,12 @@
 // empty. An unclean restart removes a broker from every ELR but not from lastKnownElr, so a
 // single-replica partition is not left offline forever after a crash.
 //
+// The leader recovery state follows KIP-704: an unclean election (or the last known leader's)
+// marks the partition RECOVERING, later leader changes keep it, and only the leader's
+// AlterPartition reporting RECOVERED clears it. The automatic rebalance tries every partition
+// not led by its first replica (ReplicationControlManager.maybeBalancePartitionLeaders), and
+// min.insync.replicas is capped at the replication factor (getTopicEffectiveMinIsr).
+//
 // Left out: racks, partition reassignment, snapshots, feature levels, ACLs and quotas,
-// DUPLICATE_BROKER_REGISTRATION for a live old incarnation, LeaderRecoveryState RECOVERED
-// reports (an unclean leader stays marked Unclean while it leads).
+// DUPLICATE_BROKER_REGISTRATION for a live old incarnation.
 package controller
