@@ -40,7 +40,11 @@ type Controller struct {
 	activeEpoch int32
 	gen         uint64 // timer generation: bumps on every change of active state
 	sessions    map[int32]time.Duration
-	pending     []pendingReply
+	// BrokerHeartbeatManager's metadataOffset (the last offset each broker reported replaying)
+	// and controlledShutdownOffset (the entry that moved a broker's leaderships away).
+	metaOffsets     map[int32]int64
+	shutdownOffsets map[int32]int64
+	pending         []pendingReply
 
 	idBuf []int32
 }
@@ -192,6 +196,7 @@ func (c *Controller) becomeActive(now time.Duration) {
 	for id := range c.working.Brokers {
 		c.sessions[id] = now
 	}
+	c.metaOffsets, c.shutdownOffsets = map[int32]int64{}, map[int32]int64{}
 	c.env.After(sessionCheckInterval, sessionTick{gen: c.gen})
 	if c.cfg.AutoLeaderRebalanceEnable && c.cfg.LeaderImbalanceCheckInterval > 0 {
 		c.env.After(c.cfg.LeaderImbalanceCheckInterval, rebalanceTick{gen: c.gen})
@@ -208,6 +213,7 @@ func (c *Controller) resign() {
 	c.pending = c.pending[:0]
 	c.working = nil
 	c.sessions = nil
+	c.metaOffsets, c.shutdownOffsets = nil, nil
 	c.activeEpoch = -1
 	c.gen++
 }

@@ -172,16 +172,24 @@ func TestControllerBrokerLifecycle(t *testing.T) {
 	}
 
 	// Controlled shutdown of broker 2 (KIP-841): it leaves every ISR, t/1 moves to broker 1,
-	// and once it leads nothing it may shut down.
+	// and once it leads nothing and the other brokers have replayed the moves it may shut down
+	// (BrokerHeartbeatManager.calculateNextBrokerState), fenced.
 	w.broker(2).heartbeat = false
 	w.sendHeartbeat(w.broker(2), false, true)
 	w.run(50 * time.Millisecond)
 	hb := take[*protocol.BrokerHeartbeatResponse](w, 2)
-	if hb.Error != protocol.NONE || !hb.ShouldShutDown || hb.IsFenced {
-		t.Fatalf("controlled shutdown heartbeat: got %+v; want NONE, ShouldShutDown, not fenced", hb)
+	if hb.Error != protocol.NONE || hb.ShouldShutDown || hb.IsFenced {
+		t.Fatalf("controlled shutdown heartbeat: got %+v; want NONE, CONTROLLED_SHUTDOWN (not ShouldShutDown), not fenced", hb)
 	}
 	if b := w.active().Committed().Brokers[2]; !b.InControlledShutdown {
 		t.Fatalf("broker 2: got InControlledShutdown false; want true")
+	}
+	w.run(w.cfg.BrokerHeartbeatInterval) // the other brokers report replaying the moves
+	w.sendHeartbeat(w.broker(2), false, true)
+	w.run(50 * time.Millisecond)
+	hb = take[*protocol.BrokerHeartbeatResponse](w, 2)
+	if hb.Error != protocol.NONE || !hb.ShouldShutDown || !hb.IsFenced {
+		t.Fatalf("controlled shutdown heartbeat once the moves are replayed: got %+v; want NONE, ShouldShutDown, fenced", hb)
 	}
 	p = partitionOf(t, w, "t", 1)
 	if p.Leader != 1 || p.LeaderEpoch != 1 || metadata.Contains(p.ISR, 2) {
@@ -404,5 +412,53 @@ func TestAlterPartitionLeaderRecoveryState(t *testing.T) {
 	}
 	if r := alter(2, 4, int8(metadata.LeaderRecovering), 2); r.Partitions[0].Error != protocol.INVALID_REQUEST {
 		t.Fatalf("RECOVERED back to RECOVERING: got %v; want INVALID_REQUEST", r.Partitions[0].Error)
+	}
+}
+
+// Reference: BrokerHeartbeatManager.calculateNextBrokerState and
+// ReplicationControlManager.processBrokerHeartbeat (KIP-841). A broker that leads partitions
+// enters CONTROLLED_SHUTDOWN; SHUTDOWN_NOW is granted only once its controlled-shutdown offset
+// is at or below the lowest metadata offset the active brokers have reported (they have
+// replayed the leadership moves), and the grant fences it (handleBrokerFenced).
+func TestControlledShutdownWaitsForLowestActiveOffset(t *testing.T) {
+	cfg := config.DefaultBroker()
+	w := startCluster(t, cfg)
+	for id := int32(1); id <= 3; id++ {
+		w.startHeartbeats(id)
+	}
+	w.run(time.Second)
+	createTopic(t, w, "t", [][]int32{{1, 2, 3}}, nil)
+	w.run(cfg.BrokerHeartbeatInterval)
+	// Broker 2 goes quiet (its session is still valid): its last reported offset is before the
+	// leadership moves.
+	w.broker(1).heartbeat = false
+	w.broker(2).heartbeat = false
+	w.run(cfg.BrokerHeartbeatInterval)
+	shutdown := func(what string) *protocol.BrokerHeartbeatResponse {
+		t.Helper()
+		w.sendHeartbeat(w.broker(1), false, true)
+		w.run(50 * time.Millisecond)
+		hb := take[*protocol.BrokerHeartbeatResponse](w, 1)
+		if hb.Error != protocol.NONE {
+			t.Fatalf("%s: got %v; want NONE", what, hb.Error)
+		}
+		return hb
+	}
+	if hb := shutdown("first shutdown heartbeat"); hb.ShouldShutDown || hb.IsFenced {
+		t.Fatalf("first shutdown heartbeat: got ShouldShutDown %v fenced %v; want CONTROLLED_SHUTDOWN (neither)", hb.ShouldShutDown, hb.IsFenced)
+	}
+	if p := partitionOf(t, w, "t", 0); p.Leader == 1 || metadata.Contains(p.ISR, 1) {
+		t.Fatalf("t/0 in controlled shutdown of 1: got leader %d ISR %v; want 1 out", p.Leader, p.ISR)
+	}
+	if hb := shutdown("while broker 2 has not replayed"); hb.ShouldShutDown {
+		t.Fatalf("while broker 2 has not replayed the moves: got ShouldShutDown; want CONTROLLED_SHUTDOWN")
+	}
+	w.startHeartbeats(2)
+	w.run(cfg.BrokerHeartbeatInterval) // brokers 2 and 3 report the offsets they replayed
+	if hb := shutdown("after broker 2 replayed"); !hb.ShouldShutDown || !hb.IsFenced {
+		t.Fatalf("after broker 2 replayed the moves: got ShouldShutDown %v fenced %v; want SHUTDOWN_NOW, fenced", hb.ShouldShutDown, hb.IsFenced)
+	}
+	if b := w.active().Committed().Brokers[1]; !b.Fenced {
+		t.Fatalf("broker 1 after SHUTDOWN_NOW: got %+v; want fenced", *b)
 	}
 }
