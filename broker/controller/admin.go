@@ -1,8 +1,8 @@
 package controller
 
 import (
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -124,12 +124,7 @@ func planTopic(im *metadata.Image, cfg config.Broker, t *protocol.CreatableTopic
 		id = 1
 	}
 	records = append(records, &metadata.TopicRecord{Name: t.Name, TopicID: id})
-	keys := make([]string, 0, len(t.Configs))
-	for k := range t.Configs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
 		records = append(records, &metadata.ConfigRecord{Topic: t.Name, Name: k, Value: t.Configs[k]})
 	}
 	return append(records, parts...), protocol.NONE, ""
@@ -313,11 +308,7 @@ func (c *Controller) handleAlterConfigs(now time.Duration, from int32, req *prot
 		fail(protocol.NOT_CONTROLLER, "this controller is not active")
 		return
 	}
-	keys := make([]string, 0, len(req.Configs))
-	for k := range req.Configs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(req.Configs))
 	for _, k := range keys {
 		if !config.IsTopicKey(k) {
 			fail(protocol.INVALID_CONFIG, k+": unknown topic config key")

@@ -1,8 +1,8 @@
 package metadata
 
 import (
+	"maps"
 	"slices"
-	"sort"
 )
 
 // Image is the state the metadata log builds up to some offset.
@@ -123,22 +123,12 @@ func (im *Image) Partition(topic string, index int32) *Partition {
 
 // TopicNames lists topics in name order (for deterministic iteration).
 func (im *Image) TopicNames() []string {
-	names := make([]string, 0, len(im.Topics))
-	for n := range im.Topics {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(im.Topics))
 }
 
 // BrokerIDs lists registered brokers in id order.
 func (im *Image) BrokerIDs() []int32 {
-	ids := make([]int32, 0, len(im.Brokers))
-	for id := range im.Brokers {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(im.Brokers))
 }
 
 // Config returns a topic's config value: the topic's own, else the cluster default, else def.
