@@ -48,6 +48,7 @@ type Broker struct {
 	hbSent        time.Duration
 	shuttingDown  bool
 	shutdownStart time.Duration
+	shutdownHeard bool // a heartbeat answer came during the controlled shutdown
 	halted        bool
 
 	corr int64
@@ -99,6 +100,7 @@ const (
 	tickShutdownTimeout
 	tickAlterTimeout // key = correlation id
 	tickPurgatory    // gen = purgatory generation
+	tickShutdownHeartbeat
 )
 
 func (t timer) TraceArg() int64 { return int64(t.kind) }
@@ -267,6 +269,10 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 		if b.shuttingDown {
 			b.finishShutdown()
 		}
+	case tickShutdownHeartbeat:
+		if b.shuttingDown && !b.halted && !b.hbInFlight {
+			b.sendHeartbeat(now)
+		}
 	case tickAlterTimeout:
 		if p := b.alters[t.key]; p != nil {
 			delete(b.alters, t.key)
@@ -368,6 +374,11 @@ func (b *Broker) handleHeartbeat(now time.Duration, m *protocol.BrokerHeartbeatR
 	b.fenced = m.IsFenced
 	if b.shuttingDown && m.ShouldShutDown {
 		b.finishShutdown()
+	} else if b.shuttingDown && !b.shutdownHeard {
+		// BrokerLifecycleManager: after the first answer in PENDING_CONTROLLED_SHUTDOWN the
+		// next heartbeat goes in 50 ms, then at the usual interval.
+		b.shutdownHeard = true
+		b.env.After(50*time.Millisecond, timer{kind: tickShutdownHeartbeat})
 	}
 }
 

@@ -278,7 +278,9 @@ func (p *Partition) proposeIsr(now time.Duration, isr []int32, grows bool) {
 	p.b.alters[corr] = p
 	p.b.env.Send(c, &protocol.AlterPartitionRequest{
 		CorrelationID: corr, BrokerID: p.b.id, BrokerEpoch: p.b.epoch,
-		Partitions: []protocol.AlterPartitionItem{{TP: p.tp, LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, NewISR: states}},
+		// LeaderRecoveryState 0, RECOVERED: Partition.makeLeader clears RECOVERING (KIP-704),
+		// so a leader's AlterPartition tells the controller it has recovered.
+		Partitions: []protocol.AlterPartitionItem{{TP: p.tp, LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, NewISR: states, LeaderRecoveryState: 0}},
 	})
 	p.b.env.After(p.b.cfg.ControllerQuorumRequestTimeout, timer{kind: tickAlterTimeout, key: corr})
 	p.b.env.Observe(&IsrProposed{Broker: p.b.id, TP: p.tp, ISR: isr, Expand: grows})
@@ -318,14 +320,20 @@ func (b *Broker) handleAlterPartition(now time.Duration, m *protocol.AlterPartit
 	p.updateIsr(now, r.ISR, r.PartitionEpoch)
 }
 
-// maybeIncrementHW: Partition.maybeIncrementLeaderHW (§2.3). With strict min ISR (KIP-966,
-// Kafka 4.0) the HW does not move while the committed ISR is smaller than
+// effectiveMinIsr: Partition.effectiveMinIsr (KAFKA-15583): min.insync.replicas may exceed
+// the replication factor; the smaller of the two applies.
+func (p *Partition) effectiveMinIsr() int {
+	return min(p.cfg.MinInsyncReplicas, max(len(p.replicas), 1))
+}
+
+// maybeIncrementHW: Partition.maybeIncrementLeaderHW. With strict min ISR (KAFKA-15583,
+// Kafka 3.7) the HW does not move while the committed ISR is smaller than the effective
 // min.insync.replicas.
 func (p *Partition) maybeIncrementHW(now time.Duration) {
 	if !p.isLeader {
 		return
 	}
-	if p.b.cfg.StrictMinISR && len(p.isr) < p.cfg.MinInsyncReplicas {
+	if p.b.cfg.StrictMinISR && len(p.isr) < p.effectiveMinIsr() {
 		return
 	}
 	leo := p.log.LogEndOffset()

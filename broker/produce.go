@@ -45,7 +45,7 @@ func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.Produc
 			st.err, st.done = protocol.NOT_LEADER_OR_FOLLOWER, true
 		case m.Acks != protocol.AcksAll && m.Acks != protocol.AcksNone && m.Acks != protocol.AcksLeader:
 			st.err, st.done = protocol.INVALID_REQUIRED_ACKS, true
-		case m.Acks == protocol.AcksAll && len(p.isr) < p.cfg.MinInsyncReplicas:
+		case m.Acks == protocol.AcksAll && len(p.isr) < p.effectiveMinIsr():
 			st.err, st.done = protocol.NOT_ENOUGH_REPLICAS, true
 		default:
 			appended, base, dup, code := p.log.AppendAsLeader(pp.Batch, p.leaderEpoch, now)
@@ -91,7 +91,7 @@ func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.Produc
 // finishStatus completes an acks=all partition whose HW has passed it (checkEnoughReplicasReachOffset).
 func (p *Partition) finishStatus(st *produceStatus) {
 	st.done = true
-	if len(p.MaximalISR()) < p.cfg.MinInsyncReplicas {
+	if len(p.MaximalISR()) < p.effectiveMinIsr() {
 		st.err = protocol.NOT_ENOUGH_REPLICAS_AFTER_APPEND
 	}
 }

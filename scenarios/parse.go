@@ -662,15 +662,10 @@ func (p *parser) closeSetup() error {
 		if td.repl > s.brokers {
 			return p.errPos(at, "replication: %d is above the broker count %d", td.repl, s.brokers)
 		}
-		tc, err := config.TopicFrom(s.broker.Topic, td.configs)
-		if err != nil { // checked key by key already
+		// min.insync.replicas may exceed the replication factor: Kafka uses the smaller of the
+		// two (Partition.effectiveMinIsr, KAFKA-15583).
+		if _, err := config.TopicFrom(s.broker.Topic, td.configs); err != nil { // checked key by key already
 			return p.errPos(errPos{td.line, 1}, "topic %s: %v", td.name, err)
-		}
-		if tc.MinInsyncReplicas > td.repl {
-			if td.hasMinISR {
-				at = errPos{td.line, td.minISRTok.col}
-			}
-			return p.errPos(at, "min.insync.replicas: %d is above the replication factor %d", tc.MinInsyncReplicas, td.repl)
 		}
 	}
 	for _, pd := range s.producers {

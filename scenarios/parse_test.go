@@ -35,8 +35,6 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"unknown protocol switch", "protocol truncation=hw\n", "t.scenario:1:21: truncation: \"hw\" is not one of leader-epoch, high-watermark"},
 		{"unknown protocol key", "protocol kip101=false\n", "t.scenario:1:10: kip101: unknown protocol switch"},
 		{"replication above brokers", "cluster brokers=3\ntopic t partitions=1 replication=4\n", "t.scenario:2:22: replication: 4 is above the broker count 3"},
-		{"min isr above replication", "topic t partitions=1 replication=2 min.insync.replicas=3\n", "t.scenario:1:36: min.insync.replicas: 3 is above the replication factor 2"},
-		{"min isr default above replication", "config min.insync.replicas=3\ntopic t partitions=1 replication=2\n", "t.scenario:2:22: min.insync.replicas: 3 is above the replication factor 2"},
 		{"unknown topic config", "topic t partitions=1 replication=1 retention.mss=1\n", "t.scenario:1:36: retention.mss: unknown topic config key"},
 		{"bad partitions", "topic t partitions=x replication=1\n", "t.scenario:1:20: partitions: \"x\" is not a whole number"},
 		{"missing replication", "topic t partitions=1\n", "t.scenario:1:1: topic t: replication=R is required"},

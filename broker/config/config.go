@@ -6,7 +6,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,7 +44,7 @@ type Broker struct {
 
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
-	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KIP-966, Kafka 4.0)
+	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
 	EligibleLeaderReplicas bool   // eligible.leader.replicas: KIP-966 ELR
 
 	// Topic holds the cluster-wide topic defaults (log.*, min.insync.replicas, …).
@@ -543,14 +545,7 @@ func (c *Consumer) Set(key, value string) error {
 	return f(c, key, value)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // BrokerKeys lists every broker-level key (for help texts and completion).
 func BrokerKeys() []string {

@@ -1,8 +1,8 @@
 package controller
 
 import (
+	"maps"
 	"slices"
-	"sort"
 	"strconv"
 	"time"
 
@@ -104,18 +104,14 @@ func planTopic(im *metadata.Image, cfg config.Broker, t *protocol.CreatableTopic
 		shift := int(rand() % uint64(len(brokers)))
 		assignment = assignReplicas(n, rf, brokers, start, shift, 0)
 	}
-	rf := len(assignment[0])
-
 	defaults, err := config.TopicFrom(cfg.Topic, im.Configs)
 	if err != nil {
 		defaults = cfg.Topic
 	}
-	tc, err := config.TopicFrom(defaults, t.Configs)
-	if err != nil {
+	// min.insync.replicas may exceed the replication factor: the controller and the leader use
+	// the smaller of the two (getTopicEffectiveMinIsr, Partition.effectiveMinIsr).
+	if _, err := config.TopicFrom(defaults, t.Configs); err != nil {
 		return nil, protocol.INVALID_CONFIG, err.Error()
-	}
-	if tc.MinInsyncReplicas > rf {
-		return nil, protocol.INVALID_CONFIG, "min.insync.replicas " + strconv.Itoa(tc.MinInsyncReplicas) + " is larger than the replication factor " + strconv.Itoa(rf)
 	}
 
 	parts, code, msg := planPartitions(im, t.Name, assignment, 0)
@@ -128,12 +124,7 @@ func planTopic(im *metadata.Image, cfg config.Broker, t *protocol.CreatableTopic
 		id = 1
 	}
 	records = append(records, &metadata.TopicRecord{Name: t.Name, TopicID: id})
-	keys := make([]string, 0, len(t.Configs))
-	for k := range t.Configs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(t.Configs)) {
 		records = append(records, &metadata.ConfigRecord{Topic: t.Name, Name: k, Value: t.Configs[k]})
 	}
 	return append(records, parts...), protocol.NONE, ""
@@ -317,11 +308,7 @@ func (c *Controller) handleAlterConfigs(now time.Duration, from int32, req *prot
 		fail(protocol.NOT_CONTROLLER, "this controller is not active")
 		return
 	}
-	keys := make([]string, 0, len(req.Configs))
-	for k := range req.Configs {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(req.Configs))
 	for _, k := range keys {
 		if !config.IsTopicKey(k) {
 			fail(protocol.INVALID_CONFIG, k+": unknown topic config key")
@@ -340,8 +327,8 @@ func (c *Controller) handleAlterConfigs(now time.Duration, from int32, req *prot
 	} else {
 		topics = c.working.TopicNames()
 	}
-	// Validate the result: the merged configs must parse, and min.insync.replicas must not
-	// exceed any affected topic's replication factor.
+	// Validate the result: the merged configs must parse. min.insync.replicas may exceed a
+	// topic's replication factor (getTopicEffectiveMinIsr takes the smaller).
 	merged := func(old map[string]string) map[string]string {
 		m := make(map[string]string, len(old)+len(req.Configs))
 		for k, v := range old {
@@ -372,13 +359,8 @@ func (c *Controller) handleAlterConfigs(now time.Duration, from int32, req *prot
 		if req.Topic != "" {
 			own = merged(own)
 		}
-		tc, err := config.TopicFrom(dt, own)
-		if err != nil {
+		if _, err := config.TopicFrom(dt, own); err != nil {
 			fail(protocol.INVALID_CONFIG, err.Error())
-			return
-		}
-		if ps := c.working.Topics[name].Partitions; len(ps) > 0 && ps[0] != nil && tc.MinInsyncReplicas > len(ps[0].Replicas) {
-			fail(protocol.INVALID_CONFIG, "min.insync.replicas "+strconv.Itoa(tc.MinInsyncReplicas)+" is larger than the replication factor "+strconv.Itoa(len(ps[0].Replicas))+" of topic "+name)
 			return
 		}
 	}
@@ -436,39 +418,21 @@ func (c *Controller) handleAllocateProducerIDs(now time.Duration, from int32, re
 	c.reply(from, off, &protocol.AllocateProducerIdsResponse{CorrelationID: req.CorrelationID, ProducerIDStart: start, ProducerIDLen: producerIDBlockSize}, nc)
 }
 
-// rebalance is the automatic preferred leader election (auto.leader.rebalance.enable): for each
-// broker that is the preferred leader of partitions more than 10% of which are led elsewhere,
-// elect it where it is in the ISR and acceptable. All changes go in one entry.
+// rebalance is the automatic preferred leader election (auto.leader.rebalance.enable), as
+// ReplicationControlManager.maybeBalancePartitionLeaders runs it: a preferred election on every
+// partition whose leader is not its first replica (imbalancedPartitions), whatever the share of
+// such partitions per broker (leader.imbalance.per.broker.percentage is read only by the
+// ZooKeeper-era KafkaController). All changes go in one entry. Kafka stops at
+// maxElectionsPerImbalance (1000) and reschedules at once; no cluster here comes near that.
 func (c *Controller) rebalance(now time.Duration) {
-	names := c.working.TopicNames()
 	var records []any
-	for _, id := range c.brokerIDs() {
-		if !c.acceptable(id) {
-			continue
-		}
-		preferred, elsewhere := 0, 0
-		for _, name := range names {
-			for _, p := range c.working.Topics[name].Partitions {
-				if p == nil || len(p.Replicas) == 0 || p.Replicas[0] != id {
-					continue
-				}
-				preferred++
-				if p.Leader != id {
-					elsewhere++
-				}
+	for _, name := range c.working.TopicNames() {
+		for _, p := range c.working.Topics[name].Partitions {
+			if p == nil || len(p.Replicas) == 0 || p.Leader == p.Replicas[0] {
+				continue
 			}
-		}
-		if elsewhere*100 <= leaderImbalancePercentage*preferred {
-			continue
-		}
-		for _, name := range names {
-			for _, p := range c.working.Topics[name].Partitions {
-				if p == nil || len(p.Replicas) == 0 || p.Replicas[0] != id || p.Leader == id || !metadata.Contains(p.ISR, id) {
-					continue
-				}
-				if rec := c.builder(p).SetElection(ElectionPreferred).Build(); rec != nil && rec.Leader == id {
-					records = c.applyChange(records, rec)
-				}
+			if rec := c.builder(p).SetElection(ElectionPreferred).Build(); rec != nil {
+				records = c.applyChange(records, rec)
 			}
 		}
 	}

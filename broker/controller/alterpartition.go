@@ -7,15 +7,16 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: AlterPartition (KIP-497; reference §2.2). The requesting broker's epoch must be
+// Behavior: AlterPartition (KIP-497; ReplicationControlManager.alterPartition). The requesting broker's epoch must be
 // current. Per partition the requester must be the leader in the same leader epoch and partition
 // epoch, the new ISR must hold the leader and only eligible replicas (registered, unfenced, not
-// in controlled shutdown, same broker epoch when one is given: KIP-841, KIP-903). The change is
-// built by PartitionChangeBuilder (an ISR change bumps the partition epoch only) and the answer,
-// the committed state, is sent once the entry commits.
+// in controlled shutdown, same broker epoch when one is given: KIP-841, KIP-903). The leader
+// recovery state it reports (KIP-704) may go from RECOVERING to RECOVERED, never back, and a
+// RECOVERING leader may not name other replicas in the ISR. The change is built by
+// PartitionChangeBuilder (an ISR change bumps the partition epoch only; the reported recovery
+// state is its target) and the answer, the committed state, is sent once the entry commits.
 //
-// Not modelled: NOT_CONTROLLER for epochs ahead of ours (they cannot be ahead here), the
-// RECOVERING leader restriction (KIP-704).
+// Not modelled: NOT_CONTROLLER for epochs ahead of ours (they cannot be ahead here).
 
 func (c *Controller) handleAlterPartition(now time.Duration, from int32, req *protocol.AlterPartitionRequest) {
 	notController := &protocol.AlterPartitionResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER}
@@ -42,11 +43,13 @@ func (c *Controller) handleAlterPartition(now time.Duration, from int32, req *pr
 		for j, s := range item.NewISR {
 			isr[j] = s.BrokerID
 		}
-		if rec := c.builder(p).SetTargetISR(isr).Build(); rec != nil {
+		lrs := metadata.LeaderRecoveryState(item.LeaderRecoveryState)
+		if rec := c.builder(p).SetTargetISR(isr).SetTargetLeaderRecoveryState(lrs).Build(); rec != nil {
 			records = c.applyChange(records, rec)
 			p = c.working.Partition(item.TP.Topic, item.TP.Partition)
 		}
 		res.LeaderID, res.LeaderEpoch, res.ISR, res.PartitionEpoch = p.Leader, p.LeaderEpoch, p.ISR, p.PartitionEpoch
+		res.LeaderRecoveryState = int8(p.LeaderRecoveryState)
 		resp.Partitions = append(resp.Partitions, res)
 	}
 	if len(records) == 0 {
@@ -89,6 +92,14 @@ func (c *Controller) validateAlterPartition(requester int32, p *metadata.Partiti
 	}
 	if !hasLeader {
 		return protocol.INVALID_REQUEST // the leader must stay in the ISR
+	}
+	switch lrs := metadata.LeaderRecoveryState(item.LeaderRecoveryState); {
+	case lrs != metadata.LeaderRecovered && lrs != metadata.LeaderRecovering:
+		return protocol.INVALID_REQUEST
+	case lrs == metadata.LeaderRecovering && len(item.NewISR) > 1:
+		return protocol.INVALID_REQUEST // a recovering leader is the whole ISR
+	case lrs == metadata.LeaderRecovering && p.LeaderRecoveryState == metadata.LeaderRecovered:
+		return protocol.INVALID_REQUEST // RECOVERED never goes back to RECOVERING
 	}
 	for _, s := range item.NewISR {
 		b := c.working.Brokers[s.BrokerID]

@@ -6,13 +6,16 @@ import (
 )
 
 // Behavior: PartitionChangeBuilder computes one partition's next state the way KRaft's
-// PartitionChangeBuilder does (reference §4.3, §4.4): the target ISR, the eligible leader
-// replicas (KIP-966) and the leader election, with the leader epoch bumped on every leader
-// change and the partition epoch on every change. It is pure: the caller says which replicas
-// are acceptable leaders (registered, unfenced, not in controlled shutdown).
+// PartitionChangeBuilder does: the target ISR, the eligible leader replicas (KIP-966), the
+// leader election and the leader recovery state (KIP-704: an unclean election sets RECOVERING,
+// only a target state set from the leader's AlterPartition clears it), with the leader epoch
+// bumped on every leader change and the partition epoch on every change. It is pure: the
+// caller says which replicas are acceptable leaders (registered, unfenced, not in controlled
+// shutdown).
 //
 // Not modelled: reassignment (targetReplicas, adding/removing replicas), directory
-// assignments, LeaderRecoveryState RECOVERED.
+// assignments, metadata versions (the builder is Kafka 4.x's: leader recovery supported, no
+// leader epoch bump on ISR shrink), useLastKnownLeaderInBalancedRecovery=false.
 
 // Election is the kind of leader election a change runs.
 type Election int8
@@ -50,6 +53,8 @@ type PartitionChangeBuilder struct {
 	isrSet     bool
 	unclean    []int32
 	clearELR   bool
+	targetLRS  metadata.LeaderRecoveryState
+	lrsSet     bool
 }
 
 // NewPartitionChangeBuilder starts a change of p. isAcceptableLeader reports whether a replica
@@ -77,6 +82,13 @@ func (b *PartitionChangeBuilder) SetElection(e Election) *PartitionChangeBuilder
 // marked unclean anyway (Kafka 4.x docs: "else last known leader if unfenced").
 func (b *PartitionChangeBuilder) SetUncleanShutdownReplicas(ids []int32) *PartitionChangeBuilder {
 	b.unclean = ids
+	return b
+}
+
+// SetTargetLeaderRecoveryState sets the leader recovery state the change aims at (default:
+// the current one); AlterPartition passes the leader's reported state.
+func (b *PartitionChangeBuilder) SetTargetLeaderRecoveryState(s metadata.LeaderRecoveryState) *PartitionChangeBuilder {
+	b.targetLRS, b.lrsSet = s, true
 	return b
 }
 
@@ -149,21 +161,30 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 	}
 
 	rec := &metadata.PartitionChangeRecord{
-		Topic:          p.Topic,
-		Partition:      p.Index,
-		ISR:            newISR,
-		ELR:            newELR,
-		LastKnownELR:   newLKE,
-		Leader:         leader,
-		LeaderEpoch:    p.LeaderEpoch,
-		PartitionEpoch: p.PartitionEpoch,
-		Unclean:        p.Unclean,
+		Topic:               p.Topic,
+		Partition:           p.Index,
+		ISR:                 newISR,
+		ELR:                 newELR,
+		LastKnownELR:        newLKE,
+		Leader:              leader,
+		LeaderEpoch:         p.LeaderEpoch,
+		PartitionEpoch:      p.PartitionEpoch,
+		LeaderRecoveryState: p.LeaderRecoveryState,
 	}
 	if leader != p.Leader {
 		rec.LeaderEpoch++
 		rec.Unclean = unclean
+		if unclean {
+			// tryElection: the new leader's log is the truth now; it is RECOVERING until it
+			// says otherwise.
+			rec.LeaderRecoveryState = metadata.LeaderRecovering
+		}
 	}
-	if leader == p.Leader && sameList(newISR, p.ISR) && sameList(newELR, p.ELR) && sameList(newLKE, p.LastKnownELR) {
+	if b.lrsSet && b.targetLRS != p.LeaderRecoveryState {
+		rec.LeaderRecoveryState = b.targetLRS
+	}
+	if leader == p.Leader && sameList(newISR, p.ISR) && sameList(newELR, p.ELR) && sameList(newLKE, p.LastKnownELR) &&
+		rec.LeaderRecoveryState == p.LeaderRecoveryState {
 		return nil
 	}
 	rec.PartitionEpoch++

@@ -111,7 +111,7 @@ func runBuilderCases(t *testing.T, cases []builderCase) {
 	}
 }
 
-// Reference: kafka-semantics.md §4.3, electAnyLeader / electPreferredLeader / isValidNewLeader.
+// Reference: PartitionChangeBuilder.electAnyLeader / electPreferredLeader / isValidNewLeader.
 func TestPartitionChangeBuilderElection(t *testing.T) {
 	runBuilderCases(t, []builderCase{
 		{
@@ -178,7 +178,7 @@ func TestPartitionChangeBuilderElection(t *testing.T) {
 	})
 }
 
-// Reference: KIP-966 (eligible leader replicas), kafka-semantics.md §4.4 maybePopulateTargetElr.
+// Reference: KIP-966 (eligible leader replicas), PartitionChangeBuilder.maybePopulateTargetElr.
 func TestPartitionChangeBuilderEligibleLeaderReplicas(t *testing.T) {
 	runBuilderCases(t, []builderCase{
 		{
@@ -295,8 +295,8 @@ func TestKIP966LastReplicaStanding(t *testing.T) {
 	// 1 returns: elected cleanly from the ELR.
 	alive = ids(1, 2)
 	step("1 returns", newB())
-	if p.Leader != 1 || p.Unclean || !sameList(p.ISR, ids(1)) {
-		t.Fatalf("got leader %d unclean %v ISR %v; want clean leader 1 with ISR [1]", p.Leader, p.Unclean, p.ISR)
+	if p.Leader != 1 || p.Recovering() || !sameList(p.ISR, ids(1)) {
+		t.Fatalf("got leader %d recovering %v ISR %v; want clean leader 1 with ISR [1]", p.Leader, p.Recovering(), p.ISR)
 	}
 	if p.LeaderEpoch != 2 {
 		t.Errorf("leader epoch: got %d; want 2 (2→none, none→1)", p.LeaderEpoch)

@@ -22,8 +22,6 @@ const (
 	sessionCheckInterval = 250 * time.Millisecond
 	// producerIDBlockSize is the size of an AllocateProducerIds block (KIP-730).
 	producerIDBlockSize = 1000
-	// leaderImbalancePercentage is leader.imbalance.per.broker.percentage (Kafka's default).
-	leaderImbalancePercentage = 10
 )
 
 // Controller is a KRaft controller: a voter of the metadata quorum; its leader is the active
@@ -42,7 +40,11 @@ type Controller struct {
 	activeEpoch int32
 	gen         uint64 // timer generation: bumps on every change of active state
 	sessions    map[int32]time.Duration
-	pending     []pendingReply
+	// BrokerHeartbeatManager's metadataOffset (the last offset each broker reported replaying)
+	// and controlledShutdownOffset (the entry that moved a broker's leaderships away).
+	metaOffsets     map[int32]int64
+	shutdownOffsets map[int32]int64
+	pending         []pendingReply
 
 	idBuf []int32
 }
@@ -194,6 +196,7 @@ func (c *Controller) becomeActive(now time.Duration) {
 	for id := range c.working.Brokers {
 		c.sessions[id] = now
 	}
+	c.metaOffsets, c.shutdownOffsets = map[int32]int64{}, map[int32]int64{}
 	c.env.After(sessionCheckInterval, sessionTick{gen: c.gen})
 	if c.cfg.AutoLeaderRebalanceEnable && c.cfg.LeaderImbalanceCheckInterval > 0 {
 		c.env.After(c.cfg.LeaderImbalanceCheckInterval, rebalanceTick{gen: c.gen})
@@ -210,6 +213,7 @@ func (c *Controller) resign() {
 	c.pending = c.pending[:0]
 	c.working = nil
 	c.sessions = nil
+	c.metaOffsets, c.shutdownOffsets = nil, nil
 	c.activeEpoch = -1
 	c.gen++
 }
@@ -301,12 +305,21 @@ func (c *Controller) topicConfig(topic string) config.Topic {
 	return tc
 }
 
+// effectiveMinISR is ReplicationControlManager.getTopicEffectiveMinIsr: min.insync.replicas,
+// capped at the replication factor of the topic's partition 0 (KAFKA-15583).
+func (c *Controller) effectiveMinISR(topic string, tc config.Topic) int {
+	if t := c.working.Topics[topic]; t != nil && len(t.Partitions) > 0 && t.Partitions[0] != nil {
+		return min(tc.MinInsyncReplicas, len(t.Partitions[0].Replicas))
+	}
+	return tc.MinInsyncReplicas
+}
+
 // builder starts a change of p with the working image's view of acceptable leaders and the
-// topic's configuration (min.insync.replicas; unclean.leader.election.enable selects the
-// unclean election).
+// topic's configuration (the effective min.insync.replicas; unclean.leader.election.enable
+// selects the unclean election).
 func (c *Controller) builder(p *metadata.Partition) *PartitionChangeBuilder {
 	tc := c.topicConfig(p.Topic)
-	b := NewPartitionChangeBuilder(p, c.acceptable, tc.MinInsyncReplicas, c.cfg.EligibleLeaderReplicas)
+	b := NewPartitionChangeBuilder(p, c.acceptable, c.effectiveMinISR(p.Topic, tc), c.cfg.EligibleLeaderReplicas)
 	if tc.UncleanLeaderElectionEnable {
 		b.SetElection(ElectionUnclean)
 	}

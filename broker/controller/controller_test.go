@@ -53,8 +53,9 @@ func partitionOf(t *testing.T, w *world, topic string, i int32) *metadata.Partit
 	return p
 }
 
-// Reference: kafka-semantics.md §4.2 (registration, heartbeat, unfencing after catch-up, session
-// expiry), §4.3 (re-election on fencing), KIP-497 (AlterPartition), KIP-841 (controlled shutdown).
+// Reference: ClusterControlManager and BrokerHeartbeatManager (registration, heartbeat,
+// unfencing after catch-up, session expiry), ReplicationControlManager (re-election on
+// fencing), KIP-497 (AlterPartition), KIP-841 (controlled shutdown).
 func TestControllerBrokerLifecycle(t *testing.T) {
 	cfg := config.DefaultBroker()
 	cfg.EligibleLeaderReplicas = false
@@ -171,16 +172,24 @@ func TestControllerBrokerLifecycle(t *testing.T) {
 	}
 
 	// Controlled shutdown of broker 2 (KIP-841): it leaves every ISR, t/1 moves to broker 1,
-	// and once it leads nothing it may shut down.
+	// and once it leads nothing and the other brokers have replayed the moves it may shut down
+	// (BrokerHeartbeatManager.calculateNextBrokerState), fenced.
 	w.broker(2).heartbeat = false
 	w.sendHeartbeat(w.broker(2), false, true)
 	w.run(50 * time.Millisecond)
 	hb := take[*protocol.BrokerHeartbeatResponse](w, 2)
-	if hb.Error != protocol.NONE || !hb.ShouldShutDown || hb.IsFenced {
-		t.Fatalf("controlled shutdown heartbeat: got %+v; want NONE, ShouldShutDown, not fenced", hb)
+	if hb.Error != protocol.NONE || hb.ShouldShutDown || hb.IsFenced {
+		t.Fatalf("controlled shutdown heartbeat: got %+v; want NONE, CONTROLLED_SHUTDOWN (not ShouldShutDown), not fenced", hb)
 	}
 	if b := w.active().Committed().Brokers[2]; !b.InControlledShutdown {
 		t.Fatalf("broker 2: got InControlledShutdown false; want true")
+	}
+	w.run(w.cfg.BrokerHeartbeatInterval) // the other brokers report replaying the moves
+	w.sendHeartbeat(w.broker(2), false, true)
+	w.run(50 * time.Millisecond)
+	hb = take[*protocol.BrokerHeartbeatResponse](w, 2)
+	if hb.Error != protocol.NONE || !hb.ShouldShutDown || !hb.IsFenced {
+		t.Fatalf("controlled shutdown heartbeat once the moves are replayed: got %+v; want NONE, ShouldShutDown, fenced", hb)
 	}
 	p = partitionOf(t, w, "t", 1)
 	if p.Leader != 1 || p.LeaderEpoch != 1 || metadata.Contains(p.ISR, 2) {
@@ -203,7 +212,7 @@ func TestControllerBrokerLifecycle(t *testing.T) {
 	}
 }
 
-// Reference: KIP-631 / §4.2: a non-active controller answers NOT_CONTROLLER; after the active
+// Reference: KIP-631 (QuorumController): a non-active controller answers NOT_CONTROLLER; after the active
 // controller stops, another takes over with the same committed image.
 func TestControllerFailover(t *testing.T) {
 	w := startCluster(t, config.DefaultBroker())
@@ -288,8 +297,8 @@ func TestControllerUncleanRestartLeavesELR(t *testing.T) {
 	w.startHeartbeats(2)
 	w.run(time.Second)
 	p = partitionOf(t, w, "t", 0)
-	if p.Leader != 2 || p.Unclean || !sameList(p.ISR, ids(2)) {
-		t.Fatalf("with 2 back: got leader %d unclean %v ISR %v; want clean leader 2, ISR [2]", p.Leader, p.Unclean, p.ISR)
+	if p.Leader != 2 || p.Recovering() || !sameList(p.ISR, ids(2)) {
+		t.Fatalf("with 2 back: got leader %d recovering %v ISR %v; want clean leader 2, ISR [2]", p.Leader, p.Recovering(), p.ISR)
 	}
 }
 
@@ -349,5 +358,107 @@ func TestControllerRefusesDuplicateRegistration(t *testing.T) {
 	w.run(100 * time.Millisecond)
 	if r := take[*protocol.BrokerRegistrationResponse](w, 1); r.Error != protocol.NONE || r.BrokerEpoch <= w.broker(1).epoch {
 		t.Fatalf("after the session expired: got %v epoch %d; want NONE and a new epoch", r.Error, r.BrokerEpoch)
+	}
+}
+
+// Reference: KIP-704 and ReplicationControlManager.validateAlterPartitionData. An unclean
+// election leaves the partition RECOVERING; the leader's AlterPartition with
+// leaderRecoveryState=RECOVERED clears it. A RECOVERING leader may not name other replicas in
+// the ISR, and a RECOVERED partition never goes back to RECOVERING.
+func TestAlterPartitionLeaderRecoveryState(t *testing.T) {
+	cfg := config.DefaultBroker()
+	w := startCluster(t, cfg)
+	for id := int32(1); id <= 3; id++ {
+		w.startHeartbeats(id)
+	}
+	w.run(time.Second)
+	createTopic(t, w, "t", [][]int32{{1, 2}}, map[string]string{"unclean.leader.election.enable": "true"})
+	alter := func(from int32, corr int64, lrs int8, isr ...int32) *protocol.AlterPartitionResponse {
+		t.Helper()
+		p := partitionOf(t, w, "t", 0)
+		states := make([]protocol.BrokerState, len(isr))
+		for i, r := range isr {
+			states[i] = protocol.BrokerState{BrokerID: r, BrokerEpoch: -1}
+		}
+		w.request(from, &protocol.AlterPartitionRequest{CorrelationID: corr, BrokerID: from, BrokerEpoch: w.broker(from).epoch, Partitions: []protocol.AlterPartitionItem{{
+			TP: protocol.TopicPartition{Topic: "t"}, LeaderEpoch: p.LeaderEpoch, PartitionEpoch: p.PartitionEpoch, NewISR: states, LeaderRecoveryState: lrs,
+		}}})
+		w.run(50 * time.Millisecond)
+		return take[*protocol.AlterPartitionResponse](w, from)
+	}
+	if r := alter(1, 1, 0, 1); r.Partitions[0].Error != protocol.NONE {
+		t.Fatalf("shrink to {1}: got %v; want NONE", r.Partitions[0].Error)
+	}
+	w.broker(1).heartbeat = false
+	w.run(cfg.BrokerSessionTimeout + time.Second)
+	p := partitionOf(t, w, "t", 0)
+	if p.Leader != 2 || !p.Recovering() {
+		t.Fatalf("after fencing 1: got leader %d state %v; want 2 RECOVERING (unclean election)", p.Leader, p.LeaderRecoveryState)
+	}
+	w.startHeartbeats(1)
+	w.run(time.Second)
+	if r := alter(2, 2, int8(metadata.LeaderRecovering), 2, 1); r.Partitions[0].Error != protocol.INVALID_REQUEST {
+		t.Fatalf("RECOVERING with ISR {2,1}: got %v; want INVALID_REQUEST", r.Partitions[0].Error)
+	}
+	if p := partitionOf(t, w, "t", 0); !p.Recovering() {
+		t.Fatalf("after a refused AlterPartition: got %v; want RECOVERING", p.LeaderRecoveryState)
+	}
+	r := alter(2, 3, int8(metadata.LeaderRecovered), 2, 1)
+	if res := r.Partitions[0]; res.Error != protocol.NONE || res.LeaderRecoveryState != int8(metadata.LeaderRecovered) || !sameList(res.ISR, ids(2, 1)) {
+		t.Fatalf("RECOVERED with ISR {2,1}: got %v state %d ISR %v; want NONE, RECOVERED, [2 1]", res.Error, res.LeaderRecoveryState, res.ISR)
+	}
+	if p := partitionOf(t, w, "t", 0); p.Recovering() || p.Leader != 2 {
+		t.Fatalf("after the leader reported recovery: got leader %d %v; want 2 RECOVERED", p.Leader, p.LeaderRecoveryState)
+	}
+	if r := alter(2, 4, int8(metadata.LeaderRecovering), 2); r.Partitions[0].Error != protocol.INVALID_REQUEST {
+		t.Fatalf("RECOVERED back to RECOVERING: got %v; want INVALID_REQUEST", r.Partitions[0].Error)
+	}
+}
+
+// Reference: BrokerHeartbeatManager.calculateNextBrokerState and
+// ReplicationControlManager.processBrokerHeartbeat (KIP-841). A broker that leads partitions
+// enters CONTROLLED_SHUTDOWN; SHUTDOWN_NOW is granted only once its controlled-shutdown offset
+// is at or below the lowest metadata offset the active brokers have reported (they have
+// replayed the leadership moves), and the grant fences it (handleBrokerFenced).
+func TestControlledShutdownWaitsForLowestActiveOffset(t *testing.T) {
+	cfg := config.DefaultBroker()
+	w := startCluster(t, cfg)
+	for id := int32(1); id <= 3; id++ {
+		w.startHeartbeats(id)
+	}
+	w.run(time.Second)
+	createTopic(t, w, "t", [][]int32{{1, 2, 3}}, nil)
+	w.run(cfg.BrokerHeartbeatInterval)
+	// Broker 2 goes quiet (its session is still valid): its last reported offset is before the
+	// leadership moves.
+	w.broker(1).heartbeat = false
+	w.broker(2).heartbeat = false
+	w.run(cfg.BrokerHeartbeatInterval)
+	shutdown := func(what string) *protocol.BrokerHeartbeatResponse {
+		t.Helper()
+		w.sendHeartbeat(w.broker(1), false, true)
+		w.run(50 * time.Millisecond)
+		hb := take[*protocol.BrokerHeartbeatResponse](w, 1)
+		if hb.Error != protocol.NONE {
+			t.Fatalf("%s: got %v; want NONE", what, hb.Error)
+		}
+		return hb
+	}
+	if hb := shutdown("first shutdown heartbeat"); hb.ShouldShutDown || hb.IsFenced {
+		t.Fatalf("first shutdown heartbeat: got ShouldShutDown %v fenced %v; want CONTROLLED_SHUTDOWN (neither)", hb.ShouldShutDown, hb.IsFenced)
+	}
+	if p := partitionOf(t, w, "t", 0); p.Leader == 1 || metadata.Contains(p.ISR, 1) {
+		t.Fatalf("t/0 in controlled shutdown of 1: got leader %d ISR %v; want 1 out", p.Leader, p.ISR)
+	}
+	if hb := shutdown("while broker 2 has not replayed"); hb.ShouldShutDown {
+		t.Fatalf("while broker 2 has not replayed the moves: got ShouldShutDown; want CONTROLLED_SHUTDOWN")
+	}
+	w.startHeartbeats(2)
+	w.run(cfg.BrokerHeartbeatInterval) // brokers 2 and 3 report the offsets they replayed
+	if hb := shutdown("after broker 2 replayed"); !hb.ShouldShutDown || !hb.IsFenced {
+		t.Fatalf("after broker 2 replayed the moves: got ShouldShutDown %v fenced %v; want SHUTDOWN_NOW, fenced", hb.ShouldShutDown, hb.IsFenced)
+	}
+	if b := w.active().Committed().Brokers[1]; !b.Fenced {
+		t.Fatalf("broker 1 after SHUTDOWN_NOW: got %+v; want fenced", *b)
 	}
 }

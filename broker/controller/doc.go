@@ -1,6 +1,6 @@
-// Package controller is the KRaft controller node (KIP-500/631, reference kafka-semantics.md
-// §4.2–4.4): a voter of the metadata quorum (package quorum) whose leader is the active
-// controller.
+// Package controller is the KRaft controller node (KIP-500/631; Kafka's QuorumController,
+// ClusterControlManager, ReplicationControlManager): a voter of the metadata quorum (package
+// quorum) whose leader is the active controller.
 //
 // Every controller replays the committed metadata log (entries below the quorum's high
 // watermark) into a committed metadata.Image. The active controller also keeps a working image
@@ -22,8 +22,12 @@
 // empty. An unclean restart removes a broker from every ELR but not from lastKnownElr, so a
 // single-replica partition is not left offline forever after a crash.
 //
+// The leader recovery state follows KIP-704: an unclean election (or the last known leader's)
+// marks the partition RECOVERING, later leader changes keep it, and only the leader's
+// AlterPartition reporting RECOVERED clears it. The automatic rebalance tries every partition
+// not led by its first replica (ReplicationControlManager.maybeBalancePartitionLeaders), and
+// min.insync.replicas is capped at the replication factor (getTopicEffectiveMinIsr).
+//
 // Left out: racks, partition reassignment, snapshots, feature levels, ACLs and quotas,
-// DUPLICATE_BROKER_REGISTRATION for a live old incarnation, LeaderRecoveryState RECOVERED
-// reports (an unclean leader stays marked Unclean while it leads), per-broker
-// leader.imbalance.per.broker.percentage (fixed at Kafka's default 10%).
+// DUPLICATE_BROKER_REGISTRATION for a live old incarnation.
 package controller

@@ -1,13 +1,15 @@
 package controller
 
 import (
+	"math"
 	"time"
 
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: broker lifecycle (KIP-631, KIP-841, KAFKA-15586; reference §4.2).
+// Behavior: broker lifecycle (KIP-631, KIP-841, KAFKA-15586;
+// ClusterControlManager, BrokerHeartbeatManager).
 //   - Registration: the same incarnation gets its epoch back (idempotent); a new one is
 //     refused with DUPLICATE_BROKER_REGISTRATION while the old session is valid, unless it
 //     shut down cleanly; then it gets a fenced RegisterBrokerRecord whose broker epoch is the
@@ -15,7 +17,12 @@ import (
 //     is fenced in the same entry (leaves ISRs, loses leadership); if it did not shut down
 //     cleanly (PreviousBrokerEpoch ≠ the registered epoch) it also leaves every ELR.
 //   - Heartbeat: checks the broker epoch, refreshes the session, unfences a broker that has
-//     replayed the log up to its registration, fences on request, starts controlled shutdown.
+//     replayed the log up to its registration, fences on request, and runs controlled shutdown
+//     as BrokerHeartbeatManager.calculateNextBrokerState does: a broker that leads partitions
+//     enters CONTROLLED_SHUTDOWN (its leaderships move, it leaves every ISR); SHUTDOWN_NOW comes
+//     only once no leadership is left and every active broker has reported replaying the entry
+//     that moved them (controlledShutdownOffset ≤ lowestActiveOffset); SHUTDOWN_NOW fences the
+//     broker (handleBrokerFenced).
 //   - Session expiry: a broker silent for broker.session.timeout.ms is fenced.
 //
 // Not modelled: offline log dirs, KAFKA-15019's refresh of the
@@ -84,22 +91,48 @@ func (c *Controller) handleHeartbeat(now time.Duration, from int32, req *protoco
 	// Unfencing waits until the broker has replayed its own registration record.
 	caughtUp := req.CurrentMetadataOffset >= b.Epoch
 	var records []any
+	shutDownNow, enteredShutdown := false, false
+	_, inShutdown := c.shutdownOffsets[b.ID]
 	switch {
-	case req.WantShutDown && !b.Fenced && !b.InControlledShutdown:
+	case b.Fenced:
+		// FENCED: a shutdown is granted at once; otherwise unfence once caught up.
+		if req.WantShutDown {
+			shutDownNow = true
+		} else if !req.WantFence && caughtUp {
+			records = c.applyChange(records, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch})
+			records = c.electForUnfenced(records, b.ID)
+		}
+	case inShutdown:
+		// CONTROLLED_SHUTDOWN: wait until no leadership is left and the active brokers have
+		// replayed the moves.
+		if !c.leadsAny(b.ID) && c.shutdownOffsets[b.ID] <= c.lowestActiveOffset() {
+			shutDownNow = true
+			records = c.fenceBroker(records, b)
+		}
+	case req.WantFence:
+		// UNFENCED, asking to be fenced (and perhaps to shut down at once).
+		shutDownNow = req.WantShutDown
+		records = c.fenceBroker(records, b)
+	case req.WantShutDown && c.leadsAny(b.ID):
 		// KIP-841: controlled shutdown is persisted; the broker leaves every ISR and its
 		// leaderships move away.
+		enteredShutdown = true
 		records = c.applyChange(records, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch, InControlledShutdown: true})
 		records = c.fencePartitions(records, b.ID, nil)
-	case req.WantFence && !b.Fenced:
+	case req.WantShutDown:
+		// Nothing to move: SHUTDOWN_NOW at once, which fences the broker.
+		shutDownNow = true
 		records = c.fenceBroker(records, b)
-	case b.Fenced && caughtUp && !req.WantFence && !req.WantShutDown:
-		records = c.applyChange(records, &metadata.BrokerRegistrationChangeRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch})
-		records = c.electForUnfenced(records, b.ID)
 	}
+	// BrokerHeartbeatManager.touch: an active broker's metadata offset.
+	c.metaOffsets[b.ID] = req.CurrentMetadataOffset
 	b = c.working.Brokers[req.BrokerID]
 	resp.IsCaughtUp = caughtUp
 	resp.IsFenced = b.Fenced
-	resp.ShouldShutDown = req.WantShutDown && (b.Fenced || (b.InControlledShutdown && !c.leadsAny(b.ID)))
+	resp.ShouldShutDown = shutDownNow
+	if b.Fenced {
+		delete(c.shutdownOffsets, b.ID)
+	}
 	if len(records) == 0 {
 		c.env.Send(from, resp)
 		return
@@ -109,7 +142,30 @@ func (c *Controller) handleHeartbeat(now time.Duration, from int32, req *protoco
 		c.env.Send(from, &protocol.BrokerHeartbeatResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER, IsFenced: true})
 		return
 	}
+	if enteredShutdown {
+		// QuorumController's processBatchEndOffset: maybeUpdateControlledShutdownOffset.
+		c.shutdownOffsets[b.ID] = off
+	}
 	c.reply(from, off, resp, &protocol.BrokerHeartbeatResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER, IsFenced: true})
+}
+
+// lowestActiveOffset is BrokerHeartbeatManager.lowestActiveOffset: the lowest metadata offset
+// reported by an active broker (unfenced, not in controlled shutdown); -1 for one that has not
+// reported since this controller became active.
+func (c *Controller) lowestActiveOffset() int64 {
+	lowest := int64(math.MaxInt64)
+	for _, id := range c.brokerIDs() {
+		b := c.working.Brokers[id]
+		if _, in := c.shutdownOffsets[id]; b.Fenced || b.InControlledShutdown || in {
+			continue
+		}
+		off, ok := c.metaOffsets[id]
+		if !ok {
+			off = -1
+		}
+		lowest = min(lowest, off)
+	}
+	return lowest
 }
 
 // checkSessions fences every unfenced broker whose last heartbeat is older than

@@ -1,8 +1,8 @@
 package metadata
 
 import (
+	"maps"
 	"slices"
-	"sort"
 )
 
 // Image is the state the metadata log builds up to some offset.
@@ -42,8 +42,13 @@ type Partition struct {
 	Leader         int32
 	LeaderEpoch    int32
 	PartitionEpoch int32
-	Unclean        bool // the current leader was elected uncleanly
+	// LeaderRecoveryState is RECOVERING from an unclean election until the leader reports
+	// RECOVERED (KIP-704).
+	LeaderRecoveryState LeaderRecoveryState
 }
+
+// Recovering reports whether the partition is RECOVERING from an unclean election (KIP-704).
+func (p *Partition) Recovering() bool { return p.LeaderRecoveryState == LeaderRecovering }
 
 // NewImage is an empty image.
 func NewImage() *Image {
@@ -72,7 +77,8 @@ func (im *Image) Apply(rec any) {
 			return
 		}
 		p := &Partition{Topic: r.Topic, Index: r.Partition, Replicas: r.Replicas, ISR: r.ISR, ELR: r.ELR,
-			LastKnownELR: r.LastKnownELR, Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch}
+			LastKnownELR: r.LastKnownELR, Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch,
+			LeaderRecoveryState: r.LeaderRecoveryState}
 		for int32(len(t.Partitions)) <= r.Partition {
 			t.Partitions = append(t.Partitions, nil)
 		}
@@ -84,7 +90,8 @@ func (im *Image) Apply(rec any) {
 		}
 		p := *old
 		p.ISR, p.ELR, p.LastKnownELR = r.ISR, r.ELR, r.LastKnownELR
-		p.Leader, p.LeaderEpoch, p.PartitionEpoch, p.Unclean = r.Leader, r.LeaderEpoch, r.PartitionEpoch, r.Unclean
+		p.Leader, p.LeaderEpoch, p.PartitionEpoch = r.Leader, r.LeaderEpoch, r.PartitionEpoch
+		p.LeaderRecoveryState = r.LeaderRecoveryState
 		im.Topics[r.Topic].Partitions[r.Partition] = &p
 	case *ConfigRecord:
 		m := im.Configs
@@ -116,22 +123,12 @@ func (im *Image) Partition(topic string, index int32) *Partition {
 
 // TopicNames lists topics in name order (for deterministic iteration).
 func (im *Image) TopicNames() []string {
-	names := make([]string, 0, len(im.Topics))
-	for n := range im.Topics {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(im.Topics))
 }
 
 // BrokerIDs lists registered brokers in id order.
 func (im *Image) BrokerIDs() []int32 {
-	ids := make([]int32, 0, len(im.Brokers))
-	for id := range im.Brokers {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(im.Brokers))
 }
 
 // Config returns a topic's config value: the topic's own, else the cluster default, else def.

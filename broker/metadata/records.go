@@ -3,6 +3,28 @@ package metadata
 // The record types, named after Kafka's metadata records (metadata/src/main/resources/common/
 // metadata/*.json). Records are immutable once appended.
 
+// LeaderRecoveryState is Kafka's LeaderRecoveryState (KIP-704): RECOVERING from the unclean
+// election of a leader until that leader reports, in an AlterPartition, that it has recovered.
+type LeaderRecoveryState int8
+
+const (
+	// LeaderRecovered is RECOVERED (0): the leader was elected cleanly, or has recovered.
+	LeaderRecovered LeaderRecoveryState = 0
+	// LeaderRecovering is RECOVERING (1): the leader was elected uncleanly and has not yet
+	// reported recovery. A leader change alone does not clear it.
+	LeaderRecovering LeaderRecoveryState = 1
+)
+
+func (s LeaderRecoveryState) String() string {
+	switch s {
+	case LeaderRecovered:
+		return "RECOVERED"
+	case LeaderRecovering:
+		return "RECOVERING"
+	}
+	return "UNKNOWN"
+}
+
 // RegisterBrokerRecord registers a broker session. A broker starts fenced.
 type RegisterBrokerRecord struct {
 	BrokerID      int32
@@ -36,6 +58,8 @@ type PartitionRecord struct {
 	Leader         int32
 	LeaderEpoch    int32
 	PartitionEpoch int32
+	// LeaderRecoveryState is RECOVERED for a new partition.
+	LeaderRecoveryState LeaderRecoveryState
 }
 
 // PartitionChangeRecord carries a partition's whole new state, as PartitionChangeBuilder
@@ -49,8 +73,12 @@ type PartitionChangeRecord struct {
 	Leader         int32
 	LeaderEpoch    int32
 	PartitionEpoch int32
-	// Unclean is set when the leader was elected from outside the ISR and ELR
-	// (LeaderRecoveryState RECOVERING, KIP-704).
+	// LeaderRecoveryState is the partition's state after the change (KIP-704): an unclean
+	// election sets RECOVERING; only the leader's AlterPartition sets RECOVERED again.
+	LeaderRecoveryState LeaderRecoveryState
+	// Unclean is set when this change elected its leader from outside the ISR and ELR
+	// (PartitionChangeBuilder.tryElection's "using an unclean election"). It is not a field
+	// of Kafka's record: the checker reads it to attribute data loss to the election.
 	Unclean bool
 }
 

@@ -1,10 +1,11 @@
 package protocol
 
 // Behavior: AlterPartition (API key 56, KIP-497): a partition leader asks the active controller
-// to change the ISR. The controller checks the leader epoch and partition epoch, refuses
-// ineligible replicas (fenced, shutting down, stale broker epoch: KIP-841/KIP-903), commits a
-// PartitionChangeRecord and answers with the committed state. Until then the leader keeps the
-// change pending (maximal ISR, reference §2.2).
+// to change the ISR, and reports its leader recovery state (KIP-704). The controller checks the
+// leader epoch and partition epoch, refuses ineligible replicas (fenced, shutting down, stale
+// broker epoch: KIP-841/KIP-903), commits a PartitionChangeRecord and answers with the
+// committed state. Until then the leader keeps the
+// change pending (the maximal ISR of Partition.scala's PendingExpandIsr).
 
 // AlterPartitionRequest proposes new ISRs.
 type AlterPartitionRequest struct {
@@ -20,6 +21,10 @@ type AlterPartitionItem struct {
 	LeaderEpoch    int32
 	PartitionEpoch int32
 	NewISR         []BrokerState
+	// LeaderRecoveryState is the leader's own state (KIP-704): 0 RECOVERED, 1 RECOVERING. A
+	// leader clears RECOVERING on becoming leader (Partition.makeLeader), so its next
+	// AlterPartition reports the partition RECOVERED.
+	LeaderRecoveryState int8
 }
 
 // BrokerState is a replica with the broker epoch its fetches carried (KIP-903).
@@ -43,4 +48,6 @@ type AlterPartitionResult struct {
 	LeaderEpoch    int32
 	ISR            []int32
 	PartitionEpoch int32
+	// LeaderRecoveryState is the committed state: 0 RECOVERED, 1 RECOVERING.
+	LeaderRecoveryState int8
 }

@@ -421,7 +421,6 @@ func TestBadConfigurations(t *testing.T) {
 		want  string
 	}{
 		{TopicSpec{Name: "x", Partitions: 1, Replication: 4}, "replication: 4 is above the broker count 3"},
-		{TopicSpec{Name: "x", Partitions: 1, Replication: 2, Configs: map[string]string{"min.insync.replicas": "3"}}, "min.insync.replicas: 3 is above the replication factor 2"},
 		{TopicSpec{Name: "x", Partitions: 1, Replication: 1, Configs: map[string]string{"retention.mss": "1"}}, "retention.mss: unknown topic config key"},
 		{TopicSpec{Name: "x", Partitions: 1, Replication: 1, Configs: map[string]string{"min.insync.replicas": "two"}}, `min.insync.replicas: "two" is not an integer`},
 		{TopicSpec{Name: "x", Partitions: 0, Replication: 1}, "partitions: 0 is not a partition count (need at least 1)"},
@@ -432,6 +431,10 @@ func TestBadConfigurations(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("CreateTopic(%+v) = %v; want %q", tc.topic, err, tc.want)
 		}
+	}
+	// min.insync.replicas above the replication factor is allowed (Partition.effectiveMinIsr).
+	if err := c.CreateTopic(TopicSpec{Name: "y", Partitions: 1, Replication: 2, Configs: map[string]string{"min.insync.replicas": "3"}}); err != nil {
+		t.Errorf("CreateTopic with min.insync.replicas 3 and replication 2 = %v; want nil", err)
 	}
 	spec := DefaultSpec()
 	spec.Brokers = 0

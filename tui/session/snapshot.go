@@ -56,7 +56,7 @@ type Partition struct {
 	ISR      []int32
 	ELR      []int32
 	Offline  bool // no running, unfenced leader
-	Unclean  bool // the leader was elected uncleanly
+	Unclean  bool // RECOVERING: the leader was elected uncleanly and has not yet recovered (KIP-704)
 	Replicas []Replica
 }
 
@@ -138,7 +138,7 @@ func (tl *Timeline) take() *Snapshot {
 		p := Partition{Topic: tp.Topic, Index: tp.Partition, Leader: -1}
 		var assigned []int32
 		if ps := c.PartitionState(tp); ps != nil {
-			p.Leader, p.Epoch, p.Unclean = ps.Leader, ps.LeaderEpoch, ps.Unclean
+			p.Leader, p.Epoch, p.Unclean = ps.Leader, ps.LeaderEpoch, ps.Recovering()
 			p.ISR, p.ELR = slices.Clone(ps.ISR), slices.Clone(ps.ELR)
 			assigned = ps.Replicas
 			tl.assigned[tp] = assigned
