@@ -49,8 +49,6 @@ type topicDef struct {
 	configs     map[string]string
 	replTok     token // replication= (or replicas=, or the name) for errors
 	replicasTok token // replicas=, zero if not given
-	minISRTok   token // min.insync.replicas=, zero if not given
-	hasMinISR   bool
 }
 
 type producerDef struct {
@@ -440,9 +438,6 @@ func (p *parser) topic(toks []token) error {
 				return p.configErr(err, t, k)
 			}
 			td.configs[k] = v
-			if k == "min.insync.replicas" {
-				td.minISRTok, td.hasMinISR = t, true
-			}
 		}
 	}
 	if td.assignment != nil {

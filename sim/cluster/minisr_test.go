@@ -8,7 +8,7 @@ import (
 )
 
 // Reference: kafka-semantics §8 S10 and §2.3. A follower stalls, the leader shrinks the ISR to
-// itself below min.insync.replicas. Before Kafka 4.0 (strict.min.isr=false) the HW still
+// itself below min.insync.replicas. Before Kafka 3.7 (KAFKA-15583; strict.min.isr=false) the HW still
 // advances and the waiting acks=all requests fail with NOT_ENOUGH_REPLICAS_AFTER_APPEND though
 // their records are committed; with strict min ISR the HW stands still. Either way the
 // producer's retry appends the records again unless it is idempotent.
@@ -32,7 +32,7 @@ func TestStrictMinISR(t *testing.T) {
 					t.Errorf("HW %d passed the stalled follower's LEO %d with ISR {1} under strict min ISR", leader.HW(), follower.LEO())
 				}
 				if !strict && !advanced {
-					t.Errorf("HW %d stayed at or below the follower's LEO %d; want it to advance with ISR {1} before Kafka 4.0", leader.HW(), follower.LEO())
+					t.Errorf("HW %d stayed at or below the follower's LEO %d; want it to advance with ISR {1} before Kafka 3.7", leader.HW(), follower.LEO())
 				}
 				c.RunFor(30 * time.Second) // the waiting requests end: timed out, or refused after the append
 				c.World.Heal()
