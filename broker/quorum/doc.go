@@ -22,7 +22,8 @@
 //     reports that the leader's LeaderChangeRecord is committed, so everything before it is
 //     final.
 //   - Fetch timeout (a follower that hears nothing from its leader becomes candidate), check
-//     quorum (a leader not fetched by a majority within the fetch timeout resigns), graceful
+//     quorum (a leader resigns when a majority has not fetched for 1.5 × the fetch timeout,
+//     LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR), graceful
 //     resignation with EndQuorumEpoch (preferred successors ordered by replicated offset).
 //   - Durability: "quorum-state" is flushed before any vote is sent or granted; "metadata-log" is
 //     flushed before a replica reports an offset as its own (the leader after each append, a
@@ -48,7 +49,5 @@
 // (the fetch timeout and the request timeout share a 2 s default); for the same reason a leader
 // resends BeginQuorumEpoch every min(RequestTimeout, ElectionTimeout/2) until each voter has
 // heard of it. A candidate whose vote is refused (lost, or a split vote) stands again after the
-// random election backoff rather than its full election timeout. A leader checks its quorum
-// every FetchTimeout/4, so it resigns between 1 and 1.25 fetch timeouts after losing it
-// (Kafka: 1.5).
+// random election backoff rather than its full election timeout.
 package quorum

@@ -67,16 +67,16 @@ type Raft struct {
 	votes []int8 // per voter index
 
 	// Leader.
-	epochStart int64           // offset of this leader's LeaderChangeRecord entry
-	match      []int64         // per voter: offset flushed there (its last fetch offset), -1 unknown
-	lastFetch  []time.Duration // per voter: when it last fetched in this epoch
-	heard      []bool          // per voter: knows of this leader (fetched or acked BeginQuorumEpoch)
-	beginGen   uint64
-	checkGen   uint64
-	parked     []parkedFetch
-	parkSeq    uint64
-	sentHW     map[int32]int64 // per fetcher: the high watermark of its last answer
-	scratch    []int64
+	epochStart  int64    // offset of this leader's LeaderChangeRecord entry
+	match       []int64  // per voter: offset flushed there (its last fetch offset), -1 unknown
+	fetched     []bool   // per voter: fetched since the check-quorum timer was last reset (LeaderState.fetchedVoters)
+	heard       []bool   // per voter: knows of this leader (fetched or acked BeginQuorumEpoch)
+	checkQuorum deadline // LeaderState.checkQuorumTimer
+	beginGen    uint64
+	parked      []parkedFetch
+	parkSeq     uint64
+	sentHW      map[int32]int64 // per fetcher: the high watermark of its last answer
+	scratch     []int64
 }
 
 // NewRaft recovers a voter from disk (StateFile, LogFile) and arms its timers. It starts as
@@ -88,22 +88,23 @@ func NewRaft(cfg Config, env node.Env, disk node.Disk, now time.Duration) *Raft 
 	slices.Sort(voters)
 	cfg.Voters = slices.Compact(voters)
 	r := &Raft{
-		cfg:      cfg,
-		env:      env,
-		disk:     disk,
-		log:      recoverLog(disk),
-		votedFor: protocol.NoLeader,
-		leader:   protocol.NoLeader,
-		self:     slices.Index(cfg.Voters, cfg.ID),
-		majority: len(cfg.Voters)/2 + 1,
-		sentHW:   make(map[int32]int64),
-		election: deadline{kind: timerElection},
+		cfg:         cfg,
+		env:         env,
+		disk:        disk,
+		log:         recoverLog(disk),
+		votedFor:    protocol.NoLeader,
+		leader:      protocol.NoLeader,
+		self:        slices.Index(cfg.Voters, cfg.ID),
+		majority:    len(cfg.Voters)/2 + 1,
+		sentHW:      make(map[int32]int64),
+		election:    deadline{kind: timerElection},
+		checkQuorum: deadline{kind: timerCheckQuorum},
 	}
 	r.fetcher = newFetcher(env, &r.cfg, &r.log, false)
 	n := len(cfg.Voters)
 	r.votes = make([]int8, n)
 	r.match = make([]int64, n)
-	r.lastFetch = make([]time.Duration, n)
+	r.fetched = make([]bool, n)
 	r.heard = make([]bool, n)
 	r.scratch = make([]int64, 0, n)
 
@@ -320,6 +321,8 @@ func (r *Raft) due(now time.Duration, t raftTimer) bool {
 		return r.election.fired(r.env, now, t.gen)
 	case timerFetch:
 		return r.fetcher.fired(now, t.gen)
+	case timerCheckQuorum:
+		return r.checkQuorum.fired(r.env, now, t.gen)
 	}
 	return true
 }
@@ -391,9 +394,7 @@ func stepLeader(r *Raft, now time.Duration, from int32, msg any) {
 				r.sendBeginQuorumEpoch(false)
 			}
 		case timerCheckQuorum:
-			if m.gen == r.checkGen {
-				r.checkQuorum(now)
-			}
+			r.resign(now) // no majority fetched within the check-quorum timeout
 		case timerFetchWait:
 			r.onFetchWait(m.gen)
 		}
@@ -459,7 +460,7 @@ func (r *Raft) randomElectionTimeout() time.Duration {
 func (r *Raft) leave() {
 	if r.role == leader {
 		r.beginGen++
-		r.checkGen++
+		r.checkQuorum.stop()
 		// Held fetches learn at once that this node no longer leads.
 		parked := r.parked
 		r.parked = r.parked[:0:0]

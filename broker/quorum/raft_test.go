@@ -204,8 +204,9 @@ func TestCommittedEntriesSurviveFaults(t *testing.T) {
 	}
 }
 
-// Reference: KIP-595 check quorum (KAFKA-15489): a leader cut off from the voters resigns within
-// the fetch timeout; the majority elects a new leader; after healing the old one follows.
+// Reference: KIP-595 check quorum (KAFKA-15489, LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR): a
+// leader cut off from the voters resigns within 1.5 × the fetch timeout, not before the fetch
+// timeout; the majority elects a new leader; after healing the old one follows.
 func TestPartitionedLeaderResigns(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		w := newWorld(t, seed, 3)
@@ -216,9 +217,12 @@ func TestPartitionedLeaderResigns(t *testing.T) {
 		w.isolate(old.id)
 		cut := w.now
 		resigned := func() bool { return !old.raft.IsLeader() }
-		limit := w.cfg.FetchTimeout + old.raft.checkInterval() + 10*time.Millisecond
+		limit := w.cfg.FetchTimeout*3/2 + 10*time.Millisecond
 		if !w.runUntil(cut+limit, resigned) {
 			t.Fatalf("seed %d: isolated leader still leads %v after the cut; want it resigned", seed, limit)
+		}
+		if took := w.now - cut; took < w.cfg.FetchTimeout {
+			t.Errorf("seed %d: isolated leader resigned %v after the cut; want ≥ the fetch timeout %v", seed, took, w.cfg.FetchTimeout)
 		}
 		if got := old.raft.Role(); got != RoleResigned {
 			t.Errorf("seed %d: isolated leader role %q; want %q", seed, got, RoleResigned)
