@@ -145,8 +145,9 @@ func swarm(w *world, d time.Duration, voters int) {
 	for _, o := range w.ids {
 		w.restart(o)
 	}
-	// A voter that stood alone while cut off may depose the first leader with its higher epoch
-	// (no pre-vote, KIP-996); it cannot win with its shorter log, so the quorum settles.
+	// A resigned leader that was cut off comes back one epoch up (pollResigned) and may cost one
+	// more election; pre-vote (KIP-996) keeps any other voter that was cut off from deposing the
+	// leader, so the quorum settles.
 	var l *simNode
 	for try := 0; try < 3; try++ {
 		l = w.waitReady(10 * time.Second)
@@ -236,8 +237,8 @@ func TestPartitionedLeaderResigns(t *testing.T) {
 			t.Fatalf("seed %d: majority side has no new leader (%s)", seed, w.roles())
 		}
 		w.heal()
-		// Without pre-vote (KIP-996) the healed node may force one more election with the
-		// epochs it bumped alone; it cannot win it with its shorter log.
+		// The resigned old leader moved one epoch up (pollResigned); with pre-vote (KIP-996) it
+		// does not bump further alone, and it cannot win with its shorter log.
 		w.runWithLoad(6*time.Second, 50*time.Millisecond)
 		if l = w.leader(); l == nil || l == old {
 			t.Fatalf("seed %d: after healing no leader or the stale one leads (%s)", seed, w.roles())
