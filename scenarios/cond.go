@@ -32,9 +32,10 @@ const (
 	sErrors
 	sConsumed
 	sLost
+	sControllerEpoch
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, acked, errors, consumed, lost, diverged, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -135,6 +136,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		k.subj, kind, err = sDiverged, vBool, needTP()
 	case "controller":
 		k.subj, kind = sController, vController
+	case "controller.epoch":
+		k.subj, kind = sControllerEpoch, vInt // the KRaft quorum's epoch, as the active controller has it
 	case "acked":
 		k.subj, kind, err = sAcked, vInt, needClient(true)
 	case "errors":
@@ -374,6 +377,13 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 	case sSizeISR:
 		n := int64(len(c.ISR(tp)))
 		return n, true, fmt.Sprintf("size isr %s is %d", name, n)
+	case sControllerEpoch:
+		id := c.ActiveController()
+		if id < 0 {
+			return unknown("controller.epoch", "no active controller")
+		}
+		e := int64(c.Controller(id).Raft().Epoch())
+		return e, true, fmt.Sprintf("controller.epoch is %d", e)
 	case sEpoch:
 		ps := c.PartitionState(tp)
 		if ps == nil {

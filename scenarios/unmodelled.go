@@ -119,7 +119,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inCluster, "zookeeper"}:                   capZooKeeper,
 	{inConfig, "zookeeper.session.timeout.ms"}: capZooKeeper,
 	{inConfig, "controller.socket.timeout.ms"}: capZooKeeper,
-	{inCondition, "controller.epoch"}:          capZooKeeper,
 	{inCondition, "zk.leader"}:                 capZooKeeper,
 	{inStatement, "nemesis"}:                   capNemesis,
 }

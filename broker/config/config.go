@@ -46,6 +46,7 @@ type Broker struct {
 	Truncation             string // truncation: leader-epoch | high-watermark
 	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
 	EligibleLeaderReplicas bool   // eligible.leader.replicas: KIP-966 ELR
+	PreVote                bool   // pre.vote: a KRaft voter asks for pre-votes before bumping the epoch (KIP-996, Kafka 4.0)
 
 	// Topic holds the cluster-wide topic defaults (log.*, min.insync.replicas, …).
 	Topic Topic
@@ -142,6 +143,7 @@ func DefaultBroker() Broker {
 		Truncation:                             TruncateLeaderEpoch,
 		StrictMinISR:                           true,
 		EligibleLeaderReplicas:                 true,
+		PreVote:                                true,
 		Topic:                                  DefaultTopic(),
 	}
 }
@@ -374,6 +376,7 @@ var protocolKeys = map[string]setter[Broker]{
 	},
 	"strict.min.isr":           boolean(func(b *Broker) *bool { return &b.StrictMinISR }),
 	"eligible.leader.replicas": boolean(func(b *Broker) *bool { return &b.EligibleLeaderReplicas }),
+	"pre.vote":                 boolean(func(b *Broker) *bool { return &b.PreVote }),
 }
 
 // Set sets a broker key, or a topic default by its topic or broker-level name.

@@ -80,6 +80,7 @@ func New(id int32, voters []int32, cfg config.Broker, env node.Env, disk node.Di
 		FetchTimeout:       cfg.ControllerQuorumFetchTimeout,
 		RequestTimeout:     cfg.ControllerQuorumRequestTimeout,
 		FetchMaxWait:       quorum.DefaultFetchMaxWait,
+		DisablePreVote:     !cfg.PreVote,
 	}, env, disk, now)
 	c.sync(now)
 	return c

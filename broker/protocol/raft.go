@@ -7,8 +7,9 @@ import "time"
 // Fetch of the metadata log (Fetch on __cluster_metadata, here its own message so the metadata
 // path stays apart from partition replication). Brokers fetch as observers (no vote). Modelled:
 // epochs, votes with log up-to-dateness, leader-driven high watermark over the voters,
-// divergence answered with a DivergingEpoch. Not modelled: snapshots, dynamic voter sets
-// (KIP-853), pre-vote (KIP-996).
+// divergence answered with a DivergingEpoch, pre-vote (KIP-996: a Vote with PreVote set asks
+// whether the voter would vote, without bumping the epoch). Not modelled: snapshots, dynamic
+// voter sets (KIP-853).
 
 // MetadataEntry is one entry of the metadata log: a batch of metadata records appended
 // atomically at Offset in Epoch.
@@ -18,12 +19,15 @@ type MetadataEntry struct {
 	Records []any
 }
 
-// VoteRequest asks a voter to vote for the candidate in CandidateEpoch.
+// VoteRequest asks a voter to vote for the candidate in CandidateEpoch. With PreVote (KIP-996,
+// VoteRequest v2) it only asks whether the voter would: CandidateEpoch is then the prospective
+// voter's current epoch (not bumped) and the answer changes no state.
 type VoteRequest struct {
-	CandidateEpoch  int32
+	CandidateEpoch  int32 // ReplicaEpoch
 	CandidateID     int32
 	LastOffsetEpoch int32 // epoch of the candidate's last entry
 	LastOffset      int64 // the candidate's log end offset
+	PreVote         bool  // a pre-vote: would the voter grant a vote, without changing its state
 }
 
 // VoteResponse answers a VoteRequest.

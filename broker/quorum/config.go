@@ -11,6 +11,10 @@ type Config struct {
 	FetchTimeout       time.Duration // controller.quorum.fetch.timeout.ms (2s)
 	RequestTimeout     time.Duration // controller.quorum.request.timeout.ms (2s)
 	FetchMaxWait       time.Duration // long-poll wait of a fetch at the leader (500ms)
+
+	// DisablePreVote is protocol pre.vote=false: a voter whose timer runs out stands at once in
+	// a new epoch, as before KIP-996, instead of asking for pre-votes first (ProspectiveState).
+	DisablePreVote bool
 }
 
 // Kafka's defaults for the durations of Config.
@@ -30,12 +34,13 @@ const (
 
 // Roles as Role reports them.
 const (
-	RoleLeader     = "leader"
-	RoleCandidate  = "candidate"
-	RoleFollower   = "follower"
-	RoleUnattached = "unattached"
-	RoleResigned   = "resigned"
-	RoleObserver   = "observer"
+	RoleLeader      = "leader"
+	RoleProspective = "prospective"
+	RoleCandidate   = "candidate"
+	RoleFollower    = "follower"
+	RoleUnattached  = "unattached"
+	RoleResigned    = "resigned"
+	RoleObserver    = "observer"
 )
 
 const (

@@ -21,8 +21,14 @@
 //     only advances past entries of the leader's own epoch (Raft's commitment rule). Ready
 //     reports that the leader's LeaderChangeRecord is committed, so everything before it is
 //     final.
-//   - Fetch timeout (a follower that hears nothing from its leader becomes candidate), check
-//     quorum (a leader not fetched by a majority within the fetch timeout resigns), graceful
+//   - Pre-vote (KIP-996, ProspectiveState): a voter whose fetch or election timeout runs out
+//     first asks for pre-votes in its current epoch and stands as candidate only with a majority
+//     of them; a follower that fetches from its leader refuses pre-votes, so a voter cut off and
+//     healed does not depose a healthy leader. protocol pre.vote=false (Config.DisablePreVote)
+//     stands at once, as before Kafka 3.9/4.0.
+//   - Fetch timeout (a follower that hears nothing from its leader stands), check
+//     quorum (a leader resigns when a majority has not fetched for 1.5 × the fetch timeout,
+//     LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR), graceful
 //     resignation with EndQuorumEpoch (preferred successors ordered by replicated offset).
 //   - Durability: "quorum-state" is flushed before any vote is sent or granted; "metadata-log" is
 //     flushed before a replica reports an offset as its own (the leader after each append, a
@@ -31,24 +37,25 @@
 //
 // Structure: Handle settles each message's epoch once (KafkaRaftClient.maybeTransition), then
 // hands it to the step function of the voter's role (etcd-raft's r.step): stepUnattached,
-// stepFollower, stepCandidate, stepLeader, stepResigned, after Kafka's EpochState classes. The
+// stepFollower, stepProspective, stepCandidate, stepLeader, stepResigned, after Kafka's
+// EpochState classes. The
 // vote side is vote.go, a leader's epoch leader.go, the leader's end of Fetch fetch.go, and the
 // fetching end, shared by followers and observers, fetcher.go.
 //
 // Inputs and outputs: messages are sent and handled as pointers (*protocol.VoteRequest, …),
 // timers as raftTimer / observerTimer values. Every change of role, epoch or known leader is
-// reported through env.Observe as a StateChange. A leader does not step down for a fetch carrying a higher epoch
-// (it answers UNKNOWN_LEADER_EPOCH, as KafkaRaftClient does), since observers may have heard of
-// an epoch whose election failed.
+// reported through env.Observe as a StateChange. A leader does not step down for a fetch
+// carrying a higher epoch (it answers UNKNOWN_LEADER_EPOCH, as KafkaRaftClient does), since
+// observers may have heard of an epoch whose election failed.
 //
-// Left out: snapshots and log compaction, dynamic voter sets (KIP-853), pre-vote (KIP-996),
-// leader stickiness, fetch size limits in bytes (a response carries at most maxFetchEntries
-// entries). A fetch that is not answered is resent after min(RequestTimeout, 2×FetchMaxWait)
-// rather than the full request timeout, so one lost message does not by itself cost an election
-// (the fetch timeout and the request timeout share a 2 s default); for the same reason a leader
-// resends BeginQuorumEpoch every min(RequestTimeout, ElectionTimeout/2) until each voter has
-// heard of it. A candidate whose vote is refused (lost, or a split vote) stands again after the
-// random election backoff rather than its full election timeout. A leader checks its quorum
-// every FetchTimeout/4, so it resigns between 1 and 1.25 fetch timeouts after losing it
-// (Kafka: 1.5).
+// Left out: snapshots and log compaction, dynamic voter sets (KIP-853), leader stickiness,
+// fetch size limits in bytes (a response carries at most maxFetchEntries entries). A fetch that
+// is not answered is resent after min(RequestTimeout, 2×FetchMaxWait) rather than the full
+// request timeout, so one lost message does not by itself cost an election (the fetch timeout
+// and the request timeout share a 2 s default); for the same reason a leader resends
+// BeginQuorumEpoch every min(RequestTimeout, ElectionTimeout/2) until each voter has heard of
+// it. A candidate whose vote is refused (lost, or a split vote) stands again after the random
+// election backoff rather than its full election timeout. A leader shut down gracefully halts
+// at once instead of lingering in ResignedState (where Kafka's would grant the successor a
+// pre-vote); Vote requests are not matched to answers by correlation id (see vote.go).
 package quorum

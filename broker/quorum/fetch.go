@@ -30,13 +30,13 @@ func (r *Raft) onFetch(now time.Duration, from int32, req *protocol.QuorumFetchR
 	}
 	i := slices.Index(r.cfg.Voters, from)
 	if i >= 0 {
-		r.lastFetch[i] = now
 		r.heard[i] = true
 	}
 	if _, diverging := r.log.divergence(req.FetchOffset, req.LastFetchedEpoch); diverging {
 		r.answerFetch(from, req)
 		return
 	}
+	r.updateCheckQuorum(now, i) // only a valid fetch counts (KafkaRaftClient.tryCompleteFetchRequest)
 	if i >= 0 && i != r.self {
 		// The fetcher flushed everything below FetchOffset before asking (see fetcher.send).
 		r.match[i] = req.FetchOffset

@@ -113,6 +113,7 @@ func (r *Raft) onFetchResponse(now time.Duration, from int32, resp *protocol.Quo
 		return
 	}
 	r.election.set(r.env, now, r.cfg.FetchTimeout) // heard from the leader
+	r.fetchedLeader = true                         // FollowerState.resetFetchTimeoutForSuccessfulFetch
 	r.hw = r.fetcher.apply(resp, r.hw)
 	r.sendFetch(now)
 }

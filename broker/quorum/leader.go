@@ -38,15 +38,16 @@ func (r *Raft) becomeLeader(now time.Duration) {
 	r.log.flush()
 	for i := range r.match {
 		r.match[i] = -1
-		r.lastFetch[i] = now
 		r.heard[i] = i == r.self
 	}
+	clear(r.fetched)
 	clear(r.sentHW)
 	r.parked = r.parked[:0]
 	r.beginGen++
-	r.checkGen++
 	r.sendBeginQuorumEpoch(true)
-	r.env.After(r.checkInterval(), raftTimer{kind: timerCheckQuorum, gen: r.checkGen})
+	if len(r.cfg.Voters) > 1 { // a lone voter never loses its quorum (LeaderState.timeUntilCheckQuorumExpires)
+		r.checkQuorum.set(r.env, now, r.checkQuorumTimeout())
+	}
 	r.updateHW()
 }
 
@@ -78,23 +79,35 @@ func (r *Raft) onBeginQuorumEpochResponse(from int32, resp *protocol.BeginQuorum
 	}
 }
 
-// checkQuorum resigns when a majority of voters (itself included) has not fetched within
-// FetchTimeout: a partitioned leader must not believe in itself forever (KIP-595 check quorum).
-func (r *Raft) checkQuorum(now time.Duration) {
-	alive := 0
-	for i := range r.cfg.Voters {
-		if i == r.self || now-r.lastFetch[i] < r.cfg.FetchTimeout {
-			alive++
-		}
-	}
-	if alive < r.majority {
-		r.resign(now)
-		return
-	}
-	r.env.After(r.checkInterval(), raftTimer{kind: timerCheckQuorum, gen: r.checkGen})
+// checkQuorumTimeoutFactor is LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR: a leader resigns when a
+// majority has not fetched for 1.5 × controller.quorum.fetch.timeout.ms, leaving room for network
+// and I/O delays (KAFKA-15489).
+const checkQuorumTimeoutFactor = 1.5
+
+func (r *Raft) checkQuorumTimeout() time.Duration {
+	return time.Duration(float64(r.cfg.FetchTimeout) * checkQuorumTimeoutFactor)
 }
 
-func (r *Raft) checkInterval() time.Duration { return max(r.cfg.FetchTimeout/4, time.Millisecond) }
+// updateCheckQuorum notes a valid fetch from voter i in this epoch; once a majority (this leader
+// included) has fetched since the last reset, the check-quorum timer starts again
+// (LeaderState.updateCheckQuorumForFollowingVoter). A partitioned leader must not believe in
+// itself forever (KIP-595 check quorum): when the timer runs out, it resigns.
+func (r *Raft) updateCheckQuorum(now time.Duration, i int) {
+	if i < 0 || i == r.self {
+		return
+	}
+	r.fetched[i] = true
+	n := 0
+	for _, f := range r.fetched {
+		if f {
+			n++
+		}
+	}
+	if n >= r.majority-1 {
+		clear(r.fetched)
+		r.checkQuorum.set(r.env, now, r.checkQuorumTimeout())
+	}
+}
 
 // resign leaves leadership (graceful Resign, or check quorum) and asks the voters to elect now
 // (ResignedState).

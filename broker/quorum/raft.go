@@ -10,8 +10,8 @@ import (
 )
 
 // role is a voter's epoch state, named after KafkaRaftClient's EpochState classes:
-// UnattachedState (VotedState when it has voted in the epoch), FollowerState, CandidateState,
-// LeaderState and ResignedState.
+// UnattachedState (VotedState when it has voted in the epoch), FollowerState, ProspectiveState
+// (KIP-996), CandidateState, LeaderState and ResignedState.
 type role uint8
 
 const (
@@ -20,6 +20,7 @@ const (
 	candidate
 	leader
 	resigned
+	prospective
 )
 
 func (r role) String() string {
@@ -34,6 +35,8 @@ func (r role) String() string {
 		return RoleLeader
 	case resigned:
 		return RoleResigned
+	case prospective:
+		return RoleProspective
 	}
 	return fmt.Sprintf("role(%d)", uint8(r))
 }
@@ -56,27 +59,30 @@ type Raft struct {
 	epoch    int32
 	votedFor int32
 	leader   int32 // leader of epoch as this voter knows it (itself when leader or resigned)
-	hw       int64
-	self     int // index of cfg.ID in cfg.Voters, -1 when not a voter
-	majority int
+	// fetchedLeader: a follower fetched from its leader successfully since it began following
+	// it (FollowerState.hasFetchedFromLeader); from then on it refuses pre-votes.
+	fetchedLeader bool
+	hw            int64
+	self          int // index of cfg.ID in cfg.Voters, -1 when not a voter
+	majority      int
 
 	election deadline // election / fetch timeout
 	fetcher  fetcher  // follower: the fetch in flight
 
-	// Candidate.
-	votes []int8 // per voter index
+	// Prospective and candidate.
+	votes []int8 // per voter index: the pre-votes or the votes of the election under way
 
 	// Leader.
-	epochStart int64           // offset of this leader's LeaderChangeRecord entry
-	match      []int64         // per voter: offset flushed there (its last fetch offset), -1 unknown
-	lastFetch  []time.Duration // per voter: when it last fetched in this epoch
-	heard      []bool          // per voter: knows of this leader (fetched or acked BeginQuorumEpoch)
-	beginGen   uint64
-	checkGen   uint64
-	parked     []parkedFetch
-	parkSeq    uint64
-	sentHW     map[int32]int64 // per fetcher: the high watermark of its last answer
-	scratch    []int64
+	epochStart  int64    // offset of this leader's LeaderChangeRecord entry
+	match       []int64  // per voter: offset flushed there (its last fetch offset), -1 unknown
+	fetched     []bool   // per voter: fetched since the check-quorum timer was last reset (LeaderState.fetchedVoters)
+	heard       []bool   // per voter: knows of this leader (fetched or acked BeginQuorumEpoch)
+	checkQuorum deadline // LeaderState.checkQuorumTimer
+	beginGen    uint64
+	parked      []parkedFetch
+	parkSeq     uint64
+	sentHW      map[int32]int64 // per fetcher: the high watermark of its last answer
+	scratch     []int64
 }
 
 // NewRaft recovers a voter from disk (StateFile, LogFile) and arms its timers. It starts as
@@ -88,22 +94,23 @@ func NewRaft(cfg Config, env node.Env, disk node.Disk, now time.Duration) *Raft 
 	slices.Sort(voters)
 	cfg.Voters = slices.Compact(voters)
 	r := &Raft{
-		cfg:      cfg,
-		env:      env,
-		disk:     disk,
-		log:      recoverLog(disk),
-		votedFor: protocol.NoLeader,
-		leader:   protocol.NoLeader,
-		self:     slices.Index(cfg.Voters, cfg.ID),
-		majority: len(cfg.Voters)/2 + 1,
-		sentHW:   make(map[int32]int64),
-		election: deadline{kind: timerElection},
+		cfg:         cfg,
+		env:         env,
+		disk:        disk,
+		log:         recoverLog(disk),
+		votedFor:    protocol.NoLeader,
+		leader:      protocol.NoLeader,
+		self:        slices.Index(cfg.Voters, cfg.ID),
+		majority:    len(cfg.Voters)/2 + 1,
+		sentHW:      make(map[int32]int64),
+		election:    deadline{kind: timerElection},
+		checkQuorum: deadline{kind: timerCheckQuorum},
 	}
 	r.fetcher = newFetcher(env, &r.cfg, &r.log, false)
 	n := len(cfg.Voters)
 	r.votes = make([]int8, n)
 	r.match = make([]int64, n)
-	r.lastFetch = make([]time.Duration, n)
+	r.fetched = make([]bool, n)
 	r.heard = make([]bool, n)
 	r.scratch = make([]int64, 0, n)
 
@@ -130,7 +137,7 @@ func NewRaft(cfg Config, env node.Env, disk node.Disk, now time.Duration) *Raft 
 	}
 	r.observe()
 	if r.self >= 0 && len(cfg.Voters) == 1 {
-		r.becomeCandidate(now)
+		r.becomeCandidate(now) // KafkaRaftClient.initialize: a lone voter stands at once
 	}
 	return r
 }
@@ -160,8 +167,8 @@ func (r *Raft) Leader() (id int32, epoch int32) {
 	switch r.role {
 	case leader:
 		return r.cfg.ID, r.epoch
-	case follower:
-		return r.leader, r.epoch
+	case follower, prospective:
+		return r.leader, r.epoch // a prospective voter still names the leader it followed (ProspectiveState.election)
 	}
 	return protocol.NoLeader, r.epoch
 }
@@ -294,8 +301,9 @@ func (r *Raft) validateVoterOnlyRequest(epoch int32, senderIsVoter bool) protoco
 
 // maybeTransition acts on the epoch a message carries and the leader it names in that epoch
 // (NoLeader when it names none): a higher epoch makes this voter follow that leader, or be
-// unattached in it; a leader of the current epoch is followed when none was known (unattached
-// or candidate). It reports whether the epoch was higher. (KafkaRaftClient.maybeTransition.)
+// unattached in it; a leader of the current epoch is followed when none was known (unattached,
+// prospective without a leader, or candidate). It reports whether the epoch was higher.
+// (KafkaRaftClient.maybeTransition.)
 func (r *Raft) maybeTransition(now time.Duration, epoch, leaderID int32) bool {
 	known := leaderID != protocol.NoLeader && leaderID != r.cfg.ID && r.self >= 0
 	if epoch > r.epoch {
@@ -306,7 +314,7 @@ func (r *Raft) maybeTransition(now time.Duration, epoch, leaderID int32) bool {
 		}
 		return true
 	}
-	if epoch == r.epoch && known && (r.role == unattached || r.role == candidate) {
+	if epoch == r.epoch && known && (r.role == unattached || r.role == candidate || (r.role == prospective && r.leader == protocol.NoLeader)) {
 		r.becomeFollower(now, epoch, leaderID)
 	}
 	return false
@@ -320,6 +328,8 @@ func (r *Raft) due(now time.Duration, t raftTimer) bool {
 		return r.election.fired(r.env, now, t.gen)
 	case timerFetch:
 		return r.fetcher.fired(now, t.gen)
+	case timerCheckQuorum:
+		return r.checkQuorum.fired(r.env, now, t.gen)
 	}
 	return true
 }
@@ -330,7 +340,7 @@ func stepUnattached(r *Raft, now time.Duration, from int32, msg any) {
 	switch m := msg.(type) {
 	case raftTimer:
 		if m.kind == timerElection && r.self >= 0 {
-			r.becomeCandidate(now)
+			r.stand(now)
 		}
 	case *protocol.VoteRequest:
 		r.onVoteRequest(now, from, m, true)
@@ -348,7 +358,7 @@ func stepFollower(r *Raft, now time.Duration, from int32, msg any) {
 	case raftTimer:
 		switch m.kind {
 		case timerElection:
-			r.becomeCandidate(now)
+			r.stand(now)
 		case timerFetch:
 			r.sendFetch(now)
 		}
@@ -366,12 +376,31 @@ func stepFollower(r *Raft, now time.Duration, from int32, msg any) {
 	}
 }
 
-// stepCandidate is CandidateState: it counts votes and stands again when the election times out.
+// stepProspective is ProspectiveState (KIP-996): it counts pre-votes, stands as candidate with
+// a majority of them, and goes back to following (or to unattached) when the pre-vote is lost or
+// times out. It may grant a vote like an unattached voter, as long as it knows no leader.
+func stepProspective(r *Raft, now time.Duration, from int32, msg any) {
+	switch m := msg.(type) {
+	case raftTimer:
+		if m.kind == timerElection {
+			r.prospectiveLost(now, true)
+		}
+	case *protocol.VoteRequest:
+		r.onVoteRequest(now, from, m, r.leader == protocol.NoLeader)
+	case *protocol.VoteResponse:
+		r.onPreVoteResponse(now, from, m)
+	default:
+		stepAny(r, now, from, msg)
+	}
+}
+
+// stepCandidate is CandidateState: it counts votes and, when the election times out or its
+// backoff ends, stands again (through a pre-vote, KIP-996, unless pre.vote=false).
 func stepCandidate(r *Raft, now time.Duration, from int32, msg any) {
 	switch m := msg.(type) {
 	case raftTimer:
 		if m.kind == timerElection {
-			r.becomeCandidate(now)
+			r.stand(now)
 		}
 	case *protocol.VoteResponse:
 		r.onVoteResponse(now, from, m)
@@ -391,9 +420,7 @@ func stepLeader(r *Raft, now time.Duration, from int32, msg any) {
 				r.sendBeginQuorumEpoch(false)
 			}
 		case timerCheckQuorum:
-			if m.gen == r.checkGen {
-				r.checkQuorum(now)
-			}
+			r.resign(now) // no majority fetched within the check-quorum timeout
 		case timerFetchWait:
 			r.onFetchWait(m.gen)
 		}
@@ -409,12 +436,19 @@ func stepLeader(r *Raft, now time.Duration, from int32, msg any) {
 }
 
 // stepResigned is ResignedState: a leader that gave up its epoch waits for the next one, and
-// stands itself when the election timeout passes first.
+// stands itself when the election timeout passes first: with pre-vote it first moves to the
+// next epoch, unattached, so that answers meant for its old epoch cannot confuse it
+// (KafkaRaftClient.pollResigned), then asks for pre-votes at once.
 func stepResigned(r *Raft, now time.Duration, from int32, msg any) {
 	switch m := msg.(type) {
 	case raftTimer:
 		if m.kind == timerElection {
-			r.becomeCandidate(now)
+			if r.cfg.DisablePreVote {
+				r.becomeCandidate(now)
+				return
+			}
+			r.becomeUnattached(now, r.epoch+1)
+			r.becomeProspective(now)
 		}
 	case *protocol.BeginQuorumEpochRequest:
 		r.answerBeginQuorumEpoch(from, protocol.INVALID_REQUEST) // it led this epoch itself
@@ -459,7 +493,7 @@ func (r *Raft) randomElectionTimeout() time.Duration {
 func (r *Raft) leave() {
 	if r.role == leader {
 		r.beginGen++
-		r.checkGen++
+		r.checkQuorum.stop()
 		// Held fetches learn at once that this node no longer leads.
 		parked := r.parked
 		r.parked = r.parked[:0:0]
@@ -498,6 +532,7 @@ func (r *Raft) becomeFollower(now time.Duration, epoch, leaderID int32) {
 	r.role, r.step = follower, stepFollower
 	r.epoch = epoch
 	r.leader = leaderID
+	r.fetchedLeader = false
 	r.persist()
 	r.observe()
 	r.election.set(r.env, now, r.cfg.FetchTimeout)

@@ -145,8 +145,9 @@ func swarm(w *world, d time.Duration, voters int) {
 	for _, o := range w.ids {
 		w.restart(o)
 	}
-	// A voter that stood alone while cut off may depose the first leader with its higher epoch
-	// (no pre-vote, KIP-996); it cannot win with its shorter log, so the quorum settles.
+	// A resigned leader that was cut off comes back one epoch up (pollResigned) and may cost one
+	// more election; pre-vote (KIP-996) keeps any other voter that was cut off from deposing the
+	// leader, so the quorum settles.
 	var l *simNode
 	for try := 0; try < 3; try++ {
 		l = w.waitReady(10 * time.Second)
@@ -204,8 +205,9 @@ func TestCommittedEntriesSurviveFaults(t *testing.T) {
 	}
 }
 
-// Reference: KIP-595 check quorum (KAFKA-15489): a leader cut off from the voters resigns within
-// the fetch timeout; the majority elects a new leader; after healing the old one follows.
+// Reference: KIP-595 check quorum (KAFKA-15489, LeaderState.CHECK_QUORUM_TIMEOUT_FACTOR): a
+// leader cut off from the voters resigns within 1.5 × the fetch timeout, not before the fetch
+// timeout; the majority elects a new leader; after healing the old one follows.
 func TestPartitionedLeaderResigns(t *testing.T) {
 	for seed := uint64(1); seed <= 5; seed++ {
 		w := newWorld(t, seed, 3)
@@ -216,9 +218,12 @@ func TestPartitionedLeaderResigns(t *testing.T) {
 		w.isolate(old.id)
 		cut := w.now
 		resigned := func() bool { return !old.raft.IsLeader() }
-		limit := w.cfg.FetchTimeout + old.raft.checkInterval() + 10*time.Millisecond
+		limit := w.cfg.FetchTimeout*3/2 + 10*time.Millisecond
 		if !w.runUntil(cut+limit, resigned) {
 			t.Fatalf("seed %d: isolated leader still leads %v after the cut; want it resigned", seed, limit)
+		}
+		if took := w.now - cut; took < w.cfg.FetchTimeout {
+			t.Errorf("seed %d: isolated leader resigned %v after the cut; want ≥ the fetch timeout %v", seed, took, w.cfg.FetchTimeout)
 		}
 		if got := old.raft.Role(); got != RoleResigned {
 			t.Errorf("seed %d: isolated leader role %q; want %q", seed, got, RoleResigned)
@@ -232,8 +237,8 @@ func TestPartitionedLeaderResigns(t *testing.T) {
 			t.Fatalf("seed %d: majority side has no new leader (%s)", seed, w.roles())
 		}
 		w.heal()
-		// Without pre-vote (KIP-996) the healed node may force one more election with the
-		// epochs it bumped alone; it cannot win it with its shorter log.
+		// The resigned old leader moved one epoch up (pollResigned); with pre-vote (KIP-996) it
+		// does not bump further alone, and it cannot win with its shorter log.
 		w.runWithLoad(6*time.Second, 50*time.Millisecond)
 		if l = w.leader(); l == nil || l == old {
 			t.Fatalf("seed %d: after healing no leader or the stale one leads (%s)", seed, w.roles())
