@@ -74,7 +74,7 @@ func (b *Broker) stopFetching(p *Partition) {
 func (f *fetcher) send(now time.Duration) {
 	b := f.b
 	req := &protocol.FetchRequest{
-		ReplicaID: b.id, ReplicaEpoch: b.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
+		ReplicaID: b.id, ReplicaEpoch: b.lifecycle.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
 	}
 	clear(f.sent)
 	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]

@@ -261,7 +261,7 @@ func (p *Partition) maybeExpandIsr(now time.Duration, r *remoteReplica) {
 
 func (p *Partition) proposeIsr(now time.Duration, isr []int32, grows bool) {
 	c := p.b.activeController()
-	if c < 0 || p.b.epoch < 0 {
+	if c < 0 || !p.b.lifecycle.registered() {
 		return
 	}
 	corr := p.b.nextCorr()
@@ -270,14 +270,14 @@ func (p *Partition) proposeIsr(now time.Duration, isr []int32, grows bool) {
 	for i, id := range isr {
 		states[i] = protocol.BrokerState{BrokerID: id, BrokerEpoch: -1}
 		if id == p.b.id {
-			states[i].BrokerEpoch = p.b.epoch
+			states[i].BrokerEpoch = p.b.lifecycle.epoch
 		} else if r := p.remote(id); r != nil {
 			states[i].BrokerEpoch = r.brokerEpoch
 		}
 	}
 	p.b.alters[corr] = p
 	p.b.env.Send(c, &protocol.AlterPartitionRequest{
-		CorrelationID: corr, BrokerID: p.b.id, BrokerEpoch: p.b.epoch,
+		CorrelationID: corr, BrokerID: p.b.id, BrokerEpoch: p.b.lifecycle.epoch,
 		Partitions: []protocol.AlterPartitionItem{{TP: p.tp, LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, NewISR: states}},
 	})
 	p.b.env.After(p.b.cfg.ControllerQuorumRequestTimeout, timer{kind: tickAlterTimeout, key: corr})
