@@ -302,7 +302,7 @@ func (b *Broker) replayMetadata(now time.Duration) {
 	}
 	if brokersChanged {
 		// Eligibility of followers changed (fencing, controlled shutdown): the leader's HW
-		// may move (§2.3 counts caught-up eligible non-members).
+		// may move (Partition.maybeIncrementLeaderHW counts caught-up eligible non-members).
 		for _, p := range b.order {
 			if p.isLeader {
 				p.maybeIncrementHW(now)

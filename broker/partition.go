@@ -12,7 +12,7 @@ import (
 
 // Partition is this broker's replica of one partition: its log, and the replication state it
 // keeps as leader (remote replicas, ISR, HW) or as follower (the leader it fetches from).
-// Reference: Partition.scala (§2.1–2.4).
+// Reference: Kafka's Partition.scala.
 type Partition struct {
 	tp  protocol.TopicPartition
 	b   *Broker
@@ -85,7 +85,7 @@ func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch }
 // ISR is the committed ISR as this replica knows it.
 func (p *Partition) ISR() []int32 { return p.isr }
 
-// MaximalISR is the committed ISR plus a pending expansion (§2.2).
+// MaximalISR is the committed ISR plus a pending expansion (PartitionState.maximalIsr).
 func (p *Partition) MaximalISR() []int32 {
 	if p.pending != nil && p.pendingGrows {
 		return p.pending
@@ -211,7 +211,7 @@ func (p *Partition) updateIsr(now time.Duration, isr []int32, partitionEpoch int
 	}
 }
 
-// isCaughtUp: ReplicaState.isCaughtUp (§2.2).
+// isCaughtUp: ReplicaState.isCaughtUp.
 func (p *Partition) isCaughtUp(r *remoteReplica, leaderLEO int64, now time.Duration) bool {
 	return r.leo == leaderLEO || now-r.lastCaughtUp <= p.b.cfg.ReplicaLagTimeMax
 }
@@ -244,7 +244,7 @@ func (p *Partition) maybeShrinkIsr(now time.Duration) {
 }
 
 // maybeExpandIsr adds a follower that reached the HW and the start of this leader's epoch
-// (§2.2; KIP-320 rule 4).
+// (Partition.maybeExpandIsr, KIP-320).
 func (p *Partition) maybeExpandIsr(now time.Duration, r *remoteReplica) {
 	if p.pending != nil || slices.Contains(p.isr, r.id) {
 		return
@@ -318,7 +318,7 @@ func (b *Broker) handleAlterPartition(now time.Duration, m *protocol.AlterPartit
 	p.updateIsr(now, r.ISR, r.PartitionEpoch)
 }
 
-// maybeIncrementHW: Partition.maybeIncrementLeaderHW (§2.3). With strict min ISR (KIP-966,
+// maybeIncrementHW: Partition.maybeIncrementLeaderHW. With strict min ISR (KIP-966,
 // Kafka 4.0) the HW does not move while the committed ISR is smaller than
 // min.insync.replicas.
 func (p *Partition) maybeIncrementHW(now time.Duration) {
@@ -359,7 +359,7 @@ func (p *Partition) maybeIncrementHW(now time.Duration) {
 	}
 }
 
-// updateFollowerFetchState: Replica.updateFetchStateOrThrow (§2.1) after a fetch without
+// updateFollowerFetchState: Replica.updateFetchStateOrThrow after a fetch without
 // divergence, then ISR expansion and HW advancement.
 func (p *Partition) updateFollowerFetchState(now time.Duration, r *remoteReplica, fetchOffset, logStart, leaderLEO int64, brokerEpoch int64) {
 	if fetchOffset >= leaderLEO {
