@@ -101,7 +101,7 @@ type nodeSlot struct {
 	disk    *Disk
 	rand    *Rand
 	held    []item // deliveries and timers waiting for Resume
-	port           // its network interface (network.go)
+	port           // its network interface (network.go; embedded: faults set slow, isolate)
 }
 
 func (s *nodeSlot) alive() bool { return s.state == Running || s.state == Stopping }
@@ -116,7 +116,7 @@ type World struct {
 	slots    []*nodeSlot
 	byID     map[int32]int32
 	ids      []int32 // added ids, sorted
-	network          // links, latency, loss and cuts (network.go)
+	network          // links, latency, loss and cuts (network.go; embedded: faults set links)
 	root     *Rand
 	streams  map[string]*Rand
 	trace    *Trace
