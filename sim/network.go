@@ -52,48 +52,39 @@ func (n *network) cutReason(from, to *nodeSlot) int64 {
 	return n.links[from.idx][to.idx].cut
 }
 
-// transit draws the latency of a message sent at now from `from` to `to`, adds both nodes'
-// slowness, and keeps the link in order: the message arrives no earlier than the one before it.
-func (n *network) transit(now time.Duration, from, to *nodeSlot) time.Duration {
-	at := now + n.rng.Duration(n.latencyMin, n.latencyMax) + from.slow + to.slow
-	l := &n.links[from.idx][to.idx]
+// route decides the fate of what src sends to another node dst at now: a message, or (reset)
+// a connection reset. It returns the arrival time, or why nothing arrives: the link is cut, a
+// loss draw hit the message, or (resetPending) a reset is already on its way over the link.
+// The latency is drawn from the network stream and both nodes' slowness added; the link keeps
+// its order, so nothing arrives before what was sent on it earlier. A message that gets through
+// opens the connection both ways.
+func (n *network) route(now time.Duration, src, dst *nodeSlot, reset bool) (time.Duration, int64) {
+	if r := n.cutReason(src, dst); r != 0 {
+		return 0, r
+	}
+	l := &n.links[src.idx][dst.idx]
+	if reset {
+		if l.resetting {
+			return 0, resetPending
+		}
+		l.resetting = true
+	} else if l.loss > 0 && n.rng.Float64() < l.loss {
+		return 0, DropLost
+	}
+	at := now + n.rng.Duration(n.latencyMin, n.latencyMax) + src.slow + dst.slow
 	if at < l.last {
 		at = l.last
 	}
 	l.last = at
-	return at
-}
-
-// route decides the fate of a message from src to another node dst sent at now: its arrival
-// time, or the reason it is dropped (a cut, or a loss draw). A message that gets through opens
-// the connection both ways.
-func (n *network) route(now time.Duration, src, dst *nodeSlot) (at time.Duration, drop int64) {
-	if r := n.cutReason(src, dst); r != 0 {
-		return 0, r
-	}
-	if l := &n.links[src.idx][dst.idx]; l.loss > 0 && n.rng.Float64() < l.loss {
-		return 0, DropLost
-	}
-	at = n.transit(now, src, dst)
-	if int(dst.idx) >= len(src.peers) || !src.peers[dst.idx] {
+	if !reset && (int(dst.idx) >= len(src.peers) || !src.peers[dst.idx]) {
 		connect(src, dst)
 	}
 	return at, 0
 }
 
-// reset schedules a connection reset from `from` to `to` and returns its arrival time; false if
-// the link is cut or a reset is already on its way over it.
-func (n *network) reset(now time.Duration, from, to *nodeSlot) (time.Duration, bool) {
-	if n.cutReason(from, to) != 0 {
-		return 0, false
-	}
-	l := &n.links[from.idx][to.idx]
-	if l.resetting {
-		return 0, false
-	}
-	l.resetting = true
-	return n.transit(now, from, to), true
-}
+// resetPending is route's answer when a connection reset is already on its way over the link:
+// a dead port resets a connection once. It is not a drop reason.
+const resetPending int64 = -1
 
 // resetArrived notes that the connection reset on its way from slot from to slot to has
 // arrived (or been dropped): a later one may follow.
@@ -125,7 +116,7 @@ func (w *World) send(src *nodeSlot, to int32, msg any) {
 		w.push(item{at: w.now, msg: msg, to: dst.idx, from: src.idx, inc: dst.inc, kind: kDeliver})
 		return
 	}
-	at, r := w.network.route(w.now, src, dst)
+	at, r := w.network.route(w.now, src, dst, false)
 	if r != 0 {
 		w.dropMsg(to, src.id, msg, r)
 		return
@@ -160,7 +151,7 @@ func (w *World) resetConnections(s *nodeSlot) {
 		if dst == s || !dst.alive() {
 			continue
 		}
-		if at, ok := w.network.reset(w.now, s, dst); ok {
+		if at, r := w.network.route(w.now, s, dst, true); r == 0 {
 			w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: dst.idx, from: s.idx, inc: dst.inc, kind: kReset})
 		}
 	}
@@ -177,7 +168,7 @@ func (w *World) refuse(it *item) {
 	if !s.added || s.state == Crashed || !src.alive() {
 		return
 	}
-	if at, ok := w.network.reset(w.now, s, src); ok {
+	if at, r := w.network.route(w.now, s, src, true); r == 0 {
 		w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: src.idx, from: s.idx, inc: src.inc, kind: kReset})
 	}
 }
