@@ -19,11 +19,6 @@ type Options struct {
 	Config      config.Broker
 }
 
-// controlledShutdownTimeout bounds how long a stopping broker waits for the controller to move
-// its leaderships away before it shuts down anyway (cleanly: it still flushes and writes the
-// clean-shutdown marker).
-const controlledShutdownTimeout = 20 * time.Second
-
 // Broker is one Kafka broker.
 type Broker struct {
 	id          int32
@@ -36,20 +31,9 @@ type Broker struct {
 	image   *metadata.Image
 	applied int64 // next metadata offset to apply
 
-	// Lifecycle (KIP-631, KIP-841).
-	incarnation   uint64
-	prevEpoch     int64 // broker epoch of the last session if it ended cleanly, else -1
-	epoch         int64 // broker epoch, -1 until registered
-	published     bool  // partitions taken up (registered and metadata caught up)
-	fenced        bool
-	regInFlight   bool
-	regSent       time.Duration
-	hbInFlight    bool
-	hbSent        time.Duration
-	shuttingDown  bool
-	shutdownStart time.Duration
-	shutdownHeard bool // a heartbeat answer came during the controlled shutdown
-	halted        bool
+	lifecycle lifecycle // registration, heartbeats, controlled shutdown (lifecycle.go)
+	published bool      // partitions taken up (registered and metadata caught up)
+	halted    bool
 
 	corr int64
 
@@ -68,16 +52,7 @@ type Broker struct {
 	fetches    map[int64]*delayedFetch
 	purgatory  purgatory
 
-	// Producer id block (KIP-730).
-	pidNext, pidEnd int64
-	pidRequested    bool
-	pidSent         time.Duration
-	pidWaiters      []pidWaiter
-}
-
-type pidWaiter struct {
-	from int32
-	corr int64
+	pids producerIDs // producer id blocks (producerid.go)
 }
 
 // timer is every timer payload of the broker.
@@ -120,18 +95,20 @@ type hwEntry struct {
 func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 	b := &Broker{
 		id: o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
-		image: metadata.NewImage(), epoch: -1, prevEpoch: -1, fenced: true,
+		image: metadata.NewImage(),
 		parts: map[protocol.TopicPartition]*Partition{}, fetchers: map[int32]*fetcher{},
 		alters: map[int64]*Partition{}, produces: map[int64]*delayedProduce{}, fetches: map[int64]*delayedFetch{},
 		hwCheckpoint: map[protocol.TopicPartition]int64{},
-		incarnation:  env.Rand(),
 	}
+	incarnation := env.Rand()
 	// A clean shutdown leaves a marker with the broker epoch; it is consumed at start-up, so
 	// that a later crash is known as unclean (KAFKA-15586).
+	prevEpoch := int64(-1)
 	if m := disk.Read(fileCleanShutdown); len(m) == 1 {
-		b.prevEpoch = m[0].(int64)
+		prevEpoch = m[0].(int64)
 		disk.Remove(fileCleanShutdown)
 	}
+	b.lifecycle = newLifecycle(incarnation, prevEpoch)
 	for _, e := range disk.Read(fileHWCheckpoint) {
 		h := e.(hwEntry)
 		b.hwCheckpoint[h.TP] = h.HW
@@ -156,13 +133,13 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 func (b *Broker) ID() int32 { return b.id }
 
 // Epoch is the broker epoch of this session, -1 before registration.
-func (b *Broker) Epoch() int64 { return b.epoch }
+func (b *Broker) Epoch() int64 { return b.lifecycle.epoch }
 
 // Fenced reports whether the controller has this broker fenced (as the broker last heard).
-func (b *Broker) Fenced() bool { return b.fenced }
+func (b *Broker) Fenced() bool { return b.lifecycle.fenced }
 
 // ShuttingDown reports whether a controlled shutdown is under way.
-func (b *Broker) ShuttingDown() bool { return b.shuttingDown }
+func (b *Broker) ShuttingDown() bool { return b.lifecycle.shuttingDown }
 
 // Image is the broker's replayed metadata (read-only).
 func (b *Broker) Image() *metadata.Image { return b.image }
@@ -223,7 +200,7 @@ func (b *Broker) onConnectionReset(now time.Duration, peer int32) {
 		f.disconnected(now)
 	}
 	if node.IsController(peer) {
-		b.hbInFlight, b.regInFlight = false, false
+		b.lifecycle.controllerGone()
 	}
 }
 
@@ -235,6 +212,7 @@ func (b *Broker) nextCorr() int64 {
 func (b *Broker) onTimer(now time.Duration, t timer) {
 	switch t.kind {
 	case tickHeartbeat:
+		b.expireProducerIDRequest(now)
 		b.lifecycleTick(now)
 		b.env.After(b.cfg.BrokerHeartbeatInterval, t)
 	case tickIsrExpiration:
@@ -266,11 +244,11 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 	case tickPurgatory:
 		b.onPurgatoryTimer(now, t.gen)
 	case tickShutdownTimeout:
-		if b.shuttingDown {
+		if b.lifecycle.shuttingDown {
 			b.finishShutdown()
 		}
 	case tickShutdownHeartbeat:
-		if b.shuttingDown && !b.halted && !b.hbInFlight {
+		if b.lifecycle.shuttingDown && !b.halted && !b.lifecycle.hbInFlight {
 			b.sendHeartbeat(now)
 		}
 	case tickAlterTimeout:
@@ -281,135 +259,6 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 	}
 }
 
-// ---- Lifecycle: registration, heartbeats, controlled shutdown (KIP-631, KIP-841) ----
-
-func (b *Broker) activeController() int32 {
-	id, _ := b.meta.Leader()
-	return id
-}
-
-func (b *Broker) lifecycleTick(now time.Duration) {
-	timeout := b.cfg.ControllerQuorumRequestTimeout
-	if b.pidRequested && now-b.pidSent >= timeout {
-		// The block never came: let the waiting producers retry.
-		b.pidRequested = false
-		b.failPidWaiters(protocol.COORDINATOR_NOT_AVAILABLE)
-	}
-	if b.epoch < 0 {
-		if b.regInFlight && now-b.regSent < timeout {
-			return
-		}
-		c := b.activeController()
-		if c < 0 {
-			return
-		}
-		b.regInFlight, b.regSent = true, now
-		b.env.Send(c, &protocol.BrokerRegistrationRequest{
-			CorrelationID: b.nextCorr(), BrokerID: b.id, IncarnationID: b.incarnation, PreviousBrokerEpoch: b.prevEpoch,
-		})
-		return
-	}
-	if b.hbInFlight && now-b.hbSent < timeout {
-		return
-	}
-	b.sendHeartbeat(now)
-}
-
-func (b *Broker) sendHeartbeat(now time.Duration) {
-	c := b.activeController()
-	if c < 0 {
-		return
-	}
-	b.hbInFlight, b.hbSent = true, now
-	b.env.Send(c, &protocol.BrokerHeartbeatRequest{
-		CorrelationID: b.nextCorr(), BrokerID: b.id, BrokerEpoch: b.epoch,
-		CurrentMetadataOffset: b.applied - 1, WantShutDown: b.shuttingDown,
-	})
-}
-
-func (b *Broker) handleRegistration(now time.Duration, m *protocol.BrokerRegistrationResponse) {
-	b.regInFlight = false
-	if m.Error != protocol.NONE || b.epoch >= 0 {
-		return
-	}
-	b.epoch = m.BrokerEpoch
-	b.fenced = true
-	b.env.Observe(&Registered{Broker: b.id, Epoch: b.epoch, Clean: b.prevEpoch >= 0})
-	b.maybePublish(now)
-	b.sendHeartbeat(now)
-}
-
-// maybePublish takes up the partitions once the broker is registered and its metadata replay
-// has reached its own registration record (the broker epoch is that record's offset). Before
-// that its image may still show a previous incarnation leading partitions — with a log a
-// crash may have cut — while the controller has already moved them: KRaft's broker likewise
-// waits for its initial metadata catch-up before the replica manager acts on it.
-func (b *Broker) maybePublish(now time.Duration) {
-	if b.published || b.epoch < 0 || b.applied-1 < b.epoch {
-		return
-	}
-	b.published = true
-	// Fetches can now carry the broker epoch (KIP-903).
-	for _, name := range b.image.TopicNames() {
-		for _, p := range b.image.Topics[name].Partitions {
-			if p != nil {
-				b.applyPartition(now, p)
-			}
-		}
-	}
-}
-
-func (b *Broker) handleHeartbeat(now time.Duration, m *protocol.BrokerHeartbeatResponse) {
-	b.hbInFlight = false
-	switch m.Error {
-	case protocol.NONE:
-	case protocol.STALE_BROKER_EPOCH, protocol.BROKER_ID_NOT_REGISTERED:
-		// The controller no longer knows this session: register again.
-		b.epoch = -1
-		b.fenced = true
-		return
-	default:
-		return
-	}
-	b.fenced = m.IsFenced
-	if b.shuttingDown && m.ShouldShutDown {
-		b.finishShutdown()
-	} else if b.shuttingDown && !b.shutdownHeard {
-		// BrokerLifecycleManager: after the first answer in PENDING_CONTROLLED_SHUTDOWN the
-		// next heartbeat goes in 50 ms, then at the usual interval.
-		b.shutdownHeard = true
-		b.env.After(50*time.Millisecond, timer{kind: tickShutdownHeartbeat})
-	}
-}
-
-// Stop begins a controlled shutdown: the broker asks the controller (through its heartbeat) to
-// move its leaderships away, then flushes, writes the clean-shutdown marker and halts.
-func (b *Broker) Stop(now time.Duration) {
-	if b.halted || b.shuttingDown {
-		return
-	}
-	if !b.cfg.ControlledShutdownEnable || b.epoch < 0 {
-		b.finishShutdown()
-		return
-	}
-	b.shuttingDown, b.shutdownStart = true, now
-	b.sendHeartbeat(now)
-	b.env.After(controlledShutdownTimeout, timer{kind: tickShutdownTimeout})
-}
-
-func (b *Broker) finishShutdown() {
-	for _, p := range b.order {
-		p.log.Flush()
-	}
-	b.checkpointHW()
-	if b.epoch >= 0 {
-		b.disk.Write(fileCleanShutdown, []any{b.epoch})
-		b.disk.Flush(fileCleanShutdown)
-	}
-	b.halted = true
-	b.env.Halt()
-}
-
 func (b *Broker) checkpointHW() {
 	entries := make([]any, 0, len(b.order))
 	for _, p := range b.order {
@@ -418,8 +267,6 @@ func (b *Broker) checkpointHW() {
 	b.disk.Write(fileHWCheckpoint, entries)
 	b.disk.Flush(fileHWCheckpoint)
 }
-
-// ---- Metadata replay ----
 
 // replayMetadata applies newly committed metadata entries and takes up the partition changes
 // they carry (the broker's MetadataPublisher → ReplicaManager.applyDelta).
@@ -460,7 +307,7 @@ func (b *Broker) replayMetadata(now time.Duration) {
 	}
 	if brokersChanged {
 		// Eligibility of followers changed (fencing, controlled shutdown): the leader's HW
-		// may move (§2.3 counts caught-up eligible non-members).
+		// may move (Partition.maybeIncrementLeaderHW counts caught-up eligible non-members).
 		for _, p := range b.order {
 			if p.isLeader {
 				p.maybeIncrementHW(now)
@@ -558,45 +405,4 @@ func (b *Broker) eligible(r int32, fetchEpoch int64) bool {
 		return false
 	}
 	return fetchEpoch < 0 || fetchEpoch == reg.Epoch
-}
-
-// ---- Producer ids (KIP-730) ----
-
-func (b *Broker) handleInitProducerId(now time.Duration, from int32, m *protocol.InitProducerIdRequest) {
-	if b.pidNext < b.pidEnd {
-		id := b.pidNext
-		b.pidNext++
-		b.env.Send(from, &protocol.InitProducerIdResponse{CorrelationID: m.CorrelationID, ProducerID: id})
-		return
-	}
-	b.pidWaiters = append(b.pidWaiters, pidWaiter{from: from, corr: m.CorrelationID})
-	if !b.pidRequested {
-		if c := b.activeController(); c >= 0 && b.epoch >= 0 {
-			b.pidRequested, b.pidSent = true, now
-			b.env.Send(c, &protocol.AllocateProducerIdsRequest{CorrelationID: b.nextCorr(), BrokerID: b.id, BrokerEpoch: b.epoch})
-		} else {
-			b.failPidWaiters(protocol.COORDINATOR_NOT_AVAILABLE)
-		}
-	}
-}
-
-func (b *Broker) failPidWaiters(code protocol.ErrorCode) {
-	for _, w := range b.pidWaiters {
-		b.env.Send(w.from, &protocol.InitProducerIdResponse{CorrelationID: w.corr, Error: code, ProducerID: protocol.NoProducerID})
-	}
-	b.pidWaiters = b.pidWaiters[:0]
-}
-
-func (b *Broker) handleAllocateProducerIds(now time.Duration, m *protocol.AllocateProducerIdsResponse) {
-	b.pidRequested = false
-	if m.Error != protocol.NONE {
-		b.failPidWaiters(m.Error)
-		return
-	}
-	b.pidNext, b.pidEnd = m.ProducerIDStart, m.ProducerIDStart+int64(m.ProducerIDLen)
-	ws := b.pidWaiters
-	b.pidWaiters = nil
-	for _, w := range ws {
-		b.handleInitProducerId(now, w.from, &protocol.InitProducerIdRequest{CorrelationID: w.corr})
-	}
 }

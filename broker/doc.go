@@ -12,10 +12,12 @@
 // controller node), metadata (metadata records and image), protocol (messages), client
 // (producer, consumer, admin), history (client operations), config, node (the node contract).
 //
-// Modelled, with the rules of reference/kafka-semantics.md: §2.1 follower fetch, §2.2 ISR shrink
-// and expand through AlterPartition with a maximal ISR, §2.3 HW advancement with strict min ISR,
-// §2.4 produce with acks and min.insync.replicas, §3 leader epochs and truncation by diverging
-// epoch (or to the HW with truncation=high-watermark), §4.2 KRaft broker lifecycle, §5.1
-// idempotent producers. Left out for now: consumer groups, transactions, quotas, compression,
-// tiered storage, reassignment, preferred read replicas.
+// Modelled, with the rules of Kafka 4.x: follower fetch (Partition.fetchRecords), ISR shrink and
+// expand through AlterPartition with a maximal ISR (KIP-497), HW advancement with strict min ISR
+// (Partition.maybeIncrementLeaderHW, KIP-966), produce with acks and min.insync.replicas
+// (Partition.appendRecordsToLeader), leader epochs and truncation by diverging epoch (KIP-101,
+// KIP-279, KIP-320; or to the HW with truncation=high-watermark), the KRaft broker lifecycle
+// (KIP-631, KIP-841, BrokerLifecycleManager), idempotent producers (KIP-98, KIP-730). Left out for
+// now: consumer groups, transactions, quotas, compression, tiered storage, reassignment, preferred
+// read replicas.
 package broker

@@ -6,7 +6,7 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: the leader's side of Fetch (§2.1, Partition.fetchRecords, DelayedFetch).
+// Behavior: the leader's side of Fetch (Partition.fetchRecords, DelayedFetch).
 // Followers read up to the LEO, consumers up to the HW (read_uncommitted) or the LSO
 // (read_committed; equal to the HW while there are no transactions). A follower's fetch is
 // checked against the leader-epoch cache first: when its last fetched epoch ends earlier in the
@@ -22,13 +22,15 @@ type delayedFetch struct {
 	done  bool
 }
 
-// maxFetchBytes bounds one partition's answer (replica.fetch.max.bytes / max.partition.fetch.bytes).
+// maxFetchBytes bounds one partition's answer (replica.fetch.max.bytes /
+// max.partition.fetch.bytes).
 const maxFetchBytes = 1 << 20
 
 func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchRequest) {
-	// Read first: the answer carries the HW, LEO and log start as they were before this fetch
-	// moved them (Partition.fetchRecords snapshots them before updateFollowerFetchState), so a
-	// follower learns a HW its own fetch advanced only on its next fetch (§2.1).
+	// Read first: the answer carries the HW, LEO and log start as they were before this fetch moved
+	// them (Partition.fetchRecords snapshots them before updateFollowerFetchState), so a follower
+	// learns a HW its own fetch advanced only on its next fetch
+	// (ReplicaFetcherThread.processPartitionData).
 	ps := make([]*Partition, len(m.Partitions))
 	for i := range m.Partitions {
 		ps[i] = b.parts[m.Partitions[i].TP]
@@ -55,7 +57,7 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 	b.expireAt(now, now+m.MaxWait, tickDelayedFetch, df.id)
 }
 
-// fetchError checks leadership and the fetcher's epoch (§2.1 steps 1–2, KIP-320).
+// fetchError checks leadership and the fetcher's epoch (Partition.fetchRecords, KIP-320).
 func (b *Broker) fetchError(p *Partition, replicaID int32, currentEpoch int32) protocol.ErrorCode {
 	if p == nil || !p.isLeader {
 		return protocol.NOT_LEADER_OR_FOLLOWER
@@ -77,7 +79,8 @@ func (b *Broker) fetchError(p *Partition, replicaID int32, currentEpoch int32) p
 	return protocol.NONE
 }
 
-// divergence is §2.1 step 4: the (epoch, end offset) the follower must truncate to, if any.
+// divergence is Partition.fetchRecords' lastFetchedEpoch check: the (epoch, end offset) the
+// follower must truncate to, if any.
 func (p *Partition) divergence(fp *protocol.FetchPartition) (protocol.EpochEndOffset, protocol.ErrorCode) {
 	if fp.FetchOffset < p.log.LogStartOffset() {
 		return protocol.NoDivergence, protocol.OFFSET_OUT_OF_RANGE
@@ -102,7 +105,8 @@ func (p *Partition) divergence(fp *protocol.FetchPartition) (protocol.EpochEndOf
 	return protocol.NoDivergence, protocol.NONE
 }
 
-// takeFollowerFetch applies a follower's fetch to the leader's state (§2.1 steps 4 and 6).
+// takeFollowerFetch applies a follower's fetch to the leader's state (Partition.fetchRecords:
+// the divergence check, then updateFollowerFetchState).
 func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, fp *protocol.FetchPartition, p *Partition) {
 	if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
 		return

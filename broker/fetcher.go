@@ -12,7 +12,7 @@ import (
 // fetch in flight per leader broker, carrying every partition followed from it with the fetch
 // offset (its LEO), its log start offset, the leader epoch it believes current (KIP-320), the
 // epoch of its last record (truncation on fetch, KIP-320/KIP-595) and its broker epoch
-// (KIP-903). On a DivergingEpoch it truncates as getOffsetTruncationState does (§3.2); on
+// (KIP-903). On a DivergingEpoch it truncates as getOffsetTruncationState does; on
 // records it appends and sets its HW to min(LEO, leader HW). Partition errors back the
 // partition off for replica.fetch.backoff.ms; a fetch without an answer is given up after
 // replica.socket.timeout.ms.
@@ -74,7 +74,7 @@ func (b *Broker) stopFetching(p *Partition) {
 func (f *fetcher) send(now time.Duration) {
 	b := f.b
 	req := &protocol.FetchRequest{
-		ReplicaID: b.id, ReplicaEpoch: b.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
+		ReplicaID: b.id, ReplicaEpoch: b.lifecycle.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
 	}
 	clear(f.sent)
 	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]
@@ -190,13 +190,13 @@ func (p *Partition) processFetch(now time.Duration, r *protocol.FetchPartitionRe
 			return
 		}
 	}
-	// Follower HW = min(LEO, leader HW) (§2.1).
+	// Follower HW = min(LEO, leader HW) (ReplicaFetcherThread.processPartitionData).
 	if hw := min(p.log.LogEndOffset(), r.HighWatermark); hw > p.hw {
 		p.hw = hw
 	}
 }
 
-// truncateOnDivergence: AbstractFetcherThread.getOffsetTruncationState (§3.2). The leader says
+// truncateOnDivergence: AbstractFetcherThread.getOffsetTruncationState (KIP-279). The leader says
 // its log holds epoch e up to offset end; the follower cuts to the largest common prefix.
 func (p *Partition) truncateOnDivergence(d protocol.EpochEndOffset) {
 	leo := p.log.LogEndOffset()

@@ -75,8 +75,9 @@ func (b *Broker) handleListOffsets(now time.Duration, from int32, m *protocol.Li
 	b.env.Send(from, resp)
 }
 
-// handleOffsetForLeaderEpoch answers from the leader-epoch cache (§3.1); consumers use it to
-// validate their position after a leader change (KIP-320).
+// handleOffsetForLeaderEpoch answers from the leader-epoch cache
+// (LeaderEpochFileCache.endOffsetFor); consumers use it to validate their position after a leader
+// change (KIP-320).
 func (b *Broker) handleOffsetForLeaderEpoch(now time.Duration, from int32, m *protocol.OffsetForLeaderEpochRequest) {
 	resp := &protocol.OffsetForLeaderEpochResponse{CorrelationID: m.CorrelationID, Partitions: make([]protocol.OffsetForLeaderEpochPartitionResponse, len(m.Partitions))}
 	for i, op := range m.Partitions {

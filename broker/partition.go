@@ -12,7 +12,7 @@ import (
 
 // Partition is this broker's replica of one partition: its log, and the replication state it
 // keeps as leader (remote replicas, ISR, HW) or as follower (the leader it fetches from).
-// Reference: Partition.scala (§2.1–2.4).
+// Reference: Kafka's Partition.scala.
 type Partition struct {
 	tp  protocol.TopicPartition
 	b   *Broker
@@ -85,7 +85,7 @@ func (p *Partition) LeaderEpoch() int32 { return p.leaderEpoch }
 // ISR is the committed ISR as this replica knows it.
 func (p *Partition) ISR() []int32 { return p.isr }
 
-// MaximalISR is the committed ISR plus a pending expansion (§2.2).
+// MaximalISR is the committed ISR plus a pending expansion (PartitionState.maximalIsr).
 func (p *Partition) MaximalISR() []int32 {
 	if p.pending != nil && p.pendingGrows {
 		return p.pending
@@ -211,7 +211,7 @@ func (p *Partition) updateIsr(now time.Duration, isr []int32, partitionEpoch int
 	}
 }
 
-// isCaughtUp: ReplicaState.isCaughtUp (§2.2).
+// isCaughtUp: ReplicaState.isCaughtUp.
 func (p *Partition) isCaughtUp(r *remoteReplica, leaderLEO int64, now time.Duration) bool {
 	return r.leo == leaderLEO || now-r.lastCaughtUp <= p.b.cfg.ReplicaLagTimeMax
 }
@@ -244,7 +244,7 @@ func (p *Partition) maybeShrinkIsr(now time.Duration) {
 }
 
 // maybeExpandIsr adds a follower that reached the HW and the start of this leader's epoch
-// (§2.2; KIP-320 rule 4).
+// (Partition.maybeExpandIsr, KIP-320).
 func (p *Partition) maybeExpandIsr(now time.Duration, r *remoteReplica) {
 	if p.pending != nil || slices.Contains(p.isr, r.id) {
 		return
@@ -261,7 +261,7 @@ func (p *Partition) maybeExpandIsr(now time.Duration, r *remoteReplica) {
 
 func (p *Partition) proposeIsr(now time.Duration, isr []int32, grows bool) {
 	c := p.b.activeController()
-	if c < 0 || p.b.epoch < 0 {
+	if c < 0 || !p.b.lifecycle.registered() {
 		return
 	}
 	corr := p.b.nextCorr()
@@ -270,14 +270,14 @@ func (p *Partition) proposeIsr(now time.Duration, isr []int32, grows bool) {
 	for i, id := range isr {
 		states[i] = protocol.BrokerState{BrokerID: id, BrokerEpoch: -1}
 		if id == p.b.id {
-			states[i].BrokerEpoch = p.b.epoch
+			states[i].BrokerEpoch = p.b.lifecycle.epoch
 		} else if r := p.remote(id); r != nil {
 			states[i].BrokerEpoch = r.brokerEpoch
 		}
 	}
 	p.b.alters[corr] = p
 	p.b.env.Send(c, &protocol.AlterPartitionRequest{
-		CorrelationID: corr, BrokerID: p.b.id, BrokerEpoch: p.b.epoch,
+		CorrelationID: corr, BrokerID: p.b.id, BrokerEpoch: p.b.lifecycle.epoch,
 		// LeaderRecoveryState 0, RECOVERED: Partition.makeLeader clears RECOVERING (KIP-704),
 		// so a leader's AlterPartition tells the controller it has recovered.
 		Partitions: []protocol.AlterPartitionItem{{TP: p.tp, LeaderEpoch: p.leaderEpoch, PartitionEpoch: p.partitionEpoch, NewISR: states, LeaderRecoveryState: 0}},
@@ -367,7 +367,7 @@ func (p *Partition) maybeIncrementHW(now time.Duration) {
 	}
 }
 
-// updateFollowerFetchState: Replica.updateFetchStateOrThrow (§2.1) after a fetch without
+// updateFollowerFetchState: Replica.updateFetchStateOrThrow after a fetch without
 // divergence, then ISR expansion and HW advancement.
 func (p *Partition) updateFollowerFetchState(now time.Duration, r *remoteReplica, fetchOffset, logStart, leaderLEO int64, brokerEpoch int64) {
 	if fetchOffset >= leaderLEO {

@@ -6,7 +6,7 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: the produce path (§2.4, Partition.appendRecordsToLeader and DelayedProduce).
+// Behavior: the produce path (Partition.appendRecordsToLeader and DelayedProduce).
 // acks=all with a committed ISR below min.insync.replicas is refused before the append
 // (NOT_ENOUGH_REPLICAS); otherwise the batch is appended with the leader epoch and, for acks=all,
 // parked until the HW passes it. It then completes with NONE, or with
@@ -88,7 +88,8 @@ func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.Produc
 	b.expireAt(now, now+m.Timeout, tickDelayedProduce, dp.id)
 }
 
-// finishStatus completes an acks=all partition whose HW has passed it (checkEnoughReplicasReachOffset).
+// finishStatus completes an acks=all partition whose HW has passed it
+// (checkEnoughReplicasReachOffset).
 func (p *Partition) finishStatus(st *produceStatus) {
 	st.done = true
 	if len(p.MaximalISR()) < p.effectiveMinIsr() {

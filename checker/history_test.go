@@ -59,9 +59,9 @@ func names(r *Report) []string {
 	return slices.Sorted(maps.Keys(r.Counts))
 }
 
-// Every anomaly on a hand-made history, with exactly the anomalies it implies. The
-// explanations of sim-checker-anchors §2.3 are Jepsen's; where a case implies more than one
-// anomaly, the others are listed too.
+// Every anomaly on a hand-made history, with exactly the anomalies it implies. The explanations are
+// those of Jepsen's Kafka test (jepsen.tests.kafka); where a case implies more than one anomaly,
+// the others are listed too.
 func TestAnomaliesOnHandMadeHistories(t *testing.T) {
 	cases := []struct {
 		name string

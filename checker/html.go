@@ -8,6 +8,7 @@ import (
 	"html"
 	"html/template"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -176,7 +177,7 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 		d.Invariants = append(d.Invariants, countRow{Name: n, Count: inv[n]})
 	}
 	d.Violations = p.Report.Invariants
-	for _, tp := range sortedKeys(p.Report.Linearizable) {
+	for _, tp := range slices.Sorted(maps.Keys(p.Report.Linearizable)) {
 		if v := p.Report.Linearizable[tp]; v == LinOK {
 			d.LinearOK++
 		} else {
@@ -238,15 +239,6 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 		}
 	}
 	return viz, pageTemplate.Execute(w, d)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // vtime is a virtual time as people read it: "12.400s".

@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -203,11 +204,7 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 			if anomalous[k] {
 				limit = min(per, anomalousBudget)
 			}
-			claimed := make([]int64, 0, len(lp.known))
-			for o := range lp.known {
-				claimed = append(claimed, o)
-			}
-			slices.Sort(claimed)
+			claimed := slices.Sorted(maps.Keys(lp.known))
 			switch porcupine.CheckOperationsTimeout(linModel(claimed), lp.sends, limit) {
 			case porcupine.Ok:
 				out[k.String()] = LinOK

@@ -119,7 +119,7 @@ func TestPlantedBugsBreakTheirInvariant(t *testing.T) {
 	}
 }
 
-// Reference: KAFKA-13574 (ambiguous errors reported as failures), kafka-semantics §8 S16. A
+// Reference: KAFKA-13574 (ambiguous errors reported as failures). A
 // producer that does not retry reports the batches in flight to a killed leader; those the
 // followers had already fetched survive on the new leader and are read. Reported as failed,
 // they are aborted reads (G1a); reported as unknown, as our producer does, they are fine.

@@ -44,10 +44,10 @@ func (r *run) wantViolation(inv string) {
 	r.t.Logf("%s at event %d: %s", inv, vs[0].Event, vs[0].Detail)
 }
 
-// Reference: Jepsen 2013 (kafka-semantics §8 S1, S9). The ISR shrinks to the leader, which
-// keeps acknowledging; it dies and an out-of-sync replica is elected uncleanly. The history
-// shows lost writes, permitted by the setting; the online checker forgives the truncation of
-// committed records because the election was unclean.
+// Reference: Jepsen 2013 (aphyr.com/posts/293) and unclean leader election. The ISR shrinks to the
+// leader, which keeps acknowledging; it dies and an out-of-sync replica is elected uncleanly. The
+// history shows lost writes, permitted by the setting; the online checker forgives the truncation
+// of committed records because the election was unclean.
 func TestUncleanElectionLostWrites(t *testing.T) {
 	for _, unclean := range []bool{true, false} {
 		t.Run(fmt.Sprintf("unclean=%v", unclean), func(t *testing.T) {
@@ -89,9 +89,9 @@ func TestUncleanElectionLostWrites(t *testing.T) {
 	}
 }
 
-// Reference: kafka-semantics §8 S2. acks=1: the leader acknowledges before its followers
-// (slowed here) have the records; it dies and a clean election loses them. The new leader
-// writes other records at those offsets.
+// Reference: acks=1 loss on a clean leader failover (Kafka's design docs, "Replication"). acks=1:
+// the leader acknowledges before its followers (slowed here) have the records; it dies and a clean
+// election loses them. The new leader writes other records at those offsets.
 func TestAcksOneLosesAcknowledgedWrites(t *testing.T) {
 	for _, acks := range []string{"1", "all"} {
 		t.Run("acks="+acks, func(t *testing.T) {
@@ -128,7 +128,7 @@ func TestAcksOneLosesAcknowledgedWrites(t *testing.T) {
 	}
 }
 
-// Reference: KIP-101 scenario 1 (kafka-semantics §8 S3). Under truncation=high-watermark a
+// Reference: KIP-101 scenario 1. Under truncation=high-watermark a
 // follower truncates the committed m2 to its lagging HW and is then elected: the leader no
 // longer holds a committed record (online), and m2's offset is reused (history).
 func TestHighWatermarkTruncationLosesCommitted(t *testing.T) {
@@ -166,7 +166,7 @@ func TestHighWatermarkTruncationLosesCommitted(t *testing.T) {
 	}
 }
 
-// Reference: KIP-101 scenario 2 (kafka-semantics §8 S4). B has m1 on disk and m2 only in
+// Reference: KIP-101 scenario 2. B has m1 on disk and m2 only in
 // its page cache; A (leader) is killed and B loses power. B leads and writes m3 where m2
 // was; A returns and, truncating to its HW, keeps m2 and rejoins the ISR at the same log end:
 // an ISR member's log differs from the leader's below the HW (StrongIsr).
@@ -214,7 +214,7 @@ func TestPowerLossDivergenceBreaksStrongISR(t *testing.T) {
 	}
 }
 
-// Reference: KIP-966 "last replica standing" (kafka-semantics §8 S8). The last ISR member
+// Reference: KIP-966 "last replica standing". The last ISR member
 // loses its unflushed committed suffix in a power loss and is re-elected: without eligible
 // leader replicas the leader lacks committed records.
 func TestLastReplicaStandingLosesCommitted(t *testing.T) {

@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -200,12 +201,7 @@ func (r *Report) Findings() map[string]int {
 func (r *Report) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
-	names := make([]string, 0, len(r.Counts))
-	for n := range r.Counts {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(r.Counts)) {
 		fmt.Fprintf(&b, "  %s: %d\n", n, r.Counts[n])
 	}
 	for _, a := range r.Anomalies {
@@ -214,12 +210,7 @@ func (r *Report) Text() string {
 	for _, v := range r.Invariants {
 		fmt.Fprintf(&b, "invariant %s at event %d: %s\n", v.Invariant, v.Event, v.Detail)
 	}
-	tps := make([]string, 0, len(r.Linearizable))
-	for tp := range r.Linearizable {
-		tps = append(tps, tp)
-	}
-	slices.Sort(tps)
-	for _, tp := range tps {
+	for _, tp := range slices.Sorted(maps.Keys(r.Linearizable)) {
 		if v := r.Linearizable[tp]; v != LinOK {
 			fmt.Fprintf(&b, "linearizability %s: %s\n", tp, v)
 		}

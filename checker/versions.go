@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,11 +117,7 @@ func analyse(h history.History) *analysis {
 	}
 	for _, k := range a.keys {
 		p := a.parts[k]
-		offs := make([]int64, 0, len(p.vals))
-		for o := range p.vals {
-			offs = append(offs, o)
-		}
-		slices.Sort(offs)
+		offs := slices.Sorted(maps.Keys(p.vals))
 		p.offsetAt = offs
 		p.byIndex = make([]int64, len(offs))
 		for i, o := range offs {

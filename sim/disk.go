@@ -1,6 +1,9 @@
 package sim
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // Disk is a node's simulated disk: named files of immutable entries, with a page cache (what
 // Read sees) and a durable state (what survives a crash). It implements broker/node.Disk.
@@ -133,12 +136,7 @@ func (d *Disk) Remove(name string) {
 
 // Files lists the files in the page cache, sorted by name.
 func (d *Disk) Files() []string {
-	names := make([]string, 0, len(d.files))
-	for n := range d.files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(d.files))
 }
 
 // FlushAll makes every file durable (a clean shutdown, or the OS writeback).

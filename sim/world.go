@@ -86,16 +86,6 @@ type Stats struct {
 	Pending    int // events in the queue now
 }
 
-type link struct {
-	last time.Duration // latest delivery time scheduled on this directed link (FIFO)
-	loss float64
-	cut  int64 // 0, DropPartitioned or DropCut
-	// resetting: a connection reset is on its way over this link. A dead port resets a
-	// connection once; the messages that follow it before the sender reacts get no reset of
-	// their own.
-	resetting bool
-}
-
 type nodeSlot struct {
 	id      int32
 	idx     int32
@@ -111,9 +101,7 @@ type nodeSlot struct {
 	disk    *Disk
 	rand    *Rand
 	held    []item // deliveries and timers waiting for Resume
-	slow    time.Duration
-	isolate bool
-	peers   []bool // by slot index: exchanged messages in this incarnation (open connections)
+	port           // its network interface (network.go; embedded: faults set slow, isolate)
 }
 
 func (s *nodeSlot) alive() bool { return s.state == Running || s.state == Stopping }
@@ -128,10 +116,9 @@ type World struct {
 	slots    []*nodeSlot
 	byID     map[int32]int32
 	ids      []int32 // added ids, sorted
-	links    [][]link
+	network          // links, latency, loss and cuts (network.go; embedded: faults set links)
 	root     *Rand
 	streams  map[string]*Rand
-	net      *Rand
 	trace    *Trace
 	stats    Stats
 	nextWB   time.Duration
@@ -158,7 +145,7 @@ func New(o Options) *World {
 		streams: make(map[string]*Rand),
 		trace:   newTrace(o.DiscardTrace),
 	}
-	w.net = w.Rand("network")
+	w.network = newNetwork(w.Rand("network"), o.LatencyMin, o.LatencyMax)
 	if o.OSFlushInterval > 0 {
 		w.nextWB = o.OSFlushInterval
 	}
@@ -250,10 +237,7 @@ func (w *World) slot(id int32) *nodeSlot {
 	s := &nodeSlot{id: id, idx: int32(len(w.slots))}
 	w.byID[id] = s.idx
 	w.slots = append(w.slots, s)
-	for i := range w.links {
-		w.links[i] = append(w.links[i], link{})
-	}
-	w.links = append(w.links, make([]link, len(w.slots)))
+	w.network.addSlot()
 	return s
 }
 
@@ -323,12 +307,7 @@ func (w *World) start(s *nodeSlot) {
 
 // die ends the current incarnation.
 func (w *World) die(s *nodeSlot, st NodeState) {
-	if st != Crashed {
-		w.resetConnections(s)
-	}
-	for i := range s.peers {
-		s.peers[i] = false
-	}
+	w.disconnect(s, st != Crashed)
 	s.inc++
 	s.state = st
 	s.paused = false
@@ -472,7 +451,7 @@ func (w *World) dispatch(it *item) {
 	switch it.kind {
 	case kDeliver, kReset:
 		if it.kind == kReset {
-			w.links[it.from][it.to].resetting = false
+			w.network.resetArrived(it.from, it.to)
 		}
 		if !s.added || !s.alive() || s.inc != it.inc {
 			w.drop(it, DropDown)
@@ -482,7 +461,7 @@ func (w *World) dispatch(it *item) {
 			return
 		}
 		if it.from != it.to {
-			if r := w.cutReason(w.slots[it.from], s); r != 0 {
+			if r := w.network.cutReason(w.slots[it.from], s); r != 0 {
 				w.drop(it, r)
 				return
 			}
@@ -540,74 +519,6 @@ func (w *World) stepNode(s *nodeSlot, kind EventKind, from int32, msg any) {
 	w.release()
 }
 
-// resetConnections tells the peers of a dying process that their connections to it are gone
-// (Options.ConnectionReset). The reset travels like a message on the link, behind what is
-// already in flight.
-func (w *World) resetConnections(s *nodeSlot) {
-	if w.opt.ConnectionReset == nil {
-		return
-	}
-	for i, open := range s.peers {
-		if !open {
-			continue
-		}
-		dst := w.slots[i]
-		if int(s.idx) < len(dst.peers) {
-			dst.peers[s.idx] = false
-		}
-		if dst == s || !dst.alive() || w.cutReason(s, dst) != 0 {
-			continue
-		}
-		l := &w.links[s.idx][dst.idx]
-		if l.resetting {
-			continue
-		}
-		l.resetting = true
-		at := w.now + w.net.Duration(w.opt.LatencyMin, w.opt.LatencyMax) + s.slow + dst.slow
-		if at < l.last {
-			at = l.last
-		}
-		l.last = at
-		w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: dst.idx, from: s.idx, inc: dst.inc, kind: kReset})
-	}
-}
-
-// refuse answers a message that reached a machine whose process is gone (killed, stopped, or
-// restarted since the message was sent) with a connection reset to the sender, as the
-// receiver's operating system does. A powered-off machine (crashed) answers nothing.
-func (w *World) refuse(it *item) {
-	if w.opt.ConnectionReset == nil || it.from < 0 || it.from == it.to {
-		return
-	}
-	s, src := w.slots[it.to], w.slots[it.from]
-	if !s.added || s.state == Crashed || !src.alive() || w.cutReason(s, src) != 0 {
-		return
-	}
-	l := &w.links[s.idx][src.idx]
-	if l.resetting {
-		return
-	}
-	l.resetting = true
-	at := w.now + w.net.Duration(w.opt.LatencyMin, w.opt.LatencyMax) + s.slow + src.slow
-	if at < l.last {
-		at = l.last
-	}
-	l.last = at
-	w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: src.idx, from: s.idx, inc: src.inc, kind: kReset})
-}
-
-// connect notes that a and b exchange messages (an open connection both ways).
-func connect(a, b *nodeSlot) {
-	for int(b.idx) >= len(a.peers) {
-		a.peers = append(a.peers, false)
-	}
-	for int(a.idx) >= len(b.peers) {
-		b.peers = append(b.peers, false)
-	}
-	a.peers[b.idx] = true
-	b.peers[a.idx] = true
-}
-
 func (w *World) drop(it *item, reason int64) {
 	var from int32
 	if it.from >= 0 {
@@ -619,46 +530,6 @@ func (w *World) drop(it *item, reason int64) {
 func (w *World) dropMsg(to, from int32, msg any, reason int64) {
 	w.stats.Drops++
 	w.record(Drop, to, from, w.trace.code(msg), reason)
-}
-
-func (w *World) cutReason(from, to *nodeSlot) int64 {
-	if from.isolate || to.isolate {
-		return DropPartitioned
-	}
-	return w.links[from.idx][to.idx].cut
-}
-
-func (w *World) send(src *nodeSlot, to int32, msg any) {
-	var dst *nodeSlot
-	if i, ok := w.byID[to]; ok {
-		dst = w.slots[i]
-	}
-	if dst == nil || !dst.added {
-		w.dropMsg(to, src.id, msg, DropDown)
-		return
-	}
-	if dst == src {
-		w.push(item{at: w.now, msg: msg, to: dst.idx, from: src.idx, inc: dst.inc, kind: kDeliver})
-		return
-	}
-	if r := w.cutReason(src, dst); r != 0 {
-		w.dropMsg(to, src.id, msg, r)
-		return
-	}
-	l := &w.links[src.idx][dst.idx]
-	if l.loss > 0 && w.net.Float64() < l.loss {
-		w.dropMsg(to, src.id, msg, DropLost)
-		return
-	}
-	at := w.now + w.net.Duration(w.opt.LatencyMin, w.opt.LatencyMax) + src.slow + dst.slow
-	if at < l.last {
-		at = l.last
-	}
-	l.last = at
-	if int(dst.idx) >= len(src.peers) || !src.peers[dst.idx] {
-		connect(src, dst)
-	}
-	w.push(item{at: at, msg: msg, to: dst.idx, from: src.idx, inc: dst.inc, kind: kDeliver})
 }
 
 // Host is a node's machine: its id, network, timers, random stream, disk. It implements

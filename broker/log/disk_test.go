@@ -1,6 +1,9 @@
 package log
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // fakeDisk is a tiny node.Disk with a page cache and a durable copy per file, as the simulated
 // disk has them: Flush makes a file durable, Crash (power loss) drops every unflushed change and
@@ -63,12 +66,7 @@ func (d *fakeDisk) Flush(name string) {
 func (d *fakeDisk) Remove(name string) { delete(d.files, name) }
 
 func (d *fakeDisk) Files() []string {
-	names := make([]string, 0, len(d.files))
-	for n := range d.files {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(d.files))
 }
 
 // Crash is a power loss: only what was flushed survives.

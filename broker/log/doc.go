@@ -2,7 +2,7 @@
 // LeaderEpochFileCache and the ProducerStateManager, as a pure data structure. The broker drives
 // it; it sends no messages and sets no timers. Time is handed in as `now`.
 //
-// What it models (kafka-semantics.md §1, §3.1, §5.1, §7):
+// What it models:
 //   - Offsets: log start offset, log end offset (LEO, the next offset), batches stamped by the
 //     leader with offsets and its leader epoch (protocol.RecordBatch.Stamp; batches are never
 //     modified once built).
@@ -15,13 +15,13 @@
 //     was not flushed.
 //   - Leader-epoch cache ("<dir>/leader-epoch-checkpoint", written and fsynced on every change)
 //     with the KIP-279 / PR #5678 assign rule, truncateFromEnd, truncateFromStart and
-//     endOffsetFor (OffsetsForLeaderEpoch, §3.1).
+//     endOffsetFor (OffsetsForLeaderEpoch).
 //   - Log start offset checkpoint ("<dir>/log-start-offset", written and fsynced on change).
-//   - Producer state for idempotence (§5.1): per producer id its epoch and the metadata of its
+//   - Producer state for idempotence (KIP-98): per producer id its epoch and the metadata of its
 //     last 5 batches (ProducerStateEntry.NUM_BATCHES_TO_RETAIN); client appends are checked
 //     (duplicate, INVALID_PRODUCER_EPOCH, OUT_OF_ORDER_SEQUENCE_NUMBER), replicated appends are
 //     not. The state is rebuilt by replaying the batches on Open and after truncation.
-//   - Retention (§7): delete-policy by retention.ms (the segment's largest timestamp) and
+//   - Retention: delete-policy by retention.ms (the segment's largest timestamp) and
 //     retention.bytes, only for non-active segments below the high watermark.
 //   - Recovery on Open (LogLoader): segments are read, a gap ends the log (later data is
 //     dropped), epochs are re-assigned from the batches, the epoch cache is truncated to the LEO

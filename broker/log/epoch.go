@@ -8,7 +8,7 @@ type EpochEntry struct {
 }
 
 // epochCache is Kafka's LeaderEpochFileCache: entries with strictly increasing epochs and
-// start offsets (§1). Persisting is the Log's job; every mutator reports whether it changed
+// start offsets. Persisting is the Log's job; every mutator reports whether it changed
 // anything.
 type epochCache struct {
 	entries []EpochEntry
@@ -81,7 +81,7 @@ func (c *epochCache) truncateFromStart(startOffset int64) bool {
 	return true
 }
 
-// endOffsetFor is LeaderEpochFileCache.endOffsetFor (§3.1, KIP-279): for the requested epoch,
+// endOffsetFor is LeaderEpochFileCache.endOffsetFor (KIP-279): for the requested epoch,
 // the largest cached epoch ≤ it and the start offset of the next cached epoch, or the LEO when
 // it is the latest. Below the earliest cached epoch the answer is (requested, earliest start
 // offset) (PR #5678). An undefined request, an empty cache or an epoch above the latest (which

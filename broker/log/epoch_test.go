@@ -45,7 +45,7 @@ func TestAssignEpochStartOffset(t *testing.T) {
 	}
 }
 
-// Reference: kafka-semantics.md §3.1 (KIP-101, KIP-279 LeaderEpochFileCache.endOffsetFor,
+// Reference: KIP-101, KIP-279 (LeaderEpochFileCache.endOffsetFor,
 // PR #5678 for epochs below the earliest).
 func TestEndOffsetForEpoch(t *testing.T) {
 	tests := []struct {

@@ -283,7 +283,7 @@ func (l *Log) AssignEpochStartOffset(epoch int32, offset int64) {
 	}
 }
 
-// EndOffsetForEpoch answers OffsetsForLeaderEpoch (§3.1, KIP-279): the largest cached epoch ≤
+// EndOffsetForEpoch answers OffsetsForLeaderEpoch (KIP-279): the largest cached epoch ≤
 // epoch and the start offset of the next cached epoch, or the LEO when it is the latest; for an
 // epoch below the earliest cached one, (epoch, earliest start offset). An empty cache, an
 // undefined (negative) epoch or an epoch above the latest cached one answer (-1, -1), as
@@ -294,7 +294,7 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
 
 // AppendAsLeader validates a producer batch and appends a copy stamped at the LEO with leader
 // epoch epoch (the batch's BaseOffset is ignored). Idempotent batches are checked as
-// ProducerAppendInfo does for origin CLIENT (§5.1): a batch with the same producer epoch and
+// ProducerAppendInfo does for origin CLIENT (KIP-98): a batch with the same producer epoch and
 // sequence range as one of the producer's last 5 is a duplicate: nothing is appended and the
 // original batch and base offset come back with dup=true; a producer epoch below the known one
 // is INVALID_PRODUCER_EPOCH; a new epoch must start at sequence 0 and a known epoch must
@@ -359,7 +359,7 @@ func (l *Log) AppendAsFollower(bs []*protocol.RecordBatch, now time.Duration) er
 }
 
 // append puts a stamped batch at the end of the log, rolling first if the active segment is
-// full or old (§7: segment.bytes, segment.ms), and assigns its epoch.
+// full or old (segment.bytes, segment.ms), and assigns its epoch.
 func (l *Log) append(b *protocol.RecordBatch, now time.Duration) {
 	size := b.SizeBytes()
 	seg := &l.segs[len(l.segs)-1]
@@ -535,13 +535,13 @@ func (l *Log) removeAllSegments() {
 	l.segs = l.segs[:0]
 }
 
-// DeleteOldSegments applies retention (§7, cleanup.policy=delete) and returns how many
-// segments went. Only non-active segments whose next segment starts at or below highWatermark
-// are candidates, oldest first and while the rule holds: first retention.ms (now − the
-// segment's largest timestamp > retention.ms), then retention.bytes (while the log stays at or
+// DeleteOldSegments applies retention (UnifiedLog.deleteOldSegments, cleanup.policy=delete) and
+// returns how many segments went. Only non-active segments whose next segment starts at or below
+// highWatermark are candidates, oldest first and while the rule holds: first retention.ms (now −
+// the segment's largest timestamp > retention.ms), then retention.bytes (while the log stays at or
 // above retention.bytes without the segment). The log start offset moves to the first remaining
-// segment's base, the epoch cache is truncated from the start, and producers with no batch
-// left are forgotten.
+// segment's base, the epoch cache is truncated from the start, and producers with no batch left are
+// forgotten.
 func (l *Log) DeleteOldSegments(now time.Duration, highWatermark int64) (deleted int) {
 	l.now = now
 	deletable := func(i int) bool {

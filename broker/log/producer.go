@@ -8,7 +8,7 @@ import (
 
 // numBatchesToRetain is ProducerStateEntry.NUM_BATCHES_TO_RETAIN: the broker remembers the
 // last five batches of each producer, which is why an idempotent producer may have at most
-// five requests in flight (§5.1).
+// five requests in flight (max.in.flight.requests.per.connection ≤ 5).
 const numBatchesToRetain = 5
 
 // noProducerEpoch is RecordBatch.NO_PRODUCER_EPOCH.
@@ -100,8 +100,8 @@ func (p *producerState) entry(pid int64) *producerEntry {
 }
 
 // checkClient validates an append from a client (origin CLIENT) in ProducerAppendInfo's order:
-// duplicate (§5.1, "return the original offsets, append nothing"), then checkProducerEpoch,
-// then checkSequence. It changes nothing.
+// duplicate (ProducerStateEntry.findDuplicateBatch: return the original offsets, append nothing),
+// then checkProducerEpoch, then checkSequence. It changes nothing.
 func (p *producerState) checkClient(b *protocol.RecordBatch) (dup batchMeta, isDup bool, err protocol.ErrorCode) {
 	e := p.producers[b.ProducerID]
 	if e == nil || e.epoch == noProducerEpoch {

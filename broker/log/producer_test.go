@@ -19,7 +19,7 @@ func appendIdem(l *Log, pid int64, epoch int16, seq int32, n int) appendResult {
 	return appendResult{off, dup, err}
 }
 
-// Reference: kafka-semantics.md §5.1 (ProducerStateEntry.NUM_BATCHES_TO_RETAIN = 5,
+// Reference: KIP-98 (ProducerStateEntry.NUM_BATCHES_TO_RETAIN = 5,
 // findDuplicateBatch): a retry of any of the last five batches returns its original offset and
 // appends nothing; the sixth-oldest is no longer known and is out of order.
 func TestIdempotentDuplicatesOfTheLastFiveBatches(t *testing.T) {
@@ -43,7 +43,7 @@ func TestIdempotentDuplicatesOfTheLastFiveBatches(t *testing.T) {
 	}
 }
 
-// Reference: kafka-semantics.md §5.1 (ProducerAppendInfo.checkProducerEpoch, checkSequence).
+// Reference: KIP-98 (ProducerAppendInfo.checkProducerEpoch, checkSequence).
 func TestIdempotentSequenceAndEpochChecks(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -91,7 +91,7 @@ func TestIdempotentSequenceWrapsAtMaxInt32(t *testing.T) {
 	}
 }
 
-// Reference: kafka-semantics.md §5.1, last bullet: followers rebuild producer state from
+// Reference: ProducerAppendInfo (AppendOrigin.REPLICATION): followers rebuild producer state from
 // replicated batches (origin REPLICATION skips the checks), so after a clean failover a retry
 // of a replicated batch is deduplicated by the new leader, and a retry of a batch that never
 // reached it is appended fresh.

@@ -143,7 +143,7 @@ func TestMinISRRefusesWrites(t *testing.T) {
 	}
 }
 
-// Reference: Jepsen 2013 (kafka-semantics §8 S1). The ISR shrinks to the leader, which keeps
+// Reference: Jepsen 2013 (aphyr.com/posts/293). The ISR shrinks to the leader, which keeps
 // acknowledging acks=all writes; the leader dies and an out-of-sync replica is elected.
 func TestJepsen2013UncleanElection(t *testing.T) {
 	for _, unclean := range []bool{true, false} {
@@ -179,7 +179,7 @@ func TestJepsen2013UncleanElection(t *testing.T) {
 	}
 }
 
-// Reference: KIP-101 scenario 1 (kafka-semantics §8 S3), in KRaft form: a follower whose HW
+// Reference: KIP-101 scenario 1, in KRaft form: a follower whose HW
 // lags by one fetch becomes follower of a new leader and, under the old rule, truncates to its
 // HW; it is then elected before it fetches again, and the committed record is gone.
 func TestKIP101HighWatermarkTruncationLosesCommitted(t *testing.T) {
@@ -216,7 +216,7 @@ func TestKIP101HighWatermarkTruncationLosesCommitted(t *testing.T) {
 	}
 }
 
-// Reference: KIP-101 scenario 2 (kafka-semantics §8 S4): both replicas lose power; the one
+// Reference: KIP-101 scenario 2: both replicas lose power; the one
 // that lost its unflushed suffix comes back first and leads; the other returns and, truncating
 // to its HW, keeps records the leader never had: the logs diverge.
 func TestKIP101PowerLossDivergence(t *testing.T) {
@@ -257,7 +257,7 @@ func TestKIP101PowerLossDivergence(t *testing.T) {
 	}
 }
 
-// Reference: KIP-966 "last replica standing" (kafka-semantics §8 S8).
+// Reference: KIP-966 "last replica standing".
 func TestLastReplicaStanding(t *testing.T) {
 	for _, elr := range []bool{false, true} {
 		t.Run(fmt.Sprintf("eligible.leader.replicas=%v", elr), func(t *testing.T) {

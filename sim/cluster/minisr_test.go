@@ -7,10 +7,11 @@ import (
 	"time"
 )
 
-// Reference: kafka-semantics §8 S10 and §2.3. A follower stalls, the leader shrinks the ISR to
-// itself below min.insync.replicas. Before Kafka 3.7 (KAFKA-15583; strict.min.isr=false) the HW still
-// advances and the waiting acks=all requests fail with NOT_ENOUGH_REPLICAS_AFTER_APPEND though
-// their records are committed; with strict min ISR the HW stands still. Either way the
+// Reference: NOT_ENOUGH_REPLICAS_AFTER_APPEND (Partition.checkEnoughReplicasReachOffset) and the
+// strict min ISR of Partition.maybeIncrementLeaderHW (KAFKA-15583). A follower stalls, the leader
+// shrinks the ISR to itself below min.insync.replicas. Before Kafka 3.7 (KAFKA-15583; strict.min.isr=false) the
+// HW still advances and the waiting acks=all requests fail with NOT_ENOUGH_REPLICAS_AFTER_APPEND
+// though their records are committed; with strict min ISR the HW stands still. Either way the
 // producer's retry appends the records again unless it is idempotent.
 func TestStrictMinISR(t *testing.T) {
 	for _, strict := range []bool{true, false} {
