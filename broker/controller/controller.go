@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"maps"
 	"slices"
 	"time"
 
@@ -274,10 +275,7 @@ func cloneImage(im *metadata.Image) *metadata.Image {
 
 // brokerIDs lists the working image's brokers in id order, reusing a buffer.
 func (c *Controller) brokerIDs() []int32 {
-	c.idBuf = c.idBuf[:0]
-	for id := range c.working.Brokers {
-		c.idBuf = append(c.idBuf, id)
-	}
+	c.idBuf = slices.AppendSeq(c.idBuf[:0], maps.Keys(c.working.Brokers))
 	slices.Sort(c.idBuf)
 	return c.idBuf
 }

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"container/heap"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -42,14 +43,7 @@ func (d *memDisk) Len(file string) int              { return len(d.files[file]) 
 func (d *memDisk) Write(file string, entries []any) { d.files[file] = slices.Clone(entries) }
 func (d *memDisk) Flush(string)                     {}
 func (d *memDisk) Remove(file string)               { delete(d.files, file) }
-func (d *memDisk) Files() []string {
-	var names []string
-	for n := range d.files {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func (d *memDisk) Files() []string                  { return slices.Sorted(maps.Keys(d.files)) }
 
 type event struct {
 	at       time.Duration

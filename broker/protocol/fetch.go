@@ -3,7 +3,7 @@ package protocol
 import "time"
 
 // Behavior: Fetch (API key 1), from followers (ReplicaID ≥ 0) and consumers (ReplicaID = -1).
-// Modelled (reference §2.1): fetch offset, current leader epoch (KIP-320), last fetched epoch
+// Modelled (FetchRequest.json, Partition.fetchRecords): fetch offset, current leader epoch (KIP-320), last fetched epoch
 // and the DivergingEpoch answer (KIP-320 / KIP-595 style truncation), the follower's broker
 // epoch (KIP-903), long polling up to MaxWait, isolation levels (HW for read_uncommitted, LSO
 // for read_committed, LEO for followers). Not modelled: fetch sessions, byte limits beyond
