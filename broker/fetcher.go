@@ -190,10 +190,10 @@ func (p *Partition) processFetch(now time.Duration, r *protocol.FetchPartitionRe
 			return
 		}
 	}
-	// Follower HW = min(LEO, leader HW) (ReplicaFetcherThread.processPartitionData).
-	if hw := min(p.log.LogEndOffset(), r.HighWatermark); hw > p.hw {
-		p.hw = hw
-	}
+	// The follower takes the leader's HW bounded by its own log start and end offsets, up or
+	// down (ReplicaFetcherThread.processPartitionData → UnifiedLog.maybeUpdateHighWatermark):
+	// a new leader's HW may be lower than the old one's until its followers have fetched.
+	p.hw = max(min(r.HighWatermark, p.log.LogEndOffset()), p.log.LogStartOffset())
 }
 
 // truncateOnDivergence: AbstractFetcherThread.getOffsetTruncationState (KIP-279). The leader says
