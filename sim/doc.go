@@ -26,6 +26,13 @@
 // request times out), reordering across different links beyond what latency causes, torn or
 // corrupted disk writes, disk full, and clock drift (every node sees the world's clock).
 //
+// Where each concept lives: world.go the nodes, the event loop, timers and Host (a node's Env);
+// queue.go the event heap; rand.go the seeded streams; network.go links, latency, in-order
+// delivery, loss, cuts and connection resets; disk.go the disks; faults.go the table of fault
+// verbs (names, arguments, wording, trace encoding, FaultLog) and verbs.go what each does to
+// the world; trace.go the trace and its hash; tracefile.go the trace file that `run --trace`
+// writes and `tui --trace` reads.
+//
 // sim imports nothing from kafkasim/broker: nodes satisfy Node (and optionally Stopper)
 // structurally, and *Host and *Disk satisfy broker/node's Env and Disk.
 package sim
