@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -616,7 +617,7 @@ func (m *Model) captionBlock(snap *session.Snapshot, w int) string {
 func (m *Model) header(snap *session.Snapshot) string {
 	name := "classroom (live)"
 	if !m.s.Live {
-		name = m.s.Scenario().File
+		name = strings.TrimSuffix(filepath.Base(m.s.Scenario().File), ".scenario")
 	}
 	state := "▶ playing"
 	switch {
@@ -637,18 +638,19 @@ func (m *Model) header(snap *session.Snapshot) string {
 	case sp > 0:
 		speed = fmt.Sprintf("×%g", sp.Seconds())
 	}
+	// The instant and the event index first: every pane shows the world as of them.
 	where := fmt.Sprintf("event %d", snap.Log)
 	if m.s.Rewound() {
-		where = fmt.Sprintf("⏪ rewound: event %d of %d", snap.Log, m.s.Head().Log)
+		where = fmt.Sprintf("event %d of %d ⏪", snap.Log, m.s.Head().Log)
 	}
-	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs", name, m.s.Seed(), snap.At.Seconds())
+	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs · %s", name, m.s.Seed(), snap.At.Seconds(), where)
 	if v := m.s.Verdict(); v.Verdict != "" {
 		s += " · " + verdict.Word(v)
 		if n := v.Total(); n > 0 {
 			s += fmt.Sprintf(" (%d found)", n)
 		}
 	}
-	s += fmt.Sprintf(" · %s %s · %s", state, speed, where)
+	s += fmt.Sprintf(" · %s %s", state, speed)
 	if n := m.s.Timelines(); n > 1 {
 		s += fmt.Sprintf(" · timeline %d/%d", m.s.Timeline().ID, n)
 	}

@@ -379,6 +379,8 @@ func (s *Session) Continue() {
 	tl := s.tl()
 	if tl.player.Paused() {
 		tl.do(action{kind: actContinue})
+		tl.snap()
+		s.cursor = len(tl.snaps) - 1
 	}
 }
 
@@ -571,7 +573,7 @@ func (tl *Timeline) noteEvent(n scenarios.Note) {
 	case scenarios.NotePassed:
 		e.Kind, e.Text = Script, "✓ "+n.Text
 	case scenarios.NoteFailed:
-		e.Kind, e.Text = Failure, "✗ "+n.Text
+		e.Kind, e.Text = Failure, n.Text // the glyph is ✗
 	}
 	tl.add(e)
 }

@@ -31,7 +31,7 @@ func Marks(evs []session.Event, findings []session.Finding) []Mark {
 		case e.Kind == session.Failure:
 			m.Glyph, m.rank = '✗', 6
 		case e.Kind == session.Fault:
-			m.Glyph, m.rank = '⚡', 5
+			m.Glyph, m.rank = '↯', 5 // ⚡ is two cells wide in many terminals
 		case e.Kind == session.Election && !strings.Contains(e.Text, " created: "):
 			m.Glyph, m.rank = '★', 4
 		case e.Kind == session.Truncation:
