@@ -151,6 +151,17 @@ func (p *Player) Current() string {
 	return ""
 }
 
+// Waiting is the time-moving statement in progress (await, wait, run until), as written, and
+// the virtual time it gives up at (an await that has not held by then fails); ok is false when
+// none is in progress. The terminal UI shows it with a countdown.
+func (p *Player) Waiting() (text string, deadline time.Duration, ok bool) {
+	if n := len(p.active); n > 0 {
+		a := p.active[n-1]
+		return a.st.text, a.deadline, true
+	}
+	return "", 0, false
+}
+
 // TakeNotes returns the notes since the last call.
 func (p *Player) TakeNotes() []Note {
 	n := p.notes

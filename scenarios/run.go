@@ -78,17 +78,7 @@ func Run(s *Scenario, o Options) (*Result, error) {
 	for !p.Done() && !p.stopped() {
 		p.Advance(math.MaxInt64, nil)
 	}
-	for _, st := range s.stmts[p.next:] {
-		p.notReached(st)
-	}
-	p.finish()
-	p.judge()
-	c, res := p.c, p.res
-	res.TraceHash = c.World.Trace().Hash()
-	res.Events = c.World.Trace().Len()
-	res.Ops = c.Ops()
-	res.SimSeconds = c.Now().Seconds()
-	res.Cluster = c
+	res := p.Finish()
 	if !res.OK && o.Narrate != nil {
 		fmt.Fprintf(o.Narrate, "replay: %s\n", ReplayCommand(res))
 	}
@@ -197,6 +187,27 @@ func (p *Player) resolve(n nodeRef) (int32, error) {
 		return 0, fmt.Errorf("client %s does not exist", n.name)
 	}
 	return id, nil
+}
+
+// Finish ends the play as Run does: the statements not reached are noted as such, then the
+// finish (heal, restart, settle, every consumer reads to the end) runs and the checker's
+// verdict judges the final expectations (`expect verdict`, `expect anomaly`). It returns the
+// run's Result with the trace hash, the counts and the cluster filled in (not WallSeconds).
+// The cluster's producers are closed: time must not advance after it. The terminal UI calls
+// it when a scenario's script has run to its end.
+func (p *Player) Finish() *Result {
+	for _, st := range p.s.stmts[p.next:] {
+		p.notReached(st)
+	}
+	p.finish()
+	p.judge()
+	c, res := p.c, p.res
+	res.TraceHash = c.World.Trace().Hash()
+	res.Events = c.World.Trace().Len()
+	res.Ops = c.Ops()
+	res.SimSeconds = c.Now().Seconds()
+	res.Cluster = c
+	return res
 }
 
 // finish heals, restarts, stops the producers' rates, lets the cluster settle and has every

@@ -6,9 +6,15 @@
 // and what it found so far (`a`: each anomaly or invariant violation with its explanation and
 // the operations it names; enter shows the instant it began).
 //
+// Every view shows the world as of one event index: the snapshot taken right after the last
+// line of the event log shown (session takes one after every logged event); n and ← move by
+// those lines, [ and ] by the changes among them, and the story strip (tui/story) across the
+// top places the instant shown among the run's faults, elections, ISR changes and findings. A
+// scenario's end runs its finish and shows the verdict and every expectation (verdict.End).
+//
 // The UI only observes and sends commands: package session owns the simulation and takes the
 // snapshots the views draw (tui/cluster, tui/partition, tui/events, tui/clients, tui/chart,
-// tui/help, tui/verdict), all with the one Styles of tui/theme. Every key is a binding of
+// tui/help, tui/verdict, tui/story), all with the one Styles of tui/theme. Every key is a binding of
 // tui/keys: the model matches presses against it, tui/help draws the overlay and the bottom line
 // from it. Run is the entry point main.go calls.
 //

@@ -1,8 +1,10 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"kafkasim/tui/keys"
 	"kafkasim/tui/partition"
 	"kafkasim/tui/session"
+	"kafkasim/tui/story"
 	"kafkasim/tui/theme"
 	"kafkasim/tui/verdict"
 )
@@ -61,9 +64,10 @@ type Model struct {
 	help    bool
 	cmdline bool
 	input   string
-	confirm string // a destructive statement waiting for y (present mode)
+	confirm string // a statement waiting for y (kill; every destructive one in present mode)
 	msg     string
 	wrote   string // the last file `w` wrote
+	capSeen int    // captions dismissed (present mode queues them)
 
 	checks     bool // the checker pane is open
 	selFinding int  // the selected finding in the checker pane
@@ -86,9 +90,11 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.w, m.h = msg.Width, msg.Height
 	case tickMsg:
 		m.frame()
+		m.end()
 		return m, tea.Batch(tick(), m.judge(false))
 	case tea.KeyPressMsg:
 		cmd := m.key(msg)
+		m.end()
 		return m, tea.Batch(cmd, m.judge(false))
 	case judgedMsg:
 		m.s.Judged(session.Judgement(msg))
@@ -118,9 +124,44 @@ func (m *Model) judge(force bool) tea.Cmd {
 	return func() tea.Msg { return judgedMsg(work()) }
 }
 
-// frame advances the simulation by one frame's worth when playing.
+// end runs the scenario's finish and verdict once its script has run to its end (at the head):
+// the screen then shows the end and waits.
+func (m *Model) end() {
+	if !m.s.CanEnd() {
+		return
+	}
+	m.playing = false
+	if err := m.s.End(); err != nil {
+		m.msg = "✗ the finish: " + err.Error()
+		return
+	}
+	m.msg = "■ the end: the finish ran and the checker judged the run · ← [ g rewind · q quits"
+}
+
+// captionQueue is the say lines waiting to be dismissed (present mode, at the head).
+func (m *Model) captionQueue() []session.Event {
+	if !m.st.Present || m.s.Rewound() {
+		return nil
+	}
+	caps := captions(m.s.Events())
+	return caps[min(m.capSeen, len(caps)):]
+}
+
+// captions are the say lines among evs.
+func captions(evs []session.Event) []session.Event {
+	var out []session.Event
+	for _, e := range evs {
+		if e.Kind == session.Caption {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// frame advances the simulation by one frame's worth when playing (in present mode, not while
+// a caption waits to be dismissed).
 func (m *Model) frame() {
-	if !m.playing {
+	if !m.playing || len(m.captionQueue()) > 0 {
 		return
 	}
 	switch sp := speeds[m.speed]; {
@@ -128,7 +169,7 @@ func (m *Model) frame() {
 		m.s.StepEvent()
 	case sp < 0:
 		start := time.Now()
-		for time.Since(start) < frame*3/4 && !m.s.Snapshot().Paused {
+		for time.Since(start) < frame*3/4 && !m.s.Snapshot().Paused && !m.s.CanEnd() && !m.s.Ended() && len(m.captionQueue()) == 0 {
 			m.s.Advance(session.SnapEvery)
 			if m.s.Rewound() {
 				m.s.Seek(m.s.Len() - 1)
@@ -139,7 +180,7 @@ func (m *Model) frame() {
 	}
 	if snap := m.s.Snapshot(); snap.Paused && !m.s.Rewound() {
 		m.playing = false
-		m.msg = "the script paused here: space continues"
+		m.msg = "the script paused here: ask the class what happens next · space continues"
 	}
 }
 
@@ -188,8 +229,16 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		return tea.Quit
 	case key.Matches(k, km.Help.Binding):
 		m.help = true
+	case key.Matches(k, km.Caption.Binding):
+		if q := m.captionQueue(); len(q) > 0 {
+			m.capSeen = len(captions(m.s.Events())) - len(q) + 1
+		} else {
+			m.msg = "no caption waits"
+		}
 	case key.Matches(k, km.Play.Binding):
-		if snap.Paused && !m.s.Rewound() {
+		if m.s.Ended() && !m.s.Rewound() {
+			m.msg = "the scenario has ended · ← [ g rewind · q quits"
+		} else if snap.Paused && !m.s.Rewound() {
 			m.s.Continue()
 			m.playing = true
 		} else {
@@ -198,7 +247,7 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, km.Step.Binding):
 		m.playing = false
 		m.s.StepEvent()
-	case key.Matches(k, km.ToMark.Binding):
+	case key.Matches(k, km.ToMark.Binding), key.Matches(k, km.NextMark.Binding):
 		m.playing = false
 		m.s.ToMark()
 	case key.Matches(k, km.Back.Binding):
@@ -207,9 +256,6 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, km.PrevMark.Binding):
 		m.playing = false
 		m.s.PrevMark()
-	case key.Matches(k, km.NextMark.Binding):
-		m.playing = false
-		m.s.NextMark()
 	case key.Matches(k, km.Start.Binding):
 		m.playing = false
 		m.s.Seek(0)
@@ -266,7 +312,7 @@ func (m *Model) jump() {
 	if f.Invariant {
 		m.s.SeekEvent(f.Event)
 	} else {
-		m.s.SeekTime(f.At)
+		m.s.SeekTime(f.Began)
 	}
 	if len(f.Ops) > 0 {
 		op := f.Ops[0]
@@ -336,7 +382,7 @@ func (m *Model) fault(f *keys.Binding) {
 		return
 	}
 	stmt := f.Statement(node, paused)
-	if m.opts.Present && !restart {
+	if m.opts.Present && !restart || f == &m.keys.Kill {
 		m.confirm = stmt
 		return
 	}
@@ -346,7 +392,12 @@ func (m *Model) fault(f *keys.Binding) {
 func (m *Model) exec(stmt string) {
 	fork := m.s.Rewound()
 	if err := m.s.Exec(stmt); err != nil {
-		m.msg = "✗ " + err.Error()
+		var failed *session.FailedError
+		if errors.As(err, &failed) {
+			m.msg = "✗ " + failed.Why // it ran and failed: "stop 2 — broker 2 is crashed"
+		} else {
+			m.msg = "✗ " + stmt + ": " + err.Error()
+		}
 		return
 	}
 	m.msg = "✓ " + stmt
@@ -404,7 +455,10 @@ func (m *Model) View() tea.View {
 	return v
 }
 
-// Render draws the screen as a string (the golden tests compare it without colours).
+// Render draws the screen as a string (the golden tests compare it without colours): the
+// header, the story strip, the captions, the panes, the bottom line. Every part shows the
+// world as of one event index: the snapshot shown, taken right after the last line of the
+// event log it shows.
 func (m *Model) Render() string {
 	w, h := max(m.w, 40), max(m.h, 12)
 	if m.help {
@@ -412,30 +466,27 @@ func (m *Model) Render() string {
 	}
 	snap := m.s.Snapshot()
 	hist := m.s.History()
+	short := h < 30
 	header := m.st.Header.Render(theme.Fit(m.header(snap), w))
-	var capLines []string
-	if snap.Caption != "" {
-		maxLines := 2
-		if m.st.Present {
-			maxLines = 3
-		}
-		capLines = theme.Wrap("» "+snap.Caption, w-4)
-		if len(capLines) > maxLines {
-			capLines = capLines[:maxLines]
-		}
-	}
-	caption := ""
-	if len(capLines) > 0 {
-		caption = m.st.Caption.Render(strings.Join(capLines, "\n"))
-	}
+	strip := story.Render(story.Marks(m.s.AllEvents(), m.s.HeadVerdict().Findings), m.s.Head().At, snap.At, m.st, w, !short)
+	caption := m.captionBlock(snap, w)
 	footer := m.footer(w)
-	bodyH := h - 1 - 1 - lipgloss.Height(caption)
-	if caption == "" {
-		bodyH = h - 2
+	parts := []string{header}
+	if strip != "" {
+		parts = append(parts, strip)
 	}
+	if caption != "" {
+		parts = append(parts, caption)
+	}
+	bodyH := h - lipgloss.Height(strings.Join(parts, "\n")) - 1
 	selNode, selPart := -1, m.selPart
 	if m.focus == focusCluster {
-		selNode, selPart = m.selNode, m.selPart
+		selNode = m.selNode
+	}
+	partsFocused := m.focus == focusPartitions
+	var ending string
+	if m.s.Ended() && !m.s.Rewound() && !m.checks {
+		ending = verdict.End(m.s.Result(), m.st, min(w, 120))
 	}
 	var body string
 	if w >= 120 {
@@ -447,11 +498,16 @@ func (m *Model) Render() string {
 		evH := bodyH - lipgloss.Height(cl) - lipgloss.Height(cs) - lipgloss.Height(ck) - 3
 		left := cl + "\n\n" + cs + "\n\n" + ck + "\n" + events.Render(m.s.Events(), m.st, lw, evH, false)
 		var right string
-		if m.checks {
+		switch {
+		case m.checks:
 			right = m.checkerPane(rw, bodyH)
-		} else {
-			pt := partition.Render(snap, m.st, rw, 0, selPart)
+		case ending != "":
+			end := verdict.End(m.s.Result(), m.st, rw)
+			pt := partition.Render(snap, m.st, rw, max(2, bodyH-lipgloss.Height(end)-4), selPart, partsFocused)
+			right = end + "\n\n" + pt
+		default:
 			dt := partition.Detail(snap, m.st, rw, selPart)
+			pt := partition.Render(snap, m.st, rw, max(3, bodyH-lipgloss.Height(dt)-4-8), selPart, partsFocused)
 			chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
 			right = pt + "\n\n" + dt
 			switch {
@@ -467,49 +523,112 @@ func (m *Model) Render() string {
 		body = m.checkerPane(w, bodyH)
 	} else {
 		cl := clusterview.Render(snap, m.st, w, selNode)
-		dt := partition.Detail(snap, m.st, w, selPart)
-		fixed := lipgloss.Height(cl) + lipgloss.Height(dt) + 2
-		rows := max(2, min(len(snap.Partitions), bodyH-fixed-2-5))
-		pt := partition.Render(snap, m.st, w, rows, selPart)
-		lowH := bodyH - fixed - lipgloss.Height(pt)
-		var low string
-		switch m.lower {
-		case lowerClients:
-			low = clients.Render(hist, m.st, w)
-		case lowerChart:
-			low = chart.Render(hist, m.st, w, lowH, selPart)
-			if low == "" {
+		if short {
+			cl = clusterview.Compact(snap, m.st, w, selNode)
+		}
+		if ending != "" {
+			body = theme.Block(ending+"\n"+partition.Render(snap, m.st, w, max(2, bodyH-lipgloss.Height(ending)-3), selPart, partsFocused), w, bodyH)
+		} else {
+			dt := partition.Detail(snap, m.st, w, selPart)
+			const minLow = 3 // the lower pane's title and two lines at least
+			fixed := lipgloss.Height(cl) + lipgloss.Height(dt) + 2
+			rows := max(2, min(len(snap.Partitions), bodyH-fixed-minLow))
+			pt := partition.Render(snap, m.st, w, rows, selPart, partsFocused)
+			lowH := bodyH - lipgloss.Height(cl) - lipgloss.Height(dt) - lipgloss.Height(pt)
+			var low string
+			switch m.lower {
+			case lowerClients:
+				low = clients.Render(hist, m.st, w)
+			case lowerChart:
+				low = chart.Render(hist, m.st, w, lowH, selPart)
+				if low == "" {
+					low = events.Render(m.s.Events(), m.st, w, lowH, false)
+				}
+			case lowerThroughput:
+				low = chart.Throughput(hist, m.st, w, lowH)
+				if low == "" {
+					low = clients.Render(hist, m.st, w)
+				}
+			default:
 				low = events.Render(m.s.Events(), m.st, w, lowH, false)
 			}
-		case lowerThroughput:
-			low = chart.Throughput(hist, m.st, w, lowH)
-			if low == "" {
-				low = clients.Render(hist, m.st, w)
-			}
-		default:
-			low = events.Render(m.s.Events(), m.st, w, lowH, false)
+			body = theme.Block(cl+"\n"+pt+"\n"+dt+"\n"+low, w, bodyH)
 		}
-		body = theme.Block(cl+"\n"+pt+"\n"+dt+"\n"+low, w, bodyH)
 	}
-	parts := []string{header}
-	if caption != "" {
-		parts = append(parts, caption)
+	return strings.Join(append(parts, body, footer), "\n")
+}
+
+// captionBlock is the captions shown and what the script waits for. In present mode, at the
+// head, the oldest caption not dismissed (enter), with how many wait behind it; else the say
+// lines of the last instant that had some (two at one instant both show).
+func (m *Model) captionBlock(snap *session.Snapshot, w int) string {
+	maxLines := 3
+	switch {
+	case m.st.Present:
+		maxLines = 4
+	case m.h < 30:
+		maxLines = 2
 	}
-	parts = append(parts, body, footer)
-	return strings.Join(parts, "\n")
+	var text []string
+	if q := m.captionQueue(); len(q) > 0 {
+		t := "» " + q[0].Text
+		if len(q) > 1 {
+			t += fmt.Sprintf("  (1 of %d waiting · enter: next)", len(q))
+		} else {
+			t += "  (enter: dismiss)"
+		}
+		text = append(text, t)
+	} else if !m.st.Present || m.s.Rewound() {
+		caps := captions(m.s.Events())
+		if m.s.Live && len(caps) == 0 && snap.Caption != "" {
+			text = append(text, "» "+snap.Caption)
+		}
+		for i := len(caps) - 1; i >= 0 && caps[i].At == caps[len(caps)-1].At; i-- {
+			text = append([]string{"» " + caps[i].Text}, text...)
+		}
+	}
+	var lines []string
+	for _, t := range text {
+		lines = append(lines, theme.Wrap(t, w-4)...)
+	}
+	if len(lines) > maxLines { // the newest say line matters most: keep the end
+		lines = lines[len(lines)-maxLines:]
+		lines[0] = "… " + lines[0]
+	}
+	out := ""
+	if len(lines) > 0 {
+		out = m.st.Caption.Render(strings.Join(lines, "\n"))
+	}
+	if snap.Waiting != "" && !snap.Ended {
+		left := snap.Deadline - snap.At
+		what := "left"
+		if strings.HasPrefix(snap.Waiting, "await ") {
+			what = "before it gives up"
+		}
+		wl := m.st.Warn.Render(theme.Fit(fmt.Sprintf("⧗ line %d: %s — %.1fs %s", snap.Line, snap.Waiting, left.Seconds(), what), w))
+		if out != "" {
+			out += "\n"
+		}
+		out += wl
+	}
+	return out
 }
 
 func (m *Model) header(snap *session.Snapshot) string {
 	name := "classroom (live)"
 	if !m.s.Live {
-		name = m.s.Scenario().File
+		name = strings.TrimSuffix(filepath.Base(m.s.Scenario().File), ".scenario")
 	}
 	state := "▶ playing"
-	if !m.playing {
-		state = "‖ paused"
-	}
-	if snap.Paused && !m.s.Rewound() {
+	switch {
+	case snap.Ended:
+		state = "■ the end"
+	case len(m.captionQueue()) > 0:
+		state = "‖ caption: enter"
+	case snap.Paused && !m.s.Rewound():
 		state = "‖ script pause"
+	case !m.playing:
+		state = "‖ paused"
 	}
 	sp := speeds[m.speed]
 	speed := "1 event/frame"
@@ -519,18 +638,19 @@ func (m *Model) header(snap *session.Snapshot) string {
 	case sp > 0:
 		speed = fmt.Sprintf("×%g", sp.Seconds())
 	}
-	where := "now"
+	// The instant and the event index first: every pane shows the world as of them.
+	where := fmt.Sprintf("event %d", snap.Log)
 	if m.s.Rewound() {
-		where = fmt.Sprintf("⏪ rewound %d/%d", m.s.Cursor()+1, m.s.Len())
+		where = fmt.Sprintf("event %d of %d ⏪", snap.Log, m.s.Head().Log)
 	}
-	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs", name, m.s.Seed(), snap.At.Seconds())
+	s := fmt.Sprintf(" kafkasim · %s · seed %d · %.3fs · %s", name, m.s.Seed(), snap.At.Seconds(), where)
 	if v := m.s.Verdict(); v.Verdict != "" {
 		s += " · " + verdict.Word(v)
 		if n := v.Total(); n > 0 {
 			s += fmt.Sprintf(" (%d found)", n)
 		}
 	}
-	s += fmt.Sprintf(" · %s %s · %s", state, speed, where)
+	s += fmt.Sprintf(" · %s %s", state, speed)
 	if n := m.s.Timelines(); n > 1 {
 		s += fmt.Sprintf(" · timeline %d/%d", m.s.Timeline().ID, n)
 	}

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Smoke test of the terminal UI in a real terminal (tmux): `go run .` opens the classroom
-# cluster; the screen shows ISR, HW and LEO; `?` opens the help; space pauses, `k` kills the
-# selected partition's leader, `:heal` runs a typed statement; `q` quits.
+# cluster; the screen shows ISR, HW and LEO and the story strip; `?` opens the help; space
+# pauses, `j`/`k` move the selection, `K` asks before it kills the selected partition's leader
+# and `y` confirms, `:heal` runs a typed statement; `q` quits.
 #
 # Run from the repository root: tui/smoke.sh   (CI: add `bash tui/smoke.sh` to .ci/run)
 # KAFKASIM_CMD overrides the command started (default: a binary built with `go build`).
@@ -41,6 +42,7 @@ wait_for() {
 wait_for "ISR" 60
 wait_for "HW" 5
 wait_for "LEO" 5
+wait_for "story " 5
 tmux -L "$sock" send-keys '?'
 wait_for "Keys" 5
 wait_for "quit" 5
@@ -48,7 +50,11 @@ tmux -L "$sock" send-keys 'x'   # any key closes the help
 wait_for "ISR" 5
 tmux -L "$sock" send-keys Space
 wait_for "‖ paused" 5
-tmux -L "$sock" send-keys 'k'
+tmux -L "$sock" send-keys 'j' 'k'
+wait_for "▸ orders/0" 5
+tmux -L "$sock" send-keys 'K'
+wait_for "kill leader orders/0? y confirms" 5
+tmux -L "$sock" send-keys 'y'
 wait_for "✓ kill leader" 5
 tmux -L "$sock" send-keys ':' 'heal' Enter
 wait_for "✓ heal" 5

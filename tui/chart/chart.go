@@ -2,9 +2,11 @@ package chart
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/NimbleMarkets/ntcharts/v2/canvas"
 	"github.com/NimbleMarkets/ntcharts/v2/linechart"
 	tslc "github.com/NimbleMarkets/ntcharts/v2/linechart/timeserieslinechart"
 
@@ -67,9 +69,9 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width, height, sel int) 
 	ch := tslc.New(width, chartH,
 		tslc.WithTimeRange(stamp(win[0].At), stamp(max(last.At, win[0].At+time.Millisecond))),
 		tslc.WithYRange(float64(lo), float64(hi)),
-		tslc.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.0fs", v/1000) }),
-		tslc.WithYLabelFormatter(linechart.DefaultLabelFormatter()),
-		tslc.WithXYSteps(2, 2),
+		tslc.WithXLabelFormatter(seconds),
+		tslc.WithYLabelFormatter(padded),
+		tslc.WithXYSteps(1, 2),
 	)
 	names := []string{}
 	for _, r := range p.Replicas {
@@ -94,33 +96,88 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width, height, sel int) 
 		}
 	}
 	ch.DrawBrailleDataSets(names)
-	// Shade fault periods and build the band.
-	band := make([]rune, width)
-	for i := range band {
-		band[i] = ' '
-	}
-	origin := ch.Origin().X + 1
-	graphW := max(1, width-origin)
-	for _, s := range win {
-		if !Faulty(s) {
-			continue
-		}
-		ch.SetColumnBackgroundStyle(stamp(s.At), st.Shade)
-		frac := float64(s.At-win[0].At) / float64(max(time.Millisecond, last.At-win[0].At))
-		x := origin + int(frac*float64(graphW-1))
-		if x >= 0 && x < width {
-			band[x] = '░'
+	cols := faultColumns(&ch, hist, first)
+	shade(&ch, cols, st)
+	// The band under the graph marks the same columns (visible without colour); its label
+	// stands in the y axis' margin.
+	band := []rune(strings.Repeat(" ", width))
+	x0 := graphX(&ch)
+	for c, on := range cols {
+		if on && x0+c < width {
+			band[x0+c] = '░'
 		}
 	}
-	title := st.Title.Render(p.Name()+" HW and LEO") + st.Dim.Render(fmt.Sprintf("  last %v · HW = leader's high watermark", Span))
-	bandLine := st.Warn.Render(theme.Fit(string(band), width))
-	lbl := "faults ░"
-	if ansiFree := strings.TrimSpace(string(band)); ansiFree == "" {
+	lbl := "faults"
+	if !slices.Contains(cols, true) {
 		lbl = "no faults"
 	}
-	bandLine = theme.Fit(st.Dim.Render(lbl)+" "+strings.TrimLeft(bandLine, " "), width)
-	if origin > len(lbl)+1 {
-		bandLine = st.Dim.Render(theme.Fit(lbl, origin)) + st.Warn.Render(string(band[origin:]))
+	bandLine := st.Dim.Render(theme.Fit(lbl, x0)) + st.Warn.Render(string(band[x0:]))
+	if len([]rune(lbl)) > x0 {
+		bandLine = st.Warn.Render(string(band))
 	}
-	return title + "\n" + theme.Block(ch.View(), width, chartH) + "\n" + bandLine
+	title := st.Title.Render(p.Name()+" HW and LEO") + st.Dim.Render(fmt.Sprintf("  last %v · HW: the leader's · ░ fault", Span))
+	return theme.Fit(title, width) + "\n" + theme.Block(ch.View(), width, chartH) + "\n" + theme.Fit(bandLine, width)
+}
+
+// seconds labels the time axis in whole seconds, rounded down: a label stands where its second
+// begins (rounded, "9s" stood half a second early).
+func seconds(_ int, v float64) string { return fmt.Sprintf("%ds", int64(v)/1000) }
+
+// padded writes the y axis' labels at least 6 cells wide, so that the band's label ("faults")
+// fits in the margin and the band lines up with the graph above it.
+func padded(i int, v float64) string {
+	return fmt.Sprintf("%6s", linechart.DefaultLabelFormatter()(i, v))
+}
+
+// graphX is the screen column of the chart's first graph column (right of the y axis).
+func graphX(ch *tslc.Model) int {
+	x := ch.Origin().X
+	if ch.YStep() > 0 {
+		x++
+	}
+	return x
+}
+
+// faultColumns says, for each column of the chart's graph, whether a fault was in force at any
+// instant of the stretch of virtual time it covers. A snapshot's state holds until the next
+// snapshot (one is taken right after every fault), so a fault shades from its own instant.
+func faultColumns(ch *tslc.Model, hist []*session.Snapshot, first int) []bool {
+	gw := max(1, ch.GraphWidth())
+	cols := make([]bool, gw)
+	lo, hi := ch.ViewMinX(), ch.ViewMaxX() // axis units: one per millisecond (stamp)
+	if hi <= lo {
+		return cols
+	}
+	col := func(ms float64) int { return max(0, min(gw-1, int((ms-lo)/(hi-lo)*float64(gw)))) }
+	for k := max(0, first-1); k < len(hist); k++ {
+		if !Faulty(hist[k]) {
+			continue
+		}
+		from := float64(hist[k].At.Milliseconds())
+		to := from
+		if k+1 < len(hist) {
+			to = float64(hist[k+1].At.Milliseconds())
+		}
+		if to < lo || from > hi {
+			continue
+		}
+		for c := col(from); c <= col(max(from, to-0.5)); c++ { // [from, to): to is the next state's
+			cols[c] = true
+		}
+	}
+	return cols
+}
+
+// shade gives the fault columns the Shade background, over the graph's height.
+func shade(ch *tslc.Model, cols []bool, st *theme.Styles) {
+	x0 := graphX(ch)
+	for c, on := range cols {
+		if !on {
+			continue
+		}
+		for y := range ch.Origin().Y {
+			p := canvas.Point{X: x0 + c, Y: y}
+			ch.Canvas.SetCellStyle(p, ch.Canvas.Cell(p).Style.Background(st.Shade.GetBackground()))
+		}
+	}
 }

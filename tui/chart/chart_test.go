@@ -1,16 +1,57 @@
 package chart
 
 import (
-	"kafkasim/tui/internal/viewtest"
+	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"kafkasim/tui/internal/viewtest"
 
 	"github.com/charmbracelet/x/ansi"
 
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
 )
+
+// The shading starts in the column of the kill's instant, read off the chart's own time axis
+// (not shifted by the band's label), and runs to the right edge without being cut.
+func TestFaultBandStartsAtTheKill(t *testing.T) {
+	s, err := session.Fixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kill time.Duration = -1
+	for _, e := range s.Events() {
+		if e.Kind == session.Fault {
+			kill = e.At
+		}
+	}
+	for _, w := range viewtest.Widths {
+		out := strings.Split(ansi.Strip(Render(s.History(), theme.New(false), w, 14, 0)), "\n")
+		band, axis := []rune(out[len(out)-1]), []rune(out[len(out)-2])
+		start := slices.Index(band, '░')
+		if start < 0 || strings.Contains(string(band), "…") || band[len(band)-1] != '░' {
+			t.Fatalf("%d columns: band %q; want the shading to run to the right edge, uncut", w, string(band))
+		}
+		// Two labelled seconds around the kill: their columns give the axis' scale.
+		sec := int(kill.Seconds())
+		col := func(label string) float64 {
+			i := strings.Index(string(axis), " "+label+" ")
+			if i < 0 {
+				t.Fatalf("%d columns: no %q on the axis %q", w, label, string(axis))
+			}
+			return float64(len([]rune(string(axis)[:i])) + 1)
+		}
+		a, b := col(fmt.Sprintf("%ds", sec)), col(fmt.Sprintf("%ds", sec+1))
+		want := a + (b-a)*(kill.Seconds()-float64(sec))
+		if d := float64(start) - want; d < -1.5 || d > 1.5 {
+			t.Errorf("%d columns: shading starts at column %d; the kill at %v is at column %.1f", w, start, kill, want)
+		}
+	}
+}
 
 // The chart of orders/0 at 80, 120 and 200 columns.
 func TestChartGolden(t *testing.T) {

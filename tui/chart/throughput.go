@@ -66,9 +66,9 @@ func Throughput(hist []*session.Snapshot, st *theme.Styles, width, height int) s
 	ch := tslc.New(width, chartH,
 		tslc.WithTimeRange(stamp(win[0].At), stamp(max(last.At, win[0].At+time.Millisecond))),
 		tslc.WithYRange(0, top*1.1),
-		tslc.WithXLabelFormatter(func(_ int, v float64) string { return fmt.Sprintf("%.0fs", v/1000) }),
+		tslc.WithXLabelFormatter(seconds),
 		tslc.WithYLabelFormatter(linechart.DefaultLabelFormatter()),
-		tslc.WithXYSteps(2, 2),
+		tslc.WithXYSteps(1, 2),
 	)
 	palette := []lipgloss.Style{st.Good, st.Leader, st.Warn}
 	var names []string
@@ -80,11 +80,7 @@ func Throughput(hist []*session.Snapshot, st *theme.Styles, width, height int) s
 		}
 	}
 	ch.DrawBrailleDataSets(names)
-	for _, s := range win {
-		if Faulty(s) {
-			ch.SetColumnBackgroundStyle(stamp(s.At), st.Shade)
-		}
-	}
+	shade(&ch, faultColumns(&ch, hist, first), st)
 	legend := ""
 	for i, n := range names {
 		if i > 0 {

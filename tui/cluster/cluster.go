@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
+
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
 )
@@ -56,7 +58,11 @@ func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string
 			active = n.Name
 		}
 	}
-	b.WriteString(st.Title.Render("Cluster") + st.Dim.Render(fmt.Sprintf("  active controller: %s", active)) + "\n")
+	title := st.Title.Render("Cluster") + st.Dim.Render(fmt.Sprintf("  active controller: %s", active))
+	if sel >= 0 {
+		title += st.Dim.Render("  ◂ j/k select")
+	}
+	b.WriteString(title + "\n")
 	wide := width >= 60
 	for i, n := range snap.Nodes {
 		if n.Controller {
@@ -92,22 +98,49 @@ func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string
 		}
 		ctl = append(ctl, style(st, n)(txt))
 	}
-	b.WriteString("  controllers: " + strings.Join(ctl, "  ") + "\n")
+	// The controllers wrap under their label rather than being cut.
+	const label = "  controllers: "
+	line := label
+	for i, c := range ctl {
+		if i > 0 && ansi.StringWidth(line)+2+ansi.StringWidth(c) > width {
+			b.WriteString(line + "\n")
+			line = strings.Repeat(" ", len(label)) + c
+			continue
+		}
+		if i > 0 {
+			line += "  "
+		}
+		line += c
+	}
+	b.WriteString(line + "\n")
 	if len(snap.Network) == 0 {
 		b.WriteString(st.Dim.Render("  network: healthy"))
 	} else {
 		b.WriteString(st.Warn.Render("  network: ⚡ " + strings.Join(snap.Network, "; ")))
 	}
-	return theme.Block(b.String(), width, Height(snap))
+	return theme.Block(b.String(), width, strings.Count(b.String(), "\n")+1)
 }
 
-// Height is the number of lines Render draws.
-func Height(snap *session.Snapshot) int {
-	n := 3
-	for _, node := range snap.Nodes {
-		if !node.Controller {
-			n++
+// Compact draws the pane in four lines for short screens: the brokers side by side, then the
+// controllers and the network; sel as for Render.
+func Compact(snap *session.Snapshot, st *theme.Styles, width int, sel int) string {
+	full := strings.Split(Render(snap, st, width, sel), "\n")
+	var brokers []string
+	for i, n := range snap.Nodes {
+		if n.Controller {
+			continue
 		}
+		cur := " "
+		if i == sel {
+			cur = st.Cursor
+		}
+		txt := fmt.Sprintf("%s%s %s %s e%d", cur, n.Name, Glyph(n), State(n), n.Epoch)
+		if i == sel {
+			txt = st.Selected.Render(txt)
+		}
+		brokers = append(brokers, style(st, n)(txt))
 	}
-	return n
+	nb := len(brokers)
+	out := []string{full[0], theme.Fit(" brokers "+strings.Join(brokers, "  "), width)}
+	return strings.Join(append(out, full[1+nb:]...), "\n")
 }

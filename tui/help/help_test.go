@@ -29,7 +29,7 @@ func TestHelpOverlayGolden(t *testing.T) {
 func TestHelpListsEveryKey(t *testing.T) {
 	km := keys.Default()
 	out := ansi.Strip(Overlay(theme.New(false), km, 120, 40))
-	for _, k := range []string{"space", "n", "→", "N", "←", "[", "]", "g", "G", "+", "-", "tab", "k", "c", "s", "r", "p", "i", "h", "l", ":", "w", "?", "q", "a", "x", "enter"} {
+	for _, k := range []string{"space", "n", "→", "N", "←", "[", "]", "g", "G", "+", "-", "tab", "j", "k", "K", "c", "s", "r", "p", "i", "h", "l", ":", "w", "?", "q", "a", "x", "enter"} {
 		found := false
 		for _, b := range km.Lines() {
 			for _, f := range strings.Fields(b.Help().Key) {
@@ -49,7 +49,7 @@ func TestHelpListsEveryKey(t *testing.T) {
 
 // The bottom line, whole on a wide screen and cut to the width on a narrow one.
 func TestHint(t *testing.T) {
-	want := "? help · space play/pause · n step · ← back · ↑↓ select · k kill · r restart · : command · w write · q quit"
+	want := "? help · space play/pause · n step · ← back · j/k select · K kill · r restart · : command · w write · q quit"
 	if got := strings.TrimRight(ansi.Strip(Hint(theme.New(false), keys.Default(), 200)), " "); got != want {
 		t.Errorf("hint %q; want %q", got, want)
 	}

@@ -43,7 +43,8 @@ func (b *Binding) Statement(node string, paused bool) string {
 // command line, which take keys before the screen, have theirs in Checker and Command.
 type KeyMap struct {
 	ForceQuit Binding // works in every mode
-	Confirm   Binding // runs the statement waiting for confirmation (present mode)
+	Confirm   Binding // runs the statement waiting for confirmation (kill; every fault in present mode)
+	Caption   Binding // dismisses the caption shown (present mode queues them)
 
 	Play, Step, ToMark, Back   Binding
 	PrevMark, NextMark         Binding // NextMark: on PrevMark's line
@@ -90,23 +91,24 @@ func plain(keys ...string) Binding { return bind(keys, "", "", "", "") }
 func Default() *KeyMap {
 	km := &KeyMap{
 		ForceQuit: plain("ctrl+c"),
-		Confirm:   plain("y", "enter"),
+		Confirm:   plain("y"),
+		Caption:   bind([]string{"enter"}, "enter", "dismiss the caption (present mode: each waits, and play with it)", "dismiss the caption", ""),
 
 		Play:     bind([]string{"space", "."}, "space", "play / pause (continues past a script's pause)", "play / pause", "space play/pause"),
-		Step:     bind([]string{"n", "right"}, "n  →", "one event forward", "one event forward", "n step"),
-		ToMark:   bind([]string{"N"}, "N", "forward to the next election, ISR change or fault", "on to the next change", ""),
-		Back:     bind([]string{"left"}, "←", "one step back", "one step back", "← back"),
-		PrevMark: bind([]string{"["}, "[  ]", "previous / next election, ISR change or fault", "previous / next change", ""),
+		Step:     bind([]string{"n", "right"}, "n  →", "one event forward: the next line(s) of the event log", "one event forward", "n step"),
+		ToMark:   bind([]string{"N"}, "N", "the next election, ISR change, truncation or fault (as ])", "on to the next change", ""),
+		Back:     bind([]string{"left"}, "←", "one event back: the previous line(s) of the event log", "one event back", "← back"),
+		PrevMark: bind([]string{"["}, "[  ]", "previous / next election, ISR change, truncation or fault", "previous / next change", ""),
 		NextMark: plain("]"),
 		Start:    bind([]string{"g"}, "g  G", "the start / now", "the start / now", ""),
 		Now:      plain("G"),
 		Faster:   bind([]string{"+", "="}, "+  -", "speed: one event at a time … as fast as it goes", "faster / slower", ""),
 		Slower:   plain("-", "_"),
-		Up:       bind([]string{"up"}, "↑ ↓  tab", "select a partition or a broker (tab switches)", "select partition / broker", "↑↓ select"),
-		Down:     plain("down"),
+		Up:       bind([]string{"up", "k"}, "↑↓ j k tab", "select a partition or a broker (tab switches the list)", "select partition / broker", "j/k select"),
+		Down:     plain("down", "j"),
 		Focus:    plain("tab"),
 
-		Kill:    fault("k", "kill the selected broker (or the partition's leader)", "kill it (or the leader)", "k kill", "kill %s"),
+		Kill:    fault("K", "kill the selected broker (or the partition's leader); y confirms", "kill it (or the leader)", "K kill", "kill %s"),
 		Crash:   fault("c", "crash it (power loss: unflushed writes lost)", "crash it (power loss)", "", "crash %s"),
 		Stop:    fault("s", "stop it (controlled shutdown)", "stop it (clean shutdown)", "", "stop %s"),
 		Restart: fault("r", "restart it (or the partition's first down replica)", "restart it", "r restart", "restart %s"),
@@ -125,8 +127,8 @@ func Default() *KeyMap {
 		Quit:     bind([]string{"q"}, "q", "quit", "quit", "q quit"),
 
 		CheckerPane: CheckerKeys{
-			Up:    bind([]string{"up"}, "↑ ↓  enter", "in the checker: select a finding; show when it began", "(checker) select, show", ""),
-			Down:  plain("down"),
+			Up:    bind([]string{"up", "k"}, "↑↓jk enter", "in the checker: select a finding; show when it began", "(checker) select, show", ""),
+			Down:  plain("down", "j"),
 			Show:  plain("enter"),
 			Close: plain("esc"),
 		},
@@ -147,7 +149,7 @@ func (km *KeyMap) Lines() []*Binding {
 		&km.Play, &km.Step, &km.ToMark, &km.Back, &km.PrevMark, &km.Start, &km.Faster, &km.Up,
 		&km.Kill, &km.Crash, &km.Stop, &km.Restart, &km.Pause, &km.Isolate, &km.Heal, &km.Slow,
 		&km.Command, &km.Checker, &km.CheckerPane.Up, &km.Judge, &km.Write, &km.Timeline, &km.Lower,
-		&km.Help, &km.Quit,
+		&km.Caption, &km.Help, &km.Quit,
 	}
 }
 

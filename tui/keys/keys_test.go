@@ -65,7 +65,7 @@ func TestLinesAndHints(t *testing.T) {
 func TestFaultStatements(t *testing.T) {
 	km := Default()
 	want := map[string]string{
-		"k": "kill leader orders/0",
+		"K": "kill leader orders/0",
 		"c": "crash leader orders/0",
 		"s": "stop leader orders/0",
 		"r": "restart leader orders/0",
@@ -88,6 +88,25 @@ func TestFaultStatements(t *testing.T) {
 		t.Errorf("p on a paused node types %q; want resume 2", got)
 	}
 	if got := km.Kill.Statement("2", true); got != "kill 2" {
-		t.Errorf("k on a paused node types %q; want kill 2", got)
+		t.Errorf("K on a paused node types %q; want kill 2", got)
+	}
+}
+
+// j and k move, as in k9s and lazygit (vim keys); kill is K, which nothing else takes.
+func TestVimKeysMove(t *testing.T) {
+	km := Default()
+	for k, b := range map[string]*Binding{"k": &km.Up, "j": &km.Down, "K": &km.Kill} {
+		found := false
+		for _, bk := range b.Keys() {
+			found = found || bk == k
+		}
+		if !found {
+			t.Errorf("%s is not bound to %q", b.Help().Desc, k)
+		}
+	}
+	for k, b := range map[string]*Binding{"k": &km.CheckerPane.Up, "j": &km.CheckerPane.Down} {
+		if len(b.Keys()) < 2 || b.Keys()[1] != k {
+			t.Errorf("checker pane: %q does not move (%v)", k, b.Keys())
+		}
 	}
 }

@@ -50,17 +50,27 @@ func ReplicaStatus(p session.Partition, r session.Replica) string {
 	return strings.Join(parts, ", ")
 }
 
-// Render draws the table and the selected partition's replicas in width columns; sel is the
-// selected partition's index (-1 none); rows bounds the table rows shown (the selection stays
-// in view).
-func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int) string {
+// Render draws the table in width columns; sel is the selected partition's index (-1 none),
+// marked ▸ when the table has the focus (focused), bold only when it has not; rows bounds the
+// lines of partitions (0: all), the selection in view and a line saying how many more there
+// are above and below when they do not all fit.
+func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int, focused bool) string {
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Partitions") + "\n")
+	title := st.Title.Render("Partitions")
+	if focused {
+		title += st.Dim.Render("  ◂ j/k select")
+	}
+	b.WriteString(title + "\n")
 	wide := width >= 100
 	if wide {
 		b.WriteString(st.Dim.Render(fmt.Sprintf("  %-14s %-6s %-5s %-10s %-8s %9s  %s", "PARTITION", "LEADER", "EPOCH", "ISR", "ELR", "HW", "STATE")) + "\n")
 	} else {
 		b.WriteString(st.Dim.Render(fmt.Sprintf("  %-10s %-3s %-3s %-8s %-5s %7s %s", "PARTITION", "LDR", "EP", "ISR", "ELR", "HW", "STATE")) + "\n")
+	}
+	n := len(snap.Partitions)
+	more := rows > 0 && n > rows
+	if more {
+		rows = max(1, rows-1) // the last line says how many more
 	}
 	first := 0
 	if rows > 0 && sel >= rows {
@@ -71,7 +81,7 @@ func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int) stri
 			continue
 		}
 		cur := "  "
-		if i == sel {
+		if i == sel && focused {
 			cur = st.Cursor + " "
 		}
 		leader := fmt.Sprint(p.Leader)
@@ -103,6 +113,16 @@ func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int) stri
 			line = st.Warn.Render(line)
 		}
 		b.WriteString(line + "\n")
+	}
+	if more {
+		var parts []string
+		if first > 0 {
+			parts = append(parts, fmt.Sprintf("▴ %d more above", first))
+		}
+		if below := n - first - rows; below > 0 {
+			parts = append(parts, fmt.Sprintf("▾ %d more below", below))
+		}
+		b.WriteString(st.Dim.Render(theme.Fit("  "+strings.Join(parts, " · ")+fmt.Sprintf(" (%d partitions: j/k scrolls)", n), width)) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
 }

@@ -16,7 +16,7 @@ func TestPartitionPaneGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	viewtest.Golden(t, func(w int) string {
-		return Render(s.Snapshot(), theme.New(false), w, 0, 0) + "\n" + Detail(s.Snapshot(), theme.New(false), w, 0)
+		return Render(s.Snapshot(), theme.New(false), w, 0, 0, true) + "\n" + Detail(s.Snapshot(), theme.New(false), w, 0)
 	})
 }
 

@@ -41,11 +41,13 @@ type Judgement struct {
 	Ops      int           // operations judged
 	Wall     time.Duration // how long checker.Check took (wall clock)
 	Report   *checker.Report
+	Final    bool // the run's end: after the finish, nothing is provisional
 }
 
 // Finding is one thing the checker found: an online invariant violation or a history anomaly.
 type Finding struct {
-	At          time.Duration // when the invariant first failed; the invoke of the anomaly's first operation
+	At          time.Duration // when the invariant first failed; when the last of the anomaly's operations completed (it shows from then)
+	Began       time.Duration // the invoke of the anomaly's first operation (an invariant's: At)
 	Name        string        // the invariant's or the anomaly's name
 	Invariant   bool          // an online invariant (else a history anomaly)
 	Text        string        // the explanation, naming the operations
@@ -98,10 +100,11 @@ func (tl *Timeline) collectViolations() {
 	}
 	vs := tl.online.Violations()
 	for _, v := range vs[len(tl.violations):] {
-		f := Finding{Name: v.Invariant, Invariant: true, Text: v.Detail, Event: v.Event, At: tl.player.Cluster().Now()}
+		f := Finding{Name: v.Invariant, Invariant: true, Text: v.Detail, Event: v.Event, At: tl.c.Now()}
 		if i := v.Event - tl.evBase; i >= 0 && i < len(tl.evTimes) {
 			f.At = tl.evTimes[i]
 		}
+		f.Began = f.At
 		tl.violations = append(tl.violations, f)
 	}
 	tl.evBase += len(tl.evTimes)
@@ -184,21 +187,25 @@ func (tl *Timeline) explain(j Judgement) judged {
 	}
 	listedUnseen, recentUnseen, lastRecent := 0, 0, false
 	for _, a := range r.Anomalies {
-		f := Finding{Name: a.Name, Text: a.Explanation, Permitted: a.Permitted, At: -1}
+		// An anomaly is dated when the last of its operations completed: only then does the
+		// history show it (an offset read before an unclean election and written again after
+		// it is an anomaly of the election's time, not of the read's).
+		f := Finding{Name: a.Name, Text: a.Explanation, Permitted: a.Permitted, At: -1, Began: -1}
 		for _, i := range a.Ops {
 			if i >= 0 && i < len(tl.hist) && i < j.Ops {
 				op := tl.hist[i]
 				f.Ops = append(f.Ops, op)
-				if f.At < 0 || op.Invoke < f.At {
-					f.At = op.Invoke
+				if f.Began < 0 || op.Invoke < f.Began {
+					f.Began = op.Invoke
 				}
+				f.At = max(f.At, op.Invoke, op.Complete)
 			}
 		}
 		slices.SortFunc(f.Ops, func(x, y history.Op) int { return cmp.Compare(x.Index, y.Index) })
 		if f.At < 0 {
-			f.At = j.At
+			f.At, f.Began = j.At, j.At
 		}
-		if a.Name == checker.Unseen {
+		if a.Name == checker.Unseen && !j.Final {
 			listedUnseen++
 			lastRecent = false
 			for _, op := range f.Ops {
@@ -310,6 +317,24 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// judgeEnd is the checker at the scenario's end (scenarios.Player.Finish calls it after the
+// finish): the history analysis as kafkasim run does it, with the online invariants, for the
+// run's verdict and the final expectations; and, for the checker pane, the judgement of the
+// whole history.
+func (tl *Timeline) judgeEnd(c *cluster.Cluster) (string, map[string]int) {
+	tl.copyHistory()
+	n := len(tl.hist)
+	cfg := tl.checkConfig(tl.scenario)
+	cfg.UncleanElections = tl.online.UncleanElections()
+	start := time.Now()
+	view := checker.Check(tl.hist[:n:n], cfg)
+	tl.judging = false
+	tl.judged = append(tl.judged, tl.explain(Judgement{Timeline: tl.ID, At: c.Now(), Ops: n, Wall: time.Since(start), Report: view, Final: true}))
+	cfg.Online = tl.online
+	rep := checker.Check(c.History(), cfg)
+	return rep.Verdict, rep.Findings()
 }
 
 // checkConfig is what the scenario's producers permit (acks below all, idempotence off): the

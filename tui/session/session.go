@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"kafkasim/broker"
@@ -51,6 +53,9 @@ type Timeline struct {
 	snaps   []*Snapshot
 	events  []Event
 
+	scenario  *scenarios.Scenario
+	c         *cluster.Cluster // the world's cluster (set at boot, before the player exists)
+	result    *scenarios.Result
 	caption   string
 	network   []string
 	faults    sim.FaultLog // the trace's faults, a partition's events as one fault
@@ -58,11 +63,15 @@ type Timeline struct {
 	partStmt  int          // index in network of the partition being built, -1 none
 	lastSeen  map[replicaKey]Replica
 	truncated map[replicaKey]time.Duration
-	leaders   map[protocol.TopicPartition]partState
+	parts     map[protocol.TopicPartition]*metadata.Partition // the committed state last logged
+	brokers   map[int32]metadata.Broker                       // the committed registrations last logged
+	image     *metadata.Image                                 // the committed image last looked at
+	imageAt   int64                                           // and its offset
 	producers map[string]bool
 	lastTPs   []protocol.TopicPartition
 	assigned  map[protocol.TopicPartition][]int32
 	mark      bool // an election, ISR change or fault happened since it was cleared
+	drained   int  // the log's length when the player's notes were last taken
 	replaying bool
 
 	// The checker (check.go).
@@ -74,12 +83,6 @@ type Timeline struct {
 	judged     []judged        // history judgements, oldest first
 	judging    bool            // a judgement handed out by JudgeWork has not come back
 	cfg        *checker.Config // what the scenario permits (read once)
-}
-
-type partState struct {
-	leader int32
-	epoch  int32
-	isr    []int32
 }
 
 // action is one thing done to a timeline's world; replaying them in order from the seed
@@ -94,11 +97,12 @@ type actionKind uint8
 
 const (
 	actAdvance  actionKind = iota // advance d
-	actOneEvent                   // advance until one more event, at most d
-	actToMark                     // advance until an election, ISR change or fault, at most d
+	actOneEvent                   // advance until the event log grows, at most d
+	actToMark                     // advance until an election, ISR change, truncation or fault, at most d
 	actExec                       // run a typed statement
 	actContinue                   // leave a pause
 	actSync                       // let the events due now run (export)
+	actFinish                     // the scenario's finish and verdict (its script has ended)
 )
 
 // New boots the cluster and takes the first snapshot.
@@ -120,27 +124,26 @@ func New(o Options) (*Session, error) {
 func (s *Session) newTimeline() (*Timeline, error) {
 	tl := &Timeline{
 		ID: len(s.timelines) + 1, lastSeen: map[replicaKey]Replica{}, truncated: map[replicaKey]time.Duration{},
-		leaders: map[protocol.TopicPartition]partState{}, producers: map[string]bool{}, assigned: map[protocol.TopicPartition][]int32{}, partStmt: -1,
+		parts: map[protocol.TopicPartition]*metadata.Partition{}, brokers: map[int32]metadata.Broker{}, scenario: s.scenario, producers: map[string]bool{}, assigned: map[protocol.TopicPartition][]int32{}, partStmt: -1,
 	}
 	// The session attaches the checker itself (hook), to see its violations as they happen.
-	p, err := scenarios.NewPlayer(s.scenario, scenarios.Options{Seed: s.opts.Seed, Observe: tl.hook, NoCheck: true})
+	p, err := scenarios.NewPlayer(s.scenario, scenarios.Options{Seed: s.opts.Seed, Observe: tl.hook, NoCheck: true, Judge: tl.judgeEnd})
 	if err != nil {
 		return nil, err
 	}
 	tl.player = p
 	tl.collectViolations()
 	if s.Live {
-		tl.caption = "The classroom cluster runs live. Select a broker or a partition and break it: k kills, ? lists every key."
+		tl.caption = "The classroom cluster runs live. Select a broker or a partition (j/k or ↑↓, tab) and break it: K kills, ? lists every key."
 	}
-	for _, n := range p.TakeNotes() {
-		tl.noteEvent(n)
-	}
+	tl.drainNotes()
 	return tl, nil
 }
 
 // hook attaches the online checker and subscribes the timeline to the world's observations
 // and faults.
 func (tl *Timeline) hook(c *cluster.Cluster) {
+	tl.c = c
 	tl.attachChecker(c)
 	c.World.OnObserve(tl.observe)
 	c.World.OnEvent(tl.traceEvent)
@@ -184,8 +187,42 @@ func (s *Session) Len() int { return len(s.tl().snaps) }
 // History is the snapshots of the current timeline up to the one shown (for charts).
 func (s *Session) History() []*Snapshot { return s.tl().snaps[:s.cursor+1] }
 
-// Events is the event log up to the snapshot shown.
+// Events is the event log up to the snapshot shown: the snapshot shows the world as of its
+// last line (the event index, Snapshot.Log).
 func (s *Session) Events() []Event { return s.tl().events[:s.Snapshot().Log] }
+
+// AllEvents is the whole event log of the current timeline, to its head (the story strip).
+func (s *Session) AllEvents() []Event { t := s.tl(); return t.events[:t.snaps[len(t.snaps)-1].Log] }
+
+// Result is the run's result once the scenario has ended (End), else nil.
+func (s *Session) Result() *scenarios.Result { return s.tl().result }
+
+// Ended reports whether the current timeline's scenario has ended: its finish ran and its
+// verdict is in. Time does not move on after the end.
+func (s *Session) Ended() bool { return s.tl().result != nil }
+
+// CanEnd reports whether the scenario's script has run to its end and the finish is due (the
+// head is shown).
+func (s *Session) CanEnd() bool {
+	tl := s.tl()
+	return !s.Live && tl.result == nil && tl.player.Done() && !s.Rewound()
+}
+
+// End runs the scenario's finish and the checker's verdict once its script has run to its end,
+// as kafkasim run does (scenarios.Player.Finish): the final expectations are judged. The
+// timeline then stays at its end.
+func (s *Session) End() error {
+	if !s.CanEnd() {
+		return errors.New("the script has not run to its end")
+	}
+	tl := s.tl()
+	if err := tl.do(action{kind: actFinish}); err != nil {
+		return err
+	}
+	tl.snap()
+	s.cursor = len(tl.snaps) - 1
+	return nil
+}
 
 // Seek shows snapshot i (clamped).
 func (s *Session) Seek(i int) {
@@ -217,103 +254,121 @@ func (s *Session) SeekEvent(i int) {
 }
 
 // Advance moves the display forward by d of virtual time: through the snapshots while
-// rewound, else by running the simulation (a snapshot at least every SnapEvery). It stops at a
-// pause of the script.
+// rewound, else by running the simulation, with a snapshot right after every event that adds
+// to the event log and at least every SnapEvery. It stops at a pause of the script and at its
+// end (End is then due), and never moves past the end.
 func (s *Session) Advance(d time.Duration) {
 	if s.Rewound() {
 		s.SeekTime(s.Snapshot().At + d)
 		return
 	}
 	tl := s.tl()
-	end := tl.player.Cluster().Now() + d
-	for {
-		now := tl.player.Cluster().Now()
-		if now >= end || tl.player.Paused() {
+	end := tl.c.Now() + d
+	for !tl.stopped(s.Live) {
+		now := tl.c.Now()
+		if now >= end {
 			break
 		}
-		tl.do(action{kind: actAdvance, d: min(SnapEvery, end-now)})
+		tl.do(action{kind: actOneEvent, d: min(SnapEvery, end-now)})
 		tl.snap()
-		if tl.player.Paused() {
-			break
-		}
 	}
 	s.cursor = len(tl.snaps) - 1
 }
 
-// StepEvent moves one event forward: the next snapshot while rewound, else one event of the
-// simulation.
+// stopped reports whether time must not move on by itself: a pause of the script, the end of
+// a scenario's script, or the end of the run.
+func (tl *Timeline) stopped(live bool) bool {
+	return tl.result != nil || tl.player.Paused() || !live && tl.player.Done()
+}
+
+// StepEvent moves one event forward: while rewound, to the snapshot taken right after the next
+// event of the log; else it runs the simulation until the log grows (at most StepLimit of
+// virtual time). Lines logged by one event (a metadata entry that moves two partitions, say)
+// come together.
 func (s *Session) StepEvent() {
 	if s.Rewound() {
-		s.cursor++
+		tl := s.tl()
+		log := s.Snapshot().Log
+		i, _ := slices.BinarySearchFunc(tl.snaps, log+1, func(sn *Snapshot, l int) int { return cmp.Compare(sn.Log, l) })
+		s.Seek(i)
 		return
 	}
 	tl := s.tl()
-	tl.do(action{kind: actOneEvent, d: time.Minute})
+	if tl.result != nil {
+		return
+	}
+	tl.do(action{kind: actOneEvent, d: StepLimit})
 	tl.snap()
 	s.cursor = len(tl.snaps) - 1
 }
 
-// StepBack shows the previous snapshot.
-func (s *Session) StepBack() { s.Seek(s.cursor - 1) }
+// StepLimit bounds the virtual time StepEvent runs when nothing is logged (a quiet cluster).
+const StepLimit = 10 * time.Second
 
-// ToMark moves forward to the next election, ISR change or fault: among the snapshots while
-// rewound (or to the head if none is left), else by running until one happens (at most a
-// minute of virtual time).
-func (s *Session) ToMark() {
-	if s.Rewound() {
-		s.NextMark()
-		return
-	}
-	tl := s.tl()
-	tl.do(action{kind: actToMark, d: time.Minute})
-	tl.snap()
-	// The controller reports a change when it appends it; let the quorum commit it, so that
-	// the partition state shown (the committed metadata) has it too.
-	if !tl.player.Paused() {
-		tl.do(action{kind: actAdvance, d: Settle})
-		tl.snap()
-	}
-	s.cursor = len(tl.snaps) - 1
-}
-
-// Settle is how long ToMark runs on after the change it stopped at, for the quorum to commit
-// it.
-const Settle = 50 * time.Millisecond
-
-// NextMark shows the first snapshot after the next election, ISR change or fault among the
-// snapshots (the head if there is none).
-func (s *Session) NextMark() {
-	tl := s.tl()
+// StepBack moves one event back: to the snapshot taken right after the event shown last (from
+// a snapshot taken later), else right after the one before it (the start if none).
+func (s *Session) StepBack() {
 	cur := s.Snapshot()
-	for i := s.cursor + 1; i < len(tl.snaps); i++ {
-		if tl.markedBetween(cur.Log, tl.snaps[i].Log) {
-			s.cursor = i
+	first := s.firstWithLog(cur.Log)
+	if first < s.cursor {
+		s.Seek(first)
+		return
+	}
+	if s.cursor == 0 {
+		return
+	}
+	s.Seek(s.firstWithLog(s.tl().snaps[s.cursor-1].Log))
+}
+
+// firstWithLog is the index of the first snapshot that shows log lines up to log: the one
+// taken right after that event.
+func (s *Session) firstWithLog(log int) int {
+	i, _ := slices.BinarySearchFunc(s.tl().snaps, log, func(sn *Snapshot, l int) int { return cmp.Compare(sn.Log, l) })
+	return i
+}
+
+// ShowEvent shows the world as of event i of the log (0-based): the snapshot taken right after
+// it.
+func (s *Session) ShowEvent(i int) { s.Seek(s.firstWithLog(i + 1)) }
+
+// ToMark moves forward to the next election, ISR change, truncation or fault: the instant of
+// the next one logged while rewound, else by running until one happens (at most a minute of
+// virtual time).
+func (s *Session) ToMark() {
+	tl := s.tl()
+	for i := s.Snapshot().Log; i < s.Head().Log; i++ {
+		if tl.events[i].Kind.Marks() {
+			s.ShowEvent(i)
 			return
 		}
 	}
 	s.cursor = len(tl.snaps) - 1
+	if tl.stopped(s.Live) {
+		return
+	}
+	tl.do(action{kind: actToMark, d: time.Minute})
+	tl.snap()
+	s.cursor = len(tl.snaps) - 1
 }
 
-// PrevMark shows the snapshot right after the previous election, ISR change or fault (the
+// NextMark is ToMark: the next election, ISR change, truncation or fault, logged or to come.
+func (s *Session) NextMark() { s.ToMark() }
+
+// PrevMark shows the instant of the previous election, ISR change, truncation or fault (the
 // start if there is none).
 func (s *Session) PrevMark() {
 	tl := s.tl()
-	for i := s.cursor - 1; i > 0; i-- {
-		if tl.markedBetween(tl.snaps[i-1].Log, tl.snaps[i].Log) && i < s.cursor {
-			s.cursor = i
+	cur := s.Snapshot().Log
+	for i := cur - 1; i >= 0; i-- {
+		if !tl.events[i].Kind.Marks() {
+			continue
+		}
+		if j := s.firstWithLog(i + 1); j < s.cursor {
+			s.cursor = j
 			return
 		}
 	}
 	s.cursor = 0
-}
-
-func (tl *Timeline) markedBetween(from, to int) bool {
-	for _, e := range tl.events[from:to] {
-		if e.Kind.Marks() {
-			return true
-		}
-	}
-	return false
 }
 
 // Continue leaves a pause of the script.
@@ -324,6 +379,8 @@ func (s *Session) Continue() {
 	tl := s.tl()
 	if tl.player.Paused() {
 		tl.do(action{kind: actContinue})
+		tl.snap()
+		s.cursor = len(tl.snaps) - 1
 	}
 }
 
@@ -334,23 +391,46 @@ func (s *Session) Exec(text string) error {
 	if err := s.scenario.CheckStatement(text); err != nil {
 		return err
 	}
+	if !s.Rewound() && s.Ended() {
+		return errors.New("the scenario has ended: rewind (← or [) to try something else from an earlier instant")
+	}
 	if s.Rewound() {
 		if err := s.fork(); err != nil {
 			return err
 		}
 	}
 	tl := s.tl()
+	failures := tl.player.Failures()
 	if err := tl.do(action{kind: actExec, text: text}); err != nil {
 		return err
 	}
 	tl.snap()
 	s.cursor = len(tl.snaps) - 1
+	if tl.player.Failures() > failures {
+		why := "it failed"
+		for i := len(tl.events) - 1; i >= 0; i-- {
+			if tl.events[i].Kind == Failure {
+				why = strings.TrimPrefix(tl.events[i].Text, "✗ ")
+				break
+			}
+		}
+		return &FailedError{Why: why}
+	}
 	return nil
 }
+
+// FailedError is a statement that ran but failed (a fault on a node that is down, an expect
+// that does not hold): the attempt is in the transcript, as a comment.
+type FailedError struct{ Why string }
+
+func (e *FailedError) Error() string { return e.Why }
 
 // Export writes the current timeline, to its head, as a scenario file.
 func (s *Session) Export() (string, error) {
 	tl := s.tl()
+	if tl.result != nil {
+		return "", errors.New("the scenario has ended (its finish ran): kafkasim run " + s.scenario.File + " replays it")
+	}
 	tl.actions = append(tl.actions, action{kind: actSync})
 	text, err := tl.player.Export()
 	if err != nil {
@@ -416,13 +496,12 @@ func (s *Session) fork() error {
 // do applies one action to the timeline's world and records it.
 func (tl *Timeline) do(a action) error {
 	p := tl.player
-	c := p.Cluster()
 	switch a.kind {
 	case actAdvance:
 		p.Advance(a.d, nil)
 	case actOneEvent:
-		n := c.World.Trace().Len()
-		p.Advance(a.d, func() bool { return c.World.Trace().Len() > n })
+		n := len(tl.events)
+		p.Advance(a.d, func() bool { return len(tl.events) > n })
 	case actToMark:
 		tl.mark = false
 		p.Advance(a.d, func() bool { return tl.mark })
@@ -432,13 +511,13 @@ func (tl *Timeline) do(a action) error {
 		}
 	case actContinue:
 		p.Continue()
+	case actFinish:
+		tl.result = p.Finish()
 	default:
 		return errors.New("unknown action")
 	}
 	tl.actions = append(tl.actions, a)
-	for _, n := range p.TakeNotes() {
-		tl.noteEvent(n)
-	}
+	tl.drainNotes()
 	tl.collectViolations()
 	if !tl.replaying {
 		tl.copyHistory()
@@ -456,6 +535,18 @@ func (tl *Timeline) snap() {
 
 func (tl *Timeline) add(e Event) { tl.events = append(tl.events, e) }
 
+// drainNotes logs what the player noted (say lines, statements run, expectations): before any
+// event of the world that follows them, so that the log stays in the order things happened.
+func (tl *Timeline) drainNotes() {
+	if tl.player == nil {
+		return
+	}
+	for _, n := range tl.player.TakeNotes() {
+		tl.noteEvent(n)
+	}
+	tl.drained = len(tl.events)
+}
+
 func (tl *Timeline) noteEvent(n scenarios.Note) {
 	e := Event{At: n.At, Line: n.Line}
 	switch n.Kind {
@@ -465,60 +556,34 @@ func (tl *Timeline) noteEvent(n scenarios.Note) {
 	case scenarios.NotePause:
 		e.Kind, e.Text = Script, "paused: press space to continue"
 	case scenarios.NoteRan:
+		// The player notes a statement once it has run: the faults it injected are logged
+		// already. The statement goes before them.
 		e.Kind, e.Text = Script, n.Text
+		i := len(tl.events)
+		for i > tl.drained && tl.events[i-1].Kind == Fault && tl.events[i-1].At == n.At {
+			i--
+		}
+		if i < len(tl.events) {
+			tl.events = slices.Insert(tl.events, i, e)
+			if tl.faultAt >= i {
+				tl.faultAt++
+			}
+			return
+		}
 	case scenarios.NotePassed:
 		e.Kind, e.Text = Script, "✓ "+n.Text
 	case scenarios.NoteFailed:
-		e.Kind, e.Text = Failure, "✗ "+n.Text
+		e.Kind, e.Text = Failure, n.Text // the glyph is ✗
 	}
 	tl.add(e)
 }
 
-// observe turns what nodes report into events in plain words.
+// observe turns what brokers report into events in plain words. The controller's records
+// are logged when they commit (watchCommitted), not when they are appended: the partition
+// table shows the committed metadata, and the log must not run ahead of it.
 func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
+	tl.drainNotes()
 	switch e := ev.(type) {
-	case *metadata.PartitionRecord:
-		tp := protocol.TopicPartition{Topic: e.Topic, Partition: e.Partition}
-		tl.leaders[tp] = partState{leader: e.Leader, epoch: e.LeaderEpoch, isr: append([]int32(nil), e.ISR...)}
-		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: replicas %s, broker %d leads (the first in the ISR), epoch %d, ISR %s", tp, Set(e.Replicas), e.Leader, e.LeaderEpoch, Set(e.ISR))})
-	case *metadata.PartitionChangeRecord:
-		tp := protocol.TopicPartition{Topic: e.Topic, Partition: e.Partition}
-		old, known := tl.leaders[tp]
-		if !known && e.LeaderEpoch == 0 && e.Leader >= 0 {
-			// Created before this timeline started watching: epoch 0 is the first leader,
-			// so this change is not an election.
-			old, known = partState{leader: e.Leader, epoch: 0}, true
-		}
-		tl.leaders[tp] = partState{leader: e.Leader, epoch: e.LeaderEpoch, isr: append([]int32(nil), e.ISR...)}
-		switch {
-		case e.Leader < 0 && (!known || old.leader >= 0):
-			tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s: OFFLINE, no leader (epoch %d), ISR %s%s", tp, e.LeaderEpoch, Set(e.ISR), elr(e.ELR))})
-			tl.mark = true
-		case e.Leader >= 0 && (!known || old.leader != e.Leader || old.epoch != e.LeaderEpoch):
-			how := "elected leader"
-			if e.Unclean {
-				how = "elected leader UNCLEANLY (from outside the ISR)"
-			}
-			tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s: broker %d %s, epoch %d, ISR %s%s", tp, e.Leader, how, e.LeaderEpoch, Set(e.ISR), elr(e.ELR))})
-			tl.mark = true
-		case !sameSet(old.isr, e.ISR):
-			verb := "shrinks"
-			if len(e.ISR) > len(old.isr) {
-				verb = "expands"
-			}
-			tl.add(Event{At: now, Kind: ISRChange, TP: tp.String(), Text: fmt.Sprintf("%s: ISR %s from %s to %s%s", tp, verb, Set(old.isr), Set(e.ISR), elr(e.ELR))})
-			tl.mark = true
-		}
-	case *metadata.BrokerRegistrationChangeRecord:
-		switch {
-		case e.Fenced:
-			tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("controller fences broker %d (epoch %d)", e.BrokerID, e.BrokerEpoch)})
-			tl.mark = true
-		case e.InControlledShutdown:
-			tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("broker %d in controlled shutdown", e.BrokerID)})
-		default:
-			tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("controller unfences broker %d (epoch %d)", e.BrokerID, e.BrokerEpoch)})
-		}
 	case *broker.Truncated:
 		tl.truncated[replicaKey{e.TP, e.Broker}] = now
 		tl.add(Event{At: now, Kind: Truncation, TP: e.TP.String(), Text: fmt.Sprintf("%s: broker %d TRUNCATES its log from %d to %d (%s)", e.TP, e.Broker, e.From, e.To, e.Reason)})
@@ -535,15 +600,87 @@ func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
 	_ = id
 }
 
-// traceEvent follows the faults in the trace and keeps the network faults in force.
+// traceEvent follows the faults in the trace, keeps the network faults in force, and logs the
+// metadata the quorum committed in the event (after the step: the state it shows is the
+// state after the event).
 func (tl *Timeline) traceEvent(e *sim.Event) {
+	tl.drainNotes()
 	tl.evTimes = append(tl.evTimes, e.Time)
+	tl.fault(e)
+	tl.watchCommitted(e.Time)
+}
+
+// watchCommitted logs what changed in the active controller's committed metadata since it
+// last looked: partitions created, elected, taken offline, their ISR shrunk or expanded;
+// brokers fenced, unfenced, in controlled shutdown.
+func (tl *Timeline) watchCommitted(now time.Duration) {
+	im := tl.c.Committed()
+	if im == nil || im == tl.image && im.Offset == tl.imageAt {
+		return
+	}
+	tl.image, tl.imageAt = im, im.Offset
+	for _, id := range slices.Sorted(maps.Keys(im.Brokers)) {
+		b := im.Brokers[id]
+		old, known := tl.brokers[id]
+		if known && old == *b {
+			continue
+		}
+		tl.brokers[id] = *b
+		switch {
+		case b.Fenced && known && !old.Fenced:
+			tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("controller fences broker %d (epoch %d)", id, b.Epoch)})
+		case b.InControlledShutdown && (!known || !old.InControlledShutdown):
+			tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("broker %d in controlled shutdown", id)})
+		case !b.Fenced && (!known || old.Fenced || old.Epoch != b.Epoch):
+			tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("controller unfences broker %d (epoch %d)", id, b.Epoch)})
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(im.Topics)) {
+		for _, p := range im.Topics[name].Partitions {
+			tp := protocol.TopicPartition{Topic: p.Topic, Partition: p.Index}
+			old := tl.parts[tp]
+			if old == p {
+				continue
+			}
+			tl.parts[tp] = p
+			tl.partitionChanged(now, tp, old, p)
+		}
+	}
+}
+
+// partitionChanged logs a partition's committed change from old (nil: new) to p.
+func (tl *Timeline) partitionChanged(now time.Duration, tp protocol.TopicPartition, old, p *metadata.Partition) {
+	switch {
+	case old == nil:
+		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: replicas %s, broker %d leads (the first in the ISR), epoch %d, ISR %s", tp, Set(p.Replicas), p.Leader, p.LeaderEpoch, Set(p.ISR))})
+	case p.Leader < 0 && old.Leader >= 0:
+		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s: OFFLINE, no leader (epoch %d), ISR %s%s", tp, p.LeaderEpoch, Set(p.ISR), elr(p.ELR))})
+		tl.mark = true
+	case p.Leader >= 0 && (old.Leader != p.Leader || old.LeaderEpoch != p.LeaderEpoch):
+		how := "elected leader"
+		if p.Recovering() && !old.Recovering() {
+			how = "elected leader UNCLEANLY (from outside the ISR)"
+		}
+		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s: broker %d %s, epoch %d, ISR %s%s", tp, p.Leader, how, p.LeaderEpoch, Set(p.ISR), elr(p.ELR))})
+		tl.mark = true
+	case !sameSet(old.ISR, p.ISR):
+		verb := "shrinks"
+		if len(p.ISR) > len(old.ISR) {
+			verb = "expands"
+		}
+		tl.add(Event{At: now, Kind: ISRChange, TP: tp.String(), Text: fmt.Sprintf("%s: ISR %s from %s to %s%s", tp, verb, Set(old.ISR), Set(p.ISR), elr(p.ELR))})
+		tl.mark = true
+	}
+}
+
+// fault logs a fault of the trace and keeps the network faults in force.
+func (tl *Timeline) fault(e *sim.Event) {
 	extended, ok := tl.faults.Add(*e)
 	if !ok {
 		return
 	}
 	f := tl.faults.Last()
-	text := f.Words(tl.player.Cluster().World.Name)
+	text := f.Words(tl.c.World.Name)
 	if extended { // the next node of a partition: the same line grows
 		tl.events[tl.faultAt].Text = text
 		if tl.partStmt >= 0 {

@@ -178,9 +178,22 @@ func TestUncleanElectionJudgedWithOperations(t *testing.T) {
 		t.Errorf("finding %+v; want two operations or more and the permitting setting named", f)
 	}
 	for _, op := range f.Ops {
-		if op.Invoke < f.At {
-			t.Errorf("op #%d invoked at %v, before the finding's time %v", op.Index, op.Invoke, f.At)
+		if op.Invoke < f.Began {
+			t.Errorf("op #%d invoked at %v, before the finding's beginning %v", op.Index, op.Invoke, f.Began)
 		}
+		if op.Complete > f.At {
+			t.Errorf("op #%d completed at %v, after the finding's time %v (it shows once its last operation completed)", op.Index, op.Complete, f.At)
+		}
+	}
+	// The anomaly shows after the unclean election that caused it, not before.
+	var elected time.Duration = -1
+	for _, e := range s.Events() {
+		if e.Kind == Election && strings.Contains(e.Text, "UNCLEANLY") {
+			elected = e.At
+		}
+	}
+	if elected < 0 || f.At < elected {
+		t.Errorf("finding at %v; want at or after the unclean election (%v)", f.At, elected)
 	}
 	if s.JudgeNow() {
 		t.Error("JudgeNow judged again with no new operation")
@@ -256,8 +269,8 @@ func TestRecentUnseenIsProvisional(t *testing.T) {
 	if j.findings[0].Provisional || !j.findings[1].Provisional {
 		t.Errorf("provisional %v, %v; want the old send counted and the recent one provisional", j.findings[0].Provisional, j.findings[1].Provisional)
 	}
-	if j.findings[1].At != 29*time.Second {
-		t.Errorf("finding at %v; want its operation's invoke, 29s", j.findings[1].At)
+	if j.findings[1].Began != 29*time.Second || j.findings[1].At != 30*time.Second {
+		t.Errorf("finding began %v at %v; want its operation's invoke, 29s, and its completion, 30s", j.findings[1].Began, j.findings[1].At)
 	}
 }
 

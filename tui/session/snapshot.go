@@ -23,12 +23,15 @@ type Snapshot struct {
 	Clients    []Client
 	Network    []string // network faults in force, as statements ("partition 1 | 2 3")
 
-	Caption   string // the last say
-	Line      int    // the script line in progress or next (0: none)
-	Statement string // that statement
-	Paused    bool   // the script stopped at a pause
-	Done      bool   // the script has run to its end
-	Failures  int    // expectations, awaits and faults that failed so far
+	Caption   string        // the last say
+	Line      int           // the script line in progress or next (0: none)
+	Statement string        // that statement
+	Paused    bool          // the script stopped at a pause
+	Done      bool          // the script has run to its end
+	Ended     bool          // the scenario has ended: its finish ran, its verdict is in (Session.Result)
+	Failures  int           // expectations, awaits and faults that failed so far
+	Waiting   string        // the await, wait or run until in progress ("" none)
+	Deadline  time.Duration // when it gives up (an await fails then)
 }
 
 // Node is a broker or a controller.
@@ -107,12 +110,16 @@ const TruncatedFor = 5 * time.Second
 
 // take reads the cluster. prev (may be nil) supplies what a down broker last showed.
 func (tl *Timeline) take() *Snapshot {
-	c := tl.player.Cluster()
+	c := tl.c
 	w := c.World
 	s := &Snapshot{
 		At: c.Now(), Hash: w.Trace().Hash(), Events: w.Trace().Len(), Actions: len(tl.actions), Log: len(tl.events),
 		Caption: tl.caption, Line: tl.player.Line(), Statement: tl.player.Current(), Paused: tl.player.Paused(),
 		Done: tl.player.Done(), Failures: tl.player.Failures(), Network: slices.Clone(tl.network),
+		Ended: tl.result != nil,
+	}
+	if text, deadline, ok := tl.player.Waiting(); ok {
+		s.Waiting, s.Deadline = text, deadline
 	}
 	im := c.Committed()
 	active := c.ActiveController()
