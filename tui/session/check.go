@@ -2,6 +2,7 @@ package session
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 
@@ -295,7 +296,7 @@ func (s *Session) verdictOf(snap *Snapshot) *Verdict {
 	case j == nil:
 	default:
 		v.Verdict = checker.Valid
-		for _, tp := range sortedKeys(v.Linearizable) {
+		for _, tp := range slices.Sorted(maps.Keys(v.Linearizable)) {
 			switch v.Linearizable[tp] {
 			case checker.LinIllegal:
 				v.Verdict = checker.Invalid
@@ -308,15 +309,6 @@ func (s *Session) verdictOf(snap *Snapshot) *Verdict {
 	}
 	s.verdicts[1], s.verdicts[0] = s.verdicts[0], cachedVerdict{key, v}
 	return v
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // judgeEnd is the checker at the scenario's end (scenarios.Player.Finish calls it after the

@@ -206,11 +206,7 @@ func (tl *Timeline) partitions() []protocol.TopicPartition {
 	if im == nil {
 		return tl.lastTPs
 	}
-	var names []string
-	for name := range im.Topics {
-		names = append(names, name)
-	}
-	slices.Sort(names)
+	names := im.TopicNames()
 	var out []protocol.TopicPartition
 	for _, name := range names {
 		for i := range im.Topics[name].Partitions {

@@ -2,6 +2,7 @@ package verdict
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -99,11 +100,7 @@ func Render(v *session.Verdict, st *theme.Styles, width, height, sel int, note s
 
 // counts is the findings by name: "inconsistent-offsets 3805 · strong-isr 1".
 func counts(v *session.Verdict) string {
-	names := make([]string, 0, len(v.Counts))
-	for n := range v.Counts {
-		names = append(names, n)
-	}
-	slices.Sort(names)
+	names := slices.Sorted(maps.Keys(v.Counts))
 	var parts []string
 	for _, n := range names {
 		parts = append(parts, fmt.Sprintf("%s %d", n, v.Counts[n]))
@@ -123,11 +120,7 @@ func linearizability(v *session.Verdict) string {
 	if v.Linearizable == nil {
 		return ""
 	}
-	tps := make([]string, 0, len(v.Linearizable))
-	for tp := range v.Linearizable {
-		tps = append(tps, tp)
-	}
-	slices.Sort(tps)
+	tps := slices.Sorted(maps.Keys(v.Linearizable))
 	var bad []string
 	for _, tp := range tps {
 		if r := v.Linearizable[tp]; r != "ok" {
