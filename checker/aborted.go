@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -21,7 +22,7 @@ func (a *analysis) abortedReads() []Anomaly {
 		p := a.parts[keyOf(op)]
 		for _, v := range op.Values {
 			if w, ok := p.failed[v]; ok {
-				out = append(out, Anomaly{Name: G1a, Ops: a.idx(w, i),
+				out = append(out, Anomaly{Name: G1a, Ops: a.ops(w, i),
 					Explanation: fmt.Sprintf("%s returned %d, whose send failed: %s", a.describe(i), v, a.describe(w))})
 			}
 		}
@@ -49,25 +50,56 @@ func (a *analysis) precommittedReads() []Anomaly {
 	return out
 }
 
+// precommittedIn finds, in the operation made of history entries [start, end), every value a
+// poll returned that a send of the same operation sent: one anomaly per (poll, value), naming
+// the first send of the value, in the order of sends, then polls, then the value's place in
+// the send. An index of the sends' values keeps it linear: an operation of 80,000 entries is
+// what a hostile history can hold.
 func (a *analysis) precommittedIn(start, end int) []Anomaly {
-	var out []Anomaly
+	type kv struct {
+		k tpKey
+		v int64
+	}
+	type sent struct{ send, at int } // the first send of a value, and the value's place in it
+	senders := map[kv]sent{}
 	for i := start; i < end; i++ {
-		w := &a.h[i]
-		if w.Type != history.Send {
-			continue
-		}
-		for j := start; j < end; j++ {
-			r := &a.h[j]
-			if r.Type != history.Poll || keyOf(r) != keyOf(w) {
-				continue
-			}
-			for _, v := range w.Values {
-				if slices.Contains(r.Values, v) {
-					out = append(out, Anomaly{Name: PrecommittedRead, Ops: a.idx(i, j),
-						Explanation: fmt.Sprintf("%s read %d, which the same operation was still sending (%s)", a.describe(j), v, a.describe(i))})
+		if w := &a.h[i]; w.Type == history.Send {
+			for at, v := range w.Values {
+				if _, ok := senders[kv{keyOf(w), v}]; !ok {
+					senders[kv{keyOf(w), v}] = sent{i, at}
 				}
 			}
 		}
+	}
+	if len(senders) == 0 {
+		return nil
+	}
+	type found struct {
+		sent
+		poll int
+		v    int64
+	}
+	var hits []found
+	for j := start; j < end; j++ {
+		r := &a.h[j]
+		if r.Type != history.Poll {
+			continue
+		}
+		seen := map[int64]bool{}
+		for _, v := range r.Values {
+			if s, ok := senders[kv{keyOf(r), v}]; ok && !seen[v] {
+				seen[v] = true
+				hits = append(hits, found{s, j, v})
+			}
+		}
+	}
+	slices.SortFunc(hits, func(x, y found) int {
+		return cmp.Or(cmp.Compare(x.send, y.send), cmp.Compare(x.poll, y.poll), cmp.Compare(x.at, y.at))
+	})
+	out := make([]Anomaly, 0, len(hits))
+	for _, f := range hits {
+		out = append(out, Anomaly{Name: PrecommittedRead, Ops: a.ops(f.send, f.poll),
+			Explanation: fmt.Sprintf("%s read %d, which the same operation was still sending (%s)", a.describe(f.poll), f.v, a.describe(f.send))})
 	}
 	return out
 }

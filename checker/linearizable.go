@@ -93,10 +93,14 @@ func linModel(claimed []int64) porcupine.Model {
 
 type linPart struct {
 	sends []porcupine.Operation
-	known map[int64]int // offset → index in sends
+	known map[int64]sendAt // offset → the send that landed there
 	polls []linPoll
 	bad   bool // illegal without search
 }
+
+// sendAt is where a send put an offset: its index in linPart.sends and the offset's place in
+// its offsets (and so the value's place in its values).
+type sendAt struct{ send, at int }
 
 type linPoll struct {
 	max int64
@@ -117,7 +121,7 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 	for _, k := range a.keys {
 		if k.part >= 0 {
 			keys = append(keys, k)
-			parts[k] = &linPart{known: map[int64]int{}}
+			parts[k] = &linPart{known: map[int64]sendAt{}}
 		}
 	}
 	if len(keys) == 0 {
@@ -170,11 +174,11 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 				continue
 			}
 		}
-		for _, o := range in.offs {
+		for j, o := range in.offs {
 			if _, dup := lp.known[o]; dup {
 				lp.bad = true
 			}
-			lp.known[o] = len(lp.sends)
+			lp.known[o] = sendAt{len(lp.sends), j}
 		}
 		lp.sends = append(lp.sends, porcupine.Operation{ClientId: clients[op.Client], Input: in, Call: int64(op.Invoke), Return: ret})
 	}
@@ -186,7 +190,7 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 			continue
 		}
 		for j, o := range op.Offsets {
-			if s, ok := lp.known[o]; ok && !slices.Contains(lp.sends[s].Input.(*linSend).vals, op.Values[j]) {
+			if s, ok := lp.known[o]; ok && lp.sends[s.send].Input.(*linSend).vals[s.at] != op.Values[j] {
 				lp.bad = true
 			}
 		}

@@ -26,7 +26,7 @@ func (a *analysis) inconsistentOffsets() []Anomaly {
 				pos = append(pos, s)
 				who = append(who, fmt.Sprintf("%d (%s)", v, a.describe(s)))
 			}
-			out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.idx(pos...),
+			out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.ops(pos...),
 				Explanation: fmt.Sprintf("%s offset %d held different values: %s", k, off, strings.Join(who, " and "))})
 		}
 	}
@@ -59,7 +59,7 @@ func (a *analysis) duplicates() []Anomaly {
 			if w, ok := p.writer[v]; ok {
 				by = a.describe(w)
 			}
-			out = append(out, Anomaly{Name: Duplicate, Ops: a.idx(pos...),
+			out = append(out, Anomaly{Name: Duplicate, Ops: a.ops(pos...),
 				Explanation: fmt.Sprintf("%d, sent once by %s, appears %d times in %s, at offsets %v", v, by, len(offs), k, offs)})
 		}
 	}
@@ -114,7 +114,7 @@ func (a *analysis) lostWrites() []Anomaly {
 			if len(op.Offsets) == 1 {
 				at = fmt.Sprintf("at offset %d", op.Offsets[0])
 			}
-			out = append(out, Anomaly{Name: LostWrite, Ops: a.idx(w, maxReader),
+			out = append(out, Anomaly{Name: LostWrite, Ops: a.ops(w, maxReader),
 				Explanation: fmt.Sprintf("%s sent %d to %s %s (acknowledged %s, op #%d); no poll ever returned it, though polls returned offsets up to %d (%s)",
 					op.Client, v, k, at, seconds(op.Complete), op.Index, p.offsetAt[bound], a.describe(maxReader))})
 		}
@@ -152,7 +152,7 @@ func (a *analysis) unseen() []Anomaly {
 	out := make([]Anomaly, 0, len(pos))
 	for _, i := range pos {
 		k := keyOf(&a.h[i])
-		out = append(out, Anomaly{Name: Unseen, Ops: a.idx(i),
+		out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
 			Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, count[k], k)})
 	}
 	return out

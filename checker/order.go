@@ -54,11 +54,11 @@ func (a *analysis) pollOrder() []Anomaly {
 			d, i1, i2 := p.delta(v, v2)
 			switch {
 			case d > 1:
-				out = append(out, Anomaly{Name: PollSkip, Ops: a.idx(j, i),
+				out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
 					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
 						op.Client, k, v, a.describe(j), v2, a.describe(i), d-1, p.skippedText(i1, i2))})
 			case d < 1:
-				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.idx(j, i),
+				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
 					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
 						op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
 			}
@@ -84,11 +84,11 @@ func (a *analysis) intPolls() []Anomaly {
 			d, i1, i2 := p.delta(v1, v2)
 			switch {
 			case d > 1:
-				out = append(out, Anomaly{Name: IntPollSkip, Ops: a.idx(i),
+				out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
 					Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
 						a.describe(i), v1, v2, d-1, k, p.skippedText(i1, i2))})
 			case d < 1:
-				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.idx(i),
+				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
 					Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
 						a.describe(i), v1, v2, k, 1-d)})
 			}
@@ -128,7 +128,7 @@ func (a *analysis) sendOrder() []Anomaly {
 			p := a.parts[k]
 			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
 			if d, i1, i2 := p.delta(v, v2); d < 1 {
-				out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.idx(j, i),
+				out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
 					Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
 						op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
 			}
@@ -155,11 +155,11 @@ func (a *analysis) intSends() []Anomaly {
 			d, i1, i2 := p.delta(v1, v2)
 			switch {
 			case d > 1:
-				out = append(out, Anomaly{Name: IntSendSkip, Ops: a.idx(i),
+				out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
 					Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
 						a.describe(i), v1, v2, d, k, p.skippedText(i1, i2))})
 			case d < 1:
-				out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.idx(i),
+				out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
 					Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
 						a.describe(i), v1, v2, 1-d, k)})
 			}

@@ -110,15 +110,18 @@ func Check(h history.History, cfg Config) *Report {
 			all[i].Explanation += " (permitted by " + all[i].Permitted + ")"
 		}
 	}
+	// The anomalies name operations by position so far: mark their partitions, then name
+	// them by history index.
+	anomalous := map[tpKey]bool{}
+	for i := range all {
+		for j, p := range all[i].Ops {
+			anomalous[keyOf(&a.h[p])] = true
+			all[i].Ops[j] = a.h[p].Index
+		}
+	}
 	slices.SortStableFunc(all, func(x, y Anomaly) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
 	})
-	anomalous := map[tpKey]bool{}
-	for _, an := range all {
-		for _, i := range an.Ops {
-			anomalous[keyOf(&a.h[i])] = true
-		}
-	}
 	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget, anomalous)}
 	for _, an := range all {
 		r.Counts[an.Name]++

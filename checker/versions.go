@@ -44,6 +44,7 @@ type partLog struct {
 	byValue    map[int64]int
 	firstIndex map[int64]int
 	lastIndex  map[int64]int
+	offsets    map[int64][]int64 // value → the offsets that hold it, in order
 
 	writer map[int64]int // value → its send (the first, if sent twice)
 	okRead map[int64]int // value → the first ok poll that returned it
@@ -61,7 +62,7 @@ func (a *analysis) part(k tpKey) *partLog {
 	p := a.parts[k]
 	if p == nil {
 		p = &partLog{key: k, vals: map[int64][]int64{}, source: map[offVal]int{}, byValue: map[int64]int{},
-			firstIndex: map[int64]int{}, lastIndex: map[int64]int{}, writer: map[int64]int{}, okRead: map[int64]int{}, failed: map[int64]int{}}
+			firstIndex: map[int64]int{}, lastIndex: map[int64]int{}, offsets: map[int64][]int64{}, writer: map[int64]int{}, okRead: map[int64]int{}, failed: map[int64]int{}}
 		a.parts[k] = p
 		a.keys = append(a.keys, k)
 	}
@@ -109,7 +110,7 @@ func analyse(h history.History) *analysis {
 		}
 		for j, off := range op.Offsets {
 			v := op.Values[j]
-			if !slices.Contains(p.vals[off], v) {
+			if _, ok := p.source[offVal{off, v}]; !ok {
 				p.vals[off] = append(p.vals[off], v)
 				p.source[offVal{off, v}] = i
 			}
@@ -129,6 +130,7 @@ func analyse(h history.History) *analysis {
 					p.firstIndex[v] = i
 				}
 				p.lastIndex[v] = i
+				p.offsets[v] = append(p.offsets[v], o)
 			}
 		}
 	}
@@ -198,37 +200,37 @@ func (a *analysis) describe(i int) string {
 	}
 }
 
+// maxListed bounds the values or offsets of one operation that its description lists: an
+// explanation stays short however many records a hostile history puts in one operation.
+const maxListed = 8
+
 func valuesText(vs []int64) string {
 	if len(vs) == 1 {
 		return strconv.FormatInt(vs[0], 10)
 	}
-	s := make([]string, len(vs))
-	for i, v := range vs {
+	n := min(len(vs), maxListed)
+	s := make([]string, n, n+1)
+	for i, v := range vs[:n] {
 		s[i] = strconv.FormatInt(v, 10)
+	}
+	if len(vs) > n {
+		s = append(s, fmt.Sprintf("… (%d in all)", len(vs)))
 	}
 	return "[" + strings.Join(s, " ") + "]"
 }
 
 // offsetsOf lists the offsets (in the implied log) that hold v.
-func (p *partLog) offsetsOf(v int64) []int64 {
-	var out []int64
-	first, ok := p.firstIndex[v]
-	if !ok {
-		return nil
-	}
-	for i := first; i <= p.lastIndex[v]; i++ {
-		if slices.Contains(p.vals[p.offsetAt[i]], v) {
-			out = append(out, p.offsetAt[i])
-		}
-	}
-	return out
-}
+// The slice is shared: callers must not modify it.
+func (p *partLog) offsetsOf(v int64) []int64 { return p.offsets[v] }
 
-func (a *analysis) idx(pos ...int) []int {
+// ops lists the operations an anomaly names by their positions in the history (negative
+// positions, "none", left out). Check turns them into history indexes (Op.Index) once it has
+// used them: a history read from a file may number its operations any way it likes.
+func (a *analysis) ops(pos ...int) []int {
 	out := make([]int, 0, len(pos))
 	for _, p := range pos {
 		if p >= 0 {
-			out = append(out, a.h[p].Index)
+			out = append(out, p)
 		}
 	}
 	return out

@@ -44,7 +44,7 @@ type cond struct {
 	subj   subject
 	topic  string
 	part   int32
-	broker int32  // leo TOPIC/I@B, hw TOPIC/I@B (0: the leader's)
+	broker int32  // leo TOPIC/I@B, hw TOPIC/I@B, isr TOPIC/I@B (0: the leader's, the controller's)
 	client string // acked, errors, consumed, lost
 	op     string // "" for online/offline/diverged; == != < <= > >= in contains
 	num    int64  // the value compared with; a node id for leader/controller, -1 = none
@@ -107,7 +107,12 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 	case "leader":
 		k.subj, kind, err = sLeader, vBroker, needTP()
 	case "isr":
-		k.subj, kind, err = sISR, vBrokerSet, needTP()
+		k.subj, kind = sISR, vBrokerSet
+		if len(toks) > 1 && strings.Contains(toks[1].text, "@") {
+			i, err = p.replicaRef(k, toks)
+		} else {
+			err = needTP()
+		}
 	case "size":
 		if len(toks) < 2 || toks[1].text != "isr" {
 			return nil, p.errAt(colAt(toks, 1), "size: expected size isr TOPIC/INDEX")
@@ -203,7 +208,7 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 }
 
 // replicaRef reads TOPIC/INDEX@BROKER at toks[1] (for leo; for hw it names a replica other
-// than the leader's).
+// than the leader's; for isr a broker's own view instead of the active controller's).
 func (p *parser) replicaRef(k *cond, toks []token) (int, error) {
 	w := toks[0].text
 	if len(toks) < 2 {
@@ -333,15 +338,16 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 		v := int64(c.ActiveController())
 		return k.compare(v), "controller is " + nodeName(v)
 	case sISR:
+		isr, what, note, ok := k.isr(c, tp)
+		if !ok {
+			return false, what + " is unknown (" + note + ")"
+		}
 		var s []int64
-		for _, b := range c.ISR(tp) {
+		for _, b := range isr {
 			s = append(s, int64(b))
 		}
 		slices.Sort(s)
-		saw := fmt.Sprintf("isr %s is %s", k.tpName(), setString(s, nodeName))
-		if c.ActiveController() < 0 {
-			saw += " (no active controller)"
-		}
+		saw := what + " is " + setString(s, nodeName) + note
 		switch k.op {
 		case "contains":
 			return slices.Contains(s, k.num), saw
@@ -365,6 +371,26 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 		return false, saw
 	}
 	return k.compare(v), saw
+}
+
+// isr is the ISR a condition looks at: the active controller's committed one, or with @B
+// the one broker B's replica knows (Partition.isr, what its produce path checks
+// min.insync.replicas against: it learns a change from the metadata log a little after the
+// controller commits it). what names it; note is said after the set, or says why it is
+// unknown (ok false).
+func (k *cond) isr(c *cluster.Cluster, tp protocol.TopicPartition) (isr []int32, what, note string, ok bool) {
+	if k.broker > 0 {
+		what = fmt.Sprintf("isr %s@%d", k.tpName(), k.broker)
+		r := c.Replica(k.broker, tp)
+		if r == nil {
+			return nil, what, fmt.Sprintf("broker %d is not running or has no replica", k.broker), false
+		}
+		return r.ISR(), what, "", true
+	}
+	if c.ActiveController() < 0 {
+		note = " (no active controller)"
+	}
+	return c.ISR(tp), "isr " + k.tpName(), note, true
 }
 
 // intValue reads a numeric subject; ok is false when the value is unknown now.

@@ -21,6 +21,9 @@
 //	                         running leader); judged at an instant, so expect only
 //	diverged TOPIC/I         two running replicas hold different records at the same offset
 //	hw TOPIC/I@B             broker B's own high watermark (hw TOPIC/I is the leader's)
+//	isr TOPIC/I@B            the ISR broker B knows (isr TOPIC/I is the active controller's);
+//	                         a leader checks min.insync.replicas against its own, learnt from
+//	                         the metadata log a little after the controller commits a change
 //
 // The checker judges every run (Options.NoCheck turns it off): its online invariants are
 // attached when the cluster boots, the history is judged after the finish, and `expect verdict`

@@ -71,7 +71,10 @@ func (h History) WriteJSONLines(w io.Writer) error {
 }
 
 // ReadJSONLines reads a history written by WriteJSONLines. A malformed line is an error that
-// names its line number.
+// names its line number and the field at fault: a missing client or topic, an unknown type or
+// outcome, a negative index, partition, offset or time, offsets that do not match the values,
+// a completion before the invocation. Indexes need not be 0..n-1 (a history cut from a longer
+// one keeps its numbers); the checker names operations by them.
 func ReadJSONLines(r io.Reader) (History, error) {
 	var h History
 	sc := bufio.NewScanner(r)
@@ -112,8 +115,27 @@ func (op *Op) validate() error {
 	if op.Client == "" || op.Topic == "" {
 		return fmt.Errorf("client and topic are required")
 	}
+	if op.Index < 0 {
+		return fmt.Errorf("index %d is negative", op.Index)
+	}
+	// A producer records partition -1 for a record that failed before it was assigned a
+	// partition (DELIVERY_TIMEOUT while the metadata was unknown); nothing else has one.
+	if op.Partition < -1 || op.Partition == -1 && (op.Type != Send || op.Outcome != Fail) {
+		return fmt.Errorf("partition %d is negative (only a failed send may have partition -1: failed before it was assigned one)", op.Partition)
+	}
 	if len(op.Offsets) != 0 && len(op.Offsets) != len(op.Values) {
 		return fmt.Errorf("%d offsets for %d values", len(op.Offsets), len(op.Values))
+	}
+	if op.Partition == -1 && len(op.Offsets) != 0 {
+		return fmt.Errorf("offsets for partition -1: a send that was never assigned a partition has none")
+	}
+	for i, o := range op.Offsets {
+		if o < 0 {
+			return fmt.Errorf("offsets[%d] %d is negative", i, o)
+		}
+	}
+	if op.Invoke < 0 {
+		return fmt.Errorf("invoke %d is negative (times are nanoseconds of virtual time from 0)", op.Invoke)
 	}
 	if op.Complete < op.Invoke {
 		return fmt.Errorf("complete %d before invoke %d", op.Complete, op.Invoke)

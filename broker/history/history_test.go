@@ -75,3 +75,35 @@ func TestLogAddAllAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+// Negative fields name the line and the field: a negative offset used to make the checker
+// call the partition not linearizable with no word why, and invoke = -2^63 printed a span of
+// 9223372036.855 s.
+func TestReadJSONLinesRefusesNegativeFields(t *testing.T) {
+	const ok = `{"index":0,"client":"p","type":"send","topic":"t","partition":0,"values":[1],"offsets":[0],"invoke":1,"complete":2,"outcome":"ok"}` + "\n"
+	cases := map[string]string{
+		`{"index":-1,"client":"p","type":"send","topic":"t","values":[1],"outcome":"ok"}`:                                 "line 2: index -1 is negative",
+		`{"client":"p","type":"send","topic":"t","partition":-2,"values":[1],"outcome":"fail"}`:                           "line 2: partition -2 is negative",
+		`{"client":"c","type":"poll","topic":"t","partition":-1,"values":[1],"offsets":[0],"outcome":"ok"}`:               "line 2: partition -1 is negative",
+		`{"client":"p","type":"send","topic":"t","partition":-1,"values":[1],"offsets":[0],"outcome":"fail"}`:             "line 2: offsets for partition -1",
+		`{"client":"c","type":"poll","topic":"t","values":[1,2],"offsets":[0,-1],"outcome":"ok"}`:                         "line 2: offsets[1] -1 is negative",
+		`{"client":"p","type":"send","topic":"t","values":[1],"invoke":-9223372036854775808,"complete":5,"outcome":"ok"}`: "line 2: invoke -9223372036854775808 is negative",
+		`{"client":"p","type":"send","topic":"t","values":[1],"invoke":-5,"complete":-1,"outcome":"ok"}`:                  "line 2: invoke -5 is negative",
+	}
+	for in, want := range cases {
+		_, err := ReadJSONLines(strings.NewReader(ok + in + "\n"))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("ReadJSONLines(%q) = %v; want prefix %q", in, err, want)
+		}
+	}
+	// What a producer records for a record that timed out before it had a partition reads.
+	failed := `{"index":1,"client":"p","type":"send","topic":"t","partition":-1,"values":[2],"invoke":1,"complete":9,"outcome":"fail","error":"DELIVERY_TIMEOUT"}`
+	if h, err := ReadJSONLines(strings.NewReader(ok + failed)); err != nil || len(h) != 2 {
+		t.Errorf("a send failed before partition assignment: %d ops, %v", len(h), err)
+	}
+	// Indexes need not start at 0: a history cut from a longer one keeps its numbers.
+	cut := `{"index":17,"client":"p","type":"send","topic":"t","values":[2],"offsets":[1],"invoke":1,"complete":9,"outcome":"ok"}`
+	if h, err := ReadJSONLines(strings.NewReader(cut)); err != nil || len(h) != 1 || h[0].Index != 17 {
+		t.Errorf("a cut history: %v, %v", h, err)
+	}
+}
