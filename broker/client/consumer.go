@@ -163,7 +163,7 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 		c.meta.aged(m.gen)
 	case timeoutTick:
 		for _, corr := range c.tmo.due(c.env, now, m) {
-			c.onTimeout(corr)
+			c.onRequestTimeout(corr)
 		}
 	case *node.ConnectionReset:
 		c.onReset(m.Peer)
@@ -358,6 +358,17 @@ func (c *Consumer) onReset(peer int32) {
 	}
 	for _, corr := range corrs {
 		c.onTimeout(corr)
+	}
+}
+
+// onRequestTimeout: a request unanswered within request.timeout.ms closes the connection to its
+// broker (NetworkClient.handleTimedOutRequests), failing every request in flight on it.
+func (c *Consumer) onRequestTimeout(corr int64) {
+	switch {
+	case c.meta.corr != 0 && corr == c.meta.corr:
+		c.onReset(c.meta.to)
+	case c.reqs[corr] != nil:
+		c.onReset(c.reqs[corr].broker)
 	}
 }
 

@@ -145,7 +145,7 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 		p.meta.aged(m.gen)
 	case timeoutTick:
 		for _, corr := range p.net.tmo.due(p.net.env, now, m) {
-			p.onTimeout(now, corr)
+			p.onRequestTimeout(now, corr)
 		}
 	case *node.ConnectionReset:
 		p.onReset(now, m.Peer)
@@ -162,7 +162,13 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 		}
 	case *protocol.ProduceResponse:
 		p.net.rc.answered(from)
-		p.sender.onProduce(now, m)
+		if p.sender.onProduce(now, m) {
+			// Java's Sender takes every response a poll brought before it drains again:
+			// the answers arriving at this instant are handled first, so that a new batch
+			// does not overtake retried ones whose answers are still on their way.
+			p.net.w.at(p.net.env, now, now)
+			return
+		}
 	default:
 		return
 	}
@@ -200,9 +206,12 @@ func (p *Producer) append(now time.Duration, rec protocol.Record, created time.D
 }
 
 // run does whatever is due: metadata, producer id, partitioning waiting records, draining.
+// The idempotent producer first settles its sequences, as Sender.runOnce does
+// (maybeResolveSequences, bumpIdempotentEpochAndResetIdIfNeeded).
 func (p *Producer) run(now time.Duration) {
 	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
-	p.txn.maybeInit(now, &p.net, &p.meta, p.cfg.RequestTimeout)
+	p.txn.maybeResolveSequences()
+	p.txn.bumpIdempotentEpochAndResetIdIfNeeded(now, &p.net, &p.meta, p.cfg.RequestTimeout)
 	p.expireUnassigned(now)
 	if p.meta.known && len(p.unassigned) > 0 {
 		for _, r := range p.unassigned {
@@ -234,7 +243,28 @@ func (p *Producer) expireUnassigned(now time.Duration) {
 	}
 }
 
-// onTimeout routes the timeout of request corr to whoever sent it.
+// onRequestTimeout handles request.timeout.ms passing for request corr: Java's NetworkClient
+// then closes the connection to the request's broker (handleTimedOutRequests,
+// processTimeoutDisconnection), which fails every request in flight on it at once, as a reset
+// does. An answered request's deadline is ignored.
+func (p *Producer) onRequestTimeout(now time.Duration, corr int64) {
+	var to int32 = -1
+	switch {
+	case p.meta.corr != 0 && corr == p.meta.corr:
+		to = p.meta.to
+	case p.txn.state == pidRequesting && corr == p.txn.corr:
+		to = p.txn.to
+	default:
+		if r := p.sender.inflight[corr]; r != nil {
+			to = r.broker
+		}
+	}
+	if to >= 0 {
+		p.onReset(now, to)
+	}
+}
+
+// onTimeout routes the failure of request corr (its connection closed) to whoever sent it.
 func (p *Producer) onTimeout(now time.Duration, corr int64) {
 	if p.meta.timedOut(corr) || p.txn.timedOut(corr) {
 		return

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -318,34 +320,46 @@ func TestAcksZeroCompletesAtSendWithoutOffsets(t *testing.T) {
 	}
 }
 
-func TestOutOfOrderSequenceFailsBatchAndBumpsEpoch(t *testing.T) {
-	// Reference: KIP-98 / KIP-360: OUT_OF_ORDER_SEQUENCE_NUMBER with no earlier batch unresolved
-	// loses the sequence: the batch fails and the producer gets a new epoch, sequences
-	// restart at 0.
+func TestIdempotentProducerBumpsEpochOnOutOfOrderSequence_KIP360(t *testing.T) {
+	// Reference: KIP-360 (TransactionManager.canRetry, requestEpochBumpForPartition,
+	// bumpIdempotentEpochAndResetIdIfNeeded, TxnPartitionEntry.startSequencesAtBeginning).
+	// Record 101 is acknowledged at sequence 0; then the leader loses the producer's state (an
+	// unclean election) and answers OUT_OF_ORDER_SEQUENCE_NUMBER to the two batches in flight.
+	// The first is the next after the last acknowledged sequence: the gap is real, so the
+	// producer bumps its epoch locally (no InitProducerId), restarts both batches' sequences at
+	// 0 and retries them. The second's answer finds its sequence reset and it is retried too.
+	// Nothing fails.
 	w := newWorld(t)
 	c := newFakeCluster(w, 1, 1)
 	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
-		if n == 1 {
+		if n > 1 && pp.Batch.ProducerEpoch == 0 {
 			return produceAction{err: protocol.OUT_OF_ORDER_SEQUENCE_NUMBER}
 		}
 		return produceAction{}
 	}
-	startProducer(t, w, producerConfig(t, "linger.ms", "0"), 0)
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79"), 0)
 	w.input(&SendRecords{Count: 1})
 	w.runUntil(100 * ms)
-	w.input(&SendRecords{Count: 1})
-	w.runUntil(200 * ms)
-	ops := w.ops()
-	if len(ops) != 2 || ops[0].Outcome != history.Fail || ops[1].Outcome != history.OK {
-		t.Fatalf("got %d ops (%v); want fail then ok", len(ops), ops)
+	w.input(&SendRecords{Count: 2})
+	w.runUntil(2 * time.Second)
+	for _, op := range w.ops() {
+		if op.Outcome != history.OK {
+			t.Errorf("op %v: got %s %s; want ok", op.Values, op.Outcome, op.Error)
+		}
 	}
-	if c.pidReqs != 2 {
-		t.Errorf("got %d InitProducerId requests; want 2 (the epoch bump)", c.pidReqs)
+	if got := c.values(0); !equal(got, []int64{101, 102, 103}) {
+		t.Errorf("log = %v; want [101 102 103]", got)
 	}
-	ps := w.produces()
-	b := ps[len(ps)-1].msg.(*protocol.ProduceRequest).Partitions[0].Batch
-	if b.ProducerID != 1002 || b.BaseSequence != 0 {
-		t.Errorf("next batch got pid %d seq %d; want pid 1002 seq 0", b.ProducerID, b.BaseSequence)
+	if c.pidReqs != 1 {
+		t.Errorf("got %d InitProducerId requests; want 1 (the epoch is bumped locally)", c.pidReqs)
+	}
+	var sent []string
+	for _, s := range w.produces() {
+		b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
+		sent = append(sent, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
+	}
+	if want := "e0/s0 e0/s1 e0/s2 e1/s0 e1/s1"; strings.Join(sent, " ") != want {
+		t.Errorf("batches sent (epoch/sequence) = %v; want %s", sent, want)
 	}
 }
 
