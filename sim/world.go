@@ -114,6 +114,8 @@ type nodeSlot struct {
 	slow    time.Duration
 	isolate bool
 	peers   []bool // by slot index: exchanged messages in this incarnation (open connections)
+	// rebooting: the machine lost power with connections open; its restart resets them.
+	rebooting bool
 }
 
 func (s *nodeSlot) alive() bool { return s.state == Running || s.state == Stopping }
@@ -325,9 +327,13 @@ func (w *World) start(s *nodeSlot) {
 func (w *World) die(s *nodeSlot, st NodeState) {
 	if st != Crashed {
 		w.resetConnections(s)
-	}
-	for i := range s.peers {
-		s.peers[i] = false
+		for i := range s.peers {
+			s.peers[i] = false
+		}
+	} else {
+		// A powered-off machine resets nothing; its peers' connections stay open until it
+		// boots again and its operating system answers their next segment with a reset.
+		s.rebooting = true
 	}
 	s.inc++
 	s.state = st
@@ -699,6 +705,39 @@ func (h *Host) After(d time.Duration, payload any) {
 		d = 0
 	}
 	h.w.push(item{at: h.w.now + d, msg: payload, to: h.s.idx, from: h.s.idx, inc: h.inc, kind: kTimer})
+}
+
+// CloseConnection closes this node's connections to peer, as a server closes a client's socket
+// (Kafka's broker after an acks=0 produce it cannot take: the request has no response to carry
+// the error). Peer receives a connection reset (Options.ConnectionReset) after the messages
+// already in flight on the link; a cut link or a dead peer gets nothing.
+func (h *Host) CloseConnection(peer int32) {
+	w := h.w
+	i, ok := w.byID[peer]
+	if !h.live() || !ok || w.opt.ConnectionReset == nil {
+		return
+	}
+	s, dst := h.s, w.slots[i]
+	if dst == s || !dst.alive() || w.cutReason(s, dst) != 0 {
+		return
+	}
+	if int(dst.idx) < len(s.peers) {
+		s.peers[dst.idx] = false
+	}
+	if int(s.idx) < len(dst.peers) {
+		dst.peers[s.idx] = false
+	}
+	l := &w.links[s.idx][dst.idx]
+	if l.resetting {
+		return
+	}
+	l.resetting = true
+	at := w.now + w.net.Duration(w.opt.LatencyMin, w.opt.LatencyMax) + s.slow + dst.slow
+	if at < l.last {
+		at = l.last
+	}
+	l.last = at
+	w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: dst.idx, from: s.idx, inc: dst.inc, kind: kReset})
 }
 
 // Rand returns the next number from the node's own stream (forked from the seed by name; it

@@ -344,9 +344,11 @@ func (c *Consumer) current(g *creq, tp protocol.TopicPartition) (*cpart, int) {
 	return nil, -1
 }
 
-// onReset fails every request in flight to a broker whose connection was reset.
+// onReset fails every request in flight to a broker whose connection was reset, and asks for
+// metadata (DefaultMetadataUpdater.handleServerDisconnect).
 func (c *Consumer) onReset(peer int32) {
 	c.rc.failed(c.now, peer)
+	c.meta.wanted = true
 	if c.meta.corr != 0 && c.meta.to == peer {
 		c.onTimeout(c.meta.corr)
 	}

@@ -273,9 +273,12 @@ func (p *Producer) onTimeout(now time.Duration, corr int64) {
 }
 
 // onReset fails every request in flight to a broker whose connection was reset, as the
-// request timeout would, only at once (NetworkClient's disconnect handling).
+// request timeout would, only at once, and asks for metadata: the disconnect may come from stale
+// metadata (NetworkClient.processDisconnection, DefaultMetadataUpdater.handleServerDisconnect).
+// An acks=0 producer learns of a leader change only this way: the broker closes its connection.
 func (p *Producer) onReset(now time.Duration, peer int32) {
 	p.net.rc.failed(now, peer)
+	p.meta.wanted = true
 	if p.meta.corr != 0 && p.meta.to == peer {
 		p.onTimeout(now, p.meta.corr)
 	}
