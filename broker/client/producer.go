@@ -76,6 +76,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	cfg.RequestTimeout = orDefault(cfg.RequestTimeout, def.RequestTimeout)
 	cfg.DeliveryTimeout = orDefault(cfg.DeliveryTimeout, def.DeliveryTimeout)
 	cfg.RetryBackoff = orDefault(cfg.RetryBackoff, def.RetryBackoff)
+	cfg.RetryBackoffMax = orDefault(cfg.RetryBackoffMax, def.RetryBackoffMax)
 	cfg.MetadataMaxAge = orDefault(cfg.MetadataMaxAge, def.MetadataMaxAge)
 	cfg.ReconnectBackoff = orDefault(cfg.ReconnectBackoff, def.ReconnectBackoff)
 	cfg.ReconnectMax = max(orDefault(cfg.ReconnectMax, def.ReconnectMax), cfg.ReconnectBackoff)
@@ -94,8 +95,8 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	}
 	p := &Producer{
 		cfg:  cfg,
-		net:  netClient{env: env, w: waker{pending: -1}, rc: reconnects{base: cfg.ReconnectBackoff, max: cfg.ReconnectMax}},
-		meta: newTopicMeta(o.Topic, o.Bootstrap),
+		net:  netClient{env: env, w: waker{pending: -1}, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax)},
+		meta: newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
 		part: newPartitioner(cfg.Partitioner, cfg.BatchSize),
 		out:  outcomes{env: env, name: name, topic: o.Topic},
 	}
@@ -105,6 +106,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	p.sender = sender{
 		cfg: &p.cfg, topic: o.Topic, net: &p.net, meta: &p.meta, acc: &p.acc, txn: &p.txn, out: &p.out,
 		inflight: make(map[int64]*produceReq), brokerLoad: make(map[int32]int),
+		retryBackoff: newExponentialBackoff(cfg.RetryBackoff, backoffMultiplier, cfg.RetryBackoffMax, backoffJitter),
 	}
 	if o.Rate > 0 {
 		p.setRate(now, o.Rate)
@@ -209,7 +211,7 @@ func (p *Producer) append(now time.Duration, rec protocol.Record, created time.D
 // The idempotent producer first settles its sequences, as Sender.runOnce does
 // (maybeResolveSequences, bumpIdempotentEpochAndResetIdIfNeeded).
 func (p *Producer) run(now time.Duration) {
-	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
+	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
 	p.txn.maybeResolveSequences()
 	p.txn.bumpIdempotentEpochAndResetIdIfNeeded(now, &p.net, &p.meta, p.cfg.RequestTimeout)
 	p.expireUnassigned(now)
@@ -220,7 +222,7 @@ func (p *Producer) run(now time.Duration) {
 		p.unassigned = p.unassigned[:0]
 	}
 	p.sender.drain(now)
-	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
+	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
 }
 
 // expireUnassigned fails records that waited for metadata longer than delivery.timeout.ms
@@ -266,7 +268,7 @@ func (p *Producer) onRequestTimeout(now time.Duration, corr int64) {
 
 // onTimeout routes the failure of request corr (its connection closed) to whoever sent it.
 func (p *Producer) onTimeout(now time.Duration, corr int64) {
-	if p.meta.timedOut(corr) || p.txn.timedOut(corr) {
+	if p.meta.timedOut(p.net.env, now, corr) || p.txn.timedOut(corr) {
 		return
 	}
 	p.sender.timedOut(now, corr)
@@ -277,7 +279,7 @@ func (p *Producer) onTimeout(now time.Duration, corr int64) {
 // metadata (NetworkClient.processDisconnection, DefaultMetadataUpdater.handleServerDisconnect).
 // An acks=0 producer learns of a leader change only this way: the broker closes its connection.
 func (p *Producer) onReset(now time.Duration, peer int32) {
-	p.net.rc.failed(now, peer)
+	p.net.rc.failed(p.net.env, now, peer)
 	p.meta.wanted = true
 	if p.meta.corr != 0 && p.meta.to == peer {
 		p.onTimeout(now, p.meta.corr)

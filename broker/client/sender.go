@@ -33,6 +33,9 @@ type sender struct {
 	brokerLoad map[int32]int
 	retried    bool          // a batch was reenqueued by the response being handled
 	pending    []*produceReq // drain scratch
+	// retryBackoff spaces the attempts of a batch: retry.backoff.ms doubling up to
+	// retry.backoff.max.ms, with jitter (RecordAccumulator's ExponentialBackoff, KIP-580).
+	retryBackoff exponentialBackoff
 }
 
 // drain sends what is ready, round after round, until a round finds nothing to send
@@ -258,7 +261,7 @@ func (s *sender) result(now time.Duration, b *pbatch, err protocol.ErrorCode, ba
 	}
 	switch {
 	case s.canRetry(now, b, err, logStartOffset):
-		s.acc.reenqueue(b, now+s.cfg.RetryBackoff)
+		s.acc.reenqueue(b, now+s.retryBackoff.backoff(s.net.env, int64(b.attempts-1)))
 		s.retried = true
 	case err == protocol.DUPLICATE_SEQUENCE_NUMBER:
 		// The sequence is already in the log, at offsets the broker no longer remembers.

@@ -6,7 +6,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -88,6 +90,7 @@ type Producer struct {
 	Linger            time.Duration // linger.ms
 	BatchSize         int           // batch.size (bytes)
 	RetryBackoff      time.Duration // retry.backoff.ms
+	RetryBackoffMax   time.Duration // retry.backoff.max.ms (KIP-580)
 	MetadataMaxAge    time.Duration // metadata.max.age.ms
 	ReconnectBackoff  time.Duration // reconnect.backoff.ms
 	ReconnectMax      time.Duration // reconnect.backoff.max.ms
@@ -108,6 +111,7 @@ type Consumer struct {
 	IsolationLevel   string        // isolation.level: read_uncommitted | read_committed
 	RequestTimeout   time.Duration // request.timeout.ms
 	RetryBackoff     time.Duration // retry.backoff.ms
+	RetryBackoffMax  time.Duration // retry.backoff.max.ms (KIP-580)
 	MetadataMaxAge   time.Duration // metadata.max.age.ms
 	ReconnectBackoff time.Duration // reconnect.backoff.ms
 	ReconnectMax     time.Duration // reconnect.backoff.max.ms
@@ -170,6 +174,7 @@ func DefaultProducer() Producer {
 		Linger:            5 * time.Millisecond,
 		BatchSize:         16384,
 		RetryBackoff:      100 * time.Millisecond,
+		RetryBackoffMax:   time.Second,
 		MetadataMaxAge:    5 * time.Minute,
 		ReconnectBackoff:  50 * time.Millisecond,
 		ReconnectMax:      time.Second,
@@ -187,6 +192,7 @@ func DefaultConsumer() Consumer {
 		IsolationLevel:   "read_uncommitted",
 		RequestTimeout:   30 * time.Second,
 		RetryBackoff:     100 * time.Millisecond,
+		RetryBackoffMax:  time.Second,
 		MetadataMaxAge:   5 * time.Minute,
 		ReconnectBackoff: 50 * time.Millisecond,
 		ReconnectMax:     time.Second,
@@ -463,6 +469,7 @@ var producerKeys = map[string]setter[Producer]{
 	"linger.ms":                             dur(func(p *Producer) *time.Duration { return &p.Linger }),
 	"batch.size":                            integer(1, func(p *Producer) *int { return &p.BatchSize }),
 	"retry.backoff.ms":                      dur(func(p *Producer) *time.Duration { return &p.RetryBackoff }),
+	"retry.backoff.max.ms":                  dur(func(p *Producer) *time.Duration { return &p.RetryBackoffMax }),
 	"metadata.max.age.ms":                   dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
 	"reconnect.backoff.ms":                  dur(func(p *Producer) *time.Duration { return &p.ReconnectBackoff }),
 	"reconnect.backoff.max.ms":              dur(func(p *Producer) *time.Duration { return &p.ReconnectMax }),
@@ -529,6 +536,7 @@ var consumerKeys = map[string]setter[Consumer]{
 	},
 	"request.timeout.ms":       dur(func(c *Consumer) *time.Duration { return &c.RequestTimeout }),
 	"retry.backoff.ms":         dur(func(c *Consumer) *time.Duration { return &c.RetryBackoff }),
+	"retry.backoff.max.ms":     dur(func(c *Consumer) *time.Duration { return &c.RetryBackoffMax }),
 	"metadata.max.age.ms":      dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
 	"reconnect.backoff.ms":     dur(func(c *Consumer) *time.Duration { return &c.ReconnectBackoff }),
 	"reconnect.backoff.max.ms": dur(func(c *Consumer) *time.Duration { return &c.ReconnectMax }),
@@ -543,14 +551,7 @@ func (c *Consumer) Set(key, value string) error {
 	return f(c, key, value)
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
-}
+func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
 // BrokerKeys lists every broker-level key (for help texts and completion).
 func BrokerKeys() []string {
