@@ -6,14 +6,19 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: the produce path (Partition.appendRecordsToLeader and DelayedProduce).
+// Behavior: the produce path (KafkaApis.handleProduceRequest, Partition.appendRecordsToLeader
+// and DelayedProduce).
 // acks=all with a committed ISR below min.insync.replicas is refused before the append
 // (NOT_ENOUGH_REPLICAS); otherwise the batch is appended with the leader epoch and, for acks=all,
 // parked until the HW passes it. It then completes with NONE, or with
 // NOT_ENOUGH_REPLICAS_AFTER_APPEND when the maximal ISR has meanwhile fallen below
 // min.insync.replicas; with REQUEST_TIMED_OUT when the request's timeout passes first; with
 // NOT_LEADER_OR_FOLLOWER when leadership is lost. An idempotent duplicate is answered with the
-// original offsets and, for acks=all, waits for those.
+// original offsets and, for acks=all, waits for those. An acks=0 request that fails is
+// answered by closing the client's connection.
+
+// connectionCloser is the machine's way to close a client's connection (sim.Host).
+type connectionCloser interface{ CloseConnection(peer int32) }
 
 type delayedProduce struct {
 	id        int64
@@ -76,6 +81,16 @@ func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.Produc
 		}
 	}
 	if m.Acks == protocol.AcksNone {
+		// KafkaApis.handleProduceRequest: an acks=0 request has no response to carry an error,
+		// so the broker closes the connection; the client then refreshes its metadata.
+		for i := range dp.parts {
+			if dp.parts[i].err != protocol.NONE {
+				if c, ok := b.env.(connectionCloser); ok {
+					c.CloseConnection(from)
+				}
+				break
+			}
+		}
 		return
 	}
 	if dp.remaining == 0 {

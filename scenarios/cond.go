@@ -508,12 +508,18 @@ func logValues(c *cluster.Cluster, b int32, tp protocol.TopicPartition) map[int6
 }
 
 // lost counts a producer's acknowledged records that are not in their partition leader's log
-// at the offset they were acknowledged with.
+// at the offset they were acknowledged with. An acks=0 record is acknowledged when sent, with
+// no offset: it is lost if its value is nowhere in the leader's log.
 func lost(c *cluster.Cluster, producer string) (int64, bool, string) {
 	logs := map[protocol.TopicPartition]map[int64]int64{}
+	values := map[protocol.TopicPartition]map[int64]bool{} // acks=0: the values in the log
 	var n int64
 	for _, op := range c.History() {
-		if op.Type != history.Send || op.Outcome != history.OK || op.Client != producer || len(op.Offsets) != len(op.Values) {
+		if op.Type != history.Send || op.Outcome != history.OK || op.Client != producer {
+			continue
+		}
+		atOffsets := len(op.Offsets) == len(op.Values)
+		if !atOffsets && len(op.Offsets) != 0 {
 			continue
 		}
 		tp := protocol.TopicPartition{Topic: op.Topic, Partition: op.Partition}
@@ -526,6 +532,22 @@ func lost(c *cluster.Cluster, producer string) (int64, bool, string) {
 		}
 		if vals == nil {
 			return 0, false, fmt.Sprintf("lost %s is unknown (%s/%d has no running leader)", producer, tp.Topic, tp.Partition)
+		}
+		if !atOffsets {
+			in := values[tp]
+			if in == nil {
+				in = make(map[int64]bool, len(vals))
+				for _, v := range vals {
+					in[v] = true
+				}
+				values[tp] = in
+			}
+			for _, v := range op.Values {
+				if !in[v] {
+					n++
+				}
+			}
+			continue
 		}
 		for i, off := range op.Offsets {
 			if v, ok := vals[off]; !ok || v != op.Values[i] {

@@ -172,3 +172,28 @@ func (w *World) refuse(it *item) {
 		w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: src.idx, from: s.idx, inc: src.inc, kind: kReset})
 	}
 }
+
+// CloseConnection closes this node's connections to peer, as a server closes a client's socket
+// (Kafka's broker after an acks=0 produce it cannot take: the request has no response to carry
+// the error). Peer receives a connection reset (Options.ConnectionReset) after the messages
+// already in flight on the link; a cut link or a dead peer gets nothing.
+func (h *Host) CloseConnection(peer int32) {
+	w := h.w
+	i, ok := w.byID[peer]
+	if !h.live() || !ok || w.opt.ConnectionReset == nil {
+		return
+	}
+	s, dst := h.s, w.slots[i]
+	if dst == s || !dst.alive() || w.cutReason(s, dst) != 0 {
+		return
+	}
+	if int(dst.idx) < len(s.peers) {
+		s.peers[dst.idx] = false
+	}
+	if int(s.idx) < len(dst.peers) {
+		dst.peers[s.idx] = false
+	}
+	if at, r := w.network.route(w.now, s, dst, true); r == 0 {
+		w.push(item{at: at, msg: w.opt.ConnectionReset(s.id), to: dst.idx, from: s.idx, inc: dst.inc, kind: kReset})
+	}
+}

@@ -105,6 +105,13 @@ func (w *World) Restart(id int32) error {
 	w.hold()
 	defer w.release()
 	w.faultEvent(id, 0, FaultRestart, 0)
+	if s.rebooting {
+		// The rebooted operating system resets the connections the lost process had
+		// (and those peers opened to it while it was down): their requests will never be
+		// answered.
+		w.disconnect(s, true)
+		s.rebooting = false
+	}
 	w.start(s)
 	return nil
 }

@@ -102,6 +102,8 @@ type nodeSlot struct {
 	rand    *Rand
 	held    []item // deliveries and timers waiting for Resume
 	port           // its network interface (network.go; embedded: faults set slow, isolate)
+	// rebooting: the machine lost power with connections open; its restart resets them.
+	rebooting bool
 }
 
 func (s *nodeSlot) alive() bool { return s.state == Running || s.state == Stopping }
@@ -307,7 +309,13 @@ func (w *World) start(s *nodeSlot) {
 
 // die ends the current incarnation.
 func (w *World) die(s *nodeSlot, st NodeState) {
-	w.disconnect(s, st != Crashed)
+	if st == Crashed {
+		// A powered-off machine resets nothing; its peers' connections stay open until it
+		// boots again and its operating system answers their next segment with a reset.
+		s.rebooting = true
+	} else {
+		w.disconnect(s, true)
+	}
 	s.inc++
 	s.state = st
 	s.paused = false

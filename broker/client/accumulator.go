@@ -21,13 +21,43 @@ type pbatch struct {
 	inflight  bool
 	done      bool
 	landed    bool // some attempt may have been appended (an error after append, a timeout)
-	attempts  int
+	attempts  int  // times sent
+	retry     bool // reenqueued at least once (ProducerBatch.inRetry)
 	retryAt   time.Duration
 	lastErr   protocol.ErrorCode
 	wire      *protocol.RecordBatch // built when drained; reused by retries
 	pid       int64
 	pepoch    int16
 	seq       int32
+	reopened  bool // its sequence was restarted after an epoch bump (sequenceHasBeenReset)
+
+	// KIP-951: a retry to a new leader does not wait out the back-off
+	// (ProducerBatch.maybeUpdateLeaderEpoch, hasLeaderChangedForTheOngoingRetry).
+	leaderEpoch            int32
+	attemptsAtLeaderChange int
+}
+
+// lastSeq is the sequence of b's last record.
+func (b *pbatch) lastSeq() int32 { return b.seq + int32(len(b.records)) - 1 }
+
+// resetProducerState is ProducerBatch.resetProducerState: new producer id, epoch and base
+// sequence after an epoch bump; the wire form is rebuilt at the next drain.
+func (b *pbatch) resetProducerState(pid int64, epoch int16, seq int32) {
+	b.pid, b.pepoch, b.seq, b.reopened, b.wire = pid, epoch, seq, true, nil
+}
+
+// maybeUpdateLeaderEpoch notes the partition's leader epoch as metadata knows it when b is
+// considered for draining; a newer one than b last saw marks a leader change for the retry.
+func (b *pbatch) maybeUpdateLeaderEpoch(epoch int32) {
+	if epoch >= 0 && epoch > b.leaderEpoch {
+		b.attemptsAtLeaderChange = b.attempts
+		b.leaderEpoch = epoch
+	}
+}
+
+// leaderChangedForRetry is hasLeaderChangedForTheOngoingRetry.
+func (b *pbatch) leaderChangedForRetry() bool {
+	return b.attempts >= 1 && b.attempts == b.attemptsAtLeaderChange
 }
 
 // accumulator holds the batches waiting to be sent, per partition, oldest first (Java's
@@ -74,7 +104,7 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 		a.batchID++
 		b = &pbatch{
 			id: a.batchID, part: part, createdAt: now, size: (&protocol.RecordBatch{}).SizeBytes(),
-			pid: protocol.NoProducerID, pepoch: -1, seq: protocol.NoSequence,
+			pid: protocol.NoProducerID, pepoch: -1, seq: protocol.NoSequence, leaderEpoch: protocol.UnknownEpoch,
 		}
 		a.queues[part] = append(q, b)
 		if a.cfg.DeliveryTimeout < maxTimer {
@@ -109,7 +139,7 @@ func (a *accumulator) pop(part int32) {
 // reenqueue puts b back in its partition's queue to be sent again after retryAt, in creation
 // order ahead of batches never sent (Java's reenqueue, in sequence order with idempotence).
 func (a *accumulator) reenqueue(b *pbatch, retryAt time.Duration) {
-	b.retryAt = retryAt
+	b.retryAt, b.retry = retryAt, true
 	q := a.queues[b.part]
 	i := 0
 	for i < len(q) && q[i].sent && q[i].id < b.id {

@@ -99,6 +99,7 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	cfg := o.Config
 	cfg.RequestTimeout = orDefault(cfg.RequestTimeout, def.RequestTimeout)
 	cfg.RetryBackoff = orDefault(cfg.RetryBackoff, def.RetryBackoff)
+	cfg.RetryBackoffMax = orDefault(cfg.RetryBackoffMax, def.RetryBackoffMax)
 	cfg.MetadataMaxAge = orDefault(cfg.MetadataMaxAge, def.MetadataMaxAge)
 	cfg.ReconnectBackoff = orDefault(cfg.ReconnectBackoff, def.ReconnectBackoff)
 	cfg.ReconnectMax = max(orDefault(cfg.ReconnectMax, def.ReconnectMax), cfg.ReconnectBackoff)
@@ -106,8 +107,8 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 		cfg.AutoOffsetReset = def.AutoOffsetReset
 	}
 	c := &Consumer{
-		o: o, cfg: cfg, env: env, name: o.Name, rc: reconnects{base: cfg.ReconnectBackoff, max: cfg.ReconnectMax},
-		meta:     newTopicMeta(o.Topic, o.Bootstrap),
+		o: o, cfg: cfg, env: env, name: o.Name, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax),
+		meta:     newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
 		w:        waker{pending: -1},
 		reqs:     make(map[int64]*creq),
 		fetching: make(map[int32]bool),
@@ -163,7 +164,7 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 		c.meta.aged(m.gen)
 	case timeoutTick:
 		for _, corr := range c.tmo.due(c.env, now, m) {
-			c.onTimeout(corr)
+			c.onRequestTimeout(corr)
 		}
 	case *node.ConnectionReset:
 		c.onReset(m.Peer)
@@ -215,7 +216,7 @@ func (c *Consumer) reset(p *cpart) {
 
 // run sends whatever is due: metadata, ListOffsets, validations, fetches.
 func (c *Consumer) run(now time.Duration) {
-	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
+	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout)
 	if !c.meta.known {
 		return
 	}
@@ -253,7 +254,7 @@ func (c *Consumer) run(now time.Duration) {
 	for _, g := range c.groups {
 		c.send(g)
 	}
-	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout, c.cfg.RetryBackoff)
+	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout)
 }
 
 func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
@@ -344,9 +345,11 @@ func (c *Consumer) current(g *creq, tp protocol.TopicPartition) (*cpart, int) {
 	return nil, -1
 }
 
-// onReset fails every request in flight to a broker whose connection was reset.
+// onReset fails every request in flight to a broker whose connection was reset, and asks for
+// metadata (DefaultMetadataUpdater.handleServerDisconnect).
 func (c *Consumer) onReset(peer int32) {
-	c.rc.failed(c.now, peer)
+	c.rc.failed(c.env, c.now, peer)
+	c.meta.wanted = true
 	if c.meta.corr != 0 && c.meta.to == peer {
 		c.onTimeout(c.meta.corr)
 	}
@@ -361,8 +364,19 @@ func (c *Consumer) onReset(peer int32) {
 	}
 }
 
+// onRequestTimeout: a request unanswered within request.timeout.ms closes the connection to its
+// broker (NetworkClient.handleTimedOutRequests), failing every request in flight on it.
+func (c *Consumer) onRequestTimeout(corr int64) {
+	switch {
+	case c.meta.corr != 0 && corr == c.meta.corr:
+		c.onReset(c.meta.to)
+	case c.reqs[corr] != nil:
+		c.onReset(c.reqs[corr].broker)
+	}
+}
+
 func (c *Consumer) onTimeout(corr int64) {
-	if c.meta.timedOut(corr) {
+	if c.meta.timedOut(c.env, c.now, corr) {
 		return
 	}
 	g := c.reqs[corr]

@@ -8,10 +8,14 @@
 // (KIP-794: murmur2 for keyed records, sticky batches for unkeyed ones), round-robin and
 // key-hash partitioners, a record accumulator with batch.size and linger.ms, drain per leader
 // with max.in.flight.requests.per.connection, acks 0/1/all, request and delivery timeouts,
-// retries with retry.backoff.ms, idempotence (InitProducerId, per-partition sequences kept
-// across retries, epoch bump after a sequence error or an expired in-flight batch, KIP-360 in
-// spirit), and the fail / unknown classification of final errors (an error that may follow
-// the leader's append, such as NOT_ENOUGH_REPLICAS_AFTER_APPEND or a timeout, is unknown).
+// retries backing off from retry.backoff.ms to retry.backoff.max.ms with jitter (KIP-580; also
+// the metadata refresh and, from reconnect.backoff.ms, the reconnect back-off), idempotence
+// (InitProducerId, per-partition sequences kept across retries; KIP-360 as Java's TransactionManager does it: an OUT_OF_ORDER_SEQUENCE_NUMBER
+// or UNKNOWN_PRODUCER_ID that shows a real gap bumps the epoch locally and restarts the
+// unfinished batches' sequences at 0, which are retried, not failed; a batch expired after a
+// retry leaves its partition's sequences unresolved until its other batches are done), and the
+// fail / unknown classification of final errors (an error that may follow the leader's append,
+// such as NOT_ENOUGH_REPLICAS_AFTER_APPEND or a timeout, is unknown).
 // Its parts are one type each: workload (the records the application makes), partitioner,
 // accumulator (RecordAccumulator), transactionManager (producer id and sequences), sender
 // (Sender), outcomes (the send callback).

@@ -15,8 +15,11 @@ type partMeta struct {
 
 // topicMeta is a client's metadata for its topic (Java's Metadata/ClientMetadata, one topic):
 // brokers to ask, partitions with leader and leader epoch, and the one MetadataRequest in
-// flight. Refreshes are spaced by retry.backoff.ms; an unanswered request is retried on
-// another broker.
+// flight; an unanswered request is retried on another broker. Refreshes back off as
+// Metadata.timeToAllowUpdate does (KIP-580): retry.backoff.ms after the last answer, doubling up
+// to retry.backoff.max.ms, with jitter, over the failed requests since the last answer and
+// over the answers in a row that taught nothing new (no leader epoch moved: equivalent
+// responses), so a leaderless partition is not asked about ten times a second.
 type topicMeta struct {
 	topic     string
 	bootstrap []int32
@@ -24,18 +27,38 @@ type topicMeta struct {
 	parts     []partMeta
 	known     bool // a response described the topic
 
-	wanted   bool
-	corr     int64 // in-flight request, 0 when none
-	to       int32
-	avoid    int32 // broker whose request timed out
-	lastSent time.Duration
-	sentOnce bool
-	ageGen   uint64
-	scratch  []int32
+	wanted  bool
+	corr    int64 // in-flight request, 0 when none
+	to      int32
+	avoid   int32 // broker whose request timed out
+	ageGen  uint64
+	scratch []int32
+
+	refreshBackoff exponentialBackoff
+	attempts       int64         // failed requests since the last answer (failedUpdate)
+	equivalent     int64         // answers in a row that moved no leader epoch (equivalentResponseCount)
+	allowedAt      time.Duration // no request before this (timeToAllowUpdate)
 }
 
-func newTopicMeta(topic string, bootstrap []int32) topicMeta {
-	return topicMeta{topic: topic, bootstrap: bootstrap, wanted: true, avoid: -1}
+func newTopicMeta(topic string, bootstrap []int32, backoff, backoffMax time.Duration) topicMeta {
+	return topicMeta{
+		topic: topic, bootstrap: bootstrap, wanted: true, avoid: -1,
+		refreshBackoff: newExponentialBackoff(backoff, backoffMultiplier, backoffMax, backoffJitter),
+	}
+}
+
+// refreshed notes an answer or a failure at now and sets when the next request may go:
+// lastRefreshMs plus the back-off of the failed attempts or of the equivalent answers,
+// whichever is longer.
+func (m *topicMeta) refreshed(env node.Env, now time.Duration) {
+	var exp int64
+	if m.attempts > 0 {
+		exp = m.attempts - 1
+	}
+	if m.equivalent > 0 {
+		exp = max(exp, m.equivalent-1)
+	}
+	m.allowedAt = now + m.refreshBackoff.backoff(env, exp)
 }
 
 // pick chooses a broker to ask (env.Rand()), avoiding the one that just failed if it can.
@@ -62,14 +85,14 @@ func (m *topicMeta) pick(env node.Env, avoid int32) int32 {
 	return cand[env.Rand()%uint64(len(cand))]
 }
 
-// maybeSend sends a MetadataRequest if one is wanted, none is in flight and the backoff since
-// the last one has passed; else it asks w for a wake when it may.
-func (m *topicMeta) maybeSend(env node.Env, w *waker, tmo *timeouts, now time.Duration, corr *int64, reqTimeout, backoff time.Duration) {
+// maybeSend sends a MetadataRequest if one is wanted, none is in flight and the back-off has
+// passed; else it asks w for a wake when it may.
+func (m *topicMeta) maybeSend(env node.Env, w *waker, tmo *timeouts, now time.Duration, corr *int64, reqTimeout time.Duration) {
 	if !m.wanted || m.corr != 0 {
 		return
 	}
-	if m.sentOnce && now < m.lastSent+backoff {
-		w.at(env, now, m.lastSent+backoff)
+	if now < m.allowedAt {
+		w.at(env, now, m.allowedAt)
 		return
 	}
 	to := m.pick(env, m.avoid)
@@ -77,17 +100,21 @@ func (m *topicMeta) maybeSend(env node.Env, w *waker, tmo *timeouts, now time.Du
 		return
 	}
 	*corr++
-	m.corr, m.to, m.wanted, m.lastSent, m.sentOnce = *corr, to, false, now, true
+	m.corr, m.to, m.wanted = *corr, to, false
 	env.Send(to, &protocol.MetadataRequest{CorrelationID: m.corr, Topics: []string{m.topic}})
 	tmo.add(env, now, reqTimeout, m.corr)
 }
 
-// timedOut handles the timeout of request corr; it reports whether corr was ours.
-func (m *topicMeta) timedOut(corr int64) bool {
+// timedOut handles the failure of request corr (timeout or reset: failedUpdate); it reports
+// whether corr was ours.
+func (m *topicMeta) timedOut(env node.Env, now time.Duration, corr int64) bool {
 	if corr == 0 || corr != m.corr {
 		return false
 	}
 	m.corr, m.wanted, m.avoid = 0, true, m.to
+	m.attempts++
+	m.equivalent = 0
+	m.refreshed(env, now)
 	return true
 }
 
@@ -98,7 +125,9 @@ func (m *topicMeta) handle(env node.Env, now, maxAge time.Duration, r *protocol.
 	if r.CorrelationID != m.corr {
 		return false
 	}
-	m.corr, m.avoid = 0, -1
+	m.corr, m.avoid, m.attempts = 0, -1, 0
+	m.equivalent++ // until a leader epoch is seen to move (updateLatestMetadata)
+	defer m.refreshed(env, now)
 	if len(r.Brokers) > 0 {
 		m.brokers = r.Brokers
 	}
@@ -124,6 +153,9 @@ func (m *topicMeta) handle(env node.Env, now, maxAge time.Duration, r *protocol.
 		p := &m.parts[pm.Partition]
 		if pm.LeaderEpoch < p.epoch {
 			continue
+		}
+		if pm.LeaderEpoch > p.epoch || pm.LeaderEpoch < 0 {
+			m.equivalent = 0
 		}
 		p.epoch = pm.LeaderEpoch
 		p.leader = pm.Leader
@@ -152,8 +184,10 @@ func (m *topicMeta) hint(part int32, leader, epoch int32) {
 }
 
 // aged handles a metadata.max.age.ms timer.
+// The periodic refresh resets the equivalent answers' back-off.
 func (m *topicMeta) aged(gen uint64) {
 	if gen == m.ageGen {
 		m.wanted = true
+		m.equivalent = 0
 	}
 }

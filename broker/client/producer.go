@@ -76,6 +76,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	cfg.RequestTimeout = orDefault(cfg.RequestTimeout, def.RequestTimeout)
 	cfg.DeliveryTimeout = orDefault(cfg.DeliveryTimeout, def.DeliveryTimeout)
 	cfg.RetryBackoff = orDefault(cfg.RetryBackoff, def.RetryBackoff)
+	cfg.RetryBackoffMax = orDefault(cfg.RetryBackoffMax, def.RetryBackoffMax)
 	cfg.MetadataMaxAge = orDefault(cfg.MetadataMaxAge, def.MetadataMaxAge)
 	cfg.ReconnectBackoff = orDefault(cfg.ReconnectBackoff, def.ReconnectBackoff)
 	cfg.ReconnectMax = max(orDefault(cfg.ReconnectMax, def.ReconnectMax), cfg.ReconnectBackoff)
@@ -94,8 +95,8 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	}
 	p := &Producer{
 		cfg:  cfg,
-		net:  netClient{env: env, w: waker{pending: -1}, rc: reconnects{base: cfg.ReconnectBackoff, max: cfg.ReconnectMax}},
-		meta: newTopicMeta(o.Topic, o.Bootstrap),
+		net:  netClient{env: env, w: waker{pending: -1}, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax)},
+		meta: newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
 		part: newPartitioner(cfg.Partitioner, cfg.BatchSize),
 		out:  outcomes{env: env, name: name, topic: o.Topic},
 	}
@@ -105,6 +106,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	p.sender = sender{
 		cfg: &p.cfg, topic: o.Topic, net: &p.net, meta: &p.meta, acc: &p.acc, txn: &p.txn, out: &p.out,
 		inflight: make(map[int64]*produceReq), brokerLoad: make(map[int32]int),
+		retryBackoff: newExponentialBackoff(cfg.RetryBackoff, backoffMultiplier, cfg.RetryBackoffMax, backoffJitter),
 	}
 	if o.Rate > 0 {
 		p.setRate(now, o.Rate)
@@ -145,7 +147,7 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 		p.meta.aged(m.gen)
 	case timeoutTick:
 		for _, corr := range p.net.tmo.due(p.net.env, now, m) {
-			p.onTimeout(now, corr)
+			p.onRequestTimeout(now, corr)
 		}
 	case *node.ConnectionReset:
 		p.onReset(now, m.Peer)
@@ -162,7 +164,13 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 		}
 	case *protocol.ProduceResponse:
 		p.net.rc.answered(from)
-		p.sender.onProduce(now, m)
+		if p.sender.onProduce(now, m) {
+			// Java's Sender takes every response a poll brought before it drains again:
+			// the answers arriving at this instant are handled first, so that a new batch
+			// does not overtake retried ones whose answers are still on their way.
+			p.net.w.at(p.net.env, now, now)
+			return
+		}
 	default:
 		return
 	}
@@ -200,9 +208,12 @@ func (p *Producer) append(now time.Duration, rec protocol.Record, created time.D
 }
 
 // run does whatever is due: metadata, producer id, partitioning waiting records, draining.
+// The idempotent producer first settles its sequences, as Sender.runOnce does
+// (maybeResolveSequences, bumpIdempotentEpochAndResetIdIfNeeded).
 func (p *Producer) run(now time.Duration) {
-	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
-	p.txn.maybeInit(now, &p.net, &p.meta, p.cfg.RequestTimeout)
+	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
+	p.txn.maybeResolveSequences()
+	p.txn.bumpIdempotentEpochAndResetIdIfNeeded(now, &p.net, &p.meta, p.cfg.RequestTimeout)
 	p.expireUnassigned(now)
 	if p.meta.known && len(p.unassigned) > 0 {
 		for _, r := range p.unassigned {
@@ -211,7 +222,7 @@ func (p *Producer) run(now time.Duration) {
 		p.unassigned = p.unassigned[:0]
 	}
 	p.sender.drain(now)
-	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout, p.cfg.RetryBackoff)
+	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
 }
 
 // expireUnassigned fails records that waited for metadata longer than delivery.timeout.ms
@@ -234,18 +245,42 @@ func (p *Producer) expireUnassigned(now time.Duration) {
 	}
 }
 
-// onTimeout routes the timeout of request corr to whoever sent it.
+// onRequestTimeout handles request.timeout.ms passing for request corr: Java's NetworkClient
+// then closes the connection to the request's broker (handleTimedOutRequests,
+// processTimeoutDisconnection), which fails every request in flight on it at once, as a reset
+// does. An answered request's deadline is ignored.
+func (p *Producer) onRequestTimeout(now time.Duration, corr int64) {
+	var to int32 = -1
+	switch {
+	case p.meta.corr != 0 && corr == p.meta.corr:
+		to = p.meta.to
+	case p.txn.state == pidRequesting && corr == p.txn.corr:
+		to = p.txn.to
+	default:
+		if r := p.sender.inflight[corr]; r != nil {
+			to = r.broker
+		}
+	}
+	if to >= 0 {
+		p.onReset(now, to)
+	}
+}
+
+// onTimeout routes the failure of request corr (its connection closed) to whoever sent it.
 func (p *Producer) onTimeout(now time.Duration, corr int64) {
-	if p.meta.timedOut(corr) || p.txn.timedOut(corr) {
+	if p.meta.timedOut(p.net.env, now, corr) || p.txn.timedOut(corr) {
 		return
 	}
 	p.sender.timedOut(now, corr)
 }
 
 // onReset fails every request in flight to a broker whose connection was reset, as the
-// request timeout would, only at once (NetworkClient's disconnect handling).
+// request timeout would, only at once, and asks for metadata: the disconnect may come from stale
+// metadata (NetworkClient.processDisconnection, DefaultMetadataUpdater.handleServerDisconnect).
+// An acks=0 producer learns of a leader change only this way: the broker closes its connection.
 func (p *Producer) onReset(now time.Duration, peer int32) {
-	p.net.rc.failed(now, peer)
+	p.net.rc.failed(p.net.env, now, peer)
+	p.meta.wanted = true
 	if p.meta.corr != 0 && p.meta.to == peer {
 		p.onTimeout(now, p.meta.corr)
 	}

@@ -1,7 +1,9 @@
 package client
 
 import (
+	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -158,8 +160,8 @@ func TestRetryKeepsSequenceNumbers(t *testing.T) {
 		t.Errorf("retry got (pid %d, epoch %d, seq %d); want the first attempt's (pid %d, epoch %d, seq 0)",
 			b.ProducerID, b.ProducerEpoch, b.BaseSequence, a.ProducerID, a.ProducerEpoch)
 	}
-	if gap := ps[1].at - ps[0].at; gap < 100*ms {
-		t.Errorf("retry came %v after the first attempt; want ≥ retry.backoff.ms (100ms)", gap)
+	if gap := ps[1].at - ps[0].at; gap < 80*ms {
+		t.Errorf("retry came %v after the first attempt; want ≥ retry.backoff.ms (100ms) less its 20%% jitter", gap)
 	}
 	for i, op := range w.ops() {
 		if op.Outcome != history.OK || len(op.Offsets) != 1 || op.Offsets[0] != int64(i) {
@@ -318,34 +320,46 @@ func TestAcksZeroCompletesAtSendWithoutOffsets(t *testing.T) {
 	}
 }
 
-func TestOutOfOrderSequenceFailsBatchAndBumpsEpoch(t *testing.T) {
-	// Reference: KIP-98 / KIP-360: OUT_OF_ORDER_SEQUENCE_NUMBER with no earlier batch unresolved
-	// loses the sequence: the batch fails and the producer gets a new epoch, sequences
-	// restart at 0.
+func TestIdempotentProducerBumpsEpochOnOutOfOrderSequence_KIP360(t *testing.T) {
+	// Reference: KIP-360 (TransactionManager.canRetry, requestEpochBumpForPartition,
+	// bumpIdempotentEpochAndResetIdIfNeeded, TxnPartitionEntry.startSequencesAtBeginning).
+	// Record 101 is acknowledged at sequence 0; then the leader loses the producer's state (an
+	// unclean election) and answers OUT_OF_ORDER_SEQUENCE_NUMBER to the two batches in flight.
+	// The first is the next after the last acknowledged sequence: the gap is real, so the
+	// producer bumps its epoch locally (no InitProducerId), restarts both batches' sequences at
+	// 0 and retries them. The second's answer finds its sequence reset and it is retried too.
+	// Nothing fails.
 	w := newWorld(t)
 	c := newFakeCluster(w, 1, 1)
 	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
-		if n == 1 {
+		if n > 1 && pp.Batch.ProducerEpoch == 0 {
 			return produceAction{err: protocol.OUT_OF_ORDER_SEQUENCE_NUMBER}
 		}
 		return produceAction{}
 	}
-	startProducer(t, w, producerConfig(t, "linger.ms", "0"), 0)
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79"), 0)
 	w.input(&SendRecords{Count: 1})
 	w.runUntil(100 * ms)
-	w.input(&SendRecords{Count: 1})
-	w.runUntil(200 * ms)
-	ops := w.ops()
-	if len(ops) != 2 || ops[0].Outcome != history.Fail || ops[1].Outcome != history.OK {
-		t.Fatalf("got %d ops (%v); want fail then ok", len(ops), ops)
+	w.input(&SendRecords{Count: 2})
+	w.runUntil(2 * time.Second)
+	for _, op := range w.ops() {
+		if op.Outcome != history.OK {
+			t.Errorf("op %v: got %s %s; want ok", op.Values, op.Outcome, op.Error)
+		}
 	}
-	if c.pidReqs != 2 {
-		t.Errorf("got %d InitProducerId requests; want 2 (the epoch bump)", c.pidReqs)
+	if got := c.values(0); !equal(got, []int64{101, 102, 103}) {
+		t.Errorf("log = %v; want [101 102 103]", got)
 	}
-	ps := w.produces()
-	b := ps[len(ps)-1].msg.(*protocol.ProduceRequest).Partitions[0].Batch
-	if b.ProducerID != 1002 || b.BaseSequence != 0 {
-		t.Errorf("next batch got pid %d seq %d; want pid 1002 seq 0", b.ProducerID, b.BaseSequence)
+	if c.pidReqs != 1 {
+		t.Errorf("got %d InitProducerId requests; want 1 (the epoch is bumped locally)", c.pidReqs)
+	}
+	var sent []string
+	for _, s := range w.produces() {
+		b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
+		sent = append(sent, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
+	}
+	if want := "e0/s0 e0/s1 e0/s2 e1/s0 e1/s1"; strings.Join(sent, " ") != want {
+		t.Errorf("batches sent (epoch/sequence) = %v; want %s", sent, want)
 	}
 }
 
@@ -455,5 +469,54 @@ func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
 		if op.Outcome != history.OK {
 			t.Errorf("op %v: got %s; want ok", op.Values, op.Outcome)
 		}
+	}
+}
+
+func TestRetryBackoffIsExponential_KIP580(t *testing.T) {
+	// Reference: KIP-580 (RecordAccumulator.shouldBackoff with ExponentialBackoff(retry.backoff.ms,
+	// 2, retry.backoff.max.ms, 0.2)): the attempts of a batch the leader keeps refusing come
+	// 100ms, 200ms, 400ms, 800ms, then 1s apart, each within ±20%.
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		return produceAction{err: protocol.NOT_ENOUGH_REPLICAS}
+	}
+	startProducer(t, w, producerConfig(t, "linger.ms", "0"), 0)
+	w.input(&SendRecords{Count: 1})
+	w.runUntil(10 * time.Second)
+	ps := w.produces()
+	want := []time.Duration{100 * ms, 200 * ms, 400 * ms, 800 * ms, time.Second, time.Second, time.Second}
+	if len(ps) < len(want)+1 {
+		t.Fatalf("got %d attempts in 10s; want at least %d", len(ps), len(want)+1)
+	}
+	for i, d := range want {
+		gap := ps[i+1].at - ps[i].at - w.latency // the answer takes one latency
+		lo, hi := d*8/10, min(d*12/10, time.Second)
+		if gap < lo || gap > hi {
+			t.Errorf("attempt %d came %v after the answer to attempt %d; want %v..%v", i+2, gap, i+1, lo, hi)
+		}
+	}
+	if n := len(ps); n > 14 {
+		t.Errorf("%d attempts in 10s; want about 12 (every 100ms would be 100)", n)
+	}
+}
+
+func TestMetadataRefreshBacksOffExponentially_KIP580(t *testing.T) {
+	// Reference: KIP-580 (Metadata.timeToAllowUpdate): a partition without a leader makes the
+	// producer ask for metadata again, but answers that teach nothing new (equivalent responses)
+	// space the requests out to retry.backoff.max.ms: about 130 in 120s, not 1,200.
+	w := newWorld(t)
+	newFakeCluster(w, 1, -1)
+	startProducer(t, w, producerConfig(t), 0)
+	w.input(&SendRecords{Count: 1})
+	w.runUntil(120 * time.Second)
+	n := 0
+	for _, s := range w.sent {
+		if _, ok := s.msg.(*protocol.MetadataRequest); ok {
+			n++
+		}
+	}
+	if n < 100 || n > 140 {
+		t.Errorf("%d MetadataRequests in 120s without a leader; want about 125 (retry.backoff.max.ms apart)", n)
 	}
 }

@@ -6,32 +6,38 @@ import (
 	"kafkasim/broker/node"
 )
 
-// reconnects is NetworkClient's reconnect back-off: once a connection to a node was reset
-// (its process died, or it refused the connection), the client does not try that node again
-// for reconnect.backoff.ms, doubling up to reconnect.backoff.max.ms while the node keeps
-// refusing; an answer from the node resets the back-off.
+// reconnects is NetworkClient's reconnect back-off (ClusterConnectionStates): once a
+// connection to a node was reset (its process died, or it refused the connection), the client
+// does not try that node again for reconnect.backoff.ms, doubling up to
+// reconnect.backoff.max.ms while the node keeps refusing, with ±20% jitter
+// (RECONNECT_BACKOFF_EXP_BASE, RECONNECT_BACKOFF_JITTER); an answer from the node resets the
+// back-off.
 type reconnects struct {
-	base, max time.Duration
-	peers     map[int32]*reconnect
+	backoff exponentialBackoff
+	peers   map[int32]*reconnect
 }
 
 type reconnect struct {
-	until time.Duration // no new request before this
-	next  time.Duration // the back-off after the next failure
+	until    time.Duration // no new request before this
+	failures int64         // failedAttempts
 }
 
-// failed notes a reset of the connection to peer.
-func (r *reconnects) failed(now time.Duration, peer int32) {
+func newReconnects(base, maxBackoff time.Duration) reconnects {
+	return reconnects{backoff: newExponentialBackoff(base, backoffMultiplier, maxBackoff, backoffJitter)}
+}
+
+// failed notes a reset of the connection to peer (disconnected, updateReconnectBackoff).
+func (r *reconnects) failed(env node.Env, now time.Duration, peer int32) {
 	if r.peers == nil {
 		r.peers = map[int32]*reconnect{}
 	}
 	rc := r.peers[peer]
 	if rc == nil {
-		rc = &reconnect{next: r.base}
+		rc = &reconnect{}
 		r.peers[peer] = rc
 	}
-	rc.until = now + rc.next
-	rc.next = min(2*rc.next, r.max)
+	rc.until = now + r.backoff.backoff(env, rc.failures)
+	rc.failures++
 }
 
 // blocked reports whether peer may not be tried before until.

@@ -31,10 +31,17 @@ type sender struct {
 	out        *outcomes
 	inflight   map[int64]*produceReq
 	brokerLoad map[int32]int
+	retried    bool          // a batch was reenqueued by the response being handled
 	pending    []*produceReq // drain scratch
+	// retryBackoff spaces the attempts of a batch: retry.backoff.ms doubling up to
+	// retry.backoff.max.ms, with jitter (RecordAccumulator's ExponentialBackoff, KIP-580).
+	retryBackoff exponentialBackoff
 }
 
-// drain sends what is ready, round after round, until a round finds nothing to send.
+// drain sends what is ready, round after round, until a round finds nothing to send
+// (RecordAccumulator.ready and drain): a retried batch waits out its back-off unless its
+// partition's leader changed since (KIP-951), a new one its linger.ms, and the idempotent
+// producer holds back what would break the order of sequences (shouldStopDrain).
 func (s *sender) drain(now time.Duration) {
 	if !s.meta.known || !s.txn.ready() {
 		return
@@ -54,7 +61,8 @@ func (s *sender) drain(now time.Duration) {
 				s.meta.wanted = true
 				continue
 			}
-			if b.retryAt > now {
+			b.maybeUpdateLeaderEpoch(s.meta.parts[part].epoch)
+			if b.retryAt > now && !b.leaderChangedForRetry() {
 				w.at(env, now, b.retryAt)
 				continue
 			}
@@ -65,13 +73,7 @@ func (s *sender) drain(now time.Duration) {
 				w.at(env, now, b.createdAt+s.cfg.Linger)
 				continue
 			}
-			if s.txn.waitsForEarlier(b) {
-				continue
-			}
-			if s.txn.lostSequence(b) {
-				a.pop(part)
-				s.complete(now, b, history.Unknown, -1, timeoutErr(b))
-				w.at(env, now, now) // drain the batches behind it
+			if s.txn.shouldStopDrain(b) {
 				continue
 			}
 			req := s.requestFor(leader)
@@ -137,7 +139,7 @@ func (s *sender) send(now time.Duration, req *produceReq) {
 	if s.cfg.Acks == protocol.AcksNone {
 		// No response comes: the records complete at send time, without offsets.
 		for _, b := range req.batches {
-			s.complete(now, b, history.OK, -1, "")
+			s.complete(now, b, -1)
 		}
 		return
 	}
@@ -159,7 +161,7 @@ func (s *sender) timedOut(now time.Duration, corr int64) {
 	s.finishRequest(corr, req)
 	s.meta.wanted = true
 	for _, b := range req.batches {
-		s.result(now, b, protocol.NETWORK_EXCEPTION, -1)
+		s.result(now, b, protocol.NETWORK_EXCEPTION, -1, -1)
 	}
 }
 
@@ -186,11 +188,13 @@ func (s *sender) finishRequest(corr int64, req *produceReq) {
 	}
 }
 
-func (s *sender) onProduce(now time.Duration, r *protocol.ProduceResponse) {
+// onProduce handles a ProduceResponse; it reports whether a batch goes back to be retried.
+func (s *sender) onProduce(now time.Duration, r *protocol.ProduceResponse) (retrying bool) {
 	req := s.inflight[r.CorrelationID]
 	if req == nil {
-		return
+		return false
 	}
+	s.retried = false
 	s.finishRequest(r.CorrelationID, req)
 	for _, b := range req.batches {
 		var pr *protocol.ProducePartitionResponse
@@ -201,14 +205,15 @@ func (s *sender) onProduce(now time.Duration, r *protocol.ProduceResponse) {
 			}
 		}
 		if pr == nil {
-			s.result(now, b, protocol.UNKNOWN_SERVER_ERROR, -1)
+			s.result(now, b, protocol.UNKNOWN_SERVER_ERROR, -1, -1)
 			continue
 		}
 		if pr.Error == protocol.NOT_LEADER_OR_FOLLOWER || pr.Error == protocol.FENCED_LEADER_EPOCH {
 			s.meta.hint(b.part, pr.CurrentLeader, pr.CurrentLeaderEp)
 		}
-		s.result(now, b, pr.Error, pr.BaseOffset)
+		s.result(now, b, pr.Error, pr.BaseOffset, pr.LogStartOffset)
 	}
+	return s.retried
 }
 
 // notAppended reports whether err is raised before the leader appends, so that an attempt
@@ -231,13 +236,20 @@ func notAppended(err protocol.ErrorCode, acks int16) bool {
 	return false
 }
 
-// result handles one attempt's outcome for batch b (Sender.completeBatch / canRetry).
-func (s *sender) result(now time.Duration, b *pbatch, err protocol.ErrorCode, base int64) {
+// result handles one attempt's outcome for batch b (Sender.completeBatch): success completes
+// it; an error is retried if canRetry allows, else the batch fails (failBatch).
+func (s *sender) result(now time.Duration, b *pbatch, err protocol.ErrorCode, base, logStartOffset int64) {
 	if b.done {
-		return // expired by delivery.timeout.ms while in flight
+		// Expired by delivery.timeout.ms while in flight. A late success still moves the
+		// partition's last acknowledged sequence (Java's completeBatch calls
+		// handleCompletedBatch before it finds the batch done).
+		if err == protocol.NONE {
+			s.txn.handleCompletedBatch(b, base)
+		}
+		return
 	}
-	if err == protocol.NONE || err == protocol.DUPLICATE_SEQUENCE_NUMBER {
-		s.complete(now, b, history.OK, base, "")
+	if err == protocol.NONE {
+		s.complete(now, b, base)
 		return
 	}
 	b.lastErr = err
@@ -247,36 +259,31 @@ func (s *sender) result(now time.Duration, b *pbatch, err protocol.ErrorCode, ba
 	if err.RefreshesMetadata() {
 		s.meta.wanted = true
 	}
-	stale := s.txn.stale(b)
-	switch err {
-	case protocol.OUT_OF_ORDER_SEQUENCE_NUMBER, protocol.UNKNOWN_PRODUCER_ID, protocol.INVALID_PRODUCER_EPOCH:
-		if !s.cfg.EnableIdempotence {
-			break
-		}
-		// Java's TransactionManager.canRetry: a batch sent under an older epoch, or whose
-		// predecessor is still unresolved, is retried; otherwise the sequence is lost: fail
-		// the batch and bump the epoch (KIP-360), sequences restart at 0.
-		if s.canRetry(now, b) && (stale || (err == protocol.OUT_OF_ORDER_SEQUENCE_NUMBER && s.txn.earlierUnresolved(b))) {
-			s.acc.reenqueue(b, now+s.cfg.RetryBackoff)
-			return
-		}
-		s.complete(now, b, outcomeOf(b), -1, err.String())
-		s.txn.bumpEpoch()
-		return
-	}
-	if err.Retriable() && s.canRetry(now, b) {
-		s.acc.reenqueue(b, now+s.cfg.RetryBackoff)
-		return
-	}
-	s.complete(now, b, outcomeOf(b), -1, err.String())
-	if s.cfg.EnableIdempotence && !stale {
-		// The sequence of a failed batch is gone; later batches would be out of order.
-		s.txn.bumpEpoch()
+	switch {
+	case s.canRetry(now, b, err, logStartOffset):
+		s.acc.reenqueue(b, now+s.retryBackoff.backoff(s.net.env, int64(b.attempts-1)))
+		s.retried = true
+	case err == protocol.DUPLICATE_SEQUENCE_NUMBER:
+		// The sequence is already in the log, at offsets the broker no longer remembers.
+		s.complete(now, b, base)
+	default:
+		// Sequences are adjusted (the epoch bumped) only if the batch did not exhaust its
+		// retries: otherwise nobody knows whether its sequence was accepted.
+		s.fail(now, b, outcomeOf(b), err.String(), err, b.attempts <= s.cfg.Retries)
 	}
 }
 
-func (s *sender) canRetry(now time.Duration, b *pbatch) bool {
-	return b.attempts <= s.cfg.Retries && now < b.createdAt+s.cfg.DeliveryTimeout
+// canRetry is Sender.canRetry: within delivery.timeout.ms and retries, and, for the idempotent
+// producer, as TransactionManager.canRetry decides (which may request an epoch bump); else if
+// the error is retriable.
+func (s *sender) canRetry(now time.Duration, b *pbatch, err protocol.ErrorCode, logStartOffset int64) bool {
+	if now >= b.createdAt+s.cfg.DeliveryTimeout || b.attempts > s.cfg.Retries || b.done {
+		return false
+	}
+	if s.cfg.EnableIdempotence {
+		return s.txn.canRetry(err, b, logStartOffset)
+	}
+	return err.Retriable()
 }
 
 func outcomeOf(b *pbatch) history.Outcome {
@@ -286,7 +293,10 @@ func outcomeOf(b *pbatch) history.Outcome {
 	return history.Fail
 }
 
-// expire handles delivery.timeout.ms for batch b (Java expires queued and in-flight batches).
+// expire handles delivery.timeout.ms for batch b (Java expires queued and in-flight batches,
+// failBatch with a TimeoutException and no sequence adjustment). A batch that was retried may
+// hold a sequence the log has or not: its partition's sequences are unresolved until its
+// unfinished batches are done (markSequenceUnresolved).
 func (s *sender) expire(now time.Duration, b *pbatch) {
 	if b.done {
 		return
@@ -296,18 +306,25 @@ func (s *sender) expire(now time.Duration, b *pbatch) {
 	} else {
 		s.acc.remove(b)
 	}
-	hadSeq := b.seq >= 0 && !s.txn.stale(b)
-	s.complete(now, b, outcomeOf(b), -1, timeoutErr(b))
-	if hadSeq {
-		s.txn.bumpEpoch()
+	s.fail(now, b, outcomeOf(b), timeoutErr(b), protocol.REQUEST_TIMED_OUT, false)
+	if b.retry {
+		s.txn.markSequenceUnresolved(b)
 	}
 }
 
-// complete ends b: its sequence is resolved and its records' outcomes recorded.
-func (s *sender) complete(now time.Duration, b *pbatch, out history.Outcome, base int64, errName string) {
+// complete ends b acknowledged (Sender.completeBatch).
+func (s *sender) complete(now time.Duration, b *pbatch, base int64) {
 	b.done = true
-	s.txn.drop(b)
-	s.out.batch(now, b, out, base, errName)
+	s.txn.handleCompletedBatch(b, base)
+	s.out.batch(now, b, history.OK, base, "")
+}
+
+// fail ends b in error (Sender.failBatch): its records' outcome, and the idempotent producer's
+// handleFailedBatch.
+func (s *sender) fail(now time.Duration, b *pbatch, out history.Outcome, errName string, err protocol.ErrorCode, adjustSequenceNumbers bool) {
+	b.done = true
+	s.txn.handleFailedBatch(b, err, adjustSequenceNumbers)
+	s.out.batch(now, b, out, -1, errName)
 }
 
 // close reports every batch still pending at the end of a run: unknown if in flight (an
@@ -317,14 +334,14 @@ func (s *sender) close(now time.Duration) {
 		for _, b := range s.inflight[c].batches {
 			if !b.done {
 				b.landed = true
-				s.complete(now, b, history.Unknown, -1, closeErr(b))
+				s.fail(now, b, history.Unknown, closeErr(b), protocol.NETWORK_EXCEPTION, false)
 			}
 		}
 	}
 	for part := range s.acc.queues {
 		for _, b := range s.acc.queues[part] {
 			if !b.done {
-				s.complete(now, b, outcomeOf(b), -1, closeErr(b))
+				s.fail(now, b, outcomeOf(b), closeErr(b), protocol.NETWORK_EXCEPTION, false)
 			}
 		}
 		s.acc.queues[part] = nil

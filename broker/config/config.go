@@ -91,6 +91,7 @@ type Producer struct {
 	Linger            time.Duration // linger.ms
 	BatchSize         int           // batch.size (bytes)
 	RetryBackoff      time.Duration // retry.backoff.ms
+	RetryBackoffMax   time.Duration // retry.backoff.max.ms (KIP-580)
 	MetadataMaxAge    time.Duration // metadata.max.age.ms
 	ReconnectBackoff  time.Duration // reconnect.backoff.ms
 	ReconnectMax      time.Duration // reconnect.backoff.max.ms
@@ -111,6 +112,7 @@ type Consumer struct {
 	IsolationLevel   string        // isolation.level: read_uncommitted | read_committed
 	RequestTimeout   time.Duration // request.timeout.ms
 	RetryBackoff     time.Duration // retry.backoff.ms
+	RetryBackoffMax  time.Duration // retry.backoff.max.ms (KIP-580)
 	MetadataMaxAge   time.Duration // metadata.max.age.ms
 	ReconnectBackoff time.Duration // reconnect.backoff.ms
 	ReconnectMax     time.Duration // reconnect.backoff.max.ms
@@ -174,6 +176,7 @@ func DefaultProducer() Producer {
 		Linger:            5 * time.Millisecond,
 		BatchSize:         16384,
 		RetryBackoff:      100 * time.Millisecond,
+		RetryBackoffMax:   time.Second,
 		MetadataMaxAge:    5 * time.Minute,
 		ReconnectBackoff:  50 * time.Millisecond,
 		ReconnectMax:      time.Second,
@@ -191,6 +194,7 @@ func DefaultConsumer() Consumer {
 		IsolationLevel:   "read_uncommitted",
 		RequestTimeout:   30 * time.Second,
 		RetryBackoff:     100 * time.Millisecond,
+		RetryBackoffMax:  time.Second,
 		MetadataMaxAge:   5 * time.Minute,
 		ReconnectBackoff: 50 * time.Millisecond,
 		ReconnectMax:     time.Second,
@@ -468,6 +472,7 @@ var producerKeys = map[string]setter[Producer]{
 	"linger.ms":                             dur(func(p *Producer) *time.Duration { return &p.Linger }),
 	"batch.size":                            integer(1, func(p *Producer) *int { return &p.BatchSize }),
 	"retry.backoff.ms":                      dur(func(p *Producer) *time.Duration { return &p.RetryBackoff }),
+	"retry.backoff.max.ms":                  dur(func(p *Producer) *time.Duration { return &p.RetryBackoffMax }),
 	"metadata.max.age.ms":                   dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
 	"reconnect.backoff.ms":                  dur(func(p *Producer) *time.Duration { return &p.ReconnectBackoff }),
 	"reconnect.backoff.max.ms":              dur(func(p *Producer) *time.Duration { return &p.ReconnectMax }),
@@ -534,6 +539,7 @@ var consumerKeys = map[string]setter[Consumer]{
 	},
 	"request.timeout.ms":       dur(func(c *Consumer) *time.Duration { return &c.RequestTimeout }),
 	"retry.backoff.ms":         dur(func(c *Consumer) *time.Duration { return &c.RetryBackoff }),
+	"retry.backoff.max.ms":     dur(func(c *Consumer) *time.Duration { return &c.RetryBackoffMax }),
 	"metadata.max.age.ms":      dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
 	"reconnect.backoff.ms":     dur(func(c *Consumer) *time.Duration { return &c.ReconnectBackoff }),
 	"reconnect.backoff.max.ms": dur(func(c *Consumer) *time.Duration { return &c.ReconnectMax }),
