@@ -42,6 +42,14 @@ type Broker struct {
 	NumPartitions                          int           // num.partitions
 	DefaultReplicationFactor               int           // default.replication.factor
 
+	// The group coordinator (GroupCoordinatorConfig).
+	OffsetsTopicNumPartitions     int           // offsets.topic.num.partitions
+	OffsetsTopicReplicationFactor int           // offsets.topic.replication.factor
+	OffsetsCommitTimeout          time.Duration // offsets.commit.timeout.ms
+	GroupMinSessionTimeout        time.Duration // group.min.session.timeout.ms
+	GroupMaxSessionTimeout        time.Duration // group.max.session.timeout.ms
+	GroupInitialRebalanceDelay    time.Duration // group.initial.rebalance.delay.ms
+
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
 	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
@@ -59,12 +67,13 @@ type Broker struct {
 
 // Bugs are planted bugs, each breaking one invariant the checker watches.
 type Bugs struct {
-	HWPastLEO          bool // the leader's HW runs one past its LEO (hw-le-leo)
-	LogStartPastHW     bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
-	HWRegress          bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
-	LeaderOutsideISR   bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
-	StaleLeaderEpoch   bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
-	LeaderEpochRegress bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
+	HWPastLEO           bool // the leader's HW runs one past its LEO (hw-le-leo)
+	LogStartPastHW      bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
+	HWRegress           bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
+	LeaderOutsideISR    bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
+	StaleLeaderEpoch    bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
+	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
+	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 }
 
 // Topic is a topic's configuration.
@@ -140,6 +149,12 @@ func DefaultBroker() Broker {
 		ControlledShutdownEnable:               true,
 		NumPartitions:                          1,
 		DefaultReplicationFactor:               1,
+		OffsetsTopicNumPartitions:              50,
+		OffsetsTopicReplicationFactor:          3,
+		OffsetsCommitTimeout:                   5 * time.Second,
+		GroupMinSessionTimeout:                 6 * time.Second,
+		GroupMaxSessionTimeout:                 30 * time.Minute,
+		GroupInitialRebalanceDelay:             3 * time.Second,
 		Truncation:                             TruncateLeaderEpoch,
 		StrictMinISR:                           true,
 		EligibleLeaderReplicas:                 true,
@@ -363,6 +378,12 @@ var brokerKeys = map[string]setter[Broker]{
 	"controlled.shutdown.enable":                    boolean(func(b *Broker) *bool { return &b.ControlledShutdownEnable }),
 	"num.partitions":                                integer(1, func(b *Broker) *int { return &b.NumPartitions }),
 	"default.replication.factor":                    integer(1, func(b *Broker) *int { return &b.DefaultReplicationFactor }),
+	"offsets.topic.num.partitions":                  integer(1, func(b *Broker) *int { return &b.OffsetsTopicNumPartitions }),
+	"offsets.topic.replication.factor":              integer(1, func(b *Broker) *int { return &b.OffsetsTopicReplicationFactor }),
+	"offsets.commit.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.OffsetsCommitTimeout }),
+	"group.min.session.timeout.ms":                  dur(func(b *Broker) *time.Duration { return &b.GroupMinSessionTimeout }),
+	"group.max.session.timeout.ms":                  dur(func(b *Broker) *time.Duration { return &b.GroupMaxSessionTimeout }),
+	"group.initial.rebalance.delay.ms":              dur(func(b *Broker) *time.Duration { return &b.GroupInitialRebalanceDelay }),
 }
 
 var protocolKeys = map[string]setter[Broker]{
@@ -408,6 +429,9 @@ func (b *Broker) Validate() error {
 	}
 	if b.ReplicaFetchWaitMax >= b.ReplicaLagTimeMax {
 		return errf("replica.fetch.wait.max.ms", "%v must be below replica.lag.time.max.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaLagTimeMax)
+	}
+	if b.GroupMinSessionTimeout > b.GroupMaxSessionTimeout {
+		return errf("group.min.session.timeout.ms", "%v must not be above group.max.session.timeout.ms (%v)", b.GroupMinSessionTimeout, b.GroupMaxSessionTimeout)
 	}
 	if b.ReplicaFetchWaitMax >= b.ReplicaSocketTimeout {
 		return errf("replica.fetch.wait.max.ms", "%v must be below replica.socket.timeout.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaSocketTimeout)
