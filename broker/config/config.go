@@ -123,6 +123,29 @@ type Consumer struct {
 	MetadataMaxAge   time.Duration // metadata.max.age.ms
 	ReconnectBackoff time.Duration // reconnect.backoff.ms
 	ReconnectMax     time.Duration // reconnect.backoff.max.ms
+
+	// Consumer groups (the classic protocol).
+	Group              string        // group.id ("" = no group: every partition assigned)
+	GroupProtocol      string        // group.protocol: classic (consumer: KIP-848, not modelled)
+	AssignmentStrategy string        // partition.assignment.strategy: range | roundrobin | cooperative-sticky
+	EnableAutoCommit   bool          // enable.auto.commit
+	AutoCommitInterval time.Duration // auto.commit.interval.ms
+	SessionTimeout     time.Duration // session.timeout.ms
+	HeartbeatInterval  time.Duration // heartbeat.interval.ms
+	MaxPollInterval    time.Duration // max.poll.interval.ms (the JoinGroup rebalance timeout)
+	GroupInstanceID    string        // group.instance.id (KIP-345 static membership)
+	CommitMode         string        // commit: after-processing | before-processing (the application's, not Kafka's)
+	CommitModeSet      bool          // commit= was given: the application commits every poll
+	Processing         time.Duration // processing: how long handling one poll takes (the application's)
+
+	// Bugs plants known-wrong client behaviour, switched on only by checker tests.
+	Bugs ConsumerBugs
+}
+
+// ConsumerBugs are planted consumer bugs, each breaking one group rule the checker watches.
+type ConsumerBugs struct {
+	AssignEverything bool // the group leader gives every member every partition (one-owner-per-generation)
+	CommitAhead      bool // commits run 10 offsets past the position (group-skip)
 }
 
 // Forever stands for Kafka's Long.MAX_VALUE durations.
@@ -209,6 +232,15 @@ func DefaultConsumer() Consumer {
 		MetadataMaxAge:   5 * time.Minute,
 		ReconnectBackoff: 50 * time.Millisecond,
 		ReconnectMax:     time.Second,
+
+		GroupProtocol:      "classic",
+		AssignmentStrategy: "range",
+		EnableAutoCommit:   true,
+		AutoCommitInterval: 5 * time.Second,
+		SessionTimeout:     45 * time.Second,
+		HeartbeatInterval:  3 * time.Second,
+		MaxPollInterval:    5 * time.Minute,
+		CommitMode:         "after-processing",
 	}
 }
 
@@ -561,6 +593,50 @@ var consumerKeys = map[string]setter[Consumer]{
 	"metadata.max.age.ms":      dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
 	"reconnect.backoff.ms":     dur(func(c *Consumer) *time.Duration { return &c.ReconnectBackoff }),
 	"reconnect.backoff.max.ms": dur(func(c *Consumer) *time.Duration { return &c.ReconnectMax }),
+	"group": func(c *Consumer, key, v string) error {
+		if v == "" {
+			return errf(key, "a group id is required")
+		}
+		c.Group = v
+		return nil
+	},
+	"group.protocol": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "classic", "consumer")
+		if err == nil && s == "consumer" {
+			return errf(key, "consumer: KIP-848 is not modelled yet (use group.protocol=classic)")
+		}
+		if err == nil {
+			c.GroupProtocol = s
+		}
+		return err
+	},
+	"partition.assignment.strategy": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "range", "roundrobin", "cooperative-sticky")
+		if err == nil {
+			c.AssignmentStrategy = s
+		}
+		return err
+	},
+	"enable.auto.commit":      boolean(func(c *Consumer) *bool { return &c.EnableAutoCommit }),
+	"auto.commit.interval.ms": dur(func(c *Consumer) *time.Duration { return &c.AutoCommitInterval }),
+	"session.timeout.ms":      dur(func(c *Consumer) *time.Duration { return &c.SessionTimeout }),
+	"heartbeat.interval.ms":   dur(func(c *Consumer) *time.Duration { return &c.HeartbeatInterval }),
+	"max.poll.interval.ms":    dur(func(c *Consumer) *time.Duration { return &c.MaxPollInterval }),
+	"group.instance.id": func(c *Consumer, key, v string) error {
+		if v == "" {
+			return errf(key, "an instance id is required")
+		}
+		c.GroupInstanceID = v
+		return nil
+	},
+	"commit": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "after-processing", "before-processing")
+		if err == nil {
+			c.CommitMode, c.CommitModeSet = s, true
+		}
+		return err
+	},
+	"processing": dur(func(c *Consumer) *time.Duration { return &c.Processing }),
 }
 
 // Set sets a consumer key.

@@ -13,8 +13,9 @@ type Type string
 
 // Operation types.
 const (
-	Send Type = "send"
-	Poll Type = "poll"
+	Send   Type = "send"
+	Poll   Type = "poll"
+	Commit Type = "commit" // a group's committed offset for the partition (Offsets[0]), acknowledged
 )
 
 // Outcome is what the client learnt.
@@ -40,6 +41,12 @@ type Op struct {
 	Complete  time.Duration `json:"complete"`
 	Outcome   Outcome       `json:"outcome"`
 	Error     string        `json:"error,omitempty"`
+	// Consumer groups: the group and generation a poll or commit belongs to, and the
+	// consumer's session (member, generation and seeks): successive polls of one session
+	// continue each other; across sessions (a rebalance, a seek, a restart) they need not.
+	Group      string `json:"group,omitempty"`
+	Generation int32  `json:"generation,omitempty"`
+	Session    string `json:"session,omitempty"`
 }
 
 // Ops are operations completed together (the records of one producer batch), observed as one
@@ -100,9 +107,9 @@ func ReadJSONLines(r io.Reader) (History, error) {
 
 func (op *Op) validate() error {
 	switch op.Type {
-	case Send, Poll:
+	case Send, Poll, Commit:
 	default:
-		return fmt.Errorf("type %q is not send or poll", op.Type)
+		return fmt.Errorf("type %q is not send, poll or commit", op.Type)
 	}
 	switch op.Outcome {
 	case OK, Fail, Unknown:
