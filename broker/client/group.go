@@ -100,6 +100,9 @@ func newGroupMember(c *Consumer, now time.Duration) *groupMember {
 	return &groupMember{c: c, coord: -1, generation: -1, needJoin: true, reqs: map[int64]*greq{}, nextAuto: now + c.cfg.AutoCommitInterval, pollStart: now}
 }
 
+// Topic is the topic the consumer reads.
+func (c *Consumer) Topic() string { return c.o.Topic }
+
 // Group is the consumer's group id ("" without one).
 func (c *Consumer) Group() string { return c.cfg.Group }
 
