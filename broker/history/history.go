@@ -156,6 +156,8 @@ type rec struct {
 	partition            int32
 	client, topic, typ   uint32
 	outcome, err, hasOff uint32
+	group, session       uint32 // interned (group + 1; 0 without a group)
+	generation           int32
 }
 
 // arena stores int64 runs in chunks; a run never crosses a chunk.
@@ -212,6 +214,9 @@ func (l *Log) Add(op Op) {
 		outcome: l.intern(string(op.Outcome)), err: l.intern(op.Error),
 		valAt: l.vals.add(op.Values), nVals: int32(len(op.Values)),
 	}
+	if op.Group != "" {
+		r.group, r.session, r.generation = l.intern(op.Group)+1, l.intern(op.Session), op.Generation
+	}
 	if op.Offsets != nil {
 		r.hasOff = 1
 		r.offAt, r.nOffs = l.offs.add(op.Offsets), int32(len(op.Offsets))
@@ -242,6 +247,9 @@ func (l *Log) op(i int, r *rec) Op {
 	}
 	if op.Values == nil {
 		op.Values = []int64{}
+	}
+	if r.group != 0 {
+		op.Group, op.Session, op.Generation = l.strs[r.group-1], l.strs[r.session], r.generation
 	}
 	if r.hasOff == 1 {
 		op.Offsets = l.offs.get(r.offAt, r.nOffs)
