@@ -109,7 +109,7 @@ func (op *Op) validate() error {
 	switch op.Type {
 	case Send, Poll, Commit:
 	default:
-		return fmt.Errorf("type %q is not send, poll or commit", op.Type)
+		return fmt.Errorf("type %q is not send or poll (or a group's commit)", op.Type)
 	}
 	switch op.Outcome {
 	case OK, Fail, Unknown:
