@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"kafkasim/broker/config"
+	"kafkasim/broker/group"
 	"kafkasim/broker/log"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/node"
@@ -53,6 +54,10 @@ type Broker struct {
 	purgatory  purgatory
 
 	pids producerIDs // producer id blocks (producerid.go)
+
+	groups         *group.Coordinator // the group coordinator (groups.go)
+	offsetsAsked   bool               // __consumer_offsets creation requested
+	offsetsAskedAt time.Duration
 }
 
 // timer is every timer payload of the broker.
@@ -109,6 +114,7 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 		disk.Remove(fileCleanShutdown)
 	}
 	b.lifecycle = newLifecycle(incarnation, prevEpoch)
+	b.groups = newCoordinator(b)
 	for _, e := range disk.Read(fileHWCheckpoint) {
 		h := e.(hwEntry)
 		b.hwCheckpoint[h.TP] = h.HW
@@ -189,6 +195,12 @@ func (b *Broker) Step(now time.Duration, from int32, msg any) {
 		b.handleAlterPartition(now, m)
 	case *node.ConnectionReset:
 		b.onConnectionReset(now, m.Peer)
+	case group.Timer:
+		b.groups.OnTimer(now, m)
+	case *protocol.FindCoordinatorRequest:
+		b.handleFindCoordinator(now, from, m)
+	default:
+		b.groups.Handle(now, from, msg)
 	}
 }
 
@@ -362,6 +374,7 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 	if !metadata.Contains(mp.Replicas, b.id) {
 		if p != nil {
 			p.stopReplica(now)
+			b.coordinatorLeadership(now, p)
 		}
 		return
 	}
@@ -377,6 +390,7 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 	default:
 		p.updateIsr(now, mp.ISR, mp.PartitionEpoch)
 	}
+	b.coordinatorLeadership(now, p)
 }
 
 func (b *Broker) openPartition(now time.Duration, tp protocol.TopicPartition) *Partition {

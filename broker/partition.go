@@ -362,6 +362,9 @@ func (p *Partition) maybeIncrementHW(now time.Duration) {
 	}
 	if newHW > p.hw {
 		p.hw = newHW
+		if p.tp.Topic == protocol.OffsetsTopic {
+			p.b.groups.HighWatermark(now, p.tp.Partition, newHW) // CoordinatorRuntime.onHighWatermarkUpdated
+		}
 		p.completeProduces(now)
 		p.wakeFetches(now)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kafkasim/broker"
+	"kafkasim/broker/client"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 	"kafkasim/sim"
@@ -25,7 +26,7 @@ const (
 )
 
 // InvariantNames lists the online invariants.
-var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept}
+var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration}
 
 // Violation is an online invariant found false.
 type Violation struct {
@@ -74,6 +75,8 @@ type Online struct {
 	metaEpoch  map[protocol.TopicPartition]int32
 
 	unclean map[protocol.TopicPartition]int32 // highest leader epoch elected uncleanly
+
+	owners map[ownerKey]string // group, generation, partition → the member's client (groups.go)
 }
 
 type repKey struct {
@@ -172,6 +175,8 @@ func (o *Online) violate(key, inv, format string, args ...any) {
 // truncations (verified ranges shrink) and unclean elections.
 func (o *Online) observe(ev any) {
 	switch e := ev.(type) {
+	case *client.GroupAssigned:
+		o.groupAssigned(e)
 	case *broker.Truncated:
 		o.truncated(e.TP, e.To)
 		if rs := o.reps[repKey{e.Broker, e.TP}]; rs != nil {

@@ -35,8 +35,9 @@ func (p *partLog) skippedText(i1, i2 int) string {
 // poll-skip, a step back (or a repeat) nonmonotonic-poll.
 func (a *analysis) pollOrder() []Anomaly {
 	type ck struct {
-		client string
-		k      tpKey
+		client  string
+		session string // a group consumer's member, generation and seeks: a rebalance starts anew
+		k       tpKey
 	}
 	last := map[ck]int{}
 	var out []Anomaly
@@ -46,7 +47,7 @@ func (a *analysis) pollOrder() []Anomaly {
 			continue
 		}
 		k := keyOf(op)
-		key := ck{op.Client, k}
+		key := ck{op.Client, op.Session, k}
 		if j, ok := last[key]; ok {
 			prev := &a.h[j]
 			p := a.parts[k]

@@ -30,7 +30,7 @@ const (
 
 // AnomalyNames lists every anomaly the history analysis looks for, in name order.
 var AnomalyNames = []string{
-	G1a, Duplicate, InconsistentOffsets, IntNonmonotonicPoll, IntNonmonotonicSend, IntPollSkip,
+	G1a, Duplicate, GroupDuplicate, GroupSkip, InconsistentOffsets, IntNonmonotonicPoll, IntNonmonotonicSend, IntPollSkip,
 	IntSendSkip, LostWrite, NonmonotonicPoll, NonmonotonicSend, PollSkip, PrecommittedRead, Unseen,
 }
 
@@ -65,6 +65,8 @@ type Config struct {
 	UncleanElections bool // an unclean election happened (cluster metadata said so)
 	AcksBelowAll     bool // some producer used acks=0/1
 	Idempotent       bool // every producer idempotent
+	// CommitBeforeProcessing: some consumer group commits before processing (at-most-once).
+	CommitBeforeProcessing bool
 	// LinearizabilityBudget is porcupine's time budget for the whole history, shared evenly
 	// among partitions (default 10s). A partition that runs out is "unknown".
 	LinearizabilityBudget time.Duration
@@ -104,6 +106,8 @@ func Check(h history.History, cfg Config) *Report {
 	all = append(all, a.intSends()...)
 	all = append(all, a.abortedReads()...)
 	all = append(all, a.precommittedReads()...)
+	all = append(all, a.groupSkips()...)
+	all = append(all, a.groupDuplicates()...)
 	for i := range all {
 		all[i].Permitted = permitted(all[i].Name, cfg)
 		if all[i].Permitted != "" {
@@ -144,7 +148,12 @@ func firstOp(a Anomaly) int {
 }
 
 func (r *Report) verdict(unknownOK bool) string {
-	if len(r.Counts) > 0 || len(r.Invariants) > 0 {
+	for n := range r.Counts {
+		if !informational[n] {
+			return Invalid
+		}
+	}
+	if len(r.Invariants) > 0 {
 		return Invalid
 	}
 	unknown := false
@@ -177,6 +186,12 @@ func permitted(name string, cfg Config) string {
 	}
 	if loss && cfg.AcksBelowAll {
 		s = append(s, "acks=0/1")
+	}
+	if (name == GroupSkip || name == LostWrite || name == Unseen) && cfg.CommitBeforeProcessing {
+		s = append(s, "commit=before-processing (at-most-once)")
+	}
+	if name == GroupDuplicate {
+		s = append(s, "at-least-once delivery")
 	}
 	reorder := name == Duplicate || name == NonmonotonicSend || name == PollSkip || name == NonmonotonicPoll ||
 		name == IntPollSkip || name == IntNonmonotonicPoll

@@ -33,9 +33,18 @@ const (
 	sConsumed
 	sLost
 	sControllerEpoch
+	sMembers    // members G
+	sGroupState // state G
+	sGeneration // generation G
+	sAssigned   // assigned C
+	sSizeAssigned
+	sCommitted   // committed G T/I
+	sLag         // lag G [T/I]
+	sCoordinator // coordinator G
+	sRedelivered // redelivered G
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -44,10 +53,13 @@ type cond struct {
 	subj   subject
 	topic  string
 	part   int32
-	broker int32  // leo TOPIC/I@B, hw TOPIC/I@B, isr TOPIC/I@B (0: the leader's, the controller's)
-	client string // acked, errors, consumed, lost
-	op     string // "" for online/offline/diverged; == != < <= > >= in contains
-	num    int64  // the value compared with; a node id for leader/controller, -1 = none
+	broker int32    // leo TOPIC/I@B, hw TOPIC/I@B, isr TOPIC/I@B (0: the leader's, the controller's)
+	client string   // acked, errors, consumed, lost; the group of a group condition
+	word   string   // state G == WORD
+	tps    []string // assigned C == {T/I,...}, sorted
+	allTPs bool     // lag G without a partition
+	op     string   // "" for online/offline/diverged; == != < <= > >= in contains
+	num    int64    // the value compared with; a node id for leader/controller, -1 = none
 	set    []int64
 }
 
@@ -114,6 +126,9 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 			err = needTP()
 		}
 	case "size":
+		if len(toks) >= 2 && toks[1].text == "assigned" {
+			return p.groupCondition(k, toks, 1)
+		}
 		if len(toks) < 2 || toks[1].text != "isr" {
 			return nil, p.errAt(colAt(toks, 1), "size: expected size isr TOPIC/INDEX")
 		}
@@ -151,6 +166,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		k.subj, kind, err = sLost, vInt, needClient(true)
 	case "consumed":
 		k.subj, kind, err = sConsumed, vInt, needClient(false)
+	case "members", "state", "generation", "assigned", "committed", "lag", "coordinator", "redelivered":
+		return p.groupCondition(k, toks, 0)
 	default:
 		if err := p.notModelled(inCondition, w.text, w); err != nil {
 			return nil, err
@@ -330,6 +347,9 @@ func setString(s []int64, name func(int64) string) string {
 
 func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	tp := k.tp()
+	if k.subj >= sMembers {
+		return k.evalGroup(c)
+	}
 	switch k.subj {
 	case sLeader:
 		v := int64(c.Leader(tp))

@@ -716,9 +716,10 @@ func colAt(toks []token, i int) int {
 type nodeKind uint8
 
 const (
-	nodeFixed      nodeKind = iota // a broker, controller or client id known statically
-	nodeLeader                     // leader TOPIC/INDEX, at the instant the statement runs
-	nodeController                 // the active controller, at that instant
+	nodeFixed       nodeKind = iota // a broker, controller or client id known statically
+	nodeLeader                      // leader TOPIC/INDEX, at the instant the statement runs
+	nodeController                  // the active controller, at that instant
+	nodeCoordinator                 // coordinator G (topic holds the group), at that instant
 )
 
 // nodeRef is a node named by a statement.
@@ -756,6 +757,11 @@ func (p *parser) node(toks []token, i int, verb token) (nodeRef, int, error) {
 		return nodeRef{kind: nodeLeader, topic: topic, part: part, name: "leader " + toks[i+1].text}, i + 2, nil
 	case "controller":
 		return nodeRef{kind: nodeController, name: "controller"}, i + 1, nil
+	case "coordinator":
+		if i+1 >= len(toks) || !p.s.hasGroup(toks[i+1].text) {
+			return nodeRef{}, i, p.errAt(colAt(toks, i+1), "coordinator: expected a group a consumer joins, e.g. coordinator g1")
+		}
+		return nodeRef{kind: nodeCoordinator, name: "coordinator " + toks[i+1].text, topic: toks[i+1].text}, i + 2, nil
 	}
 	if err := p.notModelled(inNode, t.text, t); err != nil {
 		return nodeRef{}, i, err

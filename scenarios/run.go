@@ -172,6 +172,12 @@ func (p *Player) resolve(n nodeRef) (int32, error) {
 			return 0, fmt.Errorf("%s/%d has no leader now", n.topic, n.part)
 		}
 		return l, nil
+	case nodeCoordinator:
+		b := c.GroupCoordinator(n.topic)
+		if b < 0 {
+			return 0, fmt.Errorf("group %s has no coordinator now", n.topic)
+		}
+		return b, nil
 	case nodeController:
 		a := c.ActiveController()
 		if a < 0 {
@@ -261,7 +267,13 @@ func (p *Player) caughtUp() bool {
 			return false
 		}
 	}
+	if !p.groupsCaughtUp() {
+		return false
+	}
 	for _, cd := range p.s.consumers {
+		if cd.cfg.Group != "" {
+			continue // judged by groupsCaughtUp
+		}
 		cs := p.c.Consumer(cd.name)
 		if cs == nil || !cs.CaughtUp() {
 			return false
@@ -282,6 +294,11 @@ func (p *Player) caughtUp() bool {
 // behind an anomaly: acks below all, idempotence off.
 func (s *Scenario) CheckConfig() checker.Config {
 	cfg := checker.Config{Idempotent: true}
+	for _, cd := range s.consumers {
+		if cd.cfg.Group != "" && cd.cfg.CommitMode == "before-processing" {
+			cfg.CommitBeforeProcessing = true
+		}
+	}
 	for _, pd := range s.producers {
 		if pd.cfg.Acks != -1 {
 			cfg.AcksBelowAll = true

@@ -43,7 +43,8 @@ type stmt struct {
 	name    string  // producer (send, rate), anomaly or invariant name
 	verdict string  // expect verdict V
 	n       int
-	no      bool // expect no anomaly
+	no      bool       // expect no anomaly
+	offsets []tpOffset // commit C T/I=O ..., seek C T/I=O
 }
 
 // final reports whether the statement is judged after the finish (expect verdict, expect anomaly).
@@ -75,6 +76,9 @@ func init() {
 		{name: "expect", parse: (*parser).expect, run: runExpect},
 		{name: "send", parse: (*parser).send, run: runSend, touches: true},
 		{name: "rate", parse: (*parser).rate, run: runRate, touches: true},
+		{name: "commit", parse: (*parser).commit, run: runCommit, touches: true}, // groups.go
+		{name: "seek", parse: (*parser).seek, run: runSeek, touches: true},
+		{name: "leave", parse: (*parser).leave, run: runLeave, touches: true},
 	}
 	for _, k := range sim.FaultKinds() {
 		words = append(words, &word{name: k.Name, parse: faultParser(k), run: runFault, touches: true})

@@ -7,7 +7,6 @@ package scenarios
 
 // Capabilities not modelled yet.
 const (
-	capGroups       = "consumer groups are not modelled yet"
 	capTransactions = "transactions are not modelled yet"
 	capRecords      = "record sizes, compression and compaction are not modelled yet"
 	capElastic      = "adding, removing and reassigning brokers and partitions is not modelled yet"
@@ -40,35 +39,6 @@ type unmodelledWord struct {
 // accept (retention.ms, retention.bytes, segment.bytes, segment.ms, linger.ms, batch.size, the
 // producer's keys=) are not here: they work.
 var unmodelled = map[unmodelledWord]string{
-	// Consumer groups and committed offsets.
-	{inConsumer, "group"}:                         capGroups,
-	{inConsumer, "group.protocol"}:                capGroups,
-	{inConsumer, "partition.assignment.strategy"}: capGroups,
-	{inConsumer, "group.remote.assignor"}:         capGroups,
-	{inConsumer, "enable.auto.commit"}:            capGroups,
-	{inConsumer, "auto.commit.interval.ms"}:       capGroups,
-	{inConsumer, "session.timeout.ms"}:            capGroups,
-	{inConsumer, "heartbeat.interval.ms"}:         capGroups,
-	{inConsumer, "max.poll.interval.ms"}:          capGroups,
-	{inConsumer, "group.instance.id"}:             capGroups,
-	{inConsumer, "commit"}:                        capGroups,
-	{inConsumer, "processing"}:                    capGroups,
-	{inStatement, "commit"}:                       capGroups,
-	{inStatement, "seek"}:                         capGroups,
-	{inStatement, "leave"}:                        capGroups,
-	{inCondition, "members"}:                      capGroups,
-	{inCondition, "state"}:                        capGroups,
-	{inCondition, "generation"}:                   capGroups,
-	{inCondition, "assigned"}:                     capGroups,
-	{inCondition, "committed"}:                    capGroups,
-	{inCondition, "lag"}:                          capGroups,
-	{inCondition, "coordinator"}:                  capGroups,
-	{inCondition, "redelivered"}:                  capGroups,
-	{inNode, "coordinator"}:                       capGroups,
-	{inCheckerName, "group-skip"}:                 capGroups,
-	{inCheckerName, "group-duplicate"}:            capGroups,
-	{inCheckerName, "one-owner-per-generation"}:   capGroups,
-
 	// Transactions and exactly-once.
 	{inProducer, "transactional.id"}:       capTransactions,
 	{inProducer, "transaction.records"}:    capTransactions,

@@ -55,6 +55,7 @@ type cpart struct {
 	fetchOK   bool   // the last fetch of this partition had no error
 	fetchCorr int64  // fetch in flight, 0 none
 	notBefore time.Duration
+	seekTo    int64 // a seek to the beginning or end waits for its ListOffsets (0: none)
 }
 
 // Consumer request kinds.
@@ -91,6 +92,8 @@ type Consumer struct {
 	fetching  map[int32]bool
 	isolation int8
 	groups    []*creq // scratch
+
+	grp *groupMember // the consumer's group membership (group.go); nil without group.id
 }
 
 // NewConsumer creates a consumer; it asks for metadata right away.
@@ -118,6 +121,9 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	}
 	if cfg.IsolationLevel == "read_committed" {
 		c.isolation = protocol.ReadCommitted
+	}
+	if cfg.Group != "" {
+		c.grp = newGroupMember(c, now)
 	}
 	c.run(now)
 	return c
@@ -179,8 +185,18 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 	case *protocol.FetchResponse:
 		c.rc.answered(from)
 		c.onFetch(now, m)
+	case *Seek:
+		c.seek(m)
+	case *CommitNow:
+		c.commitNow(now, m)
+	case *LeaveGroup:
+		if c.grp != nil {
+			c.grp.leave(now)
+		}
 	default:
-		return
+		if c.grp == nil || !c.grp.handle(now, from, msg) {
+			return
+		}
 	}
 	c.run(now)
 }
@@ -220,9 +236,15 @@ func (c *Consumer) run(now time.Duration) {
 	if !c.meta.known {
 		return
 	}
+	if c.grp != nil {
+		c.grp.run(now)
+	}
 	c.groups = c.groups[:0]
 	for i := range c.parts {
 		p := &c.parts[i]
+		if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
+			continue // not ours, waiting for the committed offset, or the application is busy
+		}
 		leader := c.meta.parts[i].leader
 		if leader < 0 {
 			c.meta.wanted = true
@@ -281,7 +303,11 @@ func (c *Consumer) send(g *creq) {
 		ps := make([]protocol.ListOffsetsPartition, len(g.parts))
 		for i, part := range g.parts {
 			c.parts[part].state = cpResetting
-			ps[i] = protocol.ListOffsetsPartition{TP: c.tp(part), CurrentLeaderEpoch: c.meta.parts[part].epoch, Timestamp: ts}
+			pts := ts
+			if to := c.parts[part].seekTo; to != 0 {
+				pts = to
+			}
+			ps[i] = protocol.ListOffsetsPartition{TP: c.tp(part), CurrentLeaderEpoch: c.meta.parts[part].epoch, Timestamp: pts}
 		}
 		c.env.Send(g.broker, &protocol.ListOffsetsRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, IsolationLevel: c.isolation, Partitions: ps})
 	case reqValidate:
@@ -350,6 +376,9 @@ func (c *Consumer) current(g *creq, tp protocol.TopicPartition) (*cpart, int) {
 func (c *Consumer) onReset(peer int32) {
 	c.rc.failed(c.env, c.now, peer)
 	c.meta.wanted = true
+	if c.grp != nil {
+		c.grp.onReset(c.now, peer)
+	}
 	if c.meta.corr != 0 && c.meta.to == peer {
 		c.onTimeout(c.meta.corr)
 	}
@@ -377,6 +406,9 @@ func (c *Consumer) onRequestTimeout(corr int64) {
 
 func (c *Consumer) onTimeout(corr int64) {
 	if c.meta.timedOut(c.env, c.now, corr) {
+		return
+	}
+	if c.grp != nil && c.grp.timedOut(c.now, corr) {
 		return
 	}
 	g := c.reqs[corr]
@@ -428,7 +460,7 @@ func (c *Consumer) onListOffsets(now time.Duration, r *protocol.ListOffsetsRespo
 			c.backoff(now, p, pr.Error)
 			continue
 		}
-		p.position, p.lastEpoch, p.state = pr.Offset, pr.LeaderEpoch, cpFetchable
+		p.position, p.lastEpoch, p.state, p.seekTo = pr.Offset, pr.LeaderEpoch, cpFetchable, 0
 	}
 	c.requeue(g, cpResetting, cpNeedReset)
 }
@@ -541,10 +573,17 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if n == 0 {
 		return
 	}
-	c.env.Observe(&history.Op{
+	op := &history.Op{
 		Client: c.name, Type: history.Poll, Topic: c.o.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: invoke, Complete: now, Outcome: history.OK,
-	})
+	}
+	if c.grp != nil {
+		op.Group, op.Generation, op.Session = c.cfg.Group, c.grp.generation, c.grp.session()
+	}
+	c.env.Observe(op)
+	if c.grp != nil {
+		c.grp.polled(now)
+	}
 	c.stats.Polls++
 	c.stats.Consumed += int64(n)
 }

@@ -42,6 +42,14 @@ type Broker struct {
 	NumPartitions                          int           // num.partitions
 	DefaultReplicationFactor               int           // default.replication.factor
 
+	// The group coordinator (GroupCoordinatorConfig).
+	OffsetsTopicNumPartitions     int           // offsets.topic.num.partitions
+	OffsetsTopicReplicationFactor int           // offsets.topic.replication.factor
+	OffsetsCommitTimeout          time.Duration // offsets.commit.timeout.ms
+	GroupMinSessionTimeout        time.Duration // group.min.session.timeout.ms
+	GroupMaxSessionTimeout        time.Duration // group.max.session.timeout.ms
+	GroupInitialRebalanceDelay    time.Duration // group.initial.rebalance.delay.ms
+
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
 	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
@@ -59,12 +67,13 @@ type Broker struct {
 
 // Bugs are planted bugs, each breaking one invariant the checker watches.
 type Bugs struct {
-	HWPastLEO          bool // the leader's HW runs one past its LEO (hw-le-leo)
-	LogStartPastHW     bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
-	HWRegress          bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
-	LeaderOutsideISR   bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
-	StaleLeaderEpoch   bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
-	LeaderEpochRegress bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
+	HWPastLEO           bool // the leader's HW runs one past its LEO (hw-le-leo)
+	LogStartPastHW      bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
+	HWRegress           bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
+	LeaderOutsideISR    bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
+	StaleLeaderEpoch    bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
+	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
+	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 }
 
 // Topic is a topic's configuration.
@@ -116,6 +125,29 @@ type Consumer struct {
 	MetadataMaxAge   time.Duration // metadata.max.age.ms
 	ReconnectBackoff time.Duration // reconnect.backoff.ms
 	ReconnectMax     time.Duration // reconnect.backoff.max.ms
+
+	// Consumer groups (the classic protocol).
+	Group              string        // group.id ("" = no group: every partition assigned)
+	GroupProtocol      string        // group.protocol: classic (consumer: KIP-848, not modelled)
+	AssignmentStrategy string        // partition.assignment.strategy: range | roundrobin | cooperative-sticky
+	EnableAutoCommit   bool          // enable.auto.commit
+	AutoCommitInterval time.Duration // auto.commit.interval.ms
+	SessionTimeout     time.Duration // session.timeout.ms
+	HeartbeatInterval  time.Duration // heartbeat.interval.ms
+	MaxPollInterval    time.Duration // max.poll.interval.ms (the JoinGroup rebalance timeout)
+	GroupInstanceID    string        // group.instance.id (KIP-345 static membership)
+	CommitMode         string        // commit: after-processing | before-processing (the application's, not Kafka's)
+	CommitModeSet      bool          // commit= was given: the application commits every poll
+	Processing         time.Duration // processing: how long handling one poll takes (the application's)
+
+	// Bugs plants known-wrong client behaviour, switched on only by checker tests.
+	Bugs ConsumerBugs
+}
+
+// ConsumerBugs are planted consumer bugs, each breaking one group rule the checker watches.
+type ConsumerBugs struct {
+	AssignEverything bool // the group leader gives every member every partition (one-owner-per-generation)
+	CommitAhead      bool // commits run 10 offsets past the position (group-skip)
 }
 
 // Forever stands for Kafka's Long.MAX_VALUE durations.
@@ -142,6 +174,12 @@ func DefaultBroker() Broker {
 		ControlledShutdownEnable:               true,
 		NumPartitions:                          1,
 		DefaultReplicationFactor:               1,
+		OffsetsTopicNumPartitions:              50,
+		OffsetsTopicReplicationFactor:          3,
+		OffsetsCommitTimeout:                   5 * time.Second,
+		GroupMinSessionTimeout:                 6 * time.Second,
+		GroupMaxSessionTimeout:                 30 * time.Minute,
+		GroupInitialRebalanceDelay:             3 * time.Second,
 		Truncation:                             TruncateLeaderEpoch,
 		StrictMinISR:                           true,
 		EligibleLeaderReplicas:                 true,
@@ -198,6 +236,15 @@ func DefaultConsumer() Consumer {
 		MetadataMaxAge:   5 * time.Minute,
 		ReconnectBackoff: 50 * time.Millisecond,
 		ReconnectMax:     time.Second,
+
+		GroupProtocol:      "classic",
+		AssignmentStrategy: "range",
+		EnableAutoCommit:   true,
+		AutoCommitInterval: 5 * time.Second,
+		SessionTimeout:     45 * time.Second,
+		HeartbeatInterval:  3 * time.Second,
+		MaxPollInterval:    5 * time.Minute,
+		CommitMode:         "after-processing",
 	}
 }
 
@@ -367,6 +414,12 @@ var brokerKeys = map[string]setter[Broker]{
 	"controlled.shutdown.enable":                    boolean(func(b *Broker) *bool { return &b.ControlledShutdownEnable }),
 	"num.partitions":                                integer(1, func(b *Broker) *int { return &b.NumPartitions }),
 	"default.replication.factor":                    integer(1, func(b *Broker) *int { return &b.DefaultReplicationFactor }),
+	"offsets.topic.num.partitions":                  integer(1, func(b *Broker) *int { return &b.OffsetsTopicNumPartitions }),
+	"offsets.topic.replication.factor":              integer(1, func(b *Broker) *int { return &b.OffsetsTopicReplicationFactor }),
+	"offsets.commit.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.OffsetsCommitTimeout }),
+	"group.min.session.timeout.ms":                  dur(func(b *Broker) *time.Duration { return &b.GroupMinSessionTimeout }),
+	"group.max.session.timeout.ms":                  dur(func(b *Broker) *time.Duration { return &b.GroupMaxSessionTimeout }),
+	"group.initial.rebalance.delay.ms":              dur(func(b *Broker) *time.Duration { return &b.GroupInitialRebalanceDelay }),
 }
 
 var protocolKeys = map[string]setter[Broker]{
@@ -412,6 +465,9 @@ func (b *Broker) Validate() error {
 	}
 	if b.ReplicaFetchWaitMax >= b.ReplicaLagTimeMax {
 		return errf("replica.fetch.wait.max.ms", "%v must be below replica.lag.time.max.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaLagTimeMax)
+	}
+	if b.GroupMinSessionTimeout > b.GroupMaxSessionTimeout {
+		return errf("group.min.session.timeout.ms", "%v must not be above group.max.session.timeout.ms (%v)", b.GroupMinSessionTimeout, b.GroupMaxSessionTimeout)
 	}
 	if b.ReplicaFetchWaitMax >= b.ReplicaSocketTimeout {
 		return errf("replica.fetch.wait.max.ms", "%v must be below replica.socket.timeout.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaSocketTimeout)
@@ -543,6 +599,50 @@ var consumerKeys = map[string]setter[Consumer]{
 	"metadata.max.age.ms":      dur(func(c *Consumer) *time.Duration { return &c.MetadataMaxAge }),
 	"reconnect.backoff.ms":     dur(func(c *Consumer) *time.Duration { return &c.ReconnectBackoff }),
 	"reconnect.backoff.max.ms": dur(func(c *Consumer) *time.Duration { return &c.ReconnectMax }),
+	"group": func(c *Consumer, key, v string) error {
+		if v == "" {
+			return errf(key, "a group id is required")
+		}
+		c.Group = v
+		return nil
+	},
+	"group.protocol": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "classic", "consumer")
+		if err == nil && s == "consumer" {
+			return errf(key, "consumer: KIP-848 is not modelled yet (use group.protocol=classic)")
+		}
+		if err == nil {
+			c.GroupProtocol = s
+		}
+		return err
+	},
+	"partition.assignment.strategy": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "range", "roundrobin", "cooperative-sticky")
+		if err == nil {
+			c.AssignmentStrategy = s
+		}
+		return err
+	},
+	"enable.auto.commit":      boolean(func(c *Consumer) *bool { return &c.EnableAutoCommit }),
+	"auto.commit.interval.ms": dur(func(c *Consumer) *time.Duration { return &c.AutoCommitInterval }),
+	"session.timeout.ms":      dur(func(c *Consumer) *time.Duration { return &c.SessionTimeout }),
+	"heartbeat.interval.ms":   dur(func(c *Consumer) *time.Duration { return &c.HeartbeatInterval }),
+	"max.poll.interval.ms":    dur(func(c *Consumer) *time.Duration { return &c.MaxPollInterval }),
+	"group.instance.id": func(c *Consumer, key, v string) error {
+		if v == "" {
+			return errf(key, "an instance id is required")
+		}
+		c.GroupInstanceID = v
+		return nil
+	},
+	"commit": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "after-processing", "before-processing")
+		if err == nil {
+			c.CommitMode, c.CommitModeSet = s, true
+		}
+		return err
+	},
+	"processing": dur(func(c *Consumer) *time.Duration { return &c.Processing }),
 }
 
 // Set sets a consumer key.

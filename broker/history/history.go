@@ -13,8 +13,9 @@ type Type string
 
 // Operation types.
 const (
-	Send Type = "send"
-	Poll Type = "poll"
+	Send   Type = "send"
+	Poll   Type = "poll"
+	Commit Type = "commit" // a group's committed offset for the partition (Offsets[0]), acknowledged
 )
 
 // Outcome is what the client learnt.
@@ -40,6 +41,12 @@ type Op struct {
 	Complete  time.Duration `json:"complete"`
 	Outcome   Outcome       `json:"outcome"`
 	Error     string        `json:"error,omitempty"`
+	// Consumer groups: the group and generation a poll or commit belongs to, and the
+	// consumer's session (member, generation and seeks): successive polls of one session
+	// continue each other; across sessions (a rebalance, a seek, a restart) they need not.
+	Group      string `json:"group,omitempty"`
+	Generation int32  `json:"generation,omitempty"`
+	Session    string `json:"session,omitempty"`
 }
 
 // Ops are operations completed together (the records of one producer batch), observed as one
@@ -103,9 +110,9 @@ func ReadJSONLines(r io.Reader) (History, error) {
 
 func (op *Op) validate() error {
 	switch op.Type {
-	case Send, Poll:
+	case Send, Poll, Commit:
 	default:
-		return fmt.Errorf("type %q is not send or poll", op.Type)
+		return fmt.Errorf("type %q is not send or poll (or a group's commit)", op.Type)
 	}
 	switch op.Outcome {
 	case OK, Fail, Unknown:
@@ -171,6 +178,8 @@ type rec struct {
 	partition            int32
 	client, topic, typ   uint32
 	outcome, err, hasOff uint32
+	group, session       uint32 // interned (group + 1; 0 without a group)
+	generation           int32
 }
 
 // arena stores int64 runs in chunks; a run never crosses a chunk.
@@ -227,6 +236,9 @@ func (l *Log) Add(op Op) {
 		outcome: l.intern(string(op.Outcome)), err: l.intern(op.Error),
 		valAt: l.vals.add(op.Values), nVals: int32(len(op.Values)),
 	}
+	if op.Group != "" {
+		r.group, r.session, r.generation = l.intern(op.Group)+1, l.intern(op.Session), op.Generation
+	}
 	if op.Offsets != nil {
 		r.hasOff = 1
 		r.offAt, r.nOffs = l.offs.add(op.Offsets), int32(len(op.Offsets))
@@ -257,6 +269,9 @@ func (l *Log) op(i int, r *rec) Op {
 	}
 	if op.Values == nil {
 		op.Values = []int64{}
+	}
+	if r.group != 0 {
+		op.Group, op.Session, op.Generation = l.strs[r.group-1], l.strs[r.session], r.generation
 	}
 	if r.hasOff == 1 {
 		op.Offsets = l.offs.get(r.offAt, r.nOffs)

@@ -1,0 +1,724 @@
+package client
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+
+	"kafkasim/broker/history"
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the consumer's side of the classic group protocol (AbstractCoordinator and
+// ConsumerCoordinator). The consumer finds its coordinator, joins (MEMBER_ID_REQUIRED, then
+// JoinGroup again with the id), the leader assigns with partition.assignment.strategy, and
+// every member syncs and fetches the committed offsets of what it was given (a committed
+// leader epoch is validated first, KIP-320; no offset → auto.offset.reset). Heartbeats every
+// heartbeat.interval.ms; REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID make
+// it rejoin. Eager strategies revoke everything before rejoining; cooperative-sticky revokes
+// only what the new assignment takes away and rejoins (KIP-429). Commits: auto-commit every
+// auto.commit.interval.ms of what earlier polls returned (and before a rejoin); with commit=
+// (or enable.auto.commit=false) the application commits every poll, before or after its
+// processing. A poll's processing keeps the consumer from fetching; past max.poll.interval.ms
+// a dynamic member leaves the group (AbstractCoordinator.maybeLeaveGroup). Not modelled:
+// subscribing to several topics, rebalance listeners, commitSync blocking the application.
+
+// cpCommitted: a newly assigned partition waits for its committed offset (OffsetFetch).
+const cpCommitted = cpFetchable + 1
+
+// GroupAssigned is observed when a consumer takes up an assignment (after SyncGroup).
+type GroupAssigned struct {
+	Client     string
+	Group      string
+	Member     string
+	Generation int32
+	Partitions []protocol.TopicPartition
+}
+
+// TraceArg puts the generation in the trace.
+func (g *GroupAssigned) TraceArg() int64 { return int64(g.Generation) }
+
+// Seek moves a consumer's position (Offset, or protocol.EarliestOffset / LatestOffset).
+type Seek struct {
+	TP     protocol.TopicPartition
+	Offset int64
+}
+
+// CommitNow has a consumer commit now: its positions, or the offsets given.
+type CommitNow struct {
+	Offsets map[protocol.TopicPartition]int64
+}
+
+// LeaveGroup has a consumer close cleanly: commit (with auto-commit), then leave its group.
+type LeaveGroup struct{}
+
+// Group request kinds.
+const (
+	gFind uint8 = iota + 1
+	gJoin
+	gSync
+	gHeartbeat
+	gLeave
+	gCommit
+	gOffsetFetch
+)
+
+type greq struct {
+	kind   uint8
+	sentAt time.Duration
+	gen    int32
+	parts  []protocol.OffsetCommitPartition
+}
+
+// groupMember is the consumer's group membership.
+type groupMember struct {
+	c          *Consumer
+	coord      int32 // -1: unknown
+	memberID   string
+	generation int32 // -1: none
+	protocol   string
+	needJoin   bool
+	joined     bool // has a generation and an assignment (Stable)
+	fatal      protocol.ErrorCode
+	left       bool
+	reqs       map[int64]*greq
+	inFlight   [gOffsetFetch + 1]int64
+	notBefore  time.Duration
+	nextHB     time.Duration
+	lastHBOK   time.Duration
+	nextAuto   time.Duration
+	busyUntil  time.Duration
+	pollStart  time.Duration // when the application last polled
+	commitDue  bool          // an after-processing commit waits for the processing to end
+	owned      []bool        // by partition index
+	seeks      int
+	Assignment []protocol.TopicPartition
+}
+
+func newGroupMember(c *Consumer, now time.Duration) *groupMember {
+	return &groupMember{c: c, coord: -1, generation: -1, needJoin: true, reqs: map[int64]*greq{}, nextAuto: now + c.cfg.AutoCommitInterval, pollStart: now}
+}
+
+// Topic is the topic the consumer reads.
+func (c *Consumer) Topic() string { return c.o.Topic }
+
+// Group is the consumer's group id ("" without one).
+func (c *Consumer) Group() string { return c.cfg.Group }
+
+// Member describes the consumer's membership: member id, generation, and whether it holds
+// an assignment of that generation.
+func (c *Consumer) Member() (id string, generation int32, stable bool) {
+	if c.grp == nil {
+		return "", -1, false
+	}
+	return c.grp.memberID, c.grp.generation, c.grp.joined
+}
+
+// Assigned lists the partitions the consumer owns now (nil without a group: every partition).
+func (c *Consumer) Assigned() []protocol.TopicPartition {
+	if c.grp == nil {
+		return nil
+	}
+	return slices.Clone(c.grp.Assignment)
+}
+
+// GroupError is the fatal error that stopped the consumer's membership (NONE if none).
+func (c *Consumer) GroupError() protocol.ErrorCode {
+	if c.grp == nil {
+		return protocol.NONE
+	}
+	return c.grp.fatal
+}
+
+func (g *groupMember) owns(part int) bool { return part < len(g.owned) && g.owned[part] }
+
+func (g *groupMember) busy(now time.Duration) bool { return now < g.busyUntil }
+
+// session names the consumer's current reading session for the history.
+func (g *groupMember) session() string {
+	return fmt.Sprintf("%s/%d/%d", g.memberID, g.generation, g.seeks)
+}
+
+func (g *groupMember) send(kind uint8, now time.Duration, to int32, msg any, corr int64, timeout time.Duration, r *greq) {
+	if r == nil {
+		r = &greq{}
+	}
+	r.kind, r.sentAt = kind, now
+	g.reqs[corr] = r
+	g.inFlight[kind] = corr
+	g.c.env.Send(to, msg)
+	g.c.tmo.add(g.c.env, now, timeout, corr)
+}
+
+func (g *groupMember) nextCorr() int64 {
+	g.c.corr++
+	return g.c.corr
+}
+
+// coordinatorUnknown: AbstractCoordinator.markCoordinatorUnknown.
+func (g *groupMember) coordinatorUnknown(now time.Duration) {
+	g.coord = -1
+	for k := range g.inFlight {
+		if k != int(gFind) {
+			g.inFlight[k] = 0
+		}
+	}
+	g.notBefore = now + g.c.cfg.RetryBackoff
+}
+
+// resetGeneration: AbstractCoordinator.resetGenerationOnResponseError.
+func (g *groupMember) resetGeneration(keepMember bool) {
+	g.generation = -1
+	g.joined = false
+	if !keepMember {
+		g.memberID = ""
+	}
+	g.needJoin = true
+}
+
+// positions is what a commit sends: each owned partition's position and the epoch of its
+// last consumed record (SubscriptionState.allConsumed).
+func (g *groupMember) positions() []protocol.OffsetCommitPartition {
+	var out []protocol.OffsetCommitPartition
+	for i := range g.c.parts {
+		p := &g.c.parts[i]
+		if g.owns(i) && p.position >= 0 && (p.state == cpFetchable || p.state == cpNeedValidate || p.state == cpValidating) {
+			off := p.position
+			if g.c.cfg.Bugs.CommitAhead {
+				off += 10 // planted bug
+			}
+			out = append(out, protocol.OffsetCommitPartition{TP: g.c.tp(int32(i)), Offset: off, LeaderEpoch: p.lastEpoch})
+		}
+	}
+	return out
+}
+
+// commit sends an OffsetCommit for the current generation (ConsumerCoordinator.sendOffsetCommitRequest).
+func (g *groupMember) commit(now time.Duration, parts []protocol.OffsetCommitPartition) {
+	if len(parts) == 0 || g.coord < 0 || g.generation < 0 || !g.joined {
+		return
+	}
+	corr := g.nextCorr()
+	g.send(gCommit, now, g.coord, &protocol.OffsetCommitRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, GenerationID: g.generation,
+		MemberID: g.memberID, GroupInstanceID: g.c.cfg.GroupInstanceID, Partitions: parts}, corr, g.c.cfg.RequestTimeout,
+		&greq{gen: g.generation, parts: parts})
+	g.inFlight[gCommit] = 0 // commits may overlap
+}
+
+// revoke gives up partitions: their fetches in flight become stale.
+func (g *groupMember) revoke(parts []int) {
+	for _, i := range parts {
+		if i < len(g.owned) {
+			g.owned[i] = false
+		}
+		if i < len(g.c.parts) {
+			p := &g.c.parts[i]
+			p.state, p.position, p.gen, p.fetchOK = cpNeedReset, -1, p.gen+1, false
+		}
+	}
+	g.Assignment = slices.DeleteFunc(g.Assignment, func(tp protocol.TopicPartition) bool {
+		return slices.Contains(parts, int(tp.Partition))
+	})
+}
+
+func (g *groupMember) ownedList() []int {
+	var out []int
+	for i, o := range g.owned {
+		if o {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// polled: the application received records now; it processes them for processing=D, with
+// the commit before or after.
+func (g *groupMember) polled(now time.Duration) {
+	cfg := &g.c.cfg
+	g.busyUntil = max(g.busyUntil, now+cfg.Processing)
+	perPoll := cfg.CommitModeSet || !cfg.EnableAutoCommit
+	if perPoll && cfg.CommitMode == "before-processing" {
+		g.commit(now, g.positions())
+	} else if perPoll {
+		g.commitDue = true
+	}
+}
+
+// run does what is due: find the coordinator, join, sync, heartbeat, commit, fetch offsets.
+func (g *groupMember) run(now time.Duration) {
+	c := g.c
+	if g.left || g.fatal != protocol.NONE {
+		return
+	}
+	if len(g.owned) < len(c.parts) {
+		g.owned = append(g.owned, make([]bool, len(c.parts)-len(g.owned))...)
+	}
+	if g.busy(now) {
+		c.w.at(c.env, now, g.busyUntil)
+		// ConsumerCoordinator's heartbeat thread: the poll timer expired.
+		if now-g.pollStart > c.cfg.MaxPollInterval && g.generation >= 0 {
+			g.pollTimeout(now)
+		}
+	} else {
+		g.pollStart = now
+		if g.commitDue {
+			g.commitDue = false
+			g.commit(now, g.positions())
+		}
+	}
+	if now < g.notBefore {
+		c.w.at(c.env, now, g.notBefore)
+		return
+	}
+	if g.coord < 0 {
+		if g.inFlight[gFind] == 0 {
+			to := c.meta.pick(c.env, -1)
+			if to >= 0 {
+				corr := g.nextCorr()
+				g.send(gFind, now, to, &protocol.FindCoordinatorRequest{CorrelationID: corr, Key: c.cfg.Group}, corr, c.cfg.RequestTimeout, nil)
+			}
+		}
+		return
+	}
+	if g.needJoin && !g.busy(now) && g.inFlight[gJoin] == 0 && g.inFlight[gSync] == 0 {
+		g.joinPrepare(now)
+		g.sendJoin(now)
+	}
+	if g.joined {
+		g.heartbeat(now)
+		if c.cfg.EnableAutoCommit && !g.busy(now) {
+			if now >= g.nextAuto {
+				g.nextAuto = now + c.cfg.AutoCommitInterval
+				g.commit(now, g.positions())
+			}
+			c.w.at(c.env, now, g.nextAuto)
+		}
+		g.fetchCommitted(now)
+	}
+}
+
+// joinPrepare: ConsumerCoordinator.onJoinPrepare: auto-commit, then (eager) revoke everything.
+func (g *groupMember) joinPrepare(now time.Duration) {
+	c := g.c
+	if c.cfg.EnableAutoCommit && g.generation >= 0 {
+		g.commit(now, g.positions())
+		g.nextAuto = now + c.cfg.AutoCommitInterval
+	}
+	if c.cfg.AssignmentStrategy != AssignCooperativeSticky || g.generation < 0 {
+		g.revoke(g.ownedList())
+	}
+	g.joined = false
+}
+
+func (g *groupMember) subscription() protocol.GroupProtocol {
+	p := protocol.GroupProtocol{Name: g.c.cfg.AssignmentStrategy, Topics: []string{g.c.o.Topic}}
+	if g.c.cfg.AssignmentStrategy == AssignCooperativeSticky {
+		p.Owned = slices.Clone(g.Assignment)
+	}
+	return p
+}
+
+func (g *groupMember) sendJoin(now time.Duration) {
+	c := g.c
+	corr := g.nextCorr()
+	timeout := max(c.cfg.RequestTimeout, c.cfg.MaxPollInterval+5*time.Second) // JOIN_GROUP_TIMEOUT_LAPSE
+	g.send(gJoin, now, g.coord, &protocol.JoinGroupRequest{
+		CorrelationID: corr, GroupID: c.cfg.Group, SessionTimeoutMs: int32(c.cfg.SessionTimeout / time.Millisecond),
+		RebalanceTimeoutMs: int32(c.cfg.MaxPollInterval / time.Millisecond), MemberID: g.memberID, GroupInstanceID: c.cfg.GroupInstanceID,
+		ClientID: c.name, ProtocolType: "consumer", Protocols: []protocol.GroupProtocol{g.subscription()},
+	}, corr, timeout, nil)
+}
+
+func (g *groupMember) heartbeat(now time.Duration) {
+	c := g.c
+	if now-g.lastHBOK > c.cfg.SessionTimeout {
+		// No answer within the session: the coordinator is marked unknown (HeartbeatThread).
+		g.lastHBOK = now
+		g.coordinatorUnknown(now)
+		return
+	}
+	if g.inFlight[gHeartbeat] == 0 && now >= g.nextHB {
+		corr := g.nextCorr()
+		g.send(gHeartbeat, now, g.coord, &protocol.HeartbeatRequest{CorrelationID: corr, GroupID: c.cfg.Group, GenerationID: g.generation,
+			MemberID: g.memberID, GroupInstanceID: c.cfg.GroupInstanceID}, corr, c.cfg.RequestTimeout, nil)
+		g.nextHB = now + c.cfg.HeartbeatInterval
+	}
+	c.w.at(c.env, now, g.nextHB)
+}
+
+// fetchCommitted asks for the committed offsets of newly assigned partitions.
+func (g *groupMember) fetchCommitted(now time.Duration) {
+	c := g.c
+	if g.inFlight[gOffsetFetch] != 0 {
+		return
+	}
+	var tps []protocol.TopicPartition
+	for i := range c.parts {
+		if g.owns(i) && c.parts[i].state == cpCommitted {
+			tps = append(tps, c.tp(int32(i)))
+		}
+	}
+	if len(tps) == 0 {
+		return
+	}
+	corr := g.nextCorr()
+	g.send(gOffsetFetch, now, g.coord, &protocol.OffsetFetchRequest{CorrelationID: corr, GroupID: c.cfg.Group, Partitions: tps}, corr, c.cfg.RequestTimeout, &greq{gen: g.generation})
+}
+
+// pollTimeout: AbstractCoordinator.handlePollTimeoutExpiry: a dynamic member leaves; the
+// member id and generation are reset and it rejoins at its next poll.
+func (g *groupMember) pollTimeout(now time.Duration) {
+	if g.c.cfg.GroupInstanceID == "" && g.coord >= 0 {
+		corr := g.nextCorr()
+		g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
+	}
+	g.revoke(g.ownedList())
+	g.resetGeneration(false)
+}
+
+// leave closes the consumer cleanly: a commit with auto-commit on, then LeaveGroup (dynamic
+// members only: a static member's departure is seen at session timeout).
+func (g *groupMember) leave(now time.Duration) {
+	if g.c.cfg.EnableAutoCommit {
+		g.commit(now, g.positions())
+	}
+	if g.c.cfg.GroupInstanceID == "" && g.coord >= 0 && g.memberID != "" {
+		corr := g.nextCorr()
+		g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
+	}
+	g.revoke(g.ownedList())
+	g.resetGeneration(false)
+	g.left = true
+}
+
+// timedOut handles a group request without an answer; it reports whether corr was one.
+func (g *groupMember) timedOut(now time.Duration, corr int64) bool {
+	r := g.reqs[corr]
+	if r == nil {
+		return false
+	}
+	delete(g.reqs, corr)
+	if g.inFlight[r.kind] == corr {
+		g.inFlight[r.kind] = 0
+	}
+	if r.kind == gCommit {
+		g.recordCommit(now, r, protocol.REQUEST_TIMED_OUT, nil)
+	}
+	if r.kind != gFind && r.kind != gCommit {
+		g.coordinatorUnknown(now)
+	}
+	return true
+}
+
+// onReset fails the group requests in flight to a peer that went away.
+func (g *groupMember) onReset(now time.Duration, peer int32) {
+	if peer == g.coord {
+		var corrs []int64
+		for corr := range g.reqs {
+			corrs = append(corrs, corr)
+		}
+		slices.Sort(corrs)
+		for _, corr := range corrs {
+			g.timedOut(now, corr)
+		}
+		g.coordinatorUnknown(now)
+	}
+}
+
+func (g *groupMember) take(corr int64, kind uint8) *greq {
+	r := g.reqs[corr]
+	if r == nil || r.kind != kind {
+		return nil
+	}
+	delete(g.reqs, corr)
+	if g.inFlight[kind] == corr {
+		g.inFlight[kind] = 0
+	}
+	return r
+}
+
+// coordinatorError: NOT_COORDINATOR and COORDINATOR_NOT_AVAILABLE send the member back to
+// FindCoordinator; COORDINATOR_LOAD_IN_PROGRESS retries after a backoff.
+func (g *groupMember) coordinatorError(now time.Duration, err protocol.ErrorCode) bool {
+	switch err {
+	case protocol.NOT_COORDINATOR, protocol.COORDINATOR_NOT_AVAILABLE, protocol.REQUEST_TIMED_OUT:
+		g.coordinatorUnknown(now)
+		return true
+	case protocol.COORDINATOR_LOAD_IN_PROGRESS:
+		g.notBefore = now + g.c.cfg.RetryBackoff
+		return true
+	}
+	return false
+}
+
+func (g *groupMember) fail(err protocol.ErrorCode) {
+	g.fatal = err
+	g.revoke(g.ownedList())
+	g.joined = false
+}
+
+// handle takes a group response; it reports whether msg was one.
+func (g *groupMember) handle(now time.Duration, from int32, msg any) bool {
+	c := g.c
+	switch r := msg.(type) {
+	case *protocol.FindCoordinatorResponse:
+		if g.take(r.CorrelationID, gFind) == nil {
+			return true
+		}
+		if r.Error != protocol.NONE {
+			g.notBefore = now + c.cfg.RetryBackoff
+			return true
+		}
+		g.coord, g.lastHBOK = r.NodeID, now
+	case *protocol.JoinGroupResponse:
+		if g.take(r.CorrelationID, gJoin) == nil {
+			return true
+		}
+		g.onJoin(now, r)
+	case *protocol.SyncGroupResponse:
+		if g.take(r.CorrelationID, gSync) == nil {
+			return true
+		}
+		g.onSync(now, r)
+	case *protocol.HeartbeatResponse:
+		if g.take(r.CorrelationID, gHeartbeat) == nil || !g.joined {
+			return true
+		}
+		switch r.Error {
+		case protocol.NONE:
+			g.lastHBOK = now
+		case protocol.REBALANCE_IN_PROGRESS:
+			g.lastHBOK = now
+			g.needJoin = true
+		case protocol.ILLEGAL_GENERATION:
+			g.resetGeneration(true)
+		case protocol.UNKNOWN_MEMBER_ID:
+			g.resetGeneration(false)
+		case protocol.FENCED_INSTANCE_ID:
+			g.fail(r.Error)
+		default:
+			g.coordinatorError(now, r.Error)
+		}
+	case *protocol.LeaveGroupResponse:
+		g.take(r.CorrelationID, gLeave)
+	case *protocol.OffsetCommitResponse:
+		req := g.take(r.CorrelationID, gCommit)
+		if req == nil {
+			return true
+		}
+		g.recordCommit(now, req, protocol.NONE, r)
+		for _, p := range r.Partitions {
+			switch p.Error {
+			case protocol.NONE:
+			case protocol.UNKNOWN_MEMBER_ID, protocol.ILLEGAL_GENERATION:
+				// CommitFailedException; the member rejoins (ConsumerCoordinator.OffsetCommitResponseHandler).
+				if req.gen == g.generation {
+					g.resetGeneration(p.Error == protocol.ILLEGAL_GENERATION)
+				}
+			case protocol.REBALANCE_IN_PROGRESS:
+				g.needJoin = true
+			default:
+				g.coordinatorError(now, p.Error)
+			}
+			if p.Error != protocol.NONE {
+				break
+			}
+		}
+	case *protocol.OffsetFetchResponse:
+		req := g.take(r.CorrelationID, gOffsetFetch)
+		if req == nil {
+			return true
+		}
+		if r.Error != protocol.NONE {
+			g.coordinatorError(now, r.Error)
+			return true
+		}
+		for _, p := range r.Partitions {
+			i := int(p.TP.Partition)
+			if p.TP.Topic != c.o.Topic || !g.owns(i) || i >= len(c.parts) || c.parts[i].state != cpCommitted || req.gen != g.generation {
+				continue
+			}
+			cp := &c.parts[i]
+			cp.gen++
+			switch {
+			case p.Offset < 0:
+				cp.state = cpNeedReset // auto.offset.reset
+			case p.LeaderEpoch >= 0:
+				// KIP-320: the committed offset's epoch is validated against the leader first.
+				cp.position, cp.lastEpoch, cp.state = p.Offset, p.LeaderEpoch, cpNeedValidate
+			default:
+				cp.position, cp.lastEpoch, cp.state = p.Offset, protocol.UnknownEpoch, cpFetchable
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// recordCommit puts the commit's outcome in the history: acknowledged offsets as ok commits;
+// an answer that came too late or not at all as unknown (the coordinator may have stored it).
+func (g *groupMember) recordCommit(now time.Duration, req *greq, err protocol.ErrorCode, r *protocol.OffsetCommitResponse) {
+	c := g.c
+	ops := make(history.Ops, 0, len(req.parts))
+	for i, p := range req.parts {
+		e := err
+		if r != nil && i < len(r.Partitions) {
+			e = r.Partitions[i].Error
+		}
+		out := history.OK
+		switch e {
+		case protocol.NONE:
+		case protocol.REQUEST_TIMED_OUT, protocol.COORDINATOR_NOT_AVAILABLE, protocol.NOT_COORDINATOR:
+			out = history.Unknown
+		default:
+			out = history.Fail
+		}
+		op := history.Op{Client: c.name, Type: history.Commit, Topic: p.TP.Topic, Partition: p.TP.Partition, Offsets: []int64{p.Offset},
+			Invoke: req.sentAt, Complete: now, Outcome: out, Group: c.cfg.Group, Generation: req.gen}
+		if e != protocol.NONE {
+			op.Error = e.String()
+		}
+		ops = append(ops, op)
+	}
+	if len(ops) > 0 {
+		c.env.Observe(ops)
+	}
+}
+
+// onJoin: AbstractCoordinator.JoinGroupResponseHandler.
+func (g *groupMember) onJoin(now time.Duration, r *protocol.JoinGroupResponse) {
+	c := g.c
+	switch r.Error {
+	case protocol.NONE:
+	case protocol.MEMBER_ID_REQUIRED:
+		g.memberID = r.MemberID
+		return
+	case protocol.UNKNOWN_MEMBER_ID:
+		g.resetGeneration(false)
+		return
+	case protocol.ILLEGAL_GENERATION:
+		g.resetGeneration(true)
+		return
+	case protocol.REBALANCE_IN_PROGRESS:
+		return
+	case protocol.FENCED_INSTANCE_ID, protocol.INVALID_SESSION_TIMEOUT, protocol.INCONSISTENT_GROUP_PROTOCOL, protocol.INVALID_GROUP_ID, protocol.GROUP_MAX_SIZE_REACHED:
+		g.fail(r.Error)
+		return
+	default:
+		g.coordinatorError(now, r.Error)
+		return
+	}
+	g.memberID, g.generation, g.protocol = r.MemberID, r.GenerationID, r.ProtocolName
+	var assignments []protocol.SyncGroupAssignment
+	if r.Leader == r.MemberID && !r.SkipAssignment {
+		var ms []assignMember
+		for _, m := range r.Members {
+			ms = append(ms, assignMember{id: m.MemberID, instance: m.GroupInstanceID, topics: m.Metadata.Topics, owned: m.Metadata.Owned})
+		}
+		plan := assign(r.ProtocolName, ms, map[string]int32{c.o.Topic: int32(len(c.meta.parts))})
+		for _, m := range ms {
+			assignments = append(assignments, protocol.SyncGroupAssignment{MemberID: m.id, Partitions: plan[m.id]})
+		}
+		if c.cfg.Bugs.AssignEverything {
+			// Planted bug: every member is given every partition.
+			for i := range assignments {
+				assignments[i].Partitions = nil
+				for p := range c.meta.parts {
+					assignments[i].Partitions = append(assignments[i].Partitions, c.tp(int32(p)))
+				}
+			}
+		}
+	}
+	corr := g.nextCorr()
+	g.send(gSync, now, g.coord, &protocol.SyncGroupRequest{CorrelationID: corr, GroupID: c.cfg.Group, GenerationID: g.generation,
+		MemberID: g.memberID, GroupInstanceID: c.cfg.GroupInstanceID, ProtocolName: r.ProtocolName, Assignments: assignments}, corr, c.cfg.RequestTimeout, nil)
+}
+
+// onSync: AbstractCoordinator.SyncGroupResponseHandler, then ConsumerCoordinator.onJoinComplete.
+func (g *groupMember) onSync(now time.Duration, r *protocol.SyncGroupResponse) {
+	c := g.c
+	switch r.Error {
+	case protocol.NONE:
+	case protocol.REBALANCE_IN_PROGRESS:
+		return // needJoin is still set: rejoin
+	case protocol.UNKNOWN_MEMBER_ID:
+		g.resetGeneration(false)
+		return
+	case protocol.ILLEGAL_GENERATION:
+		g.resetGeneration(true)
+		return
+	case protocol.FENCED_INSTANCE_ID:
+		g.fail(r.Error)
+		return
+	default:
+		g.coordinatorError(now, r.Error)
+		return
+	}
+	var revoked []int
+	for _, i := range g.ownedList() {
+		if !slices.Contains(r.Assignment, c.tp(int32(i))) {
+			revoked = append(revoked, i)
+		}
+	}
+	g.revoke(revoked)
+	for _, tp := range r.Assignment {
+		i := int(tp.Partition)
+		if tp.Topic != c.o.Topic {
+			continue
+		}
+		for i >= len(g.owned) {
+			g.owned = append(g.owned, false)
+		}
+		if !g.owned[i] {
+			g.owned[i] = true
+			if i < len(c.parts) {
+				p := &c.parts[i]
+				p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
+			}
+		}
+	}
+	g.Assignment = slices.Clone(r.Assignment)
+	slices.SortFunc(g.Assignment, compareTPs)
+	g.joined = true
+	// Cooperative: revoked partitions are released; a follow-up rebalance hands them over.
+	g.needJoin = len(revoked) > 0 && c.cfg.AssignmentStrategy == AssignCooperativeSticky
+	g.lastHBOK, g.nextHB = now, now+c.cfg.HeartbeatInterval
+	c.env.Observe(&GroupAssigned{Client: c.name, Group: c.cfg.Group, Member: g.memberID, Generation: g.generation, Partitions: slices.Clone(g.Assignment)})
+}
+
+// seek moves a position (KafkaConsumer.seek): a new reading session begins.
+func (c *Consumer) seek(s *Seek) {
+	i := int(s.TP.Partition)
+	if s.TP.Topic != c.o.Topic || i >= len(c.parts) || (c.grp != nil && !c.grp.owns(i)) {
+		return
+	}
+	p := &c.parts[i]
+	p.gen++
+	p.fetchOK = false
+	if c.grp != nil {
+		c.grp.seeks++
+	}
+	if s.Offset < 0 {
+		// seekToBeginning / seekToEnd: a ListOffsets with that timestamp.
+		p.state, p.position, p.seekTo = cpNeedReset, -1, s.Offset
+		return
+	}
+	p.position, p.lastEpoch, p.state = s.Offset, protocol.UnknownEpoch, cpFetchable
+}
+
+// commitNow: KafkaConsumer.commitSync, of the positions or of the offsets given.
+func (c *Consumer) commitNow(now time.Duration, m *CommitNow) {
+	if c.grp == nil {
+		return
+	}
+	parts := c.grp.positions()
+	if len(m.Offsets) > 0 {
+		parts = parts[:0]
+		for _, tp := range slices.SortedFunc(maps.Keys(m.Offsets), compareTPs) {
+			parts = append(parts, protocol.OffsetCommitPartition{TP: tp, Offset: m.Offsets[tp], LeaderEpoch: protocol.UnknownEpoch})
+		}
+	}
+	c.grp.commit(now, parts)
+}

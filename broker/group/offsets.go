@@ -1,0 +1,148 @@
+package group
+
+import (
+	"time"
+
+	"kafkasim/broker/protocol"
+)
+
+// Handle runs one group request; it reports whether msg was one.
+func (c *Coordinator) Handle(now time.Duration, from int32, msg any) bool {
+	switch r := msg.(type) {
+	case *protocol.JoinGroupRequest:
+		if r.GroupID == "" {
+			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: protocol.INVALID_GROUP_ID, GenerationID: -1})
+			return true
+		}
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: err, MemberID: r.MemberID, GenerationID: -1})
+		} else {
+			s.handleJoin(now, from, r)
+		}
+	case *protocol.SyncGroupRequest:
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, &protocol.SyncGroupResponse{CorrelationID: r.CorrelationID, Error: err})
+		} else {
+			s.handleSync(now, from, r)
+		}
+	case *protocol.HeartbeatRequest:
+		s, err := c.lookup(r.GroupID)
+		switch err {
+		case protocol.NONE:
+			s.handleHeartbeat(now, from, r)
+		case protocol.COORDINATOR_LOAD_IN_PROGRESS:
+			// GroupCoordinatorService.heartbeat: "blindly respond" while loading.
+			c.host.Send(from, &protocol.HeartbeatResponse{CorrelationID: r.CorrelationID})
+		default:
+			c.host.Send(from, &protocol.HeartbeatResponse{CorrelationID: r.CorrelationID, Error: err})
+		}
+	case *protocol.LeaveGroupRequest:
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, &protocol.LeaveGroupResponse{CorrelationID: r.CorrelationID, Error: err})
+		} else {
+			s.handleLeave(now, from, r)
+		}
+	case *protocol.OffsetCommitRequest:
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, commitAnswer(r, err))
+		} else {
+			s.handleOffsetCommit(now, from, r)
+		}
+	case *protocol.OffsetFetchRequest:
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, &protocol.OffsetFetchResponse{CorrelationID: r.CorrelationID, Error: err})
+		} else {
+			s.handleOffsetFetch(now, from, r)
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+func commitAnswer(r *protocol.OffsetCommitRequest, err protocol.ErrorCode) *protocol.OffsetCommitResponse {
+	resp := &protocol.OffsetCommitResponse{CorrelationID: r.CorrelationID, Partitions: make([]protocol.OffsetCommitPartitionResponse, len(r.Partitions))}
+	for i, p := range r.Partitions {
+		resp.Partitions[i] = protocol.OffsetCommitPartitionResponse{TP: p.TP, Error: err}
+	}
+	return resp
+}
+
+// validateOffsetCommit: OffsetMetadataManager.validateOffsetCommit and
+// ClassicGroup.validateOffsetCommit. A generation of -1 is a commit from outside the group
+// (assign() or the admin client): allowed only while the group is empty.
+func (s *shard) validateOffsetCommit(r *protocol.OffsetCommitRequest) (*Group, protocol.ErrorCode) {
+	g := s.groups[r.GroupID]
+	if g == nil {
+		if r.GenerationID >= 0 {
+			return nil, protocol.ILLEGAL_GENERATION
+		}
+		g = s.group(r.GroupID) // a simple group
+		g.state = Empty
+		return g, protocol.NONE
+	}
+	if g.state == Dead {
+		return nil, protocol.COORDINATOR_NOT_AVAILABLE
+	}
+	if r.GenerationID < 0 && g.state == Empty {
+		return g, protocol.NONE
+	}
+	if r.GenerationID >= 0 || r.MemberID != "" || r.GroupInstanceID != "" {
+		if err := g.validateMember(r.MemberID, r.GroupInstanceID); err != protocol.NONE {
+			return nil, err
+		}
+		if r.GenerationID != g.Generation {
+			return nil, protocol.ILLEGAL_GENERATION
+		}
+	} else if g.state != Empty {
+		return nil, protocol.UNKNOWN_MEMBER_ID
+	}
+	if g.state == CompletingRebalance {
+		return nil, protocol.REBALANCE_IN_PROGRESS
+	}
+	return g, protocol.NONE
+}
+
+// handleOffsetCommit: OffsetMetadataManager.commitOffset. The offsets apply at once and are
+// answered once their records are committed; a commit by a member refreshes its session.
+func (s *shard) handleOffsetCommit(now time.Duration, from int32, r *protocol.OffsetCommitRequest) {
+	g, err := s.validateOffsetCommit(r)
+	if err != protocol.NONE {
+		s.c.host.Send(from, commitAnswer(r, err))
+		return
+	}
+	if m := g.member(r.MemberID); m != nil && (g.state == Stable || g.state == PreparingRebalance) {
+		s.rescheduleHeartbeat(g, m, m.Session)
+	}
+	if s.c.cfg.IgnoreOffsetCommits {
+		s.c.host.Send(from, commitAnswer(r, protocol.NONE)) // planted bug
+		return
+	}
+	recs := make([]protocol.Record, 0, len(r.Partitions))
+	for _, p := range r.Partitions {
+		o := Offset{Offset: p.Offset, LeaderEpoch: p.LeaderEpoch, CommitTime: now}
+		s.storeOffset(r.GroupID, p.TP, o)
+		recs = append(recs, offsetCommitRecord(r.GroupID, p.TP, o))
+	}
+	s.append(now, recs, func(_ time.Duration, err protocol.ErrorCode) {
+		s.c.host.Send(from, commitAnswer(r, err))
+	})
+}
+
+// handleOffsetFetch answers with the latest committed offsets, once every earlier write has
+// committed (requireStable, as the Java consumer asks).
+func (s *shard) handleOffsetFetch(now time.Duration, from int32, r *protocol.OffsetFetchRequest) {
+	s.append(now, nil, func(_ time.Duration, err protocol.ErrorCode) {
+		resp := &protocol.OffsetFetchResponse{CorrelationID: r.CorrelationID, Error: err}
+		if err == protocol.NONE {
+			for _, tp := range r.Partitions {
+				o, ok := s.offsets[r.GroupID][tp]
+				if !ok {
+					o = Offset{Offset: -1, LeaderEpoch: protocol.UnknownEpoch}
+				}
+				resp.Partitions = append(resp.Partitions, protocol.OffsetFetchPartition{TP: tp, Offset: o.Offset, LeaderEpoch: o.LeaderEpoch})
+			}
+		}
+		s.c.host.Send(from, resp)
+	})
+}

@@ -1,0 +1,132 @@
+package broker
+
+import (
+	"time"
+
+	"kafkasim/broker/group"
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the broker's side of the group coordinator. FindCoordinator answers the leader of
+// the group's partition of __consumer_offsets (KafkaApis.getCoordinator); the topic is created
+// on first use through the active controller with offsets.topic.num.partitions and
+// offsets.topic.replication.factor (AutoTopicCreationManager), COORDINATOR_NOT_AVAILABLE
+// meanwhile. The partitions of __consumer_offsets this broker leads are the coordinator's
+// shards: leadership and the high watermark are handed to it as they change.
+
+// coordinatorLoadTime is how long a new coordinator takes to replay its partition (the
+// simulator's; Kafka's depends on the partition's size).
+const coordinatorLoadTime = 20 * time.Millisecond
+
+func newCoordinator(b *Broker) *group.Coordinator {
+	return group.New(group.Config{
+		Partitions:            int32(b.cfg.OffsetsTopicNumPartitions),
+		MinSessionTimeout:     b.cfg.GroupMinSessionTimeout,
+		MaxSessionTimeout:     b.cfg.GroupMaxSessionTimeout,
+		InitialRebalanceDelay: b.cfg.GroupInitialRebalanceDelay,
+		CommitTimeout:         b.cfg.OffsetsCommitTimeout,
+		NewMemberJoinTimeout:  5 * time.Minute,
+		LoadTime:              coordinatorLoadTime,
+		IgnoreOffsetCommits:   b.cfg.Bugs.IgnoreOffsetCommits,
+	}, coordinatorHost{b})
+}
+
+// Coordinator is the broker's group coordinator.
+func (b *Broker) Coordinator() *group.Coordinator { return b.groups }
+
+// coordinatorHost gives the coordinator the broker's partitions of __consumer_offsets.
+type coordinatorHost struct{ b *Broker }
+
+func (h coordinatorHost) leader(part int32) *Partition {
+	p := h.b.parts[protocol.TopicPartition{Topic: protocol.OffsetsTopic, Partition: part}]
+	if p == nil || !p.isLeader {
+		return nil
+	}
+	return p
+}
+
+// Append writes the coordinator's records as the leader (CoordinatorPartitionWriter.append).
+func (h coordinatorHost) Append(part int32, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
+	p := h.leader(part)
+	if p == nil {
+		return -1, protocol.NOT_LEADER_OR_FOLLOWER
+	}
+	batch := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence, Records: recs}
+	_, base, _, code := p.log.AppendAsLeader(batch, p.leaderEpoch, now)
+	if code != protocol.NONE {
+		return -1, code
+	}
+	p.maybeIncrementHW(now)
+	p.wakeFetches(now)
+	return base + int64(len(recs)), protocol.NONE
+}
+
+func (h coordinatorHost) Batches(part int32) []*protocol.RecordBatch {
+	if p := h.leader(part); p != nil {
+		return p.log.Batches()
+	}
+	return nil
+}
+
+func (h coordinatorHost) HighWatermark(part int32) int64 {
+	if p := h.leader(part); p != nil {
+		return p.hw
+	}
+	return 0
+}
+
+func (h coordinatorHost) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
+func (h coordinatorHost) After(d time.Duration, payload any) { h.b.env.After(d, payload) }
+func (h coordinatorHost) Rand() uint64                       { return h.b.env.Rand() }
+
+// coordinatorLeadership hands a change of a __consumer_offsets replica to the coordinator.
+func (b *Broker) coordinatorLeadership(now time.Duration, p *Partition) {
+	if p.tp.Topic != protocol.OffsetsTopic {
+		return
+	}
+	if p.isLeader {
+		b.groups.Leadership(now, p.tp.Partition, p.leaderEpoch)
+		b.groups.HighWatermark(now, p.tp.Partition, p.hw)
+	} else {
+		b.groups.Leadership(now, p.tp.Partition, -1)
+	}
+}
+
+// handleFindCoordinator: KafkaApis.getCoordinator for key type GROUP.
+func (b *Broker) handleFindCoordinator(now time.Duration, from int32, r *protocol.FindCoordinatorRequest) {
+	resp := &protocol.FindCoordinatorResponse{CorrelationID: r.CorrelationID, Error: protocol.COORDINATOR_NOT_AVAILABLE, NodeID: -1}
+	defer b.env.Send(from, resp)
+	if r.Key == "" {
+		resp.Error = protocol.INVALID_REQUEST
+		return
+	}
+	if b.image.Topics[protocol.OffsetsTopic] == nil {
+		b.createOffsetsTopic(now)
+		return
+	}
+	part := group.PartitionFor(r.Key, int32(b.cfg.OffsetsTopicNumPartitions))
+	mp := b.image.Partition(protocol.OffsetsTopic, part)
+	if mp == nil || mp.Leader < 0 {
+		return
+	}
+	if reg := b.image.Brokers[mp.Leader]; reg == nil || reg.Fenced {
+		return
+	}
+	resp.Error, resp.NodeID = protocol.NONE, mp.Leader
+}
+
+// createOffsetsTopic asks the active controller to create __consumer_offsets, at most once a
+// second (AutoTopicCreationManager keeps one request in flight per topic).
+func (b *Broker) createOffsetsTopic(now time.Duration) {
+	if b.offsetsAsked && now < b.offsetsAskedAt+time.Second {
+		return
+	}
+	ctl := b.activeController()
+	if ctl < 0 {
+		return
+	}
+	b.offsetsAsked, b.offsetsAskedAt = true, now
+	b.env.Send(ctl, &protocol.CreateTopicsRequest{CorrelationID: b.nextCorr(), Topics: []protocol.CreatableTopic{{
+		Name: protocol.OffsetsTopic, NumPartitions: int32(b.cfg.OffsetsTopicNumPartitions), ReplicationFactor: int16(b.cfg.OffsetsTopicReplicationFactor),
+	}}})
+}

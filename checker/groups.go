@@ -1,0 +1,150 @@
+package checker
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"kafkasim/broker/client"
+	"kafkasim/broker/history"
+)
+
+// Consumer groups: what the history says about each group's deliveries and commits.
+const (
+	// GroupSkip: a group committed an offset past a record that no member of it received
+	// (commit=before-processing permits it: at-most-once; it is still a loss).
+	GroupSkip = "group-skip"
+	// GroupDuplicate: a record the group received more than once. Counted and explained;
+	// at-least-once delivery permits it, so it does not make the verdict invalid.
+	GroupDuplicate = "group-duplicate"
+	// OneOwnerPerGeneration (online): two members of one group own a partition in the same
+	// generation.
+	OneOwnerPerGeneration = "one-owner-per-generation"
+)
+
+// informational anomalies are reported but do not make a run invalid.
+var informational = map[string]bool{GroupDuplicate: true}
+
+type groupTP struct {
+	group string
+	k     tpKey
+}
+
+// groupSkips: for each group and partition, every commit (acknowledged, or of unknown
+// outcome) at offset O must not pass a record of the log between the first offset the group
+// received and O that no member of the group received.
+func (a *analysis) groupSkips() []Anomaly {
+	received := map[groupTP]map[int64]bool{}
+	low := map[groupTP]int64{}
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type != history.Poll || op.Group == "" || op.Outcome != history.OK {
+			continue
+		}
+		key := groupTP{op.Group, keyOf(op)}
+		if received[key] == nil {
+			received[key] = map[int64]bool{}
+			low[key] = op.Offsets[0]
+		}
+		for _, off := range op.Offsets {
+			received[key][off] = true
+			low[key] = min(low[key], off)
+		}
+	}
+	var out []Anomaly
+	reported := map[groupTP]int64{}
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type != history.Commit || op.Group == "" || op.Outcome == history.Fail || len(op.Offsets) != 1 {
+			continue
+		}
+		key := groupTP{op.Group, keyOf(op)}
+		p := a.parts[key.k]
+		lo, ok := low[key]
+		if !ok || p == nil {
+			continue
+		}
+		var missed []int64
+		for _, off := range p.offsetAt {
+			if off >= lo && off < op.Offsets[0] && off > reported[key]-1 && !received[key][off] {
+				missed = append(missed, off)
+			}
+		}
+		if len(missed) == 0 {
+			continue
+		}
+		reported[key] = op.Offsets[0]
+		shown := missed
+		if len(shown) > maxSkipped {
+			shown = shown[:maxSkipped]
+		}
+		out = append(out, Anomaly{Name: GroupSkip, Ops: a.ops(i),
+			Explanation: fmt.Sprintf("group %s committed %s at offset %d (%s, generation %d), past %d records no member of the group received: offsets %v",
+				op.Group, key.k, op.Offsets[0], a.describe(i), op.Generation, len(missed), shown)})
+	}
+	return out
+}
+
+// groupDuplicates: a value the group received in two polls. The explanation names who
+// received it in which generation.
+func (a *analysis) groupDuplicates() []Anomaly {
+	type gv struct {
+		g groupTP
+		v int64
+	}
+	polls := map[gv][]int{}
+	var order []gv
+	for i := range a.h {
+		op := &a.h[i]
+		if op.Type != history.Poll || op.Group == "" || op.Outcome != history.OK {
+			continue
+		}
+		for _, v := range op.Values {
+			key := gv{groupTP{op.Group, keyOf(op)}, v}
+			if len(polls[key]) == 0 {
+				order = append(order, key)
+			}
+			if !slices.Contains(polls[key], i) {
+				polls[key] = append(polls[key], i)
+			}
+		}
+	}
+	var out []Anomaly
+	for _, key := range order {
+		is := polls[key]
+		if len(is) < 2 {
+			continue
+		}
+		var who []string
+		for _, i := range is {
+			op := &a.h[i]
+			who = append(who, fmt.Sprintf("%s in generation %d (%s)", op.Client, op.Generation, a.describe(i)))
+		}
+		out = append(out, Anomaly{Name: GroupDuplicate, Ops: a.ops(is...),
+			Explanation: fmt.Sprintf("group %s received %d of %s %d times: %s", key.g.group, key.v, key.g.k, len(is), strings.Join(who, "; "))})
+	}
+	return out
+}
+
+// ownerKey is a partition of a group in one generation.
+type ownerKey struct {
+	group string
+	gen   int32
+	tp    string
+}
+
+// groupAssigned: one-owner-per-generation.
+func (o *Online) groupAssigned(e *client.GroupAssigned) {
+	if o.owners == nil {
+		o.owners = map[ownerKey]string{}
+	}
+	for _, tp := range e.Partitions {
+		k := ownerKey{e.Group, e.Generation, tp.String()}
+		if prev, ok := o.owners[k]; ok && prev != e.Client {
+			o.violate(k.group+"|"+k.tp+"|"+fmt.Sprint(k.gen), OneOwnerPerGeneration,
+				"group %s generation %d: %s is assigned to both %s and %s", e.Group, e.Generation, tp, prev, e.Client)
+			continue
+		}
+		o.owners[k] = e.Client
+	}
+}
