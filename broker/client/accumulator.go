@@ -29,7 +29,7 @@ type pbatch struct {
 	pid       int64
 	pepoch    int16
 	seq       int32
-	reopened  bool // its sequence was restarted after an epoch bump (sequenceHasBeenReset)
+	reopened  bool // its sequence was restarted after an epoch bump, not drained since (sequenceHasBeenReset)
 
 	// KIP-951: a retry to a new leader does not wait out the back-off
 	// (ProducerBatch.maybeUpdateLeaderEpoch, hasLeaderChangedForTheOngoingRetry).

@@ -520,3 +520,78 @@ func TestMetadataRefreshBacksOffExponentially_KIP580(t *testing.T) {
 		t.Errorf("%d MetadataRequests in 120s without a leader; want about 125 (retry.backoff.max.ms apart)", n)
 	}
 }
+
+// seqBroker validates idempotent appends as ProducerAppendInfo.checkSequence does since
+// KIP-360 (a producer the partition has no state for may start at any sequence; a new epoch
+// must start at 0; a known epoch continues at lastSeq+1). Errors are answered at once and
+// appends after ackDelay, as a leader with acks=all answers only once the followers have the
+// batch.
+type seqBroker struct {
+	c        *fakeCluster
+	ackDelay time.Duration
+	epoch    map[int64]int16
+	lastSeq  map[int64]int32
+}
+
+func (s *seqBroker) check(b *protocol.RecordBatch) protocol.ErrorCode {
+	s.c.w.latency = ms
+	for _, x := range s.c.logs[0] {
+		if x.ProducerID == b.ProducerID && x.ProducerEpoch == b.ProducerEpoch && x.BaseSequence == b.BaseSequence {
+			return protocol.NONE // a retry the fake cluster deduplicates
+		}
+	}
+	ep, known := s.epoch[b.ProducerID]
+	switch {
+	case known && b.ProducerEpoch == ep && b.BaseSequence != s.lastSeq[b.ProducerID]+1,
+		known && b.ProducerEpoch != ep && b.BaseSequence != 0:
+		return protocol.OUT_OF_ORDER_SEQUENCE_NUMBER
+	}
+	s.epoch[b.ProducerID], s.lastSeq[b.ProducerID] = b.ProducerEpoch, b.LastSequence()
+	s.c.w.latency = s.ackDelay
+	return protocol.NONE
+}
+
+func TestBatchDrainedAgainAfterEpochBumpIsNoLongerReset_ProducerBatchClose(t *testing.T) {
+	// Reference: ProducerBatch.close, which RecordAccumulator.drainBatchesForOneNode calls at
+	// every drain, clears reopened: sequenceHasBeenReset holds only for the answer to an
+	// attempt that was in flight when the epoch was bumped (TransactionManager.canRetry).
+	// Record 101's first attempt is refused before append; 102, behind it, is appended by a
+	// leader that has no state for the producer. 101's retry is then out of order and the next
+	// sequence: the epoch is bumped (KIP-360) while 102 is still in flight, and 101 lands under
+	// epoch 1. 103 follows at epoch 1, sequence 2, which the leader never saw (102 landed under
+	// epoch 0): a real gap, so the epoch is bumped again while 101's answer is on its way and 103
+	// restarts at epoch 2, sequence 1. The leader knows epoch 1 only: out of order again, and
+	// again the next sequence, so a third bump restarts 103 at sequence 0. A batch still
+	// marked reset would retry the same sequence until delivery.timeout.ms.
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	sb := &seqBroker{c: c, ackDelay: time.Second, epoch: map[int64]int16{}, lastSeq: map[int64]int32{}}
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		if n == 1 {
+			w.latency = ms
+			return produceAction{err: protocol.NOT_ENOUGH_REPLICAS} // refused before append
+		}
+		return produceAction{err: sb.check(pp.Batch)}
+	}
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79"), 0)
+	w.input(&SendRecords{Count: 2})
+	w.runUntil(1100 * ms)
+	w.input(&SendRecords{Count: 1})
+	w.runUntil(10 * time.Second)
+	for _, op := range w.ops() {
+		if op.Outcome != history.OK {
+			t.Errorf("op %v: got %s %s; want ok", op.Values, op.Outcome, op.Error)
+		}
+	}
+	if got := c.values(0); !equal(got, []int64{102, 101, 103}) {
+		t.Errorf("log = %v; want [102 101 103]", got)
+	}
+	var sent []string
+	for _, s := range w.produces() {
+		b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
+		sent = append(sent, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
+	}
+	if want := "e0/s0 e0/s1 e0/s0 e1/s0 e1/s2 e2/s1 e3/s0"; strings.Join(sent, " ") != want {
+		t.Errorf("batches sent (epoch/sequence) = %v; want %s", sent, want)
+	}
+}

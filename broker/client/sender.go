@@ -113,6 +113,12 @@ func (s *sender) requestFor(leader int32) *produceReq {
 // form (kept for retries under the same sequence).
 func (s *sender) prepare(b *pbatch) {
 	b.full = true
+	// ProducerBatch.close, run at every drain, clears reopened: sequenceHasBeenReset holds
+	// only for the answer to an attempt that was in flight when the epoch was bumped. A batch
+	// sent again under its new sequence and refused OUT_OF_ORDER_SEQUENCE_NUMBER is judged by
+	// isNextSequence again, so a real gap bumps the epoch once more instead of retrying the
+	// same sequence until delivery.timeout.ms.
+	b.reopened = false
 	if s.txn.assignSequence(b) {
 		b.wire = nil
 	}
