@@ -523,14 +523,16 @@ func TestMetadataRefreshBacksOffExponentially_KIP580(t *testing.T) {
 
 // seqBroker validates idempotent appends as ProducerAppendInfo.checkSequence does since
 // KIP-360 (a producer the partition has no state for may start at any sequence; a new epoch
-// must start at 0; a known epoch continues at lastSeq+1). Errors are answered at once and
-// appends after ackDelay, as a leader with acks=all answers only once the followers have the
-// batch.
+// must start at 0; a known epoch continues at lastSeq+1), and with firstSeqZero as KAFKA-15591
+// does (a never-written log takes only sequence 0 from an unknown producer). Errors are
+// answered at once and appends after ackDelay, as a leader with acks=all answers only once the
+// followers have the batch.
 type seqBroker struct {
-	c        *fakeCluster
-	ackDelay time.Duration
-	epoch    map[int64]int16
-	lastSeq  map[int64]int32
+	c            *fakeCluster
+	ackDelay     time.Duration
+	firstSeqZero bool
+	epoch        map[int64]int16
+	lastSeq      map[int64]int32
 }
 
 func (s *seqBroker) check(b *protocol.RecordBatch) protocol.ErrorCode {
@@ -543,7 +545,8 @@ func (s *seqBroker) check(b *protocol.RecordBatch) protocol.ErrorCode {
 	ep, known := s.epoch[b.ProducerID]
 	switch {
 	case known && b.ProducerEpoch == ep && b.BaseSequence != s.lastSeq[b.ProducerID]+1,
-		known && b.ProducerEpoch != ep && b.BaseSequence != 0:
+		known && b.ProducerEpoch != ep && b.BaseSequence != 0,
+		s.firstSeqZero && len(s.c.logs[0]) == 0 && b.BaseSequence != 0:
 		return protocol.OUT_OF_ORDER_SEQUENCE_NUMBER
 	}
 	s.epoch[b.ProducerID], s.lastSeq[b.ProducerID] = b.ProducerEpoch, b.LastSequence()
@@ -593,5 +596,62 @@ func TestBatchDrainedAgainAfterEpochBumpIsNoLongerReset_ProducerBatchClose(t *te
 	}
 	if want := "e0/s0 e0/s1 e0/s0 e1/s0 e1/s2 e2/s1 e3/s0"; strings.Join(sent, " ") != want {
 		t.Errorf("batches sent (epoch/sequence) = %v; want %s", sent, want)
+	}
+}
+
+func TestBatchThatOvertookARefusedOneWaitsForIt_KAFKA15591(t *testing.T) {
+	// Reference: KAFKA-15591 (ProducerAppendInfo.checkSequence) with TransactionManager.canRetry.
+	// Record 101's first attempt is refused before append (a leader that lost leadership); 102,
+	// behind it, reaches the leader first. A never-written log takes only sequence 0 from a
+	// producer it has no state for, so 102 is out of order; it is not the next sequence after
+	// the last acknowledged one, so it keeps its sequence (no epoch bump) and is retried once 101
+	// is in. Before KAFKA-15591 the leader appended 102 and 101 was lost: out of order from then
+	// on, and never the next sequence, it was retried until delivery.timeout.ms (its outcome
+	// unknown: with acks=all a NOT_LEADER_OR_FOLLOWER may follow an append, KAFKA-13574).
+	for _, tt := range []struct {
+		name         string
+		firstSeqZero bool
+		log          []int64
+		sent         string
+		outcomes     string
+	}{
+		{"KAFKA-15591", true, []int64{101, 102}, "e0/s0 e0/s1 e0/s0 e0/s1", "ok ok"},
+		{"before", false, []int64{102}, "e0/s0 e0/s1 e0/s0", "ok unknown"}, // 102 acknowledged, 101 expired
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			w := newWorld(t)
+			c := newFakeCluster(w, 1, 1)
+			sb := &seqBroker{c: c, ackDelay: ms, firstSeqZero: tt.firstSeqZero, epoch: map[int64]int16{}, lastSeq: map[int64]int32{}}
+			c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+				if n == 1 {
+					return produceAction{err: protocol.NOT_LEADER_OR_FOLLOWER}
+				}
+				return produceAction{err: sb.check(pp.Batch)}
+			}
+			startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79", "request.timeout.ms", "1000", "delivery.timeout.ms", "5000"), 0)
+			w.input(&SendRecords{Count: 2})
+			w.runUntil(10 * time.Second)
+			if got := c.values(0); !equal(got, tt.log) {
+				t.Errorf("log = %v; want %v", got, tt.log)
+			}
+			var outs []string
+			for _, op := range w.ops() {
+				outs = append(outs, string(op.Outcome))
+			}
+			if got := strings.Join(outs, " "); got != tt.outcomes {
+				t.Errorf("outcomes = %s; want %s", got, tt.outcomes)
+			}
+			if c.pidReqs != 1 {
+				t.Errorf("got %d InitProducerId requests; want 1", c.pidReqs)
+			}
+			var sent []string
+			for _, s := range w.produces() {
+				b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
+				sent = append(sent, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
+			}
+			if got := strings.Join(sent, " "); tt.sent != "" && !strings.HasPrefix(got, tt.sent) {
+				t.Errorf("batches sent (epoch/sequence) = %s; want %s first", got, tt.sent)
+			}
+		})
 	}
 }

@@ -299,14 +299,15 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
 // original batch and base offset come back with dup=true; a producer epoch below the known one
 // is INVALID_PRODUCER_EPOCH; a new epoch must start at sequence 0 and a known epoch must
 // continue at lastSeq+1, else OUT_OF_ORDER_SEQUENCE_NUMBER; an unknown producer may start
-// anywhere. A nil or empty batch or a negative epoch is INVALID_REQUEST.
+// anywhere, except at a log that has never held a record, where it must start at sequence 0
+// (KAFKA-15591). A nil or empty batch or a negative epoch is INVALID_REQUEST.
 func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Duration) (appended *protocol.RecordBatch, baseOffset int64, dup bool, err protocol.ErrorCode) {
 	l.now = now
 	if b == nil || len(b.Records) == 0 || epoch < 0 {
 		return nil, -1, false, protocol.INVALID_REQUEST
 	}
 	if b.Idempotent() {
-		d, isDup, code := l.producers.checkClient(b)
+		d, isDup, code := l.producers.checkClient(b, l.leo == 0)
 		if code != protocol.NONE {
 			return nil, -1, false, code
 		}

@@ -101,11 +101,20 @@ func (p *producerState) entry(pid int64) *producerEntry {
 
 // checkClient validates an append from a client (origin CLIENT) in ProducerAppendInfo's order:
 // duplicate (ProducerStateEntry.findDuplicateBatch: return the original offsets, append nothing),
-// then checkProducerEpoch, then checkSequence. It changes nothing.
-func (p *producerState) checkClient(b *protocol.RecordBatch) (dup batchMeta, isDup bool, err protocol.ErrorCode) {
+// then checkProducerEpoch, then checkSequence. neverWritten says the log has never held a
+// record. It changes nothing.
+func (p *producerState) checkClient(b *protocol.RecordBatch, neverWritten bool) (dup batchMeta, isDup bool, err protocol.ErrorCode) {
 	e := p.producers[b.ProducerID]
 	if e == nil || e.epoch == noProducerEpoch {
-		// Unknown producer (never seen, or every batch deleted by retention): any sequence.
+		// Unknown producer (never seen, or every batch deleted by retention): any sequence
+		// (KIP-360), except on a log that has never held a record, which takes only sequence
+		// 0 (KAFKA-15591). Otherwise a batch that overtook an earlier one refused by a
+		// previous leader (NOT_LEADER_OR_FOLLOWER) would be appended first, and the earlier
+		// one, out of order from then on, would be lost or, after the producer's epoch bump,
+		// appended after it.
+		if neverWritten && b.BaseSequence != 0 {
+			return batchMeta{}, false, protocol.OUT_OF_ORDER_SEQUENCE_NUMBER
+		}
 		return batchMeta{}, false, protocol.NONE
 	}
 	if d, ok := e.findDuplicate(b); ok {

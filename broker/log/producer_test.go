@@ -81,6 +81,43 @@ func TestIdempotentSequenceAndEpochChecks(t *testing.T) {
 	}
 }
 
+// Reference: KAFKA-15591 (ProducerAppendInfo.checkSequence): a log that has never held a
+// record takes only sequence 0 from a producer it has no state for. A producer's first batch to
+// the partition refused by a stale leader (NOT_LEADER_OR_FOLLOWER) must not be overtaken by the
+// batch behind it at the new leader: that one is out of order until the first is appended.
+// A log that has held records still lets an unknown producer start anywhere (KIP-360), even
+// once retention has emptied it.
+func TestNeverWrittenLogTakesOnlySequenceZeroFromUnknownProducer_KAFKA15591(t *testing.T) {
+	l := openLog(t, newFakeDisk(), config.DefaultTopic())
+	if r := appendIdem(l, 7, 0, 164, 49); r.err != protocol.OUT_OF_ORDER_SEQUENCE_NUMBER {
+		t.Fatalf("sequence 164 first on a never-written log: got %+v; want OUT_OF_ORDER_SEQUENCE_NUMBER", r)
+	}
+	if got := l.LogEndOffset(); got != 0 {
+		t.Fatalf("LEO after the refusal: got %d; want 0", got)
+	}
+	if r := appendIdem(l, 7, 0, 0, 164); r != (appendResult{0, false, protocol.NONE}) {
+		t.Fatalf("sequence 0: got %+v; want appended at 0", r)
+	}
+	if r := appendIdem(l, 7, 0, 164, 49); r != (appendResult{164, false, protocol.NONE}) {
+		t.Fatalf("sequence 164 after 0-163: got %+v; want appended at 164", r)
+	}
+	if r := appendIdem(l, 8, 0, 42, 1); r.err != protocol.NONE {
+		t.Fatalf("unknown producer on a log with records: got %+v; want any sequence accepted", r)
+	}
+
+	// Emptied: no batch left, the log starting at its old end (as DeleteRecords up to the
+	// end leaves it).
+	emptied := openLog(t, newFakeDisk(), config.DefaultTopic())
+	appendIdem(emptied, 7, 0, 0, 1)
+	emptied.TruncateFullyAndStartAt(1)
+	if len(emptied.Batches()) != 0 || emptied.LogEndOffset() != 1 {
+		t.Fatalf("emptied log: %d batches, end %d; want 0, 1", len(emptied.Batches()), emptied.LogEndOffset())
+	}
+	if r := appendIdem(emptied, 7, 0, 42, 1); r.err != protocol.NONE {
+		t.Fatalf("unknown producer on an emptied log: got %+v; want any sequence accepted", r)
+	}
+}
+
 func TestIdempotentSequenceWrapsAtMaxInt32(t *testing.T) {
 	l := openLog(t, newFakeDisk(), config.DefaultTopic())
 	appendIdem(l, 1, 0, 0, 1)
