@@ -21,6 +21,7 @@ type Snapshot struct {
 	Nodes      []Node
 	Partitions []Partition
 	Clients    []Client
+	Groups     []Group  // consumer groups, in the order first seen
 	Network    []string // network faults in force, as statements ("partition 1 | 2 3")
 
 	Caption   string        // the last say
@@ -191,6 +192,7 @@ func (tl *Timeline) take() *Snapshot {
 		}
 		s.Clients = append(s.Clients, cl)
 	}
+	s.Groups = tl.takeGroups()
 	return s
 }
 
