@@ -175,3 +175,9 @@ func Thousands(n int64) string {
 	}
 	return b.String()
 }
+
+// GroupPartition is one partition a group reads, as the snapshot has it.
+type GroupPartition = cluster.GroupPartitionView
+
+// GroupMember is one member of a group, as the snapshot has it.
+type GroupMember = cluster.GroupMemberView
