@@ -89,7 +89,7 @@ func (tl *Timeline) observeGroup(now time.Duration, ev any) bool {
 			tl.rebalanceAt, tl.rebalanceOf = now, e.Group
 			tl.mark = true
 		case group.CompletingRebalance:
-			tl.add(Event{At: now, Kind: GroupNote, Text: fmt.Sprintf("%s generation %d: every member joined; the leader assigns the partitions (SyncGroup)", e.Group, e.Generation)})
+			tl.add(Event{At: now, Kind: GroupNote, Text: fmt.Sprintf("%s generation %d formed: every member joined, the leader assigns", e.Group, e.Generation)})
 		case group.Empty:
 			if e.From != group.Empty {
 				tl.add(Event{At: now, Kind: Rebalance, Text: fmt.Sprintf("%s is empty (generation %d): no member left", e.Group, e.Generation)})

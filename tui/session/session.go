@@ -659,6 +659,15 @@ func (tl *Timeline) watchCommitted(now time.Duration) {
 // partitionChanged logs a partition's committed change from old (nil: new) to p.
 func (tl *Timeline) partitionChanged(now time.Duration, tp protocol.TopicPartition, old, p *metadata.Partition) {
 	switch {
+	case old == nil && strings.HasPrefix(tp.Topic, "__"):
+		// An internal topic's partitions are created together: one line says so.
+		if tp.Partition == 0 {
+			n := 0
+			if t := tl.image.Topics[tp.Topic]; t != nil {
+				n = len(t.Partitions)
+			}
+			tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: %d partitions of %d replicas, each led by its first replica", tp.Topic, n, len(p.Replicas))})
+		}
 	case old == nil:
 		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: replicas %s, broker %d leads (the first in the ISR), epoch %d, ISR %s", tp, Set(p.Replicas), p.Leader, p.LeaderEpoch, Set(p.ISR))})
 	case p.Leader < 0 && old.Leader >= 0:
