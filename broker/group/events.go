@@ -2,6 +2,7 @@ package group
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 
@@ -151,11 +152,7 @@ func (c *Coordinator) Watch(now time.Duration, cause any) {
 		w.groups = map[string]*seenGroup{}
 	}
 	if !w.sameParts(c) {
-		w.parts = w.parts[:0]
-		for p := range c.shards {
-			w.parts = append(w.parts, p)
-		}
-		slices.Sort(w.parts)
+		w.parts = slices.Sorted(maps.Keys(c.shards))
 	}
 	for _, p := range w.parts {
 		s := c.shards[p]
