@@ -164,6 +164,7 @@ func (b *Broker) Step(now time.Duration, from int32, msg any) {
 	if b.halted {
 		return
 	}
+	defer b.groups.Watch(now, msg) // the group events this input caused (group/events.go)
 	if b.meta.Handle(now, from, msg) {
 		b.replayMetadata(now)
 		return

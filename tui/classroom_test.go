@@ -290,7 +290,7 @@ func TestFailedStatementIsACross(t *testing.T) {
 }
 
 // Item 6: at 80×24 the table says how many partitions it does not show; one list at a time has
-// the ▸ (tab moves it).
+// the ▸ (tab moves it: partitions, brokers, clients).
 func TestSmallScreenMoreAndOneCursor(t *testing.T) {
 	m := newPaused(t, Options{})
 	m.w, m.h = 80, 24
@@ -302,6 +302,11 @@ func TestSmallScreenMoreAndOneCursor(t *testing.T) {
 	scr = screen(m)
 	if strings.Count(scr, "▸") != 1 || !strings.Contains(scr, "▸1 ") {
 		t.Errorf("after tab: want the ▸ on broker 1 only:\n%s", scr)
+	}
+	pressAll(m, "tab")
+	scr = screen(m)
+	if strings.Count(scr, "▸") != 1 || !strings.Contains(scr, "▸ p1") {
+		t.Errorf("after a second tab: want the ▸ on client p1 only (the lower pane shows the clients):\n%s", scr)
 	}
 	pressAll(m, "tab", "j", "j", "j", "j", "j")
 	goldenScreens(t, m)

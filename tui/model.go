@@ -16,6 +16,7 @@ import (
 	"kafkasim/tui/clients"
 	clusterview "kafkasim/tui/cluster"
 	"kafkasim/tui/events"
+	"kafkasim/tui/groups"
 	"kafkasim/tui/help"
 	"kafkasim/tui/keys"
 	"kafkasim/tui/partition"
@@ -36,12 +37,15 @@ const defaultSpeed = 5 // ×1
 const (
 	focusPartitions = iota
 	focusCluster
+	focusClients
+	focuses
 )
 
 // Lower panes on narrow screens.
 const (
 	lowerEvents = iota
 	lowerClients
+	lowerGroups // only when the scenario has consumer groups
 	lowerChart
 	lowerThroughput
 	lowers
@@ -55,19 +59,21 @@ type Model struct {
 	opts Options
 	w, h int
 
-	playing bool
-	speed   int
-	focus   int
-	selPart int
-	selNode int
-	lower   int
-	help    bool
-	cmdline bool
-	input   string
-	confirm string // a statement waiting for y (kill; every destructive one in present mode)
-	msg     string
-	wrote   string // the last file `w` wrote
-	capSeen int    // captions dismissed (present mode queues them)
+	playing    bool
+	speed      int
+	focus      int
+	selPart    int
+	selNode    int
+	selClient  int
+	lower      int
+	lowerSaved int // the lower pane before the clients took the selection
+	help       bool
+	cmdline    bool
+	input      string
+	confirm    string // a statement waiting for y (kill; every destructive one in present mode)
+	msg        string
+	wrote      string // the last file `w` wrote
+	capSeen    int    // captions dismissed (present mode queues them)
 
 	checks     bool // the checker pane is open
 	selFinding int  // the selected finding in the checker pane
@@ -266,13 +272,16 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 	case key.Matches(k, km.Slower.Binding):
 		m.speed = max(0, m.speed-1)
 	case key.Matches(k, km.Focus.Binding):
-		m.focus = 1 - m.focus
+		m.nextFocus()
 	case key.Matches(k, km.Up.Binding):
 		m.move(-1)
 	case key.Matches(k, km.Down.Binding):
 		m.move(1)
 	case key.Matches(k, km.Lower.Binding):
 		m.lower = (m.lower + 1) % lowers
+		if m.lower == lowerGroups && len(snap.Groups) == 0 {
+			m.lower++
+		}
 	case key.Matches(k, km.Timeline.Binding):
 		if n := m.s.Timelines(); n > 1 {
 			_ = m.s.SwitchTimeline(m.s.Timeline().ID%n + 1)
@@ -333,10 +342,29 @@ func (m *Model) jump() {
 
 func (m *Model) move(d int) {
 	snap := m.s.Snapshot()
-	if m.focus == focusPartitions {
+	switch m.focus {
+	case focusPartitions:
 		m.selPart = max(0, min(len(snap.Partitions)-1, m.selPart+d))
-	} else {
+	case focusCluster:
 		m.selNode = max(0, min(len(snap.Nodes)-1, m.selNode+d))
+	case focusClients:
+		m.selClient = max(0, min(len(snap.Clients)-1, m.selClient+d))
+	}
+}
+
+// nextFocus moves the selection to the next list: partitions, nodes, clients (when there are
+// some). On a narrow screen the lower pane shows the clients while they have it, then what it
+// showed before.
+func (m *Model) nextFocus() {
+	if m.focus == focusClients {
+		m.lower = m.lowerSaved
+	}
+	m.focus = (m.focus + 1) % focuses
+	if m.focus == focusClients && len(m.s.Snapshot().Clients) == 0 {
+		m.focus = focusPartitions
+	}
+	if m.focus == focusClients {
+		m.lowerSaved, m.lower = m.lower, lowerClients
 	}
 }
 
@@ -352,7 +380,10 @@ func (m *Model) fault(f *keys.Binding) {
 	snap := m.s.Snapshot()
 	var node string // the node the key acts on
 	var paused bool
-	if m.focus == focusCluster && m.selNode < len(snap.Nodes) {
+	if m.focus == focusClients && m.selClient < len(snap.Clients) {
+		c := snap.Clients[m.selClient]
+		node, paused = c.Name, c.Paused
+	} else if m.focus == focusCluster && m.selNode < len(snap.Nodes) {
 		n := snap.Nodes[m.selNode]
 		node, paused = n.Name, n.State == "paused"
 	} else if m.selPart < len(snap.Partitions) {
@@ -479,9 +510,12 @@ func (m *Model) Render() string {
 		parts = append(parts, caption)
 	}
 	bodyH := h - lipgloss.Height(strings.Join(parts, "\n")) - 1
-	selNode, selPart := -1, m.selPart
-	if m.focus == focusCluster {
+	selNode, selPart, selClient := -1, m.selPart, -1
+	switch m.focus {
+	case focusCluster:
 		selNode = m.selNode
+	case focusClients:
+		selClient = m.selClient
 	}
 	partsFocused := m.focus == focusPartitions
 	var ending string
@@ -493,7 +527,7 @@ func (m *Model) Render() string {
 		lw := w * 45 / 100
 		rw := w - lw - 1
 		cl := clusterview.Render(snap, m.st, lw, selNode)
-		cs := clients.Render(hist, m.st, lw)
+		cs := clients.Render(hist, m.st, lw, selClient)
 		ck := m.checkerLine(lw)
 		evH := bodyH - lipgloss.Height(cl) - lipgloss.Height(cs) - lipgloss.Height(ck) - 3
 		left := cl + "\n\n" + cs + "\n\n" + ck + "\n" + events.Render(m.s.Events(), m.st, lw, evH, false)
@@ -507,9 +541,24 @@ func (m *Model) Render() string {
 			right = end + "\n\n" + pt
 		default:
 			dt := partition.Detail(snap, m.st, rw, selPart)
-			pt := partition.Render(snap, m.st, rw, max(3, bodyH-lipgloss.Height(dt)-4-8), selPart, partsFocused)
+			// With consumer groups, the Groups view goes under the partition's detail, whole
+			// if it fits in half the height, and the charts get what is left.
+			var gr string
+			grH := 0
+			if len(snap.Groups) > 0 {
+				grH = min(groups.Height(snap), max(6, bodyH/2))
+			}
+			pt := partition.Render(snap, m.st, rw, max(3, bodyH-lipgloss.Height(dt)-4-8-grH), selPart, partsFocused)
+			if grH > 0 {
+				grH = min(grH, max(3, bodyH-lipgloss.Height(pt)-lipgloss.Height(dt)-3))
+				gr = groups.Render(snap, m.st, rw, grH)
+			}
 			chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
 			right = pt + "\n\n" + dt
+			if gr != "" {
+				right += "\n\n" + gr
+				chH -= lipgloss.Height(gr) + 2
+			}
 			switch {
 			case chH >= 20: // room for both charts: HW and LEO, then throughput
 				tpH := chH / 3
@@ -530,15 +579,26 @@ func (m *Model) Render() string {
 			body = theme.Block(ending+"\n"+partition.Render(snap, m.st, w, max(2, bodyH-lipgloss.Height(ending)-3), selPart, partsFocused), w, bodyH)
 		} else {
 			dt := partition.Detail(snap, m.st, w, selPart)
-			const minLow = 3 // the lower pane's title and two lines at least
-			fixed := lipgloss.Height(cl) + lipgloss.Height(dt) + 2
+			minLow := 3 // the lower pane's title and two lines at least
+			if m.lower == lowerGroups {
+				// The Groups view takes the detail's room, and as much as it needs.
+				dt = ""
+				minLow = max(minLow, min(groups.Height(snap), bodyH/2))
+			}
+			dtH := 0
+			if dt != "" {
+				dtH = lipgloss.Height(dt)
+			}
+			fixed := lipgloss.Height(cl) + dtH + 2
 			rows := max(2, min(len(snap.Partitions), bodyH-fixed-minLow))
 			pt := partition.Render(snap, m.st, w, rows, selPart, partsFocused)
-			lowH := bodyH - lipgloss.Height(cl) - lipgloss.Height(dt) - lipgloss.Height(pt)
+			lowH := bodyH - lipgloss.Height(cl) - dtH - lipgloss.Height(pt)
 			var low string
 			switch m.lower {
 			case lowerClients:
-				low = clients.Render(hist, m.st, w)
+				low = clients.Render(hist, m.st, w, selClient)
+			case lowerGroups:
+				low = groups.Render(snap, m.st, w, lowH)
 			case lowerChart:
 				low = chart.Render(hist, m.st, w, lowH, selPart)
 				if low == "" {
@@ -547,12 +607,15 @@ func (m *Model) Render() string {
 			case lowerThroughput:
 				low = chart.Throughput(hist, m.st, w, lowH)
 				if low == "" {
-					low = clients.Render(hist, m.st, w)
+					low = clients.Render(hist, m.st, w, selClient)
 				}
 			default:
 				low = events.Render(m.s.Events(), m.st, w, lowH, false)
 			}
-			body = theme.Block(cl+"\n"+pt+"\n"+dt+"\n"+low, w, bodyH)
+			if dt != "" {
+				pt += "\n" + dt
+			}
+			body = theme.Block(cl+"\n"+pt+"\n"+low, w, bodyH)
 		}
 	}
 	return strings.Join(append(parts, body, footer), "\n")

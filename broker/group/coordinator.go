@@ -80,6 +80,7 @@ type Coordinator struct {
 	cfg    Config
 	host   Host
 	shards map[int32]*shard
+	watch  watch // the groups as Watch last saw them (events.go)
 }
 
 // New builds a coordinator with no shards.

@@ -39,11 +39,16 @@ func Rate(hist []*session.Snapshot, i int) float64 {
 	return float64(b.Consumed-a.Consumed) / dt
 }
 
-// Render draws the clients in width columns from the history up to the snapshot shown.
-func Render(hist []*session.Snapshot, st *theme.Styles, width int) string {
+// Render draws the clients in width columns from the history up to the snapshot shown; sel is
+// the selected client's index in the snapshot's Clients (-1 none: the pane has no focus).
+func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) string {
 	snap := hist[len(hist)-1]
 	var b strings.Builder
-	b.WriteString(st.Title.Render("Clients") + "\n")
+	title := st.Title.Render("Clients")
+	if sel >= 0 {
+		title += st.Dim.Render("  ◂ j/k select · K kills it")
+	}
+	b.WriteString(title + "\n")
 	for i, c := range snap.Clients {
 		var line string
 		switch {
@@ -54,12 +59,23 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width int) string {
 		default:
 			line = fmt.Sprintf("  %-4s consumer  read %8d  %7.0f/s", c.Name, c.Consumed, Rate(hist, i))
 		}
-		if !c.Up {
+		switch {
+		case c.Paused:
+			line += "  ‖ paused"
+		case !c.Up:
 			line += "  ✖ down"
 		}
 		sty := st.Good
-		if c.Failed+c.Unknown > 0 {
+		switch {
+		case !c.Up:
+			sty = st.Bad
+		case c.Failed+c.Unknown > 0 || c.Paused:
 			sty = st.Warn
+		}
+		if i == sel {
+			line = st.Cursor + line[1:]
+			b.WriteString(sty.Render(st.Selected.Render(theme.Fit(line, width))) + "\n")
+			continue
 		}
 		b.WriteString(sty.Render(theme.Fit(line, width)) + "\n")
 	}

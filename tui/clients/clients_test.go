@@ -14,7 +14,7 @@ func TestClientsPaneGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	viewtest.Golden(t, func(w int) string { return Render(s.History(), theme.New(false), w) })
+	viewtest.Golden(t, func(w int) string { return Render(s.History(), theme.New(false), w, -1) })
 }
 
 // The classroom producer writes 1,000 records a second; its rate over the last second says so.

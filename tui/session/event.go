@@ -25,11 +25,13 @@ const (
 	Truncation                      // a replica cut its log
 	Fencing                         // a broker registered, was fenced or unfenced
 	Fault                           // a fault was injected
+	Rebalance                       // a consumer group began a rebalance, lost a member or completed a generation
+	GroupNote                       // a member joined, an offset commit, a coordinator loaded or gave up a group
 )
 
 // Marks reports whether `[`, `]` and `N` stop at events of this kind.
 func (k EventKind) Marks() bool {
-	return k == Election || k == ISRChange || k == Truncation || k == Fault
+	return k == Election || k == ISRChange || k == Truncation || k == Fault || k == Rebalance
 }
 
 // Glyph marks the kind in the log without relying on colour.
@@ -53,6 +55,10 @@ func (k EventKind) Glyph() string {
 		return "⊘"
 	case Fault:
 		return "⚡"
+	case Rebalance:
+		return "⟳"
+	case GroupNote:
+		return "◦"
 	}
 	return " "
 }

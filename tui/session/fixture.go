@@ -1,6 +1,7 @@
 package session
 
 import (
+	_ "embed"
 	"errors"
 	"time"
 
@@ -39,5 +40,32 @@ func UncleanFixture() (*Session, error) {
 		s.Advance(time.Second)
 	}
 	s.JudgeNow()
+	return s, nil
+}
+
+//go:embed testdata/group-kill.scenario
+var groupKill []byte
+
+// GroupKillScenario is the scenario of GroupFixture: three consumers in group g1, r2 killed
+// once the group is stable, the rebalance at its session timeout (10s).
+func GroupKillScenario() (*scenarios.Scenario, error) {
+	return scenarios.Parse("group-kill.scenario", groupKill)
+}
+
+// GroupFixture is the session the Groups view's golden tests draw: GroupKillScenario played to
+// the end of its script on seed 1 (r2 killed, the group rebalanced to r1 and r3). Deterministic.
+func GroupFixture() (*Session, error) {
+	sc, err := GroupKillScenario()
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(Options{Scenario: sc})
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < 1000 && !s.Snapshot().Done; i++ {
+		s.Continue()
+		s.Advance(time.Second)
+	}
 	return s, nil
 }

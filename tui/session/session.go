@@ -53,26 +53,30 @@ type Timeline struct {
 	snaps   []*Snapshot
 	events  []Event
 
-	scenario  *scenarios.Scenario
-	c         *cluster.Cluster // the world's cluster (set at boot, before the player exists)
-	result    *scenarios.Result
-	caption   string
-	network   []string
-	faults    sim.FaultLog // the trace's faults, a partition's events as one fault
-	faultAt   int          // index in events of the last fault
-	partStmt  int          // index in network of the partition being built, -1 none
-	lastSeen  map[replicaKey]Replica
-	truncated map[replicaKey]time.Duration
-	parts     map[protocol.TopicPartition]*metadata.Partition // the committed state last logged
-	brokers   map[int32]metadata.Broker                       // the committed registrations last logged
-	image     *metadata.Image                                 // the committed image last looked at
-	imageAt   int64                                           // and its offset
-	producers map[string]bool
-	lastTPs   []protocol.TopicPartition
-	assigned  map[protocol.TopicPartition][]int32
-	mark      bool // an election, ISR change or fault happened since it was cleared
-	drained   int  // the log's length when the player's notes were last taken
-	replaying bool
+	scenario    *scenarios.Scenario
+	c           *cluster.Cluster // the world's cluster (set at boot, before the player exists)
+	result      *scenarios.Result
+	caption     string
+	network     []string
+	faults      sim.FaultLog // the trace's faults, a partition's events as one fault
+	faultAt     int          // index in events of the last fault
+	partStmt    int          // index in network of the partition being built, -1 none
+	lastSeen    map[replicaKey]Replica
+	truncated   map[replicaKey]time.Duration
+	parts       map[protocol.TopicPartition]*metadata.Partition // the committed state last logged
+	brokers     map[int32]metadata.Broker                       // the committed registrations last logged
+	image       *metadata.Image                                 // the committed image last looked at
+	imageAt     int64                                           // and its offset
+	producers   map[string]bool
+	lastTPs     []protocol.TopicPartition
+	assigned    map[protocol.TopicPartition][]int32
+	groupIDs    []string                     // consumer groups seen, in the order first seen
+	lastGroup   map[string]cluster.GroupView // each group as its coordinator last had it
+	rebalanceAt time.Duration                // the last rebalance line's instant and group (groups.go)
+	rebalanceOf string
+	mark        bool // an election, ISR change or fault happened since it was cleared
+	drained     int  // the log's length when the player's notes were last taken
+	replaying   bool
 
 	// The checker (check.go).
 	online     *checker.Online
@@ -125,6 +129,7 @@ func (s *Session) newTimeline() (*Timeline, error) {
 	tl := &Timeline{
 		ID: len(s.timelines) + 1, lastSeen: map[replicaKey]Replica{}, truncated: map[replicaKey]time.Duration{},
 		parts: map[protocol.TopicPartition]*metadata.Partition{}, brokers: map[int32]metadata.Broker{}, scenario: s.scenario, producers: map[string]bool{}, assigned: map[protocol.TopicPartition][]int32{}, partStmt: -1,
+		lastGroup: map[string]cluster.GroupView{},
 	}
 	// The session attaches the checker itself (hook), to see its violations as they happen.
 	p, err := scenarios.NewPlayer(s.scenario, scenarios.Options{Seed: s.opts.Seed, Observe: tl.hook, NoCheck: true, Judge: tl.judgeEnd})
@@ -583,6 +588,9 @@ func (tl *Timeline) noteEvent(n scenarios.Note) {
 // table shows the committed metadata, and the log must not run ahead of it.
 func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
 	tl.drainNotes()
+	if tl.observeGroup(now, ev) {
+		return
+	}
 	switch e := ev.(type) {
 	case *broker.Truncated:
 		tl.truncated[replicaKey{e.TP, e.Broker}] = now
@@ -651,6 +659,15 @@ func (tl *Timeline) watchCommitted(now time.Duration) {
 // partitionChanged logs a partition's committed change from old (nil: new) to p.
 func (tl *Timeline) partitionChanged(now time.Duration, tp protocol.TopicPartition, old, p *metadata.Partition) {
 	switch {
+	case old == nil && strings.HasPrefix(tp.Topic, "__"):
+		// An internal topic's partitions are created together: one line says so.
+		if tp.Partition == 0 {
+			n := 0
+			if t := tl.image.Topics[tp.Topic]; t != nil {
+				n = len(t.Partitions)
+			}
+			tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: %d partitions of %d replicas, each led by its first replica", tp.Topic, n, len(p.Replicas))})
+		}
 	case old == nil:
 		tl.add(Event{At: now, Kind: Election, TP: tp.String(), Text: fmt.Sprintf("%s created: replicas %s, broker %d leads (the first in the ISR), epoch %d, ISR %s", tp, Set(p.Replicas), p.Leader, p.LeaderEpoch, Set(p.ISR))})
 	case p.Leader < 0 && old.Leader >= 0:

@@ -1,7 +1,9 @@
 package session
 
 import (
+	"cmp"
 	"slices"
+	"strings"
 	"time"
 
 	"kafkasim/broker/protocol"
@@ -21,6 +23,7 @@ type Snapshot struct {
 	Nodes      []Node
 	Partitions []Partition
 	Clients    []Client
+	Groups     []Group  // consumer groups, in the order first seen
 	Network    []string // network faults in force, as statements ("partition 1 | 2 3")
 
 	Caption   string        // the last say
@@ -97,6 +100,7 @@ type Client struct {
 	Name     string
 	Producer bool
 	Up       bool
+	Paused   bool // its process is paused (p resumes it)
 	Sent     int64
 	Acked    int64
 	Failed   int64
@@ -189,8 +193,12 @@ func (tl *Timeline) take() *Snapshot {
 		} else if id, ok := c.Client(name); ok && w.State(id) != sim.Running {
 			cl.Producer = tl.producers[name]
 		}
+		if id, ok := c.Client(name); ok {
+			cl.Paused = w.State(id) == sim.Paused
+		}
 		s.Clients = append(s.Clients, cl)
 	}
+	s.Groups = tl.takeGroups()
 	return s
 }
 
@@ -199,14 +207,19 @@ type replicaKey struct {
 	broker int32
 }
 
-// partitions lists every partition of the committed metadata, sorted by topic then index.
+// partitions lists every partition of the committed metadata, sorted by topic then index,
+// internal topics last.
 func (tl *Timeline) partitions() []protocol.TopicPartition {
 	c := tl.player.Cluster()
 	im := c.Committed()
 	if im == nil {
 		return tl.lastTPs
 	}
-	names := im.TopicNames()
+	// The topics people made first, the internal ones (__consumer_offsets) after them.
+	names := slices.Clone(im.TopicNames())
+	slices.SortStableFunc(names, func(a, b string) int {
+		return cmp.Compare(b2i(strings.HasPrefix(a, "__")), b2i(strings.HasPrefix(b, "__")))
+	})
 	var out []protocol.TopicPartition
 	for _, name := range names {
 		for i := range im.Topics[name].Partitions {
@@ -215,4 +228,11 @@ func (tl *Timeline) partitions() []protocol.TopicPartition {
 	}
 	tl.lastTPs = out
 	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

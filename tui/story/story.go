@@ -1,7 +1,7 @@
 // Package story draws the story of a run as a strip across the top of the screen: its faults,
-// elections, ISR changes, truncations, failures and the checker's findings as marks over
-// virtual time, from the start to the newest instant simulated, with a cursor at the instant
-// shown. Stepping and rewinding move the cursor, so a class sees where it is in the story.
+// elections, consumer groups' rebalances (⟳), ISR changes, truncations, failures and the
+// checker's findings as marks over virtual time, from the start to the newest instant
+// simulated, with a cursor at the instant shown. Stepping and rewinding move the cursor, so a class sees where it is in the story.
 package story
 
 import (
@@ -14,7 +14,7 @@ import (
 )
 
 // Mark is the glyph of one thing in the story, by importance: a failure or a finding, a fault,
-// an election, a truncation, an ISR change, a caption.
+// an election, a group's rebalance or a truncation, an ISR change, a caption.
 type Mark struct {
 	At    time.Duration
 	Glyph rune
@@ -34,6 +34,8 @@ func Marks(evs []session.Event, findings []session.Finding) []Mark {
 			m.Glyph, m.rank = '↯', 5 // ⚡ is two cells wide in many terminals
 		case e.Kind == session.Election && !strings.Contains(e.Text, " created: "):
 			m.Glyph, m.rank = '★', 4
+		case e.Kind == session.Rebalance && strings.Contains(e.Text, " rebalances"):
+			m.Glyph, m.rank = '⟳', 3 // a group began to rebalance: the consumers' election
 		case e.Kind == session.Truncation:
 			m.Glyph, m.rank = '✂', 3
 		case e.Kind == session.ISRChange:

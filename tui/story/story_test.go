@@ -37,3 +37,25 @@ func TestStoryGolden(t *testing.T) {
 		return out
 	})
 }
+
+// A consumer group's rebalance is marked ⟳ on the strip (r2 killed, g1 rebalances at its
+// session timeout).
+func TestRebalanceMarked(t *testing.T) {
+	s, err := session.GroupFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var at []float64
+	for _, m := range Marks(s.AllEvents(), nil) {
+		if m.Glyph == '⟳' {
+			at = append(at, m.At.Seconds())
+		}
+	}
+	if len(at) != 2 {
+		t.Fatalf("rebalance marks at %v s; want two: r2 joining, then r2 leaving at its session timeout", at)
+	}
+	out := ansi.Strip(Render(Marks(s.AllEvents(), nil), s.Head().At, s.Head().At, theme.New(false), 120, false))
+	if !strings.Contains(out, "⟳") {
+		t.Errorf("the strip shows no ⟳: %q", out)
+	}
+}

@@ -1,0 +1,106 @@
+package groups
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/x/ansi"
+
+	"kafkasim/scenarios"
+	"kafkasim/tui/internal/viewtest"
+	"kafkasim/tui/session"
+	"kafkasim/tui/theme"
+)
+
+// The view at 80, 120 and 200 columns, at the end of a run whose consumer r2 was killed: g1
+// rebalanced to generation 2, r1 and r3 own two partitions each (go test -update rewrites the
+// golden files).
+func TestGroupsViewGolden(t *testing.T) {
+	s, err := session.GroupFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewtest.Golden(t, func(w int) string { return Render(s.Snapshot(), theme.New(false), w, 0) })
+}
+
+// Rewound to before the session timeout, the view shows r2 still a member, marked down.
+func TestGroupsViewRewoundShowsTheDeadMember(t *testing.T) {
+	s, err := session.GroupFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range s.Events() {
+		if strings.HasPrefix(e.Text, "g1 rebalances: r2 left") {
+			s.ShowEvent(i - 1)
+			break
+		}
+	}
+	viewtest.Golden(t, func(w int) string { return Render(s.Snapshot(), theme.New(false), w, 0) })
+	out := ansi.Strip(Render(s.Snapshot(), theme.New(false), 80, 0))
+	if !strings.Contains(out, "generation 1") || !strings.Contains(out, "r2★  {orders/2}  ✖ down") {
+		t.Errorf("got\n%s\nwant generation 1 and r2 marked down", out)
+	}
+}
+
+// A height too small for every line ends with "…" and keeps the group's header.
+func TestGroupsViewFitsItsHeight(t *testing.T) {
+	s, err := session.GroupFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ansi.Strip(Render(s.Snapshot(), theme.New(false), 80, 4))
+	lines := strings.Split(out, "\n")
+	if len(lines) != 4 || !strings.HasPrefix(lines[1], "g1  stable") || !strings.Contains(lines[3], "…") {
+		t.Errorf("got\n%s\nwant 4 lines: the title, g1's header, a member, then …", out)
+	}
+	if h := Height(s.Snapshot()); h != len(strings.Split(ansi.Strip(Render(s.Snapshot(), theme.New(false), 80, 0)), "\n")) {
+		t.Errorf("Height %d differs from the lines drawn", h)
+	}
+}
+
+// Killing the coordinator: until another broker leads the group's partition of
+// __consumer_offsets and loads it, the view shows the group as last seen; then the new
+// coordinator's load is logged and the view shows it serving the group.
+func TestGroupsViewCoordinatorKilled(t *testing.T) {
+	sc, err := scenarios.Parse("coordinator-kill.scenario", []byte(`cluster brokers=3
+topic orders partitions=4 replication=3
+producer p1 topic=orders acks=all rate=100/s partitioner=round-robin
+consumer r1 topic=orders group=g1
+consumer r2 topic=orders group=g1
+await state g1 == stable within 30s
+wait 60s
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.New(session.Options{Scenario: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30 && s.Snapshot().Line < 7; i++ {
+		s.Advance(time.Second)
+	}
+	old := s.Snapshot().Groups[0].Coordinator
+	if err := s.Exec("kill coordinator g1"); err != nil {
+		t.Fatal(err)
+	}
+	out := ansi.Strip(Render(s.Snapshot(), theme.New(false), 120, 0))
+	if !strings.Contains(out, "(as last seen)") || !strings.Contains(out, "r1   {orders/0,orders/1}") {
+		t.Errorf("right after the kill:\n%s\nwant g1 as last seen, its members kept", out)
+	}
+	s.Advance(15 * time.Second)
+	g := s.Snapshot().Groups[0]
+	if !g.Loaded || g.Coordinator == old || g.Coordinator < 0 {
+		t.Fatalf("15s later: coordinator %d loaded %v; want another broker than %d serving g1", g.Coordinator, g.Loaded, old)
+	}
+	loads := 0
+	for _, e := range s.Events() {
+		if strings.Contains(e.Text, " loads g1 from __consumer_offsets") {
+			loads++
+		}
+	}
+	if loads == 0 {
+		t.Errorf("no line says the new coordinator loaded g1")
+	}
+}
