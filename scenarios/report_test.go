@@ -166,7 +166,7 @@ func TestReportFirstSentences(t *testing.T) {
 		"kip101-hw-truncation": `^ invalid Broker 2 was killed at [\d.]+ s; broker 3, which lacked 1 acknowledged record, was elected leader of orders/0 at [\d.]+ s; that record was lost \(no consumer read orders/0; the online invariant committed-never-truncated saw it\)\.`,
 		"last-replica-standing": `^ invalid Broker 1 lost power at [\d.]+ s; broker 1, which lost [\d,]+ acknowledged records with its page cache, ` +
 			`was elected leader of orders/0 again at [\d.]+ s; those records were lost`,
-		"leader-failover": `^ valid No anomaly in [\d,]+ operations: the run came through kill 1 at [\d.]+ s and 1 leader change without losing a record\.`,
+		"leader-failover":    `^ valid No anomaly in [\d,]+ operations: the run came through kill 1 at [\d.]+ s and 1 leader change without losing a record\.`,
 		"strict-min-isr-off": `^ invalid Broker 2 was slowed \(latency=40s\) at [\d.]+ s; the checker found these anomalies: duplicate \d+`,
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -253,4 +253,3 @@ func loadInChromium(t *testing.T, bin, file string) (dom string, console []strin
 	}
 	return out.String(), console
 }
-
