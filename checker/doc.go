@@ -21,9 +21,13 @@
 // acks=1, duplicates without idempotence) still makes the verdict invalid; its explanation
 // names the setting.
 //
-// The report: WriteReport writes a self-contained HTML page (the summary, each anomaly with
-// the operations it names, and porcupine's visualization of the partitions involved with the
-// run's faults on the timeline); RecordFaults collects those faults from a running world.
+// The report: WriteReport writes a self-contained HTML page: one sentence saying what
+// happened (summary.go: the fault, the election that lost records, the loss), the faults and
+// elections with charts of each replica's HW and LEO and of acknowledged against lost records
+// (charts.go, inline SVG), the findings grouped by the election that caused them, each lost
+// record counted once (records.go), the operations the findings name on a time axis, and
+// porcupine's visualization of the partitions involved. RecordRun collects the faults,
+// elections and HW/LEO samples from a running cluster; RecordFaults the faults alone.
 //
 // Left out: Elle's cycle anomalies (G0, G1c: they need transactions and ww/wr dependency
 // graphs, and our clients have no transactions yet) and Jepsen's realtime-lag measurement.

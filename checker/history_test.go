@@ -149,7 +149,7 @@ func TestLostWriteExplanation(t *testing.T) {
 			lost = append(lost, a)
 		}
 	}
-	want := "p1 sent 1843 to orders/0 at offset 912 (acknowledged 12.4s, op #1); no poll ever returned it, though polls returned offsets up to 1630 (c2's poll #3 of orders/0 (offsets 1630..1630, 14s))"
+	want := "p1 sent 1843 to orders/0 at offset 912 (acknowledged 12.4s, op #1); no poll ever returned it, though polls returned offsets up to 1630 (c2's poll of orders/0 (op #3, read offset 1630 at 14s))"
 	if len(lost) != 1 || lost[0].Explanation != want {
 		t.Fatalf("lost writes %+v; want one explained\n%q", lost, want)
 	}

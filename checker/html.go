@@ -2,6 +2,7 @@ package checker
 
 import (
 	"bytes"
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -27,6 +28,10 @@ type Page struct {
 	Run      bool            // the history comes from a run: Faults are known and the online invariants were checked
 	Faults   []Fault         // the run's faults, in time order
 	Scenario string          // the scenario's text, "" if none
+	// A run's elections and each replica's HW and LEO over time (RecordRun); nil for a bare
+	// history, whose page says these need a run.
+	Elections []Election
+	Replicas  []ReplicaSeries
 }
 
 // The report's size limits: the page stays well under 5 MB for any history because the
@@ -78,24 +83,47 @@ var pageTemplate = template.Must(template.New("report").Parse(pageSource))
 // pageData is what the template renders.
 type pageData struct {
 	Page
-	Verdict      string
-	Anomalies    []countRow
-	Invariants   []countRow
-	Groups       []findingGroup
-	Violations   []Violation
-	NotLinear    []string // "t/0: illegal"
-	LinearOK     int
-	Ops          int
-	Clients      int
-	Partitions   int
-	Span         string
-	FaultRows    []faultRow
-	Viz          template.HTMLAttr // srcdoc="…" of the visualization's iframe
-	VizNote      string
-	VizLegend    []string // "visualization partition 0 = t/0 (ops 120–340 of 912)"
-	VizRows      []string // "row 3 = p1"
-	VizDrawnOps  int
-	VizFaultsTag bool
+	Heading        string // "kafkasim run" for a run, "kafkasim check" for a history file
+	Verdict        string
+	Summary        string // what happened, in one sentence
+	Anomalies      []countRow
+	Invariants     []countRow
+	Causes         []causeView    // findings grouped by what caused them, the losses first
+	Groups         []findingGroup // the findings no cause claims, by anomaly name
+	LostRecords    int
+	OpsText        string // "14,483 operations"
+	ClientsText    string
+	PartitionsText string
+	Violations     []Violation
+	NotLinear      []string // "t/0: illegal"
+	LinearOK       int
+	Ops            int
+	Clients        int
+	Partitions     int
+	Span           string
+	FaultRows      []faultRow
+	Timeline       []faultRow // the faults and the elections, in time order
+	Charts         []template.HTML
+	RecordsChart   template.HTML
+	OpsChart       template.HTML
+	OpsNote        string
+	Viz            template.HTMLAttr // srcdoc="…" of the visualization's iframe
+	VizNote        string
+	VizLegend      []string // "visualization partition 0 = t/0 (ops 120–340 of 912)"
+	VizRows        []string // "row 3 = p1"
+	VizDrawnOps    int
+	VizFaultsTag   bool
+}
+
+// causeView is one cause of findings: an election that lost records, or a partition's
+// losses no election explains.
+type causeView struct {
+	ID      string
+	Title   string
+	Detail  string
+	Records int
+	Names   string         // "inconsistent-offsets 30, lost-write 30 and unseen 30"
+	Groups  []findingGroup // the listed findings it caused, by anomaly name
 }
 
 type countRow struct {
@@ -108,6 +136,7 @@ type countRow struct {
 type findingGroup struct {
 	Name      string
 	Count     int
+	Unit      string // what Count counts: "records", "findings"
 	Permitted string
 	Items     []findingView
 }
@@ -133,13 +162,18 @@ type faultRow struct {
 	At        string
 	Fault     string
 	Statement string
+	Kind      string // "fault", "election", "unclean"
+	at        time.Duration
 }
 
 func writeHTML(w io.Writer, p Page) (viz string, err error) {
 	if p.Report == nil {
 		return "", errors.New("report: no checker report to render")
 	}
-	d := pageData{Page: p, Verdict: p.Report.Verdict, Ops: len(p.History)}
+	d := pageData{Page: p, Verdict: p.Report.Verdict, Ops: len(p.History), Heading: "kafkasim check"}
+	if p.Run {
+		d.Heading = "kafkasim run"
+	}
 	byIndex := make(map[int]*history.Op, len(p.History))
 	clients := map[string]bool{}
 	parts := map[tpKey]bool{}
@@ -155,6 +189,7 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 		last = max(last, op.Complete)
 	}
 	d.Clients, d.Partitions = len(clients), len(parts)
+	d.OpsText, d.ClientsText, d.PartitionsText = records(d.Ops, "operation"), records(d.Clients, "client"), records(d.Partitions, "partition")
 	if len(p.History) > 0 {
 		d.Span = fmt.Sprintf("%s to %s", vtime(first), vtime(last))
 	}
@@ -185,12 +220,18 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 		}
 	}
 
-	// Each anomaly with the operations it names.
+	// The findings, grouped by cause: each lost record once, under the election that lost it.
+	lost := lostRecords(p.History)
+	causes := lossCauses(p.History, lost, p.Elections)
+	d.LostRecords = len(lost)
+	d.Summary = summarize(p, causes)
+	views := make([]causeView, len(causes))
+	claimed := causeOffsets(causes)
+	for i, c := range causes {
+		views[i] = causeOf(c, i)
+	}
+	byName := map[string]int{}
 	for _, a := range p.Report.Anomalies {
-		if len(d.Groups) == 0 || d.Groups[len(d.Groups)-1].Name != a.Name {
-			d.Groups = append(d.Groups, findingGroup{Name: a.Name, Count: p.Report.Counts[a.Name], Permitted: strings.Join(permits[a.Name], "; ")})
-		}
-		g := &d.Groups[len(d.Groups)-1]
 		f := findingView{Explanation: a.Explanation}
 		for _, i := range a.Ops {
 			op := byIndex[i]
@@ -204,11 +245,70 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 				Values: list(op.Values), Offsets: list(op.Offsets), Error: op.Error,
 			})
 		}
+		var g *findingGroup
+		if ci := claimed.causeOf(a, byIndex); ci >= 0 {
+			v := &views[ci]
+			if len(v.Groups) == 0 || v.Groups[len(v.Groups)-1].Name != a.Name {
+				n := causes[ci].names()[a.Name]
+				unit := "records"
+				if n == 0 {
+					unit = "findings"
+				}
+				v.Groups = append(v.Groups, findingGroup{Name: a.Name, Count: n, Unit: unit, Permitted: strings.Join(permits[a.Name], "; ")})
+			}
+			g = &v.Groups[len(v.Groups)-1]
+		} else {
+			j, ok := byName[a.Name]
+			if !ok {
+				j = len(d.Groups)
+				byName[a.Name] = j
+				d.Groups = append(d.Groups, findingGroup{Name: a.Name, Count: p.Report.Counts[a.Name], Unit: "findings", Permitted: strings.Join(permits[a.Name], "; ")})
+			}
+			g = &d.Groups[j]
+		}
 		g.Items = append(g.Items, f)
 	}
+	for i := range views {
+		for j := range views[i].Groups {
+			if g := &views[i].Groups[j]; g.Unit == "findings" {
+				g.Count = len(g.Items)
+			}
+		}
+	}
+	for i := range d.Groups {
+		// What the causes took of a name's count, the rest stays here.
+		claimedN := 0
+		for _, v := range views {
+			for _, g := range v.Groups {
+				if g.Name == d.Groups[i].Name {
+					claimedN += len(g.Items)
+				}
+			}
+		}
+		d.Groups[i].Count = max(d.Groups[i].Count-claimedN, len(d.Groups[i].Items))
+	}
+	d.Causes = views
 
 	for _, f := range p.Faults {
-		d.FaultRows = append(d.FaultRows, faultRow{At: vtime(f.At), Fault: f.String(), Statement: f.Statement})
+		row := faultRow{At: vtime(f.At), Fault: f.String(), Statement: f.Statement, Kind: "fault", at: f.At}
+		d.FaultRows = append(d.FaultRows, row)
+		d.Timeline = append(d.Timeline, row)
+	}
+	for _, e := range p.Elections {
+		if e.Epoch > 0 {
+			d.Timeline = append(d.Timeline, electionRow(e))
+		}
+	}
+	slices.SortStableFunc(d.Timeline, func(a, b faultRow) int { return cmp.Compare(a.at, b.at) })
+
+	// The charts, on one time axis.
+	axis := runAxis(p)
+	d.Charts = replicaCharts(p, causes, axis)
+	d.RecordsChart = recordsChart(p, lost, axis)
+	var drawn, named int
+	d.OpsChart, drawn, named = timelineChart(p, axis)
+	if drawn < named {
+		d.OpsNote = fmt.Sprintf("The first %d of the %d operations the listed findings name are drawn.", drawn, named)
 	}
 
 	// porcupine's visualization of the partitions involved, shrinking its window until it fits.
@@ -261,4 +361,99 @@ func list(v []int64) string {
 		fmt.Fprint(&b, x)
 	}
 	return b.String()
+}
+
+// causeOf is a cause as the page tells it.
+func causeOf(c *lossCause, i int) causeView {
+	v := causeView{ID: fmt.Sprintf("cause-%d", i+1), Records: len(c.records), Names: nameCounts(c.names())}
+	lo, hi := c.offsets()
+	first, last := c.acked()
+	span := ""
+	switch {
+	case lo >= 0 && lo == hi:
+		span = fmt.Sprintf("at offset %d", lo)
+	case lo >= 0:
+		span = fmt.Sprintf("at offsets %d to %d", lo, hi)
+	}
+	ack := ""
+	switch {
+	case first >= 0 && first == last:
+		ack = "acknowledged at " + secs(first)
+	case first >= 0:
+		ack = fmt.Sprintf("acknowledged from %s to %s", secs(first), secs(last))
+	}
+	if e := c.election; e != nil {
+		how := ""
+		if e.Unclean {
+			how = " uncleanly"
+		}
+		v.Title = fmt.Sprintf("Broker %d elected leader of %s%s at %s: %s lost", e.Leader, e.TP, how, secs(e.At), records(max(len(c.records), c.missing), "acknowledged record"))
+		v.Detail = fmt.Sprintf("Broker %d's log ended at offset %d; %s at or beyond that offset had been acknowledged before the election", e.Leader, e.LEO, records(c.missing, "record"))
+		if e.Prev >= 0 {
+			v.Detail += fmt.Sprintf(" (broker %d led before)", e.Prev)
+		}
+		v.Detail += "."
+		if len(c.records) > 0 {
+			v.Detail += fmt.Sprintf(" The history shows %s of them lost (%s, %s).", thousands(len(c.records)), span, ack)
+		} else {
+			v.Detail += fmt.Sprintf(" No consumer read %s, so the history cannot show them lost; the online invariants can.", e.TP)
+		}
+		return v
+	}
+	v.Title = fmt.Sprintf("%s lost on %s", records(len(c.records), "acknowledged record"), c.tp)
+	v.Detail = strings.TrimSpace(fmt.Sprintf("The records %s, %s.", span, ack))
+	return v
+}
+
+// electionRow is a leader change as the timeline lists it.
+func electionRow(e Election) faultRow {
+	r := faultRow{At: vtime(e.At), Kind: "election", at: e.At}
+	if e.Leader < 0 {
+		r.Fault = fmt.Sprintf("%s offline: no leader", e.TP)
+		return r
+	}
+	r.Fault = fmt.Sprintf("broker %d leads %s", e.Leader, e.TP)
+	var d []string
+	if e.Unclean {
+		r.Kind = "unclean"
+		d = append(d, "unclean election: the new leader was not in the ISR")
+	}
+	d = append(d, fmt.Sprintf("leader epoch %d", e.Epoch))
+	if e.Prev >= 0 {
+		d = append(d, fmt.Sprintf("after broker %d", e.Prev))
+	}
+	if e.LEO >= 0 {
+		d = append(d, fmt.Sprintf("its log ending at offset %d", e.LEO))
+	}
+	r.Statement = strings.Join(d, "; ")
+	return r
+}
+
+// runAxis spans the history, the faults and the samples.
+func runAxis(p Page) timeAxis {
+	a := timeAxis{t0: -1}
+	see := func(t time.Duration) {
+		if a.t0 < 0 || t < a.t0 {
+			a.t0 = t
+		}
+		a.t1 = max(a.t1, t)
+	}
+	for i := range p.History {
+		see(p.History[i].Invoke)
+		see(p.History[i].Complete)
+	}
+	for _, f := range p.Faults {
+		see(f.At)
+	}
+	for _, s := range p.Replicas {
+		if n := len(s.Points); n > 0 {
+			see(s.Points[0].At)
+			see(s.Points[n-1].At)
+		}
+	}
+	a.t0 = max(a.t0, 0)
+	if a.t1 <= a.t0 {
+		a.t1 = a.t0 + time.Second
+	}
+	return a
 }

@@ -173,31 +173,47 @@ func seconds(d time.Duration) string {
 	return fmt.Sprintf("%s%d.%ss", sign, ms/1000, frac)
 }
 
-// describe renders an operation briefly, for explanations:
-// "p1's send #17 of 1843 (acknowledged at offset 912, 12.4s)",
-// "c1's poll #40 of orders/0 (offsets 900..950, 13.1s)".
+// describe renders an operation briefly, for explanations, naming the value, the offset
+// and the time plainly:
+// "p1's send of value 1843 (op #17, acknowledged at offset 912 at 12.4s)",
+// "c1's poll of orders/0 (op #40, read offsets 900..950 at 13.1s)".
 func (a *analysis) describe(i int) string {
 	op := &a.h[i]
 	switch op.Type {
 	case history.Send:
-		vals := valuesText(op.Values)
+		vals := "value " + valuesText(op.Values)
+		if len(op.Values) != 1 {
+			vals = "values " + valuesText(op.Values)
+		}
 		switch {
+		case op.Outcome == history.OK && len(op.Offsets) == 1:
+			return fmt.Sprintf("%s's send of %s (op #%d, acknowledged at offset %d at %s)", op.Client, vals, op.Index, op.Offsets[0], seconds(op.Complete))
 		case op.Outcome == history.OK && len(op.Offsets) > 0:
-			return fmt.Sprintf("%s's send #%d of %s (acknowledged at offset %s, %s)", op.Client, op.Index, vals, valuesText(op.Offsets), seconds(op.Complete))
+			return fmt.Sprintf("%s's send of %s (op #%d, acknowledged at offsets %s at %s)", op.Client, vals, op.Index, valuesText(op.Offsets), seconds(op.Complete))
 		case op.Outcome == history.OK:
-			return fmt.Sprintf("%s's send #%d of %s (acknowledged without an offset, %s)", op.Client, op.Index, vals, seconds(op.Complete))
+			return fmt.Sprintf("%s's send of %s (op #%d, acknowledged without an offset at %s)", op.Client, vals, op.Index, seconds(op.Complete))
 		case op.Outcome == history.Fail:
-			return fmt.Sprintf("%s's send #%d of %s (failed %s, %s)", op.Client, op.Index, vals, op.Error, seconds(op.Complete))
+			return fmt.Sprintf("%s's send of %s (op #%d, failed%s at %s)", op.Client, vals, op.Index, errText(op.Error), seconds(op.Complete))
 		default:
-			return fmt.Sprintf("%s's send #%d of %s (outcome unknown %s, %s)", op.Client, op.Index, vals, op.Error, seconds(op.Complete))
+			return fmt.Sprintf("%s's send of %s (op #%d, outcome unknown%s at %s)", op.Client, vals, op.Index, errText(op.Error), seconds(op.Complete))
 		}
 	default:
-		rng := "no records"
-		if n := len(op.Offsets); n > 0 {
-			rng = fmt.Sprintf("offsets %d..%d", op.Offsets[0], op.Offsets[n-1])
+		rng := "read nothing"
+		switch n := len(op.Offsets); {
+		case n == 1:
+			rng = fmt.Sprintf("read offset %d", op.Offsets[0])
+		case n > 1:
+			rng = fmt.Sprintf("read offsets %d..%d", op.Offsets[0], op.Offsets[n-1])
 		}
-		return fmt.Sprintf("%s's poll #%d of %s (%s, %s)", op.Client, op.Index, keyOf(op), rng, seconds(op.Complete))
+		return fmt.Sprintf("%s's poll of %s (op #%d, %s at %s)", op.Client, keyOf(op), op.Index, rng, seconds(op.Complete))
 	}
+}
+
+func errText(e string) string {
+	if e == "" {
+		return ""
+	}
+	return " " + e
 }
 
 // maxListed bounds the values or offsets of one operation that its description lists: an

@@ -54,9 +54,9 @@ func RunFiles(w io.Writer, files []*File, seed uint64, out Outputs) (ok bool, er
 		if !out.JSON {
 			o.Narrate = w
 		}
-		var faults *checker.FaultLog
+		var runLog *checker.RunLog
 		if out.Report != "" {
-			o.Observe = func(c *cluster.Cluster) { faults = checker.RecordFaults(c.World) }
+			o.Observe = func(c *cluster.Cluster) { runLog = checker.RecordRun(c) }
 		}
 		r, err := Run(s, o)
 		if err != nil {
@@ -66,7 +66,7 @@ func RunFiles(w io.Writer, files []*File, seed uint64, out Outputs) (ok bool, er
 			return false, err
 		}
 		if out.Report != "" {
-			if err := writeRunReport(out.Report, s, r, faults); err != nil {
+			if err := writeRunReport(out.Report, s, r, runLog); err != nil {
 				return false, &OutputError{"report", err}
 			}
 		}
@@ -114,7 +114,7 @@ func writeFile(path string, write func(io.Writer) error) error {
 }
 
 // writeRunReport writes a run's HTML report into dir.
-func writeRunReport(dir string, s *Scenario, r *Result, faults *checker.FaultLog) error {
+func writeRunReport(dir string, s *Scenario, r *Result, runLog *checker.RunLog) error {
 	if r.Report == nil {
 		return errors.New("the checker did not judge this run")
 	}
@@ -129,8 +129,8 @@ func writeRunReport(dir string, s *Scenario, r *Result, faults *checker.FaultLog
 	if err == nil {
 		p.Scenario = string(src)
 	}
-	if faults != nil {
-		p.Faults = faults.Faults()
+	if runLog != nil {
+		p.Faults, p.Elections, p.Replicas = runLog.Faults(), runLog.Elections(), runLog.Replicas()
 		labelFaults(p.Faults, r.Scenario, src)
 	}
 	return checker.WriteReport(dir, p)
