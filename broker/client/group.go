@@ -39,6 +39,19 @@ type GroupAssigned struct {
 // TraceArg puts the generation in the trace.
 func (g *GroupAssigned) TraceArg() int64 { return int64(g.Generation) }
 
+// GroupFailed is observed when a consumer gives up on its group for an error the Java
+// consumer raises to the application (INVALID_SESSION_TIMEOUT, FENCED_INSTANCE_ID,
+// INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, INVALID_GROUP_ID).
+type GroupFailed struct {
+	Client string
+	Group  string
+	Error  protocol.ErrorCode
+	Why    string // the consumer's settings that explain it, if any
+}
+
+// TraceArg puts the error code in the trace.
+func (g *GroupFailed) TraceArg() int64 { return int64(g.Error) }
+
 // Seek moves a consumer's position (Offset, or protocol.EarliestOffset / LatestOffset).
 type Seek struct {
 	TP     protocol.TopicPartition
@@ -456,6 +469,14 @@ func (g *groupMember) fail(err protocol.ErrorCode) {
 	g.fatal = err
 	g.revoke(g.ownedList())
 	g.joined = false
+	ev := &GroupFailed{Client: g.c.name, Group: g.c.cfg.Group, Error: err}
+	switch err {
+	case protocol.INVALID_SESSION_TIMEOUT:
+		ev.Why = fmt.Sprintf("session.timeout.ms=%v is outside the broker's group.min.session.timeout.ms..group.max.session.timeout.ms", g.c.cfg.SessionTimeout)
+	case protocol.FENCED_INSTANCE_ID:
+		ev.Why = fmt.Sprintf("another consumer took group.instance.id=%s", g.c.cfg.GroupInstanceID)
+	}
+	g.c.env.Observe(ev)
 }
 
 // handle takes a group response; it reports whether msg was one.
