@@ -129,6 +129,18 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	return c
 }
 
+// Stop closes the consumer cleanly (KafkaConsumer.close, the world's `stop`): a member of a
+// group commits and leaves it first (ConsumerCoordinator.close); then the process ends.
+func (c *Consumer) Stop(now time.Duration) {
+	c.now = now
+	if c.grp == nil {
+		c.env.Halt()
+		return
+	}
+	c.grp.close(now)
+	c.run(now)
+}
+
 // Stats counts what the consumer did.
 func (c *Consumer) Stats() ConsumerStats { return c.stats }
 
@@ -238,6 +250,12 @@ func (c *Consumer) run(now time.Duration) {
 	}
 	if c.grp != nil {
 		c.grp.run(now)
+		if c.grp.closing != 0 {
+			if c.grp.closing == closeDone {
+				c.env.Halt()
+			}
+			return
+		}
 	}
 	c.groups = c.groups[:0]
 	for i := range c.parts {

@@ -95,6 +95,7 @@ type groupMember struct {
 	joined     bool // has a generation and an assignment (Stable)
 	fatal      protocol.ErrorCode
 	left       bool
+	closing    uint8 // a clean close in progress (closeCommit, closeLeave, closeDone)
 	reqs       map[int64]*greq
 	inFlight   [gOffsetFetch + 1]int64
 	notBefore  time.Duration
@@ -261,6 +262,10 @@ func (g *groupMember) polled(now time.Duration) {
 // run does what is due: find the coordinator, join, sync, heartbeat, commit, fetch offsets.
 func (g *groupMember) run(now time.Duration) {
 	c := g.c
+	if g.closing != 0 {
+		g.closeStep(now)
+		return
+	}
 	if g.left || g.fatal != protocol.NONE {
 		return
 	}
@@ -403,6 +408,53 @@ func (g *groupMember) leave(now time.Duration) {
 	g.revoke(g.ownedList())
 	g.resetGeneration(false)
 	g.left = true
+}
+
+// Stages of a clean close.
+const (
+	closeCommit uint8 = iota + 1 // the last auto-commit, awaited
+	closeLeave                   // LeaveGroup, awaited
+	closeDone
+)
+
+// close begins a clean close (KafkaConsumer.close): ConsumerCoordinator.close commits the
+// positions synchronously with auto-commit on, then AbstractCoordinator.close leaves the
+// group (a dynamic member that has a member id and a known coordinator) and awaits the
+// answer. The world bounds it (its stop timeout; Kafka's close timeout is 30 s).
+func (g *groupMember) close(now time.Duration) {
+	g.closing = closeCommit
+	if g.left || g.fatal != protocol.NONE || !g.c.cfg.EnableAutoCommit || !g.joined || g.coord < 0 {
+		g.closing = closeLeave
+	} else {
+		g.commit(now, g.positions())
+	}
+	g.closeStep(now)
+}
+
+func (g *groupMember) pending(kind uint8) bool {
+	for _, r := range g.reqs {
+		if r.kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// closeStep moves a clean close on once what it waits for is answered; done reports the end.
+func (g *groupMember) closeStep(now time.Duration) {
+	if g.closing == closeCommit && !g.pending(gCommit) {
+		g.closing = closeLeave
+		if g.c.cfg.GroupInstanceID == "" && g.coord >= 0 && g.memberID != "" && !g.left && g.fatal == protocol.NONE {
+			corr := g.nextCorr()
+			g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
+		}
+	}
+	if g.closing == closeLeave && !g.pending(gLeave) {
+		g.closing = closeDone
+		g.revoke(g.ownedList())
+		g.resetGeneration(false)
+		g.left = true
+	}
 }
 
 // timedOut handles a group request without an answer; it reports whether corr was one.

@@ -204,3 +204,39 @@ func TestCooperativeRebalanceRevokesOnlyWhatMoves(t *testing.T) {
 		})
 	}
 }
+
+// Reference: KafkaConsumer.close (ConsumerCoordinator.close, AbstractCoordinator.close): a
+// consumer stopped cleanly commits its positions and sends LeaveGroup before it exits, so its
+// group rebalances at once, not after session.timeout.ms, and the survivor starts where the
+// leaver stopped.
+func TestStopClosesConsumerAndLeavesGroup(t *testing.T) {
+	c := groupCluster(t, 7)
+	groupConsumer(t, c, "c1", "session.timeout.ms", "45s")
+	groupConsumer(t, c, "c2", "session.timeout.ms", "45s")
+	if _, err := c.AddProducer(ProducerSpec{Name: "p1", Topic: "orders", Config: config.DefaultProducer(), Rate: 50, Keys: 16}); err != nil {
+		t.Fatal(err)
+	}
+	awaitStable(t, c, 2)
+	c.RunFor(3 * time.Second)
+	_ = c.SetRate("p1", 0)
+	c.RunFor(2 * time.Second)
+	owned := c.Consumer("c1").Assigned()
+	pos := c.Consumer("c1").Positions()
+	id, _ := c.Client("c1")
+	if err := c.World.Stop(id); err != nil {
+		t.Fatal(err)
+	}
+	stopped := c.Now()
+	if !c.RunUntil(func() bool { return c.World.State(id) == sim.Stopped }, 10*time.Second) {
+		t.Fatalf("c1 state %v 10s after stop; want stopped once it has left", c.World.State(id))
+	}
+	awaitStable(t, c, 1)
+	if took := c.Now() - stopped; took > 10*time.Second {
+		t.Errorf("the group rebalanced %v after the stop; want at once (LeaveGroup), not after the 45s session", took)
+	}
+	for _, tp := range owned {
+		if got := c.GroupCommitted("g1", tp); got != pos[tp] {
+			t.Errorf("committed %v = %d; want c1's position %d, committed on close", tp, got, pos[tp])
+		}
+	}
+}
