@@ -419,6 +419,8 @@ func (c *Consumer) onRequestTimeout(corr int64) {
 		c.onReset(c.meta.to)
 	case c.reqs[corr] != nil:
 		c.onReset(c.reqs[corr].broker)
+	case c.grp != nil:
+		c.grp.timedOut(c.now, corr)
 	}
 }
 

@@ -170,9 +170,21 @@ func (g *groupMember) nextCorr() int64 {
 	return g.c.corr
 }
 
-// coordinatorUnknown: AbstractCoordinator.markCoordinatorUnknown.
+// coordinatorUnknown: AbstractCoordinator.markCoordinatorUnknown, which disconnects from the
+// coordinator: every request in flight to it fails, so a late answer (a SyncGroup's, after a
+// new JoinGroup went out) is never taken up; a commit's outcome is unknown.
 func (g *groupMember) coordinatorUnknown(now time.Duration) {
 	g.coord = -1
+	for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
+		r := g.reqs[corr]
+		if r.kind == gFind {
+			continue
+		}
+		delete(g.reqs, corr)
+		if r.kind == gCommit {
+			g.recordCommit(now, r, protocol.REQUEST_TIMED_OUT, nil)
+		}
+	}
 	for k := range g.inFlight {
 		if k != int(gFind) {
 			g.inFlight[k] = 0
@@ -794,4 +806,9 @@ func (c *Consumer) commitNow(now time.Duration, m *CommitNow) {
 		}
 	}
 	c.grp.commit(now, parts)
+}
+
+func (c *Consumer) DebugH13() string {
+	g := c.grp
+	return fmt.Sprintf("coord %d needJoin %v joined %v inFlight %v notBefore %v nextHB %v lastHBOK %v busy %v left %v closing %d reqs %d", g.coord, g.needJoin, g.joined, g.inFlight, g.notBefore, g.nextHB, g.lastHBOK, g.busyUntil, g.left, g.closing, len(g.reqs))
 }

@@ -335,7 +335,9 @@ func (s *shard) handleJoin(now time.Duration, from int32, r *protocol.JoinGroupR
 		s.updateMemberThenRebalanceOrCompleteJoin(now, g, m, r, rebalance, session, p)
 	case CompletingRebalance:
 		if matches(m.Protocols, r.Protocols) {
-			s.c.host.Send(from, s.joinResponse(g, m.ID, g.Leader == m.ID))
+			resp := s.joinResponse(g, m.ID, g.Leader == m.ID)
+			resp.CorrelationID = r.CorrelationID
+			s.c.host.Send(from, resp)
 			return
 		}
 		s.updateMemberThenRebalanceOrCompleteJoin(now, g, m, r, rebalance, session, p)
@@ -344,7 +346,9 @@ func (s *shard) handleJoin(now time.Duration, from int32, r *protocol.JoinGroupR
 			s.updateMemberThenRebalanceOrCompleteJoin(now, g, m, r, rebalance, session, p)
 			return
 		}
-		s.c.host.Send(from, s.joinResponse(g, m.ID, false))
+		resp := s.joinResponse(g, m.ID, false)
+		resp.CorrelationID = r.CorrelationID
+		s.c.host.Send(from, resp)
 	default:
 		fail(protocol.UNKNOWN_MEMBER_ID, r.MemberID)
 	}
@@ -761,4 +765,19 @@ func (s *shard) handleLeave(now time.Duration, from int32, r *protocol.LeaveGrou
 	case PreparingRebalance:
 		s.maybeCompleteJoinPhase(now, g)
 	}
+}
+
+func (m *Member) DebugH13() string {
+	s := fmt.Sprintf("node %d isNew %v", m.node, m.isNew)
+	if m.join != nil {
+		s += fmt.Sprintf(" join corr %d node %d", m.join.corr, m.join.node)
+	}
+	if m.sync != nil {
+		s += fmt.Sprintf(" sync corr %d", m.sync.corr)
+	}
+	return s
+}
+
+func (g *Group) DebugH13() string {
+	return fmt.Sprintf("pendingJoin %v pendingSync %v prev %v leader %s", g.pendingJoin, g.pendingSync, g.prevState, g.Leader)
 }

@@ -277,3 +277,26 @@ func TestCoordinatorMovesWithOffsetsPartitionLeader(t *testing.T) {
 		t.Errorf("commit to the new coordinator: %v; want NONE", err)
 	}
 }
+
+// Reference: GroupMetadataManager.classicGroupJoinExistingMember: a follower of a Stable group
+// rejoining with unchanged metadata (after losing its coordinator, say) is answered at once
+// with the current generation, on its own request: the answer carries its correlation id.
+func TestKnownMemberRejoinWithSameMetadataIsAnswered(t *testing.T) {
+	k := newCoord(t, &offsetsLog{}, 0)
+	leader := k.stableGroup()
+	jr := k.request(join("", "", 10*time.Second, 40))[0].(*protocol.JoinGroupResponse)
+	k.request(join(jr.MemberID, "", 10*time.Second, 41)) // a rebalance: the leader must rejoin
+	k.request(join(leader, "", 10*time.Second, 42))
+	k.request(&protocol.SyncGroupRequest{CorrelationID: 43, GroupID: "g1", GenerationID: 2, MemberID: leader, ProtocolName: "range"})
+	// CompletingRebalance: the follower's second join with the same metadata.
+	r := k.request(join(jr.MemberID, "", 10*time.Second, 44))
+	if len(r) != 1 || r[0].(*protocol.JoinGroupResponse).CorrelationID != 44 || r[0].(*protocol.JoinGroupResponse).GenerationID != 2 {
+		t.Fatalf("rejoin in CompletingRebalance answered %+v; want generation 2 on correlation id 44", r)
+	}
+	k.commitLog()
+	// Stable: again.
+	r = k.request(join(jr.MemberID, "", 10*time.Second, 45))
+	if len(r) != 1 || r[0].(*protocol.JoinGroupResponse).CorrelationID != 45 || r[0].(*protocol.JoinGroupResponse).Error != protocol.NONE {
+		t.Fatalf("rejoin in Stable answered %+v; want generation 2 on correlation id 45", r)
+	}
+}
