@@ -28,6 +28,11 @@ func groupNemesisRun(t testing.TB, seed uint64) (r *run, rep *Report, faults []c
 	}()
 	r = newRun(t, 3, seed, func(s *cluster.Spec) { _ = s.Broker.Set("offsets.topic.num.partitions", "5") })
 	guardLivelock(r.c)
+	rep, faults = groupNemesisRunOn(t, r)
+	return r, rep, faults, false
+}
+
+func groupNemesisRunOn(t testing.TB, r *run) (*Report, []cluster.Fault) {
 	r.topic(cluster.TopicSpec{Name: "t", Partitions: 4, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}})
 	r.producer("p", "t", 100, "acks", "all")
 	for _, name := range groupMembers {
@@ -42,9 +47,8 @@ func groupNemesisRun(t testing.TB, seed uint64) (r *run, rep *Report, faults []c
 			t.Fatal(err)
 		}
 	}
-	faults = r.c.NemesisWithConsumers(3*time.Second, 30*time.Second, groupMembers...)
-	rep = r.finishGroup(Config{Idempotent: true}, []string{"p"}, "t", groupMembers)
-	return r, rep, faults, false
+	faults := r.c.NemesisWithConsumers(3*time.Second, 30*time.Second, groupMembers...)
+	return r.finishGroup(Config{Idempotent: true}, []string{"p"}, "t", groupMembers), faults
 }
 
 // finishGroup ends a run whose consumers share a group: heal and restart everything, stop the

@@ -374,7 +374,12 @@ func (g *groupMember) heartbeat(now time.Duration) {
 			MemberID: g.memberID, GroupInstanceID: c.cfg.GroupInstanceID}, corr, c.cfg.RequestTimeout, nil)
 		g.nextHB = now + c.cfg.HeartbeatInterval
 	}
-	c.w.at(c.env, now, g.nextHB)
+	if g.inFlight[gHeartbeat] == 0 {
+		c.w.at(c.env, now, g.nextHB)
+	} else {
+		// Its answer wakes the consumer; without one, the session check does.
+		c.w.at(c.env, now, g.lastHBOK+c.cfg.SessionTimeout+time.Millisecond)
+	}
 }
 
 // fetchCommitted asks for the committed offsets of newly assigned partitions.
@@ -806,9 +811,4 @@ func (c *Consumer) commitNow(now time.Duration, m *CommitNow) {
 		}
 	}
 	c.grp.commit(now, parts)
-}
-
-func (c *Consumer) DebugH13() string {
-	g := c.grp
-	return fmt.Sprintf("coord %d needJoin %v joined %v inFlight %v notBefore %v nextHB %v lastHBOK %v busy %v left %v closing %d reqs %d", g.coord, g.needJoin, g.joined, g.inFlight, g.notBefore, g.nextHB, g.lastHBOK, g.busyUntil, g.left, g.closing, len(g.reqs))
 }

@@ -766,18 +766,3 @@ func (s *shard) handleLeave(now time.Duration, from int32, r *protocol.LeaveGrou
 		s.maybeCompleteJoinPhase(now, g)
 	}
 }
-
-func (m *Member) DebugH13() string {
-	s := fmt.Sprintf("node %d isNew %v", m.node, m.isNew)
-	if m.join != nil {
-		s += fmt.Sprintf(" join corr %d node %d", m.join.corr, m.join.node)
-	}
-	if m.sync != nil {
-		s += fmt.Sprintf(" sync corr %d", m.sync.corr)
-	}
-	return s
-}
-
-func (g *Group) DebugH13() string {
-	return fmt.Sprintf("pendingJoin %v pendingSync %v prev %v leader %s", g.pendingJoin, g.pendingSync, g.prevState, g.Leader)
-}
