@@ -65,12 +65,12 @@ func (r *run) finishGroup(cfg Config, producers []string, topic string, members 
 		for i := 0; i < r.c.PartitionCount(topic); i++ {
 			tp := cluster.TP(topic, i)
 			l := r.c.Replica(r.c.Leader(tp), tp)
-			if l == nil || !l.IsLeader() {
+			if l == nil || !l.IsLeader() || l.HW() < l.LEO() {
 				return false
 			}
 			read := false
 			for _, name := range members {
-				if cs := r.c.Consumer(name); cs != nil && slices.Contains(cs.Assigned(), tp) && cs.Positions()[tp] >= l.HW() {
+				if cs := r.c.Consumer(name); cs != nil && slices.Contains(cs.Assigned(), tp) && cs.Positions()[tp] >= l.HW() && !cs.Processing() {
 					read = true
 				}
 			}

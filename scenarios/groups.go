@@ -416,7 +416,7 @@ func (p *Player) groupsCaughtUp() bool {
 				if other.cfg.Group != g || cs == nil || !slices.Contains(cs.Assigned(), tp) {
 					continue
 				}
-				if cs.Positions()[tp] >= leader.HW() {
+				if cs.Positions()[tp] >= leader.HW() && !cs.Processing() {
 					ok = true
 				}
 			}

@@ -137,9 +137,13 @@ func (c *Consumer) Stop(now time.Duration) {
 		c.env.Halt()
 		return
 	}
+	c.grp.finishProcessing(now)
 	c.grp.close(now)
 	c.run(now)
 }
+
+// Processing reports whether the application is still handling records it polled.
+func (c *Consumer) Processing() bool { return c.grp != nil && len(c.grp.handling) > 0 }
 
 // Stats counts what the consumer did.
 func (c *Consumer) Stats() ConsumerStats { return c.stats }
@@ -600,7 +604,11 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if c.grp != nil {
 		op.Group, op.Generation, op.Session = c.cfg.Group, c.grp.generation, c.grp.session()
 	}
-	c.env.Observe(op)
+	if c.grp != nil && c.cfg.Processing > 0 {
+		c.grp.process(now, op) // the records count as received as the application handles them
+	} else {
+		c.env.Observe(op)
+	}
 	if c.grp != nil {
 		c.grp.polled(now)
 	}

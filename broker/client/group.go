@@ -106,6 +106,7 @@ type groupMember struct {
 	pollStart  time.Duration // when the application last polled
 	commitDue  bool          // an after-processing commit waits for the processing to end
 	owned      []bool        // by partition index
+	handling   []handled     // polls the application is processing
 	seeks      int
 	Assignment []protocol.TopicPartition
 }
@@ -258,6 +259,51 @@ func (g *groupMember) ownedList() []int {
 	return out
 }
 
+// handled is a poll the application processes record by record over processing=D: record i
+// of n is done at start + (i+1)·D/n, and counts as received then. A crash in the middle
+// leaves the rest unhandled: with commit=before-processing their offsets are committed all the
+// same (at-most-once: a group-skip); with commit=after-processing nothing is, and the records
+// handled so far come again to the next owner (at-least-once: redelivered).
+type handled struct {
+	op    *history.Op
+	start time.Duration
+	done  int
+}
+
+func (h *handled) due(i int, d time.Duration) time.Duration {
+	return h.start + time.Duration(int64(i+1)*int64(d)/int64(len(h.op.Values)))
+}
+
+func (g *groupMember) process(now time.Duration, op *history.Op) {
+	g.handling = append(g.handling, handled{op: op, start: now})
+}
+
+// advanceProcessing records the records handled by now and wakes the consumer for the next.
+func (g *groupMember) advanceProcessing(now time.Duration, all bool) {
+	d := g.c.cfg.Processing
+	kept := g.handling[:0]
+	for _, h := range g.handling {
+		k := h.done
+		for k < len(h.op.Values) && (all || h.due(k, d) <= now) {
+			k++
+		}
+		if k > h.done {
+			op := *h.op
+			op.Values, op.Offsets, op.Complete = h.op.Values[h.done:k], h.op.Offsets[h.done:k], now
+			g.c.env.Observe(&op)
+			h.done = k
+		}
+		if h.done < len(h.op.Values) {
+			g.c.w.at(g.c.env, now, h.due(h.done, d))
+			kept = append(kept, h)
+		}
+	}
+	g.handling = kept
+}
+
+// finishProcessing: the application handles the rest of what it polled (before a clean close).
+func (g *groupMember) finishProcessing(now time.Duration) { g.advanceProcessing(now, true) }
+
 // polled: the application received records now; it processes them for processing=D, with
 // the commit before or after.
 func (g *groupMember) polled(now time.Duration) {
@@ -274,6 +320,9 @@ func (g *groupMember) polled(now time.Duration) {
 // run does what is due: find the coordinator, join, sync, heartbeat, commit, fetch offsets.
 func (g *groupMember) run(now time.Duration) {
 	c := g.c
+	if len(g.handling) > 0 {
+		g.advanceProcessing(now, false)
+	}
 	if g.closing != 0 {
 		g.closeStep(now)
 		return
@@ -415,6 +464,7 @@ func (g *groupMember) pollTimeout(now time.Duration) {
 // leave closes the consumer cleanly: a commit with auto-commit on, then LeaveGroup (dynamic
 // members only: a static member's departure is seen at session timeout).
 func (g *groupMember) leave(now time.Duration) {
+	g.finishProcessing(now)
 	if g.c.cfg.EnableAutoCommit {
 		g.commit(now, g.positions())
 	}
@@ -444,6 +494,12 @@ func (g *groupMember) close(now time.Duration) {
 		g.closing = closeLeave
 	} else {
 		g.commit(now, g.positions())
+	}
+	// The application polls no more: what a fetch in flight brings is dropped, not returned.
+	for _, i := range g.ownedList() {
+		if i < len(g.c.parts) {
+			g.c.parts[i].gen++
+		}
 	}
 	g.closeStep(now)
 }
