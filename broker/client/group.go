@@ -552,12 +552,7 @@ func (g *groupMember) timedOut(now time.Duration, corr int64) bool {
 // onReset fails the group requests in flight to a peer that went away.
 func (g *groupMember) onReset(now time.Duration, peer int32) {
 	if peer == g.coord {
-		var corrs []int64
-		for corr := range g.reqs {
-			corrs = append(corrs, corr)
-		}
-		slices.Sort(corrs)
-		for _, corr := range corrs {
+		for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
 			g.timedOut(now, corr)
 		}
 		g.coordinatorUnknown(now)
