@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"kafkasim/broker/client"
 	"kafkasim/broker/history"
@@ -400,7 +401,7 @@ func redelivered(h history.History, g string) int64 {
 func (p *Player) groupsCaughtUp() bool {
 	for _, cd := range p.s.consumers {
 		g := cd.cfg.Group
-		if g == "" {
+		if g == "" || !p.groupLive(g) {
 			continue
 		}
 		for i := 0; i < p.c.PartitionCount(cd.topic); i++ {
@@ -415,7 +416,7 @@ func (p *Player) groupsCaughtUp() bool {
 				if other.cfg.Group != g || cs == nil || !slices.Contains(cs.Assigned(), tp) {
 					continue
 				}
-				if cs.Positions()[tp] >= leader.HW() {
+				if cs.Positions()[tp] >= leader.HW() && !cs.Processing() {
 					ok = true
 				}
 			}
@@ -425,6 +426,32 @@ func (p *Player) groupsCaughtUp() bool {
 		}
 	}
 	return true
+}
+
+// observeGroups says so when a consumer gives up on its group (INVALID_SESSION_TIMEOUT and
+// the other errors the Java consumer raises to the application): the run narrates it and the
+// player notes it as a failure.
+func (p *Player) observeGroups(_ time.Duration, _ int32, ev any) {
+	e, ok := ev.(*client.GroupFailed)
+	if !ok {
+		return
+	}
+	text := fmt.Sprintf("consumer %s gives up on group %s: %v", e.Client, e.Group, e.Error)
+	if e.Why != "" {
+		text += " (" + e.Why + ")"
+	}
+	p.narrate("%s", text)
+	p.note(NoteFailed, 0, "%s", text)
+}
+
+// groupLive: some consumer of group g runs and has not given up on it.
+func (p *Player) groupLive(g string) bool {
+	for _, cd := range p.s.consumers {
+		if cs := p.c.Consumer(cd.name); cd.cfg.Group == g && cs != nil && cs.GroupError() == protocol.NONE {
+			return true
+		}
+	}
+	return false
 }
 
 func unknownValue(what, why string) (int64, bool, string) {

@@ -120,6 +120,7 @@ func (p *Player) boot() error {
 	if !p.o.NoCheck && p.o.Judge == nil {
 		p.online = checker.Attach(c)
 	}
+	c.World.OnObserve(p.observeGroups)
 	if p.o.Observe != nil {
 		p.o.Observe(c)
 	}

@@ -2,6 +2,7 @@ package client
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"kafkasim/broker/protocol"
@@ -116,10 +117,13 @@ func roundRobin(ms []assignMember, partitions map[string]int32, out map[string][
 	}
 }
 
-// cooperativeSticky: CooperativeStickyAssignor (KIP-429) for members with equal subscriptions:
-// each member keeps what it owns up to its balanced quota, the rest goes to the members with
-// the fewest partitions; then adjustAssignment takes out every partition that would change
-// owner, so that its owner revokes it first and a follow-up rebalance hands it over.
+// cooperativeSticky: CooperativeStickyAssignor (KIP-429) for members with equal subscriptions,
+// AbstractStickyAssignor's ConstrainedAssignmentBuilder without racks. A partition two members
+// claim is owned by neither (partitionsWithMultiplePreviousOwners). Each member keeps what it
+// owns up to its quota (assignOwnedPartitions); the rest is dealt round-robin to the members
+// under their quota, then to those at the minimum (assignRoundRobin). Then adjustAssignment
+// takes out every partition that would change owner, so that its owner revokes it first and a
+// follow-up rebalance hands it over.
 func cooperativeSticky(ms []assignMember, partitions map[string]int32, out map[string][]protocol.TopicPartition) {
 	var all []protocol.TopicPartition
 	for _, t := range topicsOf(ms, partitions) {
@@ -127,64 +131,109 @@ func cooperativeSticky(ms []assignMember, partitions map[string]int32, out map[s
 			all = append(all, protocol.TopicPartition{Topic: t, Partition: p})
 		}
 	}
-	n, c := len(all), len(ms)
-	minQuota, maxCount := n/c, n%c // maxCount members may hold minQuota+1
-	owner := map[protocol.TopicPartition]string{}
-	taken := map[protocol.TopicPartition]bool{}
-	for _, m := range ms {
-		owned := slices.Clone(m.owned)
-		slices.SortFunc(owned, compareTPs)
-		for _, tp := range owned {
-			if _, dup := owner[tp]; !dup && slices.Contains(all, tp) && slices.Contains(m.topics, tp.Topic) {
-				owner[tp] = m.id
-			}
-		}
+	if len(ms) == 0 {
+		return
 	}
+	// allSubscriptionsEqual: the owned partitions, a partition claimed twice by nobody.
+	owned := map[string][]protocol.TopicPartition{}
+	claimer := map[protocol.TopicPartition]string{}
+	multi := map[protocol.TopicPartition]bool{}
 	for _, m := range ms {
-		quota := minQuota
-		if maxCount > 0 && countOwned(owner, m.id) > minQuota {
-			quota = minQuota + 1
-			maxCount--
-		}
-		for _, tp := range all {
-			if owner[tp] == m.id && len(out[m.id]) < quota {
-				out[m.id] = append(out[m.id], tp)
-				taken[tp] = true
-			}
-		}
-	}
-	for _, tp := range all {
-		if taken[tp] {
-			continue
-		}
-		best := ""
-		for _, m := range ms {
-			if !slices.Contains(m.topics, tp.Topic) {
+		for _, tp := range m.owned {
+			if !slices.Contains(all, tp) || slices.Contains(owned[m.id], tp) {
 				continue
 			}
-			if best == "" || len(out[m.id]) < len(out[best]) {
-				best = m.id
+			if other, ok := claimer[tp]; ok {
+				multi[tp] = true
+				owned[other] = slices.DeleteFunc(owned[other], func(x protocol.TopicPartition) bool { return x == tp })
+				claimer[tp] = m.id
+				continue
+			}
+			claimer[tp] = m.id
+			owned[m.id] = append(owned[m.id], tp)
+		}
+	}
+	total, n := len(all), len(ms)
+	minQuota, maxQuota := total/n, (total+n-1)/n
+	expectedOver, currentOver := total%n, 0
+	var underMin, exactlyMin []string
+	assigned := map[protocol.TopicPartition]bool{}
+	maybeRevoked := map[protocol.TopicPartition]string{}
+	keep := func(id string, tps []protocol.TopicPartition) {
+		out[id] = append(out[id], tps...)
+		for _, tp := range tps {
+			assigned[tp] = true
+		}
+	}
+	// assignOwnedPartitions
+	for _, m := range ms {
+		own := slices.DeleteFunc(slices.Clone(owned[m.id]), func(tp protocol.TopicPartition) bool { return multi[tp] })
+		slices.SortFunc(own, func(a, b protocol.TopicPartition) int {
+			return cmp.Or(cmp.Compare(a.Partition, b.Partition), cmp.Compare(a.Topic, b.Topic))
+		})
+		switch {
+		case len(own) < minQuota:
+			keep(m.id, own)
+			underMin = append(underMin, m.id)
+		case len(own) >= maxQuota && currentOver < expectedOver:
+			currentOver++
+			if currentOver == expectedOver {
+				exactlyMin = nil
+			}
+			keep(m.id, own[:maxQuota])
+			for _, tp := range own[maxQuota:] {
+				maybeRevoked[tp] = m.id
+			}
+		default:
+			keep(m.id, own[:minQuota])
+			for _, tp := range own[minQuota:] {
+				maybeRevoked[tp] = m.id
+			}
+			if currentOver < expectedOver {
+				exactlyMin = append(exactlyMin, m.id)
 			}
 		}
-		if best != "" {
-			out[best] = append(out[best], tp)
+	}
+	slices.Sort(underMin)
+	slices.Sort(exactlyMin)
+	// assignRoundRobin over the unassigned partitions in (topic, partition) order.
+	transferring := map[protocol.TopicPartition]string{}
+	next := 0 // the iterator over underMin
+	for _, tp := range all {
+		if assigned[tp] {
+			continue
+		}
+		var id string
+		fromUnder := true
+		switch {
+		case next < len(underMin):
+			id = underMin[next]
+			next++
+		case len(underMin) == 0 && len(exactlyMin) == 0:
+			continue // cannot happen: the quotas add up to the partitions
+		case len(underMin) == 0:
+			id, exactlyMin, fromUnder = exactlyMin[0], exactlyMin[1:], false
+		default:
+			id, next = underMin[0], 1
+		}
+		out[id] = append(out[id], tp)
+		if prev, ok := maybeRevoked[tp]; (ok && prev != id) || multi[tp] {
+			transferring[tp] = id
+		}
+		switch len(out[id]) {
+		case minQuota:
+			if fromUnder {
+				underMin = slices.Delete(underMin, next-1, next)
+				next--
+			}
+			exactlyMin = append(exactlyMin, id)
+		case maxQuota:
+			currentOver++
 		}
 	}
 	// adjustAssignment: no partition moves straight from one member to another.
-	for id, tps := range out {
-		out[id] = slices.DeleteFunc(tps, func(tp protocol.TopicPartition) bool {
-			o, ok := owner[tp]
-			return ok && o != id
-		})
+	for _, tp := range slices.SortedFunc(maps.Keys(transferring), compareTPs) {
+		id := transferring[tp]
+		out[id] = slices.DeleteFunc(out[id], func(x protocol.TopicPartition) bool { return x == tp })
 	}
-}
-
-func countOwned(owner map[protocol.TopicPartition]string, id string) int {
-	n := 0
-	for _, o := range owner {
-		if o == id {
-			n++
-		}
-	}
-	return n
 }

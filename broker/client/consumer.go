@@ -129,6 +129,22 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	return c
 }
 
+// Stop closes the consumer cleanly (KafkaConsumer.close, the world's `stop`): a member of a
+// group commits and leaves it first (ConsumerCoordinator.close); then the process ends.
+func (c *Consumer) Stop(now time.Duration) {
+	c.now = now
+	if c.grp == nil {
+		c.env.Halt()
+		return
+	}
+	c.grp.finishProcessing(now)
+	c.grp.close(now)
+	c.run(now)
+}
+
+// Processing reports whether the application is still handling records it polled.
+func (c *Consumer) Processing() bool { return c.grp != nil && len(c.grp.handling) > 0 }
+
 // Stats counts what the consumer did.
 func (c *Consumer) Stats() ConsumerStats { return c.stats }
 
@@ -238,6 +254,12 @@ func (c *Consumer) run(now time.Duration) {
 	}
 	if c.grp != nil {
 		c.grp.run(now)
+		if c.grp.closing != 0 {
+			if c.grp.closing == closeDone {
+				c.env.Halt()
+			}
+			return
+		}
 	}
 	c.groups = c.groups[:0]
 	for i := range c.parts {
@@ -401,6 +423,8 @@ func (c *Consumer) onRequestTimeout(corr int64) {
 		c.onReset(c.meta.to)
 	case c.reqs[corr] != nil:
 		c.onReset(c.reqs[corr].broker)
+	case c.grp != nil:
+		c.grp.timedOut(c.now, corr)
 	}
 }
 
@@ -580,7 +604,11 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if c.grp != nil {
 		op.Group, op.Generation, op.Session = c.cfg.Group, c.grp.generation, c.grp.session()
 	}
-	c.env.Observe(op)
+	if c.grp != nil && c.cfg.Processing > 0 {
+		c.grp.process(now, op) // the records count as received as the application handles them
+	} else {
+		c.env.Observe(op)
+	}
 	if c.grp != nil {
 		c.grp.polled(now)
 	}

@@ -39,6 +39,19 @@ type GroupAssigned struct {
 // TraceArg puts the generation in the trace.
 func (g *GroupAssigned) TraceArg() int64 { return int64(g.Generation) }
 
+// GroupFailed is observed when a consumer gives up on its group for an error the Java
+// consumer raises to the application (INVALID_SESSION_TIMEOUT, FENCED_INSTANCE_ID,
+// INCONSISTENT_GROUP_PROTOCOL, GROUP_MAX_SIZE_REACHED, INVALID_GROUP_ID).
+type GroupFailed struct {
+	Client string
+	Group  string
+	Error  protocol.ErrorCode
+	Why    string // the consumer's settings that explain it, if any
+}
+
+// TraceArg puts the error code in the trace.
+func (g *GroupFailed) TraceArg() int64 { return int64(g.Error) }
+
 // Seek moves a consumer's position (Offset, or protocol.EarliestOffset / LatestOffset).
 type Seek struct {
 	TP     protocol.TopicPartition
@@ -82,6 +95,7 @@ type groupMember struct {
 	joined     bool // has a generation and an assignment (Stable)
 	fatal      protocol.ErrorCode
 	left       bool
+	closing    uint8 // a clean close in progress (closeCommit, closeLeave, closeDone)
 	reqs       map[int64]*greq
 	inFlight   [gOffsetFetch + 1]int64
 	notBefore  time.Duration
@@ -92,6 +106,7 @@ type groupMember struct {
 	pollStart  time.Duration // when the application last polled
 	commitDue  bool          // an after-processing commit waits for the processing to end
 	owned      []bool        // by partition index
+	handling   []handled     // polls the application is processing
 	seeks      int
 	Assignment []protocol.TopicPartition
 }
@@ -156,9 +171,21 @@ func (g *groupMember) nextCorr() int64 {
 	return g.c.corr
 }
 
-// coordinatorUnknown: AbstractCoordinator.markCoordinatorUnknown.
+// coordinatorUnknown: AbstractCoordinator.markCoordinatorUnknown, which disconnects from the
+// coordinator: every request in flight to it fails, so a late answer (a SyncGroup's, after a
+// new JoinGroup went out) is never taken up; a commit's outcome is unknown.
 func (g *groupMember) coordinatorUnknown(now time.Duration) {
 	g.coord = -1
+	for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
+		r := g.reqs[corr]
+		if r.kind == gFind {
+			continue
+		}
+		delete(g.reqs, corr)
+		if r.kind == gCommit {
+			g.recordCommit(now, r, protocol.REQUEST_TIMED_OUT, nil)
+		}
+	}
 	for k := range g.inFlight {
 		if k != int(gFind) {
 			g.inFlight[k] = 0
@@ -232,6 +259,51 @@ func (g *groupMember) ownedList() []int {
 	return out
 }
 
+// handled is a poll the application processes record by record over processing=D: record i
+// of n is done at start + (i+1)·D/n, and counts as received then. A crash in the middle
+// leaves the rest unhandled: with commit=before-processing their offsets are committed all the
+// same (at-most-once: a group-skip); with commit=after-processing nothing is, and the records
+// handled so far come again to the next owner (at-least-once: redelivered).
+type handled struct {
+	op    *history.Op
+	start time.Duration
+	done  int
+}
+
+func (h *handled) due(i int, d time.Duration) time.Duration {
+	return h.start + time.Duration(int64(i+1)*int64(d)/int64(len(h.op.Values)))
+}
+
+func (g *groupMember) process(now time.Duration, op *history.Op) {
+	g.handling = append(g.handling, handled{op: op, start: now})
+}
+
+// advanceProcessing records the records handled by now and wakes the consumer for the next.
+func (g *groupMember) advanceProcessing(now time.Duration, all bool) {
+	d := g.c.cfg.Processing
+	kept := g.handling[:0]
+	for _, h := range g.handling {
+		k := h.done
+		for k < len(h.op.Values) && (all || h.due(k, d) <= now) {
+			k++
+		}
+		if k > h.done {
+			op := *h.op
+			op.Values, op.Offsets, op.Complete = h.op.Values[h.done:k], h.op.Offsets[h.done:k], now
+			g.c.env.Observe(&op)
+			h.done = k
+		}
+		if h.done < len(h.op.Values) {
+			g.c.w.at(g.c.env, now, h.due(h.done, d))
+			kept = append(kept, h)
+		}
+	}
+	g.handling = kept
+}
+
+// finishProcessing: the application handles the rest of what it polled (before a clean close).
+func (g *groupMember) finishProcessing(now time.Duration) { g.advanceProcessing(now, true) }
+
 // polled: the application received records now; it processes them for processing=D, with
 // the commit before or after.
 func (g *groupMember) polled(now time.Duration) {
@@ -248,6 +320,13 @@ func (g *groupMember) polled(now time.Duration) {
 // run does what is due: find the coordinator, join, sync, heartbeat, commit, fetch offsets.
 func (g *groupMember) run(now time.Duration) {
 	c := g.c
+	if len(g.handling) > 0 {
+		g.advanceProcessing(now, false)
+	}
+	if g.closing != 0 {
+		g.closeStep(now)
+		return
+	}
 	if g.left || g.fatal != protocol.NONE {
 		return
 	}
@@ -344,7 +423,12 @@ func (g *groupMember) heartbeat(now time.Duration) {
 			MemberID: g.memberID, GroupInstanceID: c.cfg.GroupInstanceID}, corr, c.cfg.RequestTimeout, nil)
 		g.nextHB = now + c.cfg.HeartbeatInterval
 	}
-	c.w.at(c.env, now, g.nextHB)
+	if g.inFlight[gHeartbeat] == 0 {
+		c.w.at(c.env, now, g.nextHB)
+	} else {
+		// Its answer wakes the consumer; without one, the session check does.
+		c.w.at(c.env, now, g.lastHBOK+c.cfg.SessionTimeout+time.Millisecond)
+	}
 }
 
 // fetchCommitted asks for the committed offsets of newly assigned partitions.
@@ -380,6 +464,7 @@ func (g *groupMember) pollTimeout(now time.Duration) {
 // leave closes the consumer cleanly: a commit with auto-commit on, then LeaveGroup (dynamic
 // members only: a static member's departure is seen at session timeout).
 func (g *groupMember) leave(now time.Duration) {
+	g.finishProcessing(now)
 	if g.c.cfg.EnableAutoCommit {
 		g.commit(now, g.positions())
 	}
@@ -390,6 +475,59 @@ func (g *groupMember) leave(now time.Duration) {
 	g.revoke(g.ownedList())
 	g.resetGeneration(false)
 	g.left = true
+}
+
+// Stages of a clean close.
+const (
+	closeCommit uint8 = iota + 1 // the last auto-commit, awaited
+	closeLeave                   // LeaveGroup, awaited
+	closeDone
+)
+
+// close begins a clean close (KafkaConsumer.close): ConsumerCoordinator.close commits the
+// positions synchronously with auto-commit on, then AbstractCoordinator.close leaves the
+// group (a dynamic member that has a member id and a known coordinator) and awaits the
+// answer. The world bounds it (its stop timeout; Kafka's close timeout is 30 s).
+func (g *groupMember) close(now time.Duration) {
+	g.closing = closeCommit
+	if g.left || g.fatal != protocol.NONE || !g.c.cfg.EnableAutoCommit || !g.joined || g.coord < 0 {
+		g.closing = closeLeave
+	} else {
+		g.commit(now, g.positions())
+	}
+	// The application polls no more: what a fetch in flight brings is dropped, not returned.
+	for _, i := range g.ownedList() {
+		if i < len(g.c.parts) {
+			g.c.parts[i].gen++
+		}
+	}
+	g.closeStep(now)
+}
+
+func (g *groupMember) pending(kind uint8) bool {
+	for _, r := range g.reqs {
+		if r.kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// closeStep moves a clean close on once what it waits for is answered; done reports the end.
+func (g *groupMember) closeStep(now time.Duration) {
+	if g.closing == closeCommit && !g.pending(gCommit) {
+		g.closing = closeLeave
+		if g.c.cfg.GroupInstanceID == "" && g.coord >= 0 && g.memberID != "" && !g.left && g.fatal == protocol.NONE {
+			corr := g.nextCorr()
+			g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
+		}
+	}
+	if g.closing == closeLeave && !g.pending(gLeave) {
+		g.closing = closeDone
+		g.revoke(g.ownedList())
+		g.resetGeneration(false)
+		g.left = true
+	}
 }
 
 // timedOut handles a group request without an answer; it reports whether corr was one.
@@ -414,12 +552,7 @@ func (g *groupMember) timedOut(now time.Duration, corr int64) bool {
 // onReset fails the group requests in flight to a peer that went away.
 func (g *groupMember) onReset(now time.Duration, peer int32) {
 	if peer == g.coord {
-		var corrs []int64
-		for corr := range g.reqs {
-			corrs = append(corrs, corr)
-		}
-		slices.Sort(corrs)
-		for _, corr := range corrs {
+		for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
 			g.timedOut(now, corr)
 		}
 		g.coordinatorUnknown(now)
@@ -456,6 +589,14 @@ func (g *groupMember) fail(err protocol.ErrorCode) {
 	g.fatal = err
 	g.revoke(g.ownedList())
 	g.joined = false
+	ev := &GroupFailed{Client: g.c.name, Group: g.c.cfg.Group, Error: err}
+	switch err {
+	case protocol.INVALID_SESSION_TIMEOUT:
+		ev.Why = fmt.Sprintf("session.timeout.ms=%v is outside the broker's group.min.session.timeout.ms..group.max.session.timeout.ms", g.c.cfg.SessionTimeout)
+	case protocol.FENCED_INSTANCE_ID:
+		ev.Why = fmt.Sprintf("another consumer took group.instance.id=%s", g.c.cfg.GroupInstanceID)
+	}
+	g.c.env.Observe(ev)
 }
 
 // handle takes a group response; it reports whether msg was one.

@@ -335,7 +335,9 @@ func (s *shard) handleJoin(now time.Duration, from int32, r *protocol.JoinGroupR
 		s.updateMemberThenRebalanceOrCompleteJoin(now, g, m, r, rebalance, session, p)
 	case CompletingRebalance:
 		if matches(m.Protocols, r.Protocols) {
-			s.c.host.Send(from, s.joinResponse(g, m.ID, g.Leader == m.ID))
+			resp := s.joinResponse(g, m.ID, g.Leader == m.ID)
+			resp.CorrelationID = r.CorrelationID
+			s.c.host.Send(from, resp)
 			return
 		}
 		s.updateMemberThenRebalanceOrCompleteJoin(now, g, m, r, rebalance, session, p)
@@ -344,7 +346,9 @@ func (s *shard) handleJoin(now time.Duration, from int32, r *protocol.JoinGroupR
 			s.updateMemberThenRebalanceOrCompleteJoin(now, g, m, r, rebalance, session, p)
 			return
 		}
-		s.c.host.Send(from, s.joinResponse(g, m.ID, false))
+		resp := s.joinResponse(g, m.ID, false)
+		resp.CorrelationID = r.CorrelationID
+		s.c.host.Send(from, resp)
 	default:
 		fail(protocol.UNKNOWN_MEMBER_ID, r.MemberID)
 	}

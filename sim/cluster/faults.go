@@ -28,6 +28,25 @@ func (c *Cluster) Nemesis(every, d time.Duration) []Fault {
 	})
 }
 
+// NemesisWithConsumers is Nemesis with the named consumers faulted too: one step in three
+// picks a consumer instead of a broker and kills it (the group notices after
+// session.timeout.ms), pauses it (its heartbeats stop; when it resumes it finds itself fenced
+// or rebalanced), stops it (a clean close: LeaveGroup) or brings it back. Without consumers it
+// draws exactly as Nemesis does.
+func (c *Cluster) NemesisWithConsumers(every, d time.Duration, consumers ...string) []Fault {
+	plan := faultPlan{
+		crashes: 1,
+		draws:   8,
+		menu:    []faultKind{kill, crash, pause, isolate(false), partitionPair, slow(200)},
+	}
+	for _, name := range consumers {
+		if id, ok := c.clients[name]; ok {
+			plan.consumers = append(plan.consumers, id)
+		}
+	}
+	return c.runFaults(every, d, plan)
+}
+
 // Chaos is Nemesis over the whole cluster: besides the brokers' faults it kills, crashes,
 // pauses and isolates controllers (a minority at a time, so the quorum can still elect), makes
 // links lossy — between brokers, and between clients and brokers — cuts links one way between
@@ -50,6 +69,7 @@ type faultPlan struct {
 	crashes     int         // broker power losses allowed
 	draws       int         // each step draws k in [0, draws): menu[k], or heal past the menu
 	menu        []faultKind // faults on a running node
+	consumers   []int32     // consumers to fault too (one step in three)
 }
 
 // faultKind applies one fault to node id; it reports false when the fault is not allowed now
@@ -80,6 +100,10 @@ func (c *Cluster) runFaults(every, d time.Duration, plan faultPlan) []Fault {
 	end := c.Now() + d
 	for c.Now()+every <= end {
 		c.RunFor(every)
+		if len(plan.consumers) > 0 && f.r.Intn(3) == 0 {
+			f.consumerFault(plan.consumers[f.r.Intn(len(plan.consumers))])
+			continue
+		}
 		group := c.BrokerIDs
 		if plan.controllers && f.r.Intn(3) == 0 {
 			group = c.Controllers
@@ -113,6 +137,36 @@ func (c *Cluster) runFaults(every, d time.Duration, plan faultPlan) []Fault {
 	c.Recover()
 	f.note("recover")
 	return f.log
+}
+
+// consumerFault brings a consumer that is down back, or kills, pauses or stops a running one.
+func (f *faulter) consumerFault(id int32) {
+	w := f.c.World
+	switch w.State(id) {
+	case sim.Killed, sim.Crashed, sim.Stopped:
+		if w.Restart(id) == nil {
+			f.note("restart %s", f.name(id))
+		}
+	case sim.Paused:
+		if w.Resume(id) == nil {
+			f.note("resume %s", f.name(id))
+		}
+	case sim.Running:
+		switch f.r.Intn(3) {
+		case 0:
+			if w.Kill(id) == nil {
+				f.note("kill %s", f.name(id))
+			}
+		case 1:
+			if w.Pause(id) == nil {
+				f.note("pause %s", f.name(id))
+			}
+		default:
+			if w.Stop(id) == nil {
+				f.note("stop %s", f.name(id))
+			}
+		}
+	}
 }
 
 func kill(f *faulter, id int32) bool {
