@@ -32,10 +32,15 @@ import (
 // known send put at its offset is illegal at once; otherwise a poll that read up to offset m
 // by time t forces every send at an offset ≤ m to have happened by t, so those sends' return
 // times are clamped to t (a send that then returns before its invoke is illegal at once).
-// Two known sends at one offset are illegal at once too. Porcupine then checks the sends
-// alone: whether they can take their offsets in an order that respects real time. The
-// result is the same as stepping the polls, without the blow-up of ordering thousands of
-// polls that change nothing.
+// Two known sends at one offset are illegal at once too. What is left is the sends alone:
+// whether they can take their offsets in an order that respects real time. The result is the
+// same as stepping the polls, without the blow-up of ordering thousands of polls that change
+// nothing.
+//
+// The model admits one order of the sends at most, so decide (lindirect.go) checks that order
+// directly, in linear time and without a clock: the verdict never depends on the machine's
+// speed. Porcupine, with its wall-clock budget, searches only what decide cannot decide (a
+// hand-made send that returns before its invoke), and only then can a partition be unknown.
 
 // linSend is a porcupine input: a send to one partition.
 type linSend struct {
@@ -112,10 +117,50 @@ type linPoll struct {
 // history that contradicts itself can take all the time it is given.
 const anomalousBudget = 100 * time.Millisecond
 
-// linearizable checks every partition, sharing porcupine's budget evenly among those not
-// already found anomalous; those get anomalousBudget.
+// linearizable checks every partition: directly where decide can (every history the simulator
+// produces), else with porcupine, sharing its budget evenly among the partitions searched that
+// were not already found anomalous; those get anomalousBudget.
 func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) map[string]string {
 	out := map[string]string{}
+	keys, parts := a.linParts()
+	// Each partition is decided directly (decide); porcupine searches only those it cannot
+	// decide, sharing the budget evenly among them.
+	var undecided []tpKey
+	for _, k := range keys {
+		lp := parts[k]
+		switch {
+		case lp.bad || !lp.fold():
+			out[k.String()] = LinIllegal
+		case len(lp.sends) == 0:
+			out[k.String()] = LinOK
+		default:
+			if res, decided := lp.decide(); decided {
+				out[k.String()] = res
+			} else {
+				undecided = append(undecided, k)
+			}
+		}
+	}
+	checked := 0
+	for _, k := range undecided {
+		if !anomalous[k] {
+			checked++
+		}
+	}
+	per := max(budget/time.Duration(max(checked, 1)), time.Millisecond)
+	for _, k := range undecided {
+		limit := per
+		if anomalous[k] {
+			limit = min(per, anomalousBudget)
+		}
+		out[k.String()] = parts[k].search(limit)
+	}
+	return out
+}
+
+// linParts gathers each partition's known sends, with the polls checked against them and
+// listed for fold; keys are the partitions, in order.
+func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
 	parts := map[tpKey]*linPart{}
 	var keys []tpKey
 	for _, k := range a.keys {
@@ -124,16 +169,6 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 			parts[k] = &linPart{known: map[int64]sendAt{}}
 		}
 	}
-	if len(keys) == 0 {
-		return out
-	}
-	checked := 0
-	for _, k := range keys {
-		if !anomalous[k] {
-			checked++
-		}
-	}
-	per := max(budget/time.Duration(max(checked, 1)), time.Millisecond)
 	clients := map[string]int{}
 	var names []string
 	for i := range a.h {
@@ -196,30 +231,20 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 		}
 		lp.polls = append(lp.polls, linPoll{max: slices.Max(op.Offsets), ret: int64(op.Complete)})
 	}
-	for _, k := range keys {
-		lp := parts[k]
-		switch {
-		case lp.bad || !lp.fold():
-			out[k.String()] = LinIllegal
-		case len(lp.sends) == 0:
-			out[k.String()] = LinOK
-		default:
-			limit := per
-			if anomalous[k] {
-				limit = min(per, anomalousBudget)
-			}
-			claimed := slices.Sorted(maps.Keys(lp.known))
-			switch porcupine.CheckOperationsTimeout(linModel(claimed), lp.sends, limit) {
-			case porcupine.Ok:
-				out[k.String()] = LinOK
-			case porcupine.Illegal:
-				out[k.String()] = LinIllegal
-			default:
-				out[k.String()] = LinUnknown
-			}
-		}
+	return keys, parts
+}
+
+// search checks the partition's sends with porcupine, which gives up after limit: the
+// fallback for what decide cannot decide.
+func (lp *linPart) search(limit time.Duration) string {
+	claimed := slices.Sorted(maps.Keys(lp.known))
+	switch porcupine.CheckOperationsTimeout(linModel(claimed), lp.sends, limit) {
+	case porcupine.Ok:
+		return LinOK
+	case porcupine.Illegal:
+		return LinIllegal
 	}
-	return out
+	return LinUnknown
 }
 
 // fold clamps each send's return to the earliest return of a poll that read at or past its
