@@ -29,6 +29,7 @@ type Scenario struct {
 	osFlush              time.Duration
 	osFlushSet           bool
 	finishTimeout        time.Duration
+	memory               Memory // config memory.limit in bytes, 0 if not set (see Options.Memory)
 	recover              bool
 	setupEnd             int // line of the last set-up statement
 	topics               []*topicDef
@@ -349,6 +350,10 @@ func (p *parser) config(toks []token) error {
 			}
 			if p.s.finishTimeout > MaxVirtualTime {
 				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
+			}
+		case "memory.limit":
+			if err := p.s.memory.Set(v); err != nil {
+				return p.errAt(valueCol(t, k), "%s: %v", k, err)
 			}
 		case "os.flush.interval":
 			if p.s.osFlush, err = p.durationValue(t, k, v); err != nil {

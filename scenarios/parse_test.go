@@ -58,6 +58,7 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"wait past the virtual-time limit", head + "wait 1000000h\n", "t.scenario:5:6: wait: the script would run past 24h0m0s of virtual time"},
 		{"waits and awaits past the limit", head + "wait 20h\nawait leader orders/0 == 1 within 5h\n", "t.scenario:6:35: await: the script would run past 24h0m0s of virtual time"},
 		{"run until past the limit", head + "run until 25h\n", "t.scenario:5:11: run until: the script would run past 24h0m0s of virtual time"},
+		{"bad memory limit", "config memory.limit=lots\n", "t.scenario:1:21: memory.limit: \"lots\" is not a memory size of at least 1MiB (use 512MiB, 2GiB)"},
 		{"finish timeout past the limit", "config finish.timeout=25h\n", "t.scenario:1:23: finish.timeout: 25h0m0s is above the maximum 24h0m0s"},
 		{"unknown broker", head + "kill 4\n", "t.scenario:5:6: broker 4 does not exist (brokers are 1..3)"},
 		{"unknown controller", head + "kill c4\n", "t.scenario:5:6: controller c4 does not exist (controllers are c1..c3)"},
