@@ -1,17 +1,14 @@
 package checker
 
-import (
-	"maps"
-	"math"
-	"slices"
-)
+import "math"
 
 // decide checks a partition's sends against the log model (linModel) directly, in time
 // linear in the sends after one sort, with no search and no clock: the same answer porcupine
 // gives, decided rather than timed.
 //
 // Why it is the same answer. Every offset a known send claims belongs to exactly one send
-// (linParts marks a partition with two claims on one offset illegal before this runs), and
+// (linParts marks a partition with two claims on one offset illegal before this runs; the
+// claims are sorted by offset), and
 // the model lets a send step only when its first offset is the least claimed offset at or
 // past the log end. So from any log end at most one send can step: the model admits a single
 // sequence of sends, the one decide builds by walking the claimed offsets in order. If that
@@ -30,30 +27,28 @@ import (
 // Those go to porcupine.
 func (lp *linPart) decide() (result string, decided bool) {
 	for i := range lp.sends {
-		if lp.sends[i].Return < lp.sends[i].Call {
+		if lp.sends[i].ret < lp.sends[i].call {
 			return "", false
 		}
 	}
-	claimed := slices.Sorted(maps.Keys(lp.known))
 	n := int64(0)                  // the model's state: the log end
 	latest := int64(math.MinInt64) // the latest invoke along the sequence so far
 	stepped := 0
-	for _, c := range claimed {
-		if c < n {
+	for _, c := range lp.claims {
+		if c.off < n {
 			continue // taken by the send that stepped last, or skipped for good
 		}
-		at := lp.known[c]
-		if at.at != 0 {
+		if c.at != 0 {
 			return LinIllegal, true // no send starts at the next claimed offset: none can step
 		}
-		s := &lp.sends[at.send]
-		ok, end := appendAt(n, s.Input.(*linSend).offs)
+		s := &lp.sends[c.send]
+		ok, end := appendAt(n, s.offs)
 		if !ok {
 			return LinIllegal, true
 		}
 		n = end
-		latest = max(latest, s.Call)
-		if s.Return < latest {
+		latest = max(latest, s.call)
+		if s.ret < latest {
 			return LinIllegal, true // it returned before an earlier send in the sequence began
 		}
 		stepped++

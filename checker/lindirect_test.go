@@ -46,9 +46,8 @@ func bothWays(t *testing.T, name string, h history.History) map[string]int {
 
 func describeSends(lp *linPart) string {
 	s := ""
-	for _, op := range lp.sends {
-		in := op.Input.(*linSend)
-		s += fmt.Sprintf("  send %v at %v, %d..%d\n", in.vals, in.offs, op.Call, op.Return)
+	for _, in := range lp.sends {
+		s += fmt.Sprintf("  send %v at %v, %d..%d\n", in.vals, in.offs, in.call, in.ret)
 	}
 	return s
 }
