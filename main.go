@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,22 +69,8 @@ func exitFor(ok bool, err error) error {
 }
 
 func main() {
-	tuneGC()
+	scenarios.TuneGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
-}
-
-// tuneGC trades memory for speed: a simulation allocates many short-lived messages, and with
-// Go's default GOGC=100 a third of the time goes to collecting them. GOGC=400 runs the
-// classroom cluster about 40% faster; the 1 GiB soft limit makes the collector work harder
-// as the heap approaches it, so long runs stay bounded. GOGC and GOMEMLIMIT in the
-// environment still win.
-func tuneGC() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(1 << 30)
-	}
 }
 
 // run is the whole command: it parses args, runs what they ask for, writes to stdout and

@@ -112,6 +112,8 @@ func TestBadInputExitsTwoNamingTheProblem(t *testing.T) {
 		{[]string{"sweep", file, "--seeds", "1-3", "--shard", "3/3"}, "--shard"},
 		{[]string{"sweep", file, "--seeds", "1-3", "--shard", "1"}, "--shard"},
 		{[]string{"sweep", file, "--seeds", "1-3", "--parallel", "0"}, "--parallel"},
+		{[]string{"run", file, "--memory", "lots"}, "--memory"},
+		{[]string{"sweep", file, "--seeds", "1-3", "--memory", "1KiB"}, "--memory"},
 		{[]string{"bench", "--runs", "0"}, "--runs"},
 		{[]string{"check"}, "accepts 1 arg"},
 	} {

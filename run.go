@@ -41,6 +41,9 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 			if len(args) > 1 && (out.Trace != "" || out.History != "" || out.Report != "") {
 				return usageErrorf("--trace, --history and --report take one scenario FILE; got %d", len(args))
 			}
+			if isTerminal(cmd.ErrOrStderr()) {
+				out.Progress = cmd.ErrOrStderr()
+			}
 			return runFiles(cmd.OutOrStdout(), args, seed, out)
 		},
 	}
@@ -49,6 +52,7 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 	fl.BoolVar(&out.JSON, "json", false, "print one JSON object per run, one line each, instead of the narration")
 	fl.StringVar(&out.Trace, "trace", "", "write the trace to `FILE`, one line per event")
 	fl.StringVar(&out.History, "history", "", "write the client history to `FILE` as JSON lines")
+	fl.Var(&out.Memory, "memory", scenarios.MemoryUsage)
 	fl.StringVar(&out.Report, "report", "", "write the checker's HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization with the faults)")
 	return cmd
 }

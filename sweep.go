@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"runtime"
 	"strings"
 
@@ -44,6 +45,10 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 			if sw.Files, err = scenarios.OpenAll(args); err != nil {
 				return exitFor(false, err)
 			}
+			n, note := scenarios.CapParallel(sw.Parallel, int64(sw.Budget()))
+			if sw.Parallel = n; note != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "kafkasim: %s\n", note)
+			}
 			stderr := cmd.ErrOrStderr()
 			if isTerminal(stderr) {
 				sw.Progress = stderr
@@ -55,6 +60,7 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 	fl.StringVar(&seeds, "seeds", "", "the seeds to run, `A-B` inclusive (required)")
 	fl.StringVar(&shard, "shard", "", "run only shard `I/N`: the seeds s with (s - A) % N == I, I from 0")
 	fl.IntVar(&sw.Parallel, "parallel", sw.Parallel, "worlds run at once, one per CPU unless set")
+	fl.Var(&sw.Memory, "memory", scenarios.MemoryUsage)
 	fl.BoolVar(&sw.JSON, "json", false, "print one JSON object per run, one line each")
 	return cmd
 }

@@ -3,7 +3,6 @@ package checker
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"math"
 	"slices"
 	"time"
@@ -32,16 +31,22 @@ import (
 // known send put at its offset is illegal at once; otherwise a poll that read up to offset m
 // by time t forces every send at an offset ≤ m to have happened by t, so those sends' return
 // times are clamped to t (a send that then returns before its invoke is illegal at once).
-// Two known sends at one offset are illegal at once too. Porcupine then checks the sends
-// alone: whether they can take their offsets in an order that respects real time. The
-// result is the same as stepping the polls, without the blow-up of ordering thousands of
-// polls that change nothing.
+// Two known sends at one offset are illegal at once too. What is left is the sends alone:
+// whether they can take their offsets in an order that respects real time. The result is the
+// same as stepping the polls, without the blow-up of ordering thousands of polls that change
+// nothing.
+//
+// The model admits one order of the sends at most, so decide (lindirect.go) checks that order
+// directly, in linear time and without a clock: the verdict never depends on the machine's
+// speed. Porcupine, with its wall-clock budget, searches only what decide cannot decide (a
+// hand-made send that returns before its invoke), and only then can a partition be unknown.
 
-// linSend is a porcupine input: a send to one partition.
+// linSend is a send to one partition, and porcupine's input for it.
 type linSend struct {
-	offs []int64
-	vals []int64
-	idx  int // history index, for descriptions
+	offs, vals []int64
+	idx        int // history index, for descriptions
+	client     int // porcupine's client id
+	call, ret  int64
 }
 
 // appendAt steps a partition log whose end is n by a send acknowledged at offs: each offset
@@ -92,15 +97,27 @@ func linModel(claimed []int64) porcupine.Model {
 }
 
 type linPart struct {
-	sends []porcupine.Operation
-	known map[int64]sendAt // offset → the send that landed there
-	polls []linPoll
-	bad   bool // illegal without search
+	sends  []linSend
+	claims []claim // every offset a known send landed at; sorted by offset once gathered
+	polls  []linPoll
+	bad    bool // illegal without search
 }
 
-// sendAt is where a send put an offset: its index in linPart.sends and the offset's place in
-// its offsets (and so the value's place in its values).
-type sendAt struct{ send, at int }
+// claim is an offset a send landed at: the send's index in linPart.sends and the offset's
+// place in its offsets (and so the value's place in its values).
+type claim struct {
+	off      int64
+	send, at int32
+}
+
+// claimAt is the claim on offset o, if any.
+func (lp *linPart) claimAt(o int64) (claim, bool) {
+	i, ok := slices.BinarySearchFunc(lp.claims, o, func(c claim, o int64) int { return cmp.Compare(c.off, o) })
+	if !ok {
+		return claim{}, false
+	}
+	return lp.claims[i], true
+}
 
 type linPoll struct {
 	max int64
@@ -112,28 +129,58 @@ type linPoll struct {
 // history that contradicts itself can take all the time it is given.
 const anomalousBudget = 100 * time.Millisecond
 
-// linearizable checks every partition, sharing porcupine's budget evenly among those not
-// already found anomalous; those get anomalousBudget.
+// linearizable checks every partition: directly where decide can (every history the simulator
+// produces), else with porcupine, sharing its budget evenly among the partitions searched that
+// were not already found anomalous; those get anomalousBudget.
 func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) map[string]string {
 	out := map[string]string{}
-	parts := map[tpKey]*linPart{}
-	var keys []tpKey
-	for _, k := range a.keys {
-		if k.part >= 0 {
-			keys = append(keys, k)
-			parts[k] = &linPart{known: map[int64]sendAt{}}
+	keys, parts := a.linParts()
+	// Each partition is decided directly (decide); porcupine searches only those it cannot
+	// decide, sharing the budget evenly among them.
+	var undecided []tpKey
+	for _, k := range keys {
+		lp := parts[k]
+		switch {
+		case lp.bad || !lp.fold():
+			out[k.String()] = LinIllegal
+		case len(lp.sends) == 0:
+			out[k.String()] = LinOK
+		default:
+			if res, decided := lp.decide(); decided {
+				out[k.String()] = res
+			} else {
+				undecided = append(undecided, k)
+			}
 		}
 	}
-	if len(keys) == 0 {
-		return out
-	}
 	checked := 0
-	for _, k := range keys {
+	for _, k := range undecided {
 		if !anomalous[k] {
 			checked++
 		}
 	}
 	per := max(budget/time.Duration(max(checked, 1)), time.Millisecond)
+	for _, k := range undecided {
+		limit := per
+		if anomalous[k] {
+			limit = min(per, anomalousBudget)
+		}
+		out[k.String()] = parts[k].search(limit)
+	}
+	return out
+}
+
+// linParts gathers each partition's known sends, with the polls checked against them and
+// listed for fold; keys are the partitions, in order.
+func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
+	parts := map[tpKey]*linPart{}
+	var keys []tpKey
+	for _, k := range a.keys {
+		if k.part >= 0 {
+			keys = append(keys, k)
+			parts[k] = &linPart{}
+		}
+	}
 	clients := map[string]int{}
 	var names []string
 	for i := range a.h {
@@ -155,13 +202,12 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 		if lp == nil || op.Type != history.Send || op.Outcome == history.Fail || len(op.Values) == 0 {
 			continue
 		}
-		in := &linSend{vals: op.Values, idx: op.Index}
-		ret := int64(op.Complete)
+		in := linSend{vals: op.Values, idx: op.Index, client: clients[op.Client], call: int64(op.Invoke), ret: int64(op.Complete)}
 		if op.Outcome == history.OK && len(op.Offsets) == len(op.Values) {
 			in.offs = op.Offsets
 		} else {
 			// Acknowledged without offsets, or unknown: placed where a poll saw it, if any.
-			ret = never
+			in.ret = never
 			for _, v := range op.Values {
 				offs := a.parts[k].offsetsOf(v)
 				if len(offs) == 0 {
@@ -175,12 +221,19 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 			}
 		}
 		for j, o := range in.offs {
-			if _, dup := lp.known[o]; dup {
+			lp.claims = append(lp.claims, claim{o, int32(len(lp.sends)), int32(j)})
+		}
+		lp.sends = append(lp.sends, in)
+	}
+	// Two claims on one offset are illegal at once.
+	for _, k := range keys {
+		lp := parts[k]
+		slices.SortStableFunc(lp.claims, func(x, y claim) int { return cmp.Compare(x.off, y.off) })
+		for i := 1; i < len(lp.claims); i++ {
+			if lp.claims[i].off == lp.claims[i-1].off {
 				lp.bad = true
 			}
-			lp.known[o] = sendAt{len(lp.sends), j}
 		}
-		lp.sends = append(lp.sends, porcupine.Operation{ClientId: clients[op.Client], Input: in, Call: int64(op.Invoke), Return: ret})
 	}
 	// Polls: values checked against the known sends, then folded into return times.
 	for i := range a.h {
@@ -190,36 +243,34 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 			continue
 		}
 		for j, o := range op.Offsets {
-			if s, ok := lp.known[o]; ok && lp.sends[s.send].Input.(*linSend).vals[s.at] != op.Values[j] {
+			if c, ok := lp.claimAt(o); ok && lp.sends[c.send].vals[c.at] != op.Values[j] {
 				lp.bad = true
 			}
 		}
 		lp.polls = append(lp.polls, linPoll{max: slices.Max(op.Offsets), ret: int64(op.Complete)})
 	}
-	for _, k := range keys {
-		lp := parts[k]
-		switch {
-		case lp.bad || !lp.fold():
-			out[k.String()] = LinIllegal
-		case len(lp.sends) == 0:
-			out[k.String()] = LinOK
-		default:
-			limit := per
-			if anomalous[k] {
-				limit = min(per, anomalousBudget)
-			}
-			claimed := slices.Sorted(maps.Keys(lp.known))
-			switch porcupine.CheckOperationsTimeout(linModel(claimed), lp.sends, limit) {
-			case porcupine.Ok:
-				out[k.String()] = LinOK
-			case porcupine.Illegal:
-				out[k.String()] = LinIllegal
-			default:
-				out[k.String()] = LinUnknown
-			}
-		}
+	return keys, parts
+}
+
+// search checks the partition's sends with porcupine, which gives up after limit: the
+// fallback for what decide cannot decide.
+func (lp *linPart) search(limit time.Duration) string {
+	claimed := make([]int64, len(lp.claims))
+	ops := make([]porcupine.Operation, len(lp.sends))
+	for i, c := range lp.claims {
+		claimed[i] = c.off
 	}
-	return out
+	for i := range lp.sends {
+		s := &lp.sends[i]
+		ops[i] = porcupine.Operation{ClientId: s.client, Input: s, Call: s.call, Return: s.ret}
+	}
+	switch porcupine.CheckOperationsTimeout(linModel(slices.Compact(claimed)), ops, limit) {
+	case porcupine.Ok:
+		return LinOK
+	case porcupine.Illegal:
+		return LinIllegal
+	}
+	return LinUnknown
 }
 
 // fold clamps each send's return to the earliest return of a poll that read at or past its
@@ -239,12 +290,12 @@ func (lp *linPart) fold() bool {
 	}
 	for i := range lp.sends {
 		s := &lp.sends[i]
-		first := slices.Min(s.Input.(*linSend).offs)
+		first := slices.Min(s.offs)
 		j, _ := slices.BinarySearchFunc(lp.polls, first, func(p linPoll, o int64) int { return cmp.Compare(p.max, o) })
 		if j < len(lp.polls) {
-			s.Return = min(s.Return, suffix[j])
+			s.ret = min(s.ret, suffix[j])
 		}
-		if s.Return < s.Call {
+		if s.ret < s.call {
 			return false
 		}
 	}

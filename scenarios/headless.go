@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -16,10 +17,12 @@ import (
 
 // Outputs are what headless runs write besides the narration and summary on the terminal.
 type Outputs struct {
-	JSON    bool   // one JSON object per run, one line each, instead of the narration and summary
-	Trace   string // write the trace here as a trace file (sim.WriteTraceFile)
-	History string // write the client history here as JSON lines
-	Report  string // write the checker's HTML report into this directory
+	JSON     bool      // one JSON object per run, one line each, instead of the narration and summary
+	Trace    string    // write the trace here as a trace file (sim.WriteTraceFile)
+	History  string    // write the client history here as JSON lines
+	Report   string    // write the checker's HTML report into this directory
+	Memory   Memory    // the Go heap's budget (Options.Memory); 0: each file's config memory.limit, else DefaultMemory
+	Progress io.Writer // a terminal to draw each run's progress on; nil: none
 }
 
 // OutputError is an output that could not be written: Output names it as Outputs does
@@ -50,7 +53,8 @@ func RunFiles(w io.Writer, files []*File, seed uint64, out Outputs) (ok bool, er
 		if err != nil {
 			return false, err
 		}
-		o := Options{Seed: seed, KeepTrace: out.Trace != ""}
+		o := Options{Seed: seed, KeepTrace: out.Trace != "", Memory: cmp.Or(out.Memory, s.memory, Memory(DefaultMemory)), Progress: out.Progress}
+		SetMemoryLimit(int64(o.Memory))
 		if !out.JSON {
 			o.Narrate = w
 		}

@@ -29,6 +29,7 @@ type Scenario struct {
 	osFlush              time.Duration
 	osFlushSet           bool
 	finishTimeout        time.Duration
+	memory               Memory // config memory.limit in bytes, 0 if not set (see Options.Memory)
 	recover              bool
 	setupEnd             int // line of the last set-up statement
 	topics               []*topicDef
@@ -93,6 +94,7 @@ type parser struct {
 	clusterLine int
 	brokersTok  token
 	reached     time.Duration // a virtual time the script has certainly reached (see runUntil)
+	latest      time.Duration // a virtual time the script certainly ends by (see moveTime)
 }
 
 type errPos struct {
@@ -345,6 +347,13 @@ func (p *parser) config(toks []token) error {
 		case "finish.timeout":
 			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
 				return err
+			}
+			if p.s.finishTimeout > MaxVirtualTime {
+				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
+			}
+		case "memory.limit":
+			if err := p.s.memory.Set(v); err != nil {
+				return p.errAt(valueCol(t, k), "%s: %v", k, err)
 			}
 		case "os.flush.interval":
 			if p.s.osFlush, err = p.durationValue(t, k, v); err != nil {
@@ -613,6 +622,9 @@ func (p *parser) finish(toks []token) error {
 		case "timeout":
 			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
 				return err
+			}
+			if p.s.finishTimeout > MaxVirtualTime {
+				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
 			}
 		default:
 			return p.errTok(t, "%s: unknown finish key (known: recover, timeout)", k)

@@ -1,10 +1,10 @@
 package scenarios
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 	"time"
 
@@ -21,6 +21,8 @@ type Options struct {
 	KeepTrace bool                                                                // false → sim.Options.DiscardTrace (sweeps); the hash is the same either way
 	Judge     func(c *cluster.Cluster) (verdict string, anomalies map[string]int) // optional: replaces the checker, called after the finish; judges `expect verdict` and `expect anomaly`
 	NoCheck   bool                                                                // skip the checker: no verdict, verdict and anomaly expectations not judged
+	Memory    Memory                                                              // Run's budget for the Go heap in bytes: 0 = the file's config memory.limit, else DefaultMemory; <0 = none
+	Progress  io.Writer                                                           // a terminal for Run to draw its progress on; nil = none
 }
 
 // Expectation is one `expect` or `await` of a run, in file order.
@@ -63,9 +65,22 @@ func ReplayCommand(r *Result) string {
 // do not stop it; the first failure ends the script), then the finish and the checker's
 // verdict. It returns an error only when the cluster cannot be built (bad input Parse could
 // not see); a failed expectation is Result.OK == false.
+//
+// Between steps of budgetStep of virtual time, and every heapEvery events, Run looks at the Go
+// heap: a run that passed its memory budget (Options.Memory) stops there, failed, naming what
+// it holds; the finish and the checker do not run.
 func Run(s *Scenario, o Options) (*Result, error) {
 	wall := time.Now()
+	limit := int64(cmp.Or(o.Memory, s.memory, Memory(DefaultMemory)))
+	var bar *progressLine
+	if o.Progress != nil {
+		bar = &progressLine{w: o.Progress}
+		if o.Narrate != nil {
+			o.Narrate = clearing{o.Narrate, bar}
+		}
+	}
 	p := newPlayer(s, o)
+	defer p.leave()
 	p.toEnd = true
 	// A say or pause among the set-up statements runs before the cluster boots, at time 0.
 	for p.next < len(s.stmts) && s.stmts[p.next].line <= s.setupEnd {
@@ -75,9 +90,22 @@ func Run(s *Scenario, o Options) (*Result, error) {
 	if err := p.boot(); err != nil {
 		return nil, err
 	}
-	for !p.Done() && !p.stopped() {
-		p.Advance(math.MaxInt64, nil)
+	events := 0
+	over := func() bool { // the heap passed the budget: checked every few thousand events
+		events++
+		return limit > 0 && events%heapEvery == 0 && liveHeap() > limit
 	}
+	for !p.Done() && !p.stopped() {
+		p.Advance(budgetStep, over)
+		if why := p.overBudget(limit); why != "" {
+			bar.clear()
+			res := p.stop(why)
+			res.WallSeconds = time.Since(wall).Seconds()
+			return res, nil
+		}
+		bar.draw(p, limit)
+	}
+	bar.clear()
 	res := p.Finish()
 	if !res.OK && o.Narrate != nil {
 		fmt.Fprintf(o.Narrate, "replay: %s\n", ReplayCommand(res))
@@ -209,6 +237,31 @@ func (p *Player) Finish() *Result {
 	p.finish()
 	p.judge()
 	c, res := p.c, p.res
+	res.TraceHash = c.World.Trace().Hash()
+	res.Events = c.World.Trace().Len()
+	res.Ops = c.Ops()
+	res.SimSeconds = c.Now().Seconds()
+	res.Cluster = c
+	return res
+}
+
+// stop ends the run where it is, failed with why: the statements not reached are noted as
+// such; neither the finish nor the checker runs.
+func (p *Player) stop(why string) *Result {
+	p.failAt = max(p.Line(), 1)
+	for _, a := range p.active {
+		if !a.typed {
+			p.notReached(a.st)
+		}
+	}
+	for _, st := range p.s.stmts[p.next:] {
+		p.notReached(st)
+	}
+	c, res := p.c, p.res
+	res.OK = false
+	res.Failure = fmt.Sprintf("%s:%d: %s", p.s.File, p.failAt, why)
+	p.narrate("FAIL %s", res.Failure)
+	c.Close()
 	res.TraceHash = c.World.Trace().Hash()
 	res.Events = c.World.Trace().Len()
 	res.Ops = c.Ops()

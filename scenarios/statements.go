@@ -132,9 +132,27 @@ func (p *parser) wait(st *stmt, toks []token) error {
 		return p.errTok(toks[0], "wait: expected wait D, e.g. wait 5s")
 	}
 	var err error
-	st.d, err = p.duration(toks[1], "wait")
+	if st.d, err = p.duration(toks[1], "wait"); err != nil {
+		return err
+	}
 	p.reached += st.d
-	return err
+	return p.moveTime(toks[1], "wait", p.latest+st.d)
+}
+
+// MaxVirtualTime bounds how far a scenario's statements may move virtual time: a run must
+// end in reasonable time, and one that simulates days of traffic cannot. The rule is checked
+// when the file is parsed, on the latest time the script can reach: its waits and await
+// limits added up, a run until raising it to its D.
+const MaxVirtualTime = 24 * time.Hour
+
+// moveTime records that the script may now run until latest, or is an error at tok when
+// that passes MaxVirtualTime.
+func (p *parser) moveTime(tok token, what string, latest time.Duration) error {
+	if latest > MaxVirtualTime || latest < p.latest {
+		return p.errTok(tok, "%s: the script would run past %v of virtual time (the limit: a run must end in reasonable time)", what, MaxVirtualTime)
+	}
+	p.latest = latest
+	return nil
 }
 
 // runUntil reads run until D. The parser knows a time the script has certainly reached: the
@@ -154,7 +172,7 @@ func (p *parser) runUntil(st *stmt, toks []token) error {
 		return p.errTok(toks[2], "run until %v: the script has already reached %v here (the waits and run untils before this line add up to it)", st.d, p.reached)
 	}
 	p.reached = st.d
-	return nil
+	return p.moveTime(toks[2], "run until", max(p.latest, st.d))
 }
 
 func (p *parser) await(st *stmt, toks []token) error {
@@ -173,6 +191,9 @@ func (p *parser) await(st *stmt, toks []token) error {
 	}
 	var err error
 	if st.d, err = p.duration(toks[w+1], "within"); err != nil {
+		return err
+	}
+	if err := p.moveTime(toks[w+1], "await", p.latest+st.d); err != nil {
 		return err
 	}
 	st.cond, err = p.condition(toks[1:w], false)

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"runtime/debug"
@@ -57,6 +58,7 @@ type Sweep struct {
 	Parallel int       // worlds run at once, at least 1
 	JSON     bool      // Print: one JSON object per run instead of its summary line
 	Progress io.Writer // a terminal to draw a progress bar on; nil: none
+	Memory   Memory    // the Go heap's budget for all the worlds at once; 0: the files' largest config memory.limit, else DefaultMemory
 }
 
 // SweepTotals is what a sweep found.
@@ -89,6 +91,20 @@ func (s *Sweep) Print(stdout, stderr io.Writer) (ok bool, err error) {
 	return len(t.Failures) == 0, nil
 }
 
+// Budget is the Go heap's budget for all the sweep's worlds at once: Memory, else the files'
+// largest config memory.limit, else DefaultMemory.
+func (s *Sweep) Budget() Memory {
+	memory := s.Memory
+	if memory == 0 {
+		for _, f := range s.Files {
+			if sc, err := f.Scenario(); err == nil {
+				memory = max(memory, sc.memory)
+			}
+		}
+	}
+	return cmp.Or(memory, Memory(DefaultMemory))
+}
+
 // Run runs the sweep and hands each result to each in order: the files in order, each file's
 // seeds in increasing order. Once each returns an error it is not called again, the sweep
 // runs to the end, and Run returns that error.
@@ -103,6 +119,8 @@ func (s *Sweep) Run(each func(*Result) error) (SweepTotals, error) {
 		r   *Result
 	}
 	start := time.Now()
+	memory := s.Budget()
+	SetMemoryLimit(int64(memory))
 	jobs := make(chan job)
 	results := make(chan done)
 	go func() {
@@ -122,7 +140,7 @@ func (s *Sweep) Run(each func(*Result) error) (SweepTotals, error) {
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				results <- done{j.idx, runOne(j.file, j.seed)}
+				results <- done{j.idx, runOne(j.file, j.seed, memory)}
 			}
 		}()
 	}
@@ -160,7 +178,7 @@ func (s *Sweep) Run(each func(*Result) error) (SweepTotals, error) {
 
 // runOne runs one world. An error or a panic becomes a failed result, so that the sweep goes
 // on and names the seed that replays it.
-func runOne(f *File, seed uint64) (r *Result) {
+func runOne(f *File, seed uint64, memory Memory) (r *Result) {
 	start := time.Now()
 	failedRun := func(msg string) *Result {
 		return &Result{Scenario: f.Name, Seed: seed, Failure: msg, WallSeconds: time.Since(start).Seconds()}
@@ -174,7 +192,7 @@ func runOne(f *File, seed uint64) (r *Result) {
 	if err != nil {
 		return failedRun(err.Error())
 	}
-	r, err = Run(s, Options{Seed: seed})
+	r, err = Run(s, Options{Seed: seed, Memory: memory})
 	if err != nil {
 		return failedRun(err.Error())
 	}
