@@ -50,6 +50,8 @@ type Broker struct {
 
 	delayedSeq int64
 	produces   map[int64]*delayedProduce
+	conns      map[int32]*clientConn // clients' connections, by client id (produce.go)
+	unmuted    []int32               // clients whose requests wait on a connection unmuted this step
 	fetches    map[int64]*delayedFetch
 	purgatory  purgatory
 
@@ -102,7 +104,7 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 		id: o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
 		image: metadata.NewImage(),
 		parts: map[protocol.TopicPartition]*Partition{}, fetchers: map[int32]*fetcher{},
-		alters: map[int64]*Partition{}, produces: map[int64]*delayedProduce{}, fetches: map[int64]*delayedFetch{},
+		alters: map[int64]*Partition{}, produces: map[int64]*delayedProduce{}, conns: map[int32]*clientConn{}, fetches: map[int64]*delayedFetch{},
 		hwCheckpoint: map[protocol.TopicPartition]int64{},
 	}
 	incarnation := env.Rand()
@@ -165,6 +167,11 @@ func (b *Broker) Step(now time.Duration, from int32, msg any) {
 		return
 	}
 	defer b.groups.Watch(now, msg) // the group events this input caused (group/events.go)
+	b.step(now, from, msg)
+	b.unmuteConnections(now)
+}
+
+func (b *Broker) step(now time.Duration, from int32, msg any) {
 	if b.meta.Handle(now, from, msg) {
 		b.replayMetadata(now)
 		return
@@ -205,10 +212,12 @@ func (b *Broker) Step(now time.Duration, from int32, msg any) {
 	}
 }
 
-// onConnectionReset: the peer's process is gone. An unanswered fetch to it is given up and
-// retried after replica.fetch.backoff.ms (the fetcher's disconnect handling); a request to the
+// onConnectionReset: the peer's process is gone, or the peer closed its connection. A client's
+// pipelined produce requests are dropped (closeConnection); an unanswered fetch to it is given up
+// and retried after replica.fetch.backoff.ms (the fetcher's disconnect handling); a request to the
 // controller is sent again at the next heartbeat tick.
 func (b *Broker) onConnectionReset(now time.Duration, peer int32) {
+	b.closeConnection(peer)
 	if f := b.fetchers[peer]; f != nil {
 		f.disconnected(now)
 	}

@@ -16,6 +16,14 @@ import (
 // NOT_LEADER_OR_FOLLOWER when leadership is lost. An idempotent duplicate is answered with the
 // original offsets and, for acks=all, waits for those. An acks=0 request that fails is
 // answered by closing the client's connection.
+//
+// A client's produce requests are handled one at a time, in the order they came: Kafka's
+// SocketServer mutes a connection when it reads a request and unmutes it when the response is
+// sent, so a request waiting in produce purgatory holds back the next one from the same client
+// ("the broker's request processing allows only a single in-flight request per connection",
+// the protocol guide), and responses return in request order. The next request is read only
+// then; when the client closes the connection (a request timed out), the requests it had
+// pipelined behind are never read.
 
 // connectionCloser is the machine's way to close a client's connection (sim.Host).
 type connectionCloser interface{ CloseConnection(peer int32) }
@@ -23,6 +31,7 @@ type connectionCloser interface{ CloseConnection(peer int32) }
 type delayedProduce struct {
 	id        int64
 	client    int32
+	conn      *clientConn // the connection it came on
 	corr      int64
 	parts     []produceStatus
 	remaining int
@@ -38,8 +47,51 @@ type produceStatus struct {
 	done       bool
 }
 
+// clientConn is a client's connection as the broker's SocketServer.Processor keeps it: muted
+// while a request of it is being handled, the requests read after that one waiting their turn.
+type clientConn struct {
+	muted   bool
+	waiting []*protocol.ProduceRequest
+}
+
+// handleProduce takes a ProduceRequest off a client's connection: handled now, or after the
+// request being handled on that connection is answered.
 func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.ProduceRequest) {
-	dp := &delayedProduce{client: from, corr: m.CorrelationID, parts: make([]produceStatus, len(m.Partitions))}
+	c := b.conns[from]
+	if c == nil {
+		c = &clientConn{}
+		b.conns[from] = c
+	}
+	if c.muted {
+		c.waiting = append(c.waiting, m)
+		return
+	}
+	b.processProduce(now, from, c, m)
+}
+
+// unmuteConnections handles the requests that waited on connections whose request was answered
+// during this step (SocketServer's processCompletedSends, then the next read).
+func (b *Broker) unmuteConnections(now time.Duration) {
+	for len(b.unmuted) > 0 {
+		from := b.unmuted[0]
+		b.unmuted = b.unmuted[1:]
+		c := b.conns[from]
+		for c != nil && !c.muted && len(c.waiting) > 0 && !b.halted {
+			m := c.waiting[0]
+			c.waiting = c.waiting[1:]
+			b.processProduce(now, from, c, m)
+		}
+	}
+}
+
+// closeConnection forgets a client's connection: the requests waiting on it are never read and
+// the response to the one being handled has nowhere to go.
+func (b *Broker) closeConnection(peer int32) {
+	delete(b.conns, peer)
+}
+
+func (b *Broker) processProduce(now time.Duration, from int32, c *clientConn, m *protocol.ProduceRequest) {
+	dp := &delayedProduce{client: from, conn: c, corr: m.CorrelationID, parts: make([]produceStatus, len(m.Partitions))}
 	for i, pp := range m.Partitions {
 		st := &dp.parts[i]
 		st.tp = pp.TP
@@ -93,6 +145,7 @@ func (b *Broker) handleProduce(now time.Duration, from int32, m *protocol.Produc
 		}
 		return
 	}
+	c.muted = true
 	if dp.remaining == 0 {
 		b.respondProduce(dp)
 		return
@@ -187,6 +240,13 @@ func (b *Broker) respondProduce(dp *delayedProduce) {
 	dp.done = true
 	if dp.id != 0 {
 		delete(b.produces, dp.id)
+	}
+	if b.conns[dp.client] != dp.conn {
+		return // the client closed the connection
+	}
+	dp.conn.muted = false
+	if len(dp.conn.waiting) > 0 {
+		b.unmuted = append(b.unmuted, dp.client)
 	}
 	resp := &protocol.ProduceResponse{CorrelationID: dp.corr, Partitions: make([]protocol.ProducePartitionResponse, len(dp.parts))}
 	for i, st := range dp.parts {

@@ -56,7 +56,16 @@ func TestNoFalseAlarmUnderNemesis(t *testing.T) {
 		seeds = n // the full figure: CHECKER_SEEDS=1000 go test ./checker -run NoFalseAlarm
 	}
 	ops, events := 0, 0
+	run := make([]uint64, 0, seeds+len(nemesisRegressions))
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		run = append(run, seed)
+	}
+	for _, seed := range nemesisRegressions {
+		if seed > uint64(seeds) {
+			run = append(run, seed)
+		}
+	}
+	for _, seed := range run {
 		r, rep, stuck := nemesisRun(t, seed)
 		if stuck {
 			t.Errorf("seed %d: the run does not end (livelock)", seed)
@@ -68,8 +77,18 @@ func TestNoFalseAlarmUnderNemesis(t *testing.T) {
 			t.Errorf("seed %d: verdict %s; want valid\n%s", seed, rep.Verdict, rep.Text())
 		}
 	}
-	t.Logf("%d nemesis runs: %d operations checked, %d events checked online", seeds, ops, events)
+	t.Logf("%d nemesis runs: %d operations checked, %d events checked online", len(run), ops, events)
 }
+
+// nemesisRegressions are seeds that once failed, run every time. 59: the old leader had
+// appended five pipelined batches of the producer at once while the first waited in purgatory;
+// after the leader change the producer sent two new batches to the new leader, so seven were
+// unanswered and the retry of the second fell out of the five the new leader remembers
+// (ProducerStateEntry.NUM_BATCHES_TO_RETAIN). Its OUT_OF_ORDER_SEQUENCE_NUMBER, answered before
+// the two new batches' successes, looked like a real gap, and the KIP-360 epoch bump appended 23
+// records twice. Kafka's broker handles one request per connection at a time and answers in
+// order (SocketServer mutes the connection), as the simulated broker now does.
+var nemesisRegressions = []uint64{59}
 
 // No false alarm under chaos: controllers fail too (a minority at a time), links lose
 // messages between brokers and between clients and brokers, and one broker may lose power

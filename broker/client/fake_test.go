@@ -41,6 +41,7 @@ type world struct {
 	rng      uint64
 	sent     []sentMsg
 	observed []any
+	closed   []int32 // peers whose connection the client closed
 	latency  time.Duration
 	handle   func(to int32, msg any) // the fake cluster
 }
@@ -64,6 +65,10 @@ func (e fakeEnv) Rand() uint64 {
 }
 func (e fakeEnv) Halt()          {}
 func (e fakeEnv) Observe(ev any) { e.w.observed = append(e.w.observed, ev) }
+
+// CloseConnection notes that the client closed its connection to peer (the broker would no
+// longer read what it had pipelined on it).
+func (e fakeEnv) CloseConnection(peer int32) { e.w.closed = append(e.w.closed, peer) }
 
 func newWorld(t *testing.T) *world {
 	return &world{t: t, rng: 0x9e3779b97f4a7c15, latency: time.Millisecond}

@@ -248,7 +248,8 @@ func (p *Producer) expireUnassigned(now time.Duration) {
 // onRequestTimeout handles request.timeout.ms passing for request corr: Java's NetworkClient
 // then closes the connection to the request's broker (handleTimedOutRequests,
 // processTimeoutDisconnection), which fails every request in flight on it at once, as a reset
-// does. An answered request's deadline is ignored.
+// does; the broker, told the connection closed, never reads the requests pipelined behind the
+// one it is handling. An answered request's deadline is ignored.
 func (p *Producer) onRequestTimeout(now time.Duration, corr int64) {
 	var to int32 = -1
 	switch {
@@ -262,9 +263,15 @@ func (p *Producer) onRequestTimeout(now time.Duration, corr int64) {
 		}
 	}
 	if to >= 0 {
+		if c, ok := p.net.env.(connectionCloser); ok {
+			c.CloseConnection(to)
+		}
 		p.onReset(now, to)
 	}
 }
+
+// connectionCloser is the machine's way to close a connection (sim.Host).
+type connectionCloser interface{ CloseConnection(peer int32) }
 
 // onTimeout routes the failure of request corr (its connection closed) to whoever sent it.
 func (p *Producer) onTimeout(now time.Duration, corr int64) {

@@ -655,3 +655,24 @@ func TestBatchThatOvertookARefusedOneWaitsForIt_KAFKA15591(t *testing.T) {
 		})
 	}
 }
+
+// NetworkClient.handleTimedOutRequests: a request unanswered within request.timeout.ms closes
+// the connection to its broker (processTimeoutDisconnection), so that the broker, which handles
+// one request of a connection at a time, never reads the requests pipelined behind it; the
+// retry goes on a new connection.
+func TestRequestTimeoutClosesTheConnection_NetworkClientProcessTimeoutDisconnection(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		return produceAction{drop: n == 1}
+	}
+	startProducer(t, w, producerConfig(t, "request.timeout.ms", "1000"), 0)
+	w.input(&SendRecords{Count: 1})
+	w.runUntil(5 * time.Second)
+	if len(w.closed) != 1 || w.closed[0] != 1 {
+		t.Errorf("connections closed: %v; want the one to broker 1, once", w.closed)
+	}
+	if ops := w.ops(); len(ops) != 1 || ops[0].Outcome != history.OK {
+		t.Errorf("ops %v; want the record acknowledged after the retry", ops)
+	}
+}
