@@ -123,8 +123,14 @@ func (t TopicCompression) Target(source Codec) Codec {
 }
 
 // MaxDecompressedBytes bounds what one batch may inflate to, so a hostile batch cannot exhaust
-// memory (franz-go's decompressor caps at math.MaxInt32; Kafka at the fetch size).
-const MaxDecompressedBytes = 256 << 20
+// memory (franz-go's decompressor caps at math.MaxInt32). Kafka's default max.message.bytes is
+// 1 MiB of compressed batch; 64 MiB leaves room for the best text ratios.
+const MaxDecompressedBytes = 64 << 20
+
+// snappyMaxRatio bounds the length a snappy block may claim: snappy's densest element, a 3-byte
+// copy of 64 bytes, expands about 21 times, so a larger claim is a lie, refused before the
+// claimed buffer is allocated.
+const snappyMaxRatio = 32
 
 // Kafka's framing constants.
 var (
@@ -273,6 +279,9 @@ func decodeSnappyBlock(dst, block []byte) ([]byte, error) {
 	}
 	if n > MaxDecompressedBytes-len(dst) {
 		return nil, errTooLarge
+	}
+	if n > snappyMaxRatio*len(block)+64 {
+		return nil, fmt.Errorf("snappy block of %d bytes claims %d decoded bytes", len(block), n)
 	}
 	out, err := s2.Decode(make([]byte, n), block)
 	if err != nil {
