@@ -1,0 +1,378 @@
+package record
+
+import (
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"kafkasim/broker/protocol"
+)
+
+// Offsets into a v2 batch (DefaultRecordBatch's *_OFFSET constants).
+const (
+	lengthOffset     = 8
+	magicOffset      = 16
+	crcOffset        = 17
+	attributesOffset = 21
+	// LogOverhead is the offset and length fields before every batch (Records.LOG_OVERHEAD).
+	LogOverhead = 12
+	// BatchOverhead is the v2 batch header (DefaultRecordBatch.RECORD_BATCH_OVERHEAD).
+	BatchOverhead = 61
+	// Magic is the only batch format kafkasim writes or reads (RecordBatch.MAGIC_VALUE_V2).
+	Magic = 2
+)
+
+var crc32c = crc32.MakeTable(crc32.Castagnoli)
+
+// Kafka's error codes for bad batches (Errors.java). protocol does not list them yet.
+const (
+	CORRUPT_MESSAGE protocol.ErrorCode = 2  // CorruptRecordException
+	INVALID_RECORD  protocol.ErrorCode = 87 // InvalidRecordException
+)
+
+// Error is a batch that Kafka would refuse, with the error code it answers and a message in
+// Kafka's words.
+type Error struct {
+	Code protocol.ErrorCode
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	name := "CORRUPT_MESSAGE"
+	if e.Code == INVALID_RECORD {
+		name = "INVALID_RECORD"
+	}
+	return name + ": " + e.Msg
+}
+
+func corrupt(format string, a ...any) error {
+	return &Error{Code: CORRUPT_MESSAGE, Msg: fmt.Sprintf(format, a...)}
+}
+
+func invalid(format string, a ...any) error {
+	return &Error{Code: INVALID_RECORD, Msg: fmt.Sprintf(format, a...)}
+}
+
+// Options says how the producer encodes a batch.
+type Options struct {
+	Codec      Codec // the producer's compression.type
+	ValueBytes int   // value.bytes: each value is padded to this many bytes (0: the bare number)
+}
+
+// Encode returns the v2 bytes of b (see Append).
+func Encode(b *protocol.RecordBatch, o Options) ([]byte, error) { return Append(nil, b, o) }
+
+// Append appends the Kafka v2 bytes of b, compressed with o.Codec, to dst, as the producer's
+// MemoryRecordsBuilder writes them:
+//   - base offset, partition leader epoch, producer id, epoch and base sequence come from b;
+//   - every record's timestamp is b.MaxTimestamp in milliseconds (records carry no timestamp
+//     of their own in the model), so timestamp deltas are 0 and the base timestamp equals the
+//     max timestamp;
+//   - a record's key is its Key's bytes, null when empty; its value is the text of its Value
+//     (AppendValue, padded to o.ValueBytes); no headers;
+//   - in a control batch (a transaction marker) each record's key is a ControlRecordKey whose
+//     type is the record's Value (0 ABORT, 1 COMMIT) and its value an EndTxnMarker with
+//     coordinator epoch 0.
+//
+// The CRC-32C covers the bytes from the attributes to the end (DefaultRecordBatch.computeChecksum).
+func Append(dst []byte, b *protocol.RecordBatch, o Options) ([]byte, error) {
+	if !o.Codec.Valid() {
+		return dst, fmt.Errorf("compression codec %d unknown (valid: %s)", int8(o.Codec), codecNames())
+	}
+	raw := rawBufs.Get().(*rawBuf)
+	defer rawBufs.Put(raw)
+	raw.b = appendRecords(raw.b[:0], &raw.scratch, b, o.ValueBytes)
+
+	ts := b.MaxTimestamp.Milliseconds()
+	attrs := int16(o.Codec)
+	if b.Transactional {
+		attrs |= AttrTransactional
+	}
+	if b.Control {
+		attrs |= AttrControl
+	}
+	h := kmsg.RecordBatch{
+		FirstOffset:          b.BaseOffset,
+		PartitionLeaderEpoch: b.PartitionLeaderEpoch,
+		Magic:                Magic,
+		Attributes:           attrs,
+		LastOffsetDelta:      int32(len(b.Records)) - 1,
+		FirstTimestamp:       ts,
+		MaxTimestamp:         ts,
+		ProducerID:           b.ProducerID,
+		ProducerEpoch:        b.ProducerEpoch,
+		FirstSequence:        b.BaseSequence,
+		NumRecords:           int32(len(b.Records)),
+	}
+	start := len(dst)
+	dst = h.AppendTo(dst) // the 61-byte header; Length and CRC are patched below
+	var err error
+	if dst, err = compress(dst, raw.b, o.Codec); err != nil {
+		return dst[:start], err
+	}
+	finish(dst[start:])
+	return dst, nil
+}
+
+// finish writes the length and the CRC-32C of a batch whose other bytes are final.
+func finish(batch []byte) {
+	binary.BigEndian.PutUint32(batch[lengthOffset:], uint32(len(batch)-LogOverhead))
+	binary.BigEndian.PutUint32(batch[crcOffset:], crc32.Checksum(batch[attributesOffset:], crc32c))
+}
+
+// rawBuf is the pooled scratch space of one encode: the uncompressed records, and one record's
+// key and value.
+type rawBuf struct {
+	b       []byte
+	scratch []byte
+}
+
+var rawBufs = sync.Pool{New: func() any { return new(rawBuf) }}
+
+func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBytes int) []byte {
+	var r kmsg.Record
+	for i := range b.Records {
+		rec := &b.Records[i]
+		r.OffsetDelta = int32(i)
+		s := (*scratch)[:0]
+		if b.Control {
+			k := kmsg.ControlRecordKey{Version: 0, Type: kmsg.ControlRecordKeyType(rec.Value)}
+			s = k.AppendTo(s)
+			kl := len(s)
+			m := kmsg.EndTxnMarker{Version: 0, CoordinatorEpoch: 0}
+			s = m.AppendTo(s)
+			r.Key, r.Value = s[:kl], s[kl:]
+		} else {
+			s = append(s, rec.Key...)
+			kl := len(s)
+			s = AppendValue(s, rec.Value, valueBytes)
+			r.Key, r.Value = s[:kl], s[kl:]
+			if rec.Key == "" {
+				r.Key = nil
+			}
+		}
+		*scratch = s
+		r.Length = int32(bodySize(&r))
+		dst = r.AppendTo(dst)
+	}
+	return dst
+}
+
+// bodySize is the byte count of a record after its length field (DefaultRecord.sizeOfBodyInBytes),
+// with the varints Kafka writes (the shortest).
+func bodySize(r *kmsg.Record) int {
+	n := 1 + varlongSize(r.TimestampDelta64) + varlongSize(int64(r.OffsetDelta))
+	n += bytesSize(r.Key) + bytesSize(r.Value) + varlongSize(int64(len(r.Headers)))
+	for i := range r.Headers {
+		n += varlongSize(int64(len(r.Headers[i].Key))) + len(r.Headers[i].Key) + bytesSize(r.Headers[i].Value)
+	}
+	return n
+}
+
+func bytesSize(b []byte) int {
+	if b == nil {
+		return 1 // -1, a null
+	}
+	return varlongSize(int64(len(b))) + len(b)
+}
+
+// varlongSize is the length of v as a zigzag varint (ByteUtils.sizeOfVarlong).
+func varlongSize(v int64) int {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	n := 1
+	for u >= 0x80 {
+		u >>= 7
+		n++
+	}
+	return n
+}
+
+// Size returns the length of the batch at the start of src, LOG_OVERHEAD plus its length field,
+// or an error if src does not hold a whole batch header. It checks nothing else.
+func Size(src []byte) (int, error) {
+	if len(src) < BatchOverhead {
+		return 0, corrupt("Record batch is corrupt (the size %d is smaller than the minimum allowed overhead %d)", len(src), BatchOverhead)
+	}
+	length := int32(binary.BigEndian.Uint32(src[lengthOffset:]))
+	if length < BatchOverhead-LogOverhead {
+		return 0, corrupt("Record batch is corrupt (the size %d is smaller than the minimum allowed overhead %d)", int64(length)+LogOverhead, BatchOverhead)
+	}
+	size := int(length) + LogOverhead
+	if size > len(src) {
+		return 0, corrupt("Record batch is truncated: %d bytes declared, %d present", size, len(src))
+	}
+	return size, nil
+}
+
+// Check validates the batch at the start of src as a follower does on a replicated append
+// (DefaultRecordBatch.ensureValid): a whole header, magic 2, a known codec and a matching
+// CRC-32C. It returns the batch's size without decompressing anything.
+func Check(src []byte) (int, error) {
+	size, err := Size(src)
+	if err != nil {
+		return 0, err
+	}
+	if m := src[magicOffset]; m != Magic {
+		return 0, corrupt("Invalid magic %d: kafkasim reads only record batch v%d", int8(m), Magic)
+	}
+	stored := binary.BigEndian.Uint32(src[crcOffset:])
+	if computed := crc32.Checksum(src[attributesOffset:size], crc32c); stored != computed {
+		return 0, corrupt("Record is corrupt (stored crc = %d, computed crc = %d)", stored, computed)
+	}
+	if c := CodecOf(src); !c.Valid() {
+		return 0, corrupt("Unknown compression type id %d (valid: %s)", int8(c), codecNames())
+	}
+	return size, nil
+}
+
+// CodecOf is the codec of the batch at the start of src (which must hold its header).
+func CodecOf(src []byte) Codec {
+	return Codec(int16(binary.BigEndian.Uint16(src[attributesOffset:])) & AttrCodecMask)
+}
+
+// Decode reads the batch at the start of src back into the model, checking it as Check does and
+// then every record (DefaultRecordBatch's record iterator, DefaultRecord.readFrom). It returns
+// the batch, its codec and its size in bytes, so a fetch response's concatenated batches are
+// read by advancing src by the size. Bytes Kafka would refuse give an *Error (CORRUPT_MESSAGE or
+// INVALID_RECORD); valid bytes the model cannot hold (a null value, a value that is not a
+// kafkasim value, offsets with gaps as compaction leaves them) give a plain error.
+func Decode(src []byte) (*protocol.RecordBatch, Codec, int, error) {
+	size, err := Check(src)
+	if err != nil {
+		return nil, None, 0, err
+	}
+	var h kmsg.RecordBatch
+	if err := h.ReadFrom(src[:size]); err != nil {
+		return nil, None, 0, corrupt("Record batch header unreadable: %v", err)
+	}
+	codec := Codec(h.Attributes & AttrCodecMask)
+	if h.NumRecords < 0 {
+		return nil, None, 0, invalid("Found invalid record count %d in magic v%d batch", h.NumRecords, Magic)
+	}
+	data, err := decompress(h.Records, codec)
+	if err != nil {
+		return nil, None, 0, corrupt("Records could not be decompressed with %s: %v", codec, err)
+	}
+	b := &protocol.RecordBatch{
+		BaseOffset:           h.FirstOffset,
+		PartitionLeaderEpoch: h.PartitionLeaderEpoch,
+		ProducerID:           h.ProducerID,
+		ProducerEpoch:        h.ProducerEpoch,
+		BaseSequence:         h.FirstSequence,
+		MaxTimestamp:         time.Duration(h.MaxTimestamp) * time.Millisecond,
+		Control:              h.Attributes&AttrControl != 0,
+		Transactional:        h.Attributes&AttrTransactional != 0,
+	}
+	// Every record takes at least 7 bytes, so the count cannot claim more records than the
+	// data could hold: no allocation beyond the input's size.
+	b.Records = make([]protocol.Record, 0, min(int(h.NumRecords), len(data)/7))
+	var r kmsg.Record
+	for i := int32(0); i < h.NumRecords; i++ {
+		if len(data) == 0 {
+			return nil, None, 0, invalid("Incorrect declared batch size, premature EOF reached after %d of %d records", i, h.NumRecords)
+		}
+		n, err := readRecord(&r, data)
+		if err != nil {
+			return nil, None, 0, err
+		}
+		data = data[n:]
+		rec, err := toModel(&r, b.Control, i)
+		if err != nil {
+			return nil, None, 0, fmt.Errorf("record %d of the batch at offset %d: %w", i, h.FirstOffset, err)
+		}
+		b.Records = append(b.Records, rec)
+	}
+	if len(data) > 0 {
+		return nil, None, 0, invalid("Incorrect declared batch size, records still remaining in file (%d bytes after %d records)", len(data), h.NumRecords)
+	}
+	if h.NumRecords > 0 && h.LastOffsetDelta != h.NumRecords-1 {
+		return nil, None, 0, fmt.Errorf("batch at offset %d: last offset delta %d with %d records: offset gaps (compaction) are not modelled yet", h.FirstOffset, h.LastOffsetDelta, h.NumRecords)
+	}
+	return b, codec, size, nil
+}
+
+// readRecord parses one record from the start of data with kmsg and returns its size. The record
+// must use exactly the bytes its length field declares (DefaultRecord.readFrom: "Invalid record
+// size").
+func readRecord(r *kmsg.Record, data []byte) (int, error) {
+	length, hdr := binary.Varint(data)
+	if hdr <= 0 || length < 0 || length > int64(len(data)-hdr) {
+		return 0, invalid("Invalid record size: declared %d, %d bytes remain", length, len(data)-max(hdr, 0))
+	}
+	size := hdr + int(length)
+	rec := data[:size]
+	if err := r.ReadFrom(rec); err != nil {
+		return 0, invalid("Record is unreadable: %v", err)
+	}
+	// kmsg reads fields in order and ignores what is left, so check what it consumed. Kafka's
+	// writers use the shortest varints, making the arithmetic exact; a longer (valid) varint
+	// takes the slower proof: the record must not parse from one byte less.
+	if bodySize(r) != int(length) {
+		var probe kmsg.Record
+		if probe.ReadFrom(rec[:size-1]) == nil {
+			return 0, invalid("Invalid record size: expected to read %d bytes in record payload, but its fields end sooner", length)
+		}
+	}
+	return size, nil
+}
+
+// toModel converts a parsed record into the model's Record.
+func toModel(r *kmsg.Record, control bool, i int32) (protocol.Record, error) {
+	if r.OffsetDelta != i {
+		return protocol.Record{}, fmt.Errorf("offset delta %d at position %d: offset gaps (compaction) are not modelled yet", r.OffsetDelta, i)
+	}
+	if control {
+		if len(r.Key) < 4 {
+			return protocol.Record{}, invalid("Invalid control record key of %d bytes (ControlRecordType.parse needs 4)", len(r.Key))
+		}
+		var k kmsg.ControlRecordKey
+		if err := k.ReadFrom(r.Key); err != nil {
+			return protocol.Record{}, invalid("Invalid control record key: %v", err)
+		}
+		return protocol.Record{Value: int64(k.Type)}, nil
+	}
+	if r.Value == nil {
+		return protocol.Record{}, fmt.Errorf("null value (a tombstone): not modelled yet")
+	}
+	v, err := ParseValue(r.Value)
+	if err != nil {
+		return protocol.Record{}, err
+	}
+	return protocol.Record{Key: string(r.Key), Value: v}, nil
+}
+
+// Recompress returns the batch at the start of src stored in codec target, as the leader's
+// LogValidator does when the topic's compression.type differs from the batch's codec
+// (buildRecordsAndAssignOffsets): the records are the same bytes, only their compression, the
+// codec bits, the length and the CRC change. A batch already in target is returned as is (the
+// in-place path). src is checked first.
+func Recompress(src []byte, target Codec) ([]byte, error) {
+	size, err := Check(src)
+	if err != nil {
+		return nil, err
+	}
+	if !target.Valid() {
+		return nil, fmt.Errorf("compression codec %d unknown (valid: %s)", int8(target), codecNames())
+	}
+	source := CodecOf(src)
+	if source == target {
+		return src[:size], nil
+	}
+	data, err := decompress(src[BatchOverhead:size], source)
+	if err != nil {
+		return nil, corrupt("Records could not be decompressed with %s: %v", source, err)
+	}
+	out := make([]byte, BatchOverhead, BatchOverhead+len(data)/2)
+	copy(out, src[:BatchOverhead])
+	attrs := int16(binary.BigEndian.Uint16(out[attributesOffset:]))&^AttrCodecMask | int16(target)
+	binary.BigEndian.PutUint16(out[attributesOffset:], uint16(attrs))
+	if out, err = compress(out, data, target); err != nil {
+		return nil, err
+	}
+	finish(out)
+	return out, nil
+}

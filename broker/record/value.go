@@ -1,0 +1,72 @@
+package record
+
+import (
+	"errors"
+	"strconv"
+)
+
+// A kafkasim value is an int64 the checker follows (protocol.Record.Value). Its bytes are the
+// decimal text of the number; with value.bytes=N the text is padded to N bytes with words, so
+// codecs see text that compresses about as well as real payloads (JSON, logs) do: random bytes
+// would not compress at all, a constant filler absurdly well.
+
+// words is the padding vocabulary: common English and event-log words, so a padded value
+// reads like a log line and compresses like one.
+var words = [64]string{
+	"the", "order", "user", "event", "created", "updated", "status", "payment", "shipped",
+	"account", "session", "region", "eu-west", "us-east", "price", "amount", "currency", "EUR",
+	"USD", "item", "quantity", "customer", "id", "timestamp", "true", "false", "null", "name",
+	"email", "address", "city", "Berlin", "Paris", "Lisbon", "Oslo", "warehouse", "delivery",
+	"pending", "confirmed", "cancelled", "refund", "invoice", "total", "tax", "discount",
+	"product", "category", "books", "garden", "kitchen", "and", "of", "to", "in", "for", "with",
+	"on", "at", "from", "by", "is", "was", "a", "new",
+}
+
+// AppendValue appends the bytes of value v padded to n bytes (value.bytes=n): the decimal text,
+// then, if room is left, a space and words chosen by a generator seeded with v, cut to exactly
+// n bytes. A value never shrinks below its number. The same v and n always give the same bytes.
+func AppendValue(dst []byte, v int64, n int) []byte {
+	start := len(dst)
+	dst = strconv.AppendInt(dst, v, 10)
+	if n <= len(dst)-start {
+		return dst
+	}
+	end := start + n
+	s := uint64(v) ^ 0x9e3779b97f4a7c15
+	for len(dst) < end {
+		// splitmix64 (Steele, Lea, Flood): cheap, seeded by v, no shared state. One draw
+		// picks ten words, six bits each.
+		s += 0x9e3779b97f4a7c15
+		z := s
+		z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+		z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+		z ^= z >> 31
+		for k := 0; k < 10 && len(dst) < end; k++ {
+			dst = append(dst, ' ')
+			dst = append(dst, words[z&63]...)
+			z >>= 6
+		}
+	}
+	return dst[:end]
+}
+
+var errValue = errors.New("not a kafkasim value (a decimal int64, optionally followed by a space and padding)")
+
+// ParseValue reads the int64 back from bytes AppendValue wrote, ignoring the padding.
+func ParseValue(b []byte) (int64, error) {
+	i := 0
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		i++
+	}
+	if i < len(b) && b[i] != ' ' {
+		return 0, errValue
+	}
+	v, err := strconv.ParseInt(string(b[:i]), 10, 64)
+	if err != nil {
+		return 0, errValue
+	}
+	return v, nil
+}
