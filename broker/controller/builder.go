@@ -158,8 +158,12 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 		targetELR, targetLKE = nil, nil
 	} else {
 		// ELR := (ELR ∪ currentISR) \ targetISR \ uncleanShutdownReplicas, in assignment order.
+		// Only replicas of the target assignment: a replica a reassignment removes deletes its
+		// log, so it may never be elected from the ELR (or as last known leader) if it comes
+		// back. Kafka builds the candidates from the old ISR whatever the target replicas; with
+		// the assignment unchanged the two agree.
 		var elr []int32
-		for _, r := range p.Replicas {
+		for _, r := range targetReplicas {
 			if (metadata.Contains(targetELR, r) || metadata.Contains(p.ISR, r)) &&
 				!metadata.Contains(targetISR, r) && !metadata.Contains(b.unclean, r) {
 				elr = append(elr, r)
@@ -167,6 +171,9 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 		}
 		targetELR = elr
 		targetLKE = without(targetLKE, targetISR)
+	}
+	if !containsAll(targetReplicas, targetLKE) {
+		targetLKE = without(targetLKE, without(targetLKE, targetReplicas))
 	}
 
 	leader, unclean := b.elect(targetReplicas, targetISR, targetELR, targetLKE)
