@@ -2,6 +2,7 @@ package broker
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"kafkasim/broker/config"
@@ -385,11 +386,17 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 		if p != nil {
 			p.stopReplica(now)
 			b.coordinatorLeadership(now, p)
+			b.deletePartition(p)
 		}
 		return
 	}
 	if p == nil {
 		p = b.openPartition(now, tp)
+	}
+	if p.isLeader && mp.Leader == b.id && mp.LeaderEpoch == p.leaderEpoch && !slices.Equal(p.replicas, mp.Replicas) {
+		// A reassignment added replicas in the same leader epoch (KIP-455): the leader tracks
+		// them from now on (Partition.updateAssignmentAndIsr).
+		p.updateRemotes(now, mp.Replicas)
 	}
 	p.replicas = mp.Replicas
 	switch {
@@ -401,6 +408,24 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 		p.updateIsr(now, mp.ISR, mp.PartitionEpoch)
 	}
 	b.coordinatorLeadership(now, p)
+}
+
+// deletePartition removes a replica this broker no longer hosts, with its log's files, as
+// ReplicaManager.applyDelta stops and deletes the partitions a metadata delta took away from
+// the broker (stopPartitions with deleteLocalLog).
+func (b *Broker) deletePartition(p *Partition) {
+	prefix := p.tp.String() + "/"
+	for _, f := range b.disk.Files() {
+		if strings.HasPrefix(f, prefix) {
+			b.disk.Remove(f)
+		}
+	}
+	delete(b.parts, p.tp)
+	delete(b.hwCheckpoint, p.tp)
+	if i := slices.Index(b.order, p); i >= 0 {
+		b.order = slices.Delete(b.order, i, i+1)
+	}
+	b.env.Observe(&ReplicaDeleted{Broker: b.id, TP: p.tp})
 }
 
 func (b *Broker) openPartition(now time.Duration, tp protocol.TopicPartition) *Partition {
@@ -429,4 +454,11 @@ func (b *Broker) eligible(r int32, fetchEpoch int64) bool {
 		return false
 	}
 	return fetchEpoch < 0 || fetchEpoch == reg.Epoch
+}
+
+// ReplicaDeleted: this broker is no longer a replica of TP (a reassignment moved it away); the
+// replica stopped and its log's files were deleted.
+type ReplicaDeleted struct {
+	Broker int32
+	TP     protocol.TopicPartition
 }

@@ -187,6 +187,25 @@ func (p *Partition) stopReplica(now time.Duration) {
 	p.wakeFetches(now)
 }
 
+// updateRemotes: the leader's assignment changed in its own leader epoch (a reassignment added
+// replicas): new followers start unknown and out of sync, replicas no longer assigned are
+// forgotten (Partition.updateAssignmentAndIsr).
+func (p *Partition) updateRemotes(now time.Duration, replicas []int32) {
+	kept := p.remotes[:0]
+	for _, r := range p.remotes {
+		if slices.Contains(replicas, r.id) {
+			kept = append(kept, r)
+		}
+	}
+	p.remotes = kept
+	for _, r := range replicas {
+		if r != p.b.id && p.remote(r) == nil {
+			p.remotes = append(p.remotes, remoteReplica{id: r, leo: -1, logStart: -1, brokerEpoch: -1, lastCaughtUp: never, lastFetchTime: never})
+		}
+	}
+	p.maybeIncrementHW(now)
+}
+
 func (p *Partition) truncateTo(offset int64, reason string) {
 	leo := p.log.LogEndOffset()
 	if offset >= leo {

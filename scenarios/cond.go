@@ -42,9 +42,13 @@ const (
 	sLag         // lag G [T/I]
 	sCoordinator // coordinator G
 	sRedelivered // redelivered G
+	sReplicas    // replicas T/I (elastic.go)
+	sReassigning // reassigning T/I
+	sPartitions  // partitions T
+	sBrokers     // brokers
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -168,6 +172,19 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		k.subj, kind, err = sConsumed, vInt, needClient(false)
 	case "members", "state", "generation", "assigned", "committed", "lag", "coordinator", "redelivered":
 		return p.groupCondition(k, toks, 0)
+	case "replicas":
+		k.subj, kind, err = sReplicas, vBrokerSet, needTP()
+	case "reassigning":
+		k.subj, kind, err = sReassigning, vBool, needTP()
+	case "partitions":
+		k.subj, kind = sPartitions, vInt
+		if i >= len(toks) || p.s.topic(toks[i].text) == nil || toks[i].quoted {
+			return nil, p.errAt(colAt(toks, i), "partitions: expected a topic, e.g. partitions orders == 12")
+		}
+		k.topic = toks[i].text
+		i++
+	case "brokers":
+		k.subj, kind = sBrokers, vInt // registered and unfenced
 	default:
 		if err := p.notModelled(inCondition, w.text, w); err != nil {
 			return nil, err
@@ -347,6 +364,9 @@ func setString(s []int64, name func(int64) string) string {
 
 func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	tp := k.tp()
+	if k.subj >= sReplicas {
+		return k.evalElastic(c)
+	}
 	if k.subj >= sMembers {
 		return k.evalGroup(c)
 	}

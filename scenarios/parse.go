@@ -50,6 +50,7 @@ type topicDef struct {
 	configs     map[string]string
 	replTok     token // replication= (or replicas=, or the name) for errors
 	replicasTok token // replicas=, zero if not given
+	grown       int   // the count after the script's `partitions T N` statements so far (elastic.go)
 }
 
 type producerDef struct {
@@ -95,6 +96,8 @@ type parser struct {
 	brokersTok  token
 	reached     time.Duration // a virtual time the script has certainly reached (see runUntil)
 	latest      time.Duration // a virtual time the script certainly ends by (see moveTime)
+	added       []int32       // brokers the script adds (add broker N, elastic.go)
+	removed     []int32       // brokers the script removes (remove broker N)
 }
 
 type errPos struct {
@@ -789,8 +792,8 @@ func (p *parser) node(toks []token, i int, verb token) (nodeRef, int, error) {
 func (p *parser) fixedNode(t token) (nodeRef, error) {
 	if isNumber(t.text) {
 		n, err := strconv.Atoi(t.text)
-		if err != nil || n < 1 || n > p.s.brokers {
-			return nodeRef{}, p.errTok(t, "broker %s does not exist (brokers are 1..%d)", t.text, p.s.brokers)
+		if err != nil || n < 1 || (n > p.s.brokers && !slices.Contains(p.added, int32(n))) {
+			return nodeRef{}, p.errTok(t, "broker %s does not exist (brokers are 1..%d%s)", t.text, p.s.brokers, p.addedList())
 		}
 		return nodeRef{id: int32(n), name: t.text}, nil
 	}
@@ -846,8 +849,8 @@ func (p *parser) partitionRef(t token) (string, int32, error) {
 	if err != nil || !isNumber(idx) {
 		return "", 0, p.errAt(col, "%q is not a partition index", idx)
 	}
-	if n >= td.partitions {
-		return "", 0, p.errAt(col, "%s has no partition %d (partitions are 0..%d)", topic, n, td.partitions-1)
+	if count := max(td.partitions, td.grown); n >= count {
+		return "", 0, p.errAt(col, "%s has no partition %d (partitions are 0..%d)", topic, n, count-1)
 	}
 	return topic, int32(n), nil
 }

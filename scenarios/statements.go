@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"kafkasim/broker/protocol"
 	"kafkasim/checker"
 	"kafkasim/sim"
 )
@@ -30,21 +31,23 @@ type word struct {
 
 // stmt is one statement after the set-up.
 type stmt struct {
-	line    int
-	text    string // the statement as written, comment stripped
-	word    *word
-	fault   *sim.FaultKind // a fault statement's verb
-	d       time.Duration  // wait, run until, await's within, slow's latency
-	say     string
-	cond    *cond
-	nodes   []nodeRef // one node, or a link's two ends
-	groups  [][]nodeRef
-	p       float64 // loss's p, rate's records per second
-	name    string  // producer (send, rate), anomaly or invariant name
-	verdict string  // expect verdict V
-	n       int
-	no      bool       // expect no anomaly
-	offsets []tpOffset // commit C T/I=O ..., seek C T/I=O
+	line     int
+	text     string // the statement as written, comment stripped
+	word     *word
+	fault    *sim.FaultKind // a fault statement's verb
+	d        time.Duration  // wait, run until, await's within, slow's latency
+	say      string
+	cond     *cond
+	nodes    []nodeRef // one node, or a link's two ends
+	groups   [][]nodeRef
+	p        float64 // loss's p, rate's records per second
+	name     string  // producer (send, rate), anomaly or invariant name
+	verdict  string  // expect verdict V
+	n        int
+	no       bool                    // expect no anomaly
+	offsets  []tpOffset              // commit C T/I=O ..., seek C T/I=O
+	tp       protocol.TopicPartition // reassign, elect
+	replicas []int32                 // reassign's target
 }
 
 // final reports whether the statement is judged after the finish (expect verdict, expect anomaly).
@@ -79,6 +82,11 @@ func init() {
 		{name: "commit", parse: (*parser).commit, run: runCommit, touches: true}, // groups.go
 		{name: "seek", parse: (*parser).seek, run: runSeek, touches: true},
 		{name: "leave", parse: (*parser).leave, run: runLeave, touches: true},
+		{name: "add", parse: (*parser).addBroker, run: runAddBroker, touches: true}, // elastic.go
+		{name: "remove", parse: (*parser).removeBroker, run: runRemoveBroker, touches: true},
+		{name: "reassign", parse: (*parser).reassign, run: runReassign, touches: true},
+		{name: "partitions", parse: (*parser).partitions, run: runPartitions, touches: true},
+		{name: "elect", parse: (*parser).elect, run: runElect, touches: true},
 	}
 	for _, k := range sim.FaultKinds() {
 		words = append(words, &word{name: k.Name, parse: faultParser(k), run: runFault, touches: true})

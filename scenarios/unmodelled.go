@@ -1,7 +1,7 @@
 package scenarios
 
-// The words of capabilities not built yet (consumer groups, transactions, records, elastic
-// clusters, ZooKeeper mode, the nemesis). Their names are fixed in the language reference
+// The words of capabilities not built yet (transactions, records, ZooKeeper mode, the
+// nemesis). Their names are fixed in the language reference
 // before the code exists; until it does, a scenario that uses one is a parse error naming the
 // capability, never silently ignored. The capability that arrives deletes its entries here.
 
@@ -9,7 +9,6 @@ package scenarios
 const (
 	capTransactions = "transactions are not modelled yet"
 	capRecords      = "record sizes, compression and compaction are not modelled yet"
-	capElastic      = "adding, removing and reassigning brokers and partitions is not modelled yet"
 	capZooKeeper    = "ZooKeeper mode is not modelled yet"
 	capNemesis      = "the nemesis (random faults in a scenario) is not modelled yet"
 )
@@ -76,15 +75,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inCondition, "logstart"}:                  capRecords,
 	{inCondition, "keys"}:                      capRecords,
 	{inCheckerName, "compaction-lost-key"}:     capRecords,
-	{inStatement, "add"}:                       capElastic,
-	{inStatement, "remove"}:                    capElastic,
-	{inStatement, "reassign"}:                  capElastic,
-	{inStatement, "partitions"}:                capElastic,
-	{inStatement, "elect"}:                     capElastic,
-	{inCondition, "replicas"}:                  capElastic,
-	{inCondition, "reassigning"}:               capElastic,
-	{inCondition, "partitions"}:                capElastic,
-	{inCondition, "brokers"}:                   capElastic,
 	{inNode, "zN"}:                             capZooKeeper, // z1, z2, …: a ZooKeeper node
 	{inCluster, "zookeeper"}:                   capZooKeeper,
 	{inConfig, "zookeeper.session.timeout.ms"}: capZooKeeper,

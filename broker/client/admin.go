@@ -88,7 +88,8 @@ func (a *Admin) Step(now time.Duration, from int32, msg any) {
 func (a *Admin) enqueue(req any) {
 	switch req.(type) {
 	case *protocol.CreateTopicsRequest, *protocol.CreatePartitionsRequest,
-		*protocol.ElectLeadersRequest, *protocol.IncrementalAlterConfigsRequest:
+		*protocol.ElectLeadersRequest, *protocol.IncrementalAlterConfigsRequest,
+		*protocol.AlterPartitionReassignmentsRequest, *protocol.UnregisterBrokerRequest:
 		a.queue = append(a.queue, req)
 	}
 }
@@ -115,6 +116,14 @@ func (a *Admin) attempt() {
 		c.CorrelationID = corr
 		out = &c
 	case *protocol.IncrementalAlterConfigsRequest:
+		c := *r
+		c.CorrelationID = corr
+		out = &c
+	case *protocol.AlterPartitionReassignmentsRequest:
+		c := *r
+		c.CorrelationID = corr
+		out = &c
+	case *protocol.UnregisterBrokerRequest:
 		c := *r
 		c.CorrelationID = corr
 		out = &c
@@ -149,6 +158,13 @@ func (a *Admin) onResponse(msg any) {
 			notController = notController || e.Error == protocol.NOT_CONTROLLER
 		}
 	case *protocol.IncrementalAlterConfigsResponse:
+		corr, notController = r.CorrelationID, r.Error == protocol.NOT_CONTROLLER
+	case *protocol.AlterPartitionReassignmentsResponse:
+		corr = r.CorrelationID
+		for _, e := range r.Results {
+			notController = notController || e.Error == protocol.NOT_CONTROLLER
+		}
+	case *protocol.UnregisterBrokerResponse:
 		corr, notController = r.CorrelationID, r.Error == protocol.NOT_CONTROLLER
 	default:
 		return

@@ -17,7 +17,7 @@ import (
 // commits. NumPartitions and ReplicationFactor of -1 take num.partitions and
 // default.replication.factor, as in Kafka.
 //
-// Not modelled: validate-only requests, topic id collisions, partition reassignment, deleting
+// Not modelled: validate-only requests, topic id collisions, deleting
 // topics, the invalid-topic-name rules (only the empty name is refused).
 
 func (c *Controller) handleCreateTopics(now time.Duration, from int32, req *protocol.CreateTopicsRequest) {

@@ -12,7 +12,9 @@ import (
 // epoch, the new ISR must hold the leader and only eligible replicas (registered, unfenced, not
 // in controlled shutdown, same broker epoch when one is given: KIP-841, KIP-903). The leader
 // recovery state it reports (KIP-704) may go from RECOVERING to RECOVERED, never back, and a
-// RECOVERING leader may not name other replicas in the ISR. The change is built by
+// RECOVERING leader may not name other replicas in the ISR. An ISR change that completes a
+// reassignment (KIP-455) which removes the leader elects a new one, and the requester is
+// answered NEW_LEADER_ELECTED. The change is built by
 // PartitionChangeBuilder (an ISR change bumps the partition epoch only; the reported recovery
 // state is its target) and the answer, the committed state, is sent once the entry commits.
 //
@@ -47,6 +49,13 @@ func (c *Controller) handleAlterPartition(now time.Duration, from int32, req *pr
 		if rec := c.builder(p).SetTargetISR(isr).SetTargetLeaderRecoveryState(lrs).Build(); rec != nil {
 			records = c.applyChange(records, rec)
 			p = c.working.Partition(item.TP.Topic, item.TP.Partition)
+			if rec.Leader != req.BrokerID {
+				// The ISR change completed a reassignment that removed the requester: it
+				// learns its new role from the metadata log (NEW_LEADER_ELECTED).
+				res.Error = protocol.NEW_LEADER_ELECTED
+				resp.Partitions = append(resp.Partitions, res)
+				continue
+			}
 		}
 		res.LeaderID, res.LeaderEpoch, res.ISR, res.PartitionEpoch = p.Leader, p.LeaderEpoch, p.ISR, p.PartitionEpoch
 		res.LeaderRecoveryState = int8(p.LeaderRecoveryState)

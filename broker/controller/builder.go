@@ -13,7 +13,15 @@ import (
 // caller says which replicas are acceptable leaders (registered, unfenced, not in controlled
 // shutdown).
 //
-// Not modelled: reassignment (targetReplicas, adding/removing replicas), directory
+// Reassignment (KIP-455) is the builder's too: targetReplicas, targetAdding and targetRemoving
+// are the assignment the change aims at (default: the partition's own); when the target ISR
+// holds every replica being added and at least one not being removed, the reassignment
+// completes in the same change (completeReassignmentIfNeeded: the removed replicas leave the
+// replicas and the ISR, adding and removing are cleared). Elections look at the target
+// replicas, and a change whose replicas no longer hold every old one bumps the leader epoch
+// even when the leader stays (triggerLeaderEpochBumpForReplicaReassignmentIfNeeded).
+//
+// Not modelled: directory
 // assignments, metadata versions (the builder is Kafka 4.x's: leader recovery supported, no
 // leader epoch bump on ISR shrink), useLastKnownLeaderInBalancedRecovery=false.
 
@@ -55,13 +63,36 @@ type PartitionChangeBuilder struct {
 	clearELR   bool
 	targetLRS  metadata.LeaderRecoveryState
 	lrsSet     bool
+
+	targetReplicas []int32
+	targetAdding   []int32
+	targetRemoving []int32
 }
 
 // NewPartitionChangeBuilder starts a change of p. isAcceptableLeader reports whether a replica
 // may lead (and join the ISR): registered, unfenced, not in controlled shutdown (KIP-841).
 // minISR is the topic's min.insync.replicas; eligibleLeaderReplicas turns KIP-966 on.
 func NewPartitionChangeBuilder(p *metadata.Partition, isAcceptableLeader func(int32) bool, minISR int, eligibleLeaderReplicas bool) *PartitionChangeBuilder {
-	return &PartitionChangeBuilder{p: p, acceptable: isAcceptableLeader, minISR: minISR, elr: eligibleLeaderReplicas}
+	return &PartitionChangeBuilder{p: p, acceptable: isAcceptableLeader, minISR: minISR, elr: eligibleLeaderReplicas,
+		targetReplicas: p.Replicas, targetAdding: p.AddingReplicas, targetRemoving: p.RemovingReplicas}
+}
+
+// SetTargetReplicas sets the replicas the change aims at (default: the current ones).
+func (b *PartitionChangeBuilder) SetTargetReplicas(r []int32) *PartitionChangeBuilder {
+	b.targetReplicas = r
+	return b
+}
+
+// SetTargetAdding sets the replicas a reassignment is adding.
+func (b *PartitionChangeBuilder) SetTargetAdding(r []int32) *PartitionChangeBuilder {
+	b.targetAdding = r
+	return b
+}
+
+// SetTargetRemoving sets the replicas a reassignment is removing.
+func (b *PartitionChangeBuilder) SetTargetRemoving(r []int32) *PartitionChangeBuilder {
+	b.targetRemoving = r
+	return b
 }
 
 // SetTargetISR sets the ISR the change aims at (default: the current ISR).
@@ -106,6 +137,14 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 	if b.isrSet {
 		targetISR = b.targetISR
 	}
+
+	// completeReassignmentIfNeeded.
+	targetReplicas, targetAdding, targetRemoving := b.targetReplicas, b.targetAdding, b.targetRemoving
+	if done := (ReassignmentReplicas{Removing: targetRemoving, Adding: targetAdding, Replicas: targetReplicas}).MaybeComplete(targetISR); done != nil {
+		targetISR, targetReplicas = done.ISR, done.Replicas
+		targetAdding, targetRemoving = nil, nil
+	}
+
 	targetELR := p.ELR
 	if b.clearELR {
 		targetELR = nil
@@ -119,8 +158,12 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 		targetELR, targetLKE = nil, nil
 	} else {
 		// ELR := (ELR ∪ currentISR) \ targetISR \ uncleanShutdownReplicas, in assignment order.
+		// Only replicas of the target assignment: a replica a reassignment removes deletes its
+		// log, so it may never be elected from the ELR (or as last known leader) if it comes
+		// back. Kafka builds the candidates from the old ISR whatever the target replicas; with
+		// the assignment unchanged the two agree.
 		var elr []int32
-		for _, r := range p.Replicas {
+		for _, r := range targetReplicas {
 			if (metadata.Contains(targetELR, r) || metadata.Contains(p.ISR, r)) &&
 				!metadata.Contains(targetISR, r) && !metadata.Contains(b.unclean, r) {
 				elr = append(elr, r)
@@ -129,8 +172,11 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 		targetELR = elr
 		targetLKE = without(targetLKE, targetISR)
 	}
+	if !containsAll(targetReplicas, targetLKE) {
+		targetLKE = without(targetLKE, without(targetLKE, targetReplicas))
+	}
 
-	leader, unclean := b.elect(targetISR, targetELR, targetLKE)
+	leader, unclean := b.elect(targetReplicas, targetISR, targetELR, targetLKE)
 
 	newISR, newELR, newLKE := targetISR, targetELR, targetLKE
 	if leader != protocol.NoLeader {
@@ -170,8 +216,14 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 		LeaderEpoch:         p.LeaderEpoch,
 		PartitionEpoch:      p.PartitionEpoch,
 		LeaderRecoveryState: p.LeaderRecoveryState,
+		Replicas:            targetReplicas,
+		AddingReplicas:      targetAdding,
+		RemovingReplicas:    targetRemoving,
 	}
-	if leader != p.Leader {
+	// triggerLeaderEpochBumpForReplicaReassignmentIfNeeded: replicas that leave the assignment
+	// must see a new leader epoch even when the leader stays.
+	bump := leader == p.Leader && !containsAll(targetReplicas, p.Replicas)
+	if leader != p.Leader || bump {
 		rec.LeaderEpoch++
 		rec.Unclean = unclean
 		if unclean {
@@ -183,8 +235,9 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 	if b.lrsSet && b.targetLRS != p.LeaderRecoveryState {
 		rec.LeaderRecoveryState = b.targetLRS
 	}
-	if leader == p.Leader && sameList(newISR, p.ISR) && sameList(newELR, p.ELR) && sameList(newLKE, p.LastKnownELR) &&
-		rec.LeaderRecoveryState == p.LeaderRecoveryState {
+	if leader == p.Leader && !bump && sameList(newISR, p.ISR) && sameList(newELR, p.ELR) && sameList(newLKE, p.LastKnownELR) &&
+		rec.LeaderRecoveryState == p.LeaderRecoveryState && sameList(targetReplicas, p.Replicas) &&
+		sameList(targetAdding, p.AddingReplicas) && sameList(targetRemoving, p.RemovingReplicas) {
 		return nil
 	}
 	rec.PartitionEpoch++
@@ -207,19 +260,19 @@ func (b *PartitionChangeBuilder) canElectLastKnownLeader(isr, elr, lke []int32) 
 	return b.elr && len(isr) == 0 && len(elr) == 0 && len(lke) == 1 && b.acceptable(lke[0])
 }
 
-func (b *PartitionChangeBuilder) elect(isr, elr, lke []int32) (leader int32, unclean bool) {
+func (b *PartitionChangeBuilder) elect(replicas, isr, elr, lke []int32) (leader int32, unclean bool) {
 	p := b.p
 	if b.election == ElectionPreferred {
 		// electPreferredLeader.
-		if len(p.Replicas) > 0 && b.isValidNewLeader(p.Replicas[0], isr, elr) {
-			return p.Replicas[0], false
+		if len(replicas) > 0 && b.isValidNewLeader(replicas[0], isr, elr) {
+			return replicas[0], false
 		}
 		if b.isValidNewLeader(p.Leader, isr, elr) {
 			return p.Leader, false
 		}
-		for i := 1; i < len(p.Replicas); i++ {
-			if b.isValidNewLeader(p.Replicas[i], isr, elr) {
-				return p.Replicas[i], false
+		for i := 1; i < len(replicas); i++ {
+			if b.isValidNewLeader(replicas[i], isr, elr) {
+				return replicas[i], false
 			}
 		}
 		if b.canElectLastKnownLeader(isr, elr, lke) {
@@ -231,7 +284,7 @@ func (b *PartitionChangeBuilder) elect(isr, elr, lke []int32) (leader int32, unc
 	if b.isValidNewLeader(p.Leader, isr, elr) {
 		return p.Leader, false
 	}
-	for _, r := range p.Replicas {
+	for _, r := range replicas {
 		if b.isValidNewLeader(r, isr, elr) {
 			return r, false
 		}
@@ -240,7 +293,7 @@ func (b *PartitionChangeBuilder) elect(isr, elr, lke []int32) (leader int32, unc
 		return lke[0], true
 	}
 	if b.election == ElectionUnclean {
-		for _, r := range p.Replicas {
+		for _, r := range replicas {
 			if b.acceptable(r) {
 				return r, true
 			}
@@ -280,6 +333,16 @@ func sameList(a, b []int32) bool {
 	}
 	for i := range a {
 		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// containsAll reports whether set holds every member of sub (Replicas.contains).
+func containsAll(set, sub []int32) bool {
+	for _, r := range sub {
+		if !metadata.Contains(set, r) {
 			return false
 		}
 	}

@@ -23,11 +23,11 @@ import (
 //   - testLeaderEpochBumpOnIsrShrink, testNoLeaderEpochBumpOnEmptyTargetIsr: metadata versions
 //     before 3.6 bumped the leader epoch on an ISR shrink (KAFKA-15021, KAFKA-16624); the model
 //     is Kafka 4.x only.
-//   - testLeaderEpochBumpOnNewReplicaSetDisjoint, testReassignmentRearrangesReplicas,
-//     testIsrEnlargementCompletesReassignment, testRevertReassignment,
-//     testRemovingReplicaReassignment, testAddingReplicaReassignment,
-//     testStoppedLeaderIsDemotedAfterReassignmentCompletesEvenIfNoNewEligibleLeaders, and the
-//     targetReplicas case of testElectLeader: partition reassignment is not modelled.
+//   - the reassignment tests (testLeaderEpochBumpOnNewReplicaSetDisjoint,
+//     testReassignmentRearrangesReplicas, testIsrEnlargementCompletesReassignment,
+//     testRevertReassignment, testRemovingReplicaReassignment, testAddingReplicaReassignment,
+//     testStoppedLeaderIsDemotedAfterReassignmentCompletesEvenIfNoNewEligibleLeaders, the
+//     targetReplicas case of testElectLeader) are in reassign_kafka_test.go.
 //   - testKeepsDirectoriesAfterReassignment, testUpdateDirectories: directory assignment
 //     (KIP-858) is not modelled.
 //   - the isLeaderRecoverySupported=false runs of testChangeInLeadershipDoesNotChangeRecoveryState

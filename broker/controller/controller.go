@@ -139,6 +139,10 @@ func (c *Controller) Step(now time.Duration, from int32, msg any) {
 		c.handleAlterConfigs(now, from, m)
 	case *protocol.AllocateProducerIdsRequest:
 		c.handleAllocateProducerIDs(now, from, m)
+	case *protocol.AlterPartitionReassignmentsRequest:
+		c.handleAlterPartitionReassignments(now, from, m)
+	case *protocol.UnregisterBrokerRequest:
+		c.handleUnregisterBroker(now, from, m)
 	}
 	c.sync(now)
 }

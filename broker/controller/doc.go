@@ -14,8 +14,10 @@
 // epoch, partition epoch and replica eligibility checks (KIP-497, KIP-841, KIP-903), leader
 // election through PartitionChangeBuilder (clean, preferred, unclean, eligible leader replicas
 // and last known leader, KIP-966), CreateTopics with Kafka's rack-unaware replica placement,
-// CreatePartitions, ElectLeaders, IncrementalAlterConfigs, producer id blocks (KIP-730) and the
-// automatic preferred leader rebalance.
+// CreatePartitions, ElectLeaders, IncrementalAlterConfigs, producer id blocks (KIP-730), the
+// automatic preferred leader rebalance, partition reassignment (KIP-455:
+// AlterPartitionReassignments, completed by the ISR change that holds every new replica) and
+// UnregisterBroker.
 //
 // lastKnownElr follows Kafka 4.x: it holds the last leader of a partition that went leaderless
 // with an empty ISR, and that leader is elected (marked unclean) only when ISR and ELR are both
@@ -28,6 +30,6 @@
 // not led by its first replica (ReplicationControlManager.maybeBalancePartitionLeaders), and
 // min.insync.replicas is capped at the replication factor (getTopicEffectiveMinIsr).
 //
-// Left out: racks, partition reassignment, snapshots, feature levels, ACLs and quotas,
+// Left out: racks, ListPartitionReassignments and replication throttles, snapshots, feature levels, ACLs and quotas,
 // DUPLICATE_BROKER_REGISTRATION for a live old incarnation.
 package controller

@@ -2,6 +2,7 @@ package controller
 
 import (
 	"math"
+	"strconv"
 	"time"
 
 	"kafkasim/broker/metadata"
@@ -250,4 +251,52 @@ func (c *Controller) leadsAny(id int32) bool {
 		}
 	}
 	return false
+}
+
+// handleUnregisterBroker is ReplicationControlManager.unregisterBroker (UnregisterBroker, API
+// key 64): a registered broker leaves every ISR and ELR (handleBrokerUnregistered, leaders
+// re-elected among the others), then an UnregisterBrokerRecord removes its registration.
+// Kafka does not check the broker's replicas: partitions that still name it lose a replica
+// until they are reassigned (decommissioning first drains the broker by reassignment).
+func (c *Controller) handleUnregisterBroker(now time.Duration, from int32, req *protocol.UnregisterBrokerRequest) {
+	nc := &protocol.UnregisterBrokerResponse{CorrelationID: req.CorrelationID, Error: protocol.NOT_CONTROLLER, ErrorMessage: "this controller is not active"}
+	if c.working == nil {
+		c.env.Send(from, nc)
+		return
+	}
+	b := c.working.Brokers[req.BrokerID]
+	if b == nil {
+		c.env.Send(from, &protocol.UnregisterBrokerResponse{CorrelationID: req.CorrelationID, Error: protocol.BROKER_ID_NOT_REGISTERED,
+			ErrorMessage: "broker " + strconv.Itoa(int(req.BrokerID)) + " is not currently registered"})
+		return
+	}
+	var records []any
+	acceptable := func(r int32) bool { return r != b.ID && c.acceptable(r) }
+	drop := []int32{b.ID}
+	for _, name := range c.working.TopicNames() {
+		for _, p := range c.working.Topics[name].Partitions {
+			if p == nil || (!metadata.Contains(p.ISR, b.ID) && !metadata.Contains(p.ELR, b.ID) && p.Leader != b.ID) {
+				continue
+			}
+			tc := c.topicConfig(p.Topic)
+			pb := NewPartitionChangeBuilder(p, acceptable, c.effectiveMinISR(p.Topic, tc), c.cfg.EligibleLeaderReplicas).
+				SetTargetISR(without(p.ISR, drop)).SetUncleanShutdownReplicas(drop)
+			if tc.UncleanLeaderElectionEnable {
+				pb.SetElection(ElectionUnclean)
+			}
+			if rec := pb.Build(); rec != nil {
+				records = c.applyChange(records, rec)
+			}
+		}
+	}
+	records = c.applyChange(records, &metadata.UnregisterBrokerRecord{BrokerID: b.ID, BrokerEpoch: b.Epoch})
+	delete(c.sessions, b.ID)
+	delete(c.metaOffsets, b.ID)
+	delete(c.shutdownOffsets, b.ID)
+	off, ok := c.appendRecords(now, records)
+	if !ok {
+		c.env.Send(from, nc)
+		return
+	}
+	c.reply(from, off, &protocol.UnregisterBrokerResponse{CorrelationID: req.CorrelationID}, nc)
 }

@@ -45,6 +45,16 @@ type Partition struct {
 	// LeaderRecoveryState is RECOVERING from an unclean election until the leader reports
 	// RECOVERED (KIP-704).
 	LeaderRecoveryState LeaderRecoveryState
+	// AddingReplicas and RemovingReplicas are a reassignment in progress (KIP-455): Replicas
+	// then holds the target replicas followed by the ones being removed.
+	AddingReplicas   []int32
+	RemovingReplicas []int32
+}
+
+// Reassigning reports whether a reassignment is in progress
+// (PartitionReassignmentReplicas.isReassignmentInProgress).
+func (p *Partition) Reassigning() bool {
+	return len(p.AddingReplicas) > 0 || len(p.RemovingReplicas) > 0
 }
 
 // Recovering reports whether the partition is RECOVERING from an unclean election (KIP-704).
@@ -66,6 +76,10 @@ func (im *Image) Apply(rec any) {
 			c := *b
 			c.Fenced, c.InControlledShutdown = r.Fenced, r.InControlledShutdown
 			im.Brokers[r.BrokerID] = &c
+		}
+	case *UnregisterBrokerRecord:
+		if b := im.Brokers[r.BrokerID]; b != nil && b.Epoch == r.BrokerEpoch {
+			delete(im.Brokers, r.BrokerID)
 		}
 	case *TopicRecord:
 		if im.Topics[r.Name] == nil {
@@ -92,6 +106,10 @@ func (im *Image) Apply(rec any) {
 		p.ISR, p.ELR, p.LastKnownELR = r.ISR, r.ELR, r.LastKnownELR
 		p.Leader, p.LeaderEpoch, p.PartitionEpoch = r.Leader, r.LeaderEpoch, r.PartitionEpoch
 		p.LeaderRecoveryState = r.LeaderRecoveryState
+		if r.Replicas != nil {
+			p.Replicas = r.Replicas
+		}
+		p.AddingReplicas, p.RemovingReplicas = r.AddingReplicas, r.RemovingReplicas
 		im.Topics[r.Topic].Partitions[r.Partition] = &p
 	case *ConfigRecord:
 		m := im.Configs

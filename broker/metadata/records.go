@@ -41,6 +41,13 @@ type BrokerRegistrationChangeRecord struct {
 	InControlledShutdown bool
 }
 
+// UnregisterBrokerRecord removes a broker's registration (UnregisterBroker, API key 64): the
+// broker has been decommissioned.
+type UnregisterBrokerRecord struct {
+	BrokerID    int32
+	BrokerEpoch int64
+}
+
 // TopicRecord creates a topic.
 type TopicRecord struct {
 	Name    string
@@ -73,6 +80,12 @@ type PartitionChangeRecord struct {
 	Leader         int32
 	LeaderEpoch    int32
 	PartitionEpoch int32
+	// Replicas, AddingReplicas and RemovingReplicas are the assignment after the change
+	// (KIP-455): during a reassignment Replicas is the target followed by the replicas being
+	// removed. A nil Replicas leaves the assignment as it was.
+	Replicas         []int32
+	AddingReplicas   []int32
+	RemovingReplicas []int32
 	// LeaderRecoveryState is the partition's state after the change (KIP-704): an unclean
 	// election sets RECOVERING; only the leader's AlterPartition sets RECOVERED again.
 	LeaderRecoveryState LeaderRecoveryState

@@ -52,6 +52,7 @@ type Cluster struct {
 	topics      map[string]int // name → replication factor, as created
 	adminDone   int
 	adminErrors []error
+	removing    map[int32]bool // brokers to unregister once stopped (elastic.go)
 }
 
 // New validates the spec and starts the controllers, brokers and the admin client at time 0.
@@ -135,6 +136,16 @@ func adminError(r *client.AdminResult) error {
 	case *protocol.IncrementalAlterConfigsResponse:
 		if resp.Error != protocol.NONE {
 			return fmt.Errorf("alter configs: %v %s", resp.Error, resp.ErrorMessage)
+		}
+	case *protocol.AlterPartitionReassignmentsResponse:
+		for _, p := range resp.Results {
+			if p.Error != protocol.NONE {
+				return fmt.Errorf("reassign %s: %v %s", p.TP, p.Error, p.ErrorMessage)
+			}
+		}
+	case *protocol.UnregisterBrokerResponse:
+		if resp.Error != protocol.NONE {
+			return fmt.Errorf("unregister broker: %v %s", resp.Error, resp.ErrorMessage)
 		}
 	}
 	return nil

@@ -1,0 +1,300 @@
+package scenarios
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"kafkasim/broker/node"
+	"kafkasim/sim/cluster"
+)
+
+// Elastic clusters: add broker N, remove broker N, reassign T/I replicas=..., partitions T N,
+// elect preferred T/I|all, elect unclean T/I. The parser follows what the script does to the
+// cluster (the brokers it adds and removes, the partitions it adds), so that a later statement
+// may name broker 4 or orders/11, and so that a mistake it can see (an unknown or duplicate
+// broker, fewer partitions, removing the last broker) is an error at FILE:LINE:COL. What only
+// the running cluster knows (a broker that still holds replicas) stops the run with the error
+// in words.
+
+// addedList names the brokers the script added, for errors: ", 4, 5 added".
+func (p *parser) addedList() string {
+	if len(p.added) == 0 {
+		return ""
+	}
+	parts := make([]string, len(p.added))
+	for i, id := range p.added {
+		parts[i] = strconv.Itoa(int(id))
+	}
+	return "; " + strings.Join(parts, ", ") + " added"
+}
+
+// brokerNow reports whether broker n exists at this point of the script.
+func (p *parser) brokerNow(n int32) bool {
+	return (int(n) <= p.s.brokers || slices.Contains(p.added, n)) && !slices.Contains(p.removed, n)
+}
+
+// brokerArg reads `broker N` at toks[1:] for add and remove.
+func (p *parser) brokerArg(st *stmt, toks []token) (int32, error) {
+	verb := toks[0].text
+	if len(toks) != 3 || toks[1].text != "broker" || toks[1].quoted {
+		return 0, p.errTok(toks[0], "%s: expected %s broker N, e.g. %s broker 4", verb, verb, verb)
+	}
+	n, err := strconv.Atoi(toks[2].text)
+	if err != nil || !isNumber(toks[2].text) || n < 1 || n >= int(node.ControllerBase) {
+		return 0, p.errTok(toks[2], "%s broker: %q is not a broker number", verb, toks[2].text)
+	}
+	st.n = n
+	return int32(n), nil
+}
+
+func (p *parser) addBroker(st *stmt, toks []token) error {
+	n, err := p.brokerArg(st, toks)
+	if err != nil {
+		return err
+	}
+	if int(n) <= p.s.brokers || slices.Contains(p.added, n) {
+		return p.errTok(toks[2], "add broker %d: broker %d already exists (a removed broker's id is not reused)", n, n)
+	}
+	if n > maxBrokers {
+		return p.errTok(toks[2], "add broker %d: broker ids go up to %d", n, maxBrokers)
+	}
+	p.added = append(p.added, n)
+	return nil
+}
+
+func (p *parser) removeBroker(st *stmt, toks []token) error {
+	n, err := p.brokerArg(st, toks)
+	if err != nil {
+		return err
+	}
+	if !p.brokerNow(n) {
+		return p.errTok(toks[2], "remove broker %d: broker %d does not exist here (brokers are 1..%d%s)", n, n, p.s.brokers, p.addedList())
+	}
+	left := 0
+	for id := int32(1); id <= int32(maxBrokers); id++ {
+		if p.brokerNow(id) {
+			left++
+		}
+	}
+	if left == 1 {
+		return p.errTok(toks[2], "remove broker %d: it is the last broker of the cluster", n)
+	}
+	p.removed = append(p.removed, n)
+	return nil
+}
+
+func (p *parser) reassign(st *stmt, toks []token) error {
+	if len(toks) < 3 {
+		return p.errTok(toks[0], "reassign: expected reassign TOPIC/INDEX replicas=B,B,..., e.g. reassign orders/0 replicas=2,3,4")
+	}
+	var err error
+	if st.tp.Topic, st.tp.Partition, err = p.partitionRef(toks[1]); err != nil {
+		return err
+	}
+	seen := false
+	for _, t := range toks[2:] {
+		k, v, err := p.keyValue(t, "reassign")
+		if err != nil {
+			return err
+		}
+		switch k {
+		case "replicas":
+			if seen {
+				return p.errTok(t, "reassign: replicas= is given twice")
+			}
+			seen = true
+			off := 0
+			for _, piece := range strings.Split(v, ",") {
+				col := valueCol(t, k) + utf8Len(v[:off])
+				off += len(piece) + 1
+				n, err := strconv.Atoi(piece)
+				if err != nil || !isNumber(piece) {
+					return p.errAt(col, "replicas: %q is not a broker number (replicas=2,3,4)", piece)
+				}
+				if !p.brokerNow(int32(n)) {
+					return p.errAt(col, "replicas: broker %d does not exist here (brokers are 1..%d%s)", n, p.s.brokers, p.addedList())
+				}
+				if slices.Contains(st.replicas, int32(n)) {
+					return p.errAt(col, "replicas: broker %d is named twice", n)
+				}
+				st.replicas = append(st.replicas, int32(n))
+			}
+		case "throttle":
+			return p.errTok(t, "throttle: replication throttles are not modelled yet (they need record sizes)")
+		default:
+			return p.errTok(t, "%s: unknown reassign key (known: replicas)", k)
+		}
+	}
+	if !seen {
+		return p.errAt(colAt(toks, len(toks)), "reassign: replicas=B,B,... is required")
+	}
+	return nil
+}
+
+func (p *parser) partitions(st *stmt, toks []token) error {
+	if len(toks) != 3 {
+		return p.errTok(toks[0], "partitions: expected partitions TOPIC N, e.g. partitions orders 12")
+	}
+	td := p.s.topic(toks[1].text)
+	if td == nil || toks[1].quoted {
+		return p.errTok(toks[1], "partitions: unknown topic %q", toks[1].text)
+	}
+	n, err := strconv.Atoi(toks[2].text)
+	if err != nil || !isNumber(toks[2].text) || n > maxPartitions {
+		return p.errTok(toks[2], "partitions: %q is not a partition count (up to %d)", toks[2].text, maxPartitions)
+	}
+	if cur := max(td.partitions, td.grown); n <= cur {
+		return p.errTok(toks[2], "partitions %s %d: %s has %d partitions here; partitions can be added, never removed", td.name, n, td.name, cur)
+	}
+	td.grown = n
+	st.name, st.n = td.name, n
+	return nil
+}
+
+func (p *parser) elect(st *stmt, toks []token) error {
+	if len(toks) != 3 || (toks[1].text != "preferred" && toks[1].text != "unclean") || toks[1].quoted {
+		return p.errTok(toks[0], "elect: expected elect preferred TOPIC/INDEX|all or elect unclean TOPIC/INDEX")
+	}
+	st.name = toks[1].text
+	if toks[2].text == "all" && !toks[2].quoted {
+		if st.name == "unclean" {
+			return p.errTok(toks[2], "elect unclean: name one partition (an unclean election may lose committed records)")
+		}
+		st.no = true // every partition
+		return nil
+	}
+	var err error
+	st.tp.Topic, st.tp.Partition, err = p.partitionRef(toks[2])
+	return err
+}
+
+func runAddBroker(p *Player, st *stmt) (NoteKind, error) {
+	if err := p.c.AddBroker(int32(st.n)); err != nil {
+		return 0, err
+	}
+	p.narrate("broker %d starts empty: it registers with the controller, is unfenced once it has caught up with the metadata log, and takes new partitions; existing ones move to it only by reassignment", st.n)
+	return NoteRan, nil
+}
+
+func runRemoveBroker(p *Player, st *stmt) (NoteKind, error) {
+	if err := p.c.RemoveBroker(int32(st.n)); err != nil {
+		return 0, err
+	}
+	p.narrate("broker %d shuts down cleanly (its leaderships move away), then the controller unregisters it", st.n)
+	return NoteRan, nil
+}
+
+func runReassign(p *Player, st *stmt) (NoteKind, error) {
+	if err := p.c.Reassign(st.tp, st.replicas); err != nil {
+		return 0, err
+	}
+	old := p.c.Replicas(st.tp)
+	var adding, removing []string
+	for _, r := range st.replicas {
+		if !slices.Contains(old, r) {
+			adding = append(adding, strconv.Itoa(int(r)))
+		}
+	}
+	for _, r := range old {
+		if !slices.Contains(st.replicas, r) {
+			removing = append(removing, strconv.Itoa(int(r)))
+		}
+	}
+	switch {
+	case len(adding) > 0:
+		p.narrate("%s moves from %v to %v: %s copy the log from the leader and join the ISR; then %s",
+			st.tp, old, st.replicas, brokersWord(adding), leaving(removing))
+	default:
+		p.narrate("%s: replicas %v → %v (no new replica to copy: the change is immediate)", st.tp, old, st.replicas)
+	}
+	return NoteRan, nil
+}
+
+// brokersWord is "broker 4" or "brokers 4,5".
+func brokersWord(ids []string) string {
+	if len(ids) == 1 {
+		return "broker " + ids[0]
+	}
+	return "brokers " + strings.Join(ids, ",")
+}
+
+func leaving(ids []string) string {
+	if len(ids) == 0 {
+		return "the move is done"
+	}
+	return brokersWord(ids) + " leave the replicas and delete their copy"
+}
+
+func runPartitions(p *Player, st *stmt) (NoteKind, error) {
+	cur := p.c.PartitionCount(st.name)
+	if err := p.c.AddPartitions(st.name, st.n); err != nil {
+		return 0, err
+	}
+	p.narrate("%s grows from %d to %d partitions; producers see it at their next metadata refresh (metadata.max.age.ms), and from then a key goes to murmur2(key) %% %d instead of %% %d, so most keys change partition (order per key holds only within a partition)",
+		st.name, cur, st.n, st.n, cur)
+	return NoteRan, nil
+}
+
+func runElect(p *Player, st *stmt) (NoteKind, error) {
+	unclean := st.name == "unclean"
+	if st.no {
+		p.c.ElectLeaders(false)
+		return NoteRan, nil
+	}
+	if p.c.PartitionState(st.tp) == nil {
+		return 0, fmt.Errorf("elect %s %s: the partition is not known to the controller now", st.name, st.tp)
+	}
+	if unclean && p.c.Leader(st.tp) >= 0 {
+		p.narrate("%s has a leader (%d): Kafka answers ELECTION_NOT_NEEDED to an unclean election", st.tp, p.c.Leader(st.tp))
+	}
+	p.c.ElectLeaders(unclean, st.tp)
+	return NoteRan, nil
+}
+
+// evalElastic judges replicas T/I, reassigning T/I, partitions T and brokers.
+func (k *cond) evalElastic(c *cluster.Cluster) (bool, string) {
+	tp := k.tp()
+	switch k.subj {
+	case sReplicas:
+		if c.PartitionState(tp) == nil {
+			return false, "replicas " + k.tpName() + " is unknown (no active controller)"
+		}
+		var s []int64
+		for _, b := range c.Replicas(tp) {
+			s = append(s, int64(b))
+		}
+		slices.Sort(s)
+		saw := "replicas " + k.tpName() + " is " + setString(s, nodeName)
+		if c.Reassigning(tp) {
+			saw += " (a reassignment is in progress)"
+		}
+		switch k.op {
+		case "contains":
+			return slices.Contains(s, k.num), saw
+		case "==":
+			return slices.Equal(s, k.set), saw
+		default:
+			return !slices.Equal(s, k.set), saw
+		}
+	case sReassigning:
+		if c.Reassigning(tp) {
+			return true, k.tpName() + " is being reassigned"
+		}
+		return false, k.tpName() + " is not being reassigned"
+	case sPartitions:
+		if c.Committed() == nil {
+			return false, "partitions " + k.topic + " is unknown (no active controller)"
+		}
+		n := int64(c.PartitionCount(k.topic))
+		return k.compare(n), fmt.Sprintf("partitions %s is %d", k.topic, n)
+	case sBrokers:
+		if c.Committed() == nil {
+			return false, "brokers is unknown (no active controller)"
+		}
+		n := int64(c.LiveBrokers())
+		return k.compare(n), fmt.Sprintf("brokers is %d (registered and unfenced)", n)
+	}
+	return false, "?"
+}
