@@ -21,6 +21,13 @@ const (
 	TruncateHighWatermark = "high-watermark" // before KIP-101: truncate to the local HW on becoming follower
 )
 
+// ISR expansion rules (protocol isr.expansion=…): what a follower outside the ISR must have
+// fetched before the leader adds it (Partition.isFollowerInSync).
+const (
+	ExpandAtLeaderEpoch   = "leader-epoch"   // KAFKA-7128 (Kafka 2.1): the HW and the start of the leader's epoch (default)
+	ExpandAtHighWatermark = "high-watermark" // before KAFKA-7128: the leader's HW only, which may lag committed data
+)
+
 // Broker is the broker- and controller-side configuration (server.properties).
 type Broker struct {
 	ReplicaLagTimeMax                      time.Duration // replica.lag.time.max.ms
@@ -52,6 +59,7 @@ type Broker struct {
 
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
+	IsrExpansion           string // isr.expansion: leader-epoch | high-watermark (KAFKA-7128)
 	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
 	EligibleLeaderReplicas bool   // eligible.leader.replicas: KIP-966 ELR
 	PreVote                bool   // pre.vote: a KRaft voter asks for pre-votes before bumping the epoch (KIP-996, Kafka 4.0)
@@ -181,6 +189,7 @@ func DefaultBroker() Broker {
 		GroupMaxSessionTimeout:                 30 * time.Minute,
 		GroupInitialRebalanceDelay:             3 * time.Second,
 		Truncation:                             TruncateLeaderEpoch,
+		IsrExpansion:                           ExpandAtLeaderEpoch,
 		StrictMinISR:                           true,
 		EligibleLeaderReplicas:                 true,
 		PreVote:                                true,
@@ -428,6 +437,14 @@ var protocolKeys = map[string]setter[Broker]{
 		b.Truncation = s
 		if err != nil {
 			b.Truncation = TruncateLeaderEpoch
+		}
+		return err
+	},
+	"isr.expansion": func(b *Broker, key, v string) error {
+		s, err := oneOf(key, v, ExpandAtLeaderEpoch, ExpandAtHighWatermark)
+		b.IsrExpansion = s
+		if err != nil {
+			b.IsrExpansion = ExpandAtLeaderEpoch
 		}
 		return err
 	},
