@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -678,6 +677,6 @@ func BrokerKeys() []string {
 	ks := sortedKeys(brokerKeys)
 	ks = append(ks, sortedKeys(brokerTopicAliases)...)
 	ks = append(ks, sortedKeys(topicKeys)...)
-	sort.Strings(ks)
+	slices.Sort(ks)
 	return ks
 }
