@@ -81,6 +81,7 @@ type Bugs struct {
 	StaleLeaderEpoch    bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
 	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
+	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
 }
 
 // Topic is a topic's configuration.
