@@ -91,6 +91,11 @@ type Report struct {
 
 // Check analyses a history.
 func Check(h history.History, cfg Config) *Report {
+	return CheckOps(h, cfg)
+}
+
+// CheckOps analyses a history read in place: a run's history.Log, which it does not copy.
+func CheckOps(h history.Reader, cfg Config) *Report {
 	if cfg.LinearizabilityBudget <= 0 {
 		cfg.LinearizabilityBudget = DefaultLinearizabilityBudget
 	}
@@ -117,10 +122,12 @@ func Check(h history.History, cfg Config) *Report {
 	// The anomalies name operations by position so far: mark their partitions, then name
 	// them by history index.
 	anomalous := map[tpKey]bool{}
+	var buf history.Op
 	for i := range all {
 		for j, p := range all[i].Ops {
-			anomalous[keyOf(&a.h[p])] = true
-			all[i].Ops[j] = a.h[p].Index
+			op := a.at(p, &buf)
+			anomalous[keyOf(op)] = true
+			all[i].Ops[j] = op.Index
 		}
 	}
 	slices.SortStableFunc(all, func(x, y Anomaly) int {

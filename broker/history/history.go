@@ -59,6 +59,20 @@ func (o Ops) TraceArg() int64 { return int64(len(o)) }
 // History is a list of operations in completion order.
 type History []Op
 
+// Reader is a history read by position: a History, or a Log read in place.
+type Reader interface {
+	Len() int
+	// Load returns operation i (0 ≤ i < Len()): a pointer into the history, or buf filled
+	// with it. Either stays valid until buf is loaded again; neither may be modified.
+	Load(i int, buf *Op) *Op
+}
+
+// Len is the number of operations.
+func (h History) Len() int { return len(h) }
+
+// Load returns a pointer to operation i; buf is unused.
+func (h History) Load(i int, _ *Op) *Op { return &h[i] }
+
 // Add appends an operation, numbering it.
 func (h *History) Add(op Op) {
 	op.Index = len(*h)
@@ -280,6 +294,14 @@ func (l *Log) op(i int, r *rec) Op {
 		}
 	}
 	return op
+}
+
+// Load returns operation i in buf, which it fills (a Reader): the checker reads a run's
+// history in place, one operation at a time, instead of copying it into a History, whose
+// operations take several times the room of the log's records.
+func (l *Log) Load(i int, buf *Op) *Op {
+	*buf = l.op(i, &l.chunks[i/chunkSize][i%chunkSize])
+	return buf
 }
 
 // History returns the operations from index `from` on as one slice (a copy; the values and
