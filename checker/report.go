@@ -133,6 +133,7 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	slices.SortStableFunc(all, func(x, y Anomaly) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
 	})
+	a.release()
 	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget, anomalous)}
 	for _, an := range all {
 		r.Counts[an.Name]++

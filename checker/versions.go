@@ -117,8 +117,7 @@ func analyse(h history.Reader) *analysis {
 	a := &analysis{h: h, parts: map[tpKey]*partLog{}}
 	n := h.Len()
 	var buf history.Op
-	// The partitions, their operations, values and offsets.
-	vals, offs := map[*partLog]*distinct{}, map[*partLog]*distinct{}
+	// The partitions and their operations.
 	var last *partLog
 	for i := range n {
 		op := a.at(i, &buf)
@@ -130,26 +129,29 @@ func analyse(h history.Reader) *analysis {
 				p = &partLog{key: k}
 				a.parts[k] = p
 				a.keys = append(a.keys, k)
-				vals[p], offs[p] = &distinct{}, &distinct{}
 			}
 			last = p
 		}
 		p.ops = append(p.ops, int32(i))
-		dv, do := vals[p], offs[p]
-		for _, v := range op.Values {
-			dv.add(v)
-		}
-		if len(op.Offsets) == len(op.Values) {
-			for _, o := range op.Offsets {
-				do.add(o)
-			}
-		}
 	}
 	slices.SortFunc(a.keys, compareTP)
+	// Each partition's values and log, one partition at a time.
 	for _, k := range a.keys {
 		p := a.parts[k]
 		p.ops = slices.Clip(p.ops)
-		p.values = vals[p].sorted()
+		var vals, offs distinct
+		for _, i := range p.ops {
+			op := a.at(int(i), &buf)
+			for _, v := range op.Values {
+				vals.add(v)
+			}
+			if len(op.Offsets) == len(op.Values) {
+				for _, o := range op.Offsets {
+					offs.add(o)
+				}
+			}
+		}
+		p.values = vals.sorted()
 		p.writer, p.okRead = filled(len(p.values)), filled(len(p.values))
 		// Writers, readers and failed sends.
 		for _, i := range p.ops {
@@ -181,7 +183,7 @@ func analyse(h history.Reader) *analysis {
 		// The log: acknowledged sends (and unknown ones proven read), and every poll. The
 		// offsets gathered above are those of every operation; those that no operation of the
 		// log names are dropped below.
-		all := offs[p].sorted()
+		all := offs.sorted()
 		byIndex, srcAt := make([]int64, len(all)), filled(len(all))
 		for _, i := range p.ops {
 			op := a.at(int(i), &buf)
@@ -235,10 +237,17 @@ func analyse(h history.Reader) *analysis {
 				p.place(int32(x), e.val, false)
 			}
 		}
-		delete(vals, p)
-		delete(offs, p)
 	}
 	return a
+}
+
+// release drops what only the anomaly families need, keeping what linearizability reads (the
+// partitions' operations and where each value is).
+func (a *analysis) release() {
+	for _, p := range a.parts {
+		p.writer, p.okRead, p.failed = nil, nil, nil
+		p.byIndex, p.srcAt, p.more = nil, nil, nil
+	}
 }
 
 // place records that dense index x holds v (as the first value seen there, if first).
