@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -84,29 +85,19 @@ func findingsDump(h history.History, cfg Config) string {
 	r := Check(h, cfg)
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict %s\n", r.Verdict)
-	for _, n := range slices.Sorted(mapsKeys(r.Counts)) {
+	for _, n := range slices.Sorted(maps.Keys(r.Counts)) {
 		fmt.Fprintf(&b, "count %s %d\n", n, r.Counts[n])
 	}
 	for _, a := range r.Anomalies {
 		fmt.Fprintf(&b, "anomaly %s ops %v permitted %q: %s\n", a.Name, a.Ops, a.Permitted, a.Explanation)
 	}
-	for _, tp := range slices.Sorted(mapsKeys(r.Linearizable)) {
+	for _, tp := range slices.Sorted(maps.Keys(r.Linearizable)) {
 		fmt.Fprintf(&b, "linearizable %s %s\n", tp, r.Linearizable[tp])
 	}
 	for _, l := range lostRecords(h) {
 		fmt.Fprintf(&b, "lost %s value %d offset %d acked %d %v\n", l.tp, l.value, l.offset, l.acked, l.names)
 	}
 	return b.String()
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func firstDifference(want, got string) string {
