@@ -14,16 +14,17 @@ import (
 // client, not on a configuration.
 func (a *analysis) abortedReads() []Anomaly {
 	var out []Anomaly
-	for i := range a.h {
-		op := &a.h[i]
+	var buf history.Op
+	for i := range a.h.Len() {
+		op := a.at(i, &buf)
 		if op.Type != history.Poll || op.Outcome != history.OK {
 			continue
 		}
 		p := a.parts[keyOf(op)]
 		for _, v := range op.Values {
 			if w, ok := p.failed[v]; ok {
-				out = append(out, Anomaly{Name: G1a, Ops: a.ops(w, i),
-					Explanation: fmt.Sprintf("%s returned %d, whose send failed: %s", a.describe(i), v, a.describe(w))})
+				out = append(out, Anomaly{Name: G1a, Ops: a.ops(int(w), i),
+					Explanation: fmt.Sprintf("%s returned %d, whose send failed: %s", a.describe(i), v, a.describe(int(w)))})
 			}
 		}
 	}
@@ -38,11 +39,14 @@ func (a *analysis) abortedReads() []Anomaly {
 // runs cannot show this; hand-made histories can.
 func (a *analysis) precommittedReads() []Anomaly {
 	var out []Anomaly
-	for start := 0; start < len(a.h); {
+	var first, next history.Op
+	for start, n := 0, a.h.Len(); start < n; {
+		s := a.at(start, &first)
 		end := start + 1
-		for end < len(a.h) && a.h[end].Client == a.h[start].Client &&
-			a.h[end].Invoke == a.h[start].Invoke && a.h[end].Complete == a.h[start].Complete {
-			end++
+		for ; end < n; end++ {
+			if e := a.at(end, &next); e.Client != s.Client || e.Invoke != s.Invoke || e.Complete != s.Complete {
+				break
+			}
 		}
 		out = append(out, a.precommittedIn(start, end)...)
 		start = end
@@ -62,8 +66,9 @@ func (a *analysis) precommittedIn(start, end int) []Anomaly {
 	}
 	type sent struct{ send, at int } // the first send of a value, and the value's place in it
 	senders := map[kv]sent{}
+	var buf history.Op
 	for i := start; i < end; i++ {
-		if w := &a.h[i]; w.Type == history.Send {
+		if w := a.at(i, &buf); w.Type == history.Send {
 			for at, v := range w.Values {
 				if _, ok := senders[kv{keyOf(w), v}]; !ok {
 					senders[kv{keyOf(w), v}] = sent{i, at}
@@ -81,7 +86,7 @@ func (a *analysis) precommittedIn(start, end int) []Anomaly {
 	}
 	var hits []found
 	for j := start; j < end; j++ {
-		r := &a.h[j]
+		r := a.at(j, &buf)
 		if r.Type != history.Poll {
 			continue
 		}

@@ -36,8 +36,9 @@ type groupTP struct {
 func (a *analysis) groupSkips() []Anomaly {
 	received := map[groupTP]map[int64]bool{}
 	low := map[groupTP]int64{}
-	for i := range a.h {
-		op := &a.h[i]
+	var buf history.Op
+	for i := range a.h.Len() {
+		op := a.at(i, &buf)
 		if op.Type != history.Poll || op.Group == "" || op.Outcome != history.OK {
 			continue
 		}
@@ -53,8 +54,8 @@ func (a *analysis) groupSkips() []Anomaly {
 	}
 	var out []Anomaly
 	reported := map[groupTP]int64{}
-	for i := range a.h {
-		op := &a.h[i]
+	for i := range a.h.Len() {
+		op := a.at(i, &buf)
 		if op.Type != history.Commit || op.Group == "" || op.Outcome == history.Fail || len(op.Offsets) != 1 {
 			continue
 		}
@@ -94,8 +95,9 @@ func (a *analysis) groupDuplicates() []Anomaly {
 	}
 	polls := map[gv][]int{}
 	var order []gv
-	for i := range a.h {
-		op := &a.h[i]
+	var buf history.Op
+	for i := range a.h.Len() {
+		op := a.at(i, &buf)
 		if op.Type != history.Poll || op.Group == "" || op.Outcome != history.OK {
 			continue
 		}
@@ -117,7 +119,7 @@ func (a *analysis) groupDuplicates() []Anomaly {
 		}
 		var who []string
 		for _, i := range is {
-			op := &a.h[i]
+			op := a.at(i, &buf)
 			who = append(who, fmt.Sprintf("%s in generation %d (%s)", op.Client, op.Generation, a.describe(i)))
 		}
 		out = append(out, Anomaly{Name: GroupDuplicate, Ops: a.ops(is...),

@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -134,12 +135,17 @@ const anomalousBudget = 100 * time.Millisecond
 // were not already found anomalous; those get anomalousBudget.
 func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) map[string]string {
 	out := map[string]string{}
-	keys, parts := a.linParts()
-	// Each partition is decided directly (decide); porcupine searches only those it cannot
-	// decide, sharing the budget evenly among them.
+	clients := a.clientIDs()
+	// Each partition is decided directly (decide), one at a time, so that only one partition's
+	// sends are held at once; porcupine searches only those it cannot decide, sharing the
+	// budget evenly among them.
 	var undecided []tpKey
-	for _, k := range keys {
-		lp := parts[k]
+	parts := map[tpKey]*linPart{}
+	for _, k := range a.keys {
+		if k.part < 0 {
+			continue
+		}
+		lp := a.linPart(k, clients)
 		switch {
 		case lp.bad || !lp.fold():
 			out[k.String()] = LinIllegal
@@ -150,6 +156,7 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 				out[k.String()] = res
 			} else {
 				undecided = append(undecided, k)
+				parts[k] = lp
 			}
 		}
 	}
@@ -170,36 +177,32 @@ func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) 
 	return out
 }
 
-// linParts gathers each partition's known sends, with the polls checked against them and
-// listed for fold; keys are the partitions, in order.
-func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
-	parts := map[tpKey]*linPart{}
-	var keys []tpKey
-	for _, k := range a.keys {
-		if k.part >= 0 {
-			keys = append(keys, k)
-			parts[k] = &linPart{}
-		}
-	}
+// clientIDs numbers the history's clients in name order: porcupine's client ids.
+func (a *analysis) clientIDs() map[string]int {
 	clients := map[string]int{}
-	var names []string
-	for i := range a.h {
-		if _, ok := clients[a.h[i].Client]; !ok {
-			clients[a.h[i].Client] = 0
-			names = append(names, a.h[i].Client)
+	var buf history.Op
+	for i := range a.h.Len() {
+		if op := a.at(i, &buf); clients[op.Client] == 0 {
+			clients[op.Client] = 1
 		}
 	}
-	slices.Sort(names)
-	for i, n := range names {
+	for i, n := range slices.Sorted(maps.Keys(clients)) {
 		clients[n] = i
 	}
+	return clients
+}
+
+// linPart gathers a partition's known sends, with the polls checked against them and listed
+// for fold.
+func (a *analysis) linPart(k tpKey, clients map[string]int) *linPart {
+	lp := &linPart{}
+	p := a.parts[k]
 	never := int64(math.MaxInt64)
+	var buf history.Op
 	// Known sends.
-	for i := range a.h {
-		op := &a.h[i]
-		k := keyOf(op)
-		lp := parts[k]
-		if lp == nil || op.Type != history.Send || op.Outcome == history.Fail || len(op.Values) == 0 {
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		if op.Type != history.Send || op.Outcome == history.Fail || len(op.Values) == 0 {
 			continue
 		}
 		in := linSend{vals: op.Values, idx: op.Index, client: clients[op.Client], call: int64(op.Invoke), ret: int64(op.Complete)}
@@ -209,7 +212,7 @@ func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
 			// Acknowledged without offsets, or unknown: placed where a poll saw it, if any.
 			in.ret = never
 			for _, v := range op.Values {
-				offs := a.parts[k].offsetsOf(v)
+				offs := p.offsetsOf(v)
 				if len(offs) == 0 {
 					in.offs = nil
 					break
@@ -226,20 +229,16 @@ func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
 		lp.sends = append(lp.sends, in)
 	}
 	// Two claims on one offset are illegal at once.
-	for _, k := range keys {
-		lp := parts[k]
-		slices.SortStableFunc(lp.claims, func(x, y claim) int { return cmp.Compare(x.off, y.off) })
-		for i := 1; i < len(lp.claims); i++ {
-			if lp.claims[i].off == lp.claims[i-1].off {
-				lp.bad = true
-			}
+	slices.SortStableFunc(lp.claims, func(x, y claim) int { return cmp.Compare(x.off, y.off) })
+	for i := 1; i < len(lp.claims); i++ {
+		if lp.claims[i].off == lp.claims[i-1].off {
+			lp.bad = true
 		}
 	}
 	// Polls: values checked against the known sends, then folded into return times.
-	for i := range a.h {
-		op := &a.h[i]
-		lp := parts[keyOf(op)]
-		if lp == nil || op.Type != history.Poll || op.Outcome != history.OK || len(op.Offsets) == 0 || len(op.Offsets) != len(op.Values) {
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		if op.Type != history.Poll || op.Outcome != history.OK || len(op.Offsets) == 0 || len(op.Offsets) != len(op.Values) {
 			continue
 		}
 		for j, o := range op.Offsets {
@@ -249,7 +248,7 @@ func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
 		}
 		lp.polls = append(lp.polls, linPoll{max: slices.Max(op.Offsets), ret: int64(op.Complete)})
 	}
-	return keys, parts
+	return lp
 }
 
 // search checks the partition's sends with porcupine, which gives up after limit: the
@@ -300,4 +299,19 @@ func (lp *linPart) fold() bool {
 		}
 	}
 	return true
+}
+
+// linParts gathers every partition's linPart at once, keys in order (linearizable holds one
+// at a time; the tests compare decide with porcupine on all of them).
+func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
+	clients := a.clientIDs()
+	parts := map[tpKey]*linPart{}
+	var keys []tpKey
+	for _, k := range a.keys {
+		if k.part >= 0 {
+			keys = append(keys, k)
+			parts[k] = a.linPart(k, clients)
+		}
+	}
+	return keys, parts
 }

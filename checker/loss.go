@@ -1,7 +1,9 @@
 package checker
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -14,17 +16,13 @@ func (a *analysis) inconsistentOffsets() []Anomaly {
 	var out []Anomaly
 	for _, k := range a.keys {
 		p := a.parts[k]
-		for _, off := range p.offsetAt {
-			vs := p.vals[off]
-			if len(vs) < 2 {
-				continue
-			}
+		for _, x := range slices.Sorted(maps.Keys(p.more)) {
+			off := p.offsetAt[x]
 			var who []string
 			var pos []int
-			for _, v := range vs {
-				s := p.source[offVal{off, v}]
-				pos = append(pos, s)
-				who = append(who, fmt.Sprintf("%d (%s)", v, a.describe(s)))
+			for _, e := range p.valsAt(int(x)) {
+				pos = append(pos, int(e.src))
+				who = append(who, fmt.Sprintf("%d (%s)", e.val, a.describe(int(e.src))))
 			}
 			out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.ops(pos...),
 				Explanation: fmt.Sprintf("%s offset %d held different values: %s", k, off, strings.Join(who, " and "))})
@@ -38,25 +36,20 @@ func (a *analysis) duplicates() []Anomaly {
 	var out []Anomaly
 	for _, k := range a.keys {
 		p := a.parts[k]
-		for _, v := range p.valuesInLogOrder() {
-			if p.firstIndex[v] == p.lastIndex[v] {
-				continue
-			}
+		for _, v := range p.spreadInLogOrder() {
 			offs := p.offsetsOf(v)
-			if len(offs) < 2 {
-				continue
-			}
 			var pos []int
-			if w, ok := p.writer[v]; ok {
+			w, sent := p.writerOf(v)
+			if sent {
 				pos = append(pos, w)
 			}
 			for _, o := range offs {
-				pos = append(pos, p.source[offVal{o, v}])
+				pos = append(pos, p.sourceOf(o, v))
 			}
 			slices.Sort(pos)
 			pos = slices.Compact(pos)
 			by := "an unknown client"
-			if w, ok := p.writer[v]; ok {
+			if sent {
 				by = a.describe(w)
 			}
 			out = append(out, Anomaly{Name: Duplicate, Ops: a.ops(pos...),
@@ -66,15 +59,48 @@ func (a *analysis) duplicates() []Anomaly {
 	return out
 }
 
-// valuesInLogOrder lists every value in the implied log once, by first index.
-func (p *partLog) valuesInLogOrder() []int64 {
+// spreadInLogOrder lists the values the implied log holds at more than one offset, by first
+// index (then by their order at that offset).
+func (p *partLog) spreadInLogOrder() []int64 {
+	out := slices.Collect(maps.Keys(p.spread))
+	slices.SortFunc(out, func(x, y int64) int {
+		fx, _ := p.firstIndex(x)
+		fy, _ := p.firstIndex(y)
+		return cmp.Or(cmp.Compare(fx, fy), cmp.Compare(p.placeAt(fx, x), p.placeAt(fy, y)))
+	})
+	return out
+}
+
+// placeAt is v's place among the values seen at dense index x (0: the first seen).
+func (p *partLog) placeAt(x int, v int64) int {
+	if p.byIndex[x] == v {
+		return 0
+	}
+	return 1 + slices.IndexFunc(p.more[int32(x)], func(e valSrc) bool { return e.val == v })
+}
+
+// sourceOf is the first op that put v at offset off (which holds it).
+func (p *partLog) sourceOf(off, v int64) int {
+	x, _ := slices.BinarySearch(p.offsetAt, off)
+	if p.byIndex[x] == v {
+		return int(p.srcAt[x])
+	}
+	for _, e := range p.more[int32(x)] {
+		if e.val == v {
+			return int(e.src)
+		}
+	}
+	return -1
+}
+
+// valuesInLogOrder lists every value the implied log holds at dense indexes up to bound
+// once, by first index (then by their order at that index).
+func (p *partLog) valuesInLogOrder(bound int) []int64 {
 	var out []int64
-	seen := map[int64]bool{}
-	for _, off := range p.offsetAt {
-		for _, v := range p.vals[off] {
-			if !seen[v] {
-				seen[v] = true
-				out = append(out, v)
+	for x := 0; x <= bound && x < len(p.offsetAt); x++ {
+		for _, e := range p.valsAt(x) {
+			if f, _ := p.firstIndex(e.val); f == x {
+				out = append(out, e.val)
 			}
 		}
 	}
@@ -89,27 +115,29 @@ func (a *analysis) lostWrites() []Anomaly {
 	for _, k := range a.keys {
 		p := a.parts[k]
 		bound, boundVal := -1, int64(0)
-		for v := range p.okRead {
-			if i, ok := p.firstIndex[v]; ok && (i > bound || i == bound && v < boundVal) {
+		for id, r := range p.okRead {
+			v := p.values[id]
+			if i := int(p.firstIdx[id]); r >= 0 && i >= 0 && (i > bound || i == bound && v < boundVal) {
 				bound, boundVal = i, v
 			}
 		}
 		if bound < 0 {
 			continue
 		}
-		maxReader := p.okRead[boundVal]
-		for _, v := range p.valuesInLogOrder() {
-			if p.lastIndex[v] > bound {
+		maxReader, _ := p.readerOf(boundVal)
+		var buf history.Op
+		for _, v := range p.valuesInLogOrder(bound) {
+			if p.lastIndex(v) > bound || p.read(v) {
 				continue
 			}
-			if _, read := p.okRead[v]; read {
+			w, ok := p.writerOf(v)
+			if !ok {
 				continue
 			}
-			w, ok := p.writer[v]
-			if !ok || !p.mustHaveCommitted(&a.h[w]) {
+			op := a.at(w, &buf)
+			if !p.mustHaveCommitted(op) {
 				continue
 			}
-			op := &a.h[w]
 			at := "at offsets " + fmt.Sprint(p.offsetsOf(v))
 			if len(op.Offsets) == 1 {
 				at = fmt.Sprintf("at offset %d", op.Offsets[0])
@@ -128,32 +156,41 @@ func (a *analysis) lostWrites() []Anomaly {
 // judged (nobody watched it: the run has no consumer of it).
 func (a *analysis) unseen() []Anomaly {
 	watched := map[string]bool{}
-	for i := range a.h {
-		if op := &a.h[i]; op.Type == history.Poll && op.Outcome == history.OK && len(op.Values) > 0 {
-			watched[op.Topic] = true
-		}
-	}
-	var pos []int
-	count := map[tpKey]int{}
-	for i := range a.h {
-		op := &a.h[i]
-		if op.Type != history.Send || op.Outcome != history.OK || !watched[op.Topic] {
+	for _, p := range a.parts {
+		if watched[p.key.topic] {
 			continue
 		}
-		p := a.parts[keyOf(op)]
-		for _, v := range op.Values {
-			if _, read := p.okRead[v]; !read && p.writer[v] == i {
-				pos = append(pos, i)
-				count[p.key]++
+		for _, r := range p.okRead {
+			if r >= 0 {
+				watched[p.key.topic] = true
 				break
 			}
 		}
 	}
-	out := make([]Anomaly, 0, len(pos))
-	for _, i := range pos {
-		k := keyOf(&a.h[i])
-		out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
-			Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, count[k], k)})
+	var out []Anomaly
+	var buf history.Op
+	for _, k := range a.keys {
+		if !watched[k.topic] {
+			continue
+		}
+		p := a.parts[k]
+		var pos []int
+		for _, i := range p.ops {
+			op := a.at(int(i), &buf)
+			if op.Type != history.Send || op.Outcome != history.OK {
+				continue
+			}
+			for _, v := range op.Values {
+				if w, _ := p.writerOf(v); !p.read(v) && w == int(i) {
+					pos = append(pos, int(i))
+					break
+				}
+			}
+		}
+		for _, i := range pos {
+			out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
+				Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, len(pos), k)})
+		}
 	}
 	return out
 }

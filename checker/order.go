@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"time"
 
 	"kafkasim/broker/history"
 )
@@ -37,34 +38,37 @@ func (a *analysis) pollOrder() []Anomaly {
 	type ck struct {
 		client  string
 		session string // a group consumer's member, generation and seeks: a rebalance starts anew
-		k       tpKey
 	}
-	last := map[ck]int{}
 	var out []Anomaly
-	for i := range a.h {
-		op := &a.h[i]
-		if op.Type != history.Poll || op.Outcome != history.OK || len(op.Values) == 0 {
-			continue
-		}
-		k := keyOf(op)
-		key := ck{op.Client, op.Session, k}
-		if j, ok := last[key]; ok {
-			prev := &a.h[j]
-			p := a.parts[k]
-			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
-			d, i1, i2 := p.delta(v, v2)
-			switch {
-			case d > 1:
-				out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
-					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
-						op.Client, k, v, a.describe(j), v2, a.describe(i), d-1, p.skippedText(i1, i2))})
-			case d < 1:
-				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
-					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
-						op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
+	var buf, prevBuf history.Op
+	for _, k := range a.keys {
+		p := a.parts[k]
+		last := map[ck]int32{}
+		for _, i32 := range p.ops {
+			i := int(i32)
+			op := a.at(i, &buf)
+			if op.Type != history.Poll || op.Outcome != history.OK || len(op.Values) == 0 {
+				continue
 			}
+			key := ck{op.Client, op.Session}
+			if j32, ok := last[key]; ok {
+				j := int(j32)
+				prev := a.at(j, &prevBuf)
+				v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
+				d, i1, i2 := p.delta(v, v2)
+				switch {
+				case d > 1:
+					out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
+						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
+							op.Client, k, v, a.describe(j), v2, a.describe(i), d-1, p.skippedText(i1, i2))})
+				case d < 1:
+					out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
+						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
+							op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
+				}
+			}
+			last[key] = i32
 		}
-		last[key] = i
 	}
 	return out
 }
@@ -73,25 +77,28 @@ func (a *analysis) pollOrder() []Anomaly {
 // follow the previous one in the log.
 func (a *analysis) intPolls() []Anomaly {
 	var out []Anomaly
-	for i := range a.h {
-		op := &a.h[i]
-		if op.Type != history.Poll {
-			continue
-		}
-		k := keyOf(op)
+	var buf history.Op
+	for _, k := range a.keys {
 		p := a.parts[k]
-		for j := 1; j < len(op.Values); j++ {
-			v1, v2 := op.Values[j-1], op.Values[j]
-			d, i1, i2 := p.delta(v1, v2)
-			switch {
-			case d > 1:
-				out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
-						a.describe(i), v1, v2, d-1, k, p.skippedText(i1, i2))})
-			case d < 1:
-				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
-						a.describe(i), v1, v2, k, 1-d)})
+		for _, i32 := range p.ops {
+			i := int(i32)
+			op := a.at(i, &buf)
+			if op.Type != history.Poll {
+				continue
+			}
+			for j := 1; j < len(op.Values); j++ {
+				v1, v2 := op.Values[j-1], op.Values[j]
+				d, i1, i2 := p.delta(v1, v2)
+				switch {
+				case d > 1:
+					out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
+							a.describe(i), v1, v2, d-1, k, p.skippedText(i1, i2))})
+				case d < 1:
+					out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
+							a.describe(i), v1, v2, k, 1-d)})
+				}
 			}
 		}
 	}
@@ -102,39 +109,42 @@ func (a *analysis) intPolls() []Anomaly {
 // partition, in the order the application handed them over (invoke time, then value), must
 // land in that order. Sends whose place in the log is unknown are not judged.
 func (a *analysis) sendOrder() []Anomaly {
-	var sends []int
-	for i := range a.h {
-		op := &a.h[i]
-		if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {
-			sends = append(sends, i)
-		}
+	// A partition's sends, by the order they were handed over: records handed over at the same
+	// instant are taken in value order (our producers number values in creation order).
+	type send struct {
+		invoke time.Duration
+		first  int64
+		pos    int32
 	}
-	// Records handed over at the same instant are taken in value order: our producers number
-	// values in creation order.
-	slices.SortStableFunc(sends, func(x, y int) int {
-		return cmp.Or(cmp.Compare(a.h[x].Invoke, a.h[y].Invoke), cmp.Compare(a.h[x].Values[0], a.h[y].Values[0]))
-	})
-	type ck struct {
-		client string
-		k      tpKey
-	}
-	last := map[ck]int{}
 	var out []Anomaly
-	for _, i := range sends {
-		op := &a.h[i]
-		k := keyOf(op)
-		key := ck{op.Client, k}
-		if j, ok := last[key]; ok {
-			prev := &a.h[j]
-			p := a.parts[k]
-			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
-			if d, i1, i2 := p.delta(v, v2); d < 1 {
-				out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
-					Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
-						op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
+	var buf, prevBuf history.Op
+	for _, k := range a.keys {
+		p := a.parts[k]
+		var sends []send
+		for _, i := range p.ops {
+			op := a.at(int(i), &buf)
+			if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {
+				sends = append(sends, send{op.Invoke, op.Values[0], i})
 			}
 		}
-		last[key] = i
+		slices.SortStableFunc(sends, func(x, y send) int {
+			return cmp.Or(cmp.Compare(x.invoke, y.invoke), cmp.Compare(x.first, y.first))
+		})
+		last := map[string]int{}
+		for _, s := range sends {
+			i := int(s.pos)
+			op := a.at(i, &buf)
+			if j, ok := last[op.Client]; ok {
+				prev := a.at(j, &prevBuf)
+				v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
+				if d, i1, i2 := p.delta(v, v2); d < 1 {
+					out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
+						Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
+							op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
+				}
+			}
+			last[op.Client] = i
+		}
 	}
 	return out
 }
@@ -144,25 +154,28 @@ func (a *analysis) sendOrder() []Anomaly {
 // only histories with multi-record sends can show these.
 func (a *analysis) intSends() []Anomaly {
 	var out []Anomaly
-	for i := range a.h {
-		op := &a.h[i]
-		if op.Type != history.Send || op.Outcome == history.Fail {
-			continue
-		}
-		k := keyOf(op)
+	var buf history.Op
+	for _, k := range a.keys {
 		p := a.parts[k]
-		for j := 1; j < len(op.Values); j++ {
-			v1, v2 := op.Values[j-1], op.Values[j]
-			d, i1, i2 := p.delta(v1, v2)
-			switch {
-			case d > 1:
-				out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
-						a.describe(i), v1, v2, d, k, p.skippedText(i1, i2))})
-			case d < 1:
-				out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
-						a.describe(i), v1, v2, 1-d, k)})
+		for _, i32 := range p.ops {
+			i := int(i32)
+			op := a.at(i, &buf)
+			if op.Type != history.Send || op.Outcome == history.Fail {
+				continue
+			}
+			for j := 1; j < len(op.Values); j++ {
+				v1, v2 := op.Values[j-1], op.Values[j]
+				d, i1, i2 := p.delta(v1, v2)
+				switch {
+				case d > 1:
+					out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
+							a.describe(i), v1, v2, d, k, p.skippedText(i1, i2))})
+				case d < 1:
+					out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
+							a.describe(i), v1, v2, 1-d, k)})
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package checker
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"time"
 
@@ -30,6 +31,7 @@ var lossNames = []string{InconsistentOffsets, LostWrite, Unseen}
 // are lost.
 func lostRecords(h history.History) []lostRecord {
 	a := analyse(h)
+	var buf history.Op
 	byKey := map[tpKey]map[int64]*lostRecord{}
 	add := func(k tpKey, v, off int64, name string) {
 		m := byKey[k]
@@ -41,8 +43,9 @@ func lostRecords(h history.History) []lostRecord {
 		if r == nil {
 			r = &lostRecord{tp: k, value: v, offset: off, acked: -1}
 			p := a.parts[k]
-			if w, ok := p.writer[v]; ok {
-				op := &a.h[w]
+			if w, ok := p.writerOf(v); ok {
+				var wb history.Op
+				op := a.at(w, &wb)
 				if op.Outcome == history.OK {
 					r.acked = op.Complete
 				}
@@ -61,38 +64,36 @@ func lostRecords(h history.History) []lostRecord {
 	}
 	for _, k := range a.keys {
 		p := a.parts[k]
-		for _, off := range p.offsetAt {
-			vs := p.vals[off]
-			if len(vs) < 2 {
-				continue
-			}
+		for _, x := range slices.Sorted(maps.Keys(p.more)) {
+			off, vs := p.offsetAt[x], p.valsAt(int(x))
 			last := vs[0]
+			var lb, vb history.Op
 			for _, v := range vs[1:] {
-				if a.h[p.source[offVal{off, v}]].Complete > a.h[p.source[offVal{off, last}]].Complete {
+				if a.at(int(v.src), &vb).Complete > a.at(int(last.src), &lb).Complete {
 					last = v
 				}
 			}
 			for _, v := range vs {
 				if v != last {
-					add(k, v, off, InconsistentOffsets)
+					add(k, v.val, off, InconsistentOffsets)
 				}
 			}
 		}
 	}
 	for _, an := range a.lostWrites() {
-		op := &a.h[an.Ops[0]]
+		op := a.at(an.Ops[0], &buf)
 		p := a.parts[keyOf(op)]
 		for _, v := range op.Values {
-			if _, read := p.okRead[v]; !read {
+			if !p.read(v) {
 				add(p.key, v, -1, LostWrite)
 			}
 		}
 	}
 	for _, an := range a.unseen() {
-		op := &a.h[an.Ops[0]]
+		op := a.at(an.Ops[0], &buf)
 		p := a.parts[keyOf(op)]
 		for _, v := range op.Values {
-			if _, read := p.okRead[v]; !read {
+			if !p.read(v) {
 				add(p.key, v, -1, Unseen)
 			}
 		}

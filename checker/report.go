@@ -91,6 +91,11 @@ type Report struct {
 
 // Check analyses a history.
 func Check(h history.History, cfg Config) *Report {
+	return CheckOps(h, cfg)
+}
+
+// CheckOps analyses a history read in place: a run's history.Log, which it does not copy.
+func CheckOps(h history.Reader, cfg Config) *Report {
 	if cfg.LinearizabilityBudget <= 0 {
 		cfg.LinearizabilityBudget = DefaultLinearizabilityBudget
 	}
@@ -117,15 +122,18 @@ func Check(h history.History, cfg Config) *Report {
 	// The anomalies name operations by position so far: mark their partitions, then name
 	// them by history index.
 	anomalous := map[tpKey]bool{}
+	var buf history.Op
 	for i := range all {
 		for j, p := range all[i].Ops {
-			anomalous[keyOf(&a.h[p])] = true
-			all[i].Ops[j] = a.h[p].Index
+			op := a.at(p, &buf)
+			anomalous[keyOf(op)] = true
+			all[i].Ops[j] = op.Index
 		}
 	}
 	slices.SortStableFunc(all, func(x, y Anomaly) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
 	})
+	a.release()
 	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget, anomalous)}
 	for _, an := range all {
 		r.Counts[an.Name]++

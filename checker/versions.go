@@ -3,7 +3,6 @@ package checker
 import (
 	"cmp"
 	"fmt"
-	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,115 +25,310 @@ func compareTP(a, b tpKey) int {
 
 func keyOf(op *history.Op) tpKey { return tpKey{op.Topic, op.Partition} }
 
-type offVal struct{ off, val int64 }
-
 // partLog is what the history says about one partition: the log it implies (Jepsen's
 // version-orders: offsets from acknowledged sends and from every poll) and who wrote and read
-// each value. Positions are indexes into the history slice.
+// each value. Positions are indexes into the history.
+//
+// It is kept in sorted slices and dense arrays, not maps: a run of half an hour holds millions
+// of values, and a map entry per value and fact took ten times the room. Offsets are indexed
+// by their place in offsetAt (the dense index), values by their place in values (the value's
+// id); the rare facts (a value at several offsets, an offset with several values, a failed
+// send) sit in small maps.
 type partLog struct {
-	key    tpKey
-	vals   map[int64][]int64 // offset → distinct values seen there, first seen first
-	source map[offVal]int    // (offset, value) → the first op that put the value there
-	// Dense order (offsets without a known value removed): byIndex[i] is the first value seen
-	// at the i-th known offset, offsetAt[i] that offset; byValue maps those values back (a
-	// value at several offsets maps to the last). firstIndex and lastIndex map every value to
-	// the first and last index it appears at.
-	byIndex    []int64
-	offsetAt   []int64
-	byValue    map[int64]int
-	firstIndex map[int64]int
-	lastIndex  map[int64]int
-	offsets    map[int64][]int64 // value → the offsets that hold it, in order
+	key tpKey
+	ops []int32 // the positions of the partition's operations, in order
 
-	writer map[int64]int // value → its send (the first, if sent twice)
-	okRead map[int64]int // value → the first ok poll that returned it
-	failed map[int64]int // value → its failed send
+	// The implied log, by dense index i: offsetAt[i] the i-th offset known to hold a value,
+	// byIndex[i] the first value seen there and srcAt[i] the first op that put it there;
+	// more[i] the values seen there after it, first seen first.
+	offsetAt []int64
+	byIndex  []int64
+	srcAt    []int32
+	more     map[int32][]valSrc
+
+	// Values, by id: values is every value the partition's operations name, sorted; writer[id]
+	// is the value's send (the first, if sent twice), okRead[id] the first ok poll that
+	// returned it, firstIdx[id] the first dense index holding it (-1 for none of these).
+	values   []int64
+	writer   []int32
+	okRead   []int32
+	firstIdx []int32
+	spread   map[int64]*spread // values at more than one dense index
+	failed   map[int64]int32   // value → its failed send
+}
+
+// valSrc is a value seen at an offset after the first, and the first op that put it there.
+type valSrc struct {
+	val int64
+	src int32
+}
+
+// spread is where a value that the log holds at several offsets is: those offsets in order,
+// the last dense index, and the last dense index where it is the first value seen (-1 if none).
+type spread struct {
+	offs          []int64
+	last, byValue int32
 }
 
 type analysis struct {
-	h     history.History
+	h     history.Reader
 	parts map[tpKey]*partLog
 	keys  []tpKey // sorted
 	end   time.Duration
 }
 
-func (a *analysis) part(k tpKey) *partLog {
-	p := a.parts[k]
-	if p == nil {
-		p = &partLog{key: k, vals: map[int64][]int64{}, source: map[offVal]int{}, byValue: map[int64]int{},
-			firstIndex: map[int64]int{}, lastIndex: map[int64]int{}, offsets: map[int64][]int64{}, writer: map[int64]int{}, okRead: map[int64]int{}, failed: map[int64]int{}}
-		a.parts[k] = p
-		a.keys = append(a.keys, k)
-	}
-	return p
+// at returns the operation at position i, in buf or in place (history.Reader.Load).
+func (a *analysis) at(i int, buf *history.Op) *history.Op { return a.h.Load(i, buf) }
+
+// distinct gathers int64s, sorted and without repeats, holding at most about twice as many as
+// there are distinct ones (a poll re-reads what sends wrote: most additions repeat).
+type distinct struct {
+	s       []int64
+	compact int
 }
 
-func analyse(h history.History) *analysis {
+func (d *distinct) add(v int64) {
+	d.s = append(d.s, v)
+	if len(d.s) >= d.compact {
+		slices.Sort(d.s)
+		d.s = slices.Compact(d.s)
+		d.compact = max(2*len(d.s), 1024)
+	}
+}
+
+// sorted returns the distinct values, sorted, in a slice of their size.
+func (d *distinct) sorted() []int64 {
+	slices.Sort(d.s)
+	out := slices.Clone(slices.Compact(d.s))
+	d.s = nil
+	return out
+}
+
+// filled returns n int32s set to -1.
+func filled(n int) []int32 {
+	s := make([]int32, n)
+	for i := range s {
+		s[i] = -1
+	}
+	return s
+}
+
+func analyse(h history.Reader) *analysis {
 	a := &analysis{h: h, parts: map[tpKey]*partLog{}}
-	for i := range h {
-		op := &h[i]
+	n := h.Len()
+	var buf history.Op
+	// The partitions and their operations.
+	var last *partLog
+	for i := range n {
+		op := a.at(i, &buf)
 		a.end = max(a.end, op.Complete)
-		p := a.part(keyOf(op))
-		switch op.Type {
-		case history.Send:
-			for _, v := range op.Values {
-				if _, ok := p.writer[v]; !ok {
-					p.writer[v] = i
-				}
-				if op.Outcome == history.Fail {
-					if _, ok := p.failed[v]; !ok {
-						p.failed[v] = i
-					}
-				}
+		k := keyOf(op)
+		p := last
+		if p == nil || p.key != k {
+			if p = a.parts[k]; p == nil {
+				p = &partLog{key: k}
+				a.parts[k] = p
+				a.keys = append(a.keys, k)
 			}
-		case history.Poll:
-			if op.Outcome == history.OK {
-				for _, v := range op.Values {
-					if _, ok := p.okRead[v]; !ok {
-						p.okRead[v] = i
-					}
-				}
-			}
+			last = p
 		}
+		p.ops = append(p.ops, int32(i))
 	}
 	slices.SortFunc(a.keys, compareTP)
-	// The log: acknowledged sends (and unknown ones proven read), and every poll.
-	for i := range h {
-		op := &h[i]
-		if len(op.Offsets) != len(op.Values) {
-			continue
-		}
-		p := a.parts[keyOf(op)]
-		if op.Type == history.Send && !p.mustHaveCommitted(op) {
-			continue
-		}
-		for j, off := range op.Offsets {
-			v := op.Values[j]
-			if _, ok := p.source[offVal{off, v}]; !ok {
-				p.vals[off] = append(p.vals[off], v)
-				p.source[offVal{off, v}] = i
-			}
-		}
-	}
+	// Each partition's values and log, one partition at a time.
 	for _, k := range a.keys {
 		p := a.parts[k]
-		offs := slices.Sorted(maps.Keys(p.vals))
-		p.offsetAt = offs
-		p.byIndex = make([]int64, len(offs))
-		for i, o := range offs {
-			vs := p.vals[o]
-			p.byIndex[i] = vs[0]
-			p.byValue[vs[0]] = i
-			for _, v := range vs {
-				if _, ok := p.firstIndex[v]; !ok {
-					p.firstIndex[v] = i
+		p.ops = slices.Clip(p.ops)
+		var vals, offs distinct
+		for _, i := range p.ops {
+			op := a.at(int(i), &buf)
+			for _, v := range op.Values {
+				vals.add(v)
+			}
+			if len(op.Offsets) == len(op.Values) {
+				for _, o := range op.Offsets {
+					offs.add(o)
 				}
-				p.lastIndex[v] = i
-				p.offsets[v] = append(p.offsets[v], o)
+			}
+		}
+		p.values = vals.sorted()
+		p.writer, p.okRead = filled(len(p.values)), filled(len(p.values))
+		// Writers, readers and failed sends.
+		for _, i := range p.ops {
+			op := a.at(int(i), &buf)
+			switch {
+			case op.Type == history.Send:
+				for _, v := range op.Values {
+					id := p.id(v)
+					if p.writer[id] < 0 {
+						p.writer[id] = i
+					}
+					if op.Outcome == history.Fail {
+						if _, ok := p.failed[v]; !ok {
+							if p.failed == nil {
+								p.failed = map[int64]int32{}
+							}
+							p.failed[v] = i
+						}
+					}
+				}
+			case op.Type == history.Poll && op.Outcome == history.OK:
+				for _, v := range op.Values {
+					if id := p.id(v); p.okRead[id] < 0 {
+						p.okRead[id] = i
+					}
+				}
+			}
+		}
+		// The log: acknowledged sends (and unknown ones proven read), and every poll. The
+		// offsets gathered above are those of every operation; those that no operation of the
+		// log names are dropped below.
+		all := offs.sorted()
+		byIndex, srcAt := make([]int64, len(all)), filled(len(all))
+		for _, i := range p.ops {
+			op := a.at(int(i), &buf)
+			if len(op.Offsets) != len(op.Values) || op.Type == history.Send && !p.mustHaveCommitted(op) {
+				continue
+			}
+			for j, off := range op.Offsets {
+				v := op.Values[j]
+				x, _ := slices.BinarySearch(all, off)
+				switch {
+				case srcAt[x] < 0:
+					byIndex[x], srcAt[x] = v, i
+				case byIndex[x] == v:
+				default:
+					if p.more == nil {
+						p.more = map[int32][]valSrc{}
+					}
+					if !slices.ContainsFunc(p.more[int32(x)], func(e valSrc) bool { return e.val == v }) {
+						p.more[int32(x)] = append(p.more[int32(x)], valSrc{v, i})
+					}
+				}
+			}
+		}
+		// Keep the offsets that hold a value; more is keyed by dense index, so renumber it.
+		kept := 0
+		var more map[int32][]valSrc
+		for x := range all {
+			if srcAt[x] < 0 {
+				continue
+			}
+			all[kept], byIndex[kept], srcAt[kept] = all[x], byIndex[x], srcAt[x]
+			if m, ok := p.more[int32(x)]; ok {
+				if more == nil {
+					more = map[int32][]valSrc{}
+				}
+				more[int32(kept)] = m
+			}
+			kept++
+		}
+		p.more = more
+		if kept == len(all) {
+			p.offsetAt, p.byIndex, p.srcAt = all, byIndex, srcAt
+		} else {
+			p.offsetAt, p.byIndex, p.srcAt = slices.Clone(all[:kept]), slices.Clone(byIndex[:kept]), slices.Clone(srcAt[:kept])
+		}
+		// Where each value is.
+		p.firstIdx = filled(len(p.values))
+		for x := range p.offsetAt {
+			p.place(int32(x), p.byIndex[x], true)
+			for _, e := range p.more[int32(x)] {
+				p.place(int32(x), e.val, false)
 			}
 		}
 	}
 	return a
+}
+
+// release drops what only the anomaly families need, keeping what linearizability reads (the
+// partitions' operations and where each value is).
+func (a *analysis) release() {
+	for _, p := range a.parts {
+		p.writer, p.okRead, p.failed = nil, nil, nil
+		p.byIndex, p.srcAt, p.more = nil, nil, nil
+	}
+}
+
+// place records that dense index x holds v (as the first value seen there, if first).
+func (p *partLog) place(x int32, v int64, first bool) {
+	id := p.id(v)
+	f := p.firstIdx[id]
+	if f < 0 {
+		p.firstIdx[id] = x
+		return
+	}
+	s := p.spread[v]
+	if s == nil {
+		s = &spread{offs: []int64{p.offsetAt[f]}, last: f, byValue: -1}
+		if p.byIndex[f] == v {
+			s.byValue = f
+		}
+		if p.spread == nil {
+			p.spread = map[int64]*spread{}
+		}
+		p.spread[v] = s
+	}
+	s.offs = append(s.offs, p.offsetAt[x])
+	s.last = x
+	if first {
+		s.byValue = x
+	}
+}
+
+// id is the value's place in values; every value of the partition's operations has one.
+func (p *partLog) id(v int64) int {
+	i, _ := slices.BinarySearch(p.values, v)
+	return i
+}
+
+// lookup is the value's id, if an operation of the partition names it.
+func (p *partLog) lookup(v int64) (int, bool) {
+	return slices.BinarySearch(p.values, v)
+}
+
+// writerOf is the value's send (the first, if sent twice).
+func (p *partLog) writerOf(v int64) (int, bool) {
+	if id, ok := p.lookup(v); ok && p.writer[id] >= 0 {
+		return int(p.writer[id]), true
+	}
+	return -1, false
+}
+
+// readerOf is the first ok poll that returned the value.
+func (p *partLog) readerOf(v int64) (int, bool) {
+	if id, ok := p.lookup(v); ok && p.okRead[id] >= 0 {
+		return int(p.okRead[id]), true
+	}
+	return -1, false
+}
+
+// read: some ok poll returned the value.
+func (p *partLog) read(v int64) bool {
+	_, ok := p.readerOf(v)
+	return ok
+}
+
+// firstIndex and lastIndex are the first and last dense index holding the value.
+func (p *partLog) firstIndex(v int64) (int, bool) {
+	if id, ok := p.lookup(v); ok && p.firstIdx[id] >= 0 {
+		return int(p.firstIdx[id]), true
+	}
+	return -1, false
+}
+
+func (p *partLog) lastIndex(v int64) int {
+	if s := p.spread[v]; s != nil {
+		return int(s.last)
+	}
+	i, _ := p.firstIndex(v)
+	return i
+}
+
+// valsAt lists the values seen at dense index x, first seen first, with the first op that
+// put each there.
+func (p *partLog) valsAt(x int) []valSrc {
+	return append([]valSrc{{p.byIndex[x], p.srcAt[x]}}, p.more[int32(x)]...)
 }
 
 // mustHaveCommitted: an ok send, or an unknown one with a value some ok poll returned
@@ -145,7 +339,7 @@ func (p *partLog) mustHaveCommitted(op *history.Op) bool {
 		return true
 	case history.Unknown:
 		for _, v := range op.Values {
-			if _, ok := p.okRead[v]; ok {
+			if p.read(v) {
 				return true
 			}
 		}
@@ -153,10 +347,16 @@ func (p *partLog) mustHaveCommitted(op *history.Op) bool {
 	return false
 }
 
-// index returns a value's dense index (byValue), if it has one.
+// index returns a value's dense index (a value at several offsets maps to the last at which
+// it is the first value seen), if it has one.
 func (p *partLog) index(v int64) (int, bool) {
-	i, ok := p.byValue[v]
-	return i, ok
+	if s := p.spread[v]; s != nil {
+		return int(s.byValue), s.byValue >= 0
+	}
+	if i, ok := p.firstIndex(v); ok && p.byIndex[i] == v {
+		return i, true
+	}
+	return -1, false
 }
 
 // seconds renders a virtual time as seconds with up to millisecond precision: "12.4s".
@@ -178,7 +378,8 @@ func seconds(d time.Duration) string {
 // "p1's send of value 1843 (op #17, acknowledged at offset 912 at 12.4s)",
 // "c1's poll of orders/0 (op #40, read offsets 900..950 at 13.1s)".
 func (a *analysis) describe(i int) string {
-	op := &a.h[i]
+	var buf history.Op
+	op := a.at(i, &buf)
 	switch op.Type {
 	case history.Send:
 		vals := "value " + valuesText(op.Values)
@@ -237,7 +438,15 @@ func valuesText(vs []int64) string {
 
 // offsetsOf lists the offsets (in the implied log) that hold v.
 // The slice is shared: callers must not modify it.
-func (p *partLog) offsetsOf(v int64) []int64 { return p.offsets[v] }
+func (p *partLog) offsetsOf(v int64) []int64 {
+	if s := p.spread[v]; s != nil {
+		return s.offs
+	}
+	if i, ok := p.firstIndex(v); ok {
+		return p.offsetAt[i : i+1 : i+1]
+	}
+	return nil
+}
 
 // ops lists the operations an anomaly names by their positions in the history (negative
 // positions, "none", left out). Check turns them into history indexes (Op.Index) once it has

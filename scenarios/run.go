@@ -369,7 +369,7 @@ func (s *Scenario) CheckConfig() checker.Config {
 func (p *Player) check(c *cluster.Cluster) (string, map[string]int) {
 	cfg := p.s.CheckConfig()
 	cfg.Online, cfg.UncleanElections = p.online, p.online.UncleanElections()
-	rep := checker.Check(c.History(), cfg)
+	rep := checker.CheckOps(c.Log(), cfg)
 	p.res.Report = rep
 	return rep.Verdict, rep.Findings()
 }

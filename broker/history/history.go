@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"time"
 )
 
@@ -58,6 +60,20 @@ func (o Ops) TraceArg() int64 { return int64(len(o)) }
 
 // History is a list of operations in completion order.
 type History []Op
+
+// Reader is a history read by position: a History, or a Log read in place.
+type Reader interface {
+	Len() int
+	// Load returns operation i (0 ≤ i < Len()): a pointer into the history, or buf filled
+	// with it. Either stays valid until buf is loaded again; neither may be modified.
+	Load(i int, buf *Op) *Op
+}
+
+// Len is the number of operations.
+func (h History) Len() int { return len(h) }
+
+// Load returns a pointer to operation i; buf is unused.
+func (h History) Load(i int, _ *Op) *Op { return &h[i] }
 
 // Add appends an operation, numbering it.
 func (h *History) Add(op Op) {
@@ -158,28 +174,32 @@ const (
 )
 
 // Log collects a growing history compactly: operations in fixed-size chunks of pointer-free
-// records (strings interned, values and offsets in int64 arenas), so that appending never
-// copies what is there and the garbage collector never scans it — a run of ten simulated
-// minutes records hundreds of thousands of operations. History rebuilds the []Op form.
+// records (strings interned, each operation's values and offsets together in an int64
+// arena), so that appending never copies what is there and the garbage collector never scans
+// it — a run of half an hour of simulated time records two million operations, and a record
+// takes 64 bytes where an Op takes 200. History rebuilds the []Op form; Load reads one
+// operation in place.
 type Log struct {
 	chunks [][]rec
 	n      int
-	vals   arena
-	offs   arena
+	nums   arena
 	strs   []string
 	strIdx map[string]uint32
+	kinds  []string // operation types and outcomes
 }
 
-// rec is an Op without pointers.
+// rec is an Op without pointers: its values are nVals int64s of the arena at `at`, its offsets
+// the nOffs after them (nOffs -1: no offsets, as against none).
 type rec struct {
-	invoke, complete     time.Duration
-	valAt, offAt         int64
-	nVals, nOffs         int32
-	partition            int32
-	client, topic, typ   uint32
-	outcome, err, hasOff uint32
-	group, session       uint32 // interned (group + 1; 0 without a group)
-	generation           int32
+	invoke, complete time.Duration
+	at               int64
+	nVals, nOffs     int32
+	partition        int32
+	client, topic    uint32
+	err              uint32
+	group, session   uint32 // interned (group + 1; 0 without a group)
+	generation       int32
+	typ, outcome     uint8 // interned
 }
 
 // arena stores int64 runs in chunks; a run never crosses a chunk.
@@ -187,28 +207,30 @@ type arena struct {
 	chunks [][]int64
 }
 
-func (a *arena) add(vs []int64) int64 {
-	if len(vs) == 0 {
+// add stores the run a followed by b, and returns where it starts.
+func (ar *arena) add(a, b []int64) int64 {
+	n := len(a) + len(b)
+	if n == 0 {
 		return 0
 	}
-	if len(vs) > arenaSize {
-		a.chunks = append(a.chunks, append([]int64(nil), vs...))
-		return int64(len(a.chunks)-1) * arenaSize
+	if n > arenaSize {
+		ar.chunks = append(ar.chunks, append(append(make([]int64, 0, n), a...), b...))
+		return int64(len(ar.chunks)-1) * arenaSize
 	}
-	if len(a.chunks) == 0 || len(a.chunks[len(a.chunks)-1])+len(vs) > arenaSize || cap(a.chunks[len(a.chunks)-1]) < arenaSize {
-		a.chunks = append(a.chunks, make([]int64, 0, arenaSize))
+	if len(ar.chunks) == 0 || len(ar.chunks[len(ar.chunks)-1])+n > arenaSize || cap(ar.chunks[len(ar.chunks)-1]) < arenaSize {
+		ar.chunks = append(ar.chunks, make([]int64, 0, arenaSize))
 	}
-	c := &a.chunks[len(a.chunks)-1]
-	at := int64(len(a.chunks)-1)*arenaSize + int64(len(*c))
-	*c = append(*c, vs...)
+	c := &ar.chunks[len(ar.chunks)-1]
+	at := int64(len(ar.chunks)-1)*arenaSize + int64(len(*c))
+	*c = append(append(*c, a...), b...)
 	return at
 }
 
-func (a *arena) get(at int64, n int32) []int64 {
-	if n == 0 {
+func (ar *arena) get(at int64, n int32) []int64 {
+	if n <= 0 {
 		return nil
 	}
-	c := a.chunks[at/arenaSize]
+	c := ar.chunks[at/arenaSize]
 	off := at % arenaSize
 	return c[off : off+int64(n) : off+int64(n)]
 }
@@ -225,6 +247,18 @@ func (l *Log) intern(s string) uint32 {
 	return uint32(len(l.strs) - 1)
 }
 
+// kind interns an operation type or outcome, a closed set of a few names, as a byte.
+func (l *Log) kind(s string) uint8 {
+	if i := slices.Index(l.kinds, s); i >= 0 {
+		return uint8(i)
+	}
+	if len(l.kinds) > math.MaxUint8 {
+		panic(fmt.Sprintf("history: more than %d operation types and outcomes", math.MaxUint8+1))
+	}
+	l.kinds = append(l.kinds, s)
+	return uint8(len(l.kinds) - 1)
+}
+
 // Add appends an operation, numbering it.
 func (l *Log) Add(op Op) {
 	if l.n%chunkSize == 0 {
@@ -232,16 +266,15 @@ func (l *Log) Add(op Op) {
 	}
 	r := rec{
 		invoke: op.Invoke, complete: op.Complete, partition: op.Partition,
-		client: l.intern(op.Client), topic: l.intern(op.Topic), typ: l.intern(string(op.Type)),
-		outcome: l.intern(string(op.Outcome)), err: l.intern(op.Error),
-		valAt: l.vals.add(op.Values), nVals: int32(len(op.Values)),
+		client: l.intern(op.Client), topic: l.intern(op.Topic), err: l.intern(op.Error),
+		typ: l.kind(string(op.Type)), outcome: l.kind(string(op.Outcome)),
+		at: l.nums.add(op.Values, op.Offsets), nVals: int32(len(op.Values)), nOffs: -1,
 	}
 	if op.Group != "" {
 		r.group, r.session, r.generation = l.intern(op.Group)+1, l.intern(op.Session), op.Generation
 	}
 	if op.Offsets != nil {
-		r.hasOff = 1
-		r.offAt, r.nOffs = l.offs.add(op.Offsets), int32(len(op.Offsets))
+		r.nOffs = int32(len(op.Offsets))
 	}
 	c := &l.chunks[len(l.chunks)-1]
 	*c = append(*c, r)
@@ -262,24 +295,33 @@ func (l *Log) Len() int { return l.n }
 func (l *Log) At(i int) Op { return l.op(i, &l.chunks[i/chunkSize][i%chunkSize]) }
 
 func (l *Log) op(i int, r *rec) Op {
+	run := l.nums.get(r.at, r.nVals+max(r.nOffs, 0))
 	op := Op{
-		Index: i, Client: l.strs[r.client], Type: Type(l.strs[r.typ]), Topic: l.strs[r.topic],
-		Partition: r.partition, Values: l.vals.get(r.valAt, r.nVals), Invoke: r.invoke,
-		Complete: r.complete, Outcome: Outcome(l.strs[r.outcome]), Error: l.strs[r.err],
+		Index: i, Client: l.strs[r.client], Type: Type(l.kinds[r.typ]), Topic: l.strs[r.topic],
+		Partition: r.partition, Values: run[:r.nVals:r.nVals], Invoke: r.invoke,
+		Complete: r.complete, Outcome: Outcome(l.kinds[r.outcome]), Error: l.strs[r.err],
 	}
-	if op.Values == nil {
+	if r.nVals == 0 {
 		op.Values = []int64{}
 	}
 	if r.group != 0 {
 		op.Group, op.Session, op.Generation = l.strs[r.group-1], l.strs[r.session], r.generation
 	}
-	if r.hasOff == 1 {
-		op.Offsets = l.offs.get(r.offAt, r.nOffs)
-		if op.Offsets == nil {
+	if r.nOffs >= 0 {
+		op.Offsets = run[r.nVals:]
+		if r.nOffs == 0 {
 			op.Offsets = []int64{}
 		}
 	}
 	return op
+}
+
+// Load returns operation i in buf, which it fills (a Reader): the checker reads a run's
+// history in place, one operation at a time, instead of copying it into a History, whose
+// operations take several times the room of the log's records.
+func (l *Log) Load(i int, buf *Op) *Op {
+	*buf = l.op(i, &l.chunks[i/chunkSize][i%chunkSize])
+	return buf
 }
 
 // History returns the operations from index `from` on as one slice (a copy; the values and

@@ -2,8 +2,10 @@ package history
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 func TestJSONLinesRoundTrip(t *testing.T) {
@@ -105,5 +107,38 @@ func TestReadJSONLinesRefusesNegativeFields(t *testing.T) {
 	cut := `{"index":17,"client":"p","type":"send","topic":"t","values":[2],"offsets":[1],"invoke":1,"complete":9,"outcome":"ok"}`
 	if h, err := ReadJSONLines(strings.NewReader(cut)); err != nil || len(h) != 1 || h[0].Index != 17 {
 		t.Errorf("a cut history: %v, %v", h, err)
+	}
+}
+
+// A Log gives back every field of what it was given, read by At, Load and History alike:
+// values and offsets (absent, empty, fewer than the values, longer than an arena chunk),
+// groups, errors and times; and a record stays 64 bytes (two million make a half-hour run).
+func TestLogRoundTrip(t *testing.T) {
+	big := make([]int64, arenaSize+3)
+	for i := range big {
+		big[i] = int64(i)
+	}
+	ops := []Op{
+		{Client: "p1", Type: Send, Topic: "t", Partition: 2, Values: []int64{7, 8}, Offsets: []int64{40, 41}, Invoke: 5, Complete: 9, Outcome: OK},
+		{Client: "p1", Type: Send, Topic: "t", Partition: -1, Values: []int64{9}, Invoke: 6, Complete: 10, Outcome: Fail, Error: "DELIVERY_TIMEOUT"},
+		{Client: "c1", Type: Poll, Topic: "u", Values: []int64{}, Offsets: []int64{}, Invoke: 7, Complete: 11, Outcome: OK, Group: "g", Generation: 3, Session: "m-1/3/0"},
+		{Client: "c1", Type: Commit, Topic: "u", Values: []int64{}, Offsets: []int64{12}, Invoke: 8, Complete: 12, Outcome: Unknown, Group: "g", Generation: 3, Session: "m-1/3/0"},
+		{Client: "c2", Type: Poll, Topic: "t", Partition: 1, Values: big, Offsets: big, Invoke: 9, Complete: 13, Outcome: OK},
+		{Client: "p1", Type: Send, Topic: "t", Values: []int64{10}, Offsets: []int64{42}, Invoke: 10, Complete: 14, Outcome: OK},
+	}
+	var l Log
+	l.AddAll(ops)
+	h := l.History(0)
+	var buf Op
+	for i, want := range ops {
+		want.Index = i
+		for how, got := range map[string]Op{"At": l.At(i), "Load": *l.Load(i, &buf), "History": h[i]} {
+			if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", want) || (got.Offsets == nil) != (want.Offsets == nil) {
+				t.Errorf("%s(%d) = %+v; want %+v", how, i, got, want)
+			}
+		}
+	}
+	if n := unsafe.Sizeof(rec{}); n != 64 {
+		t.Errorf("a record takes %d bytes; want 64", n)
 	}
 }

@@ -157,6 +157,10 @@ func (c *Cluster) History() history.History { return c.history.History(0) }
 // HistorySince returns the operations from index from on (a copy).
 func (c *Cluster) HistorySince(from int) history.History { return c.history.History(from) }
 
+// Log returns the client operations recorded so far, read in place (not a copy): the
+// checker judges a long run's history without copying it.
+func (c *Cluster) Log() history.Reader { return &c.history }
+
 // Ops is the number of operations recorded so far.
 func (c *Cluster) Ops() int { return c.history.Len() }
 
