@@ -147,23 +147,9 @@ func (r *Raft) candidateUpToDate(req *protocol.VoteRequest) bool {
 
 // onVoteResponse counts a vote of the candidate's epoch; a majority makes it leader.
 func (r *Raft) onVoteResponse(now time.Duration, from int32, resp *protocol.VoteResponse) {
-	if resp.LeaderEpoch != r.epoch {
+	i, granted, _ := r.countVote(from, resp)
+	if i < 0 {
 		return
-	}
-	i := slices.Index(r.cfg.Voters, from)
-	if i < 0 || i == r.self {
-		return
-	}
-	if resp.VoteGranted && resp.Error == protocol.NONE {
-		r.votes[i] = voteGranted
-	} else {
-		r.votes[i] = voteRejected
-	}
-	granted := 0
-	for _, v := range r.votes {
-		if v == voteGranted {
-			granted++
-		}
 	}
 	switch {
 	case granted >= r.majority:
@@ -179,23 +165,22 @@ func (r *Raft) onVoteResponse(now time.Duration, from int32, resp *protocol.Vote
 	}
 }
 
-// onPreVoteResponse counts a pre-vote of the prospective's epoch: a majority makes it stand as
-// candidate; once a majority can no longer be reached (EpochElection.isVoteRejected) the
-// pre-vote is lost (KafkaRaftClient.handleVoteResponse and pollProspective).
-func (r *Raft) onPreVoteResponse(now time.Duration, from int32, resp *protocol.VoteResponse) {
+// countVote records a (pre-)vote answer of this epoch from another voter (EpochElection): it
+// returns the voter's index, -1 for an answer to ignore, and the votes granted and rejected so
+// far.
+func (r *Raft) countVote(from int32, resp *protocol.VoteResponse) (i, granted, rejected int) {
 	if resp.LeaderEpoch != r.epoch {
-		return
+		return -1, 0, 0
 	}
-	i := slices.Index(r.cfg.Voters, from)
+	i = slices.Index(r.cfg.Voters, from)
 	if i < 0 || i == r.self {
-		return
+		return -1, 0, 0
 	}
 	if resp.VoteGranted && resp.Error == protocol.NONE {
 		r.votes[i] = voteGranted
 	} else {
 		r.votes[i] = voteRejected
 	}
-	granted, rejected := 0, 0
 	for _, v := range r.votes {
 		switch v {
 		case voteGranted:
@@ -203,6 +188,17 @@ func (r *Raft) onPreVoteResponse(now time.Duration, from int32, resp *protocol.V
 		case voteRejected:
 			rejected++
 		}
+	}
+	return i, granted, rejected
+}
+
+// onPreVoteResponse counts a pre-vote of the prospective's epoch: a majority makes it stand as
+// candidate; once a majority can no longer be reached (EpochElection.isVoteRejected) the
+// pre-vote is lost (KafkaRaftClient.handleVoteResponse and pollProspective).
+func (r *Raft) onPreVoteResponse(now time.Duration, from int32, resp *protocol.VoteResponse) {
+	i, granted, rejected := r.countVote(from, resp)
+	if i < 0 {
+		return
 	}
 	switch {
 	case granted >= r.majority:
