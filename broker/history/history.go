@@ -47,7 +47,20 @@ type Op struct {
 	Group      string `json:"group,omitempty"`
 	Generation int32  `json:"generation,omitempty"`
 	Session    string `json:"session,omitempty"`
+	// Transactions: how a transactional send's transaction ended (TxnCommitted, TxnAborted),
+	// and the isolation level of a poll ("read_committed"; empty is read_uncommitted).
+	Txn       string `json:"txn,omitempty"`
+	Isolation string `json:"isolation,omitempty"`
 }
+
+// Transaction outcomes of a send (Op.Txn).
+const (
+	TxnCommitted = "committed"
+	TxnAborted   = "aborted"
+)
+
+// ReadCommitted is Op.Isolation of a read_committed consumer's polls.
+const ReadCommitted = "read_committed"
 
 // Ops are operations completed together (the records of one producer batch), observed as one
 // event.
