@@ -173,3 +173,7 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 	}
 	b.env.Send(from, resp)
 }
+
+// LastStableOffset is the replica's last stable offset: its high watermark, or the first offset
+// of the oldest ongoing transaction if that is lower (UnifiedLog.lastStableOffset).
+func (p *Partition) LastStableOffset() int64 { return p.log.LastStableOffset(p.hw) }
