@@ -263,7 +263,10 @@ func (p *Partition) maybeShrinkIsr(now time.Duration) {
 }
 
 // maybeExpandIsr adds a follower that reached the HW and the start of this leader's epoch
-// (Partition.maybeExpandIsr, KIP-320).
+// (Partition.maybeExpandIsr, Partition.isFollowerInSync). The epoch-start condition is
+// KAFKA-7128's fix: a new leader's HW may lag records committed under the old leader, and a
+// follower admitted at that HW could be elected without them. protocol
+// isr.expansion=high-watermark brings the old rule back.
 func (p *Partition) maybeExpandIsr(now time.Duration, r *remoteReplica) {
 	if p.pending != nil || slices.Contains(p.isr, r.id) {
 		return
@@ -271,7 +274,7 @@ func (p *Partition) maybeExpandIsr(now time.Duration, r *remoteReplica) {
 	if !p.b.eligible(r.id, r.brokerEpoch) {
 		return
 	}
-	if r.leo < p.hw || r.leo < p.leaderEpochStartOffset {
+	if r.leo < p.hw || (r.leo < p.leaderEpochStartOffset && p.b.cfg.IsrExpansion != config.ExpandAtHighWatermark) {
 		return
 	}
 	newIsr := append(slices.Clone(p.isr), r.id)

@@ -12,29 +12,38 @@ import (
 // No false alarm while partitions move: four brokers, a topic of 3 partitions with RF 3 and
 // min.insync.replicas=2, an idempotent acks=all producer, and six KIP-455 reassignments (each
 // moves one partition off one broker and onto the one it lacks) between runs of random broker
-// faults. Every invariant holds and the verdict is valid, over 20 seeds
-// (CHECKER_SEEDS=200 go test ./checker -run NoFalseAlarmWhileReassigning for the full figure).
+// faults. Every invariant holds and the verdict is valid, over 15 seeds and the regression
+// seeds (CHECKER_SEEDS=200 go test ./checker -run NoFalseAlarmWhileReassigning for the full
+// figure; CHECKER_SEED=N runs seed N alone).
 //
-// KNOWN RED, so opt-in (CHECKER_REASSIGN=1): seeds 4, 13 and 145 of 200 end invalid. In seed 4
-// a broker re-added to orders/2 by a reassignment joins the ISR with 5 records while the
-// leader's log holds about 1777 (the leader's HW was stuck low while a follower was down), the
-// ISR change completes the move, and the controller elects the re-added broker (first target
-// replica) as leader; duplicates and a poll skip follow. Not yet explained whether that is
-// Kafka's behaviour (Partition.maybeExpandIsr only compares with the HW) or a fault in the
-// model's replica deletion and re-creation.
+// One loss is Kafka's own, as in TestNoFalseAlarmUnderChaos: these random faults may shut down
+// two replicas of a partition uncleanly (a power loss, a kill) in turn. The broker that
+// restarts after an unclean shutdown leaves the ELR (KAFKA-15586), and once the ISR and ELR
+// are both empty PartitionChangeBuilder.canElectLastKnownLeader elects the last known leader
+// (KIP-966), an election it marks unclean; a power loss may have cut that leader's log. Such a
+// run passes only when every finding is a loss the checker attributes to that election.
 func TestNoFalseAlarmWhileReassigning(t *testing.T) {
-	if os.Getenv("CHECKER_REASSIGN") == "" {
-		t.Skip("known false alarm on 3 of 200 seeds; CHECKER_REASSIGN=1 runs it")
-	}
-	seeds := 20
+	seeds := 15
 	if testing.Short() {
 		seeds = 5
 	}
 	if n, err := strconv.Atoi(os.Getenv("CHECKER_SEEDS")); err == nil && n > 0 {
 		seeds = n
 	}
-	ops, moves := 0, 0
+	run := make([]uint64, 0, seeds+len(reassignRegressions))
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
+		run = append(run, seed)
+	}
+	for _, seed := range reassignRegressions {
+		if seed > uint64(seeds) {
+			run = append(run, seed)
+		}
+	}
+	if n, err := strconv.ParseUint(os.Getenv("CHECKER_SEED"), 10, 64); err == nil && n > 0 {
+		run = []uint64{n}
+	}
+	ops, moves, permitted := 0, 0, 0
+	for _, seed := range run {
 		r := newRun(t, 4, seed, nil)
 		guardLivelock(r.c)
 		r.topic(cluster.TopicSpec{Name: "t", Partitions: 3, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}})
@@ -55,9 +64,33 @@ func TestNoFalseAlarmWhileReassigning(t *testing.T) {
 		}
 		rep := r.finish(Config{Idempotent: true}, []string{"p"}, "c")
 		ops += len(r.c.History())
-		if rep.Verdict != Valid {
-			t.Errorf("seed %d: verdict %s; want valid\n%s", seed, rep.Verdict, rep.Text())
+		if rep.Verdict == Valid {
+			continue
 		}
+		if lossAfterUncleanElection(rep) {
+			permitted++
+			t.Logf("seed %d: loss after an unclean (last known leader) election, permitted", seed)
+			continue
+		}
+		t.Errorf("seed %d: verdict %s; want valid\n%s", seed, rep.Verdict, rep.Text())
 	}
-	t.Logf("%d runs with reassignments under random faults: %d moves asked, %d operations checked", seeds, moves, ops)
+	t.Logf("%d runs with reassignments under random faults: %d moves asked, %d operations checked; %d runs lost records after an unclean election, as Kafka does",
+		len(run), moves, ops, permitted)
 }
+
+// reassignRegressions are seeds that once failed, run every time.
+//
+// 4: a reassignment added broker 2 back to t/2 while the leader's HW was stuck at 0 (a
+// follower in the ISR was not fetching). Broker 2 joined the ISR with the leader's whole log
+// (LEO 5 of 5: Partition.isFollowerInSync, LEO ≥ HW and ≥ the leader epoch's start offset),
+// which completed the move, and the controller elected it, the first target replica in the
+// ISR, as Kafka's PartitionChangeBuilder does; no record was lost by it. The duplicates that
+// followed were the producer's retries across the leader change, seed 59 of
+// TestNoFalseAlarmUnderNemesis: that fix alone (the broker handles one request per connection
+// at a time, as SocketServer does; the producer closes a timed-out connection), applied to the
+// commit that found seed 4, makes it valid.
+//
+// 13, 145: loss after KIP-966's last known leader election, permitted (the comment above):
+// in 13 brokers 3 (killed) and 4 (power loss) of t/2, in 145 brokers 2 (power loss) and 3 of
+// t/1, then the last known leader returns with a log its power loss cut.
+var reassignRegressions = []uint64{4, 13, 145}

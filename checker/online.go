@@ -26,7 +26,7 @@ const (
 )
 
 // InvariantNames lists the online invariants.
-var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration}
+var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR}
 
 // Violation is an online invariant found false.
 type Violation struct {
@@ -77,6 +77,8 @@ type Online struct {
 	unclean map[protocol.TopicPartition]int32 // highest leader epoch elected uncleanly
 
 	owners map[ownerKey]string // group, generation, partition → the member's client (groups.go)
+
+	assign map[protocol.TopicPartition]assignment // as the appended records left it (reassign_checks.go)
 }
 
 type repKey struct {
@@ -125,7 +127,7 @@ type verified struct {
 func newOnline(src source) *Online {
 	return &Online{src: src, seen: map[string]bool{}, reps: map[repKey]*repState{}, parts: map[protocol.TopicPartition]*partState{},
 		leader: map[epochKey]int32{}, metaParts: map[protocol.TopicPartition]*metadata.Partition{}, metaEpoch: map[protocol.TopicPartition]int32{},
-		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2}
+		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}}
 }
 
 // Attach starts checking c's invariants after every event of its world, from now on. It
@@ -182,7 +184,10 @@ func (o *Online) observe(ev any) {
 		if rs := o.reps[repKey{e.Broker, e.TP}]; rs != nil {
 			rs.truncated = true
 		}
+	case *metadata.PartitionRecord:
+		o.reassignRecord(e)
 	case *metadata.PartitionChangeRecord:
+		o.reassignRecord(e)
 		if e.Unclean {
 			tp := protocol.TopicPartition{Topic: e.Topic, Partition: e.Partition}
 			if cur, ok := o.unclean[tp]; !ok || e.LeaderEpoch > cur {

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -78,6 +79,23 @@ var plantedRuns = []plantedRun{
 		invariant: EpochsGrow, plant: func(b *config.Bugs) { b.LeaderEpochRegress = true },
 		brokers: 3, topic: orders(map[string]string{"min.insync.replicas": "1"}, 1, 2, 3), acks: "all",
 		drive: killLeader,
+	},
+	{
+		// The controller completes a reassignment before its target replicas are in the ISR:
+		// orders/0 moves from [1 2 3] to [2 3 4] while broker 3 is down and fenced, and the
+		// move drops broker 1 at once, leaving the ISR [2] below min.insync.replicas=2.
+		invariant: ReassignKeepsMinISR, plant: func(b *config.Bugs) { b.ReassignEarly = true },
+		brokers: 4, topic: orders(map[string]string{"min.insync.replicas": "2"}, 1, 2, 3), acks: "all",
+		drive: func(r *run) {
+			_ = r.c.World.Kill(3)
+			r.await("3 out of the ISR", 30*time.Second, func() bool { return !slices.Contains(r.c.ISR(p0), 3) })
+			if err := r.c.Reassign(p0, []int32{2, 3, 4}); err != nil {
+				r.t.Fatalf("Reassign: %v", err)
+			}
+			r.c.RunFor(3 * time.Second)
+			_ = r.c.World.Restart(3)
+			r.c.RunFor(15 * time.Second)
+		},
 	},
 }
 

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strconv"
@@ -43,11 +44,18 @@ type TraceLine struct {
 	Text string // the whole line, as Trace.Describe wrote it
 }
 
+// maxTraceLine bounds one line of a trace file (64 MiB). An event line is short (a message
+// described in words), but a line may be long (a big batch, a long caption) and must still
+// read; a line longer than this is refused with FILE:LINE rather than read into memory without
+// end. A variable so that a test can lower it.
+var maxTraceLine = 64 << 20
+
 // TraceFileReader reads a trace file: its header, then its event lines in order. Lines that
 // start with # (the header among them) are not events.
 type TraceFileReader struct {
 	name      string // the file's name, for errors
-	sc        *bufio.Scanner
+	br        *bufio.Reader
+	eof       bool
 	n         int // lines read
 	header    TraceFileHeader
 	hasHeader bool
@@ -57,15 +65,11 @@ type TraceFileReader struct {
 
 // NewTraceFileReader reads the header of the trace file r, called name in errors.
 func NewTraceFileReader(name string, r io.Reader) *TraceFileReader {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<16), 1<<20)
-	tr := &TraceFileReader{name: name, sc: sc}
-	if !sc.Scan() {
-		tr.err = sc.Err()
+	tr := &TraceFileReader{name: name, br: bufio.NewReaderSize(r, 1<<16)}
+	first, ok := tr.line()
+	if !ok {
 		return tr
 	}
-	tr.n = 1
-	first := sc.Text()
 	tr.header, tr.hasHeader = parseTraceFileHeader(first)
 	if !strings.HasPrefix(first, "#") {
 		tr.pending = &first
@@ -85,12 +89,11 @@ func (r *TraceFileReader) Next() (l TraceLine, ok bool) {
 		switch {
 		case r.pending != nil:
 			text, r.pending = *r.pending, nil
-		case r.sc.Scan():
-			r.n++
-			text = r.sc.Text()
 		default:
-			r.err = r.sc.Err()
-			return TraceLine{}, false
+			var ok bool
+			if text, ok = r.line(); !ok {
+				return TraceLine{}, false
+			}
 		}
 		if strings.HasPrefix(text, "#") {
 			continue
@@ -103,6 +106,41 @@ func (r *TraceFileReader) Next() (l TraceLine, ok bool) {
 		return TraceLine{Kind: f[1], Text: text}, true
 	}
 	return TraceLine{}, false
+}
+
+// line reads the next line, of any length up to maxTraceLine, without its end of line (\n or
+// \r\n). ok is false at the end of the file or at an error, which it sets in r.err naming
+// FILE:LINE.
+func (r *TraceFileReader) line() (string, bool) {
+	if r.eof || r.err != nil {
+		return "", false
+	}
+	var buf []byte
+	for {
+		chunk, err := r.br.ReadSlice('\n')
+		if len(buf)+len(chunk) > maxTraceLine {
+			r.err = fmt.Errorf("%s:%d: line longer than %d MiB", r.name, r.n+1, maxTraceLine>>20)
+			return "", false
+		}
+		buf = append(buf, chunk...)
+		switch err {
+		case bufio.ErrBufferFull:
+			continue
+		case nil:
+		case io.EOF:
+			r.eof = true
+			if len(buf) == 0 {
+				return "", false
+			}
+		default:
+			r.err = fmt.Errorf("%s:%d: %w", r.name, r.n+1, err)
+			return "", false
+		}
+		r.n++
+		buf = bytes.TrimSuffix(buf, []byte("\n"))
+		buf = bytes.TrimSuffix(buf, []byte("\r"))
+		return string(buf), true
+	}
 }
 
 // Err is the error that stopped Next, nil at the end of the file.

@@ -9,7 +9,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +18,13 @@ import (
 const (
 	TruncateLeaderEpoch   = "leader-epoch"   // KIP-101/279/320: truncate by diverging epoch (default)
 	TruncateHighWatermark = "high-watermark" // before KIP-101: truncate to the local HW on becoming follower
+)
+
+// ISR expansion rules (protocol isr.expansion=…): what a follower outside the ISR must have
+// fetched before the leader adds it (Partition.isFollowerInSync).
+const (
+	ExpandAtLeaderEpoch   = "leader-epoch"   // KAFKA-7128 (Kafka 2.1): the HW and the start of the leader's epoch (default)
+	ExpandAtHighWatermark = "high-watermark" // before KAFKA-7128: the leader's HW only, which may lag committed data
 )
 
 // Broker is the broker- and controller-side configuration (server.properties).
@@ -58,6 +64,7 @@ type Broker struct {
 
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
+	IsrExpansion           string // isr.expansion: leader-epoch | high-watermark (KAFKA-7128)
 	StrictMinISR           bool   // strict.min.isr: HW advances only with |ISR| ≥ min.insync.replicas (KAFKA-15583, Kafka 3.7)
 	EligibleLeaderReplicas bool   // eligible.leader.replicas: KIP-966 ELR
 	PreVote                bool   // pre.vote: a KRaft voter asks for pre-votes before bumping the epoch (KIP-996, Kafka 4.0)
@@ -80,6 +87,7 @@ type Bugs struct {
 	StaleLeaderEpoch    bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
 	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
+	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
 }
 
 // Topic is a topic's configuration.
@@ -198,6 +206,7 @@ func DefaultBroker() Broker {
 		TransactionMaxTimeout:                  15 * time.Minute,
 		TransactionAbortTimedOutInterval:       10 * time.Second,
 		Truncation:                             TruncateLeaderEpoch,
+		IsrExpansion:                           ExpandAtLeaderEpoch,
 		StrictMinISR:                           true,
 		EligibleLeaderReplicas:                 true,
 		PreVote:                                true,
@@ -451,6 +460,14 @@ var protocolKeys = map[string]setter[Broker]{
 		b.Truncation = s
 		if err != nil {
 			b.Truncation = TruncateLeaderEpoch
+		}
+		return err
+	},
+	"isr.expansion": func(b *Broker, key, v string) error {
+		s, err := oneOf(key, v, ExpandAtLeaderEpoch, ExpandAtHighWatermark)
+		b.IsrExpansion = s
+		if err != nil {
+			b.IsrExpansion = ExpandAtLeaderEpoch
 		}
 		return err
 	},
@@ -709,6 +726,6 @@ func BrokerKeys() []string {
 	ks := sortedKeys(brokerKeys)
 	ks = append(ks, sortedKeys(brokerTopicAliases)...)
 	ks = append(ks, sortedKeys(topicKeys)...)
-	sort.Strings(ks)
+	slices.Sort(ks)
 	return ks
 }

@@ -42,16 +42,19 @@ func TestBrokerSet(t *testing.T) {
 
 func TestProtocolSwitches(t *testing.T) {
 	b := DefaultBroker()
-	if b.Truncation != TruncateLeaderEpoch || !b.StrictMinISR || !b.EligibleLeaderReplicas || !b.PreVote {
-		t.Fatalf("defaults = %q %v %v %v; want Kafka 4.x rules", b.Truncation, b.StrictMinISR, b.EligibleLeaderReplicas, b.PreVote)
+	if b.Truncation != TruncateLeaderEpoch || b.IsrExpansion != ExpandAtLeaderEpoch || !b.StrictMinISR || !b.EligibleLeaderReplicas || !b.PreVote {
+		t.Fatalf("defaults = %q %q %v %v %v; want Kafka 4.x rules", b.Truncation, b.IsrExpansion, b.StrictMinISR, b.EligibleLeaderReplicas, b.PreVote)
 	}
-	for _, kv := range [][2]string{{"truncation", "high-watermark"}, {"strict.min.isr", "false"}, {"eligible.leader.replicas", "false"}, {"pre.vote", "false"}} {
+	for _, kv := range [][2]string{{"truncation", "high-watermark"}, {"isr.expansion", "high-watermark"}, {"strict.min.isr", "false"}, {"eligible.leader.replicas", "false"}, {"pre.vote", "false"}} {
 		if err := b.SetProtocol(kv[0], kv[1]); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if b.Truncation != TruncateHighWatermark || b.StrictMinISR || b.EligibleLeaderReplicas || b.PreVote {
-		t.Errorf("after switches = %q %v %v %v; want the old rules", b.Truncation, b.StrictMinISR, b.EligibleLeaderReplicas, b.PreVote)
+	if b.Truncation != TruncateHighWatermark || b.IsrExpansion != ExpandAtHighWatermark || b.StrictMinISR || b.EligibleLeaderReplicas || b.PreVote {
+		t.Errorf("after switches = %q %q %v %v %v; want the old rules", b.Truncation, b.IsrExpansion, b.StrictMinISR, b.EligibleLeaderReplicas, b.PreVote)
+	}
+	if err := b.SetProtocol("isr.expansion", "eventually"); err == nil || err.Error() != `isr.expansion: "eventually" is not one of leader-epoch, high-watermark` {
+		t.Errorf("bad isr.expansion: %v", err)
 	}
 	if err := b.SetProtocol("truncation", "sometimes"); err == nil || err.Error() != `truncation: "sometimes" is not one of leader-epoch, high-watermark` {
 		t.Errorf("bad truncation: %v", err)

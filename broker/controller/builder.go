@@ -67,6 +67,8 @@ type PartitionChangeBuilder struct {
 	targetReplicas []int32
 	targetAdding   []int32
 	targetRemoving []int32
+
+	completeEarly bool // planted bug (config.Bugs.ReassignEarly)
 }
 
 // NewPartitionChangeBuilder starts a change of p. isAcceptableLeader reports whether a replica
@@ -140,7 +142,13 @@ func (b *PartitionChangeBuilder) Build() *metadata.PartitionChangeRecord {
 
 	// completeReassignmentIfNeeded.
 	targetReplicas, targetAdding, targetRemoving := b.targetReplicas, b.targetAdding, b.targetRemoving
-	if done := (ReassignmentReplicas{Removing: targetRemoving, Adding: targetAdding, Replicas: targetReplicas}).MaybeComplete(targetISR); done != nil {
+	rr := ReassignmentReplicas{Removing: targetRemoving, Adding: targetAdding, Replicas: targetReplicas}
+	done := rr.MaybeComplete(targetISR)
+	if done == nil && b.completeEarly && rr.InProgress() && len(without(targetISR, targetRemoving)) > 0 {
+		// Planted bug: complete without waiting for the target replicas to join the ISR.
+		done = &CompletedReassignment{Replicas: without(targetReplicas, targetRemoving), ISR: without(targetISR, targetRemoving)}
+	}
+	if done != nil {
 		targetISR, targetReplicas = done.ISR, done.Replicas
 		targetAdding, targetRemoving = nil, nil
 	}

@@ -323,6 +323,7 @@ func (c *Controller) effectiveMinISR(topic string, tc config.Topic) int {
 func (c *Controller) builder(p *metadata.Partition) *PartitionChangeBuilder {
 	tc := c.topicConfig(p.Topic)
 	b := NewPartitionChangeBuilder(p, c.acceptable, c.effectiveMinISR(p.Topic, tc), c.cfg.EligibleLeaderReplicas)
+	b.completeEarly = c.cfg.Bugs.ReassignEarly
 	if tc.UncleanLeaderElectionEnable {
 		b.SetElection(ElectionUnclean)
 	}

@@ -162,6 +162,7 @@ func (c *Controller) alterPartitionReassignment(rp protocol.ReassignablePartitio
 	}
 	re := NewReassignmentReplicas(p.Replicas, rp.Replicas)
 	b := NewPartitionChangeBuilder(p, c.acceptable, c.effectiveMinISR(p.Topic, c.topicConfig(p.Topic)), c.cfg.EligibleLeaderReplicas)
+	b.completeEarly = c.cfg.Bugs.ReassignEarly
 	if !sameList(re.Replicas, p.Replicas) {
 		b.SetTargetReplicas(re.Replicas)
 	}
