@@ -373,10 +373,10 @@ func setString(s []int64, name func(int64) string) string {
 
 func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	tp := k.tp()
-	if k.subj >= sReplicas {
+	if k.subj >= sReplicas && k.subj <= sBrokers {
 		return k.evalElastic(c)
 	}
-	if k.subj >= sMembers {
+	if k.subj >= sMembers && k.subj <= sRedelivered {
 		return k.evalGroup(c)
 	}
 	switch k.subj {
