@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 )
 
@@ -181,18 +182,21 @@ type Log struct {
 	offs   arena
 	strs   []string
 	strIdx map[string]uint32
+	tags   []string // Op.Txn and Op.Isolation values, rec.txn and rec.isolation index it (from 1)
 }
 
 // rec is an Op without pointers.
 type rec struct {
-	invoke, complete     time.Duration
-	valAt, offAt         int64
-	nVals, nOffs         int32
-	partition            int32
-	client, topic, typ   uint32
-	outcome, err, hasOff uint32
-	group, session       uint32 // interned (group + 1; 0 without a group)
-	generation           int32
+	invoke, complete   time.Duration
+	valAt, offAt       int64
+	nVals, nOffs       int32
+	partition          int32
+	client, topic, typ uint32
+	outcome, err       uint32
+	group, session     uint32 // interned (group + 1; 0 without a group)
+	generation         int32
+	hasOff             uint8
+	txn, isolation     uint8 // Log.tags index + 1; 0 when empty
 }
 
 // arena stores int64 runs in chunks; a run never crosses a chunk.
@@ -238,6 +242,29 @@ func (l *Log) intern(s string) uint32 {
 	return uint32(len(l.strs) - 1)
 }
 
+// tag numbers a Txn or Isolation value: 0 for none, else its place in l.tags + 1. Only the
+// simulation's clients fill a Log, with the handful of constants above.
+func (l *Log) tag(s string) uint8 {
+	if s == "" {
+		return 0
+	}
+	if i := slices.Index(l.tags, s); i >= 0 {
+		return uint8(i + 1)
+	}
+	if len(l.tags) == 255 {
+		panic("history.Log: more than 255 distinct txn and isolation values")
+	}
+	l.tags = append(l.tags, s)
+	return uint8(len(l.tags))
+}
+
+func (l *Log) untag(t uint8) string {
+	if t == 0 {
+		return ""
+	}
+	return l.tags[t-1]
+}
+
 // Add appends an operation, numbering it.
 func (l *Log) Add(op Op) {
 	if l.n%chunkSize == 0 {
@@ -248,6 +275,7 @@ func (l *Log) Add(op Op) {
 		client: l.intern(op.Client), topic: l.intern(op.Topic), typ: l.intern(string(op.Type)),
 		outcome: l.intern(string(op.Outcome)), err: l.intern(op.Error),
 		valAt: l.vals.add(op.Values), nVals: int32(len(op.Values)),
+		txn: l.tag(op.Txn), isolation: l.tag(op.Isolation),
 	}
 	if op.Group != "" {
 		r.group, r.session, r.generation = l.intern(op.Group)+1, l.intern(op.Session), op.Generation
@@ -279,6 +307,7 @@ func (l *Log) op(i int, r *rec) Op {
 		Index: i, Client: l.strs[r.client], Type: Type(l.strs[r.typ]), Topic: l.strs[r.topic],
 		Partition: r.partition, Values: l.vals.get(r.valAt, r.nVals), Invoke: r.invoke,
 		Complete: r.complete, Outcome: Outcome(l.strs[r.outcome]), Error: l.strs[r.err],
+		Txn: l.untag(r.txn), Isolation: l.untag(r.isolation),
 	}
 	if op.Values == nil {
 		op.Values = []int64{}
