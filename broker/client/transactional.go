@@ -11,8 +11,8 @@ import (
 // Behavior: the transactional producer (transactional.id, KIP-98) with transaction.version 1,
 // as Java's TransactionManager drives it: FindCoordinator (key type TRANSACTION), then
 // InitProducerId with the transactional id, which fences every earlier producer of the id;
-// then transaction after transaction of transaction.records records spread round-robin over
-// the topic's partitions: AddPartitionsToTxn, one idempotent batch per partition
+// then transaction after transaction of transaction.records records (fewer for the last, once
+// the rate drops to 0) spread round-robin over the topic's partitions: AddPartitionsToTxn, one idempotent batch per partition
 // (Transactional), and EndTxn committing it, or aborting it with probability
 // transaction.abort (the client's seeded stream). Each record's history op is completed at
 // EndTxn: ok and committed, or fail and aborted. A fenced producer (PRODUCER_FENCED,
@@ -222,7 +222,11 @@ func (t *transactional) run(now time.Duration) {
 			})
 		}
 	case txnReady:
-		if len(t.buf) >= t.records() && p.meta.known && len(p.meta.parts) > 0 {
+		// A transaction is full at transaction.records records; when the application stops
+		// producing (rate 0), it commits what it has, as one calls commitTransaction before
+		// close, so no record waits forever for a transaction that never fills.
+		full := len(t.buf) >= t.records() || (len(t.buf) > 0 && p.workload.rate <= 0)
+		if full && p.meta.known && len(p.meta.parts) > 0 {
 			t.begin(now)
 		}
 	case txnAdding:
@@ -291,7 +295,7 @@ func (t *transactional) request(now time.Duration, to int32, build func(corr int
 // begin opens a transaction of the next records, spread round-robin over the partitions.
 func (t *transactional) begin(now time.Duration) {
 	n := int32(len(t.p.meta.parts))
-	take := t.buf[:t.records()]
+	take := t.buf[:min(len(t.buf), t.records())]
 	byPart := map[int32]*txnBatch{}
 	t.open = t.open[:0]
 	for i, r := range take {
