@@ -228,6 +228,7 @@ func (t *transactional) run(now time.Duration) {
 		full := len(t.buf) >= t.records() || (len(t.buf) > 0 && p.workload.rate <= 0)
 		if full && p.meta.known && len(p.meta.parts) > 0 {
 			t.begin(now)
+			t.run(now) // AddPartitionsToTxn now, not at the next record (there may be none)
 		}
 	case txnAdding:
 		if t.corr == 0 {
