@@ -31,7 +31,7 @@ func txnHistory(rc bool, polls ...[]int64) history.History {
 // Kafka's read_committed fetch drops aborted transactions' records (and every control
 // batch): a read_committed consumer that jumps over them skipped nothing it should have read.
 // A read_uncommitted consumer making the same jump did skip them.
-func TestAbortedRecordsFilteredForReadCommitted(t *testing.T) {
+func TestReadCommittedPollsJumpOverAbortedRecords(t *testing.T) {
 	for _, c := range []struct {
 		rc    bool
 		polls [][]int64
