@@ -54,11 +54,11 @@ func TestLastStableOffsetStopsReadCommitted(t *testing.T) {
 // committed transaction is not listed, nor an aborted one wholly before the range.
 func TestAbortedRecordsFilteredForReadCommitted(t *testing.T) {
 	l := openLog(t, newFakeDisk(), config.DefaultTopic())
-	appendTxn(t, l, txnBatch(7, 0, 1, 2))             // 0-1
+	appendTxn(t, l, txnBatch(7, 0, 1, 2))                // 0-1
 	appendTxn(t, l, txnMarker(7, protocol.MarkerAbort))  // 2
-	appendTxn(t, l, txnBatch(8, 0, 3))                // 3
+	appendTxn(t, l, txnBatch(8, 0, 3))                   // 3
 	appendTxn(t, l, txnMarker(8, protocol.MarkerCommit)) // 4
-	appendTxn(t, l, txnBatch(9, 0, 5, 6))             // 5-6
+	appendTxn(t, l, txnBatch(9, 0, 5, 6))                // 5-6
 	appendTxn(t, l, txnMarker(9, protocol.MarkerAbort))  // 7
 	got := l.AbortedTransactions(0, 8)
 	want := []protocol.AbortedTransaction{{ProducerID: 7, FirstOffset: 0}, {ProducerID: 9, FirstOffset: 5}}
