@@ -12,6 +12,7 @@ import (
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
 	"kafkasim/broker/quorum"
+	"kafkasim/broker/txn"
 )
 
 // Options builds a broker.
@@ -61,6 +62,10 @@ type Broker struct {
 	groups         *group.Coordinator // the group coordinator (groups.go)
 	offsetsAsked   bool               // __consumer_offsets creation requested
 	offsetsAskedAt time.Duration
+
+	txns            *txn.Coordinator // the transaction coordinator (txns.go)
+	txnTopicAsked   bool             // __transaction_state creation requested
+	txnTopicAskedAt time.Duration
 }
 
 // timer is every timer payload of the broker.
@@ -118,6 +123,7 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 	}
 	b.lifecycle = newLifecycle(incarnation, prevEpoch)
 	b.groups = newCoordinator(b)
+	b.txns = newTxnCoordinator(b)
 	for _, e := range disk.Read(fileHWCheckpoint) {
 		h := e.(hwEntry)
 		b.hwCheckpoint[h.TP] = h.HW
@@ -193,6 +199,10 @@ func (b *Broker) step(now time.Duration, from int32, msg any) {
 	case *protocol.OffsetForLeaderEpochRequest:
 		b.handleOffsetForLeaderEpoch(now, from, m)
 	case *protocol.InitProducerIdRequest:
+		if m.TransactionalID != "" {
+			b.txns.Handle(now, from, m)
+			return
+		}
 		b.handleInitProducerId(now, from, m)
 	case *protocol.AllocateProducerIdsResponse:
 		b.handleAllocateProducerIds(now, m)
@@ -207,8 +217,19 @@ func (b *Broker) step(now time.Duration, from int32, msg any) {
 	case group.Timer:
 		b.groups.OnTimer(now, m)
 	case *protocol.FindCoordinatorRequest:
+		if m.KeyType == protocol.CoordinatorTransaction {
+			b.handleFindTxnCoordinator(now, from, m)
+			return
+		}
 		b.handleFindCoordinator(now, from, m)
+	case txn.Timer:
+		b.txns.OnTimer(now, m)
+	case *protocol.WriteTxnMarkersRequest:
+		b.handleWriteTxnMarkers(now, from, m)
 	default:
+		if b.txns.Handle(now, from, msg) {
+			return
+		}
 		b.groups.Handle(now, from, msg)
 	}
 }
@@ -386,6 +407,7 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 		if p != nil {
 			p.stopReplica(now)
 			b.coordinatorLeadership(now, p)
+			b.txnLeadership(now, p)
 			b.deletePartition(p)
 		}
 		return
@@ -408,6 +430,7 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 		p.updateIsr(now, mp.ISR, mp.PartitionEpoch)
 	}
 	b.coordinatorLeadership(now, p)
+	b.txnLeadership(now, p)
 }
 
 // deletePartition removes a replica this broker no longer hosts, with its log's files, as

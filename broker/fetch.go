@@ -145,11 +145,11 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Pa
 			ready = true
 			continue
 		}
-		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, p.hw, p.log.LogStartOffset()
+		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, p.log.LastStableOffset(p.hw), p.log.LogStartOffset()
 		r.CurrentLeader, r.CurrentLeaderEpoch = p.leader, p.leaderEpoch
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
-			limit = p.hw
+			limit = consumerLimit(p, m.IsolationLevel)
 			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
 				r.Error = protocol.OFFSET_OUT_OF_RANGE
 				ready = true
@@ -167,6 +167,9 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Pa
 			r.Batches = p.log.Read(fp.FetchOffset, limit, maxFetchBytes)
 			for _, bt := range r.Batches {
 				bytes += bt.SizeBytes()
+			}
+			if m.ReplicaID < 0 && m.IsolationLevel == protocol.ReadCommitted && len(r.Batches) > 0 {
+				r.AbortedTransactions = p.log.AbortedTransactions(fp.FetchOffset, r.Batches[len(r.Batches)-1].NextOffset())
 			}
 		}
 	}
@@ -188,7 +191,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ps []*P
 		}
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
-			limit = p.hw
+			limit = consumerLimit(p, m.IsolationLevel)
 			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
 				return true
 			}
@@ -207,6 +210,15 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ps []*P
 		return ready
 	}
 	return false
+}
+
+// consumerLimit is the end of what a consumer may read (FetchIsolation): the high watermark
+// for read_uncommitted, the last stable offset for read_committed.
+func consumerLimit(p *Partition, isolation int8) int64 {
+	if isolation == protocol.ReadCommitted {
+		return p.log.LastStableOffset(p.hw)
+	}
+	return p.hw
 }
 
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a

@@ -67,7 +67,7 @@ func (b *Broker) handleListOffsets(now time.Duration, from int32, m *protocol.Li
 				r.Error = protocol.OFFSET_NOT_AVAILABLE
 				continue
 			}
-			r.Offset = p.hw
+			r.Offset = consumerLimit(p, m.IsolationLevel) // the LSO for read_committed
 		default:
 			r.Error = protocol.INVALID_REQUEST
 		}

@@ -387,6 +387,9 @@ func (p *Partition) maybeIncrementHW(now time.Duration) {
 		if p.tp.Topic == protocol.OffsetsTopic {
 			p.b.groups.HighWatermark(now, p.tp.Partition, newHW) // CoordinatorRuntime.onHighWatermarkUpdated
 		}
+		if p.tp.Topic == protocol.TransactionStateTopic {
+			p.b.txns.HighWatermark(now, p.tp.Partition, newHW)
+		}
 		p.completeProduces(now)
 		p.wakeFetches(now)
 	}

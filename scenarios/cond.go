@@ -38,17 +38,20 @@ const (
 	sGeneration // generation G
 	sAssigned   // assigned C
 	sSizeAssigned
-	sCommitted   // committed G T/I
-	sLag         // lag G [T/I]
-	sCoordinator // coordinator G
-	sRedelivered // redelivered G
-	sReplicas    // replicas T/I (elastic.go)
-	sReassigning // reassigning T/I
-	sPartitions  // partitions T
-	sBrokers     // brokers
+	sCommitted     // committed G T/I
+	sLag           // lag G [T/I]
+	sCoordinator   // coordinator G
+	sRedelivered   // redelivered G
+	sReplicas      // replicas T/I (elastic.go)
+	sReassigning   // reassigning T/I
+	sPartitions    // partitions T
+	sBrokers       // brokers
+	sLSO           // lso T/I
+	sCommittedTxns // committed-txns P
+	sAbortedTxns   // aborted-txns P
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -147,6 +150,12 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		}
 	case "epoch":
 		k.subj, kind, err = sEpoch, vInt, needTP()
+	case "lso":
+		k.subj, kind, err = sLSO, vInt, needTP()
+	case "committed-txns":
+		k.subj, kind, err = sCommittedTxns, vInt, needClient(true)
+	case "aborted-txns":
+		k.subj, kind, err = sAbortedTxns, vInt, needClient(true)
 	case "leo":
 		k.subj, kind = sLEO, vInt
 		if i, err = p.replicaRef(k, toks); err != nil {
@@ -364,10 +373,10 @@ func setString(s []int64, name func(int64) string) string {
 
 func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	tp := k.tp()
-	if k.subj >= sReplicas {
+	if k.subj >= sReplicas && k.subj <= sBrokers {
 		return k.evalElastic(c)
 	}
-	if k.subj >= sMembers {
+	if k.subj >= sMembers && k.subj <= sRedelivered {
 		return k.evalGroup(c)
 	}
 	switch k.subj {
@@ -477,6 +486,27 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 			return unknown("hw "+name, fmt.Sprintf("leader %d has not taken up its replica yet", l))
 		}
 		return r.HW(), true, fmt.Sprintf("hw %s is %d", name, r.HW())
+	case sLSO:
+		l := c.Leader(tp)
+		r := c.Replica(l, tp)
+		if l < 0 || r == nil {
+			return unknown("lso "+name, "no running leader")
+		}
+		return r.LastStableOffset(), true, fmt.Sprintf("lso %s is %d", name, r.LastStableOffset())
+	case sCommittedTxns, sAbortedTxns:
+		pr := c.Producer(k.client)
+		what := "committed-txns " + k.client
+		if k.subj == sAbortedTxns {
+			what = "aborted-txns " + k.client
+		}
+		if pr == nil {
+			return unknown(what, "the producer is not running")
+		}
+		v := pr.Stats().Committed
+		if k.subj == sAbortedTxns {
+			v = pr.Stats().Aborted
+		}
+		return v, true, fmt.Sprintf("%s is %d", what, v)
 	case sLEO:
 		what := fmt.Sprintf("leo %s@%d", name, k.broker)
 		r := c.Replica(k.broker, tp)

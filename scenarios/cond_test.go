@@ -58,3 +58,28 @@ expect isr orders/0@3 contains 3
 		t.Errorf("line %d %s: ok=%v, got %q; want unknown: broker 3 is down", e.Line, e.Text, e.OK, e.Got)
 	}
 }
+
+// committed-txns and aborted-txns count a transactional producer's ended transactions; lso
+// reads the leader's last stable offset. They were once sent to the elastic conditions (whose
+// subjects precede them) and always said "?".
+func TestTransactionConditionsEvaluate(t *testing.T) {
+	s := mustParseSrc(t, `cluster brokers=3
+topic payments partitions=1 replication=3 min.insync.replicas=2
+producer tx topic=payments acks=all rate=100/s transactional.id=payer transaction.records=5 transaction.abort=0.5
+await committed-txns tx >= 2 within 30s
+await aborted-txns tx >= 1 within 30s
+expect lso payments/0 > 0
+`)
+	r, err := Run(s, Options{Seed: 1, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Expectations) != 3 {
+		t.Fatalf("%d expectations; want 3: %+v", len(r.Expectations), r.Expectations)
+	}
+	for _, e := range r.Expectations {
+		if !e.OK || strings.Contains(e.Got, "?") {
+			t.Errorf("line %d %s: ok=%v, got %q", e.Line, e.Text, e.OK, e.Got)
+		}
+	}
+}

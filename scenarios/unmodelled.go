@@ -39,18 +39,11 @@ type unmodelledWord struct {
 // producer's keys=) are not here: they work.
 var unmodelled = map[unmodelledWord]string{
 	// Transactions and exactly-once.
-	{inProducer, "transactional.id"}:       capTransactions,
-	{inProducer, "transaction.records"}:    capTransactions,
-	{inProducer, "transaction.abort"}:      capTransactions,
-	{inProducer, "transaction.timeout.ms"}: capTransactions,
 	{inProducer, "transaction.version"}:    capTransactions,
 	{inStatement, "processor"}:             capTransactions,
 	{inStatement, "begin"}:                 capTransactions,
 	{inStatement, "abort"}:                 capTransactions,
-	{inCondition, "lso"}:                   capTransactions,
 	{inCondition, "txn"}:                   capTransactions,
-	{inCondition, "committed-txns"}:        capTransactions,
-	{inCondition, "aborted-txns"}:          capTransactions,
 	{inCheckerName, "G1b"}:                 capTransactions,
 	{inCheckerName, "hanging-transaction"}: capTransactions,
 	{inCheckerName, "eos-duplicate"}:       capTransactions,

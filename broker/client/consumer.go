@@ -1,6 +1,7 @@
 package client
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"time"
@@ -558,9 +559,13 @@ func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 // consume takes the records at or above the position from a fetch answer and records them as
 // one poll op.
 func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.FetchPartitionResponse) {
+	var skip []bool // read_committed: the batches of aborted transactions
+	if c.isolation == protocol.ReadCommitted && len(pr.AbortedTransactions) > 0 {
+		skip = abortedBatches(pr)
+	}
 	n := 0
-	for _, b := range pr.Batches {
-		if b.Control {
+	for bi, b := range pr.Batches {
+		if b.Control || skip != nil && skip[bi] {
 			continue
 		}
 		for i := range b.Records {
@@ -573,11 +578,11 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if n > 0 {
 		values, offsets = make([]int64, 0, n), make([]int64, 0, n)
 	}
-	for _, b := range pr.Batches {
+	for bi, b := range pr.Batches {
 		if b.NextOffset() <= p.position {
 			continue // entirely below the position
 		}
-		if !b.Control {
+		if !b.Control && (skip == nil || !skip[bi]) {
 			for i := range b.Records {
 				off := b.BaseOffset + int64(i)
 				if off >= p.position {
@@ -604,6 +609,9 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if c.grp != nil {
 		op.Group, op.Generation, op.Session = c.cfg.Group, c.grp.generation, c.grp.session()
 	}
+	if c.isolation == protocol.ReadCommitted {
+		op.Isolation = history.ReadCommitted
+	}
 	if c.grp != nil && c.cfg.Processing > 0 {
 		c.grp.process(now, op) // the records count as received as the application handles them
 	} else {
@@ -614,4 +622,32 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	}
 	c.stats.Polls++
 	c.stats.Consumed += int64(n)
+}
+
+// abortedBatches marks the batches of aborted transactions in a read_committed answer, as the
+// Java consumer's CompletedFetch.nextFetchedRecord does: an aborted transaction's producer
+// joins the aborted set once a transactional batch of it reaches the transaction's first offset,
+// and leaves it at its ABORT marker; its batches in between are dropped.
+func abortedBatches(pr *protocol.FetchPartitionResponse) []bool {
+	skip := make([]bool, len(pr.Batches))
+	pending := slices.Clone(pr.AbortedTransactions)
+	slices.SortStableFunc(pending, func(a, b protocol.AbortedTransaction) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
+	aborted := map[int64]bool{}
+	for i, b := range pr.Batches {
+		if b.Control {
+			if len(b.Records) > 0 && b.Records[0].Key == protocol.MarkerAbort {
+				delete(aborted, b.ProducerID)
+			}
+			continue
+		}
+		if !b.Transactional {
+			continue
+		}
+		for len(pending) > 0 && pending[0].FirstOffset <= b.LastOffset() {
+			aborted[pending[0].ProducerID] = true
+			pending = pending[1:]
+		}
+		skip[i] = aborted[b.ProducerID]
+	}
+	return skip
 }

@@ -35,6 +35,9 @@ type ProducerStats struct {
 	Failed   int64 // completed fail
 	Unknown  int64 // completed unknown
 	InFlight int64 // handed over, not completed yet
+
+	Committed int64 // transactions committed (transactional.id)
+	Aborted   int64 // transactions aborted
 }
 
 // netClient is what a client's requests share (Java's NetworkClient): correlation ids, the
@@ -67,6 +70,7 @@ type Producer struct {
 	txn        transactionManager
 	sender     sender
 	out        outcomes
+	tx         *transactional // the transactional path (transactional.go), nil without transactional.id
 }
 
 // NewProducer creates a producer; it asks for metadata (and a producer id) right away.
@@ -108,6 +112,14 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 		inflight: make(map[int64]*produceReq), brokerLoad: make(map[int32]int),
 		retryBackoff: newExponentialBackoff(cfg.RetryBackoff, backoffMultiplier, cfg.RetryBackoffMax, backoffJitter),
 	}
+	if cfg.TransactionalID != "" {
+		p.tx = newTransactional(p)
+		if o.Rate > 0 {
+			p.workload.setRate(now, o.Rate)
+		}
+		p.tx.run(now)
+		return p
+	}
 	if o.Rate > 0 {
 		p.setRate(now, o.Rate)
 	}
@@ -126,6 +138,10 @@ func (p *Producer) Stats() ProducerStats {
 // broker's response.
 func (p *Producer) Step(now time.Duration, from int32, msg any) {
 	if p.closed {
+		return
+	}
+	if p.tx != nil {
+		p.tx.step(now, from, msg)
 		return
 	}
 	switch m := msg.(type) {
@@ -307,6 +323,10 @@ func (p *Producer) Close(now time.Duration) {
 		return
 	}
 	p.closed = true
+	if p.tx != nil {
+		p.tx.close(now)
+		return
+	}
 	for _, r := range p.unassigned {
 		p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, "CLOSED")
 	}

@@ -56,6 +56,12 @@ type Broker struct {
 	GroupMaxSessionTimeout        time.Duration // group.max.session.timeout.ms
 	GroupInitialRebalanceDelay    time.Duration // group.initial.rebalance.delay.ms
 
+	// The transaction coordinator (TransactionStateManagerConfig, TransactionLogConfig).
+	TransactionStateLogNumPartitions     int           // transaction.state.log.num.partitions
+	TransactionStateLogReplicationFactor int           // transaction.state.log.replication.factor
+	TransactionMaxTimeout                time.Duration // transaction.max.timeout.ms
+	TransactionAbortTimedOutInterval     time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
+
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
 	IsrExpansion           string // isr.expansion: leader-epoch | high-watermark (KAFKA-7128)
@@ -113,6 +119,13 @@ type Producer struct {
 	ReconnectBackoff  time.Duration // reconnect.backoff.ms
 	ReconnectMax      time.Duration // reconnect.backoff.max.ms
 	Partitioner       string        // default | round-robin | key-hash (ours; Kafka's is a class name)
+
+	// Transactions (KIP-98). TransactionRecords and TransactionAbort are the simulator's
+	// workload: records per transaction, and the probability of aborting one.
+	TransactionalID    string        // transactional.id ("" = not transactional)
+	TransactionTimeout time.Duration // transaction.timeout.ms
+	TransactionRecords int           // transaction.records (ours)
+	TransactionAbort   float64       // transaction.abort (ours)
 
 	// ReportsAppendedAsFailed plants a client bug for the checker's tests (no config key
 	// reaches it): every error is reported as a definite failure, even one after which the
@@ -188,6 +201,10 @@ func DefaultBroker() Broker {
 		GroupMinSessionTimeout:                 6 * time.Second,
 		GroupMaxSessionTimeout:                 30 * time.Minute,
 		GroupInitialRebalanceDelay:             3 * time.Second,
+		TransactionStateLogNumPartitions:       50,
+		TransactionStateLogReplicationFactor:   3,
+		TransactionMaxTimeout:                  15 * time.Minute,
+		TransactionAbortTimedOutInterval:       10 * time.Second,
 		Truncation:                             TruncateLeaderEpoch,
 		IsrExpansion:                           ExpandAtLeaderEpoch,
 		StrictMinISR:                           true,
@@ -214,20 +231,22 @@ func DefaultTopic() Topic {
 // DefaultProducer is the Java producer's configuration in Kafka 4.x.
 func DefaultProducer() Producer {
 	return Producer{
-		Acks:              -1,
-		EnableIdempotence: true,
-		Retries:           math.MaxInt32,
-		RequestTimeout:    30 * time.Second,
-		DeliveryTimeout:   120 * time.Second,
-		MaxInFlight:       5,
-		Linger:            5 * time.Millisecond,
-		BatchSize:         16384,
-		RetryBackoff:      100 * time.Millisecond,
-		RetryBackoffMax:   time.Second,
-		MetadataMaxAge:    5 * time.Minute,
-		ReconnectBackoff:  50 * time.Millisecond,
-		ReconnectMax:      time.Second,
-		Partitioner:       "default",
+		Acks:               -1,
+		EnableIdempotence:  true,
+		Retries:            math.MaxInt32,
+		TransactionTimeout: time.Minute,
+		TransactionRecords: 10,
+		RequestTimeout:     30 * time.Second,
+		DeliveryTimeout:    120 * time.Second,
+		MaxInFlight:        5,
+		Linger:             5 * time.Millisecond,
+		BatchSize:          16384,
+		RetryBackoff:       100 * time.Millisecond,
+		RetryBackoffMax:    time.Second,
+		MetadataMaxAge:     5 * time.Minute,
+		ReconnectBackoff:   50 * time.Millisecond,
+		ReconnectMax:       time.Second,
+		Partitioner:        "default",
 	}
 }
 
@@ -405,30 +424,34 @@ var brokerTopicAliases = map[string]string{
 }
 
 var brokerKeys = map[string]setter[Broker]{
-	"replica.lag.time.max.ms":                       dur(func(b *Broker) *time.Duration { return &b.ReplicaLagTimeMax }),
-	"replica.fetch.wait.max.ms":                     dur(func(b *Broker) *time.Duration { return &b.ReplicaFetchWaitMax }),
-	"replica.fetch.backoff.ms":                      dur(func(b *Broker) *time.Duration { return &b.ReplicaFetchBackoff }),
-	"replica.socket.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.ReplicaSocketTimeout }),
-	"replica.high.watermark.checkpoint.interval.ms": dur(func(b *Broker) *time.Duration { return &b.ReplicaHighWatermarkCheckpointInterval }),
-	"broker.session.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.BrokerSessionTimeout }),
-	"broker.heartbeat.interval.ms":                  dur(func(b *Broker) *time.Duration { return &b.BrokerHeartbeatInterval }),
-	"controller.quorum.election.timeout.ms":         dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumElectionTimeout }),
-	"controller.quorum.election.backoff.max.ms":     dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumElectionBackoffMax }),
-	"controller.quorum.fetch.timeout.ms":            dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumFetchTimeout }),
-	"controller.quorum.request.timeout.ms":          dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumRequestTimeout }),
-	"metadata.max.idle.interval.ms":                 dur(func(b *Broker) *time.Duration { return &b.MetadataMaxIdleInterval }),
-	"log.retention.check.interval.ms":               dur(func(b *Broker) *time.Duration { return &b.LogRetentionCheckInterval }),
-	"leader.imbalance.check.interval.seconds":       dur(func(b *Broker) *time.Duration { return &b.LeaderImbalanceCheckInterval }),
-	"auto.leader.rebalance.enable":                  boolean(func(b *Broker) *bool { return &b.AutoLeaderRebalanceEnable }),
-	"controlled.shutdown.enable":                    boolean(func(b *Broker) *bool { return &b.ControlledShutdownEnable }),
-	"num.partitions":                                integer(1, func(b *Broker) *int { return &b.NumPartitions }),
-	"default.replication.factor":                    integer(1, func(b *Broker) *int { return &b.DefaultReplicationFactor }),
-	"offsets.topic.num.partitions":                  integer(1, func(b *Broker) *int { return &b.OffsetsTopicNumPartitions }),
-	"offsets.topic.replication.factor":              integer(1, func(b *Broker) *int { return &b.OffsetsTopicReplicationFactor }),
-	"offsets.commit.timeout.ms":                     dur(func(b *Broker) *time.Duration { return &b.OffsetsCommitTimeout }),
-	"group.min.session.timeout.ms":                  dur(func(b *Broker) *time.Duration { return &b.GroupMinSessionTimeout }),
-	"group.max.session.timeout.ms":                  dur(func(b *Broker) *time.Duration { return &b.GroupMaxSessionTimeout }),
-	"group.initial.rebalance.delay.ms":              dur(func(b *Broker) *time.Duration { return &b.GroupInitialRebalanceDelay }),
+	"replica.lag.time.max.ms":                                     dur(func(b *Broker) *time.Duration { return &b.ReplicaLagTimeMax }),
+	"replica.fetch.wait.max.ms":                                   dur(func(b *Broker) *time.Duration { return &b.ReplicaFetchWaitMax }),
+	"replica.fetch.backoff.ms":                                    dur(func(b *Broker) *time.Duration { return &b.ReplicaFetchBackoff }),
+	"replica.socket.timeout.ms":                                   dur(func(b *Broker) *time.Duration { return &b.ReplicaSocketTimeout }),
+	"replica.high.watermark.checkpoint.interval.ms":               dur(func(b *Broker) *time.Duration { return &b.ReplicaHighWatermarkCheckpointInterval }),
+	"broker.session.timeout.ms":                                   dur(func(b *Broker) *time.Duration { return &b.BrokerSessionTimeout }),
+	"broker.heartbeat.interval.ms":                                dur(func(b *Broker) *time.Duration { return &b.BrokerHeartbeatInterval }),
+	"controller.quorum.election.timeout.ms":                       dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumElectionTimeout }),
+	"controller.quorum.election.backoff.max.ms":                   dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumElectionBackoffMax }),
+	"controller.quorum.fetch.timeout.ms":                          dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumFetchTimeout }),
+	"controller.quorum.request.timeout.ms":                        dur(func(b *Broker) *time.Duration { return &b.ControllerQuorumRequestTimeout }),
+	"metadata.max.idle.interval.ms":                               dur(func(b *Broker) *time.Duration { return &b.MetadataMaxIdleInterval }),
+	"log.retention.check.interval.ms":                             dur(func(b *Broker) *time.Duration { return &b.LogRetentionCheckInterval }),
+	"leader.imbalance.check.interval.seconds":                     dur(func(b *Broker) *time.Duration { return &b.LeaderImbalanceCheckInterval }),
+	"auto.leader.rebalance.enable":                                boolean(func(b *Broker) *bool { return &b.AutoLeaderRebalanceEnable }),
+	"controlled.shutdown.enable":                                  boolean(func(b *Broker) *bool { return &b.ControlledShutdownEnable }),
+	"num.partitions":                                              integer(1, func(b *Broker) *int { return &b.NumPartitions }),
+	"default.replication.factor":                                  integer(1, func(b *Broker) *int { return &b.DefaultReplicationFactor }),
+	"offsets.topic.num.partitions":                                integer(1, func(b *Broker) *int { return &b.OffsetsTopicNumPartitions }),
+	"offsets.topic.replication.factor":                            integer(1, func(b *Broker) *int { return &b.OffsetsTopicReplicationFactor }),
+	"transaction.state.log.num.partitions":                        integer(1, func(b *Broker) *int { return &b.TransactionStateLogNumPartitions }),
+	"transaction.state.log.replication.factor":                    integer(1, func(b *Broker) *int { return &b.TransactionStateLogReplicationFactor }),
+	"transaction.max.timeout.ms":                                  dur(func(b *Broker) *time.Duration { return &b.TransactionMaxTimeout }),
+	"transaction.abort.timed.out.transaction.cleanup.interval.ms": dur(func(b *Broker) *time.Duration { return &b.TransactionAbortTimedOutInterval }),
+	"offsets.commit.timeout.ms":                                   dur(func(b *Broker) *time.Duration { return &b.OffsetsCommitTimeout }),
+	"group.min.session.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.GroupMinSessionTimeout }),
+	"group.max.session.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.GroupMaxSessionTimeout }),
+	"group.initial.rebalance.delay.ms":                            dur(func(b *Broker) *time.Duration { return &b.GroupInitialRebalanceDelay }),
 }
 
 var protocolKeys = map[string]setter[Broker]{
@@ -549,6 +572,23 @@ var producerKeys = map[string]setter[Producer]{
 	"metadata.max.age.ms":                   dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
 	"reconnect.backoff.ms":                  dur(func(p *Producer) *time.Duration { return &p.ReconnectBackoff }),
 	"reconnect.backoff.max.ms":              dur(func(p *Producer) *time.Duration { return &p.ReconnectMax }),
+	"transactional.id": func(p *Producer, key, v string) error {
+		if v == "" {
+			return errf(key, "must not be empty")
+		}
+		p.TransactionalID = v
+		return nil
+	},
+	"transaction.timeout.ms": dur(func(p *Producer) *time.Duration { return &p.TransactionTimeout }),
+	"transaction.records":    integer(1, func(p *Producer) *int { return &p.TransactionRecords }),
+	"transaction.abort": func(p *Producer, key, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 || math.IsNaN(f) {
+			return errf(key, "%q is not a probability between 0 and 1", v)
+		}
+		p.TransactionAbort = f
+		return nil
+	},
 	"partitioner": func(p *Producer, key, v string) error {
 		s, err := oneOf(key, v, "default", "round-robin", "key-hash")
 		if err == nil {
@@ -585,6 +625,14 @@ func (p *Producer) Finish() error {
 			return errf("enable.idempotence", "true requires that %s", conflict)
 		}
 		p.EnableIdempotence = false
+	}
+	if p.TransactionalID != "" && !p.EnableIdempotence {
+		// KafkaProducer.configureTransactionState: "Cannot set a transactional.id without
+		// also enabling idempotence."
+		if conflict == "" {
+			conflict = "enable.idempotence must be true"
+		}
+		return errf("transactional.id", "requires idempotence (%s)", conflict)
 	}
 	if p.DeliveryTimeout < p.Linger+p.RequestTimeout {
 		return errf("delivery.timeout.ms", "%v must be at least linger.ms + request.timeout.ms (%v)", p.DeliveryTimeout, p.Linger+p.RequestTimeout)

@@ -49,7 +49,20 @@ type Op struct {
 	Group      string `json:"group,omitempty"`
 	Generation int32  `json:"generation,omitempty"`
 	Session    string `json:"session,omitempty"`
+	// Transactions: how a transactional send's transaction ended (TxnCommitted, TxnAborted),
+	// and the isolation level of a poll ("read_committed"; empty is read_uncommitted).
+	Txn       string `json:"txn,omitempty"`
+	Isolation string `json:"isolation,omitempty"`
 }
+
+// Transaction outcomes of a send (Op.Txn).
+const (
+	TxnCommitted = "committed"
+	TxnAborted   = "aborted"
+)
+
+// ReadCommitted is Op.Isolation of a read_committed consumer's polls.
+const ReadCommitted = "read_committed"
 
 // Ops are operations completed together (the records of one producer batch), observed as one
 // event.
@@ -185,7 +198,7 @@ type Log struct {
 	nums   arena
 	strs   []string
 	strIdx map[string]uint32
-	kinds  []string // operation types and outcomes
+	kinds  []string // closed sets of a few names: operation types, outcomes, Txn, Isolation
 }
 
 // rec is an Op without pointers: its values are nVals int64s of the arena at `at`, its offsets
@@ -199,7 +212,8 @@ type rec struct {
 	err              uint32
 	group, session   uint32 // interned (group + 1; 0 without a group)
 	generation       int32
-	typ, outcome     uint8 // interned
+	typ, outcome     uint8 // interned in kinds
+	txn, isolation   uint8 // Op.Txn and Op.Isolation, interned in kinds
 }
 
 // arena stores int64 runs in chunks; a run never crosses a chunk.
@@ -247,13 +261,14 @@ func (l *Log) intern(s string) uint32 {
 	return uint32(len(l.strs) - 1)
 }
 
-// kind interns an operation type or outcome, a closed set of a few names, as a byte.
+// kind interns a name of a closed set (an operation type or outcome, a Txn or Isolation value) as
+// a byte.
 func (l *Log) kind(s string) uint8 {
 	if i := slices.Index(l.kinds, s); i >= 0 {
 		return uint8(i)
 	}
 	if len(l.kinds) > math.MaxUint8 {
-		panic(fmt.Sprintf("history: more than %d operation types and outcomes", math.MaxUint8+1))
+		panic(fmt.Sprintf("history: more than %d kinds of names", math.MaxUint8+1))
 	}
 	l.kinds = append(l.kinds, s)
 	return uint8(len(l.kinds) - 1)
@@ -268,6 +283,7 @@ func (l *Log) Add(op Op) {
 		invoke: op.Invoke, complete: op.Complete, partition: op.Partition,
 		client: l.intern(op.Client), topic: l.intern(op.Topic), err: l.intern(op.Error),
 		typ: l.kind(string(op.Type)), outcome: l.kind(string(op.Outcome)),
+		txn: l.kind(op.Txn), isolation: l.kind(op.Isolation),
 		at: l.nums.add(op.Values, op.Offsets), nVals: int32(len(op.Values)), nOffs: -1,
 	}
 	if op.Group != "" {
@@ -300,6 +316,7 @@ func (l *Log) op(i int, r *rec) Op {
 		Index: i, Client: l.strs[r.client], Type: Type(l.kinds[r.typ]), Topic: l.strs[r.topic],
 		Partition: r.partition, Values: run[:r.nVals:r.nVals], Invoke: r.invoke,
 		Complete: r.complete, Outcome: Outcome(l.kinds[r.outcome]), Error: l.strs[r.err],
+		Txn: l.kinds[r.txn], Isolation: l.kinds[r.isolation],
 	}
 	if r.nVals == 0 {
 		op.Values = []int64{}

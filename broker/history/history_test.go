@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"unsafe"
@@ -140,5 +141,27 @@ func TestLogRoundTrip(t *testing.T) {
 	}
 	if n := unsafe.Sizeof(rec{}); n != 64 {
 		t.Errorf("a record takes %d bytes; want 64", n)
+	}
+}
+
+// The Log keeps every field of an Op: a transactional send's outcome (Txn) and a poll's
+// isolation level once fell out of it, and the checker judged read_uncommitted polls as if
+// they were read_committed ones. Every field is set, so a field a later change forgets fails.
+func TestLogKeepsEveryField(t *testing.T) {
+	ops := []Op{
+		{Client: "tx", Type: Send, Topic: "t", Partition: 2, Values: []int64{7}, Offsets: []int64{3},
+			Invoke: 5, Complete: 9, Outcome: Fail, Error: "TRANSACTION_ABORTED", Txn: TxnAborted},
+		{Client: "c", Type: Poll, Topic: "t", Partition: 1, Values: []int64{1, 2}, Offsets: []int64{0, 1},
+			Invoke: 10, Complete: 11, Outcome: OK, Group: "g", Generation: 3, Session: "m-3-0",
+			Isolation: ReadCommitted},
+		{Client: "tx", Type: Send, Topic: "t", Values: []int64{8}, Offsets: []int64{4}, Outcome: OK, Txn: TxnCommitted},
+	}
+	var l Log
+	l.AddAll(ops)
+	for i, want := range ops {
+		want.Index = i
+		if got := l.At(i); !reflect.DeepEqual(got, want) {
+			t.Errorf("At(%d) = %+v; want %+v", i, got, want)
+		}
 	}
 }

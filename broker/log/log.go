@@ -649,6 +649,32 @@ func (l *Log) ProducerLastSequence(pid int64) (epoch int16, lastSeq int32, ok bo
 	return e.epoch, e.lastSeq(), true
 }
 
+// FirstUnstableOffset is the first offset of the oldest ongoing transaction, -1 with none
+// (UnifiedLog.firstUnstableOffset).
+func (l *Log) FirstUnstableOffset() int64 { return l.producers.firstUnstableOffset() }
+
+// LastStableOffset is UnifiedLog.lastStableOffset: the first unstable offset, capped by the high
+// watermark hw.
+func (l *Log) LastStableOffset(hw int64) int64 {
+	if f := l.producers.firstUnstableOffset(); f >= 0 && f < hw {
+		return f
+	}
+	return hw
+}
+
+// AbortedTransactions lists the aborted transactions that overlap [from, upper)
+// (UnifiedLog.collectAbortedTransactions): those whose ABORT marker is at or after from and whose
+// first record is before upper.
+func (l *Log) AbortedTransactions(from, upper int64) []protocol.AbortedTransaction {
+	var out []protocol.AbortedTransaction
+	for _, a := range l.producers.aborted {
+		if a.lastOffset >= from && a.firstOffset < upper {
+			out = append(out, protocol.AbortedTransaction{ProducerID: a.pid, FirstOffset: a.firstOffset})
+		}
+	}
+	return out
+}
+
 // rebuildProducerState replays every retained batch (linear in the number of batches).
 func (l *Log) rebuildProducerState() {
 	l.producers.reset()

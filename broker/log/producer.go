@@ -20,11 +20,14 @@ type batchMeta struct {
 	baseOffset, lastOffset int64
 }
 
-// producerEntry is Kafka's ProducerStateEntry without the transaction fields.
+// producerEntry is Kafka's ProducerStateEntry.
 type producerEntry struct {
-	epoch   int16
-	n       int // retained batches, oldest first in batches[:n]
-	batches [numBatchesToRetain]batchMeta
+	epoch int16
+	// currentTxnFirstOffset is ProducerStateEntry.currentTxnFirstOffset: the offset of the
+	// first record of the producer's ongoing transaction, -1 with none.
+	currentTxnFirstOffset int64
+	n                     int // retained batches, oldest first in batches[:n]
+	batches               [numBatchesToRetain]batchMeta
 }
 
 // lastOffset is the offset of the producer's last appended record, -1 with no batch retained.
@@ -81,19 +84,29 @@ func inSequence(lastSeq, nextSeq int32) bool {
 	return int64(nextSeq) == int64(lastSeq)+1 || (nextSeq == 0 && lastSeq == math.MaxInt32)
 }
 
-// producerState is the ProducerStateManager of one partition.
+// producerState is the ProducerStateManager of one partition, with the partition's
+// aborted-transaction index (Kafka keeps it per segment in TransactionIndex).
 type producerState struct {
 	producers map[int64]*producerEntry
+	aborted   []abortedTxn // in the order of their markers
+}
+
+// abortedTxn is Kafka's AbortedTxn: a producer's aborted transaction from firstOffset to its
+// ABORT marker at lastOffset.
+type abortedTxn struct {
+	pid                     int64
+	firstOffset, lastOffset int64
 }
 
 func (p *producerState) reset() {
 	clear(p.producers)
+	p.aborted = p.aborted[:0]
 }
 
 func (p *producerState) entry(pid int64) *producerEntry {
 	e := p.producers[pid]
 	if e == nil {
-		e = &producerEntry{epoch: noProducerEpoch}
+		e = &producerEntry{epoch: noProducerEpoch, currentTxnFirstOffset: -1}
 		p.producers[pid] = e
 	}
 	return e
@@ -143,7 +156,9 @@ func (p *producerState) update(b *protocol.RecordBatch) {
 		return
 	}
 	if b.Control {
-		p.entry(b.ProducerID).maybeUpdateEpoch(b.ProducerEpoch)
+		e := p.entry(b.ProducerID)
+		e.maybeUpdateEpoch(b.ProducerEpoch)
+		p.completeTxn(e, b)
 		return
 	}
 	if b.BaseSequence < 0 {
@@ -151,6 +166,9 @@ func (p *producerState) update(b *protocol.RecordBatch) {
 	}
 	e := p.entry(b.ProducerID)
 	e.maybeUpdateEpoch(b.ProducerEpoch)
+	if b.Transactional && e.currentTxnFirstOffset < 0 {
+		e.currentTxnFirstOffset = b.BaseOffset // ProducerAppendInfo.updateCurrentTxnFirstOffset
+	}
 	e.push(batchMeta{firstSeq: b.BaseSequence, lastSeq: b.LastSequence(), baseOffset: b.BaseOffset, lastOffset: b.LastOffset()})
 }
 
@@ -162,4 +180,29 @@ func (p *producerState) removeBefore(logStartOffset int64) {
 			delete(p.producers, pid)
 		}
 	}
+}
+
+// completeTxn is ProducerAppendInfo.appendEndTxnMarker and ProducerStateManager.completeTxn: a
+// marker ends the producer's ongoing transaction; an ABORT marker adds it to the
+// aborted-transaction index.
+func (p *producerState) completeTxn(e *producerEntry, marker *protocol.RecordBatch) {
+	if e.currentTxnFirstOffset < 0 {
+		return
+	}
+	if len(marker.Records) > 0 && marker.Records[0].Key == protocol.MarkerAbort {
+		p.aborted = append(p.aborted, abortedTxn{pid: marker.ProducerID, firstOffset: e.currentTxnFirstOffset, lastOffset: marker.BaseOffset})
+	}
+	e.currentTxnFirstOffset = -1
+}
+
+// firstUnstableOffset is ProducerStateManager.firstUnstableOffset: the first offset of the
+// oldest ongoing transaction, -1 with none.
+func (p *producerState) firstUnstableOffset() int64 {
+	first := int64(-1)
+	for _, e := range p.producers { // a minimum: the order does not matter
+		if o := e.currentTxnFirstOffset; o >= 0 && (first < 0 || o < first) {
+			first = o
+		}
+	}
+	return first
 }

@@ -56,6 +56,17 @@ type FetchPartitionResponse struct {
 	CurrentLeader      int32
 	CurrentLeaderEpoch int32
 	Batches            []*RecordBatch
+	// AbortedTransactions lists, for read_committed fetches, the aborted transactions that
+	// overlap the returned range (LogSegment.collectAbortedTxns): the consumer drops their
+	// records.
+	AbortedTransactions []AbortedTransaction
+}
+
+// AbortedTransaction is FetchResponse's AbortedTransaction: a producer's aborted transaction
+// starting at FirstOffset.
+type AbortedTransaction struct {
+	ProducerID  int64
+	FirstOffset int64
 }
 
 // EpochEndOffset is an (epoch, end offset) pair as OffsetsForLeaderEpoch and DivergingEpoch

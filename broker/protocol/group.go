@@ -34,7 +34,8 @@ const OffsetsTopic = "__consumer_offsets"
 // FindCoordinatorRequest asks which broker coordinates a group (key type GROUP).
 type FindCoordinatorRequest struct {
 	CorrelationID int64
-	Key           string // the group id
+	Key           string // the group id, or the transactional id (KeyType TRANSACTION)
+	KeyType       int8   // CoordinatorGroup (0) or CoordinatorTransaction (1)
 }
 
 // FindCoordinatorResponse names the coordinator: the leader of the group's partition of

@@ -1,5 +1,7 @@
 package protocol
 
+import "time"
+
 // Behavior: InitProducerId (API key 22) for idempotent producers without a transactional id:
 // any broker answers with a fresh producer id from a block the controller allocated to it
 // (AllocateProducerIds, API key 67, KIP-730) and epoch 0.
@@ -10,6 +12,8 @@ type InitProducerIdRequest struct {
 	TransactionalID string
 	ProducerID      int64
 	ProducerEpoch   int16
+	// TransactionTimeout is transaction.timeout.ms, with a transactional id (txn.go).
+	TransactionTimeout time.Duration
 }
 
 // InitProducerIdResponse answers InitProducerIdRequest.

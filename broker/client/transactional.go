@@ -1,0 +1,422 @@
+package client
+
+import (
+	"time"
+
+	"kafkasim/broker/history"
+	"kafkasim/broker/node"
+	"kafkasim/broker/protocol"
+)
+
+// Behavior: the transactional producer (transactional.id, KIP-98) with transaction.version 1,
+// as Java's TransactionManager drives it: FindCoordinator (key type TRANSACTION), then
+// InitProducerId with the transactional id, which fences every earlier producer of the id;
+// then transaction after transaction of transaction.records records (fewer for the last, once
+// the rate drops to 0) spread round-robin over the topic's partitions: AddPartitionsToTxn, one idempotent batch per partition
+// (Transactional), and EndTxn committing it, or aborting it with probability
+// transaction.abort (the client's seeded stream). Each record's history op is completed at
+// EndTxn: ok and committed, or fail and aborted. A fenced producer (PRODUCER_FENCED,
+// INVALID_PRODUCER_EPOCH) fails its open transaction's records and starts over with
+// InitProducerId, as an application would with a new producer. Not modelled: several batches
+// per partition per transaction, sendOffsetsToTransaction, TV2 (KIP-890).
+
+type txnPhase uint8
+
+const (
+	txnFindCoordinator txnPhase = iota
+	txnInit
+	txnReady
+	txnAdding
+	txnProducing
+	txnEnding
+)
+
+// txnBatch is one partition's batch of the open transaction.
+type txnBatch struct {
+	part    int32
+	records []protocol.Record
+	created []time.Duration
+	seq     int32
+	corr    int64 // in flight, 0 when not
+	acked   bool
+	base    int64
+}
+
+type transactional struct {
+	p       *Producer
+	id      string
+	phase   txnPhase
+	coord   int32
+	corr    int64 // the coordinator request in flight, 0 when none
+	retryAt time.Duration
+	pid     int64
+	epoch   int16
+	seqs    map[int32]int32
+	next    int32 // the partition the next transaction starts at
+	buf     []pendingRecord
+	open    []*txnBatch
+	commit  bool
+}
+
+func newTransactional(p *Producer) *transactional {
+	return &transactional{p: p, id: p.cfg.TransactionalID, coord: -1, pid: protocol.NoProducerID, epoch: -1, seqs: map[int32]int32{}}
+}
+
+func (t *transactional) records() int {
+	if t.p.cfg.TransactionRecords > 0 {
+		return t.p.cfg.TransactionRecords
+	}
+	return 10
+}
+
+// step handles one input of a transactional producer.
+func (t *transactional) step(now time.Duration, from int32, msg any) {
+	p := t.p
+	switch m := msg.(type) {
+	case *SendRecords:
+		for i := 0; i < m.Count; i++ {
+			t.newRecord(now)
+		}
+	case *SetRate:
+		t.createDue(now)
+		p.workload.setRate(now, m.PerSecond)
+	case rateTick:
+		if !p.workload.live(m) {
+			return
+		}
+		t.createDue(now)
+		p.workload.schedule(now)
+	case wake:
+		p.net.w.fired(m.at)
+	case metadataAge:
+		p.meta.aged(m.gen)
+	case timeoutTick:
+		for _, corr := range p.net.tmo.due(p.net.env, now, m) {
+			t.timedOut(now, corr)
+		}
+	case *protocol.MetadataResponse:
+		p.meta.handle(p.net.env, now, p.cfg.MetadataMaxAge, m)
+	case *protocol.FindCoordinatorResponse:
+		if m.CorrelationID == t.corr && t.phase == txnFindCoordinator {
+			t.corr = 0
+			if m.Error == protocol.NONE {
+				t.coord, t.phase = m.NodeID, txnInit
+			} else {
+				t.backoff(now)
+			}
+		}
+	case *protocol.InitProducerIdResponse:
+		if m.CorrelationID == t.corr && t.phase == txnInit {
+			t.corr = 0
+			switch {
+			case m.Error == protocol.NONE:
+				t.pid, t.epoch, t.phase = m.ProducerID, m.ProducerEpoch, txnReady
+				clear(t.seqs) // a new epoch starts every partition's sequences at 0
+			default:
+				t.coordinatorError(now, m.Error)
+			}
+		}
+	case *protocol.AddPartitionsToTxnResponse:
+		if m.CorrelationID == t.corr && t.phase == txnAdding {
+			t.corr = 0
+			if m.Error == protocol.NONE {
+				t.phase = txnProducing
+			} else if !t.fenced(now, m.Error) {
+				t.coordinatorError(now, m.Error)
+			}
+		}
+	case *protocol.ProduceResponse:
+		p.net.rc.answered(from)
+		t.onProduce(now, m)
+	case *protocol.EndTxnResponse:
+		if m.CorrelationID == t.corr && t.phase == txnEnding {
+			t.corr = 0
+			if m.Error == protocol.NONE {
+				t.finish(now, t.commit, "")
+			} else if !t.fenced(now, m.Error) {
+				t.coordinatorError(now, m.Error)
+			}
+		}
+	case *node.ConnectionReset:
+		// Every request in flight on the connection is lost: send them again.
+		p.net.rc.failed(p.net.env, now, m.Peer)
+		p.meta.wanted = true
+		if m.Peer == t.coord {
+			t.corr, t.coord = 0, -1
+			t.reset()
+		}
+		for _, b := range t.open {
+			b.corr = 0
+		}
+	default:
+		return
+	}
+	t.run(now)
+}
+
+func (t *transactional) createDue(now time.Duration) {
+	for _, ok := t.p.workload.nextDue(now); ok; _, ok = t.p.workload.nextDue(now) {
+		t.newRecord(now)
+	}
+}
+
+func (t *transactional) newRecord(now time.Duration) {
+	rec := t.p.workload.record()
+	t.p.out.stats.Sent++
+	t.buf = append(t.buf, pendingRecord{rec: rec, created: now})
+}
+
+func (t *transactional) backoff(now time.Duration) {
+	t.retryAt = now + t.p.cfg.RetryBackoff
+	t.p.net.w.at(t.p.net.env, now, t.retryAt)
+}
+
+// coordinatorError: a coordinator moved or is loading: find it again (NOT_COORDINATOR,
+// COORDINATOR_NOT_AVAILABLE) or retry after retry.backoff.ms.
+func (t *transactional) coordinatorError(now time.Duration, err protocol.ErrorCode) {
+	if err == protocol.NOT_COORDINATOR || err == protocol.COORDINATOR_NOT_AVAILABLE {
+		t.coord = -1
+		t.reset()
+	}
+	t.backoff(now)
+}
+
+// reset goes back to finding the coordinator, keeping the open transaction's phase.
+func (t *transactional) reset() {
+	if t.phase == txnInit {
+		t.phase = txnFindCoordinator
+	}
+}
+
+// fenced handles PRODUCER_FENCED and INVALID_PRODUCER_EPOCH: the open transaction is lost.
+func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
+	if err != protocol.PRODUCER_FENCED && err != protocol.INVALID_PRODUCER_EPOCH && err != protocol.INVALID_PRODUCER_ID_MAPPING {
+		return false
+	}
+	t.finish(now, false, err.String())
+	t.phase, t.coord = txnFindCoordinator, -1
+	t.backoff(now)
+	return true
+}
+
+// run sends what the phase calls for.
+func (t *transactional) run(now time.Duration) {
+	p := t.p
+	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
+	if now < t.retryAt {
+		return
+	}
+	switch t.phase {
+	case txnFindCoordinator:
+		if t.corr == 0 {
+			if to := p.meta.pick(p.net.env, -1); to >= 0 {
+				t.request(now, to, func(c int64) any {
+					return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: t.id, KeyType: protocol.CoordinatorTransaction}
+				})
+			}
+		}
+	case txnInit:
+		if t.corr == 0 {
+			t.request(now, t.coord, func(c int64) any {
+				return &protocol.InitProducerIdRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: protocol.NoProducerID, ProducerEpoch: -1, TransactionTimeout: p.cfg.TransactionTimeout}
+			})
+		}
+	case txnReady:
+		// A transaction is full at transaction.records records; when the application stops
+		// producing (rate 0), it commits what it has, as one calls commitTransaction before
+		// close, so no record waits forever for a transaction that never fills.
+		full := len(t.buf) >= t.records() || (len(t.buf) > 0 && p.workload.rate <= 0)
+		if full && p.meta.known && len(p.meta.parts) > 0 {
+			t.begin(now)
+			t.run(now) // AddPartitionsToTxn now, not at the next record (there may be none)
+		}
+	case txnAdding:
+		if t.corr == 0 {
+			if t.coord < 0 {
+				t.findAgain(now)
+				return
+			}
+			tps := make([]protocol.TopicPartition, len(t.open))
+			for i, b := range t.open {
+				tps[i] = protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part}
+			}
+			t.request(now, t.coord, func(c int64) any {
+				return &protocol.AddPartitionsToTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, Partitions: tps}
+			})
+		}
+	case txnProducing:
+		done := true
+		for _, b := range t.open {
+			if !b.acked {
+				done = false
+				if b.corr == 0 {
+					t.produce(now, b)
+				}
+			}
+		}
+		if done {
+			t.commit = float64(p.net.env.Rand()>>11)/(1<<53) >= p.cfg.TransactionAbort
+			t.phase = txnEnding
+			t.run(now)
+		}
+	case txnEnding:
+		if t.corr == 0 {
+			if t.coord < 0 {
+				t.findAgain(now)
+				return
+			}
+			t.request(now, t.coord, func(c int64) any {
+				return &protocol.EndTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, Committed: t.commit}
+			})
+		}
+	}
+}
+
+// findAgain looks the coordinator up again in the middle of a transaction.
+func (t *transactional) findAgain(now time.Duration) {
+	p := t.p
+	if to := p.meta.pick(p.net.env, -1); to >= 0 {
+		t.request(now, to, func(c int64) any {
+			return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: t.id, KeyType: protocol.CoordinatorTransaction}
+		})
+	}
+}
+
+func (t *transactional) request(now time.Duration, to int32, build func(corr int64) any) {
+	if to < 0 {
+		return
+	}
+	p := t.p
+	p.net.corr++
+	t.corr = p.net.corr
+	p.net.env.Send(to, build(p.net.corr))
+	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, p.net.corr)
+}
+
+// begin opens a transaction of the next records, spread round-robin over the partitions.
+func (t *transactional) begin(now time.Duration) {
+	n := int32(len(t.p.meta.parts))
+	take := t.buf[:min(len(t.buf), t.records())]
+	byPart := map[int32]*txnBatch{}
+	t.open = t.open[:0]
+	for i, r := range take {
+		part := (t.next + int32(i)) % n
+		b := byPart[part]
+		if b == nil {
+			b = &txnBatch{part: part, base: -1}
+			byPart[part] = b
+			t.open = append(t.open, b)
+		}
+		b.records = append(b.records, r.rec)
+		b.created = append(b.created, r.created)
+	}
+	t.next = (t.next + 1) % n
+	t.buf = append(t.buf[:0], t.buf[len(take):]...)
+	for _, b := range t.open {
+		b.seq = t.seqs[b.part]
+		t.seqs[b.part] += int32(len(b.records))
+	}
+	t.phase = txnAdding
+}
+
+func (t *transactional) produce(now time.Duration, b *txnBatch) {
+	p := t.p
+	leader := p.meta.parts[b.part].leader
+	if leader < 0 {
+		p.meta.wanted = true
+		return
+	}
+	p.net.corr++
+	b.corr = p.net.corr
+	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout, Partitions: []protocol.ProducePartition{{
+		TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
+		Batch: &protocol.RecordBatch{ProducerID: t.pid, ProducerEpoch: t.epoch, BaseSequence: b.seq, Transactional: true, Records: b.records},
+	}}})
+	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, b.corr)
+}
+
+func (t *transactional) onProduce(now time.Duration, m *protocol.ProduceResponse) {
+	for _, b := range t.open {
+		if b.corr != m.CorrelationID || len(m.Partitions) == 0 {
+			continue
+		}
+		b.corr = 0
+		r := m.Partitions[0]
+		switch {
+		case r.Error == protocol.NONE:
+			b.acked, b.base = true, r.BaseOffset
+		case t.fenced(now, r.Error):
+		default:
+			// NOT_LEADER_OR_FOLLOWER and the like: fresh metadata, then the same batch again.
+			t.p.meta.wanted = true
+			t.p.meta.hint(b.part, r.CurrentLeader, r.CurrentLeaderEp)
+			t.backoff(now)
+		}
+	}
+}
+
+// timedOut: request corr went unanswered; it is sent again (the same batch keeps its sequence).
+func (t *transactional) timedOut(now time.Duration, corr int64) {
+	p := t.p
+	if p.meta.timedOut(p.net.env, now, corr) {
+		return
+	}
+	if corr == t.corr {
+		t.corr = 0
+		t.coord = -1
+		if t.phase == txnInit {
+			t.phase = txnFindCoordinator
+		}
+		return
+	}
+	for _, b := range t.open {
+		if b.corr == corr {
+			b.corr = 0
+			p.meta.wanted = true
+		}
+	}
+}
+
+// finish completes the open transaction's records: ok and committed, or fail and aborted.
+func (t *transactional) finish(now time.Duration, committed bool, errName string) {
+	for _, b := range t.open {
+		ops := make(history.Ops, len(b.records))
+		for i, r := range b.records {
+			op := history.Op{Client: t.p.out.name, Type: history.Send, Topic: t.p.out.topic, Partition: b.part,
+				Values: []int64{r.Value}, Invoke: b.created[i], Complete: now}
+			if committed {
+				op.Outcome, op.Txn, op.Offsets = history.OK, history.TxnCommitted, []int64{b.base + int64(i)}
+			} else {
+				op.Outcome, op.Txn, op.Error = history.Fail, history.TxnAborted, errName
+				if op.Error == "" {
+					op.Error = "TRANSACTION_ABORTED"
+				}
+			}
+			ops[i] = op
+		}
+		t.p.out.env.Observe(ops)
+		if committed {
+			t.p.out.count(history.OK, int64(len(b.records)))
+		} else {
+			t.p.out.count(history.Fail, int64(len(b.records)))
+		}
+	}
+	if len(t.open) > 0 {
+		if committed {
+			t.p.out.stats.Committed++
+		} else {
+			t.p.out.stats.Aborted++
+		}
+	}
+	t.open = t.open[:0]
+	t.phase = txnReady
+}
+
+// close fails every record not committed.
+func (t *transactional) close(now time.Duration) {
+	t.finish(now, false, "CLOSED")
+	for _, r := range t.buf {
+		t.p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, "CLOSED")
+	}
+	t.buf = nil
+}

@@ -1,0 +1,91 @@
+package protocol
+
+// Behavior: the transaction APIs of KIP-98 as the Java producer sends them with
+// transaction.version 1: FindCoordinator with key type TRANSACTION, InitProducerId with a
+// transactional id (InitProducerIdRequest, producerid.go), AddPartitionsToTxn (24), EndTxn
+// (26), and the coordinator's WriteTxnMarkers (27) to the partition leaders. Markers are
+// control batches (RecordBatch.Control) whose one record's key is COMMIT or ABORT. Not
+// modelled: TV2's implicit partition add and per-transaction epoch bump (KIP-890),
+// AddOffsetsToTxn and TxnOffsetCommit (KIP-447), DescribeTransactions.
+
+// Coordinator key types (FindCoordinatorRequest.KeyType).
+const (
+	CoordinatorGroup       int8 = 0
+	CoordinatorTransaction int8 = 1
+)
+
+// Transaction errors (Errors.java).
+const (
+	INVALID_TXN_STATE           ErrorCode = 48
+	INVALID_PRODUCER_ID_MAPPING ErrorCode = 49
+	INVALID_TRANSACTION_TIMEOUT ErrorCode = 50
+	TRANSACTIONAL_ID_NOT_FOUND  ErrorCode = 105
+	TRANSACTION_ABORTABLE       ErrorCode = 120
+)
+
+func init() {
+	for code, name := range map[ErrorCode]string{
+		INVALID_TXN_STATE: "INVALID_TXN_STATE", INVALID_PRODUCER_ID_MAPPING: "INVALID_PRODUCER_ID_MAPPING",
+		INVALID_TRANSACTION_TIMEOUT: "INVALID_TRANSACTION_TIMEOUT", TRANSACTIONAL_ID_NOT_FOUND: "TRANSACTIONAL_ID_NOT_FOUND",
+		TRANSACTION_ABORTABLE: "TRANSACTION_ABORTABLE",
+	} {
+		errorNames[code] = name
+	}
+}
+
+// TransactionStateTopic is the internal topic that holds the transaction coordinator's state.
+const TransactionStateTopic = "__transaction_state"
+
+// Control record keys (ControlRecordType).
+const (
+	MarkerCommit = "COMMIT"
+	MarkerAbort  = "ABORT"
+)
+
+// AddPartitionsToTxnRequest adds partitions to the producer's ongoing transaction.
+type AddPartitionsToTxnRequest struct {
+	CorrelationID   int64
+	TransactionalID string
+	ProducerID      int64
+	ProducerEpoch   int16
+	Partitions      []TopicPartition
+}
+
+// AddPartitionsToTxnResponse answers AddPartitionsToTxnRequest (one error for all partitions).
+type AddPartitionsToTxnResponse struct {
+	CorrelationID int64
+	Error         ErrorCode
+}
+
+// EndTxnRequest commits or aborts the producer's ongoing transaction.
+type EndTxnRequest struct {
+	CorrelationID   int64
+	TransactionalID string
+	ProducerID      int64
+	ProducerEpoch   int16
+	Committed       bool
+}
+
+// EndTxnResponse answers EndTxnRequest once the PrepareCommit or PrepareAbort is written.
+type EndTxnResponse struct {
+	CorrelationID int64
+	Error         ErrorCode
+}
+
+// WriteTxnMarkersRequest asks a partition leader to append transaction markers.
+type WriteTxnMarkersRequest struct {
+	CorrelationID    int64
+	ProducerID       int64
+	ProducerEpoch    int16
+	Committed        bool
+	CoordinatorEpoch int32
+	Partitions       []TopicPartition
+	TransactionalID  string // not on the wire: lets the coordinator match the answer
+}
+
+// WriteTxnMarkersResponse answers WriteTxnMarkersRequest, one error per partition.
+type WriteTxnMarkersResponse struct {
+	CorrelationID int64
+	ProducerID    int64
+	Errors        []ErrorCode // by the request's Partitions
+}

@@ -1,0 +1,325 @@
+// Package txn is the transaction coordinator (Kafka's TransactionCoordinator,
+// TransactionStateManager and TransactionMarkerChannelManager) for transaction.version 1
+// (KIP-98): one shard per partition of __transaction_state this broker leads; every state
+// change is a record of that partition, written as the leader and answered once the high
+// watermark passes it (acks=all); a new leader replays the partition and resumes the markers of
+// transactions it finds half-completed.
+package txn
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"kafkasim/broker/protocol"
+)
+
+// State is TransactionState.
+type State uint8
+
+// Transaction states (TransactionState.java).
+const (
+	Empty State = iota
+	Ongoing
+	PrepareCommit
+	PrepareAbort
+	CompleteCommit
+	CompleteAbort
+	Dead
+	PrepareEpochFence
+)
+
+var stateNames = [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort", "CompleteCommit", "CompleteAbort", "Dead", "PrepareEpochFence"}
+
+func (s State) String() string { return stateNames[s] }
+
+// Config is the coordinator's configuration.
+type Config struct {
+	Partitions    int32         // transaction.state.log.num.partitions
+	MaxTimeout    time.Duration // transaction.max.timeout.ms
+	AbortInterval time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	LoadTime      time.Duration // how long replaying a partition takes (the simulator's)
+	MarkerRetry   time.Duration // back-off before a marker is sent again
+	WriteTimeout  time.Duration // bounds every write (request.timeout.ms of the append)
+}
+
+// Host is what the coordinator needs from its broker.
+type Host interface {
+	// Append writes records to the leader's log of __transaction_state partition part and
+	// returns the offset after them.
+	Append(part int32, recs []protocol.Record, now time.Duration) (next int64, err protocol.ErrorCode)
+	Batches(part int32) []*protocol.RecordBatch
+	// Leader is the leader of tp as the broker's metadata has it, -1 if none.
+	Leader(tp protocol.TopicPartition) int32
+	// NextProducerID takes a producer id from the broker's block (false: none yet, one is
+	// being asked for).
+	NextProducerID(now time.Duration) (int64, bool)
+	Send(to int32, msg any)
+	After(d time.Duration, payload any)
+	Observe(ev any)
+}
+
+// Timer is the coordinator's timer payload.
+type Timer struct {
+	Part  int32
+	Epoch int32
+	Kind  uint8 // timerLoad, timerAbortExpired, timerMarkers, timerWrite
+	ID    string
+	Seq   uint64
+}
+
+// TraceArg puts the partition in the trace.
+func (t Timer) TraceArg() int64 { return int64(t.Part) }
+
+const (
+	timerLoad uint8 = iota + 1
+	timerAbortExpired
+	timerMarkers
+	timerWrite
+)
+
+// PartitionFor is TransactionStateManager.partitionFor: Utils.abs(transactionalId.hashCode()) %
+// transaction.state.log.num.partitions, with Java's String.hashCode.
+func PartitionFor(id string, partitions int32) int32 {
+	var h int32
+	for _, u := range utf16.Encode([]rune(id)) {
+		h = 31*h + int32(u)
+	}
+	if h == math.MinInt32 {
+		h = 0
+	} else if h < 0 {
+		h = -h
+	}
+	return h % partitions
+}
+
+// Metadata is TransactionMetadata, as its record (TransactionLogValue) carries it.
+type Metadata struct {
+	ID         string                    `json:"id"`
+	ProducerID int64                     `json:"pid"`
+	Epoch      int16                     `json:"epoch"`
+	Timeout    time.Duration             `json:"timeout"`
+	State      State                     `json:"state"`
+	Partitions []protocol.TopicPartition `json:"partitions"`
+	Start      time.Duration             `json:"start"` // txnStartTimestamp
+	pending    bool                      // a transition is being written (pendingState)
+	markers    []protocol.TopicPartition // partitions whose marker is not acknowledged yet
+	inflight   int                       // WriteTxnMarkers requests unanswered
+	sentAt     time.Duration
+}
+
+// markerRequestTimeout: a WriteTxnMarkers unanswered this long is taken as lost and sent again
+// (the inter-broker request.timeout.ms).
+const markerRequestTimeout = 30 * time.Second
+
+// Coordinator is a broker's transaction coordinator.
+type Coordinator struct {
+	cfg    Config
+	host   Host
+	shards map[int32]*shard
+	corr   int64
+	sent   map[int64]markerReq // WriteTxnMarkers in flight, by correlation id
+}
+
+type markerReq struct {
+	part int32
+	id   string
+	tps  []protocol.TopicPartition
+}
+
+type shard struct {
+	part    int32
+	epoch   int32
+	loading bool
+	txns    map[string]*Metadata
+	order   []string // transactional ids in creation order
+	written int64
+	hw      int64
+	pending []write
+	seq     uint64
+}
+
+type write struct {
+	end  int64
+	seq  uint64
+	done func(now time.Duration, err protocol.ErrorCode)
+}
+
+// New builds a coordinator with no shards.
+func New(cfg Config, host Host) *Coordinator {
+	return &Coordinator{cfg: cfg, host: host, shards: map[int32]*shard{}, sent: map[int64]markerReq{}}
+}
+
+// Transaction is the state of id as this coordinator has it, or nil.
+func (c *Coordinator) Transaction(id string) *Metadata {
+	s := c.shards[PartitionFor(id, c.cfg.Partitions)]
+	if s == nil || s.loading {
+		return nil
+	}
+	return s.txns[id]
+}
+
+// Leadership tells the coordinator that this broker leads partition part in epoch (load), or
+// no longer does (epoch < 0: unload, every waiting answer fails NOT_COORDINATOR).
+func (c *Coordinator) Leadership(now time.Duration, part, epoch int32) {
+	s := c.shards[part]
+	if s != nil && epoch >= 0 && s.epoch >= epoch {
+		return
+	}
+	if s != nil {
+		delete(c.shards, part)
+		for _, w := range s.pending {
+			w.done(now, protocol.NOT_COORDINATOR)
+		}
+	}
+	if epoch < 0 {
+		return
+	}
+	s = &shard{part: part, epoch: epoch, loading: true, txns: map[string]*Metadata{}}
+	c.shards[part] = s
+	c.host.After(c.cfg.LoadTime, Timer{Part: part, Epoch: epoch, Kind: timerLoad})
+}
+
+// HighWatermark: partition part's HW moved; writes below it complete.
+func (c *Coordinator) HighWatermark(now time.Duration, part int32, hw int64) {
+	s := c.shards[part]
+	if s == nil || hw <= s.hw {
+		return
+	}
+	s.hw = hw
+	n := 0
+	for n < len(s.pending) && s.pending[n].end <= hw {
+		n++
+	}
+	done := s.pending[:n:n]
+	s.pending = s.pending[n:]
+	for _, w := range done {
+		w.done(now, protocol.NONE)
+	}
+}
+
+// OnTimer runs a fired timer.
+func (c *Coordinator) OnTimer(now time.Duration, t Timer) {
+	s := c.shards[t.Part]
+	if s == nil || s.epoch != t.Epoch {
+		return
+	}
+	switch t.Kind {
+	case timerLoad:
+		c.load(now, s)
+	case timerAbortExpired:
+		c.abortTimedOutTransactions(now, s)
+		c.host.After(c.cfg.AbortInterval, t)
+	case timerMarkers:
+		if m := s.txns[t.ID]; m != nil && len(m.markers) > 0 {
+			if m.inflight > 0 && now < m.sentAt+markerRequestTimeout {
+				c.host.After(c.cfg.MarkerRetry, t)
+				return
+			}
+			c.sendMarkers(now, s, m)
+		}
+	case timerWrite:
+		for i, w := range s.pending {
+			if w.seq == t.Seq {
+				s.pending = slices.Delete(s.pending, i, i+1)
+				w.done(now, protocol.COORDINATOR_NOT_AVAILABLE)
+				return
+			}
+		}
+	}
+}
+
+const recordPrefix = "txn\x00"
+
+// load is TransactionStateManager.loadTransactionsForTxnTopicPartition: the last record of each
+// transactional id wins; a transaction found in PrepareCommit or PrepareAbort has its markers
+// sent again (TransactionMarkerChannelManager.addTxnMarkersToSend).
+func (c *Coordinator) load(now time.Duration, s *shard) {
+	for _, b := range c.host.Batches(s.part) {
+		if b.Control {
+			continue
+		}
+		for _, r := range b.Records {
+			body, ok := strings.CutPrefix(r.Key, recordPrefix)
+			if !ok {
+				continue
+			}
+			var m Metadata
+			if json.Unmarshal([]byte(body), &m) != nil {
+				continue
+			}
+			if s.txns[m.ID] == nil {
+				s.order = append(s.order, m.ID)
+			}
+			s.txns[m.ID] = &m
+		}
+		s.written = b.NextOffset()
+	}
+	s.loading = false
+	for _, id := range s.order {
+		m := s.txns[id]
+		if m.State == PrepareCommit || m.State == PrepareAbort {
+			m.markers = slices.Clone(m.Partitions)
+			c.sendMarkers(now, s, m)
+		}
+	}
+	c.host.After(c.cfg.AbortInterval, Timer{Part: s.part, Epoch: s.epoch, Kind: timerAbortExpired})
+}
+
+// transition writes m's new state (TransactionStateManager.appendTransactionToLog) and calls
+// done once it is committed; the in-memory state changes only then
+// (TransactionMetadata.completeTransitionTo).
+func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next Metadata, done func(time.Duration, protocol.ErrorCode)) {
+	m.pending = true
+	body, _ := json.Marshal(next)
+	end, err := c.host.Append(s.part, []protocol.Record{{Key: recordPrefix + string(body), Value: int64(next.State)}}, now)
+	finish := func(now time.Duration, err protocol.ErrorCode) {
+		m.pending = false
+		if err == protocol.NONE && c.shards[s.part] == s {
+			prev := m.State
+			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start
+			if prev != m.State {
+				c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: m.Epoch, From: prev, To: m.State})
+			}
+		}
+		done(now, err)
+	}
+	if err != protocol.NONE {
+		finish(now, protocol.NOT_COORDINATOR)
+		return
+	}
+	s.written = end
+	if s.hw >= end {
+		finish(now, protocol.NONE)
+		return
+	}
+	s.seq++
+	s.pending = append(s.pending, write{end: end, seq: s.seq, done: finish})
+	c.host.After(c.cfg.WriteTimeout, Timer{Part: s.part, Epoch: s.epoch, Kind: timerWrite, Seq: s.seq})
+}
+
+func (c *Coordinator) lookup(id string) (*shard, protocol.ErrorCode) {
+	s := c.shards[PartitionFor(id, c.cfg.Partitions)]
+	switch {
+	case s == nil:
+		return nil, protocol.NOT_COORDINATOR
+	case s.loading:
+		return nil, protocol.COORDINATOR_LOAD_IN_PROGRESS
+	}
+	return s, protocol.NONE
+}
+
+// TransactionStateChanged is recorded in the trace when a transaction's state is committed.
+type TransactionStateChanged struct {
+	Coordinator     int32
+	TransactionalID string
+	ProducerID      int64
+	Epoch           int16
+	From, To        State
+}
+
+// TraceArg puts the new state in the trace.
+func (e *TransactionStateChanged) TraceArg() int64 { return int64(e.To) }

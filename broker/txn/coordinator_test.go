@@ -1,0 +1,219 @@
+package txn
+
+import (
+	"testing"
+	"time"
+
+	"kafkasim/broker/protocol"
+)
+
+// fakeBroker is the coordinator's host: one log per __transaction_state partition, whose HW
+// the test moves; messages sent and timers set are collected.
+type fakeBroker struct {
+	logs   map[int32][]*protocol.RecordBatch
+	next   int64
+	sent   []sentMsg
+	timers []Timer
+}
+
+type sentMsg struct {
+	to  int32
+	msg any
+}
+
+func (f *fakeBroker) Append(part int32, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
+	ls := f.logs[part]
+	base := int64(0)
+	if len(ls) > 0 {
+		base = ls[len(ls)-1].NextOffset()
+	}
+	f.logs[part] = append(ls, &protocol.RecordBatch{BaseOffset: base, Records: recs})
+	return base + int64(len(recs)), protocol.NONE
+}
+func (f *fakeBroker) Batches(part int32) []*protocol.RecordBatch { return f.logs[part] }
+
+// Leader: partition p of any topic is led by broker 10+p.
+func (f *fakeBroker) Leader(tp protocol.TopicPartition) int32 { return 10 + tp.Partition }
+func (f *fakeBroker) NextProducerID(time.Duration) (int64, bool) {
+	f.next++
+	return 1000 + f.next, true
+}
+func (f *fakeBroker) Send(to int32, msg any)       { f.sent = append(f.sent, sentMsg{to, msg}) }
+func (f *fakeBroker) After(_ time.Duration, p any) { f.timers = append(f.timers, p.(Timer)) }
+func (f *fakeBroker) Observe(any)                  {}
+
+const (
+	testID      = "payer"
+	testTimeout = 10 * time.Second
+)
+
+// newCoordinator leads every __transaction_state partition and has loaded them.
+func newCoordinator(t *testing.T) (*Coordinator, *fakeBroker) {
+	f := &fakeBroker{logs: map[int32][]*protocol.RecordBatch{}}
+	c := New(Config{Partitions: 1, MaxTimeout: 15 * time.Minute, AbortInterval: 10 * time.Second,
+		LoadTime: time.Millisecond, MarkerRetry: 100 * time.Millisecond, WriteTimeout: 30 * time.Second}, f)
+	c.Leadership(0, 0, 1)
+	c.OnTimer(0, f.timers[0])
+	return c, f
+}
+
+// replicate moves the HW of partition 0 to its end: the pending writes complete.
+func (f *fakeBroker) replicate(c *Coordinator, now time.Duration) {
+	ls := f.logs[0]
+	if len(ls) > 0 {
+		c.HighWatermark(now, 0, ls[len(ls)-1].NextOffset())
+	}
+}
+
+// take returns the messages sent since the last take.
+func (f *fakeBroker) take() []sentMsg {
+	s := f.sent
+	f.sent = nil
+	return s
+}
+
+func initPid(t *testing.T, c *Coordinator, f *fakeBroker, now time.Duration) *protocol.InitProducerIdResponse {
+	t.Helper()
+	c.Handle(now, 1, &protocol.InitProducerIdRequest{CorrelationID: 1, TransactionalID: testID, ProducerID: protocol.NoProducerID, ProducerEpoch: -1, TransactionTimeout: testTimeout})
+	f.replicate(c, now)
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.InitProducerIdResponse); ok {
+			return r
+		}
+	}
+	t.Fatal("no InitProducerIdResponse")
+	return nil
+}
+
+func tps(parts ...int32) []protocol.TopicPartition {
+	var out []protocol.TopicPartition
+	for _, p := range parts {
+		out = append(out, protocol.TopicPartition{Topic: "payments", Partition: p})
+	}
+	return out
+}
+
+// TransactionCoordinator.handleInitProducerId: a second InitProducerId of the same
+// transactional id bumps the epoch; the first producer's requests then fail PRODUCER_FENCED.
+func TestInitProducerIdFencesPreviousProducer(t *testing.T) {
+	c, f := newCoordinator(t)
+	first := initPid(t, c, f, time.Second)
+	second := initPid(t, c, f, 2*time.Second)
+	if first.Error != protocol.NONE || second.Error != protocol.NONE {
+		t.Fatalf("InitProducerId: %v, %v", first.Error, second.Error)
+	}
+	if second.ProducerID != first.ProducerID || second.ProducerEpoch != first.ProducerEpoch+1 {
+		t.Fatalf("second InitProducerId: pid %d epoch %d; want pid %d epoch %d", second.ProducerID, second.ProducerEpoch, first.ProducerID, first.ProducerEpoch+1)
+	}
+	c.Handle(3*time.Second, 1, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: first.ProducerID, ProducerEpoch: first.ProducerEpoch, Partitions: tps(0)})
+	f.replicate(c, 3*time.Second)
+	sent := f.take()
+	if len(sent) != 1 {
+		t.Fatalf("sent %+v; want one answer", sent)
+	}
+	if r, ok := sent[0].msg.(*protocol.AddPartitionsToTxnResponse); !ok || r.Error != protocol.PRODUCER_FENCED {
+		t.Errorf("the fenced producer's AddPartitionsToTxn: %+v; want PRODUCER_FENCED", sent[0].msg)
+	}
+}
+
+// begin opens a transaction on partitions parts; it returns the producer.
+func begin(t *testing.T, c *Coordinator, f *fakeBroker, now time.Duration, parts ...int32) *protocol.InitProducerIdResponse {
+	t.Helper()
+	p := initPid(t, c, f, now)
+	c.Handle(now, 1, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(parts...)})
+	f.replicate(c, now)
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.AddPartitionsToTxnResponse); !ok || r.Error != protocol.NONE {
+			t.Fatalf("AddPartitionsToTxn: %+v", m.msg)
+		}
+	}
+	return p
+}
+
+// markers collects the WriteTxnMarkers requests sent, by partition.
+func markers(sent []sentMsg) map[int32]*protocol.WriteTxnMarkersRequest {
+	out := map[int32]*protocol.WriteTxnMarkersRequest{}
+	for _, m := range sent {
+		if r, ok := m.msg.(*protocol.WriteTxnMarkersRequest); ok {
+			for _, tp := range r.Partitions {
+				if m.to != 10+tp.Partition {
+					panic("marker sent to a broker that does not lead the partition")
+				}
+				out[tp.Partition] = r
+			}
+		}
+	}
+	return out
+}
+
+// TransactionMarkerChannelManager: EndTxn has the coordinator write a marker (COMMIT here)
+// into every partition the transaction added, each to its leader; once all are written the
+// transaction is CompleteCommit.
+func TestEndTxnWritesMarkersToEveryPartition(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0, 1, 2)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true})
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	ms := markers(sent)
+	if len(ms) != 3 {
+		t.Fatalf("markers for partitions %v; want 0, 1 and 2 (sent %+v)", ms, sent)
+	}
+	for part, r := range ms {
+		if !r.Committed || r.ProducerID != p.ProducerID || r.ProducerEpoch != p.ProducerEpoch {
+			t.Errorf("partition %d's marker %+v; want COMMIT for pid %d epoch %d", part, r, p.ProducerID, p.ProducerEpoch)
+		}
+	}
+	if m := c.Transaction(testID); m.State != PrepareCommit {
+		t.Errorf("before the markers are written: %s; want PrepareCommit", m.State)
+	}
+	answered := map[int64]bool{}
+	for _, r := range ms {
+		if !answered[r.CorrelationID] {
+			answered[r.CorrelationID] = true
+			c.Handle(3*time.Second, r.Partitions[0].Partition+10, &protocol.WriteTxnMarkersResponse{CorrelationID: r.CorrelationID, ProducerID: r.ProducerID, Errors: make([]protocol.ErrorCode, len(r.Partitions))})
+		}
+	}
+	f.replicate(c, 3*time.Second)
+	if m := c.Transaction(testID); m.State != CompleteCommit {
+		t.Errorf("after every marker: %s; want CompleteCommit", m.State)
+	}
+}
+
+// TransactionCoordinator.abortTimedOutTransactions: a transaction open longer than its
+// transaction.timeout.ms is aborted by the coordinator (ABORT markers), and its producer is
+// fenced by the bumped epoch.
+func TestTransactionTimeoutAborts(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0, 1)
+	var abort Timer
+	for _, tm := range f.timers {
+		if tm.Kind == timerAbortExpired {
+			abort = tm
+		}
+	}
+	if abort.Kind == 0 {
+		t.Fatalf("no abort-timed-out timer among %+v", f.timers)
+	}
+	c.OnTimer(time.Second+testTimeout/2, abort)
+	f.replicate(c, time.Second+testTimeout/2)
+	if m := c.Transaction(testID); m.State != Ongoing {
+		t.Fatalf("before the timeout: %s; want Ongoing", m.State)
+	}
+	now := time.Second + testTimeout + time.Millisecond
+	c.OnTimer(now, abort)
+	f.replicate(c, now)
+	ms := markers(f.take())
+	if len(ms) != 2 || ms[0].Committed || ms[1].Committed {
+		t.Fatalf("markers %+v; want ABORT to partitions 0 and 1", ms)
+	}
+	if ms[0].ProducerEpoch <= p.ProducerEpoch {
+		t.Errorf("abort marker epoch %d; want above the producer's %d (fenced)", ms[0].ProducerEpoch, p.ProducerEpoch)
+	}
+	c.Handle(now, 1, &protocol.EndTxnRequest{CorrelationID: 9, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true})
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); !ok || r.Error != protocol.PRODUCER_FENCED {
+			t.Errorf("the timed-out producer's commit: %+v; want PRODUCER_FENCED", m.msg)
+		}
+	}
+}

@@ -1,0 +1,296 @@
+package txn
+
+import (
+	"math"
+	"slices"
+	"time"
+
+	"kafkasim/broker/protocol"
+)
+
+// Handle serves a transaction request or a marker answer; it reports whether msg was one.
+func (c *Coordinator) Handle(now time.Duration, from int32, msg any) bool {
+	switch m := msg.(type) {
+	case *protocol.InitProducerIdRequest:
+		c.handleInitProducerId(now, from, m)
+	case *protocol.AddPartitionsToTxnRequest:
+		c.handleAddPartitionsToTxn(now, from, m)
+	case *protocol.EndTxnRequest:
+		c.handleEndTxn(now, from, m)
+	case *protocol.WriteTxnMarkersResponse:
+		c.handleWriteTxnMarkersResponse(now, m)
+	default:
+		return false
+	}
+	return true
+}
+
+// handleInitProducerId is TransactionCoordinator.handleInitProducerId: a new transactional id
+// gets a producer id and epoch 0; a known one in a completed state gets its epoch bumped
+// (fencing every older producer of the id: its requests now fail PRODUCER_FENCED); an ongoing
+// transaction is first aborted under a bumped epoch (PrepareEpochFence) while the new producer
+// is told CONCURRENT_TRANSACTIONS and retries.
+func (c *Coordinator) handleInitProducerId(now time.Duration, from int32, r *protocol.InitProducerIdRequest) {
+	reply := func(now time.Duration, err protocol.ErrorCode, pid int64, epoch int16) {
+		c.host.Send(from, &protocol.InitProducerIdResponse{CorrelationID: r.CorrelationID, Error: err, ProducerID: pid, ProducerEpoch: epoch})
+	}
+	if r.TransactionTimeout <= 0 || r.TransactionTimeout > c.cfg.MaxTimeout {
+		reply(now, protocol.INVALID_TRANSACTION_TIMEOUT, protocol.NoProducerID, -1)
+		return
+	}
+	s, code := c.lookup(r.TransactionalID)
+	if code != protocol.NONE {
+		reply(now, code, protocol.NoProducerID, -1)
+		return
+	}
+	m := s.txns[r.TransactionalID]
+	if m == nil {
+		pid, ok := c.host.NextProducerID(now)
+		if !ok {
+			reply(now, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.NoProducerID, -1)
+			return
+		}
+		m = &Metadata{ID: r.TransactionalID, ProducerID: pid, Epoch: -1, State: Empty}
+		s.txns[m.ID] = m
+		s.order = append(s.order, m.ID)
+	}
+	if m.pending {
+		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
+		return
+	}
+	switch m.State {
+	case PrepareCommit, PrepareAbort, PrepareEpochFence:
+		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
+		return
+	case Ongoing:
+		// TransactionMetadata.prepareFenceProducerEpoch, then endTransaction(ABORT) on
+		// behalf of the fenced producer.
+		c.abortInternal(now, s, m)
+		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
+		return
+	}
+	next := *m
+	next.State, next.Partitions, next.Timeout, next.Start = Empty, nil, r.TransactionTimeout, now
+	if m.Epoch == math.MaxInt16-1 {
+		pid, ok := c.host.NextProducerID(now)
+		if !ok {
+			reply(now, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.NoProducerID, -1)
+			return
+		}
+		next.ProducerID, next.Epoch = pid, 0
+	} else {
+		next.Epoch = m.Epoch + 1 // TransactionMetadata.prepareIncrementProducerEpoch
+	}
+	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
+		if err != protocol.NONE {
+			reply(now, err, protocol.NoProducerID, -1)
+			return
+		}
+		reply(now, protocol.NONE, next.ProducerID, next.Epoch)
+	})
+}
+
+// checkProducer is the producer id and epoch check every transactional request passes
+// (TransactionCoordinator: INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS
+// while a transition is pending).
+func (c *Coordinator) checkProducer(id string, pid int64, epoch int16) (*shard, *Metadata, protocol.ErrorCode) {
+	s, code := c.lookup(id)
+	if code != protocol.NONE {
+		return nil, nil, code
+	}
+	m := s.txns[id]
+	switch {
+	case m == nil || m.ProducerID != pid:
+		return nil, nil, protocol.INVALID_PRODUCER_ID_MAPPING
+	case epoch < m.Epoch:
+		return nil, nil, protocol.PRODUCER_FENCED
+	case epoch > m.Epoch:
+		return nil, nil, protocol.INVALID_PRODUCER_EPOCH
+	case m.pending:
+		return nil, nil, protocol.CONCURRENT_TRANSACTIONS
+	}
+	return s, m, protocol.NONE
+}
+
+// handleAddPartitionsToTxn is TransactionCoordinator.handleAddPartitionsToTransaction: the
+// partitions join the transaction, which becomes Ongoing (its start time set when it begins).
+func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r *protocol.AddPartitionsToTxnRequest) {
+	reply := func(_ time.Duration, err protocol.ErrorCode) {
+		c.host.Send(from, &protocol.AddPartitionsToTxnResponse{CorrelationID: r.CorrelationID, Error: err})
+	}
+	s, m, code := c.checkProducer(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+	if code != protocol.NONE {
+		reply(now, code)
+		return
+	}
+	if m.State == PrepareCommit || m.State == PrepareAbort || m.State == PrepareEpochFence {
+		reply(now, protocol.CONCURRENT_TRANSACTIONS)
+		return
+	}
+	next := *m
+	if m.State != Ongoing {
+		next.Partitions, next.Start = nil, now
+	}
+	next.Partitions = slices.Clone(next.Partitions)
+	for _, tp := range r.Partitions {
+		if !slices.Contains(next.Partitions, tp) {
+			next.Partitions = append(next.Partitions, tp)
+		}
+	}
+	if m.State == Ongoing && len(next.Partitions) == len(m.Partitions) {
+		reply(now, protocol.NONE)
+		return
+	}
+	next.State = Ongoing
+	c.transition(now, s, m, next, reply)
+}
+
+// handleEndTxn is TransactionCoordinator.handleEndTransaction: an ongoing transaction goes to
+// PrepareCommit or PrepareAbort; once that is written the producer is answered and the markers
+// go out; a retry of a completed EndTxn succeeds again.
+func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.EndTxnRequest) {
+	reply := func(_ time.Duration, err protocol.ErrorCode) {
+		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err})
+	}
+	s, m, code := c.checkProducer(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+	if code != protocol.NONE {
+		reply(now, code)
+		return
+	}
+	switch {
+	case m.State == Ongoing:
+	case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
+		reply(now, protocol.NONE)
+		return
+	case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
+		reply(now, protocol.CONCURRENT_TRANSACTIONS)
+		return
+	default:
+		reply(now, protocol.INVALID_TXN_STATE)
+		return
+	}
+	next := *m
+	next.State = PrepareAbort
+	if r.Committed {
+		next.State = PrepareCommit
+	}
+	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
+		reply(now, err)
+		if err == protocol.NONE {
+			m.markers = slices.Clone(m.Partitions)
+			c.sendMarkers(now, s, m)
+		}
+	})
+}
+
+// abortInternal aborts m under a bumped epoch, fencing its producer (a timed-out transaction,
+// TransactionCoordinator.abortTimedOutTransactions, or an InitProducerId that found it ongoing).
+func (c *Coordinator) abortInternal(now time.Duration, s *shard, m *Metadata) {
+	if m.pending || m.State != Ongoing {
+		return
+	}
+	next := *m
+	next.State = PrepareAbort
+	if m.Epoch < math.MaxInt16 {
+		next.Epoch = m.Epoch + 1 // prepareFenceProducerEpoch
+	}
+	c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: next.Epoch, From: Ongoing, To: PrepareEpochFence})
+	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
+		if err == protocol.NONE {
+			m.markers = slices.Clone(m.Partitions)
+			c.sendMarkers(now, s, m)
+		}
+	})
+}
+
+// abortTimedOutTransactions runs every transaction.abort.timed.out.transaction.cleanup.interval.ms:
+// an ongoing transaction older than its transaction.timeout.ms is aborted and its producer fenced.
+func (c *Coordinator) abortTimedOutTransactions(now time.Duration, s *shard) {
+	for _, id := range s.order {
+		m := s.txns[id]
+		if m.State == Ongoing && !m.pending && now > m.Start+m.Timeout {
+			c.abortInternal(now, s, m)
+		}
+	}
+}
+
+// sendMarkers is TransactionMarkerChannelManager.addTxnMarkersToSend: one WriteTxnMarkers per
+// leader of the transaction's partitions still without a marker; a partition with no leader is
+// tried again later. Once every marker is written the transaction completes
+// (CompleteCommit or CompleteAbort).
+func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
+	if len(m.markers) == 0 {
+		c.completeTransaction(now, s, m)
+		return
+	}
+	byLeader := map[int32][]protocol.TopicPartition{}
+	var leaders []int32
+	retry := false
+	for _, tp := range m.markers {
+		l := c.host.Leader(tp)
+		if l < 0 {
+			retry = true
+			continue
+		}
+		if byLeader[l] == nil {
+			leaders = append(leaders, l)
+		}
+		byLeader[l] = append(byLeader[l], tp)
+	}
+	m.inflight, m.sentAt = len(leaders), now
+	for _, l := range leaders {
+		c.corr++
+		c.sent[c.corr] = markerReq{part: s.part, id: m.ID, tps: byLeader[l]}
+		c.host.Send(l, &protocol.WriteTxnMarkersRequest{
+			CorrelationID: c.corr, ProducerID: m.ProducerID, ProducerEpoch: m.Epoch, Committed: m.State == PrepareCommit,
+			CoordinatorEpoch: s.epoch, Partitions: byLeader[l], TransactionalID: m.ID,
+		})
+	}
+	if retry || len(leaders) > 0 {
+		// A partition without a leader, or an answer that never comes (a dead leader), is
+		// covered by sending again.
+		c.host.After(c.cfg.MarkerRetry, Timer{Part: s.part, Epoch: s.epoch, Kind: timerMarkers, ID: m.ID})
+	}
+}
+
+func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protocol.WriteTxnMarkersResponse) {
+	req, ok := c.sent[r.CorrelationID]
+	if !ok {
+		return
+	}
+	delete(c.sent, r.CorrelationID)
+	s := c.shards[req.part]
+	if s == nil || s.loading {
+		return
+	}
+	m := s.txns[req.id]
+	if m == nil || len(m.markers) == 0 {
+		return
+	}
+	m.inflight--
+	for i, tp := range req.tps {
+		if i < len(r.Errors) && r.Errors[i] == protocol.NONE {
+			if j := slices.Index(m.markers, tp); j >= 0 {
+				m.markers = slices.Delete(m.markers, j, j+1)
+			}
+		}
+	}
+	if len(m.markers) == 0 {
+		c.completeTransaction(now, s, m)
+	}
+}
+
+// completeTransaction writes CompleteCommit or CompleteAbort
+// (TransactionMetadata.prepareComplete).
+func (c *Coordinator) completeTransaction(now time.Duration, s *shard, m *Metadata) {
+	if m.pending || (m.State != PrepareCommit && m.State != PrepareAbort) {
+		return
+	}
+	next := *m
+	next.State = CompleteAbort
+	if m.State == PrepareCommit {
+		next.State = CompleteCommit
+	}
+	next.Partitions = nil
+	c.transition(now, s, m, next, func(time.Duration, protocol.ErrorCode) {})
+}

@@ -1,0 +1,179 @@
+package broker
+
+import (
+	"time"
+
+	"kafkasim/broker/protocol"
+	"kafkasim/broker/txn"
+)
+
+// Behavior: the broker's side of the transaction coordinator (KIP-98). FindCoordinator with
+// key type TRANSACTION answers the leader of the transactional id's partition of
+// __transaction_state, created on first use through the active controller with
+// transaction.state.log.num.partitions and transaction.state.log.replication.factor (capped
+// by the number of registered brokers), COORDINATOR_NOT_AVAILABLE meanwhile. The partitions of
+// __transaction_state this broker leads are the coordinator's shards. WriteTxnMarkers appends a
+// control batch to each partition this broker leads (ReplicaManager.appendRecords with origin
+// COORDINATOR); not modelled: the marker waits for acks=all before its answer.
+
+func newTxnCoordinator(b *Broker) *txn.Coordinator {
+	return txn.New(txn.Config{
+		Partitions:    int32(b.cfg.TransactionStateLogNumPartitions),
+		MaxTimeout:    b.cfg.TransactionMaxTimeout,
+		AbortInterval: b.cfg.TransactionAbortTimedOutInterval,
+		LoadTime:      coordinatorLoadTime,
+		MarkerRetry:   100 * time.Millisecond,
+		WriteTimeout:  b.cfg.OffsetsCommitTimeout,
+	}, txnHost{b})
+}
+
+// TxnCoordinator is the broker's transaction coordinator.
+func (b *Broker) TxnCoordinator() *txn.Coordinator { return b.txns }
+
+type txnHost struct{ b *Broker }
+
+func (h txnHost) leader(part int32) *Partition {
+	p := h.b.parts[protocol.TopicPartition{Topic: protocol.TransactionStateTopic, Partition: part}]
+	if p == nil || !p.isLeader {
+		return nil
+	}
+	return p
+}
+
+// Append writes the coordinator's records as the leader (TransactionStateManager.appendTransactionToLog).
+func (h txnHost) Append(part int32, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
+	p := h.leader(part)
+	if p == nil {
+		return -1, protocol.NOT_LEADER_OR_FOLLOWER
+	}
+	batch := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence, Records: recs}
+	_, base, _, code := p.log.AppendAsLeader(batch, p.leaderEpoch, now)
+	if code != protocol.NONE {
+		return -1, code
+	}
+	p.maybeIncrementHW(now)
+	p.wakeFetches(now)
+	return base + int64(len(recs)), protocol.NONE
+}
+
+func (h txnHost) Batches(part int32) []*protocol.RecordBatch {
+	if p := h.leader(part); p != nil {
+		return p.log.Batches()
+	}
+	return nil
+}
+
+func (h txnHost) Leader(tp protocol.TopicPartition) int32 {
+	mp := h.b.image.Partition(tp.Topic, tp.Partition)
+	if mp == nil {
+		return -1
+	}
+	return mp.Leader
+}
+
+// NextProducerID takes an id from the broker's block, asking the controller for one when it is
+// used up (ProducerIdManager.generateProducerId).
+func (h txnHost) NextProducerID(now time.Duration) (int64, bool) {
+	b := h.b
+	if id, ok := b.pids.take(); ok {
+		return id, true
+	}
+	if !b.pids.requested {
+		if c := b.activeController(); c >= 0 && b.lifecycle.registered() {
+			b.pids.requested, b.pids.sent = true, now
+			b.env.Send(c, &protocol.AllocateProducerIdsRequest{CorrelationID: b.nextCorr(), BrokerID: b.id, BrokerEpoch: b.lifecycle.epoch})
+		}
+	}
+	return 0, false
+}
+
+func (h txnHost) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
+func (h txnHost) After(d time.Duration, payload any) { h.b.env.After(d, payload) }
+func (h txnHost) Observe(ev any) {
+	if e, ok := ev.(*txn.TransactionStateChanged); ok {
+		e.Coordinator = h.b.id
+	}
+	h.b.env.Observe(ev)
+}
+
+// txnLeadership hands a change of a __transaction_state replica to the coordinator.
+func (b *Broker) txnLeadership(now time.Duration, p *Partition) {
+	if p.tp.Topic != protocol.TransactionStateTopic {
+		return
+	}
+	if p.isLeader {
+		b.txns.Leadership(now, p.tp.Partition, p.leaderEpoch)
+		b.txns.HighWatermark(now, p.tp.Partition, p.hw)
+	} else {
+		b.txns.Leadership(now, p.tp.Partition, -1)
+	}
+}
+
+// handleFindTxnCoordinator: KafkaApis.getCoordinator for key type TRANSACTION.
+func (b *Broker) handleFindTxnCoordinator(now time.Duration, from int32, r *protocol.FindCoordinatorRequest) {
+	resp := &protocol.FindCoordinatorResponse{CorrelationID: r.CorrelationID, Error: protocol.COORDINATOR_NOT_AVAILABLE, NodeID: -1}
+	defer b.env.Send(from, resp)
+	if r.Key == "" {
+		resp.Error = protocol.INVALID_REQUEST
+		return
+	}
+	if b.image.Topics[protocol.TransactionStateTopic] == nil {
+		b.createTxnStateTopic(now)
+		return
+	}
+	part := txn.PartitionFor(r.Key, int32(b.cfg.TransactionStateLogNumPartitions))
+	mp := b.image.Partition(protocol.TransactionStateTopic, part)
+	if mp == nil || mp.Leader < 0 {
+		return
+	}
+	if reg := b.image.Brokers[mp.Leader]; reg == nil || reg.Fenced {
+		return
+	}
+	resp.Error, resp.NodeID = protocol.NONE, mp.Leader
+}
+
+func (b *Broker) createTxnStateTopic(now time.Duration) {
+	if b.txnTopicAsked && now < b.txnTopicAskedAt+time.Second {
+		return
+	}
+	ctl := b.activeController()
+	if ctl < 0 {
+		return
+	}
+	rf := min(b.cfg.TransactionStateLogReplicationFactor, len(b.image.Brokers))
+	b.txnTopicAsked, b.txnTopicAskedAt = true, now
+	b.env.Send(ctl, &protocol.CreateTopicsRequest{CorrelationID: b.nextCorr(), Topics: []protocol.CreatableTopic{{
+		Name: protocol.TransactionStateTopic, NumPartitions: int32(b.cfg.TransactionStateLogNumPartitions), ReplicationFactor: int16(max(rf, 1)),
+	}}})
+}
+
+// handleWriteTxnMarkers appends a COMMIT or ABORT control batch to each partition this broker
+// leads (KafkaApis.handleWriteTxnMarkersRequest); a marker of an older producer epoch is
+// refused INVALID_PRODUCER_EPOCH by the log.
+func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protocol.WriteTxnMarkersRequest) {
+	resp := &protocol.WriteTxnMarkersResponse{CorrelationID: r.CorrelationID, ProducerID: r.ProducerID, Errors: make([]protocol.ErrorCode, len(r.Partitions))}
+	key := protocol.MarkerAbort
+	if r.Committed {
+		key = protocol.MarkerCommit
+	}
+	for i, tp := range r.Partitions {
+		p := b.parts[tp]
+		if p == nil || !p.isLeader {
+			resp.Errors[i] = protocol.NOT_LEADER_OR_FOLLOWER
+			continue
+		}
+		marker := &protocol.RecordBatch{ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, BaseSequence: protocol.NoSequence,
+			Control: true, Transactional: true, Records: []protocol.Record{{Key: key, Value: int64(r.CoordinatorEpoch)}}}
+		if _, _, _, code := p.log.AppendAsLeader(marker, p.leaderEpoch, now); code != protocol.NONE {
+			resp.Errors[i] = code
+			continue
+		}
+		p.maybeIncrementHW(now)
+		p.wakeFetches(now)
+	}
+	b.env.Send(from, resp)
+}
+
+// LastStableOffset is the replica's last stable offset: its high watermark, or the first offset
+// of the oldest ongoing transaction if that is lower (UnifiedLog.lastStableOffset).
+func (p *Partition) LastStableOffset() int64 { return p.log.LastStableOffset(p.hw) }

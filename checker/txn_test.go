@@ -1,0 +1,55 @@
+package checker
+
+import (
+	"slices"
+	"testing"
+
+	"kafkasim/broker/history"
+)
+
+// txnHistory: p1 commits 1 (offset 0) and 2 (offset 1), then aborts 3 and 4 (offsets 3 and 4;
+// markers at 2 and 5), then commits 5 (offset 6). dirty (read_uncommitted) reads everything.
+// then reader's polls follow, read_committed when rc.
+func txnHistory(rc bool, polls ...[]int64) history.History {
+	b := &hist{}
+	b.add(history.Op{Client: "p1", Type: history.Send, Values: v(1), Offsets: v(0), Outcome: history.OK, Txn: history.TxnCommitted})
+	b.add(history.Op{Client: "p1", Type: history.Send, Values: v(2), Offsets: v(1), Outcome: history.OK, Txn: history.TxnCommitted})
+	for _, x := range v(3, 4) {
+		b.add(history.Op{Client: "p1", Type: history.Send, Values: v(x), Outcome: history.Fail, Error: "TRANSACTION_ABORTED", Txn: history.TxnAborted})
+	}
+	b.add(history.Op{Client: "p1", Type: history.Send, Values: v(5), Offsets: v(6), Outcome: history.OK, Txn: history.TxnCommitted})
+	b.poll("dirty", 0, 1, 1, 2).poll("dirty", 3, 3, 4, 4).poll("dirty", 6, 5)
+	for _, pairs := range polls {
+		b.poll("reader", pairs...)
+		if rc {
+			b.h[len(b.h)-1].Isolation = history.ReadCommitted
+		}
+	}
+	return b.h
+}
+
+// Kafka's read_committed fetch drops aborted transactions' records (and every control
+// batch): a read_committed consumer that jumps over them skipped nothing it should have read.
+// A read_uncommitted consumer making the same jump did skip them.
+func TestReadCommittedPollsJumpOverAbortedRecords(t *testing.T) {
+	for _, c := range []struct {
+		rc    bool
+		polls [][]int64
+		want  []string
+	}{
+		{true, [][]int64{{0, 1, 1, 2}, {6, 5}}, nil},
+		{true, [][]int64{{0, 1, 1, 2, 6, 5}}, nil},
+		{false, [][]int64{{0, 1, 1, 2}, {6, 5}}, []string{PollSkip}},
+		{false, [][]int64{{0, 1, 1, 2, 6, 5}}, []string{IntPollSkip}},
+		// read_committed must not see an aborted record: G1a (Jepsen's aborted read).
+		{true, [][]int64{{0, 1, 1, 2}, {3, 3}, {6, 5}}, []string{G1a}},
+		// read_committed skipping a committed value is still a skip.
+		{true, [][]int64{{0, 1}, {6, 5}}, []string{PollSkip}},
+	} {
+		r := Check(txnHistory(c.rc, c.polls...), Config{Idempotent: true})
+		got := names(r)
+		if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
+			t.Errorf("read_committed=%v polls %v: anomalies %v; want %v\n%s", c.rc, c.polls, got, c.want, r.Text())
+		}
+	}
+}
