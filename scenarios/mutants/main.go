@@ -2,11 +2,11 @@
 // (mutants) in replication, the controller, the KRaft quorum, the clients and the consumer
 // groups, and reports how many the tests kill and how many a short sweep of the library kills.
 //
-//	go run ./checker/mutants                  every mutant: tests, then the sweep
-//	go run ./checker/mutants -list            the mutants, one a line
-//	go run ./checker/mutants -dry             check that each applies and builds, nothing more
-//	go run ./checker/mutants -run 'quorum|log' only the mutants whose name matches
-//	go run ./checker/mutants -seeds 1-3 -tests ./broker/...,./scenarios/...
+//	go run ./scenarios/mutants                  every mutant: tests, then the sweep
+//	go run ./scenarios/mutants -list            the mutants, one a line
+//	go run ./scenarios/mutants -dry             check that each applies and builds, nothing more
+//	go run ./scenarios/mutants -run 'quorum|log' only the mutants whose name matches
+//	go run ./scenarios/mutants -seeds 1-3 -tests ./broker/...,./scenarios/...
 //
 // It never edits the tree it is run from: it adds a git worktree of HEAD in a temporary
 // directory (uncommitted changes are not in it), applies each mutant there, and puts the file
