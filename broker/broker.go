@@ -59,13 +59,9 @@ type Broker struct {
 
 	pids producerIDs // producer id blocks (producerid.go)
 
-	groups         *group.Coordinator // the group coordinator (groups.go)
-	offsetsAsked   bool               // __consumer_offsets creation requested
-	offsetsAskedAt time.Duration
-
-	txns            *txn.Coordinator // the transaction coordinator (txns.go)
-	txnTopicAsked   bool             // __transaction_state creation requested
-	txnTopicAskedAt time.Duration
+	groups        *group.Coordinator       // the group coordinator (groups.go)
+	txns          *txn.Coordinator         // the transaction coordinator (txns.go)
+	internalAsked map[string]time.Duration // internal topics whose creation was asked for, and when (internaltopics.go)
 }
 
 // timer is every timer payload of the broker.
@@ -107,7 +103,8 @@ type hwEntry struct {
 // New starts a broker from what its disk holds.
 func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 	b := &Broker{
-		id: o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
+		internalAsked: map[string]time.Duration{},
+		id:            o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
 		image: metadata.NewImage(),
 		parts: map[protocol.TopicPartition]*Partition{}, fetchers: map[int32]*fetcher{},
 		alters: map[int64]*Partition{}, produces: map[int64]*delayedProduce{}, conns: map[int32]*clientConn{}, fetches: map[int64]*delayedFetch{},
@@ -217,10 +214,6 @@ func (b *Broker) step(now time.Duration, from int32, msg any) {
 	case group.Timer:
 		b.groups.OnTimer(now, m)
 	case *protocol.FindCoordinatorRequest:
-		if m.KeyType == protocol.CoordinatorTransaction {
-			b.handleFindTxnCoordinator(now, from, m)
-			return
-		}
 		b.handleFindCoordinator(now, from, m)
 	case txn.Timer:
 		b.txns.OnTimer(now, m)
@@ -407,7 +400,6 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 		if p != nil {
 			p.stopReplica(now)
 			b.coordinatorLeadership(now, p)
-			b.txnLeadership(now, p)
 			b.deletePartition(p)
 		}
 		return
@@ -430,7 +422,6 @@ func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 		p.updateIsr(now, mp.ISR, mp.PartitionEpoch)
 	}
 	b.coordinatorLeadership(now, p)
-	b.txnLeadership(now, p)
 }
 
 // deletePartition removes a replica this broker no longer hosts, with its log's files, as

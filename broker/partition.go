@@ -384,12 +384,7 @@ func (p *Partition) maybeIncrementHW(now time.Duration) {
 	}
 	if newHW > p.hw {
 		p.hw = newHW
-		if p.tp.Topic == protocol.OffsetsTopic {
-			p.b.groups.HighWatermark(now, p.tp.Partition, newHW) // CoordinatorRuntime.onHighWatermarkUpdated
-		}
-		if p.tp.Topic == protocol.TransactionStateTopic {
-			p.b.txns.HighWatermark(now, p.tp.Partition, newHW)
-		}
+		p.b.coordinatorHighWatermark(now, p)
 		p.completeProduces(now)
 		p.wakeFetches(now)
 	}

@@ -96,57 +96,6 @@ func (h txnHost) Observe(ev any) {
 	h.b.env.Observe(ev)
 }
 
-// txnLeadership hands a change of a __transaction_state replica to the coordinator.
-func (b *Broker) txnLeadership(now time.Duration, p *Partition) {
-	if p.tp.Topic != protocol.TransactionStateTopic {
-		return
-	}
-	if p.isLeader {
-		b.txns.Leadership(now, p.tp.Partition, p.leaderEpoch)
-		b.txns.HighWatermark(now, p.tp.Partition, p.hw)
-	} else {
-		b.txns.Leadership(now, p.tp.Partition, -1)
-	}
-}
-
-// handleFindTxnCoordinator: KafkaApis.getCoordinator for key type TRANSACTION.
-func (b *Broker) handleFindTxnCoordinator(now time.Duration, from int32, r *protocol.FindCoordinatorRequest) {
-	resp := &protocol.FindCoordinatorResponse{CorrelationID: r.CorrelationID, Error: protocol.COORDINATOR_NOT_AVAILABLE, NodeID: -1}
-	defer b.env.Send(from, resp)
-	if r.Key == "" {
-		resp.Error = protocol.INVALID_REQUEST
-		return
-	}
-	if b.image.Topics[protocol.TransactionStateTopic] == nil {
-		b.createTxnStateTopic(now)
-		return
-	}
-	part := txn.PartitionFor(r.Key, int32(b.cfg.TransactionStateLogNumPartitions))
-	mp := b.image.Partition(protocol.TransactionStateTopic, part)
-	if mp == nil || mp.Leader < 0 {
-		return
-	}
-	if reg := b.image.Brokers[mp.Leader]; reg == nil || reg.Fenced {
-		return
-	}
-	resp.Error, resp.NodeID = protocol.NONE, mp.Leader
-}
-
-func (b *Broker) createTxnStateTopic(now time.Duration) {
-	if b.txnTopicAsked && now < b.txnTopicAskedAt+time.Second {
-		return
-	}
-	ctl := b.activeController()
-	if ctl < 0 {
-		return
-	}
-	rf := min(b.cfg.TransactionStateLogReplicationFactor, len(b.image.Brokers))
-	b.txnTopicAsked, b.txnTopicAskedAt = true, now
-	b.env.Send(ctl, &protocol.CreateTopicsRequest{CorrelationID: b.nextCorr(), Topics: []protocol.CreatableTopic{{
-		Name: protocol.TransactionStateTopic, NumPartitions: int32(b.cfg.TransactionStateLogNumPartitions), ReplicationFactor: int16(max(rf, 1)),
-	}}})
-}
-
 // handleWriteTxnMarkers appends a COMMIT or ABORT control batch to each partition this broker
 // leads (KafkaApis.handleWriteTxnMarkersRequest); a marker of an older producer epoch is
 // refused INVALID_PRODUCER_EPOCH by the log.

@@ -1,0 +1,131 @@
+package broker
+
+import (
+	"time"
+
+	"kafkasim/broker/group"
+	"kafkasim/broker/protocol"
+	"kafkasim/broker/txn"
+)
+
+// Behavior: the internal topics whose partition leaders host a coordinator: __consumer_offsets
+// (the group coordinator, groups.go) and __transaction_state (the transaction coordinator,
+// txns.go). Each is created on first use through the active controller (KafkaApis.getCoordinator
+// and AutoTopicCreationManager); a key's coordinator is the leader of the partition
+// Utils.abs(key.hashCode()) % partitions; the coordinator learns when this broker takes up or
+// gives up a partition's leadership and when its high watermark moves (CoordinatorRuntime's
+// onLoaded, onUnloaded, onHighWatermarkUpdated).
+
+// partitionCoordinator is what the broker tells a coordinator about its topic's partitions.
+type partitionCoordinator interface {
+	Leadership(now time.Duration, part, epoch int32) // epoch -1: no longer the leader
+	HighWatermark(now time.Duration, part int32, hw int64)
+}
+
+// internalTopic describes one coordinator's topic.
+type internalTopic struct {
+	name         string
+	keyType      int8 // FindCoordinator's key type
+	partitions   func(b *Broker) int
+	replication  func(b *Broker) int
+	partitionFor func(key string, partitions int32) int32
+	coordinator  func(b *Broker) partitionCoordinator
+}
+
+var internalTopics = []internalTopic{
+	{
+		name: protocol.OffsetsTopic, keyType: protocol.CoordinatorGroup,
+		partitions: func(b *Broker) int { return b.cfg.OffsetsTopicNumPartitions },
+		// Kafka waits until offsets.topic.replication.factor brokers are up: a smaller cluster
+		// sets it lower.
+		replication:  func(b *Broker) int { return b.cfg.OffsetsTopicReplicationFactor },
+		partitionFor: group.PartitionFor,
+		coordinator:  func(b *Broker) partitionCoordinator { return b.groups },
+	},
+	{
+		name: protocol.TransactionStateTopic, keyType: protocol.CoordinatorTransaction,
+		partitions: func(b *Broker) int { return b.cfg.TransactionStateLogNumPartitions },
+		replication: func(b *Broker) int {
+			return max(min(b.cfg.TransactionStateLogReplicationFactor, len(b.image.Brokers)), 1)
+		},
+		partitionFor: txn.PartitionFor,
+		coordinator:  func(b *Broker) partitionCoordinator { return b.txns },
+	},
+}
+
+// internalTopicNamed is the internal topic called name, nil for any other topic.
+func internalTopicNamed(name string) *internalTopic {
+	for i := range internalTopics {
+		if internalTopics[i].name == name {
+			return &internalTopics[i]
+		}
+	}
+	return nil
+}
+
+// coordinatorLeadership hands a change of an internal topic's replica to its coordinator.
+func (b *Broker) coordinatorLeadership(now time.Duration, p *Partition) {
+	t := internalTopicNamed(p.tp.Topic)
+	if t == nil {
+		return
+	}
+	c := t.coordinator(b)
+	if p.isLeader {
+		c.Leadership(now, p.tp.Partition, p.leaderEpoch)
+		c.HighWatermark(now, p.tp.Partition, p.hw)
+	} else {
+		c.Leadership(now, p.tp.Partition, -1)
+	}
+}
+
+// coordinatorHighWatermark tells an internal topic's coordinator that the HW of a partition this
+// broker leads moved (CoordinatorRuntime.onHighWatermarkUpdated).
+func (b *Broker) coordinatorHighWatermark(now time.Duration, p *Partition) {
+	if t := internalTopicNamed(p.tp.Topic); t != nil {
+		t.coordinator(b).HighWatermark(now, p.tp.Partition, p.hw)
+	}
+}
+
+// handleFindCoordinator: KafkaApis.getCoordinator for both key types.
+func (b *Broker) handleFindCoordinator(now time.Duration, from int32, r *protocol.FindCoordinatorRequest) {
+	resp := &protocol.FindCoordinatorResponse{CorrelationID: r.CorrelationID, Error: protocol.COORDINATOR_NOT_AVAILABLE, NodeID: -1}
+	defer b.env.Send(from, resp)
+	t := &internalTopics[0]
+	for i := range internalTopics {
+		if internalTopics[i].keyType == r.KeyType {
+			t = &internalTopics[i]
+		}
+	}
+	if r.Key == "" {
+		resp.Error = protocol.INVALID_REQUEST
+		return
+	}
+	if b.image.Topics[t.name] == nil {
+		b.createInternalTopic(now, t)
+		return
+	}
+	mp := b.image.Partition(t.name, t.partitionFor(r.Key, int32(t.partitions(b))))
+	if mp == nil || mp.Leader < 0 {
+		return
+	}
+	if reg := b.image.Brokers[mp.Leader]; reg == nil || reg.Fenced {
+		return
+	}
+	resp.Error, resp.NodeID = protocol.NONE, mp.Leader
+}
+
+// createInternalTopic asks the active controller to create an internal topic, at most once a
+// second (AutoTopicCreationManager keeps one request in flight per topic).
+func (b *Broker) createInternalTopic(now time.Duration, t *internalTopic) {
+	if at, ok := b.internalAsked[t.name]; ok && now < at+time.Second {
+		return
+	}
+	ctl := b.activeController()
+	if ctl < 0 {
+		return
+	}
+	b.internalAsked[t.name] = now
+	b.env.Send(ctl, &protocol.CreateTopicsRequest{CorrelationID: b.nextCorr(), Topics: []protocol.CreatableTopic{{
+		Name: t.name, NumPartitions: int32(t.partitions(b)), ReplicationFactor: int16(t.replication(b)),
+	}}})
+}
