@@ -28,45 +28,14 @@ func newCoordinator(b *Broker) *group.Coordinator {
 		NewMemberJoinTimeout:  5 * time.Minute,
 		LoadTime:              coordinatorLoadTime,
 		IgnoreOffsetCommits:   b.cfg.Bugs.IgnoreOffsetCommits,
-	}, coordinatorHost{b})
+	}, coordinatorHost{topicWriter{b, protocol.OffsetsTopic}})
 }
 
 // Coordinator is the broker's group coordinator.
 func (b *Broker) Coordinator() *group.Coordinator { return b.groups }
 
 // coordinatorHost gives the coordinator the broker's partitions of __consumer_offsets.
-type coordinatorHost struct{ b *Broker }
-
-func (h coordinatorHost) leader(part int32) *Partition {
-	p := h.b.parts[protocol.TopicPartition{Topic: protocol.OffsetsTopic, Partition: part}]
-	if p == nil || !p.isLeader {
-		return nil
-	}
-	return p
-}
-
-// Append writes the coordinator's records as the leader (CoordinatorPartitionWriter.append).
-func (h coordinatorHost) Append(part int32, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
-	p := h.leader(part)
-	if p == nil {
-		return -1, protocol.NOT_LEADER_OR_FOLLOWER
-	}
-	batch := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence, Records: recs}
-	_, base, _, code := p.log.AppendAsLeader(batch, p.leaderEpoch, now)
-	if code != protocol.NONE {
-		return -1, code
-	}
-	p.maybeIncrementHW(now)
-	p.wakeFetches(now)
-	return base + int64(len(recs)), protocol.NONE
-}
-
-func (h coordinatorHost) Batches(part int32) []*protocol.RecordBatch {
-	if p := h.leader(part); p != nil {
-		return p.log.Batches()
-	}
-	return nil
-}
+type coordinatorHost struct{ topicWriter }
 
 func (h coordinatorHost) HighWatermark(part int32) int64 {
 	if p := h.leader(part); p != nil {
@@ -75,6 +44,4 @@ func (h coordinatorHost) HighWatermark(part int32) int64 {
 	return 0
 }
 
-func (h coordinatorHost) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
-func (h coordinatorHost) After(d time.Duration, payload any) { h.b.env.After(d, payload) }
-func (h coordinatorHost) Rand() uint64                       { return h.b.env.Rand() }
+func (h coordinatorHost) Rand() uint64 { return h.b.env.Rand() }

@@ -129,3 +129,47 @@ func (b *Broker) createInternalTopic(now time.Duration, t *internalTopic) {
 		Name: t.name, NumPartitions: int32(t.partitions(b)), ReplicationFactor: int16(t.replication(b)),
 	}}})
 }
+
+// topicWriter is what a coordinator's host shares: the broker's leader replicas of one
+// internal topic, written with acks=all semantics by the coordinator
+// (CoordinatorPartitionWriter), and the broker's network and timers.
+type topicWriter struct {
+	b     *Broker
+	topic string
+}
+
+func (h topicWriter) leader(part int32) *Partition {
+	p := h.b.parts[protocol.TopicPartition{Topic: h.topic, Partition: part}]
+	if p == nil || !p.isLeader {
+		return nil
+	}
+	return p
+}
+
+// Append writes the coordinator's records as the leader (CoordinatorPartitionWriter.append);
+// it returns the offset after them, which the HW must pass before the write is acknowledged.
+func (h topicWriter) Append(part int32, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
+	p := h.leader(part)
+	if p == nil {
+		return -1, protocol.NOT_LEADER_OR_FOLLOWER
+	}
+	batch := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence, Records: recs}
+	_, base, _, code := p.log.AppendAsLeader(batch, p.leaderEpoch, now)
+	if code != protocol.NONE {
+		return -1, code
+	}
+	p.maybeIncrementHW(now)
+	p.wakeFetches(now)
+	return base + int64(len(recs)), protocol.NONE
+}
+
+// Batches is the log of a partition this broker leads, for a new coordinator to replay.
+func (h topicWriter) Batches(part int32) []*protocol.RecordBatch {
+	if p := h.leader(part); p != nil {
+		return p.log.Batches()
+	}
+	return nil
+}
+
+func (h topicWriter) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
+func (h topicWriter) After(d time.Duration, payload any) { h.b.env.After(d, payload) }

@@ -24,44 +24,15 @@ func newTxnCoordinator(b *Broker) *txn.Coordinator {
 		LoadTime:      coordinatorLoadTime,
 		MarkerRetry:   100 * time.Millisecond,
 		WriteTimeout:  b.cfg.OffsetsCommitTimeout,
-	}, txnHost{b})
+	}, txnHost{topicWriter{b, protocol.TransactionStateTopic}})
 }
 
 // TxnCoordinator is the broker's transaction coordinator.
 func (b *Broker) TxnCoordinator() *txn.Coordinator { return b.txns }
 
-type txnHost struct{ b *Broker }
-
-func (h txnHost) leader(part int32) *Partition {
-	p := h.b.parts[protocol.TopicPartition{Topic: protocol.TransactionStateTopic, Partition: part}]
-	if p == nil || !p.isLeader {
-		return nil
-	}
-	return p
-}
-
-// Append writes the coordinator's records as the leader (TransactionStateManager.appendTransactionToLog).
-func (h txnHost) Append(part int32, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
-	p := h.leader(part)
-	if p == nil {
-		return -1, protocol.NOT_LEADER_OR_FOLLOWER
-	}
-	batch := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence, Records: recs}
-	_, base, _, code := p.log.AppendAsLeader(batch, p.leaderEpoch, now)
-	if code != protocol.NONE {
-		return -1, code
-	}
-	p.maybeIncrementHW(now)
-	p.wakeFetches(now)
-	return base + int64(len(recs)), protocol.NONE
-}
-
-func (h txnHost) Batches(part int32) []*protocol.RecordBatch {
-	if p := h.leader(part); p != nil {
-		return p.log.Batches()
-	}
-	return nil
-}
+// txnHost gives the coordinator the broker's partitions of __transaction_state
+// (TransactionStateManager.appendTransactionToLog writes through it).
+type txnHost struct{ topicWriter }
 
 func (h txnHost) Leader(tp protocol.TopicPartition) int32 {
 	mp := h.b.image.Partition(tp.Topic, tp.Partition)
@@ -87,8 +58,6 @@ func (h txnHost) NextProducerID(now time.Duration) (int64, bool) {
 	return 0, false
 }
 
-func (h txnHost) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
-func (h txnHost) After(d time.Duration, payload any) { h.b.env.After(d, payload) }
 func (h txnHost) Observe(ev any) {
 	if e, ok := ev.(*txn.TransactionStateChanged); ok {
 		e.Coordinator = h.b.id
