@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kafkasim/sim"
 )
 
 // The report's first sentence: what happened, in words, derived from the run's faults, its
@@ -17,9 +19,12 @@ import (
 //
 // and any other run falls back to a plain account of its faults and findings.
 
-// disruptive are the fault verbs that can set a loss or an anomaly in motion.
-var disruptive = map[string]bool{"kill": true, "crash": true, "stop": true, "pause": true, "partition": true,
-	"isolate": true, "cut": true, "slow": true, "loss": true}
+// disruptive reports whether a fault verb can set a loss or an anomaly in motion: every one
+// but those that undo a fault (sim's table).
+func disruptive(verb string) bool {
+	k := sim.FaultKindNamed(verb)
+	return k != nil && !k.Undoes
+}
 
 // summarize is the page's one-sentence account of the run or history.
 func summarize(p Page, causes []*lossCause) string {
@@ -82,7 +87,7 @@ func summarize(p Page, causes []*lossCause) string {
 		default:
 			var fs []string
 			for _, f := range p.Faults {
-				if disruptive[f.Verb] {
+				if disruptive(f.Verb) {
 					fs = append(fs, fmt.Sprintf("%s at %s", f, secs(f.At)))
 				}
 			}
@@ -124,7 +129,7 @@ func electionSentence(p Page, c *lossCause, causes []*lossCause) string {
 		clauses = append(clauses, faultPhrase(*f))
 	}
 	crashed := false
-	if f := lastFaultOn(p.Faults, e.At, e.Leader); f != nil && f.Verb == "crash" {
+	if f := lastFaultOn(p.Faults, e.At, e.Leader); f != nil && f.Verb == sim.FaultKindOf(sim.FaultCrash).Name {
 		crashed = true
 		if f != deposed {
 			clauses = append(clauses, lower(faultPhrase(*f)))
@@ -189,7 +194,7 @@ func hasInvariant(r *Report, name string) bool {
 func lastFaultOn(fs []Fault, t time.Duration, n int32) *Fault {
 	var out *Fault
 	for i := range fs {
-		if fs[i].At <= t && disruptive[fs[i].Verb] && fs[i].Nodes == fmt.Sprint(n) {
+		if fs[i].At <= t && disruptive(fs[i].Verb) && fs[i].Nodes == fmt.Sprint(n) {
 			out = &fs[i]
 		}
 	}
@@ -200,7 +205,7 @@ func lastFaultOn(fs []Fault, t time.Duration, n int32) *Fault {
 func lastFault(fs []Fault, t time.Duration) *Fault {
 	var out *Fault
 	for i := range fs {
-		if fs[i].At <= t && disruptive[fs[i].Verb] {
+		if fs[i].At <= t && disruptive(fs[i].Verb) {
 			out = &fs[i]
 		}
 	}
@@ -210,7 +215,7 @@ func lastFault(fs []Fault, t time.Duration) *Fault {
 // faultAround is the first disruptive fault at or after t, else the last before it.
 func faultAround(fs []Fault, t time.Duration) *Fault {
 	for i := range fs {
-		if fs[i].At >= t && disruptive[fs[i].Verb] {
+		if fs[i].At >= t && disruptive(fs[i].Verb) {
 			return &fs[i]
 		}
 	}
@@ -252,31 +257,8 @@ func firstNamed(p Page) time.Duration {
 func faultPhrase(f Fault) string {
 	who := nodeWord(f.Nodes)
 	at := " at " + secs(f.At)
-	switch f.Verb {
-	case "kill":
-		return who + " was killed" + at
-	case "crash":
-		return who + " lost power" + at
-	case "stop":
-		return who + " was shut down" + at
-	case "restart":
-		return who + " restarted" + at
-	case "pause":
-		return who + " was paused" + at
-	case "resume":
-		return who + " resumed" + at
-	case "isolate":
-		return who + " was cut off from every other node" + at
-	case "slow":
-		return fmt.Sprintf("%s was slowed (%s)%s", who, f.Detail, at)
-	case "partition":
-		return fmt.Sprintf("The network was partitioned (%s)%s", f.Nodes, at)
-	case "cut":
-		return fmt.Sprintf("Messages %s were cut%s", f.Nodes, at)
-	case "loss":
-		return fmt.Sprintf("Messages %s were lost with %s%s", f.Nodes, f.Detail, at)
-	case "heal":
-		return "The network healed" + at
+	if k := sim.FaultKindNamed(f.Verb); k != nil {
+		return upper(strings.NewReplacer("{who}", who, "{nodes}", f.Nodes, "{detail}", f.Detail).Replace(k.Past)) + at
 	}
 	return upper(f.String()) + at
 }

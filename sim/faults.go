@@ -56,7 +56,12 @@ type FaultKind struct {
 	Param   FaultParam // its KEY=VALUE parameter, if any
 	Network bool       // a network fault: heal undoes it
 	Doc     string     // what it does, in a few words
-	apply   func(w *World, f FaultAction) error
+	// Past says it happened, as a report's sentence does: {who} is the node ("Broker 1"),
+	// {nodes} what the fault named ("1 | 2 3", "1 -> 2"), {detail} its parameter.
+	Past string
+	// Undoes: it ends a fault (restart, resume, heal) rather than starting one.
+	Undoes bool
+	apply  func(w *World, f FaultAction) error
 }
 
 // ParamKey is the KEY of the kind's KEY=VALUE parameter ("" for none).
@@ -76,29 +81,29 @@ var faultKinds [FaultHeal + 1]*FaultKind
 
 func init() {
 	faultKinds = [...]*FaultKind{
-		FaultKill: {Name: "kill", Args: ArgsNode, Doc: "the process dies; the page cache still reaches the disk",
+		FaultKill: {Name: "kill", Past: "{who} was killed", Args: ArgsNode, Doc: "the process dies; the page cache still reaches the disk",
 			apply: func(w *World, f FaultAction) error { return w.Kill(f.Node) }},
-		FaultCrash: {Name: "crash", Args: ArgsNode, Doc: "the machine loses power: every unflushed write is lost",
+		FaultCrash: {Name: "crash", Past: "{who} lost power", Args: ArgsNode, Doc: "the machine loses power: every unflushed write is lost",
 			apply: func(w *World, f FaultAction) error { return w.Crash(f.Node) }},
-		FaultStop: {Name: "stop", Args: ArgsNode, Doc: "clean shutdown: flushes, then stops",
+		FaultStop: {Name: "stop", Past: "{who} was shut down", Args: ArgsNode, Doc: "clean shutdown: flushes, then stops",
 			apply: func(w *World, f FaultAction) error { return w.Stop(f.Node) }},
-		FaultRestart: {Name: "restart", Args: ArgsNode, Doc: "start a killed, crashed or stopped node from its disk",
+		FaultRestart: {Name: "restart", Past: "{who} restarted", Undoes: true, Args: ArgsNode, Doc: "start a killed, crashed or stopped node from its disk",
 			apply: func(w *World, f FaultAction) error { return w.Restart(f.Node) }},
-		FaultPause: {Name: "pause", Args: ArgsNode, Doc: "freeze a node; messages to it wait",
+		FaultPause: {Name: "pause", Past: "{who} was paused", Args: ArgsNode, Doc: "freeze a node; messages to it wait",
 			apply: func(w *World, f FaultAction) error { return w.Pause(f.Node) }},
-		FaultResume: {Name: "resume", Args: ArgsNode, Doc: "unfreeze a paused node",
+		FaultResume: {Name: "resume", Past: "{who} resumed", Undoes: true, Args: ArgsNode, Doc: "unfreeze a paused node",
 			apply: func(w *World, f FaultAction) error { return w.Resume(f.Node) }},
-		FaultPartition: {Name: "partition", Args: ArgsGroups, Network: true, Doc: "no messages between the groups",
+		FaultPartition: {Name: "partition", Past: "the network was partitioned ({nodes})", Args: ArgsGroups, Network: true, Doc: "no messages between the groups",
 			apply: func(w *World, f FaultAction) error { w.Partition(f.Groups...); return nil }},
-		FaultIsolate: {Name: "isolate", Args: ArgsNode, Network: true, Doc: "cut a node off from every other node",
+		FaultIsolate: {Name: "isolate", Past: "{who} was cut off from every other node", Args: ArgsNode, Network: true, Doc: "cut a node off from every other node",
 			apply: func(w *World, f FaultAction) error { w.Isolate(f.Node); return nil }},
-		FaultCut: {Name: "cut", Args: ArgsLink, Network: true, Doc: "messages from one node to another are lost",
+		FaultCut: {Name: "cut", Past: "messages {nodes} were cut", Args: ArgsLink, Network: true, Doc: "messages from one node to another are lost",
 			apply: func(w *World, f FaultAction) error { w.Cut(f.Node, f.Peer); return nil }},
-		FaultSlow: {Name: "slow", Args: ArgsNode, Param: ParamLatency, Network: true, Doc: "every message to and from a node takes longer",
+		FaultSlow: {Name: "slow", Past: "{who} was slowed ({detail})", Args: ArgsNode, Param: ParamLatency, Network: true, Doc: "every message to and from a node takes longer",
 			apply: func(w *World, f FaultAction) error { w.Slow(f.Node, f.Latency); return nil }},
-		FaultLoss: {Name: "loss", Args: ArgsLink, Param: ParamP, Network: true, Doc: "each message on a link is lost with probability p",
+		FaultLoss: {Name: "loss", Past: "messages {nodes} were lost with {detail}", Args: ArgsLink, Param: ParamP, Network: true, Doc: "each message on a link is lost with probability p",
 			apply: func(w *World, f FaultAction) error { w.Loss(f.Node, f.Peer, f.P); return nil }},
-		FaultHeal: {Name: "heal", Args: ArgsNone, Doc: "undo every network fault",
+		FaultHeal: {Name: "heal", Past: "the network healed", Undoes: true, Args: ArgsNone, Doc: "undo every network fault",
 			apply: func(w *World, f FaultAction) error { w.Heal(); return nil }},
 	}
 	for code, k := range faultKinds {
