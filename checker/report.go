@@ -67,8 +67,9 @@ type Config struct {
 	Idempotent       bool // every producer idempotent
 	// CommitBeforeProcessing: some consumer group commits before processing (at-most-once).
 	CommitBeforeProcessing bool
-	// LinearizabilityBudget is porcupine's time budget for the whole history, shared evenly
-	// among partitions (default 10s). A partition that runs out is "unknown".
+	// LinearizabilityBudget is porcupine's time budget, shared evenly among the partitions the
+	// direct check (lindirect.go) cannot decide — only hand-made histories have them (default
+	// 10s). Such a partition that runs out is "unknown"; the simulator's histories never are.
 	LinearizabilityBudget time.Duration
 	// UnknownIsValid makes a linearizability check that ran out of budget count as passed
 	// (porcupine's advice) instead of making the verdict unknown.
