@@ -81,6 +81,11 @@ type Event struct {
 	Arg  int64
 }
 
+// TraceAser is implemented by values traced under another type's code and name: a compact
+// form of a value reports the type it stands for (history.Sends traces as history.Ops), so
+// that the trace does not depend on the form.
+type TraceAser interface{ TraceAs() any }
+
 // TraceArger is implemented by messages that want a number recorded in their trace events
 // (an offset, an epoch, a sequence).
 type TraceArger interface{ TraceArg() int64 }
@@ -184,7 +189,10 @@ func (t *Trace) code(v any) uint16 {
 	}
 	c, ok := t.types[rt]
 	if !ok {
-		if len(t.names) >= 1<<16 {
+		if a, as := v.(TraceAser); as {
+			c = t.code(a.TraceAs())
+			t.types[rt] = c
+		} else if len(t.names) >= 1<<16 {
 			c = 0xffff // absurdly many types: share the last code rather than fail
 		} else {
 			c = uint16(len(t.names))

@@ -70,6 +70,11 @@ type accumulator struct {
 	batchID     uint64
 	queues      [][]*pbatch // per partition, batches not in flight, oldest first
 	drainIndex  int         // the partition the next drain round starts after (RecordAccumulator's drainIndex)
+
+	// Buffer reuse: the creation-time runs of completed batches, and each partition's last
+	// batch length, the room a new batch's records start with.
+	free    [][]time.Duration
+	lastLen []int
 }
 
 func newAccumulator(env node.Env, cfg *config.Producer) accumulator {
@@ -84,6 +89,7 @@ func (a *accumulator) sizeOf(rec protocol.Record) int64 { return a.recordBytes +
 func (a *accumulator) grow(n int) {
 	for len(a.queues) < n {
 		a.queues = append(a.queues, nil)
+		a.lastLen = append(a.lastLen, 0)
 	}
 }
 
@@ -106,6 +112,13 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 			id: a.batchID, part: part, createdAt: now, size: (&protocol.RecordBatch{}).SizeBytes(),
 			pid: protocol.NoProducerID, pepoch: -1, seq: protocol.NoSequence, leaderEpoch: protocol.UnknownEpoch,
 		}
+		if k := len(a.free); k > 0 {
+			b.created, a.free[k-1] = a.free[k-1], nil
+			a.free = a.free[:k-1]
+		}
+		if n := a.lastLen[part]; n > 0 {
+			b.records = make([]protocol.Record, 0, n)
+		}
 		a.queues[part] = append(q, b)
 		if a.cfg.DeliveryTimeout < maxTimer {
 			a.env.After(a.cfg.DeliveryTimeout, b)
@@ -117,6 +130,18 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 	if b.size >= int64(a.cfg.BatchSize) {
 		b.full = true
 	}
+}
+
+// recycle takes back a completed batch's creation times (a completed batch takes no more
+// records; its records stay, the wire batch holds them) and notes its length.
+func (a *accumulator) recycle(b *pbatch) {
+	if int(b.part) < len(a.lastLen) {
+		a.lastLen[b.part] = len(b.records)
+	}
+	if cap(b.created) > 0 {
+		a.free = append(a.free, b.created[:0])
+	}
+	b.created = nil
 }
 
 // head is the oldest batch of part, nil when none waits.

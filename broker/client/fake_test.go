@@ -63,8 +63,15 @@ func (e fakeEnv) Rand() uint64 {
 	e.w.rng ^= e.w.rng << 17
 	return e.w.rng
 }
-func (e fakeEnv) Halt()          {}
-func (e fakeEnv) Observe(ev any) { e.w.observed = append(e.w.observed, ev) }
+func (e fakeEnv) Halt() {}
+
+// Observe keeps ev; a producer's batch (reused for its next one) as a copy of its operations.
+func (e fakeEnv) Observe(ev any) {
+	if s, ok := ev.(*history.Sends); ok {
+		ev = s.Ops()
+	}
+	e.w.observed = append(e.w.observed, ev)
+}
 
 // CloseConnection notes that the client closed its connection to peer (the broker would no
 // longer read what it had pipelined on it).

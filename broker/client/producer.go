@@ -106,6 +106,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	}
 	p.workload = newWorkload(env, &o, cfg.Linger)
 	p.acc = newAccumulator(env, &p.cfg)
+	p.out.acc = &p.acc
 	p.txn = newTransactionManager(&p.cfg)
 	p.sender = sender{
 		cfg: &p.cfg, topic: o.Topic, net: &p.net, meta: &p.meta, acc: &p.acc, txn: &p.txn, out: &p.out,
@@ -341,31 +342,30 @@ type outcomes struct {
 	name  string
 	topic string
 	stats ProducerStats
+	sends history.Sends // the batch being observed, reused: observers copy what they keep
+	acc   *accumulator  // takes back a completed batch's buffers
 }
 
-// batch records one op per record of b, as one observation in record order.
+// batch records one op per record of b, as one observation in record order, and takes back
+// b's creation times for a later batch (a completed batch takes no more records).
 func (o *outcomes) batch(now time.Duration, b *pbatch, out history.Outcome, base int64, errName string) {
 	n := len(b.records)
-	var values, offsets []int64
-	if out == history.OK && base >= 0 {
-		both := make([]int64, 2*n) // values and offsets in one allocation
-		values, offsets = both[:n:n], both[n:]
-	} else {
-		values = make([]int64, n)
-	}
-	ops := make(history.Ops, n)
+	s := &o.sends
+	s.Client, s.Topic, s.Partition = o.name, o.topic, b.part
+	s.Values = s.Values[:0]
 	for i := range b.records {
-		values[i] = b.records[i].Value
-		ops[i] = history.Op{
-			Client: o.name, Type: history.Send, Topic: o.topic, Partition: b.part,
-			Values: values[i : i+1 : i+1], Invoke: b.created[i], Complete: now, Outcome: out, Error: errName,
-		}
-		if offsets != nil {
-			offsets[i] = base + int64(i)
-			ops[i].Offsets = offsets[i : i+1 : i+1]
-		}
+		s.Values = append(s.Values, b.records[i].Value)
 	}
-	o.env.Observe(ops)
+	s.Invokes, s.Complete, s.Outcome, s.Error = b.created, now, out, errName
+	s.Base = -1
+	if out == history.OK && base >= 0 {
+		s.Base = base
+	}
+	o.env.Observe(s)
+	s.Invokes = nil
+	if o.acc != nil {
+		o.acc.recycle(b)
+	}
 	o.count(out, int64(n))
 }
 

@@ -231,12 +231,30 @@ func (ar *arena) add(a, b []int64) int64 {
 		ar.chunks = append(ar.chunks, append(append(make([]int64, 0, n), a...), b...))
 		return int64(len(ar.chunks)-1) * arenaSize
 	}
+	c, at := ar.room(n)
+	*c = append(append(*c, a...), b...)
+	return at
+}
+
+// room returns the chunk that takes a run of n ≤ arenaSize more values, and where it starts.
+func (ar *arena) room(n int) (*[]int64, int64) {
 	if len(ar.chunks) == 0 || len(ar.chunks[len(ar.chunks)-1])+n > arenaSize || cap(ar.chunks[len(ar.chunks)-1]) < arenaSize {
 		ar.chunks = append(ar.chunks, make([]int64, 0, arenaSize))
 	}
 	c := &ar.chunks[len(ar.chunks)-1]
-	at := int64(len(ar.chunks)-1)*arenaSize + int64(len(*c))
-	*c = append(append(*c, a...), b...)
+	return c, int64(len(ar.chunks)-1)*arenaSize + int64(len(*c))
+}
+
+// add1 stores the run of one value v; add2 the run v, w.
+func (ar *arena) add1(v int64) int64 {
+	c, at := ar.room(1)
+	*c = append(*c, v)
+	return at
+}
+
+func (ar *arena) add2(v, w int64) int64 {
+	c, at := ar.room(2)
+	*c = append(*c, v, w)
 	return at
 }
 

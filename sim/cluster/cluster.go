@@ -113,6 +113,8 @@ func (c *Cluster) observe(now time.Duration, id int32, ev any) {
 		c.history.Add(*e)
 	case history.Ops:
 		c.history.AddAll(e)
+	case *history.Sends:
+		c.history.AddSends(e)
 	case *client.AdminResult:
 		c.adminDone++
 		if err := adminError(e); err != nil {
