@@ -23,6 +23,105 @@ type item struct {
 	kind itemKind
 }
 
+// events is the world's pending events in (at, seq) order: a heap, and beside it a few lanes of
+// timers set with one same long delay. Timers of one delay are due in the order they were set,
+// so a lane is a FIFO: a producer's delivery.timeout.ms arms one 120-s timer per batch, nearly
+// all of which fire for nothing, and at 1,000 records a second they would be most of the
+// heap (~14,000 entries) and most of the cost of every push and pop. The order events come out
+// in is the heap's alone would give: lanes change the cost, not the course.
+type events struct {
+	heap  queue
+	lanes []lane
+	n     int
+}
+
+// lane is a FIFO of timers set with delay d.
+type lane struct {
+	d     time.Duration
+	items []item
+	head  int
+}
+
+// Lanes take timers of at least laneMin; at most maxLanes delays have one at a time.
+const (
+	laneMin  = time.Second
+	maxLanes = 8
+)
+
+func (e *events) len() int { return e.n }
+
+// push adds it; d is the delay of a timer (it.at = now + d), negative for anything else.
+func (e *events) push(it item, d time.Duration) {
+	e.n++
+	if d >= laneMin {
+		free := -1
+		for i := range e.lanes {
+			l := &e.lanes[i]
+			if l.d == d {
+				l.items = append(l.items, it)
+				return
+			}
+			if free < 0 && l.head == len(l.items) {
+				free = i
+			}
+		}
+		if free < 0 && len(e.lanes) < maxLanes {
+			e.lanes = append(e.lanes, lane{})
+			free = len(e.lanes) - 1
+		}
+		if free >= 0 {
+			l := &e.lanes[free]
+			l.d, l.items, l.head = d, append(l.items[:0], it), 0
+			return
+		}
+	}
+	e.heap.push(it)
+}
+
+// next returns the first event, and the lane it heads (-1: the heap's). e must not be empty.
+func (e *events) next() (*item, int) {
+	var top *item
+	from := -1
+	if len(e.heap) > 0 {
+		top = &e.heap[0]
+	}
+	for i := range e.lanes {
+		l := &e.lanes[i]
+		if l.head < len(l.items) && (top == nil || before(&l.items[l.head], top)) {
+			top, from = &l.items[l.head], i
+		}
+	}
+	return top, from
+}
+
+// at is the time of the first event; e must not be empty.
+func (e *events) at() time.Duration {
+	top, _ := e.next()
+	return top.at
+}
+
+// pop takes the first event; e must not be empty.
+func (e *events) pop() item {
+	e.n--
+	top, from := e.next()
+	if from < 0 {
+		return e.heap.pop()
+	}
+	it := *top
+	l := &e.lanes[from]
+	l.items[l.head] = item{} // release the payload for the GC
+	l.head++
+	switch {
+	case l.head == len(l.items):
+		l.items, l.head = l.items[:0], 0
+	case l.head >= 1024 && l.head*2 >= len(l.items):
+		n := copy(l.items, l.items[l.head:])
+		clear(l.items[n:])
+		l.items, l.head = l.items[:n], 0
+	}
+	return it
+}
+
 // queue is a binary min-heap on (at, seq), hand-written to avoid interface boxing.
 type queue []item
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"time"
+	"unsafe"
 )
 
 // EventKind says what a trace event records.
@@ -103,9 +104,20 @@ type Trace struct {
 
 	types map[reflect.Type]uint16
 	names []string // names[code]
-	lastT reflect.Type
-	lastC uint16
+	// cache maps a value's dynamic type (the type word of its interface) to its code, in
+	// front of types: one comparison instead of hashing a reflect.Type per event.
+	cache [typeCacheSize]typeCode
 }
+
+const typeCacheSize = 64
+
+type typeCode struct {
+	typ  unsafe.Pointer
+	code uint16
+}
+
+// typeWord is the dynamic type word of v: the same pointer for every value of one type.
+func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
 
 func newTrace(discard bool) *Trace {
 	return &Trace{
@@ -183,10 +195,12 @@ func (t *Trace) code(v any) uint16 {
 	if v == nil {
 		return 0
 	}
-	rt := reflect.TypeOf(v)
-	if rt == t.lastT {
-		return t.lastC
+	w := typeWord(v)
+	slot := &t.cache[(uintptr(w)>>4)%typeCacheSize]
+	if slot.typ == w {
+		return slot.code
 	}
+	rt := reflect.TypeOf(v)
 	c, ok := t.types[rt]
 	if !ok {
 		if a, as := v.(TraceAser); as {
@@ -200,7 +214,7 @@ func (t *Trace) code(v any) uint16 {
 			t.names = append(t.names, rt.String())
 		}
 	}
-	t.lastT, t.lastC = rt, c
+	slot.typ, slot.code = w, c
 	return c
 }
 

@@ -151,7 +151,7 @@ func (w *World) Resume(id int32) error {
 		it.at = w.now
 		it.seq = w.holdSeq
 		w.holdSeq++
-		w.q.push(it)
+		w.q.push(it, -1)
 	}
 	clear(s.held)
 	s.held = s.held[:0]

@@ -114,7 +114,7 @@ type World struct {
 	now      time.Duration
 	seq      int64
 	holdSeq  int64 // sequence numbers for resumed inputs: below every normal one
-	q        queue
+	q        events
 	slots    []*nodeSlot
 	byID     map[int32]int32
 	ids      []int32 // added ids, sorted
@@ -178,7 +178,7 @@ func (w *World) Trace() *Trace { return w.trace }
 func (w *World) Stats() Stats {
 	s := w.stats
 	s.Events = int64(w.trace.n)
-	s.Pending = len(w.q)
+	s.Pending = w.q.len()
 	return s
 }
 
@@ -380,7 +380,14 @@ func (w *World) Name(id int32) string {
 func (w *World) push(it item) {
 	it.seq = w.seq
 	w.seq++
-	w.q.push(it)
+	w.q.push(it, -1)
+}
+
+// pushTimer queues a timer set with delay d.
+func (w *World) pushTimer(it item, d time.Duration) {
+	it.seq = w.seq
+	w.seq++
+	w.q.push(it, d)
 }
 
 // advance moves the clock to t, running the OS writeback on the way if one is due.
@@ -409,7 +416,7 @@ func (w *World) writeback() {
 
 // Step processes the next event; false if the queue is empty.
 func (w *World) Step() bool {
-	if len(w.q) == 0 {
+	if w.q.len() == 0 {
 		return false
 	}
 	it := w.q.pop()
@@ -421,7 +428,7 @@ func (w *World) Step() bool {
 // RunFor processes every event with time ≤ Now()+d, then sets Now() to Now()+d.
 func (w *World) RunFor(d time.Duration) {
 	end := w.now + d
-	for len(w.q) > 0 && w.q[0].at <= end {
+	for w.q.len() > 0 && w.q.at() <= end {
 		w.Step()
 	}
 	w.advance(end)
@@ -436,7 +443,7 @@ func (w *World) RunUntil(cond func() bool, limit time.Duration) bool {
 	}
 	end := w.now + limit
 	for {
-		if len(w.q) == 0 || w.q[0].at > end {
+		if w.q.len() == 0 || w.q.at() > end {
 			w.advance(end)
 			return cond()
 		}
@@ -577,7 +584,7 @@ func (h *Host) After(d time.Duration, payload any) {
 	if d < 0 {
 		d = 0
 	}
-	h.w.push(item{at: h.w.now + d, msg: payload, to: h.s.idx, from: h.s.idx, inc: h.inc, kind: kTimer})
+	h.w.pushTimer(item{at: h.w.now + d, msg: payload, to: h.s.idx, from: h.s.idx, inc: h.inc, kind: kTimer}, d)
 }
 
 // Rand returns the next number from the node's own stream (forked from the seed by name; it

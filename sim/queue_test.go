@@ -1,0 +1,53 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// TestEventsOrderMatchesHeap checks that lanes of long timers change nothing in the order
+// events come out: a random mix of timers (some of a few long delays, more delays than there
+// are lanes) and messages comes out of events exactly as out of the plain heap.
+func TestEventsOrderMatchesHeap(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	var e events
+	var h queue
+	var now time.Duration
+	var seq int64
+	delays := []time.Duration{time.Second, 2 * time.Second, 30 * time.Second, 120 * time.Second}
+	for i := range maxLanes + 4 {
+		delays = append(delays, time.Duration(3+i)*time.Second+time.Duration(i))
+	}
+	popped := 0
+	for step := 0; step < 200000; step++ {
+		if r.IntN(3) > 0 || e.len() == 0 {
+			d := time.Duration(r.IntN(5000)) * time.Microsecond
+			lane := r.IntN(2) == 0
+			if lane {
+				d = delays[r.IntN(len(delays))]
+			}
+			it := item{at: now + d, seq: seq, inc: uint32(step)}
+			seq++
+			h.push(it)
+			if lane {
+				e.push(it, d)
+			} else {
+				e.push(it, -1)
+			}
+			continue
+		}
+		if e.at() != h[0].at {
+			t.Fatalf("step %d: next at %v; the heap says %v", step, e.at(), h[0].at)
+		}
+		got, want := e.pop(), h.pop()
+		if got.seq != want.seq || got.at != want.at {
+			t.Fatalf("step %d: popped (%v, %d); the heap pops (%v, %d)", step, got.at, got.seq, want.at, want.seq)
+		}
+		now = got.at
+		popped++
+	}
+	if e.len() != len(h) || popped < 50000 {
+		t.Fatalf("%d events left, %d in the heap; %d popped", e.len(), len(h), popped)
+	}
+}
