@@ -190,15 +190,46 @@ const (
 // records (strings interned, each operation's values and offsets together in an int64
 // arena), so that appending never copies what is there and the garbage collector never scans
 // it — a run of half an hour of simulated time records two million operations, and a record
-// takes 64 bytes where an Op takes 200. History rebuilds the []Op form; Load reads one
-// operation in place.
+// takes 64 bytes where an Op takes 200. A producer's batch (AddSends) is one record for the
+// batch and three numbers per operation (value, offset, invoke). History rebuilds the []Op
+// form; Load reads one operation in place.
 type Log struct {
-	chunks [][]rec
+	chunks  [][]rec // the operations added one by one (Add), in order
+	singles int
+	batches []sendBatch // the batches added by AddSends, in order
+	// ents are the runs of operations in order: a run of records, or a batch. blocks[b] is
+	// the run holding operation b*blockOps, where the search for an operation starts.
+	ents   []entry
+	blocks []int32
 	n      int
 	nums   arena
 	strs   []string
 	strIdx map[string]uint32
 	kinds  []string // closed sets of a few names: operation types, outcomes, Txn, Isolation
+}
+
+// blockOps is the number of operations per entry of Log.blocks.
+const blockOps = 64
+
+// entry is a run of operations from index start: records from chunks' record idx on, or
+// batch idx.
+type entry struct {
+	start int64
+	idx   int32
+	batch bool
+}
+
+// sendBatch is a producer batch's operations: sends of one client, topic and partition,
+// completed together with one outcome and error. Its arena run holds n values (with offsets,
+// n value, offset pairs), then the n invoke times.
+type sendBatch struct {
+	complete           time.Duration
+	at                 int64
+	n                  int32
+	partition          int32
+	client, topic, err uint32
+	outcome            uint8
+	offsets            bool
 }
 
 // rec is an Op without pointers: its values are nVals int64s of the arena at `at`, its offsets
@@ -227,35 +258,24 @@ func (ar *arena) add(a, b []int64) int64 {
 	if n == 0 {
 		return 0
 	}
-	if n > arenaSize {
-		ar.chunks = append(ar.chunks, append(append(make([]int64, 0, n), a...), b...))
-		return int64(len(ar.chunks)-1) * arenaSize
-	}
-	c, at := ar.room(n)
-	*c = append(append(*c, a...), b...)
+	run, at := ar.run(n)
+	copy(run[copy(run, a):], b)
 	return at
 }
 
-// room returns the chunk that takes a run of n ≤ arenaSize more values, and where it starts.
-func (ar *arena) room(n int) (*[]int64, int64) {
+// run reserves a run of n values and returns it, to be filled, and where it starts.
+func (ar *arena) run(n int) ([]int64, int64) {
+	if n > arenaSize {
+		ar.chunks = append(ar.chunks, make([]int64, n))
+		return ar.chunks[len(ar.chunks)-1], int64(len(ar.chunks)-1) * arenaSize
+	}
 	if len(ar.chunks) == 0 || len(ar.chunks[len(ar.chunks)-1])+n > arenaSize || cap(ar.chunks[len(ar.chunks)-1]) < arenaSize {
 		ar.chunks = append(ar.chunks, make([]int64, 0, arenaSize))
 	}
 	c := &ar.chunks[len(ar.chunks)-1]
-	return c, int64(len(ar.chunks)-1)*arenaSize + int64(len(*c))
-}
-
-// add1 stores the run of one value v; add2 the run v, w.
-func (ar *arena) add1(v int64) int64 {
-	c, at := ar.room(1)
-	*c = append(*c, v)
-	return at
-}
-
-func (ar *arena) add2(v, w int64) int64 {
-	c, at := ar.room(2)
-	*c = append(*c, v, w)
-	return at
+	k := len(*c)
+	*c = (*c)[:k+n]
+	return (*c)[k : k+n : k+n], int64(len(ar.chunks)-1)*arenaSize + int64(k)
 }
 
 func (ar *arena) get(at int64, n int32) []int64 {
@@ -294,7 +314,7 @@ func (l *Log) kind(s string) uint8 {
 
 // Add appends an operation, numbering it.
 func (l *Log) Add(op Op) {
-	if l.n%chunkSize == 0 {
+	if l.singles%chunkSize == 0 {
 		l.chunks = append(l.chunks, make([]rec, 0, chunkSize))
 	}
 	r := rec{
@@ -312,7 +332,19 @@ func (l *Log) Add(op Op) {
 	}
 	c := &l.chunks[len(l.chunks)-1]
 	*c = append(*c, r)
-	l.n++
+	if k := len(l.ents); k == 0 || l.ents[k-1].batch {
+		l.ents = append(l.ents, entry{start: int64(l.n), idx: int32(l.singles)})
+	}
+	l.singles++
+	l.grow(1)
+}
+
+// grow counts k more operations, in the last entry.
+func (l *Log) grow(k int) {
+	for b := (l.n + blockOps - 1) / blockOps; b*blockOps < l.n+k; b++ {
+		l.blocks = append(l.blocks, int32(len(l.ents)-1))
+	}
+	l.n += k
 }
 
 // AddAll appends operations in order, numbering them.
@@ -326,7 +358,30 @@ func (l *Log) AddAll(ops []Op) {
 func (l *Log) Len() int { return l.n }
 
 // At returns operation i.
-func (l *Log) At(i int) Op { return l.op(i, &l.chunks[i/chunkSize][i%chunkSize]) }
+func (l *Log) At(i int) Op {
+	var op Op
+	l.Load(i, &op)
+	return op
+}
+
+// entryOf returns the entry holding operation i.
+func (l *Log) entryOf(i int) *entry {
+	lo := int(l.blocks[i/blockOps])
+	hi := len(l.ents)
+	if b := i/blockOps + 1; b < len(l.blocks) {
+		hi = int(l.blocks[b]) + 1
+	}
+	// The last entry in [lo, hi) starting at or before i.
+	for hi-lo > 1 {
+		m := int(uint(lo+hi) >> 1)
+		if l.ents[m].start <= int64(i) {
+			lo = m
+		} else {
+			hi = m
+		}
+	}
+	return &l.ents[lo]
+}
 
 func (l *Log) op(i int, r *rec) Op {
 	run := l.nums.get(r.at, r.nVals+max(r.nOffs, 0))
@@ -351,11 +406,39 @@ func (l *Log) op(i int, r *rec) Op {
 	return op
 }
 
+// sendOp is operation k of batch b, numbered i.
+func (l *Log) sendOp(i int, b *sendBatch, k int) Op {
+	op := Op{
+		Index: i, Client: l.strs[b.client], Type: Send, Topic: l.strs[b.topic],
+		Partition: b.partition, Complete: b.complete, Outcome: Outcome(l.kinds[b.outcome]),
+		Error: l.strs[b.err],
+	}
+	w := int32(1)
+	if b.offsets {
+		w = 2
+	}
+	run := l.nums.get(b.at, (w+1)*b.n)
+	v := run[int32(k)*w:]
+	op.Values = v[:1:1]
+	if b.offsets {
+		op.Offsets = v[1:2:2]
+	}
+	op.Invoke = time.Duration(run[w*b.n+int32(k)])
+	return op
+}
+
 // Load returns operation i in buf, which it fills (a Reader): the checker reads a run's
 // history in place, one operation at a time, instead of copying it into a History, whose
 // operations take several times the room of the log's records.
 func (l *Log) Load(i int, buf *Op) *Op {
-	*buf = l.op(i, &l.chunks[i/chunkSize][i%chunkSize])
+	e := l.entryOf(i)
+	k := i - int(e.start)
+	if e.batch {
+		*buf = l.sendOp(i, &l.batches[e.idx], k)
+	} else {
+		j := int(e.idx) + k
+		*buf = l.op(i, &l.chunks[j/chunkSize][j%chunkSize])
+	}
 	return buf
 }
 
@@ -365,9 +448,9 @@ func (l *Log) History(from int) History {
 	if from >= l.n {
 		return nil
 	}
-	h := make(History, 0, l.n-from)
+	h := make(History, l.n-from)
 	for i := from; i < l.n; i++ {
-		h = append(h, l.op(i, &l.chunks[i/chunkSize][i%chunkSize]))
+		l.Load(i, &h[i-from])
 	}
 	return h
 }

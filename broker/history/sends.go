@@ -59,27 +59,26 @@ func (l *Log) AddSends(s *Sends) {
 	if n == 0 {
 		return
 	}
-	r := rec{
-		complete: s.Complete, partition: s.Partition,
+	b := sendBatch{
+		complete: s.Complete, n: int32(n), partition: s.Partition,
 		client: l.intern(s.Client), topic: l.intern(s.Topic), err: l.intern(s.Error),
-		typ: l.kind(string(Send)), outcome: l.kind(string(s.Outcome)),
-		txn: l.kind(""), isolation: l.kind(""), nVals: 1, nOffs: -1,
+		outcome: l.kind(string(s.Outcome)), offsets: s.Base >= 0,
 	}
-	if s.Base >= 0 {
-		r.nOffs = 1
+	l.kind(string(Send))
+	w := 1
+	if b.offsets {
+		w = 2
 	}
-	for i := 0; i < n; i++ {
-		if l.n%chunkSize == 0 {
-			l.chunks = append(l.chunks, make([]rec, 0, chunkSize))
+	var run []int64
+	run, b.at = l.nums.run((w + 1) * n)
+	for i, v := range s.Values {
+		run[i*w] = v
+		if b.offsets {
+			run[i*w+1] = s.Base + int64(i)
 		}
-		r.invoke = s.Invokes[i]
-		if s.Base >= 0 {
-			r.at = l.nums.add2(s.Values[i], s.Base+int64(i))
-		} else {
-			r.at = l.nums.add1(s.Values[i])
-		}
-		c := &l.chunks[len(l.chunks)-1]
-		*c = append(*c, r)
-		l.n++
+		run[w*n+i] = int64(s.Invokes[i])
 	}
+	l.ents = append(l.ents, entry{start: int64(l.n), idx: int32(len(l.batches)), batch: true})
+	l.batches = append(l.batches, b)
+	l.grow(n)
 }
