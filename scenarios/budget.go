@@ -100,16 +100,42 @@ func (m *Memory) Set(s string) error {
 // Type names the flag's value in help text.
 func (m *Memory) Type() string { return "size" }
 
-// TuneGC trades memory for speed: a simulation allocates many short-lived messages, and with
-// Go's default GOGC=100 a third of the time goes to collecting them. GOGC=400 runs the
-// classroom cluster about 40% faster; the soft limit at DefaultMemory (a run's budget sets its
-// own) makes the collector work harder as the heap approaches it, so long runs stay bounded.
-// GOGC and GOMEMLIMIT in the environment still win.
+// TuneGC trades memory for speed, within bounds: a simulation allocates many short-lived
+// messages, and with Go's default GOGC=100 on a small heap much of the time goes to
+// collecting them. After every collection the collector's GOGC is set from the live heap: the
+// heap may grow by gcHeadroom over what is live, at most 400% (a small heap: the classroom
+// cluster's first minutes) and at least 100% (Go's default, for large heaps). A fixed
+// GOGC=400 let a 100-MiB live heap grow to 500 MiB before a collection. The soft limit at
+// DefaultMemory (a run's budget sets its own) makes the collector work harder still as the
+// heap nears it. GOGC and GOMEMLIMIT in the environment still win.
 func TuneGC() {
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(maxGCPercent)
+		tuneAfterGC(new(gcSentinel))
 	}
 	SetMemoryLimit(DefaultMemory)
+}
+
+// gcHeadroom is how much the heap may grow over the live heap before a collection, as long as
+// GOGC stays within minGCPercent..maxGCPercent.
+const (
+	gcHeadroom   = 64 << 20
+	minGCPercent = 100
+	maxGCPercent = 400
+)
+
+// gcSentinel is garbage whose finalizer runs once after each collection, re-arming itself.
+type gcSentinel struct{ _ [16]byte }
+
+func tuneAfterGC(s *gcSentinel) {
+	runtime.SetFinalizer(s, func(*gcSentinel) {
+		pct := maxGCPercent
+		if live := liveHeap(); live > 0 {
+			pct = int(min(max(gcHeadroom*100/live, minGCPercent), maxGCPercent))
+		}
+		debug.SetGCPercent(pct)
+		tuneAfterGC(new(gcSentinel))
+	})
 }
 
 // SetMemoryLimit makes limit the Go collector's soft limit, unless GOMEMLIMIT in the
