@@ -2,6 +2,7 @@ package sim
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -143,4 +144,30 @@ func TestDiskMissingFileIsEmpty(t *testing.T) {
 	if d.Read("nope") != nil || d.Len("nope") != 0 || len(d.Files()) != 0 {
 		t.Fatalf("got read %v len %d files %v; want nothing", d.Read("nope"), d.Len("nope"), d.Files())
 	}
+}
+
+// List names the files directly in one directory, sorted, as they come and go: appended,
+// written, removed, lost in a crash (never flushed) or kept by one (flushed).
+func TestDiskList(t *testing.T) {
+	d := NewDisk()
+	for _, f := range []string{"orders-0/01.log", "orders-0/00.log", "orders-0/sub/x", "orders-1/00.log", "meta.properties"} {
+		d.Append(f, 1)
+	}
+	d.Write("orders-0/checkpoint", entries(3))
+	check := func(dir string, want ...string) {
+		t.Helper()
+		if got := d.List(dir); !slices.Equal(got, want) {
+			t.Errorf("List(%q) = %v; want %v", dir, got, want)
+		}
+	}
+	check("orders-0", "orders-0/00.log", "orders-0/01.log", "orders-0/checkpoint")
+	check("orders-0/sub", "orders-0/sub/x")
+	check("", "meta.properties")
+	check("orders-2")
+	d.Remove("orders-0/00.log")
+	d.Flush("orders-0/01.log")
+	d.Crash()
+	check("orders-0", "orders-0/01.log")
+	check("orders-1")
+	check("")
 }

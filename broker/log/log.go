@@ -144,7 +144,7 @@ func (l *Log) loadSegments() {
 	prefix := l.dir + "/"
 	next := int64(-1)
 	broken := false
-	for _, f := range l.disk.Files() {
+	for _, f := range filesIn(l.disk, l.dir) {
 		base, ok := parseSegmentFile(f, prefix)
 		if !ok {
 			continue
