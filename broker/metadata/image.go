@@ -5,7 +5,11 @@ import (
 	"slices"
 )
 
-// Image is the state the metadata log builds up to some offset.
+// Image is the state the metadata log builds up to some offset. Every node holds its own
+// image, but its brokers and partitions are immutable and shared: Apply replaces one rather
+// than editing it, and the nodes that apply one record to one state share what it makes (the
+// record keeps it), so 100 brokers of a 30,000-partition cluster hold one copy of each
+// partition's state, not 100. Nothing may modify a *Partition or *Broker an image holds.
 type Image struct {
 	Offset         int64 // offset of the last applied entry, -1 for none
 	Brokers        map[int32]*Broker
@@ -90,9 +94,13 @@ func (im *Image) Apply(rec any) {
 		if t == nil {
 			return
 		}
-		p := &Partition{Topic: r.Topic, Index: r.Partition, Replicas: r.Replicas, ISR: r.ISR, ELR: r.ELR,
-			LastKnownELR: r.LastKnownELR, Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch,
-			LeaderRecoveryState: r.LeaderRecoveryState}
+		if !r.built {
+			r.made = Partition{Topic: r.Topic, Index: r.Partition, Replicas: r.Replicas, ISR: r.ISR, ELR: r.ELR,
+				LastKnownELR: r.LastKnownELR, Leader: r.Leader, LeaderEpoch: r.LeaderEpoch, PartitionEpoch: r.PartitionEpoch,
+				LeaderRecoveryState: r.LeaderRecoveryState}
+			r.built = true
+		}
+		p := &r.made
 		for int32(len(t.Partitions)) <= r.Partition {
 			t.Partitions = append(t.Partitions, nil)
 		}
@@ -102,15 +110,24 @@ func (im *Image) Apply(rec any) {
 		if old == nil {
 			return
 		}
-		p := *old
-		p.ISR, p.ELR, p.LastKnownELR = r.ISR, r.ELR, r.LastKnownELR
-		p.Leader, p.LeaderEpoch, p.PartitionEpoch = r.Leader, r.LeaderEpoch, r.PartitionEpoch
-		p.LeaderRecoveryState = r.LeaderRecoveryState
-		if r.Replicas != nil {
-			p.Replicas = r.Replicas
+		// The new state is old's but for what the record carries: only the assignment, when
+		// the record leaves it as it was, can differ between the images applying it.
+		if !r.built || r.Replicas == nil && !slices.Equal(r.made.Replicas, old.Replicas) {
+			p := *old
+			p.ISR, p.ELR, p.LastKnownELR = r.ISR, r.ELR, r.LastKnownELR
+			p.Leader, p.LeaderEpoch, p.PartitionEpoch = r.Leader, r.LeaderEpoch, r.PartitionEpoch
+			p.LeaderRecoveryState = r.LeaderRecoveryState
+			if r.Replicas != nil {
+				p.Replicas = r.Replicas
+			}
+			p.AddingReplicas, p.RemovingReplicas = r.AddingReplicas, r.RemovingReplicas
+			if r.built { // another assignment than the shared state's: this image's own
+				im.Topics[r.Topic].Partitions[r.Partition] = &p
+				return
+			}
+			r.made, r.built = p, true
 		}
-		p.AddingReplicas, p.RemovingReplicas = r.AddingReplicas, r.RemovingReplicas
-		im.Topics[r.Topic].Partitions[r.Partition] = &p
+		im.Topics[r.Topic].Partitions[r.Partition] = &r.made
 	case *ConfigRecord:
 		m := im.Configs
 		if r.Topic != "" {

@@ -67,6 +67,11 @@ type PartitionRecord struct {
 	PartitionEpoch int32
 	// LeaderRecoveryState is RECOVERED for a new partition.
 	LeaderRecoveryState LeaderRecoveryState
+
+	// made is the state it creates, shared by every image that applies it (Image.Apply):
+	// a value, not a pointer, so that the record prints the same in every run.
+	made  Partition
+	built bool
 }
 
 // PartitionChangeRecord carries a partition's whole new state, as PartitionChangeBuilder
@@ -93,6 +98,11 @@ type PartitionChangeRecord struct {
 	// (PartitionChangeBuilder.tryElection's "using an unclean election"). It is not a field
 	// of Kafka's record: the checker reads it to attribute data loss to the election.
 	Unclean bool
+
+	// made is the state it makes, shared by every image that applies it to a partition of
+	// the same assignment (Image.Apply).
+	made  Partition
+	built bool
 }
 
 // ConfigRecord sets a config. Topic "" means the cluster-wide default. Value "" removes it.
