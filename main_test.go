@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -115,6 +116,7 @@ func TestBadInputExitsTwoNamingTheProblem(t *testing.T) {
 		{[]string{"run", file, "--memory", "lots"}, "--memory"},
 		{[]string{"sweep", file, "--seeds", "1-3", "--memory", "1KiB"}, "--memory"},
 		{[]string{"bench", "--runs", "0"}, "--runs"},
+		{[]string{"bench", "--large", "100"}, "--large"},
 		{[]string{"check"}, "accepts 1 arg"},
 	} {
 		code, _, errOut := cli(t, tc.args...)
@@ -412,18 +414,25 @@ func TestRunFindsLibraryScenariosByName(t *testing.T) {
 }
 
 func TestBenchPrintsTheFigures(t *testing.T) {
-	code, out, errOut := cli(t, "bench", "--json", "--duration", "2s", "--runs", "1")
+	code, out, errOut := cli(t, "bench", "--json", "--duration", "2s", "--runs", "1", "--rss-duration", "5s", "--large", "4x40", "--large-duration", "1s")
 	if code != 0 {
 		t.Fatalf("got exit %d (stderr %q); want 0", code, errOut)
 	}
 	r := jsonLines(t, out)[0]
-	for _, key := range []string{"sim_speed", "events_per_second", "deliveries_per_second", "seeds_per_minute", "check_seconds_10k", "peak_memory_mib"} {
+	keys := []string{"sim_speed", "sim_speed_cpu", "allocs_per_sim_second", "events_per_second", "deliveries_per_second", "large_cluster_speed", "seeds_per_minute", "check_seconds_10k", "peak_memory_mib"}
+	if runtime.GOOS == "linux" {
+		keys = append(keys, "rss_10min_mib") // read from /proc
+	}
+	for _, key := range keys {
 		if v, _ := r[key].(float64); v <= 0 {
 			t.Errorf("got %s %v; want a positive number", key, r[key])
 		}
 	}
 	if r["check_ops"] != 10010.0 || r["check_verdict"] != "valid" {
 		t.Errorf("got check_ops %v, check_verdict %v; want 10010, valid", r["check_ops"], r["check_verdict"])
+	}
+	if r["large_cluster_brokers"] != 4.0 || r["large_cluster_partitions"] != 40.0 || r["rss_sim_seconds"] != 5.0 {
+		t.Errorf("got large cluster %v x %v, RSS run %v s; want 4 x 40, 5 s", r["large_cluster_brokers"], r["large_cluster_partitions"], r["rss_sim_seconds"])
 	}
 	if r["sweep_failed"] != 0.0 || r["sweep_runs"] != 1.0 {
 		t.Errorf("got sweep_runs %v, sweep_failed %v; want 1 run, none failed", r["sweep_runs"], r["sweep_failed"])

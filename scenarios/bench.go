@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"kafkasim/checker"
@@ -25,9 +29,27 @@ type BenchResult struct {
 	// excluded.
 	SimSeconds          float64 `json:"sim_seconds"`
 	WallSeconds         float64 `json:"wall_seconds"`
-	SimSpeed            float64 `json:"sim_speed"` // simulated seconds per wall second
+	SimSpeed            float64 `json:"sim_speed"`     // simulated seconds per wall second
+	SimSpeedCPU         float64 `json:"sim_speed_cpu"` // simulated seconds per CPU second of the process (collector included)
+	AllocsPerSimSecond  float64 `json:"allocs_per_sim_second"`
 	EventsPerSecond     float64 `json:"events_per_second"`
 	DeliveriesPerSecond float64 `json:"deliveries_per_second"`
+
+	// A large cluster (cluster.Large: LargeBrokers brokers, a topic of LargePartitions
+	// partitions with RF 3, a producer at 10,000 records/s and a consumer) running
+	// LargeSimSeconds of virtual time after its boot, the topic's creation included.
+	LargeBrokers      int     `json:"large_cluster_brokers,omitempty"`
+	LargePartitions   int     `json:"large_cluster_partitions,omitempty"`
+	LargeSimSeconds   float64 `json:"large_cluster_sim_seconds,omitempty"`
+	LargeSetupSeconds float64 `json:"large_cluster_setup_seconds,omitempty"` // wall seconds to boot it
+	LargeSpeed        float64 `json:"large_cluster_speed,omitempty"`         // simulated seconds per wall second
+	LargeSpeedCPU     float64 `json:"large_cluster_speed_cpu,omitempty"`     // simulated seconds per CPU second
+
+	// The peak resident memory of the process (Linux's VmHWM) after `kafkasim run` of the
+	// classroom cluster for RSSSimSeconds (10 minutes by default) with --trace, measured
+	// first, in a fresh process: the issue asks for under 256 MiB at 10 minutes.
+	RSSSimSeconds float64 `json:"rss_sim_seconds,omitempty"`
+	RSS10MinMiB   float64 `json:"rss_10min_mib,omitempty"`
 
 	// A sweep of the library's leader-failover scenario over SweepRuns seeds on every core.
 	SweepScenario    string  `json:"sweep_scenario"`
@@ -46,40 +68,93 @@ type BenchResult struct {
 	SysMiB      float64 `json:"sys_mib"`         // memory obtained from the OS at the end
 }
 
-// Bench measures the classroom cluster running d of virtual time on one core, a sweep of the
-// library's leader-failover scenario over seeds 1..runs on every core, the checker judging a
-// 10,000-operation history, and the memory all this takes.
-func Bench(d time.Duration, runs int) (*BenchResult, error) {
+// BenchOptions say what Bench measures and how long.
+type BenchOptions struct {
+	Duration        time.Duration // virtual time the classroom cluster runs
+	Runs            int           // seeds of the leader-failover sweep
+	RSSDuration     time.Duration // virtual time of the classroom run whose peak RSS is measured; 0: none
+	LargeBrokers    int           // the large cluster's brokers; 0: no large cluster
+	LargePartitions int
+	LargeDuration   time.Duration // virtual time the large cluster runs after its boot
+}
+
+// Bench measures, in this order: the peak resident memory of a classroom run with its trace
+// kept (first, while the process is fresh), the classroom cluster running o.Duration of virtual
+// time on one core, a large cluster, a sweep of the library's leader-failover scenario over
+// seeds 1..o.Runs on every core, the checker judging a 10,000-operation history, and the
+// memory all this takes.
+func Bench(o BenchOptions) (*BenchResult, error) {
 	res := &BenchResult{
 		GoVersion: runtime.Version(),
 		Platform:  runtime.GOOS + "/" + runtime.GOARCH,
 		CPUs:      runtime.NumCPU(),
 	}
+	if o.RSSDuration > 0 {
+		mib, err := benchRSS(o.RSSDuration)
+		if err != nil {
+			return nil, err
+		}
+		res.RSSSimSeconds, res.RSS10MinMiB = o.RSSDuration.Seconds(), mib
+		runtime.GC()
+	}
 	stop := sampleMemory(res)
 	defer stop()
 
+	d := o.Duration
 	c, err := cluster.Classroom(1)
 	if err != nil {
 		return nil, err
 	}
 	before := c.World.Stats()
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := processCPU()
 	start := time.Now()
 	c.RunFor(d)
 	wall := time.Since(start).Seconds()
+	cpu := (processCPU() - cpu0).Seconds()
+	runtime.ReadMemStats(&ms1)
 	after := c.World.Stats()
 	c.Close()
 	res.SimSeconds = d.Seconds()
 	res.WallSeconds = wall
 	res.SimSpeed = d.Seconds() / wall
+	if cpu > 0 {
+		res.SimSpeedCPU = d.Seconds() / cpu
+	}
+	res.AllocsPerSimSecond = float64(ms1.Mallocs-ms0.Mallocs) / d.Seconds()
 	res.EventsPerSecond = float64(after.Events-before.Events) / wall
 	res.DeliveriesPerSecond = float64(after.Deliveries-before.Deliveries) / wall
+	c = nil
 	runtime.GC()
+
+	if o.LargeBrokers > 0 && o.LargeDuration > 0 {
+		start := time.Now()
+		c, err := cluster.Large(1, o.LargeBrokers, o.LargePartitions, 10000)
+		if err != nil {
+			return nil, err
+		}
+		res.LargeSetupSeconds = time.Since(start).Seconds()
+		cpu0 := processCPU()
+		start = time.Now()
+		c.RunFor(o.LargeDuration)
+		wall := time.Since(start).Seconds()
+		cpu := (processCPU() - cpu0).Seconds()
+		c.Close()
+		res.LargeBrokers, res.LargePartitions, res.LargeSimSeconds = o.LargeBrokers, o.LargePartitions, o.LargeDuration.Seconds()
+		res.LargeSpeed = o.LargeDuration.Seconds() / wall
+		if cpu > 0 {
+			res.LargeSpeedCPU = o.LargeDuration.Seconds() / cpu
+		}
+		runtime.GC()
+	}
 
 	f := LibraryFile(benchScenario)
 	if f == nil {
 		return nil, fmt.Errorf("the scenario library has no %s", benchScenario)
 	}
 	res.SweepScenario = f.Name
+	runs := o.Runs
 	res.SweepRuns = runs
 	sw := Sweep{Files: []*File{f}, Seeds: SeedRange{First: 1, Last: uint64(runs)}, Parallel: runtime.NumCPU()}
 	t, _ := sw.Run(func(*Result) error { return nil })
@@ -95,6 +170,53 @@ func Bench(d time.Duration, runs int) (*BenchResult, error) {
 	res.CheckOps, res.CheckVerdict = len(h), rep.Verdict
 	stop()
 	return res, nil
+}
+
+// benchClassroom is the classroom cluster of classroom.scenario, left to run (wait %s).
+const benchClassroom = `cluster brokers=3 controllers=3
+topic orders partitions=6 replication=3 replicas=1,2,3;2,3,1;3,1,2;1,2,3;2,3,1;3,1,2 min.insync.replicas=2
+producer p1 topic=orders acks=all rate=1000/s
+consumer c1 topic=orders
+wait %s
+expect verdict valid
+`
+
+// benchRSS runs the classroom cluster for d as `kafkasim run --trace` does (the trace written
+// to a temporary file) and returns the process's peak resident memory in MiB.
+func benchRSS(d time.Duration) (float64, error) {
+	tmp, err := os.CreateTemp("", "kafkasim-bench-*.trace")
+	if err != nil {
+		return 0, err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	f := &File{Name: "bench-classroom.scenario", text: []byte(fmt.Sprintf(benchClassroom, d))}
+	ok, err := RunFiles(io.Discard, []*File{f}, 1, Outputs{Trace: tmp.Name()})
+	if err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, fmt.Errorf("the classroom cluster's %v run did not hold its expectations", d)
+	}
+	return peakRSS(), nil
+}
+
+// peakRSS is the process's peak resident memory in MiB (VmHWM; 0 where /proc does not tell).
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			if err != nil {
+				return 0
+			}
+			return kb / 1024
+		}
+	}
+	return 0
 }
 
 // sampleMemory records the largest HeapAlloc every 10ms until the returned stop is first
@@ -150,8 +272,15 @@ func (r *BenchResult) Write(w io.Writer, version string, asJSON bool) error {
 	fmt.Fprintf(w, "kafkasim %s bench (%s, %s, %d CPUs)\n", version, r.GoVersion, r.Platform, r.CPUs)
 	fmt.Fprintf(w, "classroom cluster, %.0f simulated seconds in %.2fs wall:\n", r.SimSeconds, r.WallSeconds)
 	fmt.Fprintf(w, "  sim_speed              %12.1f  simulated seconds per wall second\n", r.SimSpeed)
+	fmt.Fprintf(w, "  sim_speed_cpu          %12.1f  simulated seconds per CPU second\n", r.SimSpeedCPU)
+	fmt.Fprintf(w, "  allocs_per_sim_second  %12.0f\n", r.AllocsPerSimSecond)
 	fmt.Fprintf(w, "  events_per_second      %12.0f\n", r.EventsPerSecond)
 	fmt.Fprintf(w, "  deliveries_per_second  %12.0f\n", r.DeliveriesPerSecond)
+	if r.LargeBrokers > 0 {
+		fmt.Fprintf(w, "large cluster, %d brokers, %d partitions, 10,000 records/s, %.0f simulated seconds (booted in %.1fs wall):\n", r.LargeBrokers, r.LargePartitions, r.LargeSimSeconds, r.LargeSetupSeconds)
+		fmt.Fprintf(w, "  large_cluster_speed    %12.2f  simulated seconds per wall second\n", r.LargeSpeed)
+		fmt.Fprintf(w, "  large_cluster_speed_cpu%12.2f  simulated seconds per CPU second\n", r.LargeSpeedCPU)
+	}
 	fmt.Fprintf(w, "%s, %d seeds on %d cores in %.2fs wall (%d failed):\n", r.SweepScenario, r.SweepRuns, r.CPUs, r.SweepWallSeconds, r.SweepFailed)
 	fmt.Fprintf(w, "  seeds_per_minute       %12.1f\n", r.SeedsPerMinute)
 	fmt.Fprintf(w, "checker, a history of %d operations over 10 partitions (verdict %s):\n", r.CheckOps, r.CheckVerdict)
@@ -159,5 +288,17 @@ func (r *BenchResult) Write(w io.Writer, version string, asJSON bool) error {
 	fmt.Fprintf(w, "memory:\n")
 	fmt.Fprintf(w, "  peak_memory_mib        %12.1f  largest heap sampled\n", r.PeakHeapMiB)
 	fmt.Fprintf(w, "  sys_mib                %12.1f  obtained from the OS\n", r.SysMiB)
+	if r.RSSSimSeconds > 0 {
+		fmt.Fprintf(w, "  rss_10min_mib          %12.1f  peak resident memory of a %.0f-simulated-second classroom run with --trace\n", r.RSS10MinMiB, r.RSSSimSeconds)
+	}
 	return nil
+}
+
+// processCPU is the CPU time the process has used, user and system (0 where unknown).
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
