@@ -15,6 +15,7 @@ type timeouts struct {
 	armed bool
 	at    time.Duration // deadline of the armed timer
 	gen   uint64
+	out   []int64 // due's result, reused
 }
 
 type pendingTimeout struct {
@@ -47,17 +48,19 @@ func (t *timeouts) arm(env node.Env, now, at time.Duration) {
 }
 
 // due returns the requests whose deadline passed (some may have been answered meanwhile: the
-// caller ignores those) and re-arms for the next deadline.
+// caller ignores those) and re-arms for the next deadline. The slice is valid until the next
+// call.
 func (t *timeouts) due(env node.Env, now time.Duration, tick timeoutTick) []int64 {
 	if tick.gen != t.gen {
 		return nil
 	}
 	t.armed = false
-	var out []int64
+	out := t.out[:0]
 	for t.head < len(t.q) && t.q[t.head].at <= now {
 		out = append(out, t.q[t.head].corr)
 		t.head++
 	}
+	t.out = out
 	if t.head > 1024 && t.head*2 > len(t.q) {
 		t.q = append(t.q[:0], t.q[t.head:]...)
 		t.head = 0
