@@ -50,15 +50,11 @@ var unmodelled = map[unmodelledWord]string{
 	{inCheckerName, "eos-loss"}:            capTransactions,
 
 	// Records: bytes, compression, segments, compaction.
-	{inProducer, "compression.type"}:           capRecords,
-	{inProducer, "value.bytes"}:                capRecords,
 	{inProducer, "tombstones"}:                 capRecords,
-	{inTopic, "compression.type"}:              capRecords,
 	{inTopic, "cleanup.policy"}:                capRecords,
 	{inTopic, "min.cleanable.dirty.ratio"}:     capRecords,
 	{inTopic, "delete.retention.ms"}:           capRecords,
 	{inTopic, "min.compaction.lag.ms"}:         capRecords,
-	{inConfig, "compression.type"}:             capRecords,
 	{inConfig, "cleanup.policy"}:               capRecords,
 	{inConfig, "min.cleanable.dirty.ratio"}:    capRecords,
 	{inConfig, "delete.retention.ms"}:          capRecords,

@@ -6,6 +6,11 @@
 //   - Offsets: log start offset, log end offset (LEO, the next offset), batches stamped by the
 //     leader with offsets and its leader epoch (protocol.RecordBatch.Stamp; batches are never
 //     modified once built).
+//   - Bytes: a batch is stored as Kafka's v2 bytes (broker/record). A leader validates what it
+//     appends as LogValidator does (CRC-32C, magic, codec: CORRUPT_MESSAGE; records:
+//     INVALID_RECORD), recompresses into the topic's compression.type when it is a codec, and
+//     encodes the batches the broker builds; a follower checks the CRC of replicated batches.
+//     Sizes are the bytes' length.
 //   - Segments: files "<dir>/<20-digit base offset>.log" holding batches, rolled on
 //     segment.bytes and segment.ms; a rolled segment is flushed. Every batch is also kept in
 //     memory (one slice, segments hold index bounds); the disk is the durable copy and Open
@@ -24,12 +29,12 @@
 //   - Retention: delete-policy by retention.ms (the segment's largest timestamp) and
 //     retention.bytes, only for non-active segments below the high watermark.
 //   - Recovery on Open (LogLoader): segments are read, a gap ends the log (later data is
-//     dropped), epochs are re-assigned from the batches, the epoch cache is truncated to the LEO
+//     dropped), a batch whose CRC fails ends it too (LogSegment.recover), epochs are re-assigned from the batches, the epoch cache is truncated to the LEO
 //     and to the log start offset.
 //
 // What it leaves out: offset and time indexes (lookups are binary searches over the in-memory
 // batches), compaction, DeleteRecords (the log start offset is always a batch boundary),
 // producer-state snapshots (replay instead; a producer whose batches were all deleted by
 // retention is forgotten, which Kafka does too), producer id expiration, transaction state
-// (first unstable offset, LSO, aborted-transaction index), tiered storage, and checksums.
+// beyond the first unstable offset, LSO and aborted-transaction index, and tiered storage.
 package log
