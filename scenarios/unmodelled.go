@@ -59,10 +59,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inConfig, "min.cleanable.dirty.ratio"}:    capRecords,
 	{inConfig, "delete.retention.ms"}:          capRecords,
 	{inConfig, "min.compaction.lag.ms"}:        capRecords,
-	{inCondition, "bytes"}:                     capRecords,
-	{inCondition, "segments"}:                  capRecords,
-	{inCondition, "logstart"}:                  capRecords,
-	{inCondition, "keys"}:                      capRecords,
 	{inCheckerName, "compaction-lost-key"}:     capRecords,
 	{inNode, "zN"}:                             capZooKeeper, // z1, z2, …: a ZooKeeper node
 	{inCluster, "zookeeper"}:                   capZooKeeper,
