@@ -106,7 +106,7 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"transactional producer without idempotence", head + "producer p2 topic=orders transactional.id=t1 enable.idempotence=false\n", "t.scenario:5:26: transactional.id: requires idempotence (enable.idempotence must be true)"},
 		{"producer unknown codec", head + "producer p2 topic=orders compression.type=brotli\n", "t.scenario:5:43: compression.type \"brotli\" is not a codec (valid: none, gzip, snappy, lz4, zstd)"},
 		{"producer value bytes negative", head + "producer p2 topic=orders value.bytes=-1\n", "t.scenario:5:38: value.bytes: -1 is below the minimum 0"},
-		{"topic cleanup policy", "topic t partitions=1 replication=1 cleanup.policy=compact\n", "t.scenario:1:36: cleanup.policy: record sizes, compression and compaction are not modelled yet"},
+		{"topic cleanup policy", "topic t partitions=1 replication=1 cleanup.policy=shred\n", "t.scenario:1:51: cleanup.policy: \"shred\" is not one of delete, compact, compact,delete, delete,compact"},
 		{"topic compression none", "topic t partitions=1 replication=1 compression.type=none\n", "t.scenario:1:53: compression.type \"none\" is not a topic compression type (valid: uncompressed, zstd, lz4, snappy, gzip, producer)"},
 		{"zookeeper cluster", "cluster brokers=3 zookeeper=3\n", "t.scenario:1:19: zookeeper: ZooKeeper mode is not modelled yet"},
 		{"zookeeper node", head + "kill z1\n", "t.scenario:5:6: z1: ZooKeeper mode is not modelled yet"},

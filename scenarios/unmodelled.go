@@ -51,15 +51,8 @@ var unmodelled = map[unmodelledWord]string{
 
 	// Records: bytes, compression, segments, compaction.
 	{inProducer, "tombstones"}:                 capRecords,
-	{inTopic, "cleanup.policy"}:                capRecords,
-	{inTopic, "min.cleanable.dirty.ratio"}:     capRecords,
 	{inTopic, "delete.retention.ms"}:           capRecords,
-	{inTopic, "min.compaction.lag.ms"}:         capRecords,
-	{inConfig, "cleanup.policy"}:               capRecords,
-	{inConfig, "min.cleanable.dirty.ratio"}:    capRecords,
 	{inConfig, "delete.retention.ms"}:          capRecords,
-	{inConfig, "min.compaction.lag.ms"}:        capRecords,
-	{inCheckerName, "compaction-lost-key"}:     capRecords,
 	{inNode, "zN"}:                             capZooKeeper, // z1, z2, …: a ZooKeeper node
 	{inCluster, "zookeeper"}:                   capZooKeeper,
 	{inConfig, "zookeeper.session.timeout.ms"}: capZooKeeper,

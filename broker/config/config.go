@@ -90,6 +90,7 @@ type Bugs struct {
 	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
+	CleanerDropsLatest  bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
 }
 
 // Topic is a topic's configuration.
@@ -103,6 +104,10 @@ type Topic struct {
 	FlushMessages               int64                   // flush.messages
 	FlushInterval               time.Duration           // flush.ms
 	Compression                 record.TopicCompression // compression.type (producer: keep the batch's codec)
+	Compact                     bool                    // cleanup.policy contains compact
+	Delete                      bool                    // cleanup.policy contains delete (the default)
+	MinCleanableDirtyRatio      float64                 // min.cleanable.dirty.ratio
+	MinCompactionLag            time.Duration           // min.compaction.lag.ms
 }
 
 // Producer is a producer client's configuration.
@@ -231,6 +236,8 @@ func DefaultTopic() Topic {
 		FlushMessages:               math.MaxInt64,
 		FlushInterval:               Forever,
 		Compression:                 record.TopicCompression{Producer: true},
+		Delete:                      true,
+		MinCleanableDirtyRatio:      0.5,
 	}
 }
 
@@ -425,6 +432,22 @@ var topicKeys = map[string]setter[Topic]{
 	"unclean.leader.election.enable": boolean(func(t *Topic) *bool { return &t.UncleanLeaderElectionEnable }),
 	"retention.ms":                   dur(func(t *Topic) *time.Duration { return &t.Retention }),
 	"retention.bytes":                bytes64(func(t *Topic) *int64 { return &t.RetentionBytes }),
+	"cleanup.policy": func(t *Topic, key, v string) error {
+		s, err := oneOf(key, v, "delete", "compact", "compact,delete", "delete,compact")
+		if err == nil {
+			t.Compact, t.Delete = strings.Contains(s, "compact"), strings.Contains(s, "delete")
+		}
+		return err
+	},
+	"min.cleanable.dirty.ratio": func(t *Topic, key, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 || math.IsNaN(f) {
+			return errf(key, "%q is not a ratio between 0 and 1", v)
+		}
+		t.MinCleanableDirtyRatio = f
+		return nil
+	},
+	"min.compaction.lag.ms": dur(func(t *Topic) *time.Duration { return &t.MinCompactionLag }),
 	"compression.type": func(t *Topic, key, v string) error {
 		c, err := record.ParseTopicCompression(v) // its error names the key
 		if err != nil {

@@ -32,8 +32,14 @@
 //     dropped), a batch whose CRC fails ends it too (LogSegment.recover), epochs are re-assigned from the batches, the epoch cache is truncated to the LEO
 //     and to the log start offset.
 //
+//   - Compaction (cleanup.policy=compact, cleaner.go): the LogCleaner's pass keeps each key's
+//     last record and removes superseded batches below the first uncleanable offset, when the
+//     dirty ratio reaches min.cleanable.dirty.ratio; offsets stay, so a compacted log has gaps
+//     between batches, which its followers and its reload accept.
+//
 // What it leaves out: offset and time indexes (lookups are binary searches over the in-memory
-// batches), compaction, DeleteRecords (the log start offset is always a batch boundary),
+// batches), rewriting a batch without its dead records (compaction removes whole batches),
+// tombstones, DeleteRecords (the log start offset is always a batch boundary),
 // producer-state snapshots (replay instead; a producer whose batches were all deleted by
 // retention is forgotten, which Kafka does too), producer id expiration, transaction state
 // beyond the first unstable offset, LSO and aborted-transaction index, and tiered storage.

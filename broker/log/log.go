@@ -63,6 +63,7 @@ type Log struct {
 	logStart      int64
 	leo           int64
 	recoveryPoint int64 // offsets below it have been flushed since the last reopen
+	cleanedTo     int64 // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
 	lastFlush     time.Duration
 	now           time.Duration // the latest time handed in
 
@@ -103,8 +104,9 @@ func Open(disk node.Disk, dir string, cfg config.Topic, now time.Duration) *Log 
 
 	// LogLoader: max(checkpoint, first segment's base offset).
 	startChanged := false
-	if len(l.batches) > 0 && l.batches[0].BaseOffset > l.logStart {
-		l.logStart = l.batches[0].BaseOffset
+	// (The first segment's base, not its first batch's: compaction may have removed that.)
+	if len(l.segs) > 0 && l.segs[0].base > l.logStart {
+		l.logStart = l.segs[0].base
 		startChanged = true
 	}
 	if l.leo <= l.logStart { // nothing at or above the log start survived
@@ -159,7 +161,7 @@ func (l *Log) loadSegments() {
 		valid := 0
 		for _, e := range entries {
 			b, ok := e.(*protocol.RecordBatch)
-			if !ok || b == nil || len(b.Records) == 0 || b.BaseOffset < base || (next >= 0 && b.BaseOffset != next) || !intact(b) {
+			if !ok || b == nil || len(b.Records) == 0 || b.BaseOffset < base || (next >= 0 && !l.continues(b, next)) || !intact(b) {
 				broken = true
 				break
 			}
@@ -189,6 +191,12 @@ func (l *Log) loadSegments() {
 	if next >= 0 {
 		l.leo = next
 	}
+}
+
+// continues reports whether b may follow a batch that ended at next: at next exactly, or after
+// it in a compacted log, whose cleaner leaves gaps between batches.
+func (l *Log) continues(b *protocol.RecordBatch, next int64) bool {
+	return b.BaseOffset == next || (l.cfg.Compact && b.BaseOffset > next)
 }
 
 // intact reports whether a batch read back from a segment passes its CRC check: recovery
@@ -368,6 +376,13 @@ func (l *Log) validate(b *protocol.RecordBatch) (*protocol.RecordBatch, protocol
 	if len(b.Records) == 0 {
 		return nil, protocol.INVALID_REQUEST
 	}
+	if l.cfg.Compact && !b.Control { // LogValidator.validateKey
+		for i := range b.Records {
+			if b.Records[i].Key == "" {
+				return nil, protocol.INVALID_RECORD // "Compacted topic cannot accept message without key"
+			}
+		}
+	}
 	source := record.CodecOf(b.Bytes)
 	if target := l.cfg.Compression.Target(source); target != source {
 		bs, err := record.Recompress(b.Bytes, target)
@@ -430,7 +445,7 @@ func (l *Log) AppendAsFollower(bs []*protocol.RecordBatch, now time.Duration) er
 				return fmt.Errorf("%w: batch at offset %d: %v", ErrInvalidBatch, b.BaseOffset, err)
 			}
 		}
-		if b.BaseOffset != next {
+		if !l.continues(b, next) {
 			return fmt.Errorf("%w: batch at offset %d, expected %d (log end offset %d)", ErrOffsetGap, b.BaseOffset, next, l.leo)
 		}
 		next = b.NextOffset()
@@ -591,6 +606,7 @@ func (l *Log) TruncateTo(offset int64) {
 	l.pos = l.pos[:k:k]
 	l.leo = newLEO
 	l.recoveryPoint = min(l.recoveryPoint, newLEO)
+	l.cleanedTo = min(l.cleanedTo, newLEO)
 	if l.epochs.truncateFromEnd(newLEO) {
 		l.persistEpochs()
 	}
@@ -605,7 +621,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) {
 	offset = max(offset, 0)
 	l.removeAllSegments()
 	l.batches, l.pos, l.endPos = nil, nil, 0
-	l.leo, l.logStart, l.recoveryPoint = offset, offset, offset
+	l.leo, l.logStart, l.recoveryPoint, l.cleanedTo = offset, offset, offset, 0
 	l.segs = append(l.segs[:0], l.newSegment(offset))
 	if len(l.epochs.entries) > 0 {
 		l.epochs.entries = l.epochs.entries[:0]
@@ -631,6 +647,9 @@ func (l *Log) removeAllSegments() {
 // forgotten.
 func (l *Log) DeleteOldSegments(now time.Duration, highWatermark int64) (deleted int) {
 	l.now = now
+	if !l.cfg.Delete { // cleanup.policy=compact alone: no retention
+		return 0
+	}
 	deletable := func(i int) bool {
 		return i < len(l.segs)-1 && l.segs[i+1].base <= highWatermark
 	}
