@@ -271,7 +271,7 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 			if b.cfg.Bugs.LogStartPastHW {
 				limit = p.log.LogEndOffset() // planted bug: retention must stop at the HW
 			}
-			p.log.DeleteOldSegments(now, limit)
+			p.cleanUp(now, limit)
 		}
 		b.env.After(b.cfg.LogRetentionCheckInterval, t)
 	case tickFetcher:

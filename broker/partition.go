@@ -406,3 +406,11 @@ func (p *Partition) updateFollowerFetchState(now time.Duration, r *remoteReplica
 	p.maybeExpandIsr(now, r)
 	p.maybeIncrementHW(now)
 }
+
+// cleanUp is the log's periodic clean-up on the retention tick: retention (cleanup.policy=delete,
+// UnifiedLog.deleteOldSegments) below limit, then compaction (cleanup.policy=compact, the
+// LogCleaner's pass over this log) below the HW. Every replica cleans its own log, as in Kafka.
+func (p *Partition) cleanUp(now time.Duration, limit int64) {
+	p.log.DeleteOldSegments(now, limit)
+	p.log.Clean(now, p.hw, p.b.cfg.Bugs.CleanerDropsLatest)
+}

@@ -23,10 +23,11 @@ const (
 	LeaderHWMonotonic = "leader-hw-monotonic"       // a leader's HW never goes back within its epoch
 	StrongISR         = "strong-isr"                // every ISR member holds the leader's records below its HW
 	CommittedKept     = "committed-never-truncated" // the leader holds every committed record, unless an unclean election happened
+	CompactionLostKey = "compaction-lost-key"       // a compacted topic's leader holds every key's latest committed record (compaction.go)
 )
 
 // InvariantNames lists the online invariants.
-var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR}
+var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR, CompactionLostKey}
 
 // Violation is an online invariant found false.
 type Violation struct {
@@ -109,6 +110,7 @@ type partState struct {
 	minEpoch int32   // leaders below this epoch are not judged (an unclean election reset)
 	kept     verified
 	isr      map[int32]verified
+	compact  *compactState // a compacted topic's keys (compaction.go)
 }
 
 // recID identifies a record: its value and the leader epoch it was appended in.

@@ -24,12 +24,16 @@ func (o *Online) checkPartition(tp protocol.TopicPartition) {
 		} else if first != b {
 			o.violate(fmt.Sprintf("%s %d", tp, ep), OneLeaderPerEpoch, "brokers %d and %d both lead %s in leader epoch %d", first, b, tp, ep)
 		}
-		o.strongISR(tp, b, r)
+		if !compacted(r) { // compacted replicas differ by design; compaction-lost-key judges them
+			o.strongISR(tp, b, r)
+		}
 		if top == nil || ep > top.LeaderEpoch() {
 			top, topB = r, b
 		}
 	}
-	if top != nil {
+	if top != nil && compacted(top) {
+		o.compactionKept(tp, topB, top)
+	} else if top != nil {
 		o.committedKept(tp, topB, top)
 	}
 }

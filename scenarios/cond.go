@@ -3,10 +3,12 @@ package scenarios
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
 
+	"kafkasim/broker/config"
 	"kafkasim/broker/history"
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
@@ -49,9 +51,13 @@ const (
 	sLSO           // lso T/I
 	sCommittedTxns // committed-txns P
 	sAbortedTxns   // aborted-txns P
+	sBytes         // bytes T/I[@B] (records.go)
+	sSegments      // segments T/I[@B]
+	sLogStart      // logstart T/I[@B]
+	sKeys          // keys T/I[@B]
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -194,6 +200,13 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		i++
 	case "brokers":
 		k.subj, kind = sBrokers, vInt // registered and unfenced
+	case "bytes", "segments", "logstart", "keys":
+		k.subj, kind = recordSubjects[w.text], vInt
+		if len(toks) > 1 && strings.Contains(toks[1].text, "@") {
+			i, err = p.replicaRef(k, toks)
+		} else {
+			err = needTP()
+		}
 	default:
 		if err := p.notModelled(inCondition, w.text, w); err != nil {
 			return nil, err
@@ -304,6 +317,9 @@ func (p *parser) value(t token, kind valueKind, noNone bool) (int64, error) {
 	}
 	n, err := strconv.ParseInt(t.text, 10, 64)
 	if err != nil {
+		if sz, serr := config.ParseSize("", t.text, math.MinInt64); serr == nil && t.text[len(t.text)-1] == 'B' {
+			return sz, nil // a size: 10MB
+		}
 		return 0, p.errTok(t, "%q is not a whole number", t.text)
 	}
 	return n, nil
@@ -538,6 +554,8 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 		return v, true, fmt.Sprintf("consumed %s is %d", k.client, v)
 	case sLost:
 		return lost(c, k.client)
+	case sBytes, sSegments, sLogStart, sKeys:
+		return k.recordValue(c, tp)
 	}
 	return 0, false, "?"
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"kafkasim/broker/config"
 	"kafkasim/broker/history"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/record"
 )
 
 // produceReq is one ProduceRequest in flight.
@@ -125,9 +127,21 @@ func (s *sender) prepare(b *pbatch) {
 	if b.wire == nil {
 		b.wire = &protocol.RecordBatch{
 			ProducerID: b.pid, ProducerEpoch: b.pepoch, BaseSequence: b.seq,
-			MaxTimestamp: b.createdAt, Records: b.records,
+			MaxTimestamp: b.createdAt, Records: b.records, PartitionLeaderEpoch: protocol.UnknownEpoch,
 		}
+		s.encode(b.wire)
 	}
+}
+
+// encode writes the batch's bytes once, as ProducerBatch.close has MemoryRecordsBuilder do,
+// compressed with compression.type and every value padded to value.bytes; retries send the same
+// bytes.
+func (s *sender) encode(w *protocol.RecordBatch) {
+	bs, err := record.Encode(w, record.Options{Codec: s.cfg.Compression, ValueBytes: s.cfg.ValueBytes})
+	if err != nil { // the codec was checked when the configuration was read
+		panic(fmt.Sprintf("producer: encoding a batch: %v", err))
+	}
+	w.Bytes = bs
 }
 
 func (s *sender) send(now time.Duration, req *produceReq) {

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"kafkasim/broker/record"
 )
 
 // Truncation rules (protocol truncation=…).
@@ -88,18 +90,24 @@ type Bugs struct {
 	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
+	CleanerDropsLatest  bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
 }
 
 // Topic is a topic's configuration.
 type Topic struct {
-	MinInsyncReplicas           int           // min.insync.replicas
-	UncleanLeaderElectionEnable bool          // unclean.leader.election.enable
-	Retention                   time.Duration // retention.ms (-1: forever)
-	RetentionBytes              int64         // retention.bytes (-1: no limit)
-	SegmentBytes                int64         // segment.bytes
-	SegmentRoll                 time.Duration // segment.ms
-	FlushMessages               int64         // flush.messages
-	FlushInterval               time.Duration // flush.ms
+	MinInsyncReplicas           int                     // min.insync.replicas
+	UncleanLeaderElectionEnable bool                    // unclean.leader.election.enable
+	Retention                   time.Duration           // retention.ms (-1: forever)
+	RetentionBytes              int64                   // retention.bytes (-1: no limit)
+	SegmentBytes                int64                   // segment.bytes
+	SegmentRoll                 time.Duration           // segment.ms
+	FlushMessages               int64                   // flush.messages
+	FlushInterval               time.Duration           // flush.ms
+	Compression                 record.TopicCompression // compression.type (producer: keep the batch's codec)
+	Compact                     bool                    // cleanup.policy contains compact
+	Delete                      bool                    // cleanup.policy contains delete (the default)
+	MinCleanableDirtyRatio      float64                 // min.cleanable.dirty.ratio
+	MinCompactionLag            time.Duration           // min.compaction.lag.ms
 }
 
 // Producer is a producer client's configuration.
@@ -119,6 +127,8 @@ type Producer struct {
 	ReconnectBackoff  time.Duration // reconnect.backoff.ms
 	ReconnectMax      time.Duration // reconnect.backoff.max.ms
 	Partitioner       string        // default | round-robin | key-hash (ours; Kafka's is a class name)
+	Compression       record.Codec  // compression.type
+	ValueBytes        int           // value.bytes (ours): each value padded to this many bytes of text
 
 	// Transactions (KIP-98). TransactionRecords and TransactionAbort are the simulator's
 	// workload: records per transaction, and the probability of aborting one.
@@ -225,6 +235,9 @@ func DefaultTopic() Topic {
 		SegmentRoll:                 7 * 24 * time.Hour,
 		FlushMessages:               math.MaxInt64,
 		FlushInterval:               Forever,
+		Compression:                 record.TopicCompression{Producer: true},
+		Delete:                      true,
+		MinCleanableDirtyRatio:      0.5,
 	}
 }
 
@@ -339,6 +352,30 @@ func ParseInt(key, v string, min int64) (int64, error) {
 	return n, nil
 }
 
+// ParseSize reads a byte count: an integer, optionally followed by KB, MB or GB (powers of
+// 1024, as Kafka's docs count them).
+func ParseSize(key, v string, min int64) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		mult   int64
+	}{{"KB", 1 << 10}, {"MB", 1 << 20}, {"GB", 1 << 30}} {
+		if strings.HasSuffix(v, u.suffix) {
+			v, mult = strings.TrimSuffix(v, u.suffix), u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, errf(key, "%q is not an integer", v)
+	}
+	n *= mult
+	if n < min {
+		return 0, errf(key, "%d is below the minimum %d", n, min)
+	}
+	return n, nil
+}
+
 func oneOf(key, v string, allowed ...string) (string, error) {
 	for _, a := range allowed {
 		if v == a {
@@ -382,7 +419,7 @@ func integer[T any](min int64, f func(*T) *int) setter[T] {
 
 func bytes64[T any](f func(*T) *int64) setter[T] {
 	return func(c *T, key, v string) error {
-		n, err := ParseInt(key, v, -1)
+		n, err := ParseSize(key, v, -1)
 		if err == nil {
 			*f(c) = n
 		}
@@ -395,8 +432,32 @@ var topicKeys = map[string]setter[Topic]{
 	"unclean.leader.election.enable": boolean(func(t *Topic) *bool { return &t.UncleanLeaderElectionEnable }),
 	"retention.ms":                   dur(func(t *Topic) *time.Duration { return &t.Retention }),
 	"retention.bytes":                bytes64(func(t *Topic) *int64 { return &t.RetentionBytes }),
+	"cleanup.policy": func(t *Topic, key, v string) error {
+		s, err := oneOf(key, v, "delete", "compact", "compact,delete", "delete,compact")
+		if err == nil {
+			t.Compact, t.Delete = strings.Contains(s, "compact"), strings.Contains(s, "delete")
+		}
+		return err
+	},
+	"min.cleanable.dirty.ratio": func(t *Topic, key, v string) error {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0 || f > 1 || math.IsNaN(f) {
+			return errf(key, "%q is not a ratio between 0 and 1", v)
+		}
+		t.MinCleanableDirtyRatio = f
+		return nil
+	},
+	"min.compaction.lag.ms": dur(func(t *Topic) *time.Duration { return &t.MinCompactionLag }),
+	"compression.type": func(t *Topic, key, v string) error {
+		c, err := record.ParseTopicCompression(v) // its error names the key
+		if err != nil {
+			return err
+		}
+		t.Compression = c
+		return nil
+	},
 	"segment.bytes": func(t *Topic, key, v string) error {
-		n, err := ParseInt(key, v, 14)
+		n, err := ParseSize(key, v, 14)
 		if err == nil {
 			t.SegmentBytes = n
 		}
@@ -566,12 +627,36 @@ var producerKeys = map[string]setter[Producer]{
 	"delivery.timeout.ms":                   dur(func(p *Producer) *time.Duration { return &p.DeliveryTimeout }),
 	"max.in.flight.requests.per.connection": integer(1, func(p *Producer) *int { return &p.MaxInFlight }),
 	"linger.ms":                             dur(func(p *Producer) *time.Duration { return &p.Linger }),
-	"batch.size":                            integer(1, func(p *Producer) *int { return &p.BatchSize }),
-	"retry.backoff.ms":                      dur(func(p *Producer) *time.Duration { return &p.RetryBackoff }),
-	"retry.backoff.max.ms":                  dur(func(p *Producer) *time.Duration { return &p.RetryBackoffMax }),
-	"metadata.max.age.ms":                   dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
-	"reconnect.backoff.ms":                  dur(func(p *Producer) *time.Duration { return &p.ReconnectBackoff }),
-	"reconnect.backoff.max.ms":              dur(func(p *Producer) *time.Duration { return &p.ReconnectMax }),
+	"batch.size": func(p *Producer, key, v string) error {
+		n, err := ParseSize(key, v, 1)
+		if err == nil {
+			p.BatchSize = int(min(n, math.MaxInt32))
+		}
+		return err
+	},
+	"compression.type": func(p *Producer, key, v string) error {
+		c, err := record.ParseCodec(v) // its error names the key
+		if err != nil {
+			return err
+		}
+		p.Compression = c
+		return nil
+	},
+	"value.bytes": func(p *Producer, key, v string) error {
+		n, err := ParseSize(key, v, 0)
+		if err == nil && n > record.MaxValueBytes {
+			err = errf(key, "%d is above the maximum %d", n, record.MaxValueBytes)
+		}
+		if err == nil {
+			p.ValueBytes = int(n)
+		}
+		return err
+	},
+	"retry.backoff.ms":         dur(func(p *Producer) *time.Duration { return &p.RetryBackoff }),
+	"retry.backoff.max.ms":     dur(func(p *Producer) *time.Duration { return &p.RetryBackoffMax }),
+	"metadata.max.age.ms":      dur(func(p *Producer) *time.Duration { return &p.MetadataMaxAge }),
+	"reconnect.backoff.ms":     dur(func(p *Producer) *time.Duration { return &p.ReconnectBackoff }),
+	"reconnect.backoff.max.ms": dur(func(p *Producer) *time.Duration { return &p.ReconnectMax }),
 	"transactional.id": func(p *Producer, key, v string) error {
 		if v == "" {
 			return errf(key, "must not be empty")

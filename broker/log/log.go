@@ -9,6 +9,7 @@ import (
 	"kafkasim/broker/config"
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/record"
 )
 
 // Errors of AppendAsFollower: the replicated batches do not continue the log.
@@ -62,6 +63,7 @@ type Log struct {
 	logStart      int64
 	leo           int64
 	recoveryPoint int64 // offsets below it have been flushed since the last reopen
+	cleanedTo     int64 // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
 	lastFlush     time.Duration
 	now           time.Duration // the latest time handed in
 
@@ -102,8 +104,9 @@ func Open(disk node.Disk, dir string, cfg config.Topic, now time.Duration) *Log 
 
 	// LogLoader: max(checkpoint, first segment's base offset).
 	startChanged := false
-	if len(l.batches) > 0 && l.batches[0].BaseOffset > l.logStart {
-		l.logStart = l.batches[0].BaseOffset
+	// (The first segment's base, not its first batch's: compaction may have removed that.)
+	if len(l.segs) > 0 && l.segs[0].base > l.logStart {
+		l.logStart = l.segs[0].base
 		startChanged = true
 	}
 	if l.leo <= l.logStart { // nothing at or above the log start survived
@@ -158,7 +161,7 @@ func (l *Log) loadSegments() {
 		valid := 0
 		for _, e := range entries {
 			b, ok := e.(*protocol.RecordBatch)
-			if !ok || b == nil || len(b.Records) == 0 || b.BaseOffset < base || (next >= 0 && b.BaseOffset != next) {
+			if !ok || b == nil || len(b.Records) == 0 || b.BaseOffset < base || (next >= 0 && !l.continues(b, next)) || !intact(b) {
 				broken = true
 				break
 			}
@@ -188,6 +191,22 @@ func (l *Log) loadSegments() {
 	if next >= 0 {
 		l.leo = next
 	}
+}
+
+// continues reports whether b may follow a batch that ended at next: at next exactly, or after
+// it in a compacted log, whose cleaner leaves gaps between batches.
+func (l *Log) continues(b *protocol.RecordBatch, next int64) bool {
+	return b.BaseOffset == next || (l.cfg.Compact && b.BaseOffset > next)
+}
+
+// intact reports whether a batch read back from a segment passes its CRC check: recovery
+// (LogSegment.recover) stops at the first batch that does not, and the log is truncated there.
+func intact(b *protocol.RecordBatch) bool {
+	if b.Bytes == nil {
+		return true
+	}
+	_, err := record.Check(b.Bytes)
+	return err == nil
 }
 
 // dropSegmentsBelow deletes whole segments that end at or below offset (the log start
@@ -303,9 +322,16 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
 // (KAFKA-15591). A nil or empty batch or a negative epoch is INVALID_REQUEST.
 func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Duration) (appended *protocol.RecordBatch, baseOffset int64, dup bool, err protocol.ErrorCode) {
 	l.now = now
-	if b == nil || len(b.Records) == 0 || epoch < 0 {
+	if b == nil || (len(b.Records) == 0 && b.Bytes == nil) || epoch < 0 {
 		return nil, -1, false, protocol.INVALID_REQUEST
 	}
+	// LogValidator first (UnifiedLog.analyzeAndValidateRecords: the CRC and the header), then the
+	// records and the topic's compression.type.
+	valid, code := l.validate(b)
+	if code != protocol.NONE {
+		return nil, -1, false, code
+	}
+	b = valid
 	if b.Idempotent() {
 		d, isDup, code := l.producers.checkClient(b, l.leo == 0)
 		if code != protocol.NONE {
@@ -319,11 +345,79 @@ func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Dura
 			return nil, -1, false, protocol.INVALID_PRODUCER_EPOCH
 		}
 	}
-	s := b.Stamp(l.leo, epoch, now)
+	s := l.stamp(b, epoch, now)
 	l.append(s, now)
 	l.producers.update(s)
 	l.maybeFlush(now)
 	return s, s.BaseOffset, false, protocol.NONE
+}
+
+// validate checks a batch the leader is asked to append, as LogValidator does: its bytes must
+// pass Check (size, magic, codec, CRC-32C: CORRUPT_MESSAGE); bytes without their model view are
+// decoded once (INVALID_RECORD for a bad record); a batch in a codec the topic's
+// compression.type does not keep is rebuilt in the topic's codec (Recompress). A batch built on
+// the broker without bytes (a transaction marker, a coordinator's records) is encoded in stamp.
+func (l *Log) validate(b *protocol.RecordBatch) (*protocol.RecordBatch, protocol.ErrorCode) {
+	if b.Bytes == nil {
+		return b, protocol.NONE
+	}
+	if _, err := record.Check(b.Bytes); err != nil {
+		return nil, record.CodeOf(err)
+	}
+	if b.Records == nil {
+		d, _, _, err := record.Decode(b.Bytes)
+		if err != nil {
+			return nil, record.CodeOf(err)
+		}
+		c := *b
+		c.Records = d.Records
+		b = &c
+	}
+	if len(b.Records) == 0 {
+		return nil, protocol.INVALID_REQUEST
+	}
+	if l.cfg.Compact && !b.Control { // LogValidator.validateKey
+		for i := range b.Records {
+			if b.Records[i].Key == "" {
+				return nil, protocol.INVALID_RECORD // "Compacted topic cannot accept message without key"
+			}
+		}
+	}
+	source := record.CodecOf(b.Bytes)
+	if target := l.cfg.Compression.Target(source); target != source {
+		bs, err := record.Recompress(b.Bytes, target)
+		if err != nil {
+			return nil, record.CodeOf(err)
+		}
+		c := *b
+		c.Bytes = bs
+		b = &c
+	}
+	return b, protocol.NONE
+}
+
+// stamp places a validated batch at the LEO in leader epoch epoch. A batch with no bytes yet is
+// encoded here in the codec the topic's compression.type wants (none when it keeps the
+// producer's), as a broker-side MemoryRecords builder writes it.
+func (l *Log) stamp(b *protocol.RecordBatch, epoch int32, now time.Duration) *protocol.RecordBatch {
+	if b.Bytes != nil {
+		s := b.Stamp(l.leo, epoch, now)
+		if b.MaxTimestamp == 0 { // a batch without a timestamp takes the append time
+			record.SetTimestamps(s.Bytes, now)
+		}
+		return s
+	}
+	c := *b
+	c.BaseOffset, c.PartitionLeaderEpoch = l.leo, epoch
+	if c.MaxTimestamp == 0 {
+		c.MaxTimestamp = now
+	}
+	bs, err := record.Encode(&c, record.Options{Codec: l.cfg.Compression.Target(record.None)})
+	if err != nil { // the topic's codec was checked when its configuration was read
+		panic(fmt.Sprintf("log %s: encoding a broker batch: %v", l.dir, err))
+	}
+	c.Bytes = bs
+	return &c
 }
 
 // AppendAsFollower appends batches copied from the leader, already stamped. Leading batches
@@ -344,7 +438,14 @@ func (l *Log) AppendAsFollower(bs []*protocol.RecordBatch, now time.Duration) er
 			start++
 			continue
 		}
-		if b.BaseOffset != next {
+		// ReplicaManager appends replicated records after the batch's own checks
+		// (UnifiedLog.appendAsFollower → analyzeAndValidateRecords: DefaultRecordBatch.ensureValid).
+		if b.Bytes != nil {
+			if _, err := record.Check(b.Bytes); err != nil {
+				return fmt.Errorf("%w: batch at offset %d: %v", ErrInvalidBatch, b.BaseOffset, err)
+			}
+		}
+		if !l.continues(b, next) {
 			return fmt.Errorf("%w: batch at offset %d, expected %d (log end offset %d)", ErrOffsetGap, b.BaseOffset, next, l.leo)
 		}
 		next = b.NextOffset()
@@ -505,6 +606,7 @@ func (l *Log) TruncateTo(offset int64) {
 	l.pos = l.pos[:k:k]
 	l.leo = newLEO
 	l.recoveryPoint = min(l.recoveryPoint, newLEO)
+	l.cleanedTo = min(l.cleanedTo, newLEO)
 	if l.epochs.truncateFromEnd(newLEO) {
 		l.persistEpochs()
 	}
@@ -519,7 +621,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) {
 	offset = max(offset, 0)
 	l.removeAllSegments()
 	l.batches, l.pos, l.endPos = nil, nil, 0
-	l.leo, l.logStart, l.recoveryPoint = offset, offset, offset
+	l.leo, l.logStart, l.recoveryPoint, l.cleanedTo = offset, offset, offset, 0
 	l.segs = append(l.segs[:0], l.newSegment(offset))
 	if len(l.epochs.entries) > 0 {
 		l.epochs.entries = l.epochs.entries[:0]
@@ -545,6 +647,9 @@ func (l *Log) removeAllSegments() {
 // forgotten.
 func (l *Log) DeleteOldSegments(now time.Duration, highWatermark int64) (deleted int) {
 	l.now = now
+	if !l.cfg.Delete { // cleanup.policy=compact alone: no retention
+		return 0
+	}
 	deletable := func(i int) bool {
 		return i < len(l.segs)-1 && l.segs[i+1].base <= highWatermark
 	}

@@ -8,13 +8,18 @@ import (
 
 	"kafkasim/broker/config"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/record"
 )
 
 var nextValue int64
 
 // plain is a non-idempotent producer batch of n records.
-func plain(n int) *protocol.RecordBatch {
-	b := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence}
+// plain is a producer's batch of n records, encoded as a producer does with values padded to
+// 8 bytes, so batches of the same count have the same size in bytes.
+func plain(n int) *protocol.RecordBatch { return encoded(unencoded(n)) }
+
+func unencoded(n int) *protocol.RecordBatch {
+	b := &protocol.RecordBatch{ProducerID: protocol.NoProducerID, ProducerEpoch: -1, BaseSequence: protocol.NoSequence, PartitionLeaderEpoch: -1}
 	for i := 0; i < n; i++ {
 		nextValue++
 		b.Records = append(b.Records, protocol.Record{Key: "k", Value: nextValue})
@@ -22,11 +27,21 @@ func plain(n int) *protocol.RecordBatch {
 	return b
 }
 
+// encoded gives b its bytes as the producer's sender does.
+func encoded(b *protocol.RecordBatch) *protocol.RecordBatch {
+	bs, err := record.Encode(b, record.Options{ValueBytes: 8})
+	if err != nil {
+		panic(err)
+	}
+	b.Bytes = bs
+	return b
+}
+
 // idem is an idempotent producer batch of n records.
 func idem(pid int64, epoch int16, seq int32, n int) *protocol.RecordBatch {
-	b := plain(n)
+	b := unencoded(n)
 	b.ProducerID, b.ProducerEpoch, b.BaseSequence = pid, epoch, seq
-	return b
+	return encoded(b)
 }
 
 func openLog(t testing.TB, d *fakeDisk, cfg config.Topic) *Log {

@@ -1,11 +1,17 @@
 package protocol
 
-import "time"
+import (
+	"encoding/binary"
+	"time"
+)
 
-// Behavior: a record batch as Kafka's v2 format has it (DefaultRecordBatch), minus the bytes:
-// base offset, leader epoch stamped by the leader on append, producer id/epoch/base sequence
-// for idempotence, and the records. Sizes are estimated from the v2 layout so that segment and
-// retention limits in bytes behave as they would.
+// Behavior: a record batch as Kafka's v2 format has it (DefaultRecordBatch): Bytes, the batch as
+// the producer encoded it (broker/record) and as the leader stores, replicates and serves it,
+// plus the header fields parsed out of it (base offset, leader epoch stamped by the leader on
+// append, producer id/epoch/base sequence for idempotence) and the records' model view, which
+// is the decode of Bytes kept beside them (the producer has it when it encodes, so no replica
+// or consumer decodes the same batch again). Sizes are the bytes' length; a batch built
+// without bytes (tests) is estimated from the v2 layout.
 
 // Record is one record. Workload values are unique int64s so the checker can follow each one.
 type Record struct {
@@ -25,6 +31,9 @@ type RecordBatch struct {
 	Control              bool // a transaction marker (control batch)
 	Transactional        bool
 	Records              []Record
+	// Bytes is the batch in Kafka's v2 format (record.Encode), nil for a batch not encoded yet.
+	// Immutable once set: every replica and fetch shares it; Stamp copies.
+	Bytes []byte
 }
 
 // batchOverhead is the fixed v2 batch header size; recordOverhead approximates the per-record
@@ -55,8 +64,12 @@ func (b *RecordBatch) LastSequence() int32 {
 // Idempotent reports whether the batch carries a producer id and sequence.
 func (b *RecordBatch) Idempotent() bool { return b.ProducerID >= 0 && b.BaseSequence >= 0 }
 
-// SizeBytes estimates the batch's size on disk in Kafka's v2 format.
+// SizeBytes is the batch's size on disk and on the wire (LOG_OVERHEAD plus its length field),
+// estimated from the v2 layout for a batch not encoded.
 func (b *RecordBatch) SizeBytes() int64 {
+	if b.Bytes != nil {
+		return int64(len(b.Bytes))
+	}
 	n := int64(batchOverhead)
 	for i := range b.Records {
 		n += recordOverhead + int64(len(b.Records[i].Key)) + valueBytes
@@ -65,12 +78,27 @@ func (b *RecordBatch) SizeBytes() int64 {
 }
 
 // Stamp returns a copy placed at baseOffset in leader epoch epoch, as the leader does on append.
+// Encoded bytes are copied with the base offset (bytes 0-7) and the partition leader epoch
+// (bytes 12-15) rewritten, both outside the CRC (LogValidator's in-place assignment).
 func (b *RecordBatch) Stamp(baseOffset int64, epoch int32, now time.Duration) *RecordBatch {
 	c := *b
 	c.BaseOffset = baseOffset
 	c.PartitionLeaderEpoch = epoch
 	if c.MaxTimestamp == 0 {
-		c.MaxTimestamp = now
+		c.MaxTimestamp = now // the bytes' timestamps are the caller's to rewrite (record.SetTimestamps)
+	}
+	if b.Bytes != nil {
+		c.Bytes = StampBytes(b.Bytes, baseOffset, epoch)
 	}
 	return &c
+}
+
+// StampBytes returns a copy of a v2 batch's bytes with its base offset and partition leader
+// epoch set.
+func StampBytes(src []byte, baseOffset int64, epoch int32) []byte {
+	out := make([]byte, len(src))
+	copy(out, src)
+	binary.BigEndian.PutUint64(out[0:], uint64(baseOffset))
+	binary.BigEndian.PutUint32(out[12:], uint32(epoch))
+	return out
 }

@@ -2,6 +2,7 @@ package record
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"sync"
@@ -14,10 +15,12 @@ import (
 
 // Offsets into a v2 batch (DefaultRecordBatch's *_OFFSET constants).
 const (
-	lengthOffset     = 8
-	magicOffset      = 16
-	crcOffset        = 17
-	attributesOffset = 21
+	lengthOffset         = 8
+	magicOffset          = 16
+	crcOffset            = 17
+	attributesOffset     = 21
+	firstTimestampOffset = 27
+	maxTimestampOffset   = 35
 	// LogOverhead is the offset and length fields before every batch (Records.LOG_OVERHEAD).
 	LogOverhead = 12
 	// BatchOverhead is the v2 batch header (DefaultRecordBatch.RECORD_BATCH_OVERHEAD).
@@ -28,10 +31,10 @@ const (
 
 var crc32c = crc32.MakeTable(crc32.Castagnoli)
 
-// Kafka's error codes for bad batches (Errors.java). protocol does not list them yet.
+// Kafka's error codes for bad batches (Errors.java), as protocol names them.
 const (
-	CORRUPT_MESSAGE protocol.ErrorCode = 2  // CorruptRecordException
-	INVALID_RECORD  protocol.ErrorCode = 87 // InvalidRecordException
+	CORRUPT_MESSAGE = protocol.CORRUPT_MESSAGE // CorruptRecordException
+	INVALID_RECORD  = protocol.INVALID_RECORD  // InvalidRecordException
 )
 
 // Error is a batch that Kafka would refuse, with the error code it answers and a message in
@@ -42,11 +45,17 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	name := "CORRUPT_MESSAGE"
-	if e.Code == INVALID_RECORD {
-		name = "INVALID_RECORD"
+	return e.Code.String() + ": " + e.Msg
+}
+
+// CodeOf is the error code a broker answers for err from Check, Decode or Recompress:
+// the *Error's code, else CORRUPT_MESSAGE (bytes the model cannot hold are refused as corrupt).
+func CodeOf(err error) protocol.ErrorCode {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
 	}
-	return name + ": " + e.Msg
+	return CORRUPT_MESSAGE
 }
 
 func corrupt(format string, a ...any) error {
@@ -75,8 +84,8 @@ func Encode(b *protocol.RecordBatch, o Options) ([]byte, error) { return Append(
 //   - a record's key is its Key's bytes, null when empty; its value is the text of its Value
 //     (AppendValue, padded to o.ValueBytes); no headers;
 //   - in a control batch (a transaction marker) each record's key is a ControlRecordKey whose
-//     type is the record's Value (0 ABORT, 1 COMMIT) and its value an EndTxnMarker with
-//     coordinator epoch 0.
+//     type is named by the record's Key (protocol.MarkerAbort 0, protocol.MarkerCommit 1) and
+//     its value an EndTxnMarker whose coordinator epoch is the record's Value.
 //
 // The CRC-32C covers the bytes from the attributes to the end (DefaultRecordBatch.computeChecksum).
 func Append(dst []byte, b *protocol.RecordBatch, o Options) ([]byte, error) {
@@ -118,6 +127,17 @@ func Append(dst []byte, b *protocol.RecordBatch, o Options) ([]byte, error) {
 	return dst, nil
 }
 
+// SetTimestamps sets the base and max timestamps of the batch at the start of bs (which must
+// hold a whole batch) to t in milliseconds, and its CRC, as LogValidator does when it assigns
+// LogAppendTime; the records' timestamp deltas stay 0.
+func SetTimestamps(bs []byte, t time.Duration) {
+	ms := uint64(t.Milliseconds())
+	binary.BigEndian.PutUint64(bs[firstTimestampOffset:], ms)
+	binary.BigEndian.PutUint64(bs[maxTimestampOffset:], ms)
+	size := LogOverhead + int(binary.BigEndian.Uint32(bs[lengthOffset:]))
+	finish(bs[:size])
+}
+
 // finish writes the length and the CRC-32C of a batch whose other bytes are final.
 func finish(batch []byte) {
 	binary.BigEndian.PutUint32(batch[lengthOffset:], uint32(len(batch)-LogOverhead))
@@ -140,10 +160,10 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		r.OffsetDelta = int32(i)
 		s := (*scratch)[:0]
 		if b.Control {
-			k := kmsg.ControlRecordKey{Version: 0, Type: kmsg.ControlRecordKeyType(rec.Value)}
+			k := kmsg.ControlRecordKey{Version: 0, Type: markerType(rec.Key)}
 			s = k.AppendTo(s)
 			kl := len(s)
-			m := kmsg.EndTxnMarker{Version: 0, CoordinatorEpoch: 0}
+			m := kmsg.EndTxnMarker{Version: 0, CoordinatorEpoch: int32(rec.Value)}
 			s = m.AppendTo(s)
 			r.Key, r.Value = s[:kl], s[kl:]
 		} else {
@@ -160,6 +180,15 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		dst = r.AppendTo(dst)
 	}
 	return dst
+}
+
+// markerType is the control record type of a marker the model names by its key
+// (protocol.MarkerCommit or protocol.MarkerAbort, ControlRecordType COMMIT 1, ABORT 0).
+func markerType(key string) kmsg.ControlRecordKeyType {
+	if key == protocol.MarkerCommit {
+		return kmsg.ControlRecordKeyTypeCommit
+	}
+	return kmsg.ControlRecordKeyTypeAbort
 }
 
 // bodySize is the byte count of a record after its length field (DefaultRecord.sizeOfBodyInBytes),
@@ -333,7 +362,15 @@ func toModel(r *kmsg.Record, control bool, i int32) (protocol.Record, error) {
 		if err := k.ReadFrom(r.Key); err != nil {
 			return protocol.Record{}, invalid("Invalid control record key: %v", err)
 		}
-		return protocol.Record{Value: int64(k.Type)}, nil
+		var m kmsg.EndTxnMarker
+		if err := m.ReadFrom(r.Value); err != nil {
+			return protocol.Record{}, invalid("Invalid end transaction marker: %v", err)
+		}
+		rec := protocol.Record{Key: protocol.MarkerAbort, Value: int64(m.CoordinatorEpoch)}
+		if k.Type == kmsg.ControlRecordKeyTypeCommit {
+			rec.Key = protocol.MarkerCommit
+		}
+		return rec, nil
 	}
 	if r.Value == nil {
 		return protocol.Record{}, fmt.Errorf("null value (a tombstone): not modelled yet")

@@ -11,7 +11,7 @@
 //     (records have no timestamp of their own in the model). A value is the decimal text of
 //     the model's int64, padded to value.bytes with words (AppendValue); an empty key is null.
 //     A control batch holds ControlRecordKey/EndTxnMarker records whose type is the record's
-//     Value (0 ABORT, 1 COMMIT), with coordinator epoch 0.
+//     Key (protocol.MarkerAbort 0, protocol.MarkerCommit 1) and coordinator epoch its Value.
 //   - Codecs (CompressionType ids): none 0; gzip 1 (an RFC 1952 member, header as
 //     GZIPOutputStream writes it, level 6); snappy 2 (snappy-java's xerial stream: a 16-byte
 //     header, then 32 KiB chunks each behind a big-endian length; a raw block is read too, as
@@ -30,18 +30,20 @@
 //     franz-go's fallback to no compression when compressing does not pay (Java never falls
 //     back, and neither does kafkasim). Decode answers these with a plain error saying so.
 //
-// # Integration (the next step; nothing here is wired in yet)
+// # Integration
 //
 // Where encoding happens. The producer's sender encodes each batch once, when it closes it
-// (RecordAccumulator drain, broker/client/sender.go), with the producer's compression.type and
-// value.bytes, and sends the bytes in the ProduceRequest. The leader validates them
-// (Check, then per LogValidator: a codec the topic does not want goes through Recompress; the
-// in-place path only rewrites the base offset and the partition leader epoch, bytes 0-7 and
-// 12-15, which lie outside the CRC, so stamping is two PutUint calls on a copy of the header).
-// Followers receive the leader's bytes in FetchResponses and append them unchanged after Check.
-// Consumers decode. Batches stay immutable and shared by reference between the leader's log,
-// fetch responses and followers' logs, as protocol.RecordBatch is today; the stamped copy is
-// the one new allocation per append, as now.
+// (broker/client/sender.go prepare), with the producer's compression.type and value.bytes, and
+// sends the bytes in the ProduceRequest; a retry sends the same bytes. The leader validates them
+// (broker/log validate: Check, then per LogValidator a codec the topic does not want goes
+// through Recompress; the in-place path only rewrites the base offset and the partition leader
+// epoch, bytes 0-7 and 12-15, which lie outside the CRC, on a copy: protocol.StampBytes).
+// Batches the broker builds (transaction markers, coordinator records) are encoded by the
+// leader in the topic's codec. Followers receive the leader's bytes in FetchResponses and
+// append them unchanged after Check; recovery after a crash stops at the first batch that fails
+// Check. protocol.RecordBatch carries the bytes (Bytes) beside their model view (Records, the
+// decode of the bytes, which the producer already holds), so no replica or consumer decodes a
+// batch the cluster encoded; a batch arriving as bytes alone is decoded once by the leader.
 //
 // How the log stores bytes. A segment keeps its batches as []byte slices plus the few header
 // fields the log reads on every step (base offset, last offset, epoch, max timestamp, producer
@@ -51,15 +53,15 @@
 // the TUI need (keys and int64 values) comes from Decode, memoized on the shared batch so a
 // batch is decoded once per run however many replicas store it and consumers read it.
 //
-// Sizes. segment.bytes, retention.bytes, max.message.bytes and fetch byte limits then count
-// real stored bytes, LOG_OVERHEAD plus the length field of each batch after compression,
-// instead of RecordBatch.SizeBytes's estimate (61 + 18 bytes per record with an 8-byte value).
+// Sizes. segment.bytes, retention.bytes and fetch byte limits count real stored bytes,
+// LOG_OVERHEAD plus the length field of each batch after compression (RecordBatch.SizeBytes of
+// a batch with bytes); the producer's batch.size still counts its estimate of the records
+// before compression, as RecordAccumulator does.
 // Measured here: an uncompressed record of a 5-byte key and value.bytes=0 takes about 18 bytes
 // in a 100-record batch (78 alone); with value.bytes=1000, 1015 bytes uncompressed, 256 with
 // gzip, 260 zstd, 378 snappy, 412 lz4 (ratios 2.5-4 on the padding text). The minimum
-// segment.bytes of 1 MiB (KIP-1030) then holds a realistic number of batches; scenarios that
-// set tiny segments today must keep the same number of batches per segment, so their traces
-// will change and need new pinned hashes, batch counts per segment kept where possible.
+// segment.bytes of 1 MiB (KIP-1030) then holds a realistic number of batches (kafkasim keeps
+// its lower minimum so that small classroom scenarios still roll segments).
 //
 // The speed budget. The uncompressed classroom (kafkasim bench: 1,000 records/s, RF 3, one
 // consumer, 60 simulated seconds, sim_speed ≈ 370 on this machine, so ≈ 160 ms of wall time

@@ -87,7 +87,7 @@ func TestFranzGoReadsOurMarkers(t *testing.T) {
 		r := fp.Records[0]
 		var k kmsg.ControlRecordKey
 		var m kmsg.EndTxnMarker
-		if !r.Attrs.IsControl() || k.ReadFrom(r.Key) != nil || m.ReadFrom(r.Value) != nil || int64(k.Type) != b.Records[0].Value {
+		if !r.Attrs.IsControl() || k.ReadFrom(r.Key) != nil || m.ReadFrom(r.Value) != nil || k.Type != markerType(b.Records[0].Key) || int64(m.CoordinatorEpoch) != b.Records[0].Value {
 			t.Fatalf("%s: control %v key %x value %x", name, r.Attrs.IsControl(), r.Key, r.Value)
 		}
 		if len(enc) != 78 {

@@ -29,9 +29,9 @@ func samples() map[string]*protocol.RecordBatch {
 		"transactional": {BaseOffset: 10, PartitionLeaderEpoch: 2, ProducerID: 5, ProducerEpoch: 1, BaseSequence: 0,
 			MaxTimestamp: time.Second, Transactional: true, Records: []protocol.Record{{Value: 1}, {Value: 2}}},
 		"commit marker": {BaseOffset: 12, PartitionLeaderEpoch: 2, ProducerID: 5, ProducerEpoch: 1, BaseSequence: protocol.NoSequence,
-			MaxTimestamp: 2 * time.Second, Control: true, Transactional: true, Records: []protocol.Record{{Value: 1}}},
+			MaxTimestamp: 2 * time.Second, Control: true, Transactional: true, Records: []protocol.Record{{Key: protocol.MarkerCommit, Value: 4}}},
 		"abort marker": {BaseOffset: 13, ProducerID: 5, ProducerEpoch: 1, BaseSequence: protocol.NoSequence,
-			Control: true, Transactional: true, Records: []protocol.Record{{Value: 0}}},
+			Control: true, Transactional: true, Records: []protocol.Record{{Key: protocol.MarkerAbort}}},
 		"empty": {BaseOffset: 3, ProducerID: protocol.NoProducerID, BaseSequence: protocol.NoSequence, Records: []protocol.Record{}},
 		"many":  {BaseOffset: 100, PartitionLeaderEpoch: 1, ProducerID: 77, ProducerEpoch: 0, BaseSequence: 40, MaxTimestamp: time.Hour, Records: many},
 	}

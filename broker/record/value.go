@@ -50,6 +50,10 @@ func AppendValue(dst []byte, v int64, n int) []byte {
 	return dst[:end]
 }
 
+// MaxValueBytes bounds value.bytes: one record's value may not exceed Kafka's default
+// max.message.bytes (1 MiB plus the batch overhead, LogConfig.DEFAULT_MAX_MESSAGE_BYTES).
+const MaxValueBytes = 1 << 20
+
 var errValue = errors.New("not a kafkasim value (a decimal int64, optionally followed by a space and padding)")
 
 // ParseValue reads the int64 back from bytes AppendValue wrote, ignoring the padding.

@@ -1,0 +1,83 @@
+package checker
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"kafkasim/broker/protocol"
+)
+
+// compaction-lost-key: on a compacted topic (cleanup.policy=compact) the log may drop a record
+// only when a later record of its key supersedes it (LogCleaner), so the leader must hold every
+// key's latest committed record, unless retention (compact,delete) removed it below the log
+// start. The invariant follows each key's latest record below the leader's HW as the records
+// are committed, and checks after every event that the leader still holds it. A compacted
+// log's replicas differ (each cleans on its own), so strong-isr and committed-never-truncated,
+// which compare records offset by offset, leave compacted topics to this invariant.
+
+// compactState follows one compacted partition's keys.
+type compactState struct {
+	scanned int64                // committed offsets below it have been read
+	latest  map[string]keyRecord // each key's latest committed record
+}
+
+type keyRecord struct {
+	offset, value int64
+}
+
+// compacted reports whether the replica's topic is compacted.
+func compacted(r replica) bool {
+	c, ok := r.(interface{ Compacted() bool })
+	return ok && c.Compacted()
+}
+
+// Compacted reports whether the replica's topic has cleanup.policy=compact.
+func (r liveReplica) Compacted() bool { return r.p.Log().Config().Compact }
+
+func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica) {
+	ps := o.part(tp)
+	cs := ps.compact
+	if cs == nil {
+		cs = &compactState{scanned: l.LogStart(), latest: map[string]keyRecord{}}
+		ps.compact = cs
+	}
+	hw := l.HW()
+	off := max(cs.scanned, l.LogStart())
+	for off < hw {
+		b := l.BatchAt(off)
+		if b == nil {
+			if off < l.LEO() {
+				// Records compacted before they were read here (a new leader cleaned its own
+				// copy): the keys they held are followed from the next record on.
+				off = hw
+			}
+			break
+		}
+		for ; off < min(b.NextOffset(), hw); off++ {
+			if !b.Control {
+				r := b.Records[off-b.BaseOffset]
+				cs.latest[r.Key] = keyRecord{off, r.Value}
+			}
+		}
+	}
+	cs.scanned = max(cs.scanned, off)
+	start, leo := l.LogStart(), l.LEO()
+	missing := false
+	for _, kr := range cs.latest {
+		if kr.offset >= start && kr.offset < leo && l.BatchAt(kr.offset) == nil {
+			missing = true
+			break
+		}
+	}
+	if !missing {
+		return
+	}
+	for _, key := range slices.Sorted(maps.Keys(cs.latest)) {
+		kr := cs.latest[key]
+		if kr.offset >= start && kr.offset < leo && l.BatchAt(kr.offset) == nil {
+			o.violate(fmt.Sprintf("%s %s", tp, key), CompactionLostKey, "leader %d of %s no longer holds key %q's latest committed record, value %d at offset %d: the log cleaner removed it though no later record of the key supersedes it",
+				lb, tp, key, kr.value, kr.offset)
+		}
+	}
+}
