@@ -29,8 +29,8 @@ import (
 // outright (PartitionReassignmentRevert), refused when it would need an unclean election the
 // topic does not allow.
 //
-// Not modelled: ListPartitionReassignments, the replication throttle
-// (leader.replication.throttled.replicas), directories.
+// The replication throttle of a move is configs (ConfigRecords) the admin tool sets beside the
+// reassignment; the brokers apply it (broker/quota.go). Not modelled: directories.
 
 // ReassignmentReplicas is Kafka's PartitionReassignmentReplicas: the replicas a reassignment
 // removes and adds, and the merged replica list (target first, then the removed ones).
