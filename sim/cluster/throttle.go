@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"kafkasim/broker/client"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 )
@@ -93,9 +94,16 @@ type Reassignment struct {
 	Replicas, Adding, Removing []int32
 }
 
-// ListPartitionReassignments lists the moves in progress in the committed metadata, in topic
-// order, as the admin call answers (ReplicationControlManager.listPartitionReassignments).
-func (c *Cluster) ListPartitionReassignments() []Reassignment {
+// ListPartitionReassignments sends ListPartitionReassignments (all partitions) through the admin
+// client; the answer is observed as its AdminResult.
+func (c *Cluster) ListPartitionReassignments() {
+	c.World.Inject(AdminID, &client.AdminCommand{Request: &protocol.ListPartitionReassignmentsRequest{}})
+}
+
+// Reassignments lists the moves in progress in the active controller's committed metadata, in
+// topic order: what ListPartitionReassignments answers now
+// (ReplicationControlManager.listPartitionReassignments), read without a request, for views.
+func (c *Cluster) Reassignments() []Reassignment {
 	im := c.Committed()
 	if im == nil {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kafkasim/broker"
+	"kafkasim/broker/client"
 	"kafkasim/broker/protocol"
 )
 
@@ -85,4 +86,36 @@ func replicaBytes(c *Cluster, b int32, tp protocol.TopicPartition) int64 {
 		return 0
 	}
 	return p.Log().SizeBytes()
+}
+
+// Reference: KIP-455's ListPartitionReassignments through the admin client: during a move the
+// answer names the partition with its adding and removing replicas, as Reassignments reads
+// them from the committed metadata.
+func TestListPartitionReassignmentsThroughTheAdminClient(t *testing.T) {
+	c := newCluster(t, 4, 7, nil)
+	tp := TP("orders", 0)
+	mustTopic(t, c, TopicSpec{Name: "orders", Partitions: 2, Assignment: [][]int32{{1, 2, 3}, {2, 3, 1}}})
+	var answers []*protocol.ListPartitionReassignmentsResponse
+	c.World.OnObserve(func(_ time.Duration, _ int32, ev any) {
+		if r, ok := ev.(*client.AdminResult); ok {
+			if l, ok := r.Response.(*protocol.ListPartitionReassignmentsResponse); ok {
+				answers = append(answers, l)
+			}
+		}
+	})
+	if err := c.ReassignThrottled(tp, []int32{2, 3, 4}, 100); err != nil {
+		t.Fatal(err)
+	}
+	await(t, c, "the move starts", 5*time.Second, func() bool { return c.Reassigning(tp) })
+	c.ListPartitionReassignments()
+	await(t, c, "the listing", 5*time.Second, func() bool { return len(answers) == 1 })
+	want := []Reassignment{{TP: tp, Replicas: []int32{2, 3, 4, 1}, Adding: []int32{4}, Removing: []int32{1}}}
+	got := answers[0].Reassignments
+	if len(got) != 1 || got[0].TP != tp || !slices.Equal(got[0].Replicas, want[0].Replicas) ||
+		!slices.Equal(got[0].AddingReplicas, want[0].Adding) || !slices.Equal(got[0].RemovingReplicas, want[0].Removing) {
+		t.Fatalf("ListPartitionReassignments: got %+v; want %+v", got, want)
+	}
+	if r := c.Reassignments(); len(r) != 1 || !slices.Equal(r[0].Adding, want[0].Adding) || !slices.Equal(r[0].Removing, want[0].Removing) {
+		t.Fatalf("Reassignments: got %+v; want %+v", r, want)
+	}
 }
