@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"kafkasim/broker"
 	"kafkasim/broker/node"
 	"kafkasim/sim/cluster"
 )
@@ -361,4 +363,18 @@ func (k *cond) evalElastic(c *cluster.Cluster) (bool, string) {
 		return k.compare(n), fmt.Sprintf("brokers is %d (registered and unfenced)", n)
 	}
 	return false, "?"
+}
+
+// observeStrays narrates a broker deleting a stray replica: the log of a partition moved away
+// from it while it was down (broker/stray.go).
+func (p *Player) observeStrays(_ time.Duration, _ int32, ev any) {
+	e, ok := ev.(*broker.StrayReplicaDeleted)
+	if !ok {
+		return
+	}
+	where := "the partition no longer exists"
+	if e.Replicas != nil {
+		where = fmt.Sprintf("its replicas are %v now", e.Replicas)
+	}
+	p.narrate("broker %d came back with a log of %s, but %s: a stray replica, moved away while the broker was down; it deletes it (%d files)", e.Broker, e.TP, where, e.Files)
 }
