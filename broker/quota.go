@@ -125,6 +125,12 @@ func (q *replicationQuota) setThrottled(b *Broker, p *Partition, on bool, rate i
 	b.env.Observe(&ReplicationThrottled{Broker: b.id, TP: p.tp, Throttled: on, Rate: rate, Bound: p.cfg.Throttle.FollowerRate})
 }
 
+// ReplicationThrottled reports whether the replication throttle holds this broker's replica of tp
+// back from its fetches now.
+func (b *Broker) ReplicationThrottled(tp protocol.TopicPartition) bool {
+	return b.followerQuota.throttled[tp]
+}
+
 // followerFetched records a fetch answer of p: its bytes when p is throttled, and whether the
 // follower is now in sync (AbstractFetcherThread: lag = leader HW - next fetch offset).
 func (b *Broker) followerFetched(now time.Duration, p *Partition, r *protocol.FetchPartitionResponse) {

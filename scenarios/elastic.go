@@ -201,10 +201,24 @@ func (p *parser) elect(st *stmt, toks []token) error {
 	return err
 }
 
+// elasticBrokers are the brokers statements added and removed while the cluster ran, so that a
+// statement typed later (the UI's command line, its keys) may name them.
+type elasticBrokers struct {
+	added, removed []int32
+}
+
+// CheckStatement parses one statement as Exec would now, without running it: against the
+// scenario and the brokers added and removed so far.
+func (p *Player) CheckStatement(text string) error {
+	_, err := p.s.parseOneWith(text, p.brokers)
+	return err
+}
+
 func runAddBroker(p *Player, st *stmt) (NoteKind, error) {
 	if err := p.c.AddBroker(int32(st.n)); err != nil {
 		return 0, err
 	}
+	p.brokers.added = append(p.brokers.added, int32(st.n))
 	p.narrate("broker %d starts empty: it registers with the controller, is unfenced once it has caught up with the metadata log, and takes new partitions; existing ones move to it only by reassignment", st.n)
 	return NoteRan, nil
 }
@@ -213,6 +227,7 @@ func runRemoveBroker(p *Player, st *stmt) (NoteKind, error) {
 	if err := p.c.RemoveBroker(int32(st.n)); err != nil {
 		return 0, err
 	}
+	p.brokers.removed = append(p.brokers.removed, int32(st.n))
 	p.narrate("broker %d shuts down cleanly (its leaderships move away), then the controller unregisters it", st.n)
 	return NoteRan, nil
 }
