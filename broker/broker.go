@@ -45,7 +45,8 @@ type Broker struct {
 
 	hwCheckpoint map[protocol.TopicPartition]int64 // read at start-up
 
-	fetchers map[int32]*fetcher
+	fetchers      map[int32]*fetcher
+	followerQuota replicationQuota // follower.replication.throttled.rate (quota.go)
 
 	// Requests to the controller awaiting answers, by correlation id.
 	alters map[int64]*Partition

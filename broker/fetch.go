@@ -164,7 +164,7 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Pa
 			}
 		}
 		if fp.FetchOffset < limit {
-			r.Batches = p.log.Read(fp.FetchOffset, limit, maxFetchBytes)
+			r.Batches = p.log.Read(fp.FetchOffset, limit, partitionMaxBytes(m))
 			for _, bt := range r.Batches {
 				bytes += bt.SizeBytes()
 			}

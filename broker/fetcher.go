@@ -74,12 +74,13 @@ func (b *Broker) stopFetching(p *Partition) {
 func (f *fetcher) send(now time.Duration) {
 	b := f.b
 	req := &protocol.FetchRequest{
-		ReplicaID: b.id, ReplicaEpoch: b.lifecycle.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: maxFetchBytes,
+		ReplicaID: b.id, ReplicaEpoch: b.lifecycle.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: b.replicaFetchMaxBytes(),
 	}
 	clear(f.sent)
 	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]
 	next := time.Duration(-1)
 	for _, p := range f.parts {
+		b.throttleFollower(now, p) // a throttled replica over its quota waits (quota.go)
 		if p.backoffUntil > now {
 			if next < 0 || p.backoffUntil < next {
 				next = p.backoffUntil
@@ -194,6 +195,7 @@ func (p *Partition) processFetch(now time.Duration, r *protocol.FetchPartitionRe
 	// down (ReplicaFetcherThread.processPartitionData → UnifiedLog.maybeUpdateHighWatermark):
 	// a new leader's HW may be lower than the old one's until its followers have fetched.
 	p.hw = max(min(r.HighWatermark, p.log.LogEndOffset()), p.log.LogStartOffset())
+	p.b.followerFetched(now, p, r) // replication quota (quota.go)
 }
 
 // truncateOnDivergence: AbstractFetcherThread.getOffsetTruncationState (KIP-279). The leader says

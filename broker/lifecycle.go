@@ -167,6 +167,7 @@ func (b *Broker) maybePublish(now time.Duration) {
 			}
 		}
 	}
+	b.deleteStrayLogs() // logs of partitions moved away while the broker was down (stray.go)
 }
 
 func (b *Broker) handleHeartbeat(now time.Duration, m *protocol.BrokerHeartbeatResponse) {

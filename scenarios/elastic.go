@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
+	"kafkasim/broker"
 	"kafkasim/broker/node"
 	"kafkasim/sim/cluster"
 )
@@ -122,15 +124,44 @@ func (p *parser) reassign(st *stmt, toks []token) error {
 				st.replicas = append(st.replicas, int32(n))
 			}
 		case "throttle":
-			return p.errTok(t, "throttle: replication throttles are not modelled yet (they need record sizes)")
+			if st.p > 0 {
+				return p.errTok(t, "reassign: throttle= is given twice")
+			}
+			r, err := parseThrottle(v)
+			if err != nil {
+				return p.errAt(valueCol(t, k), "throttle: %v", err)
+			}
+			st.p = float64(r)
 		default:
-			return p.errTok(t, "%s: unknown reassign key (known: replicas)", k)
+			return p.errTok(t, "%s: unknown reassign key (known: replicas, throttle)", k)
 		}
 	}
 	if !seen {
 		return p.errAt(colAt(toks, len(toks)), "reassign: replicas=B,B,... is required")
 	}
 	return nil
+}
+
+// parseThrottle reads a replication throttle in bytes per second: 500KB/s, 10MB/s, 1MiB/s, or
+// bytes (kafka-reassign-partitions.sh --throttle takes bytes per second).
+func parseThrottle(v string) (int64, error) {
+	num := strings.TrimSuffix(v, "/s")
+	units := []struct {
+		suffix string
+		n      float64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"B", 1}}
+	mul := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mul = strings.TrimSuffix(num, u.suffix), u.n
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || num != strings.TrimSpace(num) || f*mul < 1 || f*mul > 1e15 {
+		return 0, fmt.Errorf("%q is not a rate in bytes per second (throttle=500KB/s, 10MB/s, or bytes)", v)
+	}
+	return int64(f * mul), nil
 }
 
 func (p *parser) partitions(st *stmt, toks []token) error {
@@ -170,10 +201,24 @@ func (p *parser) elect(st *stmt, toks []token) error {
 	return err
 }
 
+// elasticBrokers are the brokers statements added and removed while the cluster ran, so that a
+// statement typed later (the UI's command line, its keys) may name them.
+type elasticBrokers struct {
+	added, removed []int32
+}
+
+// CheckStatement parses one statement as Exec would now, without running it: against the
+// scenario and the brokers added and removed so far.
+func (p *Player) CheckStatement(text string) error {
+	_, err := p.s.parseOneWith(text, p.brokers)
+	return err
+}
+
 func runAddBroker(p *Player, st *stmt) (NoteKind, error) {
 	if err := p.c.AddBroker(int32(st.n)); err != nil {
 		return 0, err
 	}
+	p.brokers.added = append(p.brokers.added, int32(st.n))
 	p.narrate("broker %d starts empty: it registers with the controller, is unfenced once it has caught up with the metadata log, and takes new partitions; existing ones move to it only by reassignment", st.n)
 	return NoteRan, nil
 }
@@ -182,15 +227,27 @@ func runRemoveBroker(p *Player, st *stmt) (NoteKind, error) {
 	if err := p.c.RemoveBroker(int32(st.n)); err != nil {
 		return 0, err
 	}
+	p.brokers.removed = append(p.brokers.removed, int32(st.n))
 	p.narrate("broker %d shuts down cleanly (its leaderships move away), then the controller unregisters it", st.n)
 	return NoteRan, nil
 }
 
 func runReassign(p *Player, st *stmt) (NoteKind, error) {
-	if err := p.c.Reassign(st.tp, st.replicas); err != nil {
+	old := p.c.Replicas(st.tp)
+	if st.p > 0 {
+		if ps := p.c.PartitionState(st.tp); ps != nil && ps.Reassigning() && slices.Equal(withoutBrokers(ps.Replicas, ps.RemovingReplicas), st.replicas) {
+			if err := p.c.ReassignThrottled(st.tp, st.replicas, int64(st.p)); err != nil {
+				return 0, err
+			}
+			p.narrate("%s keeps moving to %v; the replication throttle is now %s (leader and follower.replication.throttled.rate)", st.tp, st.replicas, rateWords(int64(st.p)))
+			return NoteRan, nil
+		}
+		if err := p.c.ReassignThrottled(st.tp, st.replicas, int64(st.p)); err != nil {
+			return 0, err
+		}
+	} else if err := p.c.Reassign(st.tp, st.replicas); err != nil {
 		return 0, err
 	}
-	old := p.c.Replicas(st.tp)
 	var adding, removing []string
 	for _, r := range st.replicas {
 		if !slices.Contains(old, r) {
@@ -203,6 +260,9 @@ func runReassign(p *Player, st *stmt) (NoteKind, error) {
 		}
 	}
 	switch {
+	case len(adding) > 0 && st.p > 0:
+		p.narrate("%s moves from %v to %v, throttled to %s: %s copy the log from the leader no faster than that (a follower over its quota leaves the partition out of its fetches), join the ISR once caught up; then %s",
+			st.tp, old, st.replicas, rateWords(int64(st.p)), brokersWord(adding), leaving(removing))
 	case len(adding) > 0:
 		p.narrate("%s moves from %v to %v: %s copy the log from the leader and join the ISR; then %s",
 			st.tp, old, st.replicas, brokersWord(adding), leaving(removing))
@@ -210,6 +270,27 @@ func runReassign(p *Player, st *stmt) (NoteKind, error) {
 		p.narrate("%s: replicas %v → %v (no new replica to copy: the change is immediate)", st.tp, old, st.replicas)
 	}
 	return NoteRan, nil
+}
+
+// rateWords writes bytes per second for people: 2000 B/s, 2.5 KB/s, 10 MB/s.
+func rateWords(r int64) string {
+	switch {
+	case r >= 1e6:
+		return strconv.FormatFloat(float64(r)/1e6, 'f', -1, 64) + " MB/s"
+	case r >= 1e3:
+		return strconv.FormatFloat(float64(r)/1e3, 'f', -1, 64) + " KB/s"
+	}
+	return strconv.FormatInt(r, 10) + " B/s"
+}
+
+func withoutBrokers(ids, drop []int32) []int32 {
+	var out []int32
+	for _, id := range ids {
+		if !slices.Contains(drop, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // brokersWord is "broker 4" or "brokers 4,5".
@@ -297,4 +378,18 @@ func (k *cond) evalElastic(c *cluster.Cluster) (bool, string) {
 		return k.compare(n), fmt.Sprintf("brokers is %d (registered and unfenced)", n)
 	}
 	return false, "?"
+}
+
+// observeStrays narrates a broker deleting a stray replica: the log of a partition moved away
+// from it while it was down (broker/stray.go).
+func (p *Player) observeStrays(_ time.Duration, _ int32, ev any) {
+	e, ok := ev.(*broker.StrayReplicaDeleted)
+	if !ok {
+		return
+	}
+	where := "the partition no longer exists"
+	if e.Replicas != nil {
+		where = fmt.Sprintf("its replicas are %v now", e.Replicas)
+	}
+	p.narrate("broker %d came back with a log of %s, but %s: a stray replica, moved away while the broker was down; it deletes it (%d files)", e.Broker, e.TP, where, e.Files)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,9 +38,10 @@ type Player struct {
 	at       time.Duration // virtual time at the end of the transcript
 	settled  bool          // every event due at Now() has run
 	failures int
-	typing   bool // a typed statement is running (Exec)
-	toEnd    bool // Run drives the player: pauses do not stop it, the first failure ends the script
-	failAt   int  // the line of the first failure, 0 if none
+	typing   bool           // a typed statement is running (Exec)
+	toEnd    bool           // Run drives the player: pauses do not stop it, the first failure ends the script
+	failAt   int            // the line of the first failure, 0 if none
+	brokers  elasticBrokers // brokers added and removed by statements run (elastic.go)
 }
 
 // active is a time-moving statement in progress.
@@ -391,7 +393,7 @@ func (p *Player) sync() {
 // now: a fault, heal, send, rate, say or expect at once; wait, await or run until before the
 // rest of the script. A statement that does not parse is an *Error for file "command".
 func (p *Player) Exec(text string) error {
-	st, err := p.s.parseOne(text)
+	st, err := p.s.parseOneWith(text, p.brokers)
 	if err != nil {
 		return err
 	}
@@ -415,12 +417,18 @@ func (s *Scenario) CheckStatement(text string) error {
 const commandFile = "command"
 
 func (s *Scenario) parseOne(text string) (*stmt, error) {
+	return s.parseOneWith(text, elasticBrokers{})
+}
+
+// parseOneWith parses one typed statement knowing the brokers added and removed so far.
+func (s *Scenario) parseOneWith(text string, b elasticBrokers) (*stmt, error) {
 	if strings.ContainsAny(text, "\n\r") {
 		return nil, &Error{File: commandFile, Line: 1, Col: 1, Msg: "one statement at a time"}
 	}
 	cp := *s
 	cp.stmts = nil
-	p := &parser{file: commandFile, s: &cp, cfgPos: map[string]errPos{}, setupClosed: true, line: 1, src: text}
+	p := &parser{file: commandFile, s: &cp, cfgPos: map[string]errPos{}, setupClosed: true, line: 1, src: text,
+		added: slices.Clone(b.added), removed: slices.Clone(b.removed)}
 	toks, lerr := lex(text)
 	if lerr != nil {
 		return nil, p.errAt(lerr.col, "%s", lerr.msg)

@@ -149,6 +149,7 @@ func (p *Player) boot() error {
 		p.online = checker.Attach(c)
 	}
 	c.World.OnObserve(p.observeGroups)
+	c.World.OnObserve(p.observeStrays)
 	if p.o.Observe != nil {
 		p.o.Observe(c)
 	}

@@ -14,7 +14,11 @@
 //
 // The UI only observes and sends commands: package session owns the simulation and takes the
 // snapshots the views draw (tui/cluster, tui/partition, tui/events, tui/clients, tui/chart,
-// tui/help, tui/verdict, tui/story), all with the one Styles of tui/theme. Every key is a binding of
+// tui/help, tui/verdict, tui/story, tui/reassign), all with the one Styles of tui/theme. The
+// elastic keys type scenario statements too: b adds a broker, D decommissions the selected one,
+// R opens a reassignment of the selected partition on the command line; the Reassignments view
+// (under the partition's detail while a move is in progress, or v on a narrow screen) shows
+// each move's adding and removing replicas and the new replicas' catch-up. Every key is a binding of
 // tui/keys: the model matches presses against it, tui/help draws the overlay and the bottom line
 // from it. Run is the entry point main.go calls.
 //

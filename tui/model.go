@@ -20,6 +20,7 @@ import (
 	"kafkasim/tui/help"
 	"kafkasim/tui/keys"
 	"kafkasim/tui/partition"
+	"kafkasim/tui/reassign"
 	"kafkasim/tui/session"
 	"kafkasim/tui/story"
 	"kafkasim/tui/theme"
@@ -48,6 +49,7 @@ const (
 	lowerGroups // only when the scenario has consumer groups
 	lowerChart
 	lowerThroughput
+	lowerReassign // the moves in progress (tui/reassign)
 	lowers
 )
 
@@ -297,6 +299,12 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.checks = !m.checks
 	case key.Matches(k, km.Judge.Binding):
 		return m.judge(true)
+	case key.Matches(k, km.AddBroker.Binding):
+		m.addBroker()
+	case key.Matches(k, km.RemoveBroker.Binding):
+		m.removeBroker()
+	case key.Matches(k, km.Reassign.Binding):
+		m.reassignPartition()
 	default:
 		for _, f := range km.Faults() {
 			if key.Matches(k, f.Binding) {
@@ -555,6 +563,11 @@ func (m *Model) Render() string {
 			}
 			chH := bodyH - lipgloss.Height(pt) - lipgloss.Height(dt) - 2
 			right = pt + "\n\n" + dt
+			if reassigning(snap) { // the moves in progress, under the detail (tui/reassign)
+				ra := reassign.Render(snap, m.st, rw, max(3, min(reassign.Height(snap), chH/2)))
+				right += "\n\n" + ra
+				chH -= lipgloss.Height(ra) + 2
+			}
 			if gr != "" {
 				right += "\n\n" + gr
 				chH -= lipgloss.Height(gr) + 2
@@ -604,6 +617,8 @@ func (m *Model) Render() string {
 				if low == "" {
 					low = events.Render(m.s.Events(), m.st, w, lowH, false)
 				}
+			case lowerReassign:
+				low = reassign.Render(snap, m.st, w, lowH)
 			case lowerThroughput:
 				low = chart.Throughput(hist, m.st, w, lowH)
 				if low == "" {

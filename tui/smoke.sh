@@ -2,7 +2,8 @@
 # Smoke test of the terminal UI in a real terminal (tmux): `go run .` opens the classroom
 # cluster; the screen shows ISR, HW and LEO and the story strip; `?` opens the help; space
 # pauses, `j`/`k` move the selection, `K` asks before it kills the selected partition's leader
-# and `y` confirms, `:heal` runs a typed statement; `q` quits.
+# and `y` confirms, `:heal` runs a typed statement; `b` adds broker 4 and `R` opens a
+# reassignment of the selected partition on the command line (esc cancels); `q` quits.
 #
 # Run from the repository root: tui/smoke.sh   (CI: add `bash tui/smoke.sh` to .ci/run)
 # KAFKASIM_CMD overrides the command started (default: a binary built with `go build`).
@@ -58,6 +59,13 @@ tmux -L "$sock" send-keys 'y'
 wait_for "✓ kill leader" 5
 tmux -L "$sock" send-keys ':' 'heal' Enter
 wait_for "✓ heal" 5
+tmux -L "$sock" send-keys 'b'
+wait_for "✓ add broker 4" 5
+tmux -L "$sock" send-keys 'R'
+wait_for ":reassign orders/0 replicas=" 5
+tmux -L "$sock" send-keys Escape
+sleep 0.3   # let esc arrive alone, not as alt+q
+wait_for "q quit" 5
 tmux -L "$sock" send-keys 'q'
 for ((i = 0; i < 50; i++)); do
 	if ! tmux -L "$sock" has-session 2>/dev/null; then echo "smoke: ok"; exit 0; fi

@@ -89,7 +89,8 @@ func (a *Admin) enqueue(req any) {
 	switch req.(type) {
 	case *protocol.CreateTopicsRequest, *protocol.CreatePartitionsRequest,
 		*protocol.ElectLeadersRequest, *protocol.IncrementalAlterConfigsRequest,
-		*protocol.AlterPartitionReassignmentsRequest, *protocol.UnregisterBrokerRequest:
+		*protocol.AlterPartitionReassignmentsRequest, *protocol.UnregisterBrokerRequest,
+		*protocol.ListPartitionReassignmentsRequest:
 		a.queue = append(a.queue, req)
 	}
 }
@@ -124,6 +125,10 @@ func (a *Admin) attempt() {
 		c.CorrelationID = corr
 		out = &c
 	case *protocol.UnregisterBrokerRequest:
+		c := *r
+		c.CorrelationID = corr
+		out = &c
+	case *protocol.ListPartitionReassignmentsRequest:
 		c := *r
 		c.CorrelationID = corr
 		out = &c
@@ -165,6 +170,8 @@ func (a *Admin) onResponse(msg any) {
 			notController = notController || e.Error == protocol.NOT_CONTROLLER
 		}
 	case *protocol.UnregisterBrokerResponse:
+		corr, notController = r.CorrelationID, r.Error == protocol.NOT_CONTROLLER
+	case *protocol.ListPartitionReassignmentsResponse:
 		corr, notController = r.CorrelationID, r.Error == protocol.NOT_CONTROLLER
 	default:
 		return

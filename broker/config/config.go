@@ -34,6 +34,7 @@ type Broker struct {
 	ReplicaLagTimeMax                      time.Duration // replica.lag.time.max.ms
 	ReplicaFetchWaitMax                    time.Duration // replica.fetch.wait.max.ms
 	ReplicaFetchBackoff                    time.Duration // replica.fetch.backoff.ms
+	ReplicaFetchMaxBytes                   int           // replica.fetch.max.bytes (0: 1 MiB; throttle.go)
 	ReplicaSocketTimeout                   time.Duration // replica.socket.timeout.ms
 	ReplicaHighWatermarkCheckpointInterval time.Duration // replica.high.watermark.checkpoint.interval.ms
 	BrokerSessionTimeout                   time.Duration // broker.session.timeout.ms
@@ -108,6 +109,9 @@ type Topic struct {
 	Delete                      bool                    // cleanup.policy contains delete (the default)
 	MinCleanableDirtyRatio      float64                 // min.cleanable.dirty.ratio
 	MinCompactionLag            time.Duration           // min.compaction.lag.ms
+
+	// Throttle: the *.replication.throttled.* keys (throttle.go).
+	Throttle ReplicationThrottle
 }
 
 // Producer is a producer client's configuration.

@@ -143,6 +143,8 @@ func (c *Controller) Step(now time.Duration, from int32, msg any) {
 		c.handleAlterPartitionReassignments(now, from, m)
 	case *protocol.UnregisterBrokerRequest:
 		c.handleUnregisterBroker(now, from, m)
+	case *protocol.ListPartitionReassignmentsRequest:
+		c.handleListPartitionReassignments(from, m)
 	}
 	c.sync(now)
 }

@@ -30,6 +30,9 @@
 // not led by its first replica (ReplicationControlManager.maybeBalancePartitionLeaders), and
 // min.insync.replicas is capped at the replication factor (getTopicEffectiveMinIsr).
 //
-// Left out: racks, ListPartitionReassignments and replication throttles, snapshots, feature levels, ACLs and quotas,
+// ListPartitionReassignments answers from the committed metadata; a move's replication throttle
+// is topic and cluster configs the brokers apply.
+//
+// Left out: racks, snapshots, feature levels, ACLs and client quotas,
 // DUPLICATE_BROKER_REGISTRATION for a live old incarnation.
 package controller

@@ -3,6 +3,7 @@ package controller
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"kafkasim/broker/metadata"
@@ -29,8 +30,8 @@ import (
 // outright (PartitionReassignmentRevert), refused when it would need an unclean election the
 // topic does not allow.
 //
-// Not modelled: ListPartitionReassignments, the replication throttle
-// (leader.replication.throttled.replicas), directories.
+// The replication throttle of a move is configs (ConfigRecords) the admin tool sets beside the
+// reassignment; the brokers apply it (broker/quota.go). Not modelled: directories.
 
 // ReassignmentReplicas is Kafka's PartitionReassignmentReplicas: the replicas a reassignment
 // removes and adds, and the merged replica list (target first, then the removed ones).
@@ -204,4 +205,46 @@ func (c *Controller) validateManualPartitionAssignment(replicas []int32) (protoc
 		}
 	}
 	return protocol.NONE, ""
+}
+
+// handleListPartitionReassignments is ReplicationControlManager.listPartitionReassignments: the
+// moves in progress in the committed metadata (Kafka reads at the last committed offset), all
+// or those of the partitions asked about; unknown topics and partitions are left out.
+func (c *Controller) handleListPartitionReassignments(from int32, req *protocol.ListPartitionReassignmentsRequest) {
+	resp := &protocol.ListPartitionReassignmentsResponse{CorrelationID: req.CorrelationID}
+	if c.working == nil {
+		resp.Error, resp.ErrorMessage = protocol.NOT_CONTROLLER, "this controller is not active"
+		c.env.Send(from, resp)
+		return
+	}
+	im := c.committed
+	add := func(p *metadata.Partition) {
+		if p != nil && p.Reassigning() {
+			resp.Reassignments = append(resp.Reassignments, protocol.OngoingReassignment{
+				TP:       protocol.TopicPartition{Topic: p.Topic, Partition: p.Index},
+				Replicas: slices.Clone(p.Replicas), AddingReplicas: slices.Clone(p.AddingReplicas), RemovingReplicas: slices.Clone(p.RemovingReplicas),
+			})
+		}
+	}
+	if req.Partitions == nil {
+		for _, name := range im.TopicNames() {
+			for _, p := range im.Topics[name].Partitions {
+				add(p)
+			}
+		}
+		c.env.Send(from, resp)
+		return
+	}
+	tps := slices.SortedFunc(slices.Values(req.Partitions), compareTP)
+	for _, tp := range slices.Compact(tps) {
+		add(im.Partition(tp.Topic, tp.Partition)) // an unknown topic or partition is left out
+	}
+	c.env.Send(from, resp)
+}
+
+func compareTP(a, b protocol.TopicPartition) int {
+	if a.Topic != b.Topic {
+		return strings.Compare(a.Topic, b.Topic)
+	}
+	return int(a.Partition - b.Partition)
 }

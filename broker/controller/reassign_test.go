@@ -135,3 +135,51 @@ func TestReplicationControlManager_UnregisterBroker(t *testing.T) {
 		t.Fatalf("unregister 3 again: got %v; want BROKER_ID_NOT_REGISTERED", r.Error)
 	}
 }
+
+// Reference: KIP-455's ListPartitionReassignments (ReplicationControlManager.
+// listPartitionReassignments): during a move of l/0 from [1 2 3] to [2 3 4] the listing names
+// it with replicas [2 3 4 1], adding [4] and removing [1]; asking about l/1 (not moving) and an
+// unknown topic leaves them out; once the move is cancelled the listing is empty.
+func TestReplicationControlManager_ListPartitionReassignments(t *testing.T) {
+	cfg := config.DefaultBroker()
+	cfg.AutoLeaderRebalanceEnable = false
+	w := startCluster(t, cfg)
+	w.request(4, &protocol.BrokerRegistrationRequest{CorrelationID: 1, BrokerID: 4, IncarnationID: 104, PreviousBrokerEpoch: -1})
+	w.run(200 * time.Millisecond)
+	w.broker(4).epoch = take[*protocol.BrokerRegistrationResponse](w, 4).BrokerEpoch
+	for id := int32(1); id <= 4; id++ {
+		w.startHeartbeats(id)
+	}
+	w.run(time.Second)
+	createTopic(t, w, "l", [][]int32{{1, 2, 3}, {2, 3, 1}}, nil)
+	list := func(corr int64, tps []protocol.TopicPartition) []protocol.OngoingReassignment {
+		t.Helper()
+		w.request(9000, &protocol.ListPartitionReassignmentsRequest{CorrelationID: corr, Partitions: tps})
+		w.run(100 * time.Millisecond)
+		r := take[*protocol.ListPartitionReassignmentsResponse](w, 9000)
+		if r.Error != protocol.NONE {
+			t.Fatalf("list: got %v %q; want NONE", r.Error, r.ErrorMessage)
+		}
+		return r.Reassignments
+	}
+	if got := list(1, nil); len(got) != 0 {
+		t.Fatalf("list with no move: got %+v; want none", got)
+	}
+	tp0 := protocol.TopicPartition{Topic: "l"}
+	if r := reassign(t, w, 2, protocol.ReassignablePartition{TP: tp0, Replicas: ids(2, 3, 4)}); r.Error != protocol.NONE {
+		t.Fatalf("reassign: got %v", r.Error)
+	}
+	for _, tps := range [][]protocol.TopicPartition{nil, {tp0, {Topic: "l", Partition: 1}, {Topic: "nope"}, tp0}} {
+		got := list(3, tps)
+		if len(got) != 1 || got[0].TP != tp0 || !sameList(got[0].Replicas, ids(2, 3, 4, 1)) ||
+			!sameList(got[0].AddingReplicas, ids(4)) || !sameList(got[0].RemovingReplicas, ids(1)) {
+			t.Fatalf("list %v during the move: got %+v; want l/0 replicas [2 3 4 1] adding [4] removing [1]", tps, got)
+		}
+	}
+	if r := reassign(t, w, 4, protocol.ReassignablePartition{TP: tp0, Cancel: true}); r.Error != protocol.NONE {
+		t.Fatalf("cancel: got %v", r.Error)
+	}
+	if got := list(5, nil); len(got) != 0 {
+		t.Fatalf("list after cancel: got %+v; want none", got)
+	}
+}

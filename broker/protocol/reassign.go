@@ -3,7 +3,8 @@ package protocol
 // Behavior: the elastic-cluster admin requests: AlterPartitionReassignments (API key 45,
 // KIP-455) moves partitions' replicas; UnregisterBroker (64, KIP-500) removes a decommissioned
 // broker's registration. Both go to the active controller; NOT_CONTROLLER makes the admin
-// client retry. Not modelled: ListPartitionReassignments (46), the request timeouts.
+// client retry. ListPartitionReassignments (46) is in listreassign.go. Not modelled: the request
+// timeouts.
 
 // AlterPartitionReassignmentsRequest starts, changes or cancels partition reassignments.
 type AlterPartitionReassignmentsRequest struct {

@@ -89,6 +89,17 @@ func (c *Cluster) unregisterStopped(e *sim.Event) {
 // Reassign moves tp's replicas to replicas (first = preferred leader) through
 // AlterPartitionReassignments. The move is done once the new replicas have joined the ISR.
 func (c *Cluster) Reassign(tp protocol.TopicPartition, replicas []int32) error {
+	if err := c.checkReassign(tp, replicas); err != nil {
+		return err
+	}
+	c.World.Inject(AdminID, &client.AdminCommand{Request: &protocol.AlterPartitionReassignmentsRequest{
+		Partitions: []protocol.ReassignablePartition{{TP: tp, Replicas: slices.Clone(replicas)}},
+	}})
+	return nil
+}
+
+// checkReassign is what Reassign checks before it sends the request.
+func (c *Cluster) checkReassign(tp protocol.TopicPartition, replicas []int32) error {
 	name := tp.String()
 	im := c.Committed()
 	if im == nil {
@@ -108,9 +119,6 @@ func (c *Cluster) Reassign(tp protocol.TopicPartition, replicas []int32) error {
 			return fmt.Errorf("reassign %s: broker %d is not registered (registered brokers: %s)", name, r, listIDs(im.BrokerIDs()))
 		}
 	}
-	c.World.Inject(AdminID, &client.AdminCommand{Request: &protocol.AlterPartitionReassignmentsRequest{
-		Partitions: []protocol.ReassignablePartition{{TP: tp, Replicas: slices.Clone(replicas)}},
-	}})
 	return nil
 }
 

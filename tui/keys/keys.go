@@ -55,6 +55,8 @@ type KeyMap struct {
 	Pause, Isolate, Heal, Slow Binding
 	Command, Checker, Judge    Binding
 	Write, Timeline, Lower     Binding
+	AddBroker, RemoveBroker    Binding // elastic.go
+	Reassign                   Binding // elastic.go
 	Help, Quit                 Binding
 	CheckerPane                CheckerKeys
 	CommandLine                CommandKeys
@@ -122,7 +124,7 @@ func Default() *KeyMap {
 		Judge:    bind([]string{"x"}, "x", "judge the history now (else every 5s of virtual time)", "judge the history now", ""),
 		Write:    bind([]string{"w"}, "w", "write the session as a scenario file", "write as a scenario file", "w write"),
 		Timeline: bind([]string{"t"}, "t", "next timeline (a fault while rewound forks one)", "next timeline", ""),
-		Lower:    bind([]string{"v"}, "v", "lower pane: events / clients / groups / HW-LEO chart / throughput (narrow screens)", "lower pane (narrow)", ""),
+		Lower:    bind([]string{"v"}, "v", "lower pane: events / clients / groups / HW-LEO chart / throughput / reassignments (narrow screens)", "lower pane (narrow)", ""),
 		Help:     bind([]string{"?"}, "?", "this help", "this help", "? help"),
 		Quit:     bind([]string{"q"}, "q", "quit", "quit", "q quit"),
 
@@ -140,6 +142,7 @@ func Default() *KeyMap {
 		},
 	}
 	km.Pause.Resume = "resume %s"
+	elastic(km)
 	return km
 }
 
@@ -148,6 +151,7 @@ func (km *KeyMap) Lines() []*Binding {
 	return []*Binding{
 		&km.Play, &km.Step, &km.ToMark, &km.Back, &km.PrevMark, &km.Start, &km.Faster, &km.Up,
 		&km.Kill, &km.Crash, &km.Stop, &km.Restart, &km.Pause, &km.Isolate, &km.Heal, &km.Slow,
+		&km.AddBroker, &km.RemoveBroker, &km.Reassign,
 		&km.Command, &km.Checker, &km.CheckerPane.Up, &km.Judge, &km.Write, &km.Timeline, &km.Lower,
 		&km.Caption, &km.Help, &km.Quit,
 	}

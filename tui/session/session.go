@@ -393,7 +393,7 @@ func (s *Session) Continue() {
 // forks: a new timeline re-simulated from the seed to the instant shown; the old one stays
 // reachable (SwitchTimeline).
 func (s *Session) Exec(text string) error {
-	if err := s.scenario.CheckStatement(text); err != nil {
+	if err := s.tl().player.CheckStatement(text); err != nil { // knows the brokers added so far
 		return err
 	}
 	if !s.Rewound() && s.Ended() {

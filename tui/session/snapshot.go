@@ -64,7 +64,14 @@ type Partition struct {
 	Offline  bool // no running, unfenced leader
 	Unclean  bool // RECOVERING: the leader was elected uncleanly and has not yet recovered (KIP-704)
 	Replicas []Replica
+
+	// Adding and Removing are a reassignment in progress (KIP-455's adding and removing
+	// replicas; Replicas then lists the target followed by the ones being removed).
+	Adding, Removing []int32
 }
+
+// Reassigning reports whether a reassignment of the partition is in progress.
+func (p Partition) Reassigning() bool { return len(p.Adding) > 0 || len(p.Removing) > 0 }
 
 // Name is "topic/index".
 func (p Partition) Name() string {
@@ -93,6 +100,7 @@ type Replica struct {
 	Lag       int64 // the leader's LEO minus this LEO (0 for the leader or when unknown)
 	Truncated bool  // its log was cut within the last TruncatedFor
 	Stale     bool  // down: LEO/HW are the last seen
+	Throttled bool  // its fetches wait for the replication throttle (KIP-73)
 }
 
 // Client is a producer or a consumer.
@@ -151,6 +159,7 @@ func (tl *Timeline) take() *Snapshot {
 		if ps := c.PartitionState(tp); ps != nil {
 			p.Leader, p.Epoch, p.Unclean = ps.Leader, ps.LeaderEpoch, ps.Recovering()
 			p.ISR, p.ELR = slices.Clone(ps.ISR), slices.Clone(ps.ELR)
+			p.Adding, p.Removing = slices.Clone(ps.AddingReplicas), slices.Clone(ps.RemovingReplicas)
 			assigned = ps.Replicas
 			tl.assigned[tp] = assigned
 		} else {
@@ -165,6 +174,7 @@ func (tl *Timeline) take() *Snapshot {
 			rep := Replica{Broker: b, InISR: slices.Contains(p.ISR, b), InELR: slices.Contains(p.ELR, b)}
 			if r := c.Replica(b, tp); r != nil {
 				rep.Up, rep.LEO, rep.HW, rep.LogStart = true, r.LEO(), r.HW(), r.LogStart()
+				rep.Throttled = c.Broker(b).ReplicationThrottled(tp)
 			} else if last, ok := tl.lastSeen[replicaKey{tp, b}]; ok {
 				rep.LEO, rep.HW, rep.LogStart, rep.Stale = last.LEO, last.HW, last.LogStart, true
 			}
