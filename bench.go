@@ -28,6 +28,7 @@ library's leader-failover.scenario over 2 x CPUs seeds on every core, and prints
   seeds_per_minute       leader-failover runs per wall minute on every core
   check_seconds_10k      seconds the checker takes to judge a 10,000-operation history
                          over 10 partitions (anomalies and porcupine's linearizability)
+  check_seconds_1m       the same for a 1,000,000-operation history
   peak_memory_mib        the largest heap sampled during the measurements, MiB`),
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

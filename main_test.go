@@ -417,7 +417,7 @@ func TestBenchPrintsTheFigures(t *testing.T) {
 		t.Fatalf("got exit %d (stderr %q); want 0", code, errOut)
 	}
 	r := jsonLines(t, out)[0]
-	for _, key := range []string{"sim_speed", "events_per_second", "deliveries_per_second", "seeds_per_minute", "check_seconds_10k", "peak_memory_mib"} {
+	for _, key := range []string{"sim_speed", "events_per_second", "deliveries_per_second", "seeds_per_minute", "check_seconds_10k", "check_seconds_1m", "peak_memory_mib"} {
 		if v, _ := r[key].(float64); v <= 0 {
 			t.Errorf("got %s %v; want a positive number", key, r[key])
 		}
