@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,7 +144,6 @@ func scan(h history.Reader) *analysis {
 			if p = a.parts[k]; p == nil {
 				p = &partLog{key: k}
 				a.parts[k] = p
-				a.keys = append(a.keys, k)
 			}
 			last = p
 		}
@@ -158,7 +158,7 @@ func scan(h history.Reader) *analysis {
 			p.commits = true
 		}
 	}
-	slices.SortFunc(a.keys, compareTP)
+	a.keys = slices.SortedFunc(maps.Keys(a.parts), compareTP)
 	return a
 }
 
