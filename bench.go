@@ -39,6 +39,7 @@ a sweep of the library's leader-failover.scenario over 2 x CPUs seeds on every c
                          over 10 partitions (anomalies and porcupine's linearizability)
   large_cluster_speed    the large cluster's simulated seconds per wall second
                          (large_cluster_speed_cpu: per CPU second)
+  check_seconds_1m       the same for a 1,000,000-operation history
   peak_memory_mib        the largest heap sampled during the measurements, MiB
   rss_10min_mib          the peak resident memory of a run of the classroom cluster for 10
                          simulated minutes with --trace, measured first, MiB`),

@@ -17,8 +17,9 @@ func newCheckCmd() *cobra.Command {
 check reads a history written by 'kafkasim run --history FILE' (JSON lines, one client
 operation each), summarizes it (operations by type and outcome, clients, partitions, the span of
 virtual time) and judges it with the checker: Jepsen's Kafka anomalies (lost-write, duplicate,
-inconsistent-offsets, unseen, poll-skip, …) and porcupine's linearizability check per
-partition. It prints the verdict, the count of each anomaly and their explanations, which name
+inconsistent-offsets, unseen, poll-skip, …) and linearizability per partition (decided in
+linear time against a model of the partition's log; porcupine searches only what that cannot
+decide, and draws the report). It prints the verdict, the count of each anomaly and their explanations, which name
 the operations (client, virtual time, value, offset).
 
 A history alone carries neither the run's faults nor its replicas: the online invariants

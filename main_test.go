@@ -419,7 +419,7 @@ func TestBenchPrintsTheFigures(t *testing.T) {
 		t.Fatalf("got exit %d (stderr %q); want 0", code, errOut)
 	}
 	r := jsonLines(t, out)[0]
-	keys := []string{"sim_speed", "sim_speed_cpu", "allocs_per_sim_second", "events_per_second", "deliveries_per_second", "large_cluster_speed", "seeds_per_minute", "check_seconds_10k", "peak_memory_mib"}
+	keys := []string{"sim_speed", "sim_speed_cpu", "allocs_per_sim_second", "events_per_second", "deliveries_per_second", "large_cluster_speed", "seeds_per_minute", "check_seconds_10k", "check_seconds_1m", "peak_memory_mib"}
 	if runtime.GOOS == "linux" {
 		keys = append(keys, "rss_10min_mib") // read from /proc
 	}

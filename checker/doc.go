@@ -7,9 +7,12 @@
 //     unseen, poll-skip, nonmonotonic-poll, nonmonotonic-send, their int- variants, G1a,
 //     precommitted-read) with Jepsen's definitions adapted to our history (a send is one
 //     record with its offset when acknowledged; a poll is one partition's records of one
-//     fetch; unknown outcomes are Jepsen's :info), plus a porcupine linearizability check of
-//     each partition against a model of a partition log. A verdict (valid, invalid, unknown)
-//     and every anomaly explained in words that name the operations.
+//     fetch; unknown outcomes are Jepsen's :info), plus a linearizability check of each
+//     partition against a model of a partition log, decided directly in linear time
+//     (lindirect.go; porcupine, the oracle of its tests, searches only hand-made histories it
+//     cannot decide). A verdict (valid, invalid, unknown) and every anomaly explained in words
+//     that name the operations. Check judges one partition at a time and drops its log before
+//     the next, so that a run of millions of operations needs little beyond its history.
 //   - Online invariants (Attach), on every world event, against the live replicas: HW ≤ LEO,
 //     logStart ≤ LSO ≤ HW, the leader is in the ISR, one leader per leader epoch, leader
 //     epochs only grow, a leader's HW never goes back within its epoch, StrongIsr (every ISR

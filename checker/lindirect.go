@@ -42,7 +42,7 @@ func (lp *linPart) decide() (result string, decided bool) {
 			return LinIllegal, true // no send starts at the next claimed offset: none can step
 		}
 		s := &lp.sends[c.send]
-		ok, end := appendAt(n, s.offs)
+		ok, end := appendAt(n, lp.sendOffs(int(c.send)))
 		if !ok {
 			return LinIllegal, true
 		}

@@ -22,6 +22,7 @@ func bothWays(t *testing.T, name string, h history.History) map[string]int {
 	t.Helper()
 	a := analyse(h)
 	keys, parts := a.linParts()
+	clients := a.clientIDs()
 	seen := map[string]int{}
 	for _, k := range keys {
 		lp := parts[k]
@@ -32,7 +33,7 @@ func bothWays(t *testing.T, name string, h history.History) map[string]int {
 		if !decided {
 			continue
 		}
-		search := lp.search(searchBudget)
+		search := lp.search(a, clients, searchBudget)
 		if search == LinUnknown {
 			t.Fatalf("%s %s: porcupine ran out of its budget", name, k)
 		}
@@ -46,8 +47,8 @@ func bothWays(t *testing.T, name string, h history.History) map[string]int {
 
 func describeSends(lp *linPart) string {
 	s := ""
-	for _, in := range lp.sends {
-		s += fmt.Sprintf("  send %v at %v, %d..%d\n", in.vals, in.offs, in.call, in.ret)
+	for i, in := range lp.sends {
+		s += fmt.Sprintf("  send %v at %v, %d..%d\n", lp.sendVals(i), lp.sendOffs(i), in.call, in.ret)
 	}
 	return s
 }

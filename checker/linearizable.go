@@ -42,12 +42,13 @@ import (
 // speed. Porcupine, with its wall-clock budget, searches only what decide cannot decide (a
 // hand-made send that returns before its invoke), and only then can a partition be unknown.
 
-// linSend is a send to one partition, and porcupine's input for it.
+// linSend is a send to one partition, and porcupine's input for it. Its offsets and values are
+// lp.offs[at:at+n] and lp.vals[at:at+n]: one flat slice each for the partition's sends, not
+// two slices a send, so that a partition of millions of sends stays small.
 type linSend struct {
-	offs, vals []int64
-	idx        int // history index, for descriptions
-	client     int // porcupine's client id
-	call, ret  int64
+	call, ret int64
+	pos       int32 // its position in the history
+	at, n     int32
 }
 
 // appendAt steps a partition log whose end is n by a send acknowledged at offs: each offset
@@ -81,7 +82,7 @@ func linModel(claimed []int64) porcupine.Model {
 		Init: func() any { return int64(0) },
 		Step: func(state, input, _ any) (bool, any) {
 			n := state.(int64)
-			offs := input.(*linSend).offs
+			offs := input.(*linInput).offs
 			if len(offs) == 0 || offs[0] != next(n) {
 				return false, n
 			}
@@ -90,18 +91,36 @@ func linModel(claimed []int64) porcupine.Model {
 		Equal: func(a, b any) bool { return a.(int64) == b.(int64) },
 		Hash:  func(s any) uint64 { return uint64(s.(int64)) },
 		DescribeOperation: func(input, _ any) string {
-			in := input.(*linSend)
+			in := input.(*linInput)
 			return fmt.Sprintf("send %v → %v (#%d)", in.vals, in.offs, in.idx)
 		},
 		DescribeState: func(s any) string { return fmt.Sprintf("log end %d", s.(int64)) },
 	}
 }
 
+// linInput is a send as porcupine's search sees it.
+type linInput struct {
+	offs, vals []int64
+	idx        int // history index, for descriptions
+}
+
 type linPart struct {
-	sends  []linSend
-	claims []claim // every offset a known send landed at; sorted by offset once gathered
-	polls  []linPoll
-	bad    bool // illegal without search
+	sends      []linSend
+	offs, vals []int64 // the sends' offsets and values (linSend.at, n)
+	claims     []claim // every offset a known send landed at; sorted by offset once gathered
+	polls      []linPoll
+	bad        bool // illegal without search
+}
+
+// sendOffs and sendVals are send i's offsets and values.
+func (lp *linPart) sendOffs(i int) []int64 {
+	s := &lp.sends[i]
+	return lp.offs[s.at : s.at+s.n : s.at+s.n]
+}
+
+func (lp *linPart) sendVals(i int) []int64 {
+	s := &lp.sends[i]
+	return lp.vals[s.at : s.at+s.n : s.at+s.n]
 }
 
 // claim is an offset a send landed at: the send's index in linPart.sends and the offset's
@@ -130,51 +149,65 @@ type linPoll struct {
 // history that contradicts itself can take all the time it is given.
 const anomalousBudget = 100 * time.Millisecond
 
-// linearizable checks every partition: directly where decide can (every history the simulator
-// produces), else with porcupine, sharing its budget evenly among the partitions searched that
-// were not already found anomalous; those get anomalousBudget.
-func (a *analysis) linearizable(budget time.Duration, anomalous map[tpKey]bool) map[string]string {
-	out := map[string]string{}
-	clients := a.clientIDs()
-	// Each partition is decided directly (decide), one at a time, so that only one partition's
-	// sends are held at once; porcupine searches only those it cannot decide, sharing the
-	// budget evenly among them.
-	var undecided []tpKey
-	parts := map[tpKey]*linPart{}
-	for _, k := range a.keys {
-		if k.part < 0 {
-			continue
-		}
-		lp := a.linPart(k, clients)
-		switch {
-		case lp.bad || !lp.fold():
-			out[k.String()] = LinIllegal
-		case len(lp.sends) == 0:
-			out[k.String()] = LinOK
-		default:
-			if res, decided := lp.decide(); decided {
-				out[k.String()] = res
-			} else {
-				undecided = append(undecided, k)
-				parts[k] = lp
-			}
+// linCheck checks linearizability one partition at a time (CheckOps builds, judges and drops
+// each partition's log in turn): directly where decide can (every history the simulator
+// produces); the partitions it cannot decide wait for finish, which searches them with
+// porcupine, sharing its budget evenly among those not already found anomalous; those get
+// anomalousBudget.
+type linCheck struct {
+	a         *analysis
+	out       map[string]string
+	undecided []tpKey
+	parts     map[tpKey]*linPart
+}
+
+func (a *analysis) linCheck() *linCheck {
+	return &linCheck{a: a, out: map[string]string{}, parts: map[tpKey]*linPart{}}
+}
+
+// partition judges partition k, whose log (analysis.build) is built.
+func (l *linCheck) partition(k tpKey) {
+	if k.part < 0 {
+		return
+	}
+	lp := l.a.linPart(k)
+	switch {
+	case lp.bad || !lp.fold():
+		l.out[k.String()] = LinIllegal
+	case len(lp.sends) == 0:
+		l.out[k.String()] = LinOK
+	default:
+		if res, decided := lp.decide(); decided {
+			l.out[k.String()] = res
+		} else {
+			l.undecided = append(l.undecided, k)
+			l.parts[k] = lp
 		}
 	}
+}
+
+// finish searches the partitions decide could not decide, and returns every partition's
+// result.
+func (l *linCheck) finish(budget time.Duration, anomalous map[tpKey]bool) map[string]string {
 	checked := 0
-	for _, k := range undecided {
+	for _, k := range l.undecided {
 		if !anomalous[k] {
 			checked++
 		}
 	}
 	per := max(budget/time.Duration(max(checked, 1)), time.Millisecond)
-	for _, k := range undecided {
+	var clients map[string]int
+	if len(l.undecided) > 0 {
+		clients = l.a.clientIDs()
+	}
+	for _, k := range l.undecided {
 		limit := per
 		if anomalous[k] {
 			limit = min(per, anomalousBudget)
 		}
-		out[k.String()] = parts[k].search(limit)
+		l.out[k.String()] = l.parts[k].search(l.a, clients, limit)
 	}
-	return out
+	return l.out
 }
 
 // clientIDs numbers the history's clients in name order: porcupine's client ids.
@@ -194,7 +227,7 @@ func (a *analysis) clientIDs() map[string]int {
 
 // linPart gathers a partition's known sends, with the polls checked against them and listed
 // for fold.
-func (a *analysis) linPart(k tpKey, clients map[string]int) *linPart {
+func (a *analysis) linPart(k tpKey) *linPart {
 	lp := &linPart{}
 	p := a.parts[k]
 	never := int64(math.MaxInt64)
@@ -205,26 +238,27 @@ func (a *analysis) linPart(k tpKey, clients map[string]int) *linPart {
 		if op.Type != history.Send || op.Outcome == history.Fail || len(op.Values) == 0 {
 			continue
 		}
-		in := linSend{vals: op.Values, idx: op.Index, client: clients[op.Client], call: int64(op.Invoke), ret: int64(op.Complete)}
+		in := linSend{pos: i, call: int64(op.Invoke), ret: int64(op.Complete), at: int32(len(lp.offs)), n: int32(len(op.Values))}
 		if op.Outcome == history.OK && len(op.Offsets) == len(op.Values) {
-			in.offs = op.Offsets
+			lp.offs = append(lp.offs, op.Offsets...)
 		} else {
 			// Acknowledged without offsets, or unknown: placed where a poll saw it, if any.
 			in.ret = never
 			for _, v := range op.Values {
 				offs := p.offsetsOf(v)
 				if len(offs) == 0 {
-					in.offs = nil
 					break
 				}
-				in.offs = append(in.offs, offs[0])
+				lp.offs = append(lp.offs, offs[0])
 			}
-			if in.offs == nil {
+			if len(lp.offs) != int(in.at+in.n) {
+				lp.offs = lp.offs[:in.at]
 				continue
 			}
 		}
-		for j, o := range in.offs {
-			lp.claims = append(lp.claims, claim{o, int32(len(lp.sends)), int32(j)})
+		lp.vals = append(lp.vals, op.Values...)
+		for j := range in.n {
+			lp.claims = append(lp.claims, claim{lp.offs[in.at+j], int32(len(lp.sends)), j})
 		}
 		lp.sends = append(lp.sends, in)
 	}
@@ -242,7 +276,7 @@ func (a *analysis) linPart(k tpKey, clients map[string]int) *linPart {
 			continue
 		}
 		for j, o := range op.Offsets {
-			if c, ok := lp.claimAt(o); ok && lp.sends[c.send].vals[c.at] != op.Values[j] {
+			if c, ok := lp.claimAt(o); ok && lp.vals[lp.sends[c.send].at+c.at] != op.Values[j] {
 				lp.bad = true
 			}
 		}
@@ -253,15 +287,18 @@ func (a *analysis) linPart(k tpKey, clients map[string]int) *linPart {
 
 // search checks the partition's sends with porcupine, which gives up after limit: the
 // fallback for what decide cannot decide.
-func (lp *linPart) search(limit time.Duration) string {
+func (lp *linPart) search(a *analysis, clients map[string]int, limit time.Duration) string {
 	claimed := make([]int64, len(lp.claims))
 	ops := make([]porcupine.Operation, len(lp.sends))
 	for i, c := range lp.claims {
 		claimed[i] = c.off
 	}
+	var buf history.Op
 	for i := range lp.sends {
 		s := &lp.sends[i]
-		ops[i] = porcupine.Operation{ClientId: s.client, Input: s, Call: s.call, Return: s.ret}
+		op := a.at(int(s.pos), &buf)
+		in := &linInput{offs: lp.sendOffs(i), vals: lp.sendVals(i), idx: op.Index}
+		ops[i] = porcupine.Operation{ClientId: clients[op.Client], Input: in, Call: s.call, Return: s.ret}
 	}
 	switch porcupine.CheckOperationsTimeout(linModel(slices.Compact(claimed)), ops, limit) {
 	case porcupine.Ok:
@@ -289,7 +326,7 @@ func (lp *linPart) fold() bool {
 	}
 	for i := range lp.sends {
 		s := &lp.sends[i]
-		first := slices.Min(s.offs)
+		first := slices.Min(lp.sendOffs(i))
 		j, _ := slices.BinarySearchFunc(lp.polls, first, func(p linPoll, o int64) int { return cmp.Compare(p.max, o) })
 		if j < len(lp.polls) {
 			s.ret = min(s.ret, suffix[j])
@@ -301,16 +338,15 @@ func (lp *linPart) fold() bool {
 	return true
 }
 
-// linParts gathers every partition's linPart at once, keys in order (linearizable holds one
-// at a time; the tests compare decide with porcupine on all of them).
+// linParts gathers every partition's linPart at once, keys in order (linCheck holds one at a
+// time; the tests compare decide with porcupine on all of them).
 func (a *analysis) linParts() ([]tpKey, map[tpKey]*linPart) {
-	clients := a.clientIDs()
 	parts := map[tpKey]*linPart{}
 	var keys []tpKey
 	for _, k := range a.keys {
 		if k.part >= 0 {
 			keys = append(keys, k)
-			parts[k] = a.linPart(k, clients)
+			parts[k] = a.linPart(k)
 		}
 	}
 	return keys, parts

@@ -12,49 +12,45 @@ import (
 
 // inconsistentOffsets: one offset observed with more than one value (Jepsen's
 // version-orders errors): the log was rewritten under someone who had seen it.
-func (a *analysis) inconsistentOffsets() []Anomaly {
+func (a *analysis) inconsistentOffsetsIn(p *partLog) []Anomaly {
 	var out []Anomaly
-	for _, k := range a.keys {
-		p := a.parts[k]
-		for _, x := range slices.Sorted(maps.Keys(p.more)) {
-			off := p.offsetAt[x]
-			var who []string
-			var pos []int
-			for _, e := range p.valsAt(int(x)) {
-				pos = append(pos, int(e.src))
-				who = append(who, fmt.Sprintf("%d (%s)", e.val, a.describe(int(e.src))))
-			}
-			out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.ops(pos...),
-				Explanation: fmt.Sprintf("%s offset %d held different values: %s", k, off, strings.Join(who, " and "))})
+	k := p.key
+	for _, x := range slices.Sorted(maps.Keys(p.more)) {
+		off := p.offsetAt[x]
+		var who []string
+		var pos []int
+		for _, e := range p.valsAt(int(x)) {
+			pos = append(pos, int(e.src))
+			who = append(who, fmt.Sprintf("%d (%s)", e.val, a.describe(int(e.src))))
 		}
+		out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.ops(pos...),
+			Explanation: fmt.Sprintf("%s offset %d held different values: %s", k, off, strings.Join(who, " and "))})
 	}
 	return out
 }
 
 // duplicates: one value at more than one offset of a partition.
-func (a *analysis) duplicates() []Anomaly {
+func (a *analysis) duplicatesIn(p *partLog) []Anomaly {
 	var out []Anomaly
-	for _, k := range a.keys {
-		p := a.parts[k]
-		for _, v := range p.spreadInLogOrder() {
-			offs := p.offsetsOf(v)
-			var pos []int
-			w, sent := p.writerOf(v)
-			if sent {
-				pos = append(pos, w)
-			}
-			for _, o := range offs {
-				pos = append(pos, p.sourceOf(o, v))
-			}
-			slices.Sort(pos)
-			pos = slices.Compact(pos)
-			by := "an unknown client"
-			if sent {
-				by = a.describe(w)
-			}
-			out = append(out, Anomaly{Name: Duplicate, Ops: a.ops(pos...),
-				Explanation: fmt.Sprintf("%d, sent once by %s, appears %d times in %s, at offsets %v", v, by, len(offs), k, offs)})
+	k := p.key
+	for _, v := range p.spreadInLogOrder() {
+		offs := p.offsetsOf(v)
+		var pos []int
+		w, sent := p.writerOf(v)
+		if sent {
+			pos = append(pos, w)
 		}
+		for _, o := range offs {
+			pos = append(pos, p.sourceOf(o, v))
+		}
+		slices.Sort(pos)
+		pos = slices.Compact(pos)
+		by := "an unknown client"
+		if sent {
+			by = a.describe(w)
+		}
+		out = append(out, Anomaly{Name: Duplicate, Ops: a.ops(pos...),
+			Explanation: fmt.Sprintf("%d, sent once by %s, appears %d times in %s, at offsets %v", v, by, len(offs), k, offs)})
 	}
 	return out
 }
@@ -110,42 +106,40 @@ func (p *partLog) valuesInLogOrder(bound int) []int64 {
 // lostWrites (Jepsen's lost-write-cases): take the highest index any ok poll read (by each
 // read value's earliest index); every committed value whose last appearance is at or below
 // it should have been read by some ok poll. Those never read are lost.
-func (a *analysis) lostWrites() []Anomaly {
+func (a *analysis) lostWritesIn(p *partLog) []Anomaly {
 	var out []Anomaly
-	for _, k := range a.keys {
-		p := a.parts[k]
-		bound, boundVal := -1, int64(0)
-		for id, r := range p.okRead {
-			v := p.values[id]
-			if i := int(p.firstIdx[id]); r >= 0 && i >= 0 && (i > bound || i == bound && v < boundVal) {
-				bound, boundVal = i, v
-			}
+	k := p.key
+	bound, boundVal := -1, int64(0)
+	for id, r := range p.okRead {
+		v := p.values[id]
+		if i := int(p.firstIdx[id]); r >= 0 && i >= 0 && (i > bound || i == bound && v < boundVal) {
+			bound, boundVal = i, v
 		}
-		if bound < 0 {
+	}
+	if bound < 0 {
+		return nil
+	}
+	maxReader, _ := p.readerOf(boundVal)
+	var buf history.Op
+	for _, v := range p.valuesInLogOrder(bound) {
+		if p.lastIndex(v) > bound || p.read(v) {
 			continue
 		}
-		maxReader, _ := p.readerOf(boundVal)
-		var buf history.Op
-		for _, v := range p.valuesInLogOrder(bound) {
-			if p.lastIndex(v) > bound || p.read(v) {
-				continue
-			}
-			w, ok := p.writerOf(v)
-			if !ok {
-				continue
-			}
-			op := a.at(w, &buf)
-			if !p.mustHaveCommitted(op) {
-				continue
-			}
-			at := "at offsets " + fmt.Sprint(p.offsetsOf(v))
-			if len(op.Offsets) == 1 {
-				at = fmt.Sprintf("at offset %d", op.Offsets[0])
-			}
-			out = append(out, Anomaly{Name: LostWrite, Ops: a.ops(w, maxReader),
-				Explanation: fmt.Sprintf("%s sent %d to %s %s (acknowledged %s, op #%d); no poll ever returned it, though polls returned offsets up to %d (%s)",
-					op.Client, v, k, at, seconds(op.Complete), op.Index, p.offsetAt[bound], a.describe(maxReader))})
+		w, ok := p.writerOf(v)
+		if !ok {
+			continue
 		}
+		op := a.at(w, &buf)
+		if !p.mustHaveCommitted(op) {
+			continue
+		}
+		at := "at offsets " + fmt.Sprint(p.offsetsOf(v))
+		if len(op.Offsets) == 1 {
+			at = fmt.Sprintf("at offset %d", op.Offsets[0])
+		}
+		out = append(out, Anomaly{Name: LostWrite, Ops: a.ops(w, maxReader),
+			Explanation: fmt.Sprintf("%s sent %d to %s %s (acknowledged %s, op #%d); no poll ever returned it, though polls returned offsets up to %d (%s)",
+				op.Client, v, k, at, seconds(op.Complete), op.Index, p.offsetAt[bound], a.describe(maxReader))})
 	}
 	return out
 }
@@ -154,43 +148,29 @@ func (a *analysis) lostWrites() []Anomaly {
 // of the history. One anomaly per send. Jepsen's histories end with final polls of every
 // key; ours have polls only where a consumer ran, so a topic no ok poll ever read is not
 // judged (nobody watched it: the run has no consumer of it).
-func (a *analysis) unseen() []Anomaly {
-	watched := map[string]bool{}
-	for _, p := range a.parts {
-		if watched[p.key.topic] {
+func (a *analysis) unseenIn(p *partLog) []Anomaly {
+	k := p.key
+	if !a.watched[k.topic] {
+		return nil
+	}
+	var pos []int
+	var buf history.Op
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		if op.Type != history.Send || op.Outcome != history.OK {
 			continue
 		}
-		for _, r := range p.okRead {
-			if r >= 0 {
-				watched[p.key.topic] = true
+		for _, v := range op.Values {
+			if w, _ := p.writerOf(v); !p.read(v) && w == int(i) {
+				pos = append(pos, int(i))
 				break
 			}
 		}
 	}
 	var out []Anomaly
-	var buf history.Op
-	for _, k := range a.keys {
-		if !watched[k.topic] {
-			continue
-		}
-		p := a.parts[k]
-		var pos []int
-		for _, i := range p.ops {
-			op := a.at(int(i), &buf)
-			if op.Type != history.Send || op.Outcome != history.OK {
-				continue
-			}
-			for _, v := range op.Values {
-				if w, _ := p.writerOf(v); !p.read(v) && w == int(i) {
-					pos = append(pos, int(i))
-					break
-				}
-			}
-		}
-		for _, i := range pos {
-			out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
-				Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, len(pos), k)})
-		}
+	for _, i := range pos {
+		out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
+			Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, len(pos), k)})
 	}
 	return out
 }

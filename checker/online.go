@@ -105,9 +105,8 @@ type repState struct {
 
 // partState tracks one partition: the committed records and how far replicas were verified.
 type partState struct {
-	cStart   int64   // offset of recs[0]
-	recs     []recID // committed records from cStart on
-	minEpoch int32   // leaders below this epoch are not judged (an unclean election reset)
+	recs     committedLog // committed records
+	minEpoch int32        // leaders below this epoch are not judged (an unclean election reset)
 	kept     verified
 	isr      map[int32]verified
 	compact  *compactState // a compacted topic's keys (compaction.go)

@@ -53,75 +53,71 @@ func (a *analysis) skipped(op *history.Op, p *partLog, i1, i2 int) []int64 {
 // pollOrder (Jepsen's poll-skip+nonmonotonic-cases): each client's successive ok polls of a
 // partition must continue exactly where the last one ended: a jump over known values is
 // poll-skip, a step back (or a repeat) nonmonotonic-poll.
-func (a *analysis) pollOrder() []Anomaly {
+func (a *analysis) pollOrderIn(p *partLog) []Anomaly {
 	type ck struct {
 		client  string
 		session string // a group consumer's member, generation and seeks: a rebalance starts anew
 	}
 	var out []Anomaly
 	var buf, prevBuf history.Op
-	for _, k := range a.keys {
-		p := a.parts[k]
-		last := map[ck]int32{}
-		for _, i32 := range p.ops {
-			i := int(i32)
-			op := a.at(i, &buf)
-			if op.Type != history.Poll || op.Outcome != history.OK || len(op.Values) == 0 {
-				continue
-			}
-			key := ck{op.Client, op.Session}
-			if j32, ok := last[key]; ok {
-				j := int(j32)
-				prev := a.at(j, &prevBuf)
-				v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
-				d, i1, i2 := p.delta(v, v2)
-				switch {
-				case d > 1:
-					if s := a.skipped(op, p, i1, i2); len(s) > 0 {
-						out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
-							Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
-								op.Client, k, v, a.describe(j), v2, a.describe(i), len(s), listText(s))})
-					}
-				case d < 1:
-					out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
-						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
-							op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
-				}
-			}
-			last[key] = i32
+	k := p.key
+	last := map[ck]int32{}
+	for _, i32 := range p.ops {
+		i := int(i32)
+		op := a.at(i, &buf)
+		if op.Type != history.Poll || op.Outcome != history.OK || len(op.Values) == 0 {
+			continue
 		}
+		key := ck{op.Client, op.Session}
+		if j32, ok := last[key]; ok {
+			j := int(j32)
+			prev := a.at(j, &prevBuf)
+			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
+			d, i1, i2 := p.delta(v, v2)
+			switch {
+			case d > 1:
+				if s := a.skipped(op, p, i1, i2); len(s) > 0 {
+					out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
+						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
+							op.Client, k, v, a.describe(j), v2, a.describe(i), len(s), listText(s))})
+				}
+			case d < 1:
+				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
+					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
+						op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
+			}
+		}
+		last[key] = i32
 	}
 	return out
 }
 
 // intPolls (Jepsen's int-poll-skip+nonmonotonic-cases): within one poll, each record must
 // follow the previous one in the log.
-func (a *analysis) intPolls() []Anomaly {
+func (a *analysis) intPollsIn(p *partLog) []Anomaly {
 	var out []Anomaly
 	var buf history.Op
-	for _, k := range a.keys {
-		p := a.parts[k]
-		for _, i32 := range p.ops {
-			i := int(i32)
-			op := a.at(i, &buf)
-			if op.Type != history.Poll {
-				continue
-			}
-			for j := 1; j < len(op.Values); j++ {
-				v1, v2 := op.Values[j-1], op.Values[j]
-				d, i1, i2 := p.delta(v1, v2)
-				switch {
-				case d > 1:
-					if s := a.skipped(op, p, i1, i2); len(s) > 0 {
-						out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
-							Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
-								a.describe(i), v1, v2, len(s), k, listText(s))})
-					}
-				case d < 1:
-					out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
-						Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
-							a.describe(i), v1, v2, k, 1-d)})
+	k := p.key
+	for _, i32 := range p.ops {
+		i := int(i32)
+		op := a.at(i, &buf)
+		if op.Type != history.Poll {
+			continue
+		}
+		for j := 1; j < len(op.Values); j++ {
+			v1, v2 := op.Values[j-1], op.Values[j]
+			d, i1, i2 := p.delta(v1, v2)
+			switch {
+			case d > 1:
+				if s := a.skipped(op, p, i1, i2); len(s) > 0 {
+					out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
+							a.describe(i), v1, v2, len(s), k, listText(s))})
 				}
+			case d < 1:
+				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
+					Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
+						a.describe(i), v1, v2, k, 1-d)})
 			}
 		}
 	}
@@ -131,7 +127,7 @@ func (a *analysis) intPolls() []Anomaly {
 // sendOrder (Jepsen's nonmonotonic-send-cases): each client's successive sends to a
 // partition, in the order the application handed them over (invoke time, then value), must
 // land in that order. Sends whose place in the log is unknown are not judged.
-func (a *analysis) sendOrder() []Anomaly {
+func (a *analysis) sendOrderIn(p *partLog) []Anomaly {
 	// A partition's sends, by the order they were handed over: records handed over at the same
 	// instant are taken in value order (our producers number values in creation order).
 	type send struct {
@@ -141,33 +137,31 @@ func (a *analysis) sendOrder() []Anomaly {
 	}
 	var out []Anomaly
 	var buf, prevBuf history.Op
-	for _, k := range a.keys {
-		p := a.parts[k]
-		var sends []send
-		for _, i := range p.ops {
-			op := a.at(int(i), &buf)
-			if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {
-				sends = append(sends, send{op.Invoke, op.Values[0], i})
+	k := p.key
+	var sends []send
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {
+			sends = append(sends, send{op.Invoke, op.Values[0], i})
+		}
+	}
+	slices.SortStableFunc(sends, func(x, y send) int {
+		return cmp.Or(cmp.Compare(x.invoke, y.invoke), cmp.Compare(x.first, y.first))
+	})
+	last := map[string]int{}
+	for _, s := range sends {
+		i := int(s.pos)
+		op := a.at(i, &buf)
+		if j, ok := last[op.Client]; ok {
+			prev := a.at(j, &prevBuf)
+			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
+			if d, i1, i2 := p.delta(v, v2); d < 1 {
+				out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
+					Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
+						op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
 			}
 		}
-		slices.SortStableFunc(sends, func(x, y send) int {
-			return cmp.Or(cmp.Compare(x.invoke, y.invoke), cmp.Compare(x.first, y.first))
-		})
-		last := map[string]int{}
-		for _, s := range sends {
-			i := int(s.pos)
-			op := a.at(i, &buf)
-			if j, ok := last[op.Client]; ok {
-				prev := a.at(j, &prevBuf)
-				v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
-				if d, i1, i2 := p.delta(v, v2); d < 1 {
-					out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
-						Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
-							op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
-				}
-			}
-			last[op.Client] = i
-		}
+		last[op.Client] = i
 	}
 	return out
 }
@@ -175,30 +169,28 @@ func (a *analysis) sendOrder() []Anomaly {
 // intSends (Jepsen's int-send-skip+nonmonotonic-cases): the records of one send operation
 // must land next to each other, in order. Our producers record one operation per record, so
 // only histories with multi-record sends can show these.
-func (a *analysis) intSends() []Anomaly {
+func (a *analysis) intSendsIn(p *partLog) []Anomaly {
 	var out []Anomaly
 	var buf history.Op
-	for _, k := range a.keys {
-		p := a.parts[k]
-		for _, i32 := range p.ops {
-			i := int(i32)
-			op := a.at(i, &buf)
-			if op.Type != history.Send || op.Outcome == history.Fail {
-				continue
-			}
-			for j := 1; j < len(op.Values); j++ {
-				v1, v2 := op.Values[j-1], op.Values[j]
-				d, i1, i2 := p.delta(v1, v2)
-				switch {
-				case d > 1:
-					out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
-						Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
-							a.describe(i), v1, v2, d, k, listText(p.byIndex[i1+1:i2]))})
-				case d < 1:
-					out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
-						Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
-							a.describe(i), v1, v2, 1-d, k)})
-				}
+	k := p.key
+	for _, i32 := range p.ops {
+		i := int(i32)
+		op := a.at(i, &buf)
+		if op.Type != history.Send || op.Outcome == history.Fail {
+			continue
+		}
+		for j := 1; j < len(op.Values); j++ {
+			v1, v2 := op.Values[j-1], op.Values[j]
+			d, i1, i2 := p.delta(v1, v2)
+			switch {
+			case d > 1:
+				out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
+					Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
+						a.describe(i), v1, v2, d, k, listText(p.byIndex[i1+1:i2]))})
+			case d < 1:
+				out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
+					Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
+						a.describe(i), v1, v2, 1-d, k)})
 			}
 		}
 	}

@@ -85,7 +85,8 @@ func (o *Online) strongISR(tp protocol.TopicPartition, lb int32, l replica) {
 func (o *Online) committedKept(tp protocol.TopicPartition, lb int32, l replica) {
 	ps := o.part(tp)
 	if ue, ok := o.unclean[tp]; ok && ue > ps.minEpoch {
-		ps.minEpoch, ps.cStart, ps.recs, ps.kept = ue, 0, nil, verified{}
+		ps.minEpoch, ps.kept = ue, verified{}
+		ps.recs.reset(0)
 	}
 	ep := l.LeaderEpoch()
 	if ep < ps.minEpoch {
@@ -95,28 +96,30 @@ func (o *Online) committedKept(tp protocol.TopicPartition, lb int32, l replica) 
 	if v.member != l {
 		v = verified{member: l}
 	}
-	cEnd := ps.cStart + int64(len(ps.recs))
-	if from := max(v.upTo, ps.cStart, l.LogStart()); from < cEnd {
+	cEnd := ps.recs.end
+	if from := max(v.upTo, ps.recs.start, l.LogStart()); from < cEnd {
 		if leo := l.LEO(); leo < cEnd {
 			o.violate(fmt.Sprintf("%s %d %d", tp, lb, ep), CommittedKept, "leader %d of %s (epoch %d) ends at offset %d, but records up to offset %d were committed: %d committed records are gone",
-				lb, tp, ep, leo, cEnd-1, cEnd-max(leo, ps.cStart))
+				lb, tp, ep, leo, cEnd-1, cEnd-max(leo, ps.recs.start))
 			// From here on, judge against what this leader holds.
-			ps.cStart, ps.recs, cEnd, v = 0, ps.recs[:0], 0, verified{member: l}
+			ps.recs.reset(0)
+			cEnd, v = 0, verified{member: l}
 		} else if off, ok := o.matchCommitted(ps, l, from, cEnd); !ok {
-			c := ps.recs[off-ps.cStart]
+			c := ps.recs.at(off)
 			o.violate(fmt.Sprintf("%s %d %d", tp, lb, ep), CommittedKept, "leader %d of %s (epoch %d) holds %s at offset %d, where the committed record was %d (epoch %d)",
 				lb, tp, ep, recordText(l, off), off, c.value, c.epoch)
-			ps.cStart, ps.recs, cEnd, v = 0, ps.recs[:0], 0, verified{member: l}
+			ps.recs.reset(0)
+			cEnd, v = 0, verified{member: l}
 		} else {
 			v.upTo = cEnd
 		}
 	}
 	// Extend the committed records to the leader's HW.
 	if start := l.LogStart(); start > cEnd {
-		ps.cStart, ps.recs, cEnd = start, ps.recs[:0], start
-	} else if drop := start - ps.cStart; drop >= 4096 {
-		ps.recs = append(ps.recs[:0], ps.recs[drop:]...)
-		ps.cStart = start
+		ps.recs.reset(start)
+		cEnd = start
+	} else if start-ps.recs.start >= 4096 {
+		ps.recs.dropBefore(start)
 	}
 	hw := l.HW()
 	if hw > cEnd && v.upTo >= cEnd {
@@ -126,10 +129,10 @@ func (o *Online) committedKept(tp protocol.TopicPartition, lb int32, l replica) 
 				break
 			}
 			for ; off < min(b.NextOffset(), hw); off++ {
-				ps.recs = append(ps.recs, recID{b.Records[off-b.BaseOffset].Value, b.PartitionLeaderEpoch})
+				ps.recs.add(recID{b.Records[off-b.BaseOffset].Value, b.PartitionLeaderEpoch})
 			}
 		}
-		v.upTo = ps.cStart + int64(len(ps.recs))
+		v.upTo = ps.recs.end
 	}
 	ps.kept = v
 }
@@ -141,7 +144,7 @@ func (o *Online) matchCommitted(ps *partState, l replica, from, to int64) (int64
 			return off, false
 		}
 		for ; off < min(b.NextOffset(), to); off++ {
-			if c := ps.recs[off-ps.cStart]; c.value != b.Records[off-b.BaseOffset].Value || c.epoch != b.PartitionLeaderEpoch {
+			if c := ps.recs.at(off); c.value != b.Records[off-b.BaseOffset].Value || c.epoch != b.PartitionLeaderEpoch {
 				return off, false
 			}
 		}

@@ -80,7 +80,7 @@ func lostRecords(h history.History) []lostRecord {
 			}
 		}
 	}
-	for _, an := range a.lostWrites() {
+	for _, an := range a.everyPartition(a.lostWritesIn) {
 		op := a.at(an.Ops[0], &buf)
 		p := a.parts[keyOf(op)]
 		for _, v := range op.Values {
@@ -89,7 +89,7 @@ func lostRecords(h history.History) []lostRecord {
 			}
 		}
 	}
-	for _, an := range a.unseen() {
+	for _, an := range a.everyPartition(a.unseenIn) {
 		op := a.at(an.Ops[0], &buf)
 		p := a.parts[keyOf(op)]
 		for _, v := range op.Values {

@@ -100,16 +100,22 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	if cfg.LinearizabilityBudget <= 0 {
 		cfg.LinearizabilityBudget = DefaultLinearizabilityBudget
 	}
-	a := analyse(h)
+	// One partition at a time: its log is built, judged by the anomaly families that read
+	// one partition and by linearizability, and dropped, keeping only what the families that
+	// read across partitions need (failed sends; the offsets of partitions a group committed
+	// in). A run's history holds millions of values; its partitions' logs, all at once, would
+	// hold as much again.
+	a := scan(h)
+	lin := a.linCheck()
 	var all []Anomaly
-	all = append(all, a.inconsistentOffsets()...)
-	all = append(all, a.duplicates()...)
-	all = append(all, a.lostWrites()...)
-	all = append(all, a.unseen()...)
-	all = append(all, a.pollOrder()...)
-	all = append(all, a.intPolls()...)
-	all = append(all, a.sendOrder()...)
-	all = append(all, a.intSends()...)
+	for _, k := range a.keys {
+		p := a.parts[k]
+		a.build(p)
+		all = append(all, a.partitionAnomalies(p)...)
+		p.release()
+		lin.partition(k)
+		p.releaseLog()
+	}
 	all = append(all, a.abortedReads()...)
 	all = append(all, a.precommittedReads()...)
 	all = append(all, a.groupSkips()...)
@@ -134,8 +140,7 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	slices.SortStableFunc(all, func(x, y Anomaly) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
 	})
-	a.release()
-	r := &Report{Counts: map[string]int{}, Linearizable: a.linearizable(cfg.LinearizabilityBudget, anomalous)}
+	r := &Report{Counts: map[string]int{}, Linearizable: lin.finish(cfg.LinearizabilityBudget, anomalous)}
 	for _, an := range all {
 		r.Counts[an.Name]++
 		if r.Counts[an.Name] <= MaxExplained {

@@ -43,3 +43,51 @@ func Synthetic(topic string, parts, sends int, lost func(partition, offset int) 
 	}
 	return h
 }
+
+// SyntheticLog is a made-up valid history of about ops operations over parts partitions of
+// topic "bench", computed on demand rather than stored (a history.Reader): a benchmark of
+// millions of operations measures the checker, not the memory of a history. Each round of
+// 10 ms, each partition takes ten sends, one a millisecond, from three producers in turn,
+// each in flight for 5 ms (five concurrent), and one poll of those ten records once they are
+// acknowledged. A record's offset is its send's place in its partition, its value the offset
+// plus one.
+func SyntheticLog(parts, ops int) history.Reader {
+	rounds := max((ops+11*parts-1)/(11*parts), 1)
+	sl := &syntheticLog{parts: parts, n: rounds * 11 * parts, iota: make([]int64, rounds*10+1)}
+	for i := range sl.iota {
+		sl.iota[i] = int64(i)
+	}
+	return sl
+}
+
+type syntheticLog struct {
+	parts, n int
+	iota     []int64 // 0, 1, 2, …: every op's offsets and values are a slice of it
+}
+
+func (sl *syntheticLog) Len() int { return sl.n }
+
+// Load computes operation i: in round r, first the ten sends of each partition (send k of
+// every partition, then send k+1), then each partition's poll.
+func (sl *syntheticLog) Load(i int, buf *history.Op) *history.Op {
+	round, at := i/(11*sl.parts), i%(11*sl.parts)
+	*buf = history.Op{Index: i, Topic: "bench", Outcome: history.OK}
+	if at < 10*sl.parts {
+		p, k := at%sl.parts, at/sl.parts
+		j := round*10 + k
+		inv := time.Duration(j)*time.Millisecond + time.Duration(p)*time.Microsecond
+		buf.Client, buf.Type, buf.Partition = syntheticProducers[j%3], history.Send, int32(p)
+		buf.Offsets, buf.Values = sl.iota[j:j+1:j+1], sl.iota[j+1:j+2:j+2]
+		buf.Invoke, buf.Complete = inv, inv+5*time.Millisecond
+		return buf
+	}
+	p := at - 10*sl.parts
+	j := round * 10
+	inv := time.Duration(j+14)*time.Millisecond + time.Duration(100+p)*time.Microsecond
+	buf.Client, buf.Type, buf.Partition = "c1", history.Poll, int32(p)
+	buf.Offsets, buf.Values = sl.iota[j:j+10:j+10], sl.iota[j+1:j+11:j+11]
+	buf.Invoke, buf.Complete = inv, inv+400*time.Microsecond
+	return buf
+}
+
+var syntheticProducers = [3]string{"p0", "p1", "p2"}

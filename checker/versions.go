@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,8 +36,9 @@ func keyOf(op *history.Op) tpKey { return tpKey{op.Topic, op.Partition} }
 // id); the rare facts (a value at several offsets, an offset with several values, a failed
 // send) sit in small maps.
 type partLog struct {
-	key tpKey
-	ops []int32 // the positions of the partition's operations, in order
+	key     tpKey
+	ops     []int32 // the positions of the partition's operations, in order
+	commits bool    // a group committed an offset of the partition
 
 	// The implied log, by dense index i: offsetAt[i] the i-th offset known to hold a value,
 	// byIndex[i] the first value seen there and srcAt[i] the first op that put it there;
@@ -71,10 +73,11 @@ type spread struct {
 }
 
 type analysis struct {
-	h     history.Reader
-	parts map[tpKey]*partLog
-	keys  []tpKey // sorted
-	end   time.Duration
+	h       history.Reader
+	parts   map[tpKey]*partLog
+	keys    []tpKey // sorted
+	end     time.Duration
+	watched map[string]bool // topics some ok poll returned values of
 }
 
 // at returns the operation at position i, in buf or in place (history.Reader.Load).
@@ -113,7 +116,20 @@ func filled(n int) []int32 {
 	return s
 }
 
+// analyse reads the history and builds every partition's log at once: the report's loss
+// pages (records.go) and the tests look at all of them. CheckOps builds one at a time.
 func analyse(h history.Reader) *analysis {
+	a := scan(h)
+	for _, k := range a.keys {
+		a.build(a.parts[k])
+	}
+	return a
+}
+
+// scan lists the partitions and the positions of each one's operations, and notes which
+// topics some ok poll read (unseen judges only those) and which partitions have a group's
+// commits (groupSkips reads their logs after the others are dropped).
+func scan(h history.Reader) *analysis {
 	a := &analysis{h: h, parts: map[tpKey]*partLog{}}
 	n := h.Len()
 	var buf history.Op
@@ -128,125 +144,167 @@ func analyse(h history.Reader) *analysis {
 			if p = a.parts[k]; p == nil {
 				p = &partLog{key: k}
 				a.parts[k] = p
-				a.keys = append(a.keys, k)
 			}
 			last = p
 		}
 		p.ops = append(p.ops, int32(i))
-	}
-	slices.SortFunc(a.keys, compareTP)
-	// Each partition's values and log, one partition at a time.
-	for _, k := range a.keys {
-		p := a.parts[k]
-		p.ops = slices.Clip(p.ops)
-		var vals, offs distinct
-		for _, i := range p.ops {
-			op := a.at(int(i), &buf)
-			for _, v := range op.Values {
-				vals.add(v)
+		switch {
+		case op.Type == history.Poll && op.Outcome == history.OK && len(op.Values) > 0:
+			if a.watched == nil {
+				a.watched = map[string]bool{}
 			}
-			if len(op.Offsets) == len(op.Values) {
-				for _, o := range op.Offsets {
-					offs.add(o)
-				}
-			}
-		}
-		p.values = vals.sorted()
-		p.writer, p.okRead = filled(len(p.values)), filled(len(p.values))
-		// Writers, readers and failed sends.
-		for _, i := range p.ops {
-			op := a.at(int(i), &buf)
-			switch {
-			case op.Type == history.Send:
-				for _, v := range op.Values {
-					id := p.id(v)
-					if p.writer[id] < 0 {
-						p.writer[id] = i
-					}
-					if op.Outcome == history.Fail {
-						if _, ok := p.failed[v]; !ok {
-							if p.failed == nil {
-								p.failed = map[int64]int32{}
-							}
-							p.failed[v] = i
-						}
-					}
-				}
-			case op.Type == history.Poll && op.Outcome == history.OK:
-				for _, v := range op.Values {
-					if id := p.id(v); p.okRead[id] < 0 {
-						p.okRead[id] = i
-					}
-				}
-			}
-		}
-		// The log: acknowledged sends (and unknown ones proven read), and every poll. The
-		// offsets gathered above are those of every operation; those that no operation of the
-		// log names are dropped below.
-		all := offs.sorted()
-		byIndex, srcAt := make([]int64, len(all)), filled(len(all))
-		for _, i := range p.ops {
-			op := a.at(int(i), &buf)
-			if len(op.Offsets) != len(op.Values) || op.Type == history.Send && !p.mustHaveCommitted(op) {
-				continue
-			}
-			for j, off := range op.Offsets {
-				v := op.Values[j]
-				x, _ := slices.BinarySearch(all, off)
-				switch {
-				case srcAt[x] < 0:
-					byIndex[x], srcAt[x] = v, i
-				case byIndex[x] == v:
-				default:
-					if p.more == nil {
-						p.more = map[int32][]valSrc{}
-					}
-					if !slices.ContainsFunc(p.more[int32(x)], func(e valSrc) bool { return e.val == v }) {
-						p.more[int32(x)] = append(p.more[int32(x)], valSrc{v, i})
-					}
-				}
-			}
-		}
-		// Keep the offsets that hold a value; more is keyed by dense index, so renumber it.
-		kept := 0
-		var more map[int32][]valSrc
-		for x := range all {
-			if srcAt[x] < 0 {
-				continue
-			}
-			all[kept], byIndex[kept], srcAt[kept] = all[x], byIndex[x], srcAt[x]
-			if m, ok := p.more[int32(x)]; ok {
-				if more == nil {
-					more = map[int32][]valSrc{}
-				}
-				more[int32(kept)] = m
-			}
-			kept++
-		}
-		p.more = more
-		if kept == len(all) {
-			p.offsetAt, p.byIndex, p.srcAt = all, byIndex, srcAt
-		} else {
-			p.offsetAt, p.byIndex, p.srcAt = slices.Clone(all[:kept]), slices.Clone(byIndex[:kept]), slices.Clone(srcAt[:kept])
-		}
-		// Where each value is.
-		p.firstIdx = filled(len(p.values))
-		for x := range p.offsetAt {
-			p.place(int32(x), p.byIndex[x], true)
-			for _, e := range p.more[int32(x)] {
-				p.place(int32(x), e.val, false)
-			}
+			a.watched[op.Topic] = true
+		case op.Type == history.Commit:
+			p.commits = true
 		}
 	}
+	a.keys = slices.SortedFunc(maps.Keys(a.parts), compareTP)
 	return a
 }
 
-// release drops what only the anomaly families need, keeping what linearizability reads (the
-// partitions' operations and where each value is).
-func (a *analysis) release() {
-	for _, p := range a.parts {
-		p.writer, p.okRead, p.failed = nil, nil, nil
-		p.byIndex, p.srcAt, p.more = nil, nil, nil
+// build gathers one partition's values and the log its operations imply.
+func (a *analysis) build(p *partLog) {
+	var buf history.Op
+	p.ops = slices.Clip(p.ops)
+	var vals, offs distinct
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		for _, v := range op.Values {
+			vals.add(v)
+		}
+		if len(op.Offsets) == len(op.Values) {
+			for _, o := range op.Offsets {
+				offs.add(o)
+			}
+		}
+	}
+	p.values = vals.sorted()
+	p.writer, p.okRead = filled(len(p.values)), filled(len(p.values))
+	// Writers, readers and failed sends.
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		switch {
+		case op.Type == history.Send:
+			for _, v := range op.Values {
+				id := p.id(v)
+				if p.writer[id] < 0 {
+					p.writer[id] = i
+				}
+				if op.Outcome == history.Fail {
+					if _, ok := p.failed[v]; !ok {
+						if p.failed == nil {
+							p.failed = map[int64]int32{}
+						}
+						p.failed[v] = i
+					}
+				}
+			}
+		case op.Type == history.Poll && op.Outcome == history.OK:
+			for _, v := range op.Values {
+				if id := p.id(v); p.okRead[id] < 0 {
+					p.okRead[id] = i
+				}
+			}
+		}
+	}
+	// The log: acknowledged sends (and unknown ones proven read), and every poll. The
+	// offsets gathered above are those of every operation; those that no operation of the
+	// log names are dropped below.
+	all := offs.sorted()
+	byIndex, srcAt := make([]int64, len(all)), filled(len(all))
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		if len(op.Offsets) != len(op.Values) || op.Type == history.Send && !p.mustHaveCommitted(op) {
+			continue
+		}
+		for j, off := range op.Offsets {
+			v := op.Values[j]
+			x, _ := slices.BinarySearch(all, off)
+			switch {
+			case srcAt[x] < 0:
+				byIndex[x], srcAt[x] = v, i
+			case byIndex[x] == v:
+			default:
+				if p.more == nil {
+					p.more = map[int32][]valSrc{}
+				}
+				if !slices.ContainsFunc(p.more[int32(x)], func(e valSrc) bool { return e.val == v }) {
+					p.more[int32(x)] = append(p.more[int32(x)], valSrc{v, i})
+				}
+			}
+		}
+	}
+	// Keep the offsets that hold a value; more is keyed by dense index, so renumber it.
+	kept := 0
+	var more map[int32][]valSrc
+	for x := range all {
+		if srcAt[x] < 0 {
+			continue
+		}
+		all[kept], byIndex[kept], srcAt[kept] = all[x], byIndex[x], srcAt[x]
+		if m, ok := p.more[int32(x)]; ok {
+			if more == nil {
+				more = map[int32][]valSrc{}
+			}
+			more[int32(kept)] = m
+		}
+		kept++
+	}
+	p.more = more
+	if kept == len(all) {
+		p.offsetAt, p.byIndex, p.srcAt = all, byIndex, srcAt
+	} else {
+		p.offsetAt, p.byIndex, p.srcAt = slices.Clone(all[:kept]), slices.Clone(byIndex[:kept]), slices.Clone(srcAt[:kept])
+	}
+	// Where each value is.
+	p.firstIdx = filled(len(p.values))
+	for x := range p.offsetAt {
+		p.place(int32(x), p.byIndex[x], true)
+		for _, e := range p.more[int32(x)] {
+			p.place(int32(x), e.val, false)
+		}
+	}
+}
+
+// partitionAnomalies runs the anomaly families that read one partition: their anomalies,
+// family by family. (Check sorts them by name and first operation, and a name comes from one
+// family, so judging partition by partition finds them in the order judging family by family
+// did.)
+func (a *analysis) partitionAnomalies(p *partLog) []Anomaly {
+	var out []Anomaly
+	for _, f := range []func(*partLog) []Anomaly{
+		a.inconsistentOffsetsIn, a.duplicatesIn, a.lostWritesIn, a.unseenIn,
+		a.pollOrderIn, a.intPollsIn, a.sendOrderIn, a.intSendsIn,
+	} {
+		out = append(out, f(p)...)
+	}
+	return out
+}
+
+// everyPartition runs a family that reads one partition over every partition, in order.
+func (a *analysis) everyPartition(f func(*partLog) []Anomaly) []Anomaly {
+	var out []Anomaly
+	for _, k := range a.keys {
+		out = append(out, f(a.parts[k])...)
+	}
+	return out
+}
+
+// release drops what only the anomaly families that read one partition need, keeping what
+// linearizability reads (the partition's operations and where each value is) and what the
+// families that read across partitions do (failed sends, the offsets).
+func (p *partLog) release() {
+	p.writer, p.okRead = nil, nil
+	p.byIndex, p.srcAt, p.more = nil, nil, nil
+}
+
+// releaseLog drops the rest once linearizability is judged, but the failed sends (G1a reads
+// them) and, if a group committed in the partition, its offsets (groupSkips reads them).
+func (p *partLog) releaseLog() {
+	p.release()
+	p.ops, p.values, p.firstIdx, p.spread = nil, nil, nil, nil
+	if !p.commits {
+		p.offsetAt = nil
 	}
 }
 
