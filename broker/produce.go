@@ -36,6 +36,9 @@ type delayedProduce struct {
 	parts     []produceStatus
 	remaining int
 	done      bool
+	// answer, when set, replaces the ProduceResponse: a WriteTxnMarkers append waiting for
+	// acks=all (handleWriteTxnMarkers, txns.go).
+	answer func(dp *delayedProduce)
 }
 
 type produceStatus struct {
@@ -240,6 +243,10 @@ func (b *Broker) respondProduce(dp *delayedProduce) {
 	dp.done = true
 	if dp.id != 0 {
 		delete(b.produces, dp.id)
+	}
+	if dp.answer != nil {
+		dp.answer(dp)
+		return
 	}
 	if b.conns[dp.client] != dp.conn {
 		return // the client closed the connection

@@ -14,7 +14,7 @@ import (
 // by the number of registered brokers), COORDINATOR_NOT_AVAILABLE meanwhile. The partitions of
 // __transaction_state this broker leads are the coordinator's shards. WriteTxnMarkers appends a
 // control batch to each partition this broker leads (ReplicaManager.appendRecords with origin
-// COORDINATOR); not modelled: the marker waits for acks=all before its answer.
+// COORDINATOR) and answers once the markers are replicated (acks=all).
 
 func newTxnCoordinator(b *Broker) *txn.Coordinator {
 	return txn.New(txn.Config{
@@ -65,33 +65,91 @@ func (h txnHost) Observe(ev any) {
 	h.b.env.Observe(ev)
 }
 
-// handleWriteTxnMarkers appends a COMMIT or ABORT control batch to each partition this broker
-// leads (KafkaApis.handleWriteTxnMarkersRequest); a marker of an older producer epoch is
-// refused INVALID_PRODUCER_EPOCH by the log.
+// markerAppendTimeout bounds a marker's wait for acks=all: the broker's request.timeout.ms, with
+// which KafkaApis.handleWriteTxnMarkersRequest calls ReplicaManager.appendRecords.
+const markerAppendTimeout = 30 * time.Second
+
+// handleWriteTxnMarkers is KafkaApis.handleWriteTxnMarkersRequest: a COMMIT or ABORT control
+// batch is appended to each partition this broker leads (ReplicaManager.appendRecords with
+// requiredAcks -1 and origin COORDINATOR), and the answer waits until every one is replicated:
+// the high watermark past the marker, as an acks=all produce waits (DelayedProduce). So the
+// coordinator completes a transaction only once its markers are committed; a marker an
+// unclean election could still drop keeps the transaction in PrepareCommit or PrepareAbort and
+// is sent again. Per partition: NOT_LEADER_OR_FOLLOWER off the leader, NOT_ENOUGH_REPLICAS
+// below min.insync.replicas (Partition.appendRecordsToLeader), INVALID_PRODUCER_EPOCH or
+// TRANSACTION_COORDINATOR_FENCED from the log (ProducerAppendInfo.appendEndTxnMarker),
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT after markerAppendTimeout, or
+// NOT_LEADER_OR_FOLLOWER when leadership is lost while waiting.
 func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protocol.WriteTxnMarkersRequest) {
-	resp := &protocol.WriteTxnMarkersResponse{CorrelationID: r.CorrelationID, ProducerID: r.ProducerID, Errors: make([]protocol.ErrorCode, len(r.Partitions))}
 	key := protocol.MarkerAbort
 	if r.Committed {
 		key = protocol.MarkerCommit
 	}
-	for i, tp := range r.Partitions {
-		p := b.parts[tp]
-		if p == nil || !p.isLeader {
-			resp.Errors[i] = protocol.NOT_LEADER_OR_FOLLOWER
-			continue
+	dp := &delayedProduce{client: from, corr: r.CorrelationID, parts: make([]produceStatus, len(r.Partitions))}
+	dp.answer = func(dp *delayedProduce) {
+		resp := &protocol.WriteTxnMarkersResponse{CorrelationID: r.CorrelationID, ProducerID: r.ProducerID, Errors: make([]protocol.ErrorCode, len(dp.parts))}
+		for i, st := range dp.parts {
+			resp.Errors[i] = st.err
 		}
-		marker := &protocol.RecordBatch{ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, BaseSequence: protocol.NoSequence,
-			Control: true, Transactional: true, Records: []protocol.Record{{Key: key, Value: int64(r.CoordinatorEpoch)}}}
-		if _, _, _, code := p.log.AppendAsLeader(marker, p.leaderEpoch, now); code != protocol.NONE {
-			resp.Errors[i] = code
-			continue
-		}
-		p.maybeIncrementHW(now)
-		p.wakeFetches(now)
+		b.env.Send(from, resp)
 	}
-	b.env.Send(from, resp)
+	for i, tp := range r.Partitions {
+		st := &dp.parts[i]
+		st.tp, st.baseOffset = tp, -1
+		p := b.parts[tp]
+		switch {
+		case p == nil || !p.isLeader:
+			st.err, st.done = protocol.NOT_LEADER_OR_FOLLOWER, true
+		case len(p.isr) < p.effectiveMinIsr():
+			st.err, st.done = protocol.NOT_ENOUGH_REPLICAS, true
+		case b.cfg.Bugs.DropTxnMarkers && !r.Committed:
+			st.done = true // the planted bug: answered, never written
+		default:
+			marker := &protocol.RecordBatch{ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, BaseSequence: protocol.NoSequence,
+				Control: true, Transactional: true, Records: []protocol.Record{{Key: key, Value: int64(r.CoordinatorEpoch)}}}
+			_, base, _, code := p.log.AppendAsLeader(marker, p.leaderEpoch, now)
+			if code != protocol.NONE {
+				st.err, st.done = code, true
+				break
+			}
+			st.baseOffset, st.required = base, base+1
+			p.maybeIncrementHW(now)
+			p.wakeFetches(now)
+			if p.hw >= st.required {
+				p.finishStatus(st)
+			} else {
+				p.produceWaiters = append(p.produceWaiters, dp)
+			}
+		}
+		if !st.done {
+			dp.remaining++
+		}
+	}
+	if dp.remaining == 0 {
+		b.respondProduce(dp)
+		return
+	}
+	b.delayedSeq++
+	dp.id = b.delayedSeq
+	b.produces[dp.id] = dp
+	b.expireAt(now, now+markerAppendTimeout, tickDelayedProduce, dp.id)
 }
 
 // LastStableOffset is the replica's last stable offset: its high watermark, or the first offset
 // of the oldest ongoing transaction if that is lower (UnifiedLog.lastStableOffset).
 func (p *Partition) LastStableOffset() int64 { return p.log.LastStableOffset(p.hw) }
+
+// OpenTransaction is the oldest transaction still open in the replica's log: its producer id,
+// its first offset (the first unstable offset) and when that record was appended; ok false
+// with none (ProducerStateManager.firstUnstableOffset, as DescribeProducers reports it, KIP-664).
+func (p *Partition) OpenTransaction() (pid, first int64, since time.Duration, ok bool) {
+	f := p.log.FirstUnstableOffset()
+	if f < 0 {
+		return 0, 0, 0, false
+	}
+	b := p.log.BatchAt(f)
+	if b == nil {
+		return 0, 0, 0, false
+	}
+	return b.ProducerID, f, b.MaxTimestamp, true
+}

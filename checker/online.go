@@ -26,7 +26,7 @@ const (
 )
 
 // InvariantNames lists the online invariants.
-var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR}
+var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR, HangingTransaction}
 
 // Violation is an online invariant found false.
 type Violation struct {
@@ -79,6 +79,8 @@ type Online struct {
 	owners map[ownerKey]string // group, generation, partition → the member's client (groups.go)
 
 	assign map[protocol.TopicPartition]assignment // as the appended records left it (reassign_checks.go)
+
+	hangChecked map[int32]time.Duration // when each broker's leaders were last checked (hanging.go)
 }
 
 type repKey struct {
@@ -127,7 +129,7 @@ type verified struct {
 func newOnline(src source) *Online {
 	return &Online{src: src, seen: map[string]bool{}, reps: map[repKey]*repState{}, parts: map[protocol.TopicPartition]*partState{},
 		leader: map[epochKey]int32{}, metaParts: map[protocol.TopicPartition]*metadata.Partition{}, metaEpoch: map[protocol.TopicPartition]int32{},
-		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}}
+		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}, hangChecked: map[int32]time.Duration{}}
 }
 
 // Attach starts checking c's invariants after every event of its world, from now on. It
@@ -226,6 +228,7 @@ func (o *Online) afterBroker(idx int, b int32) {
 			o.checkPartition(tp)
 		}
 	}
+	o.checkHanging(b)
 }
 
 // afterOther checks the committed metadata if it changed, and the partitions whose state

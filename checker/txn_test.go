@@ -3,8 +3,10 @@ package checker
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"kafkasim/broker/history"
+	"kafkasim/sim/cluster"
 )
 
 // txnHistory: p1 commits 1 (offset 0) and 2 (offset 1), then aborts 3 and 4 (offsets 3 and 4;
@@ -51,5 +53,37 @@ func TestReadCommittedPollsJumpOverAbortedRecords(t *testing.T) {
 		if !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
 			t.Errorf("read_committed=%v polls %v: anomalies %v; want %v\n%s", c.rc, c.polls, got, c.want, r.Text())
 		}
+	}
+}
+
+// KIP-664's hanging transaction, on a real run: a leader that answers the coordinator's ABORT
+// WriteTxnMarkers without writing the marker (the planted bug: a marker lost, as an unclean
+// election can lose one) leaves every aborted transaction open on orders/0 while the coordinator
+// has completed it. The LSO stays at the first one; past transaction.timeout.ms and the margin,
+// hanging-transaction fires. The same run with the markers written stays quiet.
+func TestHangingTransactionWhenAMarkerIsLost(t *testing.T) {
+	for _, planted := range []bool{true, false} {
+		t.Run(map[bool]string{true: "planted", false: "fixed"}[planted], func(t *testing.T) {
+			r := newRun(t, 3, 61, func(s *cluster.Spec) { s.Broker.Bugs.DropTxnMarkers = planted })
+			r.topic(orders(map[string]string{"min.insync.replicas": "2"}, 1, 2, 3))
+			r.producer("tx", "orders", 100, "acks", "all", "transactional.id", "payer", "transaction.abort", "1", "transaction.timeout.ms", "10s")
+			r.c.RunFor(3 * time.Second)
+			_ = r.c.SetRate("tx", 0)
+			r.c.RunFor(50 * time.Second)
+			vs := r.violations(HangingTransaction)
+			if planted {
+				if len(vs) == 0 {
+					t.Fatalf("no %s with the ABORT markers dropped", HangingTransaction)
+				}
+				t.Logf("%s", vs[0].Detail)
+				return
+			}
+			if len(vs) > 0 {
+				t.Errorf("%s without the planted bug: %s", HangingTransaction, vs[0].Detail)
+			}
+			if l := r.c.Replica(r.c.Leader(p0), p0); l.LastStableOffset() != l.HW() {
+				t.Errorf("LSO %d below the HW %d with every marker written", l.LastStableOffset(), l.HW())
+			}
+		})
 	}
 }

@@ -88,6 +88,7 @@ type Bugs struct {
 	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
+	DropTxnMarkers      bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
 }
 
 // Topic is a topic's configuration.

@@ -315,8 +315,12 @@ func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Dura
 			return l.BatchAt(d.baseOffset), d.baseOffset, true, protocol.NONE
 		}
 	} else if b.Control && b.ProducerID >= 0 {
+		// ProducerAppendInfo.appendEndTxnMarker: checkProducerEpoch, then checkCoordinatorEpoch (a
+		// marker from a coordinator older than the last marker's is a zombie's).
 		if e := l.producers.producers[b.ProducerID]; e != nil && b.ProducerEpoch < e.epoch {
 			return nil, -1, false, protocol.INVALID_PRODUCER_EPOCH
+		} else if e != nil && len(b.Records) > 0 && int64(e.coordinatorEpoch) > b.Records[0].Value {
+			return nil, -1, false, protocol.TRANSACTION_COORDINATOR_FENCED
 		}
 	}
 	s := b.Stamp(l.leo, epoch, now)

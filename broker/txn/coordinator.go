@@ -8,6 +8,7 @@ package txn
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -125,9 +126,10 @@ type Coordinator struct {
 }
 
 type markerReq struct {
-	part int32
-	id   string
-	tps  []protocol.TopicPartition
+	part  int32
+	epoch int32 // the coordinator epoch it was sent in
+	id    string
+	tps   []protocol.TopicPartition
 }
 
 type shard struct {
@@ -160,6 +162,27 @@ func (c *Coordinator) Transaction(id string) *Metadata {
 		return nil
 	}
 	return s.txns[id]
+}
+
+// Pending reports whether a transition of m is being written (TransactionMetadata.pendingState).
+func (m *Metadata) Pending() bool { return m.pending }
+
+// ByProducerID is the transaction of producer id pid in this coordinator's loaded shards, with
+// the shard's coordinator epoch; nil if none holds it (DescribeProducers answers with the
+// producer id, the tools then ask the coordinator: KIP-664).
+func (c *Coordinator) ByProducerID(pid int64) (*Metadata, int32) {
+	for _, part := range slices.Sorted(maps.Keys(c.shards)) {
+		s := c.shards[part]
+		if s.loading {
+			continue
+		}
+		for _, id := range s.order {
+			if m := s.txns[id]; m.ProducerID == pid {
+				return m, s.epoch
+			}
+		}
+	}
+	return nil, -1
 }
 
 // Leadership tells the coordinator that this broker leads partition part in epoch (load), or

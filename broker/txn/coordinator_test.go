@@ -217,3 +217,60 @@ func TestTransactionTimeoutAborts(t *testing.T) {
 		}
 	}
 }
+
+// TransactionMarkerRequestCompletionHandler: a retriable error (NOT_ENOUGH_REPLICAS here: the
+// leader would not append the marker below min.insync.replicas) keeps the transaction in
+// PrepareCommit and the marker is sent again on the next round; a late duplicate answer to the
+// first request changes nothing once the transaction is complete.
+func TestMarkerRetriedAfterRetriableError(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true})
+	f.replicate(c, 2*time.Second)
+	first := markers(f.take())[0]
+	c.Handle(2100*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NOT_ENOUGH_REPLICAS}})
+	if m := c.Transaction(testID); m.State != PrepareCommit {
+		t.Fatalf("after NOT_ENOUGH_REPLICAS: %s; want PrepareCommit", m.State)
+	}
+	var retry Timer
+	for _, tm := range f.timers {
+		if tm.Kind == timerMarkers {
+			retry = tm
+		}
+	}
+	c.OnTimer(2200*time.Millisecond, retry)
+	again := markers(f.take())[0]
+	if again == nil || again.CorrelationID == first.CorrelationID {
+		t.Fatalf("no marker sent again after the retriable error")
+	}
+	c.Handle(2300*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: again.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 2300*time.Millisecond)
+	if m := c.Transaction(testID); m.State != CompleteCommit {
+		t.Fatalf("after the marker: %s; want CompleteCommit", m.State)
+	}
+	c.Handle(2400*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 2400*time.Millisecond)
+	if m := c.Transaction(testID); m.State != CompleteCommit {
+		t.Fatalf("after a late duplicate answer: %s; want CompleteCommit", m.State)
+	}
+}
+
+// TransactionMarkerRequestCompletionHandler: INVALID_PRODUCER_EPOCH (a newer epoch of the
+// producer wrote to the partition) cancels the transaction's markers (removeMarkersForTxn):
+// nothing is sent again.
+func TestMarkerCancelledOnInvalidProducerEpoch(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: false})
+	f.replicate(c, 2*time.Second)
+	first := markers(f.take())[0]
+	c.Handle(2100*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.INVALID_PRODUCER_EPOCH}})
+	for _, tm := range f.timers {
+		if tm.Kind == timerMarkers {
+			c.OnTimer(2200*time.Millisecond, tm)
+		}
+	}
+	if ms := markers(f.take()); len(ms) != 0 {
+		t.Fatalf("markers sent again after INVALID_PRODUCER_EPOCH: %+v", ms)
+	}
+}

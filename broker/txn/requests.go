@@ -240,7 +240,7 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 	m.inflight, m.sentAt = len(leaders), now
 	for _, l := range leaders {
 		c.corr++
-		c.sent[c.corr] = markerReq{part: s.part, id: m.ID, tps: byLeader[l]}
+		c.sent[c.corr] = markerReq{part: s.part, epoch: s.epoch, id: m.ID, tps: byLeader[l]}
 		c.host.Send(l, &protocol.WriteTxnMarkersRequest{
 			CorrelationID: c.corr, ProducerID: m.ProducerID, ProducerEpoch: m.Epoch, Committed: m.State == PrepareCommit,
 			CoordinatorEpoch: s.epoch, Partitions: byLeader[l], TransactionalID: m.ID,
@@ -253,6 +253,14 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 	}
 }
 
+// handleWriteTxnMarkersResponse is TransactionMarkerRequestCompletionHandler: a partition whose
+// marker is written (and, the leader having waited for acks=all, replicated) is done; the
+// retriable errors (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+// REQUEST_TIMED_OUT, UNKNOWN_TOPIC_OR_PARTITION) leave it for the next round, to the leader the
+// metadata names then; INVALID_PRODUCER_EPOCH and TRANSACTION_COORDINATOR_FENCED mean a newer
+// producer epoch or coordinator owns the partition: sending stops (removeMarkersForTxn). An
+// answer from an earlier coordinator epoch, or for a transaction already complete (a late
+// duplicate), is dropped.
 func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protocol.WriteTxnMarkersResponse) {
 	req, ok := c.sent[r.CorrelationID]
 	if !ok {
@@ -260,7 +268,7 @@ func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protoc
 	}
 	delete(c.sent, r.CorrelationID)
 	s := c.shards[req.part]
-	if s == nil || s.loading {
+	if s == nil || s.loading || s.epoch != req.epoch {
 		return
 	}
 	m := s.txns[req.id]
@@ -269,10 +277,17 @@ func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protoc
 	}
 	m.inflight--
 	for i, tp := range req.tps {
-		if i < len(r.Errors) && r.Errors[i] == protocol.NONE {
+		if i >= len(r.Errors) {
+			break
+		}
+		switch r.Errors[i] {
+		case protocol.NONE:
 			if j := slices.Index(m.markers, tp); j >= 0 {
 				m.markers = slices.Delete(m.markers, j, j+1)
 			}
+		case protocol.INVALID_PRODUCER_EPOCH, protocol.TRANSACTION_COORDINATOR_FENCED:
+			m.markers, m.inflight = nil, 0
+			return
 		}
 	}
 	if len(m.markers) == 0 {
