@@ -94,6 +94,9 @@ func (b *Broker) closeConnection(peer int32) {
 }
 
 func (b *Broker) processProduce(now time.Duration, from int32, c *clientConn, m *protocol.ProduceRequest) {
+	if b.addPartitionsFirst(now, from, c, m) {
+		return // held until the leader has added the partitions to the transaction (txns.go)
+	}
 	dp := &delayedProduce{client: from, conn: c, corr: m.CorrelationID, parts: make([]produceStatus, len(m.Partitions))}
 	for i, pp := range m.Partitions {
 		st := &dp.parts[i]

@@ -153,3 +153,143 @@ func (p *Partition) OpenTransaction() (pid, first int64, since time.Duration, ok
 	}
 	return b.ProducerID, f, b.MaxTimestamp, true
 }
+
+// txnAdd is a produce request held while the leader adds its partitions to the producer's
+// transaction (AddPartitionsToTxnManager, transaction.version 2).
+type txnAdd struct {
+	from     int32
+	conn     *clientConn
+	req      *protocol.ProduceRequest
+	add      *protocol.AddPartitionsToTxnRequest
+	deadline time.Duration // the produce request's timeout
+	backoff  time.Duration // before the next retry of CONCURRENT_TRANSACTIONS
+}
+
+// The broker retries an AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS (the previous
+// transaction's markers are still being written, or another leader's add is being written)
+// within the produce request's timeout (AddPartitionsToTxnConfig:
+// add.partitions.to.txn.retry.backoff.ms, doubling up to add.partitions.to.txn.retry.backoff.max.ms).
+const (
+	addPartitionsRetryBackoff    = 20 * time.Millisecond
+	addPartitionsRetryBackoffMax = 100 * time.Millisecond
+)
+
+// txnAddRetry sends a held request's AddPartitionsToTxn again.
+type txnAddRetry struct{ corr int64 }
+
+// txnAdds are the held produce requests by the correlation id of their AddPartitionsToTxn.
+type txnAdds struct {
+	held  map[int64]*txnAdd
+	added *protocol.ProduceRequest // the request being appended now that its partitions are added
+}
+
+// txnAddTimeout fires when the coordinator has not answered an AddPartitionsToTxn in the
+// produce request's timeout.
+type txnAddTimeout struct{ corr int64 }
+
+// addPartitionsFirst is ReplicaManager.appendRecords with transaction verification (KIP-890):
+// a transactional batch of a transaction.version 2 producer that has no transaction open on a
+// partition this broker leads is appended only once the leader has added the partition to the
+// producer's transaction at its coordinator (AddPartitionsToTxn from the broker). The request
+// is held meanwhile, its connection muted. A producer whose epoch the coordinator has moved
+// past (it aborted since, and the abort bumped the epoch) is refused, so a produce delayed past
+// its transaction's end cannot open a transaction nobody will close (KAFKA-14402). It reports
+// whether it holds m.
+func (b *Broker) addPartitionsFirst(now time.Duration, from int32, c *clientConn, m *protocol.ProduceRequest) bool {
+	if m.TransactionVersion < 2 || m.TransactionalID == "" {
+		return false
+	}
+	if b.txnAdds.added == m {
+		b.txnAdds.added = nil
+		return false
+	}
+	var tps []protocol.TopicPartition
+	var pid int64
+	var epoch int16
+	for _, pp := range m.Partitions {
+		p := b.parts[pp.TP]
+		if p == nil || !p.isLeader || pp.Batch == nil || !pp.Batch.Transactional {
+			continue
+		}
+		if e, ongoing := p.log.OngoingTxn(pp.Batch.ProducerID); ongoing && e == pp.Batch.ProducerEpoch {
+			continue
+		}
+		tps = append(tps, pp.TP)
+		pid, epoch = pp.Batch.ProducerID, pp.Batch.ProducerEpoch
+	}
+	if len(tps) == 0 {
+		return false
+	}
+	coord := int32(-1)
+	part := txn.PartitionFor(m.TransactionalID, int32(b.cfg.TransactionStateLogNumPartitions))
+	if mp := b.image.Partition(protocol.TransactionStateTopic, part); mp != nil {
+		coord = mp.Leader
+	}
+	c.muted = true
+	corr := b.nextCorr()
+	if b.txnAdds.held == nil {
+		b.txnAdds.held = map[int64]*txnAdd{}
+	}
+	b.txnAdds.held[corr] = &txnAdd{from: from, conn: c, req: m, deadline: now + m.Timeout, backoff: addPartitionsRetryBackoff,
+		add: &protocol.AddPartitionsToTxnRequest{CorrelationID: corr, TransactionalID: m.TransactionalID,
+			ProducerID: pid, ProducerEpoch: epoch, Partitions: tps, FromBroker: true}}
+	if coord < 0 {
+		b.handleTxnAddAnswer(now, corr, protocol.COORDINATOR_NOT_AVAILABLE)
+		return true
+	}
+	b.env.Send(coord, b.txnAdds.held[corr].add)
+	b.env.After(m.Timeout, txnAddTimeout{corr: corr})
+	return true
+}
+
+// retryTxnAdd sends a held request's AddPartitionsToTxn again, to the coordinator as the
+// metadata has it now.
+func (b *Broker) retryTxnAdd(now time.Duration, corr int64) {
+	a := b.txnAdds.held[corr]
+	if a == nil {
+		return
+	}
+	part := txn.PartitionFor(a.req.TransactionalID, int32(b.cfg.TransactionStateLogNumPartitions))
+	if mp := b.image.Partition(protocol.TransactionStateTopic, part); mp != nil && mp.Leader >= 0 {
+		b.env.Send(mp.Leader, a.add)
+		return
+	}
+	b.handleTxnAddAnswer(now, corr, protocol.COORDINATOR_NOT_AVAILABLE)
+}
+
+// handleTxnAddAnswer takes the coordinator's answer for a held produce: on NONE the request is
+// appended; otherwise every partition fails with the error as ReplicaManager translates it
+// (the retriable coordinator errors become NOT_ENOUGH_REPLICAS, PRODUCER_FENCED becomes
+// INVALID_PRODUCER_EPOCH).
+func (b *Broker) handleTxnAddAnswer(now time.Duration, corr int64, code protocol.ErrorCode) {
+	a := b.txnAdds.held[corr]
+	if a == nil {
+		return
+	}
+	if code == protocol.CONCURRENT_TRANSACTIONS && now+a.backoff < a.deadline {
+		b.env.After(a.backoff, txnAddRetry{corr: corr})
+		a.backoff = min(2*a.backoff, addPartitionsRetryBackoffMax)
+		return
+	}
+	delete(b.txnAdds.held, corr)
+	if b.conns[a.from] != a.conn {
+		return // the client closed its connection
+	}
+	if code == protocol.NONE {
+		b.txnAdds.added = a.req
+		b.processProduce(now, a.from, a.conn, a.req)
+		return
+	}
+	switch code {
+	case protocol.CONCURRENT_TRANSACTIONS, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.COORDINATOR_NOT_AVAILABLE,
+		protocol.NOT_COORDINATOR, protocol.REQUEST_TIMED_OUT:
+		code = protocol.NOT_ENOUGH_REPLICAS
+	case protocol.PRODUCER_FENCED:
+		code = protocol.INVALID_PRODUCER_EPOCH
+	}
+	dp := &delayedProduce{client: a.from, conn: a.conn, corr: a.req.CorrelationID, parts: make([]produceStatus, len(a.req.Partitions))}
+	for i, pp := range a.req.Partitions {
+		dp.parts[i] = produceStatus{tp: pp.TP, err: code, baseOffset: -1, done: true}
+	}
+	b.respondProduce(dp)
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 )
 
@@ -85,5 +86,62 @@ func TestLateMarkerFromOldCoordinatorIsFenced(t *testing.T) {
 	}
 	if lso := b.parts[tp].LastStableOffset(); lso != b.parts[tp].HW() {
 		t.Errorf("LSO %d; want the HW %d: no transaction is open", lso, b.parts[tp].HW())
+	}
+}
+
+func txnProduce(corr int64, epoch int16, seq int32) *protocol.ProduceRequest {
+	batch := &protocol.RecordBatch{ProducerID: 7, ProducerEpoch: epoch, BaseSequence: seq, Transactional: true, Records: []protocol.Record{{Value: int64(seq)}}}
+	return &protocol.ProduceRequest{CorrelationID: corr, Acks: protocol.AcksAll, Timeout: 30 * time.Second, TransactionalID: "payer", TransactionVersion: 2,
+		Partitions: []protocol.ProducePartition{{TP: protocol.TopicPartition{Topic: "orders", Partition: 0}, Batch: batch}}}
+}
+
+func addRequests(env *sendsEnv) []*protocol.AddPartitionsToTxnRequest {
+	var out []*protocol.AddPartitionsToTxnRequest
+	for _, m := range env.sent {
+		if r, ok := m.(*protocol.AddPartitionsToTxnRequest); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// KIP-890 (transaction.version 2): the leader adds the partition to the producer's transaction
+// itself (AddPartitionsToTxn from the broker) before it appends the transaction's first batch
+// there; nothing is appended until the coordinator says yes. A produce the coordinator refuses
+// (its epoch is older: the producer aborted since) is never appended and fails
+// INVALID_PRODUCER_EPOCH, so it cannot open a transaction nobody closes (KAFKA-14402).
+func TestLeaderAddsPartitionToTransactionBeforeAppend(t *testing.T) {
+	for _, c := range []struct {
+		answer  protocol.ErrorCode
+		wantLEO int64
+		wantErr protocol.ErrorCode
+	}{
+		{protocol.NONE, 1, protocol.NONE},
+		{protocol.PRODUCER_FENCED, 0, protocol.INVALID_PRODUCER_EPOCH},
+	} {
+		b, p, env := leaderAwaitingFollower(t)
+		// __transaction_state, every partition led by broker 2: payer's coordinator.
+		ts := &metadata.Topic{Name: protocol.TransactionStateTopic}
+		for i := range b.cfg.TransactionStateLogNumPartitions {
+			ts.Partitions = append(ts.Partitions, &metadata.Partition{Topic: ts.Name, Index: int32(i), Leader: 2, Replicas: []int32{2}, ISR: []int32{2}})
+		}
+		b.image.Topics[ts.Name] = ts
+		b.Step(time.Millisecond, testClient, txnProduce(1, 0, 0))
+		adds := addRequests(env)
+		if len(adds) != 1 || !adds[0].FromBroker || adds[0].ProducerEpoch != 0 {
+			t.Fatalf("AddPartitionsToTxn sent %+v; want one from the broker with epoch 0", adds)
+		}
+		if leo := p.LEO(); leo != 0 {
+			t.Fatalf("LEO %d before the coordinator answered; want 0", leo)
+		}
+		b.Step(2*time.Millisecond, 0, &protocol.AddPartitionsToTxnResponse{CorrelationID: adds[0].CorrelationID, Error: c.answer})
+		b.Step(3*time.Millisecond, 1, followerFetch(1, p.LEO()))
+		if leo := p.LEO(); leo != c.wantLEO {
+			t.Errorf("coordinator answered %v: LEO %d; want %d", c.answer, leo, c.wantLEO)
+		}
+		_, errs := env.answered()
+		if len(errs) != 1 || errs[0] != c.wantErr {
+			t.Errorf("coordinator answered %v: produce answers %v; want [%v]", c.answer, errs, c.wantErr)
+		}
 	}
 }

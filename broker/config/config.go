@@ -127,6 +127,9 @@ type Producer struct {
 	TransactionTimeout time.Duration // transaction.timeout.ms
 	TransactionRecords int           // transaction.records (ours)
 	TransactionAbort   float64       // transaction.abort (ours)
+	// TransactionVersion is the transaction.version feature the producer uses (KIP-890): 2
+	// (Kafka 4.0's default) or 1 (before KIP-890).
+	TransactionVersion int
 
 	// ReportsAppendedAsFailed plants a client bug for the checker's tests (no config key
 	// reaches it): every error is reported as a definite failure, even one after which the
@@ -237,6 +240,7 @@ func DefaultProducer() Producer {
 		Retries:            math.MaxInt32,
 		TransactionTimeout: time.Minute,
 		TransactionRecords: 10,
+		TransactionVersion: 2,
 		RequestTimeout:     30 * time.Second,
 		DeliveryTimeout:    120 * time.Second,
 		MaxInFlight:        5,
@@ -582,6 +586,13 @@ var producerKeys = map[string]setter[Producer]{
 	},
 	"transaction.timeout.ms": dur(func(p *Producer) *time.Duration { return &p.TransactionTimeout }),
 	"transaction.records":    integer(1, func(p *Producer) *int { return &p.TransactionRecords }),
+	"transaction.version": func(p *Producer, key, v string) error {
+		s, err := oneOf(key, v, "1", "2")
+		if err == nil {
+			p.TransactionVersion = int(s[0] - '0')
+		}
+		return err
+	},
 	"transaction.abort": func(p *Producer, key, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 || f > 1 || math.IsNaN(f) {

@@ -653,6 +653,17 @@ func (l *Log) ProducerLastSequence(pid int64) (epoch int16, lastSeq int32, ok bo
 	return e.epoch, e.lastSeq(), true
 }
 
+// OngoingTxn reports whether producer pid has a transaction open in this log, and its producer
+// epoch (ProducerStateEntry.currentTxnFirstOffset; ReplicaManager asks before it appends a
+// transactional batch, KIP-890).
+func (l *Log) OngoingTxn(pid int64) (epoch int16, ongoing bool) {
+	e := l.producers.producers[pid]
+	if e == nil {
+		return noProducerEpoch, false
+	}
+	return e.epoch, e.currentTxnFirstOffset >= 0
+}
+
 // FirstUnstableOffset is the first offset of the oldest ongoing transaction, -1 with none
 // (UnifiedLog.firstUnstableOffset).
 func (l *Log) FirstUnstableOffset() int64 { return l.producers.firstUnstableOffset() }

@@ -1,6 +1,7 @@
 // Package txn is the transaction coordinator (Kafka's TransactionCoordinator,
 // TransactionStateManager and TransactionMarkerChannelManager) for transaction.version 1
-// (KIP-98): one shard per partition of __transaction_state this broker leads; every state
+// (KIP-98: the producer adds partitions, its epoch is kept across transactions) and 2 (KIP-890:
+// partition leaders add them, EndTxn bumps the epoch): one shard per partition of __transaction_state this broker leads; every state
 // change is a record of that partition, written as the leader and answered once the high
 // watermark passes it (acks=all); a new leader replays the partition and resumes the markers of
 // transactions it finds half-completed.
@@ -106,10 +107,13 @@ type Metadata struct {
 	State      State                     `json:"state"`
 	Partitions []protocol.TopicPartition `json:"partitions"`
 	Start      time.Duration             `json:"start"` // txnStartTimestamp
-	pending    bool                      // a transition is being written (pendingState)
-	markers    []protocol.TopicPartition // partitions whose marker is not acknowledged yet
-	inflight   int                       // WriteTxnMarkers requests unanswered
-	sentAt     time.Duration
+	// Version is the transaction's transaction.version (clientTransactionVersion): 2 when its
+	// partitions are added by their leaders and EndTxn bumps the epoch (KIP-890).
+	Version  int8                      `json:"tv,omitempty"`
+	pending  bool                      // a transition is being written (pendingState)
+	markers  []protocol.TopicPartition // partitions whose marker is not acknowledged yet
+	inflight int                       // WriteTxnMarkers requests unanswered
+	sentAt   time.Duration
 }
 
 // markerRequestTimeout: a WriteTxnMarkers unanswered this long is taken as lost and sent again
@@ -303,7 +307,7 @@ func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next 
 		m.pending = false
 		if err == protocol.NONE && c.shards[s.part] == s {
 			prev := m.State
-			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start
+			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start, m.Version = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start, next.Version
 			if prev != m.State {
 				c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: m.Epoch, From: prev, To: m.State})
 			}

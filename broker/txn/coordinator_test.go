@@ -274,3 +274,58 @@ func TestMarkerCancelledOnInvalidProducerEpoch(t *testing.T) {
 		t.Fatalf("markers sent again after INVALID_PRODUCER_EPOCH: %+v", ms)
 	}
 }
+
+// KIP-890 (transaction.version 2): EndTxn bumps the producer epoch at the prepare step; the
+// markers carry the new epoch and the answer hands it to the producer. A retry of the same
+// EndTxn, sent with the old epoch after the answer was lost, is answered with the new one.
+func TestEndTxnBumpsEpochWithTransactionVersion2(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	c.Handle(time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	f.replicate(c, time.Second)
+	f.take()
+	end := &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true, TransactionVersion: 2}
+	c.Handle(2*time.Second, 1, end)
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	var resp *protocol.EndTxnResponse
+	for _, m := range sent {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+			resp = r
+		}
+	}
+	if resp == nil || resp.Error != protocol.NONE || resp.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("EndTxn answer %+v; want NONE with epoch %d", resp, p.ProducerEpoch+1)
+	}
+	if mk := markers(sent)[0]; mk == nil || mk.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("marker %+v; want the bumped epoch %d", mk, p.ProducerEpoch+1)
+	}
+	c.Handle(3*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: markers(sent)[0].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 3*time.Second)
+	c.Handle(4*time.Second, 1, end) // the retry, with the old epoch
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); !ok || r.Error != protocol.NONE || r.ProducerEpoch != p.ProducerEpoch+1 {
+			t.Errorf("EndTxn retry: %+v; want NONE with epoch %d", m.msg, p.ProducerEpoch+1)
+		}
+	}
+	// A produce of the ended transaction arriving late: its leader's AddPartitionsToTxn has
+	// the old epoch and is refused.
+	c.Handle(5*time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 4, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(1), FromBroker: true})
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.AddPartitionsToTxnResponse); !ok || r.Error != protocol.PRODUCER_FENCED {
+			t.Errorf("a late produce's AddPartitionsToTxn: %+v; want PRODUCER_FENCED", m.msg)
+		}
+	}
+}
+
+// transaction.version 1 keeps the epoch across transactions: EndTxn answers with the same one.
+func TestEndTxnKeepsEpochWithTransactionVersion1(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: false, TransactionVersion: 1})
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	if mk := markers(sent)[0]; mk == nil || mk.ProducerEpoch != p.ProducerEpoch {
+		t.Fatalf("marker %+v; want epoch %d", mk, p.ProducerEpoch)
+	}
+}

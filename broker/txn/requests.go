@@ -114,6 +114,10 @@ func (c *Coordinator) checkProducer(id string, pid int64, epoch int16) (*shard, 
 
 // handleAddPartitionsToTxn is TransactionCoordinator.handleAddPartitionsToTransaction: the
 // partitions join the transaction, which becomes Ongoing (its start time set when it begins).
+// From a partition leader (FromBroker, transaction.version 2) the transaction is a TV2 one; a
+// producer epoch older than the coordinator's (the producer aborted and bumped it since the
+// produce was sent: KAFKA-14402's late produce) is refused here, so the late batch is never
+// appended.
 func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r *protocol.AddPartitionsToTxnRequest) {
 	reply := func(_ time.Duration, err protocol.ErrorCode) {
 		c.host.Send(from, &protocol.AddPartitionsToTxnResponse{CorrelationID: r.CorrelationID, Error: err})
@@ -130,6 +134,10 @@ func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r 
 	next := *m
 	if m.State != Ongoing {
 		next.Partitions, next.Start = nil, now
+		next.Version = 1
+		if r.FromBroker {
+			next.Version = 2
+		}
 	}
 	next.Partitions = slices.Clone(next.Partitions)
 	for _, tp := range r.Partitions {
@@ -147,26 +155,48 @@ func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r 
 
 // handleEndTxn is TransactionCoordinator.handleEndTransaction: an ongoing transaction goes to
 // PrepareCommit or PrepareAbort; once that is written the producer is answered and the markers
-// go out; a retry of a completed EndTxn succeeds again.
+// go out; a retry of a completed EndTxn succeeds again. With transaction.version 2 the
+// prepare also bumps the producer epoch (KIP-890): the markers carry the new epoch, which
+// fences every batch of the ended transaction still on its way, and the answer gives the new
+// epoch to the producer. A TV2 retry, sent with the epoch before the bump, is recognised and
+// answered with the current one.
 func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.EndTxnRequest) {
-	reply := func(_ time.Duration, err protocol.ErrorCode) {
-		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err})
+	reply := func(_ time.Duration, err protocol.ErrorCode, pid int64, epoch int16) {
+		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err, ProducerID: pid, ProducerEpoch: epoch})
+	}
+	if r.TransactionVersion >= 2 {
+		if s, _ := c.lookup(r.TransactionalID); s != nil {
+			if m := s.txns[r.TransactionalID]; m != nil && m.ProducerID == r.ProducerID && r.ProducerEpoch == m.Epoch-1 && !m.pending && m.Version >= 2 {
+				switch {
+				case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
+					reply(now, protocol.NONE, m.ProducerID, m.Epoch)
+					return
+				case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
+					reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
+					return
+				}
+			}
+		}
 	}
 	s, m, code := c.checkProducer(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
 	if code != protocol.NONE {
-		reply(now, code)
+		reply(now, code, protocol.NoProducerID, -1)
 		return
 	}
 	switch {
 	case m.State == Ongoing:
 	case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
-		reply(now, protocol.NONE)
+		reply(now, protocol.NONE, m.ProducerID, m.Epoch)
 		return
 	case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
-		reply(now, protocol.CONCURRENT_TRANSACTIONS)
+		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
 		return
+	case r.TransactionVersion >= 2 && !r.Committed && (m.State == Empty || m.State == CompleteCommit || m.State == CompleteAbort):
+		// A TV2 producer aborts a transaction no leader has added a partition to yet (its
+		// batches are still on their way): the abort still bumps the epoch, which fences them.
+		// With no partitions it has no markers and completes at once.
 	default:
-		reply(now, protocol.INVALID_TXN_STATE)
+		reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
 		return
 	}
 	next := *m
@@ -174,12 +204,17 @@ func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.En
 	if r.Committed {
 		next.State = PrepareCommit
 	}
+	if r.TransactionVersion >= 2 && m.Epoch < math.MaxInt16-1 {
+		next.Epoch, next.Version = m.Epoch+1, 2 // TransactionMetadata.prepareAbortOrCommit with a bump
+	}
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
-		reply(now, err)
-		if err == protocol.NONE {
-			m.markers = slices.Clone(m.Partitions)
-			c.sendMarkers(now, s, m)
+		if err != protocol.NONE {
+			reply(now, err, protocol.NoProducerID, -1)
+			return
 		}
+		reply(now, protocol.NONE, next.ProducerID, next.Epoch)
+		m.markers = slices.Clone(m.Partitions)
+		c.sendMarkers(now, s, m)
 	})
 }
 
