@@ -151,6 +151,12 @@ func Attach(c *cluster.Cluster) *Online {
 		default:
 			return // observations and drops come with a step already checked, or change nothing
 		}
+		if len(c.BrokerIDs) != cs.brokers { // a broker added since (add broker N)
+			cs.brokers = len(c.BrokerIDs)
+			for _, b := range c.BrokerIDs {
+				cs.isBroker[b] = true
+			}
+		}
 		if cs.isBroker[e.Node] {
 			o.afterBroker(idx, e.Node)
 		} else {

@@ -14,6 +14,7 @@ import (
 type clusterSource struct {
 	c        *cluster.Cluster
 	isBroker map[int32]bool
+	brokers  int // len(c.BrokerIDs) when isBroker was filled
 	buf      []protocol.TopicPartition
 }
 

@@ -34,6 +34,7 @@ const (
 	txnAdding
 	txnProducing
 	txnEnding
+	txnFenced // fenced for good: sends nothing more
 )
 
 // txnBatch is one partition's batch of the open transaction.
@@ -61,7 +62,8 @@ type transactional struct {
 	buf     []pendingRecord
 	open    []*txnBatch
 	commit  bool
-	expired bool // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	expired bool   // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	dead    string // the fatal error once fenced for good
 }
 
 func newTransactional(p *Producer) *transactional {
@@ -126,6 +128,8 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 			case m.Error == protocol.NONE:
 				t.pid, t.epoch, t.phase = m.ProducerID, m.ProducerEpoch, txnReady
 				clear(t.seqs) // a new epoch starts every partition's sequences at 0
+			case m.Error == protocol.PRODUCER_FENCED:
+				t.fatal(now, m.Error)
 			default:
 				t.coordinatorError(now, m.Error)
 			}
@@ -189,6 +193,10 @@ func (t *transactional) createDue(now time.Duration) {
 func (t *transactional) newRecord(now time.Duration) {
 	rec := t.p.workload.record()
 	t.p.out.stats.Sent++
+	if t.dead != "" {
+		t.p.out.record(now, -1, rec.Value, -1, now, history.Fail, t.dead)
+		return
+	}
 	t.buf = append(t.buf, pendingRecord{rec: rec, created: now})
 }
 
@@ -225,6 +233,18 @@ func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
 	return true
 }
 
+// fatal: the coordinator refused to bump this producer's epoch (KIP-588: a newer instance of
+// the transactional id fenced it). As the Java application must close a producer after
+// ProducerFencedException, it stops: every record it holds, and every later one, fails.
+func (t *transactional) fatal(now time.Duration, err protocol.ErrorCode) {
+	t.dead = err.String()
+	t.phase = txnFenced
+	for _, r := range t.buf {
+		t.p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, t.dead)
+	}
+	t.buf = nil
+}
+
 // run sends what the phase calls for.
 func (t *transactional) run(now time.Duration) {
 	p := t.p
@@ -244,7 +264,10 @@ func (t *transactional) run(now time.Duration) {
 	case txnInit:
 		if t.corr == 0 {
 			t.request(now, t.coord, func(c int64) any {
-				return &protocol.InitProducerIdRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: protocol.NoProducerID, ProducerEpoch: -1, TransactionTimeout: p.cfg.TransactionTimeout}
+				// With an id and epoch already (a re-initialization after an abortable error or a
+				// fence), they go along: KIP-588 lets the coordinator tell a producer whose
+				// transaction timed out from one a newer instance fenced.
+				return &protocol.InitProducerIdRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, TransactionTimeout: p.cfg.TransactionTimeout}
 			})
 		}
 	case txnReady:

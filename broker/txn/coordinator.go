@@ -109,11 +109,15 @@ type Metadata struct {
 	Start      time.Duration             `json:"start"` // txnStartTimestamp
 	// Version is the transaction's transaction.version (clientTransactionVersion): 2 when its
 	// partitions are added by their leaders and EndTxn bumps the epoch (KIP-890).
-	Version  int8                      `json:"tv,omitempty"`
-	pending  bool                      // a transition is being written (pendingState)
-	markers  []protocol.TopicPartition // partitions whose marker is not acknowledged yet
-	inflight int                       // WriteTxnMarkers requests unanswered
-	sentAt   time.Duration
+	Version int8 `json:"tv,omitempty"`
+	// LastEpoch is lastProducerEpoch: the epoch before the last bump, which a producer fenced
+	// by its own transaction's timeout (not by another instance) may still re-initialize from
+	// (KIP-588); -1 with none.
+	LastEpoch int16                     `json:"last"`
+	pending   bool                      // a transition is being written (pendingState)
+	markers   []protocol.TopicPartition // partitions whose marker is not acknowledged yet
+	inflight  int                       // WriteTxnMarkers requests unanswered
+	sentAt    time.Duration
 }
 
 // markerRequestTimeout: a WriteTxnMarkers unanswered this long is taken as lost and sent again
@@ -307,7 +311,7 @@ func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next 
 		m.pending = false
 		if err == protocol.NONE && c.shards[s.part] == s {
 			prev := m.State
-			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start, m.Version = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start, next.Version
+			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start, m.Version, m.LastEpoch = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start, next.Version, next.LastEpoch
 			if prev != m.State {
 				c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: m.Epoch, From: prev, To: m.State})
 			}

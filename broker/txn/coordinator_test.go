@@ -329,3 +329,39 @@ func TestEndTxnKeepsEpochWithTransactionVersion1(t *testing.T) {
 		t.Fatalf("marker %+v; want epoch %d", mk, p.ProducerEpoch)
 	}
 }
+
+// KIP-588: a producer re-initializing with its producer id and epoch may bump from the epoch
+// its own timed-out transaction left (lastProducerEpoch); a zombie whose epoch a newer instance
+// of the transactional id moved past is told PRODUCER_FENCED.
+func TestInitProducerIdWithEpochFencesZombie(t *testing.T) {
+	c, f := newCoordinator(t)
+	old := begin(t, c, f, time.Second, 0)
+	reinit := func(now time.Duration, epoch int16) *protocol.InitProducerIdResponse {
+		c.Handle(now, 1, &protocol.InitProducerIdRequest{CorrelationID: 7, TransactionalID: testID, ProducerID: old.ProducerID, ProducerEpoch: epoch, TransactionTimeout: testTimeout})
+		f.replicate(c, now)
+		for _, m := range f.take() {
+			if r, ok := m.msg.(*protocol.InitProducerIdResponse); ok {
+				return r
+			}
+		}
+		return nil
+	}
+	// A new instance (no producer id) fences the ongoing transaction, then gets its epoch.
+	c.Handle(2*time.Second, 2, &protocol.InitProducerIdRequest{CorrelationID: 8, TransactionalID: testID, ProducerID: protocol.NoProducerID, ProducerEpoch: -1, TransactionTimeout: testTimeout})
+	f.replicate(c, 2*time.Second)
+	for _, mk := range markers(f.take()) {
+		c.Handle(2*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: mk.CorrelationID, ProducerID: mk.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	}
+	f.replicate(c, 2*time.Second)
+	if second := initPid(t, c, f, 3*time.Second); second.Error != protocol.NONE || second.ProducerEpoch != old.ProducerEpoch+2 {
+		t.Fatalf("the new instance: %+v; want epoch %d", second, old.ProducerEpoch+2)
+	}
+	if r := reinit(4*time.Second, old.ProducerEpoch); r == nil || r.Error != protocol.PRODUCER_FENCED {
+		t.Fatalf("the zombie's InitProducerId with its old epoch: %+v; want PRODUCER_FENCED", r)
+	}
+	// The current instance re-initializing from its own epoch is bumped.
+	cur := c.Transaction(testID).Epoch
+	if r := reinit(5*time.Second, cur); r == nil || r.Error != protocol.NONE || r.ProducerEpoch != cur+1 {
+		t.Fatalf("re-initializing from the current epoch: %+v; want epoch %d", r, cur+1)
+	}
+}

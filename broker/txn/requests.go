@@ -44,15 +44,23 @@ func (c *Coordinator) handleInitProducerId(now time.Duration, from int32, r *pro
 		return
 	}
 	m := s.txns[r.TransactionalID]
+	known := m != nil
 	if m == nil {
 		pid, ok := c.host.NextProducerID(now)
 		if !ok {
 			reply(now, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.NoProducerID, -1)
 			return
 		}
-		m = &Metadata{ID: r.TransactionalID, ProducerID: pid, Epoch: -1, State: Empty}
+		m = &Metadata{ID: r.TransactionalID, ProducerID: pid, Epoch: -1, LastEpoch: -1, State: Empty}
 		s.txns[m.ID] = m
 		s.order = append(s.order, m.ID)
+	}
+	if known && r.ProducerID != protocol.NoProducerID && (m.ProducerID != r.ProducerID || (r.ProducerEpoch != m.Epoch && r.ProducerEpoch != m.LastEpoch)) {
+		// KIP-588: a producer re-initializing with its id and epoch may bump only from the
+		// current epoch or the one before the last bump (its transaction timed out); any other
+		// was fenced by a newer instance of its transactional id.
+		reply(now, protocol.PRODUCER_FENCED, protocol.NoProducerID, -1)
+		return
 	}
 	if m.pending {
 		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
@@ -77,9 +85,9 @@ func (c *Coordinator) handleInitProducerId(now time.Duration, from int32, r *pro
 			reply(now, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.NoProducerID, -1)
 			return
 		}
-		next.ProducerID, next.Epoch = pid, 0
+		next.ProducerID, next.Epoch, next.LastEpoch = pid, 0, -1
 	} else {
-		next.Epoch = m.Epoch + 1 // TransactionMetadata.prepareIncrementProducerEpoch
+		next.Epoch, next.LastEpoch = m.Epoch+1, m.Epoch // TransactionMetadata.prepareIncrementProducerEpoch
 	}
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
 		if err != protocol.NONE {
@@ -205,7 +213,7 @@ func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.En
 		next.State = PrepareCommit
 	}
 	if r.TransactionVersion >= 2 && m.Epoch < math.MaxInt16-1 {
-		next.Epoch, next.Version = m.Epoch+1, 2 // TransactionMetadata.prepareAbortOrCommit with a bump
+		next.Epoch, next.LastEpoch, next.Version = m.Epoch+1, m.Epoch, 2 // TransactionMetadata.prepareAbortOrCommit with a bump
 	}
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
 		if err != protocol.NONE {
@@ -227,7 +235,7 @@ func (c *Coordinator) abortInternal(now time.Duration, s *shard, m *Metadata) {
 	next := *m
 	next.State = PrepareAbort
 	if m.Epoch < math.MaxInt16 {
-		next.Epoch = m.Epoch + 1 // prepareFenceProducerEpoch
+		next.Epoch, next.LastEpoch = m.Epoch+1, m.Epoch // prepareFenceProducerEpoch
 	}
 	c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: next.Epoch, From: Ongoing, To: PrepareEpochFence})
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
