@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"kafkasim/broker/config"
 	"kafkasim/broker/history"
 	"kafkasim/sim/cluster"
 )
@@ -86,4 +87,61 @@ func TestHangingTransactionWhenAMarkerIsLost(t *testing.T) {
 			}
 		})
 	}
+}
+
+// benchClassroom runs the classroom cluster (6 partitions, 1000 records/s, one consumer) with
+// the producer configured by kv, and reports simulated seconds per wall second and records
+// committed per wall second.
+func benchClassroom(b *testing.B, online bool, isolation string, kv ...string) {
+	r := newRun(b, 3, 1, nil)
+	if !online {
+		spec := cluster.DefaultSpec()
+		spec.Sim.Seed = 1
+		c, err := cluster.New(spec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		r = &run{t: b, c: c}
+	}
+	r.topic(cluster.TopicSpec{Name: "orders", Partitions: 6, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}})
+	r.producer("p1", "orders", 1000, kv...)
+	cc := config.DefaultConsumer()
+	cc.AutoOffsetReset, cc.IsolationLevel = "earliest", isolation
+	if _, err := r.c.AddConsumer(cluster.ConsumerSpec{Name: "c1", Topic: "orders", Config: cc}); err != nil {
+		b.Fatal(err)
+	}
+	r.c.RunFor(5 * time.Second)
+	acked := r.c.Producer("p1").Stats().Acked
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.c.RunFor(time.Second)
+	}
+	b.StopTimer()
+	wall := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/wall, "sim-s/s")
+	b.ReportMetric(float64(r.c.Producer("p1").Stats().Acked-acked)/wall, "records/s")
+}
+
+// The cost of transactions: the classroom's idempotent producer against a transactional one
+// (transaction.version 2 and 1, 100 records a transaction) at the same record rate, each read
+// by a consumer (read_committed for the transactional ones); the world alone, and with the
+// online invariants attached (which then also walk __transaction_state's 50 partitions).
+func BenchmarkClassroomIdempotent(b *testing.B) {
+	benchClassroom(b, false, "read_uncommitted", "acks", "all")
+}
+
+func BenchmarkClassroomTransactionalV2(b *testing.B) {
+	benchClassroom(b, false, "read_committed", "acks", "all", "transactional.id", "payer", "transaction.records", "100")
+}
+
+func BenchmarkClassroomTransactionalV1(b *testing.B) {
+	benchClassroom(b, false, "read_committed", "acks", "all", "transactional.id", "payer", "transaction.records", "100", "transaction.version", "1")
+}
+
+func BenchmarkClassroomIdempotentOnline(b *testing.B) {
+	benchClassroom(b, true, "read_uncommitted", "acks", "all")
+}
+
+func BenchmarkClassroomTransactionalV2Online(b *testing.B) {
+	benchClassroom(b, true, "read_committed", "acks", "all", "transactional.id", "payer", "transaction.records", "100")
 }

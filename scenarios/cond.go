@@ -49,9 +49,10 @@ const (
 	sLSO           // lso T/I
 	sCommittedTxns // committed-txns P
 	sAbortedTxns   // aborted-txns P
+	sTxn           // txn P (txncond.go)
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, txn, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -156,6 +157,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		k.subj, kind, err = sCommittedTxns, vInt, needClient(true)
 	case "aborted-txns":
 		k.subj, kind, err = sAbortedTxns, vInt, needClient(true)
+	case "txn":
+		return p.txnCondition(k, toks)
 	case "leo":
 		k.subj, kind = sLEO, vInt
 		if i, err = p.replicaRef(k, toks); err != nil {
@@ -378,6 +381,9 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	}
 	if k.subj >= sMembers && k.subj <= sRedelivered {
 		return k.evalGroup(c)
+	}
+	if k.subj == sTxn {
+		return k.evalTxn(c)
 	}
 	switch k.subj {
 	case sLeader:

@@ -42,7 +42,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inStatement, "processor"}:       capTransactions,
 	{inStatement, "begin"}:           capTransactions,
 	{inStatement, "abort"}:           capTransactions,
-	{inCondition, "txn"}:             capTransactions,
 	{inCheckerName, "G1b"}:           capTransactions,
 	{inCheckerName, "eos-duplicate"}: capTransactions,
 	{inCheckerName, "eos-loss"}:      capTransactions,
