@@ -62,6 +62,7 @@ type Broker struct {
 
 	groups        *group.Coordinator       // the group coordinator (groups.go)
 	txns          *txn.Coordinator         // the transaction coordinator (txns.go)
+	txnAdds       txnAdds                  // produce requests held while their partitions join a transaction (txns.go)
 	internalAsked map[string]time.Duration // internal topics whose creation was asked for, and when (internaltopics.go)
 }
 
@@ -220,6 +221,12 @@ func (b *Broker) step(now time.Duration, from int32, msg any) {
 		b.txns.OnTimer(now, m)
 	case *protocol.WriteTxnMarkersRequest:
 		b.handleWriteTxnMarkers(now, from, m)
+	case *protocol.AddPartitionsToTxnResponse:
+		b.handleTxnAddAnswer(now, m.CorrelationID, m.Error)
+	case txnAddTimeout:
+		b.handleTxnAddAnswer(now, m.corr, protocol.REQUEST_TIMED_OUT)
+	case txnAddRetry:
+		b.retryTxnAdd(now, m.corr)
 	default:
 		if b.txns.Handle(now, from, msg) {
 			return

@@ -36,6 +36,9 @@ type delayedProduce struct {
 	parts     []produceStatus
 	remaining int
 	done      bool
+	// answer, when set, replaces the ProduceResponse: a WriteTxnMarkers append waiting for
+	// acks=all (handleWriteTxnMarkers, txns.go).
+	answer func(dp *delayedProduce)
 }
 
 type produceStatus struct {
@@ -91,6 +94,9 @@ func (b *Broker) closeConnection(peer int32) {
 }
 
 func (b *Broker) processProduce(now time.Duration, from int32, c *clientConn, m *protocol.ProduceRequest) {
+	if b.addPartitionsFirst(now, from, c, m) {
+		return // held until the leader has added the partitions to the transaction (txns.go)
+	}
 	dp := &delayedProduce{client: from, conn: c, corr: m.CorrelationID, parts: make([]produceStatus, len(m.Partitions))}
 	for i, pp := range m.Partitions {
 		st := &dp.parts[i]
@@ -240,6 +246,10 @@ func (b *Broker) respondProduce(dp *delayedProduce) {
 	dp.done = true
 	if dp.id != 0 {
 		delete(b.produces, dp.id)
+	}
+	if dp.answer != nil {
+		dp.answer(dp)
+		return
 	}
 	if b.conns[dp.client] != dp.conn {
 		return // the client closed the connection

@@ -14,7 +14,7 @@ import (
 // by the number of registered brokers), COORDINATOR_NOT_AVAILABLE meanwhile. The partitions of
 // __transaction_state this broker leads are the coordinator's shards. WriteTxnMarkers appends a
 // control batch to each partition this broker leads (ReplicaManager.appendRecords with origin
-// COORDINATOR); not modelled: the marker waits for acks=all before its answer.
+// COORDINATOR) and answers once the markers are replicated (acks=all).
 
 func newTxnCoordinator(b *Broker) *txn.Coordinator {
 	return txn.New(txn.Config{
@@ -65,33 +65,231 @@ func (h txnHost) Observe(ev any) {
 	h.b.env.Observe(ev)
 }
 
-// handleWriteTxnMarkers appends a COMMIT or ABORT control batch to each partition this broker
-// leads (KafkaApis.handleWriteTxnMarkersRequest); a marker of an older producer epoch is
-// refused INVALID_PRODUCER_EPOCH by the log.
+// markerAppendTimeout bounds a marker's wait for acks=all: the broker's request.timeout.ms, with
+// which KafkaApis.handleWriteTxnMarkersRequest calls ReplicaManager.appendRecords.
+const markerAppendTimeout = 30 * time.Second
+
+// handleWriteTxnMarkers is KafkaApis.handleWriteTxnMarkersRequest: a COMMIT or ABORT control
+// batch is appended to each partition this broker leads (ReplicaManager.appendRecords with
+// requiredAcks -1 and origin COORDINATOR), and the answer waits until every one is replicated:
+// the high watermark past the marker, as an acks=all produce waits (DelayedProduce). So the
+// coordinator completes a transaction only once its markers are committed; a marker an
+// unclean election could still drop keeps the transaction in PrepareCommit or PrepareAbort and
+// is sent again. Per partition: NOT_LEADER_OR_FOLLOWER off the leader, NOT_ENOUGH_REPLICAS
+// below min.insync.replicas (Partition.appendRecordsToLeader), INVALID_PRODUCER_EPOCH or
+// TRANSACTION_COORDINATOR_FENCED from the log (ProducerAppendInfo.appendEndTxnMarker),
+// NOT_ENOUGH_REPLICAS_AFTER_APPEND, REQUEST_TIMED_OUT after markerAppendTimeout, or
+// NOT_LEADER_OR_FOLLOWER when leadership is lost while waiting.
 func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protocol.WriteTxnMarkersRequest) {
-	resp := &protocol.WriteTxnMarkersResponse{CorrelationID: r.CorrelationID, ProducerID: r.ProducerID, Errors: make([]protocol.ErrorCode, len(r.Partitions))}
 	key := protocol.MarkerAbort
 	if r.Committed {
 		key = protocol.MarkerCommit
 	}
-	for i, tp := range r.Partitions {
-		p := b.parts[tp]
-		if p == nil || !p.isLeader {
-			resp.Errors[i] = protocol.NOT_LEADER_OR_FOLLOWER
-			continue
+	dp := &delayedProduce{client: from, corr: r.CorrelationID, parts: make([]produceStatus, len(r.Partitions))}
+	dp.answer = func(dp *delayedProduce) {
+		resp := &protocol.WriteTxnMarkersResponse{CorrelationID: r.CorrelationID, ProducerID: r.ProducerID, Errors: make([]protocol.ErrorCode, len(dp.parts))}
+		for i, st := range dp.parts {
+			resp.Errors[i] = st.err
 		}
-		marker := &protocol.RecordBatch{ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, BaseSequence: protocol.NoSequence,
-			Control: true, Transactional: true, Records: []protocol.Record{{Key: key, Value: int64(r.CoordinatorEpoch)}}}
-		if _, _, _, code := p.log.AppendAsLeader(marker, p.leaderEpoch, now); code != protocol.NONE {
-			resp.Errors[i] = code
-			continue
-		}
-		p.maybeIncrementHW(now)
-		p.wakeFetches(now)
+		b.env.Send(from, resp)
 	}
-	b.env.Send(from, resp)
+	for i, tp := range r.Partitions {
+		st := &dp.parts[i]
+		st.tp, st.baseOffset = tp, -1
+		p := b.parts[tp]
+		switch {
+		case p == nil || !p.isLeader:
+			st.err, st.done = protocol.NOT_LEADER_OR_FOLLOWER, true
+		case len(p.isr) < p.effectiveMinIsr():
+			st.err, st.done = protocol.NOT_ENOUGH_REPLICAS, true
+		case b.cfg.Bugs.DropTxnMarkers && !r.Committed:
+			st.done = true // the planted bug: answered, never written
+		default:
+			marker := &protocol.RecordBatch{ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, BaseSequence: protocol.NoSequence,
+				Control: true, Transactional: true, Records: []protocol.Record{{Key: key, Value: int64(r.CoordinatorEpoch)}}}
+			_, base, _, code := p.log.AppendAsLeader(marker, p.leaderEpoch, now)
+			if code != protocol.NONE {
+				st.err, st.done = code, true
+				break
+			}
+			st.baseOffset, st.required = base, base+1
+			p.maybeIncrementHW(now)
+			p.wakeFetches(now)
+			if p.hw >= st.required {
+				p.finishStatus(st)
+			} else {
+				p.produceWaiters = append(p.produceWaiters, dp)
+			}
+		}
+		if !st.done {
+			dp.remaining++
+		}
+	}
+	if dp.remaining == 0 {
+		b.respondProduce(dp)
+		return
+	}
+	b.delayedSeq++
+	dp.id = b.delayedSeq
+	b.produces[dp.id] = dp
+	b.expireAt(now, now+markerAppendTimeout, tickDelayedProduce, dp.id)
 }
 
 // LastStableOffset is the replica's last stable offset: its high watermark, or the first offset
 // of the oldest ongoing transaction if that is lower (UnifiedLog.lastStableOffset).
 func (p *Partition) LastStableOffset() int64 { return p.log.LastStableOffset(p.hw) }
+
+// OpenTransaction is the oldest transaction still open in the replica's log: its producer id,
+// its first offset (the first unstable offset) and when that record was appended; ok false
+// with none (ProducerStateManager.firstUnstableOffset, as DescribeProducers reports it, KIP-664).
+func (p *Partition) OpenTransaction() (pid, first int64, since time.Duration, ok bool) {
+	f := p.log.FirstUnstableOffset()
+	if f < 0 {
+		return 0, 0, 0, false
+	}
+	b := p.log.BatchAt(f)
+	if b == nil {
+		return 0, 0, 0, false
+	}
+	return b.ProducerID, f, b.MaxTimestamp, true
+}
+
+// txnAdd is a produce request held while the leader adds its partitions to the producer's
+// transaction (AddPartitionsToTxnManager, transaction.version 2).
+type txnAdd struct {
+	from     int32
+	conn     *clientConn
+	req      *protocol.ProduceRequest
+	add      *protocol.AddPartitionsToTxnRequest
+	deadline time.Duration // the produce request's timeout
+	backoff  time.Duration // before the next retry of CONCURRENT_TRANSACTIONS
+}
+
+// The broker retries an AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS (the previous
+// transaction's markers are still being written, or another leader's add is being written)
+// within the produce request's timeout (AddPartitionsToTxnConfig:
+// add.partitions.to.txn.retry.backoff.ms, doubling up to add.partitions.to.txn.retry.backoff.max.ms).
+const (
+	addPartitionsRetryBackoff    = 20 * time.Millisecond
+	addPartitionsRetryBackoffMax = 100 * time.Millisecond
+)
+
+// txnAddRetry sends a held request's AddPartitionsToTxn again.
+type txnAddRetry struct{ corr int64 }
+
+// txnAdds are the held produce requests by the correlation id of their AddPartitionsToTxn.
+type txnAdds struct {
+	held  map[int64]*txnAdd
+	added *protocol.ProduceRequest // the request being appended now that its partitions are added
+}
+
+// txnAddTimeout fires when the coordinator has not answered an AddPartitionsToTxn in the
+// produce request's timeout.
+type txnAddTimeout struct{ corr int64 }
+
+// addPartitionsFirst is ReplicaManager.appendRecords with transaction verification (KIP-890):
+// a transactional batch of a transaction.version 2 producer that has no transaction open on a
+// partition this broker leads is appended only once the leader has added the partition to the
+// producer's transaction at its coordinator (AddPartitionsToTxn from the broker). The request
+// is held meanwhile, its connection muted. A producer whose epoch the coordinator has moved
+// past (it aborted since, and the abort bumped the epoch) is refused, so a produce delayed past
+// its transaction's end cannot open a transaction nobody will close (KAFKA-14402). It reports
+// whether it holds m.
+func (b *Broker) addPartitionsFirst(now time.Duration, from int32, c *clientConn, m *protocol.ProduceRequest) bool {
+	if m.TransactionVersion < 2 || m.TransactionalID == "" {
+		return false
+	}
+	if b.txnAdds.added == m {
+		b.txnAdds.added = nil
+		return false
+	}
+	var tps []protocol.TopicPartition
+	var pid int64
+	var epoch int16
+	for _, pp := range m.Partitions {
+		p := b.parts[pp.TP]
+		if p == nil || !p.isLeader || pp.Batch == nil || !pp.Batch.Transactional {
+			continue
+		}
+		if e, ongoing := p.log.OngoingTxn(pp.Batch.ProducerID); ongoing && e == pp.Batch.ProducerEpoch {
+			continue
+		}
+		tps = append(tps, pp.TP)
+		pid, epoch = pp.Batch.ProducerID, pp.Batch.ProducerEpoch
+	}
+	if len(tps) == 0 {
+		return false
+	}
+	coord := int32(-1)
+	part := txn.PartitionFor(m.TransactionalID, int32(b.cfg.TransactionStateLogNumPartitions))
+	if mp := b.image.Partition(protocol.TransactionStateTopic, part); mp != nil {
+		coord = mp.Leader
+	}
+	c.muted = true
+	corr := b.nextCorr()
+	if b.txnAdds.held == nil {
+		b.txnAdds.held = map[int64]*txnAdd{}
+	}
+	b.txnAdds.held[corr] = &txnAdd{from: from, conn: c, req: m, deadline: now + m.Timeout, backoff: addPartitionsRetryBackoff,
+		add: &protocol.AddPartitionsToTxnRequest{CorrelationID: corr, TransactionalID: m.TransactionalID,
+			ProducerID: pid, ProducerEpoch: epoch, Partitions: tps, FromBroker: true}}
+	if coord < 0 {
+		b.handleTxnAddAnswer(now, corr, protocol.COORDINATOR_NOT_AVAILABLE)
+		return true
+	}
+	b.env.Send(coord, b.txnAdds.held[corr].add)
+	b.env.After(m.Timeout, txnAddTimeout{corr: corr})
+	return true
+}
+
+// retryTxnAdd sends a held request's AddPartitionsToTxn again, to the coordinator as the
+// metadata has it now.
+func (b *Broker) retryTxnAdd(now time.Duration, corr int64) {
+	a := b.txnAdds.held[corr]
+	if a == nil {
+		return
+	}
+	part := txn.PartitionFor(a.req.TransactionalID, int32(b.cfg.TransactionStateLogNumPartitions))
+	if mp := b.image.Partition(protocol.TransactionStateTopic, part); mp != nil && mp.Leader >= 0 {
+		b.env.Send(mp.Leader, a.add)
+		return
+	}
+	b.handleTxnAddAnswer(now, corr, protocol.COORDINATOR_NOT_AVAILABLE)
+}
+
+// handleTxnAddAnswer takes the coordinator's answer for a held produce: on NONE the request is
+// appended; otherwise every partition fails with the error as ReplicaManager translates it
+// (the retriable coordinator errors become NOT_ENOUGH_REPLICAS, PRODUCER_FENCED becomes
+// INVALID_PRODUCER_EPOCH).
+func (b *Broker) handleTxnAddAnswer(now time.Duration, corr int64, code protocol.ErrorCode) {
+	a := b.txnAdds.held[corr]
+	if a == nil {
+		return
+	}
+	if code == protocol.CONCURRENT_TRANSACTIONS && now+a.backoff < a.deadline {
+		b.env.After(a.backoff, txnAddRetry{corr: corr})
+		a.backoff = min(2*a.backoff, addPartitionsRetryBackoffMax)
+		return
+	}
+	delete(b.txnAdds.held, corr)
+	if b.conns[a.from] != a.conn {
+		return // the client closed its connection
+	}
+	if code == protocol.NONE {
+		b.txnAdds.added = a.req
+		b.processProduce(now, a.from, a.conn, a.req)
+		return
+	}
+	switch code {
+	case protocol.CONCURRENT_TRANSACTIONS, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.COORDINATOR_NOT_AVAILABLE,
+		protocol.NOT_COORDINATOR, protocol.REQUEST_TIMED_OUT:
+		code = protocol.NOT_ENOUGH_REPLICAS
+	case protocol.PRODUCER_FENCED:
+		code = protocol.INVALID_PRODUCER_EPOCH
+	}
+	dp := &delayedProduce{client: a.from, conn: a.conn, corr: a.req.CorrelationID, parts: make([]produceStatus, len(a.req.Partitions))}
+	for i, pp := range a.req.Partitions {
+		dp.parts[i] = produceStatus{tp: pp.TP, err: code, baseOffset: -1, done: true}
+	}
+	b.respondProduce(dp)
+}

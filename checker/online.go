@@ -27,7 +27,7 @@ const (
 )
 
 // InvariantNames lists the online invariants.
-var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR, CompactionLostKey}
+var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR, CompactionLostKey, HangingTransaction}
 
 // Violation is an online invariant found false.
 type Violation struct {
@@ -80,6 +80,8 @@ type Online struct {
 	owners map[ownerKey]string // group, generation, partition → the member's client (groups.go)
 
 	assign map[protocol.TopicPartition]assignment // as the appended records left it (reassign_checks.go)
+
+	hangChecked map[int32]time.Duration // when each broker's leaders were last checked (hanging.go)
 }
 
 type repKey struct {
@@ -128,7 +130,7 @@ type verified struct {
 func newOnline(src source) *Online {
 	return &Online{src: src, seen: map[string]bool{}, reps: map[repKey]*repState{}, parts: map[protocol.TopicPartition]*partState{},
 		leader: map[epochKey]int32{}, metaParts: map[protocol.TopicPartition]*metadata.Partition{}, metaEpoch: map[protocol.TopicPartition]int32{},
-		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}}
+		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}, hangChecked: map[int32]time.Duration{}}
 }
 
 // Attach starts checking c's invariants after every event of its world, from now on. It
@@ -149,6 +151,12 @@ func Attach(c *cluster.Cluster) *Online {
 		case sim.Deliver, sim.Timer, sim.Inject, sim.Start, sim.Fault, sim.Halt:
 		default:
 			return // observations and drops come with a step already checked, or change nothing
+		}
+		if len(c.BrokerIDs) != cs.brokers { // a broker added since (add broker N)
+			cs.brokers = len(c.BrokerIDs)
+			for _, b := range c.BrokerIDs {
+				cs.isBroker[b] = true
+			}
 		}
 		if cs.isBroker[e.Node] {
 			o.afterBroker(idx, e.Node)
@@ -227,6 +235,7 @@ func (o *Online) afterBroker(idx int, b int32) {
 			o.checkPartition(tp)
 		}
 	}
+	o.checkHanging(b)
 }
 
 // afterOther checks the committed metadata if it changed, and the partitions whose state

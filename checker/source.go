@@ -1,9 +1,12 @@
 package checker
 
 import (
+	"time"
+
 	"kafkasim/broker"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/txn"
 	"kafkasim/sim/cluster"
 )
 
@@ -11,6 +14,7 @@ import (
 type clusterSource struct {
 	c        *cluster.Cluster
 	isBroker map[int32]bool
+	brokers  int // len(c.BrokerIDs) when isBroker was filled
 	buf      []protocol.TopicPartition
 }
 
@@ -56,4 +60,28 @@ func (r liveReplica) IsLeader() bool     { return r.p.IsLeader() }
 func (r liveReplica) LeaderEpoch() int32 { return r.p.LeaderEpoch() }
 func (r liveReplica) BatchAt(offset int64) *protocol.RecordBatch {
 	return r.p.Log().BatchAt(offset)
+}
+
+// OpenTransaction: the oldest transaction open in the replica's log (hanging.go).
+func (r liveReplica) OpenTransaction() (pid, first int64, since time.Duration, ok bool) {
+	return r.p.OpenTransaction()
+}
+
+func (s *clusterSource) Now() time.Duration { return s.c.Now() }
+
+// CoordinatorTxn: producer pid's transaction as the running coordinator with the highest
+// coordinator epoch has it.
+func (s *clusterSource) CoordinatorTxn(pid int64) *txn.Metadata {
+	var best *txn.Metadata
+	bestEpoch := int32(-1)
+	for _, b := range s.c.BrokerIDs {
+		br := s.c.Broker(b)
+		if br == nil {
+			continue
+		}
+		if m, epoch := br.TxnCoordinator().ByProducerID(pid); m != nil && epoch > bestEpoch {
+			best, bestEpoch = m, epoch
+		}
+	}
+	return best
 }

@@ -55,9 +55,10 @@ const (
 	sSegments      // segments T/I[@B]
 	sLogStart      // logstart T/I[@B]
 	sKeys          // keys T/I[@B]
+	sTxn           // txn P (txncond.go)
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, txn, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -162,6 +163,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		k.subj, kind, err = sCommittedTxns, vInt, needClient(true)
 	case "aborted-txns":
 		k.subj, kind, err = sAbortedTxns, vInt, needClient(true)
+	case "txn":
+		return p.txnCondition(k, toks)
 	case "leo":
 		k.subj, kind = sLEO, vInt
 		if i, err = p.replicaRef(k, toks); err != nil {
@@ -394,6 +397,9 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	}
 	if k.subj >= sMembers && k.subj <= sRedelivered {
 		return k.evalGroup(c)
+	}
+	if k.subj == sTxn {
+		return k.evalTxn(c)
 	}
 	switch k.subj {
 	case sLeader:

@@ -39,15 +39,12 @@ type unmodelledWord struct {
 // producer's keys=) are not here: they work.
 var unmodelled = map[unmodelledWord]string{
 	// Transactions and exactly-once.
-	{inProducer, "transaction.version"}:    capTransactions,
-	{inStatement, "processor"}:             capTransactions,
-	{inStatement, "begin"}:                 capTransactions,
-	{inStatement, "abort"}:                 capTransactions,
-	{inCondition, "txn"}:                   capTransactions,
-	{inCheckerName, "G1b"}:                 capTransactions,
-	{inCheckerName, "hanging-transaction"}: capTransactions,
-	{inCheckerName, "eos-duplicate"}:       capTransactions,
-	{inCheckerName, "eos-loss"}:            capTransactions,
+	{inStatement, "processor"}:       capTransactions,
+	{inStatement, "begin"}:           capTransactions,
+	{inStatement, "abort"}:           capTransactions,
+	{inCheckerName, "G1b"}:           capTransactions,
+	{inCheckerName, "eos-duplicate"}: capTransactions,
+	{inCheckerName, "eos-loss"}:      capTransactions,
 
 	// Records: bytes, compression, segments, compaction.
 	{inProducer, "tombstones"}:                 capRecords,

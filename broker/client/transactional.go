@@ -8,17 +8,22 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: the transactional producer (transactional.id, KIP-98) with transaction.version 1,
-// as Java's TransactionManager drives it: FindCoordinator (key type TRANSACTION), then
-// InitProducerId with the transactional id, which fences every earlier producer of the id;
-// then transaction after transaction of transaction.records records (fewer for the last, once
-// the rate drops to 0) spread round-robin over the topic's partitions: AddPartitionsToTxn, one idempotent batch per partition
-// (Transactional), and EndTxn committing it, or aborting it with probability
-// transaction.abort (the client's seeded stream). Each record's history op is completed at
-// EndTxn: ok and committed, or fail and aborted. A fenced producer (PRODUCER_FENCED,
-// INVALID_PRODUCER_EPOCH) fails its open transaction's records and starts over with
-// InitProducerId, as an application would with a new producer. Not modelled: several batches
-// per partition per transaction, sendOffsetsToTransaction, TV2 (KIP-890).
+// Behavior: the transactional producer (transactional.id, KIP-98) as Java's TransactionManager
+// drives it: FindCoordinator (key type TRANSACTION), then InitProducerId with the transactional
+// id, which fences every earlier producer of the id; then transaction after transaction of
+// transaction.records records (fewer for the last, once the rate drops to 0) spread
+// round-robin over the topic's partitions: one idempotent batch per partition (Transactional),
+// and EndTxn committing it, or aborting it with probability transaction.abort (the client's
+// seeded stream). With transaction.version=1 the producer adds the partitions first
+// (AddPartitionsToTxn) and keeps its epoch; with 2 (KIP-890, the default) the leaders add them as
+// the batches arrive and EndTxn answers with a bumped epoch, the next transaction's sequences
+// starting at 0. Each record's history op is completed at EndTxn: ok and committed, or fail
+// and aborted. A batch unanswered past delivery.timeout.ms makes the transaction abortable: it
+// is aborted (the request may still land: KAFKA-14402), and a TV1 producer then bumps its epoch
+// with InitProducerId (KIP-360). A fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH)
+// fails its open transaction's records and starts over with InitProducerId, as an application
+// would with a new producer. Not modelled: several batches per partition per transaction,
+// sendOffsetsToTransaction.
 
 type txnPhase uint8
 
@@ -29,6 +34,7 @@ const (
 	txnAdding
 	txnProducing
 	txnEnding
+	txnFenced // fenced for good: sends nothing more
 )
 
 // txnBatch is one partition's batch of the open transaction.
@@ -56,10 +62,20 @@ type transactional struct {
 	buf     []pendingRecord
 	open    []*txnBatch
 	commit  bool
+	expired bool   // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	dead    string // the fatal error once fenced for good
 }
 
 func newTransactional(p *Producer) *transactional {
 	return &transactional{p: p, id: p.cfg.TransactionalID, coord: -1, pid: protocol.NoProducerID, epoch: -1, seqs: map[int32]int32{}}
+}
+
+// version is the transaction.version the producer uses (KIP-890).
+func (t *transactional) version() int8 {
+	if t.p.cfg.TransactionVersion == 1 {
+		return 1
+	}
+	return 2
 }
 
 func (t *transactional) records() int {
@@ -112,6 +128,8 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 			case m.Error == protocol.NONE:
 				t.pid, t.epoch, t.phase = m.ProducerID, m.ProducerEpoch, txnReady
 				clear(t.seqs) // a new epoch starts every partition's sequences at 0
+			case m.Error == protocol.PRODUCER_FENCED:
+				t.fatal(now, m.Error)
 			default:
 				t.coordinatorError(now, m.Error)
 			}
@@ -132,7 +150,19 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 		if m.CorrelationID == t.corr && t.phase == txnEnding {
 			t.corr = 0
 			if m.Error == protocol.NONE {
+				expired := t.expired
 				t.finish(now, t.commit, "")
+				switch {
+				case t.version() >= 2 && m.ProducerEpoch >= 0:
+					// KIP-890: EndTxn bumped the epoch; the next transaction uses it, its
+					// sequences from 0.
+					t.pid, t.epoch = m.ProducerID, m.ProducerEpoch
+					clear(t.seqs)
+				case expired:
+					// TransactionManager: after aborting for an expired batch, a TV1 producer
+					// bumps its epoch with InitProducerId (KIP-360), its sequences unresolved.
+					t.phase = txnInit
+				}
 			} else if !t.fenced(now, m.Error) {
 				t.coordinatorError(now, m.Error)
 			}
@@ -163,6 +193,10 @@ func (t *transactional) createDue(now time.Duration) {
 func (t *transactional) newRecord(now time.Duration) {
 	rec := t.p.workload.record()
 	t.p.out.stats.Sent++
+	if t.dead != "" {
+		t.p.out.record(now, -1, rec.Value, -1, now, history.Fail, t.dead)
+		return
+	}
 	t.buf = append(t.buf, pendingRecord{rec: rec, created: now})
 }
 
@@ -199,6 +233,18 @@ func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
 	return true
 }
 
+// fatal: the coordinator refused to bump this producer's epoch (KIP-588: a newer instance of
+// the transactional id fenced it). As the Java application must close a producer after
+// ProducerFencedException, it stops: every record it holds, and every later one, fails.
+func (t *transactional) fatal(now time.Duration, err protocol.ErrorCode) {
+	t.dead = err.String()
+	t.phase = txnFenced
+	for _, r := range t.buf {
+		t.p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, t.dead)
+	}
+	t.buf = nil
+}
+
 // run sends what the phase calls for.
 func (t *transactional) run(now time.Duration) {
 	p := t.p
@@ -218,7 +264,10 @@ func (t *transactional) run(now time.Duration) {
 	case txnInit:
 		if t.corr == 0 {
 			t.request(now, t.coord, func(c int64) any {
-				return &protocol.InitProducerIdRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: protocol.NoProducerID, ProducerEpoch: -1, TransactionTimeout: p.cfg.TransactionTimeout}
+				// With an id and epoch already (a re-initialization after an abortable error or a
+				// fence), they go along: KIP-588 lets the coordinator tell a producer whose
+				// transaction timed out from one a newer instance fenced.
+				return &protocol.InitProducerIdRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, TransactionTimeout: p.cfg.TransactionTimeout}
 			})
 		}
 	case txnReady:
@@ -256,7 +305,7 @@ func (t *transactional) run(now time.Duration) {
 		}
 		if done {
 			t.commit = float64(p.net.env.Rand()>>11)/(1<<53) >= p.cfg.TransactionAbort
-			t.phase = txnEnding
+			t.phase, t.expired = txnEnding, false
 			t.run(now)
 		}
 	case txnEnding:
@@ -266,7 +315,7 @@ func (t *transactional) run(now time.Duration) {
 				return
 			}
 			t.request(now, t.coord, func(c int64) any {
-				return &protocol.EndTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, Committed: t.commit}
+				return &protocol.EndTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, Committed: t.commit, TransactionVersion: t.version()}
 			})
 		}
 	}
@@ -317,6 +366,9 @@ func (t *transactional) begin(now time.Duration) {
 		t.seqs[b.part] += int32(len(b.records))
 	}
 	t.phase = txnAdding
+	if t.version() >= 2 {
+		t.phase = txnProducing // the leaders add the partitions (KIP-890)
+	}
 }
 
 func (t *transactional) produce(now time.Duration, b *txnBatch) {
@@ -328,10 +380,11 @@ func (t *transactional) produce(now time.Duration, b *txnBatch) {
 	}
 	p.net.corr++
 	b.corr = p.net.corr
-	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout, Partitions: []protocol.ProducePartition{{
-		TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
-		Batch: &protocol.RecordBatch{ProducerID: t.pid, ProducerEpoch: t.epoch, BaseSequence: b.seq, Transactional: true, Records: b.records},
-	}}})
+	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout,
+		TransactionalID: t.id, TransactionVersion: t.version(), Partitions: []protocol.ProducePartition{{
+			TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
+			Batch: &protocol.RecordBatch{ProducerID: t.pid, ProducerEpoch: t.epoch, BaseSequence: b.seq, Transactional: true, Records: b.records},
+		}}})
 	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, b.corr)
 }
 
@@ -373,6 +426,14 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 		if b.corr == corr {
 			b.corr = 0
 			p.meta.wanted = true
+			if t.phase == txnProducing && now-b.created[0] >= p.cfg.DeliveryTimeout {
+				// The batch expired (delivery.timeout.ms): TransactionManager makes the
+				// transaction abortable and the application aborts it. The request itself
+				// may still reach the leader (KAFKA-14402).
+				t.commit, t.expired, t.phase = false, true, txnEnding
+				t.run(now)
+				return
+			}
 		}
 	}
 }
@@ -409,7 +470,7 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		}
 	}
 	t.open = t.open[:0]
-	t.phase = txnReady
+	t.phase, t.expired = txnReady, false
 }
 
 // close fails every record not committed.

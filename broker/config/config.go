@@ -92,6 +92,7 @@ type Bugs struct {
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
 	CleanerDropsLatest  bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
+	DropTxnMarkers      bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
 }
 
 // Topic is a topic's configuration.
@@ -140,6 +141,9 @@ type Producer struct {
 	TransactionTimeout time.Duration // transaction.timeout.ms
 	TransactionRecords int           // transaction.records (ours)
 	TransactionAbort   float64       // transaction.abort (ours)
+	// TransactionVersion is the transaction.version feature the producer uses (KIP-890): 2
+	// (Kafka 4.0's default) or 1 (before KIP-890).
+	TransactionVersion int
 
 	// ReportsAppendedAsFailed plants a client bug for the checker's tests (no config key
 	// reaches it): every error is reported as a definite failure, even one after which the
@@ -253,6 +257,7 @@ func DefaultProducer() Producer {
 		Retries:            math.MaxInt32,
 		TransactionTimeout: time.Minute,
 		TransactionRecords: 10,
+		TransactionVersion: 2,
 		RequestTimeout:     30 * time.Second,
 		DeliveryTimeout:    120 * time.Second,
 		MaxInFlight:        5,
@@ -670,6 +675,13 @@ var producerKeys = map[string]setter[Producer]{
 	},
 	"transaction.timeout.ms": dur(func(p *Producer) *time.Duration { return &p.TransactionTimeout }),
 	"transaction.records":    integer(1, func(p *Producer) *int { return &p.TransactionRecords }),
+	"transaction.version": func(p *Producer, key, v string) error {
+		s, err := oneOf(key, v, "1", "2")
+		if err == nil {
+			p.TransactionVersion = int(s[0] - '0')
+		}
+		return err
+	},
 	"transaction.abort": func(p *Producer, key, v string) error {
 		f, err := strconv.ParseFloat(v, 64)
 		if err != nil || f < 0 || f > 1 || math.IsNaN(f) {

@@ -341,8 +341,12 @@ func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Dura
 			return l.BatchAt(d.baseOffset), d.baseOffset, true, protocol.NONE
 		}
 	} else if b.Control && b.ProducerID >= 0 {
+		// ProducerAppendInfo.appendEndTxnMarker: checkProducerEpoch, then checkCoordinatorEpoch (a
+		// marker from a coordinator older than the last marker's is a zombie's).
 		if e := l.producers.producers[b.ProducerID]; e != nil && b.ProducerEpoch < e.epoch {
 			return nil, -1, false, protocol.INVALID_PRODUCER_EPOCH
+		} else if e != nil && len(b.Records) > 0 && int64(e.coordinatorEpoch) > b.Records[0].Value {
+			return nil, -1, false, protocol.TRANSACTION_COORDINATOR_FENCED
 		}
 	}
 	s := l.stamp(b, epoch, now)
@@ -752,6 +756,17 @@ func (l *Log) ProducerLastSequence(pid int64) (epoch int16, lastSeq int32, ok bo
 		return 0, protocol.NoSequence, false
 	}
 	return e.epoch, e.lastSeq(), true
+}
+
+// OngoingTxn reports whether producer pid has a transaction open in this log, and its producer
+// epoch (ProducerStateEntry.currentTxnFirstOffset; ReplicaManager asks before it appends a
+// transactional batch, KIP-890).
+func (l *Log) OngoingTxn(pid int64) (epoch int16, ongoing bool) {
+	e := l.producers.producers[pid]
+	if e == nil {
+		return noProducerEpoch, false
+	}
+	return e.epoch, e.currentTxnFirstOffset >= 0
 }
 
 // FirstUnstableOffset is the first offset of the oldest ongoing transaction, -1 with none

@@ -26,8 +26,11 @@ type producerEntry struct {
 	// currentTxnFirstOffset is ProducerStateEntry.currentTxnFirstOffset: the offset of the
 	// first record of the producer's ongoing transaction, -1 with none.
 	currentTxnFirstOffset int64
-	n                     int // retained batches, oldest first in batches[:n]
-	batches               [numBatchesToRetain]batchMeta
+	// coordinatorEpoch is ProducerStateEntry.coordinatorEpoch: the coordinator epoch of the
+	// producer's last transaction marker, -1 with none.
+	coordinatorEpoch int32
+	n                int // retained batches, oldest first in batches[:n]
+	batches          [numBatchesToRetain]batchMeta
 }
 
 // lastOffset is the offset of the producer's last appended record, -1 with no batch retained.
@@ -106,7 +109,7 @@ func (p *producerState) reset() {
 func (p *producerState) entry(pid int64) *producerEntry {
 	e := p.producers[pid]
 	if e == nil {
-		e = &producerEntry{epoch: noProducerEpoch, currentTxnFirstOffset: -1}
+		e = &producerEntry{epoch: noProducerEpoch, currentTxnFirstOffset: -1, coordinatorEpoch: -1}
 		p.producers[pid] = e
 	}
 	return e
@@ -186,6 +189,9 @@ func (p *producerState) removeBefore(logStartOffset int64) {
 // marker ends the producer's ongoing transaction; an ABORT marker adds it to the
 // aborted-transaction index.
 func (p *producerState) completeTxn(e *producerEntry, marker *protocol.RecordBatch) {
+	if len(marker.Records) > 0 {
+		e.coordinatorEpoch = int32(marker.Records[0].Value)
+	}
 	if e.currentTxnFirstOffset < 0 {
 		return
 	}

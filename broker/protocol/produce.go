@@ -19,6 +19,10 @@ type ProduceRequest struct {
 	Acks          int16         // 0, 1 or -1 (all)
 	Timeout       time.Duration // how long the leader may wait for acks=all (request.timeout.ms)
 	Partitions    []ProducePartition
+	// TransactionalID is the transactional producer's id; with TransactionVersion 2 the leader
+	// adds the partition to its transaction itself (KIP-890, txn2.go).
+	TransactionalID    string
+	TransactionVersion int8
 }
 
 // ProducePartition is one partition's batch.

@@ -4,9 +4,10 @@ package protocol
 // transaction.version 1: FindCoordinator with key type TRANSACTION, InitProducerId with a
 // transactional id (InitProducerIdRequest, producerid.go), AddPartitionsToTxn (24), EndTxn
 // (26), and the coordinator's WriteTxnMarkers (27) to the partition leaders. Markers are
-// control batches (RecordBatch.Control) whose one record's key is COMMIT or ABORT. Not
-// modelled: TV2's implicit partition add and per-transaction epoch bump (KIP-890),
-// AddOffsetsToTxn and TxnOffsetCommit (KIP-447), DescribeTransactions.
+// control batches (RecordBatch.Control) whose one record's key is COMMIT or ABORT. With
+// transaction.version 2 (KIP-890) the leader adds a partition itself (FromBroker) and EndTxn
+// bumps the epoch. Not modelled: AddOffsetsToTxn and TxnOffsetCommit (KIP-447),
+// DescribeTransactions.
 
 // Coordinator key types (FindCoordinatorRequest.KeyType).
 const (
@@ -49,6 +50,10 @@ type AddPartitionsToTxnRequest struct {
 	ProducerID      int64
 	ProducerEpoch   int16
 	Partitions      []TopicPartition
+	// FromBroker: a partition leader adds the partition on the producer's behalf before it
+	// appends a transaction's first batch there (transaction.version 2, KIP-890; AddPartitionsToTxn
+	// v4+ sent by AddPartitionsToTxnManager).
+	FromBroker bool
 }
 
 // AddPartitionsToTxnResponse answers AddPartitionsToTxnRequest (one error for all partitions).
@@ -64,12 +69,18 @@ type EndTxnRequest struct {
 	ProducerID      int64
 	ProducerEpoch   int16
 	Committed       bool
+	// TransactionVersion 2 (EndTxn v5+, KIP-890): the coordinator bumps the producer epoch as
+	// the transaction ends and answers with it.
+	TransactionVersion int8
 }
 
 // EndTxnResponse answers EndTxnRequest once the PrepareCommit or PrepareAbort is written.
 type EndTxnResponse struct {
 	CorrelationID int64
 	Error         ErrorCode
+	// The producer id and epoch to use from now on (transaction.version 2: the bumped epoch).
+	ProducerID    int64
+	ProducerEpoch int16
 }
 
 // WriteTxnMarkersRequest asks a partition leader to append transaction markers.

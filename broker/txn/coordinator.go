@@ -1,6 +1,7 @@
 // Package txn is the transaction coordinator (Kafka's TransactionCoordinator,
 // TransactionStateManager and TransactionMarkerChannelManager) for transaction.version 1
-// (KIP-98): one shard per partition of __transaction_state this broker leads; every state
+// (KIP-98: the producer adds partitions, its epoch is kept across transactions) and 2 (KIP-890:
+// partition leaders add them, EndTxn bumps the epoch): one shard per partition of __transaction_state this broker leads; every state
 // change is a record of that partition, written as the leader and answered once the high
 // watermark passes it (acks=all); a new leader replays the partition and resumes the markers of
 // transactions it finds half-completed.
@@ -8,6 +9,7 @@ package txn
 
 import (
 	"encoding/json"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -105,10 +107,17 @@ type Metadata struct {
 	State      State                     `json:"state"`
 	Partitions []protocol.TopicPartition `json:"partitions"`
 	Start      time.Duration             `json:"start"` // txnStartTimestamp
-	pending    bool                      // a transition is being written (pendingState)
-	markers    []protocol.TopicPartition // partitions whose marker is not acknowledged yet
-	inflight   int                       // WriteTxnMarkers requests unanswered
-	sentAt     time.Duration
+	// Version is the transaction's transaction.version (clientTransactionVersion): 2 when its
+	// partitions are added by their leaders and EndTxn bumps the epoch (KIP-890).
+	Version int8 `json:"tv,omitempty"`
+	// LastEpoch is lastProducerEpoch: the epoch before the last bump, which a producer fenced
+	// by its own transaction's timeout (not by another instance) may still re-initialize from
+	// (KIP-588); -1 with none.
+	LastEpoch int16                     `json:"last"`
+	pending   bool                      // a transition is being written (pendingState)
+	markers   []protocol.TopicPartition // partitions whose marker is not acknowledged yet
+	inflight  int                       // WriteTxnMarkers requests unanswered
+	sentAt    time.Duration
 }
 
 // markerRequestTimeout: a WriteTxnMarkers unanswered this long is taken as lost and sent again
@@ -125,9 +134,10 @@ type Coordinator struct {
 }
 
 type markerReq struct {
-	part int32
-	id   string
-	tps  []protocol.TopicPartition
+	part  int32
+	epoch int32 // the coordinator epoch it was sent in
+	id    string
+	tps   []protocol.TopicPartition
 }
 
 type shard struct {
@@ -160,6 +170,27 @@ func (c *Coordinator) Transaction(id string) *Metadata {
 		return nil
 	}
 	return s.txns[id]
+}
+
+// Pending reports whether a transition of m is being written (TransactionMetadata.pendingState).
+func (m *Metadata) Pending() bool { return m.pending }
+
+// ByProducerID is the transaction of producer id pid in this coordinator's loaded shards, with
+// the shard's coordinator epoch; nil if none holds it (DescribeProducers answers with the
+// producer id, the tools then ask the coordinator: KIP-664).
+func (c *Coordinator) ByProducerID(pid int64) (*Metadata, int32) {
+	for _, part := range slices.Sorted(maps.Keys(c.shards)) {
+		s := c.shards[part]
+		if s.loading {
+			continue
+		}
+		for _, id := range s.order {
+			if m := s.txns[id]; m.ProducerID == pid {
+				return m, s.epoch
+			}
+		}
+	}
+	return nil, -1
 }
 
 // Leadership tells the coordinator that this broker leads partition part in epoch (load), or
@@ -280,7 +311,7 @@ func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next 
 		m.pending = false
 		if err == protocol.NONE && c.shards[s.part] == s {
 			prev := m.State
-			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start
+			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start, m.Version, m.LastEpoch = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start, next.Version, next.LastEpoch
 			if prev != m.State {
 				c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: m.Epoch, From: prev, To: m.State})
 			}

@@ -217,3 +217,151 @@ func TestTransactionTimeoutAborts(t *testing.T) {
 		}
 	}
 }
+
+// TransactionMarkerRequestCompletionHandler: a retriable error (NOT_ENOUGH_REPLICAS here: the
+// leader would not append the marker below min.insync.replicas) keeps the transaction in
+// PrepareCommit and the marker is sent again on the next round; a late duplicate answer to the
+// first request changes nothing once the transaction is complete.
+func TestMarkerRetriedAfterRetriableError(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true})
+	f.replicate(c, 2*time.Second)
+	first := markers(f.take())[0]
+	c.Handle(2100*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NOT_ENOUGH_REPLICAS}})
+	if m := c.Transaction(testID); m.State != PrepareCommit {
+		t.Fatalf("after NOT_ENOUGH_REPLICAS: %s; want PrepareCommit", m.State)
+	}
+	var retry Timer
+	for _, tm := range f.timers {
+		if tm.Kind == timerMarkers {
+			retry = tm
+		}
+	}
+	c.OnTimer(2200*time.Millisecond, retry)
+	again := markers(f.take())[0]
+	if again == nil || again.CorrelationID == first.CorrelationID {
+		t.Fatalf("no marker sent again after the retriable error")
+	}
+	c.Handle(2300*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: again.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 2300*time.Millisecond)
+	if m := c.Transaction(testID); m.State != CompleteCommit {
+		t.Fatalf("after the marker: %s; want CompleteCommit", m.State)
+	}
+	c.Handle(2400*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 2400*time.Millisecond)
+	if m := c.Transaction(testID); m.State != CompleteCommit {
+		t.Fatalf("after a late duplicate answer: %s; want CompleteCommit", m.State)
+	}
+}
+
+// TransactionMarkerRequestCompletionHandler: INVALID_PRODUCER_EPOCH (a newer epoch of the
+// producer wrote to the partition) cancels the transaction's markers (removeMarkersForTxn):
+// nothing is sent again.
+func TestMarkerCancelledOnInvalidProducerEpoch(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: false})
+	f.replicate(c, 2*time.Second)
+	first := markers(f.take())[0]
+	c.Handle(2100*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first.CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.INVALID_PRODUCER_EPOCH}})
+	for _, tm := range f.timers {
+		if tm.Kind == timerMarkers {
+			c.OnTimer(2200*time.Millisecond, tm)
+		}
+	}
+	if ms := markers(f.take()); len(ms) != 0 {
+		t.Fatalf("markers sent again after INVALID_PRODUCER_EPOCH: %+v", ms)
+	}
+}
+
+// KIP-890 (transaction.version 2): EndTxn bumps the producer epoch at the prepare step; the
+// markers carry the new epoch and the answer hands it to the producer. A retry of the same
+// EndTxn, sent with the old epoch after the answer was lost, is answered with the new one.
+func TestEndTxnBumpsEpochWithTransactionVersion2(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	c.Handle(time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	f.replicate(c, time.Second)
+	f.take()
+	end := &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true, TransactionVersion: 2}
+	c.Handle(2*time.Second, 1, end)
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	var resp *protocol.EndTxnResponse
+	for _, m := range sent {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+			resp = r
+		}
+	}
+	if resp == nil || resp.Error != protocol.NONE || resp.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("EndTxn answer %+v; want NONE with epoch %d", resp, p.ProducerEpoch+1)
+	}
+	if mk := markers(sent)[0]; mk == nil || mk.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("marker %+v; want the bumped epoch %d", mk, p.ProducerEpoch+1)
+	}
+	c.Handle(3*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: markers(sent)[0].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 3*time.Second)
+	c.Handle(4*time.Second, 1, end) // the retry, with the old epoch
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); !ok || r.Error != protocol.NONE || r.ProducerEpoch != p.ProducerEpoch+1 {
+			t.Errorf("EndTxn retry: %+v; want NONE with epoch %d", m.msg, p.ProducerEpoch+1)
+		}
+	}
+	// A produce of the ended transaction arriving late: its leader's AddPartitionsToTxn has
+	// the old epoch and is refused.
+	c.Handle(5*time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 4, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(1), FromBroker: true})
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.AddPartitionsToTxnResponse); !ok || r.Error != protocol.PRODUCER_FENCED {
+			t.Errorf("a late produce's AddPartitionsToTxn: %+v; want PRODUCER_FENCED", m.msg)
+		}
+	}
+}
+
+// transaction.version 1 keeps the epoch across transactions: EndTxn answers with the same one.
+func TestEndTxnKeepsEpochWithTransactionVersion1(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: false, TransactionVersion: 1})
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	if mk := markers(sent)[0]; mk == nil || mk.ProducerEpoch != p.ProducerEpoch {
+		t.Fatalf("marker %+v; want epoch %d", mk, p.ProducerEpoch)
+	}
+}
+
+// KIP-588: a producer re-initializing with its producer id and epoch may bump from the epoch
+// its own timed-out transaction left (lastProducerEpoch); a zombie whose epoch a newer instance
+// of the transactional id moved past is told PRODUCER_FENCED.
+func TestInitProducerIdWithEpochFencesZombie(t *testing.T) {
+	c, f := newCoordinator(t)
+	old := begin(t, c, f, time.Second, 0)
+	reinit := func(now time.Duration, epoch int16) *protocol.InitProducerIdResponse {
+		c.Handle(now, 1, &protocol.InitProducerIdRequest{CorrelationID: 7, TransactionalID: testID, ProducerID: old.ProducerID, ProducerEpoch: epoch, TransactionTimeout: testTimeout})
+		f.replicate(c, now)
+		for _, m := range f.take() {
+			if r, ok := m.msg.(*protocol.InitProducerIdResponse); ok {
+				return r
+			}
+		}
+		return nil
+	}
+	// A new instance (no producer id) fences the ongoing transaction, then gets its epoch.
+	c.Handle(2*time.Second, 2, &protocol.InitProducerIdRequest{CorrelationID: 8, TransactionalID: testID, ProducerID: protocol.NoProducerID, ProducerEpoch: -1, TransactionTimeout: testTimeout})
+	f.replicate(c, 2*time.Second)
+	for _, mk := range markers(f.take()) {
+		c.Handle(2*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: mk.CorrelationID, ProducerID: mk.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	}
+	f.replicate(c, 2*time.Second)
+	if second := initPid(t, c, f, 3*time.Second); second.Error != protocol.NONE || second.ProducerEpoch != old.ProducerEpoch+2 {
+		t.Fatalf("the new instance: %+v; want epoch %d", second, old.ProducerEpoch+2)
+	}
+	if r := reinit(4*time.Second, old.ProducerEpoch); r == nil || r.Error != protocol.PRODUCER_FENCED {
+		t.Fatalf("the zombie's InitProducerId with its old epoch: %+v; want PRODUCER_FENCED", r)
+	}
+	// The current instance re-initializing from its own epoch is bumped.
+	cur := c.Transaction(testID).Epoch
+	if r := reinit(5*time.Second, cur); r == nil || r.Error != protocol.NONE || r.ProducerEpoch != cur+1 {
+		t.Fatalf("re-initializing from the current epoch: %+v; want epoch %d", r, cur+1)
+	}
+}

@@ -44,15 +44,23 @@ func (c *Coordinator) handleInitProducerId(now time.Duration, from int32, r *pro
 		return
 	}
 	m := s.txns[r.TransactionalID]
+	known := m != nil
 	if m == nil {
 		pid, ok := c.host.NextProducerID(now)
 		if !ok {
 			reply(now, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.NoProducerID, -1)
 			return
 		}
-		m = &Metadata{ID: r.TransactionalID, ProducerID: pid, Epoch: -1, State: Empty}
+		m = &Metadata{ID: r.TransactionalID, ProducerID: pid, Epoch: -1, LastEpoch: -1, State: Empty}
 		s.txns[m.ID] = m
 		s.order = append(s.order, m.ID)
+	}
+	if known && r.ProducerID != protocol.NoProducerID && (m.ProducerID != r.ProducerID || (r.ProducerEpoch != m.Epoch && r.ProducerEpoch != m.LastEpoch)) {
+		// KIP-588: a producer re-initializing with its id and epoch may bump only from the
+		// current epoch or the one before the last bump (its transaction timed out); any other
+		// was fenced by a newer instance of its transactional id.
+		reply(now, protocol.PRODUCER_FENCED, protocol.NoProducerID, -1)
+		return
 	}
 	if m.pending {
 		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
@@ -77,9 +85,9 @@ func (c *Coordinator) handleInitProducerId(now time.Duration, from int32, r *pro
 			reply(now, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.NoProducerID, -1)
 			return
 		}
-		next.ProducerID, next.Epoch = pid, 0
+		next.ProducerID, next.Epoch, next.LastEpoch = pid, 0, -1
 	} else {
-		next.Epoch = m.Epoch + 1 // TransactionMetadata.prepareIncrementProducerEpoch
+		next.Epoch, next.LastEpoch = m.Epoch+1, m.Epoch // TransactionMetadata.prepareIncrementProducerEpoch
 	}
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
 		if err != protocol.NONE {
@@ -114,6 +122,10 @@ func (c *Coordinator) checkProducer(id string, pid int64, epoch int16) (*shard, 
 
 // handleAddPartitionsToTxn is TransactionCoordinator.handleAddPartitionsToTransaction: the
 // partitions join the transaction, which becomes Ongoing (its start time set when it begins).
+// From a partition leader (FromBroker, transaction.version 2) the transaction is a TV2 one; a
+// producer epoch older than the coordinator's (the producer aborted and bumped it since the
+// produce was sent: KAFKA-14402's late produce) is refused here, so the late batch is never
+// appended.
 func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r *protocol.AddPartitionsToTxnRequest) {
 	reply := func(_ time.Duration, err protocol.ErrorCode) {
 		c.host.Send(from, &protocol.AddPartitionsToTxnResponse{CorrelationID: r.CorrelationID, Error: err})
@@ -130,6 +142,10 @@ func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r 
 	next := *m
 	if m.State != Ongoing {
 		next.Partitions, next.Start = nil, now
+		next.Version = 1
+		if r.FromBroker {
+			next.Version = 2
+		}
 	}
 	next.Partitions = slices.Clone(next.Partitions)
 	for _, tp := range r.Partitions {
@@ -147,26 +163,48 @@ func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r 
 
 // handleEndTxn is TransactionCoordinator.handleEndTransaction: an ongoing transaction goes to
 // PrepareCommit or PrepareAbort; once that is written the producer is answered and the markers
-// go out; a retry of a completed EndTxn succeeds again.
+// go out; a retry of a completed EndTxn succeeds again. With transaction.version 2 the
+// prepare also bumps the producer epoch (KIP-890): the markers carry the new epoch, which
+// fences every batch of the ended transaction still on its way, and the answer gives the new
+// epoch to the producer. A TV2 retry, sent with the epoch before the bump, is recognised and
+// answered with the current one.
 func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.EndTxnRequest) {
-	reply := func(_ time.Duration, err protocol.ErrorCode) {
-		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err})
+	reply := func(_ time.Duration, err protocol.ErrorCode, pid int64, epoch int16) {
+		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err, ProducerID: pid, ProducerEpoch: epoch})
+	}
+	if r.TransactionVersion >= 2 {
+		if s, _ := c.lookup(r.TransactionalID); s != nil {
+			if m := s.txns[r.TransactionalID]; m != nil && m.ProducerID == r.ProducerID && r.ProducerEpoch == m.Epoch-1 && !m.pending && m.Version >= 2 {
+				switch {
+				case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
+					reply(now, protocol.NONE, m.ProducerID, m.Epoch)
+					return
+				case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
+					reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
+					return
+				}
+			}
+		}
 	}
 	s, m, code := c.checkProducer(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
 	if code != protocol.NONE {
-		reply(now, code)
+		reply(now, code, protocol.NoProducerID, -1)
 		return
 	}
 	switch {
 	case m.State == Ongoing:
 	case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
-		reply(now, protocol.NONE)
+		reply(now, protocol.NONE, m.ProducerID, m.Epoch)
 		return
 	case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
-		reply(now, protocol.CONCURRENT_TRANSACTIONS)
+		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
 		return
+	case r.TransactionVersion >= 2 && !r.Committed && (m.State == Empty || m.State == CompleteCommit || m.State == CompleteAbort):
+		// A TV2 producer aborts a transaction no leader has added a partition to yet (its
+		// batches are still on their way): the abort still bumps the epoch, which fences them.
+		// With no partitions it has no markers and completes at once.
 	default:
-		reply(now, protocol.INVALID_TXN_STATE)
+		reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
 		return
 	}
 	next := *m
@@ -174,12 +212,17 @@ func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.En
 	if r.Committed {
 		next.State = PrepareCommit
 	}
+	if r.TransactionVersion >= 2 && m.Epoch < math.MaxInt16-1 {
+		next.Epoch, next.LastEpoch, next.Version = m.Epoch+1, m.Epoch, 2 // TransactionMetadata.prepareAbortOrCommit with a bump
+	}
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
-		reply(now, err)
-		if err == protocol.NONE {
-			m.markers = slices.Clone(m.Partitions)
-			c.sendMarkers(now, s, m)
+		if err != protocol.NONE {
+			reply(now, err, protocol.NoProducerID, -1)
+			return
 		}
+		reply(now, protocol.NONE, next.ProducerID, next.Epoch)
+		m.markers = slices.Clone(m.Partitions)
+		c.sendMarkers(now, s, m)
 	})
 }
 
@@ -192,7 +235,7 @@ func (c *Coordinator) abortInternal(now time.Duration, s *shard, m *Metadata) {
 	next := *m
 	next.State = PrepareAbort
 	if m.Epoch < math.MaxInt16 {
-		next.Epoch = m.Epoch + 1 // prepareFenceProducerEpoch
+		next.Epoch, next.LastEpoch = m.Epoch+1, m.Epoch // prepareFenceProducerEpoch
 	}
 	c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: next.Epoch, From: Ongoing, To: PrepareEpochFence})
 	c.transition(now, s, m, next, func(now time.Duration, err protocol.ErrorCode) {
@@ -240,7 +283,7 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 	m.inflight, m.sentAt = len(leaders), now
 	for _, l := range leaders {
 		c.corr++
-		c.sent[c.corr] = markerReq{part: s.part, id: m.ID, tps: byLeader[l]}
+		c.sent[c.corr] = markerReq{part: s.part, epoch: s.epoch, id: m.ID, tps: byLeader[l]}
 		c.host.Send(l, &protocol.WriteTxnMarkersRequest{
 			CorrelationID: c.corr, ProducerID: m.ProducerID, ProducerEpoch: m.Epoch, Committed: m.State == PrepareCommit,
 			CoordinatorEpoch: s.epoch, Partitions: byLeader[l], TransactionalID: m.ID,
@@ -253,6 +296,14 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 	}
 }
 
+// handleWriteTxnMarkersResponse is TransactionMarkerRequestCompletionHandler: a partition whose
+// marker is written (and, the leader having waited for acks=all, replicated) is done; the
+// retriable errors (NOT_LEADER_OR_FOLLOWER, NOT_ENOUGH_REPLICAS, NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+// REQUEST_TIMED_OUT, UNKNOWN_TOPIC_OR_PARTITION) leave it for the next round, to the leader the
+// metadata names then; INVALID_PRODUCER_EPOCH and TRANSACTION_COORDINATOR_FENCED mean a newer
+// producer epoch or coordinator owns the partition: sending stops (removeMarkersForTxn). An
+// answer from an earlier coordinator epoch, or for a transaction already complete (a late
+// duplicate), is dropped.
 func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protocol.WriteTxnMarkersResponse) {
 	req, ok := c.sent[r.CorrelationID]
 	if !ok {
@@ -260,7 +311,7 @@ func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protoc
 	}
 	delete(c.sent, r.CorrelationID)
 	s := c.shards[req.part]
-	if s == nil || s.loading {
+	if s == nil || s.loading || s.epoch != req.epoch {
 		return
 	}
 	m := s.txns[req.id]
@@ -269,10 +320,17 @@ func (c *Coordinator) handleWriteTxnMarkersResponse(now time.Duration, r *protoc
 	}
 	m.inflight--
 	for i, tp := range req.tps {
-		if i < len(r.Errors) && r.Errors[i] == protocol.NONE {
+		if i >= len(r.Errors) {
+			break
+		}
+		switch r.Errors[i] {
+		case protocol.NONE:
 			if j := slices.Index(m.markers, tp); j >= 0 {
 				m.markers = slices.Delete(m.markers, j, j+1)
 			}
+		case protocol.INVALID_PRODUCER_EPOCH, protocol.TRANSACTION_COORDINATOR_FENCED:
+			m.markers, m.inflight = nil, 0
+			return
 		}
 	}
 	if len(m.markers) == 0 {

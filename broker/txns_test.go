@@ -1,0 +1,147 @@
+package broker
+
+import (
+	"testing"
+	"time"
+
+	"kafkasim/broker/metadata"
+	"kafkasim/broker/protocol"
+)
+
+func markerAnswers(env *sendsEnv) []*protocol.WriteTxnMarkersResponse {
+	var out []*protocol.WriteTxnMarkersResponse
+	for _, m := range env.sent {
+		if r, ok := m.(*protocol.WriteTxnMarkersResponse); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func followerFetch(corr, offset int64) *protocol.FetchRequest {
+	return &protocol.FetchRequest{CorrelationID: corr, ReplicaID: 1, ReplicaEpoch: -1, MaxBytes: 1 << 20, Partitions: []protocol.FetchPartition{{
+		TP: protocol.TopicPartition{Topic: "orders", Partition: 0}, FetchOffset: offset, LogStartOffset: 0,
+		CurrentLeaderEpoch: 1, LastFetchedEpoch: protocol.UnknownEpoch}}}
+}
+
+// KafkaApis.handleWriteTxnMarkersRequest appends the markers with requiredAcks -1: the
+// coordinator hears back only once the marker is replicated to the ISR, so it never completes
+// a transaction (CompleteCommit) whose marker an election could still drop.
+func TestWriteTxnMarkersWaitsForAllReplicas(t *testing.T) {
+	b, p, env := leaderAwaitingFollower(t)
+	tp := protocol.TopicPartition{Topic: "orders", Partition: 0}
+	b.Step(time.Millisecond, testClient, &protocol.WriteTxnMarkersRequest{CorrelationID: 9, ProducerID: 7, ProducerEpoch: 0,
+		Committed: true, CoordinatorEpoch: 1, Partitions: []protocol.TopicPartition{tp}})
+	if got := markerAnswers(env); len(got) != 0 {
+		t.Fatalf("answered %d WriteTxnMarkers before broker 1 fetched the marker; want none", len(got))
+	}
+	if leo := p.LEO(); leo != 1 {
+		t.Fatalf("LEO %d; want 1 (the marker appended)", leo)
+	}
+	b.Step(2*time.Millisecond, 1, followerFetch(1, 1)) // broker 1 now holds the marker
+	got := markerAnswers(env)
+	if len(got) != 1 || got[0].CorrelationID != 9 || got[0].Errors[0] != protocol.NONE {
+		t.Fatalf("answers %+v; want one NONE for correlation 9 once the HW passed the marker", got)
+	}
+}
+
+// A marker waiting for acks=all on a leader that loses leadership fails NOT_LEADER_OR_FOLLOWER
+// (a retriable error for TransactionMarkerRequestCompletionHandler: the marker goes to the new
+// leader).
+func TestWriteTxnMarkersFailsWhenLeadershipMoves(t *testing.T) {
+	b, p, env := leaderAwaitingFollower(t)
+	tp := protocol.TopicPartition{Topic: "orders", Partition: 0}
+	b.Step(time.Millisecond, testClient, &protocol.WriteTxnMarkersRequest{CorrelationID: 9, ProducerID: 7, ProducerEpoch: 0,
+		Committed: false, CoordinatorEpoch: 1, Partitions: []protocol.TopicPartition{tp}})
+	p.failProduces(2*time.Millisecond, protocol.NOT_LEADER_OR_FOLLOWER)
+	got := markerAnswers(env)
+	if len(got) != 1 || got[0].Errors[0] != protocol.NOT_LEADER_OR_FOLLOWER {
+		t.Fatalf("answers %+v; want one NOT_LEADER_OR_FOLLOWER", got)
+	}
+}
+
+// ProducerAppendInfo.checkCoordinatorEpoch: a late marker from a coordinator older than the one
+// that wrote the producer's last marker is TRANSACTION_COORDINATOR_FENCED; a late duplicate
+// from the same coordinator is appended and changes nothing (no transaction is open).
+func TestLateMarkerFromOldCoordinatorIsFenced(t *testing.T) {
+	b, _, env := leaderAwaitingFollower(t)
+	tp := protocol.TopicPartition{Topic: "orders", Partition: 0}
+	send := func(now time.Duration, corr int64, coordEpoch int32) {
+		b.Step(now, testClient, &protocol.WriteTxnMarkersRequest{CorrelationID: corr, ProducerID: 7, ProducerEpoch: 0,
+			Committed: true, CoordinatorEpoch: coordEpoch, Partitions: []protocol.TopicPartition{tp}})
+		b.Step(now+time.Millisecond, 1, followerFetch(corr, b.parts[tp].LEO()))
+	}
+	send(time.Millisecond, 1, 5)
+	send(10*time.Millisecond, 2, 5) // the duplicate: appended, harmless
+	send(20*time.Millisecond, 3, 4) // a zombie coordinator's
+	got := markerAnswers(env)
+	if len(got) != 3 {
+		t.Fatalf("%d answers; want 3", len(got))
+	}
+	want := []protocol.ErrorCode{protocol.NONE, protocol.NONE, protocol.TRANSACTION_COORDINATOR_FENCED}
+	for i, r := range got {
+		if r.Errors[0] != want[i] {
+			t.Errorf("marker %d: got %v; want %v", r.CorrelationID, r.Errors[0], want[i])
+		}
+	}
+	if lso := b.parts[tp].LastStableOffset(); lso != b.parts[tp].HW() {
+		t.Errorf("LSO %d; want the HW %d: no transaction is open", lso, b.parts[tp].HW())
+	}
+}
+
+func txnProduce(corr int64, epoch int16, seq int32) *protocol.ProduceRequest {
+	batch := &protocol.RecordBatch{ProducerID: 7, ProducerEpoch: epoch, BaseSequence: seq, Transactional: true, Records: []protocol.Record{{Value: int64(seq)}}}
+	return &protocol.ProduceRequest{CorrelationID: corr, Acks: protocol.AcksAll, Timeout: 30 * time.Second, TransactionalID: "payer", TransactionVersion: 2,
+		Partitions: []protocol.ProducePartition{{TP: protocol.TopicPartition{Topic: "orders", Partition: 0}, Batch: batch}}}
+}
+
+func addRequests(env *sendsEnv) []*protocol.AddPartitionsToTxnRequest {
+	var out []*protocol.AddPartitionsToTxnRequest
+	for _, m := range env.sent {
+		if r, ok := m.(*protocol.AddPartitionsToTxnRequest); ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// KIP-890 (transaction.version 2): the leader adds the partition to the producer's transaction
+// itself (AddPartitionsToTxn from the broker) before it appends the transaction's first batch
+// there; nothing is appended until the coordinator says yes. A produce the coordinator refuses
+// (its epoch is older: the producer aborted since) is never appended and fails
+// INVALID_PRODUCER_EPOCH, so it cannot open a transaction nobody closes (KAFKA-14402).
+func TestLeaderAddsPartitionToTransactionBeforeAppend(t *testing.T) {
+	for _, c := range []struct {
+		answer  protocol.ErrorCode
+		wantLEO int64
+		wantErr protocol.ErrorCode
+	}{
+		{protocol.NONE, 1, protocol.NONE},
+		{protocol.PRODUCER_FENCED, 0, protocol.INVALID_PRODUCER_EPOCH},
+	} {
+		b, p, env := leaderAwaitingFollower(t)
+		// __transaction_state, every partition led by broker 2: payer's coordinator.
+		ts := &metadata.Topic{Name: protocol.TransactionStateTopic}
+		for i := range b.cfg.TransactionStateLogNumPartitions {
+			ts.Partitions = append(ts.Partitions, &metadata.Partition{Topic: ts.Name, Index: int32(i), Leader: 2, Replicas: []int32{2}, ISR: []int32{2}})
+		}
+		b.image.Topics[ts.Name] = ts
+		b.Step(time.Millisecond, testClient, txnProduce(1, 0, 0))
+		adds := addRequests(env)
+		if len(adds) != 1 || !adds[0].FromBroker || adds[0].ProducerEpoch != 0 {
+			t.Fatalf("AddPartitionsToTxn sent %+v; want one from the broker with epoch 0", adds)
+		}
+		if leo := p.LEO(); leo != 0 {
+			t.Fatalf("LEO %d before the coordinator answered; want 0", leo)
+		}
+		b.Step(2*time.Millisecond, 0, &protocol.AddPartitionsToTxnResponse{CorrelationID: adds[0].CorrelationID, Error: c.answer})
+		b.Step(3*time.Millisecond, 1, followerFetch(1, p.LEO()))
+		if leo := p.LEO(); leo != c.wantLEO {
+			t.Errorf("coordinator answered %v: LEO %d; want %d", c.answer, leo, c.wantLEO)
+		}
+		_, errs := env.answered()
+		if len(errs) != 1 || errs[0] != c.wantErr {
+			t.Errorf("coordinator answered %v: produce answers %v; want [%v]", c.answer, errs, c.wantErr)
+		}
+	}
+}
