@@ -88,6 +88,7 @@ type Bugs struct {
 	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
 	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
 	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
+	AssignBeforeRevoke  bool // a KIP-848 coordinator gives a partition before its owner revoked it (one-owner-per-generation)
 }
 
 // Topic is a topic's configuration.
@@ -149,7 +150,8 @@ type Consumer struct {
 
 	// Consumer groups (the classic protocol).
 	Group              string        // group.id ("" = no group: every partition assigned)
-	GroupProtocol      string        // group.protocol: classic (consumer: KIP-848, not modelled)
+	GroupProtocol      string        // group.protocol: classic | consumer (KIP-848)
+	RemoteAssignor     string        // group.remote.assignor: uniform | range ("" = the broker's default; consumer protocol)
 	AssignmentStrategy string        // partition.assignment.strategy: range | roundrobin | cooperative-sticky
 	EnableAutoCommit   bool          // enable.auto.commit
 	AutoCommitInterval time.Duration // auto.commit.interval.ms
@@ -673,11 +675,15 @@ var consumerKeys = map[string]setter[Consumer]{
 	},
 	"group.protocol": func(c *Consumer, key, v string) error {
 		s, err := oneOf(key, v, "classic", "consumer")
-		if err == nil && s == "consumer" {
-			return errf(key, "consumer: KIP-848 is not modelled yet (use group.protocol=classic)")
-		}
 		if err == nil {
 			c.GroupProtocol = s
+		}
+		return err
+	},
+	"group.remote.assignor": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "uniform", "range")
+		if err == nil {
+			c.RemoteAssignor = s
 		}
 		return err
 	},

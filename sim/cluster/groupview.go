@@ -14,10 +14,10 @@ type GroupView struct {
 	ID          string
 	Coordinator int32  // the leader of the group's __consumer_offsets partition (-1: none)
 	Loaded      bool   // that broker runs and has the group loaded
-	Protocol    string // group.protocol: "classic"
+	Protocol    string // group.protocol: "classic" or "consumer"
 	Assignor    string // the assignor the group chose ("range"; "" before a generation)
 	State       string // the classic state (empty, preparing-rebalance, …; "" when not loaded)
-	Generation  int32
+	Generation  int32  // the generation, or the group epoch of a consumer group
 	Leader      string // the leader's client.id
 	Members     []GroupMemberView
 	Partitions  []GroupPartitionView
@@ -51,6 +51,7 @@ func (c *Cluster) GroupView(id string) GroupView {
 		committed = b.Coordinator().CommittedPartitions(id)
 		if g := b.Coordinator().Group(id); g != nil {
 			v.Loaded = true
+			v.Protocol = g.Kind()
 			v.Assignor, v.State, v.Generation = g.Protocol, g.State().String(), g.Generation
 			for _, m := range g.Members() {
 				if m.ID == g.Leader {
