@@ -86,14 +86,25 @@ func (g *groupMember) reconcile(now time.Duration) {
 	c := g.c
 	target := g.target
 	var revoked []int
-	for _, i := range g.ownedList() {
-		if !slices.Contains(target, c.tp(int32(i))) {
-			revoked = append(revoked, i)
+	for _, tp := range g.Assignment {
+		if !slices.Contains(target, tp) {
+			revoked = append(revoked, int(tp.Partition))
 		}
 	}
 	if len(revoked) > 0 && c.cfg.EnableAutoCommit && !g.committedBeforeRevoke {
 		g.committedBeforeRevoke = true
 		if parts := g.positions(); len(parts) > 0 && g.joined {
+			// The partitions to revoke stop being read (SubscriptionState.markPendingRevocation:
+			// what a fetch in flight brings is dropped); the heartbeat still reports them owned
+			// until the commit is done and they are revoked.
+			for _, i := range revoked {
+				if i < len(g.owned) {
+					g.owned[i] = false
+				}
+				if i < len(c.parts) {
+					c.parts[i].gen++
+				}
+			}
 			g.commit(now, parts)
 			g.revokeCommit = g.c.corr
 			return

@@ -67,6 +67,7 @@ type MemberLeft struct {
 type GenerationAssigned struct {
 	Broker     int32
 	Group      string
+	Kind       string // "classic", or "consumer" (KIP-848: Generation is the group epoch)
 	Generation int32
 	Protocol   string // the assignor chosen ("range")
 	Leader     string // the leader's client.id
@@ -97,6 +98,7 @@ type OffsetCommitted struct {
 type Loaded struct {
 	Broker     int32
 	Group      string
+	Kind       string // "classic" or "consumer"
 	State      State
 	Generation int32
 	Members    int
@@ -183,7 +185,7 @@ func (c *Coordinator) Watch(now time.Duration, cause any) {
 				if t, ok := cause.(Timer); ok && t.Kind == timerLoad {
 					seen.update(g, s.offsets[id])
 					seen.visited = true
-					o.Observe(&Loaded{Broker: broker, Group: id, State: g.state, Generation: g.Generation, Members: len(g.members)})
+					o.Observe(&Loaded{Broker: broker, Group: id, Kind: g.Kind(), State: g.state, Generation: g.Generation, Members: len(g.members)})
 					continue
 				}
 			}
@@ -281,7 +283,7 @@ func (sg *seenGroup) diff(o Observer, broker int32, g *Group, offsets map[protoc
 		o.Observe(&MemberJoined{Broker: broker, Group: g.ID, Member: m.id, Client: m.client})
 	}
 	if assigned {
-		ev := &GenerationAssigned{Broker: broker, Group: g.ID, Generation: g.Generation, Protocol: g.Protocol}
+		ev := &GenerationAssigned{Broker: broker, Group: g.ID, Kind: g.Kind(), Generation: g.Generation, Protocol: g.Protocol}
 		for _, m := range g.members {
 			if m.ID == g.Leader {
 				ev.Leader = m.ClientID
