@@ -204,7 +204,8 @@ func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
 	i++
 	switch {
 	case k.subj == sGroupState:
-		states := []string{"empty", "preparing-rebalance", "completing-rebalance", "stable", "dead", "none"}
+		// The classic states, then KIP-848's (assigning, reconciling).
+		states := []string{"empty", "preparing-rebalance", "completing-rebalance", "stable", "dead", "assigning", "reconciling", "none"}
 		if k.op != "==" && k.op != "!=" {
 			return nil, p.errTok(op, "state: expected == or !=")
 		}

@@ -21,8 +21,10 @@ import (
 // auto.commit.interval.ms of what earlier polls returned (and before a rejoin); with commit=
 // (or enable.auto.commit=false) the application commits every poll, before or after its
 // processing. A poll's processing keeps the consumer from fetching; past max.poll.interval.ms
-// a dynamic member leaves the group (AbstractCoordinator.maybeLeaveGroup). Not modelled:
-// subscribing to several topics, rebalance listeners, commitSync blocking the application.
+// a dynamic member leaves the group (AbstractCoordinator.maybeLeaveGroup). KIP-848's protocol
+// (group.protocol=consumer) shares the commits, offsets and processing, with its own
+// membership (membership.go). Not modelled: subscribing to several topics, rebalance
+// listeners, commitSync blocking the application.
 
 // cpCommitted: a newly assigned partition waits for its committed offset (OffsetFetch).
 const cpCommitted = cpFetchable + 1

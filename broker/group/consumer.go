@@ -205,8 +205,11 @@ func (s *shard) handleConsumerHeartbeat(now time.Duration, from int32, r *protoc
 	if isNew {
 		m = &Member{ID: r.MemberID, mstate: mStable}
 		if replaced != nil {
-			m.Assignment = slices.Clone(replaced.Assignment)
-			m.mstate = replaced.mstate
+			// A copy of the old member with the new id, at epoch 0.
+			cp := *replaced
+			cp.ID, cp.Epoch, cp.PrevEpoch = r.MemberID, 0, 0
+			cp.Assignment, cp.Revoking = slices.Clone(replaced.Assignment), slices.Clone(replaced.Revoking)
+			m = &cp
 		}
 	}
 	// 1. Update the member; a new subscription bumps the group epoch.
@@ -244,7 +247,12 @@ func (s *shard) handleConsumerHeartbeat(now time.Duration, from int32, r *protoc
 		recs = append(recs, s.updateTargetAssignment(g)...)
 	}
 	// 3. Reconcile the member towards the target.
-	recs = append(recs, s.maybeReconcile(g, m, r.TopicPartitions)...)
+	// The client sends every field every time: what it owns is never "unchanged".
+	owned := r.TopicPartitions
+	if owned == nil {
+		owned = []protocol.TopicPartition{}
+	}
+	recs = append(recs, s.maybeReconcile(g, m, owned)...)
 	s.schedule(timerHeartbeat, heartbeatKey(g.ID, m.ID), s.c.cfg.ConsumerSessionTimeout, 0)
 	g.updateModernState()
 	resp := &protocol.ConsumerGroupHeartbeatResponse{CorrelationID: r.CorrelationID, MemberID: m.ID, MemberEpoch: m.Epoch,
