@@ -39,7 +39,11 @@ func groupNemesisRunOn(t testing.TB, r *run, protocol string) (*Report, []cluste
 	for _, name := range groupMembers {
 		cc := config.DefaultConsumer()
 		cc.AutoOffsetReset = "earliest"
-		for _, kv := range [][2]string{{"group", "g1"}, {"session.timeout.ms", "10s"}, {"processing", "20ms"}, {"group.protocol", protocol}} {
+		kvs := [][2]string{{"group", "g1"}, {"processing", "20ms"}, {"group.protocol", protocol}}
+		if protocol == "classic" {
+			kvs = append(kvs, [2]string{"session.timeout.ms", "10s"}) // KIP-848's is the broker's (45s)
+		}
+		for _, kv := range kvs {
 			if err := cc.Set(kv[0], kv[1]); err != nil {
 				t.Fatal(err)
 			}

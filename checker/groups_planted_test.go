@@ -27,7 +27,9 @@ func groupRun(t *testing.T, protocol string, plant func(b *config.Bugs, c *confi
 		cc.AutoOffsetReset = "earliest"
 		cc.Bugs = cb.Bugs
 		_ = cc.Set("group", "g1")
-		_ = cc.Set("session.timeout.ms", "10s")
+		if protocol == "classic" {
+			_ = cc.Set("session.timeout.ms", "10s")
+		}
 		_ = cc.Set("processing", "50ms")
 		_ = cc.Set("group.protocol", protocol)
 		if _, err := r.c.AddConsumer(cluster.ConsumerSpec{Name: name, Topic: "orders", Config: cc}); err != nil {

@@ -103,6 +103,8 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"run until before an earlier run until", head + "run until 10s\nwait 1s\nrun until 10s\n", "t.scenario:7:11: run until 10s: the script has already reached 11s here"},
 		{"unknown KIP-848 assignor", head + "consumer c2 topic=orders group=g1 group.protocol=consumer group.remote.assignor=sticky\n", "t.scenario:5:81: group.remote.assignor"},
 		{"unknown group protocol", head + "consumer c2 topic=orders group=g1 group.protocol=eager\n", "t.scenario:5:50: group.protocol"},
+		{"classic key under KIP-848", head + "consumer c2 topic=orders group=g1 session.timeout.ms=10s group.protocol=consumer\n", "t.scenario:5:35: session.timeout.ms: cannot be set with group.protocol=consumer"},
+		{"KIP-848 assignor under classic", head + "consumer c2 topic=orders group=g1 group.remote.assignor=range\n", "t.scenario:5:35: group.remote.assignor: needs group.protocol=consumer"},
 		{"transaction.version", head + "producer p2 topic=orders transaction.version=2\n", "t.scenario:5:26: transaction.version: transactions are not modelled yet"},
 		{"transactional producer without idempotence", head + "producer p2 topic=orders transactional.id=t1 enable.idempotence=false\n", "t.scenario:5:26: transactional.id: requires idempotence (enable.idempotence must be true)"},
 		{"producer compression", head + "producer p2 topic=orders compression.type=lz4\n", "t.scenario:5:26: compression.type: record sizes, compression and compaction are not modelled yet"},
