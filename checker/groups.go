@@ -161,7 +161,11 @@ func (o *Online) groupAssigned(e *client.GroupAssigned) {
 // epochClaims follows KIP-848 groups, where member epochs differ between members: a
 // partition's owner is the member that last took it up, until it revokes it (its next
 // assignment lacks it) or the coordinator fences it. A claim made at a member epoch below the
-// group epoch of the member's removal is void (an answer sent before the removal).
+// group epoch of the member's removal is void (an answer sent before the removal); a client's
+// claims as one member end when it claims as another (a restarted process); and a claim at a
+// higher epoch than a new one is void too: the new one comes from a group the coordinator
+// rebuilt without it (its records lost with the __consumer_offsets data a crash took), and
+// that member will be told it is unknown.
 type epochClaims struct {
 	owner   map[groupPart]map[string]epochClaim // group and partition → member id → claim
 	removed map[string]int32                    // group and member id → claims below this epoch are void
@@ -186,12 +190,17 @@ func (o *Online) epochAssigned(e *client.GroupAssigned) {
 		mine[tp.String()] = true
 	}
 	for k, owners := range c.owner { // deletions only: the order does not matter
-		if k.group == e.Group && !mine[k.tp] {
-			delete(owners, e.Member)
+		if k.group != e.Group {
+			continue
+		}
+		for id, cl := range owners {
+			if (id == e.Member && !mine[k.tp]) || (id != e.Member && cl.client == e.Client) {
+				delete(owners, id)
+			}
 		}
 	}
-	if below, ok := c.removed[e.Group+"\x00"+e.Member]; ok && e.Generation < below {
-		return // a late answer to a member fenced since
+	if below, ok := c.removed[e.Group+"\x00"+e.Member]; (ok && e.Generation < below) || e.Generation <= 0 {
+		return // a late answer to a member fenced since, or no membership
 	}
 	for _, tp := range e.Partitions {
 		k := groupPart{e.Group, tp.String()}
@@ -201,6 +210,10 @@ func (o *Online) epochAssigned(e *client.GroupAssigned) {
 		for _, other := range slices.Sorted(maps.Keys(c.owner[k])) {
 			prev := c.owner[k][other]
 			if other == e.Member {
+				continue
+			}
+			if prev.epoch > e.Generation {
+				delete(c.owner[k], other) // a group rebuilt without it
 				continue
 			}
 			o.violate(e.Group+"|"+k.tp+"|"+fmt.Sprint(e.Generation), OneOwnerPerGeneration,

@@ -505,6 +505,7 @@ func (g *groupMember) leave(now time.Duration) {
 	g.resetGeneration(false)
 	g.left = true
 	if g.modern {
+		g.releaseAll()
 		g.announce()
 	}
 }
@@ -577,6 +578,7 @@ func (g *groupMember) closeStep(now time.Duration) {
 		g.resetGeneration(false)
 		g.left = true
 		if g.modern {
+			g.releaseAll()
 			g.announce()
 		}
 	}
@@ -645,6 +647,7 @@ func (g *groupMember) fail(err protocol.ErrorCode) {
 	g.revoke(g.ownedList())
 	g.joined = false
 	if g.modern {
+		g.releaseAll()
 		g.generation = -1
 		g.announce()
 	}

@@ -148,12 +148,26 @@ func (g *groupMember) announce() {
 		Partitions: slices.Clone(g.Assignment), Protocol: "consumer"})
 }
 
+// releaseAll gives up every partition, those paused for a revocation included.
+func (g *groupMember) releaseAll() {
+	var all []int
+	for _, tp := range g.Assignment {
+		all = append(all, int(tp.Partition))
+	}
+	for _, i := range g.ownedList() {
+		if !slices.Contains(all, i) {
+			all = append(all, i)
+		}
+	}
+	g.revoke(all)
+	g.Assignment = nil
+	g.target, g.ackDue, g.committedBeforeRevoke = nil, false, false
+}
+
 // fenced: AbstractMembershipManager.transitionToFenced: every partition is lost (no commit)
 // and the member rejoins with epoch 0, keeping its member id.
 func (g *groupMember) fenced() {
-	g.revoke(g.ownedList())
-	g.Assignment = nil
-	g.target, g.ackDue, g.committedBeforeRevoke = nil, false, false
+	g.releaseAll()
 	g.generation, g.joined, g.needJoin = -1, false, true
 	g.announce()
 }
@@ -198,7 +212,7 @@ func (g *groupMember) onModernHeartbeat(now time.Duration, r *protocol.ConsumerG
 	g.joined = g.generation > 0
 	if r.HasAssignment {
 		if !slices.Equal(r.Assignment, g.Assignment) {
-			g.target = slices.Clone(r.Assignment)
+			g.target = append([]protocol.TopicPartition{}, r.Assignment...) // non-nil even when empty: revoke everything
 		} else {
 			g.target = nil
 		}
@@ -215,9 +229,7 @@ func (g *groupMember) modernPollTimeout(now time.Duration) {
 	if g.coord >= 0 {
 		g.modernHeartbeat(now, gLeave, g.leaveEpoch())
 	}
-	g.revoke(g.ownedList())
-	g.Assignment = nil
-	g.target, g.ackDue, g.committedBeforeRevoke = nil, false, false
+	g.releaseAll()
 	g.generation, g.joined, g.needJoin = -1, false, true
 	g.announce()
 }
