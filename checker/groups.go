@@ -162,13 +162,14 @@ func (o *Online) groupAssigned(e *client.GroupAssigned) {
 // partition's owner is the member that last took it up, until it revokes it (its next
 // assignment lacks it) or the coordinator fences it. A claim made at a member epoch below the
 // group epoch of the member's removal is void (an answer sent before the removal); a client's
-// claims as one member end when it claims as another (a restarted process); and a claim at a
-// higher epoch than a new one is void too: the new one comes from a group the coordinator
-// rebuilt without it (its records lost with the __consumer_offsets data a crash took), and
-// that member will be told it is unknown.
+// claims as one member end when it claims as another (a restarted process); and when a
+// coordinator shows the group at an epoch below one already claimed, it rebuilt the group
+// without those records (lost with the __consumer_offsets data a crash took): every claim of
+// the group is forgotten, their members will be told they are unknown.
 type epochClaims struct {
 	owner   map[groupPart]map[string]epochClaim // group and partition → member id → claim
 	removed map[string]int32                    // group and member id → claims below this epoch are void
+	highest map[string]int32                    // group → the highest member epoch claimed
 }
 
 type groupPart struct{ group, tp string }
@@ -212,15 +213,30 @@ func (o *Online) epochAssigned(e *client.GroupAssigned) {
 			if other == e.Member {
 				continue
 			}
-			if prev.epoch > e.Generation {
-				delete(c.owner[k], other) // a group rebuilt without it
-				continue
-			}
 			o.violate(e.Group+"|"+k.tp+"|"+fmt.Sprint(e.Generation), OneOwnerPerGeneration,
 				"group %s: %s takes %s at member epoch %d while %s still owns it at member epoch %d (a partition is revoked before it is assigned)",
 				e.Group, e.Client, tp, e.Generation, prev.client, prev.epoch)
 		}
 		c.owner[k][e.Member] = epochClaim{client: e.Client, epoch: e.Generation}
+	}
+	if c.highest == nil {
+		c.highest = map[string]int32{}
+	}
+	c.highest[e.Group] = max(c.highest[e.Group], e.Generation)
+}
+
+// groupEpochSeen: a coordinator has group at group epoch (or generation) epoch; below an
+// epoch already claimed, the group was rebuilt: its claims are forgotten.
+func (o *Online) groupEpochSeen(group string, epoch int32) {
+	c := &o.claims
+	if h, ok := c.highest[group]; !ok || epoch >= h {
+		return
+	}
+	c.highest[group] = epoch
+	for k := range c.owner { // deletions only: the order does not matter
+		if k.group == group {
+			delete(c.owner, k)
+		}
 	}
 }
 

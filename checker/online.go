@@ -183,6 +183,10 @@ func (o *Online) observe(ev any) {
 		o.groupAssigned(e)
 	case *group.MemberLeft:
 		o.groupMemberLeft(e)
+	case *group.StateChanged:
+		o.groupEpochSeen(e.Group, e.Generation)
+	case *group.Loaded:
+		o.groupEpochSeen(e.Group, e.Generation)
 	case *broker.Truncated:
 		o.truncated(e.TP, e.To)
 		if rs := o.reps[repKey{e.Broker, e.TP}]; rs != nil {

@@ -295,7 +295,9 @@ func (p *parser) rhsCount(toks []token) (*cond, error) {
 	if len(toks) < 2 && last.text != "controller.epoch" {
 		return nil, p.errAt(last.col+len(last.text)+1, "%s: expected what it counts (a group, client or TOPIC/INDEX), e.g. members g2", last.text)
 	}
-	pad := func(s string) token { return token{text: s, col: last.col + len(last.text) + 1, off: last.end, end: last.end} }
+	pad := func(s string) token {
+		return token{text: s, col: last.col + len(last.text) + 1, off: last.end, end: last.end}
+	}
 	k, err := p.condition(append(slices.Clone(toks), pad(">="), pad("0")), true)
 	if err != nil {
 		return nil, err
