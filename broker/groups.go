@@ -28,6 +28,11 @@ func newCoordinator(b *Broker) *group.Coordinator {
 		NewMemberJoinTimeout:  5 * time.Minute,
 		LoadTime:              coordinatorLoadTime,
 		IgnoreOffsetCommits:   b.cfg.Bugs.IgnoreOffsetCommits,
+		// KIP-848's defaults: group.consumer.session.timeout.ms and
+		// group.consumer.heartbeat.interval.ms.
+		ConsumerSessionTimeout:    45 * time.Second,
+		ConsumerHeartbeatInterval: 5 * time.Second,
+		AssignBeforeRevoke:        b.cfg.Bugs.AssignBeforeRevoke,
 	}, coordinatorHost{topicWriter{b, protocol.OffsetsTopic}})
 }
 
@@ -45,3 +50,12 @@ func (h coordinatorHost) HighWatermark(part int32) int64 {
 }
 
 func (h coordinatorHost) Rand() uint64 { return h.b.env.Rand() }
+
+// PartitionCount is a topic's partition count in the broker's metadata image (0: no such
+// topic): the subscription metadata of KIP-848 consumer groups.
+func (h coordinatorHost) PartitionCount(topic string) int32 {
+	if t := h.b.image.Topics[topic]; t != nil {
+		return int32(len(t.Partitions))
+	}
+	return 0
+}

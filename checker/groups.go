@@ -2,10 +2,12 @@ package checker
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
 	"kafkasim/broker/client"
+	"kafkasim/broker/group"
 	"kafkasim/broker/history"
 )
 
@@ -18,7 +20,8 @@ const (
 	// at-least-once delivery permits it, so it does not make the verdict invalid.
 	GroupDuplicate = "group-duplicate"
 	// OneOwnerPerGeneration (online): two members of one group own a partition in the same
-	// generation.
+	// generation; in a KIP-848 group, a member takes a partition that another member still
+	// owns (revoke before assign), unless the coordinator fenced that member since.
 	OneOwnerPerGeneration = "one-owner-per-generation"
 )
 
@@ -137,6 +140,10 @@ type ownerKey struct {
 
 // groupAssigned: one-owner-per-generation.
 func (o *Online) groupAssigned(e *client.GroupAssigned) {
+	if e.Protocol == "consumer" {
+		o.epochAssigned(e)
+		return
+	}
 	if o.owners == nil {
 		o.owners = map[ownerKey]string{}
 	}
@@ -148,5 +155,105 @@ func (o *Online) groupAssigned(e *client.GroupAssigned) {
 			continue
 		}
 		o.owners[k] = e.Client
+	}
+}
+
+// epochClaims follows KIP-848 groups, where member epochs differ between members: a
+// partition's owner is the member that last took it up, until it revokes it (its next
+// assignment lacks it) or the coordinator fences it. A claim made at a member epoch below the
+// group epoch of the member's removal is void (an answer sent before the removal); a client's
+// claims as one member end when it claims as another (a restarted process); and when a
+// coordinator shows the group at an epoch below one already claimed, it rebuilt the group
+// without those records (lost with the __consumer_offsets data a crash took): every claim of
+// the group is forgotten, their members will be told they are unknown.
+type epochClaims struct {
+	owner   map[groupPart]map[string]epochClaim // group and partition → member id → claim
+	removed map[string]int32                    // group and member id → claims below this epoch are void
+	highest map[string]int32                    // group → the highest member epoch claimed
+}
+
+type groupPart struct{ group, tp string }
+
+type epochClaim struct {
+	client string
+	epoch  int32
+}
+
+// epochAssigned: a member of a KIP-848 group now owns e.Partitions at member epoch
+// e.Generation: it drops what it no longer lists, and nobody else may still own what it lists.
+func (o *Online) epochAssigned(e *client.GroupAssigned) {
+	c := &o.claims
+	if c.owner == nil {
+		c.owner, c.removed = map[groupPart]map[string]epochClaim{}, map[string]int32{}
+	}
+	mine := map[string]bool{}
+	for _, tp := range e.Partitions {
+		mine[tp.String()] = true
+	}
+	for k, owners := range c.owner { // deletions only: the order does not matter
+		if k.group != e.Group {
+			continue
+		}
+		for id, cl := range owners {
+			if (id == e.Member && !mine[k.tp]) || (id != e.Member && cl.client == e.Client) {
+				delete(owners, id)
+			}
+		}
+	}
+	if below, ok := c.removed[e.Group+"\x00"+e.Member]; (ok && e.Generation < below) || e.Generation <= 0 {
+		return // a late answer to a member fenced since, or no membership
+	}
+	for _, tp := range e.Partitions {
+		k := groupPart{e.Group, tp.String()}
+		if c.owner[k] == nil {
+			c.owner[k] = map[string]epochClaim{}
+		}
+		for _, other := range slices.Sorted(maps.Keys(c.owner[k])) {
+			prev := c.owner[k][other]
+			if other == e.Member {
+				continue
+			}
+			o.violate(e.Group+"|"+k.tp+"|"+fmt.Sprint(e.Generation), OneOwnerPerGeneration,
+				"group %s: %s takes %s at member epoch %d while %s still owns it at member epoch %d (a partition is revoked before it is assigned)",
+				e.Group, e.Client, tp, e.Generation, prev.client, prev.epoch)
+		}
+		c.owner[k][e.Member] = epochClaim{client: e.Client, epoch: e.Generation}
+	}
+	if c.highest == nil {
+		c.highest = map[string]int32{}
+	}
+	c.highest[e.Group] = max(c.highest[e.Group], e.Generation)
+}
+
+// groupEpochSeen: a coordinator has group at group epoch (or generation) epoch; below an
+// epoch already claimed, the group was rebuilt: its claims are forgotten.
+func (o *Online) groupEpochSeen(group string, epoch int32) {
+	c := &o.claims
+	if h, ok := c.highest[group]; !ok || epoch >= h {
+		return
+	}
+	c.highest[group] = epoch
+	for k := range c.owner { // deletions only: the order does not matter
+		if k.group == group {
+			delete(c.owner, k)
+		}
+	}
+}
+
+// groupMemberLeft: the coordinator removed a member of a KIP-848 group: its claims made below
+// the group epoch of its removal are void.
+func (o *Online) groupMemberLeft(e *group.MemberLeft) {
+	if e.Epoch <= 0 {
+		return // a classic group
+	}
+	c := &o.claims
+	if c.owner == nil {
+		c.owner, c.removed = map[groupPart]map[string]epochClaim{}, map[string]int32{}
+	}
+	c.removed[e.Group+"\x00"+e.Member] = e.Epoch
+	for k, owners := range c.owner {
+		if cl, ok := owners[e.Member]; ok && k.group == e.Group && cl.epoch < e.Epoch {
+			delete(owners, e.Member)
+		}
 	}
 }

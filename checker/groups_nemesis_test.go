@@ -16,8 +16,9 @@ var groupMembers = []string{"a1", "a2", "a3"}
 // groupNemesisRun: three brokers, a topic of 4 partitions (RF 3, min.insync.replicas=2), an
 // idempotent acks=all producer and a group of three consumers (auto-commit, some processing
 // time per poll), random faults on brokers and consumers (kill, pause, clean stop, restart)
-// for 30s; then everything heals and the group reads to the end.
-func groupNemesisRun(t testing.TB, seed uint64) (r *run, rep *Report, faults []cluster.Fault, stuck bool) {
+// for 30s; then everything heals and the group reads to the end. protocol is the group's
+// group.protocol (classic, or consumer for KIP-848).
+func groupNemesisRun(t testing.TB, seed uint64, protocol string) (r *run, rep *Report, faults []cluster.Fault, stuck bool) {
 	defer func() {
 		if e := recover(); e != nil {
 			if e != errStuck {
@@ -28,17 +29,21 @@ func groupNemesisRun(t testing.TB, seed uint64) (r *run, rep *Report, faults []c
 	}()
 	r = newRun(t, 3, seed, func(s *cluster.Spec) { _ = s.Broker.Set("offsets.topic.num.partitions", "5") })
 	guardLivelock(r.c)
-	rep, faults = groupNemesisRunOn(t, r)
+	rep, faults = groupNemesisRunOn(t, r, protocol)
 	return r, rep, faults, false
 }
 
-func groupNemesisRunOn(t testing.TB, r *run) (*Report, []cluster.Fault) {
+func groupNemesisRunOn(t testing.TB, r *run, protocol string) (*Report, []cluster.Fault) {
 	r.topic(cluster.TopicSpec{Name: "t", Partitions: 4, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}})
 	r.producer("p", "t", 100, "acks", "all")
 	for _, name := range groupMembers {
 		cc := config.DefaultConsumer()
 		cc.AutoOffsetReset = "earliest"
-		for _, kv := range [][2]string{{"group", "g1"}, {"session.timeout.ms", "10s"}, {"processing", "20ms"}} {
+		kvs := [][2]string{{"group", "g1"}, {"processing", "20ms"}, {"group.protocol", protocol}}
+		if protocol == "classic" {
+			kvs = append(kvs, [2]string{"session.timeout.ms", "10s"}) // KIP-848's is the broker's (45s)
+		}
+		for _, kv := range kvs {
 			if err := cc.Set(kv[0], kv[1]); err != nil {
 				t.Fatal(err)
 			}
@@ -89,8 +94,14 @@ func (r *run) finishGroup(cfg Config, producers []string, topic string, members 
 // No false alarm with a consumer group under random broker and consumer faults: the group's
 // rebalances, redeliveries after a kill and clean closes keep every invariant and show no
 // anomaly (group-duplicate, being informational, is allowed), over 20 seeds (CHECKER_SEEDS for
-// more).
+// more), for the classic protocol and for KIP-848's.
 func TestNoFalseAlarmWithGroupsUnderNemesis(t *testing.T) {
+	for _, protocol := range []string{"classic", "consumer"} {
+		t.Run(protocol, func(t *testing.T) { noFalseAlarmWithGroups(t, protocol) })
+	}
+}
+
+func noFalseAlarmWithGroups(t *testing.T, protocol string) {
 	seeds := 20
 	if testing.Short() {
 		seeds = 5
@@ -100,7 +111,7 @@ func TestNoFalseAlarmWithGroupsUnderNemesis(t *testing.T) {
 	}
 	ops, dups, rebalances := 0, 0, 0
 	for seed := uint64(1); seed <= uint64(seeds); seed++ {
-		r, rep, faults, stuck := groupNemesisRun(t, seed)
+		r, rep, faults, stuck := groupNemesisRun(t, seed, protocol)
 		if stuck {
 			t.Errorf("seed %d: the run does not end (livelock)", seed)
 			continue
@@ -114,5 +125,5 @@ func TestNoFalseAlarmWithGroupsUnderNemesis(t *testing.T) {
 			t.Errorf("seed %d: verdict %s; want valid\nfaults: %v\n%s", seed, rep.Verdict, faults, rep.Text())
 		}
 	}
-	t.Logf("%d group nemesis runs: %d operations checked, %d generations, %d redelivered records (group-duplicate, informational)", seeds, ops, rebalances, dups)
+	t.Logf("%d %s group nemesis runs: %d operations checked, %d generations or group epochs, %d redelivered records (group-duplicate, informational)", seeds, protocol, ops, rebalances, dups)
 }

@@ -9,8 +9,9 @@ import (
 )
 
 // groupRun: two consumers of group g1 share a 4-partition topic while a producer writes; c1
-// is killed (its group notices after session.timeout.ms) and restarted.
-func groupRun(t *testing.T, plant func(b *config.Bugs, c *config.Consumer)) *Report {
+// is killed (its group notices after session.timeout.ms) and restarted. protocol is the
+// group's group.protocol.
+func groupRun(t *testing.T, protocol string, plant func(b *config.Bugs, c *config.Consumer)) *Report {
 	t.Helper()
 	var cb config.Consumer
 	r := newRun(t, 3, 71, func(s *cluster.Spec) {
@@ -26,8 +27,11 @@ func groupRun(t *testing.T, plant func(b *config.Bugs, c *config.Consumer)) *Rep
 		cc.AutoOffsetReset = "earliest"
 		cc.Bugs = cb.Bugs
 		_ = cc.Set("group", "g1")
-		_ = cc.Set("session.timeout.ms", "10s")
+		if protocol == "classic" {
+			_ = cc.Set("session.timeout.ms", "10s")
+		}
 		_ = cc.Set("processing", "50ms")
+		_ = cc.Set("group.protocol", protocol)
 		if _, err := r.c.AddConsumer(cluster.ConsumerSpec{Name: name, Topic: "orders", Config: cc}); err != nil {
 			t.Fatal(err)
 		}
@@ -45,20 +49,32 @@ func groupRun(t *testing.T, plant func(b *config.Bugs, c *config.Consumer)) *Rep
 	return Check(r.c.History(), cfg)
 }
 
-// Each group rule fires on a real run with a planted bug and stays quiet without it.
+// Each group rule fires on a real run with a planted bug and stays quiet without it, for both
+// protocols. Under KIP-848 the one-owner rule's bug is the coordinator's: it gives a partition
+// before its owner revoked it.
 func TestPlantedGroupBugs(t *testing.T) {
+	for _, protocol := range []string{"classic", "consumer"} {
+		t.Run(protocol, func(t *testing.T) { plantedGroupBugs(t, protocol) })
+	}
+}
+
+func plantedGroupBugs(t *testing.T, protocol string) {
+	assignEverything := func(_ *config.Bugs, c *config.Consumer) { c.Bugs.AssignEverything = true }
+	if protocol == "consumer" {
+		assignEverything = func(b *config.Bugs, _ *config.Consumer) { b.AssignBeforeRevoke = true }
+	}
 	cases := []struct {
 		name  string
 		plant func(b *config.Bugs, c *config.Consumer)
 	}{
-		{OneOwnerPerGeneration, func(_ *config.Bugs, c *config.Consumer) { c.Bugs.AssignEverything = true }},
+		{OneOwnerPerGeneration, assignEverything},
 		{GroupSkip, func(_ *config.Bugs, c *config.Consumer) { c.Bugs.CommitAhead = true }},
 		{GroupDuplicate, func(b *config.Bugs, _ *config.Consumer) { b.IgnoreOffsetCommits = true }},
 	}
-	fixed := groupRun(t, nil)
+	fixed := groupRun(t, protocol, nil)
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			rep := groupRun(t, tc.plant)
+			rep := groupRun(t, protocol, tc.plant)
 			if rep.Findings()[tc.name] == 0 {
 				t.Errorf("%s: not found with the planted bug\n%s", tc.name, rep.Text())
 			}

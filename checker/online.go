@@ -7,6 +7,7 @@ import (
 
 	"kafkasim/broker"
 	"kafkasim/broker/client"
+	"kafkasim/broker/group"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 	"kafkasim/sim"
@@ -78,6 +79,7 @@ type Online struct {
 	unclean map[protocol.TopicPartition]int32 // highest leader epoch elected uncleanly
 
 	owners map[ownerKey]string // group, generation, partition → the member's client (groups.go)
+	claims epochClaims         // KIP-848 groups: who owns each partition at which member epoch (groups.go)
 
 	assign map[protocol.TopicPartition]assignment // as the appended records left it (reassign_checks.go)
 
@@ -188,6 +190,12 @@ func (o *Online) observe(ev any) {
 	switch e := ev.(type) {
 	case *client.GroupAssigned:
 		o.groupAssigned(e)
+	case *group.MemberLeft:
+		o.groupMemberLeft(e)
+	case *group.StateChanged:
+		o.groupEpochSeen(e.Group, e.Generation)
+	case *group.Loaded:
+		o.groupEpochSeen(e.Group, e.Generation)
 	case *broker.Truncated:
 		o.truncated(e.TP, e.To)
 		if rs := o.reps[repKey{e.Broker, e.TP}]; rs != nil {

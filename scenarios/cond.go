@@ -75,6 +75,7 @@ type cond struct {
 	op     string   // "" for online/offline/diverged; == != < <= > >= in contains
 	num    int64    // the value compared with; a node id for leader/controller, -1 = none
 	set    []int64
+	rhs    *cond // a count compared with instead of num (group conditions: groups.go)
 }
 
 // valueKind says what values a subject takes.

@@ -204,7 +204,8 @@ func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
 	i++
 	switch {
 	case k.subj == sGroupState:
-		states := []string{"empty", "preparing-rebalance", "completing-rebalance", "stable", "dead", "none"}
+		// The classic states, then KIP-848's (assigning, reconciling).
+		states := []string{"empty", "preparing-rebalance", "completing-rebalance", "stable", "dead", "assigning", "reconciling", "none"}
 		if k.op != "==" && k.op != "!=" {
 			return nil, p.errTok(op, "state: expected == or !=")
 		}
@@ -264,9 +265,13 @@ func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
 		return nil, p.errAt(colAt(toks, i), "%s %s: a value is required", w.text, k.op)
 	}
 	var err error
-	if k.op == "in" {
+	switch {
+	case k.op == "in":
 		k.set, i, err = p.set(toks, i, kind, false)
-	} else {
+	case kind == vInt && slices.Contains(countWords, toks[i].text) && !toks[i].quoted:
+		k.rhs, err = p.rhsCount(toks[i:])
+		i = len(toks)
+	default:
 		k.num, err = p.value(toks[i], kind, false)
 		i++
 	}
@@ -277,6 +282,59 @@ func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
 		return nil, p.errTok(toks[i], "unexpected %q after the condition", toks[i].text)
 	}
 	return k, nil
+}
+
+// countWords are the conditions whose value is a count, which may stand on the right-hand
+// side of a group condition instead of a number: committed g1 orders/0 >= committed g2 orders/0.
+var countWords = []string{"members", "generation", "committed", "lag", "redelivered", "size",
+	"hw", "leo", "epoch", "lso", "acked", "errors", "consumed", "lost", "committed-txns", "aborted-txns", "controller.epoch"}
+
+// rhsCount parses a count (toks, a condition without its comparison) for the right-hand side.
+func (p *parser) rhsCount(toks []token) (*cond, error) {
+	last := toks[len(toks)-1]
+	if len(toks) < 2 && last.text != "controller.epoch" {
+		return nil, p.errAt(last.col+len(last.text)+1, "%s: expected what it counts (a group, client or TOPIC/INDEX), e.g. members g2", last.text)
+	}
+	pad := func(s string) token {
+		return token{text: s, col: last.col + len(last.text) + 1, off: last.end, end: last.end}
+	}
+	k, err := p.condition(append(slices.Clone(toks), pad(">="), pad("0")), true)
+	if err != nil {
+		return nil, err
+	}
+	if k.not || k.rhs != nil || k.op != ">=" || k.subj == sAssigned || k.subj == sGroupState || k.subj == sCoordinator {
+		return nil, p.errTok(toks[0], "%s: expected a count on the right-hand side (%s)", toks[0].text, strings.Join(countWords, ", "))
+	}
+	return k, nil
+}
+
+// value is a count's value now (the right-hand side of a comparison).
+func (k *cond) value(c *cluster.Cluster) (int64, bool, string) {
+	if k.subj >= sMembers && k.subj <= sRedelivered {
+		if k.subj == sSizeAssigned {
+			var n int64
+			if cs := c.Consumer(k.client); cs != nil {
+				n = int64(len(cs.Assigned()))
+			}
+			return n, true, fmt.Sprintf("size assigned %s is %d", k.client, n)
+		}
+		return k.groupValue(c)
+	}
+	return k.intValue(c, k.tp())
+}
+
+// compareTo compares v with the right-hand side: the number, or the count's value now.
+func (k *cond) compareTo(c *cluster.Cluster, v int64, saw string) (bool, string) {
+	if k.rhs == nil {
+		return k.compare(v), saw
+	}
+	r, ok, rsaw := k.rhs.value(c)
+	if !ok {
+		return false, saw + ", " + rsaw
+	}
+	kk := *k
+	kk.num = r
+	return kk.compare(v), saw + ", " + rsaw
 }
 
 // evalGroup judges a group condition.
@@ -298,7 +356,7 @@ func (k *cond) evalGroup(c *cluster.Cluster) (bool, string) {
 		slices.Sort(got)
 		saw := fmt.Sprintf("assigned %s is {%s}", k.client, strings.Join(got, ","))
 		if k.subj == sSizeAssigned {
-			return k.compare(int64(len(got))), saw
+			return k.compareTo(c, int64(len(got)), saw)
 		}
 		switch k.op {
 		case "contains":
@@ -315,7 +373,7 @@ func (k *cond) evalGroup(c *cluster.Cluster) (bool, string) {
 	if !ok {
 		return false, saw
 	}
-	return k.compare(v), saw
+	return k.compareTo(c, v, saw)
 }
 
 func (k *cond) groupValue(c *cluster.Cluster) (int64, bool, string) {

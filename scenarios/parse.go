@@ -600,6 +600,17 @@ func (p *parser) consumer(toks []token) error {
 	if cd.topic == "" {
 		return p.errTok(toks[0], "consumer %s: topic=T is required", cd.name)
 	}
+	if err := cd.cfg.Finish(); err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			for i, k := range keys {
+				if k == ce.Key {
+					return p.errTok(toks[i+2], "%s", err.Error())
+				}
+			}
+		}
+		return p.errTok(nt, "consumer %s: %v", cd.name, err)
+	}
 	p.s.consumers = append(p.s.consumers, cd)
 	return nil
 }

@@ -13,11 +13,12 @@ import (
 )
 
 // Behavior: the Java consumer with every partition of one topic assigned (assign(), no
-// group). Positions start per auto.offset.reset through ListOffsets; one Fetch in flight per
-// leader; each fetch answer with records becomes one poll op per partition. After a leader
+// group), or, with group.id, the partitions its group gives it (group.go, membership.go).
+// Positions start per auto.offset.reset through ListOffsets; one Fetch in flight per leader;
+// each fetch answer with records becomes one poll op per partition. After a leader
 // epoch change the position is validated with OffsetForLeaderEpoch (KIP-320, KAFKA-7747) and a
 // truncation is observed and repaired by seeking to the leader's end offset. Not modelled:
-// groups and commits, read_committed filtering of aborted transactions, max.poll.records,
+// read_committed filtering of aborted transactions, max.poll.records,
 // auto.offset.reset=none raising errors (positions then stay unknown; truncation still seeks).
 
 // ConsumerOptions configures a consumer.

@@ -21,8 +21,10 @@ import (
 // auto.commit.interval.ms of what earlier polls returned (and before a rejoin); with commit=
 // (or enable.auto.commit=false) the application commits every poll, before or after its
 // processing. A poll's processing keeps the consumer from fetching; past max.poll.interval.ms
-// a dynamic member leaves the group (AbstractCoordinator.maybeLeaveGroup). Not modelled:
-// subscribing to several topics, rebalance listeners, commitSync blocking the application.
+// a dynamic member leaves the group (AbstractCoordinator.maybeLeaveGroup). KIP-848's protocol
+// (group.protocol=consumer) shares the commits, offsets and processing, with its own
+// membership (membership.go). Not modelled: subscribing to several topics, rebalance
+// listeners, commitSync blocking the application.
 
 // cpCommitted: a newly assigned partition waits for its committed offset (OffsetFetch).
 const cpCommitted = cpFetchable + 1
@@ -32,8 +34,9 @@ type GroupAssigned struct {
 	Client     string
 	Group      string
 	Member     string
-	Generation int32
+	Generation int32 // the generation, or the member epoch under group.protocol=consumer
 	Partitions []protocol.TopicPartition
+	Protocol   string // "consumer" under KIP-848 (epochs), "" for the classic protocol
 }
 
 // TraceArg puts the generation in the trace.
@@ -109,10 +112,19 @@ type groupMember struct {
 	handling   []handled     // polls the application is processing
 	seeks      int
 	Assignment []protocol.TopicPartition
+
+	// KIP-848 (membership.go): generation is the member epoch.
+	modern                bool
+	target                []protocol.TopicPartition // an assignment to reconcile to (nil: none)
+	ackDue                bool                      // a heartbeat acknowledges a reconciliation
+	committedBeforeRevoke bool
+	revokeCommit          int64 // the commit a revocation waits for
+	hbInterval            time.Duration
 }
 
 func newGroupMember(c *Consumer, now time.Duration) *groupMember {
-	return &groupMember{c: c, coord: -1, generation: -1, needJoin: true, reqs: map[int64]*greq{}, nextAuto: now + c.cfg.AutoCommitInterval, pollStart: now}
+	return &groupMember{c: c, coord: -1, generation: -1, needJoin: true, reqs: map[int64]*greq{}, nextAuto: now + c.cfg.AutoCommitInterval, pollStart: now,
+		modern: c.cfg.GroupProtocol == "consumer", hbInterval: c.cfg.HeartbeatInterval}
 }
 
 // Topic is the topic the consumer reads.
@@ -127,7 +139,7 @@ func (c *Consumer) Member() (id string, generation int32, stable bool) {
 	if c.grp == nil {
 		return "", -1, false
 	}
-	return c.grp.memberID, c.grp.generation, c.grp.joined
+	return c.grp.memberID, c.grp.generation, c.grp.joined && c.grp.target == nil
 }
 
 // Assigned lists the partitions the consumer owns now (nil without a group: every partition).
@@ -186,6 +198,7 @@ func (g *groupMember) coordinatorUnknown(now time.Duration) {
 			g.recordCommit(now, r, protocol.REQUEST_TIMED_OUT, nil)
 		}
 	}
+	g.revokeCommit = 0
 	for k := range g.inFlight {
 		if k != int(gFind) {
 			g.inFlight[k] = 0
@@ -337,7 +350,11 @@ func (g *groupMember) run(now time.Duration) {
 		c.w.at(c.env, now, g.busyUntil)
 		// ConsumerCoordinator's heartbeat thread: the poll timer expired.
 		if now-g.pollStart > c.cfg.MaxPollInterval && g.generation >= 0 {
-			g.pollTimeout(now)
+			if g.modern {
+				g.modernPollTimeout(now)
+			} else {
+				g.pollTimeout(now)
+			}
 		}
 	} else {
 		g.pollStart = now
@@ -360,21 +377,36 @@ func (g *groupMember) run(now time.Duration) {
 		}
 		return
 	}
+	if g.modern {
+		g.runModern(now)
+		g.autoCommit(now)
+		return
+	}
 	if g.needJoin && !g.busy(now) && g.inFlight[gJoin] == 0 && g.inFlight[gSync] == 0 {
 		g.joinPrepare(now)
 		g.sendJoin(now)
 	}
 	if g.joined {
 		g.heartbeat(now)
-		if c.cfg.EnableAutoCommit && !g.busy(now) {
-			if now >= g.nextAuto {
-				g.nextAuto = now + c.cfg.AutoCommitInterval
-				g.commit(now, g.positions())
-			}
-			c.w.at(c.env, now, g.nextAuto)
-		}
-		g.fetchCommitted(now)
 	}
+	g.autoCommit(now)
+}
+
+// autoCommit commits every auto.commit.interval.ms, and asks for the committed offsets of
+// newly assigned partitions.
+func (g *groupMember) autoCommit(now time.Duration) {
+	c := g.c
+	if !g.joined {
+		return
+	}
+	if c.cfg.EnableAutoCommit && !g.busy(now) {
+		if now >= g.nextAuto {
+			g.nextAuto = now + c.cfg.AutoCommitInterval
+			g.commit(now, g.positions())
+		}
+		c.w.at(c.env, now, g.nextAuto)
+	}
+	g.fetchCommitted(now)
 }
 
 // joinPrepare: ConsumerCoordinator.onJoinPrepare: auto-commit, then (eager) revoke everything.
@@ -468,13 +500,32 @@ func (g *groupMember) leave(now time.Duration) {
 	if g.c.cfg.EnableAutoCommit {
 		g.commit(now, g.positions())
 	}
-	if g.c.cfg.GroupInstanceID == "" && g.coord >= 0 && g.memberID != "" {
-		corr := g.nextCorr()
-		g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
-	}
+	g.sendLeave(now)
 	g.revoke(g.ownedList())
 	g.resetGeneration(false)
 	g.left = true
+	if g.modern {
+		g.releaseAll()
+		g.announce()
+	}
+}
+
+// sendLeave: LeaveGroup (a dynamic member of a classic group), or a heartbeat with epoch -1 or
+// -2 under KIP-848.
+func (g *groupMember) sendLeave(now time.Duration) {
+	if g.coord < 0 || g.memberID == "" {
+		return
+	}
+	if g.modern {
+		if g.generation >= 0 {
+			g.modernHeartbeat(now, gLeave, g.leaveEpoch())
+		}
+		return
+	}
+	if g.c.cfg.GroupInstanceID == "" {
+		corr := g.nextCorr()
+		g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
+	}
 }
 
 // Stages of a clean close.
@@ -517,9 +568,8 @@ func (g *groupMember) pending(kind uint8) bool {
 func (g *groupMember) closeStep(now time.Duration) {
 	if g.closing == closeCommit && !g.pending(gCommit) {
 		g.closing = closeLeave
-		if g.c.cfg.GroupInstanceID == "" && g.coord >= 0 && g.memberID != "" && !g.left && g.fatal == protocol.NONE {
-			corr := g.nextCorr()
-			g.send(gLeave, now, g.coord, &protocol.LeaveGroupRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, MemberID: g.memberID}, corr, g.c.cfg.RequestTimeout, nil)
+		if !g.left && g.fatal == protocol.NONE {
+			g.sendLeave(now)
 		}
 	}
 	if g.closing == closeLeave && !g.pending(gLeave) {
@@ -527,6 +577,10 @@ func (g *groupMember) closeStep(now time.Duration) {
 		g.revoke(g.ownedList())
 		g.resetGeneration(false)
 		g.left = true
+		if g.modern {
+			g.releaseAll()
+			g.announce()
+		}
 	}
 }
 
@@ -539,6 +593,9 @@ func (g *groupMember) timedOut(now time.Duration, corr int64) bool {
 	delete(g.reqs, corr)
 	if g.inFlight[r.kind] == corr {
 		g.inFlight[r.kind] = 0
+	}
+	if corr == g.revokeCommit {
+		g.revokeCommit = 0
 	}
 	if r.kind == gCommit {
 		g.recordCommit(now, r, protocol.REQUEST_TIMED_OUT, nil)
@@ -589,12 +646,19 @@ func (g *groupMember) fail(err protocol.ErrorCode) {
 	g.fatal = err
 	g.revoke(g.ownedList())
 	g.joined = false
+	if g.modern {
+		g.releaseAll()
+		g.generation = -1
+		g.announce()
+	}
 	ev := &GroupFailed{Client: g.c.name, Group: g.c.cfg.Group, Error: err}
 	switch err {
 	case protocol.INVALID_SESSION_TIMEOUT:
 		ev.Why = fmt.Sprintf("session.timeout.ms=%v is outside the broker's group.min.session.timeout.ms..group.max.session.timeout.ms", g.c.cfg.SessionTimeout)
 	case protocol.FENCED_INSTANCE_ID:
 		ev.Why = fmt.Sprintf("another consumer took group.instance.id=%s", g.c.cfg.GroupInstanceID)
+	case protocol.UNRELEASED_INSTANCE_ID:
+		ev.Why = fmt.Sprintf("the member that held group.instance.id=%s has not left the group (it left no epoch -2 behind, and its session has not expired)", g.c.cfg.GroupInstanceID)
 	}
 	g.c.env.Observe(ev)
 }
@@ -643,22 +707,30 @@ func (g *groupMember) handle(now time.Duration, from int32, msg any) bool {
 		}
 	case *protocol.LeaveGroupResponse:
 		g.take(r.CorrelationID, gLeave)
+	case *protocol.ConsumerGroupHeartbeatResponse:
+		g.onModernHeartbeat(now, r)
 	case *protocol.OffsetCommitResponse:
 		req := g.take(r.CorrelationID, gCommit)
 		if req == nil {
 			return true
 		}
 		g.recordCommit(now, req, protocol.NONE, r)
+		if r.CorrelationID == g.revokeCommit {
+			g.revokeCommit = 0
+		}
 		for _, p := range r.Partitions {
 			switch p.Error {
 			case protocol.NONE:
-			case protocol.UNKNOWN_MEMBER_ID, protocol.ILLEGAL_GENERATION:
-				// CommitFailedException; the member rejoins (ConsumerCoordinator.OffsetCommitResponseHandler).
-				if req.gen == g.generation {
+			case protocol.STALE_MEMBER_EPOCH, protocol.UNKNOWN_MEMBER_ID, protocol.ILLEGAL_GENERATION, protocol.REBALANCE_IN_PROGRESS:
+				if g.modern {
+					break // KIP-848: the commit fails; the heartbeat tells the member what to do
+				}
+				if p.Error == protocol.REBALANCE_IN_PROGRESS {
+					g.needJoin = true
+				} else if req.gen == g.generation {
+					// CommitFailedException; the member rejoins (ConsumerCoordinator.OffsetCommitResponseHandler).
 					g.resetGeneration(p.Error == protocol.ILLEGAL_GENERATION)
 				}
-			case protocol.REBALANCE_IN_PROGRESS:
-				g.needJoin = true
 			default:
 				g.coordinatorError(now, p.Error)
 			}

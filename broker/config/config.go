@@ -93,6 +93,7 @@ type Bugs struct {
 	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
 	CleanerDropsLatest  bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
 	DropTxnMarkers      bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
+	AssignBeforeRevoke  bool // a KIP-848 coordinator gives a partition before its owner revoked it (one-owner-per-generation)
 }
 
 // Topic is a topic's configuration.
@@ -167,7 +168,9 @@ type Consumer struct {
 
 	// Consumer groups (the classic protocol).
 	Group              string        // group.id ("" = no group: every partition assigned)
-	GroupProtocol      string        // group.protocol: classic (consumer: KIP-848, not modelled)
+	GroupProtocol      string        // group.protocol: classic | consumer (KIP-848)
+	RemoteAssignor     string        // group.remote.assignor: uniform | range ("" = the broker's default; consumer protocol)
+	protocolKeys       []string      // the keys set that belong to one group protocol (Finish)
 	AssignmentStrategy string        // partition.assignment.strategy: range | roundrobin | cooperative-sticky
 	EnableAutoCommit   bool          // enable.auto.commit
 	AutoCommitInterval time.Duration // auto.commit.interval.ms
@@ -774,11 +777,16 @@ var consumerKeys = map[string]setter[Consumer]{
 	},
 	"group.protocol": func(c *Consumer, key, v string) error {
 		s, err := oneOf(key, v, "classic", "consumer")
-		if err == nil && s == "consumer" {
-			return errf(key, "consumer: KIP-848 is not modelled yet (use group.protocol=classic)")
-		}
 		if err == nil {
 			c.GroupProtocol = s
+		}
+		return err
+	},
+	"group.remote.assignor": func(c *Consumer, key, v string) error {
+		s, err := oneOf(key, v, "uniform", "range")
+		if err == nil {
+			c.RemoteAssignor = s
+			c.protocolKeys = append(c.protocolKeys, key)
 		}
 		return err
 	},
@@ -786,13 +794,14 @@ var consumerKeys = map[string]setter[Consumer]{
 		s, err := oneOf(key, v, "range", "roundrobin", "cooperative-sticky")
 		if err == nil {
 			c.AssignmentStrategy = s
+			c.protocolKeys = append(c.protocolKeys, key)
 		}
 		return err
 	},
 	"enable.auto.commit":      boolean(func(c *Consumer) *bool { return &c.EnableAutoCommit }),
 	"auto.commit.interval.ms": dur(func(c *Consumer) *time.Duration { return &c.AutoCommitInterval }),
-	"session.timeout.ms":      dur(func(c *Consumer) *time.Duration { return &c.SessionTimeout }),
-	"heartbeat.interval.ms":   dur(func(c *Consumer) *time.Duration { return &c.HeartbeatInterval }),
+	"session.timeout.ms":      classicKey(dur(func(c *Consumer) *time.Duration { return &c.SessionTimeout })),
+	"heartbeat.interval.ms":   classicKey(dur(func(c *Consumer) *time.Duration { return &c.HeartbeatInterval })),
 	"max.poll.interval.ms":    dur(func(c *Consumer) *time.Duration { return &c.MaxPollInterval }),
 	"group.instance.id": func(c *Consumer, key, v string) error {
 		if v == "" {
@@ -809,6 +818,34 @@ var consumerKeys = map[string]setter[Consumer]{
 		return err
 	},
 	"processing": dur(func(c *Consumer) *time.Duration { return &c.Processing }),
+}
+
+// classicKey marks a key of the classic protocol only (Finish).
+func classicKey(f setter[Consumer]) setter[Consumer] {
+	return func(c *Consumer, key, v string) error {
+		if err := f(c, key, v); err != nil {
+			return err
+		}
+		c.protocolKeys = append(c.protocolKeys, key)
+		return nil
+	}
+}
+
+// Finish applies the rules that tie consumer settings together, as ConsumerConfig does
+// (checkUnsupportedConfigs): with group.protocol=consumer (KIP-848) the broker decides
+// sessions, heartbeats and the assignment, so session.timeout.ms, heartbeat.interval.ms and
+// partition.assignment.strategy cannot be set; group.remote.assignor needs
+// group.protocol=consumer.
+func (c *Consumer) Finish() error {
+	for _, k := range c.protocolKeys {
+		switch {
+		case k == "group.remote.assignor" && c.GroupProtocol != "consumer":
+			return errf(k, "needs group.protocol=consumer (classic members assign with partition.assignment.strategy)")
+		case k != "group.remote.assignor" && c.GroupProtocol == "consumer":
+			return errf(k, "cannot be set with group.protocol=consumer (KIP-848: the broker's group.consumer.* settings decide)")
+		}
+	}
+	return nil
 }
 
 // Set sets a consumer key.

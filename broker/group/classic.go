@@ -18,6 +18,9 @@ const (
 	CompletingRebalance
 	Stable
 	Dead
+	// KIP-848 consumer group states (ConsumerGroupState): Empty and Stable above, and these.
+	Assigning   // the group epoch is ahead of the target assignment's
+	Reconciling // some member has not reached the target assignment yet
 )
 
 func (s State) String() string {
@@ -30,6 +33,10 @@ func (s State) String() string {
 		return "completing-rebalance"
 	case Stable:
 		return "stable"
+	case Assigning:
+		return "assigning"
+	case Reconciling:
+		return "reconciling"
 	}
 	return "dead"
 }
@@ -48,6 +55,7 @@ type Group struct {
 	pendingJoin  []string          // dynamic members given an id, not yet joined with it
 	pendingSync  []string          // members that have not synced this generation
 	newMember    bool              // newMemberAdded: a member joined during the initial delay
+	modern       *consumerGroup    // KIP-848 state of a consumer group (consumer.go); nil for a classic group
 }
 
 // Member is a classic group member (ClassicGroupMember).
@@ -62,6 +70,14 @@ type Member struct {
 	node       int32 // the client node that answers go to
 	join, sync *parked
 	isNew      bool
+
+	// KIP-848 members (ConsumerGroupMember): Assignment is the assigned partitions.
+	Epoch     int32                     // the member epoch (-2: a static member that left for now)
+	PrevEpoch int32                     // the previous member epoch
+	Revoking  []protocol.TopicPartition // partitions pending revocation
+	Topics    []string                  // the subscribed topic names, sorted
+	Assignor  string                    // the server assignor the member asked for ("" none)
+	mstate    memberState
 }
 
 type parked struct {
@@ -633,7 +649,7 @@ func (s *shard) handleSync(now time.Duration, from int32, r *protocol.SyncGroupR
 		s.c.host.Send(from, &protocol.SyncGroupResponse{CorrelationID: r.CorrelationID, Error: err, Assignment: a, ProtocolName: name})
 	}
 	g := s.groups[r.GroupID]
-	if g == nil || g.state == Dead {
+	if g == nil || g.state == Dead || g.modern != nil {
 		answer(protocol.UNKNOWN_MEMBER_ID, nil, "")
 		return
 	}
@@ -688,7 +704,7 @@ func (s *shard) handleHeartbeat(now time.Duration, from int32, r *protocol.Heart
 		s.c.host.Send(from, &protocol.HeartbeatResponse{CorrelationID: r.CorrelationID, Error: err})
 	}
 	g := s.groups[r.GroupID]
-	if g == nil {
+	if g == nil || g.modern != nil {
 		answer(protocol.UNKNOWN_MEMBER_ID)
 		return
 	}
@@ -723,7 +739,7 @@ func (s *shard) handleLeave(now time.Duration, from int32, r *protocol.LeaveGrou
 		s.c.host.Send(from, &protocol.LeaveGroupResponse{CorrelationID: r.CorrelationID, Error: err})
 	}
 	g := s.groups[r.GroupID]
-	if g == nil {
+	if g == nil || g.modern != nil {
 		answer(protocol.UNKNOWN_MEMBER_ID)
 		return
 	}

@@ -19,6 +19,11 @@ type Config struct {
 	NewMemberJoinTimeout  time.Duration // CLASSIC_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (300 s)
 	LoadTime              time.Duration // how long replaying a partition takes (the simulator's)
 	IgnoreOffsetCommits   bool          // planted bug: OffsetCommit is acknowledged but not stored
+
+	// KIP-848 consumer groups.
+	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
+	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
+	AssignBeforeRevoke        bool          // planted bug: a partition is given before its owner revoked it
 }
 
 // Host is what the coordinator needs from its broker: the partitions of __consumer_offsets
@@ -53,6 +58,7 @@ const (
 	timerInitialRebalance
 	timerSync
 	timerHeartbeat
+	timerRevocation // a KIP-848 member's rebalance timeout
 )
 
 // TraceArg puts the partition in the trace.
@@ -312,6 +318,12 @@ func (s *shard) fire(now time.Duration, t Timer) {
 	gid, mid, _ := strings.Cut(rest, "\x00")
 	g := s.groups[gid]
 	if g == nil {
+		return
+	}
+	if g.modern != nil {
+		if t.Kind == timerHeartbeat || t.Kind == timerRevocation {
+			s.expireConsumerMember(now, g, mid, t.Kind, t.Arg)
+		}
 		return
 	}
 	switch t.Kind {

@@ -1,6 +1,7 @@
 // Package group is the group coordinator of a broker: Kafka's GroupCoordinatorService with
-// the classic protocol of GroupMetadataManager and the offsets of OffsetMetadataManager,
-// sharded by the partitions of __consumer_offsets the broker leads.
+// the classic protocol of GroupMetadataManager (classic.go), its KIP-848 consumer groups
+// (consumer.go, with the server-side assignors of assignor.go) and the offsets of
+// OffsetMetadataManager, sharded by the partitions of __consumer_offsets the broker leads.
 //
 // Each shard is the state of one partition of __consumer_offsets: its groups (ClassicGroup)
 // and committed offsets. A write applies to that state at once and appends records to the
@@ -12,8 +13,9 @@
 // drops the shard and answers NOT_COORDINATOR.
 //
 // Records are Kafka's record types (OffsetCommitKey/Value type 1, GroupMetadataKey/Value type
-// 2) written as text in the record's key, the committed offset in its value.
+// 2, the ConsumerGroup* types 3 to 8) written as text in the record's key, the committed offset
+// in its value.
 //
-// Not modelled: KIP-848's consumer groups, transactional offset commits, offset expiry
+// Not modelled: online upgrades between classic and consumer groups, transactional offset commits, offset expiry
 // (offsets.retention.minutes), group.max.size, compaction of __consumer_offsets.
 package group

@@ -3,6 +3,7 @@ package group
 import (
 	"cmp"
 	"maps"
+	"math"
 	"slices"
 	"time"
 
@@ -55,6 +56,10 @@ type MemberLeft struct {
 	Member string
 	Client string
 	Reason string
+	// Epoch: in a KIP-848 group, the group epoch from which the member's assignments no longer
+	// count (the epoch its removal bumped the group to; past every epoch when a restarted
+	// static member replaced it). 0 in a classic group.
+	Epoch int32
 }
 
 // GenerationAssigned: the leader's assignment of Generation was stored and handed to every
@@ -62,6 +67,7 @@ type MemberLeft struct {
 type GenerationAssigned struct {
 	Broker     int32
 	Group      string
+	Kind       string // "classic", or "consumer" (KIP-848: Generation is the group epoch)
 	Generation int32
 	Protocol   string // the assignor chosen ("range")
 	Leader     string // the leader's client.id
@@ -92,6 +98,7 @@ type OffsetCommitted struct {
 type Loaded struct {
 	Broker     int32
 	Group      string
+	Kind       string // "classic" or "consumer"
 	State      State
 	Generation int32
 	Members    int
@@ -178,7 +185,7 @@ func (c *Coordinator) Watch(now time.Duration, cause any) {
 				if t, ok := cause.(Timer); ok && t.Kind == timerLoad {
 					seen.update(g, s.offsets[id])
 					seen.visited = true
-					o.Observe(&Loaded{Broker: broker, Group: id, State: g.state, Generation: g.Generation, Members: len(g.members)})
+					o.Observe(&Loaded{Broker: broker, Group: id, Kind: g.Kind(), State: g.state, Generation: g.Generation, Members: len(g.members)})
 					continue
 				}
 			}
@@ -257,19 +264,26 @@ func (sg *seenGroup) diff(o Observer, broker int32, g *Group, offsets map[protoc
 	}
 	if sg.state != g.state {
 		ev := &StateChanged{Broker: broker, Group: g.ID, From: sg.state, To: g.state, Generation: g.Generation}
-		if g.state == PreparingRebalance {
+		if g.state == PreparingRebalance || (g.modern != nil && (g.state == Assigning || g.state == Reconciling) && sg.gen != g.Generation) {
 			ev.Reason = rebalanceReason(g, left, joined, cause)
 		}
 		o.Observe(ev)
 	}
 	for _, m := range left {
-		o.Observe(&MemberLeft{Broker: broker, Group: g.ID, Member: m.id, Client: m.client, Reason: leftReason(g, m, cause)})
+		ev := &MemberLeft{Broker: broker, Group: g.ID, Member: m.id, Client: m.client, Reason: leftReason(g, m, cause)}
+		if g.modern != nil {
+			ev.Epoch = g.Generation
+			if ev.Reason == "replaced by a restart" {
+				ev.Epoch = math.MaxInt32
+			}
+		}
+		o.Observe(ev)
 	}
 	for _, m := range joined {
 		o.Observe(&MemberJoined{Broker: broker, Group: g.ID, Member: m.id, Client: m.client})
 	}
 	if assigned {
-		ev := &GenerationAssigned{Broker: broker, Group: g.ID, Generation: g.Generation, Protocol: g.Protocol}
+		ev := &GenerationAssigned{Broker: broker, Group: g.ID, Kind: g.Kind(), Generation: g.Generation, Protocol: g.Protocol}
 		for _, m := range g.members {
 			if m.ID == g.Leader {
 				ev.Leader = m.ClientID
@@ -310,6 +324,13 @@ func leftReason(g *Group, m seenMember, cause any) string {
 		if m.instance != "" && c.GroupInstanceID == m.instance {
 			return "replaced by a restart"
 		}
+	case *protocol.ConsumerGroupHeartbeatRequest:
+		if c.GroupID == g.ID && c.MemberEpoch < 0 && c.MemberID == m.id {
+			return "left the group"
+		}
+		if m.instance != "" && c.InstanceID == m.instance && c.MemberEpoch == 0 {
+			return "replaced by a restart"
+		}
 	case Timer:
 		switch c.Kind {
 		case timerHeartbeat:
@@ -318,6 +339,10 @@ func leftReason(g *Group, m seenMember, cause any) string {
 			}
 		case timerSync:
 			return "did not sync in time"
+		case timerRevocation:
+			if c.Key == revocationKey(g.ID, m.id) {
+				return "did not revoke in time"
+			}
 		}
 	}
 	return "did not rejoin in time"
@@ -342,6 +367,10 @@ func rebalanceReason(g *Group, left, joined []seenMember, cause any) string {
 		case *protocol.JoinGroupRequest:
 			if c.GroupID == g.ID {
 				parts = append(parts, c.ClientID+" rejoined")
+			}
+		case *protocol.ConsumerGroupHeartbeatRequest:
+			if c.GroupID == g.ID {
+				parts = append(parts, c.ClientID+" changed its subscription")
 			}
 		case *protocol.SyncGroupRequest:
 			parts = append(parts, "the assignment could not be stored")

@@ -9,6 +9,12 @@ import (
 // Handle runs one group request; it reports whether msg was one.
 func (c *Coordinator) Handle(now time.Duration, from int32, msg any) bool {
 	switch r := msg.(type) {
+	case *protocol.ConsumerGroupHeartbeatRequest:
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, &protocol.ConsumerGroupHeartbeatResponse{CorrelationID: r.CorrelationID, Error: err, MemberID: r.MemberID, MemberEpoch: r.MemberEpoch})
+		} else {
+			s.handleConsumerHeartbeat(now, from, r)
+		}
 	case *protocol.JoinGroupRequest:
 		if r.GroupID == "" {
 			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: protocol.INVALID_GROUP_ID, GenerationID: -1})
@@ -16,6 +22,9 @@ func (c *Coordinator) Handle(now time.Duration, from int32, msg any) bool {
 		}
 		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
 			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: err, MemberID: r.MemberID, GenerationID: -1})
+		} else if g := s.groups[r.GroupID]; g != nil && g.modern != nil {
+			// Online upgrades between the protocols are not modelled.
+			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: protocol.INCONSISTENT_GROUP_PROTOCOL, MemberID: r.MemberID, GenerationID: -1})
 		} else {
 			s.handleJoin(now, from, r)
 		}
@@ -84,6 +93,12 @@ func (s *shard) validateOffsetCommit(r *protocol.OffsetCommitRequest) (*Group, p
 	if g.state == Dead {
 		return nil, protocol.COORDINATOR_NOT_AVAILABLE
 	}
+	if g.modern != nil {
+		if err := validateConsumerOffsetCommit(g, r); err != protocol.NONE {
+			return nil, err
+		}
+		return g, protocol.NONE
+	}
 	if r.GenerationID < 0 && g.state == Empty {
 		return g, protocol.NONE
 	}
@@ -111,7 +126,7 @@ func (s *shard) handleOffsetCommit(now time.Duration, from int32, r *protocol.Of
 		s.c.host.Send(from, commitAnswer(r, err))
 		return
 	}
-	if m := g.member(r.MemberID); m != nil && (g.state == Stable || g.state == PreparingRebalance) {
+	if m := g.member(r.MemberID); m != nil && g.modern == nil && (g.state == Stable || g.state == PreparingRebalance) {
 		s.rescheduleHeartbeat(g, m, m.Session)
 	}
 	if s.c.cfg.IgnoreOffsetCommits {

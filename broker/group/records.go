@@ -2,6 +2,7 @@ package group
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,13 +67,19 @@ func (s *shard) load(now time.Duration) {
 			continue
 		}
 		for _, r := range b.Records {
-			s.replay(r)
+			if !s.replayModern(r) {
+				s.replay(r)
+			}
 		}
 		s.written = b.NextOffset()
 	}
 	s.loading = false
 	for _, id := range s.order {
 		g := s.groups[id]
+		if g.modern != nil {
+			s.afterLoadConsumer(g)
+			continue
+		}
 		for _, m := range g.members {
 			s.rescheduleHeartbeat(g, m, m.Session)
 		}
@@ -122,4 +129,176 @@ func (s *shard) storeOffset(group string, tp protocol.TopicPartition, o Offset) 
 		s.offsets[group] = m
 	}
 	m[tp] = o
+}
+
+// KIP-848 record types (the key's type in GroupCoordinatorRecordSerde): the key is the type,
+// the group id (and the member id), NUL-separated, then the JSON value after a last NUL; an
+// empty value is a tombstone.
+const (
+	groupEpochType        = "3" // ConsumerGroupMetadataKey/Value
+	partitionMetadataType = "4" // ConsumerGroupPartitionMetadataKey/Value
+	memberMetadataType    = "5" // ConsumerGroupMemberMetadataKey/Value
+	targetMetadataType    = "6" // ConsumerGroupTargetAssignmentMetadataKey/Value
+	targetMemberType      = "7" // ConsumerGroupTargetAssignmentMemberKey/Value
+	currentAssignmentType = "8" // ConsumerGroupCurrentMemberAssignmentKey/Value
+)
+
+// memberMetadataValue is ConsumerGroupMemberMetadataValue.
+type memberMetadataValue struct {
+	InstanceID       string        `json:"instanceId,omitempty"`
+	ClientID         string        `json:"clientId"`
+	RebalanceTimeout time.Duration `json:"rebalanceTimeout"`
+	Topics           []string      `json:"subscribedTopicNames"`
+	Assignor         string        `json:"serverAssignor,omitempty"`
+	Node             int32         `json:"node"`
+}
+
+// currentAssignmentValue is ConsumerGroupCurrentMemberAssignmentValue.
+type currentAssignmentValue struct {
+	MemberEpoch         int32                     `json:"memberEpoch"`
+	PreviousMemberEpoch int32                     `json:"previousMemberEpoch"`
+	State               memberState               `json:"state"`
+	Assigned            []protocol.TopicPartition `json:"assignedPartitions"`
+	PendingRevocation   []protocol.TopicPartition `json:"partitionsPendingRevocation,omitempty"`
+}
+
+func modernRecord(typ, group, member string, v any) protocol.Record {
+	key := typ + "\x00" + group
+	if member != "" {
+		key += "\x00" + member
+	}
+	body := ""
+	if v != nil {
+		b, _ := json.Marshal(v)
+		body = string(b)
+	}
+	return protocol.Record{Key: key + "\x00" + body}
+}
+
+func tombstone(typ, group, member string) protocol.Record {
+	return modernRecord(typ, group, member, nil)
+}
+
+func groupEpochRecord(group string, epoch int32) protocol.Record {
+	r := modernRecord(groupEpochType, group, "", map[string]int32{"epoch": epoch})
+	r.Value = int64(epoch)
+	return r
+}
+
+func partitionMetadataRecord(group string, topics map[string]int32) protocol.Record {
+	return modernRecord(partitionMetadataType, group, "", topics)
+}
+
+func memberMetadataRecord(group string, m *Member) protocol.Record {
+	return modernRecord(memberMetadataType, group, m.ID, memberMetadataValue{InstanceID: m.InstanceID, ClientID: m.ClientID,
+		RebalanceTimeout: m.Rebalance, Topics: m.Topics, Assignor: m.Assignor, Node: m.node})
+}
+
+func targetMetadataRecord(group string, epoch int32) protocol.Record {
+	r := modernRecord(targetMetadataType, group, "", map[string]int32{"assignmentEpoch": epoch})
+	r.Value = int64(epoch)
+	return r
+}
+
+func targetMemberRecord(group, member string, tps []protocol.TopicPartition) protocol.Record {
+	if tps == nil {
+		tps = []protocol.TopicPartition{}
+	}
+	return modernRecord(targetMemberType, group, member, tps)
+}
+
+func currentAssignmentRecord(group string, m *Member) protocol.Record {
+	r := modernRecord(currentAssignmentType, group, m.ID, currentAssignmentValue{MemberEpoch: m.Epoch, PreviousMemberEpoch: m.PrevEpoch,
+		State: m.mstate, Assigned: m.Assignment, PendingRevocation: m.Revoking})
+	r.Value = int64(m.Epoch)
+	return r
+}
+
+// replayModern applies a KIP-848 record (GroupMetadataManager.replay for the consumer group
+// record types); it reports whether r was one.
+func (s *shard) replayModern(r protocol.Record) bool {
+	typ, rest, ok := strings.Cut(r.Key, "\x00")
+	if !ok || len(typ) != 1 || typ < groupEpochType || typ > currentAssignmentType {
+		return false
+	}
+	i := strings.LastIndexByte(rest, 0)
+	if i < 0 {
+		return true
+	}
+	ids, body := rest[:i], rest[i+1:]
+	gid, mid, _ := strings.Cut(ids, "\x00")
+	g := s.groups[gid]
+	if g == nil || g.modern == nil {
+		if body == "" {
+			return true
+		}
+		g = s.group(gid)
+		g.modern = &consumerGroup{target: map[string][]protocol.TopicPartition{}, topics: map[string]int32{}}
+		g.ProtocolType, g.Protocol, g.Leader, g.Generation, g.state, g.members = "consumer", "", "", 0, Empty, nil
+		g.static = map[string]string{}
+	}
+	member := func() *Member {
+		m := g.member(mid)
+		if m == nil {
+			m = &Member{ID: mid}
+			g.members = append(g.members, m)
+		}
+		return m
+	}
+	switch typ {
+	case groupEpochType:
+		var v map[string]int32
+		if json.Unmarshal([]byte(body), &v) == nil {
+			g.Generation = v["epoch"]
+		}
+	case partitionMetadataType:
+		var v map[string]int32
+		if json.Unmarshal([]byte(body), &v) == nil {
+			g.modern.topics = v
+		}
+	case targetMetadataType:
+		var v map[string]int32
+		if json.Unmarshal([]byte(body), &v) == nil {
+			g.modern.assignmentEpoch = v["assignmentEpoch"]
+			g.Protocol = g.assignorOf()
+		}
+	case memberMetadataType:
+		if body == "" {
+			if m := g.member(mid); m != nil {
+				g.members = slices.DeleteFunc(g.members, func(x *Member) bool { return x == m })
+				if m.InstanceID != "" && g.static[m.InstanceID] == m.ID {
+					delete(g.static, m.InstanceID)
+				}
+			}
+			return true
+		}
+		var v memberMetadataValue
+		if json.Unmarshal([]byte(body), &v) == nil {
+			m := member()
+			m.InstanceID, m.ClientID, m.Rebalance, m.Topics, m.Assignor, m.node = v.InstanceID, v.ClientID, v.RebalanceTimeout, v.Topics, v.Assignor, v.Node
+			m.Protocols = []protocol.GroupProtocol{{Name: v.Assignor, Topics: v.Topics}}
+			if m.InstanceID != "" {
+				g.static[m.InstanceID] = m.ID
+			}
+		}
+	case targetMemberType:
+		if body == "" {
+			delete(g.modern.target, mid)
+			return true
+		}
+		var v []protocol.TopicPartition
+		if json.Unmarshal([]byte(body), &v) == nil {
+			g.modern.target[mid] = v
+		}
+	case currentAssignmentType:
+		if body == "" {
+			return true
+		}
+		var v currentAssignmentValue
+		if json.Unmarshal([]byte(body), &v) == nil {
+			m := member()
+			m.Epoch, m.PrevEpoch, m.mstate, m.Assignment, m.Revoking = v.MemberEpoch, v.PreviousMemberEpoch, v.State, v.Assigned, v.PendingRevocation
+		}
+	}
+	return true
 }

@@ -3,8 +3,8 @@ package protocol
 // Behavior: the classic group protocol's requests as the Java consumer sends them
 // (FindCoordinator 10, JoinGroup 11, Heartbeat 12, LeaveGroup 13, SyncGroup 14, OffsetCommit 8,
 // OffsetFetch 9), one group per request. Subscriptions and assignments travel as Go values
-// rather than ConsumerProtocol bytes. Not modelled: KIP-848's ConsumerGroupHeartbeat, batched
-// FindCoordinator keys, transactional offset commits.
+// rather than ConsumerProtocol bytes. KIP-848's ConsumerGroupHeartbeat is in consumergroup.go.
+// Not modelled: batched FindCoordinator keys, transactional offset commits.
 
 // Group errors (Errors.java).
 const (

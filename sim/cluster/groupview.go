@@ -14,10 +14,11 @@ type GroupView struct {
 	ID          string
 	Coordinator int32  // the leader of the group's __consumer_offsets partition (-1: none)
 	Loaded      bool   // that broker runs and has the group loaded
-	Protocol    string // group.protocol: "classic"
+	Protocol    string // group.protocol: "classic" or "consumer"
 	Assignor    string // the assignor the group chose ("range"; "" before a generation)
 	State       string // the classic state (empty, preparing-rebalance, …; "" when not loaded)
-	Generation  int32
+	Generation  int32  // the generation, or the group epoch of a consumer group
+	Assignment  int32  // a consumer group's target assignment epoch (-1 for a classic group)
 	Leader      string // the leader's client.id
 	Members     []GroupMemberView
 	Partitions  []GroupPartitionView
@@ -29,6 +30,9 @@ type GroupMemberView struct {
 	ID         string // member id
 	InstanceID string // group.instance.id ("" for a dynamic member)
 	Partitions []protocol.TopicPartition
+	Epoch      int32                     // a consumer group member's epoch (KIP-848)
+	State      string                    // a consumer group member's reconciliation state ("stable", "unrevoked-partitions", …)
+	Revoking   []protocol.TopicPartition // partitions it is asked to revoke
 }
 
 // GroupPartitionView is one partition the group reads.
@@ -51,12 +55,17 @@ func (c *Cluster) GroupView(id string) GroupView {
 		committed = b.Coordinator().CommittedPartitions(id)
 		if g := b.Coordinator().Group(id); g != nil {
 			v.Loaded = true
+			v.Protocol, v.Assignment = g.Kind(), g.AssignmentEpoch()
 			v.Assignor, v.State, v.Generation = g.Protocol, g.State().String(), g.Generation
 			for _, m := range g.Members() {
 				if m.ID == g.Leader {
 					v.Leader = m.ClientID
 				}
-				v.Members = append(v.Members, GroupMemberView{Client: m.ClientID, ID: m.ID, InstanceID: m.InstanceID, Partitions: slices.Clone(m.Assignment)})
+				mv := GroupMemberView{Client: m.ClientID, ID: m.ID, InstanceID: m.InstanceID, Partitions: slices.Clone(m.Assignment)}
+				if g.Modern() {
+					mv.Epoch, mv.State, mv.Revoking = m.Epoch, m.MemberState(), slices.Clone(m.Revoking)
+				}
+				v.Members = append(v.Members, mv)
 				for _, tp := range m.Assignment {
 					owner[tp] = m.ClientID
 				}

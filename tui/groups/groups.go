@@ -72,6 +72,14 @@ func group(g *session.Group, st *theme.Styles, width int) []string {
 			name += "★"
 		}
 		line := fmt.Sprintf("  %-4s %s", name, session.TPSet(m.Partitions))
+		if g.Protocol == "consumer" {
+			line += fmt.Sprintf("  epoch %d", m.Epoch)
+			if len(m.Revoking) > 0 {
+				line += "  revoking " + session.TPSet(m.Revoking)
+			} else if m.State != "" && m.State != "stable" {
+				line += "  " + m.State
+			}
+		}
 		msty := st.Good.Render
 		if g.MemberDown(m.Client) {
 			line = fmt.Sprintf("  %-4s %s  ✖ down: still a member until its session times out", name, session.TPSet(m.Partitions))
@@ -118,8 +126,15 @@ func state(g *session.Group) string {
 	return g.State
 }
 
+// generation is a classic group's generation, or a consumer group's group epoch and target
+// assignment epoch (KIP-848).
 func generation(g *session.Group) string {
-	if !g.Loaded && !g.Stale {
+	switch {
+	case g.Protocol == "consumer" && !g.Loaded && !g.Stale:
+		return "epoch ?"
+	case g.Protocol == "consumer":
+		return fmt.Sprintf("epoch %d (assignment %d)", g.Generation, g.Assignment)
+	case !g.Loaded && !g.Stale:
 		return "generation ?"
 	}
 	return fmt.Sprintf("generation %d", g.Generation)

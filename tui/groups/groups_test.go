@@ -104,3 +104,61 @@ wait 60s
 		t.Errorf("no line says the new coordinator loaded g1")
 	}
 }
+
+// kip848 is a KIP-848 group: r1 reads alone, then r2 joins.
+const kip848 = `cluster brokers=3
+topic orders partitions=4 replication=3
+producer p1 topic=orders acks=all rate=100/s partitioner=round-robin
+consumer r1 topic=orders group=g1 group.protocol=consumer
+consumer r2 topic=orders group=g1 group.protocol=consumer
+stop r2
+await size assigned r1 == 4 within 30s
+wait 3s
+restart r2
+await size assigned r2 == 2 within 30s
+wait 3s
+`
+
+func kip848Session(t *testing.T) *session.Session {
+	t.Helper()
+	sc, err := scenarios.Parse("kip848.scenario", []byte(kip848))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.New(session.Options{Scenario: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000 && !s.Snapshot().Done; i++ {
+		s.Continue()
+		s.Advance(time.Second)
+	}
+	return s
+}
+
+// A consumer group (KIP-848) shows its group epoch and target assignment epoch instead of a
+// generation, and each member's epoch; rewound to r2's join, r1 still owns everything at epoch
+// 1 while r2, at the new epoch, waits for the partitions r1 must revoke first.
+func TestGroupsViewConsumerProtocolShowsEpochs(t *testing.T) {
+	s := kip848Session(t)
+	viewtest.Golden(t, func(w int) string { return Render(s.Snapshot(), theme.New(false), w, 0) })
+	end := ansi.Strip(Render(s.Snapshot(), theme.New(false), 80, 0))
+	if !strings.Contains(end, "consumer (uniform)") || strings.Contains(end, "generation") {
+		t.Errorf("got\n%s\nwant a consumer group with epochs, no generation", end)
+	}
+	found := false
+	for i, e := range s.Events() {
+		if strings.HasPrefix(e.Text, "g1 rebalances: r2 joined") {
+			s.ShowEvent(i)
+			found = true
+			break
+		}
+	}
+	if !found {
+		t.Fatalf("no rebalance event for r2's join in\n%v", s.Events())
+	}
+	out := ansi.Strip(Render(s.Snapshot(), theme.New(false), 80, 0))
+	if !strings.Contains(out, "g1  reconciling  epoch 2 (assignment 2)") || !strings.Contains(out, "r1   {orders/0,orders/1,orders/2,orders/3}  epoch 1") {
+		t.Errorf("got\n%s\nwant g1 reconciling at epoch 2, r1 still owning all four at epoch 1", out)
+	}
+}

@@ -90,6 +90,13 @@ func (tl *Timeline) observeGroup(now time.Duration, ev any) bool {
 			tl.mark = true
 		case group.CompletingRebalance:
 			tl.add(Event{At: now, Kind: GroupNote, Text: fmt.Sprintf("%s generation %d formed: every member joined, the leader assigns", e.Group, e.Generation)})
+		case group.Assigning, group.Reconciling:
+			// KIP-848: a new group epoch; members reconcile one by one, revoking before others take.
+			if e.Reason != "" {
+				tl.add(Event{At: now, Kind: Rebalance, Text: fmt.Sprintf("%s rebalances: %s (group epoch %d)", e.Group, e.Reason, e.Generation)})
+				tl.rebalanceAt, tl.rebalanceOf = now, e.Group
+				tl.mark = true
+			}
 		case group.Empty:
 			if e.From != group.Empty {
 				tl.add(Event{At: now, Kind: Rebalance, Text: fmt.Sprintf("%s is empty (generation %d): no member left", e.Group, e.Generation)})
@@ -119,7 +126,11 @@ func (tl *Timeline) observeGroup(now time.Duration, ev any) bool {
 			ms = append(ms, m.Client+" "+TPSet(m.Partitions))
 		}
 		slices.Sort(ms) // by client: r1 before r2
-		tl.add(Event{At: now, Kind: Rebalance, Text: fmt.Sprintf("%s generation %d: %s", e.Group, e.Generation, strings.Join(ms, ", "))})
+		word := "generation"
+		if e.Kind == "consumer" {
+			word = "epoch"
+		}
+		tl.add(Event{At: now, Kind: Rebalance, Text: fmt.Sprintf("%s %s %d: %s", e.Group, word, e.Generation, strings.Join(ms, ", "))})
 		tl.mark = true
 	case *group.OffsetCommitted:
 		tl.seeGroup(e.Group)
@@ -130,7 +141,11 @@ func (tl *Timeline) observeGroup(now time.Duration, ev any) bool {
 		tl.add(Event{At: now, Kind: GroupNote, TP: e.TP.String(), Text: fmt.Sprintf("%s commits %s at %s", who, e.TP, Thousands(e.Offset))})
 	case *group.Loaded:
 		tl.seeGroup(e.Group)
-		tl.add(Event{At: now, Kind: GroupNote, Text: fmt.Sprintf("broker %d loads %s from __consumer_offsets: %s, generation %d, %d members", e.Broker, e.Group, e.State, e.Generation, e.Members)})
+		word := "generation"
+		if e.Kind == "consumer" {
+			word = "group epoch"
+		}
+		tl.add(Event{At: now, Kind: GroupNote, Text: fmt.Sprintf("broker %d loads %s from __consumer_offsets: %s, %s %d, %d members", e.Broker, e.Group, e.State, word, e.Generation, e.Members)})
 	case *group.Unloaded:
 		tl.add(Event{At: now, Kind: GroupNote, Text: fmt.Sprintf("broker %d is no longer %s's coordinator", e.Broker, e.Group)})
 	default:
