@@ -135,7 +135,7 @@ func (c *conn) Step(now time.Duration, from int32, msg any) {
 }
 
 // close ends the connection: a send in flight has an unknown outcome (the client cannot tell
-// whether the broker appended it).
+// whether the broker appended it), unless its client retries it (recordSends).
 func (c *conn) close(now time.Duration, byWorld bool) {
 	if c.cur != nil && len(c.cur.produce) > 0 {
 		c.recordSends(now, c.cur, nil)
@@ -305,7 +305,7 @@ func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
 			tp := protocol.TopicPartition{Topic: t.Topic, Partition: p.Partition}
-			b, code := c.st.toModel(tp, p.Records)
+			b, code := c.st.toModel(now, tp, p.Records)
 			if code != protocol.NONE {
 				pd.refused = append(pd.refused, protocol.ProducePartitionResponse{TP: tp, Error: code, BaseOffset: -1, LogStartOffset: -1, CurrentLeader: -1})
 				continue
@@ -382,9 +382,25 @@ func (c *conn) recordSends(now time.Duration, pd *pending, m *protocol.ProduceRe
 		if pd.acks == protocol.AcksNone {
 			errName = ""
 		}
+		if out != history.OK && pp.Batch.Idempotent() && pd.acks != protocol.AcksNone {
+			// An idempotent producer retries the batch with the same sequence, which the
+			// gateway maps to the same values: the retry's answer is the outcome (the Java
+			// producer's send callback fires once too). One it gives up on stays out of the
+			// history: the client alone knows it gave up.
+			continue
+		}
+		first := pp.Batch.Records[0].Value
+		if c.st.recorded[first] {
+			continue // an idempotent retry whose first answer was lost: its outcome is known
+		}
+		c.st.recorded[first] = true
+		invoke := pd.at
+		if at, ok := c.st.invoked[first]; ok {
+			invoke = at // a retry: the send began with the first attempt
+		}
 		for i, r := range pp.Batch.Records {
 			op := history.Op{Client: c.name, Type: history.Send, Topic: pp.TP.Topic, Partition: pp.TP.Partition,
-				Values: []int64{r.Value}, Invoke: pd.at, Complete: now, Outcome: out, Error: errName}
+				Values: []int64{r.Value}, Invoke: invoke, Complete: now, Outcome: out, Error: errName}
 			if base >= 0 {
 				op.Offsets = []int64{base + int64(i)}
 			}

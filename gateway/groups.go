@@ -273,4 +273,3 @@ func owned(tps []protocol.TopicPartition) []kmsg.ConsumerMemberMetadataOwnedPart
 	}
 	return out
 }
-

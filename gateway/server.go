@@ -18,6 +18,7 @@ import (
 // Options configure a gateway.
 type Options struct {
 	Scenario  *scenarios.Scenario // the scenario to run (its set-up, then its script)
+	Source    []byte              // its text, for the recording (nil: read again from its file)
 	Seed      uint64              // 0: the scenario's, else 1
 	Listen    string              // the first broker's address; the others count up from its port ("127.0.0.1:9092"); port 0: any free ports
 	ListenAny bool                // allow an address that is not loopback
@@ -54,6 +55,7 @@ type Server struct {
 
 type execReq struct {
 	text  string
+	fn    func(ss *session)
 	reply chan error
 }
 
@@ -124,10 +126,12 @@ func Start(o Options) (*Server, error) {
 	ss.onResponse = s.deliver
 	ss.onClosed = s.hangUp
 	if o.Record != nil {
-		src, err := scenarios.Source(o.Scenario)
-		if err != nil {
-			s.closeListeners()
-			return nil, err
+		src := o.Source
+		if src == nil {
+			if src, err = scenarios.Source(o.Scenario); err != nil {
+				s.closeListeners()
+				return nil, err
+			}
 		}
 		ss.rec = o.Record
 		ss.record(header{Session: 1, Scenario: o.Scenario.File, Source: string(src), Seed: ss.p.Seed(), Addrs: s.addrs})
@@ -215,6 +219,11 @@ func (s *Server) Run(ctx context.Context) *scenarios.Result {
 			}
 		case e := <-s.execs:
 			ss.advanceTo(target())
+			if e.fn != nil {
+				e.fn(ss)
+				e.reply <- nil
+				continue
+			}
 			e.reply <- ss.apply(Input{Exec: e.text})
 		case <-tick.C:
 			ss.advanceTo(target())
@@ -348,4 +357,15 @@ func Summary(r *scenarios.Result) string {
 	b, _ := json.Marshal(r.Anomalies)
 	return fmt.Sprintf("seed %d  trace %016x  %.1fs simulated  %d events  %d ops  verdict %s  anomalies %s",
 		r.Seed, r.TraceHash, r.SimSeconds, r.Events, r.Ops, v, b)
+}
+
+// do runs f in the pacing goroutine, between two steps of the world.
+func (s *Server) do(f func(ss *session)) error {
+	r := execReq{fn: f, reply: make(chan error, 1)}
+	select {
+	case s.execs <- r:
+		return <-r.reply
+	case <-s.done:
+		return errors.New("the session has ended")
+	}
 }

@@ -72,6 +72,9 @@ func newSession(s *scenarios.Scenario, seed uint64, addrs map[int32]string) (*se
 		return nil, err
 	}
 	c := p.Cluster()
+	// The player has booted the cluster as the controller sees it; the clients ask brokers,
+	// which learn from the metadata log a moment later. Serve once they all know it.
+	c.RunUntil(func() bool { return brokersCaughtUp(c) }, 30*time.Second)
 	ss := &session{p: p, c: c, st: newStore(addrs, c.Controllers), nodes: map[int]int32{}, closed: map[int]bool{}}
 	c.World.OnObserve(ss.observe)
 	return ss, nil
@@ -252,3 +255,28 @@ func Replay(path string) (*Replayed, error) {
 
 // brokerIDs lists the addresses' brokers in order.
 func brokerIDs(addrs map[int32]string) []int32 { return slices.Sorted(maps.Keys(addrs)) }
+
+// brokersCaughtUp reports whether every running broker's metadata image holds every broker
+// and topic of the controller's committed image.
+func brokersCaughtUp(c *cluster.Cluster) bool {
+	want := c.Committed()
+	if want == nil {
+		return false
+	}
+	for _, id := range c.BrokerIDs {
+		b := c.Broker(id)
+		if b == nil {
+			continue
+		}
+		im := b.Image()
+		if len(im.BrokerIDs()) != len(want.BrokerIDs()) || len(im.TopicNames()) != len(want.TopicNames()) {
+			return false
+		}
+		for _, bid := range im.BrokerIDs() {
+			if r := im.Brokers[bid]; r == nil || r.Fenced != want.Brokers[bid].Fenced {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"net"
 	"strconv"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -29,6 +30,8 @@ type store struct {
 	next        int64            // the next value id
 	batches     map[int64][]byte // first value id of a batch → the producer's bytes
 	idempotent  map[seqKey]int64 // an idempotent batch → its first value id (a retry reuses it)
+	invoked     map[int64]time.Duration // first value id → when its batch was first sent
+	recorded    map[int64]bool          // first value id → its sends are in the history
 	joins       map[memberKey][]byte
 	assigned    map[assignKey][]byte
 }
@@ -53,7 +56,7 @@ type assignKey struct {
 func newStore(addrs map[int32]string, controllers []int32) *store {
 	return &store{
 		addrs: addrs, controllers: controllers, brokers: len(addrs), next: valueBase,
-		batches: map[int64][]byte{}, idempotent: map[seqKey]int64{},
+		batches: map[int64][]byte{}, idempotent: map[seqKey]int64{}, invoked: map[int64]time.Duration{}, recorded: map[int64]bool{},
 		joins: map[memberKey][]byte{}, assigned: map[assignKey][]byte{},
 	}
 }
@@ -79,8 +82,9 @@ func (s *store) hostPort(id int32) (string, int32, bool) {
 // epoch, base sequence, transactional) and one model record per record, each with a value id
 // of its own. The bytes are checked as the broker checks them before it decompresses
 // (DefaultRecordBatch.ensureValid: size, magic, codec, CRC-32C) and kept, so fetches answer
-// with them. One batch per partition, as every client sends.
-func (s *store) toModel(tp protocol.TopicPartition, raw []byte) (*protocol.RecordBatch, protocol.ErrorCode) {
+// with them. One batch per partition, as every client sends. An idempotent producer's retry
+// (the same producer id, epoch and sequence) gets the values of its first attempt.
+func (s *store) toModel(now time.Duration, tp protocol.TopicPartition, raw []byte) (*protocol.RecordBatch, protocol.ErrorCode) {
 	size, err := record.Check(raw)
 	if err != nil {
 		return nil, record.CORRUPT_MESSAGE
@@ -108,6 +112,7 @@ func (s *store) toModel(tp protocol.TopicPartition, raw []byte) (*protocol.Recor
 		first = s.next
 		s.next += int64(h.NumRecords)
 		s.batches[first] = append([]byte(nil), raw...)
+		s.invoked[first] = now
 		if b.Idempotent() {
 			s.idempotent[key] = first
 		}
