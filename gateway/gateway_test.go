@@ -359,3 +359,23 @@ func TestRecordedSessionReplays(t *testing.T) {
 	}
 	t.Logf("%d frames; %s", rp.Frames, Summary(rp.Result))
 }
+
+// Bad input names its flag: an address beyond loopback without --listen-any, a port in use.
+func TestListenErrorsNameTheFlag(t *testing.T) {
+	s, err := scenarios.Parse("test.scenario", []byte(demo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, listen := range []string{"10.1.2.3:9092", "0.0.0.0:9092", busy.Addr().String(), "127.0.0.1", "127.0.0.1:x"} {
+		_, err := Start(Options{Scenario: s, Listen: listen})
+		var fe *FlagError
+		if !errors.As(err, &fe) || fe.Flag != "listen" || !strings.HasPrefix(err.Error(), "--listen: ") {
+			t.Errorf("--listen %s: got %v; want an error naming --listen", listen, err)
+		}
+	}
+}

@@ -19,6 +19,7 @@ import (
 type Options struct {
 	Scenario  *scenarios.Scenario // the scenario to run (its set-up, then its script)
 	Source    []byte              // its text, for the recording (nil: read again from its file)
+	SetupOnly bool                // Scenario is a file's set-up alone (the live classroom)
 	Seed      uint64              // 0: the scenario's, else 1
 	Listen    string              // the first broker's address; the others count up from its port ("127.0.0.1:9092"); port 0: any free ports
 	ListenAny bool                // allow an address that is not loopback
@@ -134,7 +135,7 @@ func Start(o Options) (*Server, error) {
 			}
 		}
 		ss.rec = o.Record
-		ss.record(header{Session: 1, Scenario: o.Scenario.File, Source: string(src), Seed: ss.p.Seed(), Addrs: s.addrs})
+		ss.record(header{Session: 1, Scenario: o.Scenario.File, Source: string(src), Seed: ss.p.Seed(), Addrs: s.addrs, SetupOnly: o.SetupOnly})
 	}
 	for i, ln := range s.lns {
 		go s.accept(ln, ids[i])

@@ -41,6 +41,8 @@ type header struct {
 	Source   string           `json:"source"`
 	Seed     uint64           `json:"seed"`
 	Addrs    map[int32]string `json:"addrs"`
+	// SetupOnly: the session served the file's set-up alone, as serve does the classroom.
+	SetupOnly bool `json:"setup_only,omitempty"`
 }
 
 // trailer closes a recording: the trace hash the session ended with.
@@ -210,6 +212,9 @@ func Replay(path string) (*Replayed, error) {
 	s, err := scenarios.Parse(h.Scenario, []byte(h.Source))
 	if err != nil {
 		return nil, err
+	}
+	if h.SetupOnly {
+		s = s.SetupOnly()
 	}
 	ss, err := newSession(s, h.Seed, h.Addrs)
 	if err != nil {

@@ -27,9 +27,9 @@ type store struct {
 	addrs       map[int32]string // broker id → host:port of its listener
 	controllers []int32
 	brokers     int
-	next        int64            // the next value id
-	batches     map[int64][]byte // first value id of a batch → the producer's bytes
-	idempotent  map[seqKey]int64 // an idempotent batch → its first value id (a retry reuses it)
+	next        int64                   // the next value id
+	batches     map[int64][]byte        // first value id of a batch → the producer's bytes
+	idempotent  map[seqKey]int64        // an idempotent batch → its first value id (a retry reuses it)
 	invoked     map[int64]time.Duration // first value id → when its batch was first sent
 	recorded    map[int64]bool          // first value id → its sends are in the history
 	joins       map[memberKey][]byte
