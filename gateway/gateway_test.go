@@ -379,3 +379,101 @@ func TestListenErrorsNameTheFlag(t *testing.T) {
 		}
 	}
 }
+
+// member is a group consumer that records what it read and from which partitions.
+type member struct {
+	cl    *kgo.Client
+	mu    sync.Mutex
+	seen  map[string]bool
+	parts map[int32]bool
+}
+
+func (m *member) poll(ctx context.Context) {
+	fs := m.cl.PollFetches(ctx)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fs.EachRecord(func(r *kgo.Record) {
+		m.seen[string(r.Value)] = true
+		m.parts[r.Partition] = true
+	})
+}
+
+func joinGroup(t *testing.T, srv *Server) *member {
+	cl := newClient(t, srv, kgo.ConsumerGroup("g"), kgo.ConsumeTopics("demo"),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.HeartbeatInterval(100*time.Millisecond),
+		kgo.AutoCommitInterval(100*time.Millisecond))
+	return &member{cl: cl, seen: map[string]bool{}, parts: map[int32]bool{}}
+}
+
+// A group of two splits the partitions; when one leaves, the other takes them over and reads
+// on from the committed offsets.
+func TestGroupOfTwoSplitsAndRebalances(t *testing.T) {
+	srv, stop := serving(t, "", 10, nil)
+	p := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	produce(t, p, 0, 3000, 0, nil)
+	a, b := joinGroup(t, srv), joinGroup(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	union := func() int {
+		all := map[string]bool{}
+		for _, m := range []*member{a, b} {
+			m.mu.Lock()
+			for v := range m.seen {
+				all[v] = true
+			}
+			m.mu.Unlock()
+		}
+		return len(all)
+	}
+	var wg sync.WaitGroup
+	for _, m := range []*member{a, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for union() < 3000 && ctx.Err() == nil {
+				pctx, pcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+				m.poll(pctx)
+				pcancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if n := union(); n != 3000 {
+		t.Fatalf("the group read %d distinct records; want 3000", n)
+	}
+	if len(a.parts) == 0 || len(b.parts) == 0 || len(a.parts)+len(b.parts) < 3 {
+		t.Fatalf("partitions read: %v and %v; want the two members to split the three", a.parts, b.parts)
+	}
+	// b leaves; a takes over every partition and reads what is produced next.
+	if err := b.cl.CommitUncommittedOffsets(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b.cl.Close()
+	produce(t, p, 3000, 300, 0, nil)
+	for ctx.Err() == nil {
+		missing := 0
+		a.mu.Lock()
+		for i := 3000; i < 3300; i++ {
+			if !a.seen[fmt.Sprintf("value-%d", i)] {
+				missing++
+			}
+		}
+		a.mu.Unlock()
+		if missing == 0 {
+			break
+		}
+		pctx, pcancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		a.poll(pctx)
+		pcancel()
+	}
+	if ctx.Err() != nil {
+		t.Fatalf("after the rebalance the remaining member did not read every new record (partitions %v)", a.parts)
+	}
+	a.cl.Close()
+	p.Close()
+	res := stop()
+	if res.Verdict != "valid" {
+		t.Errorf("verdict %s %v; want valid", res.Verdict, res.Anomalies)
+	}
+	t.Log(Summary(res))
+}
