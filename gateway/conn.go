@@ -478,6 +478,7 @@ func (c *conn) fetchResponse(now time.Duration, pd *pending, m *protocol.FetchRe
 			at.ProducerID, at.FirstOffset = a.ProducerID, a.FirstOffset
 			rp.AbortedTransactions = append(rp.AbortedTransactions, at)
 		}
+		rp.RecordBatches = []byte{} // MemoryRecords.EMPTY, never null
 		for _, b := range pr.Batches {
 			rp.RecordBatches = c.st.appendWire(rp.RecordBatches, b)
 		}

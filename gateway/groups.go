@@ -48,6 +48,9 @@ func (c *conn) group(pd *pending) bool {
 				}
 			}
 			pd.join[p.Name] = p.Metadata
+			if r.MemberID != "" {
+				c.st.joins[memberKey{r.Group, r.MemberID, p.Name}] = p.Metadata
+			}
 			m.Protocols = append(m.Protocols, gp)
 		}
 		c.send(c.broker, pd, m)
@@ -124,6 +127,19 @@ func (c *conn) groupResponse(pd *pending, msg any) {
 			return
 		}
 		r := pd.p.req.(*kmsg.JoinGroupRequest)
+		if m.Error == protocol.MEMBER_ID_REQUIRED && pd.p.version < 4 {
+			// Before v4 the broker gives a new member its id and joins it at once (KIP-394:
+			// GroupCoordinator requires a known member id only from JoinGroup v4): join again
+			// with the id the coordinator handed out.
+			req := *pd.model.(*protocol.JoinGroupRequest)
+			for name, b := range pd.join {
+				c.st.joins[memberKey{r.Group, m.MemberID, name}] = b
+			}
+			pd.id = c.nextCorr()
+			req.CorrelationID, req.MemberID = pd.id, m.MemberID
+			c.send(c.broker, pd, &req)
+			return
+		}
 		resp := kmsg.NewPtrJoinGroupResponse()
 		resp.ErrorCode, resp.Generation, resp.LeaderID, resp.MemberID = int16(m.Error), m.GenerationID, m.Leader, m.MemberID
 		resp.ProtocolType, resp.SkipAssignment = ptr(r.ProtocolType), m.SkipAssignment
@@ -145,8 +161,10 @@ func (c *conn) groupResponse(pd *pending, msg any) {
 				rm.ProtocolMetadata = b
 			} else {
 				meta := kmsg.NewConsumerMemberMetadata()
-				meta.Version, meta.Topics = 1, mb.Metadata.Topics
-				meta.OwnedPartitions = owned(mb.Metadata.Owned)
+				meta.Topics = mb.Metadata.Topics
+				if len(mb.Metadata.Owned) > 0 {
+					meta.Version, meta.OwnedPartitions = 1, owned(mb.Metadata.Owned)
+				}
 				rm.ProtocolMetadata = meta.AppendTo(nil)
 			}
 			resp.Members = append(resp.Members, rm)
@@ -167,7 +185,6 @@ func (c *conn) groupResponse(pd *pending, msg any) {
 				resp.MemberAssignment = b
 			} else {
 				as := kmsg.NewConsumerMemberAssignment()
-				as.Version = 1
 				for _, o := range owned(m.Assignment) {
 					as.Topics = append(as.Topics, kmsg.ConsumerMemberAssignmentTopic{Topic: o.Topic, Partitions: o.Partitions})
 				}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"kafkasim/scenarios"
+	"kafkasim/sim"
 )
 
 // Options configure a gateway.
@@ -42,7 +43,8 @@ func (e *FlagError) Unwrap() error { return e.Err }
 type Server struct {
 	o      Options
 	ss     *session
-	lns    []net.Listener
+	lns    []net.Listener // by broker, in broker order; nil while the broker is down
+	ids    []int32
 	addrs  map[int32]string
 	inputs chan Input
 	execs  chan execReq
@@ -123,6 +125,7 @@ func Start(o Options) (*Server, error) {
 		s.addrs[id] = ln.Addr().String()
 	}
 	ss.st.brokers = len(ids)
+	s.ids = ids
 	s.ss = ss
 	ss.onResponse = s.deliver
 	ss.onClosed = s.hangUp
@@ -178,7 +181,38 @@ func (s *Server) Seed() uint64 { return s.ss.p.Seed() }
 
 func (s *Server) closeListeners() {
 	for _, ln := range s.lns {
-		ln.Close()
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
+
+// syncListeners makes each broker's port follow its process, as a real broker's would: a
+// broker that is down (killed, crashed, stopped) refuses connections, and listens again once
+// it is restarted. Its open connections are closed by the world (a connection reset).
+func (s *Server) syncListeners() {
+	for i, id := range s.ids {
+		up := s.ss.c.World.State(id) == sim.Running || s.ss.c.World.State(id) == sim.Paused || s.ss.c.World.State(id) == sim.Stopping
+		switch {
+		case !up && s.lns[i] != nil:
+			s.lns[i].Close()
+			s.lns[i] = nil
+			s.mu.Lock()
+			for _, k := range s.socks {
+				if k.broker == id {
+					k.close()
+				}
+			}
+			s.mu.Unlock()
+		case up && s.lns[i] == nil:
+			ln, err := net.Listen("tcp", s.addrs[id])
+			if err != nil {
+				s.logf("broker %d restarted, but its port cannot be opened again: %v", id, err)
+				continue
+			}
+			s.lns[i] = ln
+			go s.accept(ln, id)
+		}
 	}
 }
 
@@ -229,6 +263,7 @@ func (s *Server) Run(ctx context.Context) *scenarios.Result {
 		case <-tick.C:
 			ss.advanceTo(target())
 		}
+		s.syncListeners()
 	}
 }
 
