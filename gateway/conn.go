@@ -494,19 +494,35 @@ func (c *conn) fetchResponse(now time.Duration, pd *pending, m *protocol.FetchRe
 }
 
 // poll is the history's poll op of one partition's answer: the records at and after the
-// offset asked, in read_uncommitted (a read_committed client drops aborted records the op
-// would not know about, so its polls are not recorded).
+// offset asked. A read_committed client drops the records of aborted transactions as the
+// Java consumer's Fetcher does (an aborted transaction's records, from its first offset to
+// its producer's marker), and so does its op.
 func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionResponse) *history.Op {
 	from, ok := pd.fetch[pr.TP]
-	if !ok || pr.Error != protocol.NONE || pd.p.req.(*kmsg.FetchRequest).IsolationLevel != protocol.ReadUncommitted {
+	if !ok || pr.Error != protocol.NONE {
 		return nil
 	}
+	committed := pd.p.req.(*kmsg.FetchRequest).IsolationLevel == protocol.ReadCommitted
+	aborted := map[int64]int64{} // producer id → first offset of its aborted transaction
+	used := make([]bool, len(pr.AbortedTransactions))
 	var values, offsets []int64
 	next := from
 	for _, b := range pr.Batches {
 		if b.Control {
+			delete(aborted, b.ProducerID)
 			next = max(next, b.NextOffset())
 			continue
+		}
+		if committed && b.Transactional {
+			for i, a := range pr.AbortedTransactions {
+				if !used[i] && a.ProducerID == b.ProducerID && a.FirstOffset <= b.BaseOffset {
+					aborted[a.ProducerID], used[i] = a.FirstOffset, true // until its marker
+				}
+			}
+			if _, skip := aborted[b.ProducerID]; skip {
+				next = max(next, b.NextOffset())
+				continue
+			}
 		}
 		for i, r := range b.Records {
 			if off := b.BaseOffset + int64(i); off >= from {
@@ -527,9 +543,13 @@ func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionRe
 		s.n++
 	}
 	s.next = next
-	return &history.Op{Client: c.name, Type: history.Poll, Topic: pr.TP.Topic, Partition: pr.TP.Partition,
+	op := &history.Op{Client: c.name, Type: history.Poll, Topic: pr.TP.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: pd.at, Complete: now, Outcome: history.OK,
 		Session: c.name + "/" + pr.TP.String() + "/" + itoa(s.n)}
+	if committed {
+		op.Isolation = history.ReadCommitted
+	}
+	return op
 }
 
 // --- ListOffsets (API key 2) ---
