@@ -343,6 +343,12 @@ func TestRecordedSessionReplays(t *testing.T) {
 	cl.Close()
 	cons.Close()
 	live := stop()
+	replays(t, &rec, live)
+}
+
+// replays replays a recorded session and checks that it ends as the live one did.
+func replays(t *testing.T, rec *bytes.Buffer, live *scenarios.Result) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "session.jsonl")
 	if err := os.WriteFile(path, rec.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
@@ -357,7 +363,7 @@ func TestRecordedSessionReplays(t *testing.T) {
 	if rp.Result.Ops != live.Ops || rp.Result.Verdict != live.Verdict {
 		t.Errorf("replay: %d ops, verdict %s; live: %d ops, verdict %s", rp.Result.Ops, rp.Result.Verdict, live.Ops, live.Verdict)
 	}
-	t.Logf("%d frames; %s", rp.Frames, Summary(rp.Result))
+	t.Logf("replayed %d requests; %s", rp.Frames, Summary(rp.Result))
 }
 
 // Bad input names its flag: an address beyond loopback without --listen-any, a port in use.
@@ -408,7 +414,8 @@ func joinGroup(t *testing.T, srv *Server) *member {
 // A group of two splits the partitions; when one leaves, the other takes them over and reads
 // on from the committed offsets.
 func TestGroupOfTwoSplitsAndRebalances(t *testing.T) {
-	srv, stop := serving(t, "", 10, nil)
+	var rec bytes.Buffer
+	srv, stop := serving(t, "", 10, &rec)
 	p := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
 	produce(t, p, 0, 3000, 0, nil)
 	a, b := joinGroup(t, srv), joinGroup(t, srv)
@@ -475,5 +482,20 @@ func TestGroupOfTwoSplitsAndRebalances(t *testing.T) {
 	if res.Verdict != "valid" {
 		t.Errorf("verdict %s %v; want valid", res.Verdict, res.Anomalies)
 	}
-	t.Log(Summary(res))
+	replays(t, &rec, res)
+}
+
+// The serve command's own checks name their flags.
+func TestCommandFlagErrors(t *testing.T) {
+	for _, args := range [][]string{{"--speed", "0"}, {"--listen", "192.0.2.1:9092"}, {"--listen", "localhost"}} {
+		var got error
+		cmd := Command("seed", func(ok bool, err error) error { got = err; return err })
+		cmd.SetArgs(args)
+		cmd.SilenceErrors, cmd.SilenceUsage = true, true
+		cmd.Execute()
+		var fe *FlagError
+		if !errors.As(got, &fe) || "--"+fe.Flag != args[0] {
+			t.Errorf("serve %v: got %v; want an error naming %s", args, got, args[0])
+		}
+	}
 }
