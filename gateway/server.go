@@ -303,8 +303,34 @@ func (s *Server) accept(ln net.Listener, broker int32) {
 
 // serve reads a connection's requests. A frame that is not a request the gateway serves (an
 // unknown key, a version outside the advertised range, bytes kmsg cannot read) closes the
-// connection before anything reaches the world. ApiVersions is answered here.
+// connection before anything reaches the world. ApiVersions is answered here. A reader of its
+// own watches the socket while a request is in the world, so a client that gives up on it
+// (its request timeout) and hangs up is noticed at once.
 func (s *Server) serve(k *sock) {
+	frames, eof := make(chan []byte), make(chan struct{})
+	go func() {
+		defer close(eof)
+		var size [4]byte
+		for {
+			if _, err := io.ReadFull(k.nc, size[:]); err != nil {
+				return
+			}
+			n := binary.BigEndian.Uint32(size[:])
+			if n < 8 || n > maxFrame {
+				s.logf("connection %d: a frame of %d bytes: closed", k.id, n)
+				return
+			}
+			frame := make([]byte, n)
+			if _, err := io.ReadFull(k.nc, frame); err != nil {
+				return
+			}
+			select {
+			case frames <- frame:
+			case <-k.gone:
+				return
+			}
+		}
+	}()
 	defer func() {
 		k.close()
 		s.mu.Lock()
@@ -315,18 +341,13 @@ func (s *Server) serve(k *sock) {
 		case <-s.done:
 		}
 	}()
-	var size [4]byte
 	for {
-		if _, err := io.ReadFull(k.nc, size[:]); err != nil {
+		var frame []byte
+		select {
+		case frame = <-frames:
+		case <-eof:
 			return
-		}
-		n := binary.BigEndian.Uint32(size[:])
-		if n < 8 || n > maxFrame {
-			s.logf("connection %d: a frame of %d bytes: closed", k.id, n)
-			return
-		}
-		frame := make([]byte, n)
-		if _, err := io.ReadFull(k.nc, frame); err != nil {
+		case <-k.gone:
 			return
 		}
 		p, err := parseRequest(frame)
@@ -354,6 +375,8 @@ func (s *Server) serve(k *sock) {
 					return
 				}
 			}
+		case <-eof:
+			return
 		case <-k.gone:
 			return
 		}
