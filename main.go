@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kafkasim/gateway"
 	"kafkasim/scenarios"
 )
 
@@ -135,6 +136,6 @@ bad value, a scenario that does not parse).`),
 	root.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
 	ui.register(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd(), newListCmd())
+	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd(), newListCmd(), gateway.Command(seedUsage, exitFor))
 	return root
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"kafkasim/gateway"
 	"kafkasim/scenarios"
 )
 
@@ -53,6 +54,7 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 	fl.StringVar(&out.Trace, "trace", "", "write the trace to `FILE`, one line per event")
 	fl.StringVar(&out.History, "history", "", "write the client history to `FILE` as JSON lines")
 	fl.Var(&out.Memory, "memory", scenarios.MemoryUsage)
+	gateway.ReplayFlag(cmd, exitFor)
 	fl.StringVar(&out.Report, "report", "", "write the checker's HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization with the faults)")
 	return cmd
 }

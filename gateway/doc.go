@@ -1,0 +1,35 @@
+// Package gateway lets real Kafka clients (franz-go, sarama, kafka-go, librdkafka's kcat, a
+// Java application) into a simulated cluster: kafkasim serve. Each simulated broker gets a
+// loopback listener of its own; the clients speak Kafka's wire protocol, decoded and encoded by
+// franz-go's kmsg.
+//
+// Two halves, split where determinism demands:
+//
+//   - Outside the world (server.go): listeners, one goroutine per connection, and the pacing
+//     loop that advances the world with the wall clock (--speed). A connection's frames are
+//     read one at a time; one that is not a request served here (garbage, an unknown key, a
+//     version outside the advertised range, a body kmsg cannot read) closes the connection
+//     before anything reaches the world. ApiVersions is answered here, from a static table
+//     (frame.go). Every other frame is handed to the pacing loop, which injects it at the
+//     virtual time it drains it and records it (session.go): the world only ever sees recorded
+//     inputs, so `kafkasim run --replay` re-runs a session without sockets to the same trace.
+//   - Inside the world (conn.go, groups.go): one node per client connection, a client machine
+//     on the simulated network. It turns each Kafka request into the model's protocol message,
+//     sends it to its broker over the simulated network (so latency, cuts, partitions and
+//     crashes apply), and turns the answer back into a Kafka response, observed as a trace
+//     event the pacing loop writes to the socket. It records the client's sends and polls in
+//     the history for the checker. A broker's death resets the connection, and its port
+//     refuses new ones until it restarts.
+//
+// Records: the producer's v2 batch is checked (size, magic, codec, CRC-32C) and kept as it
+// came (store.go); the model sees one record per record with a value id of its own, which the
+// checker follows. Fetches answer with the producer's own bytes, stamped with the offset and
+// leader epoch the log gave them, so keys, values, headers, timestamps and the codec round-trip
+// byte-exact; batches written by the scenario's own producers are encoded by broker/record.
+//
+// Not modelled: transactions over the wire (the transactional APIs are not advertised), fetch
+// sessions (KIP-227: SessionID 0 makes clients send full fetches), topic ids on the wire
+// (Produce and Fetch stop at v12), ListOffsets by timestamp (answered as the log end), quotas
+// and throttling, SASL and TLS, more than one batch per partition in a Produce, a classic
+// group's protocol other than "consumer" (its metadata is passed through undecoded).
+package gateway
