@@ -7,6 +7,7 @@
 //	go run ./scenarios/mutants -dry             check that each applies and builds, nothing more
 //	go run ./scenarios/mutants -run 'quorum|log' only the mutants whose name matches
 //	go run ./scenarios/mutants -seeds 1-3 -tests ./broker/...,./scenarios/...
+//	go run ./scenarios/mutants -run quorum -bin /tmp/m  a kafkasim of each mutant, to try runs on
 //
 // It never edits the tree it is run from: it adds a git worktree of HEAD in a temporary
 // directory (uncommitted changes are not in it), applies each mutant there, and puts the file
@@ -151,6 +152,7 @@ func main() {
 	tests := flag.String("tests", "./broker/...,./sim/...,./scenarios/...,./checker/...", "packages to test, comma-separated, in order")
 	noSweep := flag.Bool("no-sweep", false, "skip the sweep")
 	dry := flag.Bool("dry", false, "only check that each mutant applies and builds")
+	bins := flag.String("bin", "", "build a kafkasim binary of each mutant into this directory (kafkasim-NAME, / as -), nothing more")
 	flag.Parse()
 	re, err := regexp.Compile(*only)
 	if err != nil {
@@ -187,6 +189,26 @@ func main() {
 	pkgs := strings.Split(*tests, ",")
 	bin := filepath.Join(dir, "kafkasim")
 
+	if *bins != "" {
+		if err := os.MkdirAll(*bins, 0o755); err != nil {
+			fatal(err)
+		}
+		for _, m := range chosen {
+			out, err := filepath.Abs(filepath.Join(*bins, "kafkasim-"+strings.ReplaceAll(m.Name, "/", "-")))
+			if err == nil {
+				err = plant(tree, m, func() error {
+					_, err := output(tree, "go", "build", "-o", out, ".")
+					return err
+				})
+			}
+			if err != nil {
+				fmt.Printf("%-42s NOT BUILT: %v\n", m.Name, err)
+				continue
+			}
+			fmt.Printf("%-42s %s\n", m.Name, out)
+		}
+		return
+	}
 	if *dry {
 		bad := 0
 		for _, m := range chosen {
@@ -250,13 +272,29 @@ type verdict struct {
 
 // try applies m in tree, judges it, and puts the file back whatever happens.
 func try(tree, bin string, m mutant, pkgs []string, seeds string, noSweep bool) (v verdict, err error) {
+	err = plant(tree, m, func() error {
+		if _, err := output(tree, "go", "build", "./..."); err != nil {
+			return fmt.Errorf("does not build: %v", err)
+		}
+		v.tests, _ = runTests(tree, pkgs)
+		if !noSweep {
+			v.sweep, _ = sweep(tree, bin, seeds)
+			v.sweep = !v.sweep
+		}
+		return nil
+	})
+	return v, err
+}
+
+// plant applies m in tree, calls f, and puts the file back whatever happens.
+func plant(tree string, m mutant, f func() error) (err error) {
 	path := filepath.Join(tree, m.File)
 	orig, err := os.ReadFile(path)
 	if err != nil {
-		return v, err
+		return err
 	}
 	if n := bytes.Count(orig, []byte(m.Old)); n != 1 {
-		return v, fmt.Errorf("%s holds the text %d times; want once", m.File, n)
+		return fmt.Errorf("%s holds the text %d times; want once", m.File, n)
 	}
 	defer func() {
 		if werr := os.WriteFile(path, orig, 0o644); werr != nil && err == nil {
@@ -264,17 +302,9 @@ func try(tree, bin string, m mutant, pkgs []string, seeds string, noSweep bool) 
 		}
 	}()
 	if err := os.WriteFile(path, bytes.Replace(orig, []byte(m.Old), []byte(m.New), 1), 0o644); err != nil {
-		return v, err
+		return err
 	}
-	if _, err := output(tree, "go", "build", "./..."); err != nil {
-		return v, fmt.Errorf("does not build: %v", err)
-	}
-	v.tests, _ = runTests(tree, pkgs)
-	if !noSweep {
-		v.sweep, _ = sweep(tree, bin, seeds)
-		v.sweep = !v.sweep
-	}
-	return v, nil
+	return f()
 }
 
 // runTests runs go test -short on each package pattern in order and returns the first that
