@@ -143,6 +143,28 @@ var mutants = []mutant{
 		"if r.GenerationID != g.Generation {",
 		"if false {",
 		"a zombie member of an old generation commits offsets (ILLEGAL_GENERATION never raised)"},
+	{"groups/generation-kept", "broker/group/classic.go",
+		"func (g *Group) initNextGeneration() {\n\tg.Generation++\n",
+		"func (g *Group) initNextGeneration() {\n",
+		"ClassicGroup.initNextGeneration keeps the generation: the old and the new assignment share one generation id"},
+	{"groups/session-never-expires", "broker/group/classic.go",
+		"if !m.isNew && (m.join != nil || m.sync != nil) {",
+		"if !m.isNew || m.join != nil || m.sync != nil {",
+		"session.timeout.ms ignored for a joined member: a dead consumer keeps its partitions forever"},
+
+	// Transactions (broker/log, broker/txn, broker/client).
+	{"txn/lso-ignores-open-transactions", "broker/log/log.go",
+		"if f := l.producers.firstUnstableOffset(); f >= 0 && f < hw {",
+		"if f := l.producers.firstUnstableOffset(); false {",
+		"UnifiedLog.lastStableOffset is the HW: read_committed consumers read transactions still open"},
+	{"txn/abort-writes-commit-markers", "broker/txn/requests.go",
+		"Committed: m.State == PrepareCommit,",
+		"Committed: true,",
+		"the coordinator's WriteTxnMarkers say COMMIT for an aborted transaction"},
+	{"txn/read-committed-keeps-aborted", "broker/client/consumer.go",
+		"\t\tskip[i] = aborted[b.ProducerID]\n",
+		"\t\tskip[i] = false\n",
+		"the read_committed consumer returns the records of aborted transactions (FetchResponse.AbortedTransactions ignored)"},
 }
 
 func main() {
