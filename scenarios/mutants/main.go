@@ -7,6 +7,7 @@
 //	go run ./scenarios/mutants -dry             check that each applies and builds, nothing more
 //	go run ./scenarios/mutants -run 'quorum|log' only the mutants whose name matches
 //	go run ./scenarios/mutants -seeds 1-3 -tests ./broker/...,./scenarios/...
+//	go run ./scenarios/mutants -no-tests        only the sweep (a few minutes)
 //	go run ./scenarios/mutants -run quorum -bin /tmp/m  a kafkasim of each mutant, to try runs on
 //
 // It never edits the tree it is run from: it adds a git worktree of HEAD in a temporary
@@ -173,6 +174,7 @@ func main() {
 	seeds := flag.String("seeds", "1-2", "the sweep's seeds")
 	tests := flag.String("tests", "./broker/...,./sim/...,./scenarios/...,./checker/...", "packages to test, comma-separated, in order")
 	noSweep := flag.Bool("no-sweep", false, "skip the sweep")
+	noTests := flag.Bool("no-tests", false, "skip the tests (only the sweep)")
 	dry := flag.Bool("dry", false, "only check that each mutant applies and builds")
 	bins := flag.String("bin", "", "build a kafkasim binary of each mutant into this directory (kafkasim-NAME, / as -), nothing more")
 	flag.Parse()
@@ -209,6 +211,9 @@ func main() {
 		_ = os.RemoveAll(dir)
 	}()
 	pkgs := strings.Split(*tests, ",")
+	if *noTests {
+		pkgs = nil
+	}
 	bin := filepath.Join(dir, "kafkasim")
 
 	if *bins != "" {
@@ -271,19 +276,18 @@ func main() {
 		if verdict.sweep {
 			bySweep++
 		}
-		if verdict.tests == "" && !verdict.sweep {
+		if verdict.tests == "" && !verdict.sweep && !(*noTests && *noSweep) {
 			survivors = append(survivors, m.Name)
 		}
-		fmt.Printf("%-42s tests: %-28s sweep: %-8s (%.0fs)\n", m.Name, orSurvived(verdict.tests), killedWord(verdict.sweep, *noSweep), time.Since(start).Seconds())
+		fmt.Printf("%-42s tests: %-28s sweep: %-8s (%.0fs)\n", m.Name, testsWord(verdict.tests, *noTests), killedWord(verdict.sweep, *noSweep), time.Since(start).Seconds())
 	}
 	if applied == 0 {
 		fmt.Println("no mutant applied")
 		os.Exit(1)
 	}
-	fmt.Printf("\n%d mutants: killed by the tests %d (%.0f%%), by the sweep %d (%.0f%%)\n",
-		applied, byTests, pct(byTests, applied), bySweep, pct(bySweep, applied))
+	fmt.Printf("\n%d mutants: killed by the tests %s, by the sweep %s\n", applied, rate(byTests, applied, *noTests), rate(bySweep, applied, *noSweep))
 	if len(survivors) > 0 {
-		fmt.Printf("survived both: %s\n", strings.Join(survivors, ", "))
+		fmt.Printf("survived all that ran: %s\n", strings.Join(survivors, ", "))
 	}
 }
 
@@ -365,8 +369,11 @@ func tail(s string) string {
 	return strings.Join(lines[max(0, len(lines)-5):], "\n")
 }
 
-func orSurvived(pkg string) string {
-	if pkg == "" {
+func testsWord(pkg string, skipped bool) string {
+	switch {
+	case skipped:
+		return "skipped"
+	case pkg == "":
 		return "SURVIVED"
 	}
 	return "killed (" + pkg + ")"
@@ -382,7 +389,12 @@ func killedWord(k, skipped bool) string {
 	return "SURVIVED"
 }
 
-func pct(a, b int) float64 { return 100 * float64(a) / float64(b) }
+func rate(killed, of int, skipped bool) string {
+	if skipped {
+		return "(skipped)"
+	}
+	return fmt.Sprintf("%d (%.0f%%)", killed, 100*float64(killed)/float64(of))
+}
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "mutants:", err)
