@@ -258,7 +258,16 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	fmt.Println("tests and sweep pass")
+	switch {
+	case *noTests && *noSweep:
+		fmt.Println("nothing run")
+	case *noTests:
+		fmt.Println("the sweep passes")
+	case *noSweep:
+		fmt.Println("the tests pass")
+	default:
+		fmt.Println("tests and sweep pass")
+	}
 
 	var applied, byTests, bySweep int
 	var survivors []string
