@@ -7,6 +7,8 @@
 //	go run ./scenarios/mutants -dry             check that each applies and builds, nothing more
 //	go run ./scenarios/mutants -run 'quorum|log' only the mutants whose name matches
 //	go run ./scenarios/mutants -seeds 1-3 -tests ./broker/...,./scenarios/...
+//	go run ./scenarios/mutants -no-tests        only the sweep (a few minutes)
+//	go run ./scenarios/mutants -run quorum -bin /tmp/m  a kafkasim of each mutant, to try runs on
 //
 // It never edits the tree it is run from: it adds a git worktree of HEAD in a temporary
 // directory (uncommitted changes are not in it), applies each mutant there, and puts the file
@@ -57,8 +59,8 @@ var mutants = []mutant{
 		"if false {",
 		"KAFKA-15583 undone: the HW advances with an ISR below min.insync.replicas"},
 	{"replication/consumer-reads-past-hw", "broker/fetch.go",
-		"\t\t\tlimit = p.hw\n\t\t\tif fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {\n\t\t\t\tr.Error",
-		"\t\t\tlimit = p.log.LogEndOffset()\n\t\t\tif fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {\n\t\t\t\tr.Error",
+		"\t\treturn p.log.LastStableOffset(p.hw)\n\t}\n\treturn p.hw\n}",
+		"\t\treturn p.log.LastStableOffset(p.hw)\n\t}\n\treturn p.log.LogEndOffset()\n}",
 		"consumers read uncommitted records up to the LEO"},
 	{"replication/no-truncation-on-divergence", "broker/fetcher.go",
 		"\tp.truncateTo(to, \"diverging-epoch\")\n}",
@@ -142,6 +144,28 @@ var mutants = []mutant{
 		"if r.GenerationID != g.Generation {",
 		"if false {",
 		"a zombie member of an old generation commits offsets (ILLEGAL_GENERATION never raised)"},
+	{"groups/generation-kept", "broker/group/classic.go",
+		"func (g *Group) initNextGeneration() {\n\tg.Generation++\n",
+		"func (g *Group) initNextGeneration() {\n",
+		"ClassicGroup.initNextGeneration keeps the generation: the old and the new assignment share one generation id"},
+	{"groups/session-never-expires", "broker/group/classic.go",
+		"if !m.isNew && (m.join != nil || m.sync != nil) {",
+		"if !m.isNew || m.join != nil || m.sync != nil {",
+		"session.timeout.ms ignored for a joined member: a dead consumer keeps its partitions forever"},
+
+	// Transactions (broker/log, broker/txn, broker/client).
+	{"txn/lso-ignores-open-transactions", "broker/log/log.go",
+		"if f := l.producers.firstUnstableOffset(); f >= 0 && f < hw {",
+		"if f := l.producers.firstUnstableOffset(); false {",
+		"UnifiedLog.lastStableOffset is the HW: read_committed consumers read transactions still open"},
+	{"txn/abort-writes-commit-markers", "broker/txn/requests.go",
+		"Committed: m.State == PrepareCommit,",
+		"Committed: true,",
+		"the coordinator's WriteTxnMarkers say COMMIT for an aborted transaction"},
+	{"txn/read-committed-keeps-aborted", "broker/client/consumer.go",
+		"\t\tskip[i] = aborted[b.ProducerID]\n",
+		"\t\tskip[i] = false\n",
+		"the read_committed consumer returns the records of aborted transactions (FetchResponse.AbortedTransactions ignored)"},
 }
 
 func main() {
@@ -150,7 +174,9 @@ func main() {
 	seeds := flag.String("seeds", "1-2", "the sweep's seeds")
 	tests := flag.String("tests", "./broker/...,./sim/...,./scenarios/...,./checker/...", "packages to test, comma-separated, in order")
 	noSweep := flag.Bool("no-sweep", false, "skip the sweep")
+	noTests := flag.Bool("no-tests", false, "skip the tests (only the sweep)")
 	dry := flag.Bool("dry", false, "only check that each mutant applies and builds")
+	bins := flag.String("bin", "", "build a kafkasim binary of each mutant into this directory (kafkasim-NAME, / as -), nothing more")
 	flag.Parse()
 	re, err := regexp.Compile(*only)
 	if err != nil {
@@ -185,8 +211,31 @@ func main() {
 		_ = os.RemoveAll(dir)
 	}()
 	pkgs := strings.Split(*tests, ",")
+	if *noTests {
+		pkgs = nil
+	}
 	bin := filepath.Join(dir, "kafkasim")
 
+	if *bins != "" {
+		if err := os.MkdirAll(*bins, 0o755); err != nil {
+			fatal(err)
+		}
+		for _, m := range chosen {
+			out, err := filepath.Abs(filepath.Join(*bins, "kafkasim-"+strings.ReplaceAll(m.Name, "/", "-")))
+			if err == nil {
+				err = plant(tree, m, func() error {
+					_, err := output(tree, "go", "build", "-o", out, ".")
+					return err
+				})
+			}
+			if err != nil {
+				fmt.Printf("%-42s NOT BUILT: %v\n", m.Name, err)
+				continue
+			}
+			fmt.Printf("%-42s %s\n", m.Name, out)
+		}
+		return
+	}
 	if *dry {
 		bad := 0
 		for _, m := range chosen {
@@ -209,7 +258,16 @@ func main() {
 			os.Exit(1)
 		}
 	}
-	fmt.Println("tests and sweep pass")
+	switch {
+	case *noTests && *noSweep:
+		fmt.Println("nothing run")
+	case *noTests:
+		fmt.Println("the sweep passes")
+	case *noSweep:
+		fmt.Println("the tests pass")
+	default:
+		fmt.Println("tests and sweep pass")
+	}
 
 	var applied, byTests, bySweep int
 	var survivors []string
@@ -227,19 +285,18 @@ func main() {
 		if verdict.sweep {
 			bySweep++
 		}
-		if verdict.tests == "" && !verdict.sweep {
+		if verdict.tests == "" && !verdict.sweep && !(*noTests && *noSweep) {
 			survivors = append(survivors, m.Name)
 		}
-		fmt.Printf("%-42s tests: %-28s sweep: %-8s (%.0fs)\n", m.Name, orSurvived(verdict.tests), killedWord(verdict.sweep, *noSweep), time.Since(start).Seconds())
+		fmt.Printf("%-42s tests: %-28s sweep: %-8s (%.0fs)\n", m.Name, testsWord(verdict.tests, *noTests), killedWord(verdict.sweep, *noSweep), time.Since(start).Seconds())
 	}
 	if applied == 0 {
 		fmt.Println("no mutant applied")
 		os.Exit(1)
 	}
-	fmt.Printf("\n%d mutants: killed by the tests %d (%.0f%%), by the sweep %d (%.0f%%)\n",
-		applied, byTests, pct(byTests, applied), bySweep, pct(bySweep, applied))
+	fmt.Printf("\n%d mutants: killed by the tests %s, by the sweep %s\n", applied, rate(byTests, applied, *noTests), rate(bySweep, applied, *noSweep))
 	if len(survivors) > 0 {
-		fmt.Printf("survived both: %s\n", strings.Join(survivors, ", "))
+		fmt.Printf("survived all that ran: %s\n", strings.Join(survivors, ", "))
 	}
 }
 
@@ -250,13 +307,29 @@ type verdict struct {
 
 // try applies m in tree, judges it, and puts the file back whatever happens.
 func try(tree, bin string, m mutant, pkgs []string, seeds string, noSweep bool) (v verdict, err error) {
+	err = plant(tree, m, func() error {
+		if _, err := output(tree, "go", "build", "./..."); err != nil {
+			return fmt.Errorf("does not build: %v", err)
+		}
+		v.tests, _ = runTests(tree, pkgs)
+		if !noSweep {
+			v.sweep, _ = sweep(tree, bin, seeds)
+			v.sweep = !v.sweep
+		}
+		return nil
+	})
+	return v, err
+}
+
+// plant applies m in tree, calls f, and puts the file back whatever happens.
+func plant(tree string, m mutant, f func() error) (err error) {
 	path := filepath.Join(tree, m.File)
 	orig, err := os.ReadFile(path)
 	if err != nil {
-		return v, err
+		return err
 	}
 	if n := bytes.Count(orig, []byte(m.Old)); n != 1 {
-		return v, fmt.Errorf("%s holds the text %d times; want once", m.File, n)
+		return fmt.Errorf("%s holds the text %d times; want once", m.File, n)
 	}
 	defer func() {
 		if werr := os.WriteFile(path, orig, 0o644); werr != nil && err == nil {
@@ -264,17 +337,9 @@ func try(tree, bin string, m mutant, pkgs []string, seeds string, noSweep bool) 
 		}
 	}()
 	if err := os.WriteFile(path, bytes.Replace(orig, []byte(m.Old), []byte(m.New), 1), 0o644); err != nil {
-		return v, err
+		return err
 	}
-	if _, err := output(tree, "go", "build", "./..."); err != nil {
-		return v, fmt.Errorf("does not build: %v", err)
-	}
-	v.tests, _ = runTests(tree, pkgs)
-	if !noSweep {
-		v.sweep, _ = sweep(tree, bin, seeds)
-		v.sweep = !v.sweep
-	}
-	return v, nil
+	return f()
 }
 
 // runTests runs go test -short on each package pattern in order and returns the first that
@@ -313,8 +378,11 @@ func tail(s string) string {
 	return strings.Join(lines[max(0, len(lines)-5):], "\n")
 }
 
-func orSurvived(pkg string) string {
-	if pkg == "" {
+func testsWord(pkg string, skipped bool) string {
+	switch {
+	case skipped:
+		return "skipped"
+	case pkg == "":
 		return "SURVIVED"
 	}
 	return "killed (" + pkg + ")"
@@ -330,7 +398,12 @@ func killedWord(k, skipped bool) string {
 	return "SURVIVED"
 }
 
-func pct(a, b int) float64 { return 100 * float64(a) / float64(b) }
+func rate(killed, of int, skipped bool) string {
+	if skipped {
+		return "(skipped)"
+	}
+	return fmt.Sprintf("%d (%.0f%%)", killed, 100*float64(killed)/float64(of))
+}
 
 func fatal(err error) {
 	fmt.Fprintln(os.Stderr, "mutants:", err)
