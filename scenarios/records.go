@@ -9,7 +9,7 @@ import (
 )
 
 // The conditions on a replica's log as bytes: bytes (its size on disk), segments (how many),
-// logstart (its log start offset) and keys (distinct keys among its records). Without @B they
+// logstart (its log start offset) and keys (distinct non-null keys among its records). Without @B they
 // look at the partition's leader.
 
 var recordSubjects = map[string]subject{"bytes": sBytes, "segments": sSegments, "logstart": sLogStart, "keys": sKeys}
@@ -48,7 +48,9 @@ func (k *cond) recordValue(c *cluster.Cluster, tp protocol.TopicPartition) (int6
 				continue
 			}
 			for i := range b.Records {
-				keys[b.Records[i].Key] = struct{}{}
+				if k := b.Records[i].Key; k != "" { // a null key is no key
+					keys[k] = struct{}{}
+				}
 			}
 		}
 		v = int64(len(keys))

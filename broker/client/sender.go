@@ -136,12 +136,16 @@ func (s *sender) prepare(b *pbatch) {
 // encode writes the batch's bytes once, as ProducerBatch.close has MemoryRecordsBuilder do,
 // compressed with compression.type and every value padded to value.bytes; retries send the same
 // bytes.
-func (s *sender) encode(w *protocol.RecordBatch) {
-	bs, err := record.Encode(w, record.Options{Codec: s.cfg.Compression, ValueBytes: s.cfg.ValueBytes})
+func (s *sender) encode(w *protocol.RecordBatch) { encodeBatch(s.cfg, w) }
+
+// encodeBatch gives w its bytes in the producer's compression.type and value.bytes, and returns it.
+func encodeBatch(cfg *config.Producer, w *protocol.RecordBatch) *protocol.RecordBatch {
+	bs, err := record.Encode(w, record.Options{Codec: cfg.Compression, ValueBytes: cfg.ValueBytes})
 	if err != nil { // the codec was checked when the configuration was read
 		panic(fmt.Sprintf("producer: encoding a batch: %v", err))
 	}
 	w.Bytes = bs
+	return w
 }
 
 func (s *sender) send(now time.Duration, req *produceReq) {

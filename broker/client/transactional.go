@@ -383,7 +383,7 @@ func (t *transactional) produce(now time.Duration, b *txnBatch) {
 	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout,
 		TransactionalID: t.id, TransactionVersion: t.version(), Partitions: []protocol.ProducePartition{{
 			TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
-			Batch: &protocol.RecordBatch{ProducerID: t.pid, ProducerEpoch: t.epoch, BaseSequence: b.seq, Transactional: true, Records: b.records},
+			Batch: encodeBatch(&p.cfg, &protocol.RecordBatch{ProducerID: t.pid, ProducerEpoch: t.epoch, BaseSequence: b.seq, Transactional: true, Records: b.records, PartitionLeaderEpoch: protocol.UnknownEpoch}),
 		}}})
 	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, b.corr)
 }

@@ -164,3 +164,28 @@ func equalInts(a, b []int64) bool {
 	}
 	return true
 }
+
+// Reference: LogCleanerManager.cleanableOffsets (KIP-98) — the cleaner stays below the first
+// unstable offset: an open transaction's records, and everything after them, wait for its marker.
+func TestLogCleanerStaysBelowTheLastStableOffset(t *testing.T) {
+	cfg := compactedTopic()
+	cfg.SegmentBytes = keyed("a").SizeBytes() // a segment per batch
+	l := openLog(t, newFakeDisk(), cfg)
+	mustAppend(t, l, keyed("a"), 0, 0) // 0
+	open := unencoded(0)
+	open.ProducerID, open.ProducerEpoch, open.BaseSequence, open.Transactional = 9, 0, 0, true
+	nextValue++
+	open.Records = append(open.Records, protocol.Record{Key: "a", Value: nextValue})
+	mustAppend(t, l, encoded(open), 0, 0) // 1, an open transaction's record of a
+	for i := 0; i < 3; i++ {
+		mustAppend(t, l, keyed("a"), 0, 0) // 2, 3, 4
+	}
+	if got := l.Clean(0, 5, false); got != 0 {
+		t.Fatalf("with a transaction open at 1: removed %d; want 0 (only offset 0 is cleanable, and it is a's latest there)", got)
+	}
+	mustAppend(t, l, txnMarker(9, protocol.MarkerCommit), 0, 0) // 5
+	mustAppend(t, l, keyed("b"), 0, 0)                          // 6, active
+	if got := l.Clean(0, 7, false); got != 4 {
+		t.Fatalf("after the commit marker: removed %d; want 4 (a at 0 to 3; 4 is a's latest, the marker stays)", got)
+	}
+}

@@ -118,6 +118,15 @@ func Append(dst []byte, b *protocol.RecordBatch, o Options) ([]byte, error) {
 		NumRecords:           int32(len(b.Records)),
 	}
 	start := len(dst)
+	// One allocation for the whole batch when it is uncompressed (and a fair guess when not),
+	// rather than growing through the header and then the records.
+	want := BatchOverhead + len(raw.b)
+	if o.Codec != None {
+		want = BatchOverhead + len(raw.b)/2 + 64
+	}
+	if cap(dst)-len(dst) < want {
+		dst = append(make([]byte, 0, len(dst)+want), dst...)
+	}
 	dst = h.AppendTo(dst) // the 61-byte header; Length and CRC are patched below
 	var err error
 	if dst, err = compress(dst, raw.b, o.Codec); err != nil {

@@ -314,3 +314,21 @@ func TestValuePadding(t *testing.T) {
 		}
 	}
 }
+
+// LogValidator's LogAppendTime path rewrites the timestamps and the CRC: the batch stays valid
+// and decodes with the new time.
+func TestSetTimestampsKeepsTheBatchValid(t *testing.T) {
+	b := samples()["many"]
+	enc, err := Encode(b, Options{Codec: LZ4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	SetTimestamps(enc, 90*time.Second)
+	d, _, _, err := Decode(enc)
+	if err != nil {
+		t.Fatalf("after SetTimestamps: %v", err)
+	}
+	if d.MaxTimestamp != 90*time.Second || len(d.Records) != len(b.Records) {
+		t.Fatalf("decoded max timestamp %v with %d records; want 1m30s with %d", d.MaxTimestamp, len(d.Records), len(b.Records))
+	}
+}
