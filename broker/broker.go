@@ -47,6 +47,7 @@ type Broker struct {
 
 	fetchers      map[int32]*fetcher
 	followerQuota replicationQuota // follower.replication.throttled.rate (quota.go)
+	leaderQuota   replicationQuota // leader.replication.throttled.rate (quota.go)
 
 	// Requests to the controller awaiting answers, by correlation id.
 	alters map[int64]*Partition

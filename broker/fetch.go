@@ -163,8 +163,9 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Pa
 				continue
 			}
 		}
-		if fp.FetchOffset < limit {
+		if fp.FetchOffset < limit && !b.shouldLeaderThrottle(now, p, m.ReplicaID) { // quota.go
 			r.Batches = p.log.Read(fp.FetchOffset, limit, partitionMaxBytes(m))
+			b.leaderSent(now, p, m.ReplicaID, r.Batches)
 			for _, bt := range r.Batches {
 				bytes += bt.SizeBytes()
 			}
@@ -198,7 +199,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ps []*P
 		} else if div, code := p.divergence(fp); code != protocol.NONE || div.Epoch != protocol.UnknownEpoch {
 			return true
 		}
-		if fp.FetchOffset < limit {
+		if fp.FetchOffset < limit && !b.shouldLeaderThrottle(now, p, m.ReplicaID) { // quota.go
 			if m.MinBytes <= 1 {
 				return true
 			}

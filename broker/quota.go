@@ -1,14 +1,16 @@
 package broker
 
 import (
+	"slices"
 	"time"
 
 	"kafkasim/broker/config"
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: replication throttles (KIP-73), the follower's side. A broker keeps one
-// ReplicationQuotaManager for the bytes it fetches as a follower: a SimpleRate over
+// Behavior: replication throttles (KIP-73). A broker keeps two ReplicationQuotaManagers, one
+// for the bytes it sends as a leader and one for the bytes it fetches as a follower, each a
+// SimpleRate over
 // replication.quota.window.num (11) samples of replication.quota.window.size.seconds (1 s).
 // The replica fetcher leaves a partition out of its fetch when shouldFollowerThrottle holds
 // (RemoteLeaderEndPoint.buildFetch): the replica is not in sync (its last fetch left it below
@@ -18,9 +20,12 @@ import (
 // out is tried again after replica.fetch.backoff.ms, as the fetcher thread waits when its
 // fetch is empty.
 //
-// Not modelled: the leader's side (ReplicaManager.shouldLeaderThrottle, which answers a
-// throttled out-of-sync follower with no records); kafka-reassign-partitions.sh sets both, and
-// either alone slows the move the same way.
+// The leader answers a follower's fetch of a partition with no records when
+// ReplicaManager.shouldLeaderThrottle holds: the follower is not in the ISR, the replica is
+// listed in leader.replication.throttled.replicas for this broker, and the leader's rate is
+// above leader.replication.throttled.rate; such a partition does not complete a delayed fetch
+// either (DelayedFetch.tryComplete), so the answer waits for replica.fetch.wait.max.ms. The
+// bytes sent of throttled partitions are recorded (KafkaApis.sizeOfThrottledPartitions).
 
 const (
 	quotaSamples = 11          // replication.quota.window.num
@@ -43,7 +48,8 @@ type replicationQuota struct {
 	inSync map[protocol.TopicPartition]bool
 	// throttled marks the partitions held back now, so that the trace shows the start and the
 	// end of a hold, not every check.
-	throttled map[protocol.TopicPartition]bool
+	throttled map[protocol.TopicPartition]bool // held is the leader's last judgement of each follower replica it throttles.
+	held      map[heldReplica]bool
 }
 
 func (q *replicationQuota) cur(now time.Duration) *quotaSample {
@@ -90,6 +96,51 @@ func (q *replicationQuota) rate(now time.Duration) float64 {
 // exceeded is isQuotaExceeded: the rate is above the bound (0: no bound).
 func (q *replicationQuota) exceeded(now time.Duration, bound int64) bool {
 	return bound > 0 && q.rate(now) > float64(bound)
+}
+
+// shouldLeaderThrottle is ReplicaManager.shouldLeaderThrottle for follower replica's fetch of p
+// (replica < 0: a consumer, never throttled).
+func (b *Broker) shouldLeaderThrottle(now time.Duration, p *Partition, replica int32) bool {
+	if replica < 0 || !b.leaderThrottled(p) || slices.Contains(p.isr, replica) {
+		return false
+	}
+	held := b.leaderQuota.exceeded(now, p.cfg.Throttle.LeaderRate)
+	if b.leaderQuota.held == nil {
+		b.leaderQuota.held = map[heldReplica]bool{}
+	}
+	b.leaderQuota.held[heldReplica{p.tp, replica}] = held
+	return held
+}
+
+// heldReplica is a follower's replica whose fetches the leader's quota judged.
+type heldReplica struct {
+	tp      protocol.TopicPartition
+	replica int32
+}
+
+// LeaderThrottles reports whether this broker, leading tp, answered follower replica's last
+// fetch of it with no records because of its replication quota.
+func (b *Broker) LeaderThrottles(tp protocol.TopicPartition, replica int32) bool {
+	p := b.parts[tp]
+	return p != nil && p.isLeader && b.leaderQuota.held[heldReplica{tp, replica}] && !slices.Contains(p.isr, replica)
+}
+
+// leaderSent records the bytes of a throttled partition sent to follower replica.
+func (b *Broker) leaderSent(now time.Duration, p *Partition, replica int32, batches []*protocol.RecordBatch) {
+	if replica < 0 || len(batches) == 0 || !b.leaderThrottled(p) {
+		return
+	}
+	n := int64(0)
+	for _, bt := range batches {
+		n += bt.SizeBytes()
+	}
+	b.leaderQuota.record(now, n)
+}
+
+// leaderThrottled is ReplicationQuotaManager.isThrottled for this broker as a leader.
+func (b *Broker) leaderThrottled(p *Partition) bool {
+	t := p.cfg.Throttle
+	return t.LeaderRate > 0 && config.Throttled(t.LeaderReplicas, p.tp.Partition, b.id)
 }
 
 // followerThrottled is ReplicationQuotaManager.isThrottled for this broker as a follower.

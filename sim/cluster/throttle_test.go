@@ -11,13 +11,16 @@ import (
 )
 
 // Reference: KIP-73 (replication quotas) as kafka-reassign-partitions.sh --throttle uses them:
-// the same move of orders/0 onto the new broker 4, once throttled to 1000 bytes/s and once
-// not. The throttled follower copies no more than the quota allows (a SimpleRate over up to 11
-// one-second samples), the throttle lists name the moving replicas,
-// and the unthrottled move completes meanwhile. Raising the throttle lets the move finish.
+// the same move of orders/0 onto the new broker 4, unthrottled, with only the follower's quota,
+// and with the tool's throttle (leader and follower). The follower's quota bounds what broker 4
+// copies (a SimpleRate over up to 11 one-second samples); the leader's counts the in-sync
+// followers' traffic of the throttled partition too (KafkaApis.sizeOfThrottledPartitions), so
+// a throttle below it starves the move. The throttle lists name the moving replicas, and
+// raising the throttle lets the move finish.
 func TestThrottledReassignmentCopiesAtTheQuota(t *testing.T) {
 	const rate = 1000
-	moved := func(throttle int64) (*Cluster, []*broker.ReplicationThrottled) {
+	tp := TP("orders", 0)
+	moved := func(move func(c *Cluster) error) (*Cluster, []*broker.ReplicationThrottled) {
 		c := newCluster(t, 4, 5, func(s *Spec) { s.Broker.ReplicaFetchMaxBytes = 500 })
 		var events []*broker.ReplicationThrottled
 		c.World.OnObserve(func(_ time.Duration, _ int32, ev any) {
@@ -28,29 +31,40 @@ func TestThrottledReassignmentCopiesAtTheQuota(t *testing.T) {
 		mustTopic(t, c, TopicSpec{Name: "orders", Partitions: 1, Assignment: [][]int32{{1, 2, 3}}})
 		mustProducer(t, c, "p1", "orders", 100, "acks", "all")
 		c.RunFor(20 * time.Second)
-		var err error
-		if throttle > 0 {
-			err = c.ReassignThrottled(TP("orders", 0), []int32{2, 3, 4}, throttle)
-		} else {
-			err = c.Reassign(TP("orders", 0), []int32{2, 3, 4})
-		}
-		if err != nil {
+		if err := move(c); err != nil {
 			t.Fatal(err)
 		}
 		c.RunFor(20 * time.Second)
 		return c, events
 	}
-	tp := TP("orders", 0)
 
-	free, _ := moved(0)
+	free, _ := moved(func(c *Cluster) error { return c.Reassign(tp, []int32{2, 3, 4}) })
 	if free.Reassigning(tp) || !slices.Equal(free.Replicas(tp), []int32{2, 3, 4}) {
 		t.Fatalf("unthrottled move after 20s: replicas %v, reassigning %v; want done at [2 3 4]", free.Replicas(tp), free.Reassigning(tp))
 	}
 
-	c, events := moved(rate)
-	if !c.Reassigning(tp) {
-		t.Fatalf("throttled move after 20s: done; want still in progress (the producer writes faster than %d B/s)", rate)
+	follower, events := moved(func(c *Cluster) error {
+		if err := c.AlterConfigs("", map[string]string{"follower.replication.throttled.rate": "1000"}); err != nil {
+			return err
+		}
+		if err := c.AlterConfigs("orders", map[string]string{"follower.replication.throttled.replicas": "0:4"}); err != nil {
+			return err
+		}
+		return c.Reassign(tp, []int32{2, 3, 4})
+	})
+	if !follower.Reassigning(tp) {
+		t.Fatalf("follower-throttled move after 20s: done; want still in progress (the producer writes faster than %d B/s)", rate)
 	}
+	// The rate is measured over at least one second: over 20 s the follower copies about 20
+	// windows' worth, and one fetch (replica.fetch.max.bytes) more at most.
+	if copied, low, high := replicaBytes(follower, 4, tp), int64(rate*15), int64(rate*21+500); copied < low || copied > high {
+		t.Fatalf("broker 4 copied %d bytes in 20s at %d B/s; want %d..%d", copied, rate, low, high)
+	}
+	if len(events) == 0 || !events[0].Throttled || events[0].Broker != 4 || events[0].Bound != rate {
+		t.Fatalf("ReplicationThrottled events: got %+v; want broker 4 held back at bound %d first", events, rate)
+	}
+
+	c, _ := moved(func(c *Cluster) error { return c.ReassignThrottled(tp, []int32{2, 3, 4}, rate) })
 	im := c.Committed()
 	if got := im.Topics["orders"].Configs["follower.replication.throttled.replicas"]; got != "0:4" {
 		t.Fatalf("follower.replication.throttled.replicas: got %q; want \"0:4\"", got)
@@ -58,14 +72,13 @@ func TestThrottledReassignmentCopiesAtTheQuota(t *testing.T) {
 	if got := im.Topics["orders"].Configs["leader.replication.throttled.replicas"]; got != "0:1,0:2,0:3" {
 		t.Fatalf("leader.replication.throttled.replicas: got %q; want \"0:1,0:2,0:3\"", got)
 	}
-	copied := replicaBytes(c, 4, tp)
-	// The rate is measured over at least one second: over 20 s the follower copies about 20
-	// windows' worth, and one fetch (replica.fetch.max.bytes) more at most.
-	if low, high := int64(rate*15), int64(rate*21+500); copied < low || copied > high {
-		t.Fatalf("broker 4 copied %d bytes in 20s at %d B/s; want %d..%d", copied, rate, low, high)
+	if got := im.Configs["leader.replication.throttled.rate"]; got != "1000" {
+		t.Fatalf("leader.replication.throttled.rate: got %q; want \"1000\"", got)
 	}
-	if len(events) == 0 || !events[0].Throttled || events[0].Broker != 4 || events[0].Bound != rate {
-		t.Fatalf("ReplicationThrottled events: got %+v; want broker 4 held back at bound %d first", events, rate)
+	// Brokers 2 and 3 alone replicate more than 1000 B/s of orders/0: the leader's quota is
+	// over from the start, and broker 4 gets next to nothing.
+	if copied := replicaBytes(c, 4, tp); !c.Reassigning(tp) || copied > 5*rate {
+		t.Fatalf("throttled move after 20s: reassigning %v, broker 4 copied %d bytes; want in progress, at most %d", c.Reassigning(tp), copied, 5*rate)
 	}
 	if err := c.ReassignThrottled(tp, []int32{2, 3, 4}, 1_000_000); err != nil {
 		t.Fatal(err)

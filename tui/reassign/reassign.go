@@ -91,7 +91,7 @@ func move(p *session.Partition, st *theme.Styles, width int) []string {
 		case r.InISR:
 			state, sty = "in the ISR", st.Good.Render
 		case r.Throttled:
-			state = "throttled: waits for the replication quota"
+			state = "throttled (replication quota)"
 		default:
 			state = "catching up"
 		}

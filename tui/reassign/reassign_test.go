@@ -13,8 +13,8 @@ import (
 	"kafkasim/tui/theme"
 )
 
-// throttled plays the library's throttled-reassignment scenario on seed 1 to 45s: orders/0 is
-// moving from {1,2,3} to {2,3,4} at 1 KB/s, broker 4 far behind the leader.
+// throttled plays the library's throttled-reassignment scenario on seed 1 to 40s: orders/0 is
+// moving from {1,2,3} to {2,3,4} throttled to 1 KB/s, broker 4 starved.
 func throttled(t *testing.T) *session.Session {
 	t.Helper()
 	sc := scenarios.Named("throttled-reassignment")
@@ -25,20 +25,23 @@ func throttled(t *testing.T) *session.Session {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for s.Snapshot().At < 45*time.Second {
+	for i := 0; i < 100 && s.Snapshot().At < 40*time.Second; i++ {
 		s.Advance(time.Second)
+	}
+	if s.Snapshot().At < 40*time.Second {
+		t.Fatalf("the scenario stopped at %v; want it at 40s", s.Snapshot().At)
 	}
 	return s
 }
 
 // The view at 80, 120 and 200 columns during the throttled move: orders/0 with its four
-// replicas, 4 being added (its LEO against the leader's, not in the ISR) and 1, the leader,
+// replicas, 4 being added (its LEO against the leader's, held back by the throttle) and 1, the leader,
 // being removed (go test -update rewrites the golden files).
 func TestReassignViewGolden(t *testing.T) {
 	s := throttled(t)
 	viewtest.Golden(t, func(w int) string { return Render(s.Snapshot(), theme.New(false), w, 0) })
 	out := ansi.Strip(Render(s.Snapshot(), theme.New(false), 120, 0))
-	for _, want := range []string{"orders/0  replicas {2,3,4,1}  adding {4}  removing {1}  leader 1", "+ 4 ", "- 1 ", "the leader: leadership moves"} {
+	for _, want := range []string{"orders/0  replicas {2,3,4,1}  adding {4}  removing {1}  leader 1", "+ 4 ", "throttled (replication quota)", "- 1 ", "the leader: leadership moves"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("got\n%s\nwant a line with %q", out, want)
 		}

@@ -100,7 +100,7 @@ type Replica struct {
 	Lag       int64 // the leader's LEO minus this LEO (0 for the leader or when unknown)
 	Truncated bool  // its log was cut within the last TruncatedFor
 	Stale     bool  // down: LEO/HW are the last seen
-	Throttled bool  // its fetches wait for the replication throttle (KIP-73)
+	Throttled bool  // its fetches wait for the replication throttle, its own or its leader's (KIP-73)
 }
 
 // Client is a producer or a consumer.
@@ -175,6 +175,9 @@ func (tl *Timeline) take() *Snapshot {
 			if r := c.Replica(b, tp); r != nil {
 				rep.Up, rep.LEO, rep.HW, rep.LogStart = true, r.LEO(), r.HW(), r.LogStart()
 				rep.Throttled = c.Broker(b).ReplicationThrottled(tp)
+				if lb := c.Broker(p.Leader); lb != nil && b != p.Leader {
+					rep.Throttled = rep.Throttled || lb.LeaderThrottles(tp, b)
+				}
 			} else if last, ok := tl.lastSeen[replicaKey{tp, b}]; ok {
 				rep.LEO, rep.HW, rep.LogStart, rep.Stale = last.LEO, last.HW, last.LogStart, true
 			}
