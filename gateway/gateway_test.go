@@ -289,7 +289,8 @@ func worldInputs(t *testing.T, srv *Server) string {
 // A raw socket sending garbage, an unknown API key or a version the gateway does not serve is
 // disconnected, and nothing reaches the world.
 func TestGarbageDisconnectsAndChangesNothing(t *testing.T) {
-	srv, _ := serving(t, "", 5, nil)
+	var rec bytes.Buffer
+	srv, stop := serving(t, "", 5, &rec)
 	frame := func(key, version int16, body []byte) []byte {
 		b := binary.BigEndian.AppendUint32(nil, uint32(8+2+len(body)))
 		b = binary.BigEndian.AppendUint16(b, uint16(key))
@@ -326,6 +327,12 @@ func TestGarbageDisconnectsAndChangesNothing(t *testing.T) {
 	if after := worldInputs(t, srv); after != before {
 		t.Errorf("the world changed: %s; want %s", after, before)
 	}
+	// The recording holds no input either: the session replays as one no client touched.
+	live := stop()
+	if n := strings.Count(rec.String(), `"frame"`) + strings.Count(rec.String(), `"hangup"`); n != 0 {
+		t.Errorf("the recording holds %d inputs from the garbage connections; want none", n)
+	}
+	replays(t, &rec, live)
 }
 
 // A recorded session replays, headless, to the same trace hash.
