@@ -112,14 +112,21 @@ func TestMetadataListsEveryBrokerAtItsOwnPort(t *testing.T) {
 
 // produce sends n records value-from..value-(from+n-1) to demo and waits for every
 // acknowledgement; after the first `at` acknowledgements it calls during (if not nil) while
-// the rest are in flight.
+// the rest are in flight or not yet produced (a client with a small buffer blocks in Produce).
 func produce(t *testing.T, cl *kgo.Client, from, n int, at int, during func()) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
 	acked := 0
-	hook := make(chan struct{})
+	hook, hooked := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(hooked)
+		if during != nil {
+			<-hook
+			during()
+		}
+	}()
 	for i := from; i < from+n; i++ {
 		wg.Add(1)
 		cl.Produce(context.Background(), &kgo.Record{Topic: "demo", Value: []byte(fmt.Sprintf("value-%d", i))}, func(_ *kgo.Record, err error) {
@@ -135,11 +142,8 @@ func produce(t *testing.T, cl *kgo.Client, from, n int, at int, during func()) {
 			wg.Done()
 		})
 	}
-	if during != nil {
-		<-hook
-		during()
-	}
 	wg.Wait()
+	<-hooked
 	if len(errs) > 0 {
 		t.Fatalf("%d of %d records failed, first: %v", len(errs), n, errs[0])
 	}
@@ -198,7 +202,8 @@ func TestProduceAndConsumeWithFranzGo(t *testing.T) {
 // acknowledged record is read back, and the checker finds the run valid.
 func TestProduceThroughALeaderKill(t *testing.T) {
 	srv, stop := serving(t, "", 20, nil)
-	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+		kgo.MaxBufferedRecords(500))
 	produce(t, cl, 0, 10000, 3000, func() {
 		if err := srv.Exec("kill leader demo/0"); err != nil {
 			t.Error(err)
@@ -339,7 +344,7 @@ func TestGarbageDisconnectsAndChangesNothing(t *testing.T) {
 func TestRecordedSessionReplays(t *testing.T) {
 	var rec bytes.Buffer
 	srv, stop := serving(t, "", 10, &rec)
-	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()))
+	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(200))
 	produce(t, cl, 0, 2000, 1000, func() {
 		if err := srv.Exec("kill leader demo/1"); err != nil {
 			t.Error(err)
