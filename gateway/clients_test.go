@@ -302,23 +302,28 @@ func TestKafkaGo(t *testing.T) {
 			t.Fatalf("write %d..%d: %v", i, i+999, err)
 		}
 	}
-	seen := map[string]bool{}
-	for p := 0; p < 3; p++ {
-		r := kafka.NewReader(kafka.ReaderConfig{Brokers: addrs, Topic: "demo", Partition: p, MaxWait: 50 * time.Millisecond})
-		r.SetOffset(kafka.FirstOffset)
-		lag, err := r.ReadLag(ctx)
-		if err != nil {
-			t.Fatalf("demo/%d: lag: %v", p, err)
-		}
-		for ; lag > 0; lag-- {
-			m, err := r.ReadMessage(ctx)
+	// readAll reads every partition from the start to its end.
+	readAll := func() map[string]bool {
+		seen := map[string]bool{}
+		for p := 0; p < 3; p++ {
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: addrs, Topic: "demo", Partition: p, MaxWait: 50 * time.Millisecond})
+			r.SetOffset(kafka.FirstOffset)
+			lag, err := r.ReadLag(ctx)
 			if err != nil {
-				t.Fatalf("demo/%d: %v", p, err)
+				t.Fatalf("demo/%d: lag: %v", p, err)
 			}
-			seen[string(m.Value)] = true
+			for ; lag > 0; lag-- {
+				m, err := r.ReadMessage(ctx)
+				if err != nil {
+					t.Fatalf("demo/%d: %v", p, err)
+				}
+				seen[string(m.Value)] = true
+			}
+			r.Close()
 		}
-		r.Close()
+		return seen
 	}
+	seen := readAll()
 	if len(seen) != n {
 		t.Fatalf("kafka-go read %d distinct records; want %d", len(seen), n)
 	}
@@ -332,7 +337,7 @@ func TestKafkaGo(t *testing.T) {
 	for i := range readers {
 		readers[i] = kafka.NewReader(kafka.ReaderConfig{Brokers: addrs, Topic: "demo", GroupID: "kafka-go-group",
 			MaxWait: 50 * time.Millisecond, HeartbeatInterval: 100 * time.Millisecond, CommitInterval: 100 * time.Millisecond,
-			StartOffset: kafka.FirstOffset, ReadBackoffMin: 10 * time.Millisecond, ReadBackoffMax: 50 * time.Millisecond})
+			StartOffset: kafka.FirstOffset, ReadBackoffMin: 10 * time.Millisecond, ReadBackoffMax: 50 * time.Millisecond, JoinGroupBackoff: 50 * time.Millisecond})
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -347,6 +352,15 @@ func TestKafkaGo(t *testing.T) {
 			}
 		}()
 	}
+	// Records keep coming, so a member that joins after the other read everything reads too.
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; gctx.Err() == nil; i++ {
+			w.WriteMessages(gctx, kafka.Message{Value: []byte(fmt.Sprintf("kafka-go-more-%d", i))})
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
 	waitFor(t, "kafka-go's group to split the partitions", func() bool {
 		mu.Lock()
 		defer mu.Unlock()
@@ -358,6 +372,9 @@ func TestKafkaGo(t *testing.T) {
 		r.Close()
 	}
 	w.Close()
+	ctx, cancel = context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	readAll() // the records written meanwhile are read too, as the checker wants
 	res := stop()
 	if res.Verdict != "valid" {
 		t.Errorf("verdict %s %v; want valid", res.Verdict, res.Anomalies)

@@ -32,7 +32,7 @@ func Command(seedUsage string, exit Exit) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.Uint64Var(&seed, "seed", 0, seedUsage)
-	fl.StringVar(&o.Listen, "listen", o.Listen, "the first broker's `ADDR`ess; the others take the next ports")
+	fl.StringVar(&o.Listen, "listen", o.Listen, "the first broker's `ADDR` (host:port); the other brokers take the next ports")
 	fl.BoolVar(&o.ListenAny, "listen-any", false, "allow a --listen address beyond loopback")
 	fl.Float64Var(&o.Speed, "speed", o.Speed, "simulated seconds per wall second")
 	fl.StringVar(&record, "record", "", "write the session's inputs to `FILE` (kafkasim run --replay FILE replays it)")

@@ -10,6 +10,7 @@ import (
 	"kafkasim/broker/history"
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/record"
 )
 
 // Frame is a request a real client sent on a connection, as the world receives it: injected
@@ -412,12 +413,20 @@ func (c *conn) recordSends(now time.Duration, pd *pending, m *protocol.ProduceRe
 	}
 }
 
-// notAppended: errors a leader answers before it appends anything.
+// Produce errors the model's protocol package does not name.
+const (
+	messageTooLarge    protocol.ErrorCode = 10 // MESSAGE_TOO_LARGE
+	recordListTooLarge protocol.ErrorCode = 18 // RECORD_LIST_TOO_LARGE
+)
+
+// notAppended: errors a leader answers before it appends anything (the Java producer fails
+// the batch, or retries it; either way these records are not in the log).
 func notAppended(e protocol.ErrorCode) bool {
-	switch e.String() {
-	case "UNKNOWN_TOPIC_OR_PARTITION", "CORRUPT_MESSAGE", "INVALID_RECORD", "NOT_ENOUGH_REPLICAS",
-		"OUT_OF_ORDER_SEQUENCE_NUMBER", "UNKNOWN_PRODUCER_ID", "INVALID_PRODUCER_EPOCH", "MESSAGE_TOO_LARGE",
-		"RECORD_LIST_TOO_LARGE", "INVALID_REQUIRED_ACKS", "FENCED_LEADER_EPOCH", "UNKNOWN_LEADER_EPOCH":
+	switch e {
+	case protocol.UNKNOWN_TOPIC_OR_PARTITION, record.CORRUPT_MESSAGE, record.INVALID_RECORD, protocol.NOT_ENOUGH_REPLICAS,
+		protocol.OUT_OF_ORDER_SEQUENCE_NUMBER, protocol.UNKNOWN_PRODUCER_ID, protocol.INVALID_PRODUCER_EPOCH,
+		messageTooLarge, recordListTooLarge, protocol.INVALID_REQUIRED_ACKS, protocol.FENCED_LEADER_EPOCH,
+		protocol.UNKNOWN_LEADER_EPOCH:
 		return true
 	}
 	return false

@@ -112,14 +112,21 @@ func TestMetadataListsEveryBrokerAtItsOwnPort(t *testing.T) {
 
 // produce sends n records value-from..value-(from+n-1) to demo and waits for every
 // acknowledgement; after the first `at` acknowledgements it calls during (if not nil) while
-// the rest are in flight.
+// the rest are in flight or not yet produced (a client with a small buffer blocks in Produce).
 func produce(t *testing.T, cl *kgo.Client, from, n int, at int, during func()) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var errs []error
 	acked := 0
-	hook := make(chan struct{})
+	hook, hooked := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(hooked)
+		if during != nil {
+			<-hook
+			during()
+		}
+	}()
 	for i := from; i < from+n; i++ {
 		wg.Add(1)
 		cl.Produce(context.Background(), &kgo.Record{Topic: "demo", Value: []byte(fmt.Sprintf("value-%d", i))}, func(_ *kgo.Record, err error) {
@@ -135,11 +142,8 @@ func produce(t *testing.T, cl *kgo.Client, from, n int, at int, during func()) {
 			wg.Done()
 		})
 	}
-	if during != nil {
-		<-hook
-		during()
-	}
 	wg.Wait()
+	<-hooked
 	if len(errs) > 0 {
 		t.Fatalf("%d of %d records failed, first: %v", len(errs), n, errs[0])
 	}
@@ -198,7 +202,8 @@ func TestProduceAndConsumeWithFranzGo(t *testing.T) {
 // acknowledged record is read back, and the checker finds the run valid.
 func TestProduceThroughALeaderKill(t *testing.T) {
 	srv, stop := serving(t, "", 20, nil)
-	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()))
+	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()),
+		kgo.MaxBufferedRecords(500))
 	produce(t, cl, 0, 10000, 3000, func() {
 		if err := srv.Exec("kill leader demo/0"); err != nil {
 			t.Error(err)
@@ -289,7 +294,8 @@ func worldInputs(t *testing.T, srv *Server) string {
 // A raw socket sending garbage, an unknown API key or a version the gateway does not serve is
 // disconnected, and nothing reaches the world.
 func TestGarbageDisconnectsAndChangesNothing(t *testing.T) {
-	srv, _ := serving(t, "", 5, nil)
+	var rec bytes.Buffer
+	srv, stop := serving(t, "", 5, &rec)
 	frame := func(key, version int16, body []byte) []byte {
 		b := binary.BigEndian.AppendUint32(nil, uint32(8+2+len(body)))
 		b = binary.BigEndian.AppendUint16(b, uint16(key))
@@ -326,13 +332,19 @@ func TestGarbageDisconnectsAndChangesNothing(t *testing.T) {
 	if after := worldInputs(t, srv); after != before {
 		t.Errorf("the world changed: %s; want %s", after, before)
 	}
+	// The recording holds no input either: the session replays as one no client touched.
+	live := stop()
+	if n := strings.Count(rec.String(), `"frame"`) + strings.Count(rec.String(), `"hangup"`); n != 0 {
+		t.Errorf("the recording holds %d inputs from the garbage connections; want none", n)
+	}
+	replays(t, &rec, live)
 }
 
 // A recorded session replays, headless, to the same trace hash.
 func TestRecordedSessionReplays(t *testing.T) {
 	var rec bytes.Buffer
 	srv, stop := serving(t, "", 10, &rec)
-	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()))
+	cl := newClient(t, srv, kgo.RequiredAcks(kgo.AllISRAcks()), kgo.MaxBufferedRecords(200))
 	produce(t, cl, 0, 2000, 1000, func() {
 		if err := srv.Exec("kill leader demo/1"); err != nil {
 			t.Error(err)
