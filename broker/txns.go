@@ -14,7 +14,10 @@ import (
 // by the number of registered brokers), COORDINATOR_NOT_AVAILABLE meanwhile. The partitions of
 // __transaction_state this broker leads are the coordinator's shards. WriteTxnMarkers appends a
 // control batch to each partition this broker leads (ReplicaManager.appendRecords with origin
-// COORDINATOR) and answers once the markers are replicated (acks=all).
+// COORDINATOR) and answers once the markers are replicated (acks=all). With transaction.version
+// 2 (KIP-890) a leader adds a partition to a producer's transaction itself before it appends the
+// transaction's first batch there (addPartitionsFirst). The hanging-transaction invariant reads
+// each leader's oldest open transaction (OpenTransaction).
 
 func newTxnCoordinator(b *Broker) *txn.Coordinator {
 	return txn.New(txn.Config{

@@ -84,6 +84,8 @@ type Online struct {
 	assign map[protocol.TopicPartition]assignment // as the appended records left it (reassign_checks.go)
 
 	hangChecked map[int32]time.Duration // when each broker's leaders were last checked (hanging.go)
+	hosted      map[int32][]hostedEntry // each broker's replicas with their state, as last walked (hosted.go)
+	hostedBuf   []hostedReplica
 }
 
 type repKey struct {
@@ -132,7 +134,7 @@ type verified struct {
 func newOnline(src source) *Online {
 	return &Online{src: src, seen: map[string]bool{}, reps: map[repKey]*repState{}, parts: map[protocol.TopicPartition]*partState{},
 		leader: map[epochKey]int32{}, metaParts: map[protocol.TopicPartition]*metadata.Partition{}, metaEpoch: map[protocol.TopicPartition]int32{},
-		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}, hangChecked: map[int32]time.Duration{}}
+		unclean: map[protocol.TopicPartition]int32{}, metaOffset: -2, assign: map[protocol.TopicPartition]assignment{}, hangChecked: map[int32]time.Duration{}, hosted: map[int32][]hostedEntry{}}
 }
 
 // Attach starts checking c's invariants after every event of its world, from now on. It
@@ -238,6 +240,10 @@ func (o *Online) part(tp protocol.TopicPartition) *partState {
 // afterBroker checks broker b's replicas, and the partitions they belong to, after event idx.
 func (o *Online) afterBroker(idx int, b int32) {
 	o.event = idx
+	if o.afterBrokerHosted(b) { // hosted.go: the same checks without a map lookup per replica
+		o.checkHanging(b)
+		return
+	}
 	for _, tp := range o.src.Hosted(b) {
 		if r := o.src.Replica(b, tp); r != nil && o.checkReplica(b, tp, r) {
 			o.checkPartition(tp)

@@ -13,17 +13,22 @@ import (
 // It reports whether the replica changed since it was last checked (a new incarnation, a
 // truncation, or a different HW, LEO, log start, role or epoch).
 func (o *Online) checkReplica(b int32, tp protocol.TopicPartition, r replica) bool {
-	key := repKey{b, tp}
-	rs := o.reps[key]
+	changed, _ := o.checkReplicaState(b, tp, r, o.reps[repKey{b, tp}])
+	return changed
+}
+
+// checkReplicaState is checkReplica with the replica's remembered state already looked up
+// (rs, nil if none); it returns the state it used (hosted.go keeps it).
+func (o *Online) checkReplicaState(b int32, tp protocol.TopicPartition, r replica, rs *repState) (bool, *repState) {
 	changed := rs == nil || rs.r != r || rs.truncated
 	if rs == nil || rs.r != r {
 		rs = &repState{r: r, epoch: r.LeaderEpoch(), hw: -1}
-		o.reps[key] = rs
+		o.reps[repKey{b, tp}] = rs
 	}
 	rs.truncated = false
 	hw, leo, start := r.HW(), r.LEO(), r.LogStart()
 	if !changed && hw == rs.hw && leo == rs.leo && start == rs.start && r.IsLeader() == rs.leading && r.LeaderEpoch() == rs.epoch {
-		return false
+		return false, rs
 	}
 	rs.hw, rs.leo, rs.start = hw, leo, start
 	if hw > leo {
@@ -44,7 +49,7 @@ func (o *Online) checkReplica(b int32, tp protocol.TopicPartition, r replica) bo
 	}
 	rs.leading = r.IsLeader()
 	rs.epoch = ep
-	return true
+	return true, rs
 }
 
 // checkMetadata: the committed metadata of one partition. The leader is in the ISR

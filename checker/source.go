@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"slices"
 	"time"
 
 	"kafkasim/broker"
@@ -15,6 +16,7 @@ type clusterSource struct {
 	c        *cluster.Cluster
 	isBroker map[int32]bool
 	brokers  int // len(c.BrokerIDs) when isBroker was filled
+	lists    map[int32]*hostedList
 	buf      []protocol.TopicPartition
 }
 
@@ -84,4 +86,32 @@ func (s *clusterSource) CoordinatorTxn(pid int64) *txn.Metadata {
 		}
 	}
 	return best
+}
+
+// HostedReplicas lists running broker b's replicas in its own order (hosted.go). The list is
+// kept per broker and rebuilt only when the broker's replicas change.
+func (s *clusterSource) HostedReplicas(b int32, buf []hostedReplica) []hostedReplica {
+	br := s.c.Broker(b)
+	if br == nil {
+		return buf
+	}
+	ps := br.Partitions()
+	if s.lists == nil {
+		s.lists = map[int32]*hostedList{}
+	}
+	l := s.lists[b]
+	if l == nil || !slices.Equal(l.parts, ps) {
+		l = &hostedList{parts: slices.Clone(ps)}
+		for _, p := range ps {
+			l.list = append(l.list, hostedReplica{tp: p.TP(), r: liveReplica{p}})
+		}
+		s.lists[b] = l
+	}
+	return l.list
+}
+
+// hostedList is a broker's replicas as HostedReplicas last listed them.
+type hostedList struct {
+	parts []*broker.Partition
+	list  []hostedReplica
 }

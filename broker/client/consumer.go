@@ -635,18 +635,21 @@ func abortedBatches(pr *protocol.FetchPartitionResponse) []bool {
 	slices.SortStableFunc(pending, func(a, b protocol.AbortedTransaction) int { return cmp.Compare(a.FirstOffset, b.FirstOffset) })
 	aborted := map[int64]bool{}
 	for i, b := range pr.Batches {
+		if b.ProducerID < 0 || !b.Control && !b.Transactional {
+			continue
+		}
+		// consumeAbortedTransactionsUpTo(batch.lastOffset()) comes first, for a marker too: an
+		// answer that starts at an aborted transaction's ABORT marker lists that transaction,
+		// and the marker must close it, not leave it open over the next transaction's batches.
+		for len(pending) > 0 && pending[0].FirstOffset <= b.LastOffset() {
+			aborted[pending[0].ProducerID] = true
+			pending = pending[1:]
+		}
 		if b.Control {
 			if len(b.Records) > 0 && b.Records[0].Key == protocol.MarkerAbort {
 				delete(aborted, b.ProducerID)
 			}
 			continue
-		}
-		if !b.Transactional {
-			continue
-		}
-		for len(pending) > 0 && pending[0].FirstOffset <= b.LastOffset() {
-			aborted[pending[0].ProducerID] = true
-			pending = pending[1:]
 		}
 		skip[i] = aborted[b.ProducerID]
 	}

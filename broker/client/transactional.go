@@ -113,10 +113,16 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 	case *protocol.MetadataResponse:
 		p.meta.handle(p.net.env, now, p.cfg.MetadataMaxAge, m)
 	case *protocol.FindCoordinatorResponse:
-		if m.CorrelationID == t.corr && t.phase == txnFindCoordinator {
+		// Also the answer to findAgain, in the middle of a transaction: the coordinator is
+		// known again and the phase's request goes to it (ignoring it left the producer
+		// asking again every request.timeout.ms, its transaction never ended).
+		if m.CorrelationID == t.corr {
 			t.corr = 0
 			if m.Error == protocol.NONE {
-				t.coord, t.phase = m.NodeID, txnInit
+				t.coord = m.NodeID
+				if t.phase == txnFindCoordinator {
+					t.phase = txnInit
+				}
 			} else {
 				t.backoff(now)
 			}
@@ -473,8 +479,21 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 	t.phase, t.expired = txnReady, false
 }
 
-// close fails every record not committed.
+// close fails every record not committed; the records of a transaction whose commit was
+// asked for (EndTxn sent, no answer yet) may be committed: their outcome is unknown.
 func (t *transactional) close(now time.Duration) {
+	if t.phase == txnEnding && t.commit {
+		for _, b := range t.open {
+			for i, r := range b.records {
+				off := int64(-1)
+				if b.acked {
+					off = b.base + int64(i)
+				}
+				t.p.out.record(now, b.part, r.Value, off, b.created[i], history.Unknown, "CLOSED")
+			}
+		}
+		t.open = t.open[:0]
+	}
 	t.finish(now, false, "CLOSED")
 	for _, r := range t.buf {
 		t.p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, "CLOSED")
