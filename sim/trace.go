@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"reflect"
 	"time"
 	"unsafe"
@@ -101,6 +103,7 @@ type Trace struct {
 	n       int
 	hash    uint64
 	chunks  [][]Event
+	lines   *bufio.Writer // Options.TraceLines, buffered
 
 	types map[reflect.Type]uint16
 	names []string // names[code]
@@ -119,13 +122,26 @@ type typeCode struct {
 // typeWord is the dynamic type word of v: the same pointer for every value of one type.
 func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
 
-func newTrace(discard bool) *Trace {
-	return &Trace{
+func newTrace(discard bool, lines io.Writer) *Trace {
+	t := &Trace{
 		discard: discard,
 		hash:    14695981039346656037,
 		types:   make(map[reflect.Type]uint16),
 		names:   []string{""},
 	}
+	if lines != nil {
+		t.lines = bufio.NewWriterSize(lines, 64<<10)
+	}
+	return t
+}
+
+// FlushLines writes out the lines buffered for Options.TraceLines, and returns the first
+// error writing them met.
+func (t *Trace) FlushLines() error {
+	if t.lines == nil {
+		return nil
+	}
+	return t.lines.Flush()
 }
 
 // Hash is the running hash over every event's fields (FNV-1a style over 64-bit words, with an
@@ -234,6 +250,10 @@ func (t *Trace) add(e *Event) {
 	h = (h ^ uint64(uint32(e.Peer))) * fnvPrime
 	h = (h ^ uint64(e.Arg)) * fnvPrime
 	t.hash = h ^ (h >> 32)
+	if t.lines != nil {
+		t.lines.WriteString(t.Describe(*e))
+		t.lines.WriteByte('\n')
+	}
 	if !t.discard {
 		ci := t.n >> chunkBits
 		if ci == len(t.chunks) {
