@@ -31,9 +31,11 @@ type TraceFileHeader struct {
 func WriteTraceFile(w io.Writer, scenario string, seed uint64, t *Trace) error {
 	bw := bufio.NewWriter(w)
 	WriteTraceHeader(bw, scenario, seed, t)
+	var line []byte
 	for i := 0; i < t.Len(); i++ {
-		bw.WriteString(t.Describe(t.At(i)))
-		bw.WriteByte('\n')
+		e := t.At(i)
+		line = append(t.AppendDescription(line[:0], &e), '\n')
+		bw.Write(line)
 	}
 	return bw.Flush()
 }
