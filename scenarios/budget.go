@@ -129,8 +129,8 @@ const (
 // gcSentinel is garbage whose finalizer runs once after each collection, re-arming itself.
 type gcSentinel struct{ _ [16]byte }
 
-// tuned is the state TuneGC keeps: the budget SetMemoryLimit was given, the ceiling of the
-// soft limit it sets (0 before TuneGC).
+// tuned is the state TuneGC keeps: the budget SetMemoryLimit was last given (0: none), the
+// ceiling of the soft limit it sets after each collection.
 var tuned struct {
 	sync.Mutex
 	budget int64
