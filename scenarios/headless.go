@@ -53,7 +53,19 @@ func RunFiles(w io.Writer, files []*File, seed uint64, out Outputs) (ok bool, er
 		if err != nil {
 			return false, err
 		}
-		o := Options{Seed: seed, KeepTrace: out.Trace != "", Memory: cmp.Or(out.Memory, s.memory, Memory(DefaultMemory)), Progress: out.Progress}
+		o := Options{Seed: seed, Memory: cmp.Or(out.Memory, s.memory, Memory(DefaultMemory)), Progress: out.Progress}
+		var lines *os.File
+		if out.Trace != "" {
+			// The trace's lines go to a file beside the trace file as the run goes, rather
+			// than the trace staying in memory to the end (32 bytes an event, a million events
+			// in ten minutes of the classroom cluster); writeOutputs puts the header first.
+			if lines, err = os.CreateTemp(filepath.Dir(out.Trace), filepath.Base(out.Trace)+".*.lines"); err != nil {
+				return false, &OutputError{"trace", err}
+			}
+			defer os.Remove(lines.Name())
+			defer lines.Close()
+			o.TraceTo = lines
+		}
 		SetMemoryLimit(int64(o.Memory))
 		if !out.JSON {
 			o.Narrate = w
@@ -66,7 +78,7 @@ func RunFiles(w io.Writer, files []*File, seed uint64, out Outputs) (ok bool, er
 		if err != nil {
 			return false, err
 		}
-		if err := writeOutputs(r, out); err != nil {
+		if err := writeOutputs(r, out, lines); err != nil {
 			return false, err
 		}
 		if out.Report != "" {
@@ -86,11 +98,23 @@ func RunFiles(w io.Writer, files []*File, seed uint64, out Outputs) (ok bool, er
 	return ok, nil
 }
 
-// writeOutputs writes the trace and history files a run asked for.
-func writeOutputs(r *Result, out Outputs) error {
+// writeOutputs writes the trace and history files a run asked for: the trace's header, then
+// its event lines, which went to lines as the run went.
+func writeOutputs(r *Result, out Outputs, lines *os.File) error {
 	if out.Trace != "" {
 		if err := writeFile(out.Trace, func(w io.Writer) error {
-			return sim.WriteTraceFile(w, r.Scenario, r.Seed, r.Cluster.World.Trace())
+			t := r.Cluster.World.Trace()
+			if err := t.FlushLines(); err != nil {
+				return err
+			}
+			if _, err := lines.Seek(0, io.SeekStart); err != nil {
+				return err
+			}
+			if err := sim.WriteTraceHeader(w, r.Scenario, r.Seed, t); err != nil {
+				return err
+			}
+			_, err := io.Copy(w, lines)
+			return err
 		}); err != nil {
 			return &OutputError{"trace", err}
 		}

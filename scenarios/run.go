@@ -19,6 +19,7 @@ type Options struct {
 	Narrate   io.Writer                                                           // say lines with virtual time, failed expectations, the replay command; nil = silent
 	Observe   func(c *cluster.Cluster)                                            // optional: called once the cluster exists (the TUI and the checker hook in here)
 	KeepTrace bool                                                                // false → sim.Options.DiscardTrace (sweeps); the hash is the same either way
+	TraceTo   io.Writer                                                           // optional: receives the trace's event lines as they happen (sim.Options.TraceLines), without keeping the trace
 	Judge     func(c *cluster.Cluster) (verdict string, anomalies map[string]int) // optional: replaces the checker, called after the finish; judges `expect verdict` and `expect anomaly`
 	NoCheck   bool                                                                // skip the checker: no verdict, verdict and anomaly expectations not judged
 	Memory    Memory                                                              // Run's budget for the Go heap in bytes: 0 = the file's config memory.limit, else DefaultMemory; <0 = none
@@ -139,6 +140,7 @@ func (p *Player) boot() error {
 		spec.Sim.OSFlushInterval = s.osFlush
 	}
 	spec.Sim.DiscardTrace = !p.o.KeepTrace
+	spec.Sim.TraceLines = p.o.TraceTo
 	c, err := cluster.New(spec)
 	if err != nil {
 		return fmt.Errorf("%s: %v", s.File, err)

@@ -1,8 +1,10 @@
 package sim
 
 import (
-	"fmt"
+	"bufio"
+	"io"
 	"reflect"
+	"strconv"
 	"time"
 	"unsafe"
 )
@@ -101,6 +103,8 @@ type Trace struct {
 	n       int
 	hash    uint64
 	chunks  [][]Event
+	lines   *bufio.Writer // Options.TraceLines, buffered
+	line    []byte        // the line being written, reused
 
 	types map[reflect.Type]uint16
 	names []string // names[code]
@@ -119,13 +123,26 @@ type typeCode struct {
 // typeWord is the dynamic type word of v: the same pointer for every value of one type.
 func typeWord(v any) unsafe.Pointer { return (*[2]unsafe.Pointer)(unsafe.Pointer(&v))[0] }
 
-func newTrace(discard bool) *Trace {
-	return &Trace{
+func newTrace(discard bool, lines io.Writer) *Trace {
+	t := &Trace{
 		discard: discard,
 		hash:    14695981039346656037,
 		types:   make(map[reflect.Type]uint16),
 		names:   []string{""},
 	}
+	if lines != nil {
+		t.lines = bufio.NewWriterSize(lines, 64<<10)
+	}
+	return t
+}
+
+// FlushLines writes out the lines buffered for Options.TraceLines, and returns the first
+// error writing them met.
+func (t *Trace) FlushLines() error {
+	if t.lines == nil {
+		return nil
+	}
+	return t.lines.Flush()
 }
 
 // Hash is the running hash over every event's fields (FNV-1a style over 64-bit words, with an
@@ -156,20 +173,35 @@ func (t *Trace) TypeName(code uint16) string {
 }
 
 // Describe renders an event for people (debugging, logs); not for hot paths.
-func (t *Trace) Describe(e Event) string {
-	s := fmt.Sprintf("%v %s node=%d", e.Time, e.Kind, e.Node)
+func (t *Trace) Describe(e Event) string { return string(t.AppendDescription(nil, &e)) }
+
+// AppendDescription appends Describe's text for e to b: a trace file's line, written for
+// every event without a string per field.
+func (t *Trace) AppendDescription(b []byte, e *Event) []byte {
+	b = append(b, e.Time.String()...)
+	b = append(b, ' ')
+	b = append(b, e.Kind.String()...)
+	b = append(b, " node="...)
+	b = strconv.AppendInt(b, int64(e.Node), 10)
 	switch e.Kind {
 	case Deliver, Drop, Inject:
-		s += fmt.Sprintf(" from=%d %s", e.Peer, t.TypeName(e.Type))
+		b = append(b, " from="...)
+		b = strconv.AppendInt(b, int64(e.Peer), 10)
+		b = append(b, ' ')
+		b = append(b, t.TypeName(e.Type)...)
 		if e.Kind == Drop {
-			s += " " + DropReason(e.Arg)
+			b = append(b, ' ')
+			b = append(b, DropReason(e.Arg)...)
 		} else if e.Arg != 0 {
-			s += fmt.Sprintf(" arg=%d", e.Arg)
+			b = append(b, " arg="...)
+			b = strconv.AppendInt(b, e.Arg, 10)
 		}
 	case Timer, Observe:
-		s += " " + t.TypeName(e.Type)
+		b = append(b, ' ')
+		b = append(b, t.TypeName(e.Type)...)
 		if e.Arg != 0 {
-			s += fmt.Sprintf(" arg=%d", e.Arg)
+			b = append(b, " arg="...)
+			b = strconv.AppendInt(b, e.Arg, 10)
 		}
 	case Fault:
 		code, p := unpackFault(e.Arg)
@@ -177,17 +209,21 @@ func (t *Trace) Describe(e Event) string {
 		if k := FaultKindOf(code); k != nil {
 			name = k.Name
 		}
-		s += " " + name
+		b = append(b, ' ')
+		b = append(b, name...)
 		if e.Peer != 0 {
-			s += fmt.Sprintf(" peer=%d", e.Peer)
+			b = append(b, " peer="...)
+			b = strconv.AppendInt(b, int64(e.Peer), 10)
 		}
 		if p != 0 {
-			s += fmt.Sprintf(" param=%d", p)
+			b = append(b, " param="...)
+			b = strconv.AppendInt(b, int64(p), 10)
 		}
 	case Halt, Start:
-		s += fmt.Sprintf(" arg=%d", e.Arg)
+		b = append(b, " arg="...)
+		b = strconv.AppendInt(b, e.Arg, 10)
 	}
-	return s
+	return b
 }
 
 // code returns the type code of v (0 for nil), assigning codes in order of first appearance.
@@ -234,6 +270,10 @@ func (t *Trace) add(e *Event) {
 	h = (h ^ uint64(uint32(e.Peer))) * fnvPrime
 	h = (h ^ uint64(e.Arg)) * fnvPrime
 	t.hash = h ^ (h >> 32)
+	if t.lines != nil {
+		t.line = append(t.AppendDescription(t.line[:0], e), '\n')
+		t.lines.Write(t.line)
+	}
 	if !t.discard {
 		ci := t.n >> chunkBits
 		if ci == len(t.chunks) {

@@ -30,12 +30,21 @@ type TraceFileHeader struct {
 // event, one a line. t must be kept (Trace.Kept).
 func WriteTraceFile(w io.Writer, scenario string, seed uint64, t *Trace) error {
 	bw := bufio.NewWriter(w)
-	fmt.Fprintf(bw, "%s scenario=%s seed=%d hash=%016x events=%d\n", traceFileMark, scenario, seed, t.Hash(), t.Len())
+	WriteTraceHeader(bw, scenario, seed, t)
+	var line []byte
 	for i := 0; i < t.Len(); i++ {
-		bw.WriteString(t.Describe(t.At(i)))
-		bw.WriteByte('\n')
+		e := t.At(i)
+		line = append(t.AppendDescription(line[:0], &e), '\n')
+		bw.Write(line)
 	}
 	return bw.Flush()
+}
+
+// WriteTraceHeader writes a trace file's header line for the finished run t: what goes ahead
+// of the event lines that Options.TraceLines received.
+func WriteTraceHeader(w io.Writer, scenario string, seed uint64, t *Trace) error {
+	_, err := fmt.Fprintf(w, "%s scenario=%s seed=%d hash=%016x events=%d\n", traceFileMark, scenario, seed, t.Hash(), t.Len())
+	return err
 }
 
 // TraceLine is one event line of a trace file.

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"time"
@@ -16,6 +17,10 @@ type Options struct {
 	OSFlushInterval time.Duration // page-cache writeback of every disk, default 30s (0 = off)
 	StopTimeout     time.Duration // longest graceful stop before it is forced, default 30s (0 = never forced)
 	DiscardTrace    bool          // keep only the running hash and counts (sweeps)
+	// TraceLines, when set, receives every trace event as the line a trace file holds
+	// (Trace.Describe), as it happens: with DiscardTrace, a run writes its trace file without
+	// keeping the trace in memory. Trace.FlushLines flushes what is buffered.
+	TraceLines io.Writer
 	// ConnectionReset, when set, makes the message that tells a node its connections to peer
 	// were reset: when a process dies (kill) or shuts down, every node it exchanged messages
 	// with in that incarnation receives it over the network, after the messages already in
@@ -145,7 +150,7 @@ func New(o Options) *World {
 		byID:    make(map[int32]int32),
 		root:    NewRand(o.Seed),
 		streams: make(map[string]*Rand),
-		trace:   newTrace(o.DiscardTrace),
+		trace:   newTrace(o.DiscardTrace, o.TraceLines),
 	}
 	w.network = newNetwork(w.Rand("network"), o.LatencyMin, o.LatencyMax)
 	if o.OSFlushInterval > 0 {

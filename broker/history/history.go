@@ -205,6 +205,8 @@ type Log struct {
 	nums   arena
 	strs   []string
 	strIdx map[string]uint32
+	recent [4]uint32 // strs indexes interned last, looked at before strIdx
+	next   int
 	kinds  []string // closed sets of a few names: operation types, outcomes, Txn, Isolation
 }
 
@@ -288,15 +290,30 @@ func (ar *arena) get(at int64, n int32) []int64 {
 }
 
 func (l *Log) intern(s string) uint32 {
+	// A run has a few clients and topics: most look-ups find one of the last few strings,
+	// comparing the string's pointer first, without hashing it.
+	for _, i := range l.recent {
+		if int(i) < len(l.strs) && l.strs[i] == s {
+			return i
+		}
+	}
 	if i, ok := l.strIdx[s]; ok {
+		l.remember(i)
 		return i
 	}
 	if l.strIdx == nil {
 		l.strIdx = map[string]uint32{}
 	}
 	l.strs = append(l.strs, s)
-	l.strIdx[s] = uint32(len(l.strs) - 1)
-	return uint32(len(l.strs) - 1)
+	i := uint32(len(l.strs) - 1)
+	l.strIdx[s] = i
+	l.remember(i)
+	return i
+}
+
+func (l *Log) remember(i uint32) {
+	l.recent[l.next] = i
+	l.next = (l.next + 1) % len(l.recent)
 }
 
 // kind interns a name of a closed set (an operation type or outcome, a Txn or Isolation value) as
