@@ -313,3 +313,41 @@ func processCPU() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// BenchHelp is bench's long help: what it runs and the figures it prints.
+const BenchHelp = `
+bench measures the classroom cluster (3 brokers, 3 controllers, 6 partitions with RF 3, a
+producer at 1,000 records/s, a consumer) running 60 simulated seconds, then a large cluster
+(100 brokers, 30,000 partitions with RF 3, 10,000 records/s) running 10 simulated seconds, then
+a sweep of the library's leader-failover.scenario over 2 x CPUs seeds on every core, and prints:
+
+  sim_speed              simulated seconds per wall second (one world, one core)
+  sim_speed_cpu          simulated seconds per CPU second of the process (the collector's
+                         included): the figure to compare on a busy machine
+  allocs_per_sim_second  heap allocations per simulated second
+  events_per_second      trace events per wall second
+  deliveries_per_second  messages handed to nodes per wall second
+  seeds_per_minute       leader-failover runs per wall minute on every core
+  check_seconds_10k      seconds the checker takes to judge a 10,000-operation history
+                         over 10 partitions (anomalies and porcupine's linearizability)
+  large_cluster_speed    the large cluster's simulated seconds per wall second
+                         (large_cluster_speed_cpu: per CPU second)
+  check_seconds_1m       the same for a 1,000,000-operation history
+  peak_memory_mib        the largest heap sampled during the measurements, MiB
+  rss_10min_mib          the peak resident memory of a run of the classroom cluster for 10
+                         simulated minutes with --trace, measured first, MiB`
+
+// ParseClusterSize reads BROKERSxPARTITIONS ("100x30000"), bench's --large.
+func ParseClusterSize(s string) (brokers, partitions int, err error) {
+	b, p, ok := strings.Cut(s, "x")
+	if ok {
+		brokers, err = strconv.Atoi(b)
+	}
+	if ok && err == nil {
+		partitions, err = strconv.Atoi(p)
+	}
+	if !ok || err != nil || brokers < 1 || partitions < 1 {
+		return 0, 0, fmt.Errorf("want BROKERSxPARTITIONS, e.g. 100x30000")
+	}
+	return brokers, partitions, nil
+}
