@@ -228,8 +228,9 @@ func (a *analysis) clientIDs() map[string]int {
 // linPart gathers a partition's known sends, with the polls checked against them and listed
 // for fold.
 func (a *analysis) linPart(k tpKey) *linPart {
-	lp := &linPart{}
 	p := a.parts[k]
+	lp := &linPart{sends: make([]linSend, 0, p.sends), offs: make([]int64, 0, p.sendValues),
+		vals: make([]int64, 0, p.sendValues), claims: make([]claim, 0, p.sendValues)}
 	never := int64(math.MaxInt64)
 	var buf history.Op
 	// Known sends.

@@ -138,7 +138,7 @@ func (a *analysis) sendOrderIn(p *partLog) []Anomaly {
 	var out []Anomaly
 	var buf, prevBuf history.Op
 	k := p.key
-	var sends []send
+	sends := make([]send, 0, p.sends)
 	for _, i := range p.ops {
 		op := a.at(int(i), &buf)
 		if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {

@@ -40,6 +40,10 @@ type partLog struct {
 	ops     []int32 // the positions of the partition's operations, in order
 	commits bool    // a group committed an offset of the partition
 
+	// sends and sendValues count the sends (and their values) that did not fail: the most
+	// that sendOrder and linearizability gather, whose slices are made that size at once.
+	sends, sendValues int
+
 	// The implied log, by dense index i: offsetAt[i] the i-th offset known to hold a value,
 	// byIndex[i] the first value seen there and srcAt[i] the first op that put it there;
 	// more[i] the values seen there after it, first seen first.
@@ -176,6 +180,10 @@ func (a *analysis) build(p *partLog) {
 			for _, o := range op.Offsets {
 				offs.add(o)
 			}
+		}
+		if op.Type == history.Send && op.Outcome != history.Fail && len(op.Values) > 0 {
+			p.sends++
+			p.sendValues += len(op.Values)
 		}
 	}
 	p.values = vals.sorted()
