@@ -1,6 +1,7 @@
 // Command mutants is mutation testing as a habit: it plants, one at a time, small realistic bugs
-// (mutants) in replication, the controller, the KRaft quorum, the clients and the consumer
-// groups, and reports how many the tests kill and how many a short sweep of the library kills.
+// (mutants) in replication, the controller, the KRaft quorum, the clients, the consumer groups
+// and transactions, and reports how many the tests kill and how many a short sweep of the
+// library kills.
 //
 //	go run ./scenarios/mutants                  every mutant: tests, then the sweep
 //	go run ./scenarios/mutants -list            the mutants, one a line
