@@ -10,6 +10,7 @@ import (
 	"kafkasim/broker/group"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/quorum"
 	"kafkasim/sim"
 	"kafkasim/sim/cluster"
 )
@@ -28,7 +29,7 @@ const (
 )
 
 // InvariantNames lists the online invariants.
-var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR, CompactionLostKey, HangingTransaction}
+var InvariantNames = []string{HWAtMostLEO, LogStartAtMostLSO, LeaderInISR, OneLeaderPerEpoch, EpochsGrow, LeaderHWMonotonic, StrongISR, CommittedKept, OneOwnerPerGeneration, ReassignKeepsMinISR, CompactionLostKey, HangingTransaction, OneQuorumLeaderPerEpoch}
 
 // Violation is an online invariant found false.
 type Violation struct {
@@ -86,6 +87,9 @@ type Online struct {
 	hangChecked map[int32]time.Duration // when each broker's leaders were last checked (hanging.go)
 	hosted      map[int32][]hostedEntry // each broker's replicas with their state, as last walked (hosted.go)
 	hostedBuf   []hostedReplica
+
+	quorumLeaders map[int32]int32 // metadata quorum epoch → the controller that led it (quorum_checks.go)
+	quorumPending [][3]int32      // epoch, first leader, second leader: reported after the step
 }
 
 type repKey struct {
@@ -190,6 +194,8 @@ func (o *Online) violate(key, inv, format string, args ...any) {
 // truncations (verified ranges shrink) and unclean elections.
 func (o *Online) observe(ev any) {
 	switch e := ev.(type) {
+	case quorum.StateChange:
+		o.quorumLeader(e)
 	case *client.GroupAssigned:
 		o.groupAssigned(e)
 	case *group.MemberLeft:
@@ -256,6 +262,9 @@ func (o *Online) afterBroker(idx int, b int32) {
 // changed with it.
 func (o *Online) afterOther(idx int) {
 	o.event = idx
+	if len(o.quorumPending) > 0 {
+		o.flushQuorum()
+	}
 	im := o.src.Metadata()
 	if im == nil || (im == o.metaImage && im.Offset == o.metaOffset) {
 		return

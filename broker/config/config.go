@@ -94,6 +94,7 @@ type Bugs struct {
 	CleanerDropsLatest  bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
 	DropTxnMarkers      bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
 	AssignBeforeRevoke  bool // a KIP-848 coordinator gives a partition before its owner revoked it (one-owner-per-generation)
+	VoteTwicePerEpoch   bool // a controller votes for two candidates in one epoch (one-quorum-leader-per-epoch)
 }
 
 // Topic is a topic's configuration.

@@ -82,6 +82,7 @@ func New(id int32, voters []int32, cfg config.Broker, env node.Env, disk node.Di
 		RequestTimeout:     cfg.ControllerQuorumRequestTimeout,
 		FetchMaxWait:       quorum.DefaultFetchMaxWait,
 		DisablePreVote:     !cfg.PreVote,
+		VoteTwice:          cfg.Bugs.VoteTwicePerEpoch,
 	}, env, disk, now)
 	c.sync(now)
 	return c

@@ -15,6 +15,11 @@ type Config struct {
 	// DisablePreVote is protocol pre.vote=false: a voter whose timer runs out stands at once in
 	// a new epoch, as before KIP-996, instead of asking for pre-votes first (ProspectiveState).
 	DisablePreVote bool
+
+	// VoteTwice is a planted bug (config.Bugs.VoteTwicePerEpoch, checker tests only): a voter
+	// grants a second candidate's vote in an epoch it already voted in, which Kafka's
+	// QuorumState.transitionToUnattachedVotedState refuses with an IllegalStateException.
+	VoteTwice bool
 }
 
 // Kafka's defaults for the durations of Config.

@@ -114,7 +114,7 @@ func (r *Raft) onVoteRequest(now time.Duration, from int32, req *protocol.VoteRe
 		resp.VoteGranted = r.mayGrantPreVote() && r.candidateUpToDate(req)
 	} else if r.votedFor == req.CandidateID {
 		resp.VoteGranted = true
-	} else if mayVote && r.votedFor == protocol.NoLeader && r.candidateUpToDate(req) {
+	} else if mayVote && (r.votedFor == protocol.NoLeader || r.cfg.VoteTwice) && r.candidateUpToDate(req) {
 		r.votedFor = req.CandidateID
 		r.persist() // flushed before the grant leaves
 		r.election.set(r.env, now, r.randomElectionTimeout())

@@ -118,7 +118,7 @@ var mutants = []mutant{
 		"if m > r.hw {",
 		"the leader commits entries of earlier epochs by counting replicas (Raft's figure 8)"},
 	{"quorum/two-votes-per-epoch", "broker/quorum/vote.go",
-		"} else if mayVote && r.votedFor == protocol.NoLeader && r.candidateUpToDate(req) {",
+		"} else if mayVote && (r.votedFor == protocol.NoLeader || r.cfg.VoteTwice) && r.candidateUpToDate(req) {",
 		"} else if mayVote && r.candidateUpToDate(req) {",
 		"a voter votes for two candidates in one epoch"},
 
