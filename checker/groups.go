@@ -57,6 +57,7 @@ func (a *analysis) groupSkips() []Anomaly {
 	}
 	var out []Anomaly
 	reported := map[groupTP]int64{}
+	unreceived := map[groupTP][]int64{} // the partition's offsets from low on that no member received, ascending
 	for i := range a.h.Len() {
 		op := a.at(i, &buf)
 		if op.Type != history.Commit || op.Group == "" || op.Outcome == history.Fail || len(op.Offsets) != 1 {
@@ -68,12 +69,18 @@ func (a *analysis) groupSkips() []Anomaly {
 		if !ok || p == nil {
 			continue
 		}
-		var missed []int64
-		for _, off := range p.offsetAt {
-			if off >= lo && off < op.Offsets[0] && off > reported[key]-1 && !received[key][off] {
-				missed = append(missed, off)
+		un, ok := unreceived[key]
+		if !ok { // once per group and partition, not once per commit: offsetAt is sorted
+			for _, off := range p.offsetAt {
+				if off >= lo && !received[key][off] {
+					un = append(un, off)
+				}
 			}
+			unreceived[key] = un
 		}
+		from, _ := slices.BinarySearch(un, reported[key])
+		to, _ := slices.BinarySearch(un, op.Offsets[0])
+		missed := un[from:max(from, to)]
 		if len(missed) == 0 {
 			continue
 		}
