@@ -12,6 +12,7 @@ import (
 
 func newSweepCmd() *cobra.Command {
 	var seeds, shard string
+	var nemesis bool
 	sw := scenarios.Sweep{Parallel: runtime.NumCPU()}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE... --seeds A-B",
@@ -45,6 +46,9 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 			if sw.Files, err = scenarios.OpenAll(args); err != nil {
 				return exitFor(false, err)
 			}
+			if nemesis {
+				sw.Files = scenarios.AddNemesis(sw.Files)
+			}
 			n, note := scenarios.CapParallel(sw.Parallel, int64(sw.Budget()))
 			if sw.Parallel = n; note != "" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "kafkasim: %s\n", note)
@@ -62,5 +66,6 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 	fl.IntVar(&sw.Parallel, "parallel", sw.Parallel, "worlds run at once, one per CPU unless set")
 	fl.Var(&sw.Memory, "memory", scenarios.MemoryUsage)
 	fl.BoolVar(&sw.JSON, "json", false, "print one JSON object per run, one line each")
+	fl.BoolVar(&nemesis, "nemesis", false, "add a default nemesis (random faults of every kind, every 5s..15s) to every file")
 	return cmd
 }

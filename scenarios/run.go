@@ -50,6 +50,8 @@ type Result struct {
 	Events       int
 	Ops          int
 	Cluster      *cluster.Cluster // the finished cluster (history, trace) for --history/--trace
+	Faults       []Fault          // the faults a nemesis applied (nemesis.go)
+	Nemesis      bool             // run with a default nemesis added (--nemesis)
 }
 
 // ReplayCommand is the one command that replays the run.
@@ -57,6 +59,9 @@ func ReplayCommand(r *Result) string {
 	file := r.Scenario
 	if strings.ContainsAny(file, " \t'\"$`\\") {
 		file = "'" + strings.ReplaceAll(file, "'", `'\''`) + "'"
+	}
+	if r.Nemesis {
+		return fmt.Sprintf("kafkasim run %s --seed %d --nemesis", file, r.Seed)
 	}
 	return fmt.Sprintf("kafkasim run %s --seed %d", file, r.Seed)
 }
