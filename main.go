@@ -11,6 +11,7 @@ import (
 
 	"kafkasim/gateway"
 	"kafkasim/scenarios"
+	"kafkasim/scenarios/triage"
 )
 
 // version is the kafkasim version.
@@ -137,5 +138,6 @@ bad value, a scenario that does not parse).`),
 	ui.register(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.AddCommand(newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd(), newListCmd(), gateway.Command(seedUsage, exitFor))
+	root.AddCommand(triage.Commands(seedUsage, exitFor)...)
 	return root
 }

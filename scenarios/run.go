@@ -52,6 +52,7 @@ type Result struct {
 	Cluster      *cluster.Cluster // the finished cluster (history, trace) for --history/--trace
 	Faults       []Fault          // the faults a nemesis applied (nemesis.go)
 	Nemesis      bool             // run with a default nemesis added (--nemesis)
+	ScriptEnd    time.Duration    // the virtual time the script ended, before the finish
 }
 
 // ReplayCommand is the one command that replays the run.
@@ -111,6 +112,7 @@ func Run(s *Scenario, o Options) (*Result, error) {
 		bar.draw(p, limit)
 	}
 	bar.clear()
+	p.res.ScriptEnd = p.c.Now()
 	res := p.Finish()
 	if !res.OK && o.Narrate != nil {
 		fmt.Fprintf(o.Narrate, "replay: %s\n", ReplayCommand(res))
