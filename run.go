@@ -16,7 +16,6 @@ const seedUsage = "the simulation's seed (0: the file's own config seed=N, else 
 func newRunCmd() *cobra.Command {
 	var seed uint64
 	var out scenarios.Outputs
-	var nemesis bool
 	cmd := &cobra.Command{
 		Use:   "run FILE...",
 		Short: "Run scenario files headless and report whether their expectations held",
@@ -46,7 +45,7 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 			if isTerminal(cmd.ErrOrStderr()) {
 				out.Progress = cmd.ErrOrStderr()
 			}
-			return runFiles(cmd.OutOrStdout(), args, seed, out, nemesis)
+			return runFiles(cmd.OutOrStdout(), args, seed, out)
 		},
 	}
 	fl := cmd.Flags()
@@ -56,19 +55,16 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 	fl.StringVar(&out.History, "history", "", "write the client history to `FILE` as JSON lines")
 	fl.Var(&out.Memory, "memory", scenarios.MemoryUsage)
 	gateway.ReplayFlag(cmd, exitFor)
-	fl.BoolVar(&nemesis, "nemesis", false, "add a default nemesis (random faults of every kind) to every file, as sweep --nemesis")
+	fl.BoolVar(&out.Nemesis, "nemesis", false, "add a default nemesis (random faults of every kind) to every file, as sweep --nemesis")
 	fl.StringVar(&out.Report, "report", "", "write the checker's HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization with the faults)")
 	return cmd
 }
 
 // runFiles opens every path (a bad one is rejected before anything runs), then runs each.
-func runFiles(stdout io.Writer, paths []string, seed uint64, out scenarios.Outputs, nemesis bool) error {
-	files, err := scenarios.OpenAll(paths)
+func runFiles(stdout io.Writer, paths []string, seed uint64, out scenarios.Outputs) error {
+	files, err := scenarios.OpenAllWith(paths, out.Nemesis)
 	if err != nil {
 		return exitFor(false, err)
-	}
-	if nemesis {
-		files = scenarios.AddNemesis(files)
 	}
 	return exitFor(scenarios.RunFiles(stdout, files, seed, out))
 }

@@ -43,11 +43,8 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 			if sw.Parallel < 1 {
 				return usageErrorf("--parallel %d: want at least 1", sw.Parallel)
 			}
-			if sw.Files, err = scenarios.OpenAll(args); err != nil {
+			if sw.Files, err = scenarios.OpenAllWith(args, nemesis); err != nil {
 				return exitFor(false, err)
-			}
-			if nemesis {
-				sw.Files = scenarios.AddNemesis(sw.Files)
 			}
 			n, note := scenarios.CapParallel(sw.Parallel, int64(sw.Budget()))
 			if sw.Parallel = n; note != "" {

@@ -66,3 +66,35 @@ func TestNemesisFlag(t *testing.T) {
 		t.Errorf("sweep --nemesis: status %d", code)
 	}
 }
+
+// The conventions a new user tries: version as a command, the nearest library names for a
+// name that is neither a file nor a library scenario, check --json, an empty history and a
+// scenario file given to check refused with what to do instead.
+func TestConventionsOfANewUser(t *testing.T) {
+	if code, stdout, _ := cli(t, "version"); code != 0 || stdout != "kafkasim "+version+"\n" {
+		t.Errorf("version: status %d, %q", code, stdout)
+	}
+	if code, _, stderr := cli(t, "run", "leader-failver"); code != 2 || !strings.Contains(stderr, "leader-failover") {
+		t.Errorf("run leader-failver: status %d, %q; want 2 suggesting leader-failover", code, stderr)
+	}
+	if code, stdout, _ := cli(t, "list"); code != 0 || !strings.Contains(stdout, "acks1-loss") || !strings.Contains(stdout, "loses acknowledged writes") {
+		t.Errorf("list: status %d; want names with descriptions:\n%s", code, stdout)
+	}
+	hist := filepath.Join(t.TempDir(), "h.jsonl")
+	if code, _, _ := cli(t, "run", "acks1-loss.scenario", "--history", hist); code != 0 {
+		t.Fatalf("run acks1-loss: status %d", code)
+	}
+	code, stdout, _ := cli(t, "check", hist, "--json")
+	js := jsonLines(t, stdout)
+	if code != 1 || len(js) != 1 || js[0]["verdict"] != "invalid" || js[0]["anomalies"].(map[string]any)["lost-write"] == nil {
+		t.Errorf("check --json: status %d\n%s", code, stdout)
+	}
+	empty := scenarioFile(t, "empty.jsonl", "\n")
+	if code, _, stderr := cli(t, "check", empty); code != 2 || !strings.Contains(stderr, "empty") {
+		t.Errorf("check of an empty history: status %d, %q; want 2: empty", code, stderr)
+	}
+	sc := scenarioFile(t, "h.txt", passing)
+	if code, _, stderr := cli(t, "check", sc); code != 2 || !strings.Contains(stderr, "is a scenario file") || !strings.Contains(stderr, "kafkasim run") {
+		t.Errorf("check of a scenario: status %d, %q; want 2 saying to use run", code, stderr)
+	}
+}

@@ -82,7 +82,7 @@ func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) e
 		classroom := []*scenarios.File{scenarios.LibraryFile("classroom")}
 		return exitFor(scenarios.RunFiles(out, classroom, seed, scenarios.Outputs{}))
 	case text:
-		return runFiles(out, args, seed, scenarios.Outputs{}, false)
+		return runFiles(out, args, seed, scenarios.Outputs{})
 	case len(args) > 0:
 		s, err := scenarios.Load(args[0])
 		if err != nil {

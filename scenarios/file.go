@@ -25,6 +25,9 @@ func Open(path string) (*File, error) {
 			return f, nil
 		}
 	}
+	if errNotExist(err) {
+		return nil, notFound(path, err) // cli.go
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -253,3 +253,12 @@ func AddNemesis(files []*File) []*File {
 	}
 	return out
 }
+
+// OpenAllWith is OpenAll, with a default nemesis added to every file if nemesis is set.
+func OpenAllWith(paths []string, nemesis bool) ([]*File, error) {
+	files, err := OpenAll(paths)
+	if err != nil || !nemesis {
+		return files, err
+	}
+	return AddNemesis(files), nil
+}
