@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // nemesisSeeds is how many seeds the no-false-alarm test runs: KAFKASIM_NEMESIS_SEEDS, else 30
@@ -170,5 +171,27 @@ func TestAddNemesis(t *testing.T) {
 	}
 	if len(r.Faults) == 0 || !strings.HasSuffix(ReplayCommand(r), " --nemesis") {
 		t.Errorf("faults %v, replay %q; want faults and a replay with --nemesis", r.Faults, ReplayCommand(r))
+	}
+}
+
+// for=D ends the nemesis after D, its last fault undone; a nemesis of one kind applies only
+// that kind.
+func TestNemesisForAndKinds(t *testing.T) {
+	src := strings.Replace(head, "consumer c1", "consumer reader", 1) + "wait 1s\nnemesis kinds=pause every=1s..2s for=10s\nwait 30s\n"
+	r, err := Run(mustParseSrc(t, src), Options{Seed: 5, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Faults) < 2 || len(r.Faults)%2 != 0 {
+		t.Fatalf("faults:\n%s; want pauses each followed by its resume", faultsText(r.Faults))
+	}
+	start := r.Faults[0].At
+	for _, f := range r.Faults {
+		if !strings.HasPrefix(f.Statement, "pause ") && !strings.HasPrefix(f.Statement, "resume ") {
+			t.Errorf("%q: kinds=pause applied another kind", f.Statement)
+		}
+		if f.At-start > 10*time.Second {
+			t.Errorf("%q at %v: after for=10s", f.Statement, f.At)
+		}
 	}
 }
