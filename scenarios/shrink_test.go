@@ -137,3 +137,25 @@ func TestCompareAcks(t *testing.T) {
 		t.Errorf("a bad value: got %v; want an error naming --set acks=most", err)
 	}
 }
+
+// A run of sweep --nemesis (the nemesis added, not in the file) shrinks too: the nemesis is
+// written out as its faults.
+func TestShrinkAnAddedNemesis(t *testing.T) {
+	src, err := os.ReadFile("testdata/nemesis/acks1-loss.scenario")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(expectingValid(t, src), "nemesis kinds=kill,slow every=2s..6s\n", "", 1)
+	f := AddNemesis([]*File{writeTemp(t, "plain.scenario", text)})[0]
+	seed, orig := firstFailingOrPassing(t, f, false, 50)
+	if seed == 0 {
+		t.Fatal("no failing seed within 50")
+	}
+	res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.Text, "\nnemesis") || !sameWay(orig, res.Best) || res.Best.Events >= orig.Events {
+		t.Errorf("seed %d: %d → %d events\n%s", seed, orig.Events, res.Best.Events, res.Text)
+	}
+}

@@ -27,6 +27,7 @@ func Commands(seedUsage string, exit Exit) []*cobra.Command {
 func shrinkCommand(exit Exit) *cobra.Command {
 	var seed uint64
 	var out string
+	var nemesis bool
 	o := scenarios.ShrinkOptions{Budget: scenarios.DefaultShrinkBudget}
 	cmd := &cobra.Command{
 		Use:   "shrink FILE --seed N [--out FILE] [--budget 60s]",
@@ -52,10 +53,11 @@ does not fail, a flag is wrong, the file does not parse).`),
 			if o.Budget <= 0 {
 				return exit(false, fmt.Errorf("--budget %v: want a positive duration", o.Budget))
 			}
-			f, err := scenarios.Open(args[0])
+			files, err := scenarios.OpenAllWith(args, nemesis)
 			if err != nil {
 				return exit(false, err)
 			}
+			f := files[0]
 			o.Seed, o.Progress = seed, cmd.ErrOrStderr()
 			res, err := scenarios.Shrink(f, o)
 			if err != nil {
@@ -78,6 +80,7 @@ does not fail, a flag is wrong, the file does not parse).`),
 	fl.Uint64Var(&seed, "seed", 0, "the seed of the failing run (required)")
 	fl.StringVar(&out, "out", "", "write the smallest scenario to `FILE` instead of stdout")
 	fl.DurationVar(&o.Budget, "budget", o.Budget, "stop searching after this much wall time")
+	fl.BoolVar(&nemesis, "nemesis", false, "the run had a default nemesis added (its replay line says --nemesis, as sweep --nemesis prints)")
 	return cmd
 }
 
