@@ -10,6 +10,7 @@ import (
 
 func newCheckCmd() *cobra.Command {
 	var report string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "check HISTORY",
 		Short: "Judge a client history with the checker: verdict, anomalies, explanations",
@@ -33,9 +34,10 @@ message names the line).`),
 		Example: `  kafkasim run my.scenario --history h.jsonl && kafkasim check h.jsonl --report report/`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return exitFor(scenarios.CheckHistory(cmd.OutOrStdout(), args[0], report))
+			return exitFor(scenarios.CheckHistoryAs(cmd.OutOrStdout(), args[0], report, asJSON))
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object (history, ops, verdict, anomalies) instead of the text")
 	cmd.Flags().StringVar(&report, "report", "", "write the HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization)")
 	return cmd
 }

@@ -12,6 +12,7 @@ import (
 
 func newSweepCmd() *cobra.Command {
 	var seeds, shard string
+	var nemesis bool
 	sw := scenarios.Sweep{Parallel: runtime.NumCPU()}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE... --seeds A-B",
@@ -42,7 +43,7 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 			if sw.Parallel < 1 {
 				return usageErrorf("--parallel %d: want at least 1", sw.Parallel)
 			}
-			if sw.Files, err = scenarios.OpenAll(args); err != nil {
+			if sw.Files, err = scenarios.OpenAllWith(args, nemesis); err != nil {
 				return exitFor(false, err)
 			}
 			n, note := scenarios.CapParallel(sw.Parallel, int64(sw.Budget()))
@@ -62,5 +63,6 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 	fl.IntVar(&sw.Parallel, "parallel", sw.Parallel, "worlds run at once, one per CPU unless set")
 	fl.Var(&sw.Memory, "memory", scenarios.MemoryUsage)
 	fl.BoolVar(&sw.JSON, "json", false, "print one JSON object per run, one line each")
+	fl.BoolVar(&nemesis, "nemesis", false, "add a default nemesis (random faults of every kind, every 5s..15s) to every file")
 	return cmd
 }

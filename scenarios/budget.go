@@ -293,7 +293,7 @@ func (b *progressLine) draw(p *Player, limit int64) {
 	for _, c := range p.counts() {
 		held = append(held, fmt.Sprintf("%d %s", c.n, c.short))
 	}
-	fmt.Fprintf(b.w, "\r\033[K%.0fs virtual%s  %s  heap %s of %s", p.c.Now().Seconds(), line, strings.Join(held, " "), FormatMemory(liveHeap()), FormatMemory(limit))
+	fmt.Fprintf(b.w, "\r\033[K%.0fs virtual  %d events  %d ops%s  %s  heap %s of %s", p.c.Now().Seconds(), p.c.World.Trace().Len(), p.c.Ops(), line, strings.Join(held, " "), FormatMemory(liveHeap()), FormatMemory(limit))
 	b.drawn = true
 }
 

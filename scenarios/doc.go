@@ -41,6 +41,6 @@
 // verbs themselves (names, arguments, effect, wording) are sim's table (sim/faults.go).
 //
 // Left out for now: consumer groups, transactions, record sizes and compaction, elastic
-// clusters, ZooKeeper mode and the nemesis (their words are parse errors, see unmodelled.go);
+// clusters and ZooKeeper mode (their words are parse errors, see unmodelled.go);
 // `pause` (the TUI's pause point) is ignored by Run.
 package scenarios

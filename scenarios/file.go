@@ -10,8 +10,9 @@ import (
 // File is a scenario to run: a file on disk or one of the library's, held as its text so that
 // every run parses a fresh copy and worlds running in parallel never share a Scenario.
 type File struct {
-	Name string // as runs name it: the path given, or scenarios/NAME.scenario for the library's
-	text []byte
+	Name    string // as runs name it: the path given, or scenarios/NAME.scenario for the library's
+	text    []byte
+	nemesis bool // every parse adds a default nemesis (AddNemesis, nemesis.go)
 }
 
 // Open reads and parses path. A path that does not exist but names a library scenario (as
@@ -23,6 +24,9 @@ func Open(path string) (*File, error) {
 		if f := LibraryFile(path); f != nil {
 			return f, nil
 		}
+	}
+	if errNotExist(err) {
+		return nil, notFound(path, err) // cli.go
 	}
 	if err != nil {
 		return nil, err
@@ -60,7 +64,13 @@ func LibraryFile(name string) *File {
 }
 
 // Scenario parses a fresh copy of the file.
-func (f *File) Scenario() (*Scenario, error) { return Parse(f.Name, f.text) }
+func (f *File) Scenario() (*Scenario, error) {
+	s, err := Parse(f.Name, f.text)
+	if err != nil || !f.nemesis {
+		return s, err
+	}
+	return WithNemesis(s)
+}
 
 // Load opens path (as Open does) and parses it.
 func Load(path string) (*Scenario, error) {

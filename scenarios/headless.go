@@ -23,6 +23,7 @@ type Outputs struct {
 	Report   string    // write the checker's HTML report into this directory
 	Memory   Memory    // the Go heap's budget (Options.Memory); 0: each file's config memory.limit, else DefaultMemory
 	Progress io.Writer // a terminal to draw each run's progress on; nil: none
+	Nemesis  bool      // run --nemesis: open the files with OpenAllWith(paths, true)
 }
 
 // OutputError is an output that could not be written: Output names it as Outputs does

@@ -106,6 +106,7 @@ type runJSON struct {
 	WallSeconds  float64           `json:"wall_seconds"`
 	Events       int               `json:"events"`
 	Ops          int               `json:"ops"`
+	Faults       []faultJSON       `json:"faults,omitempty"` // a nemesis's, as statements (nemesis.go)
 }
 
 type expectationJSON struct {
@@ -138,6 +139,9 @@ func toJSON(r *Result) runJSON {
 	}
 	if !r.OK {
 		j.Replay = ReplayCommand(r)
+	}
+	for _, f := range r.Faults {
+		j.Faults = append(j.Faults, faultJSON{At: f.At.Seconds(), Statement: f.Statement})
 	}
 	return j
 }

@@ -36,6 +36,7 @@ type Scenario struct {
 	producers            []*producerDef
 	consumers            []*consumerDef
 	stmts                []*stmt
+	nemesis              bool // a default nemesis was added (WithNemesis, sweep --nemesis)
 }
 
 // Statements is the number of statements after the set-up (say, wait, faults, expectations…).

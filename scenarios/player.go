@@ -42,6 +42,7 @@ type Player struct {
 	toEnd    bool           // Run drives the player: pauses do not stop it, the first failure ends the script
 	failAt   int            // the line of the first failure, 0 if none
 	brokers  elasticBrokers // brokers added and removed by statements run (elastic.go)
+	nem      *nemesisRun    // the nemesis in progress (nemesis.go)
 }
 
 // active is a time-moving statement in progress.
@@ -93,7 +94,7 @@ func newPlayer(s *Scenario, o Options) *Player {
 	if seed == 0 {
 		seed = 1
 	}
-	return &Player{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true}, settled: true}
+	return &Player{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true, Nemesis: s.nemesis}, settled: true}
 }
 
 // SetupOnly is the scenario's set-up (cluster, topics, clients) without its statements: the
@@ -215,7 +216,10 @@ func (p *Player) Advance(d time.Duration, stop func() bool) bool {
 				continue
 			}
 			// The script is done: the cluster runs on (from the next call, so that the
-			// caller sees the instant the script ended).
+			// caller sees the instant the script ended). A nemesis ends with it.
+			if p.nem != nil {
+				p.endNemesis()
+			}
 			if !wasDone || c.Now() >= end {
 				return false
 			}
@@ -246,7 +250,7 @@ func (p *Player) Advance(d time.Duration, stop func() bool) bool {
 		lim := max(0, min(end, a.deadline)-now)
 		if a.st.cond != nil {
 			cond := func() bool { ok, _ := a.st.cond.eval(c); return ok }
-			hit := c.RunUntil(func() bool { return cond() || (stop != nil && stop()) }, lim)
+			hit := p.runTime(func() bool { return cond() || (stop != nil && stop()) }, lim)
 			p.settled = !hit
 			if ok, got := a.st.cond.eval(c); ok {
 				p.complete(a, true, got)
@@ -259,8 +263,8 @@ func (p *Player) Advance(d time.Duration, stop func() bool) bool {
 		}
 		p.settled = true
 		if stop == nil {
-			c.RunFor(lim)
-		} else if c.RunUntil(stop, lim) {
+			p.runTime(nil, lim)
+		} else if p.runTime(stop, lim) {
 			p.settled = false
 			return true
 		}

@@ -51,6 +51,9 @@ type Result struct {
 	Events       int
 	Ops          int
 	Cluster      *cluster.Cluster // the finished cluster (history, trace) for --history/--trace
+	Faults       []Fault          // the faults a nemesis applied (nemesis.go)
+	Nemesis      bool             // run with a default nemesis added (--nemesis)
+	ScriptEnd    time.Duration    // the virtual time the script ended, before the finish
 }
 
 // ReplayCommand is the one command that replays the run.
@@ -58,6 +61,9 @@ func ReplayCommand(r *Result) string {
 	file := r.Scenario
 	if strings.ContainsAny(file, " \t'\"$`\\") {
 		file = "'" + strings.ReplaceAll(file, "'", `'\''`) + "'"
+	}
+	if r.Nemesis {
+		return fmt.Sprintf("kafkasim run %s --seed %d --nemesis", file, r.Seed)
 	}
 	return fmt.Sprintf("kafkasim run %s --seed %d", file, r.Seed)
 }
@@ -107,6 +113,7 @@ func Run(s *Scenario, o Options) (*Result, error) {
 		bar.draw(p, limit)
 	}
 	bar.clear()
+	p.res.ScriptEnd = p.c.Now()
 	res := p.Finish()
 	if !res.OK && o.Narrate != nil {
 		fmt.Fprintf(o.Narrate, "replay: %s\n", ReplayCommand(res))

@@ -48,6 +48,7 @@ type stmt struct {
 	offsets  []tpOffset              // commit C T/I=O ..., seek C T/I=O
 	tp       protocol.TopicPartition // reassign, elect
 	replicas []int32                 // reassign's target
+	nemesis  *nemesisDef             // nemesis.go
 }
 
 // final reports whether the statement is judged after the finish (expect verdict, expect anomaly).
@@ -87,6 +88,7 @@ func init() {
 		{name: "reassign", parse: (*parser).reassign, run: runReassign, touches: true},
 		{name: "partitions", parse: (*parser).partitions, run: runPartitions, touches: true},
 		{name: "elect", parse: (*parser).elect, run: runElect, touches: true},
+		{name: "nemesis", parse: (*parser).nemesis, run: runNemesis, touches: true}, // nemesis.go
 	}
 	for _, k := range sim.FaultKinds() {
 		words = append(words, &word{name: k.Name, parse: faultParser(k), run: runFault, touches: true})

@@ -1,7 +1,6 @@
 package scenarios
 
-// The words of capabilities not built yet (transactions, records, ZooKeeper mode, the
-// nemesis). Their names are fixed in the language reference
+// The words of capabilities not built yet (transactions, records, ZooKeeper mode). Their names are fixed in the language reference
 // before the code exists; until it does, a scenario that uses one is a parse error naming the
 // capability, never silently ignored. The capability that arrives deletes its entries here.
 
@@ -10,7 +9,6 @@ const (
 	capTransactions = "transactions are not modelled yet"
 	capRecords      = "record sizes, compression and compaction are not modelled yet"
 	capZooKeeper    = "ZooKeeper mode is not modelled yet"
-	capNemesis      = "the nemesis (random faults in a scenario) is not modelled yet"
 )
 
 // place says where in a statement a word stands.
@@ -55,7 +53,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inConfig, "zookeeper.session.timeout.ms"}: capZooKeeper,
 	{inConfig, "controller.socket.timeout.ms"}: capZooKeeper,
 	{inCondition, "zk.leader"}:                 capZooKeeper,
-	{inStatement, "nemesis"}:                   capNemesis,
 }
 
 // notModelled returns the parse error for a word of a missing capability at t, nil if the word

@@ -8,10 +8,13 @@ import (
 	"kafkasim/sim"
 )
 
-// Fault is one fault the nemesis applied, for logs and replay.
+// Fault is one fault the nemesis applied, for logs and replay: What is the fault as a scenario
+// statement ("kill 2", "partition 1 | 3", "heal"), Action the fault itself ("recover", the
+// finish of Nemesis and Chaos, has none).
 type Fault struct {
-	At   time.Duration
-	What string
+	At     time.Duration
+	What   string
+	Action sim.FaultAction
 }
 
 // Nemesis applies random faults to brokers from the world's "faults" stream: every `every`
@@ -90,6 +93,21 @@ func (f *faulter) note(format string, args ...any) {
 	f.log = append(f.log, Fault{At: f.c.Now(), What: fmt.Sprintf(format, args...)})
 }
 
+// apply applies a fault to the world and logs it; a lifecycle verb that does not apply (the
+// node is in the wrong state) is not logged.
+func (f *faulter) apply(a sim.FaultAction) error {
+	a.At = f.c.Now()
+	err := f.c.World.Apply(a)
+	if err == nil {
+		f.log = append(f.log, Fault{At: a.At, What: a.Words(f.name), Action: a})
+	}
+	return err
+}
+
+func (f *faulter) node(code int64, id int32) error {
+	return f.apply(sim.FaultAction{Kind: sim.FaultKindOf(code), Node: id})
+}
+
 func (f *faulter) name(id int32) string { return f.c.World.Name(id) }
 
 func (c *Cluster) runFaults(every, d time.Duration, plan faultPlan) []Fault {
@@ -118,18 +136,13 @@ func (c *Cluster) runFaults(every, d time.Duration, plan faultPlan) []Fault {
 		f.minority = down+1 <= (len(group)-1)/2
 		switch st := c.World.State(id); st {
 		case sim.Killed, sim.Crashed, sim.Stopped:
-			if c.World.Restart(id) == nil {
-				f.note("restart %s", f.name(id))
-			}
+			_ = f.node(sim.FaultRestart, id)
 		case sim.Paused:
-			if c.World.Resume(id) == nil {
-				f.note("resume %s", f.name(id))
-			}
+			_ = f.node(sim.FaultResume, id)
 		default:
 			k := f.r.Intn(plan.draws)
 			if k >= len(plan.menu) || !plan.menu[k](f, id) {
-				c.World.Heal()
-				f.note("heal")
+				_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultHeal)})
 			}
 		}
 	}
@@ -144,27 +157,17 @@ func (f *faulter) consumerFault(id int32) {
 	w := f.c.World
 	switch w.State(id) {
 	case sim.Killed, sim.Crashed, sim.Stopped:
-		if w.Restart(id) == nil {
-			f.note("restart %s", f.name(id))
-		}
+		_ = f.node(sim.FaultRestart, id)
 	case sim.Paused:
-		if w.Resume(id) == nil {
-			f.note("resume %s", f.name(id))
-		}
+		_ = f.node(sim.FaultResume, id)
 	case sim.Running:
 		switch f.r.Intn(3) {
 		case 0:
-			if w.Kill(id) == nil {
-				f.note("kill %s", f.name(id))
-			}
+			_ = f.node(sim.FaultKill, id)
 		case 1:
-			if w.Pause(id) == nil {
-				f.note("pause %s", f.name(id))
-			}
+			_ = f.node(sim.FaultPause, id)
 		default:
-			if w.Stop(id) == nil {
-				f.note("stop %s", f.name(id))
-			}
+			_ = f.node(sim.FaultStop, id)
 		}
 	}
 }
@@ -173,9 +176,7 @@ func kill(f *faulter, id int32) bool {
 	if !f.minority {
 		return false
 	}
-	if f.c.World.Kill(id) == nil {
-		f.note("kill %s", f.name(id))
-	}
+	_ = f.node(sim.FaultKill, id)
 	return true
 }
 
@@ -185,8 +186,7 @@ func crash(f *faulter, id int32) bool {
 	if !f.minority || broker && f.crashes <= 0 {
 		return false
 	}
-	if f.c.World.Crash(id) == nil {
-		f.note("crash %s", f.name(id))
+	if f.node(sim.FaultCrash, id) == nil {
 		if broker {
 			f.crashes--
 		}
@@ -198,9 +198,7 @@ func pause(f *faulter, id int32) bool {
 	if !f.minority {
 		return false
 	}
-	if f.c.World.Pause(id) == nil {
-		f.note("pause %s", f.name(id))
-	}
+	_ = f.node(sim.FaultPause, id)
 	return true
 }
 
@@ -209,8 +207,7 @@ func isolate(onlyMinority bool) faultKind {
 		if onlyMinority && !f.minority {
 			return false
 		}
-		f.c.World.Isolate(id)
-		f.note("isolate %s", f.name(id))
+		_ = f.node(sim.FaultIsolate, id)
 		return true
 	}
 }
@@ -218,8 +215,7 @@ func isolate(onlyMinority bool) faultKind {
 func partitionPair(f *faulter, id int32) bool {
 	other := f.c.BrokerIDs[f.r.Intn(len(f.c.BrokerIDs))]
 	if other != id {
-		f.c.World.Partition([]int32{id}, []int32{other})
-		f.note("partition %s | %s", f.name(id), f.name(other))
+		_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultPartition), Groups: [][]int32{{id}, {other}}})
 	}
 	return true
 }
@@ -228,8 +224,7 @@ func lossBetweenBrokers(f *faulter, id int32) bool {
 	other := f.c.BrokerIDs[f.r.Intn(len(f.c.BrokerIDs))]
 	if other != id {
 		p := 0.05 + 0.25*f.r.Float64()
-		f.c.World.Loss(id, other, p)
-		f.note("loss %s -> %s p=%.2f", f.name(id), f.name(other), p)
+		_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultLoss), Node: id, Peer: other, P: p})
 	}
 	return true
 }
@@ -241,16 +236,14 @@ func lossToClient(f *faulter, _ int32) bool {
 	cl := f.clients[f.r.Intn(len(f.clients))]
 	b := f.c.BrokerIDs[f.r.Intn(len(f.c.BrokerIDs))]
 	p := 0.05 + 0.25*f.r.Float64()
-	f.c.World.Loss(b, cl, p)
-	f.note("loss %s -> %s p=%.2f", f.name(b), f.name(cl), p)
+	_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultLoss), Node: b, Peer: cl, P: p})
 	return true
 }
 
 func slow(maxMs int) faultKind {
 	return func(f *faulter, id int32) bool {
 		extra := time.Duration(f.r.Intn(maxMs)) * time.Millisecond
-		f.c.World.Slow(id, extra)
-		f.note("slow %s latency=%v", f.name(id), extra)
+		_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultSlow), Node: id, Latency: extra})
 		return true
 	}
 }
@@ -260,8 +253,7 @@ func cutOneWay(f *faulter, id int32) bool {
 	all := append(append([]int32(nil), f.c.BrokerIDs...), f.c.Controllers...)
 	to := all[f.r.Intn(len(all))]
 	if to != id {
-		f.c.World.Cut(id, to)
-		f.note("cut %s -> %s", f.name(id), f.name(to))
+		_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultCut), Node: id, Peer: to})
 	}
 	return true
 }
@@ -271,9 +263,7 @@ func stop(f *faulter, id int32) bool {
 	if !f.minority || node.IsController(id) {
 		return false
 	}
-	if f.c.World.Stop(id) == nil {
-		f.note("stop %s", f.name(id))
-	}
+	_ = f.node(sim.FaultStop, id)
 	return true
 }
 

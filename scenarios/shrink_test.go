@@ -1,0 +1,161 @@
+package scenarios
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// expectingValid is a file's text with its expectations replaced by `expect verdict valid`:
+// what a user who believes the configuration safe writes, and what a historic bug fails.
+func expectingValid(t *testing.T, src []byte) string {
+	t.Helper()
+	var out []string
+	for _, l := range strings.Split(string(src), "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(l), "expect") {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n") + "\nexpect verdict valid\n"
+}
+
+func writeTemp(t *testing.T, name, text string) *File {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Historic bugs fail `expect verdict valid` (under a nemesis of their faults' kinds, at the
+// first failing seed, or with their explicit faults); shrink finds, within its budget, a
+// scenario of at most 10% of the original run's events that fails the same way, with explicit
+// faults and say lines.
+func TestShrinkHistoricBugs(t *testing.T) {
+	for _, tc := range []struct{ name, path string }{
+		{"acks1-loss under a nemesis", "testdata/nemesis/acks1-loss.scenario"},
+		{"acks0-leader-change under a nemesis", "testdata/nemesis/acks0-leader-change.scenario"},
+		{"last-replica-standing", "last-replica-standing.scenario"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var src []byte
+			var err error
+			if strings.HasPrefix(tc.path, "testdata") {
+				src, err = os.ReadFile(tc.path)
+			} else {
+				src, err = files.ReadFile(tc.path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := writeTemp(t, "bug.scenario", expectingValid(t, src))
+			seed, orig := firstFailingOrPassing(t, f, false, 100)
+			if seed == 0 {
+				t.Fatal("no failing seed within 100")
+			}
+			var progress strings.Builder
+			budget := 60 * time.Second
+			res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: budget, Progress: &progress})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Original.TraceHash != orig.TraceHash {
+				t.Errorf("the shrinker's original run differs from a plain run of seed %d", seed)
+			}
+			if !strings.Contains(progress.String(), "done after") {
+				t.Errorf("no progress printed:\n%s", progress.String())
+			}
+			if res.Best.Events*10 > res.Original.Events {
+				t.Errorf("seed %d: %d → %d events; want at most 10%%\n%s\n%s", seed, res.Original.Events, res.Best.Events, progress.String(), res.Text)
+			}
+			// The file written fails the same way on its own.
+			g := writeTemp(t, "small.scenario", res.Text)
+			s, err := g.Scenario()
+			if err != nil {
+				t.Fatalf("the shrunk scenario does not parse: %v\n%s", err, res.Text)
+			}
+			if s.hasNemesis() || !strings.Contains(res.Text, "\nsay ") {
+				t.Errorf("want explicit faults with say lines:\n%s", res.Text)
+			}
+			r, err := Run(s, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameWay(orig, r) || r.Events != res.Best.Events {
+				t.Errorf("the shrunk file fails %v (%d events); want as the original (%d events)\n%s", r.Anomalies, r.Events, res.Best.Events, res.Text)
+			}
+		})
+	}
+}
+
+// A run that does not fail has nothing to shrink: an error, not a file.
+func TestShrinkRefusesAPassingRun(t *testing.T) {
+	if _, err := Shrink(LibraryFile("leader-failover"), ShrinkOptions{Seed: 1}); err == nil || !strings.Contains(err.Error(), "does not fail") {
+		t.Errorf("got %v; want: does not fail", err)
+	}
+}
+
+// compare: the same seed under acks=1 and acks=all, side by side; the setting lands on the
+// producer's line, and a key no line names becomes a config line.
+func TestCompareAcks(t *testing.T) {
+	f := LibraryFile("acks1-loss")
+	sides, err := Compare(f, 1, []Setting{{"acks", "1"}, {"acks", "all"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sides) != 2 || sides[0].Lost == 0 || sides[1].Lost != 0 || sides[0].Result.Verdict != "invalid" || sides[1].Result.Verdict != "valid" {
+		t.Fatalf("acks=1 lost %d (%s), acks=all lost %d (%s); want a loss under acks=1 only",
+			sides[0].Lost, sides[0].Result.Verdict, sides[1].Lost, sides[1].Result.Verdict)
+	}
+	if sides[0].Acked == 0 || sides[0].Latency[0] <= 0 || sides[0].Latency[0] > sides[1].Latency[0] {
+		t.Errorf("acks=1 acked %d at p50 %v, acks=all at p50 %v; want acks=1 acknowledged sooner", sides[0].Acked, sides[0].Latency[0], sides[1].Latency[0])
+	}
+	var out strings.Builder
+	if err := PrintComparison(&out, f.Name, 1, sides); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"acks=1", "acks=all", "lost", "ack latency p99", "verdict", "lost-write"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the table lacks %q:\n%s", want, out.String())
+		}
+	}
+	s, err := f.Applied(Setting{"replica.lag.time.max.ms", "5s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.broker.ReplicaLagTimeMax != 5*time.Second {
+		t.Errorf("replica.lag.time.max.ms=5s did not reach the brokers' config: %v", s.broker.ReplicaLagTimeMax)
+	}
+	if _, err := f.Applied(Setting{"acks", "most"}); err == nil || !strings.Contains(err.Error(), "--set acks=most") {
+		t.Errorf("a bad value: got %v; want an error naming --set acks=most", err)
+	}
+}
+
+// A run of sweep --nemesis (the nemesis added, not in the file) shrinks too: the nemesis is
+// written out as its faults.
+func TestShrinkAnAddedNemesis(t *testing.T) {
+	src, err := os.ReadFile("testdata/nemesis/acks1-loss.scenario")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(expectingValid(t, src), "nemesis kinds=kill,slow every=2s..6s\n", "", 1)
+	f := AddNemesis([]*File{writeTemp(t, "plain.scenario", text)})[0]
+	seed, orig := firstFailingOrPassing(t, f, false, 50)
+	if seed == 0 {
+		t.Fatal("no failing seed within 50")
+	}
+	res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(res.Text, "\nnemesis") || !sameWay(orig, res.Best) || res.Best.Events >= orig.Events {
+		t.Errorf("seed %d: %d → %d events\n%s", seed, orig.Events, res.Best.Events, res.Text)
+	}
+}
