@@ -1,6 +1,6 @@
-// Package triage holds the commands that work on a failing run rather than run one: kafkasim
-// shrink (the smallest scenario that fails the same way) and kafkasim compare (one seed, two
-// settings, side by side). They live here rather than in the root package, which keeps to its
+// Package triage holds the commands that help find and narrow down a run rather than run one:
+// kafkasim list (the library's scenarios), kafkasim shrink (the smallest scenario that fails the
+// same way) and kafkasim compare (one seed, two settings, side by side). They live here rather than in the root package, which keeps to its
 // line budget, as gateway.Command does.
 package triage
 
@@ -19,9 +19,23 @@ import (
 // *scenarios.OutputError is 1 naming its flag, any other error bad input (2), else 1 unless ok.
 type Exit func(ok bool, err error) error
 
-// Commands are kafkasim shrink and kafkasim compare.
+// Commands are kafkasim list, kafkasim shrink and kafkasim compare.
 func Commands(seedUsage string, exit Exit) []*cobra.Command {
-	return []*cobra.Command{shrinkCommand(exit), compareCommand(seedUsage, exit)}
+	return []*cobra.Command{listCommand(exit), shrinkCommand(exit), compareCommand(seedUsage, exit)}
+}
+
+func listCommand(exit Exit) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List the library's scenarios, one line each: the name that runs it and its title",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := scenarios.WriteLibrary(cmd.OutOrStdout()); err != nil {
+				return exit(false, &scenarios.OutputError{Err: err}) // stdout could not be written: 1
+			}
+			return nil
+		},
+	}
 }
 
 func shrinkCommand(exit Exit) *cobra.Command {
