@@ -40,6 +40,8 @@ type Partition struct {
 	produceWaiters []*delayedProduce
 	fetchWaiters   []*delayedFetch
 
+	fetchWaitersSpare []*delayedFetch // wakeFetches' second buffer (fetch.go)
+
 	followFrom   int32         // leader being fetched from, -1 for none
 	backoffUntil time.Duration // follower: no fetch before this (replica.fetch.backoff.ms)
 }

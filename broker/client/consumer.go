@@ -353,7 +353,7 @@ func (c *Consumer) send(g *creq) {
 		}
 		c.fetching[g.broker] = true
 		c.env.Send(g.broker, &protocol.FetchRequest{
-			CorrelationID: corr, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1,
+			CorrelationID: corr, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1, SessionEpoch: protocol.FinalEpoch,
 			MaxWait: c.cfg.FetchMaxWait, MinBytes: int32(c.cfg.FetchMinBytes), MaxBytes: 50 << 20,
 			IsolationLevel: c.isolation, Partitions: ps,
 		})
