@@ -15,12 +15,21 @@ import (
 // advance the HW. A fetch that finds nothing waits up to MaxWait for new data.
 
 type delayedFetch struct {
-	id   int64
+	id   int64 // a session's delayedFetch is reused: id tells its fetches apart
 	from int32
 	req  *protocol.FetchRequest
 	ctx  fetchContext // the partitions, resolved once, and the answer's buffer (fetchsession.go)
 	done bool
 }
+
+// fetchWaiter is a delayed fetch parked on a partition: live while the fetch it was parked for
+// (id) is unanswered.
+type fetchWaiter struct {
+	df *delayedFetch
+	id int64
+}
+
+func (w fetchWaiter) live() bool { return !w.df.done && w.df.id == w.id }
 
 // maxFetchBytes bounds one partition's answer (replica.fetch.max.bytes /
 // max.partition.fetch.bytes).
@@ -48,12 +57,21 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 		return
 	}
 	b.delayedSeq++
-	df := &delayedFetch{id: b.delayedSeq, from: from, req: m, ctx: ctx}
+	var df *delayedFetch
+	if s := ctx.sess; s != nil && s.df != nil && s.df.done {
+		df = s.df // the session's previous fetch was answered: its delayedFetch is free
+	} else {
+		df = &delayedFetch{}
+		if s != nil {
+			s.df = df
+		}
+	}
+	*df = delayedFetch{id: b.delayedSeq, from: from, req: m, ctx: ctx}
 	b.fetches[df.id] = df
 	for _, p := range ctx.parts {
 		if p != nil {
 			p.pruneFetchWaiters()
-			p.fetchWaiters = append(p.fetchWaiters, df)
+			p.fetchWaiters = append(p.fetchWaiters, fetchWaiter{df: df, id: df.id})
 		}
 	}
 	b.expireAt(now, now+m.MaxWait, tickDelayedFetch, df.id)
@@ -245,12 +263,13 @@ func (p *Partition) wakeFetches(now time.Duration) {
 	p.fetchWaiters = p.fetchWaitersSpare[:0]
 	p.fetchWaitersSpare = nil
 	kept := 0
-	for _, df := range ws {
-		if df.done {
+	for _, w := range ws {
+		if !w.live() {
 			continue
 		}
+		df := w.df
 		if !p.b.fetchReady(now, df.req, &df.ctx) {
-			ws[kept] = df
+			ws[kept] = w
 			kept++
 			continue
 		}
@@ -287,9 +306,9 @@ func (p *Partition) pruneFetchWaiters() {
 		return
 	}
 	kept := p.fetchWaiters[:0]
-	for _, df := range p.fetchWaiters {
-		if !df.done {
-			kept = append(kept, df)
+	for _, w := range p.fetchWaiters {
+		if w.live() {
+			kept = append(kept, w)
 		}
 	}
 	clear(p.fetchWaiters[len(kept):])

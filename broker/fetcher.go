@@ -27,14 +27,7 @@ type fetcher struct {
 	// leader epoch each was fetched in, to drop stale answers.
 	sent       []*Partition
 	sentEpochs []int32
-	// The fetch session (FetchSessionHandler): the session id and the epoch of the next fetch
-	// (InitialEpoch: a full fetch), and the session's partitions as last sent, sorted (want is
-	// send's second buffer).
-	sessionID    int32
-	sessionEpoch int32
-	session      []protocol.FetchPartition
-	want         []protocol.FetchPartition
-	out, spare   *protocol.FetchRequest
+	session    protocol.FetchSessionHandler // the fetch session with the leader (KIP-227)
 	// One timer at a time serves the request timeout and the back-off: deadline is when the
 	// fetch in flight is given up; timerAt when the armed timer (generation gen) fires.
 	deadline time.Duration
@@ -83,7 +76,7 @@ func (f *fetcher) send(now time.Duration) {
 	b := f.b
 	clear(f.sent)
 	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]
-	want := f.want[:0]
+	want := f.session.Want[:0]
 	next := time.Duration(-1)
 	for _, p := range f.parts {
 		b.throttleFollower(now, p) // a throttled replica over its quota waits (quota.go)
@@ -104,68 +97,21 @@ func (f *fetcher) send(now time.Duration) {
 		f.sent = append(f.sent, p)
 		f.sentEpochs = append(f.sentEpochs, p.leaderEpoch)
 	}
-	f.want = want
+	f.session.Want = want
 	if len(want) == 0 {
 		if next >= 0 {
 			f.wakeAt(now, next)
 		}
 		return
 	}
-	req := f.spare
-	f.spare = nil
-	if req == nil {
-		req = &protocol.FetchRequest{}
-	}
-	*req = protocol.FetchRequest{
-		ReplicaID: b.id, ReplicaEpoch: b.lifecycle.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: b.replicaFetchMaxBytes(),
-		SessionID: f.sessionID, SessionEpoch: f.sessionEpoch, Partitions: req.Partitions[:0], Forgotten: req.Forgotten[:0],
-	}
-	if f.sessionEpoch == protocol.InitialEpoch {
-		req.Partitions = append(req.Partitions, want...)
-	} else {
-		req.Partitions, req.Forgotten = sessionDelta(req.Partitions, req.Forgotten, f.session, want)
-	}
-	f.session, f.want = want, f.session
+	req := f.session.Request()
+	req.ReplicaID, req.ReplicaEpoch, req.MaxWait, req.MinBytes, req.MaxBytes = b.id, b.lifecycle.epoch, b.cfg.ReplicaFetchWaitMax, 1, b.replicaFetchMaxBytes()
 	req.CorrelationID = b.nextCorr()
 	f.corr = req.CorrelationID
 	f.inFlight = true
-	f.out = req
 	f.deadline = now + b.cfg.ReplicaSocketTimeout
 	b.env.Send(f.leader, req)
 	f.wakeAt(now, f.deadline)
-}
-
-// sessionDelta is FetchSessionHandler.Builder.build for an incremental fetch: the partitions of
-// want that are new to the session or changed (appended to parts), and the session's
-// partitions want no longer holds (appended to forgotten). Both lists are sorted.
-func sessionDelta(parts []protocol.FetchPartition, forgotten []protocol.TopicPartition, session, want []protocol.FetchPartition) ([]protocol.FetchPartition, []protocol.TopicPartition) {
-	i, j := 0, 0
-	for i < len(session) || j < len(want) {
-		c := 0
-		switch {
-		case i == len(session):
-			c = 1
-		case j == len(want):
-			c = -1
-		default:
-			c = compareTP(session[i].TP, want[j].TP)
-		}
-		switch {
-		case c < 0:
-			forgotten = append(forgotten, session[i].TP)
-			i++
-		case c > 0:
-			parts = append(parts, want[j])
-			j++
-		default:
-			if session[i] != want[j] {
-				parts = append(parts, want[j])
-			}
-			i++
-			j++
-		}
-	}
-	return parts, forgotten
 }
 
 // onTimer: the fetch went unanswered for replica.socket.timeout.ms (the leader is down or cut
@@ -180,15 +126,8 @@ func (f *fetcher) onTimer(now time.Duration, gen int64) {
 		return
 	}
 	f.inFlight = false
-	f.abandon()
+	f.session.Abandon()
 	f.send(now)
-}
-
-// abandon gives the fetch in flight up: its request stays with whoever holds it, and the next
-// fetch closes the session and opens a new one (FetchSessionHandler.handleError).
-func (f *fetcher) abandon() {
-	f.out = nil
-	f.sessionEpoch = protocol.InitialEpoch
 }
 
 // disconnected: the leader's connection was reset; try again after replica.fetch.backoff.ms.
@@ -197,7 +136,7 @@ func (f *fetcher) disconnected(now time.Duration) {
 		return
 	}
 	f.inFlight = false
-	f.abandon()
+	f.session.Abandon()
 	f.armed = false
 	f.wakeAt(now, now+f.b.cfg.ReplicaFetchBackoff)
 }
@@ -208,23 +147,8 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 		return
 	}
 	f.inFlight = false
-	f.spare, f.out = f.out, nil // answered: the leader is done with the request
-	// FetchSessionHandler.handleResponse.
-	switch {
-	case m.Error == protocol.FETCH_SESSION_ID_NOT_FOUND:
-		f.sessionID, f.sessionEpoch = protocol.InvalidSessionID, protocol.InitialEpoch
-	case m.Error != protocol.NONE:
-		f.sessionEpoch = protocol.InitialEpoch // close the session and open a new one
-	case f.sessionEpoch == protocol.InitialEpoch:
-		f.sessionID = m.SessionID
-		if m.SessionID != protocol.InvalidSessionID {
-			f.sessionEpoch = protocol.NextSessionEpoch(protocol.InitialEpoch)
-		}
-	default:
-		f.sessionEpoch = protocol.NextSessionEpoch(f.sessionEpoch)
-	}
-	if m.Error != protocol.NONE {
-		f.send(now) // a full fetch at once, as ReplicaFetcherThread does after an empty answer
+	if !f.session.Answered(m) {
+		f.send(now) // a session error: a full fetch at once, as ReplicaFetcherThread does after an empty answer
 		return
 	}
 	// The answer holds a sorted subset of the partitions sent: walk both together.

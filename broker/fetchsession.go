@@ -14,9 +14,11 @@ import (
 // the partitions forgotten, and is served over all the session's partitions. Its answer
 // carries only the partitions with records, an error, a divergence, or a high watermark, last
 // stable offset or log start offset other than the session last sent
-// (CachedPartition.maybeUpdateResponseData). A session belongs to the replica that opened it:
-// ids restart at 1 with the broker (Kafka draws them at random), so a fetch naming another
-// replica's session, or a session lost in a restart, gets FETCH_SESSION_ID_NOT_FOUND. The cache
+// (CachedPartition.maybeUpdateResponseData). A session belongs to the replica that opened it,
+// and its id is unlikely to name a session of an earlier incarnation of the broker (Kafka
+// draws ids at random; here a count mixed with the time of the incarnation's first session,
+// which leaves the broker's random stream alone): a fetch naming a session lost in a restart,
+// or another replica's, gets FETCH_SESSION_ID_NOT_FOUND. The cache
 // holds max.incremental.fetch.session.cache.slots sessions; when it is full, the least recently
 // used session idle for min.incremental.fetch.session.eviction.ms makes room
 // (FetchSessionCache.tryEvict, without its privileged/unprivileged split), else the fetch is
@@ -35,7 +37,8 @@ const (
 // fetchSessionCache is FetchSessionCache.
 type fetchSessionCache struct {
 	sessions map[int32]*fetchSession
-	lastID   int32
+	base     uint64 // the time of the first session (ids differ between incarnations)
+	count    uint64
 }
 
 // fetchSession is FetchSession: the fetch state of the session's partitions, sorted by
@@ -49,6 +52,7 @@ type fetchSession struct {
 	parts     []*Partition              // fetch's partitions, resolved at each fetch (nil: not hosted)
 	sent      []sentFetchState          // CachedPartition's response data, as last sent
 	resp      *protocol.FetchResponse   // the session's answer buffer
+	df        *delayedFetch             // the session's parked fetch, reused once answered
 }
 
 // sentFetchState is what the session last told the fetcher of a partition (CachedPartition's
@@ -145,18 +149,29 @@ func (b *Broker) resolveFetch(ps []*Partition, fetch []protocol.FetchPartition) 
 func (c *fetchSessionCache) create(now time.Duration, replicaID int32) *fetchSession {
 	if c.sessions == nil {
 		c.sessions = map[int32]*fetchSession{}
+		c.base = uint64(now)
 	}
 	if len(c.sessions) >= fetchSessionCacheSlots && !c.evict(now) {
 		return nil
 	}
-	c.lastID++
-	if c.lastID <= 0 {
-		c.lastID = 1
+	id := protocol.InvalidSessionID
+	for id == protocol.InvalidSessionID || c.sessions[id] != nil {
+		c.count++
+		id = int32(mix64(c.base+c.count) & 0x7fffffff)
 	}
-	s := &fetchSession{id: c.lastID, replicaID: replicaID, epoch: protocol.NextSessionEpoch(protocol.InitialEpoch), lastUsed: now,
+	s := &fetchSession{id: id, replicaID: replicaID, epoch: protocol.NextSessionEpoch(protocol.InitialEpoch), lastUsed: now,
 		resp: &protocol.FetchResponse{}}
 	c.sessions[s.id] = s
 	return s
+}
+
+// mix64 is SplitMix64's finalizer: spreads consecutive counts over the id space.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // evict is FetchSessionCache.tryEvict: the least recently used session idle long enough goes.

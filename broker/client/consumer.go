@@ -92,6 +92,7 @@ type Consumer struct {
 	rc        reconnects
 	now       time.Duration // the time of the input being handled
 	fetching  map[int32]bool
+	sessions  map[int32]*protocol.FetchSessionHandler // fetch sessions by broker (KIP-227)
 	isolation int8
 	groups    []*creq // scratch
 
@@ -343,20 +344,26 @@ func (c *Consumer) send(g *creq) {
 		}
 		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
 	default:
-		ps := make([]protocol.FetchPartition, len(g.parts))
-		for i, part := range g.parts {
+		h := c.sessions[g.broker]
+		if h == nil {
+			h = &protocol.FetchSessionHandler{}
+			if c.sessions == nil {
+				c.sessions = map[int32]*protocol.FetchSessionHandler{}
+			}
+			c.sessions[g.broker] = h
+		}
+		for i, part := range g.parts { // g.parts ascend: the session's order
 			c.parts[part].fetchCorr = corr
-			ps[i] = protocol.FetchPartition{
+			h.Want = append(h.Want, protocol.FetchPartition{
 				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
 				CurrentLeaderEpoch: c.meta.parts[part].epoch, LastFetchedEpoch: protocol.UnknownEpoch,
-			}
+			})
 		}
 		c.fetching[g.broker] = true
-		c.env.Send(g.broker, &protocol.FetchRequest{
-			CorrelationID: corr, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1, SessionEpoch: protocol.FinalEpoch,
-			MaxWait: c.cfg.FetchMaxWait, MinBytes: int32(c.cfg.FetchMinBytes), MaxBytes: 50 << 20,
-			IsolationLevel: c.isolation, Partitions: ps,
-		})
+		req := h.Request()
+		req.CorrelationID, req.ReplicaID, req.ReplicaEpoch = corr, protocol.ConsumerID, -1
+		req.MaxWait, req.MinBytes, req.MaxBytes, req.IsolationLevel = c.cfg.FetchMaxWait, int32(c.cfg.FetchMinBytes), 50<<20, c.isolation
+		c.env.Send(g.broker, req)
 	}
 	c.tmo.add(c.env, c.now, c.cfg.RequestTimeout, corr)
 }
@@ -457,6 +464,9 @@ func (c *Consumer) onTimeout(corr int64) {
 			p.fetchOK = false
 		}
 	}
+	if h := c.sessions[g.broker]; g.kind == reqFetch && h != nil {
+		h.Abandon()
+	}
 }
 
 // backoff handles a partition-level error: refresh metadata if the error says so, and wait
@@ -536,6 +546,11 @@ func (c *Consumer) onValidate(now time.Duration, r *protocol.OffsetForLeaderEpoc
 func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 	g := c.take(r.CorrelationID, reqFetch)
 	if g == nil {
+		return
+	}
+	// An incremental session's answer holds only the partitions with something new; a session
+	// error holds none, and the next fetch is full.
+	if h := c.sessions[g.broker]; h != nil && !h.Answered(r) {
 		return
 	}
 	for i := range r.Partitions {

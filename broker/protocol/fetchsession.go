@@ -45,3 +45,110 @@ func NextSessionEpoch(e int32) int32 {
 	}
 	return e + 1
 }
+
+// FetchSessionHandler is the fetcher's side of a session with one broker (Kafka's
+// clients FetchSessionHandler, which the consumer and ReplicaFetcherThread share). Fill Want
+// with the partitions to fetch, sorted by topic-partition, then call Request; hand the answer to
+// Answered, or call Abandon when the fetch is given up.
+//
+// The handler owns its requests: the one in flight is the broker's to read until the broker
+// answers it, and is then reused for the next fetch. A request given up is left to whoever
+// still holds it (the network, or the broker's purgatory).
+type FetchSessionHandler struct {
+	Want []FetchPartition // the next fetch's partitions, sorted; Request empties it
+
+	id, epoch  int32            // the session and the next fetch's epoch (InitialEpoch: full)
+	session    []FetchPartition // the session's partitions as last sent
+	out, spare *FetchRequest
+}
+
+// Request builds the fetch of Want into a reused request (FetchSessionHandler.Builder.build):
+// all of Want on a full fetch; else the partitions new to the session or changed, and the
+// session's partitions Want no longer holds as Forgotten. The caller fills in the rest of the
+// request (its correlation id, replica, wait and size limits).
+func (h *FetchSessionHandler) Request() *FetchRequest {
+	req := h.spare
+	h.spare = nil
+	if req == nil {
+		req = &FetchRequest{}
+	}
+	*req = FetchRequest{SessionID: h.id, SessionEpoch: h.epoch, Partitions: req.Partitions[:0], Forgotten: req.Forgotten[:0]}
+	if h.epoch == InitialEpoch {
+		req.Partitions = append(req.Partitions, h.Want...)
+	} else {
+		req.Partitions, req.Forgotten = sessionDelta(req.Partitions, req.Forgotten, h.session, h.Want)
+	}
+	h.session, h.Want = h.Want, h.session[:0]
+	h.out = req
+	return req
+}
+
+// Answered is FetchSessionHandler.handleResponse for the answer to the request in flight;
+// false on a session error: the answer carries no partitions and the next fetch is full.
+func (h *FetchSessionHandler) Answered(r *FetchResponse) bool {
+	h.spare, h.out = h.out, nil // the broker is done with the request
+	switch {
+	case r.Error == FETCH_SESSION_ID_NOT_FOUND:
+		h.id, h.epoch = InvalidSessionID, InitialEpoch
+	case r.Error != NONE:
+		h.epoch = InitialEpoch // close the session and open a new one
+	case h.epoch == InitialEpoch:
+		h.id = r.SessionID
+		if r.SessionID != InvalidSessionID {
+			h.epoch = NextSessionEpoch(InitialEpoch)
+		}
+	default:
+		h.epoch = NextSessionEpoch(h.epoch)
+	}
+	return r.Error == NONE
+}
+
+// Abandon gives the fetch in flight up (FetchSessionHandler.handleError): its request stays with
+// whoever holds it, and the next fetch closes the session and opens a new one.
+func (h *FetchSessionHandler) Abandon() {
+	h.out = nil
+	h.epoch = InitialEpoch
+}
+
+// sessionDelta appends to parts the partitions of want new to the session or changed, and to
+// forgotten the session's partitions want no longer holds. All lists are sorted.
+func sessionDelta(parts []FetchPartition, forgotten []TopicPartition, session, want []FetchPartition) ([]FetchPartition, []TopicPartition) {
+	i, j := 0, 0
+	for i < len(session) || j < len(want) {
+		var c int
+		switch {
+		case i == len(session):
+			c = 1
+		case j == len(want):
+			c = -1
+		default:
+			c = CompareTopicPartitions(session[i].TP, want[j].TP)
+		}
+		switch {
+		case c < 0:
+			forgotten = append(forgotten, session[i].TP)
+			i++
+		case c > 0:
+			parts = append(parts, want[j])
+			j++
+		default:
+			if session[i] != want[j] {
+				parts = append(parts, want[j])
+			}
+			i++
+			j++
+		}
+	}
+	return parts, forgotten
+}
+
+// CompareTopicPartitions orders topic-partitions by topic, then partition.
+func CompareTopicPartitions(a, b TopicPartition) int {
+	if a.Topic != b.Topic {
+		if a.Topic < b.Topic {
+			return -1
+		}
+		return 1
+	}
+	return int(a.Partition - b.Partition)
+}
