@@ -95,6 +95,8 @@ type Consumer struct {
 	sessions  map[int32]*protocol.FetchSessionHandler // fetch sessions by broker (KIP-227)
 	isolation int8
 	groups    []*creq // scratch
+	freeReqs  []*creq // answered fetches' creqs, for reuse
+	poll      pollBuffer
 
 	grp *groupMember // the consumer's group membership (group.go); nil without group.id
 }
@@ -310,10 +312,20 @@ func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
 			return g
 		}
 	}
-	g := &creq{kind: kind, broker: broker, sentAt: now}
+	var g *creq
+	if n := len(c.freeReqs); n > 0 {
+		g = c.freeReqs[n-1]
+		c.freeReqs = c.freeReqs[:n-1]
+		*g = creq{kind: kind, broker: broker, sentAt: now, parts: g.parts[:0], gens: g.gens[:0], offs: g.offs[:0]}
+	} else {
+		g = &creq{kind: kind, broker: broker, sentAt: now}
+	}
 	c.groups = append(c.groups, g)
 	return g
 }
+
+// freeReq takes back a fetch's creq once its answer or timeout has been handled.
+func (c *Consumer) freeReq(g *creq) { c.freeReqs = append(c.freeReqs, g) }
 
 func (c *Consumer) send(g *creq) {
 	c.corr++
@@ -464,8 +476,11 @@ func (c *Consumer) onTimeout(corr int64) {
 			p.fetchOK = false
 		}
 	}
-	if h := c.sessions[g.broker]; g.kind == reqFetch && h != nil {
-		h.Abandon()
+	if g.kind == reqFetch {
+		if h := c.sessions[g.broker]; h != nil {
+			h.Abandon()
+		}
+		c.freeReq(g)
 	}
 }
 
@@ -548,6 +563,7 @@ func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 	if g == nil {
 		return
 	}
+	defer c.freeReq(g)
 	// An incremental session's answer holds only the partitions with something new; a session
 	// error holds none, and the next fetch is full.
 	if h := c.sessions[g.broker]; h != nil && !h.Answered(r) {
@@ -590,9 +606,12 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 			}
 		}
 	}
+	// The application handling records later keeps its poll; else the observers copy what they
+	// keep of it before Observe returns, and the consumer reuses its buffers.
+	held := c.grp != nil && c.cfg.Processing > 0
 	var values, offsets []int64
 	if n > 0 {
-		values, offsets = make([]int64, 0, n), make([]int64, 0, n)
+		values, offsets = c.poll.values(n, held)
 	}
 	for bi, b := range pr.Batches {
 		if b.NextOffset() <= p.position {
@@ -618,7 +637,11 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if n == 0 {
 		return
 	}
-	op := &history.Op{
+	op := &c.poll.op
+	if held {
+		op = &history.Op{}
+	}
+	*op = history.Op{
 		Client: c.name, Type: history.Poll, Topic: c.o.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: invoke, Complete: now, Outcome: history.OK,
 	}
@@ -628,7 +651,7 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if c.isolation == protocol.ReadCommitted {
 		op.Isolation = history.ReadCommitted
 	}
-	if c.grp != nil && c.cfg.Processing > 0 {
+	if held {
 		c.grp.process(now, op) // the records count as received as the application handles them
 	} else {
 		c.env.Observe(op)
@@ -638,6 +661,25 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	}
 	c.stats.Polls++
 	c.stats.Consumed += int64(n)
+}
+
+// pollBuffer is the consumer's reused poll operation and its values and offsets.
+type pollBuffer struct {
+	op  history.Op
+	buf []int64
+}
+
+// values returns empty slices with room for n values and n offsets: fresh when the poll is
+// held after Observe, else the reused buffer.
+func (b *pollBuffer) values(n int, held bool) (values, offsets []int64) {
+	var buf []int64
+	if held {
+		buf = make([]int64, 2*n)
+	} else {
+		b.buf = slices.Grow(b.buf[:0], 2*n)[:2*n]
+		buf = b.buf
+	}
+	return buf[:0:n], buf[n:n:2*n]
 }
 
 // abortedBatches marks the batches of aborted transactions in a read_committed answer, as the
