@@ -679,7 +679,7 @@ func (b *pollBuffer) values(n int, held bool) (values, offsets []int64) {
 		b.buf = slices.Grow(b.buf[:0], 2*n)[:2*n]
 		buf = b.buf
 	}
-	return buf[:0:n], buf[n:n:2*n]
+	return buf[:0:n], buf[n : n : 2*n]
 }
 
 // abortedBatches marks the batches of aborted transactions in a read_committed answer, as the
