@@ -177,7 +177,12 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 			ready = true
 			continue
 		}
-		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, p.log.LastStableOffset(p.hw), p.log.LogStartOffset()
+		// A follower's answer leaves the last stable offset out (-1): ReplicaFetcherThread never
+		// reads it, and working it out walks the log's producers.
+		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, protocol.UnknownOffset, p.log.LogStartOffset()
+		if m.ReplicaID < 0 {
+			r.LastStableOffset = p.log.LastStableOffset(p.hw)
+		}
 		r.CurrentLeader, r.CurrentLeaderEpoch = p.leader, p.leaderEpoch
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
