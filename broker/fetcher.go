@@ -163,7 +163,10 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 		}
 		p := f.sent[j]
 		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[j] {
-			continue // the partition moved on while the fetch was out
+			// The partition moved on while the fetch was out. The session believes this answer
+			// heard: fetch in full next time, so that nothing it said is lost.
+			f.session.CloseExisting()
+			continue
 		}
 		p.processFetch(now, r)
 	}

@@ -365,6 +365,11 @@ func (c *Consumer) send(g *creq) {
 			c.sessions[g.broker] = h
 		}
 		for i, part := range g.parts { // g.parts ascend: the session's order
+			if !c.parts[part].fetchOK {
+				// The partition's last answer was an error or was dropped (a reset position, a new
+				// leader epoch): a full fetch, so that the broker tells everything again.
+				h.CloseExisting()
+			}
 			c.parts[part].fetchCorr = corr
 			h.Want = append(h.Want, protocol.FetchPartition{
 				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,

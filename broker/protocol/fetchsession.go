@@ -103,6 +103,11 @@ func (h *FetchSessionHandler) Answered(r *FetchResponse) bool {
 	return r.Error == NONE
 }
 
+// CloseExisting makes the next fetch a full one that closes the session and opens a new one
+// (FetchMetadata.nextCloseExisting): for a fetcher that dropped part of an answer, so that the
+// broker tells it everything again.
+func (h *FetchSessionHandler) CloseExisting() { h.epoch = InitialEpoch }
+
 // Abandon gives the fetch in flight up (FetchSessionHandler.handleError): its request stays with
 // whoever holds it, and the next fetch closes the session and opens a new one.
 func (h *FetchSessionHandler) Abandon() {
