@@ -12,7 +12,10 @@ import (
 // checked against the leader-epoch cache first: when its last fetched epoch ends earlier in the
 // leader's log, the answer carries no records but a DivergingEpoch, and the follower truncates.
 // Only a fetch without divergence updates the follower's state, which may expand the ISR and
-// advance the HW. A fetch that finds nothing waits up to MaxWait for new data.
+// advance the HW. A fetch that finds nothing waits up to MaxWait for new data. A fetch in an
+// incremental session (KIP-227, fetchsession.go) is served over every partition of its session
+// and answered with only the partitions that have something new; a follower's answer leaves
+// the last stable offset out (ReplicaFetcherThread never reads it).
 
 type delayedFetch struct {
 	id   int64 // a session's delayedFetch is reused: id tells its fetches apart
