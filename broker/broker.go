@@ -61,6 +61,8 @@ type Broker struct {
 
 	pids producerIDs // producer id blocks (producerid.go)
 
+	fetchSessions fetchSessionCache // incremental fetch sessions (KIP-227, fetchsession.go)
+
 	groups        *group.Coordinator       // the group coordinator (groups.go)
 	txns          *txn.Coordinator         // the transaction coordinator (txns.go)
 	txnAdds       txnAdds                  // produce requests held while their partitions join a transaction (txns.go)

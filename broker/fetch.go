@@ -12,49 +12,79 @@ import (
 // checked against the leader-epoch cache first: when its last fetched epoch ends earlier in the
 // leader's log, the answer carries no records but a DivergingEpoch, and the follower truncates.
 // Only a fetch without divergence updates the follower's state, which may expand the ISR and
-// advance the HW. A fetch that finds nothing waits up to MaxWait for new data.
+// advance the HW. A fetch that finds nothing waits up to MaxWait for new data. A fetch in an
+// incremental session (KIP-227, fetchsession.go) is served over every partition of its session
+// and answered with only the partitions that have something new; a follower's answer leaves
+// the last stable offset out (ReplicaFetcherThread never reads it).
 
 type delayedFetch struct {
-	id    int64
-	from  int32
-	req   *protocol.FetchRequest
-	parts []*Partition // the request's partitions, resolved once (nil: not hosted)
-	done  bool
+	id   int64 // a session's delayedFetch is reused: id tells its fetches apart
+	from int32
+	req  *protocol.FetchRequest
+	ctx  fetchContext // the partitions, resolved once, and the answer's buffer (fetchsession.go)
+	done bool
 }
+
+// fetchWaiter is a delayed fetch parked on a partition: live while the fetch it was parked for
+// (id) is unanswered.
+type fetchWaiter struct {
+	df *delayedFetch
+	id int64
+}
+
+func (w fetchWaiter) live() bool { return !w.df.done && w.df.id == w.id }
 
 // maxFetchBytes bounds one partition's answer (replica.fetch.max.bytes /
 // max.partition.fetch.bytes).
 const maxFetchBytes = 1 << 20
 
 func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchRequest) {
+	ctx, code := b.newFetchContext(now, m)
+	if code != protocol.NONE {
+		b.env.Send(from, &protocol.FetchResponse{CorrelationID: m.CorrelationID, Error: code, SessionID: m.SessionID})
+		return
+	}
 	// Read first: the answer carries the HW, LEO and log start as they were before this fetch moved
 	// them (Partition.fetchRecords snapshots them before updateFollowerFetchState), so a follower
 	// learns a HW its own fetch advanced only on its next fetch
-	// (ReplicaFetcherThread.processPartitionData).
-	ps := make([]*Partition, len(m.Partitions))
-	for i := range m.Partitions {
-		ps[i] = b.parts[m.Partitions[i].TP]
-	}
-	resp, ready := b.readFetch(now, m, ps)
+	// (ReplicaFetcherThread.processPartitionData). An incremental fetch updates the follower's
+	// state for every partition of its session, the unchanged ones too.
+	ready := b.readFetch(now, m, &ctx)
 	if m.ReplicaID >= 0 {
-		for i := range m.Partitions {
-			b.takeFollowerFetch(now, m, &m.Partitions[i], ps[i])
+		for i := range ctx.fetch {
+			b.takeFollowerFetch(now, m, &ctx.fetch[i], ctx.parts[i])
 		}
 	}
 	if ready || m.MaxWait <= 0 {
-		b.env.Send(from, resp)
+		b.sendFetch(from, &ctx)
 		return
 	}
 	b.delayedSeq++
-	df := &delayedFetch{id: b.delayedSeq, from: from, req: m, parts: ps}
+	var df *delayedFetch
+	if s := ctx.sess; s != nil && s.df != nil && s.df.done {
+		df = s.df // the session's previous fetch was answered: its delayedFetch is free
+	} else {
+		df = &delayedFetch{}
+		if s != nil {
+			s.df = df
+		}
+	}
+	*df = delayedFetch{id: b.delayedSeq, from: from, req: m, ctx: ctx}
 	b.fetches[df.id] = df
-	for _, p := range ps {
+	for _, p := range ctx.parts {
 		if p != nil {
 			p.pruneFetchWaiters()
-			p.fetchWaiters = append(p.fetchWaiters, df)
+			p.fetchWaiters = append(p.fetchWaiters, fetchWaiter{df: df, id: df.id})
 		}
 	}
 	b.expireAt(now, now+m.MaxWait, tickDelayedFetch, df.id)
+}
+
+// sendFetch sends the answer readFetch built, trimmed to what an incremental session must
+// hear.
+func (b *Broker) sendFetch(to int32, ctx *fetchContext) {
+	ctx.respondable()
+	b.env.Send(to, ctx.resp)
 }
 
 // fetchError checks leadership and the fetcher's epoch (Partition.fetchRecords, KIP-320).
@@ -123,19 +153,24 @@ func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, 
 	p.updateFollowerFetchState(now, r, fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
 }
 
-// readFetch builds the answer; ready reports whether it may be sent now (data, an error, or
-// a divergence for some partition).
-func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Partition) (*protocol.FetchResponse, bool) {
-	resp := &protocol.FetchResponse{CorrelationID: m.CorrelationID, Partitions: make([]protocol.FetchPartitionResponse, len(m.Partitions))}
+// readFetch builds the answer to every partition of the fetch into ctx.resp; ready reports
+// whether it may be sent now (data, an error, or a divergence for some partition).
+func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
+	resp := ctx.resp
+	clear(resp.Partitions)
+	resp.CorrelationID, resp.Error, resp.SessionID, resp.Partitions = m.CorrelationID, protocol.NONE, protocol.InvalidSessionID, resp.Partitions[:0]
+	if ctx.sess != nil {
+		resp.SessionID = ctx.sess.id
+	}
 	ready := false
 	bytes := int64(0)
-	for i := range m.Partitions {
-		fp := &m.Partitions[i]
+	for i := range ctx.fetch {
+		fp := &ctx.fetch[i]
+		resp.Partitions = append(resp.Partitions, protocol.FetchPartitionResponse{
+			TP: fp.TP, DivergingEpoch: protocol.NoDivergence, CurrentLeader: protocol.NoLeader, CurrentLeaderEpoch: protocol.UnknownEpoch,
+		})
 		r := &resp.Partitions[i]
-		r.TP = fp.TP
-		r.DivergingEpoch = protocol.NoDivergence
-		r.CurrentLeader, r.CurrentLeaderEpoch = protocol.NoLeader, protocol.UnknownEpoch
-		p := ps[i]
+		p := ctx.parts[i]
 		if code := b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch); code != protocol.NONE {
 			r.Error = code
 			r.HighWatermark, r.LastStableOffset, r.LogStartOffset = -1, -1, -1
@@ -145,7 +180,12 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Pa
 			ready = true
 			continue
 		}
-		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, p.log.LastStableOffset(p.hw), p.log.LogStartOffset()
+		// A follower's answer leaves the last stable offset out (-1): ReplicaFetcherThread never
+		// reads it, and working it out walks the log's producers.
+		r.HighWatermark, r.LastStableOffset, r.LogStartOffset = p.hw, protocol.UnknownOffset, p.log.LogStartOffset()
+		if m.ReplicaID < 0 {
+			r.LastStableOffset = p.log.LastStableOffset(p.hw)
+		}
 		r.CurrentLeader, r.CurrentLeaderEpoch = p.leader, p.leaderEpoch
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
@@ -177,16 +217,16 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ps []*Pa
 	if bytes > 0 && bytes >= int64(m.MinBytes) {
 		ready = true
 	}
-	return resp, ready
+	return ready
 }
 
 // fetchReady is readFetch's readiness without building the answer: some partition has an
 // error, a divergence, or data below its limit (MinBytes is at most one record here).
-func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ps []*Partition) bool {
+func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
 	data := false
-	for i := range m.Partitions {
-		fp := &m.Partitions[i]
-		p := ps[i]
+	for i := range ctx.fetch {
+		fp := &ctx.fetch[i]
+		p := ctx.parts[i]
 		if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
 			return true
 		}
@@ -207,8 +247,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ps []*P
 		}
 	}
 	if data { // MinBytes above one record: count the bytes as the answer would
-		_, ready := b.readFetch(now, m, ps)
-		return ready
+		return b.readFetch(now, m, ctx)
 	}
 	return false
 }
@@ -223,33 +262,40 @@ func consumerLimit(p *Partition, isolation int8) int64 {
 }
 
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a
-// leadership change).
+// leadership change). The waiters list and its spare swap, so that waking allocates nothing.
 func (p *Partition) wakeFetches(now time.Duration) {
 	if len(p.fetchWaiters) == 0 {
 		return
 	}
 	ws := p.fetchWaiters
-	p.fetchWaiters = nil
-	var kept []*delayedFetch
-	for _, df := range ws {
-		if df.done {
+	p.fetchWaiters = p.fetchWaitersSpare[:0]
+	p.fetchWaitersSpare = nil
+	kept := 0
+	for _, w := range ws {
+		if !w.live() {
 			continue
 		}
-		if !p.b.fetchReady(now, df.req, df.parts) {
-			kept = append(kept, df)
+		df := w.df
+		if !p.b.fetchReady(now, df.req, &df.ctx) {
+			ws[kept] = w
+			kept++
 			continue
 		}
-		resp, _ := p.b.readFetch(now, df.req, df.parts)
-		p.b.finishFetch(df, resp)
+		p.b.readFetch(now, df.req, &df.ctx)
+		p.b.finishFetch(df)
 	}
-	// Waiters added while answering stay too.
-	p.fetchWaiters = append(kept, p.fetchWaiters...)
+	// Waiters added while answering stay too, after the ones kept.
+	clear(ws[kept:])
+	ws = append(ws[:kept], p.fetchWaiters...)
+	clear(p.fetchWaiters)
+	p.fetchWaitersSpare = p.fetchWaiters[:0]
+	p.fetchWaiters = ws
 }
 
-func (b *Broker) finishFetch(df *delayedFetch, resp *protocol.FetchResponse) {
+func (b *Broker) finishFetch(df *delayedFetch) {
 	df.done = true
 	delete(b.fetches, df.id)
-	b.env.Send(df.from, resp)
+	b.sendFetch(df.from, &df.ctx)
 }
 
 func (b *Broker) expireDelayedFetch(now time.Duration, id int64) {
@@ -257,8 +303,8 @@ func (b *Broker) expireDelayedFetch(now time.Duration, id int64) {
 	if df == nil || df.done {
 		return
 	}
-	resp, _ := b.readFetch(now, df.req, df.parts)
-	b.finishFetch(df, resp)
+	b.readFetch(now, df.req, &df.ctx)
+	b.finishFetch(df)
 }
 
 // pruneFetchWaiters drops answered fetches from the partition's list (they were answered
@@ -268,9 +314,9 @@ func (p *Partition) pruneFetchWaiters() {
 		return
 	}
 	kept := p.fetchWaiters[:0]
-	for _, df := range p.fetchWaiters {
-		if !df.done {
-			kept = append(kept, df)
+	for _, w := range p.fetchWaiters {
+		if w.live() {
+			kept = append(kept, w)
 		}
 	}
 	clear(p.fetchWaiters[len(kept):])

@@ -27,6 +27,7 @@ type fetcher struct {
 	// leader epoch each was fetched in, to drop stale answers.
 	sent       []*Partition
 	sentEpochs []int32
+	session    protocol.FetchSessionHandler // the fetch session with the leader (KIP-227)
 	// One timer at a time serves the request timeout and the back-off: deadline is when the
 	// fetch in flight is given up; timerAt when the armed timer (generation gen) fires.
 	deadline time.Duration
@@ -73,11 +74,9 @@ func (b *Broker) stopFetching(p *Partition) {
 
 func (f *fetcher) send(now time.Duration) {
 	b := f.b
-	req := &protocol.FetchRequest{
-		ReplicaID: b.id, ReplicaEpoch: b.lifecycle.epoch, MaxWait: b.cfg.ReplicaFetchWaitMax, MinBytes: 1, MaxBytes: b.replicaFetchMaxBytes(),
-	}
 	clear(f.sent)
 	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]
+	want := f.session.Want[:0]
 	next := time.Duration(-1)
 	for _, p := range f.parts {
 		b.throttleFollower(now, p) // a throttled replica over its quota waits (quota.go)
@@ -91,19 +90,22 @@ func (f *fetcher) send(now time.Duration) {
 		if b.cfg.Truncation == config.TruncateHighWatermark {
 			last = protocol.UnknownEpoch // before KIP-101 there was no epoch to compare
 		}
-		req.Partitions = append(req.Partitions, protocol.FetchPartition{
+		want = append(want, protocol.FetchPartition{
 			TP: p.tp, FetchOffset: p.log.LogEndOffset(), LogStartOffset: p.log.LogStartOffset(),
 			CurrentLeaderEpoch: p.leaderEpoch, LastFetchedEpoch: last,
 		})
 		f.sent = append(f.sent, p)
 		f.sentEpochs = append(f.sentEpochs, p.leaderEpoch)
 	}
-	if len(req.Partitions) == 0 {
+	f.session.Want = want
+	if len(want) == 0 {
 		if next >= 0 {
 			f.wakeAt(now, next)
 		}
 		return
 	}
+	req := f.session.Request()
+	req.ReplicaID, req.ReplicaEpoch, req.MaxWait, req.MinBytes, req.MaxBytes = b.id, b.lifecycle.epoch, b.cfg.ReplicaFetchWaitMax, 1, b.replicaFetchMaxBytes()
 	req.CorrelationID = b.nextCorr()
 	f.corr = req.CorrelationID
 	f.inFlight = true
@@ -124,6 +126,7 @@ func (f *fetcher) onTimer(now time.Duration, gen int64) {
 		return
 	}
 	f.inFlight = false
+	f.session.Abandon()
 	f.send(now)
 }
 
@@ -133,6 +136,7 @@ func (f *fetcher) disconnected(now time.Duration) {
 		return
 	}
 	f.inFlight = false
+	f.session.Abandon()
 	f.armed = false
 	f.wakeAt(now, now+f.b.cfg.ReplicaFetchBackoff)
 }
@@ -143,14 +147,26 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 		return
 	}
 	f.inFlight = false
+	if !f.session.Answered(m) {
+		f.send(now) // a session error: a full fetch at once, as ReplicaFetcherThread does after an empty answer
+		return
+	}
+	// The answer holds a sorted subset of the partitions sent: walk both together.
+	j := 0
 	for i := range m.Partitions {
 		r := &m.Partitions[i]
-		if i >= len(f.sent) || f.sent[i].tp != r.TP {
+		for j < len(f.sent) && compareTP(f.sent[j].tp, r.TP) < 0 {
+			j++
+		}
+		if j == len(f.sent) || f.sent[j].tp != r.TP {
 			continue
 		}
-		p := f.sent[i]
-		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[i] {
-			continue // the partition moved on while the fetch was out
+		p := f.sent[j]
+		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[j] {
+			// The partition moved on while the fetch was out. The session believes this answer
+			// heard: fetch in full next time, so that nothing it said is lost.
+			f.session.CloseExisting()
+			continue
 		}
 		p.processFetch(now, r)
 	}

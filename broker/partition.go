@@ -38,7 +38,9 @@ type Partition struct {
 	pendingGrows bool
 
 	produceWaiters []*delayedProduce
-	fetchWaiters   []*delayedFetch
+	fetchWaiters   []fetchWaiter
+
+	fetchWaitersSpare []fetchWaiter // wakeFetches' second buffer (fetch.go)
 
 	followFrom   int32         // leader being fetched from, -1 for none
 	backoffUntil time.Duration // follower: no fetch before this (replica.fetch.backoff.ms)

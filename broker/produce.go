@@ -39,6 +39,8 @@ type delayedProduce struct {
 	// answer, when set, replaces the ProduceResponse: a WriteTxnMarkers append waiting for
 	// acks=all (handleWriteTxnMarkers, txns.go).
 	answer func(dp *delayedProduce)
+	// resp, when set, is room for the answer made with the delayedProduce (newDelayedProduce).
+	resp *protocol.ProduceResponse
 }
 
 type produceStatus struct {
@@ -97,7 +99,8 @@ func (b *Broker) processProduce(now time.Duration, from int32, c *clientConn, m 
 	if b.addPartitionsFirst(now, from, c, m) {
 		return // held until the leader has added the partitions to the transaction (txns.go)
 	}
-	dp := &delayedProduce{client: from, conn: c, corr: m.CorrelationID, parts: make([]produceStatus, len(m.Partitions))}
+	dp := newDelayedProduce(len(m.Partitions))
+	dp.client, dp.conn, dp.corr = from, c, m.CorrelationID
 	for i, pp := range m.Partitions {
 		st := &dp.parts[i]
 		st.tp = pp.TP
@@ -258,7 +261,11 @@ func (b *Broker) respondProduce(dp *delayedProduce) {
 	if len(dp.conn.waiting) > 0 {
 		b.unmuted = append(b.unmuted, dp.client)
 	}
-	resp := &protocol.ProduceResponse{CorrelationID: dp.corr, Partitions: make([]protocol.ProducePartitionResponse, len(dp.parts))}
+	resp := dp.resp
+	if resp == nil {
+		resp = &protocol.ProduceResponse{Partitions: make([]protocol.ProducePartitionResponse, len(dp.parts))}
+	}
+	resp.CorrelationID = dp.corr
 	for i, st := range dp.parts {
 		r := protocol.ProducePartitionResponse{TP: st.tp, Error: st.err, BaseOffset: st.baseOffset, LogStartOffset: st.logStart,
 			CurrentLeader: protocol.NoLeader, CurrentLeaderEp: protocol.UnknownEpoch}
@@ -273,4 +280,21 @@ func (b *Broker) respondProduce(dp *delayedProduce) {
 		resp.Partitions[i] = r
 	}
 	b.env.Send(dp.client, resp)
+}
+
+// newDelayedProduce makes a delayedProduce for n partitions, in one allocation with its answer
+// when n is 1 (a producer sends one partition per leader, usually one per request). The
+// answer is sent once, when the delayedProduce is done, and never touched again.
+func newDelayedProduce(n int) *delayedProduce {
+	if n == 1 {
+		d := &struct {
+			dp      delayedProduce
+			one     [1]produceStatus
+			resp    protocol.ProduceResponse
+			oneResp [1]protocol.ProducePartitionResponse
+		}{}
+		d.dp.parts, d.dp.resp, d.resp.Partitions = d.one[:], &d.resp, d.oneResp[:]
+		return &d.dp
+	}
+	return &delayedProduce{parts: make([]produceStatus, n)}
 }

@@ -435,7 +435,7 @@ func notAppended(e protocol.ErrorCode) bool {
 // --- Fetch (API key 1) ---
 
 func (c *conn) fetch(pd *pending, r *kmsg.FetchRequest) {
-	m := &protocol.FetchRequest{CorrelationID: pd.id, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1,
+	m := &protocol.FetchRequest{CorrelationID: pd.id, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1, SessionEpoch: protocol.FinalEpoch,
 		MaxWait: time.Duration(r.MaxWaitMillis) * time.Millisecond, MinBytes: r.MinBytes, MaxBytes: r.MaxBytes, IsolationLevel: r.IsolationLevel}
 	if pd.p.version < 3 || m.MaxBytes <= 0 {
 		m.MaxBytes = 50 << 20

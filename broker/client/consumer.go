@@ -92,8 +92,11 @@ type Consumer struct {
 	rc        reconnects
 	now       time.Duration // the time of the input being handled
 	fetching  map[int32]bool
+	sessions  map[int32]*protocol.FetchSessionHandler // fetch sessions by broker (KIP-227)
 	isolation int8
 	groups    []*creq // scratch
+	freeReqs  []*creq // answered fetches' creqs, for reuse
+	poll      pollBuffer
 
 	grp *groupMember // the consumer's group membership (group.go); nil without group.id
 }
@@ -309,10 +312,20 @@ func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
 			return g
 		}
 	}
-	g := &creq{kind: kind, broker: broker, sentAt: now}
+	var g *creq
+	if n := len(c.freeReqs); n > 0 {
+		g = c.freeReqs[n-1]
+		c.freeReqs = c.freeReqs[:n-1]
+		*g = creq{kind: kind, broker: broker, sentAt: now, parts: g.parts[:0], gens: g.gens[:0], offs: g.offs[:0]}
+	} else {
+		g = &creq{kind: kind, broker: broker, sentAt: now}
+	}
 	c.groups = append(c.groups, g)
 	return g
 }
+
+// freeReq takes back a fetch's creq once its answer or timeout has been handled.
+func (c *Consumer) freeReq(g *creq) { c.freeReqs = append(c.freeReqs, g) }
 
 func (c *Consumer) send(g *creq) {
 	c.corr++
@@ -343,20 +356,31 @@ func (c *Consumer) send(g *creq) {
 		}
 		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
 	default:
-		ps := make([]protocol.FetchPartition, len(g.parts))
-		for i, part := range g.parts {
+		h := c.sessions[g.broker]
+		if h == nil {
+			h = &protocol.FetchSessionHandler{}
+			if c.sessions == nil {
+				c.sessions = map[int32]*protocol.FetchSessionHandler{}
+			}
+			c.sessions[g.broker] = h
+		}
+		for i, part := range g.parts { // g.parts ascend: the session's order
+			if !c.parts[part].fetchOK {
+				// The partition's last answer was an error or was dropped (a reset position, a new
+				// leader epoch): a full fetch, so that the broker tells everything again.
+				h.CloseExisting()
+			}
 			c.parts[part].fetchCorr = corr
-			ps[i] = protocol.FetchPartition{
+			h.Want = append(h.Want, protocol.FetchPartition{
 				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
 				CurrentLeaderEpoch: c.meta.parts[part].epoch, LastFetchedEpoch: protocol.UnknownEpoch,
-			}
+			})
 		}
 		c.fetching[g.broker] = true
-		c.env.Send(g.broker, &protocol.FetchRequest{
-			CorrelationID: corr, ReplicaID: protocol.ConsumerID, ReplicaEpoch: -1,
-			MaxWait: c.cfg.FetchMaxWait, MinBytes: int32(c.cfg.FetchMinBytes), MaxBytes: 50 << 20,
-			IsolationLevel: c.isolation, Partitions: ps,
-		})
+		req := h.Request()
+		req.CorrelationID, req.ReplicaID, req.ReplicaEpoch = corr, protocol.ConsumerID, -1
+		req.MaxWait, req.MinBytes, req.MaxBytes, req.IsolationLevel = c.cfg.FetchMaxWait, int32(c.cfg.FetchMinBytes), 50<<20, c.isolation
+		c.env.Send(g.broker, req)
 	}
 	c.tmo.add(c.env, c.now, c.cfg.RequestTimeout, corr)
 }
@@ -457,6 +481,12 @@ func (c *Consumer) onTimeout(corr int64) {
 			p.fetchOK = false
 		}
 	}
+	if g.kind == reqFetch {
+		if h := c.sessions[g.broker]; h != nil {
+			h.Abandon()
+		}
+		c.freeReq(g)
+	}
 }
 
 // backoff handles a partition-level error: refresh metadata if the error says so, and wait
@@ -538,6 +568,12 @@ func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 	if g == nil {
 		return
 	}
+	defer c.freeReq(g)
+	// An incremental session's answer holds only the partitions with something new; a session
+	// error holds none, and the next fetch is full.
+	if h := c.sessions[g.broker]; h != nil && !h.Answered(r) {
+		return
+	}
 	for i := range r.Partitions {
 		pr := &r.Partitions[i]
 		p, k := c.current(g, pr.TP)
@@ -575,9 +611,12 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 			}
 		}
 	}
+	// The application handling records later keeps its poll; else the observers copy what they
+	// keep of it before Observe returns, and the consumer reuses its buffers.
+	held := c.grp != nil && c.cfg.Processing > 0
 	var values, offsets []int64
 	if n > 0 {
-		values, offsets = make([]int64, 0, n), make([]int64, 0, n)
+		values, offsets = c.poll.values(n, held)
 	}
 	for bi, b := range pr.Batches {
 		if b.NextOffset() <= p.position {
@@ -603,7 +642,11 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if n == 0 {
 		return
 	}
-	op := &history.Op{
+	op := &c.poll.op
+	if held {
+		op = &history.Op{}
+	}
+	*op = history.Op{
 		Client: c.name, Type: history.Poll, Topic: c.o.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: invoke, Complete: now, Outcome: history.OK,
 	}
@@ -613,7 +656,7 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	if c.isolation == protocol.ReadCommitted {
 		op.Isolation = history.ReadCommitted
 	}
-	if c.grp != nil && c.cfg.Processing > 0 {
+	if held {
 		c.grp.process(now, op) // the records count as received as the application handles them
 	} else {
 		c.env.Observe(op)
@@ -623,6 +666,25 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 	}
 	c.stats.Polls++
 	c.stats.Consumed += int64(n)
+}
+
+// pollBuffer is the consumer's reused poll operation and its values and offsets.
+type pollBuffer struct {
+	op  history.Op
+	buf []int64
+}
+
+// values returns empty slices with room for n values and n offsets: fresh when the poll is
+// held after Observe, else the reused buffer.
+func (b *pollBuffer) values(n int, held bool) (values, offsets []int64) {
+	var buf []int64
+	if held {
+		buf = make([]int64, 2*n)
+	} else {
+		b.buf = slices.Grow(b.buf[:0], 2*n)[:2*n]
+		buf = b.buf
+	}
+	return buf[:0:n], buf[n : n : 2*n]
 }
 
 // abortedBatches marks the batches of aborted transactions in a read_committed answer, as the

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -65,10 +66,16 @@ func (e fakeEnv) Rand() uint64 {
 }
 func (e fakeEnv) Halt() {}
 
-// Observe keeps ev; a producer's batch (reused for its next one) as a copy of its operations.
+// Observe keeps ev; a producer's batch (reused for its next one) as a copy of its operations,
+// a consumer's poll (reused for its next one) as a copy.
 func (e fakeEnv) Observe(ev any) {
-	if s, ok := ev.(*history.Sends); ok {
+	switch s := ev.(type) {
+	case *history.Sends:
 		ev = s.Ops()
+	case *history.Op:
+		op := *s
+		op.Values, op.Offsets = slices.Clone(s.Values), slices.Clone(s.Offsets)
+		ev = &op
 	}
 	e.w.observed = append(e.w.observed, ev)
 }

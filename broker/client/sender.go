@@ -16,6 +16,15 @@ import (
 type produceReq struct {
 	broker  int32
 	batches []*pbatch
+	// The request and room for one batch of each, in the same allocation: a produceReq is
+	// never reused, since the broker may still hold its request after a timeout.
+	msg      protocol.ProduceRequest
+	oneBatch [1]*pbatch
+	onePart  [1]protocol.ProducePartition
+	// wire is room for the wire form of a batch first sent in this request: the batch keeps it
+	// for its retries, and with it this produceReq.
+	wire     protocol.RecordBatch
+	wireUsed bool
 }
 
 // sender turns the accumulator's ready batches into ProduceRequests and their answers into
@@ -83,7 +92,7 @@ func (s *sender) drain(now time.Duration) {
 				continue
 			}
 			a.pop(part)
-			s.prepare(b)
+			s.prepare(b, req)
 			req.batches = append(req.batches, b)
 		}
 		if len(s.pending) == 0 {
@@ -107,13 +116,14 @@ func (s *sender) requestFor(leader int32) *produceReq {
 		return nil
 	}
 	r := &produceReq{broker: leader}
+	r.batches = r.oneBatch[:0]
 	s.pending = append(s.pending, r)
 	return r
 }
 
 // prepare freezes a batch for sending, with its sequence when idempotent, and builds its wire
 // form (kept for retries under the same sequence).
-func (s *sender) prepare(b *pbatch) {
+func (s *sender) prepare(b *pbatch, req *produceReq) {
 	b.full = true
 	// ProducerBatch.close, run at every drain, clears reopened: sequenceHasBeenReset holds
 	// only for the answer to an attempt that was in flight when the epoch was bumped. A batch
@@ -125,10 +135,16 @@ func (s *sender) prepare(b *pbatch) {
 		b.wire = nil
 	}
 	if b.wire == nil {
-		b.wire = &protocol.RecordBatch{
+		w := &req.wire
+		if req.wireUsed {
+			w = &protocol.RecordBatch{}
+		}
+		req.wireUsed = true
+		*w = protocol.RecordBatch{
 			ProducerID: b.pid, ProducerEpoch: b.pepoch, BaseSequence: b.seq,
 			MaxTimestamp: b.createdAt, Records: b.records, PartitionLeaderEpoch: protocol.UnknownEpoch,
 		}
+		b.wire = w
 		s.encode(b.wire)
 	}
 }
@@ -151,15 +167,14 @@ func encodeBatch(cfg *config.Producer, w *protocol.RecordBatch) *protocol.Record
 func (s *sender) send(now time.Duration, req *produceReq) {
 	s.net.corr++
 	corr := s.net.corr
-	parts := make([]protocol.ProducePartition, len(req.batches))
-	for i, b := range req.batches {
-		parts[i] = protocol.ProducePartition{TP: protocol.TopicPartition{Topic: s.topic, Partition: b.part}, Batch: b.wire}
+	parts := req.onePart[:0]
+	for _, b := range req.batches {
+		parts = append(parts, protocol.ProducePartition{TP: protocol.TopicPartition{Topic: s.topic, Partition: b.part}, Batch: b.wire})
 		b.sent = true
 		b.attempts++
 	}
-	s.net.env.Send(req.broker, &protocol.ProduceRequest{
-		CorrelationID: corr, Acks: s.cfg.Acks, Timeout: s.cfg.RequestTimeout, Partitions: parts,
-	})
+	req.msg = protocol.ProduceRequest{CorrelationID: corr, Acks: s.cfg.Acks, Timeout: s.cfg.RequestTimeout, Partitions: parts}
+	s.net.env.Send(req.broker, &req.msg)
 	if s.cfg.Acks == protocol.AcksNone {
 		// No response comes: the records complete at send time, without offsets.
 		for _, b := range req.batches {

@@ -6,8 +6,9 @@ import "time"
 // Modelled (FetchRequest.json, Partition.fetchRecords): fetch offset, current leader epoch (KIP-320), last fetched epoch
 // and the DivergingEpoch answer (KIP-320 / KIP-595 style truncation), the follower's broker
 // epoch (KIP-903), long polling up to MaxWait, isolation levels (HW for read_uncommitted, LSO
-// for read_committed, LEO for followers). Not modelled: fetch sessions, byte limits beyond
-// MaxBytes, preferred read replicas (KIP-392).
+// for read_committed, LEO for followers), incremental fetch sessions (KIP-227,
+// fetchsession.go). Not modelled: byte limits beyond MaxBytes, preferred read replicas
+// (KIP-392).
 
 // Isolation levels.
 const (
@@ -24,7 +25,15 @@ type FetchRequest struct {
 	MinBytes       int32
 	MaxBytes       int32
 	IsolationLevel int8
-	Partitions     []FetchPartition
+	// SessionID and SessionEpoch are the fetch session (KIP-227): InvalidSessionID and
+	// InitialEpoch open one, FinalEpoch fetches without one.
+	SessionID    int32
+	SessionEpoch int32
+	// Partitions holds, in an incremental fetch, only the partitions added to the session or
+	// whose fetch state changed; Forgotten the partitions the session drops
+	// (ForgottenTopicsData).
+	Partitions []FetchPartition
+	Forgotten  []TopicPartition
 }
 
 // FetchPartition is one partition of a fetch.
@@ -39,7 +48,12 @@ type FetchPartition struct {
 // FetchResponse answers a FetchRequest.
 type FetchResponse struct {
 	CorrelationID int64
-	Partitions    []FetchPartitionResponse
+	// Error is the top-level error: FETCH_SESSION_ID_NOT_FOUND or INVALID_FETCH_SESSION_EPOCH.
+	Error ErrorCode
+	// SessionID is the fetch session's id (KIP-227), InvalidSessionID when there is none.
+	SessionID int32
+	// Partitions holds, in an incremental session, only the partitions with something new.
+	Partitions []FetchPartitionResponse
 }
 
 // FetchPartitionResponse is one partition's answer.
