@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	"kafkasim/broker/protocol"
 )
@@ -44,6 +45,7 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 	}
 	hw := l.HW()
 	off := max(cs.scanned, l.LogStart())
+	internal := strings.HasPrefix(tp.Topic, "__") // no client's history reads them
 	for off < hw {
 		b := l.BatchAt(off)
 		if b == nil {
@@ -57,6 +59,9 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 		for ; off < min(b.NextOffset(), hw); off++ {
 			if !b.Control {
 				r := b.Records[off-b.BaseOffset]
+				if prev, ok := cs.latest[r.Key]; ok && !internal {
+					o.supersede(tp, prev.offset) // the cleaner may remove it from now on (retention.go)
+				}
 				cs.latest[r.Key] = keyRecord{off, r.Value}
 			}
 		}
@@ -76,6 +81,7 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 	for _, key := range slices.Sorted(maps.Keys(cs.latest)) {
 		kr := cs.latest[key]
 		if kr.offset >= start && kr.offset < leo && l.BatchAt(kr.offset) == nil {
+			o.lostAgainstRules(tp, kr.offset) // the history sees it lost (retention.go)
 			o.violate(fmt.Sprintf("%s %s", tp, key), CompactionLostKey, "leader %d of %s no longer holds key %q's latest committed record, value %d at offset %d: the log cleaner removed it though no later record of the key supersedes it",
 				lb, tp, key, kr.value, kr.offset)
 		}

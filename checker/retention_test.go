@@ -1,0 +1,119 @@
+package checker
+
+import (
+	"testing"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/sim/cluster"
+)
+
+// The history analysis forgives what retention and the log cleaner remove by design
+// (retention.go), and nothing else: each test runs a consumer that falls behind the log start
+// (paused for ten seconds, then auto.offset.reset=earliest) once with Kafka's rules, where no
+// anomaly may fire though the history alone shows hundreds, and once with a planted bug that
+// removes records it must not, where the history still shows them lost.
+
+// lossNamesIn counts the anomalies that say records went missing.
+func lossNamesIn(r *Report) int {
+	n := 0
+	for _, name := range []string{LostWrite, Unseen, PollSkip, IntPollSkip} {
+		n += r.Counts[name]
+	}
+	return n
+}
+
+// fallBehind runs producer p1 and a consumer paused from 2s to 12s, and judges the history
+// with the online checker's knowledge and without it.
+func fallBehind(t *testing.T, r *run) (*Report, *Report) {
+	t.Helper()
+	r.consumer("c1", "orders")
+	r.c.RunFor(2 * time.Second)
+	id, ok := r.c.Client("c1")
+	if !ok {
+		t.Fatal("no consumer c1")
+	}
+	if err := r.c.World.Pause(id); err != nil {
+		t.Fatal(err)
+	}
+	r.c.RunFor(10 * time.Second)
+	if err := r.c.World.Resume(id); err != nil {
+		t.Fatal(err)
+	}
+	r.c.RunFor(3 * time.Second)
+	rep := r.finish(Config{}, []string{"p1"}, "c1")
+	return rep, Check(r.c.History(), Config{})
+}
+
+// UnifiedLog.deleteRetentionSizeBreachedSegments: the records below the new log start offset
+// are gone by design; a consumer that jumps past them (OFFSET_OUT_OF_RANGE, auto.offset.reset)
+// skips nothing it should have read. With retention deleting above the HW (a planted bug), the
+// records deleted before they were committed are still reported lost.
+func TestUnifiedLogRetentionDeletesAreNotLoss(t *testing.T) {
+	for _, planted := range []bool{false, true} {
+		name := map[bool]string{false: "kafka", true: "planted"}[planted]
+		t.Run(name, func(t *testing.T) {
+			r := newRun(t, 3, 7, func(s *cluster.Spec) {
+				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
+				s.Broker.Bugs.LogStartPastHW = planted
+			})
+			r.topic(orders(map[string]string{"segment.bytes": "16KB", "retention.bytes": "48KB"}, 1, 2, 3))
+			r.c.World.Slow(3, 200*time.Millisecond) // keeps the HW of acks=1 writes behind the LEO
+			r.producer("p1", "orders", 200, "acks", "1", "value.bytes", "500")
+			rep, bare := fallBehind(t, r)
+			leader := r.c.Replica(r.c.Leader(p0), p0)
+			if leader == nil || leader.LogStart() < 1000 {
+				t.Fatalf("retention did not move the log start: %v", leader)
+			}
+			t.Logf("judged %v; the history alone %v", rep.Counts, bare.Counts)
+			if planted {
+				r.wantViolation(LogStartAtMostLSO)
+				if lossNamesIn(rep) == 0 {
+					t.Fatalf("records deleted above the HW are not reported lost: %v", rep.Counts)
+				}
+				return
+			}
+			if len(rep.Counts) > 0 || len(rep.Invariants) > 0 {
+				t.Fatalf("anomalies on a retention run: %s", rep.Text())
+			}
+			if lossNamesIn(bare) == 0 {
+				t.Fatalf("the history alone shows no loss: the consumer did not fall behind the log start (%v)", bare.Counts)
+			}
+		})
+	}
+}
+
+// LogCleaner: a record a later record of its key supersedes may go; a consumer that reads past
+// the gaps skips nothing it should have read. With a cleaner that also removes a key's latest
+// record (a planted bug), the history still shows those records lost.
+func TestLogCleanerSupersededRecordsAreNotLoss(t *testing.T) {
+	for _, planted := range []bool{false, true} {
+		name := map[bool]string{false: "kafka", true: "planted"}[planted]
+		t.Run(name, func(t *testing.T) {
+			r := newRun(t, 3, 61, func(s *cluster.Spec) {
+				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
+				s.Broker.Bugs.CleanerDropsLatest = planted
+			})
+			r.topic(orders(map[string]string{"cleanup.policy": "compact", "segment.bytes": "4KB", "min.cleanable.dirty.ratio": "0.1"}, 1, 2, 3))
+			p := config.DefaultProducer()
+			if _, err := r.c.AddProducer(cluster.ProducerSpec{Name: "p1", Topic: "orders", Config: p, Rate: 200, Keys: 10}); err != nil {
+				t.Fatal(err)
+			}
+			rep, bare := fallBehind(t, r)
+			t.Logf("judged %v; the history alone %v", rep.Counts, bare.Counts)
+			if planted {
+				r.wantViolation(CompactionLostKey)
+				if lossNamesIn(rep) == 0 {
+					t.Fatalf("a key's latest records removed by the cleaner are not reported lost: %v", rep.Counts)
+				}
+				return
+			}
+			if len(rep.Counts) > 0 || len(rep.Invariants) > 0 {
+				t.Fatalf("anomalies on a compacted run: %s", rep.Text())
+			}
+			if lossNamesIn(bare) == 0 {
+				t.Fatalf("the history alone shows no loss: the cleaner removed nothing the consumer missed (%v)", bare.Counts)
+			}
+		})
+	}
+}
