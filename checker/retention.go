@@ -86,10 +86,11 @@ func (rl *removedLog) start() int64 {
 	return rl.starts[len(rl.starts)-1].start
 }
 
-// supersede notes that a committed record of a compacted topic was superseded just now.
-func (o *Online) supersede(tp protocol.TopicPartition, off int64) {
+// supersede notes that a committed record of a compacted topic may go from time at on: a
+// later record of its key was committed then, or, for a tombstone, delete.retention.ms passed.
+func (o *Online) supersede(tp protocol.TopicPartition, off int64, at time.Duration) {
 	rl := o.removedLog(tp)
-	rl.superseded = append(rl.superseded, supersededAt{off, o.now()})
+	rl.superseded = append(rl.superseded, supersededAt{off, at})
 }
 
 // lostAgainstRules notes an offset whose record went against the rules.

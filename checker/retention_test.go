@@ -117,3 +117,45 @@ func TestLogCleanerSupersededRecordsAreNotLoss(t *testing.T) {
 		})
 	}
 }
+
+// LogCleaner with tombstones (KIP-534's delete horizon): a key's tombstone stays
+// delete.retention.ms after the cleaner first passed it, then goes, and the key is expected
+// absent from then on; a consumer that fell behind misses the deleted key's records by design.
+// A cleaner that drops tombstones at once (a planted bug) breaks compaction-lost-key.
+func TestLogCleanerTombstonesExpireAfterDeleteRetention(t *testing.T) {
+	for _, planted := range []bool{false, true} {
+		name := map[bool]string{false: "kafka", true: "planted"}[planted]
+		t.Run(name, func(t *testing.T) {
+			r := newRun(t, 3, 5, func(s *cluster.Spec) {
+				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
+				s.Broker.Bugs.CleanerDropsTombstones = planted
+			})
+			r.topic(orders(map[string]string{"cleanup.policy": "compact", "segment.bytes": "1KB", "min.cleanable.dirty.ratio": "0.1", "delete.retention.ms": "3s"}, 1, 2, 3))
+			if _, err := r.c.AddProducer(cluster.ProducerSpec{Name: "p1", Topic: "orders", Config: config.DefaultProducer(), Rate: 20, Keys: 50, Tombstones: 0.5}); err != nil {
+				t.Fatal(err)
+			}
+			rep, bare := fallBehind(t, r)
+			leader := r.c.Replica(r.c.Leader(p0), p0)
+			keys, tombs := map[string]bool{}, 0
+			for _, b := range leader.Log().Batches() {
+				for _, rec := range b.Records {
+					keys[rec.Key] = true
+					if rec.Tombstone {
+						tombs++
+					}
+				}
+			}
+			t.Logf("judged %v; the history alone %v; the leader holds %d keys, %d tombstones", rep.Counts, bare.Counts, len(keys), tombs)
+			if planted {
+				r.wantViolation(CompactionLostKey)
+				return
+			}
+			if len(rep.Counts) > 0 || len(rep.Invariants) > 0 {
+				t.Fatalf("anomalies on a compacted run with tombstones: %s", rep.Text())
+			}
+			if len(keys) >= 50 || tombs == 0 {
+				t.Fatalf("the leader holds %d keys and %d tombstones: want deleted keys gone and recent tombstones kept", len(keys), tombs)
+			}
+		})
+	}
+}
