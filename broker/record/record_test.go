@@ -359,3 +359,22 @@ func TestSetTimestampsKeepsTheBatchValid(t *testing.T) {
 		t.Fatalf("decoded max timestamp %v with %d records; want 1m30s with %d", d.MaxTimestamp, len(d.Records), len(b.Records))
 	}
 }
+
+// UncompressedSize: a batch compressed with any codec measures what it measures uncompressed.
+func TestUncompressedSizeOfEveryCodec(t *testing.T) {
+	b := &protocol.RecordBatch{ProducerID: -1, BaseSequence: -1}
+	for i := range 50 {
+		b.Records = append(b.Records, protocol.Record{Key: "k", Value: int64(i)})
+	}
+	plain, _ := Encode(b, Options{ValueBytes: 500})
+	for _, c := range []Codec{None, Gzip, Snappy, LZ4, Zstd} {
+		enc, _ := Encode(b, Options{Codec: c, ValueBytes: 500})
+		n, err := UncompressedSize(enc)
+		if err != nil || n != len(plain) {
+			t.Errorf("%s: %d, %v; want %d", c, n, err, len(plain))
+		}
+		if c != None && len(enc)*2 > len(plain) {
+			t.Errorf("%s: %d bytes of %d: the padding text should compress at least 2:1", c, len(enc), len(plain))
+		}
+	}
+}
