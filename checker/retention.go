@@ -67,8 +67,10 @@ func (o *Online) removedLog(tp protocol.TopicPartition) *removedLog {
 // logStartMoved notes the log start offset of the partition's leader l.
 func (o *Online) logStartMoved(tp protocol.TopicPartition, l replica) {
 	start := l.LogStart()
-	ps := o.part(tp)
-	if start <= 0 || ps.removed != nil && start <= ps.removed.start() {
+	if start <= 0 {
+		return
+	}
+	if ps := o.part(tp); ps.removed != nil && start <= ps.removed.start() {
 		return
 	}
 	rl := o.removedLog(tp)
