@@ -1,6 +1,8 @@
 package checker
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -157,5 +159,32 @@ func TestLogCleanerTombstonesExpireAfterDeleteRetention(t *testing.T) {
 				t.Fatalf("the leader holds %d keys and %d tombstones: want deleted keys gone and recent tombstones kept", len(keys), tombs)
 			}
 		})
+	}
+}
+
+// A poll that jumps over records retention deleted and records it did not is a poll-skip of
+// the latter only, and its explanation counts the former; once the log start passes every
+// skipped record (by the time of the poll), there is no poll-skip, and lost-write and unseen
+// forgive them too.
+func TestPollSkipOverRetentionNamesOnlyWhatWasNotDeleted(t *testing.T) {
+	b := new(hist).sendAll(10).poll("c1", 0, 1, 1, 2)
+	b.now = 10 * time.Second
+	b.poll("c1", 9, 10)
+	judge := func(start int64, at time.Duration) []Anomaly {
+		a := analyse(b.h)
+		a.removed = map[tpKey]*removedLog{{"orders", 0}: {starts: []startAt{{at, start}}}}
+		p := a.parts[tpKey{"orders", 0}]
+		return slices.Concat(a.pollOrderIn(p), a.lostWritesIn(p), a.unseenIn(p))
+	}
+	got := judge(5, time.Second)
+	// Offsets 2..4 (values 3, 4, 5) are below the log start, 5..8 (values 6 to 9) are not.
+	if len(got) == 0 || got[0].Name != PollSkip || !strings.Contains(got[0].Explanation, "skipping 4 values it should have read: [6 7 8 9]; 3 more were deleted by retention") {
+		t.Fatalf("log start 5: %v; want a poll-skip of 6 to 9 counting 3 more deleted by retention", got)
+	}
+	if got := judge(9, time.Second); len(got) > 0 {
+		t.Fatalf("log start 9 before the poll: %v; want nothing", got)
+	}
+	if got := judge(9, 11*time.Second); len(got) == 0 || got[0].Name != PollSkip {
+		t.Fatalf("log start 9 only after the poll: %v; want a poll-skip", got)
 	}
 }
