@@ -414,5 +414,5 @@ func (p *Partition) updateFollowerFetchState(now time.Duration, r *remoteReplica
 // LogCleaner's pass over this log) below the HW. Every replica cleans its own log, as in Kafka.
 func (p *Partition) cleanUp(now time.Duration, limit int64) {
 	p.log.DeleteOldSegments(now, limit)
-	p.log.Clean(now, p.hw, p.b.cfg.Bugs.CleanerDropsLatest)
+	p.log.Clean(now, p.hw, log.CleanerBugs{DropLatest: p.b.cfg.Bugs.CleanerDropsLatest, DropTombstones: p.b.cfg.Bugs.CleanerDropsTombstones})
 }

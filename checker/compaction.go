@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
+	"time"
 
 	"kafkasim/broker/protocol"
 )
 
 // compaction-lost-key: on a compacted topic (cleanup.policy=compact) the log may drop a record
-// only when a later record of its key supersedes it (LogCleaner), so the leader must hold every
+// only when a later record of its key supersedes it (LogCleaner), or, for a tombstone, once it
+// has stayed delete.retention.ms (the key is then expected absent), so the leader must hold every
 // key's latest committed record, unless retention (compact,delete) removed it below the log
 // start. The invariant follows each key's latest record below the leader's HW as the records
 // are committed, and checks after every event that the leader still holds it. A compacted
@@ -24,6 +27,8 @@ type compactState struct {
 
 type keyRecord struct {
 	offset, value int64
+	tombstone     bool          // a null value: the key's deletion
+	at            time.Duration // when the checker saw it committed
 }
 
 // compacted reports whether the replica's topic is compacted.
@@ -35,6 +40,17 @@ func compacted(r replica) bool {
 // Compacted reports whether the replica's topic has cleanup.policy=compact.
 func (r liveReplica) Compacted() bool { return r.p.Log().Config().Compact }
 
+// DeleteRetention is the topic's delete.retention.ms.
+func (r liveReplica) DeleteRetention() time.Duration { return r.p.Log().Config().DeleteRetention }
+
+// deleteRetention is how long a tombstone must stay, at least (0 for a replica that does not say).
+func deleteRetention(r replica) time.Duration {
+	if d, ok := r.(interface{ DeleteRetention() time.Duration }); ok {
+		return d.DeleteRetention()
+	}
+	return 0
+}
+
 func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica) {
 	ps := o.part(tp)
 	cs := ps.compact
@@ -44,6 +60,7 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 	}
 	hw := l.HW()
 	off := max(cs.scanned, l.LogStart())
+	internal := strings.HasPrefix(tp.Topic, "__") // no client's history reads them
 	for off < hw {
 		b := l.BatchAt(off)
 		if b == nil {
@@ -57,7 +74,10 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 		for ; off < min(b.NextOffset(), hw); off++ {
 			if !b.Control {
 				r := b.Records[off-b.BaseOffset]
-				cs.latest[r.Key] = keyRecord{off, r.Value}
+				if prev, ok := cs.latest[r.Key]; ok && !internal {
+					o.supersede(tp, prev.offset, o.now()) // the cleaner may remove it from now on (retention.go)
+				}
+				cs.latest[r.Key] = keyRecord{off, r.Value, r.Tombstone, o.now()}
 			}
 		}
 	}
@@ -76,6 +96,20 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 	for _, key := range slices.Sorted(maps.Keys(cs.latest)) {
 		kr := cs.latest[key]
 		if kr.offset >= start && kr.offset < leo && l.BatchAt(kr.offset) == nil {
+			if kr.tombstone && o.now()-kr.at >= deleteRetention(l) {
+				// The key was deleted, and its tombstone kept delete.retention.ms: the key is
+				// expected absent from now on. (The cleaner's removal changes neither HW nor LEO,
+				// so the checker may notice it late: the tombstone may go from its horizon on.)
+				o.supersede(tp, kr.offset, kr.at+deleteRetention(l))
+				delete(cs.latest, key)
+				continue
+			}
+			o.lostAgainstRules(tp, kr.offset) // the history sees it lost (retention.go)
+			if kr.tombstone {
+				o.violate(fmt.Sprintf("%s %s", tp, key), CompactionLostKey, "leader %d of %s no longer holds key %q's tombstone (value %d at offset %d), committed %s ago: the log cleaner removed it before delete.retention.ms (%s)",
+					lb, tp, key, kr.value, kr.offset, o.now()-kr.at, deleteRetention(l))
+				continue
+			}
 			o.violate(fmt.Sprintf("%s %s", tp, key), CompactionLostKey, "leader %d of %s no longer holds key %q's latest committed record, value %d at offset %d: the log cleaner removed it though no later record of the key supersedes it",
 				lb, tp, key, kr.value, kr.offset)
 		}

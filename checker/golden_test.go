@@ -94,7 +94,7 @@ func findingsDump(h history.History, cfg Config) string {
 	for _, tp := range slices.Sorted(maps.Keys(r.Linearizable)) {
 		fmt.Fprintf(&b, "linearizable %s %s\n", tp, r.Linearizable[tp])
 	}
-	for _, l := range lostRecords(h) {
+	for _, l := range lostRecords(h, nil) {
 		fmt.Fprintf(&b, "lost %s value %d offset %d acked %d %v\n", l.tp, l.value, l.offset, l.acked, l.names)
 	}
 	return b.String()

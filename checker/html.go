@@ -221,7 +221,7 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 	}
 
 	// The findings, grouped by cause: each lost record once, under the election that lost it.
-	lost := lostRecords(p.History)
+	lost := lostRecords(p.History, p.Report.removed)
 	causes := lossCauses(p.History, lost, p.Elections)
 	d.LostRecords = len(lost)
 	d.Summary = summarize(p, causes)

@@ -122,8 +122,8 @@ func (a *analysis) lostWritesIn(p *partLog) []Anomaly {
 	maxReader, _ := p.readerOf(boundVal)
 	var buf history.Op
 	for _, v := range p.valuesInLogOrder(bound) {
-		if p.lastIndex(v) > bound || p.read(v) {
-			continue
+		if p.lastIndex(v) > bound || p.read(v) || a.allRemoved(p, p.offsetsOf(v)) {
+			continue // retention or compaction may remove it (retention.go)
 		}
 		w, ok := p.writerOf(v)
 		if !ok {
@@ -145,7 +145,8 @@ func (a *analysis) lostWritesIn(p *partLog) []Anomaly {
 }
 
 // unseen (Jepsen's unseen): ok sends none of whose values any ok poll returned by the end
-// of the history. One anomaly per send. Jepsen's histories end with final polls of every
+// of the history. One anomaly per send. A value that retention or compaction removed by
+// design is not expected to be seen (retention.go). Jepsen's histories end with final polls of every
 // key; ours have polls only where a consumer ran, so a topic no ok poll ever read is not
 // judged (nobody watched it: the run has no consumer of it).
 func (a *analysis) unseenIn(p *partLog) []Anomaly {
@@ -160,8 +161,8 @@ func (a *analysis) unseenIn(p *partLog) []Anomaly {
 		if op.Type != history.Send || op.Outcome != history.OK {
 			continue
 		}
-		for _, v := range op.Values {
-			if w, _ := p.writerOf(v); !p.read(v) && w == int(i) {
+		for j, v := range op.Values {
+			if w, _ := p.writerOf(v); !p.read(v) && w == int(i) && !a.sentRemoved(p, op, j) {
 				pos = append(pos, int(i))
 				break
 			}

@@ -120,6 +120,7 @@ type partState struct {
 	kept     verified
 	isr      map[int32]verified
 	compact  *compactState // a compacted topic's keys (compaction.go)
+	removed  *removedLog   // what retention and the cleaner removed by design (retention.go)
 }
 
 // recID identifies a record: its value and the leader epoch it was appended in.

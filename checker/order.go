@@ -34,20 +34,32 @@ func listText(s []int64) string {
 // every value between, except, for a read_committed poll, the records of aborted transactions
 // (the fetch drops them; their markers hold no value). Jepsen's checker, too, knows which
 // writes aborted.
-func (a *analysis) skipped(op *history.Op, p *partLog, i1, i2 int) []int64 {
+//
+// Nor need it read the records that retention or compaction removed by design before the
+// poll completed (retention.go): why counts those, in removalText's words.
+func (a *analysis) skipped(op *history.Op, p *partLog, i1, i2 int) (out []int64, why string) {
 	s := p.byIndex[i1+1 : i2]
-	if op.Isolation != history.ReadCommitted {
-		return s
+	rl := a.removed[p.key]
+	if op.Isolation != history.ReadCommitted && rl == nil {
+		return s, ""
 	}
-	var out []int64
+	var byRet, byComp int
 	var wb history.Op
-	for _, v := range s {
-		if w, ok := p.failed[v]; ok && a.at(int(w), &wb).Txn == history.TxnAborted {
+	for x, v := range s {
+		if w, ok := p.failed[v]; ok && op.Isolation == history.ReadCommitted && a.at(int(w), &wb).Txn == history.TxnAborted {
+			continue
+		}
+		switch rl.removedBy(p.offsetAt[i1+1+x], op.Complete) {
+		case byRetention:
+			byRet++
+			continue
+		case byCompaction:
+			byComp++
 			continue
 		}
 		out = append(out, v)
 	}
-	return out
+	return out, removalText(byRet, byComp)
 }
 
 // pollOrder (Jepsen's poll-skip+nonmonotonic-cases): each client's successive ok polls of a
@@ -76,10 +88,10 @@ func (a *analysis) pollOrderIn(p *partLog) []Anomaly {
 			d, i1, i2 := p.delta(v, v2)
 			switch {
 			case d > 1:
-				if s := a.skipped(op, p, i1, i2); len(s) > 0 {
+				if s, why := a.skipped(op, p, i1, i2); len(s) > 0 {
 					out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
-						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s",
-							op.Client, k, v, a.describe(j), v2, a.describe(i), len(s), listText(s))})
+						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s%s",
+							op.Client, k, v, a.describe(j), v2, a.describe(i), len(s), listText(s), why)})
 				}
 			case d < 1:
 				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
@@ -109,10 +121,10 @@ func (a *analysis) intPollsIn(p *partLog) []Anomaly {
 			d, i1, i2 := p.delta(v1, v2)
 			switch {
 			case d > 1:
-				if s := a.skipped(op, p, i1, i2); len(s) > 0 {
+				if s, why := a.skipped(op, p, i1, i2); len(s) > 0 {
 					out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
-						Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s",
-							a.describe(i), v1, v2, len(s), k, listText(s))})
+						Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s%s",
+							a.describe(i), v1, v2, len(s), k, listText(s), why)})
 				}
 			case d < 1:
 				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),

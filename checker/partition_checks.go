@@ -31,6 +31,9 @@ func (o *Online) checkPartition(tp protocol.TopicPartition) {
 			top, topB = r, b
 		}
 	}
+	if top != nil {
+		o.logStartMoved(tp, top) // retention.go
+	}
 	if top != nil && compacted(top) {
 		o.compactionKept(tp, topB, top)
 	} else if top != nil {

@@ -29,8 +29,9 @@ var lossNames = []string{InconsistentOffsets, LostWrite, Unseen}
 // lostRecords lists the records that loss anomalies name, by partition and offset. An
 // offset that held several values keeps the one written last (by completion): the others
 // are lost.
-func lostRecords(h history.History) []lostRecord {
+func lostRecords(h history.History, removed map[tpKey]*removedLog) []lostRecord {
 	a := analyse(h)
+	a.removed = removed
 	var buf history.Op
 	byKey := map[tpKey]map[int64]*lostRecord{}
 	add := func(k tpKey, v, off int64, name string) {

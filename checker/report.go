@@ -88,6 +88,8 @@ type Report struct {
 	Counts       map[string]int    // name → count (every anomaly, also those not listed)
 	Linearizable map[string]string // "topic/partition" → "ok"|"illegal"|"unknown"
 	Invariants   []Violation       // from the online checker, if attached
+
+	removed map[tpKey]*removedLog // what retention and the cleaner removed by design (retention.go)
 }
 
 // Check analyses a history.
@@ -106,6 +108,9 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	// in). A run's history holds millions of values; its partitions' logs, all at once, would
 	// hold as much again.
 	a := scan(h)
+	if cfg.Online != nil {
+		a.removed = cfg.Online.removals()
+	}
 	lin := a.linCheck()
 	var all []Anomaly
 	for _, k := range a.keys {
@@ -140,7 +145,7 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	slices.SortStableFunc(all, func(x, y Anomaly) int {
 		return cmp.Or(cmp.Compare(x.Name, y.Name), cmp.Compare(firstOp(x), firstOp(y)))
 	})
-	r := &Report{Counts: map[string]int{}, Linearizable: lin.finish(cfg.LinearizabilityBudget, anomalous)}
+	r := &Report{Counts: map[string]int{}, Linearizable: lin.finish(cfg.LinearizabilityBudget, anomalous), removed: a.removed}
 	for _, an := range all {
 		r.Counts[an.Name]++
 		if r.Counts[an.Name] <= MaxExplained {

@@ -81,7 +81,8 @@ type analysis struct {
 	parts   map[tpKey]*partLog
 	keys    []tpKey // sorted
 	end     time.Duration
-	watched map[string]bool // topics some ok poll returned values of
+	watched map[string]bool       // topics some ok poll returned values of
+	removed map[tpKey]*removedLog // what retention and the cleaner removed by design (retention.go)
 }
 
 // at returns the operation at position i, in buf or in place (history.Reader.Load).

@@ -55,14 +55,15 @@ type topicDef struct {
 }
 
 type producerDef struct {
-	line    int
-	name    string
-	topic   string
-	topicT  token
-	cfg     config.Producer
-	rate    float64
-	keys    int
-	nameTok token
+	line       int
+	name       string
+	topic      string
+	topicT     token
+	cfg        config.Producer
+	rate       float64
+	keys       int
+	tombstones float64 // tombstones=P: the fraction of keyed records with a null value
+	nameTok    token
 }
 
 type consumerDef struct {
@@ -548,6 +549,12 @@ func (p *parser) producer(toks []token) error {
 			if pd.keys, err = p.count(t, k, v, 0, 1_000_000); err != nil {
 				return err
 			}
+		case "tombstones":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 || math.IsNaN(f) {
+				return p.errAt(valueCol(t, k), "tombstones: %q is not a fraction between 0 and 1", v)
+			}
+			pd.tombstones = f
 		default:
 			if err := p.notModelled(inProducer, k, t); err != nil {
 				return err
@@ -559,6 +566,11 @@ func (p *parser) producer(toks []token) error {
 	}
 	if pd.topic == "" {
 		return p.errTok(toks[0], "producer %s: topic=T is required", pd.name)
+	}
+	if t, ok := pos["tombstones"]; ok && pd.tombstones > 0 && pd.keys == 0 {
+		// Kafka refuses a null key on a compacted topic (LogValidator: "Compacted topic cannot
+		// accept message without key"), and a tombstone deletes a key.
+		return p.errTok(t, "producer %s: tombstones= needs keys=K (a tombstone deletes a key)", pd.name)
 	}
 	if err := pd.cfg.Finish(); err != nil {
 		var ce *config.Error

@@ -174,7 +174,7 @@ func (p *Player) boot() error {
 		}
 	}
 	for _, pd := range s.producers {
-		if _, err := c.AddProducer(cluster.ProducerSpec{Name: pd.name, Topic: pd.topic, Config: pd.cfg, Rate: pd.rate, Keys: pd.keys}); err != nil {
+		if _, err := c.AddProducer(cluster.ProducerSpec{Name: pd.name, Topic: pd.topic, Config: pd.cfg, Rate: pd.rate, Keys: pd.keys, Tombstones: pd.tombstones}); err != nil {
 			return fmt.Errorf("%s:%d: producer %s: %v", s.File, pd.line, pd.name, err)
 		}
 	}

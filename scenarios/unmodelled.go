@@ -7,7 +7,6 @@ package scenarios
 // Capabilities not modelled yet.
 const (
 	capTransactions = "transactions are not modelled yet"
-	capRecords      = "record sizes, compression and compaction are not modelled yet"
 	capZooKeeper    = "ZooKeeper mode is not modelled yet"
 )
 
@@ -45,9 +44,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inCheckerName, "eos-loss"}:      capTransactions,
 
 	// Records: bytes, compression, segments, compaction.
-	{inProducer, "tombstones"}:                 capRecords,
-	{inTopic, "delete.retention.ms"}:           capRecords,
-	{inConfig, "delete.retention.ms"}:          capRecords,
 	{inNode, "zN"}:                             capZooKeeper, // z1, z2, …: a ZooKeeper node
 	{inCluster, "zookeeper"}:                   capZooKeeper,
 	{inConfig, "zookeeper.session.timeout.ms"}: capZooKeeper,

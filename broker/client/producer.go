@@ -19,13 +19,16 @@ import (
 
 // ProducerOptions configures a producer.
 type ProducerOptions struct {
-	Name      string
-	Topic     string
-	Config    config.Producer // already Finish()ed by the caller
-	Rate      float64         // records per second, 0 = only on SendRecords
-	Keys      int             // > 0: each record gets key "k<n>", n uniform in [0,Keys) (env.Rand())
-	ValueBase int64           // values are ValueBase+1, ValueBase+2, …
-	Bootstrap []int32         // broker ids to ask for metadata
+	Name   string
+	Topic  string
+	Config config.Producer // already Finish()ed by the caller
+	Rate   float64         // records per second, 0 = only on SendRecords
+	Keys   int             // > 0: each record gets key "k<n>", n uniform in [0,Keys) (env.Rand())
+	// Tombstones: the fraction of keyed records sent with a null value (env.Rand(), drawn only
+	// when above 0).
+	Tombstones float64
+	ValueBase  int64   // values are ValueBase+1, ValueBase+2, …
+	Bootstrap  []int32 // broker ids to ask for metadata
 }
 
 // ProducerStats counts records by outcome.

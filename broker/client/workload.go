@@ -21,6 +21,7 @@ type workload struct {
 	valueBase int64
 	nextVal   int64
 	keys      []string
+	tomb      float64 // the fraction of records that are tombstones
 
 	rate  float64 // records per second, 0 = none
 	gen   uint64  // of the rate: older rateTicks are stale
@@ -29,7 +30,7 @@ type workload struct {
 }
 
 func newWorkload(env node.Env, o *ProducerOptions, linger time.Duration) workload {
-	w := workload{env: env, linger: linger, valueBase: o.ValueBase}
+	w := workload{env: env, linger: linger, valueBase: o.ValueBase, tomb: o.Tombstones}
 	if o.Keys > 0 {
 		w.keys = make([]string, o.Keys)
 		for i := range w.keys {
@@ -45,6 +46,9 @@ func (w *workload) record() protocol.Record {
 	rec := protocol.Record{Value: w.valueBase + w.nextVal}
 	if len(w.keys) > 0 {
 		rec.Key = w.keys[w.env.Rand()%uint64(len(w.keys))]
+		if w.tomb > 0 {
+			rec.Tombstone = float64(w.env.Rand()>>11)/(1<<53) < w.tomb
+		}
 	}
 	return rec
 }

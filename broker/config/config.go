@@ -83,18 +83,19 @@ type Broker struct {
 
 // Bugs are planted bugs, each breaking one invariant the checker watches.
 type Bugs struct {
-	HWPastLEO           bool // the leader's HW runs one past its LEO (hw-le-leo)
-	LogStartPastHW      bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
-	HWRegress           bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
-	LeaderOutsideISR    bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
-	StaleLeaderEpoch    bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
-	LeaderEpochRegress  bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
-	IgnoreOffsetCommits bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
-	ReassignEarly       bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
-	CleanerDropsLatest  bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
-	DropTxnMarkers      bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
-	AssignBeforeRevoke  bool // a KIP-848 coordinator gives a partition before its owner revoked it (one-owner-per-generation)
-	VoteTwicePerEpoch   bool // a controller votes for two candidates in one epoch (one-quorum-leader-per-epoch)
+	HWPastLEO              bool // the leader's HW runs one past its LEO (hw-le-leo)
+	LogStartPastHW         bool // retention deletes segments above the HW (logstart-le-lso-le-hw)
+	HWRegress              bool // the leader's HW counts every replica and may go down (leader-hw-monotonic)
+	LeaderOutsideISR       bool // the controller leaves a newly elected leader out of the ISR (leader-in-isr)
+	StaleLeaderEpoch       bool // the controller keeps the leader epoch on a leader change (one-leader-per-epoch)
+	LeaderEpochRegress     bool // the controller lowers the leader epoch on a leader change (leader-epochs-grow)
+	IgnoreOffsetCommits    bool // the group coordinator acknowledges offset commits without storing them (group-duplicate)
+	ReassignEarly          bool // the controller completes a reassignment before its target replicas join the ISR (reassignment-keeps-min-isr)
+	CleanerDropsLatest     bool // the log cleaner also removes batches holding a key's latest record (compaction-lost-key)
+	CleanerDropsTombstones bool // the log cleaner removes tombstones without keeping them delete.retention.ms (compaction-lost-key)
+	DropTxnMarkers         bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
+	AssignBeforeRevoke     bool // a KIP-848 coordinator gives a partition before its owner revoked it (one-owner-per-generation)
+	VoteTwicePerEpoch      bool // a controller votes for two candidates in one epoch (one-quorum-leader-per-epoch)
 }
 
 // Topic is a topic's configuration.
@@ -112,6 +113,7 @@ type Topic struct {
 	Delete                      bool                    // cleanup.policy contains delete (the default)
 	MinCleanableDirtyRatio      float64                 // min.cleanable.dirty.ratio
 	MinCompactionLag            time.Duration           // min.compaction.lag.ms
+	DeleteRetention             time.Duration           // delete.retention.ms: how long the cleaner keeps a tombstone
 
 	// Throttle: the *.replication.throttled.* keys (throttle.go).
 	Throttle ReplicationThrottle
@@ -250,6 +252,7 @@ func DefaultTopic() Topic {
 		Compression:                 record.TopicCompression{Producer: true},
 		Delete:                      true,
 		MinCleanableDirtyRatio:      0.5,
+		DeleteRetention:             24 * time.Hour,
 	}
 }
 
@@ -461,6 +464,7 @@ var topicKeys = map[string]setter[Topic]{
 		return nil
 	},
 	"min.compaction.lag.ms": dur(func(t *Topic) *time.Duration { return &t.MinCompactionLag }),
+	"delete.retention.ms":   dur(func(t *Topic) *time.Duration { return &t.DeleteRetention }),
 	"compression.type": func(t *Topic, key, v string) error {
 		c, err := record.ParseTopicCompression(v) // its error names the key
 		if err != nil {

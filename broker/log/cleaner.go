@@ -19,10 +19,34 @@ import (
 // offset does not move. Control batches and each idempotent producer's last batch are kept (the
 // producer state needs them, as Kafka keeps an empty batch for it).
 //
+// Tombstones (null values, the deletion of a key): a tombstone that is its key's latest record
+// stays for delete.retention.ms after the cleaner first passed it, so that a consumer reading
+// the log from its start sees the deletion; a later cleaning removes it (KIP-534's delete
+// horizon: the first cleaning sets it to now + delete.retention.ms, a cleaning after it drops
+// the tombstone). A log whose tombstones are due is cleaned even if it is not dirty enough
+// (KIP-534 makes such logs cleanable).
+//
 // Simplified: a batch with one live record is kept whole, where Kafka rewrites it without its
-// dead records (offset gaps inside a batch are not modelled); there are no tombstones (null
-// values), no delete.retention.ms, and no cleaner checkpoint file (after a restart the first
-// cleaning starts from the log start again, which only repeats work).
+// dead records (offset gaps inside a batch are not modelled); the delete horizon is kept
+// beside the log, not in the batch's bytes, and there is no cleaner checkpoint file (after a
+// restart the first cleaning starts from the log start again, which only repeats work, and
+// sets the horizons of the tombstones it passes anew, which only keeps them longer).
+
+// cleaning is one pass of the cleaner: up to which offset, and when.
+type cleaning struct {
+	to int64
+	at time.Duration
+}
+
+// firstCleaned is when the cleaner first passed offset off (ok false: not yet).
+func (l *Log) firstCleaned(off int64) (time.Duration, bool) {
+	for _, c := range l.cleanings {
+		if off < c.to {
+			return c.at, true
+		}
+	}
+	return 0, false
+}
 
 // cleanableEnd is the first offset the cleaner may not touch.
 func (l *Log) cleanableEnd(now time.Duration, highWatermark int64) int64 {
@@ -71,11 +95,21 @@ func (l *Log) bytesBetween(from, to int64) int64 {
 	return l.posAt(j) - l.posAt(i)
 }
 
+// CleanerBugs are bugs planted in the cleaner for the checker's tests (config.Bugs).
+type CleanerBugs struct {
+	DropLatest     bool // batches holding a key's latest record go too
+	DropTombstones bool // tombstones go at the first cleaning, whatever delete.retention.ms says
+}
+
 // Clean compacts the log if it is due (Cleaner.clean) and returns how many batches went.
-// dropLatest plants a bug for the checker's test: batches holding a key's latest record go too.
-func (l *Log) Clean(now time.Duration, highWatermark int64, dropLatest bool) int {
+func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) int {
+	dropLatest := bugs.DropLatest
 	l.now = now
-	if !l.cfg.Compact || l.DirtyRatio(now, highWatermark) < l.cfg.MinCleanableDirtyRatio {
+	if !l.cfg.Compact {
+		return 0
+	}
+	due := l.tombstonesDue >= 0 && now >= l.tombstonesDue
+	if !due && l.DirtyRatio(now, highWatermark) < l.cfg.MinCleanableDirtyRatio {
 		return 0
 	}
 	end := l.cleanableEnd(now, highWatermark)
@@ -101,6 +135,24 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, dropLatest bool) int
 			lastOfProducer[b.ProducerID] = i
 		}
 	}
+	// Tombstones the cleaner passed delete.retention.ms ago or more may go (their horizon).
+	l.tombstonesDue = -1
+	expired := func(off int64) bool {
+		at, ok := l.firstCleaned(off)
+		if bugs.DropTombstones {
+			return true
+		}
+		if ok && now-at >= l.cfg.DeleteRetention {
+			return true
+		}
+		if !ok {
+			at = now // passed for the first time now
+		}
+		if h := at + l.cfg.DeleteRetention; l.tombstonesDue < 0 || h < l.tombstonesDue {
+			l.tombstonesDue = h
+		}
+		return false
+	}
 	kept := make([]*protocol.RecordBatch, 0, len(l.batches))
 	removed := 0
 	for i, b := range l.batches {
@@ -108,11 +160,14 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, dropLatest bool) int
 			kept = append(kept, b)
 			continue
 		}
-		if b.NextOffset() <= end && !b.Control && superseded(b, latest, dropLatest) {
+		if b.NextOffset() <= end && !b.Control && removable(b, latest, dropLatest, expired) {
 			removed++
 			continue
 		}
 		kept = append(kept, b)
+	}
+	if end > l.cleanedTo {
+		l.cleanings = append(l.cleanings, cleaning{end, now})
 	}
 	l.cleanedTo = end
 	if removed == 0 {
@@ -122,15 +177,23 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, dropLatest bool) int
 	return removed
 }
 
-// superseded reports whether every record of b has a later record of its key in the offset map.
-func superseded(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool) bool {
+// removable reports whether every record of b may go: a later record of its key in the offset
+// map supersedes it, or it is a tombstone past its delete horizon (expired). expired is asked
+// about every tombstone that is its key's latest record, so that it learns the next horizon.
+func removable(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool, expired func(int64) bool) bool {
+	all := true
 	for i := range b.Records {
+		at := b.BaseOffset + int64(i)
 		off, ok := latest[b.Records[i].Key]
-		if !ok || off < b.BaseOffset+int64(i) || (off == b.BaseOffset+int64(i) && !dropLatest) {
-			return false
+		if ok && (off > at || off == at && dropLatest) {
+			continue
 		}
+		if b.Records[i].Tombstone && (!ok || off == at) && expired(at) {
+			continue
+		}
+		all = false
 	}
-	return true
+	return all
 }
 
 // rebuildSegments replaces the batches with kept (a subsequence), rewriting every segment that

@@ -48,7 +48,7 @@ func TestLogCleanerKeepsTheLastRecordPerKey(t *testing.T) {
 		mustAppend(t, l, keyed(k), 0, 0)
 	}
 	before, _ := latestByKey(l)
-	removed := l.Clean(time.Minute, l.LogEndOffset(), false)
+	removed := l.Clean(time.Minute, l.LogEndOffset(), CleanerBugs{})
 	after, offs := latestByKey(l)
 	// Offsets 0..7; the active segment holds offsets 6 and 7. Cleanable: 0..5, where a's last is
 	// 4, b's 5, c's 3; a at 0 and 2 and b at 1 are superseded.
@@ -88,7 +88,7 @@ func TestLogCleanerWaitsForTheDirtyRatio(t *testing.T) {
 	if got := l.DirtyRatio(0, 5); got != 1 {
 		t.Fatalf("dirty ratio of a never-cleaned log: %v; want 1", got)
 	}
-	if got := l.Clean(0, 5, false); got != 3 {
+	if got := l.Clean(0, 5, CleanerBugs{}); got != 3 {
 		t.Fatalf("first cleaning removed %d; want 3 (a at 0..2; the active segment holds 4)", got)
 	}
 	for _, k := range []string{"a", "a"} {
@@ -97,7 +97,7 @@ func TestLogCleanerWaitsForTheDirtyRatio(t *testing.T) {
 	if r := l.DirtyRatio(0, 7); r >= 0.9 {
 		t.Fatalf("dirty ratio after cleaning and two appends: %v; want below 0.9", r)
 	}
-	if got := l.Clean(0, 7, false); got != 0 {
+	if got := l.Clean(0, 7, CleanerBugs{}); got != 0 {
 		t.Fatalf("cleaning below the ratio removed %d; want 0", got)
 	}
 }
@@ -111,14 +111,14 @@ func TestLogCleanerStopsAtTheFirstUncleanableOffset(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		mustAppend(t, l, keyed("a"), 0, time.Duration(i)*time.Second)
 	}
-	if got := l.Clean(10*time.Second, 2, false); got != 1 {
+	if got := l.Clean(10*time.Second, 2, CleanerBugs{}); got != 1 {
 		t.Fatalf("below HW 2: removed %d; want 1 (offset 0; 1 is the latest below the HW)", got)
 	}
 	cfg.MinCompactionLag = 7 * time.Second
 	l.SetConfig(cfg)
 	// At 10s only batches of 3s or older (offsets 1..3) are cleanable: a's latest there is 3,
 	// which supersedes 1 and 2; 4 and 5 are too young to count.
-	if got := l.Clean(10*time.Second, 6, false); got != 2 {
+	if got := l.Clean(10*time.Second, 6, CleanerBugs{}); got != 2 {
 		t.Fatalf("with min.compaction.lag.ms=7s at 10s: removed %d; want 2 (offsets 1 and 2)", got)
 	}
 	if _, offs := latestByKey(l); !equalInts(offs, []int64{3, 4, 5}) {
@@ -132,7 +132,7 @@ func TestAppendAsFollowerAcceptsCompactionGaps(t *testing.T) {
 	for _, k := range []string{"a", "a", "b", "a", "b"} {
 		mustAppend(t, leader, keyed(k), 0, 0)
 	}
-	leader.Clean(0, leader.LogEndOffset(), false)
+	leader.Clean(0, leader.LogEndOffset(), CleanerBugs{})
 	f := openLog(t, newFakeDisk(), compactedTopic())
 	if err := f.AppendAsFollower(leader.Batches(), 0); err != nil || f.LogEndOffset() != 5 {
 		t.Fatalf("follower of a cleaned log: err %v, LEO %d; want nil, 5", err, f.LogEndOffset())
@@ -180,12 +180,55 @@ func TestLogCleanerStaysBelowTheLastStableOffset(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		mustAppend(t, l, keyed("a"), 0, 0) // 2, 3, 4
 	}
-	if got := l.Clean(0, 5, false); got != 0 {
+	if got := l.Clean(0, 5, CleanerBugs{}); got != 0 {
 		t.Fatalf("with a transaction open at 1: removed %d; want 0 (only offset 0 is cleanable, and it is a's latest there)", got)
 	}
 	mustAppend(t, l, txnMarker(9, protocol.MarkerCommit), 0, 0) // 5
 	mustAppend(t, l, keyed("b"), 0, 0)                          // 6, active
-	if got := l.Clean(0, 7, false); got != 4 {
+	if got := l.Clean(0, 7, CleanerBugs{}); got != 4 {
 		t.Fatalf("after the commit marker: removed %d; want 4 (a at 0 to 3; 4 is a's latest, the marker stays)", got)
+	}
+}
+
+// tombstone is a producer batch deleting key k (a null value).
+func tombstone(k string) *protocol.RecordBatch {
+	b := unencoded(0)
+	nextValue++
+	b.Records = append(b.Records, protocol.Record{Key: k, Value: nextValue, Tombstone: true})
+	return encoded(b)
+}
+
+// Reference: LogCleaner with KIP-534's delete horizon — a tombstone that is its key's latest
+// record survives the cleaning that first passes it and every cleaning for delete.retention.ms
+// after that (a consumer reading from the start still sees the deletion); the first cleaning
+// after the horizon removes it, even when the log is not dirty enough otherwise. The records
+// it superseded go at the first cleaning, like any superseded record.
+func TestLogCleanerRemovesTombstonesAfterDeleteRetention(t *testing.T) {
+	d := newFakeDisk()
+	cfg := compactedTopic()
+	cfg.DeleteRetention = 10 * time.Second
+	l := openLog(t, d, cfg)
+	// Offsets: 0 a, 1 b, 2 a (tombstone), 3 c, 4 b, 5 c; the active segment holds 5.
+	mustAppend(t, l, keyed("a"), 0, 0)
+	mustAppend(t, l, keyed("b"), 0, 0)
+	mustAppend(t, l, tombstone("a"), 0, 0)
+	for _, k := range []string{"c", "b", "c"} {
+		mustAppend(t, l, keyed(k), 0, 0)
+	}
+	offsets := func() []int64 { _, o := latestByKey(l); return o }
+	if segs := l.Segments(); segs[len(segs)-1].BaseOffset != 5 {
+		t.Fatalf("segments %+v; want the active one at offset 5 (the tombstone's batch is smaller)", segs)
+	}
+	if n := l.Clean(time.Minute, l.LogEndOffset(), CleanerBugs{}); n != 2 || !equalInts(offsets(), []int64{2, 3, 4, 5}) {
+		t.Fatalf("first cleaning removed %d, kept %v; want a's record and b's superseded one gone, the tombstone kept: 2, [2 3 4 5]", n, offsets())
+	}
+	if n := l.Clean(time.Minute+9*time.Second, l.LogEndOffset(), CleanerBugs{}); n != 0 {
+		t.Fatalf("a cleaning before the delete horizon removed %d batches; want 0 (offsets %v)", n, offsets())
+	}
+	if n := l.Clean(time.Minute+10*time.Second, l.LogEndOffset(), CleanerBugs{}); n != 1 || !equalInts(offsets(), []int64{3, 4, 5}) {
+		t.Fatalf("the cleaning at the delete horizon removed %d, kept %v; want the tombstone gone: 1, [3 4 5]", n, offsets())
+	}
+	if l.LogStartOffset() != 0 || l.LogEndOffset() != 6 {
+		t.Errorf("log start %d, LEO %d; want 0, 6", l.LogStartOffset(), l.LogEndOffset())
 	}
 }

@@ -62,8 +62,10 @@ type Log struct {
 
 	logStart      int64
 	leo           int64
-	recoveryPoint int64 // offsets below it have been flushed since the last reopen
-	cleanedTo     int64 // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
+	recoveryPoint int64         // offsets below it have been flushed since the last reopen
+	cleanedTo     int64         // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
+	cleanings     []cleaning    // the cleaner's passes, oldest first (cleaner.go)
+	tombstonesDue time.Duration // when the first kept tombstone's delete horizon passes (-1: none)
 	lastFlush     time.Duration
 	now           time.Duration // the latest time handed in
 
@@ -86,6 +88,8 @@ func Open(disk node.Disk, dir string, cfg config.Topic, now time.Duration) *Log 
 		lastFlush: now,
 		now:       now,
 		producers: producerState{producers: make(map[int64]*producerEntry)},
+
+		tombstonesDue: -1,
 	}
 	if es := disk.Read(l.startFile); len(es) > 0 {
 		if v, ok := es[len(es)-1].(int64); ok && v > 0 {
@@ -626,6 +630,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) {
 	l.removeAllSegments()
 	l.batches, l.pos, l.endPos = nil, nil, 0
 	l.leo, l.logStart, l.recoveryPoint, l.cleanedTo = offset, offset, offset, 0
+	l.cleanings, l.tombstonesDue = nil, -1
 	l.segs = append(l.segs[:0], l.newSegment(offset))
 	if len(l.epochs.entries) > 0 {
 		l.epochs.entries = l.epochs.entries[:0]

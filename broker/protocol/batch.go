@@ -17,6 +17,9 @@ import (
 type Record struct {
 	Key   string
 	Value int64
+	// Tombstone: the record's value is null (a key's deletion on a compacted topic, producer
+	// tombstones=); Value still names it, carried in a header (broker/record).
+	Tombstone bool
 }
 
 // RecordBatch is an immutable batch of records. The producer builds one with BaseOffset 0;

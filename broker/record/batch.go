@@ -178,8 +178,17 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		} else {
 			s = append(s, rec.Key...)
 			kl := len(s)
-			s = AppendValue(s, rec.Value, valueBytes)
-			r.Key, r.Value = s[:kl], s[kl:]
+			r.Headers = r.Headers[:0]
+			if rec.Tombstone {
+				// A null value; the record's number travels in a header so the checker can
+				// follow the record through consumers.
+				s = AppendValue(s, rec.Value, 0)
+				r.Key, r.Value = s[:kl], nil
+				r.Headers = append(r.Headers, kmsg.Header{Key: TombstoneHeader, Value: s[kl:]})
+			} else {
+				s = AppendValue(s, rec.Value, valueBytes)
+				r.Key, r.Value = s[:kl], s[kl:]
+			}
 			if rec.Key == "" {
 				r.Key = nil
 			}
@@ -190,6 +199,9 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 	}
 	return dst
 }
+
+// TombstoneHeader names the header that carries a tombstone's number (its value is null).
+const TombstoneHeader = "kafkasim.value"
 
 // markerType is the control record type of a marker the model names by its key
 // (protocol.MarkerCommit or protocol.MarkerAbort, ControlRecordType COMMIT 1, ABORT 0).
@@ -382,7 +394,19 @@ func toModel(r *kmsg.Record, control bool, i int32) (protocol.Record, error) {
 		return rec, nil
 	}
 	if r.Value == nil {
-		return protocol.Record{}, fmt.Errorf("null value (a tombstone): not modelled yet")
+		// A tombstone: its number is in the TombstoneHeader header (a real client's tombstone
+		// has none: -1).
+		rec := protocol.Record{Key: string(r.Key), Value: -1, Tombstone: true}
+		for _, h := range r.Headers {
+			if h.Key == TombstoneHeader {
+				v, err := ParseValue(h.Value)
+				if err != nil {
+					return protocol.Record{}, err
+				}
+				rec.Value = v
+			}
+		}
+		return rec, nil
 	}
 	v, err := ParseValue(r.Value)
 	if err != nil {

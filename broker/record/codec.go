@@ -321,3 +321,22 @@ func codecNames() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// UncompressedSize is the size the batch at the start of src would have uncompressed: its
+// header plus its records decompressed (the batch's own size when it is not compressed). The
+// TUI reads a topic's compression ratio from it.
+func UncompressedSize(src []byte) (int, error) {
+	size, err := Size(src)
+	if err != nil {
+		return 0, err
+	}
+	c := CodecOf(src)
+	if c == None {
+		return size, nil
+	}
+	data, err := decompress(src[BatchOverhead:size], c)
+	if err != nil {
+		return 0, corrupt("Records could not be decompressed with %s: %v", c, err)
+	}
+	return BatchOverhead + len(data), nil
+}

@@ -282,6 +282,8 @@ type ProducerSpec struct {
 	Config config.Producer
 	Rate   float64 // records per second; 0 = only Send
 	Keys   int
+	// Tombstones: the fraction of keyed records sent with a null value (producer tombstones=).
+	Tombstones float64
 }
 
 // AddProducer starts a producer node.
@@ -301,7 +303,7 @@ func (c *Cluster) AddProducer(p ProducerSpec) (int32, error) {
 	c.producers++
 	c.World.AddNode(id, p.Name, func(h *sim.Host) sim.Node {
 		return client.NewProducer(client.ProducerOptions{
-			Name: p.Name, Topic: p.Topic, Config: cfg, Rate: p.Rate, Keys: p.Keys, ValueBase: base, Bootstrap: c.BrokerIDs,
+			Name: p.Name, Topic: p.Topic, Config: cfg, Rate: p.Rate, Keys: p.Keys, Tombstones: p.Tombstones, ValueBase: base, Bootstrap: c.BrokerIDs,
 		}, h, h.Now())
 	})
 	return id, nil

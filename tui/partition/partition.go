@@ -162,7 +162,59 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 		}
 	}
 	b.WriteString(st.Dim.Render(theme.Fit("  "+Membership(p), width)) + "\n")
+	if s := Logs(p, width-2); s != "" {
+		b.WriteString(st.Dim.Render(theme.Fit("  "+s, width)) + "\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// Logs says what each replica's log holds on disk — its bytes, its segments and its log start
+// offset — and how the leader stores the latest batches: "on disk: 1 12.3 KB in 3 segments
+// from 0 · 2 … · lz4 3.1:1" (the ratio of their uncompressed size to their size on disk), or
+// "uncompressed". When that is wider than width, the short form: "disk 1: 12.3 KB/3 seg/0 ·
+// 2: … · lz4 3.1:1". Down replicas are left out; "" when none runs.
+func Logs(p session.Partition, width int) string {
+	var long, short []string
+	for _, r := range p.Replicas {
+		if !r.Up {
+			continue
+		}
+		seg := "segments"
+		if r.Segments == 1 {
+			seg = "segment"
+		}
+		long = append(long, fmt.Sprintf("%d %s in %d %s from %d", r.Broker, Size(r.Bytes), r.Segments, seg, r.LogStart))
+		short = append(short, fmt.Sprintf("%d: %s/%d seg/%d", r.Broker, Size(r.Bytes), r.Segments, r.LogStart))
+	}
+	if len(long) == 0 {
+		return ""
+	}
+	var codec string
+	switch p.Codec {
+	case "":
+	case "none":
+		codec = " · uncompressed"
+	default:
+		codec = fmt.Sprintf(" · %s %.1f:1", p.Codec, p.Ratio)
+	}
+	s := "on disk: " + strings.Join(long, " · ") + codec
+	if len([]rune(s)) > width {
+		s = "disk " + strings.Join(short, " · ") + codec
+	}
+	return s
+}
+
+// Size renders bytes in the scenario language's units: 812 B, 12.3 KB, 4.0 MB, 1.2 GB.
+func Size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // Membership names the replica sets as the seed documents teach them: AR, the assigned

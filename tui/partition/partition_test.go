@@ -54,3 +54,22 @@ func TestMembershipNamesARISROSR(t *testing.T) {
 		t.Errorf("Membership = %q; want %q", got, want)
 	}
 }
+
+// Each running replica's log on disk (bytes, segments, log start) and the leader's
+// compression ratio are said in the detail.
+func TestLogsSayBytesSegmentsAndCompression(t *testing.T) {
+	p := session.Partition{Codec: "lz4", Ratio: 3.14, Replicas: []session.Replica{
+		{Broker: 1, Up: true, Bytes: 12_600, Segments: 3, LogStart: 1701},
+		{Broker: 2, Up: true, Bytes: 800, Segments: 1},
+		{Broker: 3},
+	}}
+	if got, want := Logs(p, 100), "on disk: 1 12.3 KB in 3 segments from 1701 · 2 800 B in 1 segment from 0 · lz4 3.1:1"; got != want {
+		t.Errorf("Logs = %q; want %q", got, want)
+	}
+	if got, want := Logs(p, 60), "disk 1: 12.3 KB/3 seg/1701 · 2: 800 B/1 seg/0 · lz4 3.1:1"; got != want {
+		t.Errorf("Logs in 60 columns = %q; want %q", got, want)
+	}
+	if got := Logs(session.Partition{Replicas: []session.Replica{{Broker: 1}}}, 100); got != "" {
+		t.Errorf("Logs with every replica down = %q; want empty", got)
+	}
+}

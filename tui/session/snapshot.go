@@ -68,6 +68,10 @@ type Partition struct {
 	// Adding and Removing are a reassignment in progress (KIP-455's adding and removing
 	// replicas; Replicas then lists the target followed by the ones being removed).
 	Adding, Removing []int32
+
+	// Codec and Ratio: how the leader stores its latest batches (records.go).
+	Codec string
+	Ratio float64
 }
 
 // Reassigning reports whether a reassignment of the partition is in progress.
@@ -101,6 +105,8 @@ type Replica struct {
 	Truncated bool  // its log was cut within the last TruncatedFor
 	Stale     bool  // down: LEO/HW are the last seen
 	Throttled bool  // its fetches wait for the replication throttle, its own or its leader's (KIP-73)
+	Bytes     int64 // its log's size on disk (records.go)
+	Segments  int   // its log's segment count
 }
 
 // Client is a producer or a consumer.
@@ -174,6 +180,10 @@ func (tl *Timeline) take() *Snapshot {
 			rep := Replica{Broker: b, InISR: slices.Contains(p.ISR, b), InELR: slices.Contains(p.ELR, b)}
 			if r := c.Replica(b, tp); r != nil {
 				rep.Up, rep.LEO, rep.HW, rep.LogStart = true, r.LEO(), r.HW(), r.LogStart()
+				rep.Bytes, rep.Segments = logSize(r.Log())
+				if b == p.Leader {
+					p.Codec, p.Ratio = compression(r.Log())
+				}
 				rep.Throttled = c.Broker(b).ReplicationThrottled(tp)
 				if lb := c.Broker(p.Leader); lb != nil && b != p.Leader {
 					rep.Throttled = rep.Throttled || lb.LeaderThrottles(tp, b)

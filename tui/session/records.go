@@ -1,0 +1,39 @@
+package session
+
+import (
+	"kafkasim/broker/log"
+	"kafkasim/broker/record"
+)
+
+// logSize is a log's bytes and segment count.
+func logSize(l *log.Log) (int64, int) { return l.SizeBytes(), len(l.Segments()) }
+
+// ratioBatches is how many of the leader's latest batches the compression ratio reads.
+const ratioBatches = 8
+
+// compression is the codec of the leader's latest batch and the ratio of its latest batches'
+// uncompressed size to their size on disk ("", 0 for an empty log).
+func compression(l *log.Log) (string, float64) {
+	bs := l.Batches()
+	var codec string
+	var stored, plain int
+	for i := len(bs) - 1; i >= 0 && i >= len(bs)-ratioBatches; i-- {
+		b := bs[i]
+		if b.Control || len(b.Bytes) == 0 {
+			continue
+		}
+		n, err := record.UncompressedSize(b.Bytes)
+		if err != nil {
+			continue
+		}
+		if codec == "" {
+			codec = record.CodecOf(b.Bytes).String()
+		}
+		stored += len(b.Bytes)
+		plain += n
+	}
+	if stored == 0 {
+		return "", 0
+	}
+	return codec, float64(plain) / float64(stored)
+}
