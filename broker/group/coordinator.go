@@ -87,6 +87,11 @@ type Coordinator struct {
 	host   Host
 	shards map[int32]*shard
 	watch  watch // the groups as Watch last saw them (events.go)
+
+	// touched: an entry point that can change a group ran since Watch last looked (Handle,
+	// OnTimer, Leadership, HighWatermark). The groups live only here, so an input that
+	// touched none of them changed nothing Watch would observe, and Watch skips its walk.
+	touched bool
 }
 
 // New builds a coordinator with no shards.
@@ -133,6 +138,7 @@ type write struct {
 // in leader epoch epoch (scheduleLoadOperation), or no longer does (epoch < 0:
 // scheduleUnloadOperation).
 func (c *Coordinator) Leadership(now time.Duration, part, epoch int32) {
+	c.touched = true
 	s := c.shards[part]
 	if epoch < 0 {
 		if s != nil {
@@ -155,6 +161,7 @@ func (c *Coordinator) Leadership(now time.Duration, part, epoch int32) {
 
 // HighWatermark tells the coordinator that partition part's HW moved: writes below it complete.
 func (c *Coordinator) HighWatermark(now time.Duration, part int32, hw int64) {
+	c.touched = true
 	s := c.shards[part]
 	if s == nil || hw <= s.hw {
 		return
@@ -165,6 +172,7 @@ func (c *Coordinator) HighWatermark(now time.Duration, part int32, hw int64) {
 
 // OnTimer runs a fired timer.
 func (c *Coordinator) OnTimer(now time.Duration, t Timer) {
+	c.touched = true
 	s := c.shards[t.Part]
 	if s == nil || s.epoch != t.Epoch || s.timers[t.Key] != t.Seq {
 		return // unloaded, or rescheduled or cancelled since

@@ -147,9 +147,10 @@ type seenMember struct {
 // Without a loaded shard it does nothing: runs without groups record no event.
 func (c *Coordinator) Watch(now time.Duration, cause any) {
 	w := &c.watch
-	if len(c.shards) == 0 && len(w.groups) == 0 {
+	if !c.touched || (len(c.shards) == 0 && len(w.groups) == 0) {
 		return
 	}
+	c.touched = false
 	o, ok := c.host.(Observer)
 	if !ok {
 		return

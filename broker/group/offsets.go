@@ -8,6 +8,14 @@ import (
 
 // Handle runs one group request; it reports whether msg was one.
 func (c *Coordinator) Handle(now time.Duration, from int32, msg any) bool {
+	if c.handle(now, from, msg) {
+		c.touched = true
+		return true
+	}
+	return false
+}
+
+func (c *Coordinator) handle(now time.Duration, from int32, msg any) bool {
 	switch r := msg.(type) {
 	case *protocol.ConsumerGroupHeartbeatRequest:
 		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
