@@ -151,9 +151,13 @@ func TestZooKeeperConditionalUpdateConflicts(t *testing.T) {
 	wantCode(t, "b's update at version 0", e.write(t, "b", zookeeper.SetData("/state", "by b", 0)), zookeeper.BADVERSION)
 	// A multi whose check fails changes nothing, all or nothing.
 	wantCode(t, "multi", e.write(t, "b", zookeeper.Check("/state", 0), zookeeper.Create("/other", "", false)), zookeeper.BADVERSION)
-	got := e.do(t, "b", func(now time.Duration, c *zookeeper.Client, cb zookeeper.Callback) { c.GetData(now, "/other", false, cb) })
+	got := e.do(t, "b", func(now time.Duration, c *zookeeper.Client, cb zookeeper.Callback) {
+		c.GetData(now, "/other", false, cb)
+	})
 	wantCode(t, "/other after the failed multi", got, zookeeper.NONODE)
-	got = e.do(t, "b", func(now time.Duration, c *zookeeper.Client, cb zookeeper.Callback) { c.GetData(now, "/state", false, cb) })
+	got = e.do(t, "b", func(now time.Duration, c *zookeeper.Client, cb zookeeper.Callback) {
+		c.GetData(now, "/state", false, cb)
+	})
 	if got.Node.Data != "by a" || got.Node.Version != 1 {
 		t.Fatalf("/state: got %v at version %d; want \"by a\" at 1", got.Node.Data, got.Node.Version)
 	}
@@ -298,7 +302,9 @@ func TestZooKeeperNoWritesWithoutQuorum(t *testing.T) {
 			t.Fatalf("%s holds the minority's write", node.Name(id))
 		}
 	}
-	if !e.w.RunUntil(func() bool { return e.leader() != 0 && e.leader() != a.c.Server() || e.server(a.c.Server()).State() != zookeeper.Leading && e.leader() != 0 }, time.Minute) {
+	if !e.w.RunUntil(func() bool {
+		return e.leader() != 0 && e.leader() != a.c.Server() || e.server(a.c.Server()).State() != zookeeper.Leading && e.leader() != 0
+	}, time.Minute) {
 		t.Fatal("the majority did not elect a leader")
 	}
 	e.w.Heal()
