@@ -177,8 +177,10 @@ func (b *Broker) handleLeaderAndIsr(now time.Duration, m *protocol.LeaderAndIsrR
 	var take []*metadata.Partition
 	for _, st := range m.Partitions {
 		p := b.parts[st.TP]
-		if p != nil && p.started && (st.LeaderEpoch < p.leaderEpoch || st.LeaderEpoch == p.leaderEpoch && st.ZkVersion <= p.partitionEpoch) {
-			continue // stale: the replica has this leader epoch already, or a newer one
+		if p != nil && p.started && st.LeaderEpoch <= p.leaderEpoch {
+			// ReplicaManager.becomeLeaderOrFollower: with a ZooKeeper controller only a higher
+			// leader epoch is taken; the partition's error is STALE_CONTROLLER_EPOCH.
+			continue
 		}
 		take = append(take, b.zkImagePartition(st, m.Configs))
 	}

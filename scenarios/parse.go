@@ -23,6 +23,7 @@ type Scenario struct {
 	Seed  uint64 // config seed=N, 0 if the file names none
 
 	brokers, controllers int
+	zk                   zkSetup // ZooKeeper mode (zkcond.go)
 	broker               config.Broker
 	latMin, latMax       time.Duration
 	latSet               bool
@@ -278,12 +279,20 @@ func (p *parser) cluster(toks []token) error {
 			if p.s.controllers, err = p.count(t, k, vals[i], 1, maxControllers); err != nil {
 				return err
 			}
+			p.s.zk.controllersTok = t
+		case "zookeeper":
+			if err := p.zkCluster(t, k, vals[i]); err != nil {
+				return err
+			}
 		default:
 			if err := p.notModelled(inCluster, k, t); err != nil {
 				return err
 			}
-			return p.errTok(t, "%s: unknown cluster key (known: brokers, controllers)", k)
+			return p.errTok(t, "%s: unknown cluster key (known: brokers, controllers, zookeeper)", k)
 		}
+	}
+	if err := p.zkClusterCheck(); err != nil {
+		return err
 	}
 	if p.s.brokers == 0 {
 		return p.errTok(toks[0], "cluster: brokers=N is required")
@@ -363,6 +372,10 @@ func (p *parser) config(toks []token) error {
 				return err
 			}
 			p.s.osFlushSet = true
+		case "zookeeper.session.timeout.ms":
+			if err := p.zkSessionTimeout(t, k, v); err != nil {
+				return err
+			}
 		default:
 			if err := p.notModelled(inConfig, k, t); err != nil {
 				return err
@@ -658,6 +671,9 @@ func (p *parser) closeSetup() error {
 	if s.controllers == 0 {
 		s.controllers = 3
 	}
+	if err := p.zkCloseSetup(); err != nil {
+		return err
+	}
 	if err := s.broker.Validate(); err != nil {
 		at := p.firstConfig
 		var ce *config.Error
@@ -821,11 +837,11 @@ func (p *parser) fixedNode(t token) (nodeRef, error) {
 			return nodeRef{}, p.errTok(t, "controller %s does not exist (controllers are c1..c%d)", t.text, p.s.controllers)
 		}
 	}
+	if zooKeeperName.MatchString(t.text) && (p.s.zk.servers > 0 || !isClient) {
+		return p.zkNode(t, isClient)
+	}
 	if isClient {
 		return nodeRef{name: t.text}, nil
-	}
-	if zooKeeperName.MatchString(t.text) {
-		return nodeRef{}, p.notModelledAs(inNode, "zN", t.text, t)
 	}
 	return nodeRef{}, p.errTok(t, "unknown node %q (brokers are 1..%d, controllers c1..c%d%s)", t.text, p.s.brokers, p.s.controllers, p.clientList())
 }

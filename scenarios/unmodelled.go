@@ -9,7 +9,7 @@ package scenarios
 const (
 	capTransactions = "transactions are not modelled yet"
 	capRecords      = "record sizes, compression and compaction are not modelled yet"
-	capZooKeeper    = "ZooKeeper mode is not modelled yet"
+	capZooKeeper    = "ZooKeeper mode's controller.socket.timeout.ms is not modelled yet"
 	capNemesis      = "the nemesis (random faults in a scenario) is not modelled yet"
 )
 
@@ -50,11 +50,7 @@ var unmodelled = map[unmodelledWord]string{
 	{inProducer, "tombstones"}:                 capRecords,
 	{inTopic, "delete.retention.ms"}:           capRecords,
 	{inConfig, "delete.retention.ms"}:          capRecords,
-	{inNode, "zN"}:                             capZooKeeper, // z1, z2, …: a ZooKeeper node
-	{inCluster, "zookeeper"}:                   capZooKeeper,
-	{inConfig, "zookeeper.session.timeout.ms"}: capZooKeeper,
 	{inConfig, "controller.socket.timeout.ms"}: capZooKeeper,
-	{inCondition, "zk.leader"}:                 capZooKeeper,
 	{inStatement, "nemesis"}:                   capNemesis,
 }
 

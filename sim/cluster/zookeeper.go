@@ -60,8 +60,12 @@ func newZooKeeperCluster(spec Spec) (*Cluster, error) {
 	c.World.AddNode(AdminID, "admin", func(h *sim.Host) sim.Node {
 		return client.NewAdmin(client.AdminOptions{Name: "admin", Controllers: c.BrokerIDs, RequestTimeout: 5 * time.Second}, h, h.Now())
 	})
+	// Boot: the ensemble elects a leader, every broker registers, one wins /controller.
 	if err := c.WaitReady(bootLimit); err != nil {
 		return nil, fmt.Errorf("cluster did not boot: %v", err)
+	}
+	if !c.RunUntil(func() bool { return c.ActiveController() > 0 }, bootLimit) {
+		return nil, fmt.Errorf("cluster did not boot: no broker won /controller")
 	}
 	c.Booted = c.Now()
 	return c, nil
@@ -168,3 +172,6 @@ func (c *Cluster) zkCommitted() *metadata.Image {
 	c.zk.leader, c.zk.zxid, c.zk.image = l, t.Zxid, im
 	return im
 }
+
+// ZooKeeperMode reports whether the cluster runs on ZooKeeper.
+func (c *Cluster) ZooKeeperMode() bool { return c.zk != nil }
