@@ -237,7 +237,34 @@ func (s *Server) Step(now time.Duration, from int32, msg any) {
 	case *Request:
 		s.onRequest(now, from, m)
 	case *node.ConnectionReset:
-		s.dropClient(m.Peer)
+		s.onConnectionReset(now, m.Peer)
+	}
+}
+
+// onConnectionReset: a client's connection closed (its session lives on until it expires), or
+// a quorum peer's process died: the leader's LearnerHandler for it ends at once, and a
+// follower that lost its leader's connection looks for a new one (Follower.followLeader).
+func (s *Server) onConnectionReset(now time.Duration, peer int32) {
+	if !node.IsZooKeeper(peer) {
+		s.dropClient(peer)
+		return
+	}
+	switch {
+	case s.state == Leading:
+		delete(s.learners, peer)
+		if s.established {
+			alive := 1
+			for _, l := range s.learners {
+				if l.synced {
+					alive++
+				}
+			}
+			if alive < s.cfg.quorum() {
+				s.goLooking(now)
+			}
+		}
+	case s.state == Following && peer == s.leader:
+		s.goLooking(now)
 	}
 }
 

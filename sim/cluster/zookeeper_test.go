@@ -97,13 +97,13 @@ func TestZkModeControllerFailover(t *testing.T) {
 	}
 	if !c.RunUntil(func() bool {
 		for p := 0; p < 3; p++ {
-			if l := c.Leader(TP("t", p)); l == old || l < 0 {
+			if l := c.Leader(TP("t", p)); l == old || l < 0 || slices.Contains(c.ISR(TP("t", p)), old) {
 				return false
 			}
 		}
 		return true
 	}, 10*time.Second) {
-		t.Fatal("the dead broker still leads partitions")
+		t.Fatal("the dead broker still leads partitions or sits in an ISR")
 	}
 	for p := 0; p < 3; p++ {
 		for _, r := range c.ISR(TP("t", p)) {
