@@ -959,3 +959,6 @@ type SessionExpired struct{ Session int64 }
 
 // TraceArg puts the session in the trace.
 func (e *SessionExpired) TraceArg() int64 { return e.Session }
+
+// History is the server's committed history (read-only).
+func (s *Server) History() []*Txn { return s.log[:s.committed] }
