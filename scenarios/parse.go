@@ -384,6 +384,7 @@ func (p *parser) config(toks []token) error {
 				return p.configErr(err, t, k)
 			}
 			p.cfgPos[k] = errPos{p.line, t.col}
+			p.zkNoteKey(k, t)
 		}
 	}
 	return nil
@@ -401,6 +402,7 @@ func (p *parser) protocol(toks []token) error {
 		if err := p.s.broker.SetProtocol(k, vals[i]); err != nil {
 			return p.configErr(err, toks[i+1], k)
 		}
+		p.zkNoteKey(k, toks[i+1])
 	}
 	return nil
 }

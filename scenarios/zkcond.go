@@ -24,6 +24,7 @@ type zkSetup struct {
 	serversTok     token
 	controllersTok token  // controllers=, to refuse it beside zookeeper=
 	timeoutAt      errPos // where zookeeper.session.timeout.ms was set
+	kraftOnly      []kraftKey
 }
 
 func (p *parser) zkCluster(t token, key, v string) error {
@@ -53,8 +54,34 @@ func (p *parser) zkSessionTimeout(t token, key, v string) error {
 	return nil
 }
 
-// zkCloseSetup: ZooKeeper keys need a ZooKeeper-mode cluster.
+// kraftKey is a KRaft-only key the set-up gave, where it gave it.
+type kraftKey struct {
+	key string
+	at  errPos
+}
+
+// kraftOnlyKeys are the settings of KRaft's control plane: the controller quorum, broker
+// registration and heartbeats, the metadata log, eligible leader replicas (KIP-966) and
+// Pre-Vote (KIP-996). ZooKeeper mode has none of them.
+var kraftOnlyKeys = map[string]bool{
+	"broker.heartbeat.interval.ms": true, "broker.session.timeout.ms": true,
+	"controller.quorum.election.timeout.ms": true, "controller.quorum.election.backoff.max.ms": true,
+	"controller.quorum.fetch.timeout.ms": true, "controller.quorum.request.timeout.ms": true,
+	"metadata.max.idle.interval.ms": true, "eligible.leader.replicas": true, "pre.vote": true,
+}
+
+func (p *parser) zkNoteKey(k string, t token) {
+	if kraftOnlyKeys[k] {
+		p.s.zk.kraftOnly = append(p.s.zk.kraftOnly, kraftKey{k, errPos{p.line, t.col}})
+	}
+}
+
+// zkCloseSetup: ZooKeeper keys need a ZooKeeper-mode cluster, KRaft keys a KRaft one.
 func (p *parser) zkCloseSetup() error {
+	if p.s.zk.servers > 0 && len(p.s.zk.kraftOnly) > 0 {
+		k := p.s.zk.kraftOnly[0]
+		return p.errPos(k.at, "%s: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=%d)", k.key, p.s.zk.servers)
+	}
 	if p.s.zk.servers == 0 && p.s.zk.timeoutAt.line != 0 {
 		return p.errPos(p.s.zk.timeoutAt, "zookeeper.session.timeout.ms: the cluster runs KRaft; ZooKeeper keys need cluster ... zookeeper=N")
 	}

@@ -25,6 +25,19 @@ func TestZooKeeperWordsParse(t *testing.T) {
 	}
 }
 
+// KRaft-only settings in ZooKeeper mode are errors that say why.
+func TestKRaftOnlySettingsRefusedInZooKeeperMode(t *testing.T) {
+	for src, want := range map[string]string{
+		"protocol eligible.leader.replicas=true\n": "t.scenario:5:10: eligible.leader.replicas: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=3)",
+		"config broker.session.timeout.ms=9000\n":  "t.scenario:5:8: broker.session.timeout.ms: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=3)",
+	} {
+		_, err := Parse("t.scenario", []byte(zkHead+src))
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: got %v; want %s", strings.TrimSpace(src), err, want)
+		}
+	}
+}
+
 // A client named like a ZooKeeper server is ambiguous in ZooKeeper mode.
 func TestZooKeeperNameClashIsAnError(t *testing.T) {
 	_, err := Parse("t.scenario", []byte(zkHead+"producer z1 topic=orders\nkill z1\n"))
