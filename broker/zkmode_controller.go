@@ -525,6 +525,9 @@ func (c *zkController) alterPartition(now time.Duration, from int32, m *protocol
 	resp := &protocol.AlterPartitionResponse{CorrelationID: m.CorrelationID}
 	if e, ok := c.live[m.BrokerID]; !ok || e != m.BrokerEpoch {
 		resp.Error = protocol.STALE_BROKER_EPOCH
+		for _, it := range m.Partitions {
+			c.b.env.Observe(&AlterPartitionRefused{TP: it.TP, Error: resp.Error})
+		}
 		c.b.env.Send(from, resp)
 		done(now)
 		return

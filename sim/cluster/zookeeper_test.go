@@ -176,3 +176,43 @@ func TestZkModeSessionExpiryRemovesBrokerFromIsr(t *testing.T) {
 		t.Fatalf("broker epoch after the new session: got %d; want above %d", got, epoch)
 	}
 }
+
+// A leader whose session expired cannot shrink the ISR: its AlterPartition carries a broker
+// epoch, leader epoch and zkVersion the controller no longer has, and is refused (KIP-497; the
+// "cached zkVersion" refusal of the ZooKeeper-writing brokers before it), so with acks=all it
+// acknowledges nothing alone.
+func TestZkModeExpiredLeaderCannotShrinkIsr(t *testing.T) {
+	c := newZkCluster(t, 3, 5, nil)
+	// The leader is not the controller: a controller cut off from ZooKeeper is another story.
+	ctl := c.ActiveController()
+	var others []int32
+	for _, id := range c.BrokerIDs {
+		if id != ctl {
+			others = append(others, id)
+		}
+	}
+	lead, next := others[0], others[1]
+	mustTopic(t, c, TopicSpec{Name: "t", Partitions: 1, Replication: 3, Assignment: [][]int32{{lead, next, ctl}}, Configs: map[string]string{"min.insync.replicas": "2"}})
+	mustProducer(t, c, "p", "t", 50, "acks", "all")
+	var refused []*broker.AlterPartitionRefused
+	c.World.OnObserve(func(now time.Duration, id int32, ev any) {
+		if e, ok := ev.(*broker.AlterPartitionRefused); ok {
+			refused = append(refused, e)
+		}
+	})
+	c.RunFor(3 * time.Second)
+	c.World.Partition([]int32{lead}, c.ZooKeeper)
+	if !c.RunUntil(func() bool { return c.Leader(TP("t", 0)) == next }, 30*time.Second) {
+		t.Fatalf("leader: got %d; want %d after broker %d's session expired", c.Leader(TP("t", 0)), next, lead)
+	}
+	c.RunFor(50 * time.Second) // past replica.lag.time.max.ms (30s) without fetches
+	if p := c.Replica(lead, TP("t", 0)); p == nil || !p.IsLeader() {
+		t.Fatalf("broker %d should still believe it leads t/0 (nobody told it)", lead)
+	}
+	if len(refused) == 0 {
+		t.Fatalf("broker %d's ISR shrink was not refused by the controller", lead)
+	}
+	if got := c.Replica(lead, TP("t", 0)).ISR(); len(got) < 2 {
+		t.Fatalf("broker %d's own ISR: got %v; want it unshrunk (the shrink was refused)", lead, got)
+	}
+}
