@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 	"time"
@@ -20,6 +21,10 @@ type Options struct {
 	ID          int32
 	Controllers []int32 // the controller quorum's voters (controller.quorum.voters)
 	Config      config.Broker
+	// ZooKeeper, when set, runs the broker in ZooKeeper mode (zkmode.go): zookeeper.connect,
+	// with zookeeper.session.timeout.ms (0: 18 s). Controllers is then empty.
+	ZooKeeper               []int32
+	ZooKeeperSessionTimeout time.Duration
 }
 
 // Broker is one Kafka broker.
@@ -67,6 +72,8 @@ type Broker struct {
 	txns          *txn.Coordinator         // the transaction coordinator (txns.go)
 	txnAdds       txnAdds                  // produce requests held while their partitions join a transaction (txns.go)
 	internalAsked map[string]time.Duration // internal topics whose creation was asked for, and when (internaltopics.go)
+
+	zk *zkMode // ZooKeeper mode's control plane (zkmode.go); nil in KRaft mode
 }
 
 // timer is every timer payload of the broker.
@@ -143,6 +150,9 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 	env.After(o.Config.ReplicaLagTimeMax/2, timer{kind: tickIsrExpiration})
 	env.After(o.Config.ReplicaHighWatermarkCheckpointInterval, timer{kind: tickHWCheckpoint})
 	env.After(o.Config.LogRetentionCheckInterval, timer{kind: tickRetention})
+	if len(o.ZooKeeper) > 0 {
+		b.zkStart(now, o.ZooKeeper, cmp.Or(o.ZooKeeperSessionTimeout, DefaultZooKeeperSessionTimeout))
+	}
 	return b
 }
 
@@ -181,6 +191,9 @@ func (b *Broker) Step(now time.Duration, from int32, msg any) {
 }
 
 func (b *Broker) step(now time.Duration, from int32, msg any) {
+	if b.zk != nil && b.zkStep(now, from, msg) {
+		return
+	}
 	if b.meta.Handle(now, from, msg) {
 		b.replayMetadata(now)
 		return

@@ -111,6 +111,9 @@ func (l *lifecycle) firstShutdownAnswer(m *protocol.BrokerHeartbeatResponse) boo
 func (l *lifecycle) controllerGone() { l.hbInFlight, l.regInFlight = false, false }
 
 func (b *Broker) activeController() int32 {
+	if b.zk != nil {
+		return b.zk.controllerID
+	}
 	id, _ := b.meta.Leader()
 	return id
 }
@@ -118,6 +121,9 @@ func (b *Broker) activeController() int32 {
 // lifecycleTick, at every heartbeat tick: register while the broker has no epoch, else
 // heartbeat, unless a request is still in flight.
 func (b *Broker) lifecycleTick(now time.Duration) {
+	if b.zk != nil {
+		return // the ZooKeeper session is the broker's registration (zkmode.go)
+	}
 	if !b.lifecycle.due(now, b.cfg.ControllerQuorumRequestTimeout) {
 		return
 	}
@@ -182,6 +188,10 @@ func (b *Broker) handleHeartbeat(now time.Duration, m *protocol.BrokerHeartbeatR
 // move its leaderships away, then flushes, writes the clean-shutdown marker and halts.
 func (b *Broker) Stop(now time.Duration) {
 	if b.halted || b.lifecycle.shuttingDown {
+		return
+	}
+	if b.zk != nil {
+		b.zkStop(now)
 		return
 	}
 	if !b.cfg.ControlledShutdownEnable || !b.lifecycle.registered() {

@@ -56,9 +56,10 @@ const (
 	sLogStart      // logstart T/I[@B]
 	sKeys          // keys T/I[@B]
 	sTxn           // txn P (txncond.go)
+	sZkLeader      // zk.leader (zkcond.go)
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, txn, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, txn, zk.leader, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -166,6 +167,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		k.subj, kind, err = sAbortedTxns, vInt, needClient(true)
 	case "txn":
 		return p.txnCondition(k, toks)
+	case "zk.leader":
+		return p.zkLeaderCondition(k, toks)
 	case "leo":
 		k.subj, kind = sLEO, vInt
 		if i, err = p.replicaRef(k, toks); err != nil {
@@ -314,7 +317,7 @@ func (p *parser) value(t token, kind valueKind, noNone bool) (int64, error) {
 		if kind == vBroker && (n.id < 1 || node.IsController(n.id)) {
 			return 0, p.errTok(t, "%q is not a broker", t.text)
 		}
-		if kind == vController && !node.IsController(n.id) {
+		if kind == vController && !node.IsController(n.id) && !(p.s.zk.servers > 0 && node.IsBroker(n.id)) {
 			return 0, p.errTok(t, "%q is not a controller (controllers are c1..c%d)", t.text, p.s.controllers)
 		}
 		return int64(n.id), nil
@@ -402,6 +405,9 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	if k.subj == sTxn {
 		return k.evalTxn(c)
 	}
+	if k.subj == sZkLeader {
+		return k.evalZkLeader(c)
+	}
 	switch k.subj {
 	case sLeader:
 		v := int64(c.Leader(tp))
@@ -476,6 +482,9 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 		n := int64(len(c.ISR(tp)))
 		return n, true, fmt.Sprintf("size isr %s is %d", name, n)
 	case sControllerEpoch:
+		if c.ZooKeeperMode() {
+			return zkControllerEpoch(c)
+		}
 		id := c.ActiveController()
 		if id < 0 {
 			return unknown("controller.epoch", "no active controller")

@@ -23,6 +23,7 @@ type Scenario struct {
 	Seed  uint64 // config seed=N, 0 if the file names none
 
 	brokers, controllers int
+	zk                   zkSetup // ZooKeeper mode (zkcond.go)
 	broker               config.Broker
 	latMin, latMax       time.Duration
 	latSet               bool
@@ -280,12 +281,20 @@ func (p *parser) cluster(toks []token) error {
 			if p.s.controllers, err = p.count(t, k, vals[i], 1, maxControllers); err != nil {
 				return err
 			}
+			p.s.zk.controllersTok = t
+		case "zookeeper":
+			if err := p.zkCluster(t, k, vals[i]); err != nil {
+				return err
+			}
 		default:
 			if err := p.notModelled(inCluster, k, t); err != nil {
 				return err
 			}
-			return p.errTok(t, "%s: unknown cluster key (known: brokers, controllers)", k)
+			return p.errTok(t, "%s: unknown cluster key (known: brokers, controllers, zookeeper)", k)
 		}
+	}
+	if err := p.zkClusterCheck(); err != nil {
+		return err
 	}
 	if p.s.brokers == 0 {
 		return p.errTok(toks[0], "cluster: brokers=N is required")
@@ -365,6 +374,10 @@ func (p *parser) config(toks []token) error {
 				return err
 			}
 			p.s.osFlushSet = true
+		case "zookeeper.session.timeout.ms":
+			if err := p.zkSessionTimeout(t, k, v); err != nil {
+				return err
+			}
 		default:
 			if err := p.notModelled(inConfig, k, t); err != nil {
 				return err
@@ -373,6 +386,7 @@ func (p *parser) config(toks []token) error {
 				return p.configErr(err, t, k)
 			}
 			p.cfgPos[k] = errPos{p.line, t.col}
+			p.zkNoteKey(k, t)
 		}
 	}
 	return nil
@@ -390,6 +404,7 @@ func (p *parser) protocol(toks []token) error {
 		if err := p.s.broker.SetProtocol(k, vals[i]); err != nil {
 			return p.configErr(err, toks[i+1], k)
 		}
+		p.zkNoteKey(k, toks[i+1])
 	}
 	return nil
 }
@@ -671,6 +686,9 @@ func (p *parser) closeSetup() error {
 	if s.controllers == 0 {
 		s.controllers = 3
 	}
+	if err := p.zkCloseSetup(); err != nil {
+		return err
+	}
 	if err := s.broker.Validate(); err != nil {
 		at := p.firstConfig
 		var ce *config.Error
@@ -834,11 +852,11 @@ func (p *parser) fixedNode(t token) (nodeRef, error) {
 			return nodeRef{}, p.errTok(t, "controller %s does not exist (controllers are c1..c%d)", t.text, p.s.controllers)
 		}
 	}
+	if zooKeeperName.MatchString(t.text) && (p.s.zk.servers > 0 || !isClient) {
+		return p.zkNode(t, isClient)
+	}
 	if isClient {
 		return nodeRef{name: t.text}, nil
-	}
-	if zooKeeperName.MatchString(t.text) {
-		return nodeRef{}, p.notModelledAs(inNode, "zN", t.text, t)
 	}
 	return nodeRef{}, p.errTok(t, "unknown node %q (brokers are 1..%d, controllers c1..c%d%s)", t.text, p.s.brokers, p.s.controllers, p.clientList())
 }

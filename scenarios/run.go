@@ -138,6 +138,7 @@ func (p *Player) boot() error {
 	s := p.s
 	spec := cluster.DefaultSpec()
 	spec.Brokers, spec.Controllers = s.brokers, s.controllers
+	spec.ZooKeeper, spec.ZooKeeperSessionTimeout = s.zk.servers, s.zk.sessionTimeout
 	spec.Broker = s.broker
 	spec.Sim.Seed = p.res.Seed
 	if s.latSet {
@@ -153,7 +154,11 @@ func (p *Player) boot() error {
 		return fmt.Errorf("%s: %v", s.File, err)
 	}
 	p.c = c
-	p.narrate("cluster up: brokers 1..%d, controllers c1..c%d", s.brokers, s.controllers)
+	if s.zk.servers > 0 {
+		p.narrate("cluster up: brokers 1..%d, ZooKeeper z1..z%d, controller broker %s", s.brokers, s.zk.servers, nodeName(int64(c.ActiveController())))
+	} else {
+		p.narrate("cluster up: brokers 1..%d, controllers c1..c%d", s.brokers, s.controllers)
+	}
 	if !p.o.NoCheck && p.o.Judge == nil {
 		p.online = checker.Attach(c)
 	}

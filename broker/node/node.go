@@ -58,14 +58,21 @@ type Disk interface {
 // and clients from ClientBase.
 const (
 	ControllerBase int32 = 3000
+	ZooKeeperBase  int32 = 9000 // ZooKeeper servers z1, z2, … (ZooKeeper mode)
 	ClientBase     int32 = 10000
 )
+
+// ZooKeeperID is the node id of ZooKeeper server zI (1-based).
+func ZooKeeperID(i int) int32 { return ZooKeeperBase + int32(i) }
+
+// IsZooKeeper reports whether id names a ZooKeeper server.
+func IsZooKeeper(id int32) bool { return id > ZooKeeperBase && id < ClientBase }
 
 // ControllerID is the node id of controller cI (1-based).
 func ControllerID(i int) int32 { return ControllerBase + int32(i) }
 
 // IsController reports whether id names a controller.
-func IsController(id int32) bool { return id > ControllerBase && id < ClientBase }
+func IsController(id int32) bool { return id > ControllerBase && id < ZooKeeperBase }
 
 // IsBroker reports whether id names a broker.
 func IsBroker(id int32) bool { return id > 0 && id <= ControllerBase }
@@ -74,6 +81,9 @@ func IsBroker(id int32) bool { return id > 0 && id <= ControllerBase }
 func Name(id int32) string {
 	if IsController(id) {
 		return fmt.Sprintf("c%d", id-ControllerBase)
+	}
+	if IsZooKeeper(id) {
+		return fmt.Sprintf("z%d", id-ZooKeeperBase)
 	}
 	return fmt.Sprint(id)
 }

@@ -26,6 +26,10 @@ type Spec struct {
 	Controllers int           // dedicated KRaft controllers (default 3)
 	Broker      config.Broker // cluster-wide broker and topic defaults, protocol switches
 	Sim         sim.Options
+	// ZooKeeper > 0 runs ZooKeeper mode (zookeeper.go): an ensemble z1..zN instead of the KRaft
+	// controllers, with the brokers' zookeeper.session.timeout.ms (0: 18 s).
+	ZooKeeper               int
+	ZooKeeperSessionTimeout time.Duration
 }
 
 // DefaultSpec is a 3-broker, 3-controller cluster with Kafka 4.x defaults.
@@ -53,6 +57,8 @@ type Cluster struct {
 	adminDone   int
 	adminErrors []error
 	removing    map[int32]bool // brokers to unregister once stopped (elastic.go)
+	ZooKeeper   []int32        // the ensemble's servers in ZooKeeper mode (zookeeper.go)
+	zk          *zkView
 }
 
 // New validates the spec and starts the controllers, brokers and the admin client at time 0.
@@ -62,6 +68,9 @@ func New(spec Spec) (*Cluster, error) {
 	}
 	if spec.Brokers > int(node.ControllerBase) {
 		return nil, fmt.Errorf("brokers: %d is too many", spec.Brokers)
+	}
+	if spec.ZooKeeper != 0 {
+		return newZooKeeperCluster(spec)
 	}
 	if spec.Controllers < 1 || spec.Controllers > 9 {
 		return nil, fmt.Errorf("controllers: %d is not between 1 and 9", spec.Controllers)
@@ -407,6 +416,9 @@ func (c *Cluster) Controller(id int32) *controller.Controller {
 // running controllers that claim leadership, the one with the highest quorum epoch is the
 // leader.
 func (c *Cluster) ActiveController() int32 {
+	if c.zk != nil {
+		return c.zkController()
+	}
 	best, bestEpoch := int32(-1), int32(-1)
 	for _, id := range c.Controllers {
 		k := c.Controller(id)
@@ -422,6 +434,9 @@ func (c *Cluster) ActiveController() int32 {
 
 // Committed is the active controller's committed metadata image, or nil without one.
 func (c *Cluster) Committed() *metadata.Image {
+	if c.zk != nil {
+		return c.zkCommitted()
+	}
 	if id := c.ActiveController(); id >= 0 {
 		return c.Controller(id).Committed()
 	}
