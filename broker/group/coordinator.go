@@ -19,6 +19,9 @@ type Config struct {
 	NewMemberJoinTimeout  time.Duration // CLASSIC_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (300 s)
 	LoadTime              time.Duration // how long replaying a partition takes (the simulator's)
 	IgnoreOffsetCommits   bool          // planted bug: OffsetCommit is acknowledged but not stored
+	// ExposePendingTxnOffsets is a planted bug: a TxnOffsetCommit's offsets are committed at
+	// once, before (and whatever) the transaction's marker (txnoffsets.go).
+	ExposePendingTxnOffsets bool
 
 	// KIP-848 consumer groups.
 	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
@@ -112,6 +115,7 @@ type shard struct {
 	hw      int64
 	timers  map[string]uint64
 	seq     uint64
+	txn     txnOffsets // pending transactional offsets (txnoffsets.go)
 }
 
 // Offset is a committed offset (OffsetCommitValue).
