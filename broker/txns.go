@@ -121,7 +121,7 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 			if tp.Topic == protocol.OffsetsTopic {
 				// GroupCoordinator.onTransactionCompleted: the group's pending transactional
 				// offsets are committed or dropped (group/txnoffsets.go).
-				b.groups.CompleteTransaction(tp.Partition, r.ProducerID, r.Committed)
+				b.groups.CompleteTransaction(tp.Partition, r.ProducerID, r.ProducerEpoch, r.Committed)
 			}
 			p.maybeIncrementHW(now)
 			p.wakeFetches(now)

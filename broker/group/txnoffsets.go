@@ -20,7 +20,8 @@ import (
 // transactional batches into pending offsets, the markers completing them, so a failover
 // keeps the offsets of a transaction whose outcome is still unknown pending. OffsetFetch with
 // RequireStable answers UNSTABLE_OFFSET_COMMIT while one of the partitions asked for has a
-// pending offset. Not modelled: the commit-time ordering against a later plain OffsetCommit
+// pending offset. A TxnOffsetCommit from an epoch older than the producer's latest (its markers
+// and commits) is INVALID_PRODUCER_EPOCH. Not modelled: the commit-time ordering against a later plain OffsetCommit
 // (a COMMIT marker's offsets always win).
 
 // TxnAppender is what a host offers to write a transactional batch (CoordinatorPartitionWriter
@@ -40,6 +41,25 @@ type txnOffset struct {
 // pendingTransactionalOffsets), in the order they were written, per producer id.
 type txnOffsets struct {
 	pending map[int64][]txnOffset
+	epochs  map[int64]int16 // the highest producer epoch seen per producer id (its markers, its commits)
+}
+
+// sawEpoch notes producer pid at epoch.
+func (t *txnOffsets) sawEpoch(pid int64, epoch int16) {
+	if t.epochs == nil {
+		t.epochs = map[int64]int16{}
+	}
+	if e, ok := t.epochs[pid]; !ok || epoch > e {
+		t.epochs[pid] = epoch
+	}
+}
+
+// fenced reports whether epoch is older than the producer's latest (ProducerAppendInfo's
+// checkProducerEpoch on the coordinator's append: a zombie's TxnOffsetCommit after its
+// transaction was fenced and aborted must not wait for the new instance's COMMIT marker).
+func (t *txnOffsets) fenced(pid int64, epoch int16) bool {
+	e, ok := t.epochs[pid]
+	return ok && epoch < e
 }
 
 func (t *txnOffsets) add(pid int64, o txnOffset) {
@@ -63,7 +83,8 @@ func (t *txnOffsets) hasPending(group string, tp protocol.TopicPartition) bool {
 
 // complete is replayEndTransactionMarker: COMMIT stores the producer's pending offsets in the
 // order written, ABORT drops them.
-func (s *shard) completeTxnOffsets(pid int64, committed bool) {
+func (s *shard) completeTxnOffsets(pid int64, epoch int16, committed bool) {
+	s.txn.sawEpoch(pid, epoch)
 	offs := s.txn.pending[pid]
 	delete(s.txn.pending, pid)
 	if !committed {
@@ -78,9 +99,9 @@ func (s *shard) completeTxnOffsets(pid int64, committed bool) {
 // written to partition part (GroupCoordinator.onTransactionCompleted, through
 // CoordinatorRuntime.scheduleTransactionCompletion). A shard still loading reads the marker
 // from the log.
-func (c *Coordinator) CompleteTransaction(part int32, pid int64, committed bool) {
+func (c *Coordinator) CompleteTransaction(part int32, pid int64, epoch int16, committed bool) {
 	if s := c.shards[part]; s != nil && !s.loading {
-		s.completeTxnOffsets(pid, committed)
+		s.completeTxnOffsets(pid, epoch, committed)
 	}
 }
 
@@ -107,9 +128,10 @@ func (s *shard) replayTxnBatch(b *protocol.RecordBatch) bool {
 	switch {
 	case b.Control && b.ProducerID >= 0:
 		committed := len(b.Records) > 0 && b.Records[0].Key == protocol.MarkerCommit
-		s.completeTxnOffsets(b.ProducerID, committed)
+		s.completeTxnOffsets(b.ProducerID, b.ProducerEpoch, committed)
 		return true
 	case b.Transactional && b.ProducerID >= 0:
+		s.txn.sawEpoch(b.ProducerID, b.ProducerEpoch)
 		for _, r := range b.Records {
 			if g, tp, o, ok := parseOffsetRecord(r); ok {
 				s.txn.add(b.ProducerID, txnOffset{group: g, tp: tp, o: o})
@@ -188,6 +210,10 @@ func (s *shard) handleTxnOffsetCommit(now time.Duration, from int32, r *protocol
 		s.c.host.Send(from, txnCommitAnswer(r, err))
 		return
 	}
+	if s.txn.fenced(r.ProducerID, r.ProducerEpoch) {
+		s.c.host.Send(from, txnCommitAnswer(r, protocol.INVALID_PRODUCER_EPOCH))
+		return
+	}
 	w, ok := s.c.host.(TxnAppender)
 	if !ok {
 		s.c.host.Send(from, txnCommitAnswer(r, protocol.UNKNOWN_SERVER_ERROR))
@@ -206,6 +232,7 @@ func (s *shard) handleTxnOffsetCommit(now time.Duration, from int32, r *protocol
 		return
 	}
 	s.written = next
+	s.txn.sawEpoch(r.ProducerID, r.ProducerEpoch)
 	for _, o := range offs {
 		if s.c.cfg.ExposePendingTxnOffsets {
 			s.storeOffset(o.group, o.tp, o.o) // planted bug: visible before the marker

@@ -20,14 +20,16 @@ func (h *fakeHost) AppendTransactional(_ int32, pid int64, epoch int16, recs []p
 
 // marker writes producer pid's COMMIT or ABORT marker to the fake log and tells the
 // coordinator, as handleWriteTxnMarkers does.
-func (k *coord) marker(pid int64, committed bool) {
+func (k *coord) marker(pid int64, committed bool) { k.markerAt(pid, 0, committed) }
+
+func (k *coord) markerAt(pid int64, epoch int16, committed bool) {
 	key := protocol.MarkerAbort
 	if committed {
 		key = protocol.MarkerCommit
 	}
-	k.h.log.batches = append(k.h.log.batches, &protocol.RecordBatch{BaseOffset: k.h.log.end(), ProducerID: pid, Control: true,
+	k.h.log.batches = append(k.h.log.batches, &protocol.RecordBatch{BaseOffset: k.h.log.end(), ProducerID: pid, ProducerEpoch: epoch, Control: true,
 		Transactional: true, Records: []protocol.Record{{Key: key}}})
-	k.c.CompleteTransaction(0, pid, committed)
+	k.c.CompleteTransaction(0, pid, epoch, committed)
 	k.commitLog()
 }
 
@@ -167,5 +169,22 @@ func TestExposePendingTxnOffsetsBugKeepsAbortedOffsets(t *testing.T) {
 	k.marker(7, false)
 	if got := fetched(k.fetch(true)); got != 20 {
 		t.Errorf("with the bug, after ABORT: %d; want 20 (the aborted offset kept)", got)
+	}
+}
+
+// Reference: ProducerAppendInfo.checkProducerEpoch on the coordinator's append: once a
+// transaction is fenced (its ABORT marker written under a bumped epoch), the zombie's late
+// TxnOffsetCommit is INVALID_PRODUCER_EPOCH; it must not wait for, and be committed by, the
+// new instance's COMMIT marker.
+func TestTxnOffsetCommitFromFencedEpochRefused(t *testing.T) {
+	k := newCoord(t, &offsetsLog{}, 0)
+	id := k.stableGroup()
+	k.markerAt(7, 1, false) // the fence: producer 7's transaction aborted under epoch 1
+	if err := k.txnCommitted(txnCommit(id, 1, 7, 99)); err != protocol.INVALID_PRODUCER_EPOCH {
+		t.Errorf("TxnOffsetCommit of epoch 0 after the epoch-1 marker: %v; want INVALID_PRODUCER_EPOCH", err)
+	}
+	k.markerAt(7, 1, true)
+	if got := fetched(k.fetch(true)); got != -1 {
+		t.Errorf("committed %d after the new instance's COMMIT; want none (-1): the zombie's offset was refused", got)
 	}
 }
