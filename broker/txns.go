@@ -27,6 +27,8 @@ func newTxnCoordinator(b *Broker) *txn.Coordinator {
 		LoadTime:      coordinatorLoadTime,
 		MarkerRetry:   100 * time.Millisecond,
 		WriteTimeout:  b.cfg.OffsetsCommitTimeout,
+		// AddOffsetsToTxn adds a group's partition of __consumer_offsets.
+		OffsetsPartitions: int32(b.cfg.OffsetsTopicNumPartitions),
 	}, txnHost{topicWriter{b, protocol.TransactionStateTopic}})
 }
 
@@ -116,6 +118,11 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 				break
 			}
 			st.baseOffset, st.required = base, base+1
+			if tp.Topic == protocol.OffsetsTopic {
+				// GroupCoordinator.onTransactionCompleted: the group's pending transactional
+				// offsets are committed or dropped (group/txnoffsets.go).
+				b.groups.CompleteTransaction(tp.Partition, r.ProducerID, r.ProducerEpoch, r.Committed)
+			}
 			p.maybeIncrementHW(now)
 			p.wakeFetches(now)
 			if p.hw >= st.required {
@@ -295,4 +302,24 @@ func (b *Broker) handleTxnAddAnswer(now time.Duration, corr int64, code protocol
 		dp.parts[i] = produceStatus{tp: pp.TP, err: code, baseOffset: -1, done: true}
 	}
 	b.respondProduce(dp)
+}
+
+// AppendTransactional writes a group coordinator's transactional offset commit as the
+// producer's batch (CoordinatorPartitionWriter.append with the producer id and epoch,
+// isTransactional): no sequence, so the partition's producer state opens no transaction and its
+// LSO stays at the HW; the marker that ends the transaction completes the offsets
+// (group/txnoffsets.go).
+func (h coordinatorHost) AppendTransactional(part int32, pid int64, epoch int16, recs []protocol.Record, now time.Duration) (int64, protocol.ErrorCode) {
+	p := h.leader(part)
+	if p == nil {
+		return -1, protocol.NOT_LEADER_OR_FOLLOWER
+	}
+	batch := &protocol.RecordBatch{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: protocol.NoSequence, Transactional: true, Records: recs}
+	_, base, _, code := p.log.AppendAsLeader(batch, p.leaderEpoch, now)
+	if code != protocol.NONE {
+		return -1, code
+	}
+	p.maybeIncrementHW(now)
+	p.wakeFetches(now)
+	return base + int64(len(recs)), protocol.NONE
 }

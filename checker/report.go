@@ -125,6 +125,7 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	all = append(all, a.precommittedReads()...)
 	all = append(all, a.groupSkips()...)
 	all = append(all, a.groupDuplicates()...)
+	all = append(all, a.eosAnomalies()...) // eos.go
 	for i := range all {
 		all[i].Permitted = permitted(all[i].Name, cfg)
 		if all[i].Permitted != "" {

@@ -196,7 +196,9 @@ func (a *analysis) build(p *partLog) {
 		case op.Type == history.Send:
 			for _, v := range op.Values {
 				id := p.id(v)
-				if p.writer[id] < 0 {
+				// A processor sends an input's value again after an aborted transaction
+				// (client.Processor): the send that did not fail is the value's writer.
+				if w, failed := p.failed[v]; p.writer[id] < 0 || (failed && w == p.writer[id] && op.Outcome != history.Fail) {
 					p.writer[id] = i
 				}
 				if op.Outcome == history.Fail {
@@ -214,6 +216,11 @@ func (a *analysis) build(p *partLog) {
 					p.okRead[id] = i
 				}
 			}
+		}
+	}
+	for v, w := range p.failed { // deletions only: the order does not matter
+		if p.writer[p.id(v)] != w {
+			delete(p.failed, v) // sent again, not failed: a processor's output (client.Processor)
 		}
 	}
 	// The log: acknowledged sends (and unknown ones proven read), and every poll. The

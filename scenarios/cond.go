@@ -122,7 +122,7 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		t := toks[i]
 		i++
 		k.client = t.text
-		if producer && p.s.producer(t.text) == nil {
+		if producer && p.s.producer(t.text) == nil && !p.s.isProcessor(t.text) { // a processor's producer (processor.go)
 			return p.errTok(t, "%s: unknown producer %q", w.text, t.text)
 		}
 		if !producer && p.s.consumer(t.text) == nil {

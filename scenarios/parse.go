@@ -73,6 +73,7 @@ type consumerDef struct {
 	topic  string
 	topicT token
 	cfg    config.Consumer
+	proc   *processorDef // a processor's producer side (processor.go), nil for a consumer
 }
 
 // Default finish timeout in virtual time.
@@ -727,7 +728,14 @@ func (p *parser) closeSetup() error {
 	}
 	for _, cd := range s.consumers {
 		if s.topic(cd.topic) == nil {
-			return p.errPos(errPos{cd.line, valueCol(cd.topicT, "topic")}, "topic=%s: unknown topic", cd.topic)
+			key := "topic"
+			if cd.proc != nil {
+				key = "from"
+			}
+			return p.errPos(errPos{cd.line, valueCol(cd.topicT, key)}, "%s=%s: unknown topic", key, cd.topic)
+		}
+		if err := p.checkProcessor(cd); err != nil {
+			return err
 		}
 	}
 	return nil

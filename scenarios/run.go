@@ -184,6 +184,12 @@ func (p *Player) boot() error {
 		}
 	}
 	for _, cd := range s.consumers {
+		if cd.proc != nil { // processor.go
+			if _, err := c.AddProcessor(cluster.ProcessorSpec{Name: cd.name, From: cd.topic, To: cd.proc.to, Consumer: cd.cfg, Producer: cd.proc.producer}); err != nil {
+				return fmt.Errorf("%s:%d: processor %s: %v", s.File, cd.line, cd.name, err)
+			}
+			continue
+		}
 		if _, err := c.AddConsumer(cluster.ConsumerSpec{Name: cd.name, Topic: cd.topic, Config: cd.cfg}); err != nil {
 			return fmt.Errorf("%s:%d: consumer %s: %v", s.File, cd.line, cd.name, err)
 		}
@@ -336,7 +342,7 @@ func (p *Player) caughtUp() bool {
 			return false
 		}
 	}
-	if !p.groupsCaughtUp() {
+	if !p.groupsCaughtUp() || !p.processorsSettled() {
 		return false
 	}
 	for _, cd := range p.s.consumers {

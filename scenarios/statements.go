@@ -71,6 +71,7 @@ func init() {
 		{name: "topic", setup: true, parse: setup((*parser).topic)},
 		{name: "producer", setup: true, parse: setup((*parser).producer)},
 		{name: "consumer", setup: true, parse: setup((*parser).consumer)},
+		{name: "processor", setup: true, parse: setup((*parser).processor)}, // processor.go
 		{name: "finish", free: true, parse: setup((*parser).finish)},
 		{name: "say", free: true, parse: (*parser).say, run: runSay},
 		{name: "pause", free: true, bare: true, parse: func(*parser, *stmt, []token) error { return nil }, run: runPause},

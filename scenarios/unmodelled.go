@@ -36,12 +36,9 @@ type unmodelledWord struct {
 // producer's keys=) are not here: they work.
 var unmodelled = map[unmodelledWord]string{
 	// Transactions and exactly-once.
-	{inStatement, "processor"}:       capTransactions,
-	{inStatement, "begin"}:           capTransactions,
-	{inStatement, "abort"}:           capTransactions,
-	{inCheckerName, "G1b"}:           capTransactions,
-	{inCheckerName, "eos-duplicate"}: capTransactions,
-	{inCheckerName, "eos-loss"}:      capTransactions,
+	{inStatement, "begin"}: capTransactions,
+	{inStatement, "abort"}: capTransactions,
+	{inCheckerName, "G1b"}: capTransactions,
 
 	// ZooKeeper mode.
 	{inConfig, "controller.socket.timeout.ms"}: capZooKeeper,

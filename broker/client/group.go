@@ -112,6 +112,9 @@ type groupMember struct {
 	handling   []handled     // polls the application is processing
 	seeks      int
 	Assignment []protocol.TopicPartition
+	// appCommits: a processor commits the offsets itself (processor.go); the consumer's own
+	// commits (auto, per poll, before a rebalance, at close) are off.
+	appCommits bool
 
 	// KIP-848 (membership.go): generation is the member epoch.
 	modern                bool
@@ -236,6 +239,14 @@ func (g *groupMember) positions() []protocol.OffsetCommitPartition {
 
 // commit sends an OffsetCommit for the current generation (ConsumerCoordinator.sendOffsetCommitRequest).
 func (g *groupMember) commit(now time.Duration, parts []protocol.OffsetCommitPartition) {
+	if g.appCommits {
+		return
+	}
+	g.commitParts(now, parts)
+}
+
+// commitParts sends the OffsetCommit (commit; a processor's own commits, processor.go).
+func (g *groupMember) commitParts(now time.Duration, parts []protocol.OffsetCommitPartition) {
 	if len(parts) == 0 || g.coord < 0 || g.generation < 0 || !g.joined {
 		return
 	}
@@ -479,7 +490,7 @@ func (g *groupMember) fetchCommitted(now time.Duration) {
 		return
 	}
 	corr := g.nextCorr()
-	g.send(gOffsetFetch, now, g.coord, &protocol.OffsetFetchRequest{CorrelationID: corr, GroupID: c.cfg.Group, Partitions: tps}, corr, c.cfg.RequestTimeout, &greq{gen: g.generation})
+	g.send(gOffsetFetch, now, g.coord, &protocol.OffsetFetchRequest{CorrelationID: corr, GroupID: c.cfg.Group, Partitions: tps, RequireStable: true}, corr, c.cfg.RequestTimeout, &greq{gen: g.generation})
 }
 
 // pollTimeout: AbstractCoordinator.handlePollTimeoutExpiry: a dynamic member leaves; the
@@ -635,7 +646,9 @@ func (g *groupMember) coordinatorError(now time.Duration, err protocol.ErrorCode
 	case protocol.NOT_COORDINATOR, protocol.COORDINATOR_NOT_AVAILABLE, protocol.REQUEST_TIMED_OUT:
 		g.coordinatorUnknown(now)
 		return true
-	case protocol.COORDINATOR_LOAD_IN_PROGRESS:
+	case protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.UNSTABLE_OFFSET_COMMIT:
+		// UNSTABLE_OFFSET_COMMIT (KIP-447): a transaction's offsets are pending; the
+		// OffsetFetch is retried.
 		g.notBefore = now + g.c.cfg.RetryBackoff
 		return true
 	}

@@ -29,6 +29,9 @@ type ProducerOptions struct {
 	Tombstones float64
 	ValueBase  int64   // values are ValueBase+1, ValueBase+2, …
 	Bootstrap  []int32 // broker ids to ask for metadata
+	// CorrelationBase is where the producer's correlation ids start: a processor's producer
+	// shares its node with a consumer (processor.go).
+	CorrelationBase int64
 }
 
 // ProducerStats counts records by outcome.
@@ -102,7 +105,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	}
 	p := &Producer{
 		cfg:  cfg,
-		net:  netClient{env: env, w: waker{pending: -1}, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax)},
+		net:  netClient{env: env, corr: o.CorrelationBase, w: waker{pending: -1}, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax)},
 		meta: newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
 		part: newPartitioner(cfg.Partitioner, cfg.BatchSize),
 		out:  outcomes{env: env, name: name, topic: o.Topic},

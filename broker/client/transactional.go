@@ -22,8 +22,13 @@ import (
 // is aborted (the request may still land: KAFKA-14402), and a TV1 producer then bumps its epoch
 // with InitProducerId (KIP-360). A fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH)
 // fails its open transaction's records and starts over with InitProducerId, as an application
-// would with a new producer. Not modelled: several batches per partition per transaction,
-// sendOffsetsToTransaction.
+// would with a new producer. A processor (processor.go) drives it through txnHook: its records
+// are the inputs it polled, and before committing it sends the consumer's offsets to the
+// transaction (sendOffsetsToTransaction: AddOffsetsToTxn to the transaction coordinator,
+// FindCoordinator for the group, TxnOffsetCommit with the consumer's group metadata, KIP-447);
+// a TxnOffsetCommit refused for the group metadata (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
+// FENCED_INSTANCE_ID: a rebalance fenced the member) makes the transaction abort. Not
+// modelled: several batches per partition per transaction.
 
 type txnPhase uint8
 
@@ -35,7 +40,31 @@ const (
 	txnProducing
 	txnEnding
 	txnFenced // fenced for good: sends nothing more
+	// sendOffsetsToTransaction (a processor's): AddOffsetsToTxn, then TxnOffsetCommit to the
+	// group coordinator, then EndTxn.
+	txnAddOffsets
+	txnCommitOffsets
 )
+
+// txnOffsets is what sendOffsetsToTransaction sends: the offsets and the consumer's group
+// metadata (ConsumerGroupMetadata, KIP-447).
+type txnOffsets struct {
+	group      string
+	generation int32
+	member     string
+	instance   string
+	parts      []protocol.OffsetCommitPartition
+}
+
+// txnHook is the application driving a transactional producer record by record (a processor).
+type txnHook interface {
+	// began: the transaction opened with the first n records handed to the producer.
+	began(n int)
+	// offsets is what to send to the transaction before committing it; nil: nothing.
+	offsets() *txnOffsets
+	// ended: the open transaction committed or aborted.
+	ended(now time.Duration, committed bool)
+}
 
 // txnBatch is one partition's batch of the open transaction.
 type txnBatch struct {
@@ -64,10 +93,14 @@ type transactional struct {
 	commit  bool
 	expired bool   // a batch passed delivery.timeout.ms: the open transaction is being aborted
 	dead    string // the fatal error once fenced for good
+
+	hook       txnHook     // the processor driving the producer, nil for a workload
+	sendOffs   *txnOffsets // the offsets of the open transaction (txnAddOffsets, txnCommitOffsets)
+	groupCoord int32       // the group coordinator TxnOffsetCommit goes to, -1 unknown
 }
 
 func newTransactional(p *Producer) *transactional {
-	return &transactional{p: p, id: p.cfg.TransactionalID, coord: -1, pid: protocol.NoProducerID, epoch: -1, seqs: map[int32]int32{}}
+	return &transactional{p: p, id: p.cfg.TransactionalID, coord: -1, pid: protocol.NoProducerID, epoch: -1, seqs: map[int32]int32{}, groupCoord: -1}
 }
 
 // version is the transaction.version the producer uses (KIP-890).
@@ -116,7 +149,14 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 		// Also the answer to findAgain, in the middle of a transaction: the coordinator is
 		// known again and the phase's request goes to it (ignoring it left the producer
 		// asking again every request.timeout.ms, its transaction never ended).
-		if m.CorrelationID == t.corr {
+		if m.CorrelationID == t.corr && t.phase == txnCommitOffsets && t.groupCoord < 0 {
+			t.corr = 0
+			if m.Error == protocol.NONE {
+				t.groupCoord = m.NodeID
+			} else {
+				t.backoff(now)
+			}
+		} else if m.CorrelationID == t.corr {
 			t.corr = 0
 			if m.Error == protocol.NONE {
 				t.coord = m.NodeID
@@ -149,6 +189,20 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 				t.coordinatorError(now, m.Error)
 			}
 		}
+	case *protocol.AddOffsetsToTxnResponse:
+		if m.CorrelationID == t.corr && t.phase == txnAddOffsets {
+			t.corr = 0
+			if m.Error == protocol.NONE {
+				t.phase = txnCommitOffsets
+			} else if !t.fenced(now, m.Error) {
+				t.coordinatorError(now, m.Error)
+			}
+		}
+	case *protocol.TxnOffsetCommitResponse:
+		if m.CorrelationID == t.corr && t.phase == txnCommitOffsets {
+			t.corr = 0
+			t.onTxnOffsetCommit(now, m)
+		}
 	case *protocol.ProduceResponse:
 		p.net.rc.answered(from)
 		t.onProduce(now, m)
@@ -180,6 +234,12 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 		if m.Peer == t.coord {
 			t.corr, t.coord = 0, -1
 			t.reset()
+		}
+		if m.Peer == t.groupCoord {
+			t.groupCoord = -1
+			if t.phase == txnCommitOffsets {
+				t.corr = 0
+			}
 		}
 		for _, b := range t.open {
 			b.corr = 0
@@ -312,8 +372,43 @@ func (t *transactional) run(now time.Duration) {
 		if done {
 			t.commit = float64(p.net.env.Rand()>>11)/(1<<53) >= p.cfg.TransactionAbort
 			t.phase, t.expired = txnEnding, false
+			if t.hook != nil {
+				// The application sent its offsets before deciding (transaction.abort) to
+				// abort: an aborted transaction's offsets are dropped with its records.
+				if t.sendOffs = t.hook.offsets(); t.sendOffs != nil {
+					t.phase = txnAddOffsets
+				}
+			}
 			t.run(now)
 		}
+	case txnAddOffsets:
+		if t.corr == 0 {
+			if t.coord < 0 {
+				t.findAgain(now)
+				return
+			}
+			t.request(now, t.coord, func(c int64) any {
+				return &protocol.AddOffsetsToTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch,
+					GroupID: t.sendOffs.group, TransactionVersion: t.version()}
+			})
+		}
+	case txnCommitOffsets:
+		if t.corr != 0 {
+			return
+		}
+		o := t.sendOffs
+		if t.groupCoord < 0 {
+			if to := p.meta.pick(p.net.env, -1); to >= 0 {
+				t.request(now, to, func(c int64) any {
+					return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: o.group, KeyType: protocol.CoordinatorGroup}
+				})
+			}
+			return
+		}
+		t.request(now, t.groupCoord, func(c int64) any {
+			return &protocol.TxnOffsetCommitRequest{CorrelationID: c, TransactionalID: t.id, GroupID: o.group, ProducerID: t.pid, ProducerEpoch: t.epoch,
+				GenerationID: o.generation, MemberID: o.member, GroupInstanceID: o.instance, Partitions: o.parts}
+		})
 	case txnEnding:
 		if t.corr == 0 {
 			if t.coord < 0 {
@@ -323,6 +418,33 @@ func (t *transactional) run(now time.Duration) {
 			t.request(now, t.coord, func(c int64) any {
 				return &protocol.EndTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, Committed: t.commit, TransactionVersion: t.version()}
 			})
+		}
+	}
+}
+
+// onTxnOffsetCommit is TransactionManager.TxnOffsetCommitHandler: every partition NONE and the
+// transaction is committed; a coordinator moved or loading is looked up or retried; a fenced
+// producer loses the transaction; a refusal of the group metadata (the member was fenced by a
+// rebalance, KIP-447) makes the transaction abortable, and it is aborted.
+func (t *transactional) onTxnOffsetCommit(now time.Duration, m *protocol.TxnOffsetCommitResponse) {
+	err := protocol.NONE
+	for _, p := range m.Partitions {
+		if p.Error != protocol.NONE {
+			err = p.Error
+			break
+		}
+	}
+	switch err {
+	case protocol.NONE:
+		t.phase = txnEnding
+	case protocol.NOT_COORDINATOR, protocol.COORDINATOR_NOT_AVAILABLE, protocol.REQUEST_TIMED_OUT:
+		t.groupCoord = -1
+		t.backoff(now)
+	case protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.CONCURRENT_TRANSACTIONS, protocol.UNSTABLE_OFFSET_COMMIT:
+		t.backoff(now)
+	default:
+		if !t.fenced(now, err) {
+			t.commit, t.phase = false, txnEnding
 		}
 	}
 }
@@ -366,6 +488,9 @@ func (t *transactional) begin(now time.Duration) {
 		b.created = append(b.created, r.created)
 	}
 	t.next = (t.next + 1) % n
+	if t.hook != nil {
+		t.hook.began(len(take))
+	}
 	t.buf = append(t.buf[:0], t.buf[len(take):]...)
 	for _, b := range t.open {
 		b.seq = t.seqs[b.part]
@@ -423,6 +548,9 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 	if corr == t.corr {
 		t.corr = 0
 		t.coord = -1
+		if t.phase == txnCommitOffsets {
+			t.groupCoord = -1
+		}
 		if t.phase == txnInit {
 			t.phase = txnFindCoordinator
 		}
@@ -468,7 +596,8 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 			t.p.out.count(history.Fail, int64(len(b.records)))
 		}
 	}
-	if len(t.open) > 0 {
+	open := len(t.open) > 0
+	if open {
 		if committed {
 			t.p.out.stats.Committed++
 		} else {
@@ -476,7 +605,26 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		}
 	}
 	t.open = t.open[:0]
-	t.phase, t.expired = txnReady, false
+	t.phase, t.expired, t.sendOffs = txnReady, false, nil
+	if open && t.hook != nil {
+		t.hook.ended(now, committed)
+	}
+}
+
+// idle reports whether no transaction is open (the processor may rewind its consumer).
+func (t *transactional) idle() bool {
+	return len(t.open) == 0 && t.phase != txnAdding && t.phase != txnProducing && t.phase != txnEnding &&
+		t.phase != txnAddOffsets && t.phase != txnCommitOffsets
+}
+
+// newValue hands the producer a record the application made (a processor's output).
+func (t *transactional) newValue(now time.Duration, rec protocol.Record) {
+	t.p.out.stats.Sent++
+	if t.dead != "" {
+		t.p.out.record(now, -1, rec.Value, -1, now, history.Fail, t.dead)
+		return
+	}
+	t.buf = append(t.buf, pendingRecord{rec: rec, created: now})
 }
 
 // close fails every record not committed; the records of a transaction whose commit was

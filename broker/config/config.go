@@ -96,6 +96,9 @@ type Bugs struct {
 	DropTxnMarkers         bool // a leader answers an ABORT WriteTxnMarkers without writing the marker (hanging-transaction)
 	AssignBeforeRevoke     bool // a KIP-848 coordinator gives a partition before its owner revoked it (one-owner-per-generation)
 	VoteTwicePerEpoch      bool // a controller votes for two candidates in one epoch (one-quorum-leader-per-epoch)
+	// ExposePendingTxnOffsets: the group coordinator commits a TxnOffsetCommit's offsets at
+	// once, before the transaction's marker, and keeps them if it aborts (eos-loss).
+	ExposePendingTxnOffsets bool
 }
 
 // Topic is a topic's configuration.

@@ -19,6 +19,9 @@ type Config struct {
 	NewMemberJoinTimeout  time.Duration // CLASSIC_GROUP_NEW_MEMBER_JOIN_TIMEOUT_MS (300 s)
 	LoadTime              time.Duration // how long replaying a partition takes (the simulator's)
 	IgnoreOffsetCommits   bool          // planted bug: OffsetCommit is acknowledged but not stored
+	// ExposePendingTxnOffsets is a planted bug: a TxnOffsetCommit's offsets are committed at
+	// once, before (and whatever) the transaction's marker (txnoffsets.go).
+	ExposePendingTxnOffsets bool
 
 	// KIP-848 consumer groups.
 	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
@@ -89,8 +92,9 @@ type Coordinator struct {
 	watch  watch // the groups as Watch last saw them (events.go)
 
 	// touched: an entry point that can change a group ran since Watch last looked (Handle,
-	// OnTimer, Leadership, HighWatermark). The groups live only here, so an input that
-	// touched none of them changed nothing Watch would observe, and Watch skips its walk.
+	// OnTimer, Leadership, HighWatermark, CompleteTransaction). The groups live only here, so
+	// an input that touched none of them changed nothing Watch would observe, and Watch skips
+	// its walk. A new entry point that changes a group sets it too.
 	touched bool
 }
 
@@ -117,6 +121,7 @@ type shard struct {
 	hw      int64
 	timers  map[string]uint64
 	seq     uint64
+	txn     txnOffsets // pending transactional offsets (txnoffsets.go)
 }
 
 // Offset is a committed offset (OffsetCommitValue).

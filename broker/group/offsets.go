@@ -65,6 +65,12 @@ func (c *Coordinator) handle(now time.Duration, from int32, msg any) bool {
 		} else {
 			s.handleOffsetCommit(now, from, r)
 		}
+	case *protocol.TxnOffsetCommitRequest:
+		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
+			c.host.Send(from, txnCommitAnswer(r, err))
+		} else {
+			s.handleTxnOffsetCommit(now, from, r)
+		}
 	case *protocol.OffsetFetchRequest:
 		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
 			c.host.Send(from, &protocol.OffsetFetchResponse{CorrelationID: r.CorrelationID, Error: err})
@@ -155,6 +161,10 @@ func (s *shard) handleOffsetCommit(now time.Duration, from int32, r *protocol.Of
 // handleOffsetFetch answers with the latest committed offsets, once every earlier write has
 // committed (requireStable, as the Java consumer asks).
 func (s *shard) handleOffsetFetch(now time.Duration, from int32, r *protocol.OffsetFetchRequest) {
+	if s.unstable(r) { // KIP-447 (txnoffsets.go)
+		s.c.host.Send(from, &protocol.OffsetFetchResponse{CorrelationID: r.CorrelationID, Error: protocol.UNSTABLE_OFFSET_COMMIT})
+		return
+	}
 	s.append(now, nil, func(_ time.Duration, err protocol.ErrorCode) {
 		resp := &protocol.OffsetFetchResponse{CorrelationID: r.CorrelationID, Error: err}
 		if err == protocol.NONE {

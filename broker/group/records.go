@@ -63,7 +63,8 @@ func groupMetadataRecord(g *Group, assignment map[string][]protocol.TopicPartiti
 // (ClassicGroup.fromRecords). Every member's session starts now.
 func (s *shard) load(now time.Duration) {
 	for _, b := range s.c.host.Batches(s.part) {
-		if b.Control {
+		if s.replayTxnBatch(b) || b.Control { // transactional offsets (txnoffsets.go)
+			s.written = b.NextOffset()
 			continue
 		}
 		for _, r := range b.Records {

@@ -176,6 +176,9 @@ type OffsetFetchRequest struct {
 	CorrelationID int64
 	GroupID       string
 	Partitions    []TopicPartition
+	// RequireStable (KIP-447): answer UNSTABLE_OFFSET_COMMIT while a transactional offset
+	// commit of the group is pending (txnoffsets.go).
+	RequireStable bool
 }
 
 // OffsetFetchPartition is one committed offset: -1 when none.

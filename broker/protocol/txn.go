@@ -6,7 +6,7 @@ package protocol
 // (26), and the coordinator's WriteTxnMarkers (27) to the partition leaders. Markers are
 // control batches (RecordBatch.Control) whose one record's key is COMMIT or ABORT. With
 // transaction.version 2 (KIP-890) the leader adds a partition itself (FromBroker) and EndTxn
-// bumps the epoch. Not modelled: AddOffsetsToTxn and TxnOffsetCommit (KIP-447),
+// bumps the epoch. AddOffsetsToTxn and TxnOffsetCommit are in txnoffsets.go. Not modelled:
 // DescribeTransactions.
 
 // Coordinator key types (FindCoordinatorRequest.KeyType).

@@ -46,6 +46,9 @@ type Config struct {
 	LoadTime      time.Duration // how long replaying a partition takes (the simulator's)
 	MarkerRetry   time.Duration // back-off before a marker is sent again
 	WriteTimeout  time.Duration // bounds every write (request.timeout.ms of the append)
+	// OffsetsPartitions is offsets.topic.num.partitions: AddOffsetsToTxn adds the group's
+	// partition of __consumer_offsets.
+	OffsetsPartitions int32
 }
 
 // Host is what the coordinator needs from its broker.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"kafkasim/broker/group"
 	"kafkasim/broker/protocol"
 )
 
@@ -15,6 +16,8 @@ func (c *Coordinator) Handle(now time.Duration, from int32, msg any) bool {
 		c.handleInitProducerId(now, from, m)
 	case *protocol.AddPartitionsToTxnRequest:
 		c.handleAddPartitionsToTxn(now, from, m)
+	case *protocol.AddOffsetsToTxnRequest:
+		c.handleAddOffsetsToTxn(now, from, m)
 	case *protocol.EndTxnRequest:
 		c.handleEndTxn(now, from, m)
 	case *protocol.WriteTxnMarkersResponse:
@@ -139,16 +142,23 @@ func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r 
 		reply(now, protocol.CONCURRENT_TRANSACTIONS)
 		return
 	}
+	version := int8(1)
+	if r.FromBroker {
+		version = 2
+	}
+	c.addPartitions(now, s, m, r.Partitions, version, reply)
+}
+
+// addPartitions adds tps to m's transaction, which becomes Ongoing with the given
+// transaction.version if it was not yet (TransactionMetadata.prepareAddPartitions).
+func (c *Coordinator) addPartitions(now time.Duration, s *shard, m *Metadata, tps []protocol.TopicPartition, version int8, reply func(time.Duration, protocol.ErrorCode)) {
 	next := *m
 	if m.State != Ongoing {
 		next.Partitions, next.Start = nil, now
-		next.Version = 1
-		if r.FromBroker {
-			next.Version = 2
-		}
+		next.Version = version
 	}
 	next.Partitions = slices.Clone(next.Partitions)
-	for _, tp := range r.Partitions {
+	for _, tp := range tps {
 		if !slices.Contains(next.Partitions, tp) {
 			next.Partitions = append(next.Partitions, tp)
 		}
@@ -159,6 +169,35 @@ func (c *Coordinator) handleAddPartitionsToTxn(now time.Duration, from int32, r 
 	}
 	next.State = Ongoing
 	c.transition(now, s, m, next, reply)
+}
+
+// handleAddOffsetsToTxn is TransactionCoordinator.handleAddPartitionsToTransaction called from
+// KafkaApis.handleAddOffsetsToTxnRequest: the group's partition of __consumer_offsets
+// (GroupCoordinator.partitionFor) joins the transaction, so its marker completes the offsets the
+// producer then commits there with TxnOffsetCommit (KIP-98).
+func (c *Coordinator) handleAddOffsetsToTxn(now time.Duration, from int32, r *protocol.AddOffsetsToTxnRequest) {
+	reply := func(_ time.Duration, err protocol.ErrorCode) {
+		c.host.Send(from, &protocol.AddOffsetsToTxnResponse{CorrelationID: r.CorrelationID, Error: err})
+	}
+	if r.GroupID == "" {
+		reply(now, protocol.INVALID_GROUP_ID)
+		return
+	}
+	s, m, code := c.checkProducer(r.TransactionalID, r.ProducerID, r.ProducerEpoch)
+	if code != protocol.NONE {
+		reply(now, code)
+		return
+	}
+	if m.State == PrepareCommit || m.State == PrepareAbort || m.State == PrepareEpochFence {
+		reply(now, protocol.CONCURRENT_TRANSACTIONS)
+		return
+	}
+	tp := protocol.TopicPartition{Topic: protocol.OffsetsTopic, Partition: group.PartitionFor(r.GroupID, c.cfg.OffsetsPartitions)}
+	version := r.TransactionVersion
+	if version < 1 {
+		version = 1
+	}
+	c.addPartitions(now, s, m, []protocol.TopicPartition{tp}, version, reply)
 }
 
 // handleEndTxn is TransactionCoordinator.handleEndTransaction: an ongoing transaction goes to

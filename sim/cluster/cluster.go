@@ -389,14 +389,24 @@ func (c *Cluster) SetRate(producer string, perSecond float64) error {
 
 // Producer returns a running producer, or nil.
 func (c *Cluster) Producer(name string) *client.Producer {
-	p, _ := c.World.Node(c.clients[name]).(*client.Producer)
-	return p
+	switch n := c.World.Node(c.clients[name]).(type) {
+	case *client.Producer:
+		return n
+	case *client.Processor:
+		return n.Producer() // a processor's producer (processor.go)
+	}
+	return nil
 }
 
 // Consumer returns a running consumer, or nil.
 func (c *Cluster) Consumer(name string) *client.Consumer {
-	p, _ := c.World.Node(c.clients[name]).(*client.Consumer)
-	return p
+	switch n := c.World.Node(c.clients[name]).(type) {
+	case *client.Consumer:
+		return n
+	case *client.Processor:
+		return n.Consumer() // a processor's consumer (processor.go)
+	}
+	return nil
 }
 
 // Broker returns a running broker, or nil.
