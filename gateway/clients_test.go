@@ -106,7 +106,13 @@ func TestSarama(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	for p := int32(0); p < 3; p++ {
+		// A leader elected after the kill answers ListOffsets with OFFSET_NOT_AVAILABLE until its
+		// HW catches up (KIP-207), a retriable error sarama leaves to its caller.
 		pc, err := cons.ConsumePartition("demo", p, sarama.OffsetOldest)
+		for try := 0; errors.Is(err, sarama.ErrOffsetNotAvailable) && try < 50; try++ {
+			time.Sleep(100 * time.Millisecond)
+			pc, err = cons.ConsumePartition("demo", p, sarama.OffsetOldest)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
