@@ -85,18 +85,11 @@ func rangeAssign(ms []assignMember, partitions map[string]int32, out map[string]
 				subs = append(subs, m)
 			}
 		}
-		n := partitions[t]
-		per, extra := n/int32(len(subs)), n%int32(len(subs))
-		start := int32(0)
 		for i, m := range subs {
-			k := per
-			if int32(i) < extra {
-				k++
-			}
+			start, k := protocol.RangeShare(partitions[t], len(subs), i)
 			for p := start; p < start+k; p++ {
 				out[m.id] = append(out[m.id], protocol.TopicPartition{Topic: t, Partition: p})
 			}
-			start += k
 		}
 	}
 }

@@ -60,18 +60,11 @@ func assignPartitions(name string, members []*Member, prev map[string][]protocol
 			if len(subs) == 0 {
 				continue
 			}
-			n := topics[t]
-			per, extra := n/int32(len(subs)), n%int32(len(subs))
-			start := int32(0)
 			for i, m := range subs {
-				k := per
-				if int32(i) < extra {
-					k++
-				}
+				start, k := protocol.RangeShare(topics[t], len(subs), i)
 				for p := start; p < start+k; p++ {
 					out[m.ID] = append(out[m.ID], protocol.TopicPartition{Topic: t, Partition: p})
 				}
-				start += k
 			}
 		}
 	case homogeneous:

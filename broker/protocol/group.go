@@ -194,3 +194,16 @@ type OffsetFetchResponse struct {
 	Error         ErrorCode
 	Partitions    []OffsetFetchPartition
 }
+
+// RangeShare is member i's share when n partitions of a topic are split in order among
+// members, as Kafka's RangeAssignor splits a topic (the client's, and the group coordinator's
+// for KIP-848): each takes n/members partitions and the first n%members one more.
+func RangeShare(n int32, members, i int) (start, count int32) {
+	per, extra := n/int32(members), n%int32(members)
+	start = int32(i)*per + min(int32(i), extra)
+	count = per
+	if int32(i) < extra {
+		count++
+	}
+	return start, count
+}
