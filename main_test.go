@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -450,5 +451,25 @@ func TestListPrintsEveryLibraryScenarioWithItsTitle(t *testing.T) {
 	}
 	if code, _, _ := cli(t, "list", "extra"); code != 2 {
 		t.Errorf("list extra: got exit %d; want 2", code)
+	}
+}
+
+// --listen on the root command and on tui: an address beyond loopback without --listen-any, a
+// port in use and --listen with --trace are bad input naming the flag, exit 2.
+func TestListenBadInputNamesTheFlag(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, args := range [][]string{
+		{"--listen", "10.1.2.3:9092"},
+		{"tui", scenarioFile(t, "p.scenario", passing), "--listen", busy.Addr().String()},
+		{"tui", "--trace", "t.trace", "--listen", "127.0.0.1:0"},
+	} {
+		code, _, stderr := cli(t, args...)
+		if code != 2 || !strings.Contains(stderr, "--listen: ") {
+			t.Errorf("kafkasim %v: exit %d, %q; want 2 and an error naming --listen", args, code, stderr)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"kafkasim/gateway"
 	"kafkasim/scenarios"
 	"kafkasim/sim"
 	"kafkasim/tui"
@@ -41,13 +43,15 @@ run does.`),
 
 // uiFlags are the terminal UI's flags, shared by the root command and tui.
 type uiFlags struct {
-	present bool
-	text    bool
+	present, text, listenAny bool
+	listen                   string
 }
 
 func (f *uiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.present, "present", false, "classroom mode: larger glyphs, prominent captions, destructive keys ask first")
 	cmd.Flags().BoolVar(&f.text, "text", false, "print the story instead of opening the terminal UI")
+	cmd.Flags().StringVar(&f.listen, "listen", "", "let real Kafka clients in, as serve does: the first broker's `ADDR` (without a terminal: serve)")
+	cmd.Flags().BoolVar(&f.listenAny, "listen-any", false, "allow a --listen address beyond loopback")
 }
 
 // isTerminal reports whether w is a terminal.
@@ -64,11 +68,15 @@ func interactive(out io.Writer) bool { return isTerminal(out) && isTerminal(os.S
 // the checker as it runs. When out is not a terminal, or with --text, it narrates the scenario
 // as run does instead.
 func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
-	opts := tui.Options{Seed: seed, Present: ui.present}
+	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny}
 	text := ui.text || !interactive(out)
 	switch {
 	case trace != "" && len(args) > 0:
 		return usageErrorf("--trace: give either FILE or --trace, not both")
+	case trace != "" && ui.listen != "":
+		return usageErrorf("--listen: real clients need a live world, not a trace (--trace)")
+	case ui.listen != "" && text:
+		return exitFor(gateway.Serve(context.Background(), out, args, seed, "", gateway.Options{Listen: ui.listen, ListenAny: ui.listenAny}))
 	case trace != "":
 		opts.TracePath = trace
 		if fh, err := os.Open(trace); err == nil {

@@ -21,6 +21,10 @@
 //     the history for the checker. A broker's death resets the connection, and its port
 //     refuses new ones until it restarts.
 //
+// Attached (attach.go): kafkasim tui --listen opens the same listeners on the terminal UI's
+// world, which the UI steps; it calls Pump each frame to bring the requests in, and paces the
+// world to the wall clock itself. Nothing is recorded then.
+//
 // Records: the producer's v2 batch is checked (size, magic, codec, CRC-32C) and kept as it
 // came (store.go); the model sees one record per record with a value id of its own, which the
 // checker follows. Fetches answer with the producer's own bytes, stamped with the offset and

@@ -54,6 +54,9 @@ type Server struct {
 	mu     sync.Mutex
 	socks  map[int]*sock
 	nextID int
+
+	attached bool // Attach: the owner of the world pumps it (attach.go)
+	closed   bool // Close has run (attached), or Run has returned
 }
 
 type execReq struct {
@@ -84,51 +87,17 @@ func (k *sock) close() {
 // Start validates the options, boots the scenario's cluster, opens one listener per broker
 // and starts pacing the world. Stop it with Shutdown.
 func Start(o Options) (*Server, error) {
-	if o.Speed <= 0 {
-		o.Speed = 1
-	}
-	if o.Listen == "" {
-		o.Listen = "127.0.0.1:9092"
-	}
-	host, portText, err := net.SplitHostPort(o.Listen)
+	s, host, port, err := newServer(o)
 	if err != nil {
-		return nil, &FlagError{"listen", fmt.Errorf("%q is not HOST:PORT", o.Listen)}
+		return nil, err
 	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port < 0 || port > 65535 {
-		return nil, &FlagError{"listen", fmt.Errorf("%q: the port is not a number from 0 to 65535", o.Listen)}
-	}
-	if !o.ListenAny && !loopback(host) {
-		return nil, &FlagError{"listen", fmt.Errorf("%s is not a loopback address; give --listen-any to serve beyond this machine", host)}
-	}
-	s := &Server{o: o, addrs: map[int32]string{}, inputs: make(chan Input, 1024), execs: make(chan execReq),
-		done: make(chan struct{}), socks: map[int]*sock{}}
 	ss, err := newSession(o.Scenario, o.Seed, s.addrs)
 	if err != nil {
 		return nil, err
 	}
-	ids := ss.c.BrokerIDs
-	if port > 0 && port+len(ids)-1 > 65535 {
-		return nil, &FlagError{"listen", fmt.Errorf("ports %d..%d: past 65535", port, port+len(ids)-1)}
+	if err := s.open(ss, host, port); err != nil {
+		return nil, err
 	}
-	for i, id := range ids {
-		addr := net.JoinHostPort(host, "0")
-		if port > 0 {
-			addr = net.JoinHostPort(host, strconv.Itoa(port+i))
-		}
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			s.closeListeners()
-			return nil, &FlagError{"listen", fmt.Errorf("broker %d: %v", id, err)}
-		}
-		s.lns = append(s.lns, ln)
-		s.addrs[id] = ln.Addr().String()
-	}
-	ss.st.brokers = len(ids)
-	s.ids = ids
-	s.ss = ss
-	ss.onResponse = s.deliver
-	ss.onClosed = s.hangUp
 	if o.Record != nil {
 		src := o.Source
 		if src == nil {
@@ -140,11 +109,68 @@ func Start(o Options) (*Server, error) {
 		ss.rec = o.Record
 		ss.record(header{Session: 1, Scenario: o.Scenario.File, Source: string(src), Seed: ss.p.Seed(), Addrs: s.addrs, SetupOnly: o.SetupOnly})
 	}
-	for i, ln := range s.lns {
-		go s.accept(ln, ids[i])
-	}
-	s.logf("serving %d brokers: %s (speed %gx)", len(ids), s.AddrList(), o.Speed)
+	s.accepting()
+	s.logf("serving %d brokers: %s (speed %gx)", len(s.ids), s.AddrList(), s.o.Speed)
 	return s, nil
+}
+
+// newServer checks the options' address: HOST:PORT, loopback unless ListenAny.
+func newServer(o Options) (*Server, string, int, error) {
+	if o.Speed <= 0 {
+		o.Speed = 1
+	}
+	if o.Listen == "" {
+		o.Listen = "127.0.0.1:9092"
+	}
+	host, portText, err := net.SplitHostPort(o.Listen)
+	if err != nil {
+		return nil, "", 0, &FlagError{"listen", fmt.Errorf("%q is not HOST:PORT", o.Listen)}
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 0 || port > 65535 {
+		return nil, "", 0, &FlagError{"listen", fmt.Errorf("%q: the port is not a number from 0 to 65535", o.Listen)}
+	}
+	if !o.ListenAny && !loopback(host) {
+		return nil, "", 0, &FlagError{"listen", fmt.Errorf("%s is not a loopback address; give --listen-any to serve beyond this machine", host)}
+	}
+	s := &Server{o: o, addrs: map[int32]string{}, inputs: make(chan Input, 1024), execs: make(chan execReq),
+		done: make(chan struct{}), socks: map[int]*sock{}}
+	return s, host, port, nil
+}
+
+// open opens one listener per broker of ss's cluster, on consecutive ports from port (0: any
+// free ones), and makes ss the server's world.
+func (s *Server) open(ss *session, host string, port int) error {
+	ids := ss.c.BrokerIDs
+	if port > 0 && port+len(ids)-1 > 65535 {
+		return &FlagError{"listen", fmt.Errorf("ports %d..%d: past 65535", port, port+len(ids)-1)}
+	}
+	for i, id := range ids {
+		addr := net.JoinHostPort(host, "0")
+		if port > 0 {
+			addr = net.JoinHostPort(host, strconv.Itoa(port+i))
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			s.closeListeners()
+			return &FlagError{"listen", fmt.Errorf("broker %d: %v", id, err)}
+		}
+		s.lns = append(s.lns, ln)
+		s.addrs[id] = ln.Addr().String()
+	}
+	ss.st.brokers = len(ids)
+	s.ids = ids
+	s.ss = ss
+	ss.onResponse = s.deliver
+	ss.onClosed = s.hangUp
+	return nil
+}
+
+// accepting starts serving the listeners.
+func (s *Server) accepting() {
+	for i, ln := range s.lns {
+		go s.accept(ln, s.ids[i])
+	}
 }
 
 func loopback(host string) bool {
@@ -191,6 +217,9 @@ func (s *Server) closeListeners() {
 // broker that is down (killed, crashed, stopped) refuses connections, and listens again once
 // it is restarted. Its open connections are closed by the world (a connection reset).
 func (s *Server) syncListeners() {
+	if s.closed {
+		return
+	}
 	for i, id := range s.ids {
 		up := s.ss.c.World.State(id) == sim.Running || s.ss.c.World.State(id) == sim.Paused || s.ss.c.World.State(id) == sim.Stopping
 		switch {
@@ -229,6 +258,7 @@ func (s *Server) Run(ctx context.Context) *scenarios.Result {
 	for {
 		select {
 		case <-ctx.Done():
+			s.closed = true
 			s.closeListeners()
 			s.mu.Lock()
 			for _, k := range s.socks {
@@ -276,6 +306,9 @@ func (s *Server) apply(in Input) {
 // Exec runs a scenario statement (a fault, a heal, a send) in the world now, as a line typed
 // into the terminal UI. It is part of the recording.
 func (s *Server) Exec(text string) error {
+	if s.attached {
+		return errAttached
+	}
 	r := execReq{text: text, reply: make(chan error, 1)}
 	select {
 	case s.execs <- r:

@@ -77,9 +77,28 @@ func newSession(s *scenarios.Scenario, seed uint64, addrs map[int32]string) (*se
 	// The player has booted the cluster as the controller sees it; the clients ask brokers,
 	// which learn from the metadata log a moment later. Serve once they all know it.
 	c.RunUntil(func() bool { return brokersCaughtUp(c) }, 30*time.Second)
-	ss := &session{p: p, c: c, st: newStore(addrs, c.Controllers), nodes: map[int]int32{}, closed: map[int]bool{}}
-	c.World.OnObserve(ss.observe)
+	ss := attachSession(c, addrs)
+	ss.p = p
 	return ss, nil
+}
+
+// attachSession is the world side of a gateway on a cluster someone else drives (the terminal
+// UI's): no player, so neither advanceTo, Exec nor end.
+func attachSession(c *cluster.Cluster, addrs map[int32]string) *session {
+	ss := &session{c: c, st: newStore(addrs, c.Controllers), nodes: map[int]int32{}, closed: map[int]bool{}}
+	c.World.OnObserve(ss.observe)
+	return ss
+}
+
+// hangUpAll has every connection still open hang up now (in the order the connections began):
+// their sends in flight become unknown outcomes in the history.
+func (ss *session) hangUpAll() {
+	for _, conn := range ss.order {
+		if !ss.closed[conn] {
+			ss.closed[conn] = true
+			ss.c.World.Inject(ss.nodes[conn], &Hangup{})
+		}
+	}
 }
 
 func (ss *session) observe(_ time.Duration, _ int32, ev any) {
@@ -173,12 +192,7 @@ func (ss *session) record(v any) {
 // history, the real clients' operations included.
 func (ss *session) end() *scenarios.Result {
 	ss.apply(Input{End: true})
-	for _, conn := range ss.order {
-		if !ss.closed[conn] {
-			ss.closed[conn] = true
-			ss.c.World.Inject(ss.nodes[conn], &Hangup{})
-		}
-	}
+	ss.hangUpAll()
 	ss.c.RunFor(time.Millisecond)
 	res := ss.p.Finish()
 	ss.record(trailer{TraceHash: fmt.Sprintf("%016x", res.TraceHash)})

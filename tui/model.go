@@ -80,6 +80,8 @@ type Model struct {
 	checks     bool // the checker pane is open
 	selFinding int  // the selected finding in the checker pane
 	syncJudge  bool // judge the history in Update instead of a tea.Cmd (tests: deterministic)
+
+	gw *listener // real Kafka clients' listeners (--listen, listen.go), nil without
 }
 
 // judgedMsg brings back a history judgement run off the UI's thread.
@@ -97,6 +99,7 @@ func (m *Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.w, m.h = msg.Width, msg.Height
 	case tickMsg:
+		m.pump()
 		m.frame()
 		m.end()
 		return m, tea.Batch(tick(), m.judge(false))
@@ -184,7 +187,7 @@ func (m *Model) frame() {
 			}
 		}
 	default:
-		m.s.Advance(sp * frame / time.Second)
+		m.s.Advance(m.paced(sp))
 	}
 	if snap := m.s.Snapshot(); snap.Paused && !m.s.Rewound() {
 		m.playing = false
@@ -430,6 +433,10 @@ func (m *Model) fault(f *keys.Binding) {
 
 func (m *Model) exec(stmt string) {
 	fork := m.s.Rewound()
+	if fork && m.gw != nil {
+		m.msg = forkRefused
+		return
+	}
 	if err := m.s.Exec(stmt); err != nil {
 		var failed *session.FailedError
 		if errors.As(err, &failed) {
@@ -694,7 +701,7 @@ func (m *Model) captionBlock(snap *session.Snapshot, w int) string {
 
 func (m *Model) header(snap *session.Snapshot) string {
 	name := "classroom (live)"
-	if !m.s.Live {
+	if m.opts.Scenario != nil {
 		name = strings.TrimSuffix(filepath.Base(m.s.Scenario().File), ".scenario")
 	}
 	state := "▶ playing"
@@ -728,7 +735,7 @@ func (m *Model) header(snap *session.Snapshot) string {
 			s += fmt.Sprintf(" (%d found)", n)
 		}
 	}
-	s += fmt.Sprintf(" · %s %s", state, speed)
+	s += fmt.Sprintf(" · %s %s", state, speed) + m.gw.note()
 	if n := m.s.Timelines(); n > 1 {
 		s += fmt.Sprintf(" · timeline %d/%d", m.s.Timeline().ID, n)
 	}

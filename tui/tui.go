@@ -21,6 +21,8 @@ type Options struct {
 	Present   bool                // classroom: larger bars, prominent captions, destructive keys confirm
 	TracePath string              // a trace written by `kafkasim run --trace`: browse it instead
 	ExportDir string              // where `w` writes (default: the working directory)
+	Listen    string              // let real Kafka clients in: the first broker's HOST:PORT (listen.go)
+	ListenAny bool                // allow a Listen address beyond loopback
 }
 
 // Run opens the UI on the terminal and returns when the user quits.
@@ -37,6 +39,7 @@ func Run(opts Options) error {
 		if err != nil {
 			return err
 		}
+		defer mm.Close()
 		m = mm
 	}
 	_, err := tea.NewProgram(m).Run()
@@ -50,8 +53,10 @@ func New(opts Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{s: s, st: theme.New(opts.Present), keys: keys.Default(), opts: opts, w: 80, h: 24, speed: defaultSpeed, playing: true}
-	if opts.Scenario != nil {
-		m.playing = true
+	if opts.Listen != "" {
+		if err := m.attach(); err != nil {
+			return nil, err
+		}
 	}
 	return m, nil
 }
