@@ -61,17 +61,19 @@ func (c *Closed) TraceArg() int64 { return int64(c.Conn) }
 // broker over the simulated network. It turns the client's Kafka requests into the model's
 // protocol messages and the broker's answers back into Kafka responses, one request at a time
 // (Kafka's SocketServer mutes a connection until its response is sent). It records its
-// client's sends and polls in the history.
+// client's sends, polls and group commits in the history.
 type conn struct {
 	st     *store
 	env    node.Env
 	idx    int
 	broker int32
-	name   string
-	corr   int64
-	cur    *pending
-	polls  map[protocol.TopicPartition]*pollSession
-	closed bool
+	name   string // in the history: client.id#connection
+	// clientID is the client's client.id (a poll's group is its owner's of the same id).
+	clientID string
+	corr     int64
+	cur      *pending
+	polls    map[protocol.TopicPartition]*pollSession
+	closed   bool
 }
 
 // pending is the request in flight.
@@ -141,6 +143,9 @@ func (c *conn) close(now time.Duration, byWorld bool) {
 	if c.cur != nil && len(c.cur.produce) > 0 {
 		c.recordSends(now, c.cur, nil)
 	}
+	if c.cur != nil && c.cur.p.key == int16(kmsg.OffsetCommit) {
+		c.recordCommits(now, c.cur, nil)
+	}
 	c.cur = nil
 	c.closed = true
 	if byWorld {
@@ -173,7 +178,7 @@ func (c *conn) onFrame(now time.Duration, f *Frame) {
 		return
 	}
 	if c.name == "" {
-		c.name = clientName(p.clientID, c.idx)
+		c.clientID, c.name = p.clientID, clientName(p.clientID, c.idx)
 	}
 	pd := &pending{p: p, id: c.nextCorr(), at: now, ctl: -1}
 	switch r := p.req.(type) {
@@ -241,7 +246,7 @@ func (c *conn) onAnswer(now time.Duration, from int32, msg any) {
 			c.createTopicsResponse(pd, m)
 		}
 	default:
-		c.groupResponse(pd, msg)
+		c.groupResponse(now, pd, msg)
 	}
 }
 
@@ -555,6 +560,9 @@ func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionRe
 	op := &history.Op{Client: c.name, Type: history.Poll, Topic: pr.TP.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: pd.at, Complete: now, Outcome: history.OK,
 		Session: c.name + "/" + pr.TP.String() + "/" + itoa(s.n)}
+	if o := c.st.ownerOf(c.clientID, pr.TP); o != nil {
+		op.Group, op.Generation = o.group, o.generation
+	}
 	if committed {
 		op.Isolation = history.ReadCommitted
 	}

@@ -17,8 +17,9 @@
 //     on the simulated network. It turns each Kafka request into the model's protocol message,
 //     sends it to its broker over the simulated network (so latency, cuts, partitions and
 //     crashes apply), and turns the answer back into a Kafka response, observed as a trace
-//     event the pacing loop writes to the socket. It records the client's sends and polls in
-//     the history for the checker. A broker's death resets the connection, and its port
+//     event the pacing loop writes to the socket. It records the client's sends, polls and
+//     group commits in the history for the checker (a poll belongs to the group of the member
+//     of its client.id that owns the partition, groups.go). A broker's death resets the connection, and its port
 //     refuses new ones until it restarts.
 //
 // Attached (attach.go): kafkasim tui --listen opens the same listeners on the terminal UI's

@@ -2,9 +2,11 @@ package gateway
 
 import (
 	"slices"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"kafkasim/broker/history"
 	"kafkasim/broker/protocol"
 )
 
@@ -79,6 +81,7 @@ func (c *conn) group(pd *pending) bool {
 		if pd.p.version >= 3 && len(r.Members) > 0 {
 			m.MemberID, m.GroupInstanceID = r.Members[0].MemberID, str(r.Members[0].InstanceID)
 		}
+		c.st.unassign(r.Group, m.MemberID)
 		c.send(c.broker, pd, m)
 	case *kmsg.OffsetCommitRequest:
 		m := &protocol.OffsetCommitRequest{CorrelationID: pd.id, GroupID: r.Group, GenerationID: r.Generation, MemberID: r.MemberID,
@@ -120,7 +123,7 @@ func (c *conn) group(pd *pending) bool {
 }
 
 // groupResponse answers a group request from the coordinator's answer.
-func (c *conn) groupResponse(pd *pending, msg any) {
+func (c *conn) groupResponse(now time.Duration, pd *pending, msg any) {
 	switch m := msg.(type) {
 	case *protocol.JoinGroupResponse:
 		if m.CorrelationID != pd.id {
@@ -190,6 +193,7 @@ func (c *conn) groupResponse(pd *pending, msg any) {
 				}
 				resp.MemberAssignment = as.AppendTo(nil)
 			}
+			c.st.assign(pd.p.clientID, r.Group, r.MemberID, r.Generation, resp.MemberAssignment)
 		}
 		c.respond(pd.p, resp)
 	case *protocol.HeartbeatResponse:
@@ -215,6 +219,7 @@ func (c *conn) groupResponse(pd *pending, msg any) {
 		if m.CorrelationID != pd.id {
 			return
 		}
+		c.recordCommits(now, pd, m)
 		resp := kmsg.NewPtrOffsetCommitResponse()
 		for _, pr := range m.Partitions {
 			i := slices.IndexFunc(resp.Topics, func(t kmsg.OffsetCommitResponseTopic) bool { return t.Topic == pr.TP.Topic })
@@ -289,4 +294,85 @@ func owned(tps []protocol.TopicPartition) []kmsg.ConsumerMemberMetadataOwnedPart
 		out[i].Partitions = append(out[i].Partitions, tp.Partition)
 	}
 	return out
+}
+
+// A real consumer's fetches go to the partitions' leaders on connections of their own, which
+// name no group: a poll belongs to the group of a member whose client.id is the fetching
+// connection's and that owns the partition, as its last SyncGroup answer assigned it. Two
+// members of one client.id owning one partition in two groups is ambiguous: the first to join
+// takes the poll.
+
+// owner is a member's partitions, as the coordinator's SyncGroup answer assigned them.
+type owner struct {
+	group, member string
+	generation    int32
+	tps           []protocol.TopicPartition
+}
+
+// assign records the partitions the member's SyncGroup answer gave it.
+func (s *store) assign(clientID, group, member string, generation int32, assignment []byte) {
+	o := &owner{group: group, member: member, generation: generation}
+	var as kmsg.ConsumerMemberAssignment
+	if as.ReadFrom(assignment) == nil {
+		for _, t := range as.Topics {
+			for _, p := range t.Partitions {
+				o.tps = append(o.tps, protocol.TopicPartition{Topic: t.Topic, Partition: p})
+			}
+		}
+	}
+	s.unassign(group, member)
+	s.owners[clientID] = append(s.owners[clientID], o)
+}
+
+// unassign forgets a member's partitions (it left the group).
+func (s *store) unassign(group, member string) {
+	// Deletions only, each within its own list: the order of the walk does not matter.
+	for id, os := range s.owners {
+		s.owners[id] = slices.DeleteFunc(os, func(o *owner) bool { return o.group == group && o.member == member })
+	}
+}
+
+// ownerOf is the member of clientID's that owns tp, or nil.
+func (s *store) ownerOf(clientID string, tp protocol.TopicPartition) *owner {
+	for _, o := range s.owners[clientID] {
+		if slices.Contains(o.tps, tp) {
+			return o
+		}
+	}
+	return nil
+}
+
+// recordCommits records an OffsetCommit's partitions as the group's commits, as the
+// simulated consumer does (ConsumerCoordinator's commit callback): ok when the coordinator
+// answered NONE; unknown when it timed out, moved or is unreachable (the commit may have been
+// written), or when m is nil (no answer: the connection closed); else failed.
+func (c *conn) recordCommits(now time.Duration, pd *pending, m *protocol.OffsetCommitResponse) {
+	req, ok := pd.model.(*protocol.OffsetCommitRequest)
+	if !ok {
+		return
+	}
+	ops := make(history.Ops, 0, len(req.Partitions))
+	for i, p := range req.Partitions {
+		e := protocol.REQUEST_TIMED_OUT
+		if m != nil && i < len(m.Partitions) {
+			e = m.Partitions[i].Error
+		}
+		out := history.OK
+		switch e {
+		case protocol.NONE:
+		case protocol.REQUEST_TIMED_OUT, protocol.COORDINATOR_NOT_AVAILABLE, protocol.NOT_COORDINATOR:
+			out = history.Unknown
+		default:
+			out = history.Fail
+		}
+		op := history.Op{Client: c.name, Type: history.Commit, Topic: p.TP.Topic, Partition: p.TP.Partition, Offsets: []int64{p.Offset},
+			Invoke: pd.at, Complete: now, Outcome: out, Group: req.GroupID, Generation: req.GenerationID}
+		if e != protocol.NONE {
+			op.Error = e.String()
+		}
+		ops = append(ops, op)
+	}
+	if len(ops) > 0 {
+		c.env.Observe(ops)
+	}
 }

@@ -20,7 +20,7 @@ Metadata, Produce, Fetch, ListOffsets, InitProducerId, FindCoordinator, the clas
 APIs, OffsetCommit, OffsetFetch, CreateTopics). Each request enters the world as a recorded
 input at the virtual time it is read and travels to its broker over the simulated network, so
 the scenario's faults apply to it: a killed broker closes its connections, a partition holds
-requests until the client's own timeout. The clients' sends and polls go into the history,
+requests until the client's own timeout. The clients' sends, polls and commits go into the history,
 and when the session ends (Ctrl-C) the checker judges it and serve prints the summary.
 
 --speed X runs X simulated seconds per wall second (clients keep wall-clock timeouts: a high

@@ -34,6 +34,7 @@ type store struct {
 	recorded    map[int64]bool          // first value id → its sends are in the history
 	joins       map[memberKey][]byte
 	assigned    map[assignKey][]byte
+	owners      map[string][]*owner // client.id → its members' partitions, in the order they joined (groups.go)
 }
 
 type seqKey struct {
@@ -57,7 +58,7 @@ func newStore(addrs map[int32]string, controllers []int32) *store {
 	return &store{
 		addrs: addrs, controllers: controllers, brokers: len(addrs), next: valueBase,
 		batches: map[int64][]byte{}, idempotent: map[seqKey]int64{}, invoked: map[int64]time.Duration{}, recorded: map[int64]bool{},
-		joins: map[memberKey][]byte{}, assigned: map[assignKey][]byte{},
+		joins: map[memberKey][]byte{}, assigned: map[assignKey][]byte{}, owners: map[string][]*owner{},
 	}
 }
 
