@@ -202,7 +202,7 @@ func (c *conn) onFrame(now time.Duration, f *Frame) {
 	case *kmsg.CreateTopicsRequest:
 		c.createTopics(pd, r)
 	default:
-		if !c.group(pd) {
+		if !c.group(pd) && !c.txnRequest(pd) {
 			c.close(now, true)
 		}
 	}
@@ -246,7 +246,9 @@ func (c *conn) onAnswer(now time.Duration, from int32, msg any) {
 			c.createTopicsResponse(pd, m)
 		}
 	default:
-		c.groupResponse(now, pd, msg)
+		if !c.txnResponse(now, pd, msg) {
+			c.groupResponse(now, pd, msg)
+		}
 	}
 }
 
@@ -306,7 +308,8 @@ func (c *conn) metadataResponse(pd *pending, m *protocol.MetadataResponse) {
 // --- Produce (API key 0) ---
 
 func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
-	m := &protocol.ProduceRequest{CorrelationID: pd.id, Acks: r.Acks, Timeout: time.Duration(r.TimeoutMillis) * time.Millisecond}
+	m := &protocol.ProduceRequest{CorrelationID: pd.id, Acks: r.Acks, Timeout: time.Duration(r.TimeoutMillis) * time.Millisecond,
+		TransactionalID: str(r.TransactionID), TransactionVersion: 1}
 	pd.acks = r.Acks
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
@@ -315,6 +318,9 @@ func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 			if code != protocol.NONE {
 				pd.refused = append(pd.refused, protocol.ProducePartitionResponse{TP: tp, Error: code, BaseOffset: -1, LogStartOffset: -1, CurrentLeader: -1})
 				continue
+			}
+			if b.Transactional {
+				c.st.openTxnBatch(c.name, now, tp, b)
 			}
 			m.Partitions = append(m.Partitions, protocol.ProducePartition{TP: tp, Batch: b})
 		}
@@ -387,6 +393,13 @@ func (c *conn) recordSends(now time.Duration, pd *pending, m *protocol.ProduceRe
 		}
 		if pd.acks == protocol.AcksNone {
 			errName = ""
+		}
+		if pp.Batch.Transactional {
+			// Complete when its transaction ends (txn.go).
+			if out == history.OK {
+				c.st.txnAcked(pp.Batch.Records[0].Value, base)
+			}
+			continue
 		}
 		if out != history.OK && pp.Batch.Idempotent() && pd.acks != protocol.AcksNone {
 			// An idempotent producer retries the batch with the same sequence, which the

@@ -32,7 +32,12 @@
 // leader epoch the log gave them, so keys, values, headers, timestamps and the codec round-trip
 // byte-exact; batches written by the scenario's own producers are encoded by broker/record.
 //
-// Not modelled: transactions over the wire (the transactional APIs are not advertised), fetch
+// Transactions (txn.go): a transaction.version 1 producer's AddPartitionsToTxn, AddOffsetsToTxn,
+// TxnOffsetCommit and EndTxn go to the model's coordinators; read_committed fetches get the last
+// stable offset and the aborted transactions. A transactional send enters the history when its
+// transaction ends.
+//
+// Not modelled: transaction.version 2 (KIP-890) over the wire, fetch
 // sessions (KIP-227: SessionID 0 makes clients send full fetches), topic ids on the wire
 // (Produce and Fetch stop at v12), ListOffsets by timestamp (answered as the log end), quotas
 // and throttling, SASL and TLS, more than one batch per partition in a Produce, a classic

@@ -32,6 +32,10 @@ var advertised = map[int16]int16{
 	18: 4,  // ApiVersions
 	19: 7,  // CreateTopics
 	22: 5,  // InitProducerId
+	24: 3,  // AddPartitionsToTxn (v4+ is the brokers' batched form, KIP-890)
+	25: 3,  // AddOffsetsToTxn (v4+: transaction.version 2)
+	26: 4,  // EndTxn (v5+: transaction.version 2, the epoch bumped at each end)
+	28: 3,  // TxnOffsetCommit (v4+: transaction.version 2)
 }
 
 // minImplemented is the lowest version a key is served at; below it the connection closes

@@ -17,7 +17,8 @@ serve runs a scenario (without FILE: the classroom cluster) paced to the wall cl
 real Kafka clients in: one listener per simulated broker, on consecutive ports from --listen
 (127.0.0.1:9092, :9093, :9094 for three brokers), speaking Kafka's protocol (ApiVersions,
 Metadata, Produce, Fetch, ListOffsets, InitProducerId, FindCoordinator, the classic group
-APIs, OffsetCommit, OffsetFetch, CreateTopics). Each request enters the world as a recorded
+APIs, OffsetCommit, OffsetFetch, CreateTopics, and transactions: AddPartitionsToTxn,
+AddOffsetsToTxn, TxnOffsetCommit, EndTxn, read_committed fetches). Each request enters the world as a recorded
 input at the virtual time it is read and travels to its broker over the simulated network, so
 the scenario's faults apply to it: a killed broker closes its connections, a partition holds
 requests until the client's own timeout. The clients' sends, polls and commits go into the history,

@@ -34,7 +34,9 @@ type store struct {
 	recorded    map[int64]bool          // first value id → its sends are in the history
 	joins       map[memberKey][]byte
 	assigned    map[assignKey][]byte
-	owners      map[string][]*owner // client.id → its members' partitions, in the order they joined (groups.go)
+	owners      map[string][]*owner      // client.id → its members' partitions, in the order they joined (groups.go)
+	txns        map[producerKey]*openTxn // transactional producers' open transactions (txn.go)
+	txnBatches  map[int64]*txnBatch      // their batches by first value id
 }
 
 type seqKey struct {
@@ -59,6 +61,7 @@ func newStore(addrs map[int32]string, controllers []int32) *store {
 		addrs: addrs, controllers: controllers, brokers: len(addrs), next: valueBase,
 		batches: map[int64][]byte{}, idempotent: map[seqKey]int64{}, invoked: map[int64]time.Duration{}, recorded: map[int64]bool{},
 		joins: map[memberKey][]byte{}, assigned: map[assignKey][]byte{}, owners: map[string][]*owner{},
+		txns: map[producerKey]*openTxn{}, txnBatches: map[int64]*txnBatch{},
 	}
 }
 
