@@ -73,6 +73,8 @@ type conn struct {
 	corr     int64
 	cur      *pending
 	polls    map[protocol.TopicPartition]*pollSession
+	// sessions mirror the client's fetch sessions with its broker (fetchsession.go).
+	sessions fetchSessions
 	closed   bool
 }
 
@@ -105,7 +107,7 @@ type pollSession struct {
 }
 
 func newConn(st *store, env node.Env, idx int, broker int32) *conn {
-	return &conn{st: st, env: env, idx: idx, broker: broker, polls: map[protocol.TopicPartition]*pollSession{}}
+	return &conn{st: st, env: env, idx: idx, broker: broker, polls: map[protocol.TopicPartition]*pollSession{}, sessions: fetchSessions{}}
 }
 
 // Step handles one input: a frame from the client, the client hanging up, a broker's answer,
@@ -458,7 +460,15 @@ func (c *conn) fetch(pd *pending, r *kmsg.FetchRequest) {
 	if pd.p.version < 3 || m.MaxBytes <= 0 {
 		m.MaxBytes = 50 << 20
 	}
-	pd.fetch = map[protocol.TopicPartition]int64{}
+	if pd.p.version >= 7 {
+		m.SessionID, m.SessionEpoch = r.SessionID, r.SessionEpoch
+		for _, t := range r.ForgottenTopics {
+			for _, p := range t.Partitions {
+				m.Forgotten = append(m.Forgotten, protocol.TopicPartition{Topic: t.Topic, Partition: p})
+			}
+		}
+	}
+	pd.fetch = c.sessions.fetchOffsets(r, pd.p.version)
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
 			tp := protocol.TopicPartition{Topic: t.Topic, Partition: p.Partition}
@@ -472,14 +482,17 @@ func (c *conn) fetch(pd *pending, r *kmsg.FetchRequest) {
 			}
 			m.Partitions = append(m.Partitions, protocol.FetchPartition{TP: tp, FetchOffset: p.FetchOffset, LogStartOffset: -1,
 				CurrentLeaderEpoch: cur, LastFetchedEpoch: last})
-			pd.fetch[tp] = p.FetchOffset
 		}
 	}
 	c.send(c.broker, pd, m)
 }
 
 func (c *conn) fetchResponse(now time.Duration, pd *pending, m *protocol.FetchResponse) {
+	r := pd.p.req.(*kmsg.FetchRequest)
+	c.sessions.answered(r, pd.p.version, m, pd.fetch)
+	c.st.countFetch(pd.p.version, r.SessionEpoch, m)
 	resp := kmsg.NewPtrFetchResponse()
+	resp.ErrorCode, resp.SessionID = int16(m.Error), m.SessionID
 	byTopic := map[string]int{}
 	var ops history.Ops
 	for _, pr := range m.Partitions {

@@ -37,8 +37,10 @@
 // stable offset and the aborted transactions. A transactional send enters the history when its
 // transaction ends.
 //
-// Not modelled: transaction.version 2 (KIP-890) over the wire, fetch
-// sessions (KIP-227: SessionID 0 makes clients send full fetches), topic ids on the wire
+// Fetch sessions (fetchsession.go): a client's KIP-227 session goes to the leader's
+// FetchSessionCache, so consumers that use them (franz-go) fetch incrementally.
+//
+// Not modelled: transaction.version 2 (KIP-890) over the wire, topic ids on the wire
 // (Produce and Fetch stop at v12), ListOffsets by timestamp (answered as the log end), quotas
 // and throttling, SASL and TLS, more than one batch per partition in a Produce, a classic
 // group's protocol other than "consumer" (its metadata is passed through undecoded).

@@ -267,6 +267,10 @@ func (s *Server) Run(ctx context.Context) *scenarios.Result {
 			s.mu.Unlock()
 			ss.advanceTo(target())
 			s.result = ss.end()
+			if f := ss.st.fetches; f != (FetchStats{}) {
+				s.logf("the clients' fetches: %d opened a fetch session, %d incremental, %d without a session, %d refused (KIP-227)",
+					f.Full, f.Incremental, f.Sessionless, f.Refused)
+			}
 			if ss.recErr != nil {
 				s.logf("the recording could not be written: %v", ss.recErr)
 			}

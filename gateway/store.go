@@ -37,6 +37,7 @@ type store struct {
 	owners      map[string][]*owner      // client.id → its members' partitions, in the order they joined (groups.go)
 	txns        map[producerKey]*openTxn // transactional producers' open transactions (txn.go)
 	txnBatches  map[int64]*txnBatch      // their batches by first value id
+	fetches     FetchStats               // the real clients' fetches by session (fetchsession.go)
 }
 
 type seqKey struct {

@@ -1,0 +1,78 @@
+package gateway
+
+import (
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"kafkasim/broker/protocol"
+)
+
+// Fetch sessions over the wire (KIP-227, Fetch v7+): the client's SessionID, SessionEpoch and
+// forgotten partitions go to the leader as they came, and its answer's SessionID and top-level
+// error come back, so a real consumer runs incremental sessions against the model's
+// FetchSessionCache (broker/fetchsession.go) as the simulated followers and consumers do. The
+// connection mirrors each session's partitions and fetch offsets (FetchSession's
+// CachedPartitions as the client sent them): an incremental fetch names only what changed, and
+// the history's polls need every answered partition's fetch offset.
+
+// fetchSessions are a connection's sessions' fetch offsets, by session id.
+type fetchSessions map[int32]map[protocol.TopicPartition]int64
+
+// fetchOffsets is the fetch offset of every partition a fetch is served over: those it names
+// (sessionless or full), or the session's as the fetch updates them (incremental; a session
+// the connection does not know is the leader's to refuse). It forgets a session the fetch
+// closes.
+func (fs fetchSessions) fetchOffsets(r *kmsg.FetchRequest, version int16) map[protocol.TopicPartition]int64 {
+	offsets := map[protocol.TopicPartition]int64{}
+	if version >= 7 && r.SessionEpoch > protocol.InitialEpoch {
+		if s := fs[r.SessionID]; s != nil {
+			offsets = s
+		}
+		for _, t := range r.ForgottenTopics {
+			for _, p := range t.Partitions {
+				delete(offsets, protocol.TopicPartition{Topic: t.Topic, Partition: p})
+			}
+		}
+	} else if version >= 7 && r.SessionID != protocol.InvalidSessionID {
+		delete(fs, r.SessionID) // a full fetch closes the session it names
+	}
+	for _, t := range r.Topics {
+		for _, p := range t.Partitions {
+			offsets[protocol.TopicPartition{Topic: t.Topic, Partition: p.Partition}] = p.FetchOffset
+		}
+	}
+	return offsets
+}
+
+// answered keeps the session the leader's answer opened or continued. A session error drops
+// it: the client's next fetch is a full one.
+func (fs fetchSessions) answered(r *kmsg.FetchRequest, version int16, m *protocol.FetchResponse, offsets map[protocol.TopicPartition]int64) {
+	switch {
+	case version < 7 || r.SessionEpoch == protocol.FinalEpoch:
+	case m.Error != protocol.NONE:
+		delete(fs, r.SessionID)
+	case m.SessionID != protocol.InvalidSessionID:
+		fs[m.SessionID] = offsets
+	}
+}
+
+// FetchStats count the real clients' fetches by session (the leaders' answers without error).
+type FetchStats struct {
+	Sessionless int // no session: Fetch before v7, or SessionEpoch FINAL_EPOCH
+	Full        int // full fetches that opened a session
+	Incremental int // incremental fetches of a session
+	Refused     int // answered FETCH_SESSION_ID_NOT_FOUND or INVALID_FETCH_SESSION_EPOCH
+}
+
+func (s *store) countFetch(version int16, epoch int32, m *protocol.FetchResponse) {
+	st := &s.fetches
+	switch {
+	case m.Error != protocol.NONE:
+		st.Refused++
+	case version < 7 || epoch == protocol.FinalEpoch || m.SessionID == protocol.InvalidSessionID && epoch == protocol.InitialEpoch:
+		st.Sessionless++
+	case epoch == protocol.InitialEpoch:
+		st.Full++
+	default:
+		st.Incremental++
+	}
+}
