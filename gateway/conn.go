@@ -73,8 +73,6 @@ type conn struct {
 	corr     int64
 	cur      *pending
 	polls    map[protocol.TopicPartition]*pollSession
-	// sessions mirror the client's fetch sessions with its broker (fetchsession.go).
-	sessions fetchSessions
 	closed   bool
 }
 
@@ -107,7 +105,7 @@ type pollSession struct {
 }
 
 func newConn(st *store, env node.Env, idx int, broker int32) *conn {
-	return &conn{st: st, env: env, idx: idx, broker: broker, polls: map[protocol.TopicPartition]*pollSession{}, sessions: fetchSessions{}}
+	return &conn{st: st, env: env, idx: idx, broker: broker, polls: map[protocol.TopicPartition]*pollSession{}}
 }
 
 // Step handles one input: a frame from the client, the client hanging up, a broker's answer,
@@ -468,7 +466,7 @@ func (c *conn) fetch(pd *pending, r *kmsg.FetchRequest) {
 			}
 		}
 	}
-	pd.fetch = c.sessions.fetchOffsets(r, pd.p.version)
+	pd.fetch = c.st.sessions.fetchOffsets(c.broker, r, pd.p.version)
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
 			tp := protocol.TopicPartition{Topic: t.Topic, Partition: p.Partition}
@@ -489,7 +487,7 @@ func (c *conn) fetch(pd *pending, r *kmsg.FetchRequest) {
 
 func (c *conn) fetchResponse(now time.Duration, pd *pending, m *protocol.FetchResponse) {
 	r := pd.p.req.(*kmsg.FetchRequest)
-	c.sessions.answered(r, pd.p.version, m, pd.fetch)
+	c.st.sessions.answered(c.broker, r, pd.p.version, m, pd.fetch)
 	c.st.countFetch(pd.p.version, r.SessionEpoch, m)
 	resp := kmsg.NewPtrFetchResponse()
 	resp.ErrorCode, resp.SessionID = int16(m.Error), m.SessionID

@@ -10,21 +10,26 @@ import (
 // forgotten partitions go to the leader as they came, and its answer's SessionID and top-level
 // error come back, so a real consumer runs incremental sessions against the model's
 // FetchSessionCache (broker/fetchsession.go) as the simulated followers and consumers do. The
-// connection mirrors each session's partitions and fetch offsets (FetchSession's
+// gateway mirrors each session's partitions and fetch offsets (FetchSession's
 // CachedPartitions as the client sent them): an incremental fetch names only what changed, and
-// the history's polls need every answered partition's fetch offset.
+// the history's polls need every answered partition's fetch offset. A session is the broker's,
+// not the connection's: a client may carry it on to a new connection.
 
-// fetchSessions are a connection's sessions' fetch offsets, by session id.
-type fetchSessions map[int32]map[protocol.TopicPartition]int64
+// fetchSessions are the sessions' fetch offsets, by broker and session id.
+type fetchSessions map[sessionKey]map[protocol.TopicPartition]int64
+
+type sessionKey struct {
+	broker, id int32
+}
 
 // fetchOffsets is the fetch offset of every partition a fetch is served over: those it names
 // (sessionless or full), or the session's as the fetch updates them (incremental; a session
 // the connection does not know is the leader's to refuse). It forgets a session the fetch
 // closes.
-func (fs fetchSessions) fetchOffsets(r *kmsg.FetchRequest, version int16) map[protocol.TopicPartition]int64 {
+func (fs fetchSessions) fetchOffsets(broker int32, r *kmsg.FetchRequest, version int16) map[protocol.TopicPartition]int64 {
 	offsets := map[protocol.TopicPartition]int64{}
 	if version >= 7 && r.SessionEpoch > protocol.InitialEpoch {
-		if s := fs[r.SessionID]; s != nil {
+		if s := fs[sessionKey{broker, r.SessionID}]; s != nil {
 			offsets = s
 		}
 		for _, t := range r.ForgottenTopics {
@@ -33,7 +38,7 @@ func (fs fetchSessions) fetchOffsets(r *kmsg.FetchRequest, version int16) map[pr
 			}
 		}
 	} else if version >= 7 && r.SessionID != protocol.InvalidSessionID {
-		delete(fs, r.SessionID) // a full fetch closes the session it names
+		delete(fs, sessionKey{broker, r.SessionID}) // a full fetch closes the session it names
 	}
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
@@ -45,13 +50,13 @@ func (fs fetchSessions) fetchOffsets(r *kmsg.FetchRequest, version int16) map[pr
 
 // answered keeps the session the leader's answer opened or continued. A session error drops
 // it: the client's next fetch is a full one.
-func (fs fetchSessions) answered(r *kmsg.FetchRequest, version int16, m *protocol.FetchResponse, offsets map[protocol.TopicPartition]int64) {
+func (fs fetchSessions) answered(broker int32, r *kmsg.FetchRequest, version int16, m *protocol.FetchResponse, offsets map[protocol.TopicPartition]int64) {
 	switch {
 	case version < 7 || r.SessionEpoch == protocol.FinalEpoch:
 	case m.Error != protocol.NONE:
-		delete(fs, r.SessionID)
+		delete(fs, sessionKey{broker, r.SessionID})
 	case m.SessionID != protocol.InvalidSessionID:
-		fs[m.SessionID] = offsets
+		fs[sessionKey{broker, m.SessionID}] = offsets
 	}
 }
 

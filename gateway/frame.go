@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/twmb/franz-go/pkg/kbin"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -112,7 +114,7 @@ func frameResponse(p *request, resp kmsg.Response) []byte {
 // with UNSUPPORTED_VERSION (35) so the client retries lower (KIP-511).
 func apiVersions(p *request) []byte {
 	resp := kmsg.NewPtrApiVersionsResponse()
-	for _, key := range sortedKeys() {
+	for _, key := range slices.Sorted(maps.Keys(advertised)) {
 		k := kmsg.NewApiVersionsResponseApiKey()
 		k.ApiKey, k.MinVersion, k.MaxVersion = key, 0, advertised[key]
 		resp.ApiKeys = append(resp.ApiKeys, k)
@@ -124,14 +126,4 @@ func apiVersions(p *request) []byte {
 		return frameResponse(&q, resp)
 	}
 	return frameResponse(p, resp)
-}
-
-func sortedKeys() []int16 {
-	keys := make([]int16, 0, len(advertised))
-	for k := int16(0); k < 100; k++ {
-		if _, ok := advertised[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	return keys
 }

@@ -38,6 +38,7 @@ type store struct {
 	txns        map[producerKey]*openTxn // transactional producers' open transactions (txn.go)
 	txnBatches  map[int64]*txnBatch      // their batches by first value id
 	fetches     FetchStats               // the real clients' fetches by session (fetchsession.go)
+	sessions    fetchSessions            // their fetch sessions' offsets
 }
 
 type seqKey struct {
@@ -62,7 +63,7 @@ func newStore(addrs map[int32]string, controllers []int32) *store {
 		addrs: addrs, controllers: controllers, brokers: len(addrs), next: valueBase,
 		batches: map[int64][]byte{}, idempotent: map[seqKey]int64{}, invoked: map[int64]time.Duration{}, recorded: map[int64]bool{},
 		joins: map[memberKey][]byte{}, assigned: map[assignKey][]byte{}, owners: map[string][]*owner{},
-		txns: map[producerKey]*openTxn{}, txnBatches: map[int64]*txnBatch{},
+		txns: map[producerKey]*openTxn{}, txnBatches: map[int64]*txnBatch{}, sessions: fetchSessions{},
 	}
 }
 
