@@ -150,3 +150,71 @@ func TestTransactionalOffsetsCommitWithTheTransaction(t *testing.T) {
 		t.Errorf("verdict %s %v; want valid", res.Verdict, res.Anomalies)
 	}
 }
+
+// Transactions while the leader of demo/0 is killed and restarted: every transaction whose
+// commit franz-go reports done is read by a read_committed consumer, none that aborted, and the
+// checker finds the run valid.
+func TestTransactionsThroughALeaderKill(t *testing.T) {
+	srv, stop := serving(t, txnDemo, 10, nil)
+	tx := newClient(t, srv, kgo.TransactionalID("tx-k"), kgo.RecordPartitioner(kgo.RoundRobinPartitioner()), kgo.ClientID("tx"))
+	want := map[string]bool{}
+	aborted := map[string]bool{}
+	for i := range 20 {
+		switch i {
+		case 5:
+			if err := srv.Exec("kill leader demo/0"); err != nil {
+				t.Fatal(err)
+			}
+		case 12:
+			if err := srv.Exec("restart 1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := tx.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		var vals []string
+		for j := range 10 {
+			v := fmt.Sprintf("t%d-%d", i, j)
+			vals = append(vals, v)
+			tx.Produce(ctx, &kgo.Record{Topic: "demo", Value: []byte(v)}, nil)
+		}
+		commit := i%3 != 2
+		ferr := tx.Flush(ctx)
+		err := tx.EndTransaction(ctx, kgo.TransactionEndTry(commit && ferr == nil))
+		if err != nil && commit {
+			commit = false
+			err = tx.EndTransaction(ctx, kgo.TryAbort)
+		}
+		cancel()
+		if err != nil {
+			t.Fatalf("transaction %d: %v", i, err)
+		}
+		for _, v := range vals {
+			if commit && ferr == nil {
+				want[v] = true
+			} else {
+				aborted[v] = true
+			}
+		}
+	}
+	tx.Close()
+	rc := newClient(t, srv, kgo.ConsumeTopics("demo"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	seen := consume(t, rc, len(want))
+	for v := range seen {
+		if !want[v] {
+			t.Errorf("read_committed read %s, of an aborted transaction", v)
+		}
+	}
+	rc.Close()
+	res := stop()
+	if res.Verdict != "valid" {
+		t.Errorf("verdict %s %v; want valid", res.Verdict, res.Anomalies)
+		if res.Report != nil {
+			t.Log(res.Report.Text())
+		}
+	}
+	t.Logf("%d records committed, %d aborted; %s", len(want), len(aborted), Summary(res))
+}
