@@ -65,8 +65,9 @@ func interactive(out io.Writer) bool { return isTerminal(out) && isTerminal(os.S
 
 // play opens the terminal UI on the scenario args name (none: the classroom cluster, live),
 // or on the run a trace file's header names (else it browses the trace's events), judged by
-// the checker as it runs. When out is not a terminal, or with --text, it narrates the scenario
-// as run does instead.
+// the checker as it runs, with real clients' listeners attached for --listen. When out is not
+// a terminal, or with --text, it narrates the scenario as run does instead (serves it headless
+// as serve does, for --listen).
 func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
 	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny}
 	text := ui.text || !interactive(out)
