@@ -605,7 +605,7 @@ func logValues(c *cluster.Cluster, b int32, tp protocol.TopicPartition) map[int6
 	out := map[int64]int64{}
 	for _, batch := range r.Log().Batches() {
 		for i, rec := range batch.Records {
-			out[batch.BaseOffset+int64(i)] = rec.Value
+			out[batch.OffsetOf(i)] = rec.Value
 		}
 	}
 	return out

@@ -124,14 +124,15 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 			continue
 		}
 		for i := range b.Records {
-			if off := b.BaseOffset + int64(i); off < end {
+			if off := b.OffsetOf(i); off < end {
 				latest[b.Records[i].Key] = off
 			}
 		}
 	}
+	// Each producer's last data batch (LogCleaner's lastRecordsOfActiveProducers).
 	lastOfProducer := map[int64]int{}
 	for i, b := range l.batches {
-		if b.ProducerID >= 0 {
+		if b.ProducerID >= 0 && !b.Control {
 			lastOfProducer[b.ProducerID] = i
 		}
 	}
@@ -154,36 +155,44 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 		return false
 	}
 	kept := make([]*protocol.RecordBatch, 0, len(l.batches))
-	removed := 0
+	removed, changed := 0, false
 	for i, b := range l.batches {
-		if last, ok := lastOfProducer[b.ProducerID]; ok && last == i {
+		if b.NextOffset() > end || b.Control {
 			kept = append(kept, b)
 			continue
 		}
-		if b.NextOffset() <= end && !b.Control && removable(b, latest, dropLatest, expired) {
+		// checkBatchRetention: RETAIN_EMPTY for a producer's last batch (its sequence) and for the
+		// batch that ends the cleaned range (its last offset), else DELETE_EMPTY.
+		last, ok := lastOfProducer[b.ProducerID]
+		retainEmpty := ok && last == i || b.NextOffset() == end
+		keep := retainedRecords(b, latest, dropLatest, expired)
+		c := l.filterBatch(b, keep, retainEmpty, now)
+		if c == nil {
 			removed++
 			continue
 		}
-		kept = append(kept, b)
+		changed = changed || c != b
+		kept = append(kept, c)
 	}
 	if end > l.cleanedTo {
 		l.cleanings = append(l.cleanings, cleaning{end, now})
 	}
 	l.cleanedTo = end
-	if removed == 0 {
+	if removed == 0 && !changed {
 		return 0
 	}
 	l.rebuildSegments(kept)
 	return removed
 }
 
-// removable reports whether every record of b may go: a later record of its key in the offset
-// map supersedes it, or it is a tombstone past its delete horizon (expired). expired is asked
-// about every tombstone that is its key's latest record, so that it learns the next horizon.
-func removable(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool, expired func(int64) bool) bool {
-	all := true
+// retainedRecords decides each record of b (Cleaner.shouldRetainRecord): it goes when a later
+// record of its key in the offset map supersedes it, or when it is a tombstone past its delete
+// horizon (expired). expired is asked about every tombstone that is its key's latest record, so
+// that it learns the next horizon.
+func retainedRecords(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool, expired func(int64) bool) []bool {
+	keep := make([]bool, len(b.Records))
 	for i := range b.Records {
-		at := b.BaseOffset + int64(i)
+		at := b.OffsetOf(i)
 		off, ok := latest[b.Records[i].Key]
 		if ok && (off > at || off == at && dropLatest) {
 			continue
@@ -191,9 +200,9 @@ func removable(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool
 		if b.Records[i].Tombstone && (!ok || off == at) && expired(at) {
 			continue
 		}
-		all = false
+		keep[i] = true
 	}
-	return all
+	return keep
 }
 
 // rebuildSegments replaces the batches with kept (a subsequence), rewriting every segment that
