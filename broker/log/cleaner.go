@@ -14,10 +14,13 @@ import (
 // transaction, the high watermark, and the first batch younger than min.compaction.lag.ms); a log
 // is cleaned only when its dirty ratio (bytes from the cleaner's checkpoint to that end, over
 // bytes from the log start to it) reaches min.cleanable.dirty.ratio; the offset map holds each
-// key's latest offset in the dirty range; every batch below the end whose records all have a
-// later record of their key is removed. Offsets stay: the log becomes sparse, its log start
-// offset does not move. Control batches and each idempotent producer's last batch are kept (the
-// producer state needs them, as Kafka keeps an empty batch for it).
+// key's latest offset in the dirty range; every record below the end that a later record of its
+// key supersedes is removed, inside batches too (MemoryRecords.filterTo: a batch keeps its
+// surviving records at their offsets and its last offset, its bytes rewritten, cleaner_filter.go).
+// Offsets stay: the log becomes sparse, its log start offset does not move. Control batches are
+// kept; a batch with no record left goes, unless it is an idempotent producer's last data batch
+// (the producer state needs its sequence) or ends the cleaning round (its last offset), which
+// stay empty (BatchRetention.RETAIN_EMPTY).
 //
 // Tombstones (null values, the deletion of a key): a tombstone that is its key's latest record
 // stays for delete.retention.ms after the cleaner first passed it, so that a consumer reading
@@ -26,11 +29,11 @@ import (
 // the tombstone). A log whose tombstones are due is cleaned even if it is not dirty enough
 // (KIP-534 makes such logs cleanable).
 //
-// Simplified: a batch with one live record is kept whole, where Kafka rewrites it without its
-// dead records (offset gaps inside a batch are not modelled); the delete horizon is kept
-// beside the log, not in the batch's bytes, and there is no cleaner checkpoint file (after a
-// restart the first cleaning starts from the log start again, which only repeats work, and
-// sets the horizons of the tombstones it passes anew, which only keeps them longer).
+// Simplified: the delete horizon a cleaning writes into a batch's bytes (KIP-534) is decided by
+// the log's record of its cleanings, not read back from the bytes, and there is no cleaner
+// checkpoint file (after a restart the first cleaning starts from the log start again, which only
+// repeats work, and sets the horizons of the tombstones it passes anew, which only keeps them
+// longer). Transaction markers are never removed.
 
 // cleaning is one pass of the cleaner: up to which offset, and when.
 type cleaning struct {

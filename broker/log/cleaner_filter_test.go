@@ -113,7 +113,7 @@ func TestLogCleanerRetainsTheLastBatchOfTheRound(t *testing.T) {
 	cfg := compactedTopic()
 	cfg.SegmentBytes, cfg.SegmentRoll, cfg.DeleteRetention = 1<<20, time.Hour, time.Minute
 	l := openLog(t, newFakeDisk(), cfg)
-	mustAppend(t, l, keyed("a"), 0, 0)    // 0
+	mustAppend(t, l, keyed("a"), 0, 0)     // 0
 	mustAppend(t, l, tombstone("a"), 0, 0) // 1: a's deletion
 	rollAndClean(t, l, time.Hour)          // z at 2; a at 0 goes, the tombstone stays a minute
 	if _, offs := latestByKey(l); !equalInts(offs, []int64{1, 2}) {
