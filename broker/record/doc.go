@@ -65,8 +65,9 @@
 // Measured here: an uncompressed record of a 5-byte key and value.bytes=0 takes about 18 bytes
 // in a 100-record batch (78 alone); with value.bytes=1000, 1015 bytes uncompressed, 256 with
 // gzip, 260 zstd, 378 snappy, 412 lz4 (ratios 2.5-4 on the padding text). The minimum
-// segment.bytes of 1 MiB (KIP-1030) then holds a realistic number of batches (kafkasim keeps
-// its lower minimum so that small classroom scenarios still roll segments).
+// segment.bytes of 1 MiB (KIP-1030, enforced as in Kafka 4.x) then holds a realistic number of
+// batches; scenarios that teach with kilobyte segments set internal.segment.bytes, as Kafka's
+// own tests do (broker/config/segment.go).
 //
 // The speed budget. The uncompressed classroom (kafkasim bench: 1,000 records/s, RF 3, one
 // consumer, 60 simulated seconds, sim_speed ≈ 370 on this machine, so ≈ 160 ms of wall time
