@@ -26,7 +26,9 @@ the operations (client, virtual time, value, offset).
 A history alone carries neither the run's faults nor its replicas: the online invariants
 (HW <= LEO, StrongIsr, …) need a run ('kafkasim run' checks them), and no anomaly is marked as
 permitted by a setting (acks=1, unclean elections), since the history does not say which were
-in force. --report DIR writes DIR/index.html: the same with porcupine's visualization of the
+in force. It does carry, after the operations, what the run saw retention and the log cleaner
+remove ({"removal":...} lines: log start offsets, superseded records), so records deleted by
+design are forgiven here as the run forgave them. --report DIR writes DIR/index.html: the same with porcupine's visualization of the
 partitions involved.
 
 Exit status: 0 the verdict is valid; 1 invalid or unknown; 2 the history does not read (the

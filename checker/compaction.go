@@ -72,8 +72,8 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 			break
 		}
 		for ; off < min(b.NextOffset(), hw); off++ {
-			if !b.Control {
-				r := b.Records[off-b.BaseOffset]
+			if i := b.IndexOf(off); i >= 0 && !b.Control {
+				r := b.Records[i]
 				if prev, ok := cs.latest[r.Key]; ok && !internal {
 					o.supersede(tp, prev.offset, o.now()) // the cleaner may remove it from now on (retention.go)
 				}
@@ -85,7 +85,7 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 	start, leo := l.LogStart(), l.LEO()
 	missing := false
 	for _, kr := range cs.latest {
-		if kr.offset >= start && kr.offset < leo && l.BatchAt(kr.offset) == nil {
+		if kr.offset >= start && kr.offset < leo && !holds(l, kr.offset) {
 			missing = true
 			break
 		}
@@ -95,7 +95,7 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 	}
 	for _, key := range slices.Sorted(maps.Keys(cs.latest)) {
 		kr := cs.latest[key]
-		if kr.offset >= start && kr.offset < leo && l.BatchAt(kr.offset) == nil {
+		if kr.offset >= start && kr.offset < leo && !holds(l, kr.offset) {
 			if kr.tombstone && o.now()-kr.at >= deleteRetention(l) {
 				// The key was deleted, and its tombstone kept delete.retention.ms: the key is
 				// expected absent from now on. (The cleaner's removal changes neither HW nor LEO,
@@ -114,4 +114,20 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 				lb, tp, key, kr.value, kr.offset)
 		}
 	}
+}
+
+// holds reports whether the replica holds a record at off: a batch covers it and the cleaner did
+// not remove the record from inside the batch.
+func holds(r replica, off int64) bool {
+	b := r.BatchAt(off)
+	return b != nil && b.IndexOf(off) >= 0
+}
+
+// valueAt is the value of b's record at off, -1 when the batch holds none there (a record the
+// cleaner removed from inside the batch; workload values are never negative).
+func valueAt(b *protocol.RecordBatch, off int64) int64 {
+	if i := b.IndexOf(off); i >= 0 {
+		return b.Records[i].Value
+	}
+	return -1
 }

@@ -22,7 +22,7 @@ func TestCompactionLostKeyFiresOnAPlantedCleanerBug(t *testing.T) {
 				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
 				s.Broker.Bugs.CleanerDropsLatest = planted
 			})
-			r.topic(orders(map[string]string{"cleanup.policy": "compact", "segment.bytes": "4KB", "min.cleanable.dirty.ratio": "0.1"}, 1, 2, 3))
+			r.topic(orders(map[string]string{"cleanup.policy": "compact", "internal.segment.bytes": "4KB", "min.cleanable.dirty.ratio": "0.1"}, 1, 2, 3))
 			if _, err := r.c.AddProducer(cluster.ProducerSpec{Name: "p1", Topic: "orders", Config: config.DefaultProducer(), Rate: 300, Keys: 10}); err != nil {
 				t.Fatal(err)
 			}

@@ -132,7 +132,7 @@ func (o *Online) committedKept(tp protocol.TopicPartition, lb int32, l replica) 
 				break
 			}
 			for ; off < min(b.NextOffset(), hw); off++ {
-				ps.recs.add(recID{b.Records[off-b.BaseOffset].Value, b.PartitionLeaderEpoch})
+				ps.recs.add(recID{valueAt(b, off), b.PartitionLeaderEpoch})
 			}
 		}
 		v.upTo = ps.recs.end
@@ -147,7 +147,7 @@ func (o *Online) matchCommitted(ps *partState, l replica, from, to int64) (int64
 			return off, false
 		}
 		for ; off < min(b.NextOffset(), to); off++ {
-			if c := ps.recs.at(off); c.value != b.Records[off-b.BaseOffset].Value || c.epoch != b.PartitionLeaderEpoch {
+			if c := ps.recs.at(off); c.value != valueAt(b, off) || c.epoch != b.PartitionLeaderEpoch {
 				return off, false
 			}
 		}
@@ -172,7 +172,7 @@ func firstDiff(a, b replica, from, to int64) (int64, bool) {
 			return off, false
 		}
 		for ; off < end; off++ {
-			if ba.Records[off-ba.BaseOffset].Value != bb.Records[off-bb.BaseOffset].Value {
+			if valueAt(ba, off) != valueAt(bb, off) {
 				return off, false
 			}
 		}
@@ -186,5 +186,5 @@ func recordText(r replica, off int64) string {
 	if b == nil || off < b.BaseOffset || off >= b.NextOffset() {
 		return "no record"
 	}
-	return fmt.Sprintf("%d (epoch %d)", b.Records[off-b.BaseOffset].Value, b.PartitionLeaderEpoch)
+	return fmt.Sprintf("%d (epoch %d)", valueAt(b, off), b.PartitionLeaderEpoch)
 }

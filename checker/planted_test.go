@@ -35,7 +35,7 @@ var plantedRuns = []plantedRun{
 		// the HW of acks=1 writes well behind the LEO, and segments are small.
 		invariant: LogStartAtMostLSO, plant: func(b *config.Bugs) { b.LogStartPastHW = true },
 		brokers: 3, tune: func(s *cluster.Spec) { _ = s.Broker.Set("log.retention.check.interval.ms", "1s") },
-		topic: orders(map[string]string{"segment.bytes": "1000", "retention.bytes": "3000"}, 1, 2, 3), acks: "1",
+		topic: orders(map[string]string{"internal.segment.bytes": "1000", "retention.bytes": "3000"}, 1, 2, 3), acks: "1",
 		drive: func(r *run) {
 			r.c.World.Slow(3, 200*time.Millisecond)
 			r.c.RunFor(10 * time.Second)

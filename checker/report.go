@@ -76,6 +76,9 @@ type Config struct {
 	UnknownIsValid bool
 	// Online, when set, adds its invariant violations to the report (and to the verdict).
 	Online *Online
+	// Removals, for a history checked without its run: what the run saw retention and the log
+	// cleaner remove (history.ReadWithRemovals; Report.Removals wrote them). Online wins.
+	Removals []history.Removal
 }
 
 // DefaultLinearizabilityBudget is the porcupine budget when Config leaves it zero.
@@ -110,6 +113,8 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	a := scan(h)
 	if cfg.Online != nil {
 		a.removed = cfg.Online.removals()
+	} else if cfg.Removals != nil {
+		a.removed = removalsFrom(cfg.Removals)
 	}
 	lin := a.linCheck()
 	var all []Anomaly

@@ -3,6 +3,7 @@ package checker
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -26,7 +27,8 @@ import (
 //     record was committed, unless the offset held its key's latest committed record when it
 //     went (compaction-lost-key fires, and the history sees it lost).
 //
-// A history checked without a run (kafkasim check HISTORY) knows none of this.
+// A history saved by a run carries these notes after its operations (Report.Removals,
+// history.WriteRemovals), so that kafkasim check HISTORY forgives what the run forgave.
 
 // removedLog is what one partition may have lost by design, as the online checker saw it.
 type removedLog struct {
@@ -193,4 +195,68 @@ func removalText(byRet, byComp int) string {
 // by the end.
 func (a *analysis) sentRemoved(p *partLog, op *history.Op, j int) bool {
 	return len(op.Offsets) == len(op.Values) && a.allRemoved(p, op.Offsets[j:j+1])
+}
+
+// Removals is what the report forgave (and refused to forgive) as removed by design, per
+// partition in topic-partition order, for a saved history (history.WriteRemovals): the log start
+// each time it moved, the superseded offsets grouped by the time they may go from, and the
+// ranges removed against the rules.
+func (r *Report) Removals() []history.Removal {
+	var out []history.Removal
+	for _, k := range slices.SortedFunc(maps.Keys(r.removed), compareTP) {
+		rl := r.removed[k]
+		for _, s := range rl.starts {
+			out = append(out, history.Removal{Kind: history.RetentionRemoval, Topic: k.topic, Partition: k.part, At: s.at, Start: s.start})
+		}
+		out = append(out, supersededRemovals(k, rl.superseded)...)
+		for _, ill := range rl.illegal {
+			out = append(out, history.Removal{Kind: history.IllegalRemoval, Topic: k.topic, Partition: k.part, From: ill.from, To: ill.to})
+		}
+	}
+	return out
+}
+
+// supersededRemovals groups superseded offsets by the time they may go from, in time order.
+func supersededRemovals(k tpKey, ss []supersededAt) []history.Removal {
+	byTime := map[time.Duration][]int64{}
+	for _, s := range ss {
+		byTime[s.at] = append(byTime[s.at], s.offset)
+	}
+	var out []history.Removal
+	for _, at := range slices.Sorted(maps.Keys(byTime)) {
+		out = append(out, history.Removal{Kind: history.CompactionRemoval, Topic: k.topic, Partition: k.part, At: at, Offsets: byTime[at]})
+	}
+	return out
+}
+
+// removalsFrom rebuilds what a run's online checker noted from a saved history's removals.
+func removalsFrom(rs []history.Removal) map[tpKey]*removedLog {
+	out := map[tpKey]*removedLog{}
+	for _, r := range rs {
+		k := tpKey{r.Topic, r.Partition}
+		rl := out[k]
+		if rl == nil {
+			rl = &removedLog{}
+			out[k] = rl
+		}
+		switch r.Kind {
+		case history.RetentionRemoval:
+			if r.Start > rl.start() { // log starts only move forward
+				rl.starts = append(rl.starts, startAt{r.At, r.Start})
+			}
+		case history.CompactionRemoval:
+			for _, o := range r.Offsets {
+				rl.superseded = append(rl.superseded, supersededAt{o, r.At})
+			}
+		case history.IllegalRemoval:
+			rl.illegal = append(rl.illegal, offRange{r.From, r.To})
+		}
+	}
+	for _, rl := range out {
+		slices.SortStableFunc(rl.superseded, func(x, y supersededAt) int {
+			return cmp.Or(cmp.Compare(x.offset, y.offset), cmp.Compare(x.at, y.at))
+		})
+		rl.sorted = len(rl.superseded)
+	}
+	return out
 }

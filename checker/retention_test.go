@@ -59,7 +59,7 @@ func TestUnifiedLogRetentionDeletesAreNotLoss(t *testing.T) {
 				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
 				s.Broker.Bugs.LogStartPastHW = planted
 			})
-			r.topic(orders(map[string]string{"segment.bytes": "16KB", "retention.bytes": "48KB"}, 1, 2, 3))
+			r.topic(orders(map[string]string{"internal.segment.bytes": "16KB", "retention.bytes": "48KB"}, 1, 2, 3))
 			r.c.World.Slow(3, 200*time.Millisecond) // keeps the HW of acks=1 writes behind the LEO
 			r.producer("p1", "orders", 200, "acks", "1", "value.bytes", "500")
 			rep, bare := fallBehind(t, r)
@@ -96,7 +96,7 @@ func TestLogCleanerSupersededRecordsAreNotLoss(t *testing.T) {
 				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
 				s.Broker.Bugs.CleanerDropsLatest = planted
 			})
-			r.topic(orders(map[string]string{"cleanup.policy": "compact", "segment.bytes": "4KB", "min.cleanable.dirty.ratio": "0.1"}, 1, 2, 3))
+			r.topic(orders(map[string]string{"cleanup.policy": "compact", "internal.segment.bytes": "4KB", "min.cleanable.dirty.ratio": "0.1"}, 1, 2, 3))
 			p := config.DefaultProducer()
 			if _, err := r.c.AddProducer(cluster.ProducerSpec{Name: "p1", Topic: "orders", Config: p, Rate: 200, Keys: 10}); err != nil {
 				t.Fatal(err)
@@ -132,7 +132,7 @@ func TestLogCleanerTombstonesExpireAfterDeleteRetention(t *testing.T) {
 				_ = s.Broker.Set("log.retention.check.interval.ms", "1s")
 				s.Broker.Bugs.CleanerDropsTombstones = planted
 			})
-			r.topic(orders(map[string]string{"cleanup.policy": "compact", "segment.bytes": "1KB", "min.cleanable.dirty.ratio": "0.1", "delete.retention.ms": "3s"}, 1, 2, 3))
+			r.topic(orders(map[string]string{"cleanup.policy": "compact", "internal.segment.bytes": "1KB", "min.cleanable.dirty.ratio": "0.1", "delete.retention.ms": "3s"}, 1, 2, 3))
 			if _, err := r.c.AddProducer(cluster.ProducerSpec{Name: "p1", Topic: "orders", Config: config.DefaultProducer(), Rate: 20, Keys: 50, Tombstones: 0.5}); err != nil {
 				t.Fatal(err)
 			}

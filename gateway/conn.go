@@ -563,10 +563,12 @@ func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionRe
 			}
 		}
 		for i, r := range b.Records {
-			if off := b.BaseOffset + int64(i); off >= from {
+			if off := b.OffsetOf(i); off >= from {
 				values, offsets = append(values, r.Value), append(offsets, off)
-				next = off + 1
 			}
+		}
+		if b.NextOffset() > from { // past a cleaned batch's gaps too, as the client fetches next
+			next = max(next, b.NextOffset())
 		}
 	}
 	if len(values) == 0 {

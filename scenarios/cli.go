@@ -67,7 +67,7 @@ func CheckHistoryAs(w io.Writer, path, reportDir string, asJSON bool) (bool, err
 	if isScenario(path, text) {
 		return false, fmt.Errorf("%s is a scenario file, not a history: kafkasim run %s runs it (run --history FILE writes a history for check)", path, path)
 	}
-	h, err := history.ReadJSONLines(bytes.NewReader(text))
+	h, removals, err := history.ReadWithRemovals(bytes.NewReader(text))
 	if err != nil {
 		return false, fmt.Errorf("%s: %v", path, err)
 	}
@@ -77,7 +77,7 @@ func CheckHistoryAs(w io.Writer, path, reportDir string, asJSON bool) (bool, err
 	if !asJSON {
 		return CheckHistory(w, path, reportDir)
 	}
-	r := checker.Check(h, checker.Config{Idempotent: true})
+	r := checker.Check(h, checker.Config{Idempotent: true, Removals: removals})
 	if reportDir != "" {
 		if err := checker.WriteReport(reportDir, checker.Page{Title: path, History: h, Report: r}); err != nil {
 			return false, &OutputError{"report", err}

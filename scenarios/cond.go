@@ -55,11 +55,12 @@ const (
 	sSegments      // segments T/I[@B]
 	sLogStart      // logstart T/I[@B]
 	sKeys          // keys T/I[@B]
+	sRecords       // records T/I[@B]
 	sTxn           // txn P (txncond.go)
 	sZkLeader      // zk.leader (zkcond.go)
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, txn, zk.leader, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -207,7 +208,7 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		i++
 	case "brokers":
 		k.subj, kind = sBrokers, vInt // registered and unfenced
-	case "bytes", "segments", "logstart", "keys":
+	case "bytes", "segments", "logstart", "keys", "records":
 		k.subj, kind = recordSubjects[w.text], vInt
 		if len(toks) > 1 && strings.Contains(toks[1].text, "@") {
 			i, err = p.replicaRef(k, toks)
@@ -570,7 +571,7 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 		return v, true, fmt.Sprintf("consumed %s is %d", k.client, v)
 	case sLost:
 		return lost(c, k.client)
-	case sBytes, sSegments, sLogStart, sKeys:
+	case sBytes, sSegments, sLogStart, sKeys, sRecords:
 		return k.recordValue(c, tp)
 	}
 	return 0, false, "?"
@@ -605,7 +606,7 @@ func logValues(c *cluster.Cluster, b int32, tp protocol.TopicPartition) map[int6
 	out := map[int64]int64{}
 	for _, batch := range r.Log().Batches() {
 		for i, rec := range batch.Records {
-			out[batch.BaseOffset+int64(i)] = rec.Value
+			out[batch.OffsetOf(i)] = rec.Value
 		}
 	}
 	return out

@@ -122,7 +122,14 @@ func writeOutputs(r *Result, out Outputs, lines *os.File) error {
 	}
 	if out.History != "" {
 		if err := writeFile(out.History, func(w io.Writer) error {
-			return r.Cluster.History().WriteJSONLines(w)
+			if err := r.Cluster.History().WriteJSONLines(w); err != nil {
+				return err
+			}
+			if r.Report == nil {
+				return nil
+			}
+			// What retention and the cleaner removed, so that check judges as the run did.
+			return history.WriteRemovals(w, r.Report.Removals())
 		}); err != nil {
 			return &OutputError{"history", err}
 		}
@@ -202,13 +209,13 @@ func CheckHistory(w io.Writer, path, reportDir string) (valid bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	h, err := history.ReadJSONLines(fh)
+	h, removals, err := history.ReadWithRemovals(fh)
 	fh.Close()
 	if err != nil {
 		return false, fmt.Errorf("%s: %v", path, err)
 	}
 	fmt.Fprint(w, h.Summary(path))
-	r := checker.Check(h, checker.Config{Idempotent: true})
+	r := checker.Check(h, checker.Config{Idempotent: true, Removals: removals})
 	fmt.Fprintf(w, "verdict: %s", r.Verdict)
 	if len(r.Counts) > 0 {
 		fmt.Fprintf(w, " (%s)", AnomalyList(r.Counts))

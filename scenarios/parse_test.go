@@ -191,7 +191,7 @@ func TestRecordConditionsParse(t *testing.T) {
 
 // Retention and segment keys work today; they are not refused as unmodelled.
 func TestKeysThatWorkAreAccepted(t *testing.T) {
-	src := head + "topic t partitions=1 replication=1 retention.ms=1h retention.bytes=1000 segment.bytes=100000 segment.ms=1h\nproducer p2 topic=orders linger.ms=5 batch.size=100 keys=3\n"
+	src := head + "topic t partitions=1 replication=1 retention.ms=1h retention.bytes=1000 segment.bytes=1MB segment.ms=1h\nproducer p2 topic=orders linger.ms=5 batch.size=100 keys=3\n"
 	if _, err := Parse("t.scenario", []byte(src)); err != nil {
 		t.Errorf("Parse: %v; want retention, segment, linger, batch and keys accepted", err)
 	}

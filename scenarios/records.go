@@ -9,12 +9,13 @@ import (
 )
 
 // The conditions on a replica's log as bytes: bytes (its size on disk), segments (how many),
-// logstart (its log start offset) and keys (distinct non-null keys among its records). Without @B they
-// look at the partition's leader.
+// logstart (its log start offset), keys (distinct non-null keys among its records) and records
+// (the records it holds, transaction markers aside: fewer than its offsets once the cleaner has
+// removed some, from inside batches too). Without @B they look at the partition's leader.
 
-var recordSubjects = map[string]subject{"bytes": sBytes, "segments": sSegments, "logstart": sLogStart, "keys": sKeys}
+var recordSubjects = map[string]subject{"bytes": sBytes, "segments": sSegments, "logstart": sLogStart, "keys": sKeys, "records": sRecords}
 
-var recordWords = map[subject]string{sBytes: "bytes", sSegments: "segments", sLogStart: "logstart", sKeys: "keys"}
+var recordWords = map[subject]string{sBytes: "bytes", sSegments: "segments", sLogStart: "logstart", sKeys: "keys", sRecords: "records"}
 
 func (k *cond) recordValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, bool, string) {
 	what := recordWords[k.subj] + " " + k.tpName()
@@ -54,6 +55,12 @@ func (k *cond) recordValue(c *cluster.Cluster, tp protocol.TopicPartition) (int6
 			}
 		}
 		v = int64(len(keys))
+	case sRecords:
+		for _, b := range l.Batches() {
+			if !b.Control {
+				v += int64(len(b.Records))
+			}
+		}
 	}
 	return v, true, fmt.Sprintf("%s is %d", what, v)
 }

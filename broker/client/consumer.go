@@ -606,7 +606,7 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 			continue
 		}
 		for i := range b.Records {
-			if b.BaseOffset+int64(i) >= p.position {
+			if b.OffsetOf(i) >= p.position {
 				n++
 			}
 		}
@@ -624,7 +624,7 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 		}
 		if !b.Control && (skip == nil || !skip[bi]) {
 			for i := range b.Records {
-				off := b.BaseOffset + int64(i)
+				off := b.OffsetOf(i) // a cleaned batch skips the removed records' offsets
 				if off >= p.position {
 					values = append(values, b.Records[i].Value)
 					offsets = append(offsets, off)

@@ -356,6 +356,7 @@ func (s *sender) complete(now time.Duration, b *pbatch, base int64) {
 	b.done = true
 	s.txn.handleCompletedBatch(b, base)
 	s.out.batch(now, b, history.OK, base, "")
+	b.wire = nil // its delivery.timeout.ms timer keeps b until it fires: let the bytes go now
 }
 
 // fail ends b in error (Sender.failBatch): its records' outcome, and the idempotent producer's
@@ -364,6 +365,7 @@ func (s *sender) fail(now time.Duration, b *pbatch, out history.Outcome, errName
 	b.done = true
 	s.txn.handleFailedBatch(b, err, adjustSequenceNumbers)
 	s.out.batch(now, b, out, -1, errName)
+	b.wire = nil // as in complete
 }
 
 // close reports every batch still pending at the end of a run: unknown if in flight (an

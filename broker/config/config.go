@@ -107,7 +107,8 @@ type Topic struct {
 	UncleanLeaderElectionEnable bool                    // unclean.leader.election.enable
 	Retention                   time.Duration           // retention.ms (-1: forever)
 	RetentionBytes              int64                   // retention.bytes (-1: no limit)
-	SegmentBytes                int64                   // segment.bytes
+	SegmentBytes                int64                   // segment.bytes, or internal.segment.bytes when set
+	InternalSegmentBytes        int64                   // internal.segment.bytes (0: unset; segment.go)
 	SegmentRoll                 time.Duration           // segment.ms
 	FlushMessages               int64                   // flush.messages
 	FlushInterval               time.Duration           // flush.ms
@@ -476,13 +477,7 @@ var topicKeys = map[string]setter[Topic]{
 		t.Compression = c
 		return nil
 	},
-	"segment.bytes": func(t *Topic, key, v string) error {
-		n, err := ParseSize(key, v, 14)
-		if err == nil {
-			t.SegmentBytes = n
-		}
-		return err
-	},
+	// segment.bytes and internal.segment.bytes: segment.go
 	"segment.ms": dur(func(t *Topic) *time.Duration { return &t.SegmentRoll }),
 	"flush.messages": func(t *Topic, key, v string) error {
 		n, err := ParseInt(key, v, 1)

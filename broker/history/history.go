@@ -111,7 +111,15 @@ func (h History) WriteJSONLines(w io.Writer) error {
 // outcome, a negative index, partition, offset or time, offsets that do not match the values,
 // a completion before the invocation. Indexes need not be 0..n-1 (a history cut from a longer
 // one keeps its numbers); the checker names operations by them.
+//
+// Removal lines (WriteRemovals) are skipped; ReadWithRemovals reads them.
 func ReadJSONLines(r io.Reader) (History, error) {
+	h, _, err := ReadWithRemovals(r)
+	return h, err
+}
+
+// readLines reads operations; other reads a line that is not one (reporting whether it was).
+func readLines(r io.Reader, other func(line int, b []byte) (bool, error)) (History, error) {
 	var h History
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
@@ -120,6 +128,12 @@ func ReadJSONLines(r io.Reader) (History, error) {
 		line++
 		b := sc.Bytes()
 		if len(b) == 0 {
+			continue
+		}
+		if done, err := other(line, b); done || err != nil {
+			if err != nil {
+				return nil, err
+			}
 			continue
 		}
 		var op Op

@@ -14,10 +14,13 @@ import (
 // transaction, the high watermark, and the first batch younger than min.compaction.lag.ms); a log
 // is cleaned only when its dirty ratio (bytes from the cleaner's checkpoint to that end, over
 // bytes from the log start to it) reaches min.cleanable.dirty.ratio; the offset map holds each
-// key's latest offset in the dirty range; every batch below the end whose records all have a
-// later record of their key is removed. Offsets stay: the log becomes sparse, its log start
-// offset does not move. Control batches and each idempotent producer's last batch are kept (the
-// producer state needs them, as Kafka keeps an empty batch for it).
+// key's latest offset in the dirty range; every record below the end that a later record of its
+// key supersedes is removed, inside batches too (MemoryRecords.filterTo: a batch keeps its
+// surviving records at their offsets and its last offset, its bytes rewritten, cleaner_filter.go).
+// Offsets stay: the log becomes sparse, its log start offset does not move. Control batches are
+// kept; a batch with no record left goes, unless it is an idempotent producer's last data batch
+// (the producer state needs its sequence) or ends the cleaning round (its last offset), which
+// stay empty (BatchRetention.RETAIN_EMPTY).
 //
 // Tombstones (null values, the deletion of a key): a tombstone that is its key's latest record
 // stays for delete.retention.ms after the cleaner first passed it, so that a consumer reading
@@ -26,11 +29,11 @@ import (
 // the tombstone). A log whose tombstones are due is cleaned even if it is not dirty enough
 // (KIP-534 makes such logs cleanable).
 //
-// Simplified: a batch with one live record is kept whole, where Kafka rewrites it without its
-// dead records (offset gaps inside a batch are not modelled); the delete horizon is kept
-// beside the log, not in the batch's bytes, and there is no cleaner checkpoint file (after a
-// restart the first cleaning starts from the log start again, which only repeats work, and
-// sets the horizons of the tombstones it passes anew, which only keeps them longer).
+// Simplified: the delete horizon a cleaning writes into a batch's bytes (KIP-534) is decided by
+// the log's record of its cleanings, not read back from the bytes, and there is no cleaner
+// checkpoint file (after a restart the first cleaning starts from the log start again, which only
+// repeats work, and sets the horizons of the tombstones it passes anew, which only keeps them
+// longer). Transaction markers are never removed.
 
 // cleaning is one pass of the cleaner: up to which offset, and when.
 type cleaning struct {
@@ -124,14 +127,15 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 			continue
 		}
 		for i := range b.Records {
-			if off := b.BaseOffset + int64(i); off < end {
+			if off := b.OffsetOf(i); off < end {
 				latest[b.Records[i].Key] = off
 			}
 		}
 	}
+	// Each producer's last data batch (LogCleaner's lastRecordsOfActiveProducers).
 	lastOfProducer := map[int64]int{}
 	for i, b := range l.batches {
-		if b.ProducerID >= 0 {
+		if b.ProducerID >= 0 && !b.Control {
 			lastOfProducer[b.ProducerID] = i
 		}
 	}
@@ -154,36 +158,44 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 		return false
 	}
 	kept := make([]*protocol.RecordBatch, 0, len(l.batches))
-	removed := 0
+	removed, changed := 0, false
 	for i, b := range l.batches {
-		if last, ok := lastOfProducer[b.ProducerID]; ok && last == i {
+		if b.NextOffset() > end || b.Control {
 			kept = append(kept, b)
 			continue
 		}
-		if b.NextOffset() <= end && !b.Control && removable(b, latest, dropLatest, expired) {
+		// checkBatchRetention: RETAIN_EMPTY for a producer's last batch (its sequence) and for the
+		// batch that ends the cleaned range (its last offset), else DELETE_EMPTY.
+		last, ok := lastOfProducer[b.ProducerID]
+		retainEmpty := ok && last == i || b.NextOffset() == end
+		keep := retainedRecords(b, latest, dropLatest, expired)
+		c := l.filterBatch(b, keep, retainEmpty, now)
+		if c == nil {
 			removed++
 			continue
 		}
-		kept = append(kept, b)
+		changed = changed || c != b
+		kept = append(kept, c)
 	}
 	if end > l.cleanedTo {
 		l.cleanings = append(l.cleanings, cleaning{end, now})
 	}
 	l.cleanedTo = end
-	if removed == 0 {
+	if removed == 0 && !changed {
 		return 0
 	}
 	l.rebuildSegments(kept)
 	return removed
 }
 
-// removable reports whether every record of b may go: a later record of its key in the offset
-// map supersedes it, or it is a tombstone past its delete horizon (expired). expired is asked
-// about every tombstone that is its key's latest record, so that it learns the next horizon.
-func removable(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool, expired func(int64) bool) bool {
-	all := true
+// retainedRecords decides each record of b (Cleaner.shouldRetainRecord): it goes when a later
+// record of its key in the offset map supersedes it, or when it is a tombstone past its delete
+// horizon (expired). expired is asked about every tombstone that is its key's latest record, so
+// that it learns the next horizon.
+func retainedRecords(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool, expired func(int64) bool) []bool {
+	keep := make([]bool, len(b.Records))
 	for i := range b.Records {
-		at := b.BaseOffset + int64(i)
+		at := b.OffsetOf(i)
 		off, ok := latest[b.Records[i].Key]
 		if ok && (off > at || off == at && dropLatest) {
 			continue
@@ -191,9 +203,9 @@ func removable(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool
 		if b.Records[i].Tombstone && (!ok || off == at) && expired(at) {
 			continue
 		}
-		all = false
+		keep[i] = true
 	}
-	return all
+	return keep
 }
 
 // rebuildSegments replaces the batches with kept (a subsequence), rewriting every segment that

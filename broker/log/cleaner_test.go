@@ -32,7 +32,7 @@ func latestByKey(l *Log) (map[string]int64, []int64) {
 	for _, b := range l.Batches() {
 		for i, r := range b.Records {
 			out[r.Key] = r.Value
-			offs = append(offs, b.BaseOffset+int64(i))
+			offs = append(offs, b.OffsetOf(i))
 		}
 	}
 	return out, offs
@@ -185,8 +185,16 @@ func TestLogCleanerStaysBelowTheLastStableOffset(t *testing.T) {
 	}
 	mustAppend(t, l, txnMarker(9, protocol.MarkerCommit), 0, 0) // 5
 	mustAppend(t, l, keyed("b"), 0, 0)                          // 6, active
-	if got := l.Clean(0, 7, CleanerBugs{}); got != 4 {
-		t.Fatalf("after the commit marker: removed %d; want 4 (a at 0 to 3; 4 is a's latest, the marker stays)", got)
+	// a at 0 to 3 go; 4 is a's latest, the marker stays. The batch at 1 is producer 9's last
+	// data batch: it stays with no record, its sequence kept (BatchRetention.RETAIN_EMPTY).
+	if got := l.Clean(0, 7, CleanerBugs{}); got != 3 {
+		t.Fatalf("after the commit marker: removed %d batches; want 3 (a at 0, 2, 3)", got)
+	}
+	if b := l.BatchAt(1); b == nil || len(b.Records) != 0 || b.LastSequence() != 0 {
+		t.Fatalf("batch at 1: %+v; want producer 9's batch kept empty, its last sequence 0", b)
+	}
+	if _, offs := latestByKey(l); !equalInts(offs, []int64{4, 5, 6}) {
+		t.Fatalf("offsets held: %v; want 4 5 6", offs)
 	}
 }
 

@@ -165,7 +165,7 @@ func (l *Log) loadSegments() {
 		valid := 0
 		for _, e := range entries {
 			b, ok := e.(*protocol.RecordBatch)
-			if !ok || b == nil || len(b.Records) == 0 || b.BaseOffset < base || (next >= 0 && !l.continues(b, next)) || !intact(b) {
+			if !ok || b == nil || b.Count() < 1 || b.BaseOffset < base || (next >= 0 && !l.continues(b, next)) || !intact(b) {
 				broken = true
 				break
 			}
@@ -439,7 +439,7 @@ func (l *Log) AppendAsFollower(bs []*protocol.RecordBatch, now time.Duration) er
 	start := 0
 	next := l.leo
 	for i, b := range bs {
-		if b == nil || len(b.Records) == 0 {
+		if b == nil || b.Count() < 1 { // a cleaned batch may hold no record, never no offset
 			return fmt.Errorf("%w: batch %d of %d is nil or empty", ErrInvalidBatch, i, len(bs))
 		}
 		if i == start && b.NextOffset() <= l.leo {

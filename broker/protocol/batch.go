@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"encoding/binary"
+	"slices"
 	"time"
 )
 
@@ -34,9 +35,21 @@ type RecordBatch struct {
 	Control              bool // a transaction marker (control batch)
 	Transactional        bool
 	Records              []Record
+	// Gaps is nil for a batch whose records are dense (Records[i] at BaseOffset+i), as every
+	// producer writes them; the log cleaner's filtered batches (MemoryRecords.filterTo) set it.
+	Gaps *OffsetGaps
 	// Bytes is the batch in Kafka's v2 format (record.Encode), nil for a batch not encoded yet.
 	// Immutable once set: every replica and fetch shares it; Stamp copies.
 	Bytes []byte
+}
+
+// OffsetGaps places the records of a batch the cleaner filtered: each record's offset delta, and
+// the original batch's last offset delta, which the v2 format keeps even when that record is
+// gone (MemoryRecordsBuilder.overrideLastOffset) so that the producer's last sequence stays
+// right; a batch emptied of records keeps its header for that reason (BatchRetention.RETAIN_EMPTY).
+type OffsetGaps struct {
+	Deltas          []int32 // Deltas[i] is Records[i]'s offset minus BaseOffset, increasing
+	LastOffsetDelta int32
 }
 
 // batchOverhead is the fixed v2 batch header size; recordOverhead approximates the per-record
@@ -47,21 +60,56 @@ const (
 	valueBytes     = 8
 )
 
-// Count is the number of records (offsets) in the batch.
-func (b *RecordBatch) Count() int64 { return int64(len(b.Records)) }
+// Count is the number of offsets the batch spans (its records, and the gaps between them in a
+// cleaned batch).
+func (b *RecordBatch) Count() int64 { return int64(b.lastOffsetDelta()) + 1 }
 
-// LastOffset is the offset of the batch's last record.
-func (b *RecordBatch) LastOffset() int64 { return b.BaseOffset + int64(len(b.Records)) - 1 }
+func (b *RecordBatch) lastOffsetDelta() int32 {
+	if b.Gaps != nil {
+		return b.Gaps.LastOffsetDelta
+	}
+	return int32(len(b.Records)) - 1
+}
 
-// NextOffset is the offset after the batch.
-func (b *RecordBatch) NextOffset() int64 { return b.BaseOffset + int64(len(b.Records)) }
+// LastOffset is the batch's last offset (DefaultRecordBatch.lastOffset: base offset plus the
+// last offset delta, whose record a cleaned batch may no longer hold).
+func (b *RecordBatch) LastOffset() int64 { return b.BaseOffset + int64(b.lastOffsetDelta()) }
 
-// LastSequence is the sequence number of the batch's last record.
+// NextOffset is the offset after the batch (DefaultRecordBatch.nextOffset).
+func (b *RecordBatch) NextOffset() int64 { return b.LastOffset() + 1 }
+
+// OffsetOf is the offset of Records[i].
+func (b *RecordBatch) OffsetOf(i int) int64 {
+	if b.Gaps != nil {
+		return b.BaseOffset + int64(b.Gaps.Deltas[i])
+	}
+	return b.BaseOffset + int64(i)
+}
+
+// IndexOf is the index in Records of the record at offset off, or -1 when the batch holds none
+// there (outside the batch, or a record the cleaner removed).
+func (b *RecordBatch) IndexOf(off int64) int {
+	if off < b.BaseOffset || off > b.LastOffset() {
+		return -1
+	}
+	if b.Gaps == nil {
+		return int(off - b.BaseOffset)
+	}
+	d := int32(off - b.BaseOffset)
+	i, ok := slices.BinarySearch(b.Gaps.Deltas, d)
+	if !ok {
+		return -1
+	}
+	return i
+}
+
+// LastSequence is the sequence number of the batch's last offset (DefaultRecordBatch.lastSequence:
+// base sequence plus last offset delta).
 func (b *RecordBatch) LastSequence() int32 {
 	if b.BaseSequence == NoSequence {
 		return NoSequence
 	}
-	return b.BaseSequence + int32(len(b.Records)) - 1
+	return b.BaseSequence + b.lastOffsetDelta()
 }
 
 // Idempotent reports whether the batch carries a producer id and sequence.

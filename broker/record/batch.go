@@ -109,7 +109,7 @@ func Append(dst []byte, b *protocol.RecordBatch, o Options) ([]byte, error) {
 		PartitionLeaderEpoch: b.PartitionLeaderEpoch,
 		Magic:                Magic,
 		Attributes:           attrs,
-		LastOffsetDelta:      int32(len(b.Records)) - 1,
+		LastOffsetDelta:      int32(b.Count()) - 1,
 		FirstTimestamp:       ts,
 		MaxTimestamp:         ts,
 		ProducerID:           b.ProducerID,
@@ -166,7 +166,7 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 	var r kmsg.Record
 	for i := range b.Records {
 		rec := &b.Records[i]
-		r.OffsetDelta = int32(i)
+		r.OffsetDelta = int32(b.OffsetOf(i) - b.BaseOffset)
 		s := (*scratch)[:0]
 		if b.Control {
 			k := kmsg.ControlRecordKey{Version: 0, Type: markerType(rec.Key)}
@@ -288,8 +288,9 @@ func CodecOf(src []byte) Codec {
 // then every record (DefaultRecordBatch's record iterator, DefaultRecord.readFrom). It returns
 // the batch, its codec and its size in bytes, so a fetch response's concatenated batches are
 // read by advancing src by the size. Bytes Kafka would refuse give an *Error (CORRUPT_MESSAGE or
-// INVALID_RECORD); valid bytes the model cannot hold (a null value, a value that is not a
-// kafkasim value, offsets with gaps as compaction leaves them) give a plain error.
+// INVALID_RECORD); valid bytes the model cannot hold (a value that is not a kafkasim value) give
+// a plain error. A batch the cleaner filtered (offset deltas with gaps, a last offset delta past
+// the last record, or no record at all) comes back with Gaps set.
 func Decode(src []byte) (*protocol.RecordBatch, Codec, int, error) {
 	size, err := Check(src)
 	if err != nil {
@@ -321,6 +322,7 @@ func Decode(src []byte) (*protocol.RecordBatch, Codec, int, error) {
 	// data could hold: no allocation beyond the input's size.
 	b.Records = make([]protocol.Record, 0, min(int(h.NumRecords), len(data)/7))
 	var r kmsg.Record
+	var deltas []int32 // set at the first record out of place: a cleaned batch
 	for i := int32(0); i < h.NumRecords; i++ {
 		if len(data) == 0 {
 			return nil, None, 0, invalid("Incorrect declared batch size, premature EOF reached after %d of %d records", i, h.NumRecords)
@@ -330,7 +332,10 @@ func Decode(src []byte) (*protocol.RecordBatch, Codec, int, error) {
 			return nil, None, 0, err
 		}
 		data = data[n:]
-		rec, err := toModel(&r, b.Control, i)
+		if deltas, err = placeRecord(deltas, r.OffsetDelta, i, h.LastOffsetDelta); err != nil {
+			return nil, None, 0, err
+		}
+		rec, err := toModel(&r, b.Control)
 		if err != nil {
 			return nil, None, 0, fmt.Errorf("record %d of the batch at offset %d: %w", i, h.FirstOffset, err)
 		}
@@ -339,10 +344,44 @@ func Decode(src []byte) (*protocol.RecordBatch, Codec, int, error) {
 	if len(data) > 0 {
 		return nil, None, 0, invalid("Incorrect declared batch size, records still remaining in file (%d bytes after %d records)", len(data), h.NumRecords)
 	}
-	if h.NumRecords > 0 && h.LastOffsetDelta != h.NumRecords-1 {
-		return nil, None, 0, fmt.Errorf("batch at offset %d: last offset delta %d with %d records: offset gaps (compaction) are not modelled yet", h.FirstOffset, h.LastOffsetDelta, h.NumRecords)
+	if h.LastOffsetDelta < h.NumRecords-1 {
+		return nil, None, 0, invalid("Invalid last offset delta %d for a batch of %d records", h.LastOffsetDelta, h.NumRecords)
+	}
+	if deltas != nil || h.LastOffsetDelta != h.NumRecords-1 {
+		if deltas == nil { // dense so far: the gap is after the last record (or there is none)
+			deltas = denseDeltas(int(h.NumRecords))
+		}
+		b.Gaps = &protocol.OffsetGaps{Deltas: deltas, LastOffsetDelta: h.LastOffsetDelta}
 	}
 	return b, codec, size, nil
+}
+
+// placeRecord checks the offset delta of record i, which must increase and stay within the last
+// offset delta (a cleaned batch's records keep their offsets, MemoryRecords.filterTo). deltas
+// stays nil while the records are dense; at the first gap it is filled with the records before.
+func placeRecord(deltas []int32, delta, i, last int32) ([]int32, error) {
+	prev := i - 1
+	if deltas != nil {
+		prev = deltas[len(deltas)-1]
+	}
+	if delta <= prev || delta > last {
+		return nil, invalid("Invalid offset delta %d for record %d of a batch whose last offset delta is %d", delta, i, last)
+	}
+	if deltas == nil && delta == i {
+		return nil, nil
+	}
+	if deltas == nil {
+		deltas = denseDeltas(int(i))
+	}
+	return append(deltas, delta), nil
+}
+
+func denseDeltas(n int) []int32 {
+	d := make([]int32, n, n+1)
+	for i := range d {
+		d[i] = int32(i)
+	}
+	return d
 }
 
 // readRecord parses one record from the start of data with kmsg and returns its size. The record
@@ -371,10 +410,7 @@ func readRecord(r *kmsg.Record, data []byte) (int, error) {
 }
 
 // toModel converts a parsed record into the model's Record.
-func toModel(r *kmsg.Record, control bool, i int32) (protocol.Record, error) {
-	if r.OffsetDelta != i {
-		return protocol.Record{}, fmt.Errorf("offset delta %d at position %d: offset gaps (compaction) are not modelled yet", r.OffsetDelta, i)
-	}
+func toModel(r *kmsg.Record, control bool) (protocol.Record, error) {
 	if control {
 		if len(r.Key) < 4 {
 			return protocol.Record{}, invalid("Invalid control record key of %d bytes (ControlRecordType.parse needs 4)", len(r.Key))

@@ -24,9 +24,14 @@
 //     count, record lengths, trailing bytes -> INVALID_RECORD. Check does only the first part,
 //     without decompressing, as a follower does on a replicated append. Recompress is the
 //     leader's rebuild when a topic's compression.type differs from the batch's codec.
-//   - Not modelled: record headers (written as none, ignored on read), per-record timestamps,
-//     LogAppendTime, null values (tombstones), offset gaps inside a batch (compaction), the
-//     delete horizon (KIP-534), compression levels (compression.gzip.level and friends), and
+//   - Filter is the log cleaner's rewrite of a batch (MemoryRecords.filterTo): the kept records at
+//     their offset deltas, the original last offset delta, the batch's codec, a new CRC; an
+//     emptied batch kept for its producer is writeEmptyHeader's 61 bytes; a batch keeping a
+//     tombstone carries KIP-534's delete horizon as its base timestamp. Decode reads such
+//     batches into protocol.RecordBatch.Gaps. A tombstone's null value carries its number in a
+//     kafkasim.value header.
+//   - Not modelled: other record headers (ignored on read), per-record timestamps,
+//     LogAppendTime, compression levels (compression.gzip.level and friends), and
 //     franz-go's fallback to no compression when compressing does not pay (Java never falls
 //     back, and neither does kafkasim). Decode answers these with a plain error saying so.
 //
@@ -60,8 +65,9 @@
 // Measured here: an uncompressed record of a 5-byte key and value.bytes=0 takes about 18 bytes
 // in a 100-record batch (78 alone); with value.bytes=1000, 1015 bytes uncompressed, 256 with
 // gzip, 260 zstd, 378 snappy, 412 lz4 (ratios 2.5-4 on the padding text). The minimum
-// segment.bytes of 1 MiB (KIP-1030) then holds a realistic number of batches (kafkasim keeps
-// its lower minimum so that small classroom scenarios still roll segments).
+// segment.bytes of 1 MiB (KIP-1030, enforced as in Kafka 4.x) then holds a realistic number of
+// batches; scenarios that teach with kilobyte segments set internal.segment.bytes, as Kafka's
+// own tests do (broker/config/segment.go).
 //
 // The speed budget. The uncompressed classroom (kafkasim bench: 1,000 records/s, RF 3, one
 // consumer, 60 simulated seconds, sim_speed ≈ 370 on this machine, so ≈ 160 ms of wall time

@@ -11,7 +11,7 @@ import (
 func TestRetentionAdvancesLogStart(t *testing.T) {
 	c := newCluster(t, 3, 41, func(s *Spec) { _ = s.Broker.Set("log.retention.check.interval.ms", "1s") })
 	mustTopic(t, c, TopicSpec{Name: "orders", Partitions: 1, Replication: 3, Assignment: [][]int32{{1, 2, 3}},
-		Configs: map[string]string{"segment.bytes": "2000", "retention.bytes": "6000"}})
+		Configs: map[string]string{"internal.segment.bytes": "2000", "retention.bytes": "6000"}})
 	mustProducer(t, c, "p1", "orders", 200, "acks", "all")
 	c.RunFor(20 * time.Second)
 	for _, id := range c.BrokerIDs {
