@@ -75,7 +75,14 @@ type accumulator struct {
 	// batch length, the room a new batch's records start with.
 	free    [][]time.Duration
 	lastLen []int
+	// slab is where new batches' record slices are cut from, recordSlab at a time: a batch's
+	// records outlive it in the leader's log (the stamped batch shares them), so they are never
+	// reused, but cutting them from one array makes one allocation of many batches' worth.
+	slab []protocol.Record
 }
+
+// recordSlab is the records a slab holds.
+const recordSlab = 1024
 
 func newAccumulator(env node.Env, cfg *config.Producer) accumulator {
 	one := protocol.RecordBatch{Records: []protocol.Record{{}}}
@@ -116,9 +123,7 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 			b.created, a.free[k-1] = a.free[k-1], nil
 			a.free = a.free[:k-1]
 		}
-		if n := a.lastLen[part]; n > 0 {
-			b.records = make([]protocol.Record, 0, n)
-		}
+		b.records = a.recordRun(a.lastLen[part])
 		a.queues[part] = append(q, b)
 		if a.cfg.DeliveryTimeout < maxTimer {
 			a.env.After(a.cfg.DeliveryTimeout, b)
@@ -130,6 +135,21 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 	if b.size >= int64(a.cfg.BatchSize) {
 		b.full = true
 	}
+}
+
+// recordRun is an empty slice with room for n records (at least one), cut from the slab: its
+// capacity ends where the next run starts, so a batch that outgrows it moves out by append.
+func (a *accumulator) recordRun(n int) []protocol.Record {
+	n = max(n, 1)
+	if n > recordSlab/4 {
+		return make([]protocol.Record, 0, n)
+	}
+	if cap(a.slab)-len(a.slab) < n {
+		a.slab = make([]protocol.Record, 0, recordSlab)
+	}
+	k := len(a.slab)
+	a.slab = a.slab[:k+n]
+	return a.slab[k : k : k+n]
 }
 
 // recycle takes back a completed batch's creation times (a completed batch takes no more

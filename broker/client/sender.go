@@ -44,6 +44,7 @@ type sender struct {
 	brokerLoad map[int32]int
 	retried    bool          // a batch was reenqueued by the response being handled
 	pending    []*produceReq // drain scratch
+	slab       []byte        // where batches are encoded (encode)
 	// retryBackoff spaces the attempts of a batch: retry.backoff.ms doubling up to
 	// retry.backoff.max.ms, with jitter (RecordAccumulator's ExponentialBackoff, KIP-580).
 	retryBackoff exponentialBackoff
@@ -152,7 +153,26 @@ func (s *sender) prepare(b *pbatch, req *produceReq) {
 // encode writes the batch's bytes once, as ProducerBatch.close has MemoryRecordsBuilder do,
 // compressed with compression.type and every value padded to value.bytes; retries send the same
 // bytes.
-func (s *sender) encode(w *protocol.RecordBatch) { encodeBatch(s.cfg, w) }
+// The bytes are cut from a slab of byteSlab bytes, one allocation for many batches: they are
+// immutable once written (the leader stamps a copy), so runs never overlap and the slab lives
+// while any batch written in it does.
+func (s *sender) encode(w *protocol.RecordBatch) {
+	if cap(s.slab)-len(s.slab) < byteSlab/8 {
+		s.slab = make([]byte, 0, byteSlab)
+	}
+	k := len(s.slab)
+	bs, err := record.Append(s.slab[k:k:cap(s.slab)], w, record.Options{Codec: s.cfg.Compression, ValueBytes: s.cfg.ValueBytes})
+	if err != nil { // the codec was checked when the configuration was read
+		panic(fmt.Sprintf("producer: encoding a batch: %v", err))
+	}
+	if len(bs) <= cap(s.slab)-k { // written in place
+		s.slab = s.slab[:k+len(bs)]
+	}
+	w.Bytes = bs[:len(bs):len(bs)]
+}
+
+// byteSlab is the bytes of the slab batches are encoded in.
+const byteSlab = 32 << 10
 
 // encodeBatch gives w its bytes in the producer's compression.type and value.bytes, and returns it.
 func encodeBatch(cfg *config.Producer, w *protocol.RecordBatch) *protocol.RecordBatch {

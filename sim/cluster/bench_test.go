@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"fmt"
+	"os"
 	"syscall"
 	"testing"
 	"time"
@@ -38,4 +40,32 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkLarge reports simulated seconds per CPU second for cluster.Large: 100 brokers and
+// 30,000 partitions at 10,000 records/s unless KAFKASIM_LARGE says BROKERSxPARTITIONS. The
+// cluster's boot and the topic's creation are left out; each op is one simulated second.
+func BenchmarkLarge(b *testing.B) {
+	brokers, partitions := 100, 30000
+	if s := os.Getenv("KAFKASIM_LARGE"); s != "" {
+		if _, err := fmt.Sscanf(s, "%dx%d", &brokers, &partitions); err != nil {
+			b.Fatalf("KAFKASIM_LARGE=%q: want BROKERSxPARTITIONS", s)
+		}
+	}
+	start := time.Now()
+	c, err := Large(1, brokers, partitions, 10000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "setup-s")
+	c.RunFor(time.Second)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		c.RunFor(time.Second)
+	}
+	cpu := (cpuTime() - cpu0).Seconds()
+	if cpu > 0 {
+		b.ReportMetric(float64(b.N)/cpu, "sim-s/cpu-s")
+	}
 }
