@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ func cpuTime() time.Duration {
 // BenchmarkLarge reports simulated seconds per CPU second for cluster.Large: 100 brokers and
 // 30,000 partitions at 10,000 records/s unless KAFKASIM_LARGE says BROKERSxPARTITIONS. The
 // cluster's boot and the topic's creation are left out; each op is one simulated second.
+// KAFKASIM_LARGE_PROFILE=FILE writes a CPU profile of the run alone.
 func BenchmarkLarge(b *testing.B) {
 	brokers, partitions := 100, 30000
 	if s := os.Getenv("KAFKASIM_LARGE"); s != "" {
@@ -59,6 +61,17 @@ func BenchmarkLarge(b *testing.B) {
 	}
 	b.ReportMetric(time.Since(start).Seconds(), "setup-s")
 	c.RunFor(time.Second)
+	if f := os.Getenv("KAFKASIM_LARGE_PROFILE"); f != "" { // the run alone, not the boot
+		out, err := os.Create(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			b.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	for i := 0; i < b.N; i++ {
