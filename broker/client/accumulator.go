@@ -1,6 +1,7 @@
 package client
 
 import (
+	"math/bits"
 	"time"
 
 	"kafkasim/broker/config"
@@ -68,7 +69,8 @@ type accumulator struct {
 	cfg         *config.Producer
 	recordBytes int64 // estimated bytes of a record without key
 	batchID     uint64
-	queues      [][]*pbatch // per partition, batches not in flight, oldest first
+	queues      [][]*pbatch // per partition, batches not in flight, oldest first (written through set)
+	busy        []uint64    // bit p: queues[p] is not empty, so that a drain skips the idle partitions
 	drainIndex  int         // the partition the next drain round starts after (RecordAccumulator's drainIndex)
 
 	// Buffer reuse: the creation-time runs of completed batches, and each partition's last
@@ -98,6 +100,38 @@ func (a *accumulator) grow(n int) {
 		a.queues = append(a.queues, nil)
 		a.lastLen = append(a.lastLen, 0)
 	}
+	for len(a.busy)*64 < len(a.queues) {
+		a.busy = append(a.busy, 0)
+	}
+}
+
+// set makes q partition part's queue, keeping busy in step.
+func (a *accumulator) set(part int32, q []*pbatch) {
+	a.queues[part] = q
+	if len(q) > 0 {
+		a.busy[part>>6] |= 1 << (part & 63)
+	} else {
+		a.busy[part>>6] &^= 1 << (part & 63)
+	}
+}
+
+// nextBusy returns the first partition from `from` on whose queue is not empty, -1 if none.
+func (a *accumulator) nextBusy(from int) int {
+	w := from >> 6
+	if from < 0 || w >= len(a.busy) {
+		return -1
+	}
+	word := a.busy[w] &^ (1<<(from&63) - 1)
+	for word == 0 {
+		if w++; w >= len(a.busy) {
+			return -1
+		}
+		word = a.busy[w]
+	}
+	if p := w<<6 + bits.TrailingZeros64(word); p < len(a.queues) {
+		return p
+	}
+	return -1
 }
 
 // append adds a record to its partition's last batch, or a new one (RecordAccumulator.append).
@@ -124,7 +158,7 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 			a.free = a.free[:k-1]
 		}
 		b.records = a.recordRun(a.lastLen[part])
-		a.queues[part] = append(q, b)
+		a.set(part, append(q, b))
 		if a.cfg.DeliveryTimeout < maxTimer {
 			a.env.After(a.cfg.DeliveryTimeout, b)
 		}
@@ -175,9 +209,10 @@ func (a *accumulator) head(part int32) *pbatch {
 // pop takes the oldest batch of part off its queue.
 func (a *accumulator) pop(part int32) {
 	q := a.queues[part]
-	a.queues[part] = q[1:]
-	if len(a.queues[part]) == 0 {
-		a.queues[part] = q[:0]
+	if len(q) == 1 {
+		a.set(part, q[:0])
+	} else {
+		a.set(part, q[1:])
 	}
 }
 
@@ -193,7 +228,7 @@ func (a *accumulator) reenqueue(b *pbatch, retryAt time.Duration) {
 	q = append(q, nil)
 	copy(q[i+1:], q[i:])
 	q[i] = b
-	a.queues[b.part] = q
+	a.set(b.part, q)
 }
 
 // remove takes b off its partition's queue, if it is there.
@@ -201,7 +236,7 @@ func (a *accumulator) remove(b *pbatch) {
 	q := a.queues[b.part]
 	for i := range q {
 		if q[i] == b {
-			a.queues[b.part] = append(q[:i], q[i+1:]...)
+			a.set(b.part, append(q[:i], q[i+1:]...))
 			return
 		}
 	}

@@ -58,43 +58,18 @@ func (s *sender) drain(now time.Duration) {
 	if !s.meta.known || !s.txn.ready() {
 		return
 	}
-	a, env, w := s.acc, s.net.env, &s.net.w
+	a := s.acc
 	n := len(a.queues)
 	for n > 0 {
 		s.pending = s.pending[:0]
-		for i := 0; i < n; i++ {
-			part := int32((a.drainIndex + i) % n)
-			b := a.head(part)
-			if b == nil {
-				continue
-			}
-			leader := s.meta.parts[part].leader
-			if leader < 0 {
-				s.meta.wanted = true
-				continue
-			}
-			b.maybeUpdateLeaderEpoch(s.meta.parts[part].epoch)
-			if b.retryAt > now && !b.leaderChangedForRetry() {
-				w.at(env, now, b.retryAt)
-				continue
-			}
-			if s.net.rc.waitFor(env, w, now, leader) {
-				continue
-			}
-			if !b.full && now < b.createdAt+s.cfg.Linger {
-				w.at(env, now, b.createdAt+s.cfg.Linger)
-				continue
-			}
-			if s.txn.shouldStopDrain(b) {
-				continue
-			}
-			req := s.requestFor(leader)
-			if req == nil {
-				continue
-			}
-			a.pop(part)
-			s.prepare(b, req)
-			req.batches = append(req.batches, b)
+		// Partitions in turn from drainIndex, round the end: only those with batches waiting
+		// (accumulator.busy), which are all the turn does anything for.
+		start := a.drainIndex % n
+		for part := a.nextBusy(start); part >= 0; part = a.nextBusy(part + 1) {
+			s.drainPart(now, int32(part))
+		}
+		for part := a.nextBusy(0); part >= 0 && part < start; part = a.nextBusy(part + 1) {
+			s.drainPart(now, int32(part))
 		}
 		if len(s.pending) == 0 {
 			break
@@ -104,6 +79,43 @@ func (s *sender) drain(now time.Duration) {
 			s.send(now, req)
 		}
 	}
+}
+
+// drainPart is one partition's turn in a drain round: its oldest batch joins this round's
+// request to its leader, if it is ready and may go.
+func (s *sender) drainPart(now time.Duration, part int32) {
+	a, env, w := s.acc, s.net.env, &s.net.w
+	b := a.head(part)
+	if b == nil {
+		return
+	}
+	leader := s.meta.parts[part].leader
+	if leader < 0 {
+		s.meta.wanted = true
+		return
+	}
+	b.maybeUpdateLeaderEpoch(s.meta.parts[part].epoch)
+	if b.retryAt > now && !b.leaderChangedForRetry() {
+		w.at(env, now, b.retryAt)
+		return
+	}
+	if s.net.rc.waitFor(env, w, now, leader) {
+		return
+	}
+	if !b.full && now < b.createdAt+s.cfg.Linger {
+		w.at(env, now, b.createdAt+s.cfg.Linger)
+		return
+	}
+	if s.txn.shouldStopDrain(b) {
+		return
+	}
+	req := s.requestFor(leader)
+	if req == nil {
+		return
+	}
+	a.pop(part)
+	s.prepare(b, req)
+	req.batches = append(req.batches, b)
 }
 
 // requestFor returns this round's request to leader, opening one if leader has room.
@@ -403,7 +415,7 @@ func (s *sender) close(now time.Duration) {
 				s.fail(now, b, outcomeOf(b), closeErr(b), protocol.NETWORK_EXCEPTION, false)
 			}
 		}
-		s.acc.queues[part] = nil
+		s.acc.set(int32(part), nil)
 	}
 }
 
