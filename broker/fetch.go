@@ -51,9 +51,7 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 	// state for every partition of its session, the unchanged ones too.
 	ready := b.readFetch(now, m, &ctx)
 	if m.ReplicaID >= 0 {
-		for i := range ctx.fetch {
-			b.takeFollowerFetch(now, m, &ctx.fetch[i], ctx.parts[i])
-		}
+		b.takeFollowerFetches(now, m, &ctx)
 	}
 	if ready || m.MaxWait <= 0 {
 		b.sendFetch(from, &ctx)
@@ -135,22 +133,28 @@ func (p *Partition) divergence(fp *protocol.FetchPartition) (protocol.EpochEndOf
 	return protocol.NoDivergence, protocol.NONE
 }
 
-// takeFollowerFetch applies a follower's fetch to the leader's state (Partition.fetchRecords:
-// the divergence check, then updateFollowerFetchState).
-func (b *Broker) takeFollowerFetch(now time.Duration, m *protocol.FetchRequest, fp *protocol.FetchPartition, p *Partition) {
-	if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
-		return
-	}
-	div, code := p.divergence(fp)
-	if code != protocol.NONE || div.Epoch != protocol.UnknownEpoch {
-		return
-	}
+// takeFollowerFetches applies a follower's fetch to the leader's state, partition by partition
+// (Partition.fetchRecords: the error and divergence checks, then updateFollowerFetchState).
+// The checks are readFetch's, just made for the same fetch: a partition whose answer carries
+// neither an error nor a divergence passes them. They are read off the answer before any
+// partition's state moves.
+func (b *Broker) takeFollowerFetches(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) {
 	// KIP-903: a fetch from an older incarnation of the follower is stale.
 	if reg := b.image.Brokers[m.ReplicaID]; m.ReplicaEpoch >= 0 && reg != nil && reg.Epoch > m.ReplicaEpoch {
 		return
 	}
-	r := p.remote(m.ReplicaID)
-	p.updateFollowerFetchState(now, r, fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
+	var room [64]bool // most sessions have fewer partitions: no allocation
+	take := room[:0]
+	for i := range ctx.fetch {
+		r := &ctx.resp.Partitions[i]
+		take = append(take, r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch)
+	}
+	for i, ok := range take {
+		if ok {
+			p, fp := ctx.parts[i], &ctx.fetch[i]
+			p.updateFollowerFetchState(now, p.remote(m.ReplicaID), fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
+		}
+	}
 }
 
 // readFetch builds the answer to every partition of the fetch into ctx.resp; ready reports

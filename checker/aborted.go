@@ -27,8 +27,10 @@ func (a *analysis) abortedReads() []Anomaly {
 				if op.Isolation != history.ReadCommitted && a.at(int(w), &wbuf).Txn == history.TxnAborted {
 					continue // read_uncommitted sees aborted transactions' records, by design
 				}
-				out = append(out, Anomaly{Name: G1a, Ops: a.ops(int(w), i),
-					Explanation: fmt.Sprintf("%s returned %d, whose send failed: %s", a.describe(i), v, a.describe(int(w)))})
+				if a.explain(G1a) {
+					out = append(out, Anomaly{Name: G1a, Ops: a.ops(int(w), i),
+						Explanation: fmt.Sprintf("%s returned %d, whose send failed: %s", a.describe(i), v, a.describe(int(w)))})
+				}
 			}
 		}
 	}
@@ -107,8 +109,10 @@ func (a *analysis) precommittedIn(start, end int) []Anomaly {
 	})
 	out := make([]Anomaly, 0, len(hits))
 	for _, f := range hits {
-		out = append(out, Anomaly{Name: PrecommittedRead, Ops: a.ops(f.send, f.poll),
-			Explanation: fmt.Sprintf("%s read %d, which the same operation was still sending (%s)", a.describe(f.poll), f.v, a.describe(f.send))})
+		if a.explain(PrecommittedRead) {
+			out = append(out, Anomaly{Name: PrecommittedRead, Ops: a.ops(f.send, f.poll),
+				Explanation: fmt.Sprintf("%s read %d, which the same operation was still sending (%s)", a.describe(f.poll), f.v, a.describe(f.send))})
+		}
 	}
 	return out
 }

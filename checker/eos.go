@@ -152,8 +152,10 @@ func (a *analysis) eosIn(name string, g *eosGroup) []Anomaly {
 		if !transactional {
 			why = " (its processors have no transactional.id: at-least-once)"
 		}
-		out = append(out, Anomaly{Name: EosDuplicate, Ops: a.ops(is...),
-			Explanation: fmt.Sprintf("group %s's output of input %d committed %d times: %s%s", name, v, len(is), strings.Join(who, "; "), why)})
+		if a.explain(EosDuplicate) {
+			out = append(out, Anomaly{Name: EosDuplicate, Ops: a.ops(is...),
+				Explanation: fmt.Sprintf("group %s's output of input %d committed %d times: %s%s", name, v, len(is), strings.Join(who, "; "), why)})
+		}
 	}
 	for _, v := range inOrder {
 		in := inputs[v]
@@ -161,8 +163,10 @@ func (a *analysis) eosIn(name string, g *eosGroup) []Anomaly {
 		if !read || in.off < l || in.off >= committed[in.k] || maybe[v] {
 			continue
 		}
-		out = append(out, Anomaly{Name: EosLoss, Ops: a.ops(in.at),
-			Explanation: fmt.Sprintf("group %s committed offset %d of %s, past input %d at offset %d (%s), whose output never committed", name, committed[in.k], in.k, v, in.off, a.describe(in.at))})
+		if a.explain(EosLoss) {
+			out = append(out, Anomaly{Name: EosLoss, Ops: a.ops(in.at),
+				Explanation: fmt.Sprintf("group %s committed offset %d of %s, past input %d at offset %d (%s), whose output never committed", name, committed[in.k], in.k, v, in.off, a.describe(in.at))})
+		}
 	}
 	return out
 }

@@ -89,9 +89,11 @@ func (a *analysis) groupSkips() []Anomaly {
 		if len(shown) > maxSkipped {
 			shown = shown[:maxSkipped]
 		}
-		out = append(out, Anomaly{Name: GroupSkip, Ops: a.ops(i),
-			Explanation: fmt.Sprintf("group %s committed %s at offset %d (%s, generation %d), past %d records no member of the group received: offsets %v",
-				op.Group, key.k, op.Offsets[0], a.describe(i), op.Generation, len(missed), shown)})
+		if a.explain(GroupSkip) {
+			out = append(out, Anomaly{Name: GroupSkip, Ops: a.ops(i),
+				Explanation: fmt.Sprintf("group %s committed %s at offset %d (%s, generation %d), past %d records no member of the group received: offsets %v",
+					op.Group, key.k, op.Offsets[0], a.describe(i), op.Generation, len(missed), shown)})
+		}
 	}
 	return out
 }
@@ -132,8 +134,10 @@ func (a *analysis) groupDuplicates() []Anomaly {
 			op := a.at(i, &buf)
 			who = append(who, fmt.Sprintf("%s in generation %d (%s)", op.Client, op.Generation, a.describe(i)))
 		}
-		out = append(out, Anomaly{Name: GroupDuplicate, Ops: a.ops(is...),
-			Explanation: fmt.Sprintf("group %s received %d of %s %d times: %s", key.g.group, key.v, key.g.k, len(is), strings.Join(who, "; "))})
+		if a.explain(GroupDuplicate) {
+			out = append(out, Anomaly{Name: GroupDuplicate, Ops: a.ops(is...),
+				Explanation: fmt.Sprintf("group %s received %d of %s %d times: %s", key.g.group, key.v, key.g.k, len(is), strings.Join(who, "; "))})
+		}
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -269,5 +270,42 @@ func TestLinearizabilityOfManyConcurrentSends(t *testing.T) {
 	r := Check(h, Config{Idempotent: true, LinearizabilityBudget: 2 * time.Second})
 	if got := r.Linearizable["t/0"]; got != LinOK {
 		t.Errorf("t/0 linearizability %q; want %q", got, LinOK)
+	}
+}
+
+// A broken consumer that skips one record of every ten (the mutants' client/consumer-skips-one
+// makes millions of such skips in a long run): every int-poll-skip is counted, but only the
+// first ExplainPerName are explained; the rest are counted only, and the report says so.
+func TestExplanationCap(t *testing.T) {
+	const parts, sends = 4, 2000
+	skip := func(_, offset int) bool { return offset%10 == 4 }
+	r := Check(Synthetic("orders", parts, sends, skip), Config{Idempotent: true})
+	want := parts * sends / 10 // one skip in every poll
+	if got := r.Counts[IntPollSkip]; got != want {
+		t.Fatalf("%d int-poll-skip counted; want %d (counts %v)", got, want, r.Counts)
+	}
+	if got := r.Unexplained[IntPollSkip]; got != want-ExplainPerName {
+		t.Errorf("%d int-poll-skip counted only; want %d", got, want-ExplainPerName)
+	}
+	listed := 0
+	for _, a := range r.Anomalies {
+		if a.Name == IntPollSkip {
+			listed++
+		}
+	}
+	if listed != MaxExplained {
+		t.Errorf("%d int-poll-skip listed; want %d", listed, MaxExplained)
+	}
+	for n, c := range r.Counts {
+		if u := r.Unexplained[n]; u != max(c-ExplainPerName, 0) {
+			t.Errorf("%s: %d counted, %d of them counted only; want %d", n, c, u, max(c-ExplainPerName, 0))
+		}
+	}
+	line := fmt.Sprintf("%s: %d (%d explained, %d more counted only)", IntPollSkip, want, ExplainPerName, want-ExplainPerName)
+	if !strings.Contains(r.Text(), line) {
+		t.Errorf("report text lacks %q:\n%s", line, r.Text()[:min(len(r.Text()), 400)])
+	}
+	if r.Verdict != Invalid {
+		t.Errorf("verdict %s; want invalid", r.Verdict)
 	}
 }

@@ -127,9 +127,10 @@ type causeView struct {
 }
 
 type countRow struct {
-	Name      string
-	Count     int
-	Permitted string
+	Name        string
+	Count       int
+	Unexplained int // counted past ExplainPerName, without an explanation
+	Permitted   string
 }
 
 // findingGroup is one anomaly name's findings: Count in all, Items the listed ones.
@@ -202,7 +203,7 @@ func writeHTML(w io.Writer, p Page) (viz string, err error) {
 		}
 	}
 	for _, n := range AnomalyNames {
-		d.Anomalies = append(d.Anomalies, countRow{Name: n, Count: p.Report.Counts[n], Permitted: strings.Join(permits[n], "; ")})
+		d.Anomalies = append(d.Anomalies, countRow{Name: n, Count: p.Report.Counts[n], Unexplained: p.Report.Unexplained[n], Permitted: strings.Join(permits[n], "; ")})
 	}
 	inv := map[string]int{}
 	for _, v := range p.Report.Invariants {

@@ -23,8 +23,10 @@ func (a *analysis) inconsistentOffsetsIn(p *partLog) []Anomaly {
 			pos = append(pos, int(e.src))
 			who = append(who, fmt.Sprintf("%d (%s)", e.val, a.describe(int(e.src))))
 		}
-		out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.ops(pos...),
-			Explanation: fmt.Sprintf("%s offset %d held different values: %s", k, off, strings.Join(who, " and "))})
+		if a.explain(InconsistentOffsets) {
+			out = append(out, Anomaly{Name: InconsistentOffsets, Ops: a.ops(pos...),
+				Explanation: fmt.Sprintf("%s offset %d held different values: %s", k, off, strings.Join(who, " and "))})
+		}
 	}
 	return out
 }
@@ -49,8 +51,10 @@ func (a *analysis) duplicatesIn(p *partLog) []Anomaly {
 		if sent {
 			by = a.describe(w)
 		}
-		out = append(out, Anomaly{Name: Duplicate, Ops: a.ops(pos...),
-			Explanation: fmt.Sprintf("%d, sent once by %s, appears %d times in %s, at offsets %v", v, by, len(offs), k, offs)})
+		if a.explain(Duplicate) {
+			out = append(out, Anomaly{Name: Duplicate, Ops: a.ops(pos...),
+				Explanation: fmt.Sprintf("%d, sent once by %s, appears %d times in %s, at offsets %v", v, by, len(offs), k, offs)})
+		}
 	}
 	return out
 }
@@ -137,9 +141,11 @@ func (a *analysis) lostWritesIn(p *partLog) []Anomaly {
 		if len(op.Offsets) == 1 {
 			at = fmt.Sprintf("at offset %d", op.Offsets[0])
 		}
-		out = append(out, Anomaly{Name: LostWrite, Ops: a.ops(w, maxReader),
-			Explanation: fmt.Sprintf("%s sent %d to %s %s (acknowledged %s, op #%d); no poll ever returned it, though polls returned offsets up to %d (%s)",
-				op.Client, v, k, at, seconds(op.Complete), op.Index, p.offsetAt[bound], a.describe(maxReader))})
+		if a.explain(LostWrite) {
+			out = append(out, Anomaly{Name: LostWrite, Ops: a.ops(w, maxReader),
+				Explanation: fmt.Sprintf("%s sent %d to %s %s (acknowledged %s, op #%d); no poll ever returned it, though polls returned offsets up to %d (%s)",
+					op.Client, v, k, at, seconds(op.Complete), op.Index, p.offsetAt[bound], a.describe(maxReader))})
+		}
 	}
 	return out
 }
@@ -170,8 +176,10 @@ func (a *analysis) unseenIn(p *partLog) []Anomaly {
 	}
 	var out []Anomaly
 	for _, i := range pos {
-		out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
-			Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, len(pos), k)})
+		if a.explain(Unseen) {
+			out = append(out, Anomaly{Name: Unseen, Ops: a.ops(i),
+				Explanation: fmt.Sprintf("%s was acknowledged but no poll of %s returned it by the end (%d such sends to %s)", a.describe(i), k, len(pos), k)})
+		}
 	}
 	return out
 }

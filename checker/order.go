@@ -89,14 +89,18 @@ func (a *analysis) pollOrderIn(p *partLog) []Anomaly {
 			switch {
 			case d > 1:
 				if s, why := a.skipped(op, p, i1, i2); len(s) > 0 {
-					out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
-						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s%s",
-							op.Client, k, v, a.describe(j), v2, a.describe(i), len(s), listText(s), why)})
+					if a.explain(PollSkip) {
+						out = append(out, Anomaly{Name: PollSkip, Ops: a.ops(j, i),
+							Explanation: fmt.Sprintf("%s's poll of %s ended at %d (%s), its next began at %d (%s), skipping %d values it should have read: %s%s",
+								op.Client, k, v, a.describe(j), v2, a.describe(i), len(s), listText(s), why)})
+					}
 				}
 			case d < 1:
-				out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
-					Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
-						op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
+				if a.explain(NonmonotonicPoll) {
+					out = append(out, Anomaly{Name: NonmonotonicPoll, Ops: a.ops(j, i),
+						Explanation: fmt.Sprintf("%s's poll of %s ended at %d (offset %d, %s), its next began at %d (offset %d, %s): %d back in the log",
+							op.Client, k, v, p.offsetAt[i1], a.describe(j), v2, p.offsetAt[i2], a.describe(i), 1-d)})
+				}
 			}
 		}
 		last[key] = i32
@@ -122,14 +126,18 @@ func (a *analysis) intPollsIn(p *partLog) []Anomaly {
 			switch {
 			case d > 1:
 				if s, why := a.skipped(op, p, i1, i2); len(s) > 0 {
-					out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
-						Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s%s",
-							a.describe(i), v1, v2, len(s), k, listText(s), why)})
+					if a.explain(IntPollSkip) {
+						out = append(out, Anomaly{Name: IntPollSkip, Ops: a.ops(i),
+							Explanation: fmt.Sprintf("%s returned %d then %d, skipping %d values of %s between them: %s%s",
+								a.describe(i), v1, v2, len(s), k, listText(s), why)})
+					}
 				}
 			case d < 1:
-				out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
-						a.describe(i), v1, v2, k, 1-d)})
+				if a.explain(IntNonmonotonicPoll) {
+					out = append(out, Anomaly{Name: IntNonmonotonicPoll, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s returned %d then %d, which the log of %s orders %d back",
+							a.describe(i), v1, v2, k, 1-d)})
+				}
 			}
 		}
 	}
@@ -168,9 +176,11 @@ func (a *analysis) sendOrderIn(p *partLog) []Anomaly {
 			prev := a.at(j, &prevBuf)
 			v, v2 := prev.Values[len(prev.Values)-1], op.Values[0]
 			if d, i1, i2 := p.delta(v, v2); d < 1 {
-				out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
-					Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
-						op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
+				if a.explain(NonmonotonicSend) {
+					out = append(out, Anomaly{Name: NonmonotonicSend, Ops: a.ops(j, i),
+						Explanation: fmt.Sprintf("%s sent %d (%s) before %d (%s), but %s holds %d at offset %d, %d before %d at offset %d",
+							op.Client, v, a.describe(j), v2, a.describe(i), k, v2, p.offsetAt[i2], 1-d, v, p.offsetAt[i1])})
+				}
 			}
 		}
 		last[op.Client] = i
@@ -196,13 +206,17 @@ func (a *analysis) intSendsIn(p *partLog) []Anomaly {
 			d, i1, i2 := p.delta(v1, v2)
 			switch {
 			case d > 1:
-				out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
-						a.describe(i), v1, v2, d, k, listText(p.byIndex[i1+1:i2]))})
+				if a.explain(IntSendSkip) {
+					out = append(out, Anomaly{Name: IntSendSkip, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s: %d and %d landed %d apart in %s, with %s between them",
+							a.describe(i), v1, v2, d, k, listText(p.byIndex[i1+1:i2]))})
+				}
 			case d < 1:
-				out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
-					Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
-						a.describe(i), v1, v2, 1-d, k)})
+				if a.explain(IntNonmonotonicSend) {
+					out = append(out, Anomaly{Name: IntNonmonotonicSend, Ops: a.ops(i),
+						Explanation: fmt.Sprintf("%s: %d was sent before %d but landed %d after it in %s",
+							a.describe(i), v1, v2, 1-d, k)})
+				}
 			}
 		}
 	}

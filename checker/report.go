@@ -52,6 +52,31 @@ const (
 // interesting" cases); Report.Counts has them all.
 const MaxExplained = 32
 
+// ExplainPerName is how many anomalies of one name the checker explains (words, operations);
+// past it, it only counts them. A broken broker can make millions of one kind (a consumer
+// that skips a record in every poll); explaining each would take minutes for a report that
+// lists MaxExplained. The report says how many were counted only (Report.Unexplained).
+const ExplainPerName = 100
+
+// explain reports whether the anomaly of this name found next is to be built, and counts it
+// either way: true for the first ExplainPerName of each name, in the order the families
+// find them (partition by partition, then the cross-partition families).
+func (a *analysis) explain(name string) bool {
+	if a.explained == nil {
+		a.explained, a.counted = map[string]int{}, map[string]int{}
+	}
+	if a.explained[name] < ExplainPerName {
+		a.explained[name]++
+		return true
+	}
+	a.counted[name]++
+	if a.countedIn == nil {
+		a.countedIn = map[tpKey]bool{}
+	}
+	a.countedIn[a.judging] = true
+	return false
+}
+
 // Anomaly is one anomaly found in a history.
 type Anomaly struct {
 	Name        string
@@ -86,9 +111,12 @@ const DefaultLinearizabilityBudget = 10 * time.Second
 
 // Report is the checker's judgement of a run.
 type Report struct {
-	Verdict      string            // "valid", "invalid", "unknown"
-	Anomalies    []Anomaly         // sorted by name then first op; at most MaxExplained per name
-	Counts       map[string]int    // name → count (every anomaly, also those not listed)
+	Verdict   string         // "valid", "invalid", "unknown"
+	Anomalies []Anomaly      // sorted by name then first op; at most MaxExplained per name
+	Counts    map[string]int // name → count (every anomaly, also those not listed)
+	// Unexplained is name → the anomalies counted (in Counts) past the first ExplainPerName,
+	// for which no explanation was built; absent when all were explained.
+	Unexplained  map[string]int
 	Linearizable map[string]string // "topic/partition" → "ok"|"illegal"|"unknown"
 	Invariants   []Violation       // from the online checker, if attached
 
@@ -121,11 +149,13 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	for _, k := range a.keys {
 		p := a.parts[k]
 		a.build(p)
+		a.judging = k
 		all = append(all, a.partitionAnomalies(p)...)
 		p.release()
 		lin.partition(k)
 		p.releaseLog()
 	}
+	a.judging = tpKey{} // the families below read across partitions
 	all = append(all, a.abortedReads()...)
 	all = append(all, a.precommittedReads()...)
 	all = append(all, a.groupSkips()...)
@@ -140,6 +170,11 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	// The anomalies name operations by position so far: mark their partitions, then name
 	// them by history index.
 	anomalous := map[tpKey]bool{}
+	for k := range a.countedIn { // anomalies counted only, in a per-partition family
+		if k != (tpKey{}) {
+			anomalous[k] = true
+		}
+	}
 	var buf history.Op
 	for i := range all {
 		for j, p := range all[i].Ops {
@@ -156,6 +191,15 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 		r.Counts[an.Name]++
 		if r.Counts[an.Name] <= MaxExplained {
 			r.Anomalies = append(r.Anomalies, an)
+		}
+	}
+	for n, c := range a.counted {
+		if c > 0 {
+			r.Counts[n] += c
+			if r.Unexplained == nil {
+				r.Unexplained = map[string]int{}
+			}
+			r.Unexplained[n] = c
 		}
 	}
 	if cfg.Online != nil {
@@ -245,7 +289,11 @@ func (r *Report) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "verdict: %s\n", r.Verdict)
 	for _, n := range slices.Sorted(maps.Keys(r.Counts)) {
-		fmt.Fprintf(&b, "  %s: %d\n", n, r.Counts[n])
+		fmt.Fprintf(&b, "  %s: %d", n, r.Counts[n])
+		if u := r.Unexplained[n]; u > 0 {
+			fmt.Fprintf(&b, " (%d explained, %d more counted only)", r.Counts[n]-u, u)
+		}
+		b.WriteByte('\n')
 	}
 	for _, a := range r.Anomalies {
 		fmt.Fprintf(&b, "%s: %s\n", a.Name, a.Explanation)

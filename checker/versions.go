@@ -83,6 +83,11 @@ type analysis struct {
 	end     time.Duration
 	watched map[string]bool       // topics some ok poll returned values of
 	removed map[tpKey]*removedLog // what retention and the cleaner removed by design (retention.go)
+
+	// The explanation cap (explain): anomalies explained and those only counted, by name.
+	explained, counted map[string]int
+	judging            tpKey          // the partition the per-partition families read
+	countedIn          map[tpKey]bool // partitions with anomalies counted only
 }
 
 // at returns the operation at position i, in buf or in place (history.Reader.Load).

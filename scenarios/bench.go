@@ -34,6 +34,9 @@ type BenchResult struct {
 	AllocsPerSimSecond  float64 `json:"allocs_per_sim_second"`
 	EventsPerSecond     float64 `json:"events_per_second"`
 	DeliveriesPerSecond float64 `json:"deliveries_per_second"`
+	// Messages handed to nodes per CPU second of the process in the classroom run, brokers'
+	// and clients' work included (sim's BenchmarkWorldPingPong measures the bare world's).
+	DeliveriesPerCPUSecond float64 `json:"deliveries_per_cpu_second"`
 
 	// A large cluster (cluster.Large: LargeBrokers brokers, a topic of LargePartitions
 	// partitions with RF 3, a producer at 10,000 records/s and a consumer) running
@@ -128,6 +131,9 @@ func Bench(o BenchOptions) (*BenchResult, error) {
 	res.AllocsPerSimSecond = float64(ms1.Mallocs-ms0.Mallocs) / d.Seconds()
 	res.EventsPerSecond = float64(after.Events-before.Events) / wall
 	res.DeliveriesPerSecond = float64(after.Deliveries-before.Deliveries) / wall
+	if cpu > 0 {
+		res.DeliveriesPerCPUSecond = float64(after.Deliveries-before.Deliveries) / cpu
+	}
 	c = nil
 	runtime.GC()
 
@@ -286,6 +292,7 @@ func (r *BenchResult) Write(w io.Writer, version string, asJSON bool) error {
 	fmt.Fprintf(w, "  allocs_per_sim_second  %12.0f\n", r.AllocsPerSimSecond)
 	fmt.Fprintf(w, "  events_per_second      %12.0f\n", r.EventsPerSecond)
 	fmt.Fprintf(w, "  deliveries_per_second  %12.0f\n", r.DeliveriesPerSecond)
+	fmt.Fprintf(w, "  deliveries_per_cpu_s   %12.0f  messages handed to nodes per CPU second\n", r.DeliveriesPerCPUSecond)
 	if r.LargeBrokers > 0 {
 		fmt.Fprintf(w, "large cluster, %d brokers, %d partitions, 10,000 records/s, %.0f simulated seconds (booted in %.1fs wall):\n", r.LargeBrokers, r.LargePartitions, r.LargeSimSeconds, r.LargeSetupSeconds)
 		fmt.Fprintf(w, "  large_cluster_speed    %12.2f  simulated seconds per wall second\n", r.LargeSpeed)
@@ -327,6 +334,7 @@ a sweep of the library's leader-failover.scenario over 2 x CPUs seeds on every c
   allocs_per_sim_second  heap allocations per simulated second
   events_per_second      trace events per wall second
   deliveries_per_second  messages handed to nodes per wall second
+  deliveries_per_cpu_s   the same per CPU second (deliveries_per_cpu_second in --json)
   seeds_per_minute       leader-failover runs per wall minute on every core
   check_seconds_10k      seconds the checker takes to judge a 10,000-operation history
                          over 10 partitions (anomalies and porcupine's linearizability)

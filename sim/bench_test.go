@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"syscall"
 	"testing"
 	"time"
 )
@@ -23,6 +24,18 @@ func (b *bouncer) Step(now time.Duration, from int32, m any) {
 	}
 }
 
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkWorldPingPong is the whole world's speed with trivial nodes: ten nodes, each pinging
+// a random peer every simulated millisecond and answering every ping; it reports deliveries
+// per CPU second (the issue asks for at least 1,000,000 per core).
 func BenchmarkWorldPingPong(b *testing.B) {
 	for _, discard := range []bool{false, true} {
 		name := "trace"
@@ -41,15 +54,23 @@ func BenchmarkWorldPingPong(b *testing.B) {
 				})
 			}
 			start := w.Trace().Len()
+			d0 := w.Stats().Deliveries
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cpuTime()
 			for i := 0; i < b.N; i++ {
 				w.Step()
 			}
 			b.StopTimer()
+			cpu := (cpuTime() - cpu0).Seconds()
 			sec := b.Elapsed().Seconds()
 			b.ReportMetric(float64(w.Trace().Len()-start)/sec, "events/s")
 			b.ReportMetric(w.Now().Seconds()/sec, "sim-s/s")
+			// Deliveries (messages handed to nodes) per CPU second of the process: one core's
+			// worth, the collector's share included.
+			if cpu > 0 {
+				b.ReportMetric(float64(w.Stats().Deliveries-d0)/cpu, "deliveries/cpu-s")
+			}
 		})
 	}
 }

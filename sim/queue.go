@@ -33,6 +33,10 @@ type events struct {
 	heap  queue
 	lanes []lane
 	n     int
+	// first is 1 + the index of the lane whose head comes first of all the lanes' heads, 0
+	// when every lane is empty. A lane's head changes only when it is popped or when an empty
+	// lane takes a timer, so next compares the heap's top with one lane head, not with all.
+	first int
 }
 
 // lane is a FIFO of timers set with delay d.
@@ -58,7 +62,11 @@ func (e *events) push(it item, d time.Duration) {
 		for i := range e.lanes {
 			l := &e.lanes[i]
 			if l.d == d {
+				empty := l.head == len(l.items)
 				l.items = append(l.items, it)
+				if empty {
+					e.headed(i)
+				}
 				return
 			}
 			if free < 0 && l.head == len(l.items) {
@@ -72,10 +80,36 @@ func (e *events) push(it item, d time.Duration) {
 		if free >= 0 {
 			l := &e.lanes[free]
 			l.d, l.items, l.head = d, append(l.items[:0], it), 0
+			e.headed(free)
 			return
 		}
 	}
 	e.heap.push(it)
+}
+
+// headed notes that empty lane i has taken a timer, now its head.
+func (e *events) headed(i int) {
+	if e.first == 0 {
+		e.first = i + 1
+		return
+	}
+	f := &e.lanes[e.first-1]
+	l := &e.lanes[i]
+	if before(&l.items[l.head], &f.items[f.head]) {
+		e.first = i + 1
+	}
+}
+
+// refirst finds the lane whose head comes first, after a lane's head was popped.
+func (e *events) refirst() {
+	e.first = 0
+	var top *item
+	for i := range e.lanes {
+		l := &e.lanes[i]
+		if l.head < len(l.items) && (top == nil || before(&l.items[l.head], top)) {
+			top, e.first = &l.items[l.head], i+1
+		}
+	}
 }
 
 // next returns the first event, and the lane it heads (-1: the heap's). e must not be empty.
@@ -85,10 +119,10 @@ func (e *events) next() (*item, int) {
 	if len(e.heap) > 0 {
 		top = &e.heap[0]
 	}
-	for i := range e.lanes {
-		l := &e.lanes[i]
-		if l.head < len(l.items) && (top == nil || before(&l.items[l.head], top)) {
-			top, from = &l.items[l.head], i
+	if e.first > 0 {
+		l := &e.lanes[e.first-1]
+		if h := &l.items[l.head]; top == nil || before(h, top) {
+			top, from = h, e.first-1
 		}
 	}
 	return top, from
@@ -119,6 +153,7 @@ func (e *events) pop() item {
 		clear(l.items[n:])
 		l.items, l.head = l.items[:n], 0
 	}
+	e.refirst()
 	return it
 }
 

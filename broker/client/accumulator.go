@@ -1,6 +1,7 @@
 package client
 
 import (
+	"math/bits"
 	"time"
 
 	"kafkasim/broker/config"
@@ -68,14 +69,22 @@ type accumulator struct {
 	cfg         *config.Producer
 	recordBytes int64 // estimated bytes of a record without key
 	batchID     uint64
-	queues      [][]*pbatch // per partition, batches not in flight, oldest first
+	queues      [][]*pbatch // per partition, batches not in flight, oldest first (written through set)
+	busy        []uint64    // bit p: queues[p] is not empty, so that a drain skips the idle partitions
 	drainIndex  int         // the partition the next drain round starts after (RecordAccumulator's drainIndex)
 
 	// Buffer reuse: the creation-time runs of completed batches, and each partition's last
 	// batch length, the room a new batch's records start with.
 	free    [][]time.Duration
 	lastLen []int
+	// slab is where new batches' record slices are cut from, recordSlab at a time: a batch's
+	// records outlive it in the leader's log (the stamped batch shares them), so they are never
+	// reused, but cutting them from one array makes one allocation of many batches' worth.
+	slab []protocol.Record
 }
+
+// recordSlab is the records a slab holds.
+const recordSlab = 1024
 
 func newAccumulator(env node.Env, cfg *config.Producer) accumulator {
 	one := protocol.RecordBatch{Records: []protocol.Record{{}}}
@@ -91,6 +100,38 @@ func (a *accumulator) grow(n int) {
 		a.queues = append(a.queues, nil)
 		a.lastLen = append(a.lastLen, 0)
 	}
+	for len(a.busy)*64 < len(a.queues) {
+		a.busy = append(a.busy, 0)
+	}
+}
+
+// set makes q partition part's queue, keeping busy in step.
+func (a *accumulator) set(part int32, q []*pbatch) {
+	a.queues[part] = q
+	if len(q) > 0 {
+		a.busy[part>>6] |= 1 << (part & 63)
+	} else {
+		a.busy[part>>6] &^= 1 << (part & 63)
+	}
+}
+
+// nextBusy returns the first partition from `from` on whose queue is not empty, -1 if none.
+func (a *accumulator) nextBusy(from int) int {
+	w := from >> 6
+	if from < 0 || w >= len(a.busy) {
+		return -1
+	}
+	word := a.busy[w] &^ (1<<(from&63) - 1)
+	for word == 0 {
+		if w++; w >= len(a.busy) {
+			return -1
+		}
+		word = a.busy[w]
+	}
+	if p := w<<6 + bits.TrailingZeros64(word); p < len(a.queues) {
+		return p
+	}
+	return -1
 }
 
 // append adds a record to its partition's last batch, or a new one (RecordAccumulator.append).
@@ -116,10 +157,8 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 			b.created, a.free[k-1] = a.free[k-1], nil
 			a.free = a.free[:k-1]
 		}
-		if n := a.lastLen[part]; n > 0 {
-			b.records = make([]protocol.Record, 0, n)
-		}
-		a.queues[part] = append(q, b)
+		b.records = a.recordRun(a.lastLen[part])
+		a.set(part, append(q, b))
 		if a.cfg.DeliveryTimeout < maxTimer {
 			a.env.After(a.cfg.DeliveryTimeout, b)
 		}
@@ -130,6 +169,21 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 	if b.size >= int64(a.cfg.BatchSize) {
 		b.full = true
 	}
+}
+
+// recordRun is an empty slice with room for n records (at least one), cut from the slab: its
+// capacity ends where the next run starts, so a batch that outgrows it moves out by append.
+func (a *accumulator) recordRun(n int) []protocol.Record {
+	n = max(n, 1)
+	if n > recordSlab/4 {
+		return make([]protocol.Record, 0, n)
+	}
+	if cap(a.slab)-len(a.slab) < n {
+		a.slab = make([]protocol.Record, 0, recordSlab)
+	}
+	k := len(a.slab)
+	a.slab = a.slab[:k+n]
+	return a.slab[k : k : k+n]
 }
 
 // recycle takes back a completed batch's creation times (a completed batch takes no more
@@ -155,9 +209,10 @@ func (a *accumulator) head(part int32) *pbatch {
 // pop takes the oldest batch of part off its queue.
 func (a *accumulator) pop(part int32) {
 	q := a.queues[part]
-	a.queues[part] = q[1:]
-	if len(a.queues[part]) == 0 {
-		a.queues[part] = q[:0]
+	if len(q) == 1 {
+		a.set(part, q[:0])
+	} else {
+		a.set(part, q[1:])
 	}
 }
 
@@ -173,7 +228,7 @@ func (a *accumulator) reenqueue(b *pbatch, retryAt time.Duration) {
 	q = append(q, nil)
 	copy(q[i+1:], q[i:])
 	q[i] = b
-	a.queues[b.part] = q
+	a.set(b.part, q)
 }
 
 // remove takes b off its partition's queue, if it is there.
@@ -181,7 +236,7 @@ func (a *accumulator) remove(b *pbatch) {
 	q := a.queues[b.part]
 	for i := range q {
 		if q[i] == b {
-			a.queues[b.part] = append(q[:i], q[i+1:]...)
+			a.set(b.part, append(q[:i], q[i+1:]...))
 			return
 		}
 	}

@@ -44,6 +44,7 @@ type sender struct {
 	brokerLoad map[int32]int
 	retried    bool          // a batch was reenqueued by the response being handled
 	pending    []*produceReq // drain scratch
+	slab       []byte        // where batches are encoded (encode)
 	// retryBackoff spaces the attempts of a batch: retry.backoff.ms doubling up to
 	// retry.backoff.max.ms, with jitter (RecordAccumulator's ExponentialBackoff, KIP-580).
 	retryBackoff exponentialBackoff
@@ -57,43 +58,18 @@ func (s *sender) drain(now time.Duration) {
 	if !s.meta.known || !s.txn.ready() {
 		return
 	}
-	a, env, w := s.acc, s.net.env, &s.net.w
+	a := s.acc
 	n := len(a.queues)
 	for n > 0 {
 		s.pending = s.pending[:0]
-		for i := 0; i < n; i++ {
-			part := int32((a.drainIndex + i) % n)
-			b := a.head(part)
-			if b == nil {
-				continue
-			}
-			leader := s.meta.parts[part].leader
-			if leader < 0 {
-				s.meta.wanted = true
-				continue
-			}
-			b.maybeUpdateLeaderEpoch(s.meta.parts[part].epoch)
-			if b.retryAt > now && !b.leaderChangedForRetry() {
-				w.at(env, now, b.retryAt)
-				continue
-			}
-			if s.net.rc.waitFor(env, w, now, leader) {
-				continue
-			}
-			if !b.full && now < b.createdAt+s.cfg.Linger {
-				w.at(env, now, b.createdAt+s.cfg.Linger)
-				continue
-			}
-			if s.txn.shouldStopDrain(b) {
-				continue
-			}
-			req := s.requestFor(leader)
-			if req == nil {
-				continue
-			}
-			a.pop(part)
-			s.prepare(b, req)
-			req.batches = append(req.batches, b)
+		// Partitions in turn from drainIndex, round the end: only those with batches waiting
+		// (accumulator.busy), which are all the turn does anything for.
+		start := a.drainIndex % n
+		for part := a.nextBusy(start); part >= 0; part = a.nextBusy(part + 1) {
+			s.drainPart(now, int32(part))
+		}
+		for part := a.nextBusy(0); part >= 0 && part < start; part = a.nextBusy(part + 1) {
+			s.drainPart(now, int32(part))
 		}
 		if len(s.pending) == 0 {
 			break
@@ -103,6 +79,43 @@ func (s *sender) drain(now time.Duration) {
 			s.send(now, req)
 		}
 	}
+}
+
+// drainPart is one partition's turn in a drain round: its oldest batch joins this round's
+// request to its leader, if it is ready and may go.
+func (s *sender) drainPart(now time.Duration, part int32) {
+	a, env, w := s.acc, s.net.env, &s.net.w
+	b := a.head(part)
+	if b == nil {
+		return
+	}
+	leader := s.meta.parts[part].leader
+	if leader < 0 {
+		s.meta.wanted = true
+		return
+	}
+	b.maybeUpdateLeaderEpoch(s.meta.parts[part].epoch)
+	if b.retryAt > now && !b.leaderChangedForRetry() {
+		w.at(env, now, b.retryAt)
+		return
+	}
+	if s.net.rc.waitFor(env, w, now, leader) {
+		return
+	}
+	if !b.full && now < b.createdAt+s.cfg.Linger {
+		w.at(env, now, b.createdAt+s.cfg.Linger)
+		return
+	}
+	if s.txn.shouldStopDrain(b) {
+		return
+	}
+	req := s.requestFor(leader)
+	if req == nil {
+		return
+	}
+	a.pop(part)
+	s.prepare(b, req)
+	req.batches = append(req.batches, b)
 }
 
 // requestFor returns this round's request to leader, opening one if leader has room.
@@ -152,7 +165,26 @@ func (s *sender) prepare(b *pbatch, req *produceReq) {
 // encode writes the batch's bytes once, as ProducerBatch.close has MemoryRecordsBuilder do,
 // compressed with compression.type and every value padded to value.bytes; retries send the same
 // bytes.
-func (s *sender) encode(w *protocol.RecordBatch) { encodeBatch(s.cfg, w) }
+// The bytes are cut from a slab of byteSlab bytes, one allocation for many batches: they are
+// immutable once written (the leader stamps a copy), so runs never overlap and the slab lives
+// while any batch written in it does.
+func (s *sender) encode(w *protocol.RecordBatch) {
+	if cap(s.slab)-len(s.slab) < byteSlab/8 {
+		s.slab = make([]byte, 0, byteSlab)
+	}
+	k := len(s.slab)
+	bs, err := record.Append(s.slab[k:k:cap(s.slab)], w, record.Options{Codec: s.cfg.Compression, ValueBytes: s.cfg.ValueBytes})
+	if err != nil { // the codec was checked when the configuration was read
+		panic(fmt.Sprintf("producer: encoding a batch: %v", err))
+	}
+	if len(bs) <= cap(s.slab)-k { // written in place
+		s.slab = s.slab[:k+len(bs)]
+	}
+	w.Bytes = bs[:len(bs):len(bs)]
+}
+
+// byteSlab is the bytes of the slab batches are encoded in.
+const byteSlab = 32 << 10
 
 // encodeBatch gives w its bytes in the producer's compression.type and value.bytes, and returns it.
 func encodeBatch(cfg *config.Producer, w *protocol.RecordBatch) *protocol.RecordBatch {
@@ -385,7 +417,7 @@ func (s *sender) close(now time.Duration) {
 				s.fail(now, b, outcomeOf(b), closeErr(b), protocol.NETWORK_EXCEPTION, false)
 			}
 		}
-		s.acc.queues[part] = nil
+		s.acc.set(int32(part), nil)
 	}
 }
 

@@ -473,6 +473,19 @@ func (l *Log) Load(i int, buf *Op) *Op {
 	return buf
 }
 
+// View is the log's first Len() operations as they are now, read in place (a Reader), for
+// judging on another goroutine while the run goes on: a Log never writes again what it holds
+// (records, batches, arena runs, strings), so appending to l afterwards changes nothing the
+// view reads; only the lists of chunks, whose last header an append rewrites, are copied (a
+// few words per 4,096 operations). The view must not be added to.
+func (l *Log) View() *Log {
+	return &Log{
+		chunks: slices.Clone(l.chunks), singles: l.singles, batches: l.batches,
+		ents: l.ents, blocks: l.blocks, n: l.n, nums: arena{chunks: slices.Clone(l.nums.chunks)},
+		strs: l.strs, kinds: l.kinds,
+	}
+}
+
 // History returns the operations from index `from` on as one slice (a copy; the values and
 // offsets slices are shared with the log and must not be modified).
 func (l *Log) History(from int) History {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 	"unsafe"
 )
 
@@ -163,5 +164,38 @@ func TestLogKeepsEveryField(t *testing.T) {
 		if got := l.At(i); !reflect.DeepEqual(got, want) {
 			t.Errorf("At(%d) = %+v; want %+v", i, got, want)
 		}
+	}
+}
+
+// A view reads the operations as they were when it was taken, however many the log gains
+// after (on another goroutine in the UI): across chunk and arena boundaries, batches and
+// single operations alike.
+func TestLogView(t *testing.T) {
+	var l Log
+	add := func(k int) {
+		for i := 0; i < k; i++ {
+			n := int64(l.Len())
+			if i%3 == 0 {
+				l.AddSends(&Sends{Client: "p1", Topic: "t", Values: []int64{n, n + 1}, Invokes: []time.Duration{1, 2}, Complete: 3, Outcome: OK, Base: n})
+				continue
+			}
+			l.Add(Op{Client: "c1", Type: Poll, Topic: "t", Values: []int64{n}, Offsets: []int64{n}, Invoke: time.Duration(n), Complete: time.Duration(n + 1), Outcome: OK})
+		}
+	}
+	add(5000)
+	want := l.History(0)
+	v := l.View()
+	add(70000) // past a chunk of records and an arena chunk of values
+	if v.Len() != len(want) {
+		t.Fatalf("view of %d operations; want %d", v.Len(), len(want))
+	}
+	var buf Op
+	for i := range want {
+		if got := v.Load(i, &buf); !reflect.DeepEqual(*got, want[i]) {
+			t.Fatalf("operation %d: got %+v; want %+v", i, *got, want[i])
+		}
+	}
+	if l.Len() <= v.Len() {
+		t.Errorf("the log has %d operations; want more than the view's %d", l.Len(), v.Len())
 	}
 }

@@ -1,6 +1,7 @@
 package log
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -71,6 +72,12 @@ type Log struct {
 
 	epochs    epochCache
 	producers producerState
+
+	// Room for the batches the leader stamps (stamp): structs and bytes are cut from arrays
+	// of many, one allocation for many appends. Stamped batches are immutable and never
+	// written again, even when truncated away; an array lives while any batch cut from it does.
+	spare      []protocol.RecordBatch
+	spareBytes []byte
 }
 
 // Open loads (or creates) the log stored under dir: segments, leader-epoch checkpoint,
@@ -409,8 +416,16 @@ func (l *Log) validate(b *protocol.RecordBatch) (*protocol.RecordBatch, protocol
 // producer's), as a broker-side MemoryRecords builder writes it.
 func (l *Log) stamp(b *protocol.RecordBatch, epoch int32, now time.Duration) *protocol.RecordBatch {
 	if b.Bytes != nil {
-		s := b.Stamp(l.leo, epoch, now)
+		// b.Stamp(l.leo, epoch, now), in the log's spare room.
+		s := l.newBatch()
+		*s = *b
+		s.BaseOffset, s.PartitionLeaderEpoch = l.leo, epoch
+		s.Bytes = l.newBytes(len(b.Bytes))
+		copy(s.Bytes, b.Bytes)
+		binary.BigEndian.PutUint64(s.Bytes[0:], uint64(l.leo)) // as protocol.StampBytes
+		binary.BigEndian.PutUint32(s.Bytes[12:], uint32(epoch))
 		if b.MaxTimestamp == 0 { // a batch without a timestamp takes the append time
+			s.MaxTimestamp = now
 			record.SetTimestamps(s.Bytes, now)
 		}
 		return s
@@ -426,6 +441,31 @@ func (l *Log) stamp(b *protocol.RecordBatch, epoch int32, now time.Duration) *pr
 	}
 	c.Bytes = bs
 	return &c
+}
+
+// newBatch is a zeroed batch from the log's spare room, which grows with the appends it
+// serves up to 64 batches an allocation.
+func (l *Log) newBatch() *protocol.RecordBatch {
+	if len(l.spare) == cap(l.spare) {
+		l.spare = make([]protocol.RecordBatch, 0, min(64, 2*cap(l.spare)+1))
+	}
+	l.spare = l.spare[:len(l.spare)+1]
+	return &l.spare[len(l.spare)-1]
+}
+
+// newBytes is n bytes from the log's spare room, which grows with the appends it serves up to
+// 32 KiB an allocation; a batch larger than a quarter of that has an allocation of its own.
+func (l *Log) newBytes(n int) []byte {
+	const most = 32 << 10
+	if n > most/4 {
+		return make([]byte, n)
+	}
+	if cap(l.spareBytes)-len(l.spareBytes) < n {
+		l.spareBytes = make([]byte, 0, min(most, max(2*cap(l.spareBytes), 2*n)))
+	}
+	k := len(l.spareBytes)
+	l.spareBytes = l.spareBytes[:k+n]
+	return l.spareBytes[k : k+n : k+n]
 }
 
 // AppendAsFollower appends batches copied from the leader, already stamped. Leading batches

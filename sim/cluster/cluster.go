@@ -172,6 +172,10 @@ func (c *Cluster) HistorySince(from int) history.History { return c.history.Hist
 // checker judges a long run's history without copying it.
 func (c *Cluster) Log() history.Reader { return &c.history }
 
+// LogView returns the operations recorded so far, read in place and frozen: the run may go on
+// (on another goroutine too) while a judge reads it (history.Log.View).
+func (c *Cluster) LogView() *history.Log { return c.history.View() }
+
 // Ops is the number of operations recorded so far.
 func (c *Cluster) Ops() int { return c.history.Len() }
 

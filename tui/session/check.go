@@ -16,8 +16,8 @@ import (
 // (re-simulated forks too), so the online invariants run on every event and each violation
 // is shown at the virtual time of the event it first held false after. The history analysis
 // (checker.Check) is too slow to run on every frame (about 0.5s per 100k operations, and a
-// ten-minute classroom session records over 600k), so it runs on a copy of the history off
-// the UI's thread: JudgeWork hands out the work, at most one at a time per timeline, only
+// ten-minute classroom session records over 600k), so it runs off the UI's thread on a frozen
+// view of the cluster's compact history (history.Log.View: no copy of the operations): JudgeWork hands out the work, at most one at a time per timeline, only
 // when operations completed since the last judgement and at least JudgeEvery of virtual time
 // passed (or on demand), and Judged stores the result.
 
@@ -43,6 +43,8 @@ type Judgement struct {
 	Wall     time.Duration // how long checker.Check took (wall clock)
 	Report   *checker.Report
 	Final    bool // the run's end: after the finish, nothing is provisional
+
+	ops history.Reader // the operations judged, frozen (Cluster.LogView)
 }
 
 // Finding is one thing the checker found: an online invariant violation or a history anomaly.
@@ -129,8 +131,8 @@ func (s *Session) JudgeWork(force bool) func() Judgement {
 			return nil
 		}
 	}
-	tl.copyHistory()
-	h := tl.hist[:n:n]
+	h := c.LogView()
+	n = h.Len()
 	cfg := tl.checkConfig(s.scenario)
 	cfg.UncleanElections = tl.online != nil && tl.online.UncleanElections()
 	cfg.LinearizabilityBudget = LinearizabilityBudget
@@ -138,16 +140,8 @@ func (s *Session) JudgeWork(force bool) func() Judgement {
 	id := tl.ID
 	return func() Judgement {
 		start := time.Now()
-		r := checker.Check(h, cfg)
-		return Judgement{Timeline: id, At: now, Ops: n, Wall: time.Since(start), Report: r}
-	}
-}
-
-// copyHistory brings the timeline's copy of the history up to the cluster's (a little after
-// every action, so that JudgeWork has little to copy on the UI's thread).
-func (tl *Timeline) copyHistory() {
-	if c := tl.player.Cluster(); c.Ops() > len(tl.hist) {
-		tl.hist = append(tl.hist, c.HistorySince(len(tl.hist))...)
+		r := checker.CheckOps(h, cfg)
+		return Judgement{Timeline: id, At: now, Ops: n, Wall: time.Since(start), Report: r, ops: h}
 	}
 }
 
@@ -193,8 +187,8 @@ func (tl *Timeline) explain(j Judgement) judged {
 		// it is an anomaly of the election's time, not of the read's).
 		f := Finding{Name: a.Name, Text: a.Explanation, Permitted: a.Permitted, At: -1, Began: -1}
 		for _, i := range a.Ops {
-			if i >= 0 && i < len(tl.hist) && i < j.Ops {
-				op := tl.hist[i]
+			if j.ops != nil && i >= 0 && i < j.ops.Len() && i < j.Ops {
+				op := *j.ops.Load(i, &history.Op{})
 				f.Ops = append(f.Ops, op)
 				if f.Began < 0 || op.Invoke < f.Began {
 					f.Began = op.Invoke
@@ -316,14 +310,14 @@ func (s *Session) verdictOf(snap *Snapshot) *Verdict {
 // run's verdict and the final expectations; and, for the checker pane, the judgement of the
 // whole history.
 func (tl *Timeline) judgeEnd(c *cluster.Cluster) (string, map[string]int) {
-	tl.copyHistory()
-	n := len(tl.hist)
+	ops := c.LogView()
+	n := ops.Len()
 	cfg := tl.checkConfig(tl.scenario)
 	cfg.UncleanElections = tl.online.UncleanElections()
 	start := time.Now()
-	view := checker.Check(tl.hist[:n:n], cfg)
+	view := checker.CheckOps(ops, cfg)
 	tl.judging = false
-	tl.judged = append(tl.judged, tl.explain(Judgement{Timeline: tl.ID, At: c.Now(), Ops: n, Wall: time.Since(start), Report: view, Final: true}))
+	tl.judged = append(tl.judged, tl.explain(Judgement{Timeline: tl.ID, At: c.Now(), Ops: n, Wall: time.Since(start), Report: view, Final: true, ops: ops}))
 	cfg.Online = tl.online
 	rep := checker.Check(c.History(), cfg)
 	return rep.Verdict, rep.Findings()

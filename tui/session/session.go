@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"kafkasim/broker"
-	"kafkasim/broker/history"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 	"kafkasim/checker"
@@ -83,7 +82,6 @@ type Timeline struct {
 	evBase     int             // trace index of evTimes[0]
 	evTimes    []time.Duration // virtual times of the events since the last collectViolations
 	violations []Finding       // online invariant violations, in the order found
-	hist       history.History // a copy of the cluster's history, as far as judged
 	judged     []judged        // history judgements, oldest first
 	judging    bool            // a judgement handed out by JudgeWork has not come back
 	cfg        *checker.Config // what the scenario permits (read once)
@@ -524,9 +522,6 @@ func (tl *Timeline) do(a action) error {
 	tl.actions = append(tl.actions, a)
 	tl.drainNotes()
 	tl.collectViolations()
-	if !tl.replaying {
-		tl.copyHistory()
-	}
 	return nil
 }
 

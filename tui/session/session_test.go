@@ -255,14 +255,15 @@ func TestForkKeepsJudgementsOfThePast(t *testing.T) {
 // acknowledged within UnseenGrace of the judgement are provisional, counted apart and left out
 // of the verdict; older ones count.
 func TestRecentUnseenIsProvisional(t *testing.T) {
-	tl := &Timeline{hist: history.History{
+	tl := &Timeline{}
+	ops := history.History{
 		{Index: 0, Client: "p1", Type: history.Send, Topic: "t", Values: []int64{1}, Offsets: []int64{0}, Invoke: time.Second, Complete: 2 * time.Second, Outcome: history.OK},
 		{Index: 1, Client: "p1", Type: history.Send, Topic: "t", Values: []int64{2}, Offsets: []int64{1}, Invoke: 29 * time.Second, Complete: 30 * time.Second, Outcome: history.OK},
-	}}
+	}
 	unseen := func(op int) checker.Anomaly { return checker.Anomaly{Name: checker.Unseen, Ops: []int{op}} }
 	j := tl.explain(Judgement{At: 31 * time.Second, Ops: 2, Report: &checker.Report{
 		Anomalies: []checker.Anomaly{unseen(0), unseen(1)}, Counts: map[string]int{checker.Unseen: 2},
-	}})
+	}, ops: ops})
 	if j.counts[checker.Unseen] != 1 || j.provisional != 1 {
 		t.Errorf("unseen counted %d, provisional %d; want 1 and 1", j.counts[checker.Unseen], j.provisional)
 	}
