@@ -3,6 +3,7 @@ package compare
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -60,7 +61,7 @@ func New(o Options) (*Model, error) {
 		return nil, fmt.Errorf("%s: want two settings, got %d", o.Flag, len(o.Settings))
 	}
 	m := &Model{st: theme.New(o.Present), w: 80, h: 24, speed: defaultSpeed, playing: true,
-		name: strings.TrimSuffix(o.File.Name[strings.LastIndex(o.File.Name, "/")+1:], ".scenario")}
+		name: strings.TrimSuffix(filepath.Base(o.File.Name), ".scenario")}
 	for _, st := range o.Settings {
 		sc, err := o.File.AppliedFor(o.Flag, st)
 		if err != nil {
