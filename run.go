@@ -8,6 +8,7 @@ import (
 
 	"kafkasim/gateway"
 	"kafkasim/scenarios"
+	"kafkasim/tui"
 )
 
 // seedUsage describes --seed: 0 lets scenarios.Run take the file's own seed.
@@ -42,7 +43,7 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 			if len(args) > 1 && (out.Trace != "" || out.History != "" || out.Report != "") {
 				return usageErrorf("--trace, --history and --report take one scenario FILE; got %d", len(args))
 			}
-			if isTerminal(cmd.ErrOrStderr()) {
+			if tui.IsTerminal(cmd.ErrOrStderr()) {
 				out.Progress = cmd.ErrOrStderr()
 			}
 			return runFiles(cmd.OutOrStdout(), args, seed, out)

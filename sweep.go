@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"kafkasim/scenarios"
+	"kafkasim/tui"
 )
 
 func newSweepCmd() *cobra.Command {
@@ -51,7 +52,7 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 				fmt.Fprintf(cmd.ErrOrStderr(), "kafkasim: %s\n", note)
 			}
 			stderr := cmd.ErrOrStderr()
-			if isTerminal(stderr) {
+			if tui.IsTerminal(stderr) {
 				sw.Progress = stderr
 			}
 			return exitFor(sw.Print(cmd.OutOrStdout(), stderr))

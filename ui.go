@@ -7,18 +7,18 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"kafkasim/gateway"
 	"kafkasim/scenarios"
 	"kafkasim/sim"
 	"kafkasim/tui"
+	"kafkasim/tui/compare"
 )
 
 func newTUICmd() *cobra.Command {
 	var seed uint64
 	var ui uiFlags
-	var trace string
+	var trace, cmp string
 	cmd := &cobra.Command{
 		Use:   "tui [FILE]",
 		Short: "Play a scenario in the terminal UI (captions, pauses, rewind)",
@@ -27,15 +27,23 @@ tui plays a scenario file in the terminal UI: its say lines are captions, pause 
 and you may break the cluster further, step, rewind and export the session as a scenario
 (press ? for every key). Without FILE it runs the built-in classroom cluster live. FILE may
 also name a library scenario (tui unclean-election). --trace FILE replays the run that a
-trace written by run --trace records (its header names the scenario and the seed). When the
-output is not a terminal, or with --text, the scenario is played and its story printed, as
-run does.`),
+trace written by run --trace records (its header names the scenario and the seed). --compare
+KEY=V1,V2 shows FILE under two settings side by side, stepping together on one clock. When
+the output is not a terminal, or with --text, the scenario is played and its story printed,
+as run does (with --compare, the two runs side by side, as kafkasim compare prints them).`),
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if cmd.Flags().Changed("compare") {
+				if trace != "" {
+					return usageErrorf("--compare: give a scenario FILE to compare, not --trace")
+				}
+				return exitFor(compare.Play(cmd.OutOrStdout(), args, cmp, seed, ui.present, ui.text || !tui.Interactive(cmd.OutOrStdout())))
+			}
 			return play(cmd.OutOrStdout(), args, seed, ui, trace)
 		},
 	}
 	cmd.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
+	cmd.Flags().StringVar(&cmp, "compare", "", "two worlds in one screen, stepping together: FILE under `KEY=V1,V2` (acks=1,all)")
 	cmd.Flags().StringVar(&trace, "trace", "", "replay the run a trace `FILE` written by run --trace records")
 	ui.register(cmd)
 	return cmd
@@ -54,15 +62,6 @@ func (f *uiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.listenAny, "listen-any", false, "allow a --listen address beyond loopback")
 }
 
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
-}
-
-// interactive reports whether the UI can own the terminal: both stdin and the output are one.
-func interactive(out io.Writer) bool { return isTerminal(out) && isTerminal(os.Stdin) }
-
 // play opens the terminal UI on the scenario args name (none: the classroom cluster, live),
 // or on the run a trace file's header names (else it browses the trace's events), judged by
 // the checker as it runs, with real clients' listeners attached for --listen. When out is not
@@ -70,7 +69,7 @@ func interactive(out io.Writer) bool { return isTerminal(out) && isTerminal(os.S
 // as serve does, for --listen).
 func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
 	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny}
-	text := ui.text || !interactive(out)
+	text := ui.text || !tui.Interactive(out)
 	switch {
 	case trace != "" && len(args) > 0:
 		return usageErrorf("--trace: give either FILE or --trace, not both")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"kafkasim/broker/history"
+	"kafkasim/sim/cluster"
 )
 
 // Comparing: one scenario and seed run under each of several settings (`kafkasim compare FILE
@@ -34,8 +35,30 @@ func ParseSetting(s string) (Setting, error) {
 
 func (st Setting) String() string { return st.Key + "=" + st.Value }
 
-// Applied is the file's text with the setting applied to its set-up, parsed.
-func (f *File) Applied(st Setting) (*Scenario, error) {
+// ParseComparison reads the terminal UI's KEY=V1,V2 (`kafkasim tui FILE --compare acks=1,all`):
+// one key, two different values. Its errors name flag.
+func ParseComparison(flag, s string) ([]Setting, error) {
+	k, vs, ok := strings.Cut(s, "=")
+	if !ok || k == "" || strings.ContainsAny(s, " \t\n") {
+		return nil, fmt.Errorf("%s %q: want KEY=V1,V2, e.g. %s acks=1,all", flag, s, flag)
+	}
+	v := strings.Split(vs, ",")
+	if len(v) != 2 || v[0] == "" || v[1] == "" {
+		return nil, fmt.Errorf("%s %s: want two values separated by a comma, e.g. %s %s=1,all (got %d)", flag, s, flag, k, len(v))
+	}
+	if v[0] == v[1] {
+		return nil, fmt.Errorf("%s %s: the two values are the same; give two different ones", flag, s)
+	}
+	return []Setting{{k, v[0]}, {k, v[1]}}, nil
+}
+
+// Applied is the file's text with the setting applied to its set-up, parsed; an error names
+// the flag --set.
+func (f *File) Applied(st Setting) (*Scenario, error) { return f.AppliedFor("--set", st) }
+
+// AppliedFor is Applied, an error naming flag (--set, --compare): an unknown key or a value its
+// key does not take is the parser's FILE:LINE:COL error, said of the setting.
+func (f *File) AppliedFor(flag string, st Setting) (*Scenario, error) {
 	s, err := f.Scenario()
 	if err != nil {
 		return nil, err
@@ -61,7 +84,7 @@ func (f *File) Applied(st Setting) (*Scenario, error) {
 	var se *Error
 	if errors.As(err, &se) {
 		cp := *se
-		cp.Msg = fmt.Sprintf("--set %s: %s", st, se.Msg)
+		cp.Msg = fmt.Sprintf("%s %s: %s", flag, st, se.Msg)
 		return nil, &cp
 	}
 	return out, err
@@ -115,6 +138,14 @@ func Compare(f *File, seed uint64, sets []Setting) ([]Side, error) {
 		out = append(out, side)
 	}
 	return out, nil
+}
+
+// Lost is how many records producer had acknowledged that the log of their partition's
+// leader does not hold now (what `expect lost P` measures); ok is false while a partition it
+// wrote to has no running leader.
+func Lost(c *cluster.Cluster, producer string) (n int64, ok bool) {
+	n, ok, _ = lost(c, producer)
+	return n, ok
 }
 
 // PrintComparison prints the sides as a table, one column per setting.

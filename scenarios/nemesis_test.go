@@ -63,7 +63,7 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 // A historic bug, its explicit faults replaced by a nemesis of the same kinds, is caught
 // (its anomaly expectations hold) within 100 seeds.
 func TestNemesisCatchesHistoricBugs(t *testing.T) {
-	for _, name := range []string{"acks1-loss", "acks0-leader-change", "group-at-most-once"} {
+	for _, name := range []string{"acks1-loss", "acks0-leader-change", "group-at-most-once", "unclean-election", "kip101-hw-truncation"} {
 		t.Run(name, func(t *testing.T) {
 			f := openTestdata(t, name+".scenario")
 			seed, _ := firstFailingOrPassing(t, f, true, 100)

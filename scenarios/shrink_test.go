@@ -42,6 +42,8 @@ func TestShrinkHistoricBugs(t *testing.T) {
 	for _, tc := range []struct{ name, path string }{
 		{"acks1-loss under a nemesis", "testdata/nemesis/acks1-loss.scenario"},
 		{"acks0-leader-change under a nemesis", "testdata/nemesis/acks0-leader-change.scenario"},
+		{"unclean-election under an overlapping nemesis", "testdata/nemesis/unclean-election.scenario"},
+		{"kip101-hw-truncation under a nemesis", "testdata/nemesis/kip101-hw-truncation.scenario"},
 		{"last-replica-standing", "last-replica-standing.scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,7 +3,9 @@
 # cluster; the screen shows ISR, HW and LEO and the story strip; `?` opens the help; space
 # pauses, `j`/`k` move the selection, `K` asks before it kills the selected partition's leader
 # and `y` confirms, `:heal` runs a typed statement; `b` adds broker 4 and `R` opens a
-# reassignment of the selected partition on the command line (esc cancels); `q` quits.
+# reassignment of the selected partition on the command line (esc cancels); `q` quits. Then
+# `tui acks1-loss --compare acks=1,all`: both worlds stop at the script's pause, space goes on,
+# the acks=1 world loses records; `q` quits.
 #
 # Run from the repository root: tui/smoke.sh   (CI: add `bash tui/smoke.sh` to .ci/run)
 # KAFKASIM_CMD overrides the command started (default: a binary built with `go build`).
@@ -66,10 +68,24 @@ wait_for ":reassign orders/0 replicas=" 5
 tmux -L "$sock" send-keys Escape
 sleep 0.3   # let esc arrive alone, not as alt+q
 wait_for "q quit" 5
-tmux -L "$sock" send-keys 'q'
-for ((i = 0; i < 50; i++)); do
-	if ! tmux -L "$sock" has-session 2>/dev/null; then echo "smoke: ok"; exit 0; fi
-	sleep 0.1
-done
-echo "smoke: FAIL: q did not quit" >&2
-exit 1
+# quit_ok: q quits the UI (its tmux session ends).
+quit_ok() {
+	tmux -L "$sock" send-keys 'q'
+	for ((i = 0; i < 50; i++)); do
+		if ! tmux -L "$sock" has-session 2>/dev/null; then return 0; fi
+		sleep 0.1
+	done
+	echo "smoke: FAIL: q did not quit" >&2
+	return 1
+}
+quit_ok
+
+# tui FILE --compare: the two worlds side by side stop at the script's pause together; space
+# leaves it, and the acks=1 world loses records the acks=all world keeps.
+tmux -L "$sock" new-session -d -x 120 -y 40 "TERM=xterm-256color $cmd tui acks1-loss --compare acks=1,all"
+wait_for "acks=1 vs acks=all" 30
+wait_for "paused at line 19" 60
+tmux -L "$sock" send-keys '+' '+' Space
+wait_for "LOST" 60
+quit_ok
+echo "smoke: ok"

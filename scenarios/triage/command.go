@@ -109,7 +109,8 @@ compare runs FILE once per --set KEY=VALUE, all on the same seed, and prints the
 side: records acknowledged, lost and failed, the latency of acknowledgements (p50, p99, max),
 the checker's verdict and anomalies, whether the file's expectations held. A setting replaces
 KEY's value wherever the set-up names it (every producer, consumer, topic, config or protocol
-line); where none does, it becomes a cluster-wide config KEY=VALUE.
+line); where none does, it becomes a cluster-wide config KEY=VALUE. kafkasim tui FILE --compare
+KEY=V1,V2 shows the two worlds in one screen instead, stepping together on one clock.
 
 Exit status: 0 the runs were compared (whatever they found); 2 bad input.`),
 		Example: "  kafkasim compare acks1-loss.scenario --set acks=1 --set acks=all\n  kafkasim compare unclean-election.scenario --set unclean.leader.election.enable=true --set unclean.leader.election.enable=false",

@@ -12,8 +12,9 @@ import (
 // kinds=` names them: the node faults (kill, crash, stop, pause), the network faults
 // (partition, isolate, cut, slow, loss), and two that widen the targets: controller (faults
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
-// and links to clients lose messages).
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client"}
+// and links to clients lose messages). A third, overlap, lets two faults be in force at once
+// (overlap.go); it is never among the default kinds.
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "overlap"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -31,13 +32,15 @@ type Stepper struct {
 	controllers bool
 	consumers   []int32
 	undo        []sim.FaultAction // what undoes the fault in force, in order
+
+	over *overlap // kinds=overlap: two faults may be in force (overlap.go)
 }
 
 // NewStepper starts a stepped nemesis on the cluster. An unknown kind is an error naming it.
 func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 	kinds := spec.Kinds
 	if len(kinds) == 0 {
-		kinds = NemesisKinds
+		kinds = defaultKinds()
 	}
 	s := &Stepper{f: &faulter{c: c, r: c.World.Rand("faults"), crashes: spec.Crashes}}
 	for _, name := range c.clientNames {
@@ -69,6 +72,8 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 			}
 		case "controller":
 			s.controllers = true
+		case "overlap":
+			s.overlapMenus(kinds)
 		case "client":
 			for _, name := range c.clientNames {
 				// Group members only: a standalone consumer that restarts reads again
@@ -99,6 +104,9 @@ func (s *Stepper) Rand() *sim.Rand { return s.f.r }
 // fault that is not allowed now (it would take down a majority, or exceed the power-loss
 // budget) is not applied: the step does nothing.
 func (s *Stepper) Step() []Fault {
+	if s.over != nil {
+		return s.stepOverlap()
+	}
 	n := len(s.f.log)
 	if s.InForce() {
 		s.Undo()
