@@ -12,6 +12,7 @@ import (
 	"kafkasim/gateway"
 	"kafkasim/scenarios"
 	"kafkasim/scenarios/triage"
+	"kafkasim/tui/tour"
 )
 
 // version is the kafkasim version.
@@ -137,7 +138,7 @@ bad value, a scenario that does not parse).`),
 	root.Flags().Uint64Var(&seed, "seed", 0, seedUsage)
 	ui.register(root)
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(append(triage.Commands(seedUsage, exitFor), newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd(), gateway.Command(seedUsage, exitFor))...)
+	root.AddCommand(append(triage.Commands(seedUsage, exitFor), newRunCmd(), newTUICmd(), newSweepCmd(), newCheckCmd(), newBenchCmd(), gateway.Command(seedUsage, exitFor), tour.Command(seedUsage, exitFor))...)
 	root.AddCommand(&cobra.Command{Use: "version", Short: "Print the version", Args: cobra.NoArgs, Run: func(c *cobra.Command, _ []string) { fmt.Fprintf(c.OutOrStdout(), "kafkasim %s\n", version) }})
 	return root
 }

@@ -672,6 +672,9 @@ func (m *Model) captionBlock(snap *session.Snapshot, w int) string {
 			text = append([]string{"» " + caps[i].Text}, text...)
 		}
 	}
+	if m.opts.Highlight {
+		m.st.Lit = story.Terms(strings.Join(text, " "))
+	}
 	var lines []string
 	for _, t := range text {
 		lines = append(lines, theme.Wrap(t, w-4)...)

@@ -23,6 +23,7 @@ type Options struct {
 	ExportDir string              // where `w` writes (default: the working directory)
 	Listen    string              // let real Kafka clients in: the first broker's HOST:PORT (listen.go)
 	ListenAny bool                // allow a Listen address beyond loopback
+	Highlight bool                // light what the caption shown names (story.Terms): the ISR column, the HW marker (the tour)
 }
 
 // Run opens the UI on the terminal and returns when the user quits.

@@ -44,7 +44,7 @@ func Rate(hist []*session.Snapshot, i int) float64 {
 func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) string {
 	snap := hist[len(hist)-1]
 	var b strings.Builder
-	title := st.Title.Render("Clients")
+	title := st.PaneTitle("Clients", "CLIENT")
 	if sel >= 0 {
 		title += st.Dim.Render("  ◂ j/k select · K kills it")
 	}

@@ -58,7 +58,7 @@ func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string
 			active = n.Name
 		}
 	}
-	title := st.Title.Render("Cluster") + st.Dim.Render(fmt.Sprintf("  active controller: %s", active))
+	title := st.PaneTitle("Cluster", "BROKER", "CONTROLLER") + st.Dim.Render(fmt.Sprintf("  active controller: %s", active))
 	if sel >= 0 {
 		title += st.Dim.Render("  ◂ j/k select")
 	}

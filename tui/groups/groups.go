@@ -14,7 +14,7 @@ import (
 // height ≤ 0: no limit). A group that does not fit whole shows its header and members first,
 // its partitions as room allows, and "…" says what was left out.
 func Render(snap *session.Snapshot, st *theme.Styles, width, height int) string {
-	lines := []string{st.Title.Render("Groups")}
+	lines := []string{st.PaneTitle("Groups", "GROUP")}
 	if len(snap.Groups) == 0 {
 		lines = append(lines, st.Dim.Render(theme.Fit("  no consumer group", width)))
 	}

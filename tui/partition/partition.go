@@ -56,16 +56,16 @@ func ReplicaStatus(p session.Partition, r session.Replica) string {
 // are above and below when they do not all fit.
 func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int, focused bool) string {
 	var b strings.Builder
-	title := st.Title.Render("Partitions")
+	title := st.PaneTitle("Partitions", "PARTITION")
 	if focused {
 		title += st.Dim.Render("  ◂ j/k select")
 	}
 	b.WriteString(title + "\n")
 	wide := width >= 100
 	if wide {
-		b.WriteString(st.Dim.Render(fmt.Sprintf("  %-14s %-6s %-5s %-10s %-8s %9s  %s", "PARTITION", "LEADER", "EPOCH", "ISR", "ELR", "HW", "STATE")) + "\n")
+		b.WriteString(header(st, []column{{"PARTITION", "PARTITION", 14}, {"LEADER", "LEADER", 6}, {"EPOCH", "EPOCH", 5}, {"ISR", "ISR", 10}, {"ELR", "ELR", 8}, {"HW", "HW", -9}, {"", " STATE", 0}}) + "\n")
 	} else {
-		b.WriteString(st.Dim.Render(fmt.Sprintf("  %-10s %-3s %-3s %-8s %-5s %7s %s", "PARTITION", "LDR", "EP", "ISR", "ELR", "HW", "STATE")) + "\n")
+		b.WriteString(header(st, []column{{"PARTITION", "PARTITION", 10}, {"LEADER", "LDR", 3}, {"EPOCH", "EP", 3}, {"ISR", "ISR", 8}, {"ELR", "ELR", 5}, {"HW", "HW", -7}, {"", "STATE", 0}}) + "\n")
 	}
 	n := len(snap.Partitions)
 	more := rows > 0 && n > rows
@@ -127,6 +127,36 @@ func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int, focu
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// column is one column of the table's header: the term that lights it (theme.Styles.Lit), its
+// label and its width (negative: right-aligned; 0: as wide as the label).
+type column struct {
+	term, label string
+	width       int
+}
+
+// header draws the table's header: "  " then each column after one space, dim; a column whose
+// term the caption names is highlighted, with a ▸ in the space before its label.
+func header(st *theme.Styles, cols []column) string {
+	var b strings.Builder
+	b.WriteString(st.Dim.Render(" "))
+	for _, c := range cols {
+		cell := " " + c.label
+		switch {
+		case c.width > 0:
+			cell = fmt.Sprintf(" %-*s", c.width, c.label)
+		case c.width < 0:
+			cell = fmt.Sprintf(" %*s", -c.width, c.label)
+		}
+		if c.term == "" || !st.IsLit(c.term) {
+			b.WriteString(st.Dim.Render(cell))
+			continue
+		}
+		pad := len(cell) - len(strings.TrimLeft(cell, " "))
+		b.WriteString(cell[:pad-1] + st.Highlight.Render("▸"+strings.TrimRight(cell[pad:], " ")) + strings.Repeat(" ", len(cell)-len(strings.TrimRight(cell, " "))))
+	}
+	return b.String()
+}
+
 // Detail draws the selected partition's replicas: each log as a bar, HW and LEO marked, lag.
 func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 	if sel < 0 || sel >= len(snap.Partitions) {
@@ -135,7 +165,18 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 	p := snap.Partitions[sel]
 	lo, hi := window(p)
 	var b strings.Builder
-	b.WriteString(st.Title.Render(p.Name()+" replicas") + st.Dim.Render(fmt.Sprintf("  log offsets %d..%d  %s ≤HW %s HW..LEO  | HW  ▏LEO", lo, hi, st.Committed, st.Uncommitted)) + "\n")
+	hwMark, leoMark := st.Dim.Render("| HW"), st.Dim.Render("▏LEO")
+	if st.IsLit("HW") {
+		hwMark = st.Highlight.Render(hwLit + " HW")
+	}
+	if st.IsLit("LEO") {
+		leoMark = st.Highlight.Render(leoLit + "LEO")
+	}
+	offsets := st.Dim.Render(fmt.Sprintf("  log offsets %d..%d", lo, hi))
+	if st.IsLit("OFFSET") {
+		offsets = "  " + st.Highlight.Render(fmt.Sprintf("▸log offsets %d..%d", lo, hi))
+	}
+	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + "\n")
 	const label, text = 12, 40 // "  broker N  " and the words after the bar
 	barW := max(10, width-label-text)
 	for _, r := range p.Replicas {
@@ -161,7 +202,11 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 			b.WriteString(strings.Repeat(" ", label) + Bar(st, r, lo, hi, barW) + "\n")
 		}
 	}
-	b.WriteString(st.Dim.Render(theme.Fit("  "+Membership(p), width)) + "\n")
+	if st.IsLit("AR", "ISR", "OSR") {
+		b.WriteString(theme.Fit("  "+membershipLit(p, st), width) + "\n")
+	} else {
+		b.WriteString(st.Dim.Render(theme.Fit("  "+Membership(p), width)) + "\n")
+	}
 	if s := Logs(p, width-2); s != "" {
 		b.WriteString(st.Dim.Render(theme.Fit("  "+s, width)) + "\n")
 	}
@@ -230,6 +275,27 @@ func Membership(p session.Partition) string {
 	return fmt.Sprintf("AR %s = ISR %s + OSR %s", session.Set(ar), session.Set(p.ISR), session.Set(osr))
 }
 
+// membershipLit is Membership with the sets the caption names highlighted and marked ▸.
+func membershipLit(p session.Partition, st *theme.Styles) string {
+	var ar, osr []int32
+	for _, r := range p.Replicas {
+		ar = append(ar, r.Broker)
+		if !slices.Contains(p.ISR, r.Broker) {
+			osr = append(osr, r.Broker)
+		}
+	}
+	set := func(term string, s []int32) string {
+		if st.IsLit(term) {
+			return st.Highlight.Render("▸" + term + " " + session.Set(s))
+		}
+		return st.Dim.Render(term + " " + session.Set(s))
+	}
+	return set("AR", ar) + st.Dim.Render(" = ") + set("ISR", p.ISR) + st.Dim.Render(" + ") + set("OSR", osr)
+}
+
+// The HW and LEO markers on the bars when the caption names them: heavier than | and ▏.
+const hwLit, leoLit = "┃", "▌"
+
 // window picks the offsets the bars span: up to the highest LEO, from a little before the
 // lowest HW or LEO, so that lags show.
 func window(p session.Partition) (int64, int64) {
@@ -283,9 +349,15 @@ func Bar(st *theme.Styles, r session.Replica, lo, hi int64, width int) string {
 	}
 	if r.LEO > lo {
 		out[leoC] = "▏"
+		if st.IsLit("LEO") {
+			out[leoC] = st.Highlight.Render(leoLit)
+		}
 	}
 	if r.HW > lo && r.HW < hi {
 		out[hwC] = "|"
+		if st.IsLit("HW") {
+			out[hwC] = st.Highlight.Render(hwLit)
+		}
 	}
 	return "[" + strings.Join(out, "") + "]"
 }

@@ -28,6 +28,31 @@ type Styles struct {
 	// Glyphs.
 	Committed, Uncommitted, Empty string // log bar cells: ≤ HW, HW..LEO, past LEO
 	Cursor                        string // the selected row's marker
+
+	// Lit is the terms the caption shown names (story.Terms; tui.Options.Highlight, which the
+	// tour sets): each view marks the column, marker or pane title a term stands for, with
+	// Highlight and a ▸ (a glyph, so that it shows without colour). nil: nothing is lit.
+	Lit       map[string]bool
+	Highlight lipgloss.Style
+}
+
+// IsLit reports whether the caption shown names any of terms.
+func (s *Styles) IsLit(terms ...string) bool {
+	for _, t := range terms {
+		if s.Lit[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// PaneTitle renders a pane's title, marked ▸ and highlighted when the caption shown names one of
+// terms.
+func (s *Styles) PaneTitle(title string, terms ...string) string {
+	if s.IsLit(terms...) {
+		return s.Highlight.Render("▸ " + title)
+	}
+	return s.Title.Render(title)
 }
 
 // New builds the styles; present enlarges what the classroom needs to see from afar.
@@ -51,6 +76,7 @@ func New(present bool) *Styles {
 		Uncommitted: "▒",
 		Empty:       "·",
 		Cursor:      "▸",
+		Highlight:   lipgloss.NewStyle().Bold(true).Reverse(true).Foreground(lipgloss.Color("13")),
 	}
 	if present {
 		s.Caption = s.Caption.Bold(true).Border(lipgloss.ThickBorder()).Padding(0, 1)
