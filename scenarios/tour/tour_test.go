@@ -134,7 +134,11 @@ func TestStepsAreBilingualAndAsk(t *testing.T) {
 		if !strings.Contains(string(st.src), "\npause\n") {
 			t.Errorf("%s: no pause for the class to answer", st.File)
 		}
-		en, _ := st.Scenario("en")
+		en, err := st.Scenario("en")
+		if err != nil {
+			t.Errorf("%s: %v", st.File, err)
+			continue
+		}
 		if en.Title != st.Title {
 			t.Errorf("%s: title %q; want %q", st.File, en.Title, st.Title)
 		}
