@@ -25,6 +25,8 @@ type zkSetup struct {
 	controllersTok token  // controllers=, to refuse it beside zookeeper=
 	timeoutAt      errPos // where zookeeper.session.timeout.ms was set
 	kraftOnly      []kraftKey
+	fileMode       MetadataMode // config metadata.mode= (metadatamode.go)
+	turnedBy       string       // the switch that turned the cluster over, "" if none
 }
 
 func (p *parser) zkCluster(t token, key, v string) error {
@@ -80,10 +82,10 @@ func (p *parser) zkNoteKey(k string, t token) {
 func (p *parser) zkCloseSetup() error {
 	if p.s.zk.servers > 0 && len(p.s.zk.kraftOnly) > 0 {
 		k := p.s.zk.kraftOnly[0]
-		return p.errPos(k.at, "%s: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=%d)", k.key, p.s.zk.servers)
+		return p.errPos(k.at, "%s: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=%d)%s", k.key, p.s.zk.servers, p.turned())
 	}
 	if p.s.zk.servers == 0 && p.s.zk.timeoutAt.line != 0 {
-		return p.errPos(p.s.zk.timeoutAt, "zookeeper.session.timeout.ms: the cluster runs KRaft; ZooKeeper keys need cluster ... zookeeper=N")
+		return p.errPos(p.s.zk.timeoutAt, "zookeeper.session.timeout.ms: the cluster runs KRaft%s; ZooKeeper keys need cluster ... zookeeper=N", p.turned())
 	}
 	return nil
 }
@@ -98,7 +100,7 @@ func (p *parser) zkNode(t token, isClient bool) (nodeRef, error) {
 	case exists:
 		return nodeRef{id: node.ZooKeeperID(k), name: t.text}, nil
 	case p.s.zk.servers == 0:
-		return nodeRef{}, p.errTok(t, "%s: there is no ZooKeeper ensemble (the cluster runs KRaft; use cluster ... zookeeper=N)", t.text)
+		return nodeRef{}, p.errTok(t, "%s: there is no ZooKeeper ensemble (the cluster runs KRaft%s; use cluster ... zookeeper=N)", t.text, p.turned())
 	}
 	return nodeRef{}, p.errTok(t, "ZooKeeper server %s does not exist (servers are z1..z%d)", t.text, p.s.zk.servers)
 }
@@ -107,7 +109,7 @@ func (p *parser) zkNode(t token, isClient bool) (nodeRef, error) {
 func (p *parser) zkLeaderCondition(k *cond, toks []token) (*cond, error) {
 	w := toks[0]
 	if p.s.zk.servers == 0 {
-		return nil, p.errTok(w, "zk.leader: the cluster runs KRaft; there is no ZooKeeper ensemble (cluster ... zookeeper=N)")
+		return nil, p.errTok(w, "zk.leader: the cluster runs KRaft%s; there is no ZooKeeper ensemble (cluster ... zookeeper=N)", p.turned())
 	}
 	if len(toks) < 2 || (toks[1].text != "==" && toks[1].text != "!=") || toks[1].quoted {
 		return nil, p.errAt(colAt(toks, 1), "zk.leader: expected == or !=, e.g. zk.leader == z2")
