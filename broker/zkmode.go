@@ -32,6 +32,8 @@ type zkMode struct {
 	controllerID    int32 // as UpdateMetadata last said (MetadataCache.getControllerId)
 	controllerEpoch int32 // the highest controller epoch seen in a request
 	registering     bool
+	shutdownCorr    int64 // the controlled shutdown request in flight (zkmode_admin.go)
+	shutdownAttempt int
 }
 
 type zkRetryRegister struct{}
@@ -49,6 +51,15 @@ func (b *Broker) ZkSession() int64 {
 
 // IsController reports whether this broker is the active ZooKeeper-mode controller.
 func (b *Broker) IsController() bool { return b.zk != nil && b.zk.ctl.active }
+
+// ControllerLiveBrokers is, on the active controller, the brokers it has taken as live (its
+// ControllerContext.liveBrokerIds), sorted; nil elsewhere.
+func (b *Broker) ControllerLiveBrokers() []int32 {
+	if !b.IsController() || b.zk.ctl.live == nil {
+		return nil
+	}
+	return b.zk.ctl.liveIDs()
+}
 
 // ControllerEpoch is the epoch of this broker's controllership, or the highest it has seen.
 func (b *Broker) ControllerEpoch() int32 {
@@ -91,7 +102,7 @@ func (b *Broker) zkStep(now time.Duration, from int32, msg any) bool {
 	case *protocol.AlterPartitionRequest, *protocol.CreateTopicsRequest, *protocol.AllocateProducerIdsRequest:
 		z.ctl.handle(now, from, msg)
 	default:
-		return false
+		return z.ctl.handleAdmin(now, from, msg) || b.zkShutdownStep(now, msg)
 	}
 	return true
 }
@@ -146,9 +157,24 @@ func (b *Broker) zkRegister(now time.Duration) {
 
 func zkBrokerPath(id int32) string { return "/brokers/ids/" + strconv.Itoa(int(id)) }
 
-// zkStop: a clean shutdown closes the session, so the controller learns at once (its
-// /brokers/ids child watch fires) instead of after the session timeout.
+// zkStop: a controlled shutdown (zkmode_admin.go) moves the broker's leaderships away first,
+// when controlled.shutdown.enable; then the session closes.
 func (b *Broker) zkStop(now time.Duration) {
+	b.lifecycle.shuttingDown = true
+	if !b.cfg.ControlledShutdownEnable || !b.lifecycle.registered() {
+		b.zkFinishStop(now)
+		return
+	}
+	b.zk.shutdownAttempt = 1
+	b.zkControlledShutdown(now, 1)
+}
+
+// zkFinishStop: a clean shutdown closes the session, so the controller learns at once (its
+// /brokers/ids child watch fires) instead of after the session timeout.
+func (b *Broker) zkFinishStop(now time.Duration) {
+	if b.halted {
+		return
+	}
 	b.zk.ctl.resign(now)
 	b.zk.client.Close(now)
 	b.finishShutdown()
@@ -204,6 +230,9 @@ func (b *Broker) handleUpdateMetadata(now time.Duration, m *protocol.UpdateMetad
 		}
 	}
 	b.image.Brokers = brokers
+	if cfg, ok := m.Configs[""]; ok {
+		b.image.Configs = cfg
+	}
 	var parts []*metadata.Partition
 	for _, st := range m.Partitions {
 		cur := b.image.Partition(st.TP.Topic, st.TP.Partition)
@@ -213,6 +242,9 @@ func (b *Broker) handleUpdateMetadata(now time.Duration, m *protocol.UpdateMetad
 		parts = append(parts, b.zkImagePartition(st, m.Configs))
 	}
 	b.zkPublish(now, parts, false)
+	if len(m.Configs) > 0 {
+		b.refreshConfigs("")
+	}
 	// Followers may have joined or left the live brokers: the leaders' HW may move.
 	for _, p := range b.order {
 		if p.isLeader {
@@ -250,7 +282,7 @@ func (b *Broker) zkImagePartition(st protocol.ZkPartitionState, configs map[stri
 		t.Configs = c
 	}
 	return &metadata.Partition{Topic: st.TP.Topic, Index: st.TP.Partition, Replicas: st.Replicas, ISR: st.ISR,
-		Leader: st.Leader, LeaderEpoch: st.LeaderEpoch, PartitionEpoch: st.ZkVersion}
+		Leader: st.Leader, LeaderEpoch: st.LeaderEpoch, PartitionEpoch: st.ZkVersion, AddingReplicas: st.AddingReplicas, RemovingReplicas: st.RemovingReplicas}
 }
 
 // zkPublish is the seam: partition states from the ZooKeeper-mode controller enter the image

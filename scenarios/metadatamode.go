@@ -129,3 +129,26 @@ func (m *MetadataMode) Set(v string) error {
 
 // Type names the flag's value in help.
 func (m *MetadataMode) Type() string { return "mode" }
+
+// oneModeOnly names the library scenarios that run on one control plane only, with the
+// reason; every other library scenario runs, and holds, on both (TestLibraryInBothModes).
+var oneModeOnly = map[string]string{
+	"controller-quorum-churn":         "KRaft's controller quorum: Raft elections among c1..c5 without Pre-Vote",
+	"controller-rejoin-no-prevote":    "KRaft's controller quorum: a controller rejoining without Pre-Vote (KIP-996)",
+	"controller-rejoin-prevote":       "KRaft's controller quorum: Pre-Vote (KIP-996)",
+	"controller-stale-log-cannot-win": "KRaft's controller quorum: Raft's log-up-to-date vote rule",
+	"controller-failover":             "KRaft's controller quorum electing a new active controller in seconds; zk-controller-failover is its ZooKeeper counterpart (a controller broker dies, another wins /controller)",
+	"kip841-fenced-replica-stays-out": "KIP-841: a broker fenced by its KRaft heartbeats (cut off from c1) stays out of the ISR",
+	"last-replica-standing-elr":       "eligible leader replicas (KIP-966) are KRaft-only",
+	"alter-partition-stale-epoch":     "its timeline is KRaft's fencing by missed heartbeats (broker.session.timeout.ms) and cuts from the controller quorum; zk-session-expiry-acks-all shows the ZooKeeper counterpart, the cached zkVersion refused",
+	"classroom":                       "its narration teaches KRaft's broker heartbeats (broker.session.timeout.ms, 9 s) and the controller quorum",
+	"kafka7128-isr-expansion":         "its network cuts between brokers would cut the ZooKeeper-mode controller, a broker, off too: the lesson needs a controller outside the brokers' faults",
+	"kafka7128-fixed":                 "as kafka7128-isr-expansion: its cuts between brokers would cut the ZooKeeper-mode controller broker off",
+	"zk-controller-failover":          "ZooKeeper mode's own: /controller, zk.leader and the ensemble",
+	"zk-session-expiry-acks1-loss":    "ZooKeeper mode's own: a session expiring in the ensemble",
+	"zk-session-expiry-acks-all":      "ZooKeeper mode's own: a session expiring in the ensemble",
+}
+
+// OneModeOnly is the reason a library scenario runs on one control plane only, "" if it runs
+// on both.
+func OneModeOnly(name string) string { return oneModeOnly[name] }

@@ -396,7 +396,7 @@ func (p *parser) config(toks []token) error {
 				return p.configErr(err, t, k)
 			}
 			p.cfgPos[k] = errPos{p.line, t.col}
-			p.zkNoteKey(k, t)
+			p.zkNoteKey(k, v, t)
 		}
 	}
 	return nil
@@ -414,7 +414,7 @@ func (p *parser) protocol(toks []token) error {
 		if err := p.s.broker.SetProtocol(k, vals[i]); err != nil {
 			return p.configErr(err, toks[i+1], k)
 		}
-		p.zkNoteKey(k, toks[i+1])
+		p.zkNoteKey(k, vals[i], toks[i+1])
 	}
 	return nil
 }

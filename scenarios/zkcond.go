@@ -72,8 +72,9 @@ var kraftOnlyKeys = map[string]bool{
 	"metadata.max.idle.interval.ms": true, "eligible.leader.replicas": true, "pre.vote": true,
 }
 
-func (p *parser) zkNoteKey(k string, t token) {
-	if kraftOnlyKeys[k] {
+func (p *parser) zkNoteKey(k, v string, t token) {
+	// Turning a KRaft-only switch off is what ZooKeeper mode is anyway (no ELR, no Pre-Vote).
+	if kraftOnlyKeys[k] && v != "false" {
 		p.s.zk.kraftOnly = append(p.s.zk.kraftOnly, kraftKey{k, errPos{p.line, t.col}})
 	}
 }

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 type zkView struct {
 	leader int32
 	zxid   int64
+	live   []int32 // the controller's live brokers the image was built with
 	image  *metadata.Image
 }
 
@@ -141,14 +143,23 @@ func (c *Cluster) zkCommitted() *metadata.Image {
 		return nil
 	}
 	t := c.ZooKeeperServer(l).Tree()
-	if c.zk.image != nil && c.zk.leader == l && c.zk.zxid == t.Zxid {
+	var live []int32
+	if ctl := c.zkController(); ctl > 0 {
+		if b, ok := c.World.Node(ctl).(*broker.Broker); ok {
+			live = b.ControllerLiveBrokers()
+		}
+	}
+	if c.zk.image != nil && c.zk.leader == l && c.zk.zxid == t.Zxid && slices.Equal(c.zk.live, live) {
 		return c.zk.image
 	}
 	im := metadata.NewImage()
 	for _, name := range t.Children("/brokers/ids") {
 		n := t.Nodes["/brokers/ids/"+name]
 		id, _ := strconv.Atoi(name)
-		im.Brokers[int32(id)] = &metadata.Broker{ID: int32(id), Epoch: n.Czxid}
+		// A broker registered in ZooKeeper that the active controller has not taken in yet
+		// (its /brokers/ids watch not processed) is not live: shown as KRaft shows a fenced
+		// one. Without an active controller, registration is all there is.
+		im.Brokers[int32(id)] = &metadata.Broker{ID: int32(id), Epoch: n.Czxid, Fenced: live != nil && !slices.Contains(live, int32(id))}
 	}
 	for _, name := range t.Children("/brokers/topics") {
 		td, ok := t.Nodes["/brokers/topics/"+name].Data.(*broker.ZkTopicData)
@@ -163,13 +174,17 @@ func (c *Cluster) zkCommitted() *metadata.Image {
 				continue
 			}
 			d := n.Data.(broker.ZkStateData)
+			var adding, removing []int32
+			if i < len(td.Adding) {
+				adding, removing = td.Adding[i], td.Removing[i]
+			}
 			top.Partitions = append(top.Partitions, &metadata.Partition{Topic: name, Index: int32(i), Replicas: reps,
-				ISR: d.ISR, Leader: d.Leader, LeaderEpoch: d.LeaderEpoch, PartitionEpoch: n.Version})
+				ISR: d.ISR, Leader: d.Leader, LeaderEpoch: d.LeaderEpoch, PartitionEpoch: n.Version, AddingReplicas: adding, RemovingReplicas: removing})
 		}
 		im.Topics[name] = top
 	}
 	im.Offset = t.Zxid
-	c.zk.leader, c.zk.zxid, c.zk.image = l, t.Zxid, im
+	c.zk.leader, c.zk.zxid, c.zk.live, c.zk.image = l, t.Zxid, live, im
 	return im
 }
 
