@@ -34,6 +34,16 @@ type zkMode struct {
 	registering     bool
 	shutdownCorr    int64 // the controlled shutdown request in flight (zkmode_admin.go)
 	shutdownAttempt int
+	// held are the controller's requests that came before the broker registered: Kafka's
+	// broker processes requests only once its registration is done
+	// (KafkaServer.startup's enableRequestProcessing), so they wait.
+	held []heldRequest
+}
+
+// heldRequest is a controller request held until the broker registers.
+type heldRequest struct {
+	from int32
+	msg  any
 }
 
 type zkRetryRegister struct{}
@@ -89,6 +99,13 @@ func (b *Broker) zkStep(now time.Duration, from int32, msg any) bool {
 	if z.client.Handle(now, from, msg) {
 		return true
 	}
+	switch msg.(type) {
+	case *protocol.LeaderAndIsrRequest, *protocol.UpdateMetadataRequest, *protocol.StopReplicaRequest:
+		if !b.lifecycle.registered() {
+			z.held = append(z.held, heldRequest{from, msg})
+			return true
+		}
+	}
 	switch m := msg.(type) {
 	case zkRetryRegister:
 		b.zkRegister(now)
@@ -98,11 +115,16 @@ func (b *Broker) zkStep(now time.Duration, from int32, msg any) bool {
 		b.env.Send(from, &protocol.UpdateMetadataResponse{CorrelationID: m.CorrelationID, Error: b.handleUpdateMetadata(now, m)})
 	case *protocol.StopReplicaRequest:
 		b.env.Send(from, &protocol.StopReplicaResponse{CorrelationID: m.CorrelationID, Error: b.handleStopReplica(now, m)})
-	case *protocol.LeaderAndIsrResponse, *protocol.UpdateMetadataResponse, *protocol.StopReplicaResponse:
+	case *protocol.LeaderAndIsrResponse:
+		z.ctl.channelAnswered(from, m.CorrelationID)
+	case *protocol.UpdateMetadataResponse:
+		z.ctl.channelAnswered(from, m.CorrelationID)
+	case *protocol.StopReplicaResponse:
+		z.ctl.channelAnswered(from, m.CorrelationID)
 	case *protocol.AlterPartitionRequest, *protocol.CreateTopicsRequest, *protocol.AllocateProducerIdsRequest:
 		z.ctl.handle(now, from, msg)
 	default:
-		return z.ctl.handleAdmin(now, from, msg) || b.zkShutdownStep(now, msg)
+		return z.ctl.handleAdmin(now, from, msg) || z.ctl.channelStep(msg) || b.zkShutdownStep(now, msg)
 	}
 	return true
 }
@@ -145,6 +167,11 @@ func (b *Broker) zkRegister(now time.Duration) {
 				b.zk.registering = false
 				b.lifecycle.epoch, b.lifecycle.fenced = r.Node.Czxid, false
 				b.env.Observe(&Registered{Broker: b.id, Epoch: b.lifecycle.epoch})
+				held := b.zk.held
+				b.zk.held = nil
+				for _, h := range held {
+					b.zkStep(now, h.from, h.msg)
+				}
 				b.zk.ctl.elect(now)
 			})
 		case zookeeper.NODEEXISTS:

@@ -26,10 +26,9 @@ import (
 
 const (
 	zkClusterConfigPath          = "/config/brokers/<default>"
-	zkControlledShutdownRetries  = 3                // controlled.shutdown.max.retries
-	zkControlledShutdownBackoff  = 5 * time.Second  // controlled.shutdown.retry.backoff.ms
-	zkLeaderImbalancePerBrokerPc = 10               // leader.imbalance.per.broker.percentage
-	zkControllerSocketTimeout    = 30 * time.Second // controller.socket.timeout.ms
+	zkControlledShutdownRetries  = 3               // controlled.shutdown.max.retries
+	zkControlledShutdownBackoff  = 5 * time.Second // controlled.shutdown.retry.backoff.ms
+	zkLeaderImbalancePerBrokerPc = 10              // leader.imbalance.per.broker.percentage
 )
 
 // zkRebalanceTick is the controller's auto leader rebalance timer.
@@ -300,7 +299,7 @@ func (c *zkController) controlledShutdown(now time.Duration, id int32, epoch int
 			}
 		}
 		if len(stop) > 0 {
-			c.b.env.Send(id, &protocol.StopReplicaRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch, BrokerEpoch: c.live[id], Partitions: stop})
+			c.channelSend(id, &protocol.StopReplicaRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch, BrokerEpoch: c.live[id], Partitions: stop})
 		}
 		var remaining []protocol.TopicPartition
 		for _, tp := range c.allPartitions() {
@@ -332,7 +331,7 @@ func (b *Broker) zkControlledShutdown(now time.Duration, attempt int) {
 	}
 	z.shutdownCorr = b.nextCorr()
 	b.env.Send(z.controllerID, &protocol.ControlledShutdownRequest{CorrelationID: z.shutdownCorr, BrokerID: b.id, BrokerEpoch: b.lifecycle.epoch})
-	b.env.After(zkControllerSocketTimeout, zkShutdownRetry{attempt: attempt + 1, corr: z.shutdownCorr})
+	b.env.After(b.cfg.ControllerSocketTimeout, zkShutdownRetry{attempt: attempt + 1, corr: z.shutdownCorr})
 }
 
 // zkShutdownAnswer takes the controller's answer.
@@ -565,7 +564,7 @@ func (c *zkController) maybeCompleteReassignments(now time.Duration, tps []proto
 					}
 				}
 				if len(stop) > 0 {
-					c.b.env.Send(id, &protocol.StopReplicaRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch, BrokerEpoch: c.live[id], Partitions: stop, Delete: true})
+					c.channelSend(id, &protocol.StopReplicaRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch, BrokerEpoch: c.live[id], Partitions: stop, Delete: true})
 				}
 			}
 			c.sendUpdateMetadata(now, c.liveIDs())

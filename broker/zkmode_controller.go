@@ -91,9 +91,10 @@ type zkController struct {
 	states         map[protocol.TopicPartition]protocol.ZkPartitionState
 	queue          []zkEvent
 	busy           bool
-	shuttingDown   map[int32]bool    // brokers in controlled shutdown (zkmode_admin.go)
-	clusterConfigs map[string]string // /config/brokers/<default>: cluster-wide topic defaults
-	gen            int64             // bumped at resignation: callbacks of an older controllership stop
+	shuttingDown   map[int32]bool       // brokers in controlled shutdown (zkmode_admin.go)
+	clusterConfigs map[string]string    // /config/brokers/<default>: cluster-wide topic defaults
+	channels       map[int32]*zkChannel // ControllerChannelManager's queues (zkmode_channel.go)
+	gen            int64                // bumped at resignation: callbacks of an older controllership stop
 }
 
 func newZkController(b *Broker) *zkController { return &zkController{b: b} }
@@ -129,7 +130,7 @@ func (c *zkController) resign(now time.Duration) {
 	c.gen++
 	c.busy = false
 	c.queue = nil
-	c.live, c.topics, c.states, c.shuttingDown, c.clusterConfigs = nil, nil, nil, nil, nil
+	c.live, c.topics, c.states, c.shuttingDown, c.clusterConfigs, c.channels = nil, nil, nil, nil, nil, nil
 	if was {
 		c.b.env.Observe(&ControllerResigned{Broker: c.b.id, Epoch: c.epoch})
 	}
@@ -341,7 +342,7 @@ func (c *zkController) sendUpdateMetadata(now time.Duration, to []int32) {
 	}
 	cfgs := c.configs()
 	for _, id := range to {
-		c.b.env.Send(id, &protocol.UpdateMetadataRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
+		c.channelSend(id, &protocol.UpdateMetadataRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
 			BrokerEpoch: c.live[id], LiveBrokers: live, Partitions: parts, Configs: cfgs})
 	}
 }
@@ -362,7 +363,7 @@ func (c *zkController) sendLeaderAndIsr(now time.Duration, to []int32, tps []pro
 		if _, ok := c.live[id]; !ok {
 			continue
 		}
-		c.b.env.Send(id, &protocol.LeaderAndIsrRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
+		c.channelSend(id, &protocol.LeaderAndIsrRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
 			BrokerEpoch: c.live[id], Partitions: parts, Configs: cfgs})
 	}
 }
@@ -512,6 +513,7 @@ func (c *zkController) brokerChange(now time.Duration, done func(time.Duration))
 			delete(c.live, id)
 			delete(c.shuttingDown, id)
 		}
+		c.channelRemove()
 		c.write(now, c.allPartitions(), func(st protocol.ZkPartitionState) (protocol.ZkPartitionState, bool) {
 			return c.electLeader(st, gone)
 		}, func(now time.Duration, changed []protocol.TopicPartition) {

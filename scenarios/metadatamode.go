@@ -152,3 +152,10 @@ var oneModeOnly = map[string]string{
 // OneModeOnly is the reason a library scenario runs on one control plane only, "" if it runs
 // on both.
 func OneModeOnly(name string) string { return oneModeOnly[name] }
+
+// zkUncleanBudget is the default number of broker power losses a nemesis may cause in
+// ZooKeeper mode: none. Kafka on ZooKeeper has no KIP-966: a broker that lost its unflushed
+// log in a power loss comes back with the same id, and a controller that reads ZooKeeper
+// afresh (a failover) can find it still the leader, or the ISR, of a state written before the
+// loss, and hand it the leadership with a log cut short. nemesis unclean.max=N allows N.
+const zkUncleanBudget = 0

@@ -27,6 +27,8 @@ type zkSetup struct {
 	kraftOnly      []kraftKey
 	fileMode       MetadataMode // config metadata.mode= (metadatamode.go)
 	turnedBy       string       // the switch that turned the cluster over, "" if none
+	// socketTimeoutAt is where controller.socket.timeout.ms was set (a ZooKeeper-mode key).
+	socketTimeoutAt errPos
 }
 
 func (p *parser) zkCluster(t token, key, v string) error {
@@ -73,6 +75,9 @@ var kraftOnlyKeys = map[string]bool{
 }
 
 func (p *parser) zkNoteKey(k, v string, t token) {
+	if k == "controller.socket.timeout.ms" {
+		p.s.zk.socketTimeoutAt = errPos{p.line, t.col}
+	}
 	// Turning a KRaft-only switch off is what ZooKeeper mode is anyway (no ELR, no Pre-Vote).
 	if kraftOnlyKeys[k] && v != "false" {
 		p.s.zk.kraftOnly = append(p.s.zk.kraftOnly, kraftKey{k, errPos{p.line, t.col}})
@@ -84,6 +89,9 @@ func (p *parser) zkCloseSetup() error {
 	if p.s.zk.servers > 0 && len(p.s.zk.kraftOnly) > 0 {
 		k := p.s.zk.kraftOnly[0]
 		return p.errPos(k.at, "%s: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=%d)%s", k.key, p.s.zk.servers, p.turned())
+	}
+	if p.s.zk.servers == 0 && p.s.zk.socketTimeoutAt.line != 0 {
+		return p.errPos(p.s.zk.socketTimeoutAt, "controller.socket.timeout.ms: the cluster runs KRaft%s; the key times the ZooKeeper-mode controller's requests to brokers (cluster ... zookeeper=N)", p.turned())
 	}
 	if p.s.zk.servers == 0 && p.s.zk.timeoutAt.line != 0 {
 		return p.errPos(p.s.zk.timeoutAt, "zookeeper.session.timeout.ms: the cluster runs KRaft%s; ZooKeeper keys need cluster ... zookeeper=N", p.turned())

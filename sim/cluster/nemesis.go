@@ -12,8 +12,9 @@ import (
 // kinds=` names them: the node faults (kill, crash, stop, pause), the network faults
 // (partition, isolate, cut, slow, loss), and two that widen the targets: controller (faults
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
-// and links to clients lose messages).
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client"}
+// and links to clients lose messages); zookeeper makes faults fall on the ZooKeeper servers
+// of a ZooKeeper-mode cluster, as controller does there too (zookeeper.go's controlPlane).
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -69,6 +70,8 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 			}
 		case "controller":
 			s.controllers = true
+		case "zookeeper":
+			s.controllers = s.controllers || c.ZooKeeperMode()
 		case "client":
 			for _, name := range c.clientNames {
 				// Group members only: a standalone consumer that restarts reads again
@@ -110,7 +113,7 @@ func (s *Stepper) Step() []Fault {
 	} else {
 		group := c.BrokerIDs
 		if s.controllers && f.r.Intn(3) == 0 {
-			group = c.Controllers
+			group = c.controlPlane()
 		}
 		id := group[f.r.Intn(len(group))]
 		down := 0

@@ -188,5 +188,14 @@ func (c *Cluster) zkCommitted() *metadata.Image {
 	return im
 }
 
+// controlPlane is the quorum of the control plane random faults may fall on: the KRaft
+// controllers, or the ZooKeeper ensemble (a minority at a time, as for the controllers).
+func (c *Cluster) controlPlane() []int32 {
+	if c.ZooKeeperMode() {
+		return c.ZooKeeper
+	}
+	return c.Controllers
+}
+
 // ZooKeeperMode reports whether the cluster runs on ZooKeeper.
 func (c *Cluster) ZooKeeperMode() bool { return c.zk != nil }
