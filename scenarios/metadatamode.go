@@ -147,6 +147,9 @@ var oneModeOnly = map[string]string{
 	"zk-controller-failover":          "ZooKeeper mode's own: /controller, zk.leader and the ensemble",
 	"zk-session-expiry-acks1-loss":    "ZooKeeper mode's own: a session expiring in the ensemble",
 	"zk-session-expiry-acks-all":      "ZooKeeper mode's own: a session expiring in the ensemble",
+	"zk-quorum-loss":                  "ZooKeeper mode's own: the ensemble losing its quorum",
+	"zk-zombie-controller":            "ZooKeeper mode's own: a controller broker's session expiring, fenced by /controller_epoch",
+	"zk-jepsen-2013-unclean-election": "ZooKeeper mode's own: the controller is a broker, cut off from ZooKeeper; unclean-election is the same lesson in either mode",
 }
 
 // OneModeOnly is the reason a library scenario runs on one control plane only, "" if it runs

@@ -159,3 +159,18 @@ func zkControllerEpoch(c *cluster.Cluster) (int64, bool, string) {
 	e := int64(c.ControllerEpoch())
 	return e, true, fmt.Sprintf("controller.epoch is %d", e)
 }
+
+// zkOnly refuses a ZooKeeper-mode word in a KRaft cluster.
+func (p *parser) zkOnly(w token) error {
+	if p.s.zk.servers == 0 {
+		return p.errTok(w, "%s: the cluster runs KRaft%s; the word is ZooKeeper mode's (cluster ... zookeeper=N)", w.text, p.turned())
+	}
+	return nil
+}
+
+// zkStaleRefused is stale.controller.refused: the requests of an older controller epoch the
+// brokers refused with STALE_CONTROLLER_EPOCH (a zombie controller's).
+func zkStaleRefused(c *cluster.Cluster) (int64, bool, string) {
+	n := int64(c.StaleControllerRefusals())
+	return n, true, fmt.Sprintf("stale.controller.refused is %d", n)
+}

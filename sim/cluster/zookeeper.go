@@ -24,6 +24,7 @@ type zkView struct {
 	zxid   int64
 	live   []int32 // the controller's live brokers the image was built with
 	image  *metadata.Image
+	stale  int // requests refused with STALE_CONTROLLER_EPOCH
 }
 
 func newZooKeeperCluster(spec Spec) (*Cluster, error) {
@@ -39,6 +40,11 @@ func newZooKeeperCluster(spec Spec) (*Cluster, error) {
 	spec.Controllers = 0
 	c := &Cluster{Spec: spec, World: sim.New(spec.Sim), clients: map[string]int32{}, nextClient: AdminID + 1, topics: map[string]int{}, zk: &zkView{}}
 	c.World.OnObserve(c.observe)
+	c.World.OnObserve(func(_ time.Duration, _ int32, ev any) {
+		if _, ok := ev.(*broker.StaleControllerRefused); ok {
+			c.zk.stale++
+		}
+	})
 	for i := 1; i <= spec.ZooKeeper; i++ {
 		c.ZooKeeper = append(c.ZooKeeper, node.ZooKeeperID(i))
 	}
@@ -99,12 +105,29 @@ func (c *Cluster) ZkLeader() int32 {
 	return best
 }
 
-// ZkTree is the ZooKeeper leader's committed data tree, nil without a leader.
+// ZkTree is the ZooKeeper leader's committed data tree. Without a leader (the ensemble lost
+// its quorum) it is the most recent tree a running server holds: what ZooKeeper committed
+// stays committed, though nobody can change it; nil if no server runs.
 func (c *Cluster) ZkTree() *zookeeper.Tree {
-	if l := c.ZkLeader(); l > 0 {
-		return c.ZooKeeperServer(l).Tree()
+	if s := c.zkTreeServer(); s > 0 {
+		return c.ZooKeeperServer(s).Tree()
 	}
 	return nil
+}
+
+// zkTreeServer is the server whose tree ZkTree reads: the leader, else the running server of
+// the highest applied zxid (the lowest id among equals); -1 if none runs.
+func (c *Cluster) zkTreeServer() int32 {
+	if l := c.ZkLeader(); l > 0 {
+		return l
+	}
+	best, zxid := int32(-1), int64(-1)
+	for _, id := range c.ZooKeeper {
+		if s := c.ZooKeeperServer(id); s != nil && s.Tree().Zxid > zxid {
+			best, zxid = id, s.Tree().Zxid
+		}
+	}
+	return best
 }
 
 // zkController is the broker holding /controller if it is running, else -1.
@@ -138,7 +161,7 @@ func (c *Cluster) ControllerEpoch() int32 {
 // zkCommitted builds the committed image from ZooKeeper: registered brokers (/brokers/ids, the
 // czxid their epoch), topics and partition states (the zkVersion the partition epoch).
 func (c *Cluster) zkCommitted() *metadata.Image {
-	l := c.ZkLeader()
+	l := c.zkTreeServer()
 	if l < 0 {
 		return nil
 	}
@@ -195,6 +218,15 @@ func (c *Cluster) controlPlane() []int32 {
 		return c.ZooKeeper
 	}
 	return c.Controllers
+}
+
+// StaleControllerRefusals counts the requests brokers refused for an older controller epoch
+// (STALE_CONTROLLER_EPOCH): a zombie controller's.
+func (c *Cluster) StaleControllerRefusals() int {
+	if c.zk == nil {
+		return 0
+	}
+	return c.zk.stale
 }
 
 // ZooKeeperMode reports whether the cluster runs on ZooKeeper.
