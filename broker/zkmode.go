@@ -71,6 +71,23 @@ func (b *Broker) ControllerLiveBrokers() []int32 {
 	return b.zk.ctl.liveIDs()
 }
 
+// ControllerLiveIs reports whether ControllerLiveBrokers would return ids (sorted), without
+// building it.
+func (b *Broker) ControllerLiveIs(ids []int32) bool {
+	if !b.IsController() || b.zk.ctl.live == nil {
+		return ids == nil
+	}
+	if len(ids) != len(b.zk.ctl.live) {
+		return false
+	}
+	for _, id := range ids {
+		if _, ok := b.zk.ctl.live[id]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // ControllerEpoch is the epoch of this broker's controllership, or the highest it has seen.
 func (b *Broker) ControllerEpoch() int32 {
 	if b.zk == nil {

@@ -166,14 +166,17 @@ func (c *Cluster) zkCommitted() *metadata.Image {
 		return nil
 	}
 	t := c.ZooKeeperServer(l).Tree()
-	var live []int32
+	var ctlBroker *broker.Broker
 	if ctl := c.zkController(); ctl > 0 {
-		if b, ok := c.World.Node(ctl).(*broker.Broker); ok {
-			live = b.ControllerLiveBrokers()
-		}
+		ctlBroker, _ = c.World.Node(ctl).(*broker.Broker)
 	}
-	if c.zk.image != nil && c.zk.leader == l && c.zk.zxid == t.Zxid && slices.Equal(c.zk.live, live) {
+	sameLive := ctlBroker == nil && c.zk.live == nil || ctlBroker != nil && ctlBroker.ControllerLiveIs(c.zk.live)
+	if c.zk.image != nil && c.zk.leader == l && c.zk.zxid == t.Zxid && sameLive {
 		return c.zk.image
+	}
+	var live []int32
+	if ctlBroker != nil {
+		live = ctlBroker.ControllerLiveBrokers()
 	}
 	im := metadata.NewImage()
 	for _, name := range t.Children("/brokers/ids") {
