@@ -87,12 +87,18 @@ func TestMetadataModeSwitch(t *testing.T) {
 		{"cluster brokers=3\nprotocol eligible.leader.replicas=true\n", ModeZooKeeper, "eligible.leader.replicas: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=3) (turned by --metadata-mode zookeeper)"},
 		{"cluster brokers=3 zookeeper=3\nwait 1s\nkill z1\n", ModeKRaft, "z1: there is no ZooKeeper ensemble (the cluster runs KRaft (turned by --metadata-mode kraft)"},
 		{"config metadata.mode=zk\n", ModeAsWritten, `metadata.mode: "zk" is not a metadata mode (kraft or zookeeper)`},
+		{"cluster brokers=3\nnemesis kinds=kill,zookeeper\n", ModeAsWritten, "kinds: zookeeper: the cluster runs KRaft; there is no ZooKeeper ensemble to fault"},
+		{"cluster brokers=3\nconfig controller.socket.timeout.ms=5000\n", ModeKRaft, "controller.socket.timeout.ms: the cluster runs KRaft; the key times the ZooKeeper-mode controller's requests to brokers"},
+		{"cluster brokers=3\nwait 1s\nexpect stale.controller.refused == 0\n", ModeAsWritten, "stale.controller.refused: the cluster runs KRaft"},
 	} {
 		_, err := ParseMode("x.scenario", []byte(c.src), c.mode)
 		var se *Error
 		if !errors.As(err, &se) || !strings.Contains(se.Msg, c.want) {
 			t.Errorf("%q in mode %q: got %v; want an error containing %q", c.src, c.mode, err, c.want)
 		}
+	}
+	if _, err := ParseMode("x.scenario", []byte("cluster brokers=3\nconfig controller.socket.timeout.ms=5000\nnemesis kinds=kill,zookeeper\nwait 1s\n"), ModeZooKeeper); err != nil {
+		t.Errorf("ZooKeeper mode's words in ZooKeeper mode: %v; want them accepted", err)
 	}
 	// Turning ELR off is what ZooKeeper mode is: accepted.
 	if _, err := ParseMode("x.scenario", []byte("protocol eligible.leader.replicas=false\n"), ModeZooKeeper); err != nil {
