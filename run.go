@@ -57,13 +57,14 @@ does not parse prints FILE:LINE:COL: what is wrong).`),
 	fl.Var(&out.Memory, "memory", scenarios.MemoryUsage)
 	gateway.ReplayFlag(cmd, exitFor)
 	fl.BoolVar(&out.Nemesis, "nemesis", false, "add a default nemesis (random faults of every kind) to every file, as sweep --nemesis")
+	fl.Var(&out.Mode, "metadata-mode", scenarios.MetadataModeUsage)
 	fl.StringVar(&out.Report, "report", "", "write the checker's HTML report to `DIR`/index.html (verdict, anomalies, porcupine's visualization with the faults)")
 	return cmd
 }
 
 // runFiles opens every path (a bad one is rejected before anything runs), then runs each.
 func runFiles(stdout io.Writer, paths []string, seed uint64, out scenarios.Outputs) error {
-	files, err := scenarios.OpenAllWith(paths, out.Nemesis)
+	files, err := scenarios.OpenAllWith(paths, out.Nemesis, out.Mode)
 	if err != nil {
 		return exitFor(false, err)
 	}

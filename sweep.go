@@ -14,6 +14,7 @@ import (
 func newSweepCmd() *cobra.Command {
 	var seeds, shard string
 	var nemesis bool
+	var mode scenarios.MetadataMode
 	sw := scenarios.Sweep{Parallel: runtime.NumCPU()}
 	cmd := &cobra.Command{
 		Use:   "sweep FILE... --seeds A-B",
@@ -44,7 +45,7 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 			if sw.Parallel < 1 {
 				return usageErrorf("--parallel %d: want at least 1", sw.Parallel)
 			}
-			if sw.Files, err = scenarios.OpenAllWith(args, nemesis); err != nil {
+			if sw.Files, err = scenarios.OpenAllWith(args, nemesis, mode); err != nil {
 				return exitFor(false, err)
 			}
 			n, note := scenarios.CapParallel(sw.Parallel, int64(sw.Budget()))
@@ -65,5 +66,6 @@ Exit status: 0 every run held its expectations; 1 some run failed; 2 bad input.`
 	fl.Var(&sw.Memory, "memory", scenarios.MemoryUsage)
 	fl.BoolVar(&sw.JSON, "json", false, "print one JSON object per run, one line each")
 	fl.BoolVar(&nemesis, "nemesis", false, "add a default nemesis (random faults of every kind, every 5s..15s) to every file")
+	fl.Var(&mode, "metadata-mode", scenarios.MetadataModeUsage)
 	return cmd
 }

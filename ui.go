@@ -1,16 +1,11 @@
 package main
 
 import (
-	"context"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"kafkasim/gateway"
-	"kafkasim/scenarios"
-	"kafkasim/sim"
 	"kafkasim/tui"
 	"kafkasim/tui/compare"
 )
@@ -62,41 +57,8 @@ func (f *uiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.listenAny, "listen-any", false, "allow a --listen address beyond loopback")
 }
 
-// play opens the terminal UI on the scenario args name (none: the classroom cluster, live),
-// or on the run a trace file's header names (else it browses the trace's events), judged by
-// the checker as it runs, with real clients' listeners attached for --listen. When out is not
-// a terminal, or with --text, it narrates the scenario as run does instead (serves it headless
-// as serve does, for --listen).
+// play is tui.Play with the UI's flags, its result as an exit status.
 func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
 	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny}
-	text := ui.text || !tui.Interactive(out)
-	switch {
-	case trace != "" && len(args) > 0:
-		return usageErrorf("--trace: give either FILE or --trace, not both")
-	case trace != "" && ui.listen != "":
-		return usageErrorf("--listen: real clients need a live world, not a trace (--trace)")
-	case ui.listen != "" && text:
-		return exitFor(gateway.Serve(context.Background(), out, args, seed, "", gateway.Options{Listen: ui.listen, ListenAny: ui.listenAny}))
-	case trace != "":
-		opts.TracePath = trace
-		if fh, err := os.Open(trace); err == nil {
-			h, ok := sim.NewTraceFileReader(trace, fh).Header()
-			fh.Close()
-			if s, err := scenarios.Load(h.Scenario); ok && err == nil {
-				opts = tui.Options{Scenario: s, Seed: h.Seed, Present: ui.present}
-			}
-		}
-	case text && len(args) == 0:
-		classroom := []*scenarios.File{scenarios.LibraryFile("classroom")}
-		return exitFor(scenarios.RunFiles(out, classroom, seed, scenarios.Outputs{}))
-	case text:
-		return runFiles(out, args, seed, scenarios.Outputs{})
-	case len(args) > 0:
-		s, err := scenarios.Load(args[0])
-		if err != nil {
-			return exitFor(false, err)
-		}
-		opts.Scenario = s
-	}
-	return tui.Run(opts)
+	return exitFor(tui.Play(out, args, opts, trace, ui.text || !tui.Interactive(out)))
 }

@@ -32,6 +32,18 @@ type zkMode struct {
 	controllerID    int32 // as UpdateMetadata last said (MetadataCache.getControllerId)
 	controllerEpoch int32 // the highest controller epoch seen in a request
 	registering     bool
+	shutdownCorr    int64 // the controlled shutdown request in flight (zkmode_admin.go)
+	shutdownAttempt int
+	// held are the controller's requests that came before the broker registered: Kafka's
+	// broker processes requests only once its registration is done
+	// (KafkaServer.startup's enableRequestProcessing), so they wait.
+	held []heldRequest
+}
+
+// heldRequest is a controller request held until the broker registers.
+type heldRequest struct {
+	from int32
+	msg  any
 }
 
 type zkRetryRegister struct{}
@@ -49,6 +61,32 @@ func (b *Broker) ZkSession() int64 {
 
 // IsController reports whether this broker is the active ZooKeeper-mode controller.
 func (b *Broker) IsController() bool { return b.zk != nil && b.zk.ctl.active }
+
+// ControllerLiveBrokers is, on the active controller, the brokers it has taken as live (its
+// ControllerContext.liveBrokerIds), sorted; nil elsewhere.
+func (b *Broker) ControllerLiveBrokers() []int32 {
+	if !b.IsController() || b.zk.ctl.live == nil {
+		return nil
+	}
+	return b.zk.ctl.liveIDs()
+}
+
+// ControllerLiveIs reports whether ControllerLiveBrokers would return ids (sorted), without
+// building it.
+func (b *Broker) ControllerLiveIs(ids []int32) bool {
+	if !b.IsController() || b.zk.ctl.live == nil {
+		return ids == nil
+	}
+	if len(ids) != len(b.zk.ctl.live) {
+		return false
+	}
+	for _, id := range ids {
+		if _, ok := b.zk.ctl.live[id]; !ok {
+			return false
+		}
+	}
+	return true
+}
 
 // ControllerEpoch is the epoch of this broker's controllership, or the highest it has seen.
 func (b *Broker) ControllerEpoch() int32 {
@@ -78,6 +116,13 @@ func (b *Broker) zkStep(now time.Duration, from int32, msg any) bool {
 	if z.client.Handle(now, from, msg) {
 		return true
 	}
+	switch msg.(type) {
+	case *protocol.LeaderAndIsrRequest, *protocol.UpdateMetadataRequest, *protocol.StopReplicaRequest:
+		if !b.lifecycle.registered() {
+			z.held = append(z.held, heldRequest{from, msg})
+			return true
+		}
+	}
 	switch m := msg.(type) {
 	case zkRetryRegister:
 		b.zkRegister(now)
@@ -87,11 +132,16 @@ func (b *Broker) zkStep(now time.Duration, from int32, msg any) bool {
 		b.env.Send(from, &protocol.UpdateMetadataResponse{CorrelationID: m.CorrelationID, Error: b.handleUpdateMetadata(now, m)})
 	case *protocol.StopReplicaRequest:
 		b.env.Send(from, &protocol.StopReplicaResponse{CorrelationID: m.CorrelationID, Error: b.handleStopReplica(now, m)})
-	case *protocol.LeaderAndIsrResponse, *protocol.UpdateMetadataResponse, *protocol.StopReplicaResponse:
+	case *protocol.LeaderAndIsrResponse:
+		z.ctl.channelAnswered(from, m.CorrelationID)
+	case *protocol.UpdateMetadataResponse:
+		z.ctl.channelAnswered(from, m.CorrelationID)
+	case *protocol.StopReplicaResponse:
+		z.ctl.channelAnswered(from, m.CorrelationID)
 	case *protocol.AlterPartitionRequest, *protocol.CreateTopicsRequest, *protocol.AllocateProducerIdsRequest:
 		z.ctl.handle(now, from, msg)
 	default:
-		return false
+		return z.ctl.handleAdmin(now, from, msg) || z.ctl.channelStep(msg) || b.zkShutdownStep(now, msg)
 	}
 	return true
 }
@@ -134,6 +184,11 @@ func (b *Broker) zkRegister(now time.Duration) {
 				b.zk.registering = false
 				b.lifecycle.epoch, b.lifecycle.fenced = r.Node.Czxid, false
 				b.env.Observe(&Registered{Broker: b.id, Epoch: b.lifecycle.epoch})
+				held := b.zk.held
+				b.zk.held = nil
+				for _, h := range held {
+					b.zkStep(now, h.from, h.msg)
+				}
 				b.zk.ctl.elect(now)
 			})
 		case zookeeper.NODEEXISTS:
@@ -146,9 +201,24 @@ func (b *Broker) zkRegister(now time.Duration) {
 
 func zkBrokerPath(id int32) string { return "/brokers/ids/" + strconv.Itoa(int(id)) }
 
-// zkStop: a clean shutdown closes the session, so the controller learns at once (its
-// /brokers/ids child watch fires) instead of after the session timeout.
+// zkStop: a controlled shutdown (zkmode_admin.go) moves the broker's leaderships away first,
+// when controlled.shutdown.enable; then the session closes.
 func (b *Broker) zkStop(now time.Duration) {
+	b.lifecycle.shuttingDown = true
+	if !b.cfg.ControlledShutdownEnable || !b.lifecycle.registered() {
+		b.zkFinishStop(now)
+		return
+	}
+	b.zk.shutdownAttempt = 1
+	b.zkControlledShutdown(now, 1)
+}
+
+// zkFinishStop: a clean shutdown closes the session, so the controller learns at once (its
+// /brokers/ids child watch fires) instead of after the session timeout.
+func (b *Broker) zkFinishStop(now time.Duration) {
+	if b.halted {
+		return
+	}
 	b.zk.ctl.resign(now)
 	b.zk.client.Close(now)
 	b.finishShutdown()
@@ -204,6 +274,9 @@ func (b *Broker) handleUpdateMetadata(now time.Duration, m *protocol.UpdateMetad
 		}
 	}
 	b.image.Brokers = brokers
+	if cfg, ok := m.Configs[""]; ok {
+		b.image.Configs = cfg
+	}
 	var parts []*metadata.Partition
 	for _, st := range m.Partitions {
 		cur := b.image.Partition(st.TP.Topic, st.TP.Partition)
@@ -213,6 +286,9 @@ func (b *Broker) handleUpdateMetadata(now time.Duration, m *protocol.UpdateMetad
 		parts = append(parts, b.zkImagePartition(st, m.Configs))
 	}
 	b.zkPublish(now, parts, false)
+	if len(m.Configs) > 0 {
+		b.refreshConfigs("")
+	}
 	// Followers may have joined or left the live brokers: the leaders' HW may move.
 	for _, p := range b.order {
 		if p.isLeader {
@@ -250,7 +326,7 @@ func (b *Broker) zkImagePartition(st protocol.ZkPartitionState, configs map[stri
 		t.Configs = c
 	}
 	return &metadata.Partition{Topic: st.TP.Topic, Index: st.TP.Partition, Replicas: st.Replicas, ISR: st.ISR,
-		Leader: st.Leader, LeaderEpoch: st.LeaderEpoch, PartitionEpoch: st.ZkVersion}
+		Leader: st.Leader, LeaderEpoch: st.LeaderEpoch, PartitionEpoch: st.ZkVersion, AddingReplicas: st.AddingReplicas, RemovingReplicas: st.RemovingReplicas}
 }
 
 // zkPublish is the seam: partition states from the ZooKeeper-mode controller enter the image

@@ -21,10 +21,11 @@ import (
 // cannot write (ControllerMovedException); its requests to brokers carry its epoch, so brokers
 // that saw a newer controller refuse them (STALE_CONTROLLER_EPOCH).
 //
-// Behavior: not modelled yet: reassignments, preferred leader election and auto rebalance,
-// controlled shutdown through the controller (a stopping broker closes its session), topic
-// deletion, config changes, partition additions, the isr_change_notification path of
-// pre-KIP-497 brokers.
+// Controlled shutdown, reassignment, preferred and unclean elections, partition additions and
+// configs are in zkmode_admin.go.
+//
+// Behavior: not modelled: topic deletion, the isr_change_notification path of pre-KIP-497
+// brokers.
 
 const (
 	zkControllerPath      = "/controller"
@@ -48,6 +49,34 @@ type ZkStateData struct {
 type ZkTopicData struct {
 	Assignment [][]int32
 	Configs    map[string]string
+	// Adding and Removing hold, per partition, a reassignment in progress (KIP-455's
+	// adding_replicas and removing_replicas); nil entries for the others.
+	Adding, Removing [][]int32
+}
+
+// clone copies the topic data for a write: znode data is never changed in place.
+func (t *ZkTopicData) clone() *ZkTopicData {
+	cp := &ZkTopicData{Configs: t.Configs}
+	for i := range t.Assignment {
+		cp.Assignment = append(cp.Assignment, slices.Clone(t.Assignment[i]))
+		cp.Adding = append(cp.Adding, slices.Clone(t.adding(i)))
+		cp.Removing = append(cp.Removing, slices.Clone(t.removing(i)))
+	}
+	return cp
+}
+
+func (t *ZkTopicData) adding(i int) []int32 {
+	if i < len(t.Adding) {
+		return t.Adding[i]
+	}
+	return nil
+}
+
+func (t *ZkTopicData) removing(i int) []int32 {
+	if i < len(t.Removing) {
+		return t.Removing[i]
+	}
+	return nil
 }
 
 type zkEvent func(now time.Duration, done func(now time.Duration))
@@ -62,7 +91,10 @@ type zkController struct {
 	states         map[protocol.TopicPartition]protocol.ZkPartitionState
 	queue          []zkEvent
 	busy           bool
-	gen            int64 // bumped at resignation: callbacks of an older controllership stop
+	shuttingDown   map[int32]bool       // brokers in controlled shutdown (zkmode_admin.go)
+	clusterConfigs map[string]string    // /config/brokers/<default>: cluster-wide topic defaults
+	channels       map[int32]*zkChannel // ControllerChannelManager's queues (zkmode_channel.go)
+	gen            int64                // bumped at resignation: callbacks of an older controllership stop
 }
 
 func newZkController(b *Broker) *zkController { return &zkController{b: b} }
@@ -98,7 +130,7 @@ func (c *zkController) resign(now time.Duration) {
 	c.gen++
 	c.busy = false
 	c.queue = nil
-	c.live, c.topics, c.states = nil, nil, nil
+	c.live, c.topics, c.states, c.shuttingDown, c.clusterConfigs, c.channels = nil, nil, nil, nil, nil, nil
 	if was {
 		c.b.env.Observe(&ControllerResigned{Broker: c.b.id, Epoch: c.epoch})
 	}
@@ -235,6 +267,7 @@ func (c *zkController) failover(now time.Duration, done func(time.Duration)) {
 				c.sendUpdateMetadata(now, c.liveIDs())
 				c.sendLeaderAndIsr(now, c.liveIDs(), c.allPartitions())
 				c.b.env.Observe(&ControllerFailoverDone{Broker: c.b.id, Epoch: c.epoch, Brokers: len(c.live), Partitions: len(c.states)})
+				c.startRebalance()
 				c.electOffline(now, done)
 			}
 			if r.Err != zookeeper.OK || len(r.Children) == 0 {
@@ -272,8 +305,9 @@ func (c *zkController) failover(now time.Duration, done func(time.Duration)) {
 
 func (c *zkController) stateFrom(tp protocol.TopicPartition, n *zookeeper.Znode) protocol.ZkPartitionState {
 	d := n.Data.(ZkStateData)
+	t, i := c.topics[tp.Topic], int(tp.Partition)
 	return protocol.ZkPartitionState{TP: tp, ControllerEpoch: d.ControllerEpoch, Leader: d.Leader, LeaderEpoch: d.LeaderEpoch,
-		ISR: d.ISR, ZkVersion: n.Version, Replicas: c.topics[tp.Topic].Assignment[tp.Partition]}
+		ISR: d.ISR, ZkVersion: n.Version, Replicas: t.Assignment[i], AddingReplicas: t.adding(i), RemovingReplicas: t.removing(i)}
 }
 
 func (c *zkController) liveIDs() []int32 { return slices.Sorted(maps.Keys(c.live)) }
@@ -288,6 +322,9 @@ func (c *zkController) configs() map[string]map[string]string {
 	out := map[string]map[string]string{}
 	for name, t := range c.topics {
 		out[name] = t.Configs
+	}
+	if c.clusterConfigs != nil {
+		out[""] = c.clusterConfigs
 	}
 	return out
 }
@@ -305,7 +342,7 @@ func (c *zkController) sendUpdateMetadata(now time.Duration, to []int32) {
 	}
 	cfgs := c.configs()
 	for _, id := range to {
-		c.b.env.Send(id, &protocol.UpdateMetadataRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
+		c.channelSend(id, &protocol.UpdateMetadataRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
 			BrokerEpoch: c.live[id], LiveBrokers: live, Partitions: parts, Configs: cfgs})
 	}
 }
@@ -326,7 +363,7 @@ func (c *zkController) sendLeaderAndIsr(now time.Duration, to []int32, tps []pro
 		if _, ok := c.live[id]; !ok {
 			continue
 		}
-		c.b.env.Send(id, &protocol.LeaderAndIsrRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
+		c.channelSend(id, &protocol.LeaderAndIsrRequest{CorrelationID: c.b.nextCorr(), ControllerID: c.b.id, ControllerEpoch: c.epoch,
 			BrokerEpoch: c.live[id], Partitions: parts, Configs: cfgs})
 	}
 }
@@ -474,7 +511,9 @@ func (c *zkController) brokerChange(now time.Duration, done func(time.Duration))
 		// onBrokerFailure: the gone brokers leave the cluster, their partitions elect.
 		for id := range gone {
 			delete(c.live, id)
+			delete(c.shuttingDown, id)
 		}
+		c.channelRemove()
 		c.write(now, c.allPartitions(), func(st protocol.ZkPartitionState) (protocol.ZkPartitionState, bool) {
 			return c.electLeader(st, gone)
 		}, func(now time.Duration, changed []protocol.TopicPartition) {
@@ -553,6 +592,10 @@ func (c *zkController) alterPartition(now time.Duration, from int32, m *protocol
 				if e, ok := c.live[s.BrokerID]; !ok || s.BrokerEpoch >= 0 && s.BrokerEpoch != e {
 					res.Error = protocol.INELIGIBLE_REPLICA
 				}
+				// A broker in controlled shutdown does not come back into an ISR.
+				if c.shuttingDown[s.BrokerID] && !slices.Contains(st.ISR, s.BrokerID) {
+					res.Error = protocol.INELIGIBLE_REPLICA
+				}
 			}
 		}
 		if res.Error != protocol.NONE {
@@ -586,7 +629,7 @@ func (c *zkController) alterPartition(now time.Duration, from int32, m *protocol
 		if len(changed) > 0 {
 			c.sendUpdateMetadata(now, c.liveIDs())
 		}
-		done(now)
+		c.maybeCompleteReassignments(now, changed, done)
 	})
 }
 

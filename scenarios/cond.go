@@ -58,9 +58,10 @@ const (
 	sRecords       // records T/I[@B]
 	sTxn           // txn P (txncond.go)
 	sZkLeader      // zk.leader (zkcond.go)
+	sZkStale       // stale.controller.refused (zkcond.go)
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, stale.controller.refused, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -170,6 +171,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		return p.txnCondition(k, toks)
 	case "zk.leader":
 		return p.zkLeaderCondition(k, toks)
+	case "stale.controller.refused":
+		k.subj, kind, err = sZkStale, vInt, p.zkOnly(toks[0])
 	case "leo":
 		k.subj, kind = sLEO, vInt
 		if i, err = p.replicaRef(k, toks); err != nil {
@@ -482,6 +485,8 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 	case sSizeISR:
 		n := int64(len(c.ISR(tp)))
 		return n, true, fmt.Sprintf("size isr %s is %d", name, n)
+	case sZkStale:
+		return zkStaleRefused(c)
 	case sControllerEpoch:
 		if c.ZooKeeperMode() {
 			return zkControllerEpoch(c)

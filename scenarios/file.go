@@ -12,7 +12,8 @@ import (
 type File struct {
 	Name    string // as runs name it: the path given, or scenarios/NAME.scenario for the library's
 	text    []byte
-	nemesis bool // every parse adds a default nemesis (AddNemesis, nemesis.go)
+	nemesis bool         // every parse adds a default nemesis (AddNemesis, nemesis.go)
+	mode    MetadataMode // the control plane every parse runs on (WithMetadataMode, metadatamode.go)
 }
 
 // Open reads and parses path. A path that does not exist but names a library scenario (as
@@ -65,7 +66,7 @@ func LibraryFile(name string) *File {
 
 // Scenario parses a fresh copy of the file.
 func (f *File) Scenario() (*Scenario, error) {
-	s, err := Parse(f.Name, f.text)
+	s, err := ParseMode(f.Name, f.text, f.mode)
 	if err != nil || !f.nemesis {
 		return s, err
 	}

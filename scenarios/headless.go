@@ -17,13 +17,14 @@ import (
 
 // Outputs are what headless runs write besides the narration and summary on the terminal.
 type Outputs struct {
-	JSON     bool      // one JSON object per run, one line each, instead of the narration and summary
-	Trace    string    // write the trace here as a trace file (sim.WriteTraceFile)
-	History  string    // write the client history here as JSON lines
-	Report   string    // write the checker's HTML report into this directory
-	Memory   Memory    // the Go heap's budget (Options.Memory); 0: each file's config memory.limit, else DefaultMemory
-	Progress io.Writer // a terminal to draw each run's progress on; nil: none
-	Nemesis  bool      // run --nemesis: open the files with OpenAllWith(paths, true)
+	JSON     bool         // one JSON object per run, one line each, instead of the narration and summary
+	Trace    string       // write the trace here as a trace file (sim.WriteTraceFile)
+	History  string       // write the client history here as JSON lines
+	Report   string       // write the checker's HTML report into this directory
+	Memory   Memory       // the Go heap's budget (Options.Memory); 0: each file's config memory.limit, else DefaultMemory
+	Progress io.Writer    // a terminal to draw each run's progress on; nil: none
+	Nemesis  bool         // run --nemesis: open the files with OpenAllWith(paths, true)
+	Mode     MetadataMode // run --metadata-mode: open the files with WithMetadataMode
 }
 
 // OutputError is an output that could not be written: Output names it as Outputs does

@@ -66,9 +66,12 @@ func (p *parser) nemesis(st *stmt, toks []token) error {
 				if !slices.Contains(cluster.NemesisKinds, kind) {
 					return p.errAt(valueCol(t, k), "kinds: unknown fault kind %q (kinds are %s)", kind, strings.Join(cluster.NemesisKinds, ","))
 				}
+				if kind == "zookeeper" && p.s.zk.servers == 0 {
+					return p.errAt(valueCol(t, k), "kinds: zookeeper: the cluster runs KRaft%s; there is no ZooKeeper ensemble to fault (cluster ... zookeeper=N)", p.turned())
+				}
 				def.kinds = append(def.kinds, kind)
 			}
-			if !slices.ContainsFunc(def.kinds, func(k string) bool { return k != "controller" }) {
+			if !slices.ContainsFunc(def.kinds, func(k string) bool { return k != "controller" && k != "zookeeper" }) {
 				return p.errAt(valueCol(t, k), "kinds: %s names only where faults fall; add a fault kind such as kill", v)
 			}
 		case "every":
@@ -102,8 +105,12 @@ func (p *parser) nemesis(st *stmt, toks []token) error {
 // uncleanBudget is the default number of broker power losses a nemesis may cause:
 // min.insync.replicas − 1 for the topic with the smallest effective one (Kafka's
 // Partition.effectiveMinIsr: the smaller of min.insync.replicas and the replication factor),
-// what KIP-966 promises to survive without losing committed data.
+// what KIP-966 promises to survive without losing committed data. ZooKeeper mode has no
+// KIP-966 (zkUncleanBudget).
 func (s *Scenario) uncleanBudget() int {
+	if s.ZooKeeperMode() {
+		return zkUncleanBudget
+	}
 	least := s.broker.Topic.MinInsyncReplicas
 	for i, td := range s.topics {
 		if i == 0 {
@@ -254,11 +261,15 @@ func AddNemesis(files []*File) []*File {
 	return out
 }
 
-// OpenAllWith is OpenAll, with a default nemesis added to every file if nemesis is set.
-func OpenAllWith(paths []string, nemesis bool) ([]*File, error) {
+// OpenAllWith is OpenAll, with a default nemesis added to every file if nemesis is set, and
+// every file turned to the metadata mode (--metadata-mode; the zero mode keeps each file's).
+func OpenAllWith(paths []string, nemesis bool, mode MetadataMode) ([]*File, error) {
 	files, err := OpenAll(paths)
-	if err != nil || !nemesis {
-		return files, err
+	if err != nil {
+		return nil, err
 	}
-	return AddNemesis(files), nil
+	if nemesis {
+		files = AddNemesis(files)
+	}
+	return WithMetadataMode(files, mode)
 }

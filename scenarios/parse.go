@@ -37,7 +37,8 @@ type Scenario struct {
 	producers            []*producerDef
 	consumers            []*consumerDef
 	stmts                []*stmt
-	nemesis              bool // a default nemesis was added (WithNemesis, sweep --nemesis)
+	nemesis              bool         // a default nemesis was added (WithNemesis, sweep --nemesis)
+	mode                 MetadataMode // --metadata-mode, ModeAsWritten without (metadatamode.go)
 }
 
 // Statements is the number of statements after the set-up (say, wait, faults, expectations…).
@@ -102,6 +103,7 @@ type parser struct {
 	latest      time.Duration // a virtual time the script certainly ends by (see moveTime)
 	added       []int32       // brokers the script adds (add broker N, elastic.go)
 	removed     []int32       // brokers the script removes (remove broker N)
+	mode        MetadataMode  // --metadata-mode (metadatamode.go)
 }
 
 type errPos struct {
@@ -119,8 +121,11 @@ func ParseFile(path string) (*Scenario, error) {
 }
 
 // Parse parses a scenario. Every problem it can see before anything runs is an *Error.
-func Parse(file string, src []byte) (*Scenario, error) {
-	p := &parser{file: file, cfgPos: map[string]errPos{}}
+func Parse(file string, src []byte) (*Scenario, error) { return parse(file, src, ModeAsWritten) }
+
+// parse is Parse on the given control plane (metadatamode.go).
+func parse(file string, src []byte, mode MetadataMode) (*Scenario, error) {
+	p := &parser{file: file, cfgPos: map[string]errPos{}, mode: mode}
 	p.s = &Scenario{File: file, broker: config.DefaultBroker(), finishTimeout: defaultFinishTimeout, recover: true}
 	for i, line := range strings.Split(string(src), "\n") {
 		p.line = i + 1
@@ -379,6 +384,10 @@ func (p *parser) config(toks []token) error {
 			if err := p.zkSessionTimeout(t, k, v); err != nil {
 				return err
 			}
+		case metadataModeKey:
+			if err := p.zkFileMode(t, k, v); err != nil {
+				return err
+			}
 		default:
 			if err := p.notModelled(inConfig, k, t); err != nil {
 				return err
@@ -387,7 +396,7 @@ func (p *parser) config(toks []token) error {
 				return p.configErr(err, t, k)
 			}
 			p.cfgPos[k] = errPos{p.line, t.col}
-			p.zkNoteKey(k, t)
+			p.zkNoteKey(k, v, t)
 		}
 	}
 	return nil
@@ -405,7 +414,7 @@ func (p *parser) protocol(toks []token) error {
 		if err := p.s.broker.SetProtocol(k, vals[i]); err != nil {
 			return p.configErr(err, toks[i+1], k)
 		}
-		p.zkNoteKey(k, toks[i+1])
+		p.zkNoteKey(k, vals[i], toks[i+1])
 	}
 	return nil
 }
@@ -681,10 +690,11 @@ func (p *parser) finish(toks []token) error {
 func (p *parser) closeSetup() error {
 	p.setupClosed = true
 	s := p.s
+	p.applyMetadataMode()
 	if s.brokers == 0 {
 		s.brokers = 3
 	}
-	if s.controllers == 0 {
+	if s.controllers == 0 && s.zk.servers == 0 {
 		s.controllers = 3
 	}
 	if err := p.zkCloseSetup(); err != nil {
@@ -852,6 +862,8 @@ func (p *parser) fixedNode(t token) (nodeRef, error) {
 		k, err := strconv.Atoi(m[1])
 		isController := err == nil && k >= 1 && k <= p.s.controllers
 		switch {
+		case p.s.zk.servers > 0 && !isClient:
+			return nodeRef{}, p.zkNoController(t)
 		case isController && isClient:
 			return nodeRef{}, p.errTok(t, "%s is ambiguous: both controller %s and a client of that name (rename the client)", t.text, t.text)
 		case isController:

@@ -94,7 +94,7 @@ func newPlayer(s *Scenario, o Options) *Player {
 	if seed == 0 {
 		seed = 1
 	}
-	return &Player{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true, Nemesis: s.nemesis}, settled: true}
+	return &Player{s: s, o: o, res: &Result{Scenario: s.File, Seed: seed, OK: true, Nemesis: s.nemesis, MetadataMode: s.mode}, settled: true}
 }
 
 // SetupOnly is the scenario's set-up (cluster, topics, clients) without its statements: the

@@ -53,6 +53,7 @@ type Result struct {
 	Cluster      *cluster.Cluster // the finished cluster (history, trace) for --history/--trace
 	Faults       []Fault          // the faults a nemesis applied (nemesis.go)
 	Nemesis      bool             // run with a default nemesis added (--nemesis)
+	MetadataMode MetadataMode     // run on the control plane a flag named (--metadata-mode)
 	ScriptEnd    time.Duration    // the virtual time the script ended, before the finish
 }
 
@@ -62,10 +63,14 @@ func ReplayCommand(r *Result) string {
 	if strings.ContainsAny(file, " \t'\"$`\\") {
 		file = "'" + strings.ReplaceAll(file, "'", `'\''`) + "'"
 	}
+	cmd := fmt.Sprintf("kafkasim run %s --seed %d", file, r.Seed)
 	if r.Nemesis {
-		return fmt.Sprintf("kafkasim run %s --seed %d --nemesis", file, r.Seed)
+		cmd += " --nemesis"
 	}
-	return fmt.Sprintf("kafkasim run %s --seed %d", file, r.Seed)
+	if r.MetadataMode != ModeAsWritten {
+		cmd += " --metadata-mode " + string(r.MetadataMode)
+	}
+	return cmd
 }
 
 // Run plays a scenario on a new cluster: the Player driven to the end of the script (pauses

@@ -50,6 +50,7 @@ type shrinkDoc struct {
 	setup  []string
 	body   [][]string // units: a fault with what undoes it, or one statement
 	finals []string
+	mode   MetadataMode // the run's --metadata-mode, written as config metadata.mode=
 }
 
 func (d *shrinkDoc) text(seed uint64, says bool) string {
@@ -58,7 +59,11 @@ func (d *shrinkDoc) text(seed uint64, says bool) string {
 	for _, l := range d.setup {
 		b.WriteString(l + "\n")
 	}
-	fmt.Fprintf(&b, "config seed=%d\n\n", seed)
+	fmt.Fprintf(&b, "config seed=%d\n", seed)
+	if d.mode != ModeAsWritten {
+		fmt.Fprintf(&b, "config %s=%s\n", metadataModeKey, d.mode)
+	}
+	b.WriteString("\n")
 	for _, u := range d.body {
 		for _, l := range u {
 			if says {
@@ -377,7 +382,7 @@ func (s *Scenario) hasNemesis() bool {
 // becomes its faults at their instants, the statements after it the time it ran.
 func shrinkDocOf(f *File, s *Scenario, orig *Result) (*shrinkDoc, error) {
 	src := strings.Split(string(f.text), "\n")
-	d := &shrinkDoc{title: "shrunk from " + f.Name}
+	d := &shrinkDoc{title: "shrunk from " + f.Name, mode: f.mode}
 	if s.Title != "" {
 		d.title = s.Title + " (shrunk from " + f.Name + ")"
 	}

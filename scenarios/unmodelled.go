@@ -1,13 +1,12 @@
 package scenarios
 
-// The words of capabilities not built yet (transactions, a ZooKeeper-mode key). Their names are fixed in the language reference
+// The words of capabilities not built yet (transactions). Their names are fixed in the language reference
 // before the code exists; until it does, a scenario that uses one is a parse error naming the
 // capability, never silently ignored. The capability that arrives deletes its entries here.
 
 // Capabilities not modelled yet.
 const (
 	capTransactions = "transactions are not modelled yet"
-	capZooKeeper    = "ZooKeeper mode's controller.socket.timeout.ms is not modelled yet"
 )
 
 // place says where in a statement a word stands.
@@ -39,9 +38,6 @@ var unmodelled = map[unmodelledWord]string{
 	{inStatement, "begin"}: capTransactions,
 	{inStatement, "abort"}: capTransactions,
 	{inCheckerName, "G1b"}: capTransactions,
-
-	// ZooKeeper mode.
-	{inConfig, "controller.socket.timeout.ms"}: capZooKeeper,
 }
 
 // notModelled returns the parse error for a word of a missing capability at t, nil if the word

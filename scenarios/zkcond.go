@@ -25,6 +25,10 @@ type zkSetup struct {
 	controllersTok token  // controllers=, to refuse it beside zookeeper=
 	timeoutAt      errPos // where zookeeper.session.timeout.ms was set
 	kraftOnly      []kraftKey
+	fileMode       MetadataMode // config metadata.mode= (metadatamode.go)
+	turnedBy       string       // the switch that turned the cluster over, "" if none
+	// socketTimeoutAt is where controller.socket.timeout.ms was set (a ZooKeeper-mode key).
+	socketTimeoutAt errPos
 }
 
 func (p *parser) zkCluster(t token, key, v string) error {
@@ -70,8 +74,12 @@ var kraftOnlyKeys = map[string]bool{
 	"metadata.max.idle.interval.ms": true, "eligible.leader.replicas": true, "pre.vote": true,
 }
 
-func (p *parser) zkNoteKey(k string, t token) {
-	if kraftOnlyKeys[k] {
+func (p *parser) zkNoteKey(k, v string, t token) {
+	if k == "controller.socket.timeout.ms" {
+		p.s.zk.socketTimeoutAt = errPos{p.line, t.col}
+	}
+	// Turning a KRaft-only switch off is what ZooKeeper mode is anyway (no ELR, no Pre-Vote).
+	if kraftOnlyKeys[k] && v != "false" {
 		p.s.zk.kraftOnly = append(p.s.zk.kraftOnly, kraftKey{k, errPos{p.line, t.col}})
 	}
 }
@@ -80,10 +88,13 @@ func (p *parser) zkNoteKey(k string, t token) {
 func (p *parser) zkCloseSetup() error {
 	if p.s.zk.servers > 0 && len(p.s.zk.kraftOnly) > 0 {
 		k := p.s.zk.kraftOnly[0]
-		return p.errPos(k.at, "%s: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=%d)", k.key, p.s.zk.servers)
+		return p.errPos(k.at, "%s: a KRaft-only setting, and this cluster runs on ZooKeeper (zookeeper=%d)%s", k.key, p.s.zk.servers, p.turned())
+	}
+	if p.s.zk.servers == 0 && p.s.zk.socketTimeoutAt.line != 0 {
+		return p.errPos(p.s.zk.socketTimeoutAt, "controller.socket.timeout.ms: the cluster runs KRaft%s; the key times the ZooKeeper-mode controller's requests to brokers (cluster ... zookeeper=N)", p.turned())
 	}
 	if p.s.zk.servers == 0 && p.s.zk.timeoutAt.line != 0 {
-		return p.errPos(p.s.zk.timeoutAt, "zookeeper.session.timeout.ms: the cluster runs KRaft; ZooKeeper keys need cluster ... zookeeper=N")
+		return p.errPos(p.s.zk.timeoutAt, "zookeeper.session.timeout.ms: the cluster runs KRaft%s; ZooKeeper keys need cluster ... zookeeper=N", p.turned())
 	}
 	return nil
 }
@@ -98,7 +109,7 @@ func (p *parser) zkNode(t token, isClient bool) (nodeRef, error) {
 	case exists:
 		return nodeRef{id: node.ZooKeeperID(k), name: t.text}, nil
 	case p.s.zk.servers == 0:
-		return nodeRef{}, p.errTok(t, "%s: there is no ZooKeeper ensemble (the cluster runs KRaft; use cluster ... zookeeper=N)", t.text)
+		return nodeRef{}, p.errTok(t, "%s: there is no ZooKeeper ensemble (the cluster runs KRaft%s; use cluster ... zookeeper=N)", t.text, p.turned())
 	}
 	return nodeRef{}, p.errTok(t, "ZooKeeper server %s does not exist (servers are z1..z%d)", t.text, p.s.zk.servers)
 }
@@ -107,7 +118,7 @@ func (p *parser) zkNode(t token, isClient bool) (nodeRef, error) {
 func (p *parser) zkLeaderCondition(k *cond, toks []token) (*cond, error) {
 	w := toks[0]
 	if p.s.zk.servers == 0 {
-		return nil, p.errTok(w, "zk.leader: the cluster runs KRaft; there is no ZooKeeper ensemble (cluster ... zookeeper=N)")
+		return nil, p.errTok(w, "zk.leader: the cluster runs KRaft%s; there is no ZooKeeper ensemble (cluster ... zookeeper=N)", p.turned())
 	}
 	if len(toks) < 2 || (toks[1].text != "==" && toks[1].text != "!=") || toks[1].quoted {
 		return nil, p.errAt(colAt(toks, 1), "zk.leader: expected == or !=, e.g. zk.leader == z2")
@@ -147,4 +158,19 @@ func zkControllerEpoch(c *cluster.Cluster) (int64, bool, string) {
 	}
 	e := int64(c.ControllerEpoch())
 	return e, true, fmt.Sprintf("controller.epoch is %d", e)
+}
+
+// zkOnly refuses a ZooKeeper-mode word in a KRaft cluster.
+func (p *parser) zkOnly(w token) error {
+	if p.s.zk.servers == 0 {
+		return p.errTok(w, "%s: the cluster runs KRaft%s; the word is ZooKeeper mode's (cluster ... zookeeper=N)", w.text, p.turned())
+	}
+	return nil
+}
+
+// zkStaleRefused is stale.controller.refused: the requests of an older controller epoch the
+// brokers refused with STALE_CONTROLLER_EPOCH (a zombie controller's).
+func zkStaleRefused(c *cluster.Cluster) (int64, bool, string) {
+	n := int64(c.StaleControllerRefusals())
+	return n, true, fmt.Sprintf("stale.controller.refused is %d", n)
 }

@@ -25,6 +25,7 @@ import (
 	"kafkasim/tui/story"
 	"kafkasim/tui/theme"
 	"kafkasim/tui/verdict"
+	"kafkasim/tui/zookeeper"
 )
 
 // Speeds: virtual time per wall second, on a log scale; 0 is one event per frame, maxSpeed
@@ -49,7 +50,8 @@ const (
 	lowerGroups // only when the scenario has consumer groups
 	lowerChart
 	lowerThroughput
-	lowerReassign // the moves in progress (tui/reassign)
+	lowerReassign  // the moves in progress (tui/reassign)
+	lowerZooKeeper // the ensemble and the znode tree, in ZooKeeper mode only (tui/zookeeper)
 	lowers
 )
 
@@ -286,6 +288,9 @@ func (m *Model) key(k tea.KeyPressMsg) tea.Cmd {
 		m.lower = (m.lower + 1) % lowers
 		if m.lower == lowerGroups && len(snap.Groups) == 0 {
 			m.lower++
+		}
+		if m.lower == lowerZooKeeper && snap.ZooKeeper == nil {
+			m.lower = (m.lower + 1) % lowers
 		}
 	case key.Matches(k, km.Timeline.Binding):
 		if n := m.s.Timelines(); n > 1 {
@@ -579,6 +584,11 @@ func (m *Model) Render() string {
 				right += "\n\n" + gr
 				chH -= lipgloss.Height(gr) + 2
 			}
+			if snap.ZooKeeper != nil { // the ensemble and the znodes (tui/zookeeper)
+				zv := zookeeper.Render(snap.ZooKeeper, m.st, rw, max(3, min(zookeeper.Height(snap.ZooKeeper), chH/2)))
+				right += "\n\n" + zv
+				chH -= lipgloss.Height(zv) + 2
+			}
 			switch {
 			case chH >= 20: // room for both charts: HW and LEO, then throughput
 				tpH := chH / 3
@@ -626,6 +636,8 @@ func (m *Model) Render() string {
 				}
 			case lowerReassign:
 				low = reassign.Render(snap, m.st, w, lowH)
+			case lowerZooKeeper:
+				low = zookeeper.Render(snap.ZooKeeper, m.st, w, lowH)
 			case lowerThroughput:
 				low = chart.Throughput(hist, m.st, w, lowH)
 				if low == "" {

@@ -48,6 +48,7 @@ type Broker struct {
 	LeaderImbalanceCheckInterval           time.Duration // leader.imbalance.check.interval.seconds
 	AutoLeaderRebalanceEnable              bool          // auto.leader.rebalance.enable
 	ControlledShutdownEnable               bool          // controlled.shutdown.enable
+	ControllerSocketTimeout                time.Duration // controller.socket.timeout.ms (ZooKeeper mode: the controller's channel to brokers)
 	NumPartitions                          int           // num.partitions
 	DefaultReplicationFactor               int           // default.replication.factor
 
@@ -221,6 +222,7 @@ func DefaultBroker() Broker {
 		LeaderImbalanceCheckInterval:           300 * time.Second,
 		AutoLeaderRebalanceEnable:              true,
 		ControlledShutdownEnable:               true,
+		ControllerSocketTimeout:                30 * time.Second,
 		NumPartitions:                          1,
 		DefaultReplicationFactor:               1,
 		OffsetsTopicNumPartitions:              50,
@@ -516,6 +518,7 @@ var brokerKeys = map[string]setter[Broker]{
 	"leader.imbalance.check.interval.seconds":                     dur(func(b *Broker) *time.Duration { return &b.LeaderImbalanceCheckInterval }),
 	"auto.leader.rebalance.enable":                                boolean(func(b *Broker) *bool { return &b.AutoLeaderRebalanceEnable }),
 	"controlled.shutdown.enable":                                  boolean(func(b *Broker) *bool { return &b.ControlledShutdownEnable }),
+	"controller.socket.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.ControllerSocketTimeout }),
 	"num.partitions":                                              integer(1, func(b *Broker) *int { return &b.NumPartitions }),
 	"default.replication.factor":                                  integer(1, func(b *Broker) *int { return &b.DefaultReplicationFactor }),
 	"offsets.topic.num.partitions":                                integer(1, func(b *Broker) *int { return &b.OffsetsTopicNumPartitions }),
@@ -584,6 +587,9 @@ func (b *Broker) Validate() error {
 	}
 	if b.GroupMinSessionTimeout > b.GroupMaxSessionTimeout {
 		return errf("group.min.session.timeout.ms", "%v must not be above group.max.session.timeout.ms (%v)", b.GroupMinSessionTimeout, b.GroupMaxSessionTimeout)
+	}
+	if b.ControllerSocketTimeout < time.Millisecond {
+		return errf("controller.socket.timeout.ms", "%v must be at least 1ms", b.ControllerSocketTimeout)
 	}
 	if b.ReplicaFetchWaitMax >= b.ReplicaSocketTimeout {
 		return errf("replica.fetch.wait.max.ms", "%v must be below replica.socket.timeout.ms (%v)", b.ReplicaFetchWaitMax, b.ReplicaSocketTimeout)

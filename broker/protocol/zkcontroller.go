@@ -19,6 +19,10 @@ type ZkPartitionState struct {
 	ISR             []int32
 	ZkVersion       int32 // the state znode's version: the partition epoch
 	Replicas        []int32
+	// AddingReplicas and RemovingReplicas are a reassignment in progress (KIP-455), as
+	// /brokers/topics/T holds them: Replicas is then the target followed by the removed ones.
+	AddingReplicas   []int32
+	RemovingReplicas []int32
 }
 
 // LeaderAndIsrRequest is sent to a partition's replicas when its leader or ISR changes.
@@ -84,3 +88,19 @@ func (r *UpdateMetadataRequest) TraceArg() int64 { return int64(r.ControllerEpoc
 
 // TraceArg puts the error in the trace.
 func (r *LeaderAndIsrResponse) TraceArg() int64 { return int64(r.Error) }
+
+// ControlledShutdownRequest (API key 7) asks the ZooKeeper-era controller to move the
+// broker's leaderships away before it stops (KafkaController.doControlledShutdown).
+type ControlledShutdownRequest struct {
+	CorrelationID int64
+	BrokerID      int32
+	BrokerEpoch   int64
+}
+
+// ControlledShutdownResponse answers it: the partitions the broker still leads (none: it may
+// stop now; else it retries after controlled.shutdown.retry.backoff.ms).
+type ControlledShutdownResponse struct {
+	CorrelationID       int64
+	Error               ErrorCode
+	RemainingPartitions []TopicPartition
+}

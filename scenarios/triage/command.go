@@ -42,6 +42,7 @@ func shrinkCommand(exit Exit) *cobra.Command {
 	var seed uint64
 	var out string
 	var nemesis bool
+	var mode scenarios.MetadataMode
 	o := scenarios.ShrinkOptions{Budget: scenarios.DefaultShrinkBudget}
 	cmd := &cobra.Command{
 		Use:   "shrink FILE --seed N [--out FILE] [--budget 60s]",
@@ -67,7 +68,7 @@ does not fail, a flag is wrong, the file does not parse).`),
 			if o.Budget <= 0 {
 				return exit(false, fmt.Errorf("--budget %v: want a positive duration", o.Budget))
 			}
-			files, err := scenarios.OpenAllWith(args, nemesis)
+			files, err := scenarios.OpenAllWith(args, nemesis, mode)
 			if err != nil {
 				return exit(false, err)
 			}
@@ -95,6 +96,7 @@ does not fail, a flag is wrong, the file does not parse).`),
 	fl.StringVar(&out, "out", "", "write the smallest scenario to `FILE` instead of stdout")
 	fl.DurationVar(&o.Budget, "budget", o.Budget, "stop searching after this much wall time")
 	fl.BoolVar(&nemesis, "nemesis", false, "the run had a default nemesis added (its replay line says --nemesis, as sweep --nemesis prints)")
+	fl.Var(&mode, "metadata-mode", "the run's control plane, as its replay line says (the smallest scenario keeps it as config metadata.mode=)")
 	return cmd
 }
 

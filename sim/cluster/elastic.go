@@ -34,7 +34,7 @@ func (c *Cluster) AddBroker(id int32) error {
 	}
 	spec := c.Spec.Broker
 	if err := c.World.Add(id, node.Name(id), func(h *sim.Host) sim.Node {
-		return broker.New(broker.Options{ID: id, Controllers: c.Controllers, Config: spec}, h, h.Disk(), h.Now())
+		return broker.New(broker.Options{ID: id, Controllers: c.Controllers, Config: spec, ZooKeeper: c.ZooKeeper, ZooKeeperSessionTimeout: c.Spec.ZooKeeperSessionTimeout}, h, h.Disk(), h.Now())
 	}); err != nil {
 		return err
 	}

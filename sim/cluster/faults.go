@@ -124,7 +124,7 @@ func (c *Cluster) runFaults(every, d time.Duration, plan faultPlan) []Fault {
 		}
 		group := c.BrokerIDs
 		if plan.controllers && f.r.Intn(3) == 0 {
-			group = c.Controllers
+			group = c.controlPlane()
 		}
 		id := group[f.r.Intn(len(group))]
 		down := 0
@@ -182,7 +182,7 @@ func kill(f *faulter, id int32) bool {
 
 // crash is a power loss; brokers' are counted against the plan's allowance.
 func crash(f *faulter, id int32) bool {
-	broker := !node.IsController(id)
+	broker := node.IsBroker(id)
 	if !f.minority || broker && f.crashes <= 0 {
 		return false
 	}
@@ -250,7 +250,7 @@ func slow(maxMs int) faultKind {
 
 // cutOneWay cuts a link one way between any two servers (asymmetric partitions).
 func cutOneWay(f *faulter, id int32) bool {
-	all := append(append([]int32(nil), f.c.BrokerIDs...), f.c.Controllers...)
+	all := append(append([]int32(nil), f.c.BrokerIDs...), f.c.controlPlane()...)
 	to := all[f.r.Intn(len(all))]
 	if to != id {
 		_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultCut), Node: id, Peer: to})
@@ -260,7 +260,7 @@ func cutOneWay(f *faulter, id int32) bool {
 
 // stop is a controlled shutdown of a broker.
 func stop(f *faulter, id int32) bool {
-	if !f.minority || node.IsController(id) {
+	if !f.minority || !node.IsBroker(id) {
 		return false
 	}
 	_ = f.node(sim.FaultStop, id)

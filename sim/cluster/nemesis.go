@@ -12,9 +12,11 @@ import (
 // kinds=` names them: the node faults (kill, crash, stop, pause), the network faults
 // (partition, isolate, cut, slow, loss), and two that widen the targets: controller (faults
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
-// and links to clients lose messages). A third, overlap, lets two faults be in force at once
-// (overlap.go); it is never among the default kinds.
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "overlap"}
+// and links to clients lose messages); zookeeper makes faults fall on the ZooKeeper servers
+// of a ZooKeeper-mode cluster, as controller does there too (zookeeper.go's controlPlane). A
+// last, overlap, lets two faults be in force at once (overlap.go); it is never among the
+// default kinds.
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -74,6 +76,8 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 			s.controllers = true
 		case "overlap":
 			s.overlapMenus(kinds)
+		case "zookeeper":
+			s.controllers = s.controllers || c.ZooKeeperMode()
 		case "client":
 			for _, name := range c.clientNames {
 				// Group members only: a standalone consumer that restarts reads again
@@ -118,7 +122,7 @@ func (s *Stepper) Step() []Fault {
 	} else {
 		group := c.BrokerIDs
 		if s.controllers && f.r.Intn(3) == 0 {
-			group = c.Controllers
+			group = c.controlPlane()
 		}
 		id := group[f.r.Intn(len(group))]
 		down := 0

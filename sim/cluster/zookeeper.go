@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -21,7 +22,9 @@ import (
 type zkView struct {
 	leader int32
 	zxid   int64
+	live   []int32 // the controller's live brokers the image was built with
 	image  *metadata.Image
+	stale  int // requests refused with STALE_CONTROLLER_EPOCH
 }
 
 func newZooKeeperCluster(spec Spec) (*Cluster, error) {
@@ -37,6 +40,11 @@ func newZooKeeperCluster(spec Spec) (*Cluster, error) {
 	spec.Controllers = 0
 	c := &Cluster{Spec: spec, World: sim.New(spec.Sim), clients: map[string]int32{}, nextClient: AdminID + 1, topics: map[string]int{}, zk: &zkView{}}
 	c.World.OnObserve(c.observe)
+	c.World.OnObserve(func(_ time.Duration, _ int32, ev any) {
+		if _, ok := ev.(*broker.StaleControllerRefused); ok {
+			c.zk.stale++
+		}
+	})
 	for i := 1; i <= spec.ZooKeeper; i++ {
 		c.ZooKeeper = append(c.ZooKeeper, node.ZooKeeperID(i))
 	}
@@ -97,12 +105,29 @@ func (c *Cluster) ZkLeader() int32 {
 	return best
 }
 
-// ZkTree is the ZooKeeper leader's committed data tree, nil without a leader.
+// ZkTree is the ZooKeeper leader's committed data tree. Without a leader (the ensemble lost
+// its quorum) it is the most recent tree a running server holds: what ZooKeeper committed
+// stays committed, though nobody can change it; nil if no server runs.
 func (c *Cluster) ZkTree() *zookeeper.Tree {
-	if l := c.ZkLeader(); l > 0 {
-		return c.ZooKeeperServer(l).Tree()
+	if s := c.zkTreeServer(); s > 0 {
+		return c.ZooKeeperServer(s).Tree()
 	}
 	return nil
+}
+
+// zkTreeServer is the server whose tree ZkTree reads: the leader, else the running server of
+// the highest applied zxid (the lowest id among equals); -1 if none runs.
+func (c *Cluster) zkTreeServer() int32 {
+	if l := c.ZkLeader(); l > 0 {
+		return l
+	}
+	best, zxid := int32(-1), int64(-1)
+	for _, id := range c.ZooKeeper {
+		if s := c.ZooKeeperServer(id); s != nil && s.Tree().Zxid > zxid {
+			best, zxid = id, s.Tree().Zxid
+		}
+	}
+	return best
 }
 
 // zkController is the broker holding /controller if it is running, else -1.
@@ -136,19 +161,31 @@ func (c *Cluster) ControllerEpoch() int32 {
 // zkCommitted builds the committed image from ZooKeeper: registered brokers (/brokers/ids, the
 // czxid their epoch), topics and partition states (the zkVersion the partition epoch).
 func (c *Cluster) zkCommitted() *metadata.Image {
-	l := c.ZkLeader()
+	l := c.zkTreeServer()
 	if l < 0 {
 		return nil
 	}
 	t := c.ZooKeeperServer(l).Tree()
-	if c.zk.image != nil && c.zk.leader == l && c.zk.zxid == t.Zxid {
+	var ctlBroker *broker.Broker
+	if ctl := c.zkController(); ctl > 0 {
+		ctlBroker, _ = c.World.Node(ctl).(*broker.Broker)
+	}
+	sameLive := ctlBroker == nil && c.zk.live == nil || ctlBroker != nil && ctlBroker.ControllerLiveIs(c.zk.live)
+	if c.zk.image != nil && c.zk.leader == l && c.zk.zxid == t.Zxid && sameLive {
 		return c.zk.image
+	}
+	var live []int32
+	if ctlBroker != nil {
+		live = ctlBroker.ControllerLiveBrokers()
 	}
 	im := metadata.NewImage()
 	for _, name := range t.Children("/brokers/ids") {
 		n := t.Nodes["/brokers/ids/"+name]
 		id, _ := strconv.Atoi(name)
-		im.Brokers[int32(id)] = &metadata.Broker{ID: int32(id), Epoch: n.Czxid}
+		// A broker registered in ZooKeeper that the active controller has not taken in yet
+		// (its /brokers/ids watch not processed) is not live: shown as KRaft shows a fenced
+		// one. Without an active controller, registration is all there is.
+		im.Brokers[int32(id)] = &metadata.Broker{ID: int32(id), Epoch: n.Czxid, Fenced: live != nil && !slices.Contains(live, int32(id))}
 	}
 	for _, name := range t.Children("/brokers/topics") {
 		td, ok := t.Nodes["/brokers/topics/"+name].Data.(*broker.ZkTopicData)
@@ -163,14 +200,36 @@ func (c *Cluster) zkCommitted() *metadata.Image {
 				continue
 			}
 			d := n.Data.(broker.ZkStateData)
+			var adding, removing []int32
+			if i < len(td.Adding) {
+				adding, removing = td.Adding[i], td.Removing[i]
+			}
 			top.Partitions = append(top.Partitions, &metadata.Partition{Topic: name, Index: int32(i), Replicas: reps,
-				ISR: d.ISR, Leader: d.Leader, LeaderEpoch: d.LeaderEpoch, PartitionEpoch: n.Version})
+				ISR: d.ISR, Leader: d.Leader, LeaderEpoch: d.LeaderEpoch, PartitionEpoch: n.Version, AddingReplicas: adding, RemovingReplicas: removing})
 		}
 		im.Topics[name] = top
 	}
 	im.Offset = t.Zxid
-	c.zk.leader, c.zk.zxid, c.zk.image = l, t.Zxid, im
+	c.zk.leader, c.zk.zxid, c.zk.live, c.zk.image = l, t.Zxid, live, im
 	return im
+}
+
+// controlPlane is the quorum of the control plane random faults may fall on: the KRaft
+// controllers, or the ZooKeeper ensemble (a minority at a time, as for the controllers).
+func (c *Cluster) controlPlane() []int32 {
+	if c.ZooKeeperMode() {
+		return c.ZooKeeper
+	}
+	return c.Controllers
+}
+
+// StaleControllerRefusals counts the requests brokers refused for an older controller epoch
+// (STALE_CONTROLLER_EPOCH): a zombie controller's.
+func (c *Cluster) StaleControllerRefusals() int {
+	if c.zk == nil {
+		return 0
+	}
+	return c.zk.stale
 }
 
 // ZooKeeperMode reports whether the cluster runs on ZooKeeper.

@@ -98,8 +98,11 @@ func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string
 		}
 		ctl = append(ctl, style(st, n)(txt))
 	}
-	// The controllers wrap under their label rather than being cut.
-	const label = "  controllers: "
+	// The controllers (ZooKeeper mode: the ensemble) wrap under their label rather than being cut.
+	label := "  controllers: "
+	if snap.ZooKeeper != nil {
+		label = "  zookeeper:   "
+	}
 	line := label
 	for i, c := range ctl {
 		if i > 0 && ansi.StringWidth(line)+2+ansi.StringWidth(c) > width {

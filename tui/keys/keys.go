@@ -124,7 +124,7 @@ func Default() *KeyMap {
 		Judge:    bind([]string{"x"}, "x", "judge the history now (else every 5s of virtual time)", "judge the history now", ""),
 		Write:    bind([]string{"w"}, "w", "write the session as a scenario file", "write as a scenario file", "w write"),
 		Timeline: bind([]string{"t"}, "t", "next timeline (a fault while rewound forks one)", "next timeline", ""),
-		Lower:    bind([]string{"v"}, "v", "lower pane: events / clients / groups / HW-LEO chart / throughput / reassignments (narrow screens)", "lower pane (narrow)", ""),
+		Lower:    bind([]string{"v"}, "v", "lower pane: events / clients / groups / HW-LEO chart / throughput / reassignments / ZooKeeper (narrow screens)", "lower pane (narrow)", ""),
 		Help:     bind([]string{"?"}, "?", "this help", "this help", "? help"),
 		Quit:     bind([]string{"q"}, "q", "quit", "quit", "q quit"),
 

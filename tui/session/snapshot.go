@@ -9,6 +9,7 @@ import (
 	"kafkasim/broker/protocol"
 	"kafkasim/sim"
 	"kafkasim/sim/cluster"
+	"kafkasim/tui/zookeeper"
 )
 
 // Snapshot is what the screen shows at one instant: read from the cluster through its
@@ -23,8 +24,9 @@ type Snapshot struct {
 	Nodes      []Node
 	Partitions []Partition
 	Clients    []Client
-	Groups     []Group  // consumer groups, in the order first seen
-	Network    []string // network faults in force, as statements ("partition 1 | 2 3")
+	Groups     []Group          // consumer groups, in the order first seen
+	Network    []string         // network faults in force, as statements ("partition 1 | 2 3")
+	ZooKeeper  *zookeeper.State // the ensemble and the znode tree in ZooKeeper mode, else nil
 
 	Caption   string        // the last say
 	Line      int           // the script line in progress or next (0: none)
@@ -142,7 +144,7 @@ func (tl *Timeline) take() *Snapshot {
 	im := c.Committed()
 	active := c.ActiveController()
 	for _, id := range c.BrokerIDs {
-		n := Node{ID: id, Name: w.Name(id), State: w.State(id).String()}
+		n := Node{ID: id, Name: w.Name(id), State: w.State(id).String(), Active: id == active} // ZooKeeper mode: the controller broker
 		if im != nil {
 			if reg := im.Brokers[id]; reg != nil {
 				n.Epoch, n.Fenced = reg.Epoch, reg.Fenced
@@ -158,6 +160,12 @@ func (tl *Timeline) take() *Snapshot {
 			n.Role, n.QuorumEpoch = k.Raft().Role(), k.Raft().Epoch()
 		}
 		s.Nodes = append(s.Nodes, n)
+	}
+	if s.ZooKeeper = zookeeper.Capture(c); s.ZooKeeper != nil { // the ensemble, as the controllers line shows
+		for i, id := range c.ZooKeeper {
+			z := s.ZooKeeper.Servers[i]
+			s.Nodes = append(s.Nodes, Node{ID: id, Name: z.Name, Controller: true, State: z.State, Role: z.Role, QuorumEpoch: int32(z.Epoch)})
+		}
 	}
 	for _, tp := range tl.partitions() {
 		p := Partition{Topic: tp.Topic, Index: tp.Partition, Leader: -1}
