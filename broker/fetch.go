@@ -14,7 +14,8 @@ import (
 // Only a fetch without divergence updates the follower's state, which may expand the ISR and
 // advance the HW. A fetch that finds nothing waits up to MaxWait for new data. A fetch in an
 // incremental session (KIP-227, fetchsession.go) is served over every partition of its session
-// and answered with only the partitions that have something new; a follower's answer leaves
+// but the quiet ones, which have nothing to read, and answered with only the partitions that
+// have something new; a follower's answer leaves
 // the last stable offset out (ReplicaFetcherThread never reads it).
 
 type delayedFetch struct {
@@ -51,7 +52,16 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 	// state for every partition of its session, the unchanged ones too.
 	ready := b.readFetch(now, m, &ctx)
 	if m.ReplicaID >= 0 {
+		// KIP-903: a fetch from an older incarnation of the follower is stale.
+		reg := b.image.Brokers[m.ReplicaID]
+		stale := m.ReplicaEpoch >= 0 && reg != nil && reg.Epoch > m.ReplicaEpoch
 		for i := range ctx.fetch {
+			if r := ctx.quiet(i); r != nil { // fetchsession.go
+				if !stale {
+					takeQuietFetch(now, m, &ctx.fetch[i], r)
+				}
+				continue
+			}
 			b.takeFollowerFetch(now, m, &ctx.fetch[i], ctx.parts[i])
 		}
 	}
@@ -164,12 +174,17 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 	}
 	ready := false
 	bytes := int64(0)
+	ctx.beginRead()
 	for i := range ctx.fetch {
+		if ctx.quiet(i) != nil {
+			continue // nothing to read or to tell (fetchsession.go)
+		}
 		fp := &ctx.fetch[i]
+		ctx.reading(i)
 		resp.Partitions = append(resp.Partitions, protocol.FetchPartitionResponse{
 			TP: fp.TP, DivergingEpoch: protocol.NoDivergence, CurrentLeader: protocol.NoLeader, CurrentLeaderEpoch: protocol.UnknownEpoch,
 		})
-		r := &resp.Partitions[i]
+		r := &resp.Partitions[len(resp.Partitions)-1]
 		p := ctx.parts[i]
 		if code := b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch); code != protocol.NONE {
 			r.Error = code
@@ -225,6 +240,9 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
 	data := false
 	for i := range ctx.fetch {
+		if ctx.quiet(i) != nil {
+			continue
+		}
 		fp := &ctx.fetch[i]
 		p := ctx.parts[i]
 		if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
@@ -264,6 +282,7 @@ func consumerLimit(p *Partition, isolation int8) int64 {
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a
 // leadership change). The waiters list and its spare swap, so that waking allocates nothing.
 func (p *Partition) wakeFetches(now time.Duration) {
+	p.unquiet() // fetchsession.go
 	if len(p.fetchWaiters) == 0 {
 		return
 	}

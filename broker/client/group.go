@@ -111,6 +111,8 @@ type groupMember struct {
 	owned      []bool        // by partition index
 	handling   []handled     // polls the application is processing
 	seeks      int
+	sessKey    sessionKey // session's last name and what it was made of
+	sessName   string
 	Assignment []protocol.TopicPartition
 	// appCommits: a processor commits the offsets itself (processor.go); the consumer's own
 	// commits (auto, per poll, before a rebalance, at close) are off.
@@ -165,9 +167,21 @@ func (g *groupMember) owns(part int) bool { return part < len(g.owned) && g.owne
 
 func (g *groupMember) busy(now time.Duration) bool { return now < g.busyUntil }
 
-// session names the consumer's current reading session for the history.
+// session names the consumer's current reading session for the history; the name is built
+// again only when the member, its generation or its seeks changed (every poll asks).
 func (g *groupMember) session() string {
-	return fmt.Sprintf("%s/%d/%d", g.memberID, g.generation, g.seeks)
+	k := sessionKey{g.memberID, g.generation, g.seeks}
+	if k != g.sessKey || g.sessName == "" {
+		g.sessKey, g.sessName = k, fmt.Sprintf("%s/%d/%d", g.memberID, g.generation, g.seeks)
+	}
+	return g.sessName
+}
+
+// sessionKey is what a session's name is made of.
+type sessionKey struct {
+	memberID   string
+	generation int32
+	seeks      int
 }
 
 func (g *groupMember) send(kind uint8, now time.Duration, to int32, msg any, corr int64, timeout time.Duration, r *greq) {

@@ -9,8 +9,16 @@ import (
 // BenchmarkClassroom reports simulated seconds per wall second and per CPU second (the
 // process's user and system time, the collector's included: on a shared machine the wall
 // clock is noise) for the classroom cluster. allocs/op are allocations per simulated second.
+//
+// Its two sub-benchmarks are the classroom with one consumer and with a group of two, so one
+// `go test -bench Classroom -count N` run alternates them on the same machine.
 func BenchmarkClassroom(b *testing.B) {
-	c, err := Classroom(1)
+	b.Run("consumer", func(b *testing.B) { benchClassroom(b, Classroom) })
+	b.Run("group", func(b *testing.B) { benchClassroom(b, ClassroomGroup) })
+}
+
+func benchClassroom(b *testing.B, build func(uint64) (*Cluster, error)) {
+	c, err := build(1)
 	if err != nil {
 		b.Fatal(err)
 	}
