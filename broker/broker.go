@@ -410,6 +410,7 @@ func (b *Broker) refreshConfigs(topic string) {
 		if topic == "" || p.tp.Topic == topic {
 			p.cfg = b.topicConfig(p.tp.Topic)
 			p.log.SetConfig(p.cfg)
+			b.staleFetch(p) // its throttle may have changed (fetcher.go)
 		}
 	}
 }

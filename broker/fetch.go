@@ -175,9 +175,15 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 	ready := false
 	bytes := int64(0)
 	ctx.beginRead()
-	for i := range ctx.fetch {
-		if ctx.quiet(i) != nil {
-			continue // nothing to read or to tell (fetchsession.go)
+	vis := ctx.toRead() // nil: every partition; else those not quiet (fetchsession.go)
+	n := len(ctx.fetch)
+	if vis != nil {
+		n = len(vis)
+	}
+	for k := 0; k < n; k++ {
+		i := k
+		if vis != nil {
+			i = int(vis[k])
 		}
 		fp := &ctx.fetch[i]
 		ctx.reading(i)
@@ -239,9 +245,15 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 // error, a divergence, or data below its limit (MinBytes is at most one record here).
 func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
 	data := false
-	for i := range ctx.fetch {
-		if ctx.quiet(i) != nil {
-			continue
+	vis := ctx.toRead()
+	n := len(ctx.fetch)
+	if vis != nil {
+		n = len(vis)
+	}
+	for k := 0; k < n; k++ {
+		i := k
+		if vis != nil {
+			i = int(vis[k])
 		}
 		fp := &ctx.fetch[i]
 		p := ctx.parts[i]

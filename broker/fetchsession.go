@@ -73,6 +73,8 @@ type fetchSession struct {
 	quietable bool                      // a follower's session without a planted HW bug (quiet)
 	partsGen  uint64                    // the cache's partsGen when parts was resolved
 	layout    uint64                    // counts changes of the session's partitions (watches)
+	active    []int32                   // the partitions that are not quiet (indexes into fetch)
+	activeOld bool                      // a quiet mark or the partitions changed since active was built
 }
 
 // sentFetchState is what the session last told the fetcher of a partition (CachedPartition's
@@ -102,8 +104,11 @@ type sessionWatch struct {
 // cleanUp).
 func (p *Partition) unquiet() {
 	for _, w := range p.sessionWatches {
-		if w.s.layout == w.layout {
-			w.s.sent[w.i].quiet = false
+		if w.s.layout != w.layout {
+			continue // the entry moved or the session is gone
+		}
+		if st := &w.s.sent[w.i]; st.quiet {
+			st.quiet, w.s.activeOld = false, true
 		}
 	}
 }
@@ -124,6 +129,7 @@ func (p *Partition) watch(s *fetchSession, i int) {
 // relayout forgets every quiet mark and watch: the session's partitions moved.
 func (s *fetchSession) relayout() {
 	s.layout++
+	s.activeOld = true
 	for i := range s.sent {
 		s.sent[i].quiet, s.sent[i].watcher = false, nil
 	}
@@ -181,6 +187,7 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 	}
 	if changed || s.partsGen != c.partsGen {
 		s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
+		s.activeOld = true
 	}
 	return fetchContext{fetch: s.fetch, parts: s.parts, sess: s, resp: s.resp}, protocol.NONE
 }
@@ -200,7 +207,7 @@ func (s *fetchSession) update(m *protocol.FetchRequest) bool {
 		i, ok := s.find(fp.TP)
 		if ok {
 			s.fetch[i] = fp // CachedPartition.updateRequestParams
-			s.sent[i].quiet = false
+			s.sent[i].quiet, s.activeOld = false, true
 			continue
 		}
 		s.fetch = slices.Insert(s.fetch, i, fp)
@@ -296,9 +303,13 @@ func (ctx *fetchContext) respondable() {
 		must := len(r.Batches) > 0 || r.Error != protocol.NONE || r.DivergingEpoch.Epoch != protocol.UnknownEpoch ||
 			st.hw != r.HighWatermark || st.lso != r.LastStableOffset || st.logStart != r.LogStartOffset
 		st.hw, st.lso, st.logStart = r.HighWatermark, r.LastStableOffset, r.LogStartOffset
+		was := st.quiet
 		st.quiet = false
 		if s.quietable && len(r.Batches) == 0 && r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
 			s.markQuiet(int(i), ctx.parts[i], &ctx.fetch[i], r.CurrentLeaderEpoch)
+		}
+		if st.quiet != was {
+			s.activeOld = true
 		}
 		if r.Error != protocol.NONE {
 			st.hw = -1 // answered again once the error goes away
@@ -365,19 +376,51 @@ var verifyQuiet = false
 // quiet returns the follower's state at the leader when the fetch's i-th partition is quiet
 // (markQuiet), nil when it must be read.
 func (ctx *fetchContext) quiet(i int) *remoteReplica {
+	if s := ctx.sess; s != nil && !ctx.full {
+		if st := &s.sent[i]; st.quiet && st.p == ctx.parts[i] {
+			return st.r // verifyQuiet checks it in toRead, which every fetch calls first
+		}
+	}
+	return nil
+}
+
+// toRead lists the partitions a read of the fetch visits, in order: those of an incremental
+// follower session that are not quiet; nil: every partition.
+func (ctx *fetchContext) toRead() []int32 {
 	s := ctx.sess
-	if s == nil || ctx.full {
+	if s == nil || ctx.full || !s.quietable {
 		return nil
 	}
-	st := &s.sent[i]
-	if !st.quiet || st.p != ctx.parts[i] {
-		return nil
+	if s.activeOld || s.active == nil {
+		if s.active == nil {
+			s.active = make([]int32, 0, len(s.sent)) // empty, not nil: nil reads every partition
+		}
+		s.active = s.active[:0]
+		for i := range s.sent {
+			if st := &s.sent[i]; !st.quiet || st.p != ctx.parts[i] {
+				s.active = append(s.active, int32(i))
+			}
+		}
+		s.activeOld = false
 	}
-	if verifyQuiet && s.quietNow(st, &ctx.fetch[i]) != st.r {
+	if verifyQuiet {
+		for i := range s.sent {
+			if st := &s.sent[i]; st.quiet && st.p == ctx.parts[i] {
+				s.verify(st, &ctx.fetch[i])
+			} else if !slices.Contains(s.active, int32(i)) {
+				panic(fmt.Sprintf("broker: entry %d of a fetch session is not quiet but not read", i))
+			}
+		}
+	}
+	return s.active
+}
+
+// verify panics when a quiet entry is not quiet as the leader has the partition now.
+func (s *fetchSession) verify(st *sentFetchState, fp *protocol.FetchPartition) {
+	if s.quietNow(st, fp) != st.r {
 		panic(fmt.Sprintf("broker %d: %s is marked quiet in the session of replica %d but changed (hw %d, leo %d, log start %d, epoch %d; sent hw %d, log start %d, epoch %d)",
 			st.p.b.id, st.p.tp, s.replicaID, st.p.hw, st.p.log.LogEndOffset(), st.p.log.LogStartOffset(), st.p.leaderEpoch, st.hw, st.logStart, st.epoch))
 	}
-	return st.r
 }
 
 // takeQuietFetch is takeFollowerFetch for a quiet partition: updateFollowerFetchState with a

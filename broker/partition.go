@@ -418,4 +418,5 @@ func (p *Partition) cleanUp(now time.Duration, limit int64) {
 	p.log.DeleteOldSegments(now, limit)
 	p.log.Clean(now, p.hw, log.CleanerBugs{DropLatest: p.b.cfg.Bugs.CleanerDropsLatest, DropTombstones: p.b.cfg.Bugs.CleanerDropsTombstones})
 	p.unquiet() // the log start may have moved (fetchsession.go)
+	p.b.staleFetch(p)
 }
