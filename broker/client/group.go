@@ -82,6 +82,7 @@ const (
 
 type greq struct {
 	kind   uint8
+	to     int32 // the broker asked
 	sentAt time.Duration
 	gen    int32
 	parts  []protocol.OffsetCommitPartition
@@ -188,7 +189,7 @@ func (g *groupMember) send(kind uint8, now time.Duration, to int32, msg any, cor
 	if r == nil {
 		r = &greq{}
 	}
-	r.kind, r.sentAt = kind, now
+	r.kind, r.to, r.sentAt = kind, to, now
 	g.reqs[corr] = r
 	g.inFlight[kind] = corr
 	g.c.env.Send(to, msg)
@@ -632,12 +633,21 @@ func (g *groupMember) timedOut(now time.Duration, corr int64) bool {
 }
 
 // onReset fails the group requests in flight to a peer that went away.
+// A FindCoordinator in flight to that peer fails as well and is sent again after
+// retry.backoff.ms (AbstractCoordinator.ensureCoordinatorReady on the DisconnectException
+// ConsumerNetworkClient raises), instead of waiting out request.timeout.ms.
 func (g *groupMember) onReset(now time.Duration, peer int32) {
 	if peer == g.coord {
 		for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
 			g.timedOut(now, corr)
 		}
 		g.coordinatorUnknown(now)
+	}
+	if corr := g.inFlight[gFind]; corr != 0 {
+		if r := g.reqs[corr]; r != nil && r.to == peer {
+			g.timedOut(now, corr)
+			g.notBefore = max(g.notBefore, now+g.c.cfg.RetryBackoff)
+		}
 	}
 }
 
