@@ -7,14 +7,15 @@ import (
 )
 
 // Classroom builds the classroom cluster: 3 brokers, 3 controllers, a topic of 6 partitions
-// with RF 3 and min.insync.replicas=2, one producer at 1,000 records/s with acks=all, one
-// consumer reading from the start.
-func Classroom(seed uint64) (*Cluster, error) { return buildClassroom(seed, false) }
+// with RF 3 and min.insync.replicas=2, one producer at 1,000 records/s with acks=all, and a
+// consumer group: app1 and app2 in group g1 (classic protocol, range assignor) share the
+// topic's partitions, reading from the start and committing automatically.
+func Classroom(seed uint64) (*Cluster, error) { return buildClassroom(seed, true) }
 
-// ClassroomGroup is the classroom cluster whose reader is a consumer group: app1 and app2 in
-// group g1 (classic protocol, range assignor) share the topic's partitions, reading from the
-// start and committing automatically.
-func ClassroomGroup(seed uint64) (*Cluster, error) { return buildClassroom(seed, true) }
+// ClassroomWithoutGroup is the classroom cluster read by one consumer outside any group (c1,
+// every partition assigned): the group's cost is measured against it (BenchmarkClassroom,
+// `kafkasim bench`).
+func ClassroomWithoutGroup(seed uint64) (*Cluster, error) { return buildClassroom(seed, false) }
 
 func buildClassroom(seed uint64, group bool) (*Cluster, error) {
 	spec := DefaultSpec()
