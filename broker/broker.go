@@ -410,6 +410,7 @@ func (b *Broker) refreshConfigs(topic string) {
 		if topic == "" || p.tp.Topic == topic {
 			p.cfg = b.topicConfig(p.tp.Topic)
 			p.log.SetConfig(p.cfg)
+			b.staleFetch(p) // its throttle may have changed (fetcher.go)
 		}
 	}
 }
@@ -459,6 +460,7 @@ func (b *Broker) deletePartition(p *Partition) {
 		}
 	}
 	delete(b.parts, p.tp)
+	b.fetchSessions.partsChanged()
 	delete(b.hwCheckpoint, p.tp)
 	if i := slices.Index(b.order, p); i >= 0 {
 		b.order = slices.Delete(b.order, i, i+1)
@@ -478,6 +480,7 @@ func (b *Broker) openPartition(now time.Duration, tp protocol.TopicPartition) *P
 	p.hw = min(b.hwCheckpoint[tp], l.LogEndOffset())
 	p.hw = max(p.hw, l.LogStartOffset())
 	b.parts[tp] = p
+	b.fetchSessions.partsChanged()
 	i, _ := slices.BinarySearchFunc(b.order, p, func(a, x *Partition) int { return compareTP(a.tp, x.tp) })
 	b.order = slices.Insert(b.order, i, p)
 	return p

@@ -14,7 +14,8 @@ import (
 // Only a fetch without divergence updates the follower's state, which may expand the ISR and
 // advance the HW. A fetch that finds nothing waits up to MaxWait for new data. A fetch in an
 // incremental session (KIP-227, fetchsession.go) is served over every partition of its session
-// and answered with only the partitions that have something new; a follower's answer leaves
+// but the quiet ones, which have nothing to read, and answered with only the partitions that
+// have something new; a follower's answer leaves
 // the last stable offset out (ReplicaFetcherThread never reads it).
 
 type delayedFetch struct {
@@ -143,14 +144,21 @@ func (b *Broker) takeFollowerFetches(now time.Duration, m *protocol.FetchRequest
 	if reg := b.image.Brokers[m.ReplicaID]; m.ReplicaEpoch >= 0 && reg != nil && reg.Epoch > m.ReplicaEpoch {
 		return
 	}
-	var room [64]bool // most sessions have fewer partitions: no allocation
-	take := room[:0]
+	// The answers readFetch wrote, in the order it read the partitions: every partition, or
+	// the session's partitions that are not quiet (fetchsession.go).
+	vis := ctx.toRead()
+	k := 0
 	for i := range ctx.fetch {
-		r := &ctx.resp.Partitions[i]
-		take = append(take, r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch)
-	}
-	for i, ok := range take {
-		if ok {
+		if r := ctx.quiet(i); r != nil {
+			takeQuietFetch(now, m, &ctx.fetch[i], r)
+			continue
+		}
+		if vis != nil && (k >= len(vis) || int(vis[k]) != i) {
+			panic("broker: a fetch session's partitions to read are not in session order")
+		}
+		r := &ctx.resp.Partitions[k]
+		k++
+		if r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
 			p, fp := ctx.parts[i], &ctx.fetch[i]
 			p.updateFollowerFetchState(now, p.remote(m.ReplicaID), fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
 		}
@@ -168,12 +176,23 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 	}
 	ready := false
 	bytes := int64(0)
-	for i := range ctx.fetch {
+	ctx.beginRead()
+	vis := ctx.toRead() // nil: every partition; else those not quiet (fetchsession.go)
+	n := len(ctx.fetch)
+	if vis != nil {
+		n = len(vis)
+	}
+	for k := 0; k < n; k++ {
+		i := k
+		if vis != nil {
+			i = int(vis[k])
+		}
 		fp := &ctx.fetch[i]
+		ctx.reading(i)
 		resp.Partitions = append(resp.Partitions, protocol.FetchPartitionResponse{
 			TP: fp.TP, DivergingEpoch: protocol.NoDivergence, CurrentLeader: protocol.NoLeader, CurrentLeaderEpoch: protocol.UnknownEpoch,
 		})
-		r := &resp.Partitions[i]
+		r := &resp.Partitions[len(resp.Partitions)-1]
 		p := ctx.parts[i]
 		if code := b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch); code != protocol.NONE {
 			r.Error = code
@@ -228,7 +247,16 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 // error, a divergence, or data below its limit (MinBytes is at most one record here).
 func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
 	data := false
-	for i := range ctx.fetch {
+	vis := ctx.toRead()
+	n := len(ctx.fetch)
+	if vis != nil {
+		n = len(vis)
+	}
+	for k := 0; k < n; k++ {
+		i := k
+		if vis != nil {
+			i = int(vis[k])
+		}
 		fp := &ctx.fetch[i]
 		p := ctx.parts[i]
 		if b.fetchError(p, m.ReplicaID, fp.CurrentLeaderEpoch) != protocol.NONE {
@@ -268,6 +296,7 @@ func consumerLimit(p *Partition, isolation int8) int64 {
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a
 // leadership change). The waiters list and its spare swap, so that waking allocates nothing.
 func (p *Partition) wakeFetches(now time.Duration) {
+	p.unquiet() // fetchsession.go
 	if len(p.fetchWaiters) == 0 {
 		return
 	}

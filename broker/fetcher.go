@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -28,6 +29,20 @@ type fetcher struct {
 	sent       []*Partition
 	sentEpochs []int32
 	session    protocol.FetchSessionHandler // the fetch session with the leader (KIP-227)
+	// entries holds the fetch state of parts (same order), each built anew while not fresh:
+	// a partition in an answer, or all of them after parts or a topic's config changed
+	// (reset), or the log start moved (cleanUp); out marks the partitions backed off from the
+	// next fetch. sentAt is the index in parts of each of sent (sentAll: sent is parts). allIn:
+	// the last fetch carried every entry, so the session holds them as they are but changed.
+	entries []protocol.FetchPartition
+	epochs  []int32 // entries' leader epochs
+	fresh   []bool
+	out     []bool
+	changed []int32
+	sentAt  []int32
+	sentAll bool
+	allIn   bool
+	reset   bool
 	// One timer at a time serves the request timeout and the back-off: deadline is when the
 	// fetch in flight is given up; timerAt when the armed timer (generation gen) fires.
 	deadline time.Duration
@@ -57,6 +72,7 @@ func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
 	if !found {
 		f.parts = slices.Insert(f.parts, i, p)
 	}
+	f.reset = true
 	if !f.inFlight {
 		f.send(now)
 	}
@@ -68,43 +84,81 @@ func (b *Broker) stopFetching(p *Partition) {
 	}
 	if f := b.fetchers[p.followFrom]; f != nil {
 		f.parts = slices.DeleteFunc(f.parts, func(x *Partition) bool { return x == p })
+		f.reset = true
 	}
 	p.followFrom = protocol.NoLeader
 }
 
 func (f *fetcher) send(now time.Duration) {
 	b := f.b
-	clear(f.sent)
-	f.sent, f.sentEpochs = f.sent[:0], f.sentEpochs[:0]
-	want := f.session.Want[:0]
+	n := len(f.parts)
+	if f.reset || len(f.fresh) != n {
+		f.entries = slices.Grow(f.entries[:0], n)[:n]
+		f.epochs = slices.Grow(f.epochs[:0], n)[:n]
+		f.fresh = slices.Grow(f.fresh[:0], n)[:n]
+		f.out = slices.Grow(f.out[:0], n)[:n]
+		clear(f.fresh)
+		f.reset, f.allIn = false, false
+	}
+	// Build again the entries that are not fresh, in order; a fresh one changed in nothing it is
+	// made of, and its partition is neither throttled nor backed off: throttleFollower has
+	// nothing to do for it.
+	f.changed = f.changed[:0]
 	next := time.Duration(-1)
-	for _, p := range f.parts {
+	excluded := 0
+	for i, p := range f.parts {
+		if f.fresh[i] {
+			if verifyQuiet {
+				f.verifyFresh(now, i)
+			}
+			continue
+		}
 		b.throttleFollower(now, p) // a throttled replica over its quota waits (quota.go)
 		if p.backoffUntil > now {
 			if next < 0 || p.backoffUntil < next {
 				next = p.backoffUntil
 			}
+			f.out[i] = true
+			excluded++
 			continue
 		}
-		last := p.log.LatestEpoch()
-		if b.cfg.Truncation == config.TruncateHighWatermark {
-			last = protocol.UnknownEpoch // before KIP-101 there was no epoch to compare
-		}
-		want = append(want, protocol.FetchPartition{
-			TP: p.tp, FetchOffset: p.log.LogEndOffset(), LogStartOffset: p.log.LogStartOffset(),
-			CurrentLeaderEpoch: p.leaderEpoch, LastFetchedEpoch: last,
-		})
-		f.sent = append(f.sent, p)
-		f.sentEpochs = append(f.sentEpochs, p.leaderEpoch)
+		f.out[i] = false
+		f.entries[i], f.epochs[i] = f.entry(p), p.leaderEpoch
+		f.fresh[i] = !b.followerThrottled(p) && !b.followerQuota.throttled[p.tp]
+		f.changed = append(f.changed, int32(i))
 	}
-	f.session.Want = want
-	if len(want) == 0 {
-		if next >= 0 {
-			f.wakeAt(now, next)
+	var req *protocol.FetchRequest
+	if excluded == 0 && f.allIn {
+		// Every partition again, as the session has them but the entries built again.
+		req = f.session.RequestChanged(f.entries, f.changed)
+		if len(f.sent) > n {
+			clear(f.sent[n:])
 		}
-		return
+		f.sent, f.sentEpochs, f.sentAll = append(f.sent[:0], f.parts...), append(f.sentEpochs[:0], f.epochs...), true
+	} else {
+		clear(f.sent)
+		f.sent, f.sentEpochs, f.sentAt, f.sentAll = f.sent[:0], f.sentEpochs[:0], f.sentAt[:0], false
+		want := f.session.Want[:0]
+		for i, p := range f.parts {
+			if f.out[i] {
+				continue
+			}
+			want = append(want, f.entries[i])
+			f.sent = append(f.sent, p)
+			f.sentEpochs = append(f.sentEpochs, f.epochs[i])
+			f.sentAt = append(f.sentAt, int32(i))
+		}
+		f.session.Want = want
+		f.allIn = false
+		if len(want) == 0 {
+			if next >= 0 {
+				f.wakeAt(now, next)
+			}
+			return
+		}
+		req = f.session.Request()
+		f.allIn = excluded == 0
 	}
-	req := f.session.Request()
 	req.ReplicaID, req.ReplicaEpoch, req.MaxWait, req.MinBytes, req.MaxBytes = b.id, b.lifecycle.epoch, b.cfg.ReplicaFetchWaitMax, 1, b.replicaFetchMaxBytes()
 	req.CorrelationID = b.nextCorr()
 	f.corr = req.CorrelationID
@@ -112,6 +166,33 @@ func (f *fetcher) send(now time.Duration) {
 	f.deadline = now + b.cfg.ReplicaSocketTimeout
 	b.env.Send(f.leader, req)
 	f.wakeAt(now, f.deadline)
+}
+
+// entry is the fetch state of p: its LEO, log start, leader epoch and last fetched epoch.
+func (f *fetcher) entry(p *Partition) protocol.FetchPartition {
+	last := p.log.LatestEpoch()
+	if f.b.cfg.Truncation == config.TruncateHighWatermark {
+		last = protocol.UnknownEpoch // before KIP-101 there was no epoch to compare
+	}
+	return protocol.FetchPartition{
+		TP: p.tp, FetchOffset: p.log.LogEndOffset(), LogStartOffset: p.log.LogStartOffset(),
+		CurrentLeaderEpoch: p.leaderEpoch, LastFetchedEpoch: last,
+	}
+}
+
+// verifyFresh panics when parts[i]'s fresh entry is not what send would build (tests).
+func (f *fetcher) verifyFresh(now time.Duration, i int) {
+	p := f.parts[i]
+	if e := f.entry(p); e != f.entries[i] || p.backoffUntil > now || f.b.followerThrottled(p) || f.b.followerQuota.throttled[p.tp] {
+		panic(fmt.Sprintf("broker %d: the fetch entry of %s is fresh but %+v is now %+v (backed off until %v at %v)", f.b.id, p.tp, f.entries[i], e, p.backoffUntil, now))
+	}
+}
+
+// staleFetch makes p's fetch entry be built again at the next fetch (its log start moved).
+func (b *Broker) staleFetch(p *Partition) {
+	if f := b.fetchers[p.followFrom]; f != nil && p.followFrom >= 0 {
+		f.reset = true
+	}
 }
 
 // onTimer: the fetch went unanswered for replica.socket.timeout.ms (the leader is down or cut
@@ -155,13 +236,19 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 	j := 0
 	for i := range m.Partitions {
 		r := &m.Partitions[i]
-		for j < len(f.sent) && compareTP(f.sent[j].tp, r.TP) < 0 {
-			j++
-		}
-		if j == len(f.sent) || f.sent[j].tp != r.TP {
+		k, found := slices.BinarySearchFunc(f.sent[j:], r.TP, func(p *Partition, tp protocol.TopicPartition) int { return compareTP(p.tp, tp) })
+		j += k
+		if !found {
 			continue
 		}
 		p := f.sent[j]
+		if !f.reset {
+			i := j
+			if !f.sentAll {
+				i = int(f.sentAt[j])
+			}
+			f.fresh[i] = false // the answer may move its LEO, log start or epochs
+		}
 		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[j] {
 			// The partition moved on while the fetch was out. The session believes this answer
 			// heard: fetch in full next time, so that nothing it said is lost.

@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"slices"
 	"time"
 
@@ -25,6 +26,16 @@ import (
 // served without a session. Not modelled: responded partitions moving to the end of the
 // session's order (the fairness of FetchSession's ImplicitLinkedHashCollection).
 //
+// A follower's session mostly holds quiet partitions: the follower has all of the leader's
+// log, the HW equals the LEO, and nothing changed since the last answer (the classroom's 50
+// partitions of __consumer_offsets). Kafka reads each of them at every fetch
+// (IncrementalFetchContext walks the whole session) and leaves them out of the answer; here the
+// answer marks such a partition quiet in the session, the partition tells its sessions when
+// anything a fetch reads changes (unquiet), and a fetch skips the quiet ones: it only refreshes
+// their follower's fetch time and caught-up time, all that reading them and
+// Partition.updateFollowerFetchState would change. The answers, the follower states and the
+// ISR are the same as walking them all (TestQuietPartitionsAnswerAsRead checks it).
+//
 // A session owns its response: the fetcher sends epoch n+1 only after it read the answer to
 // epoch n, so that answer's buffer is free again when epoch n+1 arrives. A fetcher that gives a
 // fetch up opens a new session, leaving the old one's buffers to whatever still holds them.
@@ -39,7 +50,12 @@ type fetchSessionCache struct {
 	sessions map[int32]*fetchSession
 	base     uint64 // the time of the first session (ids differ between incarnations)
 	count    uint64
+	partsGen uint64 // counts the broker's replicas opened and deleted (partsChanged)
 }
+
+// partsChanged says that the broker opened or deleted a replica: sessions resolve their
+// partitions again.
+func (c *fetchSessionCache) partsChanged() { c.partsGen++ }
 
 // fetchSession is FetchSession: the fetch state of the session's partitions, sorted by
 // topic-partition.
@@ -53,12 +69,71 @@ type fetchSession struct {
 	sent      []sentFetchState          // CachedPartition's response data, as last sent
 	resp      *protocol.FetchResponse   // the session's answer buffer
 	df        *delayedFetch             // the session's parked fetch, reused once answered
+	answered  []int32                   // the partitions (indexes into fetch) resp holds, in order
+	quietable bool                      // a follower's session without a planted HW bug (quiet)
+	partsGen  uint64                    // the cache's partsGen when parts was resolved
+	layout    uint64                    // counts changes of the session's partitions (watches)
+	active    []int32                   // the partitions that are not quiet (indexes into fetch)
+	activeOld bool                      // a quiet mark or the partitions changed since active was built
 }
 
 // sentFetchState is what the session last told the fetcher of a partition (CachedPartition's
 // highWatermark and localLogStartOffset, and the last stable offset); hw is -1 when the
-// partition must be answered next time.
-type sentFetchState struct{ hw, lso, logStart int64 }
+// partition must be answered next time. quiet: the partition needs no reading at the next
+// fetch (r is the follower's state at the leader, epoch the leader epoch it was read in);
+// watcher is the partition whose watches name this entry.
+type sentFetchState struct {
+	hw, lso, logStart int64
+	p, watcher        *Partition
+	r                 *remoteReplica
+	epoch             int32
+	quiet             bool
+}
+
+// sessionWatch names a partition's entry in a session (its index in the session's layout).
+type sessionWatch struct {
+	s      *fetchSession
+	layout uint64
+	i      int32
+}
+
+// unquiet tells the sessions holding p quiet that something a fetch reads of it may have
+// changed: its log (an append), its HW, log start offset, leadership, ISR or replicas. It is
+// called where those change, before anything else can answer a parked fetch
+// (Partition.maybeIncrementHW, which every leader append calls at once; wakeFetches; updateIsr;
+// cleanUp).
+func (p *Partition) unquiet() {
+	for _, w := range p.sessionWatches {
+		if w.s.layout != w.layout {
+			continue // the entry moved or the session is gone
+		}
+		if st := &w.s.sent[w.i]; st.quiet {
+			st.quiet, w.s.activeOld = false, true
+		}
+	}
+}
+
+// watch has p tell session s of its changes (entry i of the current layout), dropping the
+// watches of entries that no longer exist.
+func (p *Partition) watch(s *fetchSession, i int) {
+	kept := p.sessionWatches[:0]
+	for _, w := range p.sessionWatches {
+		if w.s.layout == w.layout && w.s.sent[w.i].p == p {
+			kept = append(kept, w)
+		}
+	}
+	clear(p.sessionWatches[len(kept):])
+	p.sessionWatches = append(kept, sessionWatch{s: s, layout: s.layout, i: int32(i)})
+}
+
+// relayout forgets every quiet mark and watch: the session's partitions moved.
+func (s *fetchSession) relayout() {
+	s.layout++
+	s.activeOld = true
+	for i := range s.sent {
+		s.sent[i].quiet, s.sent[i].watcher = false, nil
+	}
+}
 
 // fetchContext is one fetch as the leader serves it (FetchContext): the partitions to read,
 // their resolved partitions, the session (nil: sessionless), and the answer's buffer.
@@ -89,7 +164,8 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 				for i := range s.sent {
 					s.sent[i] = sentFetchState{hw: -1}
 				}
-				s.parts = b.resolveFetch(s.parts[:0], s.fetch)
+				s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
+				s.quietable = m.ReplicaID >= 0 && !b.cfg.Bugs.HWPastLEO && !b.cfg.Bugs.HWRegress
 				return fetchContext{fetch: s.fetch, parts: s.parts, sess: s, full: true, resp: s.resp}, protocol.NONE
 			}
 		}
@@ -105,29 +181,40 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 	}
 	s.epoch = protocol.NextSessionEpoch(s.epoch)
 	s.lastUsed = now
-	s.update(m)
-	s.parts = b.resolveFetch(s.parts[:0], s.fetch)
+	changed := s.update(m)
+	if changed {
+		s.relayout()
+	}
+	if changed || s.partsGen != c.partsGen {
+		s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
+		s.activeOld = true
+	}
 	return fetchContext{fetch: s.fetch, parts: s.parts, sess: s, resp: s.resp}, protocol.NONE
 }
 
 // update is FetchSession.update: forgotten partitions leave, new ones join (to be answered),
-// changed ones take the fetch's state.
-func (s *fetchSession) update(m *protocol.FetchRequest) {
+// changed ones take the fetch's state. It reports whether the session's partitions changed.
+func (s *fetchSession) update(m *protocol.FetchRequest) bool {
+	changed := false
 	for _, tp := range m.Forgotten {
 		if i, ok := s.find(tp); ok {
 			s.fetch = slices.Delete(s.fetch, i, i+1)
 			s.sent = slices.Delete(s.sent, i, i+1)
+			changed = true
 		}
 	}
 	for _, fp := range m.Partitions {
 		i, ok := s.find(fp.TP)
 		if ok {
 			s.fetch[i] = fp // CachedPartition.updateRequestParams
+			s.sent[i].quiet, s.activeOld = false, true
 			continue
 		}
 		s.fetch = slices.Insert(s.fetch, i, fp)
 		s.sent = slices.Insert(s.sent, i, sentFetchState{hw: -1})
+		changed = true
 	}
+	return changed
 }
 
 func (s *fetchSession) find(tp protocol.TopicPartition) (int, bool) {
@@ -188,12 +275,14 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 	if victim == nil {
 		return false
 	}
+	victim.layout++ // its watches are void
 	delete(c.sessions, victim.id)
 	return true
 }
 
 func (c *fetchSessionCache) remove(id, replicaID int32) {
 	if s := c.sessions[id]; s != nil && s.replicaID == replicaID {
+		s.layout++ // its watches are void
 		delete(c.sessions, id)
 	}
 }
@@ -207,12 +296,21 @@ func (ctx *fetchContext) respondable() {
 	}
 	resp := ctx.resp
 	kept := resp.Partitions[:0]
-	for i := range resp.Partitions {
-		r := &resp.Partitions[i]
+	for k := range resp.Partitions {
+		r := &resp.Partitions[k]
+		i := s.answered[k]
 		st := &s.sent[i]
 		must := len(r.Batches) > 0 || r.Error != protocol.NONE || r.DivergingEpoch.Epoch != protocol.UnknownEpoch ||
 			st.hw != r.HighWatermark || st.lso != r.LastStableOffset || st.logStart != r.LogStartOffset
 		st.hw, st.lso, st.logStart = r.HighWatermark, r.LastStableOffset, r.LogStartOffset
+		was := st.quiet
+		st.quiet = false
+		if s.quietable && len(r.Batches) == 0 && r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
+			s.markQuiet(int(i), ctx.parts[i], &ctx.fetch[i], r.CurrentLeaderEpoch)
+		}
+		if st.quiet != was {
+			s.activeOld = true
+		}
 		if r.Error != protocol.NONE {
 			st.hw = -1 // answered again once the error goes away
 		}
@@ -222,4 +320,116 @@ func (ctx *fetchContext) respondable() {
 	}
 	clear(resp.Partitions[len(kept):])
 	resp.Partitions = kept
+}
+
+// beginRead starts an answer: it empties the list of the partitions it holds.
+func (ctx *fetchContext) beginRead() {
+	if ctx.sess != nil {
+		ctx.sess.answered = ctx.sess.answered[:0]
+	}
+}
+
+// reading notes that the answer's next partition is the fetch's i-th.
+func (ctx *fetchContext) reading(i int) {
+	if ctx.sess != nil {
+		ctx.sess.answered = append(ctx.sess.answered, int32(i))
+	}
+}
+
+// markQuiet marks the session's i-th partition quiet if it is so now, after its answer
+// (read in leader epoch epoch, without an error, a divergence or records): the leader still
+// leads it in that epoch, the follower's fetch offset is the LEO and the HW both, the HW and log
+// start offset are those just sent, and the follower is in the ISR. Fetching it again would
+// read no records, find no error and no divergence (the leader's epoch cache moves only with
+// its LEO, its log start or a new epoch), send nothing, and Partition.updateFollowerFetchState
+// would expand no ISR and move no HW (already the LEO): only the follower's fetch times would
+// move (takeQuietFetch). It stays quiet until the partition changes (unquiet) or the fetch of it
+// does (update).
+func (s *fetchSession) markQuiet(i int, p *Partition, fp *protocol.FetchPartition, epoch int32) {
+	st := &s.sent[i]
+	st.p, st.epoch = p, epoch
+	r := s.quietNow(st, fp)
+	if r == nil {
+		return
+	}
+	st.r, st.quiet = r, true
+	if st.watcher != p {
+		p.watch(s, i)
+		st.watcher = p
+	}
+}
+
+// quietNow is markQuiet's test: the follower's state at the leader if the entry is quiet now.
+func (s *fetchSession) quietNow(st *sentFetchState, fp *protocol.FetchPartition) *remoteReplica {
+	p := st.p
+	if !p.isLeader || p.leaderEpoch != st.epoch || p.hw != st.hw || p.hw != fp.FetchOffset || p.log.LogEndOffset() != p.hw ||
+		p.log.LogStartOffset() != st.logStart || !slices.Contains(p.isr, s.replicaID) {
+		return nil
+	}
+	return p.remote(s.replicaID)
+}
+
+// verifyQuiet makes every use of a quiet mark check it against the leader's state: a change
+// that did not call unquiet panics (tests).
+var verifyQuiet = false
+
+// quiet returns the follower's state at the leader when the fetch's i-th partition is quiet
+// (markQuiet), nil when it must be read.
+func (ctx *fetchContext) quiet(i int) *remoteReplica {
+	if s := ctx.sess; s != nil && !ctx.full {
+		if st := &s.sent[i]; st.quiet && st.p == ctx.parts[i] {
+			return st.r // verifyQuiet checks it in toRead, which every fetch calls first
+		}
+	}
+	return nil
+}
+
+// toRead lists the partitions a read of the fetch visits, in order: those of an incremental
+// follower session that are not quiet; nil: every partition.
+func (ctx *fetchContext) toRead() []int32 {
+	s := ctx.sess
+	if s == nil || ctx.full || !s.quietable {
+		return nil
+	}
+	if s.activeOld || s.active == nil {
+		if s.active == nil {
+			s.active = make([]int32, 0, len(s.sent)) // empty, not nil: nil reads every partition
+		}
+		s.active = s.active[:0]
+		for i := range s.sent {
+			if st := &s.sent[i]; !st.quiet || st.p != ctx.parts[i] {
+				s.active = append(s.active, int32(i))
+			}
+		}
+		s.activeOld = false
+	}
+	if verifyQuiet {
+		for i := range s.sent {
+			if st := &s.sent[i]; st.quiet && st.p == ctx.parts[i] {
+				s.verify(st, &ctx.fetch[i])
+			} else if !slices.Contains(s.active, int32(i)) {
+				panic(fmt.Sprintf("broker: entry %d of a fetch session is not quiet but not read", i))
+			}
+		}
+	}
+	return s.active
+}
+
+// verify panics when a quiet entry is not quiet as the leader has the partition now.
+func (s *fetchSession) verify(st *sentFetchState, fp *protocol.FetchPartition) {
+	if s.quietNow(st, fp) != st.r {
+		panic(fmt.Sprintf("broker %d: %s is marked quiet in the session of replica %d but changed (hw %d, leo %d, log start %d, epoch %d; sent hw %d, log start %d, epoch %d)",
+			st.p.b.id, st.p.tp, s.replicaID, st.p.hw, st.p.log.LogEndOffset(), st.p.log.LogStartOffset(), st.p.leaderEpoch, st.hw, st.logStart, st.epoch))
+	}
+}
+
+// takeQuietFetch is takeFollowerFetch for a quiet partition: updateFollowerFetchState with a
+// fetch offset at the LEO, whose ISR expansion and HW advance have nothing to do.
+func takeQuietFetch(now time.Duration, m *protocol.FetchRequest, fp *protocol.FetchPartition, r *remoteReplica) {
+	r.lastCaughtUp = max(r.lastCaughtUp, now)
+	r.lastFetchLeaderLEO = fp.FetchOffset
+	r.lastFetchTime = now
+	r.leo = fp.FetchOffset
+	r.logStart = fp.LogStartOffset
+	r.brokerEpoch = m.ReplicaEpoch
 }

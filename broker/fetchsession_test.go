@@ -147,3 +147,52 @@ func TestFetcherUsesFetchSession(t *testing.T) {
 		t.Fatalf("after a reset connection: session %d epoch %d; want a full fetch closing session 43", req.SessionID, req.SessionEpoch)
 	}
 }
+
+// A follower's session skips its quiet partitions (caught up, the HW at the LEO, nothing new
+// since the last answer) where IncrementalFetchContext reads them all and leaves them out of
+// the answer: the answers are the same, the follower's fetch and caught-up times still move
+// (Partition.updateFollowerFetchState), and a partition is read again as soon as something a
+// fetch reads changes: an append, or an ISR without the follower, whose next fetch must reach
+// Partition.maybeExpandIsr. verifyQuiet checks every skip against the leader's state.
+func TestQuietPartitionsAnswerAsRead(t *testing.T) {
+	verifyQuiet = true
+	defer func() { verifyQuiet = false }()
+	b, env := sessionLeader()
+	p0 := b.parts[protocol.TopicPartition{Topic: "orders", Partition: 0}]
+	b.Step(time.Millisecond, 1, sessionFetch(protocol.InvalidSessionID, protocol.InitialEpoch, []protocol.FetchPartition{at(0, 0), at(1, 0)}))
+	r, _ := lastFetchAnswer(t, env)
+	id := r.SessionID
+	s := b.fetchSessions.sessions[id]
+	if !s.sent[0].quiet || !s.sent[1].quiet {
+		t.Fatalf("after the full fetch: quiet %v %v; want both quiet (caught up, HW 0 = LEO 0)", s.sent[0].quiet, s.sent[1].quiet)
+	}
+
+	b.Step(2*time.Millisecond, 1, sessionFetch(id, 1, nil))
+	if _, got := lastFetchAnswer(t, env); len(got) != 0 || len(s.answered) != 0 {
+		t.Fatalf("epoch 1: partitions:HW %v, read %v; want nothing answered and nothing read", got, s.answered)
+	}
+	if r := p0.remote(1); r.lastFetchTime != 2*time.Millisecond || r.lastCaughtUp != 2*time.Millisecond {
+		t.Fatalf("orders/0 follower: last fetch %v, caught up %v; want both 2ms (a quiet fetch still counts)", r.lastFetchTime, r.lastCaughtUp)
+	}
+
+	b.Step(3*time.Millisecond, testClient, &protocol.ProduceRequest{CorrelationID: 1, Acks: protocol.AcksLeader, Timeout: time.Second,
+		Partitions: []protocol.ProducePartition{{TP: protocol.TopicPartition{Topic: "orders", Partition: 1}, Batch: batch(0, 1)}}})
+	b.Step(4*time.Millisecond, 1, sessionFetch(id, 2, nil))
+	if r, got := lastFetchAnswer(t, env); len(got) != 2 || got[0] != 1 || len(r.Partitions[0].Batches) != 1 {
+		t.Fatalf("epoch 2: partitions:HW %v; want orders/1 alone, with its record", got)
+	}
+	if len(s.answered) != 1 || s.answered[0] != 1 || !s.sent[0].quiet || s.sent[1].quiet {
+		t.Fatalf("epoch 2: read %v, quiet %v %v; want orders/1 read, orders/0 still quiet", s.answered, s.sent[0].quiet, s.sent[1].quiet)
+	}
+
+	// The controller drops the follower from orders/0's ISR: the quiet mark goes, and the next
+	// fetch reads orders/0 (and would propose the follower back).
+	p0.updateIsr(5*time.Millisecond, []int32{3}, p0.partitionEpoch+1)
+	if s.sent[0].quiet {
+		t.Fatalf("orders/0 still quiet after its ISR lost the follower")
+	}
+	b.Step(6*time.Millisecond, 1, sessionFetch(id, 3, []protocol.FetchPartition{at(1, 1)}))
+	if len(s.answered) != 2 || s.answered[0] != 0 {
+		t.Fatalf("epoch 3: read %v; want orders/0 (its ISR changed) and orders/1 (its fetch changed)", s.answered)
+	}
+}

@@ -40,7 +40,8 @@ type Partition struct {
 	produceWaiters []*delayedProduce
 	fetchWaiters   []fetchWaiter
 
-	fetchWaitersSpare []fetchWaiter // wakeFetches' second buffer (fetch.go)
+	fetchWaitersSpare []fetchWaiter  // wakeFetches' second buffer (fetch.go)
+	sessionWatches    []sessionWatch // fetch sessions that may hold it quiet (fetchsession.go)
 
 	followFrom   int32         // leader being fetched from, -1 for none
 	backoffUntil time.Duration // follower: no fetch before this (replica.fetch.backoff.ms)
@@ -354,6 +355,7 @@ func (p *Partition) effectiveMinIsr() int {
 // Kafka 3.7) the HW does not move while the committed ISR is smaller than the effective
 // min.insync.replicas.
 func (p *Partition) maybeIncrementHW(now time.Duration) {
+	p.unquiet() // every leader append, ISR and replica change calls here first (fetchsession.go)
 	if !p.isLeader {
 		return
 	}
@@ -415,4 +417,6 @@ func (p *Partition) updateFollowerFetchState(now time.Duration, r *remoteReplica
 func (p *Partition) cleanUp(now time.Duration, limit int64) {
 	p.log.DeleteOldSegments(now, limit)
 	p.log.Clean(now, p.hw, log.CleanerBugs{DropLatest: p.b.cfg.Bugs.CleanerDropsLatest, DropTombstones: p.b.cfg.Bugs.CleanerDropsTombstones})
+	p.unquiet() // the log start may have moved (fetchsession.go)
+	p.b.staleFetch(p)
 }

@@ -347,6 +347,7 @@ func (b *Broker) zkPublish(now time.Duration, parts []*metadata.Partition, act b
 		if lp := b.parts[protocol.TopicPartition{Topic: p.Topic, Partition: p.Index}]; lp != nil {
 			lp.cfg = b.topicConfig(p.Topic)
 			lp.log.SetConfig(lp.cfg)
+			b.staleFetch(lp) // its throttle may have changed (fetcher.go)
 		}
 		b.applyPartition(now, p)
 	}

@@ -26,7 +26,7 @@ type BenchResult struct {
 	CPUs      int    `json:"cpus"`
 
 	// The classroom cluster (cluster.Classroom(1)) running SimSeconds of virtual time, boot
-	// excluded.
+	// and its first 10 seconds (benchWarmUp) excluded.
 	SimSeconds          float64 `json:"sim_seconds"`
 	WallSeconds         float64 `json:"wall_seconds"`
 	SimSpeed            float64 `json:"sim_speed"`     // simulated seconds per wall second
@@ -37,6 +37,10 @@ type BenchResult struct {
 	// Messages handed to nodes per CPU second of the process in the classroom run, brokers'
 	// and clients' work included (sim's BenchmarkWorldPingPong measures the bare world's).
 	DeliveriesPerCPUSecond float64 `json:"deliveries_per_cpu_second"`
+	// The classroom cluster read by one consumer outside any group instead of its group
+	// (cluster.ClassroomWithoutGroup), run for as long right after: what the group costs.
+	SimSpeedCPUWithoutGroup float64 `json:"sim_speed_cpu_without_group"`
+	GroupCostPercent        float64 `json:"group_cost_percent"` // CPU per simulated second, with the group over without, less 100%
 
 	// A large cluster (cluster.Large: LargeBrokers brokers, a topic of LargePartitions
 	// partitions with RF 3, a producer at 10,000 records/s and a consumer) running
@@ -111,6 +115,7 @@ func Bench(o BenchOptions) (*BenchResult, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.RunFor(benchWarmUp)
 	before := c.World.Stats()
 	var ms0, ms1 runtime.MemStats
 	runtime.ReadMemStats(&ms0)
@@ -136,6 +141,24 @@ func Bench(o BenchOptions) (*BenchResult, error) {
 	}
 	c = nil
 	runtime.GC()
+	// The group's cost: each variant twice, in turn, the best of each (the first runs of a
+	// process pay for growing its heap).
+	var with, without float64
+	for range 2 {
+		v, err := benchSpeedCPU(cluster.ClassroomWithoutGroup, d)
+		if err != nil {
+			return nil, err
+		}
+		without = max(without, v)
+		if v, err = benchSpeedCPU(cluster.Classroom, d); err != nil {
+			return nil, err
+		}
+		with = max(with, v)
+	}
+	if with > 0 {
+		res.SimSpeedCPUWithoutGroup = without
+		res.GroupCostPercent = 100 * (without/with - 1)
+	}
 
 	if o.LargeBrokers > 0 && o.LargeDuration > 0 {
 		start := time.Now()
@@ -188,11 +211,35 @@ func Bench(o BenchOptions) (*BenchResult, error) {
 	return res, nil
 }
 
+// benchSpeedCPU is the simulated seconds per CPU second of the cluster build makes, run for d
+// after benchWarmUp.
+func benchSpeedCPU(build func(uint64) (*cluster.Cluster, error), d time.Duration) (float64, error) {
+	c, err := build(1)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	c.RunFor(benchWarmUp)
+	cpu0 := processCPU()
+	c.RunFor(d)
+	cpu := (processCPU() - cpu0).Seconds()
+	runtime.GC()
+	if cpu <= 0 {
+		return 0, nil
+	}
+	return d.Seconds() / cpu, nil
+}
+
+// benchWarmUp is how long the classroom cluster runs before it is measured: its group forms
+// (group.initial.rebalance.delay.ms, __consumer_offsets created) and the heap grows.
+const benchWarmUp = 10 * time.Second
+
 // benchClassroom is the classroom cluster of classroom.scenario, left to run (wait %s).
 const benchClassroom = `cluster brokers=3 controllers=3
 topic orders partitions=6 replication=3 replicas=1,2,3;2,3,1;3,1,2;1,2,3;2,3,1;3,1,2 min.insync.replicas=2
 producer p1 topic=orders acks=all rate=1000/s
-consumer c1 topic=orders
+consumer app1 topic=orders group=g1
+consumer app2 topic=orders group=g1
 wait %s
 expect verdict valid
 `
@@ -293,6 +340,8 @@ func (r *BenchResult) Write(w io.Writer, version string, asJSON bool) error {
 	fmt.Fprintf(w, "  events_per_second      %12.0f\n", r.EventsPerSecond)
 	fmt.Fprintf(w, "  deliveries_per_second  %12.0f\n", r.DeliveriesPerSecond)
 	fmt.Fprintf(w, "  deliveries_per_cpu_s   %12.0f  messages handed to nodes per CPU second\n", r.DeliveriesPerCPUSecond)
+	fmt.Fprintf(w, "  sim_speed_cpu_without_group %7.1f  the same with one consumer instead of group g1\n", r.SimSpeedCPUWithoutGroup)
+	fmt.Fprintf(w, "  group_cost_percent     %12.1f  %% more CPU per simulated second with the group\n", r.GroupCostPercent)
 	if r.LargeBrokers > 0 {
 		fmt.Fprintf(w, "large cluster, %d brokers, %d partitions, 10,000 records/s, %.0f simulated seconds (booted in %.1fs wall):\n", r.LargeBrokers, r.LargePartitions, r.LargeSimSeconds, r.LargeSetupSeconds)
 		fmt.Fprintf(w, "  large_cluster_speed    %12.2f  simulated seconds per wall second\n", r.LargeSpeed)
@@ -324,13 +373,17 @@ func processCPU() time.Duration {
 // BenchHelp is bench's long help: what it runs and the figures it prints.
 const BenchHelp = `
 bench measures the classroom cluster (3 brokers, 3 controllers, 6 partitions with RF 3, a
-producer at 1,000 records/s, a consumer) running 60 simulated seconds, then a large cluster
+producer at 1,000 records/s, a consumer group of two) running 60 simulated seconds, and for as
+long with one consumer outside any group instead, then a large cluster
 (100 brokers, 30,000 partitions with RF 3, 10,000 records/s) running 10 simulated seconds, then
 a sweep of the library's leader-failover.scenario over 2 x CPUs seeds on every core, and prints:
 
   sim_speed              simulated seconds per wall second (one world, one core)
   sim_speed_cpu          simulated seconds per CPU second of the process (the collector's
                          included): the figure to compare on a busy machine
+  sim_speed_cpu_without_group  the same with one consumer instead of the group
+  group_cost_percent     how much more CPU a simulated second takes with the group (the
+                         issue asks at most 15)
   allocs_per_sim_second  heap allocations per simulated second
   events_per_second      trace events per wall second
   deliveries_per_second  messages handed to nodes per wall second

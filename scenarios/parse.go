@@ -625,6 +625,11 @@ func (p *parser) consumer(toks []token) error {
 		t, v := toks[i+2], vals[i]
 		switch k {
 		case "topic":
+			if strings.Contains(v, ",") {
+				// SCENARIO_LANGUAGE's topic=T[,T2...]: the consumer, its group membership and
+				// the assignors read one topic so far.
+				return p.errTok(t, "topic=%s: a consumer of several topics is not modelled yet (one topic per consumer)", v)
+			}
 			cd.topic, cd.topicT = v, t
 		default:
 			if err := p.notModelled(inConsumer, k, t); err != nil {

@@ -146,8 +146,8 @@ func TestEveryViewAgreesOnTheEventIndexThroughAScenario(t *testing.T) {
 	}
 }
 
-// Item 1: after K (y) and N, `[` shows the instant of the kill, and `]` from there the
-// election, where the table shows the new leader the event log names (not the old one,
+// Item 1: after K (y) and N, `[` shows the instant of the kill, and `]` from there (a few
+// times, past the group's marks) the election, where the table shows the new leader the event log names (not the old one,
 // offline, unfenced); every view agrees at each.
 func TestMarksShowTheChangeTheyName(t *testing.T) {
 	m := newPaused(t, Options{})
@@ -161,15 +161,20 @@ func TestMarksShowTheChangeTheyName(t *testing.T) {
 		t.Fatalf("[ shows %q; want the kill", e.Text)
 	}
 	at := m.s.Snapshot().Log
-	pressAll(m, "]")
-	agree(t, m, "]")
-	evs = m.s.Events()
-	if got := len(evs); got <= at || !evs[got-1].Kind.Marks() {
-		t.Errorf("] from event %d shows event %d; want the next change", at, got)
-	}
+	// The classroom's group creates __consumer_offsets and rebalances around the kill: each
+	// ] shows the next change, and the election of orders/0 is a few of them on.
 	found := false
-	for _, e := range evs[at:] {
-		found = found || strings.Contains(e.Text, "orders/0: broker 2 elected leader")
+	for i := 0; i < 10 && !found; i++ {
+		from := m.s.Snapshot().Log
+		pressAll(m, "]")
+		agree(t, m, "]")
+		evs = m.s.Events()
+		if got := len(evs); got <= from || !evs[got-1].Kind.Marks() {
+			t.Fatalf("] from event %d shows event %d; want the next change", from, got)
+		}
+		for _, e := range evs[at:] {
+			found = found || strings.Contains(e.Text, "orders/0: broker 2 elected leader")
+		}
 	}
 	if p := m.s.Snapshot().Partitions[0]; !found || p.Leader != 2 || p.Offline {
 		t.Errorf("] shows orders/0 led by %d (offline %v), election logged %v; want broker 2's election", p.Leader, p.Offline, found)

@@ -82,6 +82,7 @@ const (
 
 type greq struct {
 	kind   uint8
+	to     int32 // the broker asked
 	sentAt time.Duration
 	gen    int32
 	parts  []protocol.OffsetCommitPartition
@@ -111,6 +112,8 @@ type groupMember struct {
 	owned      []bool        // by partition index
 	handling   []handled     // polls the application is processing
 	seeks      int
+	sessKey    sessionKey // session's last name and what it was made of
+	sessName   string
 	Assignment []protocol.TopicPartition
 	// appCommits: a processor commits the offsets itself (processor.go); the consumer's own
 	// commits (auto, per poll, before a rebalance, at close) are off.
@@ -165,16 +168,28 @@ func (g *groupMember) owns(part int) bool { return part < len(g.owned) && g.owne
 
 func (g *groupMember) busy(now time.Duration) bool { return now < g.busyUntil }
 
-// session names the consumer's current reading session for the history.
+// session names the consumer's current reading session for the history; the name is built
+// again only when the member, its generation or its seeks changed (every poll asks).
 func (g *groupMember) session() string {
-	return fmt.Sprintf("%s/%d/%d", g.memberID, g.generation, g.seeks)
+	k := sessionKey{g.memberID, g.generation, g.seeks}
+	if k != g.sessKey || g.sessName == "" {
+		g.sessKey, g.sessName = k, fmt.Sprintf("%s/%d/%d", g.memberID, g.generation, g.seeks)
+	}
+	return g.sessName
+}
+
+// sessionKey is what a session's name is made of.
+type sessionKey struct {
+	memberID   string
+	generation int32
+	seeks      int
 }
 
 func (g *groupMember) send(kind uint8, now time.Duration, to int32, msg any, corr int64, timeout time.Duration, r *greq) {
 	if r == nil {
 		r = &greq{}
 	}
-	r.kind, r.sentAt = kind, now
+	r.kind, r.to, r.sentAt = kind, to, now
 	g.reqs[corr] = r
 	g.inFlight[kind] = corr
 	g.c.env.Send(to, msg)
@@ -618,12 +633,21 @@ func (g *groupMember) timedOut(now time.Duration, corr int64) bool {
 }
 
 // onReset fails the group requests in flight to a peer that went away.
+// A FindCoordinator in flight to that peer fails as well and is sent again after
+// retry.backoff.ms (AbstractCoordinator.ensureCoordinatorReady on the DisconnectException
+// ConsumerNetworkClient raises), instead of waiting out request.timeout.ms.
 func (g *groupMember) onReset(now time.Duration, peer int32) {
 	if peer == g.coord {
 		for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
 			g.timedOut(now, corr)
 		}
 		g.coordinatorUnknown(now)
+	}
+	if corr := g.inFlight[gFind]; corr != 0 {
+		if r := g.reqs[corr]; r != nil && r.to == peer {
+			g.timedOut(now, corr)
+			g.notBefore = max(g.notBefore, now+g.c.cfg.RetryBackoff)
+		}
 	}
 }
 

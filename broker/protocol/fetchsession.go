@@ -83,6 +83,31 @@ func (h *FetchSessionHandler) Request() *FetchRequest {
 	return req
 }
 
+// RequestChanged is Request for a fetcher whose last fetch carried want's partitions, in
+// want's order, and whose entries changed since only at the indexes listed in changed: it
+// compares those alone with the session. Otherwise (a full fetch due, or other partitions) it
+// is Request of want.
+func (h *FetchSessionHandler) RequestChanged(want []FetchPartition, changed []int32) *FetchRequest {
+	if h.epoch == InitialEpoch || len(want) != len(h.session) {
+		h.Want = append(h.Want[:0], want...)
+		return h.Request()
+	}
+	req := h.spare
+	h.spare = nil
+	if req == nil {
+		req = &FetchRequest{}
+	}
+	*req = FetchRequest{SessionID: h.id, SessionEpoch: h.epoch, Partitions: req.Partitions[:0], Forgotten: req.Forgotten[:0]}
+	for _, i := range changed {
+		if h.session[i] != want[i] {
+			h.session[i] = want[i]
+			req.Partitions = append(req.Partitions, want[i])
+		}
+	}
+	h.out = req
+	return req
+}
+
 // Answered is FetchSessionHandler.handleResponse for the answer to the request in flight;
 // false on a session error: the answer carries no partitions and the next fetch is full.
 func (h *FetchSessionHandler) Answered(r *FetchResponse) bool {

@@ -12,8 +12,17 @@ import (
 // BenchmarkClassroom reports simulated seconds per wall second and per CPU second (the
 // process's user and system time, the collector's included: on a shared machine the wall
 // clock is noise) for the classroom cluster. allocs/op are allocations per simulated second.
+//
+// Its two sub-benchmarks are the classroom with its group of two consumers and with one
+// consumer outside any group instead, so that one run measures the group's cost on the same
+// machine (run them in turn: -bench 'Classroom/group$', then 'Classroom/without-group$').
 func BenchmarkClassroom(b *testing.B) {
-	c, err := Classroom(1)
+	b.Run("group", func(b *testing.B) { benchClassroom(b, Classroom) })
+	b.Run("without-group", func(b *testing.B) { benchClassroom(b, ClassroomWithoutGroup) })
+}
+
+func benchClassroom(b *testing.B, build func(uint64) (*Cluster, error)) {
+	c, err := build(1)
 	if err != nil {
 		b.Fatal(err)
 	}

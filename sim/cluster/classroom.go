@@ -7,9 +7,17 @@ import (
 )
 
 // Classroom builds the classroom cluster: 3 brokers, 3 controllers, a topic of 6 partitions
-// with RF 3 and min.insync.replicas=2, one producer at 1,000 records/s with acks=all, one
-// consumer reading from the start.
-func Classroom(seed uint64) (*Cluster, error) {
+// with RF 3 and min.insync.replicas=2, one producer at 1,000 records/s with acks=all, and a
+// consumer group: app1 and app2 in group g1 (classic protocol, range assignor) share the
+// topic's partitions, reading from the start and committing automatically.
+func Classroom(seed uint64) (*Cluster, error) { return buildClassroom(seed, true) }
+
+// ClassroomWithoutGroup is the classroom cluster read by one consumer outside any group (c1,
+// every partition assigned): the group's cost is measured against it (BenchmarkClassroom,
+// `kafkasim bench`).
+func ClassroomWithoutGroup(seed uint64) (*Cluster, error) { return buildClassroom(seed, false) }
+
+func buildClassroom(seed uint64, group bool) (*Cluster, error) {
 	spec := DefaultSpec()
 	spec.Sim.Seed = seed
 	c, err := New(spec)
@@ -27,8 +35,15 @@ func Classroom(seed uint64) (*Cluster, error) {
 	}
 	cc := config.DefaultConsumer()
 	cc.AutoOffsetReset = "earliest"
-	if _, err := c.AddConsumer(ConsumerSpec{Name: "c1", Topic: "orders", Config: cc}); err != nil {
-		return nil, err
+	if !group {
+		_, err := c.AddConsumer(ConsumerSpec{Name: "c1", Topic: "orders", Config: cc})
+		return c, err
+	}
+	cc.Group = "g1"
+	for _, name := range []string{"app1", "app2"} {
+		if _, err := c.AddConsumer(ConsumerSpec{Name: name, Topic: "orders", Config: cc}); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

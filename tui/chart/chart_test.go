@@ -86,7 +86,7 @@ func TestThroughputShowsTheProducerRate(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := ansi.Strip(Throughput(s.History(), theme.New(false), 120, 12))
-	if !strings.Contains(out, "p1 acked/s") || !strings.Contains(out, "c1 read/s") {
+	if !strings.Contains(out, "p1 acked/s") || !strings.Contains(out, "app1 read/s") || !strings.Contains(out, "app2 read/s") {
 		t.Fatalf("legend missing:\n%s", out)
 	}
 	top := 0

@@ -639,6 +639,7 @@ func (tl *Timeline) watchCommitted(now time.Duration) {
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(im.Topics)) {
+		var sum internalChanges
 		for _, p := range im.Topics[name].Partitions {
 			tp := protocol.TopicPartition{Topic: p.Topic, Partition: p.Index}
 			old := tl.parts[tp]
@@ -646,9 +647,82 @@ func (tl *Timeline) watchCommitted(now time.Duration) {
 				continue
 			}
 			tl.parts[tp] = p
+			if old != nil && strings.HasPrefix(name, "__") {
+				sum.add(tp, old, p)
+				continue
+			}
 			tl.partitionChanged(now, tp, old, p)
 		}
+		sum.log(tl, now, name)
 	}
+}
+
+// internalChanges sums up what changed at once in an internal topic's partitions (the 50 of
+// __consumer_offsets move together when a broker dies): one line says it, not fifty.
+type internalChanges struct {
+	first                              string
+	elected                            map[int32]int // new leader → partitions
+	unclean, offline, shrunk, expanded int
+}
+
+func (c *internalChanges) add(tp protocol.TopicPartition, old, p *metadata.Partition) {
+	switch {
+	case p.Leader < 0 && old.Leader >= 0:
+		c.offline++
+	case p.Leader >= 0 && (old.Leader != p.Leader || old.LeaderEpoch != p.LeaderEpoch):
+		if c.elected == nil {
+			c.elected = map[int32]int{}
+		}
+		c.elected[p.Leader]++
+		if p.Recovering() && !old.Recovering() {
+			c.unclean++
+		}
+	case !sameSet(old.ISR, p.ISR):
+		if len(p.ISR) > len(old.ISR) {
+			c.expanded++
+		} else {
+			c.shrunk++
+		}
+	default:
+		return
+	}
+	if c.first == "" {
+		c.first = tp.String()
+	}
+}
+
+func (c *internalChanges) log(tl *Timeline, now time.Duration, topic string) {
+	if c.first == "" {
+		return
+	}
+	var parts []string
+	kind := ISRChange
+	if n := c.offline; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d OFFLINE", n))
+		kind = Election
+	}
+	if len(c.elected) > 0 {
+		n := 0
+		var by []string
+		for _, b := range slices.Sorted(maps.Keys(c.elected)) {
+			n += c.elected[b]
+			by = append(by, fmt.Sprintf("broker %d: %d", b, c.elected[b]))
+		}
+		how := "elect a new leader"
+		if c.unclean > 0 {
+			how += fmt.Sprintf(" (%d UNCLEANLY)", c.unclean)
+		}
+		parts = append(parts, fmt.Sprintf("%d %s (%s)", n, how, strings.Join(by, ", ")))
+		kind = Election
+	}
+	if c.shrunk > 0 {
+		parts = append(parts, fmt.Sprintf("%d shrink their ISR", c.shrunk))
+	}
+	if c.expanded > 0 {
+		parts = append(parts, fmt.Sprintf("%d expand their ISR", c.expanded))
+	}
+	tl.add(Event{At: now, Kind: kind, TP: c.first, Text: fmt.Sprintf("%s: of its partitions, %s", topic, strings.Join(parts, "; "))})
+	tl.mark = true
 }
 
 // partitionChanged logs a partition's committed change from old (nil: new) to p.
