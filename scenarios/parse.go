@@ -30,6 +30,7 @@ type Scenario struct {
 	osFlush              time.Duration
 	osFlushSet           bool
 	finishTimeout        time.Duration
+	finishSet            bool // the file set finish.timeout (else finishWindow may lengthen it)
 	memory               Memory // config memory.limit in bytes, 0 if not set (see Options.Memory)
 	recover              bool
 	setupEnd             int // line of the last set-up statement
@@ -363,6 +364,7 @@ func (p *parser) config(toks []token) error {
 			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
 				return err
 			}
+			p.s.finishSet = true
 			if p.s.finishTimeout > MaxVirtualTime {
 				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
 			}
@@ -666,6 +668,7 @@ func (p *parser) finish(toks []token) error {
 			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
 				return err
 			}
+			p.s.finishSet = true
 			if p.s.finishTimeout > MaxVirtualTime {
 				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
 			}
