@@ -30,7 +30,7 @@ type Scenario struct {
 	osFlush              time.Duration
 	osFlushSet           bool
 	finishTimeout        time.Duration
-	finishSet            bool // the file set finish.timeout (else finishWindow may lengthen it)
+	finishSet            bool   // the file set finish.timeout (else finishWindow may lengthen it)
 	memory               Memory // config memory.limit in bytes, 0 if not set (see Options.Memory)
 	recover              bool
 	setupEnd             int // line of the last set-up statement
