@@ -99,10 +99,12 @@ type parser struct {
 	firstConfig errPos
 	clusterLine int
 	brokersTok  token
-	reached     time.Duration // a virtual time the script has certainly reached (see runUntil)
-	latest      time.Duration // a virtual time the script certainly ends by (see moveTime)
-	added       []int32       // brokers the script adds (add broker N, elastic.go)
-	removed     []int32       // brokers the script removes (remove broker N)
+	reached     time.Duration         // a virtual time the script has certainly reached (see runUntil)
+	latest      time.Duration         // a virtual time the script certainly ends by (see moveTime)
+	added       []int32               // brokers the script adds (add broker N, elastic.go)
+	removed     []int32               // brokers the script removes (remove broker N)
+	hands       map[string]*handState // producers driven by hand (txnwords.go)
+	rated       map[string]int        // transactional producers given a rate, at the line
 }
 
 type errPos struct {

@@ -36,8 +36,6 @@ type unmodelledWord struct {
 // producer's keys=) are not here: they work.
 var unmodelled = map[unmodelledWord]string{
 	// Transactions and exactly-once.
-	{inStatement, "begin"}: capTransactions,
-	{inStatement, "abort"}: capTransactions,
 	{inCheckerName, "G1b"}: capTransactions,
 
 	// ZooKeeper mode.
