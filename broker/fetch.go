@@ -189,7 +189,7 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 		r.CurrentLeader, r.CurrentLeaderEpoch = p.leader, p.leaderEpoch
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
-			limit = consumerLimit(p, m.IsolationLevel)
+			limit = b.fetchLimit(p, m.IsolationLevel)
 			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
 				r.Error = protocol.OFFSET_OUT_OF_RANGE
 				ready = true
@@ -232,7 +232,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fe
 		}
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
-			limit = consumerLimit(p, m.IsolationLevel)
+			limit = b.fetchLimit(p, m.IsolationLevel)
 			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
 				return true
 			}
@@ -259,6 +259,15 @@ func consumerLimit(p *Partition, isolation int8) int64 {
 		return p.log.LastStableOffset(p.hw)
 	}
 	return p.hw
+}
+
+// fetchLimit is consumerLimit, or the high watermark for both with the planted bug
+// ReadCommittedToHW.
+func (b *Broker) fetchLimit(p *Partition, isolation int8) int64 {
+	if b.cfg.Bugs.ReadCommittedToHW {
+		return p.hw
+	}
+	return consumerLimit(p, isolation)
 }
 
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a

@@ -54,3 +54,12 @@ func TestHandTransactionMisuseNamesFileLineColumn(t *testing.T) {
 		t.Errorf("Parse: %v", err)
 	}
 }
+
+// G1b (intermediate read) is a checker name: expect anomaly G1b and expect no anomaly G1b parse.
+func TestG1bIsACheckerName(t *testing.T) {
+	for _, src := range []string{txnHead + "expect no anomaly G1b\n", txnHead + "expect anomaly G1b\n"} {
+		if _, err := Parse("t.scenario", []byte(src)); err != nil {
+			t.Errorf("Parse: %v", err)
+		}
+	}
+}

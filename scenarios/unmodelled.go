@@ -1,13 +1,12 @@
 package scenarios
 
-// The words of capabilities not built yet (transactions, a ZooKeeper-mode key). Their names are fixed in the language reference
+// The words of capabilities not built yet (a ZooKeeper-mode key). Their names are fixed in the language reference
 // before the code exists; until it does, a scenario that uses one is a parse error naming the
 // capability, never silently ignored. The capability that arrives deletes its entries here.
 
 // Capabilities not modelled yet.
 const (
-	capTransactions = "transactions are not modelled yet"
-	capZooKeeper    = "ZooKeeper mode's controller.socket.timeout.ms is not modelled yet"
+	capZooKeeper = "ZooKeeper mode's controller.socket.timeout.ms is not modelled yet"
 )
 
 // place says where in a statement a word stands.
@@ -35,9 +34,6 @@ type unmodelledWord struct {
 // accept (retention.ms, retention.bytes, segment.bytes, segment.ms, linger.ms, batch.size, the
 // producer's keys=) are not here: they work.
 var unmodelled = map[unmodelledWord]string{
-	// Transactions and exactly-once.
-	{inCheckerName, "G1b"}: capTransactions,
-
 	// ZooKeeper mode.
 	{inConfig, "controller.socket.timeout.ms"}: capZooKeeper,
 }
