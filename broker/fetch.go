@@ -255,7 +255,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fe
 // consumerLimit is the end of what a consumer may read (FetchIsolation): the high watermark
 // for read_uncommitted, the last stable offset for read_committed.
 func consumerLimit(p *Partition, isolation int8) int64 {
-	if isolation == protocol.ReadCommitted {
+	if isolation == protocol.ReadCommitted && !p.b.cfg.Bugs.ReadCommittedToHW { // the planted bug: up to the HW
 		return p.log.LastStableOffset(p.hw)
 	}
 	return p.hw

@@ -604,7 +604,14 @@ func (t *transactional) begin(now time.Duration) {
 	if t.hook != nil {
 		t.hook.began(len(take))
 	}
-	t.buf = append(t.buf[:0], t.buf[len(take):]...)
+	// The rest stays where it is: shifting it down cost a copy of the whole backlog per
+	// transaction (quadratic once the rate outruns the transactions); append reallocates
+	// what is left when the array fills.
+	if len(take) == len(t.buf) {
+		t.buf = t.buf[:0]
+	} else {
+		t.buf = t.buf[len(take):]
+	}
 	t.phase = txnAdding
 	if t.version() >= 2 {
 		t.phase = txnProducing // the leaders add the partitions (KIP-890)
