@@ -63,3 +63,15 @@ func TestG1bIsACheckerName(t *testing.T) {
 		}
 	}
 }
+
+// txn P names a processor's transaction too; one without a transactional.id has none.
+func TestTxnConditionOfAProcessor(t *testing.T) {
+	src := txnHead + "topic out partitions=1 replication=3\nprocessor eos from=orders to=out group=g2 transactional.id=copier\nprocessor alo from=orders to=out group=g3\n"
+	if _, err := Parse("t.scenario", []byte(src+"expect txn eos != prepare-abort\n")); err != nil {
+		t.Errorf("Parse: %v", err)
+	}
+	_, err := Parse("t.scenario", []byte(src+"expect txn alo == ongoing\n"))
+	if err == nil || !strings.Contains(err.Error(), `txn: "alo" has no transactional.id`) {
+		t.Errorf("got %v; want alo has no transactional.id", err)
+	}
+}
