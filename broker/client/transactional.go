@@ -717,11 +717,16 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 func (t *transactional) finish(now time.Duration, committed bool, errName string) {
 	for _, b := range t.open {
 		ops := make(history.Ops, len(b.records))
+		// One array holds the batch's values and offsets, each op a one-element window on it
+		// (the history copies them): two allocations per batch, not two per record.
+		nums := make([]int64, 2*len(b.records))
 		for i, r := range b.records {
+			nums[2*i] = r.Value
 			op := history.Op{Client: t.p.out.name, Type: history.Send, Topic: t.p.out.topic, Partition: b.part,
-				Values: []int64{r.Value}, Invoke: b.created[i], Complete: now}
+				Values: nums[2*i : 2*i+1 : 2*i+1], Invoke: b.created[i], Complete: now}
 			if committed {
-				op.Outcome, op.Txn, op.Offsets = history.OK, history.TxnCommitted, []int64{b.base + int64(i)}
+				nums[2*i+1] = b.base + int64(i)
+				op.Outcome, op.Txn, op.Offsets = history.OK, history.TxnCommitted, nums[2*i+1:2*i+2:2*i+2]
 			} else {
 				op.Outcome, op.Txn, op.Error = history.Fail, history.TxnAborted, errName
 				if op.Error == "" {
