@@ -208,3 +208,16 @@ func TestNoFalseAlarmWithTransactionsUnderNemesis(t *testing.T) {
 		}
 	}
 }
+
+// The transaction's size at the same 1000 records/s, with the online invariants: 100 records
+// (ten transactions a second, more than one producer keeps up with: each waits for the last
+// one's markers, CONCURRENT_TRANSACTIONS retried by the leaders' verification), 200 and 500.
+// The per-transaction work (coordinator round trips, markers, each partition's verification,
+// __transaction_state's appends waking every follower's fetch session) is most of the cost.
+func BenchmarkClassroomTransactionalV2Sizes(b *testing.B) {
+	for _, n := range []string{"100", "200", "500"} {
+		b.Run("records="+n, func(b *testing.B) {
+			benchClassroom(b, true, "read_committed", "acks", "all", "transactional.id", "payer", "transaction.records", n)
+		})
+	}
+}
