@@ -146,7 +146,7 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"nemesis unknown key", head + "nemesis often=yes\n", "t.scenario:5:9: nemesis: unknown key \"often\""},
 		{"kill coordinator of no group", head + "kill coordinator g1\n", "t.scenario:5:18: coordinator: expected a group a consumer joins"},
 		{"members of no group", head + "expect members g1 == 2\n", "t.scenario:5:16: members: no consumer joins group \"g1\""},
-		{"txn of a producer without transactional.id", head + "expect txn p1 == ongoing\n", "t.scenario:5:12: txn: \"p1\" has no transactional.id"},
+		{"txn of a producer without transactional.id", head + "expect txn p1 == ongoing\n", "t.scenario:5:12: txn: producer \"p1\" has no transactional.id"},
 		{"bytes in an unknown unit", head + "expect bytes orders/0@1 <= 10XB\n", "t.scenario:5:28: \"10XB\" is not a whole number"},
 		{"segments of an unknown broker", head + "expect segments orders/0@9 >= 1\n", "t.scenario:5:26: broker 9 does not exist (brokers are 1..3)"},
 		{"replicas unknown broker", head + "expect replicas orders/0 == {1,9}\n", "t.scenario:5:32: broker 9 does not exist (brokers are 1..3)"},

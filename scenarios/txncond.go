@@ -25,16 +25,16 @@ func (p *parser) txnCondition(k *cond, toks []token) (*cond, error) {
 	if len(toks) < 2 {
 		return nil, p.errAt(colAt(toks, 1), "txn: expected a transactional producer, e.g. txn p1 == ongoing")
 	}
-	var name, id string
+	var name, id, kind string
 	if pd := p.s.producer(toks[1].text); pd != nil {
-		name, id = pd.name, pd.cfg.TransactionalID
+		name, id, kind = pd.name, pd.cfg.TransactionalID, "producer"
 	} else if cd := p.s.consumer(toks[1].text); cd != nil && cd.proc != nil {
-		name, id = cd.name, cd.proc.producer.TransactionalID
+		name, id, kind = cd.name, cd.proc.producer.TransactionalID, "processor"
 	} else {
 		return nil, p.errTok(toks[1], "txn: unknown producer or processor %q", toks[1].text)
 	}
 	if id == "" {
-		return nil, p.errTok(toks[1], "txn: %q has no transactional.id", toks[1].text)
+		return nil, p.errTok(toks[1], "txn: %s %q has no transactional.id", kind, toks[1].text)
 	}
 	k.subj, k.client, k.topic = sTxn, name, id
 	if len(toks) < 3 || (toks[2].text != "==" && toks[2].text != "!=") {

@@ -71,7 +71,7 @@ func TestTxnConditionOfAProcessor(t *testing.T) {
 		t.Errorf("Parse: %v", err)
 	}
 	_, err := Parse("t.scenario", []byte(src+"expect txn alo == ongoing\n"))
-	if err == nil || !strings.Contains(err.Error(), `txn: "alo" has no transactional.id`) {
-		t.Errorf("got %v; want alo has no transactional.id", err)
+	if err == nil || !strings.Contains(err.Error(), `txn: processor "alo" has no transactional.id`) {
+		t.Errorf("got %v; want processor alo has no transactional.id", err)
 	}
 }
