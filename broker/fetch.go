@@ -212,7 +212,7 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 		r.CurrentLeader, r.CurrentLeaderEpoch = p.leader, p.leaderEpoch
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
-			limit = consumerLimit(p, m.IsolationLevel)
+			limit = b.fetchLimit(p, m.IsolationLevel)
 			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
 				r.Error = protocol.OFFSET_OUT_OF_RANGE
 				ready = true
@@ -264,7 +264,7 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fe
 		}
 		limit := p.log.LogEndOffset()
 		if m.ReplicaID < 0 {
-			limit = consumerLimit(p, m.IsolationLevel)
+			limit = b.fetchLimit(p, m.IsolationLevel)
 			if fp.FetchOffset < p.log.LogStartOffset() || fp.FetchOffset > p.log.LogEndOffset() {
 				return true
 			}
@@ -287,10 +287,19 @@ func (b *Broker) fetchReady(now time.Duration, m *protocol.FetchRequest, ctx *fe
 // consumerLimit is the end of what a consumer may read (FetchIsolation): the high watermark
 // for read_uncommitted, the last stable offset for read_committed.
 func consumerLimit(p *Partition, isolation int8) int64 {
-	if isolation == protocol.ReadCommitted {
+	if isolation == protocol.ReadCommitted && !p.b.cfg.Bugs.ReadCommittedToHW { // the planted bug: up to the HW
 		return p.log.LastStableOffset(p.hw)
 	}
 	return p.hw
+}
+
+// fetchLimit is consumerLimit, or the high watermark for both with the planted bug
+// ReadCommittedToHW.
+func (b *Broker) fetchLimit(p *Partition, isolation int8) int64 {
+	if b.cfg.Bugs.ReadCommittedToHW {
+		return p.hw
+	}
+	return consumerLimit(p, isolation)
 }
 
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a

@@ -103,7 +103,7 @@ func (s *clusterSource) HostedReplicas(b int32, buf []hostedReplica) []hostedRep
 	if l == nil || !slices.Equal(l.parts, ps) {
 		l = &hostedList{parts: slices.Clone(ps)}
 		for _, p := range ps {
-			l.list = append(l.list, hostedReplica{tp: p.TP(), r: liveReplica{p}})
+			l.list = append(l.list, hostedReplica{tp: p.TP(), r: liveReplica{p}, p: p})
 		}
 		s.lists[b] = l
 	}

@@ -30,6 +30,7 @@ type Scenario struct {
 	osFlush              time.Duration
 	osFlushSet           bool
 	finishTimeout        time.Duration
+	finishSet            bool   // the file set finish.timeout (else finishWindow may lengthen it)
 	memory               Memory // config memory.limit in bytes, 0 if not set (see Options.Memory)
 	recover              bool
 	setupEnd             int // line of the last set-up statement
@@ -99,11 +100,13 @@ type parser struct {
 	firstConfig errPos
 	clusterLine int
 	brokersTok  token
-	reached     time.Duration // a virtual time the script has certainly reached (see runUntil)
-	latest      time.Duration // a virtual time the script certainly ends by (see moveTime)
-	added       []int32       // brokers the script adds (add broker N, elastic.go)
-	removed     []int32       // brokers the script removes (remove broker N)
-	mode        MetadataMode  // --metadata-mode (metadatamode.go)
+	reached     time.Duration         // a virtual time the script has certainly reached (see runUntil)
+	latest      time.Duration         // a virtual time the script certainly ends by (see moveTime)
+	added       []int32               // brokers the script adds (add broker N, elastic.go)
+	removed     []int32               // brokers the script removes (remove broker N)
+	hands       map[string]*handState // producers driven by hand (txnwords.go)
+	rated       map[string]int        // transactional producers given a rate, at the line
+	mode        MetadataMode          // --metadata-mode (metadatamode.go)
 }
 
 type errPos struct {
@@ -368,6 +371,7 @@ func (p *parser) config(toks []token) error {
 			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
 				return err
 			}
+			p.s.finishSet = true
 			if p.s.finishTimeout > MaxVirtualTime {
 				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
 			}
@@ -680,6 +684,7 @@ func (p *parser) finish(toks []token) error {
 			if p.s.finishTimeout, err = p.durationValue(t, k, v); err != nil {
 				return err
 			}
+			p.s.finishSet = true
 			if p.s.finishTimeout > MaxVirtualTime {
 				return p.errAt(valueCol(t, k), "%s: %v is above the maximum %v", k, p.s.finishTimeout, MaxVirtualTime)
 			}

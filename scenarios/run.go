@@ -305,11 +305,11 @@ func (p *Player) finish() {
 		for _, pd := range s.producers {
 			_ = c.SetRate(pd.name, 0)
 		}
-		start := c.Now()
-		if !c.RunUntil(p.allOnline, s.finishTimeout) {
-			p.narrate("finish: the cluster did not settle within %v: %s", s.finishTimeout, p.offline())
-		} else if !c.RunUntil(p.caughtUp, s.finishTimeout-(c.Now()-start)) {
-			p.narrate("finish: the consumers did not read to the end within %v", s.finishTimeout)
+		start, timeout := c.Now(), s.finishWindow()
+		if !c.RunUntil(p.allOnline, timeout) {
+			p.narrate("finish: the cluster did not settle within %v: %s", timeout, p.offline())
+		} else if !c.RunUntil(p.caughtUp, timeout-(c.Now()-start)) {
+			p.narrate("finish: the consumers did not read to the end within %v", timeout)
 		}
 	}
 	c.Close()

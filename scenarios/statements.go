@@ -49,6 +49,7 @@ type stmt struct {
 	tp       protocol.TopicPartition // reassign, elect
 	replicas []int32                 // reassign's target
 	nemesis  *nemesisDef             // nemesis.go
+	txn      txnOp                   // begin, commit or abort of a producer's transaction (txnwords.go)
 }
 
 // final reports whether the statement is judged after the finish (expect verdict, expect anomaly).
@@ -81,7 +82,9 @@ func init() {
 		{name: "expect", parse: (*parser).expect, run: runExpect},
 		{name: "send", parse: (*parser).send, run: runSend, touches: true},
 		{name: "rate", parse: (*parser).rate, run: runRate, touches: true},
-		{name: "commit", parse: (*parser).commit, run: runCommit, touches: true}, // groups.go
+		{name: "commit", parse: (*parser).commitWord, run: runCommitWord, touches: true}, // txnwords.go, groups.go
+		{name: "begin", parse: (*parser).begin, run: runBegin, touches: true},            // txnwords.go
+		{name: "abort", parse: (*parser).commitOrAbort, run: runEnd, touches: true},
 		{name: "seek", parse: (*parser).seek, run: runSeek, touches: true},
 		{name: "leave", parse: (*parser).leave, run: runLeave, touches: true},
 		{name: "add", parse: (*parser).addBroker, run: runAddBroker, touches: true}, // elastic.go
@@ -434,6 +437,9 @@ func (p *parser) send(st *stmt, toks []token) error {
 	if p.s.producer(toks[1].text) == nil {
 		return p.errTok(toks[1], "send: unknown producer %q", toks[1].text)
 	}
+	if err := p.checkHandSend(toks); err != nil {
+		return err
+	}
 	n, err := strconv.Atoi(toks[2].text)
 	if err != nil || n < 1 || n > 1_000_000 {
 		return p.errTok(toks[2], "send: %q is not a record count (1 to 1000000)", toks[2].text)
@@ -448,6 +454,9 @@ func (p *parser) rate(st *stmt, toks []token) error {
 	}
 	if p.s.producer(toks[1].text) == nil {
 		return p.errTok(toks[1], "rate: unknown producer %q", toks[1].text)
+	}
+	if err := p.checkHandRate(toks); err != nil {
+		return err
 	}
 	num, ok := strings.CutSuffix(toks[2].text, "/s")
 	r, err := strconv.ParseFloat(num, 64)

@@ -18,20 +18,25 @@ var txnStates = map[txn.State]string{
 	txn.CompleteCommit: "complete-commit", txn.CompleteAbort: "complete-abort", txn.Dead: "dead", txn.PrepareEpochFence: "prepare-epoch-fence",
 }
 
-// txnCondition parses `txn P == STATE` (or !=): P is a transactional producer.
+// txnCondition parses `txn P == STATE` (or !=): P is a transactional producer, or a processor
+// with a transactional.id (its producer's transaction).
 func (p *parser) txnCondition(k *cond, toks []token) (*cond, error) {
 	w := toks[0]
 	if len(toks) < 2 {
 		return nil, p.errAt(colAt(toks, 1), "txn: expected a transactional producer, e.g. txn p1 == ongoing")
 	}
-	pd := p.s.producer(toks[1].text)
-	switch {
-	case pd == nil:
-		return nil, p.errTok(toks[1], "txn: unknown producer %q", toks[1].text)
-	case pd.cfg.TransactionalID == "":
-		return nil, p.errTok(toks[1], "txn: producer %q has no transactional.id", toks[1].text)
+	var name, id, kind string
+	if pd := p.s.producer(toks[1].text); pd != nil {
+		name, id, kind = pd.name, pd.cfg.TransactionalID, "producer"
+	} else if cd := p.s.consumer(toks[1].text); cd != nil && cd.proc != nil {
+		name, id, kind = cd.name, cd.proc.producer.TransactionalID, "processor"
+	} else {
+		return nil, p.errTok(toks[1], "txn: unknown producer or processor %q", toks[1].text)
 	}
-	k.subj, k.client, k.topic = sTxn, pd.name, pd.cfg.TransactionalID
+	if id == "" {
+		return nil, p.errTok(toks[1], "txn: %s %q has no transactional.id", kind, toks[1].text)
+	}
+	k.subj, k.client, k.topic = sTxn, name, id
 	if len(toks) < 3 || (toks[2].text != "==" && toks[2].text != "!=") {
 		return nil, p.errAt(colAt(toks, 2), "txn: expected == or !=")
 	}

@@ -18,7 +18,7 @@ producer plain topic=orders acks=all
 	}
 	for _, c := range []struct{ line, want string }{
 		{"expect txn plain == ongoing", `t.scenario:5:12: txn: producer "plain" has no transactional.id`},
-		{"expect txn nobody == ongoing", `t.scenario:5:12: txn: unknown producer "nobody"`},
+		{"expect txn nobody == ongoing", `t.scenario:5:12: txn: unknown producer or processor "nobody"`},
 		{"expect txn tx == open", "t.scenario:5:18: txn: expected one of complete-abort, complete-commit, dead, empty, ongoing, prepare-abort, prepare-commit, prepare-epoch-fence, none"},
 		{"expect txn tx >= ongoing", "t.scenario:5:15: txn: expected == or !="},
 	} {

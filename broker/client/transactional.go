@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"time"
 
 	"kafkasim/broker/history"
@@ -27,8 +28,19 @@ import (
 // transaction (sendOffsetsToTransaction: AddOffsetsToTxn to the transaction coordinator,
 // FindCoordinator for the group, TxnOffsetCommit with the consumer's group metadata, KIP-447);
 // a TxnOffsetCommit refused for the group metadata (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID,
-// FENCED_INSTANCE_ID: a rebalance fenced the member) makes the transaction abort. Not
-// modelled: several batches per partition per transaction.
+// FENCED_INSTANCE_ID: a rebalance fenced the member) makes the transaction abort.
+//
+// Driven by hand (TxnControl: the scenario's begin, commit and abort, as an application calls
+// KafkaProducer.beginTransaction, commitTransaction and abortTransaction), a transaction holds
+// every record sent between begin and its end, sent as they come: a send while the
+// transaction's earlier batches are in flight waits for them and goes in one more batch per
+// partition (sequences continuing, one batch of a partition in flight at a time). Commit and
+// abort wait for the batches in flight, then EndTxn; a transaction with no record ends at once,
+// with no request (TransactionManager completes it locally). An abort the producer makes by
+// itself (a batch expired, fenced) ends the transaction's records so far; later sends open the
+// next one, and the next commit or abort by hand ends that. A begin, commit or abort out of
+// order (the scenario's parser refuses them; a producer restarted since its begin knows none)
+// is ignored.
 
 type txnPhase uint8
 
@@ -94,10 +106,55 @@ type transactional struct {
 	expired bool   // a batch passed delivery.timeout.ms: the open transaction is being aborted
 	dead    string // the fatal error once fenced for good
 
+	hand handTxn // a transaction driven by hand (TxnControl), handNone when none
+
 	hook       txnHook     // the processor driving the producer, nil for a workload
 	sendOffs   *txnOffsets // the offsets of the open transaction (txnAddOffsets, txnCommitOffsets)
 	groupCoord int32       // the group coordinator TxnOffsetCommit goes to, -1 unknown
 }
+
+// TxnControl drives a transactional producer's transaction by hand (the world delivers it
+// from == 0, as SendRecords): Begin opens one (KafkaProducer.beginTransaction), the records
+// sent until Commit (commitTransaction) or Abort (abortTransaction) are in it.
+type TxnControl struct{ Op TxnOp }
+
+// TxnOp is what TxnControl asks.
+type TxnOp uint8
+
+// The operations of TxnControl.
+const (
+	TxnBegin TxnOp = iota + 1
+	TxnCommit
+	TxnAbort
+)
+
+// handTxn is the state of a transaction driven by hand.
+type handTxn uint8
+
+const (
+	handNone   handTxn = iota
+	handOpen           // begun: every record sent goes into it
+	handCommit         // commit asked: EndTxn(commit) once its batches are acknowledged
+	handAbort          // abort asked
+)
+
+// control takes a TxnControl.
+func (t *transactional) control(op TxnOp) {
+	if t.hook != nil || t.dead != "" {
+		return
+	}
+	switch {
+	case op == TxnBegin && t.hand == handNone:
+		t.hand = handOpen
+	case op == TxnCommit && t.hand == handOpen:
+		t.hand = handCommit
+	case op == TxnAbort && t.hand == handOpen:
+		t.hand = handAbort
+	}
+}
+
+// HandTransaction reports whether a transaction driven by hand is open (begun, not yet ended).
+func (p *Producer) HandTransaction() bool { return p.tx != nil && p.tx.hand != handNone }
 
 func newTransactional(p *Producer) *transactional {
 	return &transactional{p: p, id: p.cfg.TransactionalID, coord: -1, pid: protocol.NoProducerID, epoch: -1, seqs: map[int32]int32{}, groupCoord: -1}
@@ -126,6 +183,8 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 		for i := 0; i < m.Count; i++ {
 			t.newRecord(now)
 		}
+	case *TxnControl:
+		t.control(m.Op)
 	case *SetRate:
 		t.createDue(now)
 		p.workload.setRate(now, m.PerSecond)
@@ -316,6 +375,10 @@ func (t *transactional) run(now time.Duration) {
 	p := t.p
 	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
 	if now < t.retryAt {
+		// The waker keeps one wake, the earliest: one due before the retry (metadata's) fired
+		// and left none for it, so it is asked again (without it a producer with no rate
+		// waited for its next record to retry).
+		p.net.w.at(p.net.env, now, t.retryAt)
 		return
 	}
 	switch t.phase {
@@ -337,6 +400,16 @@ func (t *transactional) run(now time.Duration) {
 			})
 		}
 	case txnReady:
+		if t.hand != handNone {
+			switch {
+			case len(t.buf) > 0 && p.meta.known && len(p.meta.parts) > 0:
+				t.begin(now)
+				t.run(now)
+			case len(t.buf) == 0 && t.hand != handOpen:
+				t.hand = handNone // nothing was sent: the transaction ends with no request
+			}
+			return
+		}
 		// A transaction is full at transaction.records records; when the application stops
 		// producing (rate 0), it commits what it has, as one calls commitTransaction before
 		// close, so no record waits forever for a transaction that never fills.
@@ -351,9 +424,12 @@ func (t *transactional) run(now time.Duration) {
 				t.findAgain(now)
 				return
 			}
-			tps := make([]protocol.TopicPartition, len(t.open))
-			for i, b := range t.open {
-				tps[i] = protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part}
+			tps := make([]protocol.TopicPartition, 0, len(t.open))
+			for _, b := range t.open {
+				tp := protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part}
+				if !slices.Contains(tps, tp) {
+					tps = append(tps, tp)
+				}
 			}
 			t.request(now, t.coord, func(c int64) any {
 				return &protocol.AddPartitionsToTxnRequest{CorrelationID: c, TransactionalID: t.id, ProducerID: t.pid, ProducerEpoch: t.epoch, Partitions: tps}
@@ -361,13 +437,30 @@ func (t *transactional) run(now time.Duration) {
 		}
 	case txnProducing:
 		done := true
-		for _, b := range t.open {
+		for i, b := range t.open {
 			if !b.acked {
 				done = false
-				if b.corr == 0 {
+				if b.corr == 0 && !t.earlierUnacked(i) {
 					t.produce(now, b)
 				}
 			}
+		}
+		if done && t.hand != handNone {
+			// By hand: more records join the transaction; it ends when asked to.
+			if len(t.buf) > 0 {
+				if p.meta.known && len(p.meta.parts) > 0 {
+					t.extend(now)
+					t.run(now)
+				}
+				return
+			}
+			if t.hand == handOpen {
+				return
+			}
+			t.commit = t.hand == handCommit
+			t.phase, t.expired = txnEnding, false
+			t.run(now)
+			return
 		}
 		if done {
 			t.commit = float64(p.net.env.Rand()>>11)/(1<<53) >= p.cfg.TransactionAbort
@@ -470,36 +563,84 @@ func (t *transactional) request(now time.Duration, to int32, build func(corr int
 	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, p.net.corr)
 }
 
-// begin opens a transaction of the next records, spread round-robin over the partitions.
+// earlierUnacked reports whether a batch before t.open[i] of the same partition waits for its
+// answer (a transaction driven by hand has several batches per partition, sent in order).
+func (t *transactional) earlierUnacked(i int) bool {
+	if t.hand == handNone {
+		return false // one batch per partition
+	}
+	for _, b := range t.open[:i] {
+		if b.part == t.open[i].part && !b.acked {
+			return true
+		}
+	}
+	return false
+}
+
+// extend adds the records sent since to the open transaction driven by hand, in new batches;
+// under transaction.version=1 a partition new to the transaction is added first.
+func (t *transactional) extend(now time.Duration) {
+	known := len(t.open)
+	fresh := false
+	for _, b := range t.batches(t.buf) {
+		fresh = fresh || !slices.ContainsFunc(t.open[:known], func(o *txnBatch) bool { return o.part == b.part })
+		t.open = append(t.open, b)
+	}
+	t.buf = t.buf[:0]
+	t.phase = txnProducing
+	if fresh && t.version() < 2 {
+		t.phase = txnAdding
+	}
+}
+
+// begin opens a transaction of the next records (every record sent, by hand), spread
+// round-robin over the partitions.
 func (t *transactional) begin(now time.Duration) {
-	n := int32(len(t.p.meta.parts))
 	take := t.buf[:min(len(t.buf), t.records())]
+	if t.hand != handNone {
+		take = t.buf
+	}
+	t.open = append(t.open[:0], t.batches(take)...)
+	if t.hook != nil {
+		t.hook.began(len(take))
+	}
+	// The rest stays where it is: shifting it down cost a copy of the whole backlog per
+	// transaction (quadratic once the rate outruns the transactions); append reallocates
+	// what is left when the array fills.
+	if len(take) == len(t.buf) {
+		t.buf = t.buf[:0]
+	} else {
+		t.buf = t.buf[len(take):]
+	}
+	t.phase = txnAdding
+	if t.version() >= 2 {
+		t.phase = txnProducing // the leaders add the partitions (KIP-890)
+	}
+}
+
+// batches spreads records round-robin over the partitions from t.next, one batch per
+// partition, each batch's sequence following the partition's last.
+func (t *transactional) batches(take []pendingRecord) []*txnBatch {
+	n := int32(len(t.p.meta.parts))
 	byPart := map[int32]*txnBatch{}
-	t.open = t.open[:0]
+	var out []*txnBatch
 	for i, r := range take {
 		part := (t.next + int32(i)) % n
 		b := byPart[part]
 		if b == nil {
 			b = &txnBatch{part: part, base: -1}
 			byPart[part] = b
-			t.open = append(t.open, b)
+			out = append(out, b)
 		}
 		b.records = append(b.records, r.rec)
 		b.created = append(b.created, r.created)
 	}
 	t.next = (t.next + 1) % n
-	if t.hook != nil {
-		t.hook.began(len(take))
-	}
-	t.buf = append(t.buf[:0], t.buf[len(take):]...)
-	for _, b := range t.open {
+	for _, b := range out {
 		b.seq = t.seqs[b.part]
 		t.seqs[b.part] += int32(len(b.records))
 	}
-	t.phase = txnAdding
-	if t.version() >= 2 {
-		t.phase = txnProducing // the leaders add the partitions (KIP-890)
-	}
+	return out
 }
 
 func (t *transactional) produce(now time.Duration, b *txnBatch) {
@@ -576,11 +717,16 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 func (t *transactional) finish(now time.Duration, committed bool, errName string) {
 	for _, b := range t.open {
 		ops := make(history.Ops, len(b.records))
+		// One array holds the batch's values and offsets, each op a one-element window on it
+		// (the history copies them): two allocations per batch, not two per record.
+		nums := make([]int64, 2*len(b.records))
 		for i, r := range b.records {
+			nums[2*i] = r.Value
 			op := history.Op{Client: t.p.out.name, Type: history.Send, Topic: t.p.out.topic, Partition: b.part,
-				Values: []int64{r.Value}, Invoke: b.created[i], Complete: now}
+				Values: nums[2*i : 2*i+1 : 2*i+1], Invoke: b.created[i], Complete: now}
 			if committed {
-				op.Outcome, op.Txn, op.Offsets = history.OK, history.TxnCommitted, []int64{b.base + int64(i)}
+				nums[2*i+1] = b.base + int64(i)
+				op.Outcome, op.Txn, op.Offsets = history.OK, history.TxnCommitted, nums[2*i+1:2*i+2:2*i+2]
 			} else {
 				op.Outcome, op.Txn, op.Error = history.Fail, history.TxnAborted, errName
 				if op.Error == "" {
@@ -606,6 +752,9 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 	}
 	t.open = t.open[:0]
 	t.phase, t.expired, t.sendOffs = txnReady, false, nil
+	if t.hand == handCommit || t.hand == handAbort {
+		t.hand = handNone // the end asked by hand is done (or the producer aborted first)
+	}
 	if open && t.hook != nil {
 		t.hook.ended(now, committed)
 	}

@@ -2,7 +2,9 @@ package client
 
 import (
 	"testing"
+	"time"
 
+	"kafkasim/broker/history"
 	"kafkasim/broker/protocol"
 )
 
@@ -33,5 +35,132 @@ func TestReadCommittedAnswerStartingAtAbortMarker(t *testing.T) {
 	pr.Batches = []*protocol.RecordBatch{txnBatch(260, 3), marker(263, protocol.MarkerAbort), txnBatch(264, 4)}
 	if skip := abortedBatches(pr); !skip[0] || skip[2] {
 		t.Errorf("skip %v; want the aborted transaction at 260 dropped and 264 kept", skip)
+	}
+}
+
+// fakeTxnCoordinator answers FindCoordinator (node 1), InitProducerId and EndTxn for a
+// transactional producer, failing the first initErrors InitProducerIds with
+// COORDINATOR_LOAD_IN_PROGRESS; the fake cluster answers the rest.
+type fakeTxnCoordinator struct {
+	c          *fakeCluster
+	initErrors int
+	ends       []bool // EndTxn's Committed, in order
+	epoch      int16
+}
+
+func newFakeTxnCoordinator(c *fakeCluster, initErrors int) *fakeTxnCoordinator {
+	f := &fakeTxnCoordinator{c: c, initErrors: initErrors}
+	c.w.handle = f.handle
+	return f
+}
+
+func (f *fakeTxnCoordinator) handle(to int32, msg any) {
+	w := f.c.w
+	switch m := msg.(type) {
+	case *protocol.FindCoordinatorRequest:
+		w.reply(to, &protocol.FindCoordinatorResponse{CorrelationID: m.CorrelationID, NodeID: 1})
+	case *protocol.InitProducerIdRequest:
+		if f.initErrors > 0 {
+			f.initErrors--
+			w.reply(to, &protocol.InitProducerIdResponse{CorrelationID: m.CorrelationID, Error: protocol.COORDINATOR_LOAD_IN_PROGRESS})
+			return
+		}
+		w.reply(to, &protocol.InitProducerIdResponse{CorrelationID: m.CorrelationID, ProducerID: 7, ProducerEpoch: f.epoch})
+	case *protocol.EndTxnRequest:
+		f.ends = append(f.ends, m.Committed)
+		f.epoch++
+		w.reply(to, &protocol.EndTxnResponse{CorrelationID: m.CorrelationID, ProducerID: 7, ProducerEpoch: f.epoch})
+	default:
+		f.c.handle(to, msg)
+	}
+}
+
+func txnProducer(t *testing.T, w *world) *Producer {
+	t.Helper()
+	p := NewProducer(ProducerOptions{Name: "p1", Topic: "t", Config: producerConfig(t, "transactional.id", "t1"), ValueBase: 100, Bootstrap: []int32{1}}, w.env(), w.now)
+	w.node = p
+	return p
+}
+
+// Reference: TransactionManager (InitProducerIdHandler retried after retry.backoff.ms on
+// COORDINATOR_LOAD_IN_PROGRESS). A transactional producer with no rate retries by itself:
+// its wake for the retry is asked again after an earlier wake (metadata's) fired. It used to
+// wait for its next record, so a transaction begun by hand never started.
+func TestTransactionalProducerRetriesWithoutARate(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 2, 1)
+	f := newFakeTxnCoordinator(c, 1)
+	p := txnProducer(t, w)
+	w.input(&TxnControl{Op: TxnBegin})
+	w.input(&SendRecords{Count: 4})
+	// Another part of the client (metadata, say) wants a wake before the retry is due: the
+	// waker keeps that one only.
+	w.runUntil(ms + ms/2)
+	p.net.w.at(p.net.env, w.now, 50*ms)
+	w.runUntil(time.Second)
+	if n := len(w.produces()); n != 2 || f.initErrors != 0 {
+		t.Fatalf("%d produce requests a second after the begin (InitProducerId failed first); want 2, one per partition", n)
+	}
+	w.input(&TxnControl{Op: TxnCommit})
+	w.runUntil(2 * time.Second)
+	if len(f.ends) != 1 || !f.ends[0] || p.Stats().Committed != 1 {
+		t.Fatalf("EndTxn %v, committed %d; want one commit", f.ends, p.Stats().Committed)
+	}
+}
+
+// Reference: KafkaProducer.beginTransaction, commitTransaction, abortTransaction. A
+// transaction driven by hand holds every record sent between begin and its end: the records
+// go out as they are sent (a second send in more batches, sequences continuing), it stays open
+// while nothing is asked, and commit or abort ends it with one EndTxn; a transaction with no
+// record ends with none.
+func TestTransactionDrivenByHand(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 2, 1)
+	f := newFakeTxnCoordinator(c, 0)
+	p := txnProducer(t, w)
+	w.input(&TxnControl{Op: TxnBegin})
+	w.input(&SendRecords{Count: 4})
+	w.runUntil(time.Second)
+	w.input(&SendRecords{Count: 2})
+	w.runUntil(2 * time.Second)
+	if got := len(c.values(0)) + len(c.values(1)); got != 6 || len(f.ends) != 0 {
+		t.Fatalf("%d records in the logs, EndTxn %v; want all 6 written, the transaction open", got, f.ends)
+	}
+	for part := range int32(2) {
+		seq := int32(0)
+		for _, b := range c.logs[part] {
+			if b.BaseSequence != seq || !b.Transactional {
+				t.Errorf("partition %d batch at sequence %d (transactional %v); want %d", part, b.BaseSequence, b.Transactional, seq)
+			}
+			seq += int32(len(b.Records))
+		}
+	}
+	if !p.HandTransaction() {
+		t.Error("the transaction is not open")
+	}
+	w.input(&TxnControl{Op: TxnAbort})
+	w.runUntil(3 * time.Second)
+	if len(f.ends) != 1 || f.ends[0] || p.Stats().Aborted != 1 || p.HandTransaction() {
+		t.Fatalf("EndTxn %v, aborted %d, open %v; want one abort, closed", f.ends, p.Stats().Aborted, p.HandTransaction())
+	}
+	for _, op := range w.ops() {
+		if op.Outcome != history.Fail || op.Txn != history.TxnAborted {
+			t.Errorf("op %v: %s %v; want fail, aborted", op.Values, op.Outcome, op.Txn)
+		}
+	}
+	// The next transaction: begun, committed with no record: no EndTxn.
+	w.input(&TxnControl{Op: TxnBegin})
+	w.input(&TxnControl{Op: TxnCommit})
+	w.runUntil(4 * time.Second)
+	if len(f.ends) != 1 || p.HandTransaction() {
+		t.Errorf("EndTxn %v, open %v after an empty transaction; want no EndTxn, closed", f.ends, p.HandTransaction())
+	}
+	// Commit with none open is ignored.
+	w.input(&TxnControl{Op: TxnCommit})
+	w.input(&SendRecords{Count: 1})
+	w.input(&TxnControl{Op: TxnBegin})
+	w.runUntil(5 * time.Second)
+	if len(f.ends) != 1 {
+		t.Errorf("EndTxn %v; want none more", f.ends)
 	}
 }

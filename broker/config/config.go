@@ -100,6 +100,9 @@ type Bugs struct {
 	// ExposePendingTxnOffsets: the group coordinator commits a TxnOffsetCommit's offsets at
 	// once, before the transaction's marker, and keeps them if it aborts (eos-loss).
 	ExposePendingTxnOffsets bool
+	// ReadCommittedToHW: a leader serves read_committed fetches up to the high watermark, as
+	// read_uncommitted, open transactions included (G1b, G1a).
+	ReadCommittedToHW bool
 }
 
 // Topic is a topic's configuration.

@@ -43,3 +43,14 @@ func (c *Cluster) Processor(name string) *client.Processor {
 	p, _ := c.World.Node(c.clients[name]).(*client.Processor)
 	return p
 }
+
+// Transaction drives a transactional producer's transaction by hand (client.TxnControl: the
+// scenario's begin, commit and abort).
+func (c *Cluster) Transaction(producer string, op client.TxnOp) error {
+	id, ok := c.clients[producer]
+	if !ok {
+		return fmt.Errorf("producer %s: unknown client", producer)
+	}
+	c.World.Inject(id, &client.TxnControl{Op: op})
+	return nil
+}
