@@ -78,7 +78,7 @@ type cond struct {
 	op     string   // "" for online/offline/diverged; == != < <= > >= in contains
 	num    int64    // the value compared with; a node id for leader/controller, -1 = none
 	set    []int64
-	rhs    *cond // a count compared with instead of num (group conditions: groups.go)
+	rhs    *cond // a condition whose value is compared with instead of num or set (condrhs.go)
 }
 
 // valueKind says what values a subject takes.
@@ -93,6 +93,12 @@ const (
 )
 
 func (p *parser) condition(toks []token, instant bool) (*cond, error) {
+	return p.conditionOf(toks, instant, false)
+}
+
+// conditionOf parses a condition; with operand, one without its comparison, whose value
+// stands on the right-hand side of another's (condrhs.go).
+func (p *parser) conditionOf(toks []token, instant, operand bool) (*cond, error) {
 	k := &cond{text: text(p.src, toks)}
 	all := toks
 	for len(toks) > 0 && toks[0].text == "not" && !toks[0].quoted {
@@ -145,7 +151,7 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		}
 	case "size":
 		if len(toks) >= 2 && toks[1].text == "assigned" {
-			return p.groupCondition(k, toks, 1)
+			return p.groupCondition(k, toks, 1, instant, operand)
 		}
 		if len(toks) < 2 || toks[1].text != "isr" {
 			return nil, p.errAt(colAt(toks, 1), "size: expected size isr TOPIC/INDEX")
@@ -197,7 +203,7 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 	case "consumed":
 		k.subj, kind, err = sConsumed, vInt, needClient(false)
 	case "members", "state", "generation", "assigned", "committed", "lag", "coordinator", "redelivered":
-		return p.groupCondition(k, toks, 0)
+		return p.groupCondition(k, toks, 0, instant, operand)
 	case "replicas":
 		k.subj, kind, err = sReplicas, vBrokerSet, needTP()
 	case "reassigning":
@@ -230,6 +236,9 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 	if !instant && (k.subj == sLost || k.subj == sDiverged) {
 		return nil, p.errTok(w, "%s: judged at an instant; use it with expect, not await", w.text)
 	}
+	if operand {
+		return p.endOperand(k, toks, i)
+	}
 	if kind == vBool {
 		if i < len(toks) {
 			return nil, p.errTok(toks[i], "unexpected %q after the condition (%s takes no comparison)", toks[i].text, w.text)
@@ -251,25 +260,8 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 	if opTok.quoted || !slices.Contains(allowed, k.op) {
 		return nil, p.errTok(opTok, "%s: expected a comparison (%s), found %q", w.text, strings.Join(allowed, " "), opTok.text)
 	}
-	if i >= len(toks) {
-		return nil, p.errAt(colAt(toks, i), "%s %s: a value is required", w.text, k.op)
-	}
-	elem := kind
-	if kind == vBrokerSet {
-		elem = vBroker
-	}
-	if k.op == "in" || (kind == vBrokerSet && k.op != "contains") {
-		if k.set, i, err = p.set(toks, i, elem, kind == vBrokerSet); err != nil {
-			return nil, err
-		}
-	} else {
-		if k.num, err = p.value(toks[i], elem, kind == vBrokerSet); err != nil {
-			return nil, err
-		}
-		i++
-	}
-	if i < len(toks) {
-		return nil, p.errTok(toks[i], "unexpected %q after the condition", toks[i].text)
+	if err := p.operand(k, w.text, kind, toks, i, instant); err != nil {
+		return nil, err
 	}
 	return k, nil
 }
@@ -400,44 +392,13 @@ func setString(s []int64, name func(int64) string) string {
 
 func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	tp := k.tp()
-	if k.subj >= sReplicas && k.subj <= sBrokers {
-		return k.evalElastic(c)
-	}
-	if k.subj >= sMembers && k.subj <= sRedelivered {
-		return k.evalGroup(c)
-	}
-	if k.subj == sTxn {
-		return k.evalTxn(c)
-	}
-	if k.subj == sZkLeader {
-		return k.evalZkLeader(c)
-	}
 	switch k.subj {
-	case sLeader:
-		v := int64(c.Leader(tp))
-		return k.compare(v), fmt.Sprintf("leader %s is %s", k.tpName(), nodeName(v))
-	case sController:
-		v := int64(c.ActiveController())
-		return k.compare(v), "controller is " + nodeName(v)
-	case sISR:
-		isr, what, note, ok := k.isr(c, tp)
+	case sISR, sReplicas:
+		s, ok, saw := k.brokerSet(c)
 		if !ok {
-			return false, what + " is unknown (" + note + ")"
+			return false, saw
 		}
-		var s []int64
-		for _, b := range isr {
-			s = append(s, int64(b))
-		}
-		slices.Sort(s)
-		saw := what + " is " + setString(s, nodeName) + note
-		switch k.op {
-		case "contains":
-			return slices.Contains(s, k.num), saw
-		case "==":
-			return slices.Equal(s, k.set), saw
-		default:
-			return !slices.Equal(s, k.set), saw
-		}
+		return k.compareSet(c, s, saw)
 	case sOnline, sOffline:
 		on := c.Online(tp)
 		saw := fmt.Sprintf("%s is online", k.tpName())
@@ -447,12 +408,23 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 		return on == (k.subj == sOnline), saw
 	case sDiverged:
 		return diverged(c, tp)
+	case sReassigning:
+		if c.Reassigning(tp) {
+			return true, k.tpName() + " is being reassigned"
+		}
+		return false, k.tpName() + " is not being reassigned"
+	case sGroupState, sAssigned:
+		return k.evalGroup(c)
+	case sTxn:
+		return k.evalTxn(c)
+	case sZkLeader:
+		return k.evalZkLeader(c)
 	}
-	v, ok, saw := k.intValue(c, tp)
+	v, ok, saw := k.value(c)
 	if !ok {
 		return false, saw
 	}
-	return k.compare(v), saw
+	return k.compareTo(c, v, saw)
 }
 
 // isr is the ISR a condition looks at: the active controller's committed one, or with @B

@@ -83,3 +83,125 @@ expect lso payments/0 > 0
 		}
 	}
 }
+
+// Every condition whose value is a count, a broker or a set of brokers takes another such
+// condition on its right-hand side, in await and in expect.
+func TestConditionRightHandSides(t *testing.T) {
+	const setup = `cluster brokers=3 controllers=3
+topic orders partitions=2 replication=3 min.insync.replicas=2
+producer p1 topic=orders acks=all rate=100/s
+producer tx topic=orders acks=all rate=100/s transactional.id=t1
+consumer c1 topic=orders
+consumer c2 topic=orders
+consumer app1 topic=orders group=g1
+`
+	for _, src := range []string{
+		"expect consumed c1 > consumed c2\n",
+		"await consumed c1 >= consumed c2 within 10s\n",
+		"expect not consumed c1 != consumed c2\n",
+		"expect hw orders/0 <= leo orders/0@1\n",
+		"expect hw orders/0@2 == hw orders/1\n",
+		"expect lso orders/0 <= hw orders/0\n",
+		"expect logstart orders/0 <= lso orders/0\n",
+		"expect bytes orders/0@1 >= bytes orders/0@2\n",
+		"expect segments orders/0 == segments orders/1\n",
+		"expect records orders/0 >= keys orders/0\n",
+		"expect acked p1 > errors p1\n",
+		"expect lost p1 <= acked p1\n",
+		"expect committed-txns tx > aborted-txns tx\n",
+		"expect epoch orders/0 <= controller.epoch\n",
+		"expect controller.epoch >= epoch orders/1\n",
+		"expect brokers == partitions orders\n",
+		"expect partitions orders < brokers\n",
+		"expect size isr orders/0 == size isr orders/1\n",
+		"expect size isr orders/0 >= size assigned app1\n",
+		"expect members g1 <= generation g1\n",
+		"expect committed g1 orders/0 <= hw orders/0\n",
+		"expect lag g1 <= consumed c1\n",
+		"expect redelivered g1 <= records orders/1\n",
+		"expect acked p1 > 10MB\n",
+		"expect leader orders/0 == leader orders/1\n",
+		"expect leader orders/0 != coordinator g1\n",
+		"expect coordinator g1 == leader orders/1\n",
+		"expect controller == controller\n",
+		"expect isr orders/0 == replicas orders/0\n",
+		"await replicas orders/1 != isr orders/1@2 within 5s\n",
+		"expect isr orders/0 contains leader orders/0\n",
+		"expect replicas orders/0 contains coordinator g1\n",
+	} {
+		if _, err := Parse("t.scenario", []byte(setup+src)); err != nil {
+			t.Errorf("Parse(%q): %v", src, err)
+		}
+	}
+	counts := "(size isr, hw, leo, epoch, controller.epoch, acked, errors, consumed, lost, members, generation, size assigned, committed, lag, redelivered, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records)"
+	for src, want := range map[string]string{
+		"expect consumed c1 > {1,2}\n":                     "t.scenario:8:22: consumed >: expected a whole number or a count " + counts + ", found a set",
+		"expect consumed c1 > stable\n":                    `t.scenario:8:22: "stable" is not a whole number or a count ` + counts,
+		"expect consumed c1 > isr orders/0\n":              "t.scenario:8:22: consumed >: expected a whole number or a count " + counts + ", found isr (a set of brokers)",
+		"expect consumed c1 > state g1\n":                  "t.scenario:8:22: consumed >: expected a whole number or a count " + counts + ", found state (a state)",
+		"expect consumed c1 > online orders/0\n":           "t.scenario:8:22: consumed >: expected a whole number or a count " + counts + ", found online (true or false)",
+		"expect consumed c1 > leader orders/0\n":           "t.scenario:8:22: consumed >: expected a whole number or a count " + counts + ", found leader (a broker)",
+		"expect hw orders/0 == assigned app1\n":            "t.scenario:8:23: hw ==: expected a whole number or a count " + counts + ", found assigned (a set of partitions)",
+		"expect consumed c1 > consumed\n":                  "t.scenario:8:30: consumed: expected a client name",
+		"expect consumed c1 > consumed c9\n":               `t.scenario:8:31: consumed: unknown consumer "c9"`,
+		"expect consumed c1 > consumed c2 > 3\n":           `t.scenario:8:34: unexpected ">" after consumed c2 (the right-hand side of a comparison is one value)`,
+		"expect consumed c1 > hw\n":                        "t.scenario:8:24: hw: expected TOPIC/INDEX, e.g. orders/0",
+		"expect consumed c1 > size isr\n":                  "t.scenario:8:30: size: expected TOPIC/INDEX, e.g. orders/0",
+		"expect consumed c1 > partitions nosuch\n":         "t.scenario:8:33: partitions: expected a topic",
+		"await consumed c1 > lost p1 within 5s\n":          "t.scenario:8:21: lost: judged at an instant; use it with expect, not await",
+		"expect members g1 == state g1\n":                  "t.scenario:8:22: members ==: expected a whole number or a count " + counts + ", found state (a state)",
+		"expect leader orders/0 == hw orders/0\n":          "t.scenario:8:27: leader ==: expected a broker, none, or a condition naming one (leader, coordinator), found hw (a count)",
+		"expect isr orders/0 == consumed c1\n":             "t.scenario:8:24: isr ==: expected a set like {1,2,3} or a set of brokers (isr, replicas), found consumed (a count)",
+		"expect isr orders/0 == leader orders/0\n":         "t.scenario:8:24: isr ==: expected a set like {1,2,3} or a set of brokers (isr, replicas), found leader (a broker)",
+		"expect isr orders/0 == 3\n":                       `t.scenario:8:24: isr ==: expected a set like {1,2,3} or a set of brokers (isr, replicas), found "3"`,
+		"expect isr orders/0 contains replicas orders/0\n": "t.scenario:8:30: isr contains: expected a broker, none, or a condition naming one (leader, coordinator), found replicas (a set of brokers)",
+		"expect replicas orders/0 == isr orders/9\n":       "t.scenario:8:40: orders has no partition 9",
+		"expect hw orders/0 in hw orders/1\n":              `t.scenario:8:23: expected a set like {1,2,3}, found "hw"`,
+	} {
+		_, err := Parse("t.scenario", []byte(setup+src))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v; want prefix %q", src, err, want)
+		}
+	}
+}
+
+// A read_uncommitted consumer reads the aborted transactions' records too, so it has read
+// more than a read_committed one reading the same log: consumed ru > consumed rc holds on a
+// real run, and the reverse fails, saying both values.
+func TestConsumedComparesTwoConsumers(t *testing.T) {
+	const src = `cluster brokers=3
+topic payments partitions=3 replication=3 min.insync.replicas=2
+producer tx topic=payments acks=all rate=200/s transactional.id=payer transaction.records=10 transaction.abort=0.3
+consumer rc topic=payments isolation.level=read_committed
+consumer ru topic=payments isolation.level=read_uncommitted
+await aborted-txns tx >= 2 within 30s
+await consumed ru > consumed rc within 30s
+wait 5s
+expect consumed ru > consumed rc
+expect isr payments/0 == replicas payments/0
+expect isr payments/1 contains leader payments/1
+`
+	r, err := Run(mustParseSrc(t, src), Options{Seed: 1, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK || len(r.Expectations) != 5 {
+		t.Fatalf("ok=%v, failure %q, %d expectations; want 5 (two awaits) that hold", r.OK, r.Failure, len(r.Expectations))
+	}
+	for _, e := range r.Expectations {
+		if !e.OK {
+			t.Errorf("line %d %s: %s", e.Line, e.Text, e.Got)
+		}
+	}
+	if got := r.Expectations[2].Got; !strings.Contains(got, "consumed ru is ") || !strings.Contains(got, ", consumed rc is ") {
+		t.Errorf("saw %q; want both consumers' counts", got)
+	}
+
+	r, err = Run(mustParseSrc(t, src+"expect consumed rc >= consumed ru\n"), Options{Seed: 1, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.OK || !strings.Contains(r.Failure, "expect consumed rc >= consumed ru — wanted consumed rc >= consumed ru, saw consumed rc is ") {
+		t.Errorf("ok=%v, failure %q; want the reverse to fail saying both counts", r.OK, r.Failure)
+	}
+}

@@ -9,7 +9,6 @@ import (
 
 	"kafkasim/broker"
 	"kafkasim/broker/node"
-	"kafkasim/sim/cluster"
 )
 
 // Elastic clusters: add broker N, remove broker N, reassign T/I replicas=..., partitions T N,
@@ -332,52 +331,6 @@ func runElect(p *Player, st *stmt) (NoteKind, error) {
 	}
 	p.c.ElectLeaders(unclean, st.tp)
 	return NoteRan, nil
-}
-
-// evalElastic judges replicas T/I, reassigning T/I, partitions T and brokers.
-func (k *cond) evalElastic(c *cluster.Cluster) (bool, string) {
-	tp := k.tp()
-	switch k.subj {
-	case sReplicas:
-		if c.PartitionState(tp) == nil {
-			return false, "replicas " + k.tpName() + " is unknown (no active controller)"
-		}
-		var s []int64
-		for _, b := range c.Replicas(tp) {
-			s = append(s, int64(b))
-		}
-		slices.Sort(s)
-		saw := "replicas " + k.tpName() + " is " + setString(s, nodeName)
-		if c.Reassigning(tp) {
-			saw += " (a reassignment is in progress)"
-		}
-		switch k.op {
-		case "contains":
-			return slices.Contains(s, k.num), saw
-		case "==":
-			return slices.Equal(s, k.set), saw
-		default:
-			return !slices.Equal(s, k.set), saw
-		}
-	case sReassigning:
-		if c.Reassigning(tp) {
-			return true, k.tpName() + " is being reassigned"
-		}
-		return false, k.tpName() + " is not being reassigned"
-	case sPartitions:
-		if c.Committed() == nil {
-			return false, "partitions " + k.topic + " is unknown (no active controller)"
-		}
-		n := int64(c.PartitionCount(k.topic))
-		return k.compare(n), fmt.Sprintf("partitions %s is %d", k.topic, n)
-	case sBrokers:
-		if c.Committed() == nil {
-			return false, "brokers is unknown (no active controller)"
-		}
-		n := int64(c.LiveBrokers())
-		return k.compare(n), fmt.Sprintf("brokers is %d (registered and unfenced)", n)
-	}
-	return false, "?"
 }
 
 // observeStrays narrates a broker deleting a stray replica: the log of a partition moved away

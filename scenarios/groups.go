@@ -142,7 +142,7 @@ func runLeave(p *Player, st *stmt) (NoteKind, error) {
 }
 
 // groupCondition parses the group conditions; toks[at] is the condition's word.
-func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
+func (p *parser) groupCondition(k *cond, toks []token, at int, instant, operand bool) (*cond, error) {
 	w := toks[at]
 	i := at + 1
 	if i >= len(toks) {
@@ -195,6 +195,9 @@ func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
 				k.allTPs = true
 			}
 		}
+	}
+	if operand {
+		return p.endOperand(k, toks, i)
 	}
 	if i >= len(toks) {
 		return nil, p.errAt(colAt(toks, i), "%s: expected a comparison", w.text)
@@ -261,119 +264,36 @@ func (p *parser) groupCondition(k *cond, toks []token, at int) (*cond, error) {
 	if !slices.Contains(allowed, k.op) {
 		return nil, p.errTok(op, "%s: expected a comparison (%s), found %q", w.text, strings.Join(allowed, " "), k.op)
 	}
-	if i >= len(toks) {
-		return nil, p.errAt(colAt(toks, i), "%s %s: a value is required", w.text, k.op)
-	}
-	var err error
-	switch {
-	case k.op == "in":
-		k.set, i, err = p.set(toks, i, kind, false)
-	case kind == vInt && slices.Contains(countWords, toks[i].text) && !toks[i].quoted:
-		k.rhs, err = p.rhsCount(toks[i:])
-		i = len(toks)
-	default:
-		k.num, err = p.value(toks[i], kind, false)
-		i++
-	}
-	if err != nil {
+	if err := p.operand(k, w.text, kind, toks, i, instant); err != nil {
 		return nil, err
-	}
-	if i < len(toks) {
-		return nil, p.errTok(toks[i], "unexpected %q after the condition", toks[i].text)
 	}
 	return k, nil
 }
 
-// countWords are the conditions whose value is a count, which may stand on the right-hand
-// side of a group condition instead of a number: committed g1 orders/0 >= committed g2 orders/0.
-var countWords = []string{"members", "generation", "committed", "lag", "redelivered", "size",
-	"hw", "leo", "epoch", "lso", "acked", "errors", "consumed", "lost", "committed-txns", "aborted-txns", "controller.epoch"}
-
-// rhsCount parses a count (toks, a condition without its comparison) for the right-hand side.
-func (p *parser) rhsCount(toks []token) (*cond, error) {
-	last := toks[len(toks)-1]
-	if len(toks) < 2 && last.text != "controller.epoch" {
-		return nil, p.errAt(last.col+len(last.text)+1, "%s: expected what it counts (a group, client or TOPIC/INDEX), e.g. members g2", last.text)
-	}
-	pad := func(s string) token {
-		return token{text: s, col: last.col + len(last.text) + 1, off: last.end, end: last.end}
-	}
-	k, err := p.condition(append(slices.Clone(toks), pad(">="), pad("0")), true)
-	if err != nil {
-		return nil, err
-	}
-	if k.not || k.rhs != nil || k.op != ">=" || k.subj == sAssigned || k.subj == sGroupState || k.subj == sCoordinator {
-		return nil, p.errTok(toks[0], "%s: expected a count on the right-hand side (%s)", toks[0].text, strings.Join(countWords, ", "))
-	}
-	return k, nil
-}
-
-// value is a count's value now (the right-hand side of a comparison).
-func (k *cond) value(c *cluster.Cluster) (int64, bool, string) {
-	if k.subj >= sMembers && k.subj <= sRedelivered {
-		if k.subj == sSizeAssigned {
-			var n int64
-			if cs := c.Consumer(k.client); cs != nil {
-				n = int64(len(cs.Assigned()))
-			}
-			return n, true, fmt.Sprintf("size assigned %s is %d", k.client, n)
-		}
-		return k.groupValue(c)
-	}
-	return k.intValue(c, k.tp())
-}
-
-// compareTo compares v with the right-hand side: the number, or the count's value now.
-func (k *cond) compareTo(c *cluster.Cluster, v int64, saw string) (bool, string) {
-	if k.rhs == nil {
-		return k.compare(v), saw
-	}
-	r, ok, rsaw := k.rhs.value(c)
-	if !ok {
-		return false, saw + ", " + rsaw
-	}
-	kk := *k
-	kk.num = r
-	return kk.compare(v), saw + ", " + rsaw
-}
-
-// evalGroup judges a group condition.
+// evalGroup judges state G and assigned C; the group counts are values (condrhs.go).
 func (k *cond) evalGroup(c *cluster.Cluster) (bool, string) {
-	switch k.subj {
-	case sGroupState:
+	if k.subj == sGroupState {
 		st := "none"
 		if g := c.Group(k.client); g != nil {
 			st = g.State().String()
 		}
 		return (st == k.word) == (k.op == "=="), fmt.Sprintf("state %s is %s", k.client, st)
-	case sAssigned, sSizeAssigned:
-		var got []string
-		if cs := c.Consumer(k.client); cs != nil {
-			for _, tp := range cs.Assigned() {
-				got = append(got, fmt.Sprintf("%s/%d", tp.Topic, tp.Partition))
-			}
-		}
-		slices.Sort(got)
-		saw := fmt.Sprintf("assigned %s is {%s}", k.client, strings.Join(got, ","))
-		if k.subj == sSizeAssigned {
-			return k.compareTo(c, int64(len(got)), saw)
-		}
-		switch k.op {
-		case "contains":
-			return slices.Contains(got, k.tps[0]), saw
-		case "==":
-			return slices.Equal(got, k.tps), saw
-		}
-		return !slices.Equal(got, k.tps), saw
-	case sCoordinator:
-		v := int64(c.GroupCoordinator(k.client))
-		return k.compare(v), fmt.Sprintf("coordinator %s is %s", k.client, nodeName(v))
 	}
-	v, ok, saw := k.groupValue(c)
-	if !ok {
-		return false, saw
+	var got []string
+	if cs := c.Consumer(k.client); cs != nil {
+		for _, tp := range cs.Assigned() {
+			got = append(got, fmt.Sprintf("%s/%d", tp.Topic, tp.Partition))
+		}
 	}
-	return k.compareTo(c, v, saw)
+	slices.Sort(got)
+	saw := fmt.Sprintf("assigned %s is {%s}", k.client, strings.Join(got, ","))
+	switch k.op {
+	case "contains":
+		return slices.Contains(got, k.tps[0]), saw
+	case "==":
+		return slices.Equal(got, k.tps), saw
+	}
+	return !slices.Equal(got, k.tps), saw
 }
 
 func (k *cond) groupValue(c *cluster.Cluster) (int64, bool, string) {

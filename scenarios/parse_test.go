@@ -152,6 +152,11 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"replicas unknown broker", head + "expect replicas orders/0 == {1,9}\n", "t.scenario:5:32: broker 9 does not exist (brokers are 1..3)"},
 		{"partitions of no topic", head + "expect partitions payments == 3\n", "t.scenario:5:19: partitions: expected a topic"},
 		{"controller epoch", head + "expect controller.epoch >= c2\n", "t.scenario:5:28: \"c2\" is not a whole number"},
+		{"right side a set", head + "expect consumed c1 > {1,2}\n", "t.scenario:5:22: consumed >: expected a whole number or a count (size isr, hw, "},
+		{"right side a state word", head + "expect hw orders/0 >= stable\n", "t.scenario:5:23: \"stable\" is not a whole number or a count (size isr, hw, "},
+		{"right side a set condition", head + "expect consumed c1 > isr orders/0\n", "t.scenario:5:22: consumed >: expected a whole number or a count (size isr, hw, "},
+		{"right side of a set a count", head + "expect isr orders/0 == hw orders/0\n", "t.scenario:5:24: isr ==: expected a set like {1,2,3} or a set of brokers (isr, replicas), found hw (a count)"},
+		{"right side with its own comparison", head + "expect hw orders/0 < hw orders/1 == 3\n", "t.scenario:5:34: unexpected \"==\" after hw orders/1 (the right-hand side of a comparison is one value)"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
