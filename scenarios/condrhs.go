@@ -35,7 +35,7 @@ var operandKinds = map[string]valueKind{
 	"committed-txns": vInt, "aborted-txns": vInt,
 	"members": vInt, "generation": vInt, "committed": vInt, "lag": vInt, "redelivered": vInt,
 	"partitions": vInt, "brokers": vInt,
-	"bytes": vInt, "segments": vInt, "logstart": vInt, "keys": vInt, "records": vInt,
+	"bytes": vInt, "segments": vInt, "logstart": vInt, "keys": vInt, "records": vInt, "stale.controller.refused": vInt,
 	"online": vBool, "offline": vBool, "diverged": vBool, "reassigning": vBool,
 	"state": vWord, "txn": vWord, "assigned": vPartitionSet, "zk.leader": vZkServer,
 }
