@@ -65,6 +65,10 @@ type producerDef struct {
 	keys       int
 	tombstones float64 // tombstones=P: the fraction of keyed records with a null value
 	nameTok    token
+	// partition=, partitioner=map:, send.mode= (producerwords.go)
+	chosen      []chosenPartition
+	mapTok      token
+	sendModeTok token
 }
 
 type consumerDef struct {
@@ -145,6 +149,9 @@ func Parse(file string, src []byte) (*Scenario, error) {
 		if err := p.closeSetup(); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.checkChosenPartitions(); err != nil {
+		return nil, err
 	}
 	return p.s, nil
 }
@@ -572,6 +579,12 @@ func (p *parser) producer(toks []token) error {
 			}
 			pd.tombstones = f
 		default:
+			if ok, err := p.producerWord(pd, t, k, v); ok || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := p.notModelled(inProducer, k, t); err != nil {
 				return err
 			}
@@ -587,6 +600,9 @@ func (p *parser) producer(toks []token) error {
 		// Kafka refuses a null key on a compacted topic (LogValidator: "Compacted topic cannot
 		// accept message without key"), and a tombstone deletes a key.
 		return p.errTok(t, "producer %s: tombstones= needs keys=K (a tombstone deletes a key)", pd.name)
+	}
+	if err := p.checkProducerWords(pd, pos); err != nil {
+		return err
 	}
 	if err := pd.cfg.Finish(); err != nil {
 		var ce *config.Error
