@@ -57,9 +57,11 @@ const (
 	sKeys          // keys T/I[@B]
 	sTxn           // txn P (txncond.go)
 	sZkLeader      // zk.leader (zkcond.go)
+	sStores        // stores T@B (placement.go)
+	sLeads         // leads T@B
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, txn, zk.leader, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, txn, zk.leader, stores, leads, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -207,6 +209,9 @@ func (p *parser) condition(toks []token, instant bool) (*cond, error) {
 		i++
 	case "brokers":
 		k.subj, kind = sBrokers, vInt // registered and unfenced
+	case "stores", "leads":
+		k.subj, kind = map[string]subject{"stores": sStores, "leads": sLeads}[w.text], vInt
+		i, err = p.placementRef(k, toks)
 	case "bytes", "segments", "logstart", "keys":
 		k.subj, kind = recordSubjects[w.text], vInt
 		if len(toks) > 1 && strings.Contains(toks[1].text, "@") {
@@ -407,6 +412,9 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 	}
 	if k.subj == sZkLeader {
 		return k.evalZkLeader(c)
+	}
+	if k.subj == sStores || k.subj == sLeads {
+		return k.evalPlacement(c)
 	}
 	switch k.subj {
 	case sLeader:
