@@ -555,10 +555,15 @@ func (p *parser) producer(toks []token) error {
 		return err
 	}
 	pos := map[string]token{}
+	fleet := 0
 	for i, k := range keys {
 		t, v := toks[i+2], vals[i]
 		pos[k] = t
 		switch k {
+		case "count":
+			if fleet, err = p.fleetCount(t, v); err != nil {
+				return err
+			}
 		case "topic":
 			pd.topic, pd.topicT = v, t
 		case "rate":
@@ -613,7 +618,18 @@ func (p *parser) producer(toks []token) error {
 		}
 		return p.errTok(nt, "producer %s: %v", pd.name, err)
 	}
-	p.s.producers = append(p.s.producers, pd)
+	if t, ok := pos["count"]; ok && pd.cfg.TransactionalID != "" {
+		return p.errTok(t, "producer %s: count= with transactional.id would start %d producers with one transactional.id, each fencing the others", pd.name, fleet)
+	}
+	names := fleetNames(pd.name, fleet)
+	if err := p.checkFleetNames(nt, names); err != nil {
+		return err
+	}
+	for _, name := range names {
+		m := *pd
+		m.name = name
+		p.s.producers = append(p.s.producers, &m)
+	}
 	return nil
 }
 
@@ -628,9 +644,14 @@ func (p *parser) consumer(toks []token) error {
 	if err != nil {
 		return err
 	}
+	fleet := 0
 	for i, k := range keys {
 		t, v := toks[i+2], vals[i]
 		switch k {
+		case "count":
+			if fleet, err = p.fleetCount(t, v); err != nil {
+				return err
+			}
 		case "topic":
 			cd.topic, cd.topicT = v, t
 		default:
@@ -656,7 +677,18 @@ func (p *parser) consumer(toks []token) error {
 		}
 		return p.errTok(nt, "consumer %s: %v", cd.name, err)
 	}
-	p.s.consumers = append(p.s.consumers, cd)
+	if fleet > 0 && cd.cfg.GroupInstanceID != "" {
+		return p.errTok(nt, "consumer %s: count= with group.instance.id would start %d members with one static id", cd.name, fleet)
+	}
+	names := fleetNames(cd.name, fleet)
+	if err := p.checkFleetNames(nt, names); err != nil {
+		return err
+	}
+	for _, name := range names {
+		m := *cd
+		m.name = name
+		p.s.consumers = append(p.s.consumers, &m)
+	}
 	return nil
 }
 

@@ -111,3 +111,41 @@ func grownNote(td *topicDef) string {
 	}
 	return ""
 }
+
+// Fleets: `producer w topic=T count=1000` declares producers w-1 … w-1000 with the same
+// settings, and `consumer r topic=T group=G count=1000` as many consumers, for the seed's
+// "thousands of clients" (1.1, 高并发) without a thousand lines. Each member is a client of its
+// own, named in conditions and faults as any other (`acked w-17`, `kill r-3`).
+
+// maxFleet bounds count=.
+const maxFleet = 10_000
+
+// fleetCount reads count=N.
+func (p *parser) fleetCount(t token, v string) (int, error) {
+	return p.count(t, "count", v, 1, maxFleet)
+}
+
+// fleetNames are the names of a fleet of n called name, or just name when n is 0.
+func fleetNames(name string, n int) []string {
+	if n == 0 {
+		return []string{name}
+	}
+	out := make([]string, n)
+	for i := range out {
+		out[i] = name + "-" + strconv.Itoa(i+1)
+	}
+	return out
+}
+
+// checkFleetNames refuses a fleet member's name that another client has.
+func (p *parser) checkFleetNames(nt token, names []string) error {
+	if len(names) == 1 && names[0] == nt.text {
+		return nil
+	}
+	for _, n := range names {
+		if p.s.producer(n) != nil || p.s.consumer(n) != nil {
+			return p.errTok(nt, "%s: count= names a client %s, and that name is taken", nt.text, n)
+		}
+	}
+	return nil
+}

@@ -62,3 +62,31 @@ func TestProducerWordsParse(t *testing.T) {
 		}
 	}
 }
+
+func TestFleets(t *testing.T) {
+	s, err := Parse("t.scenario", []byte(pwHead+
+		"producer w topic=orders rate=1/s count=3\nconsumer r topic=orders group=g count=2\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, pd := range s.producers {
+		names = append(names, pd.name)
+	}
+	for _, cd := range s.consumers {
+		names = append(names, cd.name)
+	}
+	if got, want := strings.Join(names, " "), "w-1 w-2 w-3 r-1 r-2"; got != want {
+		t.Errorf("clients %s; want %s", got, want)
+	}
+	for _, c := range []struct{ name, src, want string }{
+		{"taken", pwHead + "producer w-2 topic=orders\nproducer w topic=orders count=3\n", "t.scenario:4:10: w: count= names a client w-2, and that name is taken"},
+		{"zero", pwHead + "producer w topic=orders count=0\n", "t.scenario:3:31: count: 0 is below the minimum 1"},
+		{"static", pwHead + "consumer r topic=orders group=g group.instance.id=i count=2\n", "t.scenario:3:10: consumer r: count= with group.instance.id"},
+	} {
+		_, err := Parse("t.scenario", []byte(c.src))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: got %v; want %s", c.name, err, c.want)
+		}
+	}
+}
