@@ -98,6 +98,9 @@ type Side struct {
 	Lost    int64 // acknowledged records missing from the log at the end
 	Errors  int64 // records failed or timed out
 	Latency [3]time.Duration
+	// Throughput is the acknowledged records per second of virtual time, from the first
+	// acknowledged record's send to the last one's acknowledgement.
+	Throughput float64
 }
 
 // Compare runs f under each setting with the same seed.
@@ -114,6 +117,7 @@ func Compare(f *File, seed uint64, sets []Setting) ([]Side, error) {
 		}
 		side := Side{Setting: st, Result: r}
 		var lat []time.Duration
+		first, last := time.Duration(-1), time.Duration(0)
 		for _, op := range r.Cluster.History() {
 			if op.Type != history.Send {
 				continue
@@ -122,6 +126,10 @@ func Compare(f *File, seed uint64, sets []Setting) ([]Side, error) {
 			case history.OK:
 				side.Acked += int64(len(op.Values))
 				lat = append(lat, op.Complete-op.Invoke)
+				if first < 0 || op.Invoke < first {
+					first = op.Invoke
+				}
+				last = max(last, op.Complete)
 			default:
 				side.Errors += int64(len(op.Values))
 			}
@@ -130,6 +138,9 @@ func Compare(f *File, seed uint64, sets []Setting) ([]Side, error) {
 			if n, ok, _ := lost(r.Cluster, pd.name); ok {
 				side.Lost += n
 			}
+		}
+		if last > first && first >= 0 {
+			side.Throughput = float64(side.Acked) / (last - first).Seconds()
 		}
 		slices.Sort(lat)
 		if len(lat) > 0 {
@@ -163,6 +174,7 @@ func PrintComparison(w io.Writer, file string, seed uint64, sides []Side) error 
 	row("acked", func(s Side) string { return fmt.Sprint(s.Acked) })
 	row("lost", func(s Side) string { return fmt.Sprint(s.Lost) })
 	row("errors", func(s Side) string { return fmt.Sprint(s.Errors) })
+	row("throughput", func(s Side) string { return fmt.Sprintf("%.0f acked/s", s.Throughput) })
 	row("ack latency p50", func(s Side) string { return s.Latency[0].Round(100 * time.Microsecond).String() })
 	row("ack latency p99", func(s Side) string { return s.Latency[1].Round(100 * time.Microsecond).String() })
 	row("ack latency max", func(s Side) string { return s.Latency[2].Round(100 * time.Microsecond).String() })

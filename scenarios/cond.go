@@ -59,9 +59,11 @@ const (
 	sTxn           // txn P (txncond.go)
 	sZkLeader      // zk.leader (zkcond.go)
 	sZkStale       // stale.controller.refused (zkcond.go)
+	sStores        // stores T@B (placement.go)
+	sLeads         // leads T@B
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, stale.controller.refused, not"
+var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, stale.controller.refused, stores, leads, not"
 
 // cond is a parsed condition.
 type cond struct {
@@ -217,6 +219,9 @@ func (p *parser) conditionOf(toks []token, instant, operand bool) (*cond, error)
 		i++
 	case "brokers":
 		k.subj, kind = sBrokers, vInt // registered and unfenced
+	case "stores", "leads":
+		k.subj, kind = map[string]subject{"stores": sStores, "leads": sLeads}[w.text], vInt
+		i, err = p.placementRef(k, toks)
 	case "bytes", "segments", "logstart", "keys", "records":
 		k.subj, kind = recordSubjects[w.text], vInt
 		if len(toks) > 1 && strings.Contains(toks[1].text, "@") {
@@ -459,6 +464,8 @@ func (k *cond) intValue(c *cluster.Cluster, tp protocol.TopicPartition) (int64, 
 		return n, true, fmt.Sprintf("size isr %s is %d", name, n)
 	case sZkStale:
 		return zkStaleRefused(c)
+	case sStores, sLeads:
+		return k.placement(c)
 	case sControllerEpoch:
 		if c.ZooKeeperMode() {
 			return zkControllerEpoch(c)

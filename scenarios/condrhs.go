@@ -36,6 +36,7 @@ var operandKinds = map[string]valueKind{
 	"members": vInt, "generation": vInt, "committed": vInt, "lag": vInt, "redelivered": vInt,
 	"partitions": vInt, "brokers": vInt,
 	"bytes": vInt, "segments": vInt, "logstart": vInt, "keys": vInt, "records": vInt, "stale.controller.refused": vInt,
+	"stores": vInt, "leads": vInt,
 	"online": vBool, "offline": vBool, "diverged": vBool, "reassigning": vBool,
 	"state": vWord, "txn": vWord, "assigned": vPartitionSet, "zk.leader": vZkServer,
 }

@@ -67,6 +67,10 @@ type producerDef struct {
 	keys       int
 	tombstones float64 // tombstones=P: the fraction of keyed records with a null value
 	nameTok    token
+	// partition=, partitioner=map:, send.mode= (producerwords.go)
+	chosen      []chosenPartition
+	mapTok      token
+	sendModeTok token
 }
 
 type consumerDef struct {
@@ -153,6 +157,9 @@ func parse(file string, src []byte, mode MetadataMode) (*Scenario, error) {
 		if err := p.closeSetup(); err != nil {
 			return nil, err
 		}
+	}
+	if err := p.checkChosenPartitions(); err != nil {
+		return nil, err
 	}
 	return p.s, nil
 }
@@ -561,10 +568,15 @@ func (p *parser) producer(toks []token) error {
 		return err
 	}
 	pos := map[string]token{}
+	fleet := 0
 	for i, k := range keys {
 		t, v := toks[i+2], vals[i]
 		pos[k] = t
 		switch k {
+		case "count":
+			if fleet, err = p.fleetCount(t, v); err != nil {
+				return err
+			}
 		case "topic":
 			pd.topic, pd.topicT = v, t
 		case "rate":
@@ -585,6 +597,12 @@ func (p *parser) producer(toks []token) error {
 			}
 			pd.tombstones = f
 		default:
+			if ok, err := p.producerWord(pd, t, k, v); ok || err != nil {
+				if err != nil {
+					return err
+				}
+				continue
+			}
 			if err := p.notModelled(inProducer, k, t); err != nil {
 				return err
 			}
@@ -601,6 +619,9 @@ func (p *parser) producer(toks []token) error {
 		// accept message without key"), and a tombstone deletes a key.
 		return p.errTok(t, "producer %s: tombstones= needs keys=K (a tombstone deletes a key)", pd.name)
 	}
+	if err := p.checkProducerWords(pd, pos); err != nil {
+		return err
+	}
 	if err := pd.cfg.Finish(); err != nil {
 		var ce *config.Error
 		if errors.As(err, &ce) {
@@ -610,7 +631,18 @@ func (p *parser) producer(toks []token) error {
 		}
 		return p.errTok(nt, "producer %s: %v", pd.name, err)
 	}
-	p.s.producers = append(p.s.producers, pd)
+	if t, ok := pos["count"]; ok && pd.cfg.TransactionalID != "" {
+		return p.errTok(t, "producer %s: count= with transactional.id would start %d producers with one transactional.id, each fencing the others", pd.name, fleet)
+	}
+	names := fleetNames(pd.name, fleet)
+	if err := p.checkFleetNames(nt, names); err != nil {
+		return err
+	}
+	for _, name := range names {
+		m := *pd
+		m.name = name
+		p.s.producers = append(p.s.producers, &m)
+	}
 	return nil
 }
 
@@ -625,9 +657,14 @@ func (p *parser) consumer(toks []token) error {
 	if err != nil {
 		return err
 	}
+	fleet := 0
 	for i, k := range keys {
 		t, v := toks[i+2], vals[i]
 		switch k {
+		case "count":
+			if fleet, err = p.fleetCount(t, v); err != nil {
+				return err
+			}
 		case "topic":
 			if strings.Contains(v, ",") {
 				// SCENARIO_LANGUAGE's topic=T[,T2...]: the consumer, its group membership and
@@ -658,7 +695,18 @@ func (p *parser) consumer(toks []token) error {
 		}
 		return p.errTok(nt, "consumer %s: %v", cd.name, err)
 	}
-	p.s.consumers = append(p.s.consumers, cd)
+	if fleet > 0 && cd.cfg.GroupInstanceID != "" {
+		return p.errTok(nt, "consumer %s: count= with group.instance.id would start %d members with one static id", cd.name, fleet)
+	}
+	names := fleetNames(cd.name, fleet)
+	if err := p.checkFleetNames(nt, names); err != nil {
+		return err
+	}
+	for _, name := range names {
+		m := *cd
+		m.name = name
+		p.s.consumers = append(p.s.consumers, &m)
+	}
 	return nil
 }
 

@@ -72,6 +72,7 @@ type Producer struct {
 	workload   workload
 	unassigned []pendingRecord // created before the topic's metadata came
 	part       partitioner
+	sync       syncSends // send.mode=sync (sendmode.go)
 	acc        accumulator
 	txn        transactionManager
 	sender     sender
@@ -108,6 +109,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 		net:  netClient{env: env, corr: o.CorrelationBase, w: waker{pending: -1}, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax)},
 		meta: newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
 		part: newPartitioner(cfg.Partitioner, cfg.BatchSize),
+		sync: syncSends{on: cfg.SendMode == "sync"},
 		out:  outcomes{env: env, name: name, topic: o.Topic},
 	}
 	p.workload = newWorkload(env, &o, cfg.Linger)
@@ -210,24 +212,36 @@ func (p *Producer) createDue(now time.Duration) {
 
 func (p *Producer) setRate(now time.Duration, r float64) {
 	p.createDue(now)
+	p.sync.stop()
 	p.workload.setRate(now, r)
 }
 
 // newRecord hands the producer a record the application created at `created` (≤ now).
 func (p *Producer) newRecord(now, created time.Duration) {
-	rec := p.workload.record()
-	p.out.stats.Sent++
-	if !p.meta.known || len(p.unassigned) > 0 {
-		p.unassigned = append(p.unassigned, pendingRecord{rec: rec, created: created})
-		return
+	if !p.sync.hold() {
+		p.createRecord(now, created)
 	}
-	p.append(now, rec, created)
 }
 
-// append partitions a record and adds it to its partition's batches.
-func (p *Producer) append(now time.Duration, rec protocol.Record, created time.Duration) {
+// createRecord makes the record and hands it over.
+func (p *Producer) createRecord(now, created time.Duration) {
+	rec := p.workload.record()
+	p.out.stats.Sent++
+	if !p.meta.known || len(p.unassigned) > 0 || !p.append(now, rec, created) {
+		p.unassigned = append(p.unassigned, pendingRecord{rec: rec, created: created})
+	}
+}
+
+// append partitions a record and adds it to its partition's batches; false if the application
+// chose a partition the metadata does not show yet (the producer then asks for metadata again).
+func (p *Producer) append(now time.Duration, rec protocol.Record, created time.Duration) bool {
 	part := p.part.partition(p.net.env, p.meta.parts, rec, p.acc.sizeOf(rec))
+	if part < 0 {
+		p.meta.wanted = true
+		return false
+	}
 	p.acc.append(now, part, rec, created)
+	return true
 }
 
 // run does whatever is due: metadata, producer id, partitioning waiting records, draining.
@@ -239,12 +253,13 @@ func (p *Producer) run(now time.Duration) {
 	p.txn.bumpIdempotentEpochAndResetIdIfNeeded(now, &p.net, &p.meta, p.cfg.RequestTimeout)
 	p.expireUnassigned(now)
 	if p.meta.known && len(p.unassigned) > 0 {
-		for _, r := range p.unassigned {
-			p.append(now, r.rec, r.created)
+		n := 0
+		for n < len(p.unassigned) && p.append(now, p.unassigned[n].rec, p.unassigned[n].created) {
+			n++
 		}
-		p.unassigned = p.unassigned[:0]
+		p.unassigned = append(p.unassigned[:0], p.unassigned[n:]...)
 	}
-	p.sender.drain(now)
+	p.drain(now)
 	p.meta.maybeSend(p.net.env, &p.net.w, &p.net.tmo, now, &p.net.corr, p.cfg.RequestTimeout)
 }
 

@@ -143,7 +143,8 @@ type Producer struct {
 	MetadataMaxAge    time.Duration // metadata.max.age.ms
 	ReconnectBackoff  time.Duration // reconnect.backoff.ms
 	ReconnectMax      time.Duration // reconnect.backoff.max.ms
-	Partitioner       string        // default | round-robin | key-hash (ours; Kafka's is a class name)
+	Partitioner       string        // default | round-robin | key-hash | partition:N | map:K=P,… (ours; Kafka's is a class name)
+	SendMode          string        // send.mode (ours): async (send with a callback) | sync (send(record).get())
 	Compression       record.Codec  // compression.type
 	ValueBytes        int           // value.bytes (ours): each value padded to this many bytes of text
 

@@ -64,6 +64,7 @@ func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string
 	}
 	b.WriteString(title + "\n")
 	wide := width >= 60
+	stores, leads := placement(snap)
 	for i, n := range snap.Nodes {
 		if n.Controller {
 			continue
@@ -73,6 +74,9 @@ func Render(snap *session.Snapshot, st *theme.Styles, width int, sel int) string
 			cur = st.Cursor + " "
 		}
 		line := fmt.Sprintf("%sbroker %-2s %s %-18s epoch %d", cur, n.Name, Glyph(n), State(n), n.Epoch)
+		if width >= 72 {
+			line += fmt.Sprintf("  stores %d · leads %d", stores[n.ID], leads[n.ID])
+		}
 		if !wide {
 			line = fmt.Sprintf("%sb%-2s %s %-16s e%d", cur, n.Name, Glyph(n), State(n), n.Epoch)
 		}
@@ -146,4 +150,23 @@ func Compact(snap *session.Snapshot, st *theme.Styles, width int, sel int) strin
 	nb := len(brokers)
 	out := []string{full[0], theme.Fit(" brokers "+strings.Join(brokers, "  "), width)}
 	return strings.Join(append(out, full[1+nb:]...), "\n")
+}
+
+// placement counts, per broker, the partitions of the users' topics (internal ones such as
+// __consumer_offsets left out) whose assignment names it and those it leads (seed 1.2: which
+// partitions each broker stores and leads).
+func placement(snap *session.Snapshot) (stores, leads map[int32]int) {
+	stores, leads = map[int32]int{}, map[int32]int{}
+	for _, p := range snap.Partitions {
+		if strings.HasPrefix(p.Topic, "__") {
+			continue
+		}
+		for _, r := range p.Replicas {
+			stores[r.Broker]++
+		}
+		if p.Leader >= 0 {
+			leads[p.Leader]++
+		}
+	}
+	return stores, leads
 }
