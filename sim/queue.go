@@ -135,9 +135,11 @@ func (e *events) at() time.Duration {
 }
 
 // pop takes the first event; e must not be empty.
-func (e *events) pop() item {
+func (e *events) pop() item { return e.take(e.next()) }
+
+// take removes and returns the first event, which next returned as top and from.
+func (e *events) take(top *item, from int) item {
 	e.n--
-	top, from := e.next()
 	if from < 0 {
 		return e.heap.pop()
 	}

@@ -433,8 +433,14 @@ func (w *World) Step() bool {
 // RunFor processes every event with time ≤ Now()+d, then sets Now() to Now()+d.
 func (w *World) RunFor(d time.Duration) {
 	end := w.now + d
-	for w.q.len() > 0 && w.q.at() <= end {
-		w.Step()
+	for w.q.len() > 0 {
+		top, from := w.q.next()
+		if top.at > end {
+			break
+		}
+		it := w.q.take(top, from)
+		w.advance(it.at)
+		w.dispatch(&it)
 	}
 	w.advance(end)
 }
