@@ -159,7 +159,10 @@ func (e *events) take(top *item, from int) item {
 	return it
 }
 
-// queue is a binary min-heap on (at, seq), hand-written to avoid interface boxing.
+// queue is a 4-ary min-heap on (at, seq), hand-written to avoid interface boxing. Four children
+// a node halve the levels an event climbs when pushed: a message is due in a few milliseconds,
+// before most of what is queued, so it climbs nearly to the top. (at, seq) is unique, so the
+// order events come out in does not depend on the heap's shape.
 type queue []item
 
 func before(a, b *item) bool {
@@ -172,7 +175,7 @@ func (q *queue) push(it item) {
 	h := *q
 	i := len(h) - 1
 	for i > 0 {
-		p := (i - 1) / 2
+		p := (i - 1) / 4
 		if !before(&it, &h[p]) {
 			break
 		}
@@ -195,13 +198,28 @@ func (q *queue) pop() item {
 	}
 	i := 0
 	for {
-		l := 2*i + 1
-		if l >= n {
+		c := 4*i + 1
+		if c >= n {
 			break
 		}
-		m := l
-		if r := l + 1; r < n && before(&h[r], &h[l]) {
-			m = r
+		m := c
+		if c+3 < n { // four children: a tournament of three comparisons
+			if before(&h[c+1], &h[c]) {
+				m = c + 1
+			}
+			m2 := c + 2
+			if before(&h[c+3], &h[c+2]) {
+				m2 = c + 3
+			}
+			if before(&h[m2], &h[m]) {
+				m = m2
+			}
+		} else {
+			for j := c + 1; j < n; j++ {
+				if before(&h[j], &h[m]) {
+					m = j
+				}
+			}
 		}
 		if !before(&h[m], &last) {
 			break
