@@ -2,6 +2,8 @@ package record
 
 import (
 	"bytes"
+	"math"
+	"strconv"
 	"testing"
 
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -23,6 +25,22 @@ func TestAppendPlainRecordMatchesKmsg(t *testing.T) {
 					t.Errorf("key %d bytes, offset delta %d, value %d bytes: got %x, want %x", len(key), od, len(value), got, want)
 				}
 			}
+		}
+	}
+}
+
+// appendDecimal writes what strconv.AppendInt writes.
+func TestAppendDecimalMatchesStrconv(t *testing.T) {
+	vs := []int64{0, 1, 9, 10, 99, 100, 101, 999, 1000, 12345, -1, -10, -12345, math.MaxInt64, math.MinInt64}
+	for p := int64(1); p > 0 && p < math.MaxInt64/10; p *= 10 {
+		vs = append(vs, p-1, p, p+1, p*7+3)
+	}
+	for _, v := range vs {
+		prefix := []byte("ab")
+		got := appendDecimal(prefix, v)
+		want := strconv.AppendInt([]byte("ab"), v, 10)
+		if !bytes.Equal(got, want) {
+			t.Errorf("appendDecimal(%d) = %q, want %q", v, got, want)
 		}
 	}
 }

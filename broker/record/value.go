@@ -2,6 +2,7 @@ package record
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 )
 
@@ -27,7 +28,7 @@ var words = [64]string{
 // n bytes. A value never shrinks below its number. The same v and n always give the same bytes.
 func AppendValue(dst []byte, v int64, n int) []byte {
 	start := len(dst)
-	dst = strconv.AppendInt(dst, v, 10)
+	dst = appendDecimal(dst, v)
 	if n <= len(dst)-start {
 		return dst
 	}
@@ -48,6 +49,42 @@ func AppendValue(dst []byte, v int64, n int) []byte {
 		}
 	}
 	return dst[:end]
+}
+
+// digitPairs holds "00" to "99".
+const digitPairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// appendDecimal appends v in decimal, as strconv.AppendInt(dst, v, 10) does, two digits a step
+// and straight into dst: a value is formatted for every record encoded.
+func appendDecimal(dst []byte, v int64) []byte {
+	if v < 0 {
+		return strconv.AppendInt(dst, v, 10)
+	}
+	u := uint64(v)
+	n := 1
+	for t := u; t >= 10; t /= 10 {
+		n++
+	}
+	dst = slices.Grow(dst, n)
+	end := len(dst) + n
+	dst = dst[:end]
+	i := end
+	for u >= 100 {
+		q := u / 100
+		r := (u - q*100) * 2
+		i -= 2
+		dst[i], dst[i+1] = digitPairs[r], digitPairs[r+1]
+		u = q
+	}
+	if u >= 10 {
+		r := u * 2
+		dst[i-2], dst[i-1] = digitPairs[r], digitPairs[r+1]
+	} else {
+		dst[i-1] = byte('0' + u)
+	}
+	return dst
 }
 
 // MaxValueBytes bounds value.bytes: one record's value may not exceed Kafka's default
