@@ -562,7 +562,8 @@ func (w *World) stepNode(s *nodeSlot, kind EventKind, from int32, msg any) {
 		panic(fmt.Sprintf("sim: node %d is %v with no node object", s.id, s.state))
 	}
 	w.hold()
-	w.record(kind, s.id, from, w.trace.code(msg), traceArg(msg))
+	code, arg := w.trace.codeArg(msg)
+	w.record(kind, s.id, from, code, arg)
 	n.Step(w.now, from, msg)
 	w.release()
 }
@@ -654,7 +655,8 @@ func (h *Host) Observe(ev any) {
 	}
 	w := h.w
 	w.stats.Observes++
-	w.record(Observe, h.s.id, 0, w.trace.code(ev), traceArg(ev))
+	code, arg := w.trace.codeArg(ev)
+	w.record(Observe, h.s.id, 0, code, arg)
 	for _, f := range w.onObs {
 		f(w.now, h.s.id, ev)
 	}
