@@ -135,15 +135,22 @@ func (e *events) at() time.Duration {
 }
 
 // pop takes the first event; e must not be empty.
-func (e *events) pop() item { return e.take(e.next()) }
+func (e *events) pop() item {
+	var it item
+	top, from := e.next()
+	e.take(top, from, &it)
+	return it
+}
 
-// take removes and returns the first event, which next returned as top and from.
-func (e *events) take(top *item, from int) item {
+// take removes the first event, which next returned as top and from, into dst: items are 48
+// bytes, copied once rather than returned through every call.
+func (e *events) take(top *item, from int, dst *item) {
 	e.n--
 	if from < 0 {
-		return e.heap.pop()
+		e.heap.pop(dst)
+		return
 	}
-	it := *top
+	*dst = *top
 	l := &e.lanes[from]
 	l.items[l.head] = item{} // release the payload for the GC
 	l.head++
@@ -156,7 +163,6 @@ func (e *events) take(top *item, from int) item {
 		l.items, l.head = l.items[:n], 0
 	}
 	e.refirst()
-	return it
 }
 
 // queue is a 4-ary min-heap on (at, seq), hand-written to avoid interface boxing. Four children
@@ -185,16 +191,17 @@ func (q *queue) push(it item) {
 	h[i] = it
 }
 
-func (q *queue) pop() item {
+// pop moves the first item into dst.
+func (q *queue) pop(dst *item) {
 	h := *q
-	top := h[0]
+	*dst = h[0]
 	n := len(h) - 1
 	last := h[n]
 	h[n] = item{} // release the message for the GC
 	h = h[:n]
 	*q = h
 	if n == 0 {
-		return top
+		return
 	}
 	i := 0
 	for {
@@ -228,5 +235,4 @@ func (q *queue) pop() item {
 		i = m
 	}
 	h[i] = last
-	return top
 }

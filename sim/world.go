@@ -455,12 +455,13 @@ func (w *World) Step() bool {
 // RunFor processes every event with time ≤ Now()+d, then sets Now() to Now()+d.
 func (w *World) RunFor(d time.Duration) {
 	end := w.now + d
+	var it item
 	for w.q.len() > 0 {
 		top, from := w.q.next()
 		if top.at > end {
 			break
 		}
-		it := w.q.take(top, from)
+		w.q.take(top, from, &it)
 		w.advance(it.at)
 		w.dispatch(&it)
 	}
