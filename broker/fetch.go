@@ -169,7 +169,9 @@ func (b *Broker) takeFollowerFetches(now time.Duration, m *protocol.FetchRequest
 // whether it may be sent now (data, an error, or a divergence for some partition).
 func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
 	resp := ctx.resp
-	clear(resp.Partitions)
+	// Every answer below is written whole over the last response's; only a shorter response
+	// clears the rest, so that their batches are not kept alive.
+	prev := len(resp.Partitions)
 	resp.CorrelationID, resp.Error, resp.SessionID, resp.Partitions = m.CorrelationID, protocol.NONE, protocol.InvalidSessionID, resp.Partitions[:0]
 	if ctx.sess != nil {
 		resp.SessionID = ctx.sess.id
@@ -236,6 +238,9 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 				r.AbortedTransactions = p.log.AbortedTransactions(fp.FetchOffset, r.Batches[len(r.Batches)-1].NextOffset())
 			}
 		}
+	}
+	if n := len(resp.Partitions); n < prev {
+		clear(resp.Partitions[n:prev])
 	}
 	if bytes > 0 && bytes >= int64(m.MinBytes) {
 		ready = true

@@ -4,8 +4,13 @@ import "time"
 
 // Behavior: the expiry side of Kafka's purgatory (DelayedOperationPurgatory with its timing
 // wheel). Parked fetches and acks=all produces each have a deadline; instead of one timer per
-// operation — nearly all of which complete long before — the broker keeps their deadlines in a
-// heap and arms a single timer for the earliest. Completed operations are dropped lazily.
+// operation — nearly all of which complete long before — the broker keeps their deadlines and
+// arms a single timer for the earliest. Completed operations are dropped lazily.
+//
+// Deadlines set with one timeout (every acks=all produce's 30-s request timeout, every fetch's
+// max wait) fall due in the order they were set, as on the timing wheel's buckets: each such
+// timeout has a FIFO lane, and only the heads of the lanes are compared. A heap takes the
+// deadlines of timeouts past maxPurgatoryLanes. Deadlines come out in (at, id) order either way.
 
 type deadline struct {
 	at   time.Duration
@@ -14,16 +19,27 @@ type deadline struct {
 }
 
 type purgatory struct {
+	lanes []deadlineLane
 	heap  []deadline
 	gen   int64
 	armed bool          // a timer is live
 	at    time.Duration // its deadline
 }
 
+// deadlineLane holds the deadlines set with timeout d, in the order they were set: the
+// broker's clock never goes back and ids grow, so that is (at, id) order.
+type deadlineLane struct {
+	d     time.Duration
+	items []deadline
+	head  int
+}
+
+const maxPurgatoryLanes = 4
+
 // expireAt registers a deadline for a parked operation.
 func (b *Broker) expireAt(now, at time.Duration, kind timerKind, id int64) {
 	p := &b.purgatory
-	p.push(deadline{at: at, kind: kind, id: id})
+	p.push(deadline{at: at, kind: kind, id: id}, at-now)
 	if !p.armed || at < p.at {
 		p.arm(b, now, at)
 	}
@@ -42,8 +58,12 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 		return
 	}
 	p.armed = false
-	for len(p.heap) > 0 && p.heap[0].at <= now {
-		d := p.pop()
+	for {
+		d, ok := p.first()
+		if !ok || d.at > now {
+			break
+		}
+		p.pop()
 		switch d.kind {
 		case tickDelayedFetch:
 			b.expireDelayedFetch(now, d.id)
@@ -51,11 +71,15 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 			b.expireDelayedProduce(now, d.id)
 		}
 	}
-	for len(p.heap) > 0 && b.settled(p.heap[0]) {
+	for {
+		d, ok := p.first()
+		if !ok || !b.settled(d) {
+			break
+		}
 		p.pop()
 	}
-	if len(p.heap) > 0 && !p.armed {
-		p.arm(b, now, p.heap[0].at)
+	if d, ok := p.first(); ok && !p.armed {
+		p.arm(b, now, d.at)
 	}
 }
 
@@ -70,7 +94,76 @@ func (b *Broker) settled(d deadline) bool {
 	return true
 }
 
-func (p *purgatory) push(d deadline) {
+// push adds a deadline set with timeout to.
+func (p *purgatory) push(d deadline, to time.Duration) {
+	free := -1
+	for i := range p.lanes {
+		l := &p.lanes[i]
+		if l.d == to {
+			l.items = append(l.items, d)
+			return
+		}
+		if free < 0 && l.head == len(l.items) {
+			free = i
+		}
+	}
+	if free < 0 && len(p.lanes) < maxPurgatoryLanes {
+		p.lanes = append(p.lanes, deadlineLane{})
+		free = len(p.lanes) - 1
+	}
+	if free >= 0 {
+		l := &p.lanes[free]
+		l.d, l.items, l.head = to, append(l.items[:0], d), 0
+		return
+	}
+	p.heapPush(d)
+}
+
+// first returns the earliest deadline, if any.
+func (p *purgatory) first() (deadline, bool) {
+	var top deadline
+	ok := len(p.heap) > 0
+	if ok {
+		top = p.heap[0]
+	}
+	for i := range p.lanes {
+		l := &p.lanes[i]
+		if l.head < len(l.items) && (!ok || earlier(l.items[l.head], top)) {
+			top, ok = l.items[l.head], true
+		}
+	}
+	return top, ok
+}
+
+// pop removes the earliest deadline; p must not be empty.
+func (p *purgatory) pop() {
+	li := -1
+	var top deadline
+	if len(p.heap) > 0 {
+		top = p.heap[0]
+	}
+	for i := range p.lanes {
+		l := &p.lanes[i]
+		if l.head < len(l.items) && (li < 0 && len(p.heap) == 0 || earlier(l.items[l.head], top)) {
+			top, li = l.items[l.head], i
+		}
+	}
+	if li < 0 {
+		p.heapPop()
+		return
+	}
+	l := &p.lanes[li]
+	l.head++
+	switch {
+	case l.head == len(l.items):
+		l.items, l.head = l.items[:0], 0
+	case l.head >= 1024 && l.head*2 >= len(l.items):
+		n := copy(l.items, l.items[l.head:])
+		l.items, l.head = l.items[:n], 0
+	}
+}
+
+func (p *purgatory) heapPush(d deadline) {
 	p.heap = append(p.heap, d)
 	i := len(p.heap) - 1
 	for i > 0 {
@@ -83,7 +176,7 @@ func (p *purgatory) push(d deadline) {
 	}
 }
 
-func (p *purgatory) pop() deadline {
+func (p *purgatory) heapPop() deadline {
 	h := p.heap
 	top := h[0]
 	last := len(h) - 1

@@ -3,7 +3,7 @@
 // compact hash-chained trace (TigerBeetle's VOPR and etcd-raft's driver/core split).
 //
 // What it models:
-//   - Time: virtual nanoseconds. The queue is a binary heap ordered by (time, sequence), so
+//   - Time: virtual nanoseconds. The queue is a 4-ary heap ordered by (time, sequence), so
 //     events due at the same instant run in the order they were scheduled.
 //   - Randomness: one seed forked into named streams ("network", "workload", "faults", …) and
 //     one stream per node, so a new fault does not shift the workload's draws.

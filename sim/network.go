@@ -105,7 +105,7 @@ func connect(a, b *nodeSlot) {
 // send carries msg from src to node `to`: at once to itself, else over the link.
 func (w *World) send(src *nodeSlot, to int32, msg any) {
 	var dst *nodeSlot
-	if i, ok := w.byID[to]; ok {
+	if i, ok := w.slotIndex(to); ok {
 		dst = w.slots[i]
 	}
 	if dst == nil || !dst.added {
@@ -179,7 +179,7 @@ func (w *World) refuse(it *item) {
 // already in flight on the link; a cut link or a dead peer gets nothing.
 func (h *Host) CloseConnection(peer int32) {
 	w := h.w
-	i, ok := w.byID[peer]
+	i, ok := w.slotIndex(peer)
 	if !h.live() || !ok || w.opt.ConnectionReset == nil {
 		return
 	}

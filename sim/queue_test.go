@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"container/heap"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -8,11 +9,12 @@ import (
 
 // TestEventsOrderMatchesHeap checks that lanes of long timers change nothing in the order
 // events come out: a random mix of timers (some of a few long delays, more delays than there
-// are lanes) and messages comes out of events exactly as out of the plain heap.
+// are lanes) and messages comes out of events exactly as out of a plain binary heap
+// (container/heap), the reference for events' own 4-ary one.
 func TestEventsOrderMatchesHeap(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	var e events
-	var h queue
+	var h refQueue
 	var now time.Duration
 	var seq int64
 	delays := []time.Duration{time.Second, 2 * time.Second, 30 * time.Second, 120 * time.Second}
@@ -29,7 +31,7 @@ func TestEventsOrderMatchesHeap(t *testing.T) {
 			}
 			it := item{at: now + d, seq: seq, inc: uint32(step)}
 			seq++
-			h.push(it)
+			heap.Push(&h, it)
 			if lane {
 				e.push(it, d)
 			} else {
@@ -40,7 +42,7 @@ func TestEventsOrderMatchesHeap(t *testing.T) {
 		if e.at() != h[0].at {
 			t.Fatalf("step %d: next at %v; the heap says %v", step, e.at(), h[0].at)
 		}
-		got, want := e.pop(), h.pop()
+		got, want := e.pop(), heap.Pop(&h).(item)
 		if got.seq != want.seq || got.at != want.at {
 			t.Fatalf("step %d: popped (%v, %d); the heap pops (%v, %d)", step, got.at, got.seq, want.at, want.seq)
 		}
@@ -50,4 +52,18 @@ func TestEventsOrderMatchesHeap(t *testing.T) {
 	if e.len() != len(h) || popped < 50000 {
 		t.Fatalf("%d events left, %d in the heap; %d popped", e.len(), len(h), popped)
 	}
+}
+
+// refQueue is a plain binary heap on (at, seq) by container/heap.
+type refQueue []item
+
+func (h refQueue) Len() int           { return len(h) }
+func (h refQueue) Less(i, j int) bool { return before(&h[i], &h[j]) }
+func (h refQueue) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *refQueue) Push(x any)        { *h = append(*h, x.(item)) }
+func (h *refQueue) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
 }

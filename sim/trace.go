@@ -116,8 +116,9 @@ type Trace struct {
 const typeCacheSize = 64
 
 type typeCode struct {
-	typ  unsafe.Pointer
-	code uint16
+	typ   unsafe.Pointer
+	code  uint16
+	arger bool // the type is a TraceArger
 }
 
 // typeWord is the dynamic type word of v: the same pointer for every value of one type.
@@ -250,15 +251,26 @@ func (t *Trace) code(v any) uint16 {
 			t.names = append(t.names, rt.String())
 		}
 	}
-	slot.typ, slot.code = w, c
+	_, arger := v.(TraceArger)
+	slot.typ, slot.code, slot.arger = w, c, arger
 	return c
 }
 
-func traceArg(v any) int64 {
-	if a, ok := v.(TraceArger); ok {
-		return a.TraceArg()
+// codeArg returns code(v) and v's TraceArg (0 if it has none), asking v only if its type is a
+// TraceArger: the cache remembers which types are.
+func (t *Trace) codeArg(v any) (uint16, int64) {
+	if v == nil {
+		return 0, 0
 	}
-	return 0
+	w := typeWord(v)
+	slot := &t.cache[(uintptr(w)>>4)%typeCacheSize]
+	if slot.typ != w {
+		t.code(v) // fills slot
+	}
+	if !slot.arger {
+		return slot.code, 0
+	}
+	return slot.code, v.(TraceArger).TraceArg()
 }
 
 const fnvPrime = 1099511628211
@@ -277,9 +289,9 @@ func (t *Trace) add(e *Event) {
 	if !t.discard {
 		ci := t.n >> chunkBits
 		if ci == len(t.chunks) {
-			t.chunks = append(t.chunks, make([]Event, 0, chunkSize))
+			t.chunks = append(t.chunks, make([]Event, chunkSize))
 		}
-		t.chunks[ci] = append(t.chunks[ci], *e)
+		t.chunks[ci][t.n&(chunkSize-1)] = *e
 	}
 	t.n++
 }

@@ -122,6 +122,7 @@ type World struct {
 	q        events
 	slots    []*nodeSlot
 	byID     map[int32]int32
+	lowID    []int32 // 1 + the slot index of ids below lowIDs, 0 for none: byID without hashing
 	ids      []int32 // added ids, sorted
 	network          // links, latency, loss and cuts (network.go; embedded: faults set links)
 	root     *Rand
@@ -238,18 +239,39 @@ func (w *World) flushEvents() {
 
 // slot returns the slot for id, creating an absent one if needed.
 func (w *World) slot(id int32) *nodeSlot {
-	if i, ok := w.byID[id]; ok {
+	if i, ok := w.slotIndex(id); ok {
 		return w.slots[i]
 	}
 	s := &nodeSlot{id: id, idx: int32(len(w.slots))}
 	w.byID[id] = s.idx
+	if id >= 0 && id < lowIDs {
+		if int(id) >= len(w.lowID) {
+			w.lowID = append(w.lowID, make([]int32, int(id)+1-len(w.lowID))...)
+		}
+		w.lowID[id] = s.idx + 1
+	}
 	w.slots = append(w.slots, s)
 	w.network.addSlot()
 	return s
 }
 
+// lowIDs bounds the ids slotIndex finds in a table rather than the map.
+const lowIDs = 1 << 12
+
+// slotIndex returns the slot index of id, if it has a slot.
+func (w *World) slotIndex(id int32) (int32, bool) {
+	if id >= 0 && id < lowIDs {
+		if int(id) < len(w.lowID) && w.lowID[id] > 0 {
+			return w.lowID[id] - 1, true
+		}
+		return 0, false
+	}
+	i, ok := w.byID[id]
+	return i, ok
+}
+
 func (w *World) lookup(id int32) *nodeSlot {
-	if i, ok := w.byID[id]; ok {
+	if i, ok := w.slotIndex(id); ok {
 		if s := w.slots[i]; s.added {
 			return s
 		}
@@ -433,8 +455,15 @@ func (w *World) Step() bool {
 // RunFor processes every event with time ≤ Now()+d, then sets Now() to Now()+d.
 func (w *World) RunFor(d time.Duration) {
 	end := w.now + d
-	for w.q.len() > 0 && w.q.at() <= end {
-		w.Step()
+	var it item
+	for w.q.len() > 0 {
+		top, from := w.q.next()
+		if top.at > end {
+			break
+		}
+		w.q.take(top, from, &it)
+		w.advance(it.at)
+		w.dispatch(&it)
 	}
 	w.advance(end)
 }
@@ -534,7 +563,8 @@ func (w *World) stepNode(s *nodeSlot, kind EventKind, from int32, msg any) {
 		panic(fmt.Sprintf("sim: node %d is %v with no node object", s.id, s.state))
 	}
 	w.hold()
-	w.record(kind, s.id, from, w.trace.code(msg), traceArg(msg))
+	code, arg := w.trace.codeArg(msg)
+	w.record(kind, s.id, from, code, arg)
 	n.Step(w.now, from, msg)
 	w.release()
 }
@@ -626,7 +656,8 @@ func (h *Host) Observe(ev any) {
 	}
 	w := h.w
 	w.stats.Observes++
-	w.record(Observe, h.s.id, 0, w.trace.code(ev), traceArg(ev))
+	code, arg := w.trace.codeArg(ev)
+	w.record(Observe, h.s.id, 0, code, arg)
 	for _, f := range w.onObs {
 		f(w.now, h.s.id, ev)
 	}

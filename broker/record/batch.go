@@ -168,6 +168,14 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		rec := &b.Records[i]
 		r.OffsetDelta = int32(b.OffsetOf(i) - b.BaseOffset)
 		s := (*scratch)[:0]
+		if !b.Control && !rec.Tombstone {
+			// The common record, written directly: what r.AppendTo writes for it, byte for
+			// byte, without the copy of the key and the calls per field.
+			s = AppendValue(s, rec.Value, valueBytes)
+			*scratch = s
+			dst = appendPlainRecord(dst, int64(r.OffsetDelta), rec.Key, s)
+			continue
+		}
 		if b.Control {
 			k := kmsg.ControlRecordKey{Version: 0, Type: markerType(rec.Key)}
 			s = k.AppendTo(s)
@@ -198,6 +206,40 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		dst = r.AppendTo(dst)
 	}
 	return dst
+}
+
+// appendPlainRecord appends a record with no headers, a zero timestamp delta and the given key
+// ("" is a null key) and value (DefaultRecord.writeTo).
+func appendPlainRecord(dst []byte, offsetDelta int64, key string, value []byte) []byte {
+	keySize := 1
+	if key != "" {
+		keySize = varlongSize(int64(len(key))) + len(key)
+	}
+	// attributes, timestamp delta 0, offset delta, key, value, header count 0
+	body := 1 + 1 + varlongSize(offsetDelta) + keySize + varlongSize(int64(len(value))) + len(value) + 1
+	dst = appendVarlong(dst, int64(body))
+	dst = append(dst, 0, 0) // attributes, timestamp delta
+	dst = appendVarlong(dst, offsetDelta)
+	if key == "" {
+		dst = append(dst, 1) // -1: a null key
+	} else {
+		dst = appendVarlong(dst, int64(len(key)))
+		dst = append(dst, key...)
+	}
+	dst = appendVarlong(dst, int64(len(value)))
+	dst = append(dst, value...)
+	return append(dst, 0) // no headers
+}
+
+// appendVarlong appends v as a zigzag varint (ByteUtils.writeVarlong); for a value in int32's
+// range the bytes are those of ByteUtils.writeVarint.
+func appendVarlong(dst []byte, v int64) []byte {
+	u := uint64(v<<1) ^ uint64(v>>63)
+	for u >= 0x80 {
+		dst = append(dst, byte(u)|0x80)
+		u >>= 7
+	}
+	return append(dst, byte(u))
 }
 
 // TombstoneHeader names the header that carries a tombstone's number (its value is null).
