@@ -133,7 +133,7 @@ consumer app1 topic=orders group=g1
 			t.Errorf("Parse(%q): %v", src, err)
 		}
 	}
-	counts := "(size isr, hw, leo, epoch, controller.epoch, acked, errors, consumed, lost, members, generation, size assigned, committed, lag, redelivered, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records)"
+	counts := "(size isr, hw, leo, epoch, controller.epoch, acked, errors, consumed, lost, members, generation, size assigned, committed, lag, redelivered, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, stale.controller.refused, stores, leads)"
 	for src, want := range map[string]string{
 		"expect consumed c1 > {1,2}\n":                     "t.scenario:8:22: consumed >: expected a whole number or a count " + counts + ", found a set",
 		"expect consumed c1 > stable\n":                    `t.scenario:8:22: "stable" is not a whole number or a count ` + counts,
