@@ -232,19 +232,35 @@ func (sg *seenGroup) update(g *Group, offsets map[protocol.TopicPartition]Offset
 	}
 }
 
+// sameMembers reports whether g has the members sg saw, in the same order: then none left
+// and none joined.
+func (sg *seenGroup) sameMembers(g *Group) bool {
+	if len(sg.members) != len(g.members) {
+		return false
+	}
+	for i, m := range g.members {
+		if sg.members[i].id != m.ID {
+			return false
+		}
+	}
+	return true
+}
+
 // diff observes what changed in g since sg, in this order: the state (a rebalance's reason
 // names the members that left or joined), members removed and added, the generation's
 // assignment, the committed offsets.
 func (sg *seenGroup) diff(o Observer, broker int32, g *Group, offsets map[protocol.TopicPartition]Offset, cause any) {
 	var left, joined []seenMember
-	for _, old := range sg.members {
-		if g.member(old.id) == nil {
-			left = append(left, old)
+	if !sg.sameMembers(g) { // a settled group's heartbeats and commits skip the quadratic search
+		for _, old := range sg.members {
+			if g.member(old.id) == nil {
+				left = append(left, old)
+			}
 		}
-	}
-	for _, m := range g.members {
-		if !slices.ContainsFunc(sg.members, func(x seenMember) bool { return x.id == m.ID }) {
-			joined = append(joined, seenMember{id: m.ID, client: m.ClientID, instance: m.InstanceID})
+		for _, m := range g.members {
+			if !slices.ContainsFunc(sg.members, func(x seenMember) bool { return x.id == m.ID }) {
+				joined = append(joined, seenMember{id: m.ID, client: m.ClientID, instance: m.InstanceID})
+			}
 		}
 	}
 	assigned := g.state == Stable && (sg.state != Stable || sg.gen != g.Generation || !sg.sameAssignment(g))
