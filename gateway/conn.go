@@ -74,6 +74,7 @@ type conn struct {
 	cur      *pending
 	polls    map[protocol.TopicPartition]*pollSession
 	closed   bool
+	w        *watched // its client's counts for watchers (watch.go)
 }
 
 // pending is the request in flight.
@@ -148,6 +149,9 @@ func (c *conn) close(now time.Duration, byWorld bool) {
 	}
 	c.cur = nil
 	c.closed = true
+	if c.w != nil {
+		c.w.closed(c, byWorld)
+	}
 	if byWorld {
 		c.env.Observe(&Closed{Conn: c.idx})
 	}
@@ -179,6 +183,7 @@ func (c *conn) onFrame(now time.Duration, f *Frame) {
 	}
 	if c.name == "" {
 		c.clientID, c.name = p.clientID, clientName(p.clientID, c.idx)
+		c.w = c.st.watch(c)
 	}
 	pd := &pending{p: p, id: c.nextCorr(), at: now, ctl: -1}
 	switch r := p.req.(type) {
@@ -326,6 +331,7 @@ func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 		}
 	}
 	pd.produce = m.Partitions
+	c.w.sending(pd)
 	if len(m.Partitions) > 0 {
 		c.send(c.broker, pd, m)
 	}
@@ -343,6 +349,7 @@ func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 
 func (c *conn) produceResponse(now time.Duration, pd *pending, m *protocol.ProduceResponse) {
 	c.recordSends(now, pd, m)
+	c.w.answered(pd, m)
 	resp := kmsg.NewPtrProduceResponse()
 	byTopic := map[string]int{}
 	for _, pr := range append(append([]protocol.ProducePartitionResponse{}, m.Partitions...), pd.refused...) {
@@ -583,6 +590,7 @@ func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionRe
 		s.n++
 	}
 	s.next = next
+	c.w.polled(pr.TP, len(values))
 	op := &history.Op{Client: c.name, Type: history.Poll, Topic: pr.TP.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: pd.at, Complete: now, Outcome: history.OK,
 		Session: c.name + "/" + pr.TP.String() + "/" + itoa(s.n)}

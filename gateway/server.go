@@ -54,6 +54,7 @@ type Server struct {
 	mu     sync.Mutex
 	socks  map[int]*sock
 	nextID int
+	remote map[int]string // connection → the client's address (watch.go)
 
 	attached bool // Attach: the owner of the world pumps it (attach.go)
 	closed   bool // Close has run (attached), or Run has returned
@@ -333,6 +334,10 @@ func (s *Server) accept(ln net.Listener, broker int32) {
 		s.nextID++
 		k := &sock{id: s.nextID, broker: broker, nc: nc, out: make(chan []byte, 1), gone: make(chan struct{})}
 		s.socks[k.id] = k
+		if s.remote == nil {
+			s.remote = map[int]string{}
+		}
+		s.remote[k.id] = nc.RemoteAddr().String()
 		s.mu.Unlock()
 		go s.serve(k)
 	}

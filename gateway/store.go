@@ -39,6 +39,8 @@ type store struct {
 	txnBatches  map[int64]*txnBatch      // their batches by first value id
 	fetches     FetchStats               // the real clients' fetches by session (fetchsession.go)
 	sessions    fetchSessions            // their fetch sessions' offsets
+	watched     map[string]*watched      // client.id → what watchers see of it (watch.go)
+	watchOrder  []string                 // client.ids in the order first seen
 }
 
 type seqKey struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"kafkasim/gateway"
+	"kafkasim/tui/session"
 )
 
 // listener is the gateway attached to the UI's world (--listen): real Kafka clients connect to
@@ -34,6 +35,7 @@ func (m *Model) attach() error {
 	}
 	m.s.Live = true
 	m.gw = &listener{srv: srv, last: time.Now()}
+	m.s.WatchReal(func() []session.RealClient { return realClients(srv.Clients()) })
 	first, _, _ := strings.Cut(srv.AddrList(), ",")
 	m.msg = fmt.Sprintf("real Kafka clients welcome: kcat -b %s -L (brokers %s)", first, srv.AddrList())
 	return nil
@@ -82,6 +84,16 @@ func (m *Model) paced(sp time.Duration) time.Duration {
 	wall := min(now.Sub(m.gw.last), maxCatchUp)
 	m.gw.last = now
 	return time.Duration(float64(wall) * sp.Seconds())
+}
+
+// realClients is the gateway's clients as the clients pane shows them.
+func realClients(cs []gateway.Client) []session.RealClient {
+	out := make([]session.RealClient, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, session.RealClient{ID: c.ID, Addr: c.Addr, Brokers: c.Brokers, Open: c.Open, Cut: c.Cut, CutFrom: c.CutFrom, Stalled: c.Stalled,
+			Produces: c.Produces, Consumes: c.Consumes, Groups: c.Groups, Sent: c.Sent, Acked: c.Acked, Errors: c.Errors, Polled: c.Polled})
+	}
+	return out
 }
 
 // note is the header's word on the listeners: where, and how many clients are connected.

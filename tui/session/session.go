@@ -76,6 +76,7 @@ type Timeline struct {
 	mark        bool // an election, ISR change or fault happened since it was cleared
 	drained     int  // the log's length when the player's notes were last taken
 	replaying   bool
+	real        func() []RealClient // the gateway's clients (real.go), nil without one
 
 	// The checker (check.go).
 	online     *checker.Online

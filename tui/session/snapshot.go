@@ -26,6 +26,8 @@ type Snapshot struct {
 	Groups     []Group  // consumer groups, in the order first seen
 	Network    []string // network faults in force, as statements ("partition 1 | 2 3")
 
+	Real []RealClient // real Kafka clients through the gateway (real.go)
+
 	Caption   string        // the last say
 	Line      int           // the script line in progress or next (0: none)
 	Statement string        // that statement
@@ -222,6 +224,9 @@ func (tl *Timeline) take() *Snapshot {
 		s.Clients = append(s.Clients, cl)
 	}
 	s.Groups = tl.takeGroups()
+	if tl.real != nil {
+		s.Real = tl.real()
+	}
 	return s
 }
 
