@@ -52,7 +52,7 @@ as run does (with --compare, the two runs side by side, as kafkasim compare prin
 // uiFlags are the terminal UI's flags, shared by the root command and tui.
 type uiFlags struct {
 	present, text, listenAny bool
-	listen                   string
+	listen, record           string
 }
 
 func (f *uiFlags) register(cmd *cobra.Command) {
@@ -60,6 +60,7 @@ func (f *uiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.text, "text", false, "print the story instead of opening the terminal UI")
 	cmd.Flags().StringVar(&f.listen, "listen", "", "let real Kafka clients in, as serve does: the first broker's `ADDR` (without a terminal: serve)")
 	cmd.Flags().BoolVar(&f.listenAny, "listen-any", false, "allow a --listen address beyond loopback")
+	cmd.Flags().StringVar(&f.record, "record", "", "with --listen: write the session's inputs to `FILE` (kafkasim run --replay FILE replays it)")
 }
 
 // play opens the terminal UI on the scenario args name (none: the classroom cluster, live),
@@ -68,7 +69,7 @@ func (f *uiFlags) register(cmd *cobra.Command) {
 // a terminal, or with --text, it narrates the scenario as run does instead (serves it headless
 // as serve does, for --listen).
 func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
-	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny}
+	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny, Record: ui.record}
 	text := ui.text || !tui.Interactive(out)
 	switch {
 	case trace != "" && len(args) > 0:
@@ -76,7 +77,7 @@ func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) e
 	case trace != "" && ui.listen != "":
 		return usageErrorf("--listen: real clients need a live world, not a trace (--trace)")
 	case ui.listen != "" && text:
-		return exitFor(gateway.Serve(context.Background(), out, args, seed, "", gateway.Options{Listen: ui.listen, ListenAny: ui.listenAny}))
+		return exitFor(gateway.Serve(context.Background(), out, args, seed, ui.record, gateway.Options{Listen: ui.listen, ListenAny: ui.listenAny}))
 	case trace != "":
 		opts.TracePath = trace
 		if fh, err := os.Open(trace); err == nil {

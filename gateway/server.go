@@ -92,23 +92,16 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss, err := newSession(o.Scenario, o.Seed, s.addrs)
+	ss, err := newSession(o.Scenario, o.Seed, s.addrs, false)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.open(ss, host, port); err != nil {
 		return nil, err
 	}
-	if o.Record != nil {
-		src := o.Source
-		if src == nil {
-			if src, err = scenarios.Source(o.Scenario); err != nil {
-				s.closeListeners()
-				return nil, err
-			}
-		}
-		ss.rec = o.Record
-		ss.record(header{Session: 1, Scenario: o.Scenario.File, Source: string(src), Seed: ss.p.Seed(), Addrs: s.addrs, SetupOnly: o.SetupOnly})
+	if err := s.recording(ss.p.Seed(), false); err != nil {
+		s.closeListeners()
+		return nil, err
 	}
 	s.accepting()
 	s.logf("serving %d brokers: %s (speed %gx)", len(s.ids), s.AddrList(), s.o.Speed)

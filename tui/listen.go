@@ -1,11 +1,14 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"kafkasim/gateway"
+	"kafkasim/scenarios"
 	"kafkasim/tui/session"
 )
 
@@ -16,6 +19,10 @@ import (
 type listener struct {
 	srv  *gateway.Server
 	last time.Time // the wall time the world was last paced to
+	rec  *os.File  // --record's file, nil without
+	// Recorded is the session's end as the recording closed it (Close): kafkasim run --replay
+	// of the file gives its trace hash.
+	Recorded *scenarios.Result
 }
 
 // maxCatchUp bounds the wall time one frame makes up for: a world slower than the wall clock
@@ -29,9 +36,30 @@ const forkRefused = "✗ the real clients' requests cannot be re-simulated: G re
 // attach opens the listeners on the session's cluster. The cluster then runs on past the
 // script's end, as serve's does, until the user quits.
 func (m *Model) attach() error {
-	srv, err := gateway.Attach(m.s.Cluster(), gateway.Options{Listen: m.opts.Listen, ListenAny: m.opts.ListenAny})
+	if m.opts.Listen == "" {
+		return &gateway.FlagError{Flag: "record", Err: errors.New("records what real clients send: give --listen ADDR too")}
+	}
+	o := gateway.Options{Listen: m.opts.Listen, ListenAny: m.opts.ListenAny}
+	if m.opts.Record != "" {
+		f, err := os.Create(m.opts.Record)
+		if err != nil {
+			return &gateway.FlagError{Flag: "record", Err: err}
+		}
+		o.Record, o.Scenario, o.SetupOnly, o.Seed = f, m.s.Scenario(), m.opts.Scenario == nil, m.s.Seed()
+		defer func() {
+			if m.gw == nil {
+				f.Close()
+			} else {
+				m.gw.rec = f
+			}
+		}()
+	}
+	srv, err := gateway.Attach(m.s.Cluster(), o)
 	if err != nil {
 		return err
+	}
+	if srv.Recording() {
+		m.s.OnInput(srv.Note)
 	}
 	m.s.Live = true
 	m.gw = &listener{srv: srv, last: time.Now()}
@@ -42,9 +70,20 @@ func (m *Model) attach() error {
 }
 
 // Close closes the listeners and every client's connection (Run does once the UI quits).
+// With --record, the session ends first as a served one does (its finish, the checker's
+// verdict) and the recording closes with its trace hash.
 func (m *Model) Close() {
-	if m.gw != nil {
-		m.gw.srv.Close()
+	g := m.gw
+	if g == nil {
+		return
+	}
+	if g.rec != nil && g.Recorded == nil {
+		g.srv.Pump()
+		g.Recorded = g.srv.Finish(m.s.Player())
+	}
+	g.srv.Close()
+	if g.rec != nil {
+		g.rec.Close()
 	}
 }
 

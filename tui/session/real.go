@@ -27,3 +27,17 @@ func (s *Session) WatchReal(f func() []RealClient) {
 	s.tl().real = f
 	s.tl().snaps[len(s.tl().snaps)-1].Real = f()
 }
+
+// OnInput has f hear of every statement run (exec) and every pause left (cont) on the current
+// timeline from now on, just before it happens: the gateway's recording (tui --listen --record).
+func (s *Session) OnInput(f func(exec string, cont bool)) { s.tl().onInput = f }
+
+func (tl *Timeline) noteInput(a action) {
+	switch {
+	case tl.onInput == nil:
+	case a.kind == actExec:
+		tl.onInput(a.text, false)
+	case a.kind == actContinue:
+		tl.onInput("", true)
+	}
+}
