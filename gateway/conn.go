@@ -90,8 +90,11 @@ type pending struct {
 	// Fetch: the offsets asked.
 	fetch map[protocol.TopicPartition]int64
 	// FindCoordinator v4+: keys still to ask, answers so far.
-	keys   []string
-	coords []kmsg.FindCoordinatorResponseCoordinator
+	keys []string
+	// AddPartitionsToTxn v4+: the transactions still to add, and the answers so far (txn.go).
+	txns    []kmsg.AddPartitionsToTxnRequestTransaction
+	txnsOut []kmsg.AddPartitionsToTxnResponseTransaction
+	coords  []kmsg.FindCoordinatorResponseCoordinator
 	// JoinGroup: the subscription bytes by protocol name.
 	join map[string][]byte
 	// model is the protocol request sent (for retries to another controller).
@@ -314,7 +317,7 @@ func (c *conn) metadataResponse(pd *pending, m *protocol.MetadataResponse) {
 
 func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 	m := &protocol.ProduceRequest{CorrelationID: pd.id, Acks: r.Acks, Timeout: time.Duration(r.TimeoutMillis) * time.Millisecond,
-		TransactionalID: str(r.TransactionID), TransactionVersion: 1}
+		TransactionalID: str(r.TransactionID), TransactionVersion: c.st.produceTV(str(r.TransactionID), pd.p.version)}
 	pd.acks = r.Acks
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
