@@ -47,7 +47,7 @@ as run does (with --compare, the two runs side by side, as kafkasim compare prin
 // uiFlags are the terminal UI's flags, shared by the root command and tui.
 type uiFlags struct {
 	present, text, listenAny bool
-	listen                   string
+	listen, record           string
 }
 
 func (f *uiFlags) register(cmd *cobra.Command) {
@@ -55,10 +55,11 @@ func (f *uiFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.text, "text", false, "print the story instead of opening the terminal UI")
 	cmd.Flags().StringVar(&f.listen, "listen", "", "let real Kafka clients in, as serve does: the first broker's `ADDR` (without a terminal: serve)")
 	cmd.Flags().BoolVar(&f.listenAny, "listen-any", false, "allow a --listen address beyond loopback")
+	cmd.Flags().StringVar(&f.record, "record", "", "with --listen: write the session's inputs to `FILE` (kafkasim run --replay FILE replays it)")
 }
 
 // play is tui.Play with the UI's flags, its result as an exit status.
 func play(out io.Writer, args []string, seed uint64, ui uiFlags, trace string) error {
-	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny}
+	opts := tui.Options{Seed: seed, Present: ui.present, Listen: ui.listen, ListenAny: ui.listenAny, Record: ui.record}
 	return exitFor(tui.Play(out, args, opts, trace, ui.text || !tui.Interactive(out)))
 }

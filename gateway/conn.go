@@ -74,6 +74,7 @@ type conn struct {
 	cur      *pending
 	polls    map[protocol.TopicPartition]*pollSession
 	closed   bool
+	w        *watched // its client's counts for watchers (watch.go)
 }
 
 // pending is the request in flight.
@@ -89,8 +90,11 @@ type pending struct {
 	// Fetch: the offsets asked.
 	fetch map[protocol.TopicPartition]int64
 	// FindCoordinator v4+: keys still to ask, answers so far.
-	keys   []string
-	coords []kmsg.FindCoordinatorResponseCoordinator
+	keys []string
+	// AddPartitionsToTxn v4+: the transactions still to add, and the answers so far (txn.go).
+	txns    []kmsg.AddPartitionsToTxnRequestTransaction
+	txnsOut []kmsg.AddPartitionsToTxnResponseTransaction
+	coords  []kmsg.FindCoordinatorResponseCoordinator
 	// JoinGroup: the subscription bytes by protocol name.
 	join map[string][]byte
 	// model is the protocol request sent (for retries to another controller).
@@ -148,6 +152,9 @@ func (c *conn) close(now time.Duration, byWorld bool) {
 	}
 	c.cur = nil
 	c.closed = true
+	if c.w != nil {
+		c.w.closed(c, byWorld)
+	}
 	if byWorld {
 		c.env.Observe(&Closed{Conn: c.idx})
 	}
@@ -179,6 +186,7 @@ func (c *conn) onFrame(now time.Duration, f *Frame) {
 	}
 	if c.name == "" {
 		c.clientID, c.name = p.clientID, clientName(p.clientID, c.idx)
+		c.w = c.st.watch(c)
 	}
 	pd := &pending{p: p, id: c.nextCorr(), at: now, ctl: -1}
 	switch r := p.req.(type) {
@@ -309,7 +317,7 @@ func (c *conn) metadataResponse(pd *pending, m *protocol.MetadataResponse) {
 
 func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 	m := &protocol.ProduceRequest{CorrelationID: pd.id, Acks: r.Acks, Timeout: time.Duration(r.TimeoutMillis) * time.Millisecond,
-		TransactionalID: str(r.TransactionID), TransactionVersion: 1}
+		TransactionalID: str(r.TransactionID), TransactionVersion: c.st.produceTV(str(r.TransactionID), pd.p.version)}
 	pd.acks = r.Acks
 	for _, t := range r.Topics {
 		for _, p := range t.Partitions {
@@ -326,6 +334,7 @@ func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 		}
 	}
 	pd.produce = m.Partitions
+	c.w.sending(pd)
 	if len(m.Partitions) > 0 {
 		c.send(c.broker, pd, m)
 	}
@@ -343,6 +352,7 @@ func (c *conn) produce(now time.Duration, pd *pending, r *kmsg.ProduceRequest) {
 
 func (c *conn) produceResponse(now time.Duration, pd *pending, m *protocol.ProduceResponse) {
 	c.recordSends(now, pd, m)
+	c.w.answered(pd, m)
 	resp := kmsg.NewPtrProduceResponse()
 	byTopic := map[string]int{}
 	for _, pr := range append(append([]protocol.ProducePartitionResponse{}, m.Partitions...), pd.refused...) {
@@ -583,6 +593,7 @@ func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionRe
 		s.n++
 	}
 	s.next = next
+	c.w.polled(pr.TP, len(values))
 	op := &history.Op{Client: c.name, Type: history.Poll, Topic: pr.TP.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: pd.at, Complete: now, Outcome: history.OK,
 		Session: c.name + "/" + pr.TP.String() + "/" + itoa(s.n)}

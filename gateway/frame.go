@@ -34,9 +34,9 @@ var advertised = map[int16]int16{
 	18: 4,  // ApiVersions
 	19: 7,  // CreateTopics
 	22: 5,  // InitProducerId
-	24: 3,  // AddPartitionsToTxn (v4+ is the brokers' batched form, KIP-890)
+	24: 5,  // AddPartitionsToTxn (v4+: the batched form of KIP-890, one or more transactions)
 	25: 3,  // AddOffsetsToTxn (v4+: transaction.version 2)
-	26: 4,  // EndTxn (v5+: transaction.version 2, the epoch bumped at each end)
+	26: 5,  // EndTxn (v5: transaction.version 2, the epoch bumped at each end, KIP-890)
 	28: 3,  // TxnOffsetCommit (v4+: transaction.version 2)
 }
 
@@ -119,6 +119,15 @@ func apiVersions(p *request) []byte {
 		k.ApiKey, k.MinVersion, k.MaxVersion = key, 0, advertised[key]
 		resp.ApiKeys = append(resp.ApiKeys, k)
 	}
+	// The finalized features (KIP-584): transaction.version 2, as a Kafka 4 cluster finalizes
+	// it by default, so that clients that speak KIP-890's part 2 do (txn.go).
+	resp.FinalizedFeaturesEpoch = 1
+	fin := kmsg.NewApiVersionsResponseFinalizedFeature()
+	fin.Name, fin.MinVersionLevel, fin.MaxVersionLevel = "transaction.version", transactionVersion, transactionVersion
+	resp.FinalizedFeatures = append(resp.FinalizedFeatures, fin)
+	sup := kmsg.NewApiVersionsResponseSupportedFeature()
+	sup.Name, sup.MinVersion, sup.MaxVersion = "transaction.version", 0, transactionVersion
+	resp.SupportedFeatures = append(resp.SupportedFeatures, sup)
 	if p.version > advertised[18] {
 		resp.ErrorCode = 35
 		q := *p

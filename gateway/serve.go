@@ -18,7 +18,8 @@ real Kafka clients in: one listener per simulated broker, on consecutive ports f
 (127.0.0.1:9092, :9093, :9094 for three brokers), speaking Kafka's protocol (ApiVersions,
 Metadata, Produce, Fetch, ListOffsets, InitProducerId, FindCoordinator, the classic group
 APIs, OffsetCommit, OffsetFetch, CreateTopics, and transactions: AddPartitionsToTxn,
-AddOffsetsToTxn, TxnOffsetCommit, EndTxn, read_committed fetches). Each request enters the world as a recorded
+AddOffsetsToTxn, TxnOffsetCommit, EndTxn, read_committed fetches; transaction.version 2 is
+finalized, so clients that speak KIP-890 skip AddPartitionsToTxn and get a new epoch at each end). Each request enters the world as a recorded
 input at the virtual time it is read and travels to its broker over the simulated network, so
 the scenario's faults apply to it: a killed broker closes its connections, a partition holds
 requests until the client's own timeout. The clients' sends, polls and commits go into the history,

@@ -54,6 +54,7 @@ type Server struct {
 	mu     sync.Mutex
 	socks  map[int]*sock
 	nextID int
+	remote map[int]string // connection → the client's address (watch.go)
 
 	attached bool // Attach: the owner of the world pumps it (attach.go)
 	closed   bool // Close has run (attached), or Run has returned
@@ -91,23 +92,16 @@ func Start(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ss, err := newSession(o.Scenario, o.Seed, s.addrs)
+	ss, err := newSession(o.Scenario, o.Seed, s.addrs, false)
 	if err != nil {
 		return nil, err
 	}
 	if err := s.open(ss, host, port); err != nil {
 		return nil, err
 	}
-	if o.Record != nil {
-		src := o.Source
-		if src == nil {
-			if src, err = scenarios.Source(o.Scenario); err != nil {
-				s.closeListeners()
-				return nil, err
-			}
-		}
-		ss.rec = o.Record
-		ss.record(header{Session: 1, Scenario: o.Scenario.File, Source: string(src), Seed: ss.p.Seed(), Addrs: s.addrs, SetupOnly: o.SetupOnly})
+	if err := s.recording(ss.p.Seed(), false); err != nil {
+		s.closeListeners()
+		return nil, err
 	}
 	s.accepting()
 	s.logf("serving %d brokers: %s (speed %gx)", len(s.ids), s.AddrList(), s.o.Speed)
@@ -333,6 +327,10 @@ func (s *Server) accept(ln net.Listener, broker int32) {
 		s.nextID++
 		k := &sock{id: s.nextID, broker: broker, nc: nc, out: make(chan []byte, 1), gone: make(chan struct{})}
 		s.socks[k.id] = k
+		if s.remote == nil {
+			s.remote = map[int]string{}
+		}
+		s.remote[k.id] = nc.RemoteAddr().String()
 		s.mu.Unlock()
 		go s.serve(k)
 	}

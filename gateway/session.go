@@ -31,7 +31,9 @@ type Input struct {
 	Frame  []byte        `json:"frame,omitempty"`
 	Hangup bool          `json:"hangup,omitempty"`
 	Exec   string        `json:"exec,omitempty"`
-	End    bool          `json:"end,omitempty"`
+	// Continue: the terminal UI's user left a pause of the script (an attached session's).
+	Continue bool `json:"continue,omitempty"`
+	End      bool `json:"end,omitempty"`
 }
 
 // header opens a recording: what replays it without the file the session ran.
@@ -43,6 +45,9 @@ type header struct {
 	Addrs    map[int32]string `json:"addrs"`
 	// SetupOnly: the session served the file's set-up alone, as serve does the classroom.
 	SetupOnly bool `json:"setup_only,omitempty"`
+	// Attached: the terminal UI drove the session (kafkasim tui --listen --record): it served
+	// from the boot, and a pause of the script lasted until a recorded Continue.
+	Attached bool `json:"attached,omitempty"`
 }
 
 // trailer closes a recording: the trace hash the session ended with.
@@ -66,19 +71,23 @@ type session struct {
 	onResponse func(conn int, b []byte)
 	onClosed   func(conn int)
 	frames     int
+	ui         bool // the terminal UI drove it (header.Attached)
 }
 
-func newSession(s *scenarios.Scenario, seed uint64, addrs map[int32]string) (*session, error) {
+func newSession(s *scenarios.Scenario, seed uint64, addrs map[int32]string, ui bool) (*session, error) {
 	p, err := scenarios.NewPlayer(s, scenarios.Options{Seed: seed})
 	if err != nil {
 		return nil, err
 	}
 	c := p.Cluster()
-	// The player has booted the cluster as the controller sees it; the clients ask brokers,
-	// which learn from the metadata log a moment later. Serve once they all know it.
-	c.RunUntil(func() bool { return brokersCaughtUp(c) }, 30*time.Second)
+	if !ui {
+		// The player has booted the cluster as the controller sees it; the clients ask
+		// brokers, which learn from the metadata log a moment later. Serve once they all
+		// know it. (The terminal UI serves from the boot.)
+		c.RunUntil(func() bool { return brokersCaughtUp(c) }, 30*time.Second)
+	}
 	ss := attachSession(c, addrs)
-	ss.p = p
+	ss.p, ss.ui = p, ui
 	return ss, nil
 }
 
@@ -122,6 +131,9 @@ func (ss *session) advanceTo(t time.Duration) {
 		before := ss.c.Now()
 		ss.p.Advance(t-before, nil)
 		if ss.p.Paused() {
+			if ss.ui {
+				return // the UI's world stood still at the pause until a recorded Continue
+			}
 			ss.p.Continue()
 		}
 		if ss.c.Now() == before {
@@ -142,6 +154,8 @@ func (ss *session) apply(in Input) error {
 	switch {
 	case in.Exec != "":
 		err = ss.p.Exec(in.Exec)
+	case in.Continue:
+		ss.p.Continue()
 	case in.Hangup:
 		id, ok := ss.nodes[in.Conn]
 		if !ok || ss.closed[in.Conn] {
@@ -230,7 +244,7 @@ func Replay(path string) (*Replayed, error) {
 	if h.SetupOnly {
 		s = s.SetupOnly()
 	}
-	ss, err := newSession(s, h.Seed, h.Addrs)
+	ss, err := newSession(s, h.Seed, h.Addrs, h.Attached)
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,9 @@ type store struct {
 	txnBatches  map[int64]*txnBatch      // their batches by first value id
 	fetches     FetchStats               // the real clients' fetches by session (fetchsession.go)
 	sessions    fetchSessions            // their fetch sessions' offsets
+	watched     map[string]*watched      // client.id → what watchers see of it (watch.go)
+	watchOrder  []string                 // client.ids in the order first seen
+	tv2         map[string]bool          // transactional.ids whose client speaks transaction.version 2 (txn.go)
 }
 
 type seqKey struct {
@@ -63,7 +66,7 @@ func newStore(addrs map[int32]string, controllers []int32) *store {
 		addrs: addrs, controllers: controllers, brokers: len(addrs), next: valueBase,
 		batches: map[int64][]byte{}, idempotent: map[seqKey]int64{}, invoked: map[int64]time.Duration{}, recorded: map[int64]bool{},
 		joins: map[memberKey][]byte{}, assigned: map[assignKey][]byte{}, owners: map[string][]*owner{},
-		txns: map[producerKey]*openTxn{}, txnBatches: map[int64]*txnBatch{}, sessions: fetchSessions{},
+		txns: map[producerKey]*openTxn{}, txnBatches: map[int64]*txnBatch{}, sessions: fetchSessions{}, tv2: map[string]bool{},
 	}
 }
 

@@ -13,9 +13,11 @@ import (
 // FindCoordinator with key type TRANSACTION and InitProducerId with the transactional.id (conn.go
 // passes both through), AddPartitionsToTxn (24) before a partition's first batch,
 // AddOffsetsToTxn (25) and TxnOffsetCommit (28) for a consumer's offsets, EndTxn (26). The
-// gateway advertises no finalized transaction.version, so clients never use KIP-890's version 2
-// (EndTxn v5+, AddPartitionsToTxn v4+ are not advertised), and the model's requests say
-// TransactionVersion 1.
+// gateway finalizes transaction.version 2 in ApiVersions (transactionVersion below), so a client
+// that speaks KIP-890's part 2 sends Produce v12 without AddPartitionsToTxn and EndTxn v5; the
+// model's requests then say TransactionVersion 2. AddPartitionsToTxn v4+ (the batched form,
+// addNextTxn) is served; TxnOffsetCommit v4+ is not advertised, so a version 2 client still
+// sends AddOffsetsToTxn before TxnOffsetCommit (franz-go does when TxnOffsetCommit v5 is missing).
 //
 // History: a transactional send is complete only when its transaction ends, on whichever
 // connection the producer sends EndTxn. The gateway keeps each producer's (id and epoch) open
@@ -119,10 +121,42 @@ func (s *store) endTxn(now time.Duration, k producerKey, commit bool, code proto
 	return ops
 }
 
+// transactionVersion is the finalized transaction.version the gateway advertises in
+// ApiVersions (KIP-584), the default of a Kafka 4 cluster: clients that speak KIP-890's part 2
+// (franz-go) send Produce v12 without AddPartitionsToTxn, the leader adding the partition to the
+// transaction itself (broker.addPartitionsFirst, ReplicaManager's transaction verification), and
+// EndTxn v5, answered with the bumped epoch. Clients that do not keep to version 1.
+const transactionVersion = 2
+
+// produceTV is the transaction.version of a produce request: 2 from Produce v12 on (KIP-890:
+// the broker adds the partition itself), which also marks its transactional.id as a version 2
+// client's.
+func (s *store) produceTV(txnID string, version int16) int8 {
+	if txnID == "" || version < 12 {
+		return 1
+	}
+	s.tv2[txnID] = true
+	return 2
+}
+
+// tvOf is the transaction.version a transactional.id's client has shown it speaks (Produce
+// v12+, EndTxn v5+), else 1.
+func (s *store) tvOf(txnID string) int8 {
+	if s.tv2[txnID] {
+		return 2
+	}
+	return 1
+}
+
 // txnRequest starts a transactional request; false if pd is not one.
 func (c *conn) txnRequest(pd *pending) bool {
 	switch r := pd.p.req.(type) {
 	case *kmsg.AddPartitionsToTxnRequest:
+		if pd.p.version >= 4 {
+			pd.txns = r.Transactions
+			c.addNextTxn(pd)
+			return true
+		}
 		m := &protocol.AddPartitionsToTxnRequest{CorrelationID: pd.id, TransactionalID: r.TransactionalID, ProducerID: r.ProducerID,
 			ProducerEpoch: r.ProducerEpoch}
 		for _, t := range r.Topics {
@@ -133,10 +167,15 @@ func (c *conn) txnRequest(pd *pending) bool {
 		c.send(c.broker, pd, m)
 	case *kmsg.AddOffsetsToTxnRequest:
 		c.send(c.broker, pd, &protocol.AddOffsetsToTxnRequest{CorrelationID: pd.id, TransactionalID: r.TransactionalID,
-			ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, GroupID: r.Group, TransactionVersion: 1})
+			ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, GroupID: r.Group, TransactionVersion: c.st.tvOf(r.TransactionalID)})
 	case *kmsg.EndTxnRequest:
+		tv := int8(1)
+		if pd.p.version >= 5 {
+			tv = 2 // EndTxn v5+: the client speaks transaction.version 2 (KIP-890)
+			c.st.tv2[r.TransactionalID] = true
+		}
 		c.send(c.broker, pd, &protocol.EndTxnRequest{CorrelationID: pd.id, TransactionalID: r.TransactionalID,
-			ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, Committed: r.Commit, TransactionVersion: 1})
+			ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, Committed: r.Commit, TransactionVersion: tv})
 	case *kmsg.TxnOffsetCommitRequest:
 		m := &protocol.TxnOffsetCommitRequest{CorrelationID: pd.id, TransactionalID: r.TransactionalID, GroupID: r.Group,
 			ProducerID: r.ProducerID, ProducerEpoch: r.ProducerEpoch, GenerationID: -1}
@@ -168,6 +207,12 @@ func (c *conn) txnResponse(now time.Duration, pd *pending, msg any) bool {
 		if m.CorrelationID != pd.id {
 			return true
 		}
+		if pd.p.version >= 4 {
+			pd.txnsOut = append(pd.txnsOut, addTxnResult(pd.txns[0], m.Error))
+			pd.txns = pd.txns[1:]
+			c.addNextTxn(pd)
+			return true
+		}
 		resp := kmsg.NewPtrAddPartitionsToTxnResponse()
 		for _, t := range pd.p.req.(*kmsg.AddPartitionsToTxnRequest).Topics {
 			rt := kmsg.NewAddPartitionsToTxnResponseTopic()
@@ -196,6 +241,7 @@ func (c *conn) txnResponse(now time.Duration, pd *pending, msg any) bool {
 		}
 		resp := kmsg.NewPtrEndTxnResponse()
 		resp.ErrorCode = int16(m.Error)
+		resp.ProducerID, resp.ProducerEpoch = m.ProducerID, m.ProducerEpoch // v5+: the epoch bumped (KIP-890)
 		c.respond(pd.p, resp)
 	case *protocol.TxnOffsetCommitResponse:
 		if m.CorrelationID != pd.id {
@@ -230,4 +276,50 @@ func (c *conn) txnResponse(now time.Duration, pd *pending, msg any) bool {
 		return false
 	}
 	return true
+}
+
+// addNextTxn sends the next transaction of an AddPartitionsToTxn v4+ request (KIP-890's
+// batched form: one or more transactions, each to its coordinator) to the coordinator through
+// the connection's broker, one at a time; once each is answered, the client is. A verifyOnly
+// transaction (a leader asking whether the partitions are already in the transaction,
+// AddPartitionsToTxnManager's verification) is answered INVALID_REQUEST without reaching the
+// world: brokers send it to one another, and the model's leaders verify by adding.
+func (c *conn) addNextTxn(pd *pending) {
+	for len(pd.txns) > 0 && pd.txns[0].VerifyOnly {
+		pd.txnsOut = append(pd.txnsOut, addTxnResult(pd.txns[0], protocol.INVALID_REQUEST))
+		pd.txns = pd.txns[1:]
+	}
+	if len(pd.txns) == 0 {
+		resp := kmsg.NewPtrAddPartitionsToTxnResponse()
+		resp.Transactions = pd.txnsOut
+		c.respond(pd.p, resp)
+		return
+	}
+	t := pd.txns[0]
+	m := &protocol.AddPartitionsToTxnRequest{CorrelationID: c.nextCorr(), TransactionalID: t.TransactionalID, ProducerID: t.ProducerID,
+		ProducerEpoch: t.ProducerEpoch}
+	for _, tt := range t.Topics {
+		for _, p := range tt.Partitions {
+			m.Partitions = append(m.Partitions, protocol.TopicPartition{Topic: tt.Topic, Partition: p})
+		}
+	}
+	pd.id = m.CorrelationID
+	c.send(c.broker, pd, m)
+}
+
+// addTxnResult is one transaction's answer to AddPartitionsToTxn v4+: code for each partition.
+func addTxnResult(t kmsg.AddPartitionsToTxnRequestTransaction, code protocol.ErrorCode) kmsg.AddPartitionsToTxnResponseTransaction {
+	out := kmsg.NewAddPartitionsToTxnResponseTransaction()
+	out.TransactionalID = t.TransactionalID
+	for _, tt := range t.Topics {
+		rt := kmsg.NewAddPartitionsToTxnResponseTransactionTopic()
+		rt.Topic = tt.Topic
+		for _, p := range tt.Partitions {
+			rp := kmsg.NewAddPartitionsToTxnResponseTransactionTopicPartition()
+			rp.Partition, rp.ErrorCode = p, int16(code)
+			rt.Partitions = append(rt.Partitions, rp)
+		}
+		out.Topics = append(out.Topics, rt)
+	}
+	return out
 }

@@ -1,11 +1,15 @@
 package tui
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
 	"kafkasim/gateway"
+	"kafkasim/scenarios"
+	"kafkasim/tui/session"
 )
 
 // listener is the gateway attached to the UI's world (--listen): real Kafka clients connect to
@@ -15,6 +19,10 @@ import (
 type listener struct {
 	srv  *gateway.Server
 	last time.Time // the wall time the world was last paced to
+	rec  *os.File  // --record's file, nil without
+	// Recorded is the session's end as the recording closed it (Close): kafkasim run --replay
+	// of the file gives its trace hash.
+	Recorded *scenarios.Result
 }
 
 // maxCatchUp bounds the wall time one frame makes up for: a world slower than the wall clock
@@ -28,21 +36,54 @@ const forkRefused = "✗ the real clients' requests cannot be re-simulated: G re
 // attach opens the listeners on the session's cluster. The cluster then runs on past the
 // script's end, as serve's does, until the user quits.
 func (m *Model) attach() error {
-	srv, err := gateway.Attach(m.s.Cluster(), gateway.Options{Listen: m.opts.Listen, ListenAny: m.opts.ListenAny})
+	if m.opts.Listen == "" {
+		return &gateway.FlagError{Flag: "record", Err: errors.New("records what real clients send: give --listen ADDR too")}
+	}
+	o := gateway.Options{Listen: m.opts.Listen, ListenAny: m.opts.ListenAny}
+	if m.opts.Record != "" {
+		f, err := os.Create(m.opts.Record)
+		if err != nil {
+			return &gateway.FlagError{Flag: "record", Err: err}
+		}
+		o.Record, o.Scenario, o.SetupOnly, o.Seed = f, m.s.Scenario(), m.opts.Scenario == nil, m.s.Seed()
+		defer func() {
+			if m.gw == nil {
+				f.Close()
+			} else {
+				m.gw.rec = f
+			}
+		}()
+	}
+	srv, err := gateway.Attach(m.s.Cluster(), o)
 	if err != nil {
 		return err
 	}
+	if srv.Recording() {
+		m.s.OnInput(srv.Note)
+	}
 	m.s.Live = true
 	m.gw = &listener{srv: srv, last: time.Now()}
+	m.s.WatchReal(func() []session.RealClient { return realClients(srv.Clients()) })
 	first, _, _ := strings.Cut(srv.AddrList(), ",")
 	m.msg = fmt.Sprintf("real Kafka clients welcome: kcat -b %s -L (brokers %s)", first, srv.AddrList())
 	return nil
 }
 
 // Close closes the listeners and every client's connection (Run does once the UI quits).
+// With --record, the session ends first as a served one does (its finish, the checker's
+// verdict) and the recording closes with its trace hash.
 func (m *Model) Close() {
-	if m.gw != nil {
-		m.gw.srv.Close()
+	g := m.gw
+	if g == nil {
+		return
+	}
+	if g.rec != nil && g.Recorded == nil {
+		g.srv.Pump()
+		g.Recorded = g.srv.Finish(m.s.Player())
+	}
+	g.srv.Close()
+	if g.rec != nil {
+		g.rec.Close()
 	}
 }
 
@@ -82,6 +123,16 @@ func (m *Model) paced(sp time.Duration) time.Duration {
 	wall := min(now.Sub(m.gw.last), maxCatchUp)
 	m.gw.last = now
 	return time.Duration(float64(wall) * sp.Seconds())
+}
+
+// realClients is the gateway's clients as the clients pane shows them.
+func realClients(cs []gateway.Client) []session.RealClient {
+	out := make([]session.RealClient, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, session.RealClient{ID: c.ID, Addr: c.Addr, Brokers: c.Brokers, Open: c.Open, Cut: c.Cut, CutFrom: c.CutFrom, Stalled: c.Stalled,
+			Produces: c.Produces, Consumes: c.Consumes, Groups: c.Groups, Sent: c.Sent, Acked: c.Acked, Errors: c.Errors, Polled: c.Polled})
+	}
+	return out
 }
 
 // note is the header's word on the listeners: where, and how many clients are connected.

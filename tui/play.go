@@ -19,12 +19,14 @@ import (
 // says whether every expectation held; err is bad input.
 func Play(out io.Writer, args []string, opts Options, trace string, text bool) (ok bool, err error) {
 	switch {
+	case opts.Record != "" && opts.Listen == "":
+		return false, errors.New("--record: records what real clients send, so it needs --listen (a scenario alone replays from its seed)")
 	case trace != "" && len(args) > 0:
 		return false, errors.New("--trace: give either FILE or --trace, not both")
 	case trace != "" && opts.Listen != "":
 		return false, errors.New("--listen: real clients need a live world, not a trace (--trace)")
 	case opts.Listen != "" && text:
-		return gateway.Serve(context.Background(), out, args, opts.Seed, "", gateway.Options{Listen: opts.Listen, ListenAny: opts.ListenAny})
+		return gateway.Serve(context.Background(), out, args, opts.Seed, opts.Record, gateway.Options{Listen: opts.Listen, ListenAny: opts.ListenAny})
 	case trace != "":
 		opts.TracePath = trace
 		if fh, err := os.Open(trace); err == nil {

@@ -23,6 +23,7 @@ type Options struct {
 	ExportDir string              // where `w` writes (default: the working directory)
 	Listen    string              // let real Kafka clients in: the first broker's HOST:PORT (listen.go)
 	ListenAny bool                // allow a Listen address beyond loopback
+	Record    string              // with Listen: write the session's inputs to this file, as serve --record does (listen.go)
 	Highlight bool                // light what the caption shown names (story.Terms): the ISR column, the HW marker (the tour)
 }
 
@@ -54,7 +55,7 @@ func New(opts Options) (*Model, error) {
 		return nil, err
 	}
 	m := &Model{s: s, st: theme.New(opts.Present), keys: keys.Default(), opts: opts, w: 80, h: 24, speed: defaultSpeed, playing: true}
-	if opts.Listen != "" {
+	if opts.Listen != "" || opts.Record != "" {
 		if err := m.attach(); err != nil {
 			return nil, err
 		}

@@ -2,9 +2,11 @@ package clients
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
+	"kafkasim/broker/protocol"
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
 )
@@ -79,8 +81,84 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) stri
 		}
 		b.WriteString(sty.Render(theme.Fit(line, width)) + "\n")
 	}
+	for _, c := range snap.Real {
+		b.WriteString(realLine(c, st, width) + "\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
 }
 
+// realLine is a real client's line (kafkasim --listen): who it is, what it does and how its
+// connections stand, so a user finds their own client beside the simulated ones and sees it
+// cut off when its broker dies.
+func realLine(c session.RealClient, st *theme.Styles, width int) string {
+	wide := width >= 100
+	line := "  ⇄ " + c.ID
+	if wide {
+		line = fmt.Sprintf("  ⇄ %-10s %-21s", c.ID, c.Addr)
+	}
+	var does []string
+	if len(c.Produces) > 0 || c.Sent > 0 {
+		if wide {
+			does = append(does, fmt.Sprintf("produces %s  sent %d  acked %d  errors %d", tps(c.Produces), c.Sent, c.Acked, c.Errors))
+		} else {
+			does = append(does, fmt.Sprintf("→%s ack %d err %d", tps(c.Produces), c.Acked, c.Errors))
+		}
+	}
+	if len(c.Consumes) > 0 || len(c.Groups) > 0 {
+		in := ""
+		if len(c.Groups) > 0 {
+			in = " in " + strings.Join(c.Groups, ",")
+		}
+		if wide {
+			does = append(does, fmt.Sprintf("consumes %s%s  polled %d", tps(c.Consumes), in, c.Polled))
+		} else {
+			does = append(does, fmt.Sprintf("←%s%s read %d", tps(c.Consumes), in, c.Polled))
+		}
+	}
+	if len(does) == 0 {
+		does = append(does, "connected, idle")
+	}
+	line += "  " + strings.Join(does, " · ")
+	sty := st.Good
+	switch {
+	case c.Cut:
+		line += "  ✖ cut off: its broker went down"
+		sty = st.Bad
+	case c.Open == 0:
+		line += "  closed"
+		sty = st.Dim
+	case c.Stalled >= 0:
+		line += fmt.Sprintf("  ⌛ waits on broker %d", c.Stalled)
+		sty = st.Warn
+	default:
+		line += "  → brokers " + session.Set(c.Brokers)
+		if len(c.CutFrom) > 0 {
+			line += "  ✖ cut from " + session.Set(c.CutFrom)
+		}
+		if c.Errors > 0 || len(c.CutFrom) > 0 {
+			sty = st.Warn
+		}
+	}
+	return sty.Render(theme.Fit(line, width))
+}
+
+// tps names partitions compactly: "demo/0,1,2 other/0".
+func tps(ps []protocol.TopicPartition) string {
+	var out []string
+	for i := 0; i < len(ps); {
+		j := i
+		var idx []string
+		for ; j < len(ps) && ps[j].Topic == ps[i].Topic; j++ {
+			idx = append(idx, strconv.Itoa(int(ps[j].Partition)))
+		}
+		out = append(out, ps[i].Topic+"/"+strings.Join(idx, ","))
+		i = j
+	}
+	if len(out) == 0 {
+		return "-"
+	}
+	return strings.Join(out, " ")
+}
+
 // Height is the lines Render draws.
-func Height(snap *session.Snapshot) int { return 1 + len(snap.Clients) }
+func Height(snap *session.Snapshot) int { return 1 + len(snap.Clients) + len(snap.Real) }

@@ -76,6 +76,8 @@ type Timeline struct {
 	mark        bool // an election, ISR change or fault happened since it was cleared
 	drained     int  // the log's length when the player's notes were last taken
 	replaying   bool
+	real        func() []RealClient // the gateway's clients (real.go), nil without one
+	onInput     func(exec string, cont bool)
 
 	// The checker (check.go).
 	online     *checker.Online
@@ -499,6 +501,7 @@ func (s *Session) fork() error {
 // do applies one action to the timeline's world and records it.
 func (tl *Timeline) do(a action) error {
 	p := tl.player
+	tl.noteInput(a)
 	switch a.kind {
 	case actAdvance:
 		p.Advance(a.d, nil)

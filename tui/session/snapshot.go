@@ -28,6 +28,8 @@ type Snapshot struct {
 	Network    []string         // network faults in force, as statements ("partition 1 | 2 3")
 	ZooKeeper  *zookeeper.State // the ensemble and the znode tree in ZooKeeper mode, else nil
 
+	Real []RealClient // real Kafka clients through the gateway (real.go)
+
 	Caption   string        // the last say
 	Line      int           // the script line in progress or next (0: none)
 	Statement string        // that statement
@@ -230,6 +232,9 @@ func (tl *Timeline) take() *Snapshot {
 		s.Clients = append(s.Clients, cl)
 	}
 	s.Groups = tl.takeGroups()
+	if tl.real != nil {
+		s.Real = tl.real()
+	}
 	return s
 }
 
