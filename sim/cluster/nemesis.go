@@ -13,8 +13,9 @@ import (
 // (partition, isolate, cut, slow, loss), and two that widen the targets: controller (faults
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
 // and links to clients lose messages). A third, overlap, lets two faults be in force at once
-// (overlap.go); it is never among the default kinds.
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "overlap"}
+// (overlap.go); outage lets faults pile up past the minority rule and lag makes slow links
+// slow for seconds (outage.go). These three are never among the default kinds.
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "overlap", "outage", "lag"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -64,7 +65,7 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 		case "cut":
 			s.menu = append(s.menu, cutOneWay)
 		case "slow":
-			s.menu = append(s.menu, slow(200))
+			s.menu = append(s.menu, slowKind(kinds))
 		case "loss":
 			s.menu = append(s.menu, lossBetweenBrokers)
 			if has("client") {
@@ -74,6 +75,9 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 			s.controllers = true
 		case "overlap":
 			s.overlapMenus(kinds)
+		case "outage":
+			s.outageOn()
+		case "lag":
 		case "client":
 			for _, name := range c.clientNames {
 				// Group members only: a standalone consumer that restarts reads again
