@@ -62,7 +62,7 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 
 // A historic bug, its explicit faults replaced by a nemesis of the same kinds, is caught
 // (its anomaly expectations hold) within 100 seeds. Measured over seeds 1-100 (kafkasim sweep):
-// kip101-power-loss 97 (kinds=outage), strict-min-isr-off 93 (kinds=lag),
+// kip101-power-loss 93 (kinds=outage), strict-min-isr-off 93 (kinds=lag),
 // processor-at-least-once 86, kafka7128-isr-expansion 1 of the first 56 (seed 43; its runs take
 // seconds each, so the test replays that seed alone).
 func TestNemesisCatchesHistoricBugs(t *testing.T) {
