@@ -44,6 +44,8 @@ func TestShrinkHistoricBugs(t *testing.T) {
 		{"acks0-leader-change under a nemesis", "testdata/nemesis/acks0-leader-change.scenario"},
 		{"unclean-election under an overlapping nemesis", "testdata/nemesis/unclean-election.scenario"},
 		{"kip101-hw-truncation under a nemesis", "testdata/nemesis/kip101-hw-truncation.scenario"},
+		{"kip101-power-loss under a piling nemesis", "testdata/nemesis/kip101-power-loss.scenario"},
+		{"strict-min-isr-off under a lagging nemesis", "testdata/nemesis/strict-min-isr-off.scenario"},
 		{"last-replica-standing", "last-replica-standing.scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -13,10 +13,11 @@ import (
 // (partition, isolate, cut, slow, loss), and two that widen the targets: controller (faults
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
 // and links to clients lose messages); zookeeper makes faults fall on the ZooKeeper servers
-// of a ZooKeeper-mode cluster, as controller does there too (zookeeper.go's controlPlane). A
-// last, overlap, lets two faults be in force at once (overlap.go); it is never among the
-// default kinds.
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap"}
+// of a ZooKeeper-mode cluster, as controller does there too (zookeeper.go's controlPlane).
+// Three more are never among the default kinds: overlap lets two faults be in force at once
+// (overlap.go); outage lets faults pile up past the minority rule and lag makes slow links
+// slow for seconds (outage.go).
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap", "outage", "lag"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -66,7 +67,7 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 		case "cut":
 			s.menu = append(s.menu, cutOneWay)
 		case "slow":
-			s.menu = append(s.menu, slow(200))
+			s.menu = append(s.menu, slowKind(kinds))
 		case "loss":
 			s.menu = append(s.menu, lossBetweenBrokers)
 			if has("client") {
@@ -78,6 +79,9 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 			s.overlapMenus(kinds)
 		case "zookeeper":
 			s.controllers = s.controllers || c.ZooKeeperMode()
+		case "outage":
+			s.outageOn()
+		case "lag":
 		case "client":
 			for _, name := range c.clientNames {
 				// Group members only: a standalone consumer that restarts reads again

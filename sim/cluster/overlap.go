@@ -27,17 +27,18 @@ type overlap struct {
 	held      [][]sim.FaultAction // what undoes each fault in force, the oldest first
 	net0      []bool              // whether held[i] undoes a network fault
 	on        []int32             // the node held[i]'s fault fell on
+	outage    bool                // kinds=outage: faults pile up (outage.go)
 }
 
 // defaultKinds are NemesisKinds but overlap: what an empty kinds= means.
 func defaultKinds() []string {
-	return slices.DeleteFunc(slices.Clone(NemesisKinds), func(k string) bool { return k == "overlap" })
+	return slices.DeleteFunc(slices.Clone(NemesisKinds), func(k string) bool { return k == "overlap" || k == "outage" || k == "lag" })
 }
 
 // overlapMenus sorts the faults kinds names into node and network faults, and adds the
 // partition of one broker from the others.
 func (s *Stepper) overlapMenus(kinds []string) {
-	o := &overlap{}
+	o := &overlap{outage: s.over != nil && s.over.outage}
 	for _, k := range kinds {
 		switch k {
 		case "kill":
@@ -56,7 +57,7 @@ func (s *Stepper) overlapMenus(kinds []string) {
 		case "cut":
 			o.net = append(o.net, cutOneWay)
 		case "slow":
-			o.net = append(o.net, slow(200))
+			o.net = append(o.net, slowKind(kinds))
 		case "loss":
 			o.net = append(o.net, lossBetweenBrokers)
 		}
@@ -81,6 +82,9 @@ func partitionOne(f *faulter, id int32) bool {
 // with one, its undoing or (one time in two) a fault of the other class beside it; with two,
 // the undoing of either.
 func (s *Stepper) stepOverlap() []Fault {
+	if s.over.outage {
+		return s.stepOutage()
+	}
 	o, f, c := s.over, s.f, s.f.c
 	n := len(f.log)
 	if len(s.undo) == 0 {
