@@ -6,6 +6,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"kafkasim/broker/client"
 	"kafkasim/broker/history"
 	"kafkasim/broker/protocol"
 )
@@ -342,10 +343,9 @@ func (s *store) ownerOf(clientID string, tp protocol.TopicPartition) *owner {
 	return nil
 }
 
-// recordCommits records an OffsetCommit's partitions as the group's commits, as the
-// simulated consumer does (ConsumerCoordinator's commit callback): ok when the coordinator
-// answered NONE; unknown when it timed out, moved or is unreachable (the commit may have been
-// written), or when m is nil (no answer: the connection closed); else failed.
+// recordCommits records an OffsetCommit's partitions as the group's commits, graded as the
+// simulated consumer grades them (client.CommitOutcome); no answer (m nil: the connection
+// closed) counts as a timeout, so unknown.
 func (c *conn) recordCommits(now time.Duration, pd *pending, m *protocol.OffsetCommitResponse) {
 	req, ok := pd.model.(*protocol.OffsetCommitRequest)
 	if !ok {
@@ -357,16 +357,8 @@ func (c *conn) recordCommits(now time.Duration, pd *pending, m *protocol.OffsetC
 		if m != nil && i < len(m.Partitions) {
 			e = m.Partitions[i].Error
 		}
-		out := history.OK
-		switch e {
-		case protocol.NONE:
-		case protocol.REQUEST_TIMED_OUT, protocol.COORDINATOR_NOT_AVAILABLE, protocol.NOT_COORDINATOR:
-			out = history.Unknown
-		default:
-			out = history.Fail
-		}
 		op := history.Op{Client: c.name, Type: history.Commit, Topic: p.TP.Topic, Partition: p.TP.Partition, Offsets: []int64{p.Offset},
-			Invoke: pd.at, Complete: now, Outcome: out, Group: req.GroupID, Generation: req.GenerationID}
+			Invoke: pd.at, Complete: now, Outcome: client.CommitOutcome(e), Group: req.GroupID, Generation: req.GenerationID}
 		if e != protocol.NONE {
 			op.Error = e.String()
 		}

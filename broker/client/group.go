@@ -807,6 +807,20 @@ func (g *groupMember) handle(now time.Duration, from int32, msg any) bool {
 	return true
 }
 
+// CommitOutcome grades a partition's OffsetCommit answer for the history, as the consumer's
+// commit callback learns it: ok when the coordinator answered NONE; unknown when the request
+// timed out or the coordinator moved or is unreachable (the commit may have been written);
+// else failed.
+func CommitOutcome(e protocol.ErrorCode) history.Outcome {
+	switch e {
+	case protocol.NONE:
+		return history.OK
+	case protocol.REQUEST_TIMED_OUT, protocol.COORDINATOR_NOT_AVAILABLE, protocol.NOT_COORDINATOR:
+		return history.Unknown
+	}
+	return history.Fail
+}
+
 // recordCommit puts the commit's outcome in the history: acknowledged offsets as ok commits;
 // an answer that came too late or not at all as unknown (the coordinator may have stored it).
 func (g *groupMember) recordCommit(now time.Duration, req *greq, err protocol.ErrorCode, r *protocol.OffsetCommitResponse) {
@@ -817,16 +831,8 @@ func (g *groupMember) recordCommit(now time.Duration, req *greq, err protocol.Er
 		if r != nil && i < len(r.Partitions) {
 			e = r.Partitions[i].Error
 		}
-		out := history.OK
-		switch e {
-		case protocol.NONE:
-		case protocol.REQUEST_TIMED_OUT, protocol.COORDINATOR_NOT_AVAILABLE, protocol.NOT_COORDINATOR:
-			out = history.Unknown
-		default:
-			out = history.Fail
-		}
 		op := history.Op{Client: c.name, Type: history.Commit, Topic: p.TP.Topic, Partition: p.TP.Partition, Offsets: []int64{p.Offset},
-			Invoke: req.sentAt, Complete: now, Outcome: out, Group: c.cfg.Group, Generation: req.gen}
+			Invoke: req.sentAt, Complete: now, Outcome: CommitOutcome(e), Group: c.cfg.Group, Generation: req.gen}
 		if e != protocol.NONE {
 			op.Error = e.String()
 		}
