@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"kafkasim/broker/node"
@@ -217,6 +218,18 @@ func partitionPair(f *faulter, id int32) bool {
 	if other != id {
 		_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultPartition), Groups: [][]int32{{id}, {other}}})
 	}
+	return true
+}
+
+// partitionFromEnsemble cuts a broker off from every ZooKeeper server while it still reaches
+// the other brokers and the clients (partition B | z1 z2 z3): its session expires after
+// zookeeper.session.timeout.ms, the controller moves its leaderships, and until it hears of that
+// it still serves what its partitions allow (KAFKA-3083's window in ZooKeeper mode).
+func partitionFromEnsemble(f *faulter, id int32) bool {
+	if len(f.c.ZooKeeper) == 0 || !slices.Contains(f.c.BrokerIDs, id) {
+		return false
+	}
+	_ = f.apply(sim.FaultAction{Kind: sim.FaultKindOf(sim.FaultPartition), Groups: [][]int32{{id}, slices.Clone(f.c.ZooKeeper)}})
 	return true
 }
 

@@ -62,6 +62,12 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 			s.menu = append(s.menu, pause)
 		case "partition":
 			s.menu = append(s.menu, partitionPair)
+			// Named together (not the default nemesis, whose 1,000 seeds in ZooKeeper mode
+			// were measured without it), partition and zookeeper also cut a broker off from
+			// the ensemble.
+			if len(spec.Kinds) > 0 && has("zookeeper") && c.ZooKeeperMode() {
+				s.menu = append(s.menu, partitionFromEnsemble)
+			}
 		case "isolate":
 			s.menu = append(s.menu, isolate(true))
 		case "cut":
