@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"errors"
-	"os"
 	"strings"
 	"testing"
 )
@@ -118,10 +117,7 @@ func TestNemesisInZooKeeperModeIsNoFalseAlarm(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := min(nemesisSeeds(t), 10) // the KRaft test's share is 30; KAFKASIM_NEMESIS_SEEDS runs more
-	if os.Getenv("KAFKASIM_NEMESIS_SEEDS") != "" {
-		n = nemesisSeeds(t)
-	}
+	n := nemesisSeeds(t, 10, 5) // the KRaft test's share is 30
 	faults, zk := 0, 0
 	sw := Sweep{Files: files, Seeds: SeedRange{First: 1, Last: n, Count: 1}, Parallel: 2}
 	_, err = sw.Run(func(r *Result) error {

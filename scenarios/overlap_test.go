@@ -46,7 +46,7 @@ func inForce(fs []Fault) (most int, killedCutOff bool) {
 // while a partition cut it off from every other broker), every verdict valid.
 func TestNemesisOverlapAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 	f := openTestdata(t, "safe-overlap.scenario")
-	n := nemesisSeeds(t)
+	n := nemesisSeeds(t, 30, 5)
 	overlapped := 0
 	sw := Sweep{Files: []*File{f}, Seeds: SeedRange{First: 1, Last: n, Count: 1}, Parallel: 2}
 	_, err := sw.Run(func(r *Result) error {

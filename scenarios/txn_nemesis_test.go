@@ -1,26 +1,8 @@
 package scenarios
 
 import (
-	"os"
-	"strconv"
 	"testing"
 )
-
-// txnNemesisSeeds is how many seeds the transactions' no-false-alarm test runs:
-// KAFKASIM_NEMESIS_SEEDS, else 6 (3 with -short): a share of the 1,000 the issue asks for.
-func txnNemesisSeeds(t *testing.T) uint64 {
-	if v := os.Getenv("KAFKASIM_NEMESIS_SEEDS"); v != "" {
-		n, err := strconv.ParseUint(v, 10, 64)
-		if err != nil || n == 0 {
-			t.Fatalf("KAFKASIM_NEMESIS_SEEDS=%q: want a count", v)
-		}
-		return n
-	}
-	if testing.Short() {
-		return 3
-	}
-	return 6
-}
 
 // Transactions in the safe configuration under a nemesis of every kind — a transactional
 // producer (transaction.version=2) read by a read_committed group of two, two exactly-once
@@ -32,7 +14,7 @@ func txnNemesisSeeds(t *testing.T) uint64 {
 // loss 393, isolate 266, slow 249, partition 179, cut 174).
 func TestNemesisAgainstTransactionsIsNoFalseAlarm(t *testing.T) {
 	f := openTestdata(t, "txn-safe.scenario")
-	n := txnNemesisSeeds(t)
+	n := nemesisSeeds(t, 6, 3) // a share of the 1,000 the issue asks for
 	faults, ops := 0, 0
 	sw := Sweep{Files: []*File{f}, Seeds: SeedRange{First: 1, Last: n, Count: 1}, Parallel: 2}
 	_, err := sw.Run(func(r *Result) error {
