@@ -188,6 +188,10 @@ func (p *Producer) Step(now time.Duration, from int32, msg any) {
 			p.meta.wanted = true
 		}
 	case *protocol.ProduceResponse:
+		if p.sender.overtaken(from, m.CorrelationID) {
+			p.connectionBroken(now, from)
+			break
+		}
 		p.net.rc.answered(from)
 		if p.sender.onProduce(now, m) {
 			// Java's Sender takes every response a poll brought before it drains again:
@@ -301,10 +305,22 @@ func (p *Producer) onRequestTimeout(now time.Duration, corr int64) {
 		}
 	}
 	if to >= 0 {
-		if c, ok := p.net.env.(connectionCloser); ok {
-			c.CloseConnection(to)
-		}
-		p.onReset(now, to)
+		p.connectionBroken(now, to)
+	}
+}
+
+// connectionBroken closes the connection to broker `to` and fails everything in flight on it
+// (NetworkClient's disconnect, processDisconnection): after a request timed out, or after an
+// answer came that is not the oldest one the connection owes (sender.overtaken).
+func (p *Producer) connectionBroken(now time.Duration, to int32) {
+	closeConnection(p.net.env, to)
+	p.onReset(now, to)
+}
+
+// closeConnection closes the client's connection to peer, if the machine can (sim.Host).
+func closeConnection(env node.Env, peer int32) {
+	if c, ok := env.(connectionCloser); ok {
+		c.CloseConnection(peer)
 	}
 }
 

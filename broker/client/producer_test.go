@@ -438,8 +438,17 @@ func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
 	// Reference: KIP-98 (Java's TransactionManager.canRetry): batch 2 is answered
 	// OUT_OF_ORDER_SEQUENCE_NUMBER because batch 1's request was lost; batch 1 is still
 	// unresolved, so batch 2 keeps its sequence and is retried after batch 1, with no epoch bump.
+	// Batch 1 went to broker 1, which lost it and then its leadership; batch 2 to broker 2, the
+	// leader the producer learnt of meanwhile (each on its own connection: an answer that
+	// overtook batch 1's on one connection would break it, sender.overtaken).
 	w := newWorld(t)
 	c := newFakeCluster(w, 1, 1)
+	w.handle = func(to int32, msg any) {
+		c.handle(to, msg)
+		if c.produceN == 1 && c.leaders[0] == 1 {
+			c.leaders[0], c.epochs[0] = 2, 2
+		}
+	}
 	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
 		switch n {
 		case 1:
@@ -449,8 +458,10 @@ func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
 		}
 		return produceAction{}
 	}
-	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79", "request.timeout.ms", "1000"), 0)
-	w.input(&SendRecords{Count: 2})
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79", "request.timeout.ms", "1000", "metadata.max.age.ms", "20"), 0)
+	w.input(&SendRecords{Count: 1})
+	w.runUntil(300 * ms)
+	w.input(&SendRecords{Count: 1})
 	w.runUntil(5 * time.Second)
 	if got := c.values(0); !equal(got, []int64{101, 102}) {
 		t.Errorf("log = %v; want [101 102] in order", got)
@@ -459,11 +470,17 @@ func TestOutOfOrderBehindUnresolvedBatchIsRetried(t *testing.T) {
 		t.Errorf("got %d InitProducerId requests; want 1 (no epoch bump)", c.pidReqs)
 	}
 	var seqs []int64
+	var to []int32
 	for _, s := range w.produces() {
-		seqs = append(seqs, int64(s.msg.(*protocol.ProduceRequest).Partitions[0].Batch.BaseSequence))
+		b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
+		seqs = append(seqs, int64(b.BaseSequence))
+		to = append(to, s.to)
+		if b.ProducerEpoch != 0 {
+			t.Errorf("a batch sent at epoch %d; want 0 (no epoch bump, not even a local one)", b.ProducerEpoch)
+		}
 	}
-	if want := []int64{0, 1, 0, 1}; !equal(seqs, want) {
-		t.Errorf("sequences sent = %v; want %v", seqs, want)
+	if want := []int64{0, 1, 0, 1}; !equal(seqs, want) || fmt.Sprint(to) != "[1 2 2 2]" {
+		t.Errorf("sequences sent = %v to brokers %v; want %v to [1 2 2 2]", seqs, to, want)
 	}
 	for _, op := range w.ops() {
 		if op.Outcome != history.OK {
@@ -558,26 +575,43 @@ func TestBatchDrainedAgainAfterEpochBumpIsNoLongerReset_ProducerBatchClose(t *te
 	// Reference: ProducerBatch.close, which RecordAccumulator.drainBatchesForOneNode calls at
 	// every drain, clears reopened: sequenceHasBeenReset holds only for the answer to an
 	// attempt that was in flight when the epoch was bumped (TransactionManager.canRetry).
-	// Record 101's first attempt is refused before append; 102, behind it, is appended by a
-	// leader that has no state for the producer. 101's retry is then out of order and the next
-	// sequence: the epoch is bumped (KIP-360) while 102 is still in flight, and 101 lands under
-	// epoch 1. 103 follows at epoch 1, sequence 2, which the leader never saw (102 landed under
-	// epoch 0): a real gap, so the epoch is bumped again while 101's answer is on its way and 103
-	// restarts at epoch 2, sequence 1. The leader knows epoch 1 only: out of order again, and
-	// again the next sequence, so a third bump restarts 103 at sequence 0. A batch still
-	// marked reset would retry the same sequence until delivery.timeout.ms.
+	// Record 101's first attempt is refused before append; 102, behind it, is appended by
+	// broker 1, a leader that has no state for the producer, whose answer is slow (a second).
+	// Leadership then moves to broker 2, which has the log and the producer's state (the fake's
+	// replicas share them). 101's retry is out of order there and the next sequence: the epoch
+	// is bumped (KIP-360) while 102 is still in flight, and 101 lands under epoch 1. Leadership
+	// moves on to broker 3. 103 follows at epoch 1, sequence 2, which the leader never saw (102
+	// landed under epoch 0): a real gap, so the epoch is bumped again while 101's answer is on
+	// its way and 103 restarts at epoch 2, sequence 1. The leader knows epoch 1 only: out of
+	// order again, and again the next sequence, so a third bump restarts 103 at sequence 0. A
+	// batch still marked reset would retry the same sequence until delivery.timeout.ms.
+	// Each answer that comes while another is awaited comes from another broker: a connection
+	// answers in order (the broker mutes it while it handles a request), and an answer that
+	// overtook an earlier one on its connection would break it (sender.overtaken).
 	w := newWorld(t)
 	c := newFakeCluster(w, 1, 1)
+	w.handle = func(to int32, msg any) {
+		w.latency = ms
+		c.handle(to, msg)
+		if c.produceN == 2 && c.leaders[0] == 1 { // 102 is appended: broker 2 takes over
+			c.leaders[0], c.epochs[0] = 2, 2
+		}
+	}
 	sb := &seqBroker{c: c, ackDelay: time.Second, epoch: map[int64]int16{}, lastSeq: map[int64]int32{}}
 	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
 		if n == 1 {
-			w.latency = ms
-			return produceAction{err: protocol.NOT_ENOUGH_REPLICAS} // refused before append
+			// Refused before append, and answered after the producer learnt of broker 2.
+			w.latency = 50 * ms
+			return produceAction{err: protocol.NOT_ENOUGH_REPLICAS}
 		}
 		return produceAction{err: sb.check(pp.Batch)}
 	}
-	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79"), 0)
+	// metadata.max.age.ms of 20ms: the producer learns of each leader within about 100ms
+	// (retry.backoff.ms spaces the refreshes, KIP-580).
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79", "metadata.max.age.ms", "20"), 0)
 	w.input(&SendRecords{Count: 2})
+	w.runUntil(950 * ms)
+	c.leaders[0], c.epochs[0] = 3, 3
 	w.runUntil(1100 * ms)
 	w.input(&SendRecords{Count: 1})
 	w.runUntil(10 * time.Second)
@@ -592,10 +626,13 @@ func TestBatchDrainedAgainAfterEpochBumpIsNoLongerReset_ProducerBatchClose(t *te
 	var sent []string
 	for _, s := range w.produces() {
 		b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
-		sent = append(sent, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
+		sent = append(sent, fmt.Sprintf("e%d/s%d>%d", b.ProducerEpoch, b.BaseSequence, s.to))
 	}
-	if want := "e0/s0 e0/s1 e0/s0 e1/s0 e1/s2 e2/s1 e3/s0"; strings.Join(sent, " ") != want {
-		t.Errorf("batches sent (epoch/sequence) = %v; want %s", sent, want)
+	if want := "e0/s0>1 e0/s1>1 e0/s0>2 e1/s0>2 e1/s2>3 e2/s1>3 e3/s0>3"; strings.Join(sent, " ") != want {
+		t.Errorf("batches sent (epoch/sequence>broker) = %v; want %s", sent, want)
+	}
+	if len(w.closed) != 0 {
+		t.Errorf("connections closed to %v; want none (every connection answered in order)", w.closed)
 	}
 }
 
@@ -674,5 +711,48 @@ func TestRequestTimeoutClosesTheConnection_NetworkClientProcessTimeoutDisconnect
 	}
 	if ops := w.ops(); len(ops) != 1 || ops[0].Outcome != history.OK {
 		t.Errorf("ops %v; want the record acknowledged after the retry", ops)
+	}
+}
+
+// Reference: NetworkClient pairs each answer with the oldest request in flight on its
+// connection (InFlightRequests.completeNext; CorrelationIdMismatchException otherwise), and the
+// broker answers a connection's requests in order. An answer that overtakes an earlier one
+// means the earlier was lost, which a TCP connection allows only by breaking: the producer
+// closes the connection and retries everything that was in flight on it at once, under the
+// same sequences, which the leader deduplicates. Taking the later answer let the partition's
+// acknowledged sequence pass the lost one, whose retry after request.timeout.ms the leader,
+// holding only its last five batches, could then no longer match (nemesis seed 98 of the safe
+// configuration in ZooKeeper mode: a duplicate).
+func TestAnswerOvertakingAnEarlierOneBreaksTheConnection_InFlightRequestsCompleteNext(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 1, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		return produceAction{drop: n == 1} // appended; the answer is lost
+	}
+	startProducer(t, w, producerConfig(t, "linger.ms", "0", "batch.size", "79"), 0)
+	w.input(&SendRecords{Count: 2})
+	w.runUntil(time.Second) // request.timeout.ms is 30s
+	if len(w.closed) != 1 || w.closed[0] != 1 {
+		t.Errorf("connections closed: %v; want the one to broker 1, once", w.closed)
+	}
+	var sent []string
+	for _, s := range w.produces() {
+		b := s.msg.(*protocol.ProduceRequest).Partitions[0].Batch
+		sent = append(sent, fmt.Sprintf("e%d/s%d", b.ProducerEpoch, b.BaseSequence))
+	}
+	if want := "e0/s0 e0/s1 e0/s0 e0/s1"; strings.Join(sent, " ") != want {
+		t.Errorf("batches sent (epoch/sequence) = %v; want %s (both retried, sequences kept)", sent, want)
+	}
+	if got := c.values(0); !equal(got, []int64{101, 102}) {
+		t.Errorf("log = %v; want [101 102], each once", got)
+	}
+	ops := w.ops()
+	if len(ops) != 2 {
+		t.Fatalf("%d ops completed within a second; want 2", len(ops))
+	}
+	for i, op := range ops {
+		if op.Outcome != history.OK || len(op.Offsets) != 1 || op.Offsets[0] != int64(i) {
+			t.Errorf("op %v: %s at %v; want ok at offset %d (the retry deduplicated)", op.Values, op.Outcome, op.Offsets, i)
+		}
 	}
 }

@@ -236,6 +236,32 @@ func (s *sender) timedOut(now time.Duration, corr int64) {
 	}
 }
 
+// overtaken reports whether the answer to request corr from broker `from` came while an
+// earlier ProduceRequest to that broker is still unanswered. A connection answers in the order it
+// was asked (the broker reads a client's next request only once it has answered the one it is
+// handling: SocketServer mutes the channel meanwhile), and NetworkClient pairs each answer with
+// the oldest request in flight on its connection (InFlightRequests.completeNext), refusing one
+// whose correlation id does not match (CorrelationIdMismatchException). An answer that overtook
+// an earlier one therefore means the earlier answer was lost, which TCP allows only by breaking
+// the connection: the producer takes the connection as broken, as a timeout would have it do
+// later. Taking the answer while the earlier request waits for its timeout let the partition's
+// acknowledged sequences move past a batch that may have been appended, which the retry then
+// cannot deduplicate: once the broker's five cached batches no longer hold it, the retry is
+// out of order, and the epoch bump that follows rewrites it as new data (a duplicate).
+// Only ProduceRequests are compared: they are the requests whose answers the world's broker
+// returns strictly in order (its other answers do not wait for a produce parked in purgatory).
+func (s *sender) overtaken(from int32, corr int64) bool {
+	if s.inflight[corr] == nil {
+		return false
+	}
+	for c, r := range s.inflight { // the answer does not depend on the order
+		if c < corr && r.broker == from {
+			return true
+		}
+	}
+	return false
+}
+
 // inflightTo lists the requests in flight to peer, oldest first.
 func (s *sender) inflightTo(peer int32) []int64 {
 	var corrs []int64

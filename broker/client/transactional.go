@@ -85,6 +85,7 @@ type txnBatch struct {
 	created []time.Duration
 	seq     int32
 	corr    int64 // in flight, 0 when not
+	to      int32 // the broker its request in flight went to
 	acked   bool
 	base    int64
 }
@@ -263,6 +264,12 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 			t.onTxnOffsetCommit(now, m)
 		}
 	case *protocol.ProduceResponse:
+		if t.overtaken(from, m.CorrelationID) {
+			// An earlier answer on the connection was lost: it is broken (sender.overtaken).
+			closeConnection(p.net.env, from)
+			t.connectionReset(now, from)
+			break
+		}
 		p.net.rc.answered(from)
 		t.onProduce(now, m)
 	case *protocol.EndTxnResponse:
@@ -287,26 +294,49 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 			}
 		}
 	case *node.ConnectionReset:
-		// Every request in flight on the connection is lost: send them again.
-		p.net.rc.failed(p.net.env, now, m.Peer)
-		p.meta.wanted = true
-		if m.Peer == t.coord {
-			t.corr, t.coord = 0, -1
-			t.reset()
-		}
-		if m.Peer == t.groupCoord {
-			t.groupCoord = -1
-			if t.phase == txnCommitOffsets {
-				t.corr = 0
-			}
-		}
-		for _, b := range t.open {
-			b.corr = 0
-		}
+		t.connectionReset(now, m.Peer)
 	default:
 		return
 	}
 	t.run(now)
+}
+
+// connectionReset: the connection to peer broke, and every request in flight on it is lost:
+// they are sent again.
+func (t *transactional) connectionReset(now time.Duration, peer int32) {
+	p := t.p
+	p.net.rc.failed(p.net.env, now, peer)
+	p.meta.wanted = true
+	if peer == t.coord {
+		t.corr, t.coord = 0, -1
+		t.reset()
+	}
+	if peer == t.groupCoord {
+		t.groupCoord = -1
+		if t.phase == txnCommitOffsets {
+			t.corr = 0
+		}
+	}
+	for _, b := range t.open {
+		b.corr = 0
+	}
+}
+
+// overtaken reports whether the answer to produce request corr from broker `from` came while an
+// earlier ProduceRequest of the transaction to that broker is still unanswered: the earlier
+// answer was lost, so the connection is broken (sender.overtaken gives the reasons).
+func (t *transactional) overtaken(from int32, corr int64) bool {
+	answered := false
+	earlier := false
+	for _, b := range t.open {
+		switch {
+		case b.corr == corr:
+			answered = true
+		case b.corr != 0 && b.corr < corr && b.to == from:
+			earlier = true
+		}
+	}
+	return answered && earlier
 }
 
 func (t *transactional) createDue(now time.Duration) {
@@ -651,7 +681,7 @@ func (t *transactional) produce(now time.Duration, b *txnBatch) {
 		return
 	}
 	p.net.corr++
-	b.corr = p.net.corr
+	b.corr, b.to = p.net.corr, leader
 	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout,
 		TransactionalID: t.id, TransactionVersion: t.version(), Partitions: []protocol.ProducePartition{{
 			TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},

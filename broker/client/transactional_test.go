@@ -164,3 +164,42 @@ func TestTransactionDrivenByHand(t *testing.T) {
 		t.Errorf("EndTxn %v; want none more", f.ends)
 	}
 }
+
+// Reference: NetworkClient (InFlightRequests.completeNext), as for the idempotent producer
+// (TestAnswerOvertakingAnEarlierOneBreaksTheConnection_InFlightRequestsCompleteNext): the
+// transaction's batch for partition 0 is appended but its answer lost, and the answer for
+// partition 1's, sent after it to the same leader, comes. The producer takes the connection
+// as broken: it closes it and sends both batches again under their sequences, deduplicated by
+// the leader, and commits; it does not wait request.timeout.ms for the lost answer.
+func TestTransactionalAnswerOvertakingAnEarlierOneBreaksTheConnection(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 2, 1)
+	c.onProduce = func(n int, pp protocol.ProducePartition) produceAction {
+		return produceAction{drop: n == 1} // appended; the answer is lost
+	}
+	f := newFakeTxnCoordinator(c, 0)
+	p := txnProducer(t, w)
+	w.input(&TxnControl{Op: TxnBegin})
+	w.input(&SendRecords{Count: 2})
+	w.input(&TxnControl{Op: TxnCommit})
+	w.runUntil(time.Second) // request.timeout.ms is 30s
+	if len(w.closed) != 1 || w.closed[0] != 1 {
+		t.Errorf("connections closed: %v; want the one to broker 1, once", w.closed)
+	}
+	if n := len(w.produces()); n != 4 {
+		t.Errorf("%d produce requests; want 4 (both batches sent twice)", n)
+	}
+	if len(f.ends) != 1 || !f.ends[0] || p.Stats().Committed != 1 {
+		t.Fatalf("EndTxn %v, committed %d within a second; want one commit", f.ends, p.Stats().Committed)
+	}
+	for part := range int32(2) {
+		if got := c.values(part); len(got) != 1 {
+			t.Errorf("partition %d holds %v; want its record once", part, got)
+		}
+	}
+	for _, op := range w.ops() {
+		if op.Outcome != history.OK || op.Txn != history.TxnCommitted {
+			t.Errorf("op %v: %s %v; want ok, committed", op.Values, op.Outcome, op.Txn)
+		}
+	}
+}
