@@ -179,6 +179,10 @@ type fakeCluster struct {
 	epochEnd  func(tp protocol.TopicPartition, epoch int32) protocol.OffsetForLeaderEpochPartitionResponse
 	dropMeta  int
 	pidReqs   int
+	// answered is when each broker's last ProduceResponse arrives: a broker answers a
+	// connection's produce requests in the order they came (SocketServer mutes the connection
+	// while it handles one), so no answer arrives before an earlier one.
+	answered map[int32]time.Duration
 }
 
 func newFakeCluster(w *world, partitions int, leader int32) *fakeCluster {
@@ -277,7 +281,12 @@ func (c *fakeCluster) handle(to int32, msg any) {
 			resp.Partitions = append(resp.Partitions, pr)
 		}
 		if !drop && m.Acks != protocol.AcksNone {
-			c.w.reply(to, resp)
+			at := max(c.w.now+c.w.latency, c.answered[to])
+			if c.answered == nil {
+				c.answered = map[int32]time.Duration{}
+			}
+			c.answered[to] = at
+			c.w.push(at, to, resp)
 		}
 	case *protocol.ListOffsetsRequest:
 		resp := &protocol.ListOffsetsResponse{CorrelationID: m.CorrelationID}
