@@ -93,3 +93,33 @@ func TestNemesisOverlapComposesPartitionAndKill(t *testing.T) {
 		t.Errorf("without overlap, %d faults in force at once; want one\n%s", most, faultsText(r1.Faults))
 	}
 }
+
+// The overlap nemesis in ZooKeeper mode draws its control-plane faults from the ensemble
+// (z1..zN): there are no KRaft controllers to fall on. Seeds 1-100 crashed at their first
+// control-plane fault before (an index into the empty controller list).
+func TestNemesisOverlapInZooKeeperModeFallsOnTheEnsemble(t *testing.T) {
+	files, err := WithMetadataMode([]*File{openTestdata(t, "safe-overlap.scenario")}, ModeZooKeeper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := nemesisSeeds(t, 6, 3)
+	zk := 0
+	sw := Sweep{Files: files, Seeds: SeedRange{First: 1, Last: n, Count: 1}, Parallel: 2}
+	_, err = sw.Run(func(r *Result) error {
+		for _, f := range r.Faults {
+			if strings.Contains(f.Statement, " z") {
+				zk++
+			}
+		}
+		if !r.OK || r.Verdict != "valid" {
+			t.Errorf("seed %d: %s (verdict %s, anomalies %v)\nfaults:\n%s", r.Seed, r.Failure, r.Verdict, r.Anomalies, faultsText(r.Faults))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if zk == 0 {
+		t.Errorf("no fault of %d seeds fell on a ZooKeeper server", n)
+	}
+}

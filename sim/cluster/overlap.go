@@ -146,7 +146,7 @@ func (s *Stepper) target() (int32, bool) {
 	f, c := s.f, s.f.c
 	group := c.BrokerIDs
 	if s.controllers && f.r.Intn(3) == 0 {
-		group = c.Controllers
+		group = c.controlPlane() // the ensemble in ZooKeeper mode
 	}
 	id := group[f.r.Intn(len(group))]
 	down := 0
