@@ -45,7 +45,10 @@ type Config struct {
 	AbortInterval time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	LoadTime      time.Duration // how long replaying a partition takes (the simulator's)
 	MarkerRetry   time.Duration // back-off before a marker is sent again
-	WriteTimeout  time.Duration // bounds every write (request.timeout.ms of the append)
+	// WriteTimeout bounds a write of a transaction with no transaction.timeout.ms; any other
+	// waits its transaction's timeout, as TransactionStateManager.appendTransactionToLog calls
+	// ReplicaManager.appendRecords with timeout txnTimeoutMs.
+	WriteTimeout time.Duration
 	// OffsetsPartitions is offsets.topic.num.partitions: AddOffsetsToTxn adds the group's
 	// partition of __consumer_offsets.
 	OffsetsPartitions int32
@@ -332,7 +335,11 @@ func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next 
 	}
 	s.seq++
 	s.pending = append(s.pending, write{end: end, seq: s.seq, done: finish})
-	c.host.After(c.cfg.WriteTimeout, Timer{Part: s.part, Epoch: s.epoch, Kind: timerWrite, Seq: s.seq})
+	timeout := next.Timeout
+	if timeout <= 0 {
+		timeout = c.cfg.WriteTimeout
+	}
+	c.host.After(timeout, Timer{Part: s.part, Epoch: s.epoch, Kind: timerWrite, Seq: s.seq})
 }
 
 func (c *Coordinator) lookup(id string) (*shard, protocol.ErrorCode) {
