@@ -137,6 +137,7 @@ type Coordinator struct {
 	shards map[int32]*shard
 	corr   int64
 	sent   map[int64]markerReq // WriteTxnMarkers in flight, by correlation id
+	buf    []byte              // a record's key being encoded (appendMetadata)
 }
 
 type markerReq struct {
@@ -311,8 +312,8 @@ func (c *Coordinator) load(now time.Duration, s *shard) {
 // (TransactionMetadata.completeTransitionTo).
 func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next Metadata, done func(time.Duration, protocol.ErrorCode)) {
 	m.pending = true
-	body, _ := json.Marshal(next)
-	end, err := c.host.Append(s.part, []protocol.Record{{Key: recordPrefix + string(body), Value: int64(next.State)}}, now)
+	c.buf = appendMetadata(append(c.buf[:0], recordPrefix...), &next)
+	end, err := c.host.Append(s.part, []protocol.Record{{Key: string(c.buf), Value: int64(next.State)}}, now)
 	finish := func(now time.Duration, err protocol.ErrorCode) {
 		m.pending = false
 		if err == protocol.NONE && c.shards[s.part] == s {
