@@ -3,6 +3,7 @@ package broker
 import (
 	"time"
 
+	"kafkasim/broker/log"
 	"kafkasim/broker/protocol"
 	"kafkasim/broker/txn"
 )
@@ -107,6 +108,8 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 			st.err, st.done = protocol.NOT_LEADER_OR_FOLLOWER, true
 		case len(p.isr) < p.effectiveMinIsr():
 			st.err, st.done = protocol.NOT_ENOUGH_REPLICAS, true
+		case r.TransactionVersion >= 2 && lateMarker(p, r.ProducerID, r.ProducerEpoch):
+			st.err, st.done = protocol.INVALID_PRODUCER_EPOCH, true
 		case b.cfg.Bugs.DropTxnMarkers && !r.Committed:
 			st.done = true // the planted bug: answered, never written
 		default:
@@ -145,6 +148,21 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 	b.expireAt(now, now+markerAppendTimeout, tickDelayedProduce, dp.id)
 }
 
+// lateMarker is KIP-1228's check of a transaction.version 2 marker
+// (ProducerAppendInfo.checkProducerEpoch with the marker's transaction version): the coordinator
+// bumps the producer epoch before it writes a TV2 transaction's markers, so a marker's epoch must
+// be above the epoch of the producer's batches here. A marker whose epoch equals it belongs to
+// the transaction before: arriving late, while the producer's next transaction (written with
+// that same epoch) is open on the partition, it would end that transaction, which its coordinator
+// has not decided. With no transaction open, an equal epoch is the same marker sent again (its
+// answer was lost, or a new coordinator resends it) and is written as before (KAFKA-19999). A
+// TV1 marker carries the epoch of the transaction's batches, so a late one cannot be told apart:
+// it ends whatever transaction the producer has open (the check is epoch >= current).
+func lateMarker(p *Partition, pid int64, epoch int16) bool {
+	cur, open := p.log.OngoingTxn(pid)
+	return epoch < cur || (epoch == cur && open)
+}
+
 // LastStableOffset is the replica's last stable offset: its high watermark, or the first offset
 // of the oldest ongoing transaction if that is lower (UnifiedLog.lastStableOffset).
 func (p *Partition) LastStableOffset() int64 { return p.log.LastStableOffset(p.hw) }
@@ -163,6 +181,9 @@ func (p *Partition) OpenTransaction() (pid, first int64, since time.Duration, ok
 	}
 	return b.ProducerID, f, b.MaxTimestamp, true
 }
+
+// OpenTransactions lists the transactions open in the replica's log, oldest first.
+func (p *Partition) OpenTransactions() []log.OpenTxn { return p.log.OpenTransactions() }
 
 // txnAdd is a produce request held while the leader adds its partitions to the producer's
 // transaction (AddPartitionsToTxnManager, transaction.version 2).

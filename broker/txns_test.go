@@ -145,3 +145,80 @@ func TestLeaderAddsPartitionToTransactionBeforeAppend(t *testing.T) {
 		}
 	}
 }
+
+// Reference: KIP-1228 (WriteTxnMarkers v2 carries the transaction version), KAFKA-19999.
+// Producer 7 ends transaction A on orders/0; the coordinator's marker for A is held up, sent
+// again (its answer was lost) and written; then the producer opens transaction B there; then
+// the first copy of A's COMMIT marker lands. With transaction.version 1 the marker carries the
+// epoch of A's batches, which B's batches share, so the leader takes it: B is ended by a commit
+// nobody decided, its record becomes readable under read_committed, and B's own ABORT, when it
+// comes, finds no transaction open: the aborted record stays visible (Jepsen's G1a). With
+// transaction.version 2 every marker carries the epoch the coordinator bumped, which B's batches
+// then use: the late copy's epoch is not above B's, and the leader refuses it
+// INVALID_PRODUCER_EPOCH (ProducerAppendInfo.checkProducerEpoch); B stays open, its ABORT (one
+// epoch higher again) puts it in the aborted index. The same marker sent again with no
+// transaction open is a retry and is written as before (KAFKA-19999).
+func TestLateMarkerEndsTheNextTransactionUnlessTransactionVersion2(t *testing.T) {
+	tp := protocol.TopicPartition{Topic: "orders", Partition: 0}
+	for _, tv := range []int8{1, 2} {
+		b, p, env := leaderAwaitingFollower(t)
+		now := time.Millisecond
+		step := func(from int32, msg any) {
+			now += time.Millisecond
+			b.Step(now, from, msg)
+			b.Step(now, 1, followerFetch(now.Microseconds(), p.LEO())) // the follower keeps up
+		}
+		produce := func(corr int64, epoch int16) {
+			req := txnProduce(corr, epoch, 0)
+			req.TransactionVersion = 1 // appended at once: this test is about the markers
+			step(testClient, req)
+		}
+		var corr int64 = 100
+		marker := func(epoch int16, committed bool) protocol.ErrorCode {
+			corr++
+			step(testClient, &protocol.WriteTxnMarkersRequest{CorrelationID: corr, ProducerID: 7, ProducerEpoch: epoch,
+				Committed: committed, CoordinatorEpoch: 1, Partitions: []protocol.TopicPartition{tp}, TransactionVersion: tv})
+			for _, r := range markerAnswers(env) {
+				if r.CorrelationID == corr {
+					return r.Errors[0]
+				}
+			}
+			t.Fatalf("TV%d: marker %d not answered", tv, corr)
+			return 0
+		}
+		// The epochs: TV1 keeps 0 throughout; TV2 bumps at every end (A's marker 1, B's
+		// batches 1, B's marker 2).
+		aEpoch, bEpoch, bEnd := int16(0), int16(0), int16(0)
+		if tv == 2 {
+			aEpoch, bEpoch, bEnd = 1, 1, 2
+		}
+		produce(1, 0) // transaction A: offset 0
+		if got := marker(aEpoch, true); got != protocol.NONE {
+			t.Fatalf("TV%d: A's COMMIT: got %v; want NONE", tv, got)
+		}
+		if got := marker(aEpoch, true); got != protocol.NONE {
+			t.Fatalf("TV%d: A's COMMIT sent again with no transaction open: got %v; want NONE (a retry)", tv, got)
+		}
+		produce(2, bEpoch) // transaction B
+		bFirst := p.LEO() - 1
+		late := marker(aEpoch, true) // A's first copy, late
+		lsoAfterLate := p.LastStableOffset()
+		if got := marker(bEnd, false); got != protocol.NONE {
+			t.Fatalf("TV%d: B's ABORT: got %v; want NONE", tv, got)
+		}
+		aborted := p.log.AbortedTransactions(0, p.HW())
+		bAborted := len(aborted) == 1 && aborted[0].FirstOffset == bFirst
+		switch tv {
+		case 1:
+			if late != protocol.NONE || lsoAfterLate <= bFirst || bAborted {
+				t.Errorf("TV1: the late marker got %v, LSO after it %d (B starts at %d), B in the aborted index %v; want it taken (NONE), the LSO past B, B not aborted: the harm KIP-1228 closes",
+					late, lsoAfterLate, bFirst, bAborted)
+			}
+		case 2:
+			if late != protocol.INVALID_PRODUCER_EPOCH || lsoAfterLate != bFirst || !bAborted {
+				t.Errorf("TV2: the late marker got %v, LSO after it %d, B in the aborted index %v; want INVALID_PRODUCER_EPOCH, the LSO held at B's first offset %d, B aborted",
+					late, lsoAfterLate, bAborted, bFirst)
+			}
+		}
+	}
+}

@@ -1,6 +1,10 @@
 package scenarios
 
-import "time"
+import (
+	"fmt"
+	"strings"
+	"time"
+)
 
 // groupSessionTimeout is the session of a KIP-848 member (group.consumer.session.timeout.ms,
 // the broker's default; the simulator's coordinator does not let a file change it).
@@ -37,4 +41,52 @@ func (s *Scenario) finishWindow() time.Duration {
 		w = max(w, 2*session+30*time.Second)
 	}
 	return min(w, MaxVirtualTime)
+}
+
+// readToEnd runs the finish until every consumer has read to the end (caughtUp), within the
+// finish window from start. A producer that still holds records its application handed it
+// faster than it could send them is working through them, not stuck: a transactional producer
+// sends transaction.records at a time and waits for each EndTxn (TransactionManager: the next
+// transaction begins once commitTransaction returns), so a rate above what its transactions
+// carry, or a fault that held them up, leaves a queue the finish must let it drain. While the
+// producers complete records, the window starts again (bounded by MaxVirtualTime) unless the
+// file set finish.timeout. On failure it says what the producers still hold.
+func (p *Player) readToEnd(start, timeout time.Duration) (ok bool, held string) {
+	c := p.c
+	deadline := start + timeout
+	done := p.producersCompleted()
+	for {
+		if c.RunUntil(p.caughtUp, deadline-c.Now()) {
+			return true, ""
+		}
+		now, held := p.producersCompleted(), p.producersHolding()
+		if p.s.finishSet || held == "" || now == done || c.Now()-start+timeout > MaxVirtualTime {
+			return false, held
+		}
+		done, deadline = now, c.Now()+timeout
+	}
+}
+
+// producersCompleted counts the records the file's producers have completed (acknowledged,
+// failed or unknown).
+func (p *Player) producersCompleted() int64 {
+	var n int64
+	for _, pd := range p.s.producers {
+		if pr := p.c.Producer(pd.name); pr != nil {
+			st := pr.Stats()
+			n += st.Acked + st.Failed + st.Unknown
+		}
+	}
+	return n
+}
+
+// producersHolding names the producers with records not completed yet, and how many.
+func (p *Player) producersHolding() string {
+	var out []string
+	for _, pd := range p.s.producers {
+		if pr := p.c.Producer(pd.name); pr != nil && pr.Stats().InFlight > 0 {
+			out = append(out, fmt.Sprintf("%s holds %d records not completed", pd.name, pr.Stats().InFlight))
+		}
+	}
+	return strings.Join(out, ", ")
 }

@@ -308,8 +308,10 @@ func (p *Player) finish() {
 		start, timeout := c.Now(), s.finishWindow()
 		if !c.RunUntil(p.allOnline, timeout) {
 			p.narrate("finish: the cluster did not settle within %v: %s", timeout, p.offline())
-		} else if !c.RunUntil(p.caughtUp, timeout-(c.Now()-start)) {
-			p.narrate("finish: the consumers did not read to the end within %v", timeout)
+		} else if ok, held := p.readToEnd(start, timeout); !ok && held != "" {
+			p.narrate("finish: the consumers did not read to the end within %v (%s)", c.Now()-start, held)
+		} else if !ok {
+			p.narrate("finish: the consumers did not read to the end within %v", c.Now()-start)
 		}
 	}
 	c.Close()

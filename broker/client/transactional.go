@@ -658,7 +658,8 @@ func (t *transactional) batches(take []pendingRecord) []*txnBatch {
 		part := (t.next + int32(i)) % n
 		b := byPart[part]
 		if b == nil {
-			b = &txnBatch{part: part, base: -1}
+			per := len(take)/int(n) + 1 // each partition's share: no regrowing
+			b = &txnBatch{part: part, base: -1, records: make([]protocol.Record, 0, per), created: make([]time.Duration, 0, per)}
 			byPart[part] = b
 			out = append(out, b)
 		}
@@ -746,26 +747,24 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 // finish completes the open transaction's records: ok and committed, or fail and aborted.
 func (t *transactional) finish(now time.Duration, committed bool, errName string) {
 	for _, b := range t.open {
-		ops := make(history.Ops, len(b.records))
-		// One array holds the batch's values and offsets, each op a one-element window on it
-		// (the history copies them): two allocations per batch, not two per record.
-		nums := make([]int64, 2*len(b.records))
-		for i, r := range b.records {
-			nums[2*i] = r.Value
-			op := history.Op{Client: t.p.out.name, Type: history.Send, Topic: t.p.out.topic, Partition: b.part,
-				Values: nums[2*i : 2*i+1 : 2*i+1], Invoke: b.created[i], Complete: now}
-			if committed {
-				nums[2*i+1] = b.base + int64(i)
-				op.Outcome, op.Txn, op.Offsets = history.OK, history.TxnCommitted, nums[2*i+1:2*i+2:2*i+2]
-			} else {
-				op.Outcome, op.Txn, op.Error = history.Fail, history.TxnAborted, errName
-				if op.Error == "" {
-					op.Error = "TRANSACTION_ABORTED"
-				}
-			}
-			ops[i] = op
+		// One observation per batch, as the idempotent producer's (outcomes.batch): the
+		// history stores it as a batch, not an op per record.
+		s := &t.p.out.sends
+		s.Client, s.Topic, s.Partition, s.Complete, s.Invokes = t.p.out.name, t.p.out.topic, b.part, now, b.created
+		s.Values = s.Values[:0]
+		for _, r := range b.records {
+			s.Values = append(s.Values, r.Value)
 		}
-		t.p.out.env.Observe(ops)
+		if committed {
+			s.Outcome, s.Txn, s.Base, s.Error = history.OK, history.TxnCommitted, b.base, ""
+		} else {
+			s.Outcome, s.Txn, s.Base, s.Error = history.Fail, history.TxnAborted, -1, errName
+			if s.Error == "" {
+				s.Error = "TRANSACTION_ABORTED"
+			}
+		}
+		t.p.out.env.Observe(s)
+		s.Invokes, s.Txn = nil, ""
 		if committed {
 			t.p.out.count(history.OK, int64(len(b.records)))
 		} else {

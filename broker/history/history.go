@@ -244,7 +244,7 @@ type sendBatch struct {
 	n                  int32
 	partition          int32
 	client, topic, err uint32
-	outcome            uint8
+	outcome, txn       uint8 // txn: Op.Txn, interned in kinds
 	offsets            bool
 }
 
@@ -442,7 +442,7 @@ func (l *Log) sendOp(i int, b *sendBatch, k int) Op {
 	op := Op{
 		Index: i, Client: l.strs[b.client], Type: Send, Topic: l.strs[b.topic],
 		Partition: b.partition, Complete: b.complete, Outcome: Outcome(l.kinds[b.outcome]),
-		Error: l.strs[b.err],
+		Error: l.strs[b.err], Txn: l.kinds[b.txn],
 	}
 	w := int32(1)
 	if b.offsets {

@@ -19,6 +19,7 @@ type Sends struct {
 	Outcome   Outcome
 	Base      int64 // the offset of the first record when acknowledged with offsets, else -1
 	Error     string
+	Txn       string // a transactional producer's: how the records' transaction ended (Op.Txn)
 }
 
 // Len is the number of operations (records).
@@ -36,7 +37,7 @@ func (s *Sends) Op(i int) Op {
 	op := Op{
 		Client: s.Client, Type: Send, Topic: s.Topic, Partition: s.Partition,
 		Values: []int64{s.Values[i]}, Invoke: s.Invokes[i], Complete: s.Complete,
-		Outcome: s.Outcome, Error: s.Error,
+		Outcome: s.Outcome, Error: s.Error, Txn: s.Txn,
 	}
 	if s.Base >= 0 {
 		op.Offsets = []int64{s.Base + int64(i)}
@@ -62,7 +63,7 @@ func (l *Log) AddSends(s *Sends) {
 	b := sendBatch{
 		complete: s.Complete, n: int32(n), partition: s.Partition,
 		client: l.intern(s.Client), topic: l.intern(s.Topic), err: l.intern(s.Error),
-		outcome: l.kind(string(s.Outcome)), offsets: s.Base >= 0,
+		outcome: l.kind(string(s.Outcome)), offsets: s.Base >= 0, txn: l.kind(s.Txn),
 	}
 	l.kind(string(Send))
 	w := 1

@@ -1,9 +1,11 @@
 package log
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -812,6 +814,28 @@ func (l *Log) OngoingTxn(pid int64) (epoch int16, ongoing bool) {
 		return noProducerEpoch, false
 	}
 	return e.epoch, e.currentTxnFirstOffset >= 0
+}
+
+// OpenTxn is a transaction open in a log: its producer, epoch and first offset.
+type OpenTxn struct {
+	ProducerID  int64
+	Epoch       int16
+	FirstOffset int64
+}
+
+// OpenTransactions lists the transactions open in this log, oldest first (DescribeProducers'
+// currentTxnStartOffset per producer, KIP-664).
+func (l *Log) OpenTransactions() []OpenTxn {
+	var out []OpenTxn
+	for pid, e := range l.producers.producers { // sorted below
+		if e.currentTxnFirstOffset >= 0 {
+			out = append(out, OpenTxn{ProducerID: pid, Epoch: e.epoch, FirstOffset: e.currentTxnFirstOffset})
+		}
+	}
+	slices.SortFunc(out, func(a, b OpenTxn) int {
+		return cmp.Or(cmp.Compare(a.FirstOffset, b.FirstOffset), cmp.Compare(a.ProducerID, b.ProducerID))
+	})
+	return out
 }
 
 // FirstUnstableOffset is the first offset of the oldest ongoing transaction, -1 with none

@@ -92,6 +92,9 @@ type WriteTxnMarkersRequest struct {
 	CoordinatorEpoch int32
 	Partitions       []TopicPartition
 	TransactionalID  string // not on the wire: lets the coordinator match the answer
+	// TransactionVersion is the transaction's transaction.version (WriteTxnMarkers v2,
+	// KIP-1228): with 2 the leader refuses a marker whose epoch is not above the producer's.
+	TransactionVersion int8
 }
 
 // WriteTxnMarkersResponse answers WriteTxnMarkersRequest, one error per partition.

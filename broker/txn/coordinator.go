@@ -45,7 +45,10 @@ type Config struct {
 	AbortInterval time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	LoadTime      time.Duration // how long replaying a partition takes (the simulator's)
 	MarkerRetry   time.Duration // back-off before a marker is sent again
-	WriteTimeout  time.Duration // bounds every write (request.timeout.ms of the append)
+	// WriteTimeout bounds a write of a transaction with no transaction.timeout.ms; any other
+	// waits its transaction's timeout, as TransactionStateManager.appendTransactionToLog calls
+	// ReplicaManager.appendRecords with timeout txnTimeoutMs.
+	WriteTimeout time.Duration
 	// OffsetsPartitions is offsets.topic.num.partitions: AddOffsetsToTxn adds the group's
 	// partition of __consumer_offsets.
 	OffsetsPartitions int32
@@ -134,6 +137,7 @@ type Coordinator struct {
 	shards map[int32]*shard
 	corr   int64
 	sent   map[int64]markerReq // WriteTxnMarkers in flight, by correlation id
+	buf    []byte              // a record's key being encoded (appendMetadata)
 }
 
 type markerReq struct {
@@ -308,8 +312,8 @@ func (c *Coordinator) load(now time.Duration, s *shard) {
 // (TransactionMetadata.completeTransitionTo).
 func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next Metadata, done func(time.Duration, protocol.ErrorCode)) {
 	m.pending = true
-	body, _ := json.Marshal(next)
-	end, err := c.host.Append(s.part, []protocol.Record{{Key: recordPrefix + string(body), Value: int64(next.State)}}, now)
+	c.buf = appendMetadata(append(c.buf[:0], recordPrefix...), &next)
+	end, err := c.host.Append(s.part, []protocol.Record{{Key: string(c.buf), Value: int64(next.State)}}, now)
 	finish := func(now time.Duration, err protocol.ErrorCode) {
 		m.pending = false
 		if err == protocol.NONE && c.shards[s.part] == s {
@@ -332,7 +336,11 @@ func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next 
 	}
 	s.seq++
 	s.pending = append(s.pending, write{end: end, seq: s.seq, done: finish})
-	c.host.After(c.cfg.WriteTimeout, Timer{Part: s.part, Epoch: s.epoch, Kind: timerWrite, Seq: s.seq})
+	timeout := next.Timeout
+	if timeout <= 0 {
+		timeout = c.cfg.WriteTimeout
+	}
+	c.host.After(timeout, Timer{Part: s.part, Epoch: s.epoch, Kind: timerWrite, Seq: s.seq})
 }
 
 func (c *Coordinator) lookup(id string) (*shard, protocol.ErrorCode) {

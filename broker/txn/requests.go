@@ -325,7 +325,7 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 		c.sent[c.corr] = markerReq{part: s.part, epoch: s.epoch, id: m.ID, tps: byLeader[l]}
 		c.host.Send(l, &protocol.WriteTxnMarkersRequest{
 			CorrelationID: c.corr, ProducerID: m.ProducerID, ProducerEpoch: m.Epoch, Committed: m.State == PrepareCommit,
-			CoordinatorEpoch: s.epoch, Partitions: byLeader[l], TransactionalID: m.ID,
+			CoordinatorEpoch: s.epoch, Partitions: byLeader[l], TransactionalID: m.ID, TransactionVersion: max(m.Version, 1),
 		})
 	}
 	if retry || len(leaders) > 0 {

@@ -61,6 +61,9 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) stri
 		default:
 			line = fmt.Sprintf("  %-4s consumer  read %8d  %7.0f/s", c.Name, c.Consumed, Rate(hist, i))
 		}
+		if c.Txn != nil {
+			line += txnText(c.Txn, width >= 160)
+		}
 		switch {
 		case c.Paused:
 			line += "  ‖ paused"
@@ -70,6 +73,8 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) stri
 		sty := st.Good
 		switch {
 		case !c.Up:
+			sty = st.Bad
+		case c.Txn != nil && c.Txn.State == "FATAL_ERROR":
 			sty = st.Bad
 		case c.Failed+c.Unknown > 0 || c.Paused:
 			sty = st.Warn
@@ -85,6 +90,19 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) stri
 		b.WriteString(realLine(c, st, width) + "\n")
 	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// txnText is a transactional producer's transaction manager: its state
+// (TransactionManager.State), its coordinator and its transactions so far.
+func txnText(t *session.Txn, wide bool) string {
+	coord := "?"
+	if t.Coordinator >= 0 {
+		coord = strconv.Itoa(int(t.Coordinator))
+	}
+	if wide {
+		return fmt.Sprintf("  txn %s → coordinator %s · epoch %d · %d committed, %d aborted", t.State, coord, t.Epoch, t.Committed, t.Aborted)
+	}
+	return fmt.Sprintf(" %s coord %s %d✓ %d✗", t.State, coord, t.Committed, t.Aborted)
 }
 
 // realLine is a real client's line (kafkasim --listen): who it is, what it does and how its

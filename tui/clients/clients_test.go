@@ -57,3 +57,13 @@ func TestRealClientsGolden(t *testing.T) {
 		t.Errorf("Height %d; want a line per simulated and real client and the title", got)
 	}
 }
+
+// A transactional producer's line says its transaction manager's state, its coordinator, its
+// epoch and its transactions so far.
+func TestClientsPaneTransactionsGolden(t *testing.T) {
+	s, err := session.TxnFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewtest.Golden(t, func(w int) string { return Render(s.History(), theme.New(false), w, -1) })
+}

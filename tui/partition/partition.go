@@ -96,11 +96,15 @@ func Render(snap *session.Snapshot, st *theme.Styles, width, rows, sel int, focu
 		if hw >= 0 {
 			hws = fmt.Sprint(hw)
 		}
+		status := Status(p)
+		if n := len(p.OpenTxns); n > 0 {
+			status += fmt.Sprintf(" · %d open txn", n)
+		}
 		var line string
 		if wide {
-			line = fmt.Sprintf("%s%-14s %-6s %-5d %-10s %-8s %9s  %s", cur, p.Name(), leader, p.Epoch, session.Set(p.ISR), session.Set(p.ELR), hws, Status(p))
+			line = fmt.Sprintf("%s%-14s %-6s %-5d %-10s %-8s %9s  %s", cur, p.Name(), leader, p.Epoch, session.Set(p.ISR), session.Set(p.ELR), hws, status)
 		} else {
-			line = fmt.Sprintf("%s%-10s %-3s %-3d %-8s %-5s %7s %s", cur, p.Name(), leader, p.Epoch, session.Set(p.ISR), session.Set(p.ELR), hws, Status(p))
+			line = fmt.Sprintf("%s%-10s %-3s %-3d %-8s %-5s %7s %s", cur, p.Name(), leader, p.Epoch, session.Set(p.ISR), session.Set(p.ELR), hws, status)
 		}
 		switch {
 		case i == sel:
@@ -176,13 +180,20 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 	if st.IsLit("OFFSET") {
 		offsets = "  " + st.Highlight.Render(fmt.Sprintf("▸log offsets %d..%d", lo, hi))
 	}
-	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + "\n")
+	lsoMark := ""
+	if unstable(p) {
+		lsoMark = st.Dim.Render("  " + lsoGlyph + " LSO")
+	}
+	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + lsoMark + "\n")
 	const label, text = 12, 40 // "  broker N  " and the words after the bar
 	barW := max(10, width-label-text)
 	for _, r := range p.Replicas {
 		name := fmt.Sprintf("  broker %-3d", r.Broker)
 		bar := Bar(st, r, lo, hi, barW)
 		info := fmt.Sprintf(" LEO %d HW %d", r.LEO, r.HW)
+		if r.LSO < r.HW {
+			info += fmt.Sprintf(" LSO %d", r.LSO)
+		}
 		if r.Lag > 0 {
 			info += fmt.Sprintf(" lag %d", r.Lag)
 		}
@@ -210,7 +221,47 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 	if s := Logs(p, width-2); s != "" {
 		b.WriteString(st.Dim.Render(theme.Fit("  "+s, width)) + "\n")
 	}
+	if s := OpenTxns(p); s != "" {
+		b.WriteString(st.Warn.Render(theme.Fit("  "+s, width)) + "\n")
+	}
 	return strings.TrimRight(b.String(), "\n")
+}
+
+// lsoGlyph marks the last stable offset on a bar when it is below the HW: read_committed
+// consumers read up to it, not to the HW.
+const lsoGlyph = "¦"
+
+// unstable reports whether a replica of p has its last stable offset below its HW (a
+// transaction is open below the HW).
+func unstable(p session.Partition) bool {
+	for _, r := range p.Replicas {
+		if r.Up && r.LSO < r.HW {
+			return true
+		}
+	}
+	return false
+}
+
+// OpenTxns says which transactions are open on the partition's leader, oldest first: "open
+// transactions: tx (pid 0, epoch 3) from 120 · pid 4 (epoch 0) from 131"; "" with none. The
+// oldest holds the LSO: read_committed consumers wait there until its marker is written.
+func OpenTxns(p session.Partition) string {
+	if len(p.OpenTxns) == 0 {
+		return ""
+	}
+	var out []string
+	for _, o := range p.OpenTxns {
+		who := fmt.Sprintf("pid %d (epoch %d)", o.ProducerID, o.Epoch)
+		if o.Producer != "" {
+			who = fmt.Sprintf("%s (pid %d, epoch %d)", o.Producer, o.ProducerID, o.Epoch)
+		}
+		out = append(out, who+fmt.Sprintf(" from %d", o.FirstOffset))
+	}
+	word := "transactions"
+	if len(out) == 1 {
+		word = "transaction"
+	}
+	return "open " + word + ": " + strings.Join(out, " · ")
 }
 
 // Logs says what each replica's log holds on disk — its bytes, its segments and its log start
@@ -297,13 +348,16 @@ func membershipLit(p session.Partition, st *theme.Styles) string {
 const hwLit, leoLit = "┃", "▌"
 
 // window picks the offsets the bars span: up to the highest LEO, from a little before the
-// lowest HW or LEO, so that lags show.
+// lowest HW, LEO or LSO, so that lags and open transactions show.
 func window(p session.Partition) (int64, int64) {
 	var hi int64
 	lo := int64(-1)
 	for _, r := range p.Replicas {
 		hi = max(hi, r.LEO)
 		m := min(r.HW, r.LEO)
+		if r.Up && r.LSO < m {
+			m = r.LSO // an open transaction holds the LSO back: the bar shows how far
+		}
 		if lo < 0 || m < lo {
 			lo = m
 		}
@@ -320,7 +374,8 @@ func window(p session.Partition) (int64, int64) {
 }
 
 // Bar draws a replica's log from lo to hi in width cells: committed (≤ HW), uncommitted
-// (HW..LEO), empty past the LEO, with '|' at the HW and '▏' at the LEO.
+// (HW..LEO), empty past the LEO, with '|' at the HW, '▏' at the LEO and '¦' at the LSO when
+// an open transaction holds it below the HW.
 func Bar(st *theme.Styles, r session.Replica, lo, hi int64, width int) string {
 	if width < 3 {
 		return ""
@@ -352,6 +407,9 @@ func Bar(st *theme.Styles, r session.Replica, lo, hi int64, width int) string {
 		if st.IsLit("LEO") {
 			out[leoC] = st.Highlight.Render(leoLit)
 		}
+	}
+	if r.LSO < r.HW && r.LSO > lo {
+		out[cell(r.LSO)] = lsoGlyph
 	}
 	if r.HW > lo && r.HW < hi {
 		out[hwC] = "|"

@@ -73,3 +73,27 @@ func TestLogsSayBytesSegmentsAndCompression(t *testing.T) {
 		t.Errorf("Logs with every replica down = %q; want empty", got)
 	}
 }
+
+// Transactions: the table counts each partition's open transactions; the detail marks the LSO
+// on the bars (¦) and in words beside HW and LEO, and names the open transactions.
+func TestPartitionPaneTransactionsGolden(t *testing.T) {
+	s, err := session.TxnFixture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap := s.Snapshot()
+	if len(snap.Partitions) == 0 || len(snap.Partitions[0].OpenTxns) == 0 {
+		t.Fatalf("payments/0 has no open transaction in the fixture; want hand's")
+	}
+	viewtest.Golden(t, func(w int) string {
+		return Render(snap, theme.New(false), w, 4, 0, true) + "\n" + Detail(snap, theme.New(false), w, 0)
+	})
+}
+
+// The LSO below the HW is marked ¦ on the bar.
+func TestBarMarksLSO(t *testing.T) {
+	got := Bar(theme.New(false), session.Replica{HW: 50, LEO: 75, LSO: 25}, 0, 100, 12)
+	if want := "[██¦██|▒▏··]"; got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+}

@@ -27,6 +27,7 @@ const (
 	Fault                           // a fault was injected
 	Rebalance                       // a consumer group began a rebalance, lost a member or completed a generation
 	GroupNote                       // a member joined, an offset commit, a coordinator loaded or gave up a group
+	Marker                          // a transaction coordinator writes COMMIT or ABORT markers, or fences a producer
 )
 
 // Marks reports whether `[`, `]` and `N` stop at events of this kind.
@@ -59,6 +60,8 @@ func (k EventKind) Glyph() string {
 		return "⟳"
 	case GroupNote:
 		return "◦"
+	case Marker:
+		return "◆"
 	}
 	return " "
 }

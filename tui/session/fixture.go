@@ -69,3 +69,25 @@ func GroupFixture() (*Session, error) {
 	}
 	return s, nil
 }
+
+//go:embed testdata/txn-open.scenario
+var txnOpen []byte
+
+// TxnFixture is the session the transactions pieces of the views draw: testdata/txn-open.scenario
+// played to the end of its script on seed 1 (tx's transactions going on, hand's left open, the
+// LSO of both partitions held below the HW). Deterministic.
+func TxnFixture() (*Session, error) {
+	sc, err := scenarios.Parse("txn-open.scenario", txnOpen)
+	if err != nil {
+		return nil, err
+	}
+	s, err := New(Options{Scenario: sc})
+	if err != nil {
+		return nil, err
+	}
+	for i := 0; i < 1000 && !s.Snapshot().Done; i++ {
+		s.Continue()
+		s.Advance(time.Second)
+	}
+	return s, nil
+}

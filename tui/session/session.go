@@ -12,6 +12,7 @@ import (
 	"kafkasim/broker"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/txn"
 	"kafkasim/checker"
 	"kafkasim/scenarios"
 	"kafkasim/sim"
@@ -596,6 +597,8 @@ func (tl *Timeline) observe(now time.Duration, id int32, ev any) {
 		tl.mark = true
 	case *broker.Registered:
 		tl.add(Event{At: now, Kind: Fencing, Text: fmt.Sprintf("broker %d registers, broker epoch %d", e.Broker, e.Epoch)})
+	case *txn.TransactionStateChanged:
+		tl.transactionChanged(now, e)
 	case *broker.IsrProposed:
 		verb := "shrink"
 		if e.Expand {
@@ -826,4 +829,27 @@ func sameSet(a, b []int32) bool {
 		}
 	}
 	return true
+}
+
+// transactionChanged logs the transaction coordinator's steps that markers follow: a
+// transaction prepared to commit or abort (its COMMIT or ABORT markers go to every partition it
+// wrote), completed (every marker written), or a producer fenced (its open transaction aborted
+// under a bumped epoch).
+func (tl *Timeline) transactionChanged(now time.Duration, e *txn.TransactionStateChanged) {
+	var text string
+	switch e.To {
+	case txn.PrepareCommit:
+		text = "writes COMMIT markers"
+	case txn.PrepareAbort:
+		text = "writes ABORT markers"
+	case txn.PrepareEpochFence:
+		text = "fences the producer, aborting its transaction"
+	case txn.CompleteCommit:
+		text = "completes the commit: every COMMIT marker is written"
+	case txn.CompleteAbort:
+		text = "completes the abort: every ABORT marker is written"
+	default:
+		return
+	}
+	tl.add(Event{At: now, Kind: Marker, Text: fmt.Sprintf("%s (producer %d, epoch %d): coordinator %d %s", e.TransactionalID, e.ProducerID, e.Epoch, e.Coordinator, text)})
 }

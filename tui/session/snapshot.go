@@ -76,6 +76,28 @@ type Partition struct {
 	// Codec and Ratio: how the leader stores its latest batches (records.go).
 	Codec string
 	Ratio float64
+
+	// OpenTxns are the transactions open in the leader's log, oldest first.
+	OpenTxns []OpenTxn
+}
+
+// OpenTxn is a transaction open on a partition: its producer (the client's name when a
+// transactional producer of the scenario has that producer id now), epoch and first offset.
+type OpenTxn struct {
+	Producer    string
+	ProducerID  int64
+	Epoch       int16
+	FirstOffset int64
+}
+
+// Txn is a transactional producer's transaction manager as the client has it.
+type Txn struct {
+	State       string // TransactionManager's state: READY, IN_TRANSACTION, COMMITTING_TRANSACTION…
+	Coordinator int32  // its transaction coordinator, -1 unknown
+	ProducerID  int64
+	Epoch       int16
+	Committed   int64 // transactions committed
+	Aborted     int64 // transactions aborted
 }
 
 // Reassigning reports whether a reassignment of the partition is in progress.
@@ -111,6 +133,7 @@ type Replica struct {
 	Throttled bool  // its fetches wait for the replication throttle, its own or its leader's (KIP-73)
 	Bytes     int64 // its log's size on disk (records.go)
 	Segments  int   // its log's segment count
+	LSO       int64 // its last stable offset: the HW, or the first offset of the oldest open transaction below it
 }
 
 // Client is a producer or a consumer.
@@ -125,6 +148,7 @@ type Client struct {
 	Unknown  int64
 	InFlight int64
 	Consumed int64
+	Txn      *Txn // a transactional producer's, nil for any other client
 }
 
 // TruncatedFor is how long a truncated replica stays marked.
@@ -189,17 +213,20 @@ func (tl *Timeline) take() *Snapshot {
 		for _, b := range assigned {
 			rep := Replica{Broker: b, InISR: slices.Contains(p.ISR, b), InELR: slices.Contains(p.ELR, b)}
 			if r := c.Replica(b, tp); r != nil {
-				rep.Up, rep.LEO, rep.HW, rep.LogStart = true, r.LEO(), r.HW(), r.LogStart()
+				rep.Up, rep.LEO, rep.HW, rep.LogStart, rep.LSO = true, r.LEO(), r.HW(), r.LogStart(), r.LastStableOffset()
 				rep.Bytes, rep.Segments = logSize(r.Log())
 				if b == p.Leader {
 					p.Codec, p.Ratio = compression(r.Log())
+					for _, o := range r.OpenTransactions() {
+						p.OpenTxns = append(p.OpenTxns, OpenTxn{ProducerID: o.ProducerID, Epoch: o.Epoch, FirstOffset: o.FirstOffset})
+					}
 				}
 				rep.Throttled = c.Broker(b).ReplicationThrottled(tp)
 				if lb := c.Broker(p.Leader); lb != nil && b != p.Leader {
 					rep.Throttled = rep.Throttled || lb.LeaderThrottles(tp, b)
 				}
 			} else if last, ok := tl.lastSeen[replicaKey{tp, b}]; ok {
-				rep.LEO, rep.HW, rep.LogStart, rep.Stale = last.LEO, last.HW, last.LogStart, true
+				rep.LEO, rep.HW, rep.LogStart, rep.LSO, rep.Stale = last.LEO, last.HW, last.LogStart, last.LSO, true
 			}
 			if rep.Up {
 				tl.lastSeen[replicaKey{tp, b}] = rep
@@ -220,6 +247,9 @@ func (tl *Timeline) take() *Snapshot {
 			st := pr.Stats()
 			cl.Producer, cl.Up = true, true
 			cl.Sent, cl.Acked, cl.Failed, cl.Unknown, cl.InFlight = st.Sent, st.Acked, st.Failed, st.Unknown, st.InFlight
+			if ts, ok := pr.TransactionStatus(); ok {
+				cl.Txn = &Txn{State: string(ts.State), Coordinator: ts.Coordinator, ProducerID: ts.ProducerID, Epoch: ts.Epoch, Committed: st.Committed, Aborted: st.Aborted}
+			}
 		} else if co := c.Consumer(name); co != nil {
 			cl.Up = true
 			cl.Consumed = co.Stats().Consumed
@@ -231,6 +261,7 @@ func (tl *Timeline) take() *Snapshot {
 		}
 		s.Clients = append(s.Clients, cl)
 	}
+	nameOpenTxns(s)
 	s.Groups = tl.takeGroups()
 	if tl.real != nil {
 		s.Real = tl.real()
@@ -271,4 +302,19 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// nameOpenTxns names each open transaction's producer after the transactional producer that
+// has its producer id now (a fenced or restarted one's old transaction keeps only its id).
+func nameOpenTxns(s *Snapshot) {
+	for i := range s.Partitions {
+		for j := range s.Partitions[i].OpenTxns {
+			o := &s.Partitions[i].OpenTxns[j]
+			for _, c := range s.Clients {
+				if c.Txn != nil && c.Txn.ProducerID == o.ProducerID {
+					o.Producer = c.Name
+				}
+			}
+		}
+	}
 }
