@@ -120,6 +120,11 @@ func (s *shard) replay(r protocol.Record) {
 		case r.Tombstone:
 			s.deleteOffset(group, tp)
 		default:
+			// OffsetMetadataManager.replay: the offsets of a group with no record of its own are a
+			// simple group's (getOrMaybeCreateClassicGroup), Empty.
+			if s.groups[group] == nil {
+				s.group(group).state = Empty
+			}
 			s.storeOffset(group, tp, o)
 		}
 	case strings.HasPrefix(r.Key, groupRecord):
