@@ -63,10 +63,11 @@ type Log struct {
 
 	logStart      int64
 	leo           int64
-	recoveryPoint int64         // offsets below it have been flushed since the last reopen
-	cleanedTo     int64         // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
-	cleanings     []cleaning    // the cleaner's passes, oldest first (cleaner.go)
-	tombstonesDue time.Duration // when the first kept tombstone's delete horizon passes (-1: none)
+	recoveryPoint int64                   // offsets below it have been flushed since the last reopen
+	cleanedTo     int64                   // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
+	cleanings     []cleaning              // the cleaner's passes, oldest first (cleaner.go)
+	tombstonesDue time.Duration           // when the first kept tombstone's or marker's delete horizon passes (-1: none)
+	horizons      map[int64]time.Duration // delete horizons of markers without bytes (cleaner.go)
 	lastFlush     time.Duration
 	now           time.Duration // the latest time handed in
 
@@ -655,6 +656,11 @@ func (l *Log) TruncateTo(offset int64) {
 	l.leo = newLEO
 	l.recoveryPoint = min(l.recoveryPoint, newLEO)
 	l.cleanedTo = min(l.cleanedTo, newLEO)
+	for off := range l.horizons { // deletions only: the order does not matter
+		if off >= newLEO {
+			delete(l.horizons, off)
+		}
+	}
 	if l.epochs.truncateFromEnd(newLEO) {
 		l.persistEpochs()
 	}
@@ -670,7 +676,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) {
 	l.removeAllSegments()
 	l.batches, l.pos, l.endPos = nil, nil, 0
 	l.leo, l.logStart, l.recoveryPoint, l.cleanedTo = offset, offset, offset, 0
-	l.cleanings, l.tombstonesDue = nil, -1
+	l.cleanings, l.tombstonesDue, l.horizons = nil, -1, nil
 	l.segs = append(l.segs[:0], l.newSegment(offset))
 	if len(l.epochs.entries) > 0 {
 		l.epochs.entries = l.epochs.entries[:0]
