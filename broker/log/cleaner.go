@@ -132,7 +132,7 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 		if b.BaseOffset >= end {
 			break
 		}
-		if b.Control || l.aborted(b) {
+		if b.Control || l.AbortedBatch(b) {
 			continue
 		}
 		for i := range b.Records {
@@ -195,7 +195,7 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 			c = l.cleanMarker(b, txns.onControlBatchRead(b), retainEmpty, now, learn)
 		} else {
 			keep := make([]bool, len(b.Records)) // an aborted transaction's batch loses every record
-			if !txns.onBatchRead(b, l.aborted(b)) {
+			if !txns.onBatchRead(b, l.AbortedBatch(b)) {
 				keep = retainedRecords(b, latest, dropLatest, expired)
 			}
 			c = l.filterBatch(b, keep, retainEmpty, now)
@@ -277,10 +277,10 @@ func (l *Log) rebuildSegments(kept []*protocol.RecordBatch) {
 	l.rebuildProducerState()
 }
 
-// aborted reports whether b holds records of an aborted transaction: a transactional data batch
-// inside one of its producer's aborted transactions (the transaction index,
-// UnifiedLog.collectAbortedTransactions).
-func (l *Log) aborted(b *protocol.RecordBatch) bool {
+// AbortedBatch reports whether b holds records of an aborted transaction: a transactional data
+// batch inside one of its producer's aborted transactions (the transaction index,
+// UnifiedLog.collectAbortedTransactions). The cleaner removes such records.
+func (l *Log) AbortedBatch(b *protocol.RecordBatch) bool {
 	if !b.Transactional || b.Control || b.ProducerID < 0 {
 		return false
 	}
