@@ -212,3 +212,9 @@ func (h topicWriter) Batches(part int32) []*protocol.RecordBatch {
 
 func (h topicWriter) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
 func (h topicWriter) After(d time.Duration, payload any) { h.b.env.After(d, payload) }
+
+// RetentionTimerArg is the trace argument of the broker's log retention timer
+// (log.retention.check.interval.ms), on which every replica runs retention and the log cleaner
+// (Partition.cleanUp): the UI looks at the logs of the broker whose timer it was to log the
+// runs that changed them, without adding events of its own to the trace.
+const RetentionTimerArg = int64(tickRetention)

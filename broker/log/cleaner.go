@@ -214,7 +214,13 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 	if removed == 0 && !changed {
 		return 0
 	}
+	records, size := l.recordCount(), l.SizeBytes()
 	l.rebuildSegments(kept)
+	if n := records - l.recordCount(); n > 0 || l.SizeBytes() < size {
+		l.done.CleanerRuns++
+		l.done.RecordsCleaned += n
+		l.done.BytesCleaned += size - l.SizeBytes()
+	}
 	return removed
 }
 
@@ -394,4 +400,13 @@ func (l *Log) withHorizon(b *protocol.RecordBatch, h time.Duration) *protocol.Re
 	c := *b
 	c.Bytes = bs
 	return &c
+}
+
+// recordCount is the number of records the log holds.
+func (l *Log) recordCount() int64 {
+	var n int64
+	for _, b := range l.batches {
+		n += int64(len(b.Records))
+	}
+	return n
 }

@@ -73,6 +73,7 @@ type Log struct {
 
 	epochs    epochCache
 	producers producerState
+	done      Housekeeping // what retention and the cleaner did so far (for the UI)
 
 	// Room for the batches the leader stamps (stamp): structs and bytes are cut from arrays
 	// of many, one allocation for many appends. Stamped batches are immutable and never
@@ -723,9 +724,26 @@ func (l *Log) DeleteOldSegments(now time.Duration, highWatermark int64) (deleted
 	if deleted == 0 {
 		return 0
 	}
+	l.done.RetentionRuns++
+	l.done.SegmentsDeleted += deleted
+	l.done.BytesDeleted += l.posAt(l.segs[deleted].first) - l.posAt(0)
 	l.deleteFirstSegments(deleted)
 	return deleted
 }
+
+// Housekeeping counts what retention and the log cleaner did to a log since it was opened:
+// the runs that changed it and what they removed. The UI logs a run when a count moves.
+type Housekeeping struct {
+	RetentionRuns   int   // DeleteOldSegments calls that deleted segments
+	SegmentsDeleted int   // segments they deleted
+	BytesDeleted    int64 // and their bytes
+	CleanerRuns     int   // cleanings that removed records or batches
+	RecordsCleaned  int64 // records the cleaner removed (markers included)
+	BytesCleaned    int64 // bytes by which it shrank the log
+}
+
+// Housekeeping is what retention and the cleaner did to the log since it was opened.
+func (l *Log) Housekeeping() Housekeeping { return l.done }
 
 // deleteFirstSegments removes segments [0, k) and moves the log start to segment k's base.
 func (l *Log) deleteFirstSegments(k int) {

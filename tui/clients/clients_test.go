@@ -2,6 +2,7 @@ package clients
 
 import (
 	"kafkasim/tui/internal/viewtest"
+	"strings"
 	"testing"
 
 	"kafkasim/broker/protocol"
@@ -55,5 +56,19 @@ func TestRealClientsGolden(t *testing.T) {
 	viewtest.Golden(t, func(w int) string { return Render(h, theme.New(false), w, -1) })
 	if got := Height(&snap); got != 1+len(snap.Clients)+4 {
 		t.Errorf("Height %d; want a line per simulated and real client and the title", got)
+	}
+}
+
+// A producer with compression.type says its codec and the ratio of its batches' uncompressed
+// size to their encoded size; an uncompressed one says nothing more.
+func TestProducerCompressionRatio(t *testing.T) {
+	snap := &session.Snapshot{Clients: []session.Client{
+		{Name: "p1", Producer: true, Up: true, Codec: "lz4", Ratio: 2.34},
+		{Name: "p2", Producer: true, Up: true, Codec: "none", Ratio: 1},
+	}}
+	out := Render([]*session.Snapshot{snap}, theme.New(false), 120, -1)
+	lines := strings.Split(out, "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "lz4 2.3:1") || strings.Contains(lines[2], ":1") {
+		t.Errorf("clients pane:\n%s\nwant p1 saying lz4 2.3:1, p2 no ratio", out)
 	}
 }

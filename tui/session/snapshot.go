@@ -111,6 +111,9 @@ type Replica struct {
 	Throttled bool  // its fetches wait for the replication throttle, its own or its leader's (KIP-73)
 	Bytes     int64 // its log's size on disk (records.go)
 	Segments  int   // its log's segment count
+	// Rolls are the base offsets of its segments after the first: where the log rolled; the
+	// last is the active segment's.
+	Rolls []int64
 }
 
 // Client is a producer or a consumer.
@@ -125,6 +128,8 @@ type Client struct {
 	Unknown  int64
 	InFlight int64
 	Consumed int64
+	Codec    string  // a producer's compression.type
+	Ratio    float64 // its batches' uncompressed size over their encoded size (0: none sent yet)
 }
 
 // TruncatedFor is how long a truncated replica stays marked.
@@ -190,7 +195,7 @@ func (tl *Timeline) take() *Snapshot {
 			rep := Replica{Broker: b, InISR: slices.Contains(p.ISR, b), InELR: slices.Contains(p.ELR, b)}
 			if r := c.Replica(b, tp); r != nil {
 				rep.Up, rep.LEO, rep.HW, rep.LogStart = true, r.LEO(), r.HW(), r.LogStart()
-				rep.Bytes, rep.Segments = logSize(r.Log())
+				rep.Bytes, rep.Segments, rep.Rolls = logSize(r.Log())
 				if b == p.Leader {
 					p.Codec, p.Ratio = compression(r.Log())
 				}
@@ -220,6 +225,10 @@ func (tl *Timeline) take() *Snapshot {
 			st := pr.Stats()
 			cl.Producer, cl.Up = true, true
 			cl.Sent, cl.Acked, cl.Failed, cl.Unknown, cl.InFlight = st.Sent, st.Acked, st.Failed, st.Unknown, st.InFlight
+			cl.Codec = pr.Compression()
+			if st.Bytes > 0 {
+				cl.Ratio = float64(st.Plain) / float64(st.Bytes)
+			}
 		} else if co := c.Consumer(name); co != nil {
 			cl.Up = true
 			cl.Consumed = co.Stats().Consumed
