@@ -176,7 +176,7 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 	if st.IsLit("OFFSET") {
 		offsets = "  " + st.Highlight.Render(fmt.Sprintf("▸log offsets %d..%d", lo, hi))
 	}
-	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + "\n")
+	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + segmentLegend(p, st) + "\n")
 	const label, text = 12, 40 // "  broker N  " and the words after the bar
 	barW := max(10, width-label-text)
 	for _, r := range p.Replicas {
@@ -307,6 +307,17 @@ func window(p session.Partition) (int64, int64) {
 		hi = lo + 1
 	}
 	return lo, hi
+}
+
+// segmentLegend names the segment marks when a replica's log has rolled (a log of one segment
+// has none to show).
+func segmentLegend(p session.Partition, st *theme.Styles) string {
+	for _, r := range p.Replicas {
+		if len(r.Rolls) > 0 {
+			return st.Dim.Render("  ╎ roll ┇ active segment")
+		}
+	}
+	return ""
 }
 
 // Bar draws a replica's log from lo to hi in width cells: committed (≤ HW), uncommitted
