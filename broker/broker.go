@@ -297,6 +297,7 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 			}
 			p.cleanUp(now, limit)
 		}
+		b.groups.CleanupGroupMetadata(now) // internaltopics.go
 		b.env.After(b.cfg.LogRetentionCheckInterval, t)
 	case tickFetcher:
 		if f := b.fetchers[int32(t.key)]; f != nil {

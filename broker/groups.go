@@ -30,10 +30,12 @@ func newCoordinator(b *Broker) *group.Coordinator {
 		IgnoreOffsetCommits:   b.cfg.Bugs.IgnoreOffsetCommits,
 		// KIP-848's defaults: group.consumer.session.timeout.ms and
 		// group.consumer.heartbeat.interval.ms.
-		ConsumerSessionTimeout:    45 * time.Second,
-		ConsumerHeartbeatInterval: 5 * time.Second,
-		AssignBeforeRevoke:        b.cfg.Bugs.AssignBeforeRevoke,
-		ExposePendingTxnOffsets:   b.cfg.Bugs.ExposePendingTxnOffsets, // group/txnoffsets.go
+		ConsumerSessionTimeout:        45 * time.Second,
+		ConsumerHeartbeatInterval:     5 * time.Second,
+		AssignBeforeRevoke:            b.cfg.Bugs.AssignBeforeRevoke,
+		ExposePendingTxnOffsets:       b.cfg.Bugs.ExposePendingTxnOffsets, // group/txnoffsets.go
+		OffsetsRetention:              b.cfg.OffsetsRetention,
+		OffsetsRetentionCheckInterval: b.cfg.OffsetsRetentionCheckInterval,
 	}, coordinatorHost{topicWriter{b, protocol.OffsetsTopic}})
 }
 

@@ -1,8 +1,10 @@
 package broker
 
 import (
+	"strconv"
 	"time"
 
+	"kafkasim/broker/config"
 	"kafkasim/broker/group"
 	"kafkasim/broker/protocol"
 	"kafkasim/broker/txn"
@@ -30,6 +32,11 @@ type internalTopic struct {
 	replication  func(b *Broker) int
 	partitionFor func(key string, partitions int32) int32
 	coordinator  func(b *Broker) partitionCoordinator
+	// configs are the topic configs the topic is created with
+	// (GroupCoordinatorService.groupMetadataTopicConfigs,
+	// TransactionStateManager.transactionTopicConfigs): both compacted, as Kafka keeps only each
+	// group's, offset's and transactional id's latest record.
+	configs func(b *Broker) map[string]string
 }
 
 var internalTopics = []internalTopic{
@@ -41,6 +48,11 @@ var internalTopics = []internalTopic{
 		replication:  func(b *Broker) int { return b.cfg.OffsetsTopicReplicationFactor },
 		partitionFor: group.PartitionFor,
 		coordinator:  func(b *Broker) partitionCoordinator { return b.groups },
+		configs: func(b *Broker) map[string]string {
+			c := map[string]string{"cleanup.policy": "compact", "compression.type": "producer"}
+			segmentConfig(c, b.cfg.OffsetsTopicSegmentBytes)
+			return c
+		},
 	},
 	{
 		name: protocol.TransactionStateTopic, keyType: protocol.CoordinatorTransaction,
@@ -50,7 +62,26 @@ var internalTopics = []internalTopic{
 		},
 		partitionFor: txn.PartitionFor,
 		coordinator:  func(b *Broker) partitionCoordinator { return b.txns },
+		// Kafka also sets min.insync.replicas to transaction.state.log.min.isr (2); kafkasim keeps
+		// the cluster's min.insync.replicas, so that a small cluster's transactions still run.
+		configs: func(b *Broker) map[string]string {
+			c := map[string]string{"cleanup.policy": "compact", "compression.type": "uncompressed", "unclean.leader.election.enable": "false"}
+			segmentConfig(c, b.cfg.TransactionStateLogSegmentBytes)
+			return c
+		},
 	},
+}
+
+// segmentConfig sets an internal topic's segment size (offsets.topic.segment.bytes,
+// transaction.state.log.segment.bytes): as segment.bytes from Kafka 4.0's 1 MiB minimum up
+// (KIP-1030), below it as internal.segment.bytes, so that a teaching scenario may roll small
+// segments of __consumer_offsets and watch them compacted (Kafka would refuse the topic).
+func segmentConfig(c map[string]string, n int64) {
+	if n >= config.MinSegmentBytes {
+		c["segment.bytes"] = strconv.FormatInt(n, 10)
+	} else {
+		c["internal.segment.bytes"] = strconv.FormatInt(n, 10)
+	}
 }
 
 // internalTopicNamed is the internal topic called name, nil for any other topic.
@@ -77,6 +108,14 @@ func (b *Broker) coordinatorLeadership(now time.Duration, p *Partition) {
 		c.Leadership(now, p.tp.Partition, -1)
 	}
 }
+
+// The coordinators' expiry: the group coordinator's offsets.retention.minutes runs on the
+// broker's log retention tick, when offsets.retention.check.interval.ms has passed since its last
+// run (group.Coordinator.CleanupGroupMetadata; Kafka schedules it on the coordinator's own
+// timer), so that no extra timer enters every run's trace; the transaction coordinator's
+// transactional.id.expiration.ms runs on its abort timer (txn.Coordinator's
+// removeExpiredTransactionalIDs). Both write tombstones that the log cleaner of the compacted
+// internal topics later removes.
 
 // coordinatorHighWatermark tells an internal topic's coordinator that the HW of a partition this
 // broker leads moved (CoordinatorRuntime.onHighWatermarkUpdated).
@@ -126,7 +165,7 @@ func (b *Broker) createInternalTopic(now time.Duration, t *internalTopic) {
 	}
 	b.internalAsked[t.name] = now
 	b.env.Send(ctl, &protocol.CreateTopicsRequest{CorrelationID: b.nextCorr(), Topics: []protocol.CreatableTopic{{
-		Name: t.name, NumPartitions: int32(t.partitions(b)), ReplicationFactor: int16(t.replication(b)),
+		Name: t.name, NumPartitions: int32(t.partitions(b)), ReplicationFactor: int16(t.replication(b)), Configs: t.configs(b),
 	}}})
 }
 
@@ -173,3 +212,9 @@ func (h topicWriter) Batches(part int32) []*protocol.RecordBatch {
 
 func (h topicWriter) Send(to int32, msg any)             { h.b.env.Send(to, msg) }
 func (h topicWriter) After(d time.Duration, payload any) { h.b.env.After(d, payload) }
+
+// RetentionTimerArg is the trace argument of the broker's log retention timer
+// (log.retention.check.interval.ms), on which every replica runs retention and the log cleaner
+// (Partition.cleanUp): the UI looks at the logs of the broker whose timer it was to log the
+// runs that changed them, without adding events of its own to the trace.
+const RetentionTimerArg = int64(tickRetention)

@@ -29,7 +29,9 @@ func newTxnCoordinator(b *Broker) *txn.Coordinator {
 		MarkerRetry:   100 * time.Millisecond,
 		WriteTimeout:  b.cfg.OffsetsCommitTimeout,
 		// AddOffsetsToTxn adds a group's partition of __consumer_offsets.
-		OffsetsPartitions: int32(b.cfg.OffsetsTopicNumPartitions),
+		OffsetsPartitions:     int32(b.cfg.OffsetsTopicNumPartitions),
+		IDExpiration:          b.cfg.TransactionalIDExpiration,
+		RemoveExpiredInterval: b.cfg.TransactionRemoveExpiredInterval,
 	}, txnHost{topicWriter{b, protocol.TransactionStateTopic}})
 }
 

@@ -59,6 +59,11 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 		ps.compact = cs
 	}
 	hw := l.HW()
+	if t, ok := l.(txnReplica); ok {
+		// An open transaction's records are judged once its marker says whether they count:
+		// the cleaner never passes the first unstable offset.
+		hw = min(hw, t.LastStable())
+	}
 	off := max(cs.scanned, l.LogStart())
 	internal := strings.HasPrefix(tp.Topic, "__") // no client's history reads them
 	for off < hw {
@@ -71,8 +76,11 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 			}
 			break
 		}
+		aborted := abortedBatch(l, b)
 		for ; off < min(b.NextOffset(), hw); off++ {
-			if i := b.IndexOf(off); i >= 0 && !b.Control {
+			if i := b.IndexOf(off); i >= 0 && aborted {
+				o.supersede(tp, off, o.now()) // an aborted transaction's record: the cleaner removes it
+			} else if i >= 0 && !b.Control {
 				r := b.Records[i]
 				if prev, ok := cs.latest[r.Key]; ok && !internal {
 					o.supersede(tp, prev.offset, o.now()) // the cleaner may remove it from now on (retention.go)
@@ -115,6 +123,24 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 		}
 	}
 }
+
+// txnReplica is a replica that knows its transactions: its last stable offset and which
+// batches an aborted transaction wrote (the log cleaner removes those; CleanedTransactionMetadata).
+type txnReplica interface {
+	LastStable() int64
+	Aborted(b *protocol.RecordBatch) bool
+}
+
+func abortedBatch(r replica, b *protocol.RecordBatch) bool {
+	t, ok := r.(txnReplica)
+	return ok && t.Aborted(b)
+}
+
+// LastStable is the replica's last stable offset (UnifiedLog.lastStableOffset).
+func (r liveReplica) LastStable() int64 { return r.p.Log().LastStableOffset(r.p.HW()) }
+
+// Aborted reports whether b holds an aborted transaction's records.
+func (r liveReplica) Aborted(b *protocol.RecordBatch) bool { return r.p.Log().AbortedBatch(b) }
 
 // holds reports whether the replica holds a record at off: a batch covers it and the cleaner did
 // not remove the record from inside the batch.

@@ -44,6 +44,11 @@ type ProducerStats struct {
 
 	Committed int64 // transactions committed (transactional.id)
 	Aborted   int64 // transactions aborted
+
+	// The compression ratio of compression.type: Bytes is the batches' size as encoded, Plain
+	// the same batches uncompressed (exact when compression.type=none, else the accumulator's
+	// estimate, as RecordAccumulator sizes batches before compression).
+	Bytes, Plain int64
 }
 
 // netClient is what a client's requests share (Java's NetworkClient): correlation ids, the
@@ -135,6 +140,9 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 	p.run(now)
 	return p
 }
+
+// Compression is the producer's compression.type.
+func (p *Producer) Compression() string { return p.cfg.Compression.String() }
 
 // Stats counts records by outcome.
 func (p *Producer) Stats() ProducerStats {

@@ -159,6 +159,14 @@ func (s *sender) prepare(b *pbatch, req *produceReq) {
 		}
 		b.wire = w
 		s.encode(b.wire)
+		// The compression ratio (ProducerStats.Bytes, Plain): per batch built, not per attempt.
+		n := int64(len(w.Bytes))
+		s.out.stats.Bytes += n
+		if s.cfg.Compression == record.None {
+			s.out.stats.Plain += n
+		} else {
+			s.out.stats.Plain += b.size
+		}
 	}
 }
 

@@ -59,12 +59,18 @@ type Broker struct {
 	GroupMinSessionTimeout        time.Duration // group.min.session.timeout.ms
 	GroupMaxSessionTimeout        time.Duration // group.max.session.timeout.ms
 	GroupInitialRebalanceDelay    time.Duration // group.initial.rebalance.delay.ms
+	OffsetsRetention              time.Duration // offsets.retention.minutes
+	OffsetsRetentionCheckInterval time.Duration // offsets.retention.check.interval.ms
+	OffsetsTopicSegmentBytes      int64         // offsets.topic.segment.bytes
 
 	// The transaction coordinator (TransactionStateManagerConfig, TransactionLogConfig).
 	TransactionStateLogNumPartitions     int           // transaction.state.log.num.partitions
 	TransactionStateLogReplicationFactor int           // transaction.state.log.replication.factor
 	TransactionMaxTimeout                time.Duration // transaction.max.timeout.ms
 	TransactionAbortTimedOutInterval     time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
+	TransactionalIDExpiration            time.Duration // transactional.id.expiration.ms
+	TransactionRemoveExpiredInterval     time.Duration // transaction.remove.expired.transaction.cleanup.interval.ms
+	TransactionStateLogSegmentBytes      int64         // transaction.state.log.segment.bytes
 
 	// Protocol switches that bring old rules back (protocol KEY=VALUE).
 	Truncation             string // truncation: leader-epoch | high-watermark
@@ -239,6 +245,12 @@ func DefaultBroker() Broker {
 		TransactionStateLogReplicationFactor:   3,
 		TransactionMaxTimeout:                  15 * time.Minute,
 		TransactionAbortTimedOutInterval:       10 * time.Second,
+		TransactionalIDExpiration:              7 * 24 * time.Hour,
+		TransactionRemoveExpiredInterval:       time.Hour,
+		TransactionStateLogSegmentBytes:        100 << 20,
+		OffsetsRetention:                       7 * 24 * time.Hour,
+		OffsetsRetentionCheckInterval:          10 * time.Minute,
+		OffsetsTopicSegmentBytes:               100 << 20,
 		Truncation:                             TruncateLeaderEpoch,
 		IsrExpansion:                           ExpandAtLeaderEpoch,
 		StrictMinISR:                           true,
@@ -340,6 +352,8 @@ func ParseDuration(key, v string) (time.Duration, error) {
 		unit := time.Millisecond
 		if strings.HasSuffix(key, ".seconds") {
 			unit = time.Second
+		} else if strings.HasSuffix(key, ".minutes") {
+			unit = time.Minute
 		}
 		return time.Duration(n) * unit, nil
 	}
@@ -443,6 +457,16 @@ func integer[T any](min int64, f func(*T) *int) setter[T] {
 	}
 }
 
+func bytesAtLeast[T any](min int64, f func(*T) *int64) setter[T] {
+	return func(c *T, key, v string) error {
+		n, err := ParseSize(key, v, min)
+		if err == nil {
+			*f(c) = n
+		}
+		return err
+	}
+}
+
 func bytes64[T any](f func(*T) *int64) setter[T] {
 	return func(c *T, key, v string) error {
 		n, err := ParseSize(key, v, -1)
@@ -535,6 +559,12 @@ var brokerKeys = map[string]setter[Broker]{
 	"group.min.session.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.GroupMinSessionTimeout }),
 	"group.max.session.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.GroupMaxSessionTimeout }),
 	"group.initial.rebalance.delay.ms":                            dur(func(b *Broker) *time.Duration { return &b.GroupInitialRebalanceDelay }),
+	"offsets.retention.minutes":                                   dur(func(b *Broker) *time.Duration { return &b.OffsetsRetention }),
+	"offsets.retention.check.interval.ms":                         dur(func(b *Broker) *time.Duration { return &b.OffsetsRetentionCheckInterval }),
+	"offsets.topic.segment.bytes":                                 bytesAtLeast(1, func(b *Broker) *int64 { return &b.OffsetsTopicSegmentBytes }),
+	"transactional.id.expiration.ms":                              dur(func(b *Broker) *time.Duration { return &b.TransactionalIDExpiration }),
+	"transaction.remove.expired.transaction.cleanup.interval.ms":  dur(func(b *Broker) *time.Duration { return &b.TransactionRemoveExpiredInterval }),
+	"transaction.state.log.segment.bytes":                         bytesAtLeast(1, func(b *Broker) *int64 { return &b.TransactionStateLogSegmentBytes }),
 }
 
 var protocolKeys = map[string]setter[Broker]{

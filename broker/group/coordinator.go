@@ -27,6 +27,11 @@ type Config struct {
 	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
 	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
 	AssignBeforeRevoke        bool          // planted bug: a partition is given before its owner revoked it
+
+	// OffsetsRetention is offsets.retention.minutes, checked every OffsetsRetentionCheckInterval
+	// (offsets.retention.check.interval.ms) when the broker calls CleanupGroupMetadata; 0:
+	// Kafka's defaults (7 days, 10 minutes).
+	OffsetsRetention, OffsetsRetentionCheckInterval time.Duration
 }
 
 // Host is what the coordinator needs from its broker: the partitions of __consumer_offsets
@@ -121,7 +126,8 @@ type shard struct {
 	hw      int64
 	timers  map[string]uint64
 	seq     uint64
-	txn     txnOffsets // pending transactional offsets (txnoffsets.go)
+	txn     txnOffsets    // pending transactional offsets (txnoffsets.go)
+	cleaned time.Duration // when cleanupGroupMetadata last ran (offsets.go)
 }
 
 // Offset is a committed offset (OffsetCommitValue).

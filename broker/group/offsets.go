@@ -1,6 +1,9 @@
 package group
 
 import (
+	"cmp"
+	"maps"
+	"slices"
 	"time"
 
 	"kafkasim/broker/protocol"
@@ -178,4 +181,71 @@ func (s *shard) handleOffsetFetch(now time.Duration, from int32, r *protocol.Off
 		}
 		s.c.host.Send(from, resp)
 	})
+}
+
+// CleanupGroupMetadata is GroupCoordinatorShard.cleanupGroupMetadata, run on every loaded shard
+// offsets.retention.check.interval.ms after its last run: an offset expires
+// offsets.retention.minutes after its commit when its group has no member (an Empty classic
+// group, a simple group, a consumer group without members) and no transactional offset is
+// pending for it (OffsetMetadataManager.cleanupExpiredOffsets); it gets a tombstone. A group
+// left with no offset and no open transaction is deleted when it is empty
+// (GroupMetadataManager.maybeDeleteGroup): tombstones for its records. The tombstones let
+// compaction of __consumer_offsets forget the offsets and the group.
+//
+// Simplified: a group with members keeps all its offsets (Kafka also expires a Stable consumer
+// group's offsets of topics it no longer subscribes to), and the retention of an Empty classic
+// group counts from each offset's commit, not from when the group became Empty (the
+// currentStateTimestamp of GroupMetadataValue, which kafkasim does not record).
+func (c *Coordinator) CleanupGroupMetadata(now time.Duration) {
+	interval := cmp.Or(c.cfg.OffsetsRetentionCheckInterval, 10*time.Minute)
+	for _, part := range slices.Sorted(maps.Keys(c.shards)) {
+		s := c.shards[part]
+		if s.loading || now-s.cleaned < interval {
+			continue
+		}
+		s.cleaned = now
+		c.touched = true
+		s.cleanupGroupMetadata(now)
+	}
+}
+
+func (s *shard) cleanupGroupMetadata(now time.Duration) {
+	retention := cmp.Or(s.c.cfg.OffsetsRetention, 7*24*time.Hour)
+	var recs []protocol.Record
+	for _, id := range slices.Clone(s.order) {
+		g := s.groups[id]
+		if g == nil || len(g.members) > 0 || g.modern == nil && g.state != Empty {
+			continue
+		}
+		all := true
+		offs := s.offsets[id]
+		for _, tp := range slices.SortedFunc(maps.Keys(offs), compareTP) {
+			if now-offs[tp].CommitTime >= retention && !s.txn.hasPending(id, tp) {
+				recs = append(recs, offsetCommitTombstone(id, tp))
+				s.deleteOffset(id, tp)
+			} else {
+				all = false
+			}
+		}
+		if !all || s.txn.hasGroup(id) {
+			continue
+		}
+		if g.modern != nil {
+			recs = append(recs, tombstone(targetMetadataType, id, ""), tombstone(partitionMetadataType, id, ""), tombstone(groupEpochType, id, ""))
+		} else {
+			recs = append(recs, groupMetadataTombstone(id))
+		}
+		g.state = Dead
+		s.removeGroup(id)
+	}
+	if len(recs) > 0 {
+		s.append(now, recs, func(time.Duration, protocol.ErrorCode) {})
+	}
+}
+
+func compareTP(a, b protocol.TopicPartition) int {
+	if c := cmp.Compare(a.Topic, b.Topic); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Partition, b.Partition)
 }

@@ -9,13 +9,25 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Record keys: the record type (OffsetCommitKey is type 1, GroupMetadataKey type 2) and the key
-// fields, separated by NUL; the value of an offset record is the committed offset, the value
-// struct of a group record is JSON after the key.
+// Record keys, as Kafka keys them so that compaction keeps the latest record of each
+// (GroupCoordinatorRecordSerde): the record type (OffsetCommitKey is type 1, GroupMetadataKey
+// type 2) and the key fields, NUL-separated: an offset's key is its group, topic and partition,
+// a group's key its id. The value struct is JSON in the record's Data (OffsetCommitValue,
+// GroupMetadataValue); a tombstone (a null value) deletes the key.
 const (
 	offsetRecord = "1\x00"
 	groupRecord  = "2\x00"
 )
+
+// offsetValue is OffsetCommitValue without the offset itself (the record's Value).
+type offsetValue struct {
+	LeaderEpoch int32         `json:"leaderEpoch"`
+	CommitTime  time.Duration `json:"commitTimestamp"`
+}
+
+func offsetKey(group string, tp protocol.TopicPartition) string {
+	return offsetRecord + group + "\x00" + tp.Topic + "\x00" + itoa(int64(tp.Partition))
+}
 
 // groupValue is GroupMetadataValue.
 type groupValue struct {
@@ -40,8 +52,19 @@ type memberValue struct {
 
 // offsetCommitRecord is GroupCoordinatorRecordHelpers.newOffsetCommitRecord.
 func offsetCommitRecord(group string, tp protocol.TopicPartition, o Offset) protocol.Record {
-	key := offsetRecord + group + "\x00" + tp.Topic + "\x00" + itoa(int64(tp.Partition)) + "\x00" + itoa(int64(o.LeaderEpoch)) + "\x00" + itoa(int64(o.CommitTime))
-	return protocol.Record{Key: key, Value: o.Offset}
+	b, _ := json.Marshal(offsetValue{LeaderEpoch: o.LeaderEpoch, CommitTime: o.CommitTime})
+	return protocol.Record{Key: offsetKey(group, tp), Value: o.Offset, Data: string(b)}
+}
+
+// offsetCommitTombstone is GroupCoordinatorRecordHelpers.newOffsetCommitTombstoneRecord: the
+// offset expired (offsets.retention.minutes) or its group was deleted.
+func offsetCommitTombstone(group string, tp protocol.TopicPartition) protocol.Record {
+	return protocol.Record{Key: offsetKey(group, tp), Value: -1, Tombstone: true}
+}
+
+// groupMetadataTombstone is GroupCoordinatorRecordHelpers.newGroupMetadataTombstoneRecord.
+func groupMetadataTombstone(group string) protocol.Record {
+	return protocol.Record{Key: groupRecord + group, Value: -1, Tombstone: true}
 }
 
 // groupMetadataRecord is GroupCoordinatorRecordHelpers.newGroupMetadataRecord with the given
@@ -55,7 +78,7 @@ func groupMetadataRecord(g *Group, assignment map[string][]protocol.TopicPartiti
 		})
 	}
 	b, _ := json.Marshal(v)
-	return protocol.Record{Key: groupRecord + g.ID + "\x00" + string(b), Value: int64(g.Generation)}
+	return protocol.Record{Key: groupRecord + g.ID, Value: int64(g.Generation), Data: string(b)}
 }
 
 // load replays the partition from its log start to its end (CoordinatorLoaderImpl.load): the
@@ -75,6 +98,7 @@ func (s *shard) load(now time.Duration) {
 		s.written = b.NextOffset()
 	}
 	s.loading = false
+	s.cleaned = now
 	for _, id := range s.order {
 		g := s.groups[id]
 		if g.modern != nil {
@@ -90,19 +114,29 @@ func (s *shard) load(now time.Duration) {
 func (s *shard) replay(r protocol.Record) {
 	switch {
 	case strings.HasPrefix(r.Key, offsetRecord):
-		f := strings.Split(r.Key[len(offsetRecord):], "\x00")
-		if len(f) != 5 {
-			return
+		group, tp, o, ok := parseOffsetRecord(r)
+		switch {
+		case !ok:
+		case r.Tombstone:
+			s.deleteOffset(group, tp)
+		default:
+			// OffsetMetadataManager.replay: the offsets of a group with no record of its own are a
+			// simple group's (getOrMaybeCreateClassicGroup), Empty.
+			if s.groups[group] == nil {
+				s.group(group).state = Empty
+			}
+			s.storeOffset(group, tp, o)
 		}
-		tp := protocol.TopicPartition{Topic: f[1], Partition: int32(atoi(f[2]))}
-		s.storeOffset(f[0], tp, Offset{Offset: r.Value, LeaderEpoch: int32(atoi(f[3])), CommitTime: time.Duration(atoi(f[4]))})
 	case strings.HasPrefix(r.Key, groupRecord):
-		id, body, ok := strings.Cut(r.Key[len(groupRecord):], "\x00")
-		if !ok {
+		id := r.Key[len(groupRecord):]
+		if r.Tombstone { // GroupMetadataManager.replay: a tombstone removes the group
+			if g := s.groups[id]; g != nil && g.modern == nil {
+				s.removeGroup(id)
+			}
 			return
 		}
 		var v groupValue
-		if json.Unmarshal([]byte(body), &v) != nil {
+		if json.Unmarshal([]byte(r.Data), &v) != nil {
 			return
 		}
 		g := s.group(id)
@@ -121,6 +155,39 @@ func (s *shard) replay(r protocol.Record) {
 			g.state = Stable
 		}
 	}
+}
+
+// parseOffsetRecord reads an offset commit record (offsetCommitRecord) or its tombstone.
+func parseOffsetRecord(r protocol.Record) (string, protocol.TopicPartition, Offset, bool) {
+	rest, ok := strings.CutPrefix(r.Key, offsetRecord)
+	if !ok {
+		return "", protocol.TopicPartition{}, Offset{}, false
+	}
+	f := strings.Split(rest, "\x00")
+	if len(f) != 3 {
+		return "", protocol.TopicPartition{}, Offset{}, false
+	}
+	tp := protocol.TopicPartition{Topic: f[1], Partition: int32(atoi(f[2]))}
+	var v offsetValue
+	if !r.Tombstone && json.Unmarshal([]byte(r.Data), &v) != nil {
+		return "", protocol.TopicPartition{}, Offset{}, false
+	}
+	return f[0], tp, Offset{Offset: r.Value, LeaderEpoch: v.LeaderEpoch, CommitTime: v.CommitTime}, true
+}
+
+func (s *shard) deleteOffset(group string, tp protocol.TopicPartition) {
+	if m := s.offsets[group]; m != nil {
+		delete(m, tp)
+		if len(m) == 0 {
+			delete(s.offsets, group)
+		}
+	}
+}
+
+// removeGroup forgets a deleted group (GroupMetadataManager.removeGroup).
+func (s *shard) removeGroup(id string) {
+	delete(s.groups, id)
+	s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
 }
 
 func (s *shard) storeOffset(group string, tp protocol.TopicPartition, o Offset) {
@@ -163,21 +230,21 @@ type currentAssignmentValue struct {
 	PendingRevocation   []protocol.TopicPartition `json:"partitionsPendingRevocation,omitempty"`
 }
 
-func modernRecord(typ, group, member string, v any) protocol.Record {
+func modernKey(typ, group, member string) string {
 	key := typ + "\x00" + group
 	if member != "" {
 		key += "\x00" + member
 	}
-	body := ""
-	if v != nil {
-		b, _ := json.Marshal(v)
-		body = string(b)
-	}
-	return protocol.Record{Key: key + "\x00" + body}
+	return key
+}
+
+func modernRecord(typ, group, member string, v any) protocol.Record {
+	b, _ := json.Marshal(v)
+	return protocol.Record{Key: modernKey(typ, group, member), Data: string(b)}
 }
 
 func tombstone(typ, group, member string) protocol.Record {
-	return modernRecord(typ, group, member, nil)
+	return protocol.Record{Key: modernKey(typ, group, member), Value: -1, Tombstone: true}
 }
 
 func groupEpochRecord(group string, epoch int32) protocol.Record {
@@ -222,12 +289,11 @@ func (s *shard) replayModern(r protocol.Record) bool {
 	if !ok || len(typ) != 1 || typ < groupEpochType || typ > currentAssignmentType {
 		return false
 	}
-	i := strings.LastIndexByte(rest, 0)
-	if i < 0 {
-		return true
+	body := r.Data // "" for a tombstone
+	if r.Tombstone {
+		body = ""
 	}
-	ids, body := rest[:i], rest[i+1:]
-	gid, mid, _ := strings.Cut(ids, "\x00")
+	gid, mid, _ := strings.Cut(rest, "\x00")
 	g := s.groups[gid]
 	if g == nil || g.modern == nil {
 		if body == "" {
@@ -248,6 +314,10 @@ func (s *shard) replayModern(r protocol.Record) bool {
 	}
 	switch typ {
 	case groupEpochType:
+		if body == "" { // ConsumerGroup.createGroupTombstoneRecords: the group was deleted
+			s.removeGroup(gid)
+			return true
+		}
 		var v map[string]int32
 		if json.Unmarshal([]byte(body), &v) == nil {
 			g.Generation = v["epoch"]

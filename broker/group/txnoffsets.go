@@ -2,7 +2,6 @@ package group
 
 import (
 	"slices"
-	"strings"
 	"time"
 
 	"kafkasim/broker/protocol"
@@ -81,6 +80,18 @@ func (t *txnOffsets) hasPending(group string, tp protocol.TopicPartition) bool {
 	return false
 }
 
+// hasGroup reports whether group has a pending transactional offset (openTransactionsByGroup).
+func (t *txnOffsets) hasGroup(group string) bool {
+	for _, offs := range t.pending { // existence only: the order does not matter
+		for _, o := range offs {
+			if o.group == group {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // complete is replayEndTransactionMarker: COMMIT stores the producer's pending offsets in the
 // order written, ABORT drops them.
 func (s *shard) completeTxnOffsets(pid int64, epoch int16, committed bool) {
@@ -141,20 +152,6 @@ func (s *shard) replayTxnBatch(b *protocol.RecordBatch) bool {
 		return true
 	}
 	return false
-}
-
-// parseOffsetRecord reads an offset commit record (offsetCommitRecord).
-func parseOffsetRecord(r protocol.Record) (string, protocol.TopicPartition, Offset, bool) {
-	rest, ok := strings.CutPrefix(r.Key, offsetRecord)
-	if !ok {
-		return "", protocol.TopicPartition{}, Offset{}, false
-	}
-	f := strings.Split(rest, "\x00")
-	if len(f) != 5 {
-		return "", protocol.TopicPartition{}, Offset{}, false
-	}
-	tp := protocol.TopicPartition{Topic: f[1], Partition: int32(atoi(f[2]))}
-	return f[0], tp, Offset{Offset: r.Value, LeaderEpoch: int32(atoi(f[3])), CommitTime: time.Duration(atoi(f[4]))}, true
 }
 
 func txnCommitAnswer(r *protocol.TxnOffsetCommitRequest, err protocol.ErrorCode) *protocol.TxnOffsetCommitResponse {

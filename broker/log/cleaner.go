@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"kafkasim/broker/protocol"
+	"kafkasim/broker/record"
 )
 
 // The log cleaner (cleanup.policy=compact): Kafka's LogCleaner and Cleaner.doClean, one log at a
@@ -33,7 +34,14 @@ import (
 // the log's record of its cleanings, not read back from the bytes, and there is no cleaner
 // checkpoint file (after a restart the first cleaning starts from the log start again, which only
 // repeats work, and sets the horizons of the tombstones it passes anew, which only keeps them
-// longer). Transaction markers are never removed.
+// longer).
+//
+// Transactions (KIP-98; LogCleaner's CleanedTransactionMetadata, KAFKA-5049): the records of an
+// aborted transaction are removed (they are neither in the offset map nor kept); a transaction
+// marker stays while any batch of its transaction is left below the cleaned end, and once none
+// is, it is kept delete.retention.ms more like a tombstone (its batch's delete horizon, set by
+// the first cleaning that finds the transaction empty) and then removed, unless it is its
+// producer's last batch.
 
 // cleaning is one pass of the cleaner: up to which offset, and when.
 type cleaning struct {
@@ -117,13 +125,14 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 	}
 	end := l.cleanableEnd(now, highWatermark)
 	first := max(l.cleanedTo, l.logStart)
-	// The offset map (SkimpyOffsetMap): each key's latest offset in the dirty range.
+	// The offset map (SkimpyOffsetMap): each key's latest offset in the dirty range, aborted
+	// transactions' records left out (buildOffsetMapForSegment).
 	latest := map[string]int64{}
 	for _, b := range l.batches[l.indexOf(first):] {
 		if b.BaseOffset >= end {
 			break
 		}
-		if b.Control {
+		if b.Control || l.AbortedBatch(b) {
 			continue
 		}
 		for i := range b.Records {
@@ -132,15 +141,28 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 			}
 		}
 	}
-	// Each producer's last data batch (LogCleaner's lastRecordsOfActiveProducers).
+	// Each producer's last data batch, or its last marker when no data batch is left
+	// (LogCleaner's lastRecordsOfActiveProducers, isBatchLastRecordOfProducer).
 	lastOfProducer := map[int64]int{}
 	for i, b := range l.batches {
 		if b.ProducerID >= 0 && !b.Control {
 			lastOfProducer[b.ProducerID] = i
 		}
 	}
+	for i, b := range l.batches {
+		if b.ProducerID >= 0 && b.Control {
+			if j, ok := lastOfProducer[b.ProducerID]; !ok || l.batches[j].Control {
+				lastOfProducer[b.ProducerID] = i
+			}
+		}
+	}
 	// Tombstones the cleaner passed delete.retention.ms ago or more may go (their horizon).
 	l.tombstonesDue = -1
+	learn := func(h time.Duration) {
+		if l.tombstonesDue < 0 || h < l.tombstonesDue {
+			l.tombstonesDue = h
+		}
+	}
 	expired := func(off int64) bool {
 		at, ok := l.firstCleaned(off)
 		if bugs.DropTombstones {
@@ -152,24 +174,32 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 		if !ok {
 			at = now // passed for the first time now
 		}
-		if h := at + l.cfg.DeleteRetention; l.tombstonesDue < 0 || h < l.tombstonesDue {
-			l.tombstonesDue = h
-		}
+		learn(at + l.cfg.DeleteRetention)
 		return false
 	}
+	var txns cleanedTxns
 	kept := make([]*protocol.RecordBatch, 0, len(l.batches))
 	removed, changed := 0, false
 	for i, b := range l.batches {
-		if b.NextOffset() > end || b.Control {
+		if b.NextOffset() > end {
 			kept = append(kept, b)
 			continue
 		}
-		// checkBatchRetention: RETAIN_EMPTY for a producer's last batch (its sequence) and for the
-		// batch that ends the cleaned range (its last offset), else DELETE_EMPTY.
+		// checkBatchRetention: RETAIN_EMPTY for a producer's last batch (its sequence, or its
+		// epoch for a marker) and for the batch that ends the cleaned range (its last offset),
+		// else DELETE_EMPTY.
 		last, ok := lastOfProducer[b.ProducerID]
 		retainEmpty := ok && last == i || b.NextOffset() == end
-		keep := retainedRecords(b, latest, dropLatest, expired)
-		c := l.filterBatch(b, keep, retainEmpty, now)
+		var c *protocol.RecordBatch
+		if b.Control {
+			c = l.cleanMarker(b, txns.onControlBatchRead(b), retainEmpty, now, learn)
+		} else {
+			keep := make([]bool, len(b.Records)) // an aborted transaction's batch loses every record
+			if !txns.onBatchRead(b, l.AbortedBatch(b)) {
+				keep = retainedRecords(b, latest, dropLatest, expired)
+			}
+			c = l.filterBatch(b, keep, retainEmpty, now)
+		}
 		if c == nil {
 			removed++
 			continue
@@ -184,7 +214,13 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 	if removed == 0 && !changed {
 		return 0
 	}
+	records, size := l.recordCount(), l.SizeBytes()
 	l.rebuildSegments(kept)
+	if n := records - l.recordCount(); n > 0 || l.SizeBytes() < size {
+		l.done.CleanerRuns++
+		l.done.RecordsCleaned += n
+		l.done.BytesCleaned += size - l.SizeBytes()
+	}
 	return removed
 }
 
@@ -245,4 +281,132 @@ func (l *Log) rebuildSegments(kept []*protocol.RecordBatch) {
 	}
 	l.batches, l.pos, l.endPos = kept, pos, end
 	l.rebuildProducerState()
+}
+
+// AbortedBatch reports whether b holds records of an aborted transaction: a transactional data
+// batch inside one of its producer's aborted transactions (the transaction index,
+// UnifiedLog.collectAbortedTransactions). The cleaner removes such records.
+func (l *Log) AbortedBatch(b *protocol.RecordBatch) bool {
+	if !b.Transactional || b.Control || b.ProducerID < 0 {
+		return false
+	}
+	for _, a := range l.producers.aborted {
+		if a.pid == b.ProducerID && a.firstOffset <= b.BaseOffset && b.BaseOffset < a.lastOffset {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanedTxns is CleanedTransactionMetadata: the transactions whose batches the cleaner has
+// passed and whose marker it has not reached yet, as it walks the log from its start.
+type cleanedTxns struct {
+	committed map[int64]bool // producers with a batch of a transaction still open here
+	aborted   map[int64]bool // producers with a batch of an aborted transaction left
+}
+
+// onBatchRead notes a data batch; it reports whether the batch belongs to an aborted transaction
+// (and may go).
+func (t *cleanedTxns) onBatchRead(b *protocol.RecordBatch, aborted bool) bool {
+	if !b.Transactional {
+		return false
+	}
+	if aborted {
+		if t.aborted == nil {
+			t.aborted = map[int64]bool{}
+		}
+		t.aborted[b.ProducerID] = true
+		return true
+	}
+	if t.committed == nil {
+		t.committed = map[int64]bool{}
+	}
+	t.committed[b.ProducerID] = true
+	return false
+}
+
+// onControlBatchRead notes a marker; it reports whether the marker may go: no batch of its
+// transaction was left below it (an empty marker batch, cleaned already, may always go).
+func (t *cleanedTxns) onControlBatchRead(b *protocol.RecordBatch) bool {
+	if len(b.Records) == 0 {
+		return true
+	}
+	pid := b.ProducerID
+	if b.Records[0].Key == protocol.MarkerAbort {
+		seen := t.aborted[pid]
+		delete(t.aborted, pid)
+		return !seen
+	}
+	seen := t.committed[pid]
+	delete(t.committed, pid)
+	return !seen
+}
+
+// cleanMarker is what a cleaning leaves of marker b. A marker that must stay (its transaction
+// still has batches) stays; one that may go gets a delete horizon of now + delete.retention.ms
+// the first time (filterTo's containsMarkerForEmptyTxn), and goes once its horizon has passed
+// (BatchRetention.DELETE), or is kept as an empty batch when it is its producer's last
+// (RETAIN_EMPTY). due learns the horizon of a marker still waiting.
+func (l *Log) cleanMarker(b *protocol.RecordBatch, discardable, retainEmpty bool, now time.Duration, due func(time.Duration)) *protocol.RecordBatch {
+	if !discardable {
+		return b
+	}
+	h, ok := l.markerHorizon(b)
+	if !ok {
+		h = now + l.cfg.DeleteRetention
+		due(h)
+		return l.withHorizon(b, h)
+	}
+	if now < h {
+		due(h)
+		return b
+	}
+	if len(b.Records) == 0 {
+		if retainEmpty {
+			return b
+		}
+		return nil
+	}
+	return l.filterBatch(b, make([]bool, len(b.Records)), retainEmpty, now)
+}
+
+// markerHorizon is the delete horizon a cleaning set on marker b (KIP-534: in its bytes).
+func (l *Log) markerHorizon(b *protocol.RecordBatch) (time.Duration, bool) {
+	if b.Bytes != nil {
+		return record.DeleteHorizon(b.Bytes)
+	}
+	h, ok := l.horizons[b.BaseOffset]
+	return h, ok
+}
+
+// withHorizon is marker b with delete horizon h written into its bytes (a batch without bytes,
+// built by a test, keeps it beside the log).
+func (l *Log) withHorizon(b *protocol.RecordBatch, h time.Duration) *protocol.RecordBatch {
+	if b.Bytes == nil {
+		if l.horizons == nil {
+			l.horizons = map[int64]time.Duration{}
+		}
+		l.horizons[b.BaseOffset] = h
+		return b
+	}
+	keep := make([]bool, len(b.Records))
+	for i := range keep {
+		keep[i] = true
+	}
+	bs, err := record.Filter(b.Bytes, keep, false, h)
+	if err != nil || bs == nil { // cannot happen: the bytes passed Check when appended or loaded
+		return b
+	}
+	c := *b
+	c.Bytes = bs
+	return &c
+}
+
+// recordCount is the number of records the log holds.
+func (l *Log) recordCount() int64 {
+	var n int64
+	for _, b := range l.batches {
+		n += int64(len(b.Records))
+	}
+	return n
 }

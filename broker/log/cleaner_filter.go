@@ -24,11 +24,11 @@ func (l *Log) filterBatch(b *protocol.RecordBatch, keep []bool, retainEmpty bool
 	if needsHorizon(b, keep) {
 		horizon = l.horizonOf(b, now)
 	}
+	if n == 0 && !retainEmpty { // an emptied batch, or one a cleaning kept empty and no longer needs
+		return nil
+	}
 	if n == len(keep) && horizon < 0 {
 		return b
-	}
-	if n == 0 && !retainEmpty {
-		return nil
 	}
 	c := *b
 	if n < len(keep) {

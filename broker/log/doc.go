@@ -42,14 +42,16 @@
 //     and to the log start offset.
 //
 //   - Compaction (cleanup.policy=compact, cleaner.go): the LogCleaner's pass keeps each key's
-//     last record and removes superseded batches below the first uncleanable offset, when the
-//     dirty ratio reaches min.cleanable.dirty.ratio; offsets stay, so a compacted log has gaps
-//     between batches, which its followers and its reload accept.
+//     last record and removes superseded records below the first uncleanable offset (inside
+//     batches, as MemoryRecords.filterTo), when the dirty ratio reaches
+//     min.cleanable.dirty.ratio; tombstones stay delete.retention.ms; an aborted transaction's
+//     records are removed and a transaction's marker goes delete.retention.ms after its
+//     transaction's last record did (CleanedTransactionMetadata); offsets stay, so a compacted log
+//     has gaps between batches, which its followers and its reload accept.
 //
 // What it leaves out: offset and time indexes (lookups are binary searches over the in-memory
-// batches), rewriting a batch without its dead records (compaction removes whole batches),
-// tombstones, DeleteRecords (the log start offset is always a batch boundary),
-// producer-state snapshots (replay instead; a producer whose batches were all deleted by
-// retention is forgotten, which Kafka does too), producer id expiration, transaction state
-// beyond the first unstable offset, LSO and aborted-transaction index, and tiered storage.
+// batches), DeleteRecords (the log start offset is always a batch boundary), producer-state
+// snapshots (replay instead; a producer whose batches were all deleted by retention is
+// forgotten, which Kafka does too), producer id expiration, the cleaner checkpoint file, and
+// tiered storage.
 package log

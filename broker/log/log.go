@@ -65,15 +65,17 @@ type Log struct {
 
 	logStart      int64
 	leo           int64
-	recoveryPoint int64         // offsets below it have been flushed since the last reopen
-	cleanedTo     int64         // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
-	cleanings     []cleaning    // the cleaner's passes, oldest first (cleaner.go)
-	tombstonesDue time.Duration // when the first kept tombstone's delete horizon passes (-1: none)
+	recoveryPoint int64                   // offsets below it have been flushed since the last reopen
+	cleanedTo     int64                   // the cleaner's checkpoint: offsets below it were compacted (cleaner.go)
+	cleanings     []cleaning              // the cleaner's passes, oldest first (cleaner.go)
+	tombstonesDue time.Duration           // when the first kept tombstone's or marker's delete horizon passes (-1: none)
+	horizons      map[int64]time.Duration // delete horizons of markers without bytes (cleaner.go)
 	lastFlush     time.Duration
 	now           time.Duration // the latest time handed in
 
 	epochs    epochCache
 	producers producerState
+	done      Housekeeping // what retention and the cleaner did so far (for the UI)
 
 	// Room for the batches the leader stamps (stamp): structs and bytes are cut from arrays
 	// of many, one allocation for many appends. Stamped batches are immutable and never
@@ -657,6 +659,11 @@ func (l *Log) TruncateTo(offset int64) {
 	l.leo = newLEO
 	l.recoveryPoint = min(l.recoveryPoint, newLEO)
 	l.cleanedTo = min(l.cleanedTo, newLEO)
+	for off := range l.horizons { // deletions only: the order does not matter
+		if off >= newLEO {
+			delete(l.horizons, off)
+		}
+	}
 	if l.epochs.truncateFromEnd(newLEO) {
 		l.persistEpochs()
 	}
@@ -672,7 +679,7 @@ func (l *Log) TruncateFullyAndStartAt(offset int64) {
 	l.removeAllSegments()
 	l.batches, l.pos, l.endPos = nil, nil, 0
 	l.leo, l.logStart, l.recoveryPoint, l.cleanedTo = offset, offset, offset, 0
-	l.cleanings, l.tombstonesDue = nil, -1
+	l.cleanings, l.tombstonesDue, l.horizons = nil, -1, nil
 	l.segs = append(l.segs[:0], l.newSegment(offset))
 	if len(l.epochs.entries) > 0 {
 		l.epochs.entries = l.epochs.entries[:0]
@@ -719,9 +726,26 @@ func (l *Log) DeleteOldSegments(now time.Duration, highWatermark int64) (deleted
 	if deleted == 0 {
 		return 0
 	}
+	l.done.RetentionRuns++
+	l.done.SegmentsDeleted += deleted
+	l.done.BytesDeleted += l.posAt(l.segs[deleted].first) - l.posAt(0)
 	l.deleteFirstSegments(deleted)
 	return deleted
 }
+
+// Housekeeping counts what retention and the log cleaner did to a log since it was opened:
+// the runs that changed it and what they removed. The UI logs a run when a count moves.
+type Housekeeping struct {
+	RetentionRuns   int   // DeleteOldSegments calls that deleted segments
+	SegmentsDeleted int   // segments they deleted
+	BytesDeleted    int64 // and their bytes
+	CleanerRuns     int   // cleanings that removed records or batches
+	RecordsCleaned  int64 // records the cleaner removed (markers included)
+	BytesCleaned    int64 // bytes by which it shrank the log
+}
+
+// Housekeeping is what retention and the cleaner did to the log since it was opened.
+func (l *Log) Housekeeping() Housekeeping { return l.done }
 
 // deleteFirstSegments removes segments [0, k) and moves the log start to segment k's base.
 func (l *Log) deleteFirstSegments(k int) {

@@ -21,6 +21,11 @@ type Record struct {
 	// Tombstone: the record's value is null (a key's deletion on a compacted topic, producer
 	// tombstones=); Value still names it, carried in a header (broker/record).
 	Tombstone bool
+	// Data is the value's bytes when they are not a number: a coordinator's record in
+	// __consumer_offsets or __transaction_state (OffsetCommitValue, GroupMetadataValue,
+	// TransactionLogValue), written as JSON after the key Kafka gives it. Empty for every
+	// producer's record.
+	Data string
 }
 
 // RecordBatch is an immutable batch of records. The producer builds one with BaseOffset 0;

@@ -81,7 +81,8 @@ func Encode(b *protocol.RecordBatch, o Options) ([]byte, error) { return Append(
 //   - every record's timestamp is b.MaxTimestamp in milliseconds (records carry no timestamp
 //     of their own in the model), so timestamp deltas are 0 and the base timestamp equals the
 //     max timestamp;
-//   - a record's key is its Key's bytes, null when empty; its value is the text of its Value
+//   - a record's key is its Key's bytes, null when empty; its value is its Data when set (a
+//     coordinator's record), else the text of its Value
 //     (AppendValue, padded to o.ValueBytes); no headers;
 //   - in a control batch (a transaction marker) each record's key is a ControlRecordKey whose
 //     type is named by the record's Key (protocol.MarkerAbort 0, protocol.MarkerCommit 1) and
@@ -168,7 +169,7 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		rec := &b.Records[i]
 		r.OffsetDelta = int32(b.OffsetOf(i) - b.BaseOffset)
 		s := (*scratch)[:0]
-		if !b.Control && !rec.Tombstone {
+		if !b.Control && !rec.Tombstone && rec.Data == "" {
 			// The common record, written directly: what r.AppendTo writes for it, byte for
 			// byte, without the copy of the key and the calls per field.
 			s = AppendValue(s, rec.Value, valueBytes)
@@ -194,7 +195,11 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 				r.Key, r.Value = s[:kl], nil
 				r.Headers = append(r.Headers, kmsg.Header{Key: TombstoneHeader, Value: s[kl:]})
 			} else {
-				s = AppendValue(s, rec.Value, valueBytes)
+				if rec.Data != "" { // a coordinator's record: its value struct
+					s = append(s, rec.Data...)
+				} else {
+					s = AppendValue(s, rec.Value, valueBytes)
+				}
 				r.Key, r.Value = s[:kl], s[kl:]
 			}
 			if rec.Key == "" {

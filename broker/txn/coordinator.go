@@ -8,6 +8,7 @@
 package txn
 
 import (
+	"cmp"
 	"encoding/json"
 	"maps"
 	"math"
@@ -52,6 +53,10 @@ type Config struct {
 	// OffsetsPartitions is offsets.topic.num.partitions: AddOffsetsToTxn adds the group's
 	// partition of __consumer_offsets.
 	OffsetsPartitions int32
+	// IDExpiration is transactional.id.expiration.ms, checked every RemoveExpiredInterval
+	// (transaction.remove.expired.transaction.cleanup.interval.ms) on the abort timer's runs;
+	// 0: Kafka's defaults (7 days, 1 hour).
+	IDExpiration, RemoveExpiredInterval time.Duration
 }
 
 // Host is what the coordinator needs from its broker.
@@ -119,11 +124,14 @@ type Metadata struct {
 	// LastEpoch is lastProducerEpoch: the epoch before the last bump, which a producer fenced
 	// by its own transaction's timeout (not by another instance) may still re-initialize from
 	// (KIP-588); -1 with none.
-	LastEpoch int16                     `json:"last"`
-	pending   bool                      // a transition is being written (pendingState)
-	markers   []protocol.TopicPartition // partitions whose marker is not acknowledged yet
-	inflight  int                       // WriteTxnMarkers requests unanswered
-	sentAt    time.Duration
+	LastEpoch int16 `json:"last"`
+	// Updated is txnLastUpdateTimestamp: when the last transition was written, from which
+	// transactional.id.expiration.ms counts.
+	Updated  time.Duration             `json:"updated"`
+	pending  bool                      // a transition is being written (pendingState)
+	markers  []protocol.TopicPartition // partitions whose marker is not acknowledged yet
+	inflight int                       // WriteTxnMarkers requests unanswered
+	sentAt   time.Duration
 }
 
 // markerRequestTimeout: a WriteTxnMarkers unanswered this long is taken as lost and sent again
@@ -157,6 +165,7 @@ type shard struct {
 	hw      int64
 	pending []write
 	seq     uint64
+	expired time.Duration // when removeExpiredTransactionalIDs last ran
 }
 
 type write struct {
@@ -250,6 +259,10 @@ func (c *Coordinator) OnTimer(now time.Duration, t Timer) {
 		c.load(now, s)
 	case timerAbortExpired:
 		c.abortTimedOutTransactions(now, s)
+		if now-s.expired >= cmp.Or(c.cfg.RemoveExpiredInterval, time.Hour) {
+			s.expired = now
+			c.removeExpiredTransactionalIDs(now, s)
+		}
 		c.host.After(c.cfg.AbortInterval, t)
 	case timerMarkers:
 		if m := s.txns[t.ID]; m != nil && len(m.markers) > 0 {
@@ -270,23 +283,33 @@ func (c *Coordinator) OnTimer(now time.Duration, t Timer) {
 	}
 }
 
+// recordPrefix starts a record's key: TransactionLogKey is the transactional id, so that
+// compaction of __transaction_state keeps each id's latest state; the TransactionLogValue is
+// JSON in the record's Data, and a tombstone (a null value) removes an expired id.
 const recordPrefix = "txn\x00"
 
 // load is TransactionStateManager.loadTransactionsForTxnTopicPartition: the last record of each
-// transactional id wins; a transaction found in PrepareCommit or PrepareAbort has its markers
-// sent again (TransactionMarkerChannelManager.addTxnMarkersToSend).
+// transactional id wins, a tombstone removes the id; a transaction found in PrepareCommit or
+// PrepareAbort has its markers sent again (TransactionMarkerChannelManager.addTxnMarkersToSend).
 func (c *Coordinator) load(now time.Duration, s *shard) {
 	for _, b := range c.host.Batches(s.part) {
 		if b.Control {
 			continue
 		}
 		for _, r := range b.Records {
-			body, ok := strings.CutPrefix(r.Key, recordPrefix)
+			id, ok := strings.CutPrefix(r.Key, recordPrefix)
 			if !ok {
 				continue
 			}
+			if r.Tombstone {
+				if s.txns[id] != nil {
+					delete(s.txns, id)
+					s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
+				}
+				continue
+			}
 			var m Metadata
-			if json.Unmarshal([]byte(body), &m) != nil {
+			if json.Unmarshal([]byte(r.Data), &m) != nil || m.ID != id {
 				continue
 			}
 			if s.txns[m.ID] == nil {
@@ -296,6 +319,7 @@ func (c *Coordinator) load(now time.Duration, s *shard) {
 		}
 		s.written = b.NextOffset()
 	}
+	s.expired = now
 	s.loading = false
 	for _, id := range s.order {
 		m := s.txns[id]
@@ -312,13 +336,14 @@ func (c *Coordinator) load(now time.Duration, s *shard) {
 // (TransactionMetadata.completeTransitionTo).
 func (c *Coordinator) transition(now time.Duration, s *shard, m *Metadata, next Metadata, done func(time.Duration, protocol.ErrorCode)) {
 	m.pending = true
-	c.buf = appendMetadata(append(c.buf[:0], recordPrefix...), &next)
-	end, err := c.host.Append(s.part, []protocol.Record{{Key: string(c.buf), Value: int64(next.State)}}, now)
+	next.Updated = now
+	c.buf = appendMetadata(c.buf[:0], &next)
+	end, err := c.host.Append(s.part, []protocol.Record{{Key: recordPrefix + next.ID, Value: int64(next.State), Data: string(c.buf)}}, now)
 	finish := func(now time.Duration, err protocol.ErrorCode) {
 		m.pending = false
 		if err == protocol.NONE && c.shards[s.part] == s {
 			prev := m.State
-			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start, m.Version, m.LastEpoch = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start, next.Version, next.LastEpoch
+			m.ProducerID, m.Epoch, m.Timeout, m.State, m.Partitions, m.Start, m.Version, m.LastEpoch, m.Updated = next.ProducerID, next.Epoch, next.Timeout, next.State, next.Partitions, next.Start, next.Version, next.LastEpoch, next.Updated
 			if prev != m.State {
 				c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: m.ID, ProducerID: m.ProducerID, Epoch: m.Epoch, From: prev, To: m.State})
 			}

@@ -44,6 +44,8 @@ func appendMetadata(b []byte, m *Metadata) []byte {
 	}
 	b = append(b, `,"last":`...)
 	b = strconv.AppendInt(b, int64(m.LastEpoch), 10)
+	b = append(b, `,"updated":`...)
+	b = strconv.AppendInt(b, int64(m.Updated), 10)
 	return append(b, '}')
 }
 

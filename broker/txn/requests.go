@@ -1,6 +1,7 @@
 package txn
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"time"
@@ -293,6 +294,48 @@ func (c *Coordinator) abortTimedOutTransactions(now time.Duration, s *shard) {
 		if m.State == Ongoing && !m.pending && now > m.Start+m.Timeout {
 			c.abortInternal(now, s, m)
 		}
+	}
+}
+
+// removeExpiredTransactionalIDs is TransactionStateManager.removeExpiredTransactionalIds: a
+// transactional id idle for transactional.id.expiration.ms (no transaction open, none being
+// written) gets a tombstone, so that compaction of __transaction_state forgets it, and is
+// removed from the cache once the tombstone is committed. A producer using the id afterwards
+// starts anew with InitProducerId.
+func (c *Coordinator) removeExpiredTransactionalIDs(now time.Duration, s *shard) {
+	expiration := cmp.Or(c.cfg.IDExpiration, 7*24*time.Hour)
+	for _, id := range slices.Clone(s.order) { // a committed tombstone removes its id at once
+		m := s.txns[id]
+		switch {
+		case m == nil, m.pending, m.State != Empty && m.State != CompleteCommit && m.State != CompleteAbort:
+			continue
+		case now-m.Updated < expiration:
+			continue
+		}
+		end, err := c.host.Append(s.part, []protocol.Record{{Key: recordPrefix + id, Value: -1, Tombstone: true}}, now)
+		if err != protocol.NONE {
+			return
+		}
+		s.written = end
+		m.pending = true
+		remove := func(now time.Duration, err protocol.ErrorCode) {
+			m.pending = false
+			if err != protocol.NONE || c.shards[s.part] != s || s.txns[id] != m {
+				return
+			}
+			prev := m.State
+			m.State = Dead
+			delete(s.txns, id)
+			s.order = slices.DeleteFunc(s.order, func(x string) bool { return x == id })
+			c.host.Observe(&TransactionStateChanged{Coordinator: -1, TransactionalID: id, ProducerID: m.ProducerID, Epoch: m.Epoch, From: prev, To: Dead})
+		}
+		if s.hw >= end {
+			remove(now, protocol.NONE)
+			continue
+		}
+		s.seq++
+		s.pending = append(s.pending, write{end: end, seq: s.seq, done: remove})
+		c.host.After(c.cfg.WriteTimeout, Timer{Part: s.part, Epoch: s.epoch, Kind: timerWrite, Seq: s.seq})
 	}
 }
 

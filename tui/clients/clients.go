@@ -61,6 +61,9 @@ func Render(hist []*session.Snapshot, st *theme.Styles, width int, sel int) stri
 		default:
 			line = fmt.Sprintf("  %-4s consumer  read %8d  %7.0f/s", c.Name, c.Consumed, Rate(hist, i))
 		}
+		if c.Producer && c.Codec != "" && c.Codec != "none" && c.Ratio > 0 {
+			line += fmt.Sprintf("  %s %.1f:1", c.Codec, c.Ratio) // compression.type and its ratio
+		}
 		if c.Txn != nil {
 			line += txnText(c.Txn, width >= 160)
 		}

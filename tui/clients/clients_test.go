@@ -2,6 +2,7 @@ package clients
 
 import (
 	"kafkasim/tui/internal/viewtest"
+	"strings"
 	"testing"
 
 	"kafkasim/broker/protocol"
@@ -66,4 +67,18 @@ func TestClientsPaneTransactionsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	viewtest.Golden(t, func(w int) string { return Render(s.History(), theme.New(false), w, -1) })
+}
+
+// A producer with compression.type says its codec and the ratio of its batches' uncompressed
+// size to their encoded size; an uncompressed one says nothing more.
+func TestProducerCompressionRatio(t *testing.T) {
+	snap := &session.Snapshot{Clients: []session.Client{
+		{Name: "p1", Producer: true, Up: true, Codec: "lz4", Ratio: 2.34},
+		{Name: "p2", Producer: true, Up: true, Codec: "none", Ratio: 1},
+	}}
+	out := Render([]*session.Snapshot{snap}, theme.New(false), 120, -1)
+	lines := strings.Split(out, "\n")
+	if len(lines) != 3 || !strings.Contains(lines[1], "lz4 2.3:1") || strings.Contains(lines[2], ":1") {
+		t.Errorf("clients pane:\n%s\nwant p1 saying lz4 2.3:1, p2 no ratio", out)
+	}
 }

@@ -184,7 +184,7 @@ func Detail(snap *session.Snapshot, st *theme.Styles, width, sel int) string {
 	if unstable(p) {
 		lsoMark = st.Dim.Render("  " + lsoGlyph + " LSO")
 	}
-	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + lsoMark + "\n")
+	b.WriteString(st.PaneTitle(p.Name()+" replicas", "REPLICAS", "LEADER") + offsets + st.Dim.Render(fmt.Sprintf("  %s ≤HW %s HW..LEO  ", st.Committed, st.Uncommitted)) + hwMark + st.Dim.Render("  ") + leoMark + lsoMark + segmentLegend(p, st) + "\n")
 	const label, text = 12, 40 // "  broker N  " and the words after the bar
 	barW := max(10, width-label-text)
 	for _, r := range p.Replicas {
@@ -301,17 +301,7 @@ func Logs(p session.Partition, width int) string {
 }
 
 // Size renders bytes in the scenario language's units: 812 B, 12.3 KB, 4.0 MB, 1.2 GB.
-func Size(n int64) string {
-	switch {
-	case n >= 1<<30:
-		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
-	}
-	return fmt.Sprintf("%d B", n)
-}
+func Size(n int64) string { return session.Size(n) }
 
 // Membership names the replica sets as the seed documents teach them: AR, the assigned
 // replicas, is the ISR (in sync with the leader) plus the OSR (out of sync).
@@ -373,9 +363,22 @@ func window(p session.Partition) (int64, int64) {
 	return lo, hi
 }
 
+// segmentLegend names the segment marks when a replica's log has rolled (a log of one segment
+// has none to show).
+func segmentLegend(p session.Partition, st *theme.Styles) string {
+	for _, r := range p.Replicas {
+		if len(r.Rolls) > 0 {
+			return st.Dim.Render("  ╎ roll ┇ active segment")
+		}
+	}
+	return ""
+}
+
 // Bar draws a replica's log from lo to hi in width cells: committed (≤ HW), uncommitted
 // (HW..LEO), empty past the LEO, with '|' at the HW, '▏' at the LEO and '¦' at the LSO when
-// an open transaction holds it below the HW.
+// an open transaction holds it below the HW, and its segments: '╎' where the log rolled, '┇'
+// where the active segment begins (only the active one when the boundaries would crowd the
+// bar).
 func Bar(st *theme.Styles, r session.Replica, lo, hi int64, width int) string {
 	if width < 3 {
 		return ""
@@ -400,6 +403,20 @@ func Bar(st *theme.Styles, r session.Replica, lo, hi int64, width int) string {
 			out[i] = st.Committed
 		default:
 			out[i] = st.Empty
+		}
+	}
+	var visible []int64
+	for _, b := range r.Rolls {
+		if b > lo && b < hi {
+			visible = append(visible, b)
+		}
+	}
+	for i, b := range visible {
+		switch {
+		case i == len(visible)-1 && b == r.Rolls[len(r.Rolls)-1]:
+			out[cell(b)] = "┇" // the active segment
+		case len(visible) <= inner/3:
+			out[cell(b)] = "╎"
 		}
 	}
 	if r.LEO > lo {

@@ -97,3 +97,21 @@ func TestBarMarksLSO(t *testing.T) {
 		t.Errorf("got %q; want %q", got, want)
 	}
 }
+
+// A bar shows where the log rolled (╎) and where the active segment begins (┇); boundaries too
+// close to tell apart leave only the active one.
+func TestBarMarksSegments(t *testing.T) {
+	st := theme.New(false)
+	got := Bar(st, session.Replica{HW: 80, LEO: 100, Rolls: []int64{30, 60}}, 0, 100, 12)
+	if want := "[███╎██┇█|▏]"; got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+	var many []int64
+	for off := int64(5); off <= 90; off += 5 {
+		many = append(many, off)
+	}
+	got = Bar(st, session.Replica{HW: 100, LEO: 100, Rolls: many}, 0, 120, 12)
+	if strings.Count(got, "╎") != 0 || strings.Count(got, "┇") != 1 {
+		t.Errorf("18 boundaries in 10 cells: %q; want the active segment's only", got)
+	}
+}

@@ -16,18 +16,19 @@ type EventKind uint8
 
 // Event kinds.
 const (
-	Caption    EventKind = iota + 1 // a say line
-	Script                          // a statement ran, an expectation held, a pause
-	Failure                         // an expectation, await or fault failed
-	Election                        // a partition got a new leader or went offline
-	ISRChange                       // a partition's ISR shrank or expanded
-	Proposal                        // a leader asked the controller to change the ISR
-	Truncation                      // a replica cut its log
-	Fencing                         // a broker registered, was fenced or unfenced
-	Fault                           // a fault was injected
-	Rebalance                       // a consumer group began a rebalance, lost a member or completed a generation
-	GroupNote                       // a member joined, an offset commit, a coordinator loaded or gave up a group
-	Marker                          // a transaction coordinator writes COMMIT or ABORT markers, or fences a producer
+	Caption      EventKind = iota + 1 // a say line
+	Script                            // a statement ran, an expectation held, a pause
+	Failure                           // an expectation, await or fault failed
+	Election                          // a partition got a new leader or went offline
+	ISRChange                         // a partition's ISR shrank or expanded
+	Proposal                          // a leader asked the controller to change the ISR
+	Truncation                        // a replica cut its log
+	Fencing                           // a broker registered, was fenced or unfenced
+	Fault                             // a fault was injected
+	Rebalance                         // a consumer group began a rebalance, lost a member or completed a generation
+	GroupNote                         // a member joined, an offset commit, a coordinator loaded or gave up a group
+	Marker                            // a transaction coordinator writes COMMIT or ABORT markers, or fences a producer
+	Housekeeping                      // retention deleted segments or the log cleaner compacted a log
 )
 
 // Marks reports whether `[`, `]` and `N` stop at events of this kind.
@@ -58,6 +59,8 @@ func (k EventKind) Glyph() string {
 		return "⚡"
 	case Rebalance:
 		return "⟳"
+	case Housekeeping:
+		return "⊖"
 	case GroupNote:
 		return "◦"
 	case Marker:

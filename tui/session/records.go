@@ -5,8 +5,23 @@ import (
 	"kafkasim/broker/record"
 )
 
-// logSize is a log's bytes and segment count.
-func logSize(l *log.Log) (int64, int) { return l.SizeBytes(), len(l.Segments()) }
+// logSize is a log's bytes, its segment count and the base offsets of its segments after the
+// first (the last one is the active segment's).
+func logSize(l *log.Log) (int64, int, []int64) {
+	segs := l.Segments()
+	var bases []int64
+	if len(segs) > 1 {
+		rolled := segs[max(1, len(segs)-maxRolls):]
+		bases = make([]int64, len(rolled))
+		for i, s := range rolled {
+			bases[i] = s.BaseOffset
+		}
+	}
+	return l.SizeBytes(), len(segs), bases
+}
+
+// maxRolls bounds the segment boundaries a snapshot keeps (the latest): a bar is narrower.
+const maxRolls = 64
 
 // ratioBatches is how many of the leader's latest batches the compression ratio reads.
 const ratioBatches = 8

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"kafkasim/broker"
+	"kafkasim/broker/log"
 	"kafkasim/broker/metadata"
 	"kafkasim/broker/protocol"
 	"kafkasim/broker/txn"
@@ -63,6 +64,8 @@ type Timeline struct {
 	partStmt    int          // index in network of the partition being built, -1 none
 	lastSeen    map[replicaKey]Replica
 	truncated   map[replicaKey]time.Duration
+	housekept   map[replicaKey]log.Housekeeping                 // each replica's retention and cleaner counts, last seen
+	timerType   uint16                                          // the trace's type code of the broker's timer (0: not seen yet)
 	parts       map[protocol.TopicPartition]*metadata.Partition // the committed state last logged
 	brokers     map[int32]metadata.Broker                       // the committed registrations last logged
 	image       *metadata.Image                                 // the committed image last looked at
@@ -128,7 +131,7 @@ func New(o Options) (*Session, error) {
 
 func (s *Session) newTimeline() (*Timeline, error) {
 	tl := &Timeline{
-		ID: len(s.timelines) + 1, lastSeen: map[replicaKey]Replica{}, truncated: map[replicaKey]time.Duration{},
+		ID: len(s.timelines) + 1, lastSeen: map[replicaKey]Replica{}, truncated: map[replicaKey]time.Duration{}, housekept: map[replicaKey]log.Housekeeping{},
 		parts: map[protocol.TopicPartition]*metadata.Partition{}, brokers: map[int32]metadata.Broker{}, scenario: s.scenario, producers: map[string]bool{}, assigned: map[protocol.TopicPartition][]int32{}, partStmt: -1,
 		lastGroup: map[string]cluster.GroupView{},
 	}
@@ -617,6 +620,66 @@ func (tl *Timeline) traceEvent(e *sim.Event) {
 	tl.evTimes = append(tl.evTimes, e.Time)
 	tl.fault(e)
 	tl.watchCommitted(e.Time)
+	tl.housekeeping(e)
+}
+
+// housekeeping logs the retention and log cleaner runs that changed broker e.Node's logs, when
+// its retention timer fired (broker.RetentionTimerArg): segments deleted and the new log start,
+// records the cleaner removed.
+func (tl *Timeline) housekeeping(e *sim.Event) {
+	if e.Kind != sim.Timer || e.Arg != broker.RetentionTimerArg {
+		return
+	}
+	if tl.timerType == 0 {
+		if tl.c.World.Trace().TypeName(e.Type) != "broker.timer" {
+			return
+		}
+		tl.timerType = e.Type
+	}
+	b := tl.c.Broker(e.Node)
+	if e.Type != tl.timerType || b == nil {
+		return
+	}
+	for _, tp := range tl.partitions() {
+		p := b.Partition(tp)
+		if p == nil {
+			continue
+		}
+		k := replicaKey{tp, e.Node}
+		h, old := p.Log().Housekeeping(), tl.housekept[k]
+		tl.housekept[k] = h
+		if h.RetentionRuns < old.RetentionRuns || h.CleanerRuns < old.CleanerRuns {
+			old = log.Housekeeping{} // the log was opened again (a restart)
+		}
+		if n := h.SegmentsDeleted - old.SegmentsDeleted; n > 0 {
+			tl.add(Event{At: e.Time, Kind: Housekeeping, TP: tp.String(), Text: fmt.Sprintf("%s: broker %d retention deletes %d %s (%s), log start now %d",
+				tp, e.Node, n, plural(n, "segment"), Size(h.BytesDeleted-old.BytesDeleted), p.LogStart())})
+		}
+		if h.CleanerRuns > old.CleanerRuns {
+			tl.add(Event{At: e.Time, Kind: Housekeeping, TP: tp.String(), Text: fmt.Sprintf("%s: broker %d log cleaner removes %d %s (%s)",
+				tp, e.Node, h.RecordsCleaned-old.RecordsCleaned, plural(int(h.RecordsCleaned-old.RecordsCleaned), "record"), Size(h.BytesCleaned-old.BytesCleaned))})
+		}
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// Size renders bytes in the scenario language's units: 812 B, 12.3 KB, 4.0 MB, 1.2 GB.
+func Size(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
 }
 
 // watchCommitted logs what changed in the active controller's committed metadata since it

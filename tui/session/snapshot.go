@@ -134,6 +134,9 @@ type Replica struct {
 	Bytes     int64 // its log's size on disk (records.go)
 	Segments  int   // its log's segment count
 	LSO       int64 // its last stable offset: the HW, or the first offset of the oldest open transaction below it
+	// Rolls are the base offsets of its segments after the first: where the log rolled; the
+	// last is the active segment's.
+	Rolls []int64
 }
 
 // Client is a producer or a consumer.
@@ -148,7 +151,9 @@ type Client struct {
 	Unknown  int64
 	InFlight int64
 	Consumed int64
-	Txn      *Txn // a transactional producer's, nil for any other client
+	Txn      *Txn    // a transactional producer's, nil for any other client
+	Codec    string  // a producer's compression.type
+	Ratio    float64 // its batches' uncompressed size over their encoded size (0: none sent yet)
 }
 
 // TruncatedFor is how long a truncated replica stays marked.
@@ -214,7 +219,7 @@ func (tl *Timeline) take() *Snapshot {
 			rep := Replica{Broker: b, InISR: slices.Contains(p.ISR, b), InELR: slices.Contains(p.ELR, b)}
 			if r := c.Replica(b, tp); r != nil {
 				rep.Up, rep.LEO, rep.HW, rep.LogStart, rep.LSO = true, r.LEO(), r.HW(), r.LogStart(), r.LastStableOffset()
-				rep.Bytes, rep.Segments = logSize(r.Log())
+				rep.Bytes, rep.Segments, rep.Rolls = logSize(r.Log())
 				if b == p.Leader {
 					p.Codec, p.Ratio = compression(r.Log())
 					for _, o := range r.OpenTransactions() {
@@ -247,6 +252,10 @@ func (tl *Timeline) take() *Snapshot {
 			st := pr.Stats()
 			cl.Producer, cl.Up = true, true
 			cl.Sent, cl.Acked, cl.Failed, cl.Unknown, cl.InFlight = st.Sent, st.Acked, st.Failed, st.Unknown, st.InFlight
+			cl.Codec = pr.Compression()
+			if st.Bytes > 0 {
+				cl.Ratio = float64(st.Plain) / float64(st.Bytes)
+			}
 			if ts, ok := pr.TransactionStatus(); ok {
 				cl.Txn = &Txn{State: string(ts.State), Coordinator: ts.Coordinator, ProducerID: ts.ProducerID, Epoch: ts.Epoch, Committed: st.Committed, Aborted: st.Aborted}
 			}
