@@ -216,13 +216,16 @@ func (a *accumulator) pop(part int32) {
 	}
 }
 
-// reenqueue puts b back in its partition's queue to be sent again after retryAt, in creation
-// order ahead of batches never sent (Java's reenqueue, in sequence order with idempotence).
+// reenqueue puts b back in its partition's queue to be sent again after retryAt
+// (RecordAccumulator.reenqueue): an idempotent producer's in sequence order ahead of batches
+// never sent (insertInSequenceOrder); any other producer's at the head (deque.addFirst), so
+// when a broken connection fails several batches, oldest first (InFlightRequests.clearAll),
+// the newest goes out first and the retries reorder the partition.
 func (a *accumulator) reenqueue(b *pbatch, retryAt time.Duration) {
 	b.retryAt, b.retry = retryAt, true
 	q := a.queues[b.part]
 	i := 0
-	for i < len(q) && q[i].sent && q[i].id < b.id {
+	for a.cfg.EnableIdempotence && i < len(q) && q[i].sent && q[i].id < b.id {
 		i++
 	}
 	q = append(q, nil)

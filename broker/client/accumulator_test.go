@@ -61,3 +61,40 @@ func TestAccumulatorBusyFollowsQueues(t *testing.T) {
 		}
 	}
 }
+
+// RecordAccumulator.reenqueue: batches failed together (a broken connection fails its requests
+// oldest first) go back in sequence order for an idempotent producer, and each at the head for
+// any other, so the newest is sent again first and the partition's order is lost.
+func TestReenqueueOrderFollowsIdempotence(t *testing.T) {
+	for _, idem := range []bool{true, false} {
+		cfg := config.DefaultProducer()
+		cfg.BatchSize = 100
+		cfg.EnableIdempotence = idem
+		a := newAccumulator(fakeEnv{w: &world{}}, &cfg)
+		a.grow(1)
+		var taken []*pbatch
+		for i := range 3 {
+			for a.head(0) == nil || len(taken) < i {
+				a.append(0, 0, protocol.Record{Value: int64(i)}, 0)
+				if b := a.head(0); b != nil && len(a.queues[0]) > 1 {
+					b.sent = true
+					a.pop(0)
+					taken = append(taken, b)
+				}
+			}
+		}
+		if len(taken) < 2 {
+			t.Fatalf("idempotence %v: %d batches taken; want 2 or more", idem, len(taken))
+		}
+		for _, b := range taken {
+			a.reenqueue(b, time.Second)
+		}
+		want := taken[0]
+		if !idem {
+			want = taken[len(taken)-1]
+		}
+		if got := a.head(0); got != want {
+			t.Errorf("idempotence %v: batch %d at the head; want %d", idem, got.id, want.id)
+		}
+	}
+}
