@@ -110,14 +110,14 @@ type groupMember struct {
 	lastHBOK   time.Duration
 	nextAuto   time.Duration
 	busyUntil  time.Duration
-	pollStart  time.Duration // when the application last polled
-	commitDue  bool          // an after-processing commit waits for the processing to end
+	pollStart  time.Duration             // when the application last polled
+	commitDue  bool                      // an after-processing commit waits for the processing to end
 	owned      []bool                    // by index in the consumer's parts
 	ahead      []protocol.TopicPartition // owned, not yet described by metadata
 	// leaderJoin: the leader's JoinGroup answer, held while metadata is asked for topics other
 	// members subscribe to (ConsumerCoordinator.onLeaderElected, updateGroupSubscription).
 	leaderJoin *protocol.JoinGroupResponse
-	handling   []handled     // polls the application is processing
+	handling   []handled // polls the application is processing
 	seeks      int
 	sessKey    sessionKey // session's last name and what it was made of
 	sessName   string
