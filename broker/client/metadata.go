@@ -14,7 +14,8 @@ type partMeta struct {
 	epoch  int32 // leader epoch, protocol.UnknownEpoch when unknown
 }
 
-// topicMeta is a client's metadata for its topic (Java's Metadata/ClientMetadata, one topic):
+// topicMeta is a client's metadata for its topic (Java's Metadata/ClientMetadata; a consumer of
+// several topics asks for the others too, more):
 // brokers to ask, partitions with leader and leader epoch, and the one MetadataRequest in
 // flight; an unanswered request is retried on another broker. Refreshes back off as
 // Metadata.timeToAllowUpdate does (KIP-580): retry.backoff.ms after the last answer, doubling up
