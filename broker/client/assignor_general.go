@@ -2,6 +2,7 @@ package client
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 
 	"kafkasim/broker/protocol"
@@ -33,11 +34,7 @@ func generalSticky(ms []assignMember, partitions map[string]int32, out map[strin
 		}
 	}
 	slices.Sort(ids)
-	var sortedTopics []string
-	for t := range partitions {
-		sortedTopics = append(sortedTopics, t)
-	}
-	slices.SortFunc(sortedTopics, func(a, b string) int {
+	sortedTopics := slices.SortedFunc(maps.Keys(partitions), func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(topicConsumers[a]), len(topicConsumers[b])), cmp.Compare(a, b))
 	})
 	var sortedAll []protocol.TopicPartition
