@@ -122,3 +122,38 @@ func TestUniformAssignorChoosesTheBuilderBySubscriptions(t *testing.T) {
 		t.Errorf("homogeneous: got %v; want the 9 partitions shared 5 (A, the extra one) and 4", got)
 	}
 }
+
+// Reference: Kafka's (group-coordinator) RangeAssignorTest, the first assignments over several
+// topics: each topic's subscribers, in member order, get contiguous ranges.
+func TestServerRangeAssignorSeveralTopicsMatchesKafka(t *testing.T) {
+	cases := []struct {
+		name    string
+		topics  map[string]int32
+		members []heteroMember
+		want    map[string][]string
+	}{
+		{"testFirstAssignmentTwoMembersTwoTopicsSameSubscriptions", map[string]int32{"topic1": 3, "topic3": 2},
+			[]heteroMember{{"A", []string{"topic1", "topic3"}, nil}, {"B", []string{"topic1", "topic3"}, nil}},
+			map[string][]string{"A": {"topic1-0", "topic1-1", "topic3-0"}, "B": {"topic1-2", "topic3-1"}}},
+		{"testFirstAssignmentThreeMembersThreeTopicsDifferentSubscriptions", map[string]int32{"topic1": 3, "topic2": 3, "topic3": 2},
+			[]heteroMember{{"A", []string{"topic1", "topic2"}, nil}, {"B", []string{"topic3"}, nil}, {"C", []string{"topic2", "topic3"}, nil}},
+			map[string][]string{"A": {"topic1-0", "topic1-1", "topic1-2", "topic2-0", "topic2-1"}, "B": {"topic3-0"}, "C": {"topic2-2", "topic3-1"}}},
+		{"testFirstAssignmentNumMembersGreaterThanNumPartitions", map[string]int32{"topic1": 3, "topic3": 2},
+			[]heteroMember{{"A", []string{"topic1", "topic3"}, nil}, {"B", []string{"topic1", "topic3"}, nil}, {"C", []string{"topic1", "topic3"}, nil}},
+			map[string][]string{"A": {"topic1-0", "topic3-0"}, "B": {"topic1-1", "topic3-1"}, "C": {"topic1-2"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var ms []*Member
+			for _, m := range tc.members {
+				ms = append(ms, &Member{ID: m.id, Topics: m.topics})
+			}
+			out := assignPartitions("range", ms, nil, tc.topics)
+			for _, id := range slices.Sorted(maps.Keys(tc.want)) {
+				if want := refs(tc.want[id]...); !slices.Equal(out[id], want) && (len(out[id]) > 0 || len(want) > 0) {
+					t.Errorf("%s: got %v; want %v", id, out[id], want)
+				}
+			}
+		})
+	}
+}
