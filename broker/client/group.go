@@ -314,31 +314,6 @@ func (g *groupMember) ownedList() []protocol.TopicPartition {
 	return append(out, g.ahead...)
 }
 
-// takeUp owns the partitions of assignment: new ones wait for their committed offset; one that
-// metadata has not described yet is owned once it is (described).
-func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
-	c := g.c
-	for _, tp := range assignment {
-		i := c.indexOf(tp)
-		if i < 0 {
-			if !slices.Contains(g.ahead, tp) {
-				g.ahead = append(g.ahead, tp)
-			}
-			continue
-		}
-		for i >= len(g.owned) {
-			g.owned = append(g.owned, false)
-		}
-		if !g.owned[i] {
-			g.owned[i] = true
-			p := &c.parts[i]
-			p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
-		}
-	}
-	g.Assignment = slices.Clone(assignment)
-	slices.SortFunc(g.Assignment, compareTPs)
-}
-
 // described: metadata first describes tp, at index i of the consumer's parts; if the member
 // owns it already, it reads it from auto.offset.reset.
 func (g *groupMember) described(i int, tp protocol.TopicPartition) {

@@ -118,6 +118,31 @@ func (g *groupMember) reconcile(now time.Duration) {
 	g.announce()
 }
 
+// takeUp owns the partitions of assignment: new ones wait for their committed offset; one that
+// metadata has not described yet is owned once it is (described).
+func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
+	c := g.c
+	for _, tp := range assignment {
+		i := c.indexOf(tp)
+		if i < 0 {
+			if !slices.Contains(g.ahead, tp) {
+				g.ahead = append(g.ahead, tp)
+			}
+			continue
+		}
+		for i >= len(g.owned) {
+			g.owned = append(g.owned, false)
+		}
+		if !g.owned[i] {
+			g.owned[i] = true
+			p := &c.parts[i]
+			p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
+		}
+	}
+	g.Assignment = slices.Clone(assignment)
+	slices.SortFunc(g.Assignment, compareTPs)
+}
+
 // announce records the member's epoch and partitions in the trace.
 func (g *groupMember) announce() {
 	c := g.c
