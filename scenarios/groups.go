@@ -343,10 +343,15 @@ func (k *cond) groupValue(c *cluster.Cluster) (int64, bool, string) {
 func groupTopics(c *cluster.Cluster, g string) []string {
 	var ts []string
 	for _, name := range c.ClientNames() {
-		if cs := c.Consumer(name); cs != nil && cs.Group() == g && !slices.Contains(ts, cs.Topic()) {
-			ts = append(ts, cs.Topic())
+		if cs := c.Consumer(name); cs != nil && cs.Group() == g {
+			for _, t := range cs.Topics() {
+				if !slices.Contains(ts, t) {
+					ts = append(ts, t)
+				}
+			}
 		}
 	}
+	slices.Sort(ts)
 	return ts
 }
 
@@ -382,24 +387,26 @@ func (p *Player) groupsCaughtUp() bool {
 		if g == "" || !p.groupLive(g) {
 			continue
 		}
-		for i := 0; i < p.c.PartitionCount(cd.topic); i++ {
-			tp := cluster.TP(cd.topic, i)
-			leader := p.c.Replica(p.c.Leader(tp), tp)
-			if leader == nil || leader.HW() < leader.LEO() {
-				return false
-			}
-			ok := false
-			for _, other := range p.s.consumers {
-				cs := p.c.Consumer(other.name)
-				if other.cfg.Group != g || cs == nil || !slices.Contains(cs.Assigned(), tp) {
-					continue
+		for _, t := range cd.topicList() {
+			for i := 0; i < p.c.PartitionCount(t); i++ {
+				tp := cluster.TP(t, i)
+				leader := p.c.Replica(p.c.Leader(tp), tp)
+				if leader == nil || leader.HW() < leader.LEO() {
+					return false
 				}
-				if cs.Positions()[tp] >= leader.HW() && !cs.Processing() {
-					ok = true
+				ok := false
+				for _, other := range p.s.consumers {
+					cs := p.c.Consumer(other.name)
+					if other.cfg.Group != g || cs == nil || !slices.Contains(cs.Assigned(), tp) {
+						continue
+					}
+					if cs.Positions()[tp] >= leader.HW() && !cs.Processing() {
+						ok = true
+					}
 				}
-			}
-			if !ok {
-				return false
+				if !ok {
+					return false
+				}
 			}
 		}
 	}

@@ -77,6 +77,7 @@ type consumerDef struct {
 	line   int
 	name   string
 	topic  string
+	topics []string // a consumer of several topics (topic=T1,T2): all of them, topic the first
 	topicT token
 	cfg    config.Consumer
 	proc   *processorDef // a processor's producer side (processor.go), nil for a consumer
@@ -666,12 +667,20 @@ func (p *parser) consumer(toks []token) error {
 				return err
 			}
 		case "topic":
-			if strings.Contains(v, ",") {
-				// SCENARIO_LANGUAGE's topic=T[,T2...]: the consumer, its group membership and
-				// the assignors read one topic so far.
-				return p.errTok(t, "topic=%s: a consumer of several topics is not modelled yet (one topic per consumer)", v)
+			// SCENARIO_LANGUAGE's topic=T[,T2...]: KafkaConsumer.subscribe(Collection<String>).
+			names := strings.Split(v, ",")
+			for k, n := range names {
+				if n == "" {
+					return p.errTok(t, "topic=%s: an empty topic name (expected topic=T or topic=T1,T2)", v)
+				}
+				if slices.Contains(names[:k], n) {
+					return p.errTok(t, "topic=%s: topic %s is named twice", v, n)
+				}
 			}
-			cd.topic, cd.topicT = v, t
+			cd.topic, cd.topicT = names[0], t
+			if len(names) > 1 {
+				cd.topics = names
+			}
 		default:
 			if err := p.notModelled(inConsumer, k, t); err != nil {
 				return err
@@ -795,12 +804,16 @@ func (p *parser) closeSetup() error {
 		}
 	}
 	for _, cd := range s.consumers {
-		if s.topic(cd.topic) == nil {
-			key := "topic"
-			if cd.proc != nil {
-				key = "from"
+		col := 0
+		for _, t := range cd.topicList() {
+			if s.topic(t) == nil {
+				key := "topic"
+				if cd.proc != nil {
+					key = "from"
+				}
+				return p.errPos(errPos{cd.line, valueCol(cd.topicT, key) + col}, "%s=%s: unknown topic", key, t)
 			}
-			return p.errPos(errPos{cd.line, valueCol(cd.topicT, key)}, "%s=%s: unknown topic", key, cd.topic)
+			col += utf8Len(t) + 1
 		}
 		if err := p.checkProcessor(cd); err != nil {
 			return err
@@ -825,6 +838,14 @@ func (s *Scenario) producer(name string) *producerDef {
 		}
 	}
 	return nil
+}
+
+// topicList lists the topics the consumer reads.
+func (cd *consumerDef) topicList() []string {
+	if len(cd.topics) > 0 {
+		return cd.topics
+	}
+	return []string{cd.topic}
 }
 
 func (s *Scenario) consumer(name string) *consumerDef {

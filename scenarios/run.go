@@ -195,7 +195,7 @@ func (p *Player) boot() error {
 			}
 			continue
 		}
-		if _, err := c.AddConsumer(cluster.ConsumerSpec{Name: cd.name, Topic: cd.topic, Config: cd.cfg}); err != nil {
+		if _, err := c.AddConsumer(cluster.ConsumerSpec{Name: cd.name, Topic: cd.topic, Topics: cd.topics, Config: cd.cfg}); err != nil {
 			return fmt.Errorf("%s:%d: consumer %s: %v", s.File, cd.line, cd.name, err)
 		}
 	}
@@ -361,11 +361,13 @@ func (p *Player) caughtUp() bool {
 			return false
 		}
 		pos := cs.Positions()
-		for i := 0; i < p.c.PartitionCount(cd.topic); i++ {
-			tp := cluster.TP(cd.topic, i)
-			leader := p.c.Replica(p.c.Leader(tp), tp)
-			if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
-				return false
+		for _, t := range cd.topicList() {
+			for i := 0; i < p.c.PartitionCount(t); i++ {
+				tp := cluster.TP(t, i)
+				leader := p.c.Replica(p.c.Leader(tp), tp)
+				if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
+					return false
+				}
 			}
 		}
 	}

@@ -48,7 +48,11 @@ func assign(strategy string, members []assignMember, partitions map[string]int32
 	case AssignRoundRobin:
 		roundRobin(ms, partitions, out)
 	case AssignCooperativeSticky:
-		cooperativeSticky(ms, partitions, out)
+		if allSubscriptionsEqual(ms) {
+			cooperativeSticky(ms, partitions, out)
+		} else {
+			generalSticky(ms, partitions, out, true)
+		}
 	default:
 		rangeAssign(ms, partitions, out)
 	}
@@ -56,6 +60,18 @@ func assign(strategy string, members []assignMember, partitions map[string]int32
 		slices.SortFunc(out[id], compareTPs)
 	}
 	return out
+}
+
+// allSubscriptionsEqual: AbstractStickyAssignor.allSubscriptionsEqual: every member subscribes
+// to the same topics (the constrained builder); else the general one (assignor_general.go).
+func allSubscriptionsEqual(ms []assignMember) bool {
+	norm := func(ts []string) []string { return slices.Compact(slices.Sorted(slices.Values(ts))) }
+	for _, m := range ms[min(1, len(ms)):] {
+		if !slices.Equal(norm(m.topics), norm(ms[0].topics)) {
+			return false
+		}
+	}
+	return true
 }
 
 func compareTPs(a, b protocol.TopicPartition) int {
@@ -110,7 +126,8 @@ func roundRobin(ms []assignMember, partitions map[string]int32, out map[string][
 	}
 }
 
-// cooperativeSticky: CooperativeStickyAssignor (KIP-429) for members with equal subscriptions,
+// cooperativeSticky: CooperativeStickyAssignor (KIP-429) for members with equal subscriptions
+// (generalSticky for different ones),
 // AbstractStickyAssignor's ConstrainedAssignmentBuilder without racks. A partition two members
 // claim is owned by neither (partitionsWithMultiplePreviousOwners). Each member keeps what it
 // owns up to its quota (assignOwnedPartitions); the rest is dealt round-robin to the members

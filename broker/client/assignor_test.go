@@ -198,3 +198,77 @@ func TestCooperativeStickyAssignorConvergesWithoutMovingOwnedPartitions(t *testi
 		}
 	}
 }
+
+// Reference: Kafka's AbstractStickyAssignorTest, the cases with several topics and members of
+// different subscriptions (GeneralAssignmentBuilder), run with the cooperative assignor.
+func TestCooperativeStickyAssignorSeveralTopicsMatchesKafka(t *testing.T) {
+	runAssignCases(t, AssignCooperativeSticky, []assignCase{
+		{"testOneConsumerMultipleTopics", map[string]int32{"topic1": 1, "topic2": 2}, []assignMember{sub("consumer", "topic1", "topic2")},
+			map[string][]string{"consumer": {"topic1-0", "topic2-0", "topic2-1"}}},
+		{"testOnlyAssignsPartitionsFromSubscribedTopics", map[string]int32{"topic": 3, "other": 3}, []assignMember{sub("consumer", "topic")},
+			map[string][]string{"consumer": {"topic-0", "topic-1", "topic-2"}}},
+		{"testMultipleConsumersMixedTopicSubscriptions", map[string]int32{"topic1": 3, "topic2": 2},
+			[]assignMember{sub("consumer1", "topic1"), sub("consumer2", "topic1", "topic2"), sub("consumer3", "topic1")},
+			map[string][]string{"consumer1": {"topic1-0", "topic1-2"}, "consumer2": {"topic2-0", "topic2-1"}, "consumer3": {"topic1-1"}}},
+		{"testTwoConsumersTwoTopicsSixPartitions", map[string]int32{"topic1": 3, "topic2": 3},
+			[]assignMember{sub("consumer1", "topic1", "topic2"), sub("consumer2", "topic1", "topic2")},
+			map[string][]string{"consumer1": {"topic1-0", "topic1-2", "topic2-1"}, "consumer2": {"topic1-1", "topic2-0", "topic2-2"}}},
+		// A member that drops a topic from its subscription gives its partitions up; the balance
+		// then moves topic1-1 to it. Cooperative: neither topic2-0 nor topic1-1 goes to its new
+		// owner until the follow-up rebalance, after the old owners revoked them.
+		{"droppedTopicRevokedFirst", map[string]int32{"topic1": 2, "topic2": 2},
+			[]assignMember{owning(sub("consumer1", "topic1"), "topic1-0", "topic2-0"), owning(sub("consumer2", "topic1", "topic2"), "topic1-1", "topic2-1")},
+			map[string][]string{"consumer1": {"topic1-0"}, "consumer2": {"topic2-1"}}},
+		{"droppedTopicRevokedFirst/follow-up", map[string]int32{"topic1": 2, "topic2": 2},
+			[]assignMember{owning(sub("consumer1", "topic1"), "topic1-0"), owning(sub("consumer2", "topic1", "topic2"), "topic2-1")},
+			map[string][]string{"consumer1": {"topic1-0", "topic1-1"}, "consumer2": {"topic2-0", "topic2-1"}}},
+	})
+}
+
+// verifyValidityAndBalance (AbstractStickyAssignorTest) over members of different
+// subscriptions: each partition once, to a subscriber of its topic, and no member able to take
+// a partition from one that holds two more.
+func TestGeneralStickyAssignorIsValidAndBalanced(t *testing.T) {
+	parts := map[string]int32{"t1": 5, "t2": 3, "t3": 7}
+	subs := [][]string{{"t1"}, {"t1", "t2"}, {"t2", "t3"}, {"t1", "t2", "t3"}, {"t3"}}
+	for n := 2; n <= len(subs); n++ {
+		var ms []assignMember
+		for i := range n {
+			ms = append(ms, sub(fmt.Sprintf("c%d", i), subs[i]...))
+		}
+		var got map[string][]protocol.TopicPartition
+		// Rebalance until nothing moves (cooperative: follow-ups hand over what was revoked).
+		for range 5 {
+			got = assign(AssignCooperativeSticky, ms, parts)
+			for i := range ms {
+				ms[i].owned = got[ms[i].id]
+			}
+		}
+		owner := map[protocol.TopicPartition]string{}
+		for _, m := range ms {
+			for _, tp := range got[m.id] {
+				if prev, dup := owner[tp]; dup {
+					t.Fatalf("%d members: %v given to %s and %s", n, tp, prev, m.id)
+				}
+				if !slices.Contains(m.topics, tp.Topic) {
+					t.Fatalf("%d members: %v given to %s, which does not subscribe to %s", n, tp, m.id, tp.Topic)
+				}
+				owner[tp] = m.id
+			}
+		}
+		for _, m := range ms {
+			for _, tp := range tps("t1-0", "t1-1", "t1-2", "t1-3", "t1-4", "t2-0", "t2-1", "t2-2", "t3-0", "t3-1", "t3-2", "t3-3", "t3-4", "t3-5", "t3-6") {
+				o, ok := owner[tp]
+				if !slices.Contains(m.topics, tp.Topic) {
+					continue
+				}
+				if !ok {
+					t.Fatalf("%d members: %v is not assigned, %s subscribes to it", n, tp, m.id)
+				}
+				if len(got[m.id])+1 < len(got[o]) {
+					t.Errorf("%d members: %s (%d) could take %v from %s (%d)", n, m.id, len(got[m.id]), tp, o, len(got[o]))
+				}
+			}
+		}
+	}
+}

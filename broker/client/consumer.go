@@ -12,8 +12,10 @@ import (
 	"kafkasim/broker/protocol"
 )
 
-// Behavior: the Java consumer with every partition of one topic assigned (assign(), no
-// group), or, with group.id, the partitions its group gives it (group.go, membership.go).
+// Behavior: the Java consumer with every partition of its topics assigned (assign(), no
+// group), or, with group.id, the partitions its group gives it (group.go, membership.go). It
+// reads one topic or several (subscribe(Collection<String>)): one metadata request asks for
+// them all, and each topic-partition has its own position.
 // Positions start per auto.offset.reset through ListOffsets; one Fetch in flight per leader;
 // each fetch answer with records becomes one poll op per partition. After a leader
 // epoch change the position is validated with OffsetForLeaderEpoch (KIP-320, KAFKA-7747) and a
@@ -23,8 +25,11 @@ import (
 
 // ConsumerOptions configures a consumer.
 type ConsumerOptions struct {
-	Name      string
-	Topic     string
+	Name  string
+	Topic string
+	// Topics: a consumer of several topics lists them all (Topic is then the first); nil
+	// reads Topic alone.
+	Topics    []string
 	Config    config.Consumer
 	Bootstrap []int32
 }
@@ -48,6 +53,8 @@ const (
 
 // cpart is the consumer's state for one partition (SubscriptionState.TopicPartitionState).
 type cpart struct {
+	tp        protocol.TopicPartition
+	ti        int32 // the topic's place in the metadata's topics (0: topicMeta.topic, k: more[k-1])
 	state     uint8
 	gen       uint32 // bumped when the position is reset or revalidated: older answers are stale
 	position  int64  // next offset to read, -1 while unknown
@@ -76,13 +83,15 @@ type creq struct {
 	offs   []int64
 }
 
-// Consumer is a simulated Kafka consumer assigned every partition of one topic.
+// Consumer is a simulated Kafka consumer: every partition of its topics, or its group's share.
 type Consumer struct {
 	o         ConsumerOptions
 	cfg       config.Consumer
 	env       node.Env
 	name      string
+	topics    []string // the subscription, sorted
 	meta      topicMeta
+	index     [][]int32 // by metadata topic (as cpart.ti), by partition: the index in parts
 	corr      int64
 	w         waker
 	stats     ConsumerStats
@@ -114,12 +123,20 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	if cfg.AutoOffsetReset == "" {
 		cfg.AutoOffsetReset = def.AutoOffsetReset
 	}
-	c := &Consumer{
+	topics := []string{o.Topic}
+	if len(o.Topics) > 0 {
+		topics = slices.Compact(slices.Sorted(slices.Values(o.Topics)))
+		o.Topic = topics[0]
+	}
+	c := &Consumer{topics: topics,
 		o: o, cfg: cfg, env: env, name: o.Name, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax),
 		meta:     newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
 		w:        waker{pending: -1},
 		reqs:     make(map[int64]*creq),
 		fetching: make(map[int32]bool),
+	}
+	for _, t := range topics[1:] {
+		c.meta.addTopic(t)
 	}
 	if c.name == "" {
 		c.name = node.Name(env.ID())
@@ -177,8 +194,38 @@ func (c *Consumer) CaughtUp() bool {
 	return true
 }
 
-func (c *Consumer) tp(part int32) protocol.TopicPartition {
-	return protocol.TopicPartition{Topic: c.o.Topic, Partition: part}
+// tp is the topic-partition at index i of parts.
+func (c *Consumer) tp(i int32) protocol.TopicPartition { return c.parts[i].tp }
+
+// pmeta is the metadata of the partition at index i of parts.
+func (c *Consumer) pmeta(i int32) *partMeta {
+	p := &c.parts[i]
+	if p.ti == 0 {
+		return &c.meta.parts[p.tp.Partition]
+	}
+	return &c.meta.moreParts[p.ti-1][p.tp.Partition]
+}
+
+// indexOf is tp's index in parts, -1 if metadata has not described it.
+func (c *Consumer) indexOf(tp protocol.TopicPartition) int {
+	ti := -1
+	if tp.Topic == c.meta.topic {
+		ti = 0
+	} else if k := slices.Index(c.meta.more, tp.Topic); k >= 0 {
+		ti = k + 1
+	}
+	if ti < 0 || ti >= len(c.index) || tp.Partition < 0 || int(tp.Partition) >= len(c.index[ti]) {
+		return -1
+	}
+	return int(c.index[ti][tp.Partition])
+}
+
+// metaTopic is the metadata's topic ti (as cpart.ti) and its partitions.
+func (c *Consumer) metaTopic(ti int) (string, []partMeta) {
+	if ti == 0 {
+		return c.meta.topic, c.meta.parts
+	}
+	return c.meta.more[ti-1], c.meta.moreParts[ti-1]
 }
 
 // Step handles one input: a timer (from == env.ID()) or a broker's response.
@@ -224,24 +271,38 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 
 // onMetadata picks up new partitions and starts validating positions whose leader epoch moved
 // (KAFKA-7747: SubscriptionState.maybeValidatePositionForCurrentLeader).
+// A partition first described is appended to parts: one topic's partitions keep their own
+// numbers as indexes.
 func (c *Consumer) onMetadata() {
-	for i := range c.meta.parts {
-		epoch := c.meta.parts[i].epoch
-		if i >= len(c.parts) {
-			c.parts = append(c.parts, cpart{position: -1, lastEpoch: protocol.UnknownEpoch, seenEpoch: epoch, end: -1})
-			continue
+	for ti := 0; ti <= len(c.meta.more); ti++ {
+		name, parts := c.metaTopic(ti)
+		if ti >= len(c.index) {
+			c.index = append(c.index, nil)
 		}
-		p := &c.parts[i]
-		if epoch <= p.seenEpoch {
-			continue
-		}
-		p.seenEpoch = epoch
-		switch p.state {
-		case cpFetchable, cpNeedValidate, cpValidating:
-			if p.lastEpoch >= 0 {
-				p.state = cpNeedValidate
-				p.gen++
-				p.fetchOK = false
+		for k := range parts {
+			epoch := parts[k].epoch
+			if k >= len(c.index[ti]) {
+				i := len(c.parts)
+				c.index[ti] = append(c.index[ti], int32(i))
+				tp := protocol.TopicPartition{Topic: name, Partition: int32(k)}
+				c.parts = append(c.parts, cpart{tp: tp, ti: int32(ti), position: -1, lastEpoch: protocol.UnknownEpoch, seenEpoch: epoch, end: -1})
+				if c.grp != nil {
+					c.grp.described(i, tp)
+				}
+				continue
+			}
+			p := &c.parts[c.index[ti][k]]
+			if epoch <= p.seenEpoch {
+				continue
+			}
+			p.seenEpoch = epoch
+			switch p.state {
+			case cpFetchable, cpNeedValidate, cpValidating:
+				if p.lastEpoch >= 0 {
+					p.state = cpNeedValidate
+					p.gen++
+					p.fetchOK = false
+				}
 			}
 		}
 	}
@@ -272,7 +333,7 @@ func (c *Consumer) run(now time.Duration) {
 		if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
 			continue // not ours, waiting for the committed offset, or the application is busy
 		}
-		leader := c.meta.parts[i].leader
+		leader := c.pmeta(int32(i)).leader
 		if leader < 0 {
 			c.meta.wanted = true
 			continue
@@ -344,7 +405,7 @@ func (c *Consumer) send(g *creq) {
 			if to := c.parts[part].seekTo; to != 0 {
 				pts = to
 			}
-			ps[i] = protocol.ListOffsetsPartition{TP: c.tp(part), CurrentLeaderEpoch: c.meta.parts[part].epoch, Timestamp: pts}
+			ps[i] = protocol.ListOffsetsPartition{TP: c.tp(part), CurrentLeaderEpoch: c.pmeta(part).epoch, Timestamp: pts}
 		}
 		c.env.Send(g.broker, &protocol.ListOffsetsRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, IsolationLevel: c.isolation, Partitions: ps})
 	case reqValidate:
@@ -352,7 +413,7 @@ func (c *Consumer) send(g *creq) {
 		for i, part := range g.parts {
 			p := &c.parts[part]
 			p.state = cpValidating
-			ps[i] = protocol.OffsetForLeaderEpochPartition{TP: c.tp(part), CurrentLeaderEpoch: c.meta.parts[part].epoch, LeaderEpoch: p.lastEpoch}
+			ps[i] = protocol.OffsetForLeaderEpochPartition{TP: c.tp(part), CurrentLeaderEpoch: c.pmeta(part).epoch, LeaderEpoch: p.lastEpoch}
 		}
 		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
 	default:
@@ -373,7 +434,7 @@ func (c *Consumer) send(g *creq) {
 			c.parts[part].fetchCorr = corr
 			h.Want = append(h.Want, protocol.FetchPartition{
 				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
-				CurrentLeaderEpoch: c.meta.parts[part].epoch, LastFetchedEpoch: protocol.UnknownEpoch,
+				CurrentLeaderEpoch: c.pmeta(part).epoch, LastFetchedEpoch: protocol.UnknownEpoch,
 			})
 		}
 		c.fetching[g.broker] = true
@@ -405,11 +466,12 @@ func (c *Consumer) take(corr int64, kind uint8) *creq {
 
 // current returns partition part's state if the request's view of it (gen) is still current.
 func (c *Consumer) current(g *creq, tp protocol.TopicPartition) (*cpart, int) {
-	if tp.Topic != c.o.Topic {
+	at := c.indexOf(tp)
+	if at < 0 {
 		return nil, -1
 	}
 	for i, part := range g.parts {
-		if part == tp.Partition {
+		if int(part) == at {
 			if c.parts[part].gen != g.gens[i] {
 				return nil, -1
 			}
@@ -647,7 +709,7 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 		op = &history.Op{}
 	}
 	*op = history.Op{
-		Client: c.name, Type: history.Poll, Topic: c.o.Topic, Partition: pr.TP.Partition,
+		Client: c.name, Type: history.Poll, Topic: pr.TP.Topic, Partition: pr.TP.Partition,
 		Values: values, Offsets: offsets, Invoke: invoke, Complete: now, Outcome: history.OK,
 	}
 	if c.grp != nil {

@@ -20,7 +20,7 @@
 // accumulator (RecordAccumulator), transactionManager (producer id and sequences), sender
 // (Sender), outcomes (the send callback).
 //
-// Consumer (Java's KafkaConsumer with assign(), KIP-320): all partitions of one topic, initial position by
+// Consumer (Java's KafkaConsumer with assign(), KIP-320): all partitions of its topics (one or several), initial position by
 // auto.offset.reset through ListOffsets, one Fetch in flight per leader, isolation.level,
 // records below the position skipped, one poll op per partition per fetch, position
 // validation with OffsetForLeaderEpoch after a leader-epoch change and truncation detection

@@ -23,8 +23,11 @@ import (
 // processing. A poll's processing keeps the consumer from fetching; past max.poll.interval.ms
 // a dynamic member leaves the group (AbstractCoordinator.maybeLeaveGroup). KIP-848's protocol
 // (group.protocol=consumer) shares the commits, offsets and processing, with its own
-// membership (membership.go). Not modelled: subscribing to several topics, rebalance
-// listeners, commitSync blocking the application.
+// membership (membership.go). A consumer of several topics sends them all in its subscription
+// (ConsumerProtocolSubscription); the leader asks metadata for every topic the members
+// subscribe to before it assigns (ConsumerCoordinator.updateGroupSubscription). Not modelled:
+// rebalance listeners, commitSync blocking the application, a rejoin when a subscribed
+// topic's partition count changes.
 
 // cpCommitted: a newly assigned partition waits for its committed offset (OffsetFetch).
 const cpCommitted = cpFetchable + 1
@@ -107,10 +110,14 @@ type groupMember struct {
 	lastHBOK   time.Duration
 	nextAuto   time.Duration
 	busyUntil  time.Duration
-	pollStart  time.Duration // when the application last polled
-	commitDue  bool          // an after-processing commit waits for the processing to end
-	owned      []bool        // by partition index
-	handling   []handled     // polls the application is processing
+	pollStart  time.Duration             // when the application last polled
+	commitDue  bool                      // an after-processing commit waits for the processing to end
+	owned      []bool                    // by index in the consumer's parts
+	ahead      []protocol.TopicPartition // owned, not yet described by metadata
+	// leaderJoin: the leader's JoinGroup answer, held while metadata is asked for topics other
+	// members subscribe to (ConsumerCoordinator.onLeaderElected, updateGroupSubscription).
+	leaderJoin *protocol.JoinGroupResponse
+	handling   []handled // polls the application is processing
 	seeks      int
 	sessKey    sessionKey // session's last name and what it was made of
 	sessName   string
@@ -133,8 +140,11 @@ func newGroupMember(c *Consumer, now time.Duration) *groupMember {
 		modern: c.cfg.GroupProtocol == "consumer", hbInterval: c.cfg.HeartbeatInterval}
 }
 
-// Topic is the topic the consumer reads.
+// Topic is the topic the consumer reads (the first, by name, of several).
 func (c *Consumer) Topic() string { return c.o.Topic }
+
+// Topics lists the topics the consumer reads, sorted.
+func (c *Consumer) Topics() []string { return slices.Clone(c.topics) }
 
 // Group is the consumer's group id ("" without one).
 func (c *Consumer) Group() string { return c.cfg.Group }
@@ -206,6 +216,7 @@ func (g *groupMember) nextCorr() int64 {
 // new JoinGroup went out) is never taken up; a commit's outcome is unknown.
 func (g *groupMember) coordinatorUnknown(now time.Duration) {
 	g.coord = -1
+	g.leaderJoin = nil
 	for _, corr := range slices.Sorted(maps.Keys(g.reqs)) {
 		r := g.reqs[corr]
 		if r.kind == gFind {
@@ -228,6 +239,7 @@ func (g *groupMember) coordinatorUnknown(now time.Duration) {
 // resetGeneration: AbstractCoordinator.resetGenerationOnResponseError.
 func (g *groupMember) resetGeneration(keepMember bool) {
 	g.generation = -1
+	g.leaderJoin = nil
 	g.joined = false
 	if !keepMember {
 		g.memberID = ""
@@ -273,29 +285,47 @@ func (g *groupMember) commitParts(now time.Duration, parts []protocol.OffsetComm
 }
 
 // revoke gives up partitions: their fetches in flight become stale.
-func (g *groupMember) revoke(parts []int) {
-	for _, i := range parts {
+func (g *groupMember) revoke(tps []protocol.TopicPartition) {
+	for _, tp := range tps {
+		i := g.c.indexOf(tp)
+		if i < 0 {
+			g.ahead = slices.DeleteFunc(g.ahead, func(x protocol.TopicPartition) bool { return x == tp })
+			continue
+		}
 		if i < len(g.owned) {
 			g.owned[i] = false
 		}
-		if i < len(g.c.parts) {
-			p := &g.c.parts[i]
-			p.state, p.position, p.gen, p.fetchOK = cpNeedReset, -1, p.gen+1, false
-		}
+		p := &g.c.parts[i]
+		p.state, p.position, p.gen, p.fetchOK = cpNeedReset, -1, p.gen+1, false
 	}
 	g.Assignment = slices.DeleteFunc(g.Assignment, func(tp protocol.TopicPartition) bool {
-		return slices.Contains(parts, int(tp.Partition))
+		return slices.Contains(tps, tp)
 	})
 }
 
-func (g *groupMember) ownedList() []int {
-	var out []int
+// ownedList lists the partitions the member owns.
+func (g *groupMember) ownedList() []protocol.TopicPartition {
+	var out []protocol.TopicPartition
 	for i, o := range g.owned {
 		if o {
-			out = append(out, i)
+			out = append(out, g.c.tp(int32(i)))
 		}
 	}
-	return out
+	return append(out, g.ahead...)
+}
+
+// described: metadata first describes tp, at index i of the consumer's parts; if the member
+// owns it already, it reads it from auto.offset.reset.
+func (g *groupMember) described(i int, tp protocol.TopicPartition) {
+	k := slices.Index(g.ahead, tp)
+	if k < 0 {
+		return
+	}
+	g.ahead = slices.Delete(g.ahead, k, k+1)
+	for i >= len(g.owned) {
+		g.owned = append(g.owned, false)
+	}
+	g.owned[i] = true
 }
 
 // handled is a poll the application processes record by record over processing=D: record i
@@ -408,7 +438,10 @@ func (g *groupMember) run(now time.Duration) {
 		g.autoCommit(now)
 		return
 	}
-	if g.needJoin && !g.busy(now) && g.inFlight[gJoin] == 0 && g.inFlight[gSync] == 0 {
+	if g.leaderJoin != nil {
+		g.onJoin(now, g.leaderJoin)
+	}
+	if g.needJoin && !g.busy(now) && g.inFlight[gJoin] == 0 && g.inFlight[gSync] == 0 && g.leaderJoin == nil {
 		g.joinPrepare(now)
 		g.sendJoin(now)
 	}
@@ -449,7 +482,7 @@ func (g *groupMember) joinPrepare(now time.Duration) {
 }
 
 func (g *groupMember) subscription() protocol.GroupProtocol {
-	p := protocol.GroupProtocol{Name: g.c.cfg.AssignmentStrategy, Topics: []string{g.c.o.Topic}}
+	p := protocol.GroupProtocol{Name: g.c.cfg.AssignmentStrategy, Topics: slices.Clone(g.c.topics)}
 	if g.c.cfg.AssignmentStrategy == AssignCooperativeSticky {
 		p.Owned = slices.Clone(g.Assignment)
 	}
@@ -573,8 +606,8 @@ func (g *groupMember) close(now time.Duration) {
 		g.commit(now, g.positions())
 	}
 	// The application polls no more: what a fetch in flight brings is dropped, not returned.
-	for _, i := range g.ownedList() {
-		if i < len(g.c.parts) {
+	for _, tp := range g.ownedList() {
+		if i := g.c.indexOf(tp); i >= 0 {
 			g.c.parts[i].gen++
 		}
 	}
@@ -785,8 +818,8 @@ func (g *groupMember) handle(now time.Duration, from int32, msg any) bool {
 			return true
 		}
 		for _, p := range r.Partitions {
-			i := int(p.TP.Partition)
-			if p.TP.Topic != c.o.Topic || !g.owns(i) || i >= len(c.parts) || c.parts[i].state != cpCommitted || req.gen != g.generation {
+			i := c.indexOf(p.TP)
+			if i < 0 || !g.owns(i) || c.parts[i].state != cpCommitted || req.gen != g.generation {
 				continue
 			}
 			cp := &c.parts[i]
@@ -867,13 +900,19 @@ func (g *groupMember) onJoin(now time.Duration, r *protocol.JoinGroupResponse) {
 		return
 	}
 	g.memberID, g.generation, g.protocol = r.MemberID, r.GenerationID, r.ProtocolName
+	g.leaderJoin = nil
 	var assignments []protocol.SyncGroupAssignment
 	if r.Leader == r.MemberID && !r.SkipAssignment {
 		var ms []assignMember
 		for _, m := range r.Members {
 			ms = append(ms, assignMember{id: m.MemberID, instance: m.GroupInstanceID, topics: m.Metadata.Topics, owned: m.Metadata.Owned})
 		}
-		plan := assign(r.ProtocolName, ms, map[string]int32{c.o.Topic: int32(len(c.meta.parts))})
+		counts, ready := g.groupSubscription(ms)
+		if !ready {
+			g.leaderJoin = r // assign once metadata describes every subscribed topic
+			return
+		}
+		plan := assign(r.ProtocolName, ms, counts)
 		for _, m := range ms {
 			assignments = append(assignments, protocol.SyncGroupAssignment{MemberID: m.id, Partitions: plan[m.id]})
 		}
@@ -881,8 +920,10 @@ func (g *groupMember) onJoin(now time.Duration, r *protocol.JoinGroupResponse) {
 			// Planted bug: every member is given every partition.
 			for i := range assignments {
 				assignments[i].Partitions = nil
-				for p := range c.meta.parts {
-					assignments[i].Partitions = append(assignments[i].Partitions, c.tp(int32(p)))
+				for _, t := range slices.Sorted(maps.Keys(counts)) {
+					for p := range counts[t] {
+						assignments[i].Partitions = append(assignments[i].Partitions, protocol.TopicPartition{Topic: t, Partition: p})
+					}
 				}
 			}
 		}
@@ -890,6 +931,37 @@ func (g *groupMember) onJoin(now time.Duration, r *protocol.JoinGroupResponse) {
 	corr := g.nextCorr()
 	g.send(gSync, now, g.coord, &protocol.SyncGroupRequest{CorrelationID: corr, GroupID: c.cfg.Group, GenerationID: g.generation,
 		MemberID: g.memberID, GroupInstanceID: c.cfg.GroupInstanceID, ProtocolName: r.ProtocolName, Assignments: assignments}, corr, c.cfg.RequestTimeout, nil)
+}
+
+// groupSubscription: ConsumerCoordinator.updateGroupSubscription: the leader watches every topic
+// its members subscribe to; it assigns once metadata describes them all (ready), with their
+// partition counts.
+func (g *groupMember) groupSubscription(ms []assignMember) (counts map[string]int32, ready bool) {
+	c := g.c
+	counts = map[string]int32{}
+	ready = true
+	for _, m := range ms {
+		for _, t := range m.topics {
+			if _, ok := counts[t]; ok {
+				continue
+			}
+			c.meta.addTopic(t)
+			ti := 0
+			if t != c.meta.topic {
+				ti = slices.Index(c.meta.more, t) + 1
+				if !c.meta.moreKnown[ti-1] {
+					ready = false
+					continue
+				}
+			}
+			if ti >= len(c.index) {
+				ready = false // metadata answered; the consumer has not read it yet
+				continue
+			}
+			counts[t] = int32(len(c.index[ti]))
+		}
+	}
+	return counts, ready
 }
 
 // onSync: AbstractCoordinator.SyncGroupResponseHandler, then ConsumerCoordinator.onJoinComplete.
@@ -912,31 +984,14 @@ func (g *groupMember) onSync(now time.Duration, r *protocol.SyncGroupResponse) {
 		g.coordinatorError(now, r.Error)
 		return
 	}
-	var revoked []int
-	for _, i := range g.ownedList() {
-		if !slices.Contains(r.Assignment, c.tp(int32(i))) {
-			revoked = append(revoked, i)
+	var revoked []protocol.TopicPartition
+	for _, tp := range g.ownedList() {
+		if !slices.Contains(r.Assignment, tp) {
+			revoked = append(revoked, tp)
 		}
 	}
 	g.revoke(revoked)
-	for _, tp := range r.Assignment {
-		i := int(tp.Partition)
-		if tp.Topic != c.o.Topic {
-			continue
-		}
-		for i >= len(g.owned) {
-			g.owned = append(g.owned, false)
-		}
-		if !g.owned[i] {
-			g.owned[i] = true
-			if i < len(c.parts) {
-				p := &c.parts[i]
-				p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
-			}
-		}
-	}
-	g.Assignment = slices.Clone(r.Assignment)
-	slices.SortFunc(g.Assignment, compareTPs)
+	g.takeUp(r.Assignment)
 	g.joined = true
 	// Cooperative: revoked partitions are released; a follow-up rebalance hands them over.
 	g.needJoin = len(revoked) > 0 && c.cfg.AssignmentStrategy == AssignCooperativeSticky
@@ -946,8 +1001,8 @@ func (g *groupMember) onSync(now time.Duration, r *protocol.SyncGroupResponse) {
 
 // seek moves a position (KafkaConsumer.seek): a new reading session begins.
 func (c *Consumer) seek(s *Seek) {
-	i := int(s.TP.Partition)
-	if s.TP.Topic != c.o.Topic || i >= len(c.parts) || (c.grp != nil && !c.grp.owns(i)) {
+	i := c.indexOf(s.TP)
+	if i < 0 || (c.grp != nil && !c.grp.owns(i)) {
 		return
 	}
 	p := &c.parts[i]

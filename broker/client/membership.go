@@ -34,7 +34,7 @@ func (g *groupMember) modernHeartbeat(now time.Duration, kind uint8, epoch int32
 	corr := g.nextCorr()
 	r := &protocol.ConsumerGroupHeartbeatRequest{CorrelationID: corr, GroupID: c.cfg.Group, MemberID: g.memberID, MemberEpoch: epoch,
 		InstanceID: c.cfg.GroupInstanceID, ClientID: c.name, RebalanceTimeoutMs: int32(c.cfg.MaxPollInterval / time.Millisecond),
-		SubscribedTopicNames: []string{c.o.Topic}, ServerAssignor: c.cfg.RemoteAssignor}
+		SubscribedTopicNames: slices.Clone(c.topics), ServerAssignor: c.cfg.RemoteAssignor}
 	if epoch > 0 {
 		r.TopicPartitions = slices.Clone(g.Assignment)
 	}
@@ -85,10 +85,10 @@ func (g *groupMember) runModern(now time.Duration) {
 func (g *groupMember) reconcile(now time.Duration) {
 	c := g.c
 	target := g.target
-	var revoked []int
+	var revoked []protocol.TopicPartition
 	for _, tp := range g.Assignment {
 		if !slices.Contains(target, tp) {
-			revoked = append(revoked, int(tp.Partition))
+			revoked = append(revoked, tp)
 		}
 	}
 	if len(revoked) > 0 && c.cfg.EnableAutoCommit && !g.committedBeforeRevoke {
@@ -97,11 +97,11 @@ func (g *groupMember) reconcile(now time.Duration) {
 			// The partitions to revoke stop being read (SubscriptionState.markPendingRevocation:
 			// what a fetch in flight brings is dropped); the heartbeat still reports them owned
 			// until the commit is done and they are revoked.
-			for _, i := range revoked {
-				if i < len(g.owned) {
-					g.owned[i] = false
-				}
-				if i < len(c.parts) {
+			for _, tp := range revoked {
+				if i := c.indexOf(tp); i >= 0 {
+					if i < len(g.owned) {
+						g.owned[i] = false
+					}
 					c.parts[i].gen++
 				}
 			}
@@ -118,12 +118,16 @@ func (g *groupMember) reconcile(now time.Duration) {
 	g.announce()
 }
 
-// takeUp owns the partitions of assignment: new ones wait for their committed offset.
+// takeUp owns the partitions of assignment: new ones wait for their committed offset; one that
+// metadata has not described yet is owned once it is (described).
 func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
 	c := g.c
 	for _, tp := range assignment {
-		i := int(tp.Partition)
-		if tp.Topic != c.o.Topic {
+		i := c.indexOf(tp)
+		if i < 0 {
+			if !slices.Contains(g.ahead, tp) {
+				g.ahead = append(g.ahead, tp)
+			}
 			continue
 		}
 		for i >= len(g.owned) {
@@ -131,10 +135,8 @@ func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
 		}
 		if !g.owned[i] {
 			g.owned[i] = true
-			if i < len(c.parts) {
-				p := &c.parts[i]
-				p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
-			}
+			p := &c.parts[i]
+			p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
 		}
 	}
 	g.Assignment = slices.Clone(assignment)
@@ -150,13 +152,10 @@ func (g *groupMember) announce() {
 
 // releaseAll gives up every partition, those paused for a revocation included.
 func (g *groupMember) releaseAll() {
-	var all []int
-	for _, tp := range g.Assignment {
-		all = append(all, int(tp.Partition))
-	}
-	for _, i := range g.ownedList() {
-		if !slices.Contains(all, i) {
-			all = append(all, i)
+	all := slices.Clone(g.Assignment)
+	for _, tp := range g.ownedList() {
+		if !slices.Contains(all, tp) {
+			all = append(all, tp)
 		}
 	}
 	g.revoke(all)

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"slices"
 	"time"
 
 	"kafkasim/broker/node"
@@ -13,7 +14,8 @@ type partMeta struct {
 	epoch  int32 // leader epoch, protocol.UnknownEpoch when unknown
 }
 
-// topicMeta is a client's metadata for its topic (Java's Metadata/ClientMetadata, one topic):
+// topicMeta is a client's metadata for its topic (Java's Metadata/ClientMetadata; a consumer of
+// several topics asks for the others too, more):
 // brokers to ask, partitions with leader and leader epoch, and the one MetadataRequest in
 // flight; an unanswered request is retried on another broker. Refreshes back off as
 // Metadata.timeToAllowUpdate does (KIP-580): retry.backoff.ms after the last answer, doubling up
@@ -25,7 +27,13 @@ type topicMeta struct {
 	bootstrap []int32
 	brokers   []int32 // live brokers from the last response
 	parts     []partMeta
-	known     bool // a response described the topic
+	known     bool // a response described the topic (and every topic of more)
+
+	// more: a consumer of several topics asks for them in the same request (Metadata's topic
+	// list); their partitions are in moreParts, in the order of more.
+	more      []string
+	moreParts [][]partMeta
+	moreKnown []bool
 
 	wanted  bool
 	corr    int64 // in-flight request, 0 when none
@@ -101,7 +109,11 @@ func (m *topicMeta) maybeSend(env node.Env, w *waker, tmo *timeouts, now time.Du
 	}
 	*corr++
 	m.corr, m.to, m.wanted = *corr, to, false
-	env.Send(to, &protocol.MetadataRequest{CorrelationID: m.corr, Topics: []string{m.topic}})
+	topics := []string{m.topic}
+	if len(m.more) > 0 {
+		topics = append(topics, m.more...)
+	}
+	env.Send(to, &protocol.MetadataRequest{CorrelationID: m.corr, Topics: topics})
 	tmo.add(env, now, reqTimeout, m.corr)
 }
 
@@ -131,26 +143,50 @@ func (m *topicMeta) handle(env node.Env, now, maxAge time.Duration, r *protocol.
 	if len(r.Brokers) > 0 {
 		m.brokers = r.Brokers
 	}
-	var t *protocol.TopicMetadata
-	for i := range r.Topics {
-		if r.Topics[i].Name == m.topic {
-			t = &r.Topics[i]
+	missing := false
+	for ti := -1; ti < len(m.more); ti++ {
+		name, parts := m.topic, &m.parts
+		if ti >= 0 {
+			name, parts = m.more[ti], &m.moreParts[ti]
 		}
+		var t *protocol.TopicMetadata
+		for i := range r.Topics {
+			if r.Topics[i].Name == name {
+				t = &r.Topics[i]
+			}
+		}
+		if t == nil || t.Error != protocol.NONE || len(t.Partitions) == 0 {
+			missing = true
+			continue
+		}
+		if ti >= 0 {
+			m.moreKnown[ti] = true
+		}
+		m.apply(t, parts)
 	}
-	if t == nil || t.Error != protocol.NONE || len(t.Partitions) == 0 {
+	if missing {
 		m.wanted = true
 		return true
 	}
 	m.known = true
+	if maxAge > 0 && maxAge < maxTimer {
+		m.ageGen++
+		env.After(maxAge, metadataAge{gen: m.ageGen})
+	}
+	return true
+}
+
+// apply takes one topic's partitions from a response.
+func (m *topicMeta) apply(t *protocol.TopicMetadata, parts *[]partMeta) {
 	for i := range t.Partitions {
 		pm := &t.Partitions[i]
 		if pm.Partition < 0 {
 			continue
 		}
-		for int(pm.Partition) >= len(m.parts) {
-			m.parts = append(m.parts, partMeta{leader: protocol.NoLeader, epoch: protocol.UnknownEpoch})
+		for int(pm.Partition) >= len(*parts) {
+			*parts = append(*parts, partMeta{leader: protocol.NoLeader, epoch: protocol.UnknownEpoch})
 		}
-		p := &m.parts[pm.Partition]
+		p := &(*parts)[pm.Partition]
 		if pm.LeaderEpoch < p.epoch {
 			continue
 		}
@@ -163,15 +199,24 @@ func (m *topicMeta) handle(env node.Env, now, maxAge time.Duration, r *protocol.
 			p.leader = protocol.NoLeader
 		}
 	}
-	for i := range m.parts {
-		if m.parts[i].leader < 0 {
+	for i := range *parts {
+		if (*parts)[i].leader < 0 {
 			m.wanted = true
 		}
 	}
-	if maxAge > 0 && maxAge < maxTimer {
-		m.ageGen++
-		env.After(maxAge, metadataAge{gen: m.ageGen})
+}
+
+// addTopic asks for one more topic from the next request on (a consumer of several topics, or
+// a group leader that assigns topics it does not read: ConsumerCoordinator.updateGroupSubscription).
+// It reports whether the topic is new.
+func (m *topicMeta) addTopic(name string) bool {
+	if name == m.topic || slices.Contains(m.more, name) {
+		return false
 	}
+	m.more = append(m.more, name)
+	m.moreParts = append(m.moreParts, nil)
+	m.moreKnown = append(m.moreKnown, false)
+	m.wanted = true
 	return true
 }
 

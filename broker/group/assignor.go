@@ -14,8 +14,8 @@ import (
 // uniform (UniformAssignor): when every member subscribes to the same topics
 // (UniformHomogeneousAssignmentBuilder), each member keeps the partitions of its previous
 // target up to its quota (P/M, the first P%M members with more one more), and the rest are
-// dealt to the members under quota; with different subscriptions each topic is balanced over
-// its subscribers the same way (a simplification of UniformHeterogeneousAssignmentBuilder).
+// dealt to the members under quota; with different subscriptions,
+// UniformHeterogeneousAssignmentBuilder (heterogeneous.go).
 // range (RangeAssignor): per topic, the subscribers in member id order each get a contiguous
 // range, the first P%M one partition more.
 //
@@ -76,11 +76,7 @@ func assignPartitions(name string, members []*Member, prev map[string][]protocol
 		}
 		uniform(ms, partsOf(ts), prev, out)
 	default:
-		for _, t := range names {
-			if subs := subscribers(t); len(subs) > 0 {
-				uniform(subs, partsOf([]string{t}), prev, out)
-			}
-		}
+		uniformHeterogeneous(ms, prev, topics, out)
 	}
 	for id := range out {
 		slices.SortFunc(out[id], compareTPs)

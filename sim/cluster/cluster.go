@@ -326,6 +326,7 @@ func (c *Cluster) AddProducer(p ProducerSpec) (int32, error) {
 type ConsumerSpec struct {
 	Name   string
 	Topic  string
+	Topics []string // a consumer of several topics: all of them (Topic is the first)
 	Config config.Consumer
 }
 
@@ -334,9 +335,14 @@ func (c *Cluster) AddConsumer(s ConsumerSpec) (int32, error) {
 	if err := c.checkClient(s.Name, s.Topic); err != nil {
 		return 0, err
 	}
+	for _, t := range s.Topics {
+		if _, ok := c.topics[t]; !ok {
+			return 0, fmt.Errorf("topic=%s: unknown topic", t)
+		}
+	}
 	id := c.newClient(s.Name)
 	c.World.AddNode(id, s.Name, func(h *sim.Host) sim.Node {
-		return client.NewConsumer(client.ConsumerOptions{Name: s.Name, Topic: s.Topic, Config: s.Config, Bootstrap: c.BrokerIDs}, h, h.Now())
+		return client.NewConsumer(client.ConsumerOptions{Name: s.Name, Topic: s.Topic, Topics: s.Topics, Config: s.Config, Bootstrap: c.BrokerIDs}, h, h.Now())
 	})
 	return id, nil
 }

@@ -79,7 +79,9 @@ func (c *Cluster) GroupView(id string) GroupView {
 	}
 	for _, name := range c.ClientNames() {
 		if cs := c.Consumer(name); cs != nil && cs.Group() == id {
-			topics[cs.Topic()] = true
+			for _, t := range cs.Topics() {
+				topics[t] = true
+			}
 		}
 	}
 	for _, tp := range committed {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"kafkasim/broker/protocol"
 	"kafkasim/tui/session"
 	"kafkasim/tui/theme"
 )
@@ -71,18 +72,18 @@ func group(g *session.Group, st *theme.Styles, width int) []string {
 		if name == g.Leader {
 			name += "★"
 		}
-		line := fmt.Sprintf("  %-4s %s", name, session.TPSet(m.Partitions))
+		line := fmt.Sprintf("  %-4s %s", name, assignment(m.Partitions))
 		if g.Protocol == "consumer" {
 			line += fmt.Sprintf("  epoch %d", m.Epoch)
 			if len(m.Revoking) > 0 {
-				line += "  revoking " + session.TPSet(m.Revoking)
+				line += "  revoking " + assignment(m.Revoking)
 			} else if m.State != "" && m.State != "stable" {
 				line += "  " + m.State
 			}
 		}
 		msty := st.Good.Render
 		if g.MemberDown(m.Client) {
-			line = fmt.Sprintf("  %-4s %s  ✖ down: still a member until its session times out", name, session.TPSet(m.Partitions))
+			line = fmt.Sprintf("  %-4s %s  ✖ down: still a member until its session times out", name, assignment(m.Partitions))
 			msty = st.Bad.Render
 		}
 		if width >= 120 {
@@ -93,7 +94,11 @@ func group(g *session.Group, st *theme.Styles, width int) []string {
 		}
 		out = append(out, msty(theme.Fit(line, width)))
 	}
-	out = append(out, st.Dim.Render(theme.Fit(fmt.Sprintf("  %-12s %-5s %10s %10s %8s", "partition", "owner", "committed", "end", "lag"), width)))
+	col := 12 // the partition column, wider for a longer topic-partition name
+	for _, p := range g.Partitions {
+		col = max(col, len(p.TP.String()))
+	}
+	out = append(out, st.Dim.Render(theme.Fit(fmt.Sprintf("  %-*s %-5s %10s %10s %8s", col, "partition", "owner", "committed", "end", "lag"), width)))
 	for _, p := range g.Partitions {
 		owner := p.Owner
 		if owner == "" {
@@ -106,7 +111,7 @@ func group(g *session.Group, st *theme.Styles, width int) []string {
 		if p.End >= 0 {
 			end, lag = session.Thousands(p.End), session.Thousands(p.Lag)
 		}
-		line := fmt.Sprintf("  %-12s %-5s %10s %10s %8s", p.TP, owner, committed, end, lag)
+		line := fmt.Sprintf("  %-*s %-5s %10s %10s %8s", col, p.TP, owner, committed, end, lag)
 		psty := st.Good.Render
 		if p.End < 0 || p.Owner == "" || g.MemberDown(p.Owner) {
 			psty = st.Warn.Render
@@ -114,6 +119,31 @@ func group(g *session.Group, st *theme.Styles, width int) []string {
 		out = append(out, psty(theme.Fit(line, width)))
 	}
 	return out
+}
+
+// assignment writes a member's partitions: {orders/0,orders/1} when they are of one topic, and
+// topic by topic when they are of several (a consumer of several topics): orders/{0,1}
+// payments/{2}.
+func assignment(tps []protocol.TopicPartition) string {
+	if len(tps) == 0 || !slices.ContainsFunc(tps, func(tp protocol.TopicPartition) bool { return tp.Topic != tps[0].Topic }) {
+		return session.TPSet(tps)
+	}
+	sorted := slices.SortedFunc(slices.Values(tps), func(a, b protocol.TopicPartition) int {
+		return cmp.Or(cmp.Compare(a.Topic, b.Topic), cmp.Compare(a.Partition, b.Partition))
+	})
+	var b strings.Builder
+	for i, tp := range sorted {
+		switch {
+		case i == 0:
+			fmt.Fprintf(&b, "%s/{%d", tp.Topic, tp.Partition)
+		case tp.Topic != sorted[i-1].Topic:
+			fmt.Fprintf(&b, "} %s/{%d", tp.Topic, tp.Partition)
+		default:
+			fmt.Fprintf(&b, ",%d", tp.Partition)
+		}
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
 func state(g *session.Group) string {

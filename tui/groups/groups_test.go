@@ -162,3 +162,42 @@ func TestGroupsViewConsumerProtocolShowsEpochs(t *testing.T) {
 		t.Errorf("got\n%s\nwant g1 reconciling at epoch 2, r1 still owning all four at epoch 1", out)
 	}
 }
+
+// twoTopics is a group reading two topics: r1 subscribes to orders and payments, r2 to
+// payments alone.
+const twoTopics = `cluster brokers=3
+topic orders partitions=2 replication=3
+topic payments partitions=2 replication=3
+producer p1 topic=orders acks=all rate=100/s partitioner=round-robin
+producer p2 topic=payments acks=all rate=100/s partitioner=round-robin
+consumer r1 topic=orders,payments group=g1 partition.assignment.strategy=roundrobin
+consumer r2 topic=payments group=g1 partition.assignment.strategy=roundrobin
+await size assigned r2 == 1 within 30s
+wait 12s
+`
+
+// A group of two topics shows each member's partitions topic by topic, and every
+// topic-partition of both topics with its owner, committed offset and lag. roundrobin deals
+// orders/0 and orders/1 to r1 (r2 does not read orders), then payments/0 to r2 and payments/1
+// to r1 (RoundRobinAssignor's circle over the members sorted by member id).
+func TestGroupsViewTwoTopics(t *testing.T) {
+	sc, err := scenarios.Parse("two-topics.scenario", []byte(twoTopics))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := session.New(session.Options{Scenario: sc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000 && !s.Snapshot().Done; i++ {
+		s.Continue()
+		s.Advance(time.Second)
+	}
+	viewtest.Golden(t, func(w int) string { return Render(s.Snapshot(), theme.New(false), w, 0) })
+	out := ansi.Strip(Render(s.Snapshot(), theme.New(false), 80, 0))
+	for _, want := range []string{"r1   orders/{0,1} payments/{1}", "r2★  {payments/0}", "payments/0   r2", "payments/1   r1", "orders/1     r1"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("got\n%s\nwant %q", out, want)
+		}
+	}
+}
