@@ -169,7 +169,9 @@ func (g *groupMember) owns(part int) bool { return part < len(g.owned) && g.owne
 func (g *groupMember) busy(now time.Duration) bool { return now < g.busyUntil }
 
 // session names the consumer's current reading session for the history; the name is built
-// again only when the member, its generation or its seeks changed (every poll asks).
+// again only when the member, its generation or its seeks changed (every poll asks). A
+// partition taken up again counts as a seek (takeUp): its position starts anew from the
+// committed offset, even when the generation repeats.
 func (g *groupMember) session() string {
 	k := sessionKey{g.memberID, g.generation, g.seeks}
 	if k != g.sessKey || g.sessName == "" {
@@ -919,24 +921,7 @@ func (g *groupMember) onSync(now time.Duration, r *protocol.SyncGroupResponse) {
 		}
 	}
 	g.revoke(revoked)
-	for _, tp := range r.Assignment {
-		i := int(tp.Partition)
-		if tp.Topic != c.o.Topic {
-			continue
-		}
-		for i >= len(g.owned) {
-			g.owned = append(g.owned, false)
-		}
-		if !g.owned[i] {
-			g.owned[i] = true
-			if i < len(c.parts) {
-				p := &c.parts[i]
-				p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
-			}
-		}
-	}
-	g.Assignment = slices.Clone(r.Assignment)
-	slices.SortFunc(g.Assignment, compareTPs)
+	g.takeUp(r.Assignment)
 	g.joined = true
 	// Cooperative: revoked partitions are released; a follow-up rebalance hands them over.
 	g.needJoin = len(revoked) > 0 && c.cfg.AssignmentStrategy == AssignCooperativeSticky

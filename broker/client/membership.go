@@ -118,9 +118,18 @@ func (g *groupMember) reconcile(now time.Duration) {
 	g.announce()
 }
 
-// takeUp owns the partitions of assignment: new ones wait for their committed offset.
+// takeUp owns the partitions of assignment (after SyncGroup, or a KIP-848 reconciliation):
+// new ones wait for their committed offset (ConsumerCoordinator.onJoinComplete, then
+// refreshCommittedOffsetsIfNeeded), and a new reading session begins. The generation alone
+// does not tell sessions apart: a member that rejoins a Stable group with unchanged metadata
+// is given the current generation again (GroupMetadataManager.classicGroupJoinExistingMember),
+// as it is by a new coordinator that loaded the group; and a generation whose record never
+// reached __consumer_offsets is lost with its coordinator, so the next one repeats its number.
+// An eager member revoked everything before it rejoined (onJoinPrepare), so it reads the
+// partitions again from the committed offsets, behind where it was.
 func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
 	c := g.c
+	fresh := false
 	for _, tp := range assignment {
 		i := int(tp.Partition)
 		if tp.Topic != c.o.Topic {
@@ -131,11 +140,15 @@ func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
 		}
 		if !g.owned[i] {
 			g.owned[i] = true
+			fresh = true
 			if i < len(c.parts) {
 				p := &c.parts[i]
 				p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
 			}
 		}
+	}
+	if fresh {
+		g.seeks++
 	}
 	g.Assignment = slices.Clone(assignment)
 	slices.SortFunc(g.Assignment, compareTPs)
