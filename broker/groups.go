@@ -33,6 +33,7 @@ func newCoordinator(b *Broker) *group.Coordinator {
 		ConsumerSessionTimeout:    45 * time.Second,
 		ConsumerHeartbeatInterval: 5 * time.Second,
 		AssignBeforeRevoke:        b.cfg.Bugs.AssignBeforeRevoke,
+		MigrationPolicy:           b.cfg.GroupConsumerMigrationPolicy,
 		ExposePendingTxnOffsets:   b.cfg.Bugs.ExposePendingTxnOffsets, // group/txnoffsets.go
 	}, coordinatorHost{topicWriter{b, protocol.OffsetsTopic}})
 }

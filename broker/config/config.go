@@ -59,6 +59,7 @@ type Broker struct {
 	GroupMinSessionTimeout        time.Duration // group.min.session.timeout.ms
 	GroupMaxSessionTimeout        time.Duration // group.max.session.timeout.ms
 	GroupInitialRebalanceDelay    time.Duration // group.initial.rebalance.delay.ms
+	GroupConsumerMigrationPolicy  string        // group.consumer.migration.policy (KIP-848's online upgrade and downgrade)
 
 	// The transaction coordinator (TransactionStateManagerConfig, TransactionLogConfig).
 	TransactionStateLogNumPartitions     int           // transaction.state.log.num.partitions
@@ -235,6 +236,7 @@ func DefaultBroker() Broker {
 		GroupMinSessionTimeout:                 6 * time.Second,
 		GroupMaxSessionTimeout:                 30 * time.Minute,
 		GroupInitialRebalanceDelay:             3 * time.Second,
+		GroupConsumerMigrationPolicy:           "bidirectional",
 		TransactionStateLogNumPartitions:       50,
 		TransactionStateLogReplicationFactor:   3,
 		TransactionMaxTimeout:                  15 * time.Minute,
@@ -535,6 +537,13 @@ var brokerKeys = map[string]setter[Broker]{
 	"group.min.session.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.GroupMinSessionTimeout }),
 	"group.max.session.timeout.ms":                                dur(func(b *Broker) *time.Duration { return &b.GroupMaxSessionTimeout }),
 	"group.initial.rebalance.delay.ms":                            dur(func(b *Broker) *time.Duration { return &b.GroupInitialRebalanceDelay }),
+	"group.consumer.migration.policy": func(b *Broker, key, v string) error {
+		s, err := oneOf(key, v, "bidirectional", "upgrade", "downgrade", "disabled")
+		if err == nil {
+			b.GroupConsumerMigrationPolicy = s
+		}
+		return err
+	},
 }
 
 var protocolKeys = map[string]setter[Broker]{

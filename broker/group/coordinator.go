@@ -27,6 +27,9 @@ type Config struct {
 	ConsumerSessionTimeout    time.Duration // group.consumer.session.timeout.ms
 	ConsumerHeartbeatInterval time.Duration // group.consumer.heartbeat.interval.ms
 	AssignBeforeRevoke        bool          // planted bug: a partition is given before its owner revoked it
+	// MigrationPolicy is group.consumer.migration.policy (ConsumerGroupMigrationPolicy):
+	// bidirectional (also ""), upgrade, downgrade or disabled.
+	MigrationPolicy string
 }
 
 // Host is what the coordinator needs from its broker: the partitions of __consumer_offsets
@@ -61,7 +64,9 @@ const (
 	timerInitialRebalance
 	timerSync
 	timerHeartbeat
-	timerRevocation // a KIP-848 member's rebalance timeout
+	timerRevocation  // a KIP-848 member's rebalance timeout
+	timerClassicJoin // a classic member of a consumer group told to rejoin (migration.go)
+	timerClassicSync // a classic member of a consumer group that must sync (migration.go)
 )
 
 // TraceArg puts the partition in the trace.
@@ -334,7 +339,8 @@ func (s *shard) fire(now time.Duration, t Timer) {
 		return
 	}
 	if g.modern != nil {
-		if t.Kind == timerHeartbeat || t.Kind == timerRevocation {
+		switch t.Kind {
+		case timerHeartbeat, timerRevocation, timerClassicJoin, timerClassicSync:
 			s.expireConsumerMember(now, g, mid, t.Kind, t.Arg)
 		}
 		return

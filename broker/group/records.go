@@ -46,6 +46,11 @@ func offsetCommitRecord(group string, tp protocol.TopicPartition, o Offset) prot
 
 // groupMetadataRecord is GroupCoordinatorRecordHelpers.newGroupMetadataRecord with the given
 // assignment (member id → partitions).
+// groupTombstone deletes a classic group's record (ClassicGroup.createGroupTombstoneRecords).
+func groupTombstone(group string) protocol.Record {
+	return protocol.Record{Key: groupRecord + group + "\x00"}
+}
+
 func groupMetadataRecord(g *Group, assignment map[string][]protocol.TopicPartition) protocol.Record {
 	v := groupValue{ProtocolType: g.ProtocolType, Generation: g.Generation, Protocol: g.Protocol, Leader: g.Leader}
 	for _, m := range g.members {
@@ -101,11 +106,19 @@ func (s *shard) replay(r protocol.Record) {
 		if !ok {
 			return
 		}
+		if body == "" {
+			// A tombstone: the group became a consumer group (whose records follow).
+			if g := s.groups[id]; g != nil && g.modern == nil {
+				g.members, g.static, g.Generation, g.state = nil, map[string]string{}, 0, Empty
+			}
+			return
+		}
 		var v groupValue
 		if json.Unmarshal([]byte(body), &v) != nil {
 			return
 		}
 		g := s.group(id)
+		g.modern = nil // a consumer group converted back (its tombstones came first)
 		g.ProtocolType, g.Generation, g.Protocol, g.Leader = v.ProtocolType, v.Generation, v.Protocol, v.Leader
 		g.members, g.static = nil, map[string]string{}
 		for _, mv := range v.Members {
@@ -152,6 +165,13 @@ type memberMetadataValue struct {
 	Topics           []string      `json:"subscribedTopicNames"`
 	Assignor         string        `json:"serverAssignor,omitempty"`
 	Node             int32         `json:"node"`
+	// ClassicMemberMetadata: a member speaking the classic protocol (migration.go).
+	Classic *classicMemberValue `json:"classicMemberMetadata,omitempty"`
+}
+
+type classicMemberValue struct {
+	SessionTimeout time.Duration            `json:"sessionTimeoutMs"`
+	Protocols      []protocol.GroupProtocol `json:"supportedProtocols"`
 }
 
 // currentAssignmentValue is ConsumerGroupCurrentMemberAssignmentValue.
@@ -191,8 +211,12 @@ func partitionMetadataRecord(group string, topics map[string]int32) protocol.Rec
 }
 
 func memberMetadataRecord(group string, m *Member) protocol.Record {
-	return modernRecord(memberMetadataType, group, m.ID, memberMetadataValue{InstanceID: m.InstanceID, ClientID: m.ClientID,
-		RebalanceTimeout: m.Rebalance, Topics: m.Topics, Assignor: m.Assignor, Node: m.node})
+	v := memberMetadataValue{InstanceID: m.InstanceID, ClientID: m.ClientID,
+		RebalanceTimeout: m.Rebalance, Topics: m.Topics, Assignor: m.Assignor, Node: m.node}
+	if m.classic {
+		v.Classic = &classicMemberValue{SessionTimeout: m.Session, Protocols: m.Protocols}
+	}
+	return modernRecord(memberMetadataType, group, m.ID, v)
 }
 
 func targetMetadataRecord(group string, epoch int32) protocol.Record {
@@ -278,6 +302,10 @@ func (s *shard) replayModern(r protocol.Record) bool {
 			m := member()
 			m.InstanceID, m.ClientID, m.Rebalance, m.Topics, m.Assignor, m.node = v.InstanceID, v.ClientID, v.RebalanceTimeout, v.Topics, v.Assignor, v.Node
 			m.Protocols = []protocol.GroupProtocol{{Name: v.Assignor, Topics: v.Topics}}
+			m.classic = v.Classic != nil
+			if m.classic {
+				m.Session, m.Protocols = v.Classic.SessionTimeout, v.Classic.Protocols
+			}
 			if m.InstanceID != "" {
 				g.static[m.InstanceID] = m.ID
 			}
