@@ -17,7 +17,7 @@ var groupMembers = []string{"a1", "a2", "a3"}
 // idempotent acks=all producer and a group of three consumers (auto-commit, some processing
 // time per poll), random faults on brokers and consumers (kill, pause, clean stop, restart)
 // for 30s; then everything heals and the group reads to the end. protocol is the group's
-// group.protocol (classic, or consumer for KIP-848).
+// group.protocol (classic, or consumer for KIP-848), or mixed.
 func groupNemesisRun(t testing.TB, seed uint64, protocol string) (r *run, rep *Report, faults []cluster.Fault, stuck bool) {
 	defer func() {
 		if e := recover(); e != nil {
@@ -36,11 +36,20 @@ func groupNemesisRun(t testing.TB, seed uint64, protocol string) (r *run, rep *R
 func groupNemesisRunOn(t testing.TB, r *run, protocol string) (*Report, []cluster.Fault) {
 	r.topic(cluster.TopicSpec{Name: "t", Partitions: 4, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}})
 	r.producer("p", "t", 100, "acks", "all")
-	for _, name := range groupMembers {
+	for i, name := range groupMembers {
 		cc := config.DefaultConsumer()
 		cc.AutoOffsetReset = "earliest"
-		kvs := [][2]string{{"group", "g1"}, {"processing", "20ms"}, {"group.protocol", protocol}}
-		if protocol == "classic" {
+		proto := protocol
+		if protocol == "mixed" {
+			// KIP-848's online migration: the group is converted when a2 (the consumer
+			// protocol) joins, and back when it is gone and classic members remain.
+			proto = "classic"
+			if i == 1 {
+				proto = "consumer"
+			}
+		}
+		kvs := [][2]string{{"group", "g1"}, {"processing", "20ms"}, {"group.protocol", proto}}
+		if proto == "classic" {
 			kvs = append(kvs, [2]string{"session.timeout.ms", "10s"}) // KIP-848's is the broker's (45s)
 		}
 		for _, kv := range kvs {
@@ -94,9 +103,10 @@ func (r *run) finishGroup(cfg Config, producers []string, topic string, members 
 // No false alarm with a consumer group under random broker and consumer faults: the group's
 // rebalances, redeliveries after a kill and clean closes keep every invariant and show no
 // anomaly (group-duplicate, being informational, is allowed), over 20 seeds (CHECKER_SEEDS for
-// more), for the classic protocol and for KIP-848's.
+// more), for the classic protocol, for KIP-848's, and mixed (a2 speaks KIP-848's protocol, a1 and
+// a3 the classic one: the group is converted when a2 joins, and back when a2 is gone).
 func TestNoFalseAlarmWithGroupsUnderNemesis(t *testing.T) {
-	for _, protocol := range []string{"classic", "consumer"} {
+	for _, protocol := range []string{"classic", "consumer", "mixed"} {
 		t.Run(protocol, func(t *testing.T) { noFalseAlarmWithGroups(t, protocol) })
 	}
 }

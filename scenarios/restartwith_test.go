@@ -48,3 +48,34 @@ expect generation g1 == 3
 		t.Errorf("run failed: %s", r.Failure)
 	}
 }
+
+// With group.consumer.migration.policy=disabled the coordinator refuses the upgrade
+// (GROUP_ID_NOT_FOUND), which the consumer raises to the application: the run says why.
+func TestRestartWithSettingsUpgradeRefusedByPolicy(t *testing.T) {
+	s := mustParseSrc(t, `cluster brokers=3
+config group.consumer.migration.policy=disabled
+topic orders partitions=4 replication=3
+consumer app1 topic=orders group=g1
+consumer app2 topic=orders group=g1
+await size assigned app1 == 2 within 30s
+await size assigned app2 == 2 within 30s
+stop app1
+await size assigned app2 == 4 within 30s
+restart app1 group.protocol=consumer
+wait 5s
+expect members g1 == 1
+expect size assigned app2 == 4
+`)
+	var out strings.Builder
+	r, err := Run(s, Options{Seed: 1, Narrate: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK {
+		t.Errorf("run failed: %s", r.Failure)
+	}
+	want := "consumer app1 gives up on group g1: GROUP_ID_NOT_FOUND (group g1 is a classic group with members, and the broker's group.consumer.migration.policy does not allow its online upgrade)"
+	if !strings.Contains(out.String(), want) {
+		t.Errorf("narration:\n%s\nwant a line with %q", out.String(), want)
+	}
+}

@@ -696,6 +696,8 @@ func (g *groupMember) fail(err protocol.ErrorCode) {
 		ev.Why = fmt.Sprintf("session.timeout.ms=%v is outside the broker's group.min.session.timeout.ms..group.max.session.timeout.ms", g.c.cfg.SessionTimeout)
 	case protocol.FENCED_INSTANCE_ID:
 		ev.Why = fmt.Sprintf("another consumer took group.instance.id=%s", g.c.cfg.GroupInstanceID)
+	case protocol.GROUP_ID_NOT_FOUND:
+		ev.Why = fmt.Sprintf("group %s is a classic group with members, and the broker's group.consumer.migration.policy does not allow its online upgrade", g.c.cfg.Group)
 	case protocol.UNRELEASED_INSTANCE_ID:
 		ev.Why = fmt.Sprintf("the member that held group.instance.id=%s has not left the group (it left no epoch -2 behind, and its session has not expired)", g.c.cfg.GroupInstanceID)
 	}

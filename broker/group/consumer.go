@@ -164,6 +164,9 @@ func (s *shard) handleConsumerHeartbeat(now time.Duration, from int32, r *protoc
 		if upgrade {
 			recs = s.convertToConsumerGroup(g)
 		} else {
+			if g != nil {
+				s.dropClassicPending(g) // maybeDeleteEmptyClassicGroup: a new group
+			}
 			g = s.group(r.GroupID)
 			g.modern = &consumerGroup{target: map[string][]protocol.TopicPartition{}, topics: map[string]int32{}}
 			g.ProtocolType, g.Protocol, g.Leader, g.Generation, g.state = "consumer", "", "", 0, Empty

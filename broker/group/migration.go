@@ -75,16 +75,12 @@ func (s *shard) convertToConsumerGroup(g *Group) []protocol.Record {
 			m.sync = nil
 		}
 	}
-	s.cancel(joinKey(g.ID))
-	s.cancel(syncKey(g.ID))
-	for _, id := range g.pendingJoin {
-		s.cancel(heartbeatKey(g.ID, id))
-	}
+	s.dropClassicPending(g)
 	recs := []protocol.Record{groupTombstone(g.ID)}
 	// ConsumerGroup.fromClassicGroup.
 	gen := g.Generation
 	g.modern = &consumerGroup{assignmentEpoch: gen, target: map[string][]protocol.TopicPartition{}, topics: map[string]int32{}}
-	g.ProtocolType, g.Leader, g.pendingJoin, g.pendingSync, g.newMember = "consumer", "", nil, nil, false
+	g.ProtocolType, g.Leader = "consumer", ""
 	for _, m := range g.members {
 		var meta protocol.GroupProtocol
 		for _, p := range m.Protocols {
@@ -116,6 +112,18 @@ func (s *shard) convertToConsumerGroup(g *Group) []protocol.Record {
 	}
 	g.updateModernState()
 	return recs
+}
+
+// dropClassicPending forgets what only a classic group has: the rebalance's timers, and the
+// members given an id that have not joined with it yet (they are unknown to the consumer
+// group: their JoinGroup creates them there).
+func (s *shard) dropClassicPending(g *Group) {
+	s.cancel(joinKey(g.ID))
+	s.cancel(syncKey(g.ID))
+	for _, id := range g.pendingJoin {
+		s.cancel(heartbeatKey(g.ID, id))
+	}
+	g.pendingJoin, g.pendingSync, g.newMember = nil, nil, false
 }
 
 // validateOnlineDowngrade: validateOnlineDowngradeWithFencedMember: every member but the one
@@ -247,6 +255,10 @@ func (s *shard) classicJoinToConsumerGroup(now time.Duration, from int32, g *Gro
 	g.updateModernState()
 	resp := &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, MemberID: m.ID, GenerationID: m.Epoch, ProtocolName: r.Protocols[0].Name}
 	rebalance := upd.Rebalance
+	// The session runs from now, as a ConsumerGroupHeartbeat's does (Kafka arms it once the
+	// write commits, and rolls the member back if it fails; here a write that times out keeps
+	// its effect, so the member must still expire).
+	s.schedule(timerHeartbeat, heartbeatKey(g.ID, id), upd.Session, 0)
 	s.append(now, recs, func(_ time.Duration, err protocol.ErrorCode) {
 		if err != protocol.NONE {
 			fail(err, id)

@@ -178,3 +178,36 @@ func TestOnlineUpgradeDisabledByPolicy(t *testing.T) {
 		}
 	}
 }
+
+// Reference: GroupMetadataManager.maybeDeleteEmptyClassicGroup. A classic group whose only
+// member was given an id (MEMBER_ID_REQUIRED) but has not joined with it yet is empty: a
+// ConsumerGroupHeartbeat replaces it with a consumer group, and the pending id is forgotten
+// (nemesis seed 342 of the mixed group runs: kept, it let the member join twice once the group
+// had gone back to classic, and the second copy held a partition no one read). That member's
+// JoinGroup then creates it in the consumer group; after the downgrade it is one member.
+func TestPendingClassicMemberForgottenByUpgrade(t *testing.T) {
+	k := newModernCoord(t, &offsetsLog{}, 0)
+	id := k.request(join("", "", 10*time.Second, 1))[0].(*protocol.JoinGroupResponse).MemberID
+	k.hb("c", "", 0, nil)
+	g := k.c.Group("g1")
+	if g.Kind() != "consumer" || len(g.pendingJoin) != 0 {
+		t.Fatalf("group %s with pending %v; want a consumer group and no pending classic member", g.Kind(), g.pendingJoin)
+	}
+	if gen, _ := k.rejoin(id); gen <= 0 {
+		t.Fatalf("%s joined the consumer group at generation %d", id, gen)
+	}
+	k.hb("c", "", protocol.LeaveGroupMemberEpoch, nil)
+	if g.Kind() != "classic" {
+		t.Fatalf("after c left: %s; want classic", g.Kind())
+	}
+	k.request(join(id, "", 10*time.Second, 8))
+	n := 0
+	for _, m := range g.Members() {
+		if m.ID == id {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("member %s is in the group %d times; want once", id, n)
+	}
+}
