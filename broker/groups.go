@@ -36,6 +36,7 @@ func newCoordinator(b *Broker) *group.Coordinator {
 		ExposePendingTxnOffsets:       b.cfg.Bugs.ExposePendingTxnOffsets, // group/txnoffsets.go
 		OffsetsRetention:              b.cfg.OffsetsRetention,
 		OffsetsRetentionCheckInterval: b.cfg.OffsetsRetentionCheckInterval,
+		MigrationPolicy:               b.cfg.GroupConsumerMigrationPolicy,
 	}, coordinatorHost{topicWriter{b, protocol.OffsetsTopic}})
 }
 

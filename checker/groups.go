@@ -149,7 +149,11 @@ type ownerKey struct {
 	tp    string
 }
 
-// groupAssigned: one-owner-per-generation.
+// groupAssigned: one-owner-per-generation. A generation's number names it only while the
+// group's records last: a coordinator that lost them (its __consumer_offsets partition lost
+// data to a power loss or an unclean election) starts the group again at generation 0, and
+// its generation 1 is not the old one (groupEpochSeen forgets the old owners). The old
+// members are fenced from it: their heartbeats and commits get UNKNOWN_MEMBER_ID.
 func (o *Online) groupAssigned(e *client.GroupAssigned) {
 	if e.Protocol == "consumer" {
 		o.epochAssigned(e)
@@ -158,6 +162,10 @@ func (o *Online) groupAssigned(e *client.GroupAssigned) {
 	if o.owners == nil {
 		o.owners = map[ownerKey]string{}
 	}
+	if o.claims.highest == nil {
+		o.claims.highest = map[string]int32{}
+	}
+	o.claims.highest[e.Group] = max(o.claims.highest[e.Group], e.Generation)
 	for _, tp := range e.Partitions {
 		k := ownerKey{e.Group, e.Generation, tp.String()}
 		if prev, ok := o.owners[k]; ok && prev != e.Client {
@@ -237,13 +245,19 @@ func (o *Online) epochAssigned(e *client.GroupAssigned) {
 }
 
 // groupEpochSeen: a coordinator has group at group epoch (or generation) epoch; below an
-// epoch already claimed, the group was rebuilt: its claims are forgotten.
+// epoch (or generation) already claimed, the group was rebuilt: its claims are forgotten, of
+// either protocol.
 func (o *Online) groupEpochSeen(group string, epoch int32) {
 	c := &o.claims
 	if h, ok := c.highest[group]; !ok || epoch >= h {
 		return
 	}
 	c.highest[group] = epoch
+	for k := range o.owners { // deletions only: the order does not matter
+		if k.group == group {
+			delete(o.owners, k)
+		}
+	}
 	for k := range c.owner { // deletions only: the order does not matter
 		if k.group == group {
 			delete(c.owner, k)

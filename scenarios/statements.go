@@ -50,6 +50,7 @@ type stmt struct {
 	replicas []int32                 // reassign's target
 	nemesis  *nemesisDef             // nemesis.go
 	txn      txnOp                   // begin, commit or abort of a producer's transaction (txnwords.go)
+	reconf   []string                // restart C KEY=V ...: the consumer's new settings (restartwith.go)
 }
 
 // final reports whether the statement is judged after the finish (expect verdict, expect anomaly).
@@ -97,6 +98,7 @@ func init() {
 	for _, k := range sim.FaultKinds() {
 		words = append(words, &word{name: k.Name, parse: faultParser(k), run: runFault, touches: true})
 	}
+	extendRestart() // restart C KEY=V (restartwith.go)
 }
 
 // lookup finds the word a statement starts with, nil if there is none.

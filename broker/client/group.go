@@ -179,7 +179,9 @@ func (g *groupMember) owns(part int) bool { return part < len(g.owned) && g.owne
 func (g *groupMember) busy(now time.Duration) bool { return now < g.busyUntil }
 
 // session names the consumer's current reading session for the history; the name is built
-// again only when the member, its generation or its seeks changed (every poll asks).
+// again only when the member, its generation or its seeks changed (every poll asks). A
+// partition taken up again counts as a seek (takeUp): its position starts anew from the
+// committed offset, even when the generation repeats.
 func (g *groupMember) session() string {
 	k := sessionKey{g.memberID, g.generation, g.seeks}
 	if k != g.sessKey || g.sessName == "" {
@@ -727,6 +729,8 @@ func (g *groupMember) fail(err protocol.ErrorCode) {
 		ev.Why = fmt.Sprintf("session.timeout.ms=%v is outside the broker's group.min.session.timeout.ms..group.max.session.timeout.ms", g.c.cfg.SessionTimeout)
 	case protocol.FENCED_INSTANCE_ID:
 		ev.Why = fmt.Sprintf("another consumer took group.instance.id=%s", g.c.cfg.GroupInstanceID)
+	case protocol.GROUP_ID_NOT_FOUND:
+		ev.Why = fmt.Sprintf("group %s is a classic group with members, and the broker's group.consumer.migration.policy does not allow its online upgrade", g.c.cfg.Group)
 	case protocol.UNRELEASED_INSTANCE_ID:
 		ev.Why = fmt.Sprintf("the member that held group.instance.id=%s has not left the group (it left no epoch -2 behind, and its session has not expired)", g.c.cfg.GroupInstanceID)
 	}

@@ -118,10 +118,19 @@ func (g *groupMember) reconcile(now time.Duration) {
 	g.announce()
 }
 
-// takeUp owns the partitions of assignment: new ones wait for their committed offset; one that
-// metadata has not described yet is owned once it is (described).
+// takeUp owns the partitions of assignment (after SyncGroup, or a KIP-848 reconciliation):
+// new ones wait for their committed offset (ConsumerCoordinator.onJoinComplete, then
+// refreshCommittedOffsetsIfNeeded), and a new reading session begins. The generation alone
+// does not tell sessions apart: a member that rejoins a Stable group with unchanged metadata
+// is given the current generation again (GroupMetadataManager.classicGroupJoinExistingMember),
+// as it is by a new coordinator that loaded the group; and a generation whose record never
+// reached __consumer_offsets is lost with its coordinator, so the next one repeats its number.
+// An eager member revoked everything before it rejoined (onJoinPrepare), so it reads the
+// partitions again from the committed offsets, behind where it was. A partition metadata has
+// not described yet is owned once it is (described).
 func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
 	c := g.c
+	fresh := false
 	for _, tp := range assignment {
 		i := c.indexOf(tp)
 		if i < 0 {
@@ -135,9 +144,13 @@ func (g *groupMember) takeUp(assignment []protocol.TopicPartition) {
 		}
 		if !g.owned[i] {
 			g.owned[i] = true
+			fresh = true
 			p := &c.parts[i]
 			p.state, p.position, p.gen, p.fetchOK = cpCommitted, -1, p.gen+1, false
 		}
+	}
+	if fresh {
+		g.seeks++
 	}
 	g.Assignment = slices.Clone(assignment)
 	slices.SortFunc(g.Assignment, compareTPs)

@@ -62,6 +62,7 @@ type Broker struct {
 	OffsetsRetention              time.Duration // offsets.retention.minutes
 	OffsetsRetentionCheckInterval time.Duration // offsets.retention.check.interval.ms
 	OffsetsTopicSegmentBytes      int64         // offsets.topic.segment.bytes
+	GroupConsumerMigrationPolicy  string        // group.consumer.migration.policy (KIP-848's online upgrade and downgrade)
 
 	// The transaction coordinator (TransactionStateManagerConfig, TransactionLogConfig).
 	TransactionStateLogNumPartitions     int           // transaction.state.log.num.partitions
@@ -241,6 +242,7 @@ func DefaultBroker() Broker {
 		GroupMinSessionTimeout:                 6 * time.Second,
 		GroupMaxSessionTimeout:                 30 * time.Minute,
 		GroupInitialRebalanceDelay:             3 * time.Second,
+		GroupConsumerMigrationPolicy:           "bidirectional",
 		TransactionStateLogNumPartitions:       50,
 		TransactionStateLogReplicationFactor:   3,
 		TransactionMaxTimeout:                  15 * time.Minute,
@@ -565,6 +567,13 @@ var brokerKeys = map[string]setter[Broker]{
 	"transactional.id.expiration.ms":                              dur(func(b *Broker) *time.Duration { return &b.TransactionalIDExpiration }),
 	"transaction.remove.expired.transaction.cleanup.interval.ms":  dur(func(b *Broker) *time.Duration { return &b.TransactionRemoveExpiredInterval }),
 	"transaction.state.log.segment.bytes":                         bytesAtLeast(1, func(b *Broker) *int64 { return &b.TransactionStateLogSegmentBytes }),
+	"group.consumer.migration.policy": func(b *Broker, key, v string) error {
+		s, err := oneOf(key, v, "bidirectional", "upgrade", "downgrade", "disabled")
+		if err == nil {
+			b.GroupConsumerMigrationPolicy = s
+		}
+		return err
+	},
 }
 
 var protocolKeys = map[string]setter[Broker]{

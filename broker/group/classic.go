@@ -78,6 +78,10 @@ type Member struct {
 	Topics    []string                  // the subscribed topic names, sorted
 	Assignor  string                    // the server assignor the member asked for ("" none)
 	mstate    memberState
+	// classic: a member of a consumer group that speaks the classic protocol (JoinGroup,
+	// SyncGroup, Heartbeat: ConsumerGroupMember.useClassicProtocol); Session and Protocols are
+	// its ClassicMemberMetadata (migration.go).
+	classic bool
 }
 
 type parked struct {
@@ -306,6 +310,13 @@ func (s *shard) handleJoin(now time.Duration, from int32, r *protocol.JoinGroupR
 		return
 	}
 	g := s.groups[r.GroupID]
+	if g != nil && g.modern != nil {
+		if len(g.members) > 0 {
+			s.classicJoinToConsumerGroup(now, from, g, r)
+			return
+		}
+		s.convertEmptyConsumerGroup(now, g)
+	}
 	if g == nil || g.state == Dead {
 		if r.MemberID != "" {
 			fail(protocol.UNKNOWN_MEMBER_ID, r.MemberID)
@@ -649,7 +660,11 @@ func (s *shard) handleSync(now time.Duration, from int32, r *protocol.SyncGroupR
 		s.c.host.Send(from, &protocol.SyncGroupResponse{CorrelationID: r.CorrelationID, Error: err, Assignment: a, ProtocolName: name})
 	}
 	g := s.groups[r.GroupID]
-	if g == nil || g.state == Dead || g.modern != nil {
+	if g != nil && g.modern != nil {
+		s.classicSyncToConsumerGroup(now, from, g, r)
+		return
+	}
+	if g == nil || g.state == Dead {
 		answer(protocol.UNKNOWN_MEMBER_ID, nil, "")
 		return
 	}
@@ -704,7 +719,11 @@ func (s *shard) handleHeartbeat(now time.Duration, from int32, r *protocol.Heart
 		s.c.host.Send(from, &protocol.HeartbeatResponse{CorrelationID: r.CorrelationID, Error: err})
 	}
 	g := s.groups[r.GroupID]
-	if g == nil || g.modern != nil {
+	if g != nil && g.modern != nil {
+		s.classicHeartbeatToConsumerGroup(from, g, r)
+		return
+	}
+	if g == nil {
 		answer(protocol.UNKNOWN_MEMBER_ID)
 		return
 	}
@@ -739,7 +758,11 @@ func (s *shard) handleLeave(now time.Duration, from int32, r *protocol.LeaveGrou
 		s.c.host.Send(from, &protocol.LeaveGroupResponse{CorrelationID: r.CorrelationID, Error: err})
 	}
 	g := s.groups[r.GroupID]
-	if g == nil || g.modern != nil {
+	if g != nil && g.modern != nil {
+		s.classicLeaveToConsumerGroup(now, from, g, r)
+		return
+	}
+	if g == nil {
 		answer(protocol.UNKNOWN_MEMBER_ID)
 		return
 	}

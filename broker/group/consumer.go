@@ -24,9 +24,8 @@ import (
 // ConsumerGroupCurrentMemberAssignment), replayed by a new coordinator.
 //
 // Not modelled: the metadata refresh interval (the subscribed topics' partition counts are
-// compared at every heartbeat), regular expressions, racks, online upgrades between classic
-// and consumer groups (a JoinGroup to a consumer group fails with INCONSISTENT_GROUP_PROTOCOL),
-// group.consumer.max.size.
+// compared at every heartbeat), regular expressions, racks, group.consumer.max.size. The
+// online migration between classic and consumer groups is in migration.go.
 
 // memberState is a KIP-848 member's reconciliation state (MemberState).
 type memberState uint8
@@ -152,18 +151,27 @@ func (s *shard) handleConsumerHeartbeat(now time.Duration, from int32, r *protoc
 		return
 	}
 	g := s.groups[r.GroupID]
+	var recs []protocol.Record
 	if g == nil || g.modern == nil {
 		// getOrMaybeCreateConsumerGroup: only a joining member creates the group; an empty
-		// classic group (one with committed offsets only) becomes a consumer group.
-		if r.MemberEpoch != protocol.JoinGroupMemberEpoch || (g != nil && len(g.members) > 0) {
+		// classic group (one with committed offsets only) becomes a consumer group, and one
+		// with members is converted, its members kept (convertToConsumerGroup, migration.go).
+		upgrade := g != nil && len(g.members) > 0 && g.state != Dead
+		if r.MemberEpoch != protocol.JoinGroupMemberEpoch || (upgrade && !s.validateOnlineUpgrade(g)) {
 			fail(protocol.GROUP_ID_NOT_FOUND)
 			return
 		}
-		g = s.group(r.GroupID)
-		g.modern = &consumerGroup{target: map[string][]protocol.TopicPartition{}, topics: map[string]int32{}}
-		g.ProtocolType, g.Protocol, g.Leader, g.Generation, g.state = "consumer", "", "", 0, Empty
+		if upgrade {
+			recs = s.convertToConsumerGroup(g)
+		} else {
+			if g != nil {
+				s.dropClassicPending(g) // maybeDeleteEmptyClassicGroup: a new group
+			}
+			g = s.group(r.GroupID)
+			g.modern = &consumerGroup{target: map[string][]protocol.TopicPartition{}, topics: map[string]int32{}}
+			g.ProtocolType, g.Protocol, g.Leader, g.Generation, g.state = "consumer", "", "", 0, Empty
+		}
 	}
-	var recs []protocol.Record
 	// The member: getOrMaybeSubscribeDynamicConsumerGroupMember / ...StaticConsumerGroupMember.
 	var m, replaced *Member
 	if r.InstanceID == "" {
@@ -476,15 +484,17 @@ func (s *shard) removeMemberRecords(g *Group, m *Member) []protocol.Record {
 // fenceMember: GroupMetadataManager.consumerGroupFenceMember: the member's records are
 // deleted and the group epoch is bumped, so that the next heartbeat computes a target
 // assignment without it.
-func (s *shard) fenceMember(g *Group, m *Member) []protocol.Record {
+func (s *shard) fenceMember(now time.Duration, g *Group, m *Member) []protocol.Record {
+	if s.validateOnlineDowngrade(g, m) {
+		return s.convertToClassicGroup(now, g, m)
+	}
 	recs := s.removeMemberRecords(g, m)
 	g.members = slices.DeleteFunc(g.members, func(x *Member) bool { return x == m })
 	delete(g.modern.target, m.ID)
 	if m.InstanceID != "" && g.static[m.InstanceID] == m.ID {
 		delete(g.static, m.InstanceID)
 	}
-	s.cancel(heartbeatKey(g.ID, m.ID))
-	s.cancel(revocationKey(g.ID, m.ID))
+	s.cancelMemberTimers(g, m)
 	if meta := s.subscriptionMetadata(g); !maps.Equal(meta, g.modern.topics) {
 		g.modern.topics = meta
 		recs = append(recs, partitionMetadataRecord(g.ID, meta))
@@ -528,7 +538,7 @@ func (s *shard) consumerGroupLeave(now time.Duration, from int32, r *protocol.Co
 		recs = append(recs, currentAssignmentRecord(g.ID, m))
 		g.updateModernState()
 	} else {
-		recs = s.fenceMember(g, m)
+		recs = s.fenceMember(now, g, m)
 	}
 	s.append(now, recs, func(_ time.Duration, err protocol.ErrorCode) { answer(err, r.MemberEpoch) })
 }
@@ -541,7 +551,7 @@ func (s *shard) expireConsumerMember(now time.Duration, g *Group, id string, kin
 	if m == nil || (kind == timerRevocation && int64(m.Epoch) != arg) {
 		return
 	}
-	s.append(now, s.fenceMember(g, m), func(time.Duration, protocol.ErrorCode) {})
+	s.append(now, s.fenceMember(now, g, m), func(time.Duration, protocol.ErrorCode) {})
 }
 
 // validateConsumerOffsetCommit: ConsumerGroup.validateOffsetCommit: a commit from outside the
@@ -555,6 +565,9 @@ func validateConsumerOffsetCommit(g *Group, r *protocol.OffsetCommitRequest) pro
 		return protocol.UNKNOWN_MEMBER_ID
 	}
 	if r.GenerationID != m.Epoch {
+		if m.classic { // validateMemberEpoch: a classic member's generation
+			return protocol.ILLEGAL_GENERATION
+		}
 		return protocol.STALE_MEMBER_EPOCH
 	}
 	return protocol.NONE
@@ -564,7 +577,11 @@ func validateConsumerOffsetCommit(g *Group, r *protocol.OffsetCommitRequest) pro
 // fresh rebalance timeout (GroupMetadataManager.onLoaded).
 func (s *shard) afterLoadConsumer(g *Group) {
 	for _, m := range g.members {
-		s.schedule(timerHeartbeat, heartbeatKey(g.ID, m.ID), s.c.cfg.ConsumerSessionTimeout, 0)
+		session := s.c.cfg.ConsumerSessionTimeout
+		if m.classic {
+			session = m.Session
+		}
+		s.schedule(timerHeartbeat, heartbeatKey(g.ID, m.ID), session, 0)
 		if m.mstate == mUnrevoked {
 			s.schedule(timerRevocation, revocationKey(g.ID, m.ID), m.Rebalance, int64(m.Epoch))
 		}

@@ -32,6 +32,10 @@ type Config struct {
 	// (offsets.retention.check.interval.ms) when the broker calls CleanupGroupMetadata; 0:
 	// Kafka's defaults (7 days, 10 minutes).
 	OffsetsRetention, OffsetsRetentionCheckInterval time.Duration
+
+	// MigrationPolicy is group.consumer.migration.policy (ConsumerGroupMigrationPolicy):
+	// bidirectional (also ""), upgrade, downgrade or disabled.
+	MigrationPolicy string
 }
 
 // Host is what the coordinator needs from its broker: the partitions of __consumer_offsets
@@ -66,7 +70,9 @@ const (
 	timerInitialRebalance
 	timerSync
 	timerHeartbeat
-	timerRevocation // a KIP-848 member's rebalance timeout
+	timerRevocation  // a KIP-848 member's rebalance timeout
+	timerClassicJoin // a classic member of a consumer group told to rejoin (migration.go)
+	timerClassicSync // a classic member of a consumer group that must sync (migration.go)
 )
 
 // TraceArg puts the partition in the trace.
@@ -340,7 +346,8 @@ func (s *shard) fire(now time.Duration, t Timer) {
 		return
 	}
 	if g.modern != nil {
-		if t.Kind == timerHeartbeat || t.Kind == timerRevocation {
+		switch t.Kind {
+		case timerHeartbeat, timerRevocation, timerClassicJoin, timerClassicSync:
 			s.expireConsumerMember(now, g, mid, t.Kind, t.Arg)
 		}
 		return

@@ -33,9 +33,6 @@ func (c *Coordinator) handle(now time.Duration, from int32, msg any) bool {
 		}
 		if s, err := c.lookup(r.GroupID); err != protocol.NONE {
 			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: err, MemberID: r.MemberID, GenerationID: -1})
-		} else if g := s.groups[r.GroupID]; g != nil && g.modern != nil {
-			// Online upgrades between the protocols are not modelled.
-			c.host.Send(from, &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, Error: protocol.INCONSISTENT_GROUP_PROTOCOL, MemberID: r.MemberID, GenerationID: -1})
 		} else {
 			s.handleJoin(now, from, r)
 		}

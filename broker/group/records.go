@@ -140,6 +140,7 @@ func (s *shard) replay(r protocol.Record) {
 			return
 		}
 		g := s.group(id)
+		g.modern = nil // a consumer group converted back (its tombstones came first)
 		g.ProtocolType, g.Generation, g.Protocol, g.Leader = v.ProtocolType, v.Generation, v.Protocol, v.Leader
 		g.members, g.static = nil, map[string]string{}
 		for _, mv := range v.Members {
@@ -219,6 +220,13 @@ type memberMetadataValue struct {
 	Topics           []string      `json:"subscribedTopicNames"`
 	Assignor         string        `json:"serverAssignor,omitempty"`
 	Node             int32         `json:"node"`
+	// ClassicMemberMetadata: a member speaking the classic protocol (migration.go).
+	Classic *classicMemberValue `json:"classicMemberMetadata,omitempty"`
+}
+
+type classicMemberValue struct {
+	SessionTimeout time.Duration            `json:"sessionTimeoutMs"`
+	Protocols      []protocol.GroupProtocol `json:"supportedProtocols"`
 }
 
 // currentAssignmentValue is ConsumerGroupCurrentMemberAssignmentValue.
@@ -258,8 +266,12 @@ func partitionMetadataRecord(group string, topics map[string]int32) protocol.Rec
 }
 
 func memberMetadataRecord(group string, m *Member) protocol.Record {
-	return modernRecord(memberMetadataType, group, m.ID, memberMetadataValue{InstanceID: m.InstanceID, ClientID: m.ClientID,
-		RebalanceTimeout: m.Rebalance, Topics: m.Topics, Assignor: m.Assignor, Node: m.node})
+	v := memberMetadataValue{InstanceID: m.InstanceID, ClientID: m.ClientID,
+		RebalanceTimeout: m.Rebalance, Topics: m.Topics, Assignor: m.Assignor, Node: m.node}
+	if m.classic {
+		v.Classic = &classicMemberValue{SessionTimeout: m.Session, Protocols: m.Protocols}
+	}
+	return modernRecord(memberMetadataType, group, m.ID, v)
 }
 
 func targetMetadataRecord(group string, epoch int32) protocol.Record {
@@ -348,6 +360,10 @@ func (s *shard) replayModern(r protocol.Record) bool {
 			m := member()
 			m.InstanceID, m.ClientID, m.Rebalance, m.Topics, m.Assignor, m.node = v.InstanceID, v.ClientID, v.RebalanceTimeout, v.Topics, v.Assignor, v.Node
 			m.Protocols = []protocol.GroupProtocol{{Name: v.Assignor, Topics: v.Topics}}
+			m.classic = v.Classic != nil
+			if m.classic {
+				m.Session, m.Protocols = v.Classic.SessionTimeout, v.Classic.Protocols
+			}
 			if m.InstanceID != "" {
 				g.static[m.InstanceID] = m.ID
 			}

@@ -59,6 +59,7 @@ type Cluster struct {
 	removing    map[int32]bool // brokers to unregister once stopped (elastic.go)
 	ZooKeeper   []int32        // the ensemble's servers in ZooKeeper mode (zookeeper.go)
 	zk          *zkView
+	consumerCfg map[string]*config.Consumer // what a consumer's next start is built with (reconfigure.go)
 }
 
 // New validates the spec and starts the controllers, brokers and the admin client at time 0.
@@ -341,8 +342,9 @@ func (c *Cluster) AddConsumer(s ConsumerSpec) (int32, error) {
 		}
 	}
 	id := c.newClient(s.Name)
+	cfg := c.keepConsumerConfig(s.Name, s.Config)
 	c.World.AddNode(id, s.Name, func(h *sim.Host) sim.Node {
-		return client.NewConsumer(client.ConsumerOptions{Name: s.Name, Topic: s.Topic, Topics: s.Topics, Config: s.Config, Bootstrap: c.BrokerIDs}, h, h.Now())
+		return client.NewConsumer(client.ConsumerOptions{Name: s.Name, Topic: s.Topic, Topics: s.Topics, Config: *cfg, Bootstrap: c.BrokerIDs}, h, h.Now())
 	})
 	return id, nil
 }
