@@ -58,10 +58,8 @@ type Broker struct {
 	alters map[int64]*Partition
 
 	delayedSeq int64
-	produces   map[int64]*delayedProduce
 	conns      map[int32]*clientConn // clients' connections, by client id (produce.go)
 	unmuted    []int32               // clients whose requests wait on a connection unmuted this step
-	fetches    map[int64]*delayedFetch
 	purgatory  purgatory
 
 	pids producerIDs // producer id blocks (producerid.go)
@@ -90,9 +88,11 @@ const (
 	tickIsrExpiration
 	tickHWCheckpoint
 	tickRetention
-	tickFetcher      // key = leader id, gen = fetcher generation
-	tickDelayedFetch // key = delayed fetch id
-	tickDelayedProduce
+	tickFetcher // key = leader id, gen = fetcher generation
+	// Two kinds no timer has any more (the purgatory's deadlines, purgatory.go), kept so that
+	// the kinds after them keep their numbers, which timers carry into the trace (TraceArg).
+	_
+	_
 	tickShutdownTimeout
 	tickAlterTimeout // key = correlation id
 	tickPurgatory    // gen = purgatory generation
@@ -119,7 +119,7 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 		id:            o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
 		image: metadata.NewImage(),
 		parts: map[protocol.TopicPartition]*Partition{}, fetchers: map[int32]*fetcher{},
-		alters: map[int64]*Partition{}, produces: map[int64]*delayedProduce{}, conns: map[int32]*clientConn{}, fetches: map[int64]*delayedFetch{},
+		alters: map[int64]*Partition{}, conns: map[int32]*clientConn{},
 		hwCheckpoint: map[protocol.TopicPartition]int64{},
 	}
 	incarnation := env.Rand()

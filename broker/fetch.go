@@ -69,14 +69,13 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 		}
 	}
 	*df = delayedFetch{id: b.delayedSeq, from: from, req: m, ctx: ctx}
-	b.fetches[df.id] = df
 	for _, p := range ctx.parts {
 		if p != nil {
 			p.pruneFetchWaiters()
 			p.fetchWaiters = append(p.fetchWaiters, fetchWaiter{df: df, id: df.id})
 		}
 	}
-	b.expireAt(now, now+m.MaxWait, tickDelayedFetch, df.id)
+	b.expireFetchAt(now, now+m.MaxWait, df)
 }
 
 // sendFetch sends the answer readFetch built, trimmed to what an incremental session must
@@ -341,13 +340,12 @@ func (p *Partition) wakeFetches(now time.Duration) {
 
 func (b *Broker) finishFetch(df *delayedFetch) {
 	df.done = true
-	delete(b.fetches, df.id)
 	b.sendFetch(df.from, &df.ctx)
 }
 
-func (b *Broker) expireDelayedFetch(now time.Duration, id int64) {
-	df := b.fetches[id]
-	if df == nil || df.done {
+// expireDelayedFetch answers the parked fetch id of df at its deadline, unless it was answered.
+func (b *Broker) expireDelayedFetch(now time.Duration, df *delayedFetch, id int64) {
+	if df.done || df.id != id {
 		return
 	}
 	b.readFetch(now, df.req, &df.ctx)

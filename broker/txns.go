@@ -141,8 +141,7 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 	}
 	b.delayedSeq++
 	dp.id = b.delayedSeq
-	b.produces[dp.id] = dp
-	b.expireAt(now, now+markerAppendTimeout, tickDelayedProduce, dp.id)
+	b.expireProduceAt(now, now+markerAppendTimeout, dp)
 }
 
 // LastStableOffset is the replica's last stable offset: its high watermark, or the first offset
