@@ -236,9 +236,16 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 	j := 0
 	for i := range m.Partitions {
 		r := &m.Partitions[i]
-		k, found := slices.BinarySearchFunc(f.sent[j:], r.TP, func(p *Partition, tp protocol.TopicPartition) int { return compareTP(p.tp, tp) })
-		j += k
-		if !found {
+		hi := len(f.sent)
+		for j < hi {
+			m := int(uint(j+hi) >> 1)
+			if lessTP(f.sent[m].tp, r.TP) {
+				j = m + 1
+			} else {
+				hi = m
+			}
+		}
+		if j == len(f.sent) || f.sent[j].tp != r.TP {
 			continue
 		}
 		p := f.sent[j]
