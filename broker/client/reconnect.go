@@ -42,6 +42,9 @@ func (r *reconnects) failed(env node.Env, now time.Duration, peer int32) {
 
 // blocked reports whether peer may not be tried before until.
 func (r *reconnects) blocked(now time.Duration, peer int32) (bool, time.Duration) {
+	if len(r.peers) == 0 { // nearly always: no look-up (a consumer asks once per partition)
+		return false, 0
+	}
 	if rc := r.peers[peer]; rc != nil && rc.until > now {
 		return true, rc.until
 	}
