@@ -61,6 +61,7 @@ type Broker struct {
 	conns      map[int32]*clientConn // clients' connections, by client id (produce.go)
 	unmuted    []int32               // clients whose requests wait on a connection unmuted this step
 	purgatory  purgatory
+	waking     []fetchWaiter // wakeFetches' buffer (fetch.go)
 
 	pids producerIDs // producer id blocks (producerid.go)
 

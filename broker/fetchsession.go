@@ -75,6 +75,9 @@ type fetchSession struct {
 	layout    uint64                    // counts changes of the session's partitions (watches)
 	active    []int32                   // the partitions that are not quiet (indexes into fetch)
 	activeOld bool                      // a quiet mark or the partitions changed since active was built
+	parkGen   uint64                    // counts changes of parts: older registrations are void (fetch.go)
+	parkReg   uint64                    // the parkGen the session registered on parts in
+	closed    bool                      // removed from the cache
 }
 
 // sentFetchState is what the session last told the fetcher of a partition (CachedPartition's
@@ -186,6 +189,8 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 		s.relayout()
 	}
 	if changed || s.partsGen != c.partsGen {
+		s.unpark() // a fetch parked on the partitions resolved before waits there (fetch.go)
+		s.parkGen++
 		s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
 		s.activeOld = true
 	}
@@ -270,7 +275,7 @@ func (c *fetchSessionCache) create(now time.Duration, replicaID int32) *fetchSes
 		id = int32(mix64(c.base+c.count) & 0x7fffffff)
 	}
 	s := &fetchSession{id: id, replicaID: replicaID, epoch: protocol.NextSessionEpoch(protocol.InitialEpoch), lastUsed: now,
-		resp: &protocol.FetchResponse{}}
+		resp: &protocol.FetchResponse{}, parkGen: 1}
 	c.sessions[s.id] = s
 	return s
 }
@@ -299,6 +304,7 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 		return false
 	}
 	victim.layout++ // its watches are void
+	victim.closed = true
 	delete(c.sessions, victim.id)
 	return true
 }
@@ -306,6 +312,7 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 func (c *fetchSessionCache) remove(id, replicaID int32) {
 	if s := c.sessions[id]; s != nil && s.replicaID == replicaID {
 		s.layout++ // its watches are void
+		s.closed = true
 		delete(c.sessions, id)
 	}
 }
