@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -139,8 +140,7 @@ func (e *events) next() (*item, int) {
 	}
 	if e.cal.n > 0 {
 		b := e.cal.firstBucket()
-		bk := &e.cal.buckets[b]
-		if h := &bk.items[bk.head]; top == nil || before(h, top) {
+		if h := e.cal.head(b); top == nil || before(h, top) {
 			top, from = h, -2-b
 		}
 	}
@@ -204,8 +204,10 @@ const (
 
 // calendar is a ring of buckets: bucket i holds the events due in [t, t + 2^calShift) for the
 // one t in the ring's reach (from the cursor's bucket, calBuckets ahead) with (t >> calShift)
-// mod calBuckets = i, each bucket sorted by (at, seq). A bit per bucket says whether it holds
-// any, and a bit per word of those which words have any set.
+// mod calBuckets = i. A bucket is sorted by (at, seq) when its first event is looked at: events
+// mostly come in order, but a hundred brokers answering their followers' fetches put hundreds
+// in one bucket out of order, and sorting them once costs less than placing each. A bit per
+// bucket says whether it holds any, and a bit per word of those which words have any set.
 type calendar struct {
 	buckets []bucket // calBuckets of them once the calendar has taken an event
 	words   [calWords]uint64
@@ -215,8 +217,9 @@ type calendar struct {
 }
 
 type bucket struct {
-	items []item
-	head  int
+	items    []item
+	head     int
+	unsorted bool // an event came in before the last one: sort items[head:] before looking
 }
 
 // push files it if it is due within the ring's reach, and reports whether it did.
@@ -230,11 +233,10 @@ func (c *calendar) push(it *item) bool {
 	}
 	i := int(k & (calBuckets - 1))
 	bk := &c.buckets[i]
-	bk.items = append(bk.items, *it)
-	// Keep the bucket sorted: an event nearly always comes after what the bucket holds.
-	for j := len(bk.items) - 1; j > bk.head && before(&bk.items[j], &bk.items[j-1]); j-- {
-		bk.items[j], bk.items[j-1] = bk.items[j-1], bk.items[j]
+	if n := len(bk.items); n > bk.head && before(it, &bk.items[n-1]) {
+		bk.unsorted = true
 	}
+	bk.items = append(bk.items, *it)
 	c.words[i>>6] |= 1 << (i & 63)
 	c.summary |= 1 << (i >> 6)
 	c.n++
@@ -259,7 +261,36 @@ func (c *calendar) firstBucket() int {
 	return w<<6 + bits.TrailingZeros64(c.words[w])
 }
 
-// take moves bucket i's first event into dst.
+// head is bucket i's first event; the bucket must hold one.
+func (c *calendar) head(i int) *item {
+	bk := &c.buckets[i]
+	if bk.unsorted {
+		bk.sort()
+	}
+	return &bk.items[bk.head]
+}
+
+// sort sorts the bucket's events by (at, seq): by insertion when few, else by slices.SortFunc.
+func (bk *bucket) sort() {
+	bk.unsorted = false
+	its := bk.items[bk.head:]
+	if len(its) > 12 {
+		slices.SortFunc(its, func(a, b item) int {
+			if before(&a, &b) {
+				return -1
+			}
+			return 1 // (at, seq) is unique
+		})
+		return
+	}
+	for i := 1; i < len(its); i++ {
+		for j := i; j > 0 && before(&its[j], &its[j-1]); j-- {
+			its[j], its[j-1] = its[j-1], its[j]
+		}
+	}
+}
+
+// take moves bucket i's first event (head) into dst.
 func (c *calendar) take(i int, dst *item) {
 	bk := &c.buckets[i]
 	*dst = bk.items[bk.head]

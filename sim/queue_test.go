@@ -10,7 +10,8 @@ import (
 // TestEventsOrderMatchesHeap checks that the calendar and the lanes of long timers change
 // nothing in the order events come out: a random mix of timers (some of a few long delays, more
 // delays than there are lanes; some past the calendar's reach, some at its edge), messages,
-// events due at once and resumed ones (due now, ahead of everything else due now) comes out of
+// bursts of them out of order, events due at once and resumed ones (due now, ahead of
+// everything else due now) comes out of
 // events exactly as out of a plain binary heap (container/heap), the reference for events' own
 // 4-ary one.
 func TestEventsOrderMatchesHeap(t *testing.T) {
@@ -35,6 +36,17 @@ func TestEventsOrderMatchesHeap(t *testing.T) {
 			draining = false
 			drains++
 		}
+		if step%1000 == 0 { // a burst: a hundred brokers answering fetches, out of order
+			for range 300 {
+				it := item{at: now + time.Duration(r.IntN(int(2*time.Millisecond))), seq: seq}
+				if r.IntN(4) == 0 {
+					it.at = now + time.Duration(r.IntN(4))*time.Millisecond // many due at once
+				}
+				seq++
+				heap.Push(&h, it)
+				e.push(it, -1)
+			}
+		}
 		if r.IntN(3) > 0 && !draining || e.len() == 0 {
 			d := time.Duration(r.IntN(5000)) * time.Microsecond
 			lane := r.IntN(2) == 0
@@ -49,6 +61,8 @@ func TestEventsOrderMatchesHeap(t *testing.T) {
 				d = time.Duration(r.IntN(int(time.Second)))
 			case k == 3:
 				d = time.Duration(r.IntN(1000)) // within one bucket
+			case k < 8:
+				d = time.Duration(r.IntN(20)) * 100 * time.Microsecond // many due at once
 			}
 			it := item{at: now + d, seq: seq, inc: uint32(step)}
 			seq++
