@@ -30,7 +30,7 @@ type item struct {
 // events is the world's pending events in (at, seq) order, kept in three places by how far
 // ahead they are due:
 //
-//   - a calendar (a ring of buckets of 2^calShift ns each, calBuckets of them: the next ~268 ms)
+//   - a calendar (a ring of buckets of 2^calShift ns each, calBuckets of them: the next ~16.8 ms)
 //     takes what is due soon: nearly every message (a few milliseconds of latency) and short
 //     timer. Finding the first event is finding the first non-empty bucket after the cursor,
 //     two bit scans; a bucket holds a few events, sorted as they come in.
@@ -195,9 +195,11 @@ func (e *events) take(top *item, from int, dst *item) {
 	e.refirst()
 }
 
-// The calendar's buckets: 2^calShift ns each (65.5 µs), calBuckets of them (268 ms).
+// The calendar's buckets: 2^calShift ns each (4.1 µs), calBuckets of them (16.8 ms): a message's
+// latency and the short timers fit, and the bursts of a hundred brokers' fetch answers spread
+// over buckets of a few events each.
 const (
-	calShift   = 16
+	calShift   = 12
 	calBuckets = 1 << 12
 	calWords   = calBuckets / 64
 )
