@@ -50,7 +50,7 @@ type Broker struct {
 
 	hwCheckpoint map[protocol.TopicPartition]int64 // read at start-up
 
-	fetchers      map[int32]*fetcher
+	fetchers      fetcherTable     // by leader id (fetcher.go)
 	followerQuota replicationQuota // follower.replication.throttled.rate (quota.go)
 	leaderQuota   replicationQuota // leader.replication.throttled.rate (quota.go)
 
@@ -118,8 +118,8 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 	b := &Broker{
 		internalAsked: map[string]time.Duration{},
 		id:            o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
-		image: metadata.NewImage(),
-		parts: map[protocol.TopicPartition]*Partition{}, fetchers: map[int32]*fetcher{},
+		image:  metadata.NewImage(),
+		parts:  map[protocol.TopicPartition]*Partition{},
 		alters: map[int64]*Partition{}, conns: map[int32]*clientConn{},
 		hwCheckpoint: map[protocol.TopicPartition]int64{},
 	}
@@ -258,7 +258,7 @@ func (b *Broker) step(now time.Duration, from int32, msg any) {
 // controller is sent again at the next heartbeat tick.
 func (b *Broker) onConnectionReset(now time.Duration, peer int32) {
 	b.closeConnection(peer)
-	if f := b.fetchers[peer]; f != nil {
+	if f := b.fetchers.get(peer); f != nil {
 		f.disconnected(now)
 	}
 	if node.IsController(peer) {
@@ -300,7 +300,7 @@ func (b *Broker) onTimer(now time.Duration, t timer) {
 		}
 		b.env.After(b.cfg.LogRetentionCheckInterval, t)
 	case tickFetcher:
-		if f := b.fetchers[int32(t.key)]; f != nil {
+		if f := b.fetchers.get(int32(t.key)); f != nil {
 			f.onTimer(now, t.gen)
 		}
 	case tickPurgatory:

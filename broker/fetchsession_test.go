@@ -125,7 +125,7 @@ func TestFetcherUsesFetchSession(t *testing.T) {
 		t.Fatalf("first fetch: session %d epoch %d, %d partitions; want a full fetch opening a session", req.SessionID, req.SessionEpoch, len(req.Partitions))
 	}
 	answer := func(r *protocol.FetchResponse) *protocol.FetchRequest {
-		r.CorrelationID = b.fetchers[1].corr
+		r.CorrelationID = b.fetchers.get(1).corr
 		b.Step(time.Millisecond, 1, r)
 		return env.sent[len(env.sent)-1].(*protocol.FetchRequest)
 	}
@@ -142,8 +142,8 @@ func TestFetcherUsesFetchSession(t *testing.T) {
 		t.Fatalf("after FETCH_SESSION_ID_NOT_FOUND: session %d epoch %d; want a full fetch opening a new session", req.SessionID, req.SessionEpoch)
 	}
 	answer(&protocol.FetchResponse{SessionID: 43})
-	b.fetchers[1].disconnected(2 * time.Millisecond)
-	b.fetchers[1].send(3 * time.Millisecond)
+	b.fetchers.get(1).disconnected(2 * time.Millisecond)
+	b.fetchers.get(1).send(3 * time.Millisecond)
 	if req = env.sent[len(env.sent)-1].(*protocol.FetchRequest); req.SessionID != 43 || req.SessionEpoch != protocol.InitialEpoch {
 		t.Fatalf("after a reset connection: session %d epoch %d; want a full fetch closing session 43", req.SessionID, req.SessionEpoch)
 	}
