@@ -24,6 +24,9 @@ type delayedFetch struct {
 	req  *protocol.FetchRequest
 	ctx  fetchContext // the partitions, resolved once, and the answer's buffer (fetchsession.go)
 	done bool
+	// reg: parked through its session's registrations (it is the session's df), not in the
+	// partitions' fetchWaiters.
+	reg bool
 }
 
 // fetchWaiter is a delayed fetch parked on a partition: live while the fetch it was parked for
@@ -31,6 +34,21 @@ type delayedFetch struct {
 type fetchWaiter struct {
 	df *delayedFetch
 	id int64
+}
+
+// Parking. A fetch that waits is woken by any of its partitions (DelayedFetch's watch keys).
+// A session's fetch parks on the session's partitions, the same ones fetch after fetch: the
+// session registers on them once (sessionParking), again only when its partitions change, and
+// a partition's waiting fetches are its registered sessions' parked ones. A fetch without a
+// session, or a session's fetch that must keep waiting where it is while the session moves on
+// (unpark), is put on each partition's fetchWaiters instead. Either way a partition wakes its
+// waiting fetches in the order they were parked, as one list of them all would.
+
+// sessionParking registers session s on a partition: its parked fetch waits there while gen
+// is the session's parkGen.
+type sessionParking struct {
+	s   *fetchSession
+	gen uint64
 }
 
 func (w fetchWaiter) live() bool { return !w.df.done && w.df.id == w.id }
@@ -59,24 +77,90 @@ func (b *Broker) handleFetch(now time.Duration, from int32, m *protocol.FetchReq
 		return
 	}
 	b.delayedSeq++
+	s := ctx.sess
 	var df *delayedFetch
-	if s := ctx.sess; s != nil && s.df != nil && s.df.done {
+	if s != nil && s.df != nil && s.df.done {
 		df = s.df // the session's previous fetch was answered: its delayedFetch is free
 	} else {
 		df = &delayedFetch{}
 		if s != nil {
+			s.unpark() // its previous fetch waits on where it was parked
 			s.df = df
 		}
 	}
 	*df = delayedFetch{id: b.delayedSeq, from: from, req: m, ctx: ctx}
-	b.fetches[df.id] = df
-	for _, p := range ctx.parts {
+	if s != nil {
+		df.reg = true
+		s.registerParking() // ctx.parts are the session's
+	} else {
+		for _, p := range ctx.parts {
+			if p != nil {
+				p.pruneFetchWaiters()
+				p.fetchWaiters = append(p.fetchWaiters, fetchWaiter{df: df, id: df.id})
+			}
+		}
+	}
+	b.expireFetchAt(now, now+m.MaxWait, df)
+}
+
+// registerParking registers the session on its partitions, unless it did since they last
+// changed.
+func (s *fetchSession) registerParking() {
+	if s.parkReg == s.parkGen {
+		return
+	}
+	for _, p := range s.parts {
+		if p != nil {
+			p.registerParking(s)
+		}
+	}
+	s.parkReg = s.parkGen
+}
+
+// registerParking adds session s to the partition's registrations, dropping the void ones.
+func (p *Partition) registerParking(s *fetchSession) {
+	kept := p.parkedSessions[:0]
+	for _, e := range p.parkedSessions {
+		if e.live() {
+			kept = append(kept, e)
+		}
+	}
+	clear(p.parkedSessions[len(kept):])
+	p.parkedSessions = append(kept, sessionParking{s: s, gen: s.parkGen})
+}
+
+// live: the registration may still hold a parked fetch (a closed session's only until its last
+// fetch is answered).
+func (e sessionParking) live() bool {
+	if e.gen != e.s.parkGen {
+		return false
+	}
+	return !e.s.closed || e.s.parked() != nil
+}
+
+// parked is the session's fetch parked through its registrations, if any.
+func (s *fetchSession) parked() *delayedFetch {
+	if df := s.df; df != nil && df.reg && !df.done {
+		return df
+	}
+	return nil
+}
+
+// unpark moves the session's parked fetch, if any, from its registrations onto its partitions'
+// fetchWaiters, where it waits as before: the session is about to park another fetch or change
+// its partitions.
+func (s *fetchSession) unpark() {
+	df := s.parked()
+	if df == nil {
+		return
+	}
+	df.reg = false
+	for _, p := range s.parts {
 		if p != nil {
 			p.pruneFetchWaiters()
 			p.fetchWaiters = append(p.fetchWaiters, fetchWaiter{df: df, id: df.id})
 		}
 	}
-	b.expireAt(now, now+m.MaxWait, tickDelayedFetch, df.id)
 }
 
 // sendFetch sends the answer readFetch built, trimmed to what an incremental session must
@@ -308,46 +392,65 @@ func (b *Broker) fetchLimit(p *Partition, isolation int8) int64 {
 }
 
 // wakeFetches re-tries the fetches parked on this partition (new data, a HW move, or a
-// leadership change). The waiters list and its spare swap, so that waking allocates nothing.
+// leadership change), in the order they were parked.
 func (p *Partition) wakeFetches(now time.Duration) {
 	p.unquiet() // fetchsession.go
-	if len(p.fetchWaiters) == 0 {
+	if len(p.fetchWaiters) == 0 && len(p.parkedSessions) == 0 {
 		return
 	}
-	ws := p.fetchWaiters
-	p.fetchWaiters = p.fetchWaitersSpare[:0]
-	p.fetchWaitersSpare = nil
-	kept := 0
+	b := p.b
+	ws := b.waking[:0]
+	b.waking = nil // a nested wake (none today) takes its own
+	for _, w := range p.fetchWaiters {
+		if w.live() {
+			ws = append(ws, w)
+		}
+	}
+	for _, e := range p.parkedSessions {
+		if e.gen == e.s.parkGen {
+			if df := e.s.parked(); df != nil {
+				ws = append(ws, fetchWaiter{df: df, id: df.id})
+			}
+		}
+	}
+	for i := 1; i < len(ws); i++ { // parking order: ids grow
+		for j := i; j > 0 && ws[j].id < ws[j-1].id; j-- {
+			ws[j], ws[j-1] = ws[j-1], ws[j]
+		}
+	}
 	for _, w := range ws {
 		if !w.live() {
-			continue
+			continue // answered through an earlier entry of the same fetch
 		}
 		df := w.df
-		if !p.b.fetchReady(now, df.req, &df.ctx) {
-			ws[kept] = w
-			kept++
+		if !b.fetchReady(now, df.req, &df.ctx) {
 			continue
 		}
-		p.b.readFetch(now, df.req, &df.ctx)
-		p.b.finishFetch(df)
+		b.readFetch(now, df.req, &df.ctx)
+		b.finishFetch(df)
 	}
-	// Waiters added while answering stay too, after the ones kept.
-	clear(ws[kept:])
-	ws = append(ws[:kept], p.fetchWaiters...)
-	clear(p.fetchWaiters)
-	p.fetchWaitersSpare = p.fetchWaiters[:0]
-	p.fetchWaiters = ws
+	if len(p.fetchWaiters) > 0 {
+		kept := p.fetchWaiters[:0]
+		for _, w := range p.fetchWaiters {
+			if w.live() {
+				kept = append(kept, w)
+			}
+		}
+		clear(p.fetchWaiters[len(kept):])
+		p.fetchWaiters = kept
+	}
+	clear(ws)
+	b.waking = ws[:0]
 }
 
 func (b *Broker) finishFetch(df *delayedFetch) {
 	df.done = true
-	delete(b.fetches, df.id)
 	b.sendFetch(df.from, &df.ctx)
 }
 
-func (b *Broker) expireDelayedFetch(now time.Duration, id int64) {
-	df := b.fetches[id]
-	if df == nil || df.done {
+// expireDelayedFetch answers the parked fetch id of df at its deadline, unless it was answered.
+func (b *Broker) expireDelayedFetch(now time.Duration, df *delayedFetch, id int64) {
+	if df.done || df.id != id {
 		return
 	}
 	b.readFetch(now, df.req, &df.ctx)

@@ -37,6 +37,7 @@ type fetcher struct {
 	entries []protocol.FetchPartition
 	epochs  []int32 // entries' leader epochs
 	fresh   []bool
+	stale   []int32 // the indexes of the entries not fresh, ascending (send visits only these)
 	out     []bool
 	changed []int32
 	sentAt  []int32
@@ -51,6 +52,37 @@ type fetcher struct {
 	gen      int64
 }
 
+// fetcherTable holds a broker's fetchers by leader id: a table for broker ids (1..N, below
+// node.ControllerBase), a map for any other. A hundred brokers' maps of a hundred fetchers
+// each cost a cache miss or two at every fetch answer.
+type fetcherTable struct {
+	byID  []*fetcher
+	other map[int32]*fetcher
+}
+
+const fetcherTableMax = 1 << 12
+
+func (t *fetcherTable) get(leader int32) *fetcher {
+	if uint32(leader) < uint32(len(t.byID)) {
+		return t.byID[leader]
+	}
+	return t.other[leader] // nil past the table
+}
+
+func (t *fetcherTable) set(leader int32, f *fetcher) {
+	if leader >= 0 && leader < fetcherTableMax {
+		if int(leader) >= len(t.byID) {
+			t.byID = append(t.byID, make([]*fetcher, int(leader)+1-len(t.byID))...)
+		}
+		t.byID[leader] = f
+		return
+	}
+	if t.other == nil {
+		t.other = map[int32]*fetcher{}
+	}
+	t.other[leader] = f
+}
+
 // wakeAt makes sure the fetcher's timer fires no later than at.
 func (f *fetcher) wakeAt(now, at time.Duration) {
 	if f.armed && f.timerAt <= at {
@@ -62,10 +94,10 @@ func (f *fetcher) wakeAt(now, at time.Duration) {
 }
 
 func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
-	f := b.fetchers[leader]
+	f := b.fetchers.get(leader)
 	if f == nil {
 		f = &fetcher{b: b, leader: leader}
-		b.fetchers[leader] = f
+		b.fetchers.set(leader, f)
 	}
 	p.followFrom = leader
 	i, found := slices.BinarySearchFunc(f.parts, p, func(a, x *Partition) int { return compareTP(a.tp, x.tp) })
@@ -82,7 +114,7 @@ func (b *Broker) stopFetching(p *Partition) {
 	if p.followFrom < 0 {
 		return
 	}
-	if f := b.fetchers[p.followFrom]; f != nil {
+	if f := b.fetchers.get(p.followFrom); f != nil {
 		f.parts = slices.DeleteFunc(f.parts, func(x *Partition) bool { return x == p })
 		f.reset = true
 	}
@@ -98,21 +130,33 @@ func (f *fetcher) send(now time.Duration) {
 		f.fresh = slices.Grow(f.fresh[:0], n)[:n]
 		f.out = slices.Grow(f.out[:0], n)[:n]
 		clear(f.fresh)
+		f.stale = f.stale[:0]
+		for i := range n {
+			f.stale = append(f.stale, int32(i))
+		}
 		f.reset, f.allIn = false, false
 	}
+	if verifyQuiet {
+		for i := range f.parts {
+			if f.fresh[i] {
+				f.verifyFresh(now, i)
+			}
+		}
+	}
+	sortIndexes(f.stale) // the answer's partitions joined them in its order
 	// Build again the entries that are not fresh, in order; a fresh one changed in nothing it is
 	// made of, and its partition is neither throttled nor backed off: throttleFollower has
 	// nothing to do for it.
 	f.changed = f.changed[:0]
 	next := time.Duration(-1)
 	excluded := 0
-	for i, p := range f.parts {
-		if f.fresh[i] {
-			if verifyQuiet {
-				f.verifyFresh(now, i)
-			}
-			continue
+	stale, prev := f.stale[:0], int32(-1)
+	for _, i := range f.stale {
+		if i == prev {
+			continue // named twice
 		}
+		prev = i
+		p := f.parts[i]
 		b.throttleFollower(now, p) // a throttled replica over its quota waits (quota.go)
 		if p.backoffUntil > now {
 			if next < 0 || p.backoffUntil < next {
@@ -120,13 +164,18 @@ func (f *fetcher) send(now time.Duration) {
 			}
 			f.out[i] = true
 			excluded++
+			stale = append(stale, i)
 			continue
 		}
 		f.out[i] = false
 		f.entries[i], f.epochs[i] = f.entry(p), p.leaderEpoch
 		f.fresh[i] = !b.followerThrottled(p) && !b.followerQuota.throttled[p.tp]
-		f.changed = append(f.changed, int32(i))
+		if !f.fresh[i] {
+			stale = append(stale, i)
+		}
+		f.changed = append(f.changed, i)
 	}
+	f.stale = stale
 	var req *protocol.FetchRequest
 	if excluded == 0 && f.allIn {
 		// Every partition again, as the session has them but the entries built again.
@@ -168,6 +217,15 @@ func (f *fetcher) send(now time.Duration) {
 	f.wakeAt(now, f.deadline)
 }
 
+// sortIndexes sorts a short list of indexes, nearly sorted already.
+func sortIndexes(x []int32) {
+	for i := 1; i < len(x); i++ {
+		for j := i; j > 0 && x[j] < x[j-1]; j-- {
+			x[j], x[j-1] = x[j-1], x[j]
+		}
+	}
+}
+
 // entry is the fetch state of p: its LEO, log start, leader epoch and last fetched epoch.
 func (f *fetcher) entry(p *Partition) protocol.FetchPartition {
 	last := p.log.LatestEpoch()
@@ -190,7 +248,7 @@ func (f *fetcher) verifyFresh(now time.Duration, i int) {
 
 // staleFetch makes p's fetch entry be built again at the next fetch (its log start moved).
 func (b *Broker) staleFetch(p *Partition) {
-	if f := b.fetchers[p.followFrom]; f != nil && p.followFrom >= 0 {
+	if f := b.fetchers.get(p.followFrom); f != nil && p.followFrom >= 0 {
 		f.reset = true
 	}
 }
@@ -223,7 +281,7 @@ func (f *fetcher) disconnected(now time.Duration) {
 }
 
 func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.FetchResponse) {
-	f := b.fetchers[from]
+	f := b.fetchers.get(from)
 	if f == nil || !f.inFlight || m.CorrelationID != f.corr {
 		return
 	}
@@ -236,9 +294,16 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 	j := 0
 	for i := range m.Partitions {
 		r := &m.Partitions[i]
-		k, found := slices.BinarySearchFunc(f.sent[j:], r.TP, func(p *Partition, tp protocol.TopicPartition) int { return compareTP(p.tp, tp) })
-		j += k
-		if !found {
+		hi := len(f.sent)
+		for j < hi {
+			m := int(uint(j+hi) >> 1)
+			if lessTP(f.sent[m].tp, r.TP) {
+				j = m + 1
+			} else {
+				hi = m
+			}
+		}
+		if j == len(f.sent) || f.sent[j].tp != r.TP {
 			continue
 		}
 		p := f.sent[j]
@@ -247,7 +312,10 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 			if !f.sentAll {
 				i = int(f.sentAt[j])
 			}
-			f.fresh[i] = false // the answer may move its LEO, log start or epochs
+			if f.fresh[i] {
+				f.fresh[i] = false // the answer may move its LEO, log start or epochs
+				f.stale = append(f.stale, int32(i))
+			}
 		}
 		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[j] {
 			// The partition moved on while the fetch was out. The session believes this answer

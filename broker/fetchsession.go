@@ -34,7 +34,11 @@ import (
 // anything a fetch reads changes (unquiet), and a fetch skips the quiet ones: it only refreshes
 // their follower's fetch time and caught-up time, all that reading them and
 // Partition.updateFollowerFetchState would change. The answers, the follower states and the
-// ISR are the same as walking them all (TestQuietPartitionsAnswerAsRead checks it).
+// ISR are the same as walking them all (TestQuietPartitionsAnswerAsRead checks it). A
+// consumer's session is the same: a partition it has read to the end of what it may read (the
+// HW, or the last stable offset read_committed), answered with what it last heard, is quiet
+// until that changes; a consumer of 30,000 partitions of which a few changed since its last
+// fetch reads those few.
 //
 // A session owns its response: the fetcher sends epoch n+1 only after it read the answer to
 // epoch n, so that answer's buffer is free again when epoch n+1 arrives. A fetcher that gives a
@@ -48,9 +52,12 @@ const (
 // fetchSessionCache is FetchSessionCache.
 type fetchSessionCache struct {
 	sessions map[int32]*fetchSession
-	base     uint64 // the time of the first session (ids differ between incarnations)
-	count    uint64
-	partsGen uint64 // counts the broker's replicas opened and deleted (partsChanged)
+	// byReplica is each follower's last session (by broker id), looked at before the map: a
+	// hundred brokers' caches of a hundred sessions each cost a cache miss or two a fetch.
+	byReplica []*fetchSession
+	base      uint64 // the time of the first session (ids differ between incarnations)
+	count     uint64
+	partsGen  uint64 // counts the broker's replicas opened and deleted (partsChanged)
 }
 
 // partsChanged says that the broker opened or deleted a replica: sessions resolve their
@@ -70,11 +77,17 @@ type fetchSession struct {
 	resp      *protocol.FetchResponse   // the session's answer buffer
 	df        *delayedFetch             // the session's parked fetch, reused once answered
 	answered  []int32                   // the partitions (indexes into fetch) resp holds, in order
-	quietable bool                      // a follower's session without a planted HW bug (quiet)
+	quietable bool                      // a session without a planted HW bug (quiet)
+	isolation int8                      // a consumer's isolation level, as its quiet marks were made
 	partsGen  uint64                    // the cache's partsGen when parts was resolved
 	layout    uint64                    // counts changes of the session's partitions (watches)
 	active    []int32                   // the partitions that are not quiet (indexes into fetch)
-	activeOld bool                      // a quiet mark or the partitions changed since active was built
+	activeOld bool                      // the partitions changed since active was built, or many quiet marks
+	flips     []int32                   // the entries whose quiet mark changed since active was built
+	spare     []int32                   // active's second buffer
+	parkGen   uint64                    // counts changes of parts: older registrations are void (fetch.go)
+	parkReg   uint64                    // the parkGen the session registered on parts in
+	closed    bool                      // removed from the cache
 }
 
 // sentFetchState is what the session last told the fetcher of a partition (CachedPartition's
@@ -108,7 +121,8 @@ func (p *Partition) unquiet() {
 			continue // the entry moved or the session is gone
 		}
 		if st := &w.s.sent[w.i]; st.quiet {
-			st.quiet, w.s.activeOld = false, true
+			st.quiet = false
+			w.s.flip(w.i)
 		}
 	}
 }
@@ -165,14 +179,14 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 					s.sent[i] = sentFetchState{hw: -1}
 				}
 				s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
-				s.quietable = m.ReplicaID >= 0 && !b.cfg.Bugs.HWPastLEO && !b.cfg.Bugs.HWRegress
+				s.quietable, s.isolation = !b.cfg.Bugs.HWPastLEO && !b.cfg.Bugs.HWRegress, m.IsolationLevel
 				return fetchContext{fetch: s.fetch, parts: s.parts, sess: s, full: true, resp: s.resp}, protocol.NONE
 			}
 		}
 		ps := b.resolveFetch(make([]*Partition, 0, len(m.Partitions)), m.Partitions)
 		return fetchContext{fetch: m.Partitions, parts: ps, full: true, resp: &protocol.FetchResponse{}}, protocol.NONE
 	}
-	s := c.sessions[m.SessionID]
+	s := c.lookup(m.SessionID, m.ReplicaID)
 	if s == nil || s.replicaID != m.ReplicaID {
 		return fetchContext{}, protocol.FETCH_SESSION_ID_NOT_FOUND
 	}
@@ -182,10 +196,16 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 	s.epoch = protocol.NextSessionEpoch(s.epoch)
 	s.lastUsed = now
 	changed := s.update(m)
+	if m.IsolationLevel != s.isolation { // a consumer's quiet marks hold for one isolation level
+		s.isolation = m.IsolationLevel
+		changed = true
+	}
 	if changed {
 		s.relayout()
 	}
 	if changed || s.partsGen != c.partsGen {
+		s.unpark() // a fetch parked on the partitions resolved before waits there (fetch.go)
+		s.parkGen++
 		s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
 		s.activeOld = true
 	}
@@ -203,11 +223,17 @@ func (s *fetchSession) update(m *protocol.FetchRequest) bool {
 			changed = true
 		}
 	}
+	hint := 0 // the partitions come in the session's order, often one after another
 	for _, fp := range m.Partitions {
-		i, ok := s.find(fp.TP)
+		i, ok := hint, hint < len(s.fetch) && s.fetch[hint].TP == fp.TP
+		if !ok {
+			i, ok = s.find(fp.TP)
+		}
+		hint = i + 1
 		if ok {
 			s.fetch[i] = fp // CachedPartition.updateRequestParams
-			s.sent[i].quiet, s.activeOld = false, true
+			s.sent[i].quiet = false
+			s.flip(int32(i))
 			continue
 		}
 		s.fetch = slices.Insert(s.fetch, i, fp)
@@ -218,7 +244,25 @@ func (s *fetchSession) update(m *protocol.FetchRequest) bool {
 }
 
 func (s *fetchSession) find(tp protocol.TopicPartition) (int, bool) {
-	return slices.BinarySearchFunc(s.fetch, tp, func(fp protocol.FetchPartition, tp protocol.TopicPartition) int { return compareTP(fp.TP, tp) })
+	lo, hi := 0, len(s.fetch)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if lessTP(s.fetch[m].TP, tp) {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < len(s.fetch) && s.fetch[lo].TP == tp
+}
+
+// lessTP orders topic-partitions as compareTP does, for the binary searches of the fetch path
+// (slices.BinarySearchFunc's call per step costs more than the comparison).
+func lessTP(a, b protocol.TopicPartition) bool {
+	if a.Topic == b.Topic {
+		return a.Partition < b.Partition
+	}
+	return a.Topic < b.Topic
 }
 
 func compareFetchTP(a, b protocol.FetchPartition) int { return compareTP(a.TP, b.TP) }
@@ -247,9 +291,25 @@ func (c *fetchSessionCache) create(now time.Duration, replicaID int32) *fetchSes
 		id = int32(mix64(c.base+c.count) & 0x7fffffff)
 	}
 	s := &fetchSession{id: id, replicaID: replicaID, epoch: protocol.NextSessionEpoch(protocol.InitialEpoch), lastUsed: now,
-		resp: &protocol.FetchResponse{}}
+		resp: &protocol.FetchResponse{}, parkGen: 1}
 	c.sessions[s.id] = s
+	if replicaID >= 0 && replicaID < fetcherTableMax {
+		if int(replicaID) >= len(c.byReplica) {
+			c.byReplica = append(c.byReplica, make([]*fetchSession, int(replicaID)+1-len(c.byReplica))...)
+		}
+		c.byReplica[replicaID] = s
+	}
 	return s
+}
+
+// lookup is c.sessions[id], tried first as the last session of replica.
+func (c *fetchSessionCache) lookup(id, replica int32) *fetchSession {
+	if uint32(replica) < uint32(len(c.byReplica)) {
+		if s := c.byReplica[replica]; s != nil && s.id == id && !s.closed {
+			return s
+		}
+	}
+	return c.sessions[id]
 }
 
 // mix64 is SplitMix64's finalizer: spreads consecutive counts over the id space.
@@ -276,6 +336,7 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 		return false
 	}
 	victim.layout++ // its watches are void
+	victim.closed = true
 	delete(c.sessions, victim.id)
 	return true
 }
@@ -283,6 +344,7 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 func (c *fetchSessionCache) remove(id, replicaID int32) {
 	if s := c.sessions[id]; s != nil && s.replicaID == replicaID {
 		s.layout++ // its watches are void
+		s.closed = true
 		delete(c.sessions, id)
 	}
 }
@@ -303,13 +365,13 @@ func (ctx *fetchContext) respondable() {
 		must := len(r.Batches) > 0 || r.Error != protocol.NONE || r.DivergingEpoch.Epoch != protocol.UnknownEpoch ||
 			st.hw != r.HighWatermark || st.lso != r.LastStableOffset || st.logStart != r.LogStartOffset
 		st.hw, st.lso, st.logStart = r.HighWatermark, r.LastStableOffset, r.LogStartOffset
-		was := st.quiet
+		was := st.quiet && st.p == ctx.parts[i]
 		st.quiet = false
 		if s.quietable && len(r.Batches) == 0 && r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
 			s.markQuiet(int(i), ctx.parts[i], &ctx.fetch[i], r.CurrentLeaderEpoch)
 		}
-		if st.quiet != was {
-			s.activeOld = true
+		if st.quiet != was { // (markQuiet leaves st.p the partition)
+			s.flip(i)
 		}
 		if r.Error != protocol.NONE {
 			st.hw = -1 // answered again once the error goes away
@@ -348,8 +410,8 @@ func (ctx *fetchContext) reading(i int) {
 func (s *fetchSession) markQuiet(i int, p *Partition, fp *protocol.FetchPartition, epoch int32) {
 	st := &s.sent[i]
 	st.p, st.epoch = p, epoch
-	r := s.quietNow(st, fp)
-	if r == nil {
+	r, ok := s.quietNow(st, fp)
+	if !ok {
 		return
 	}
 	st.r, st.quiet = r, true
@@ -359,14 +421,23 @@ func (s *fetchSession) markQuiet(i int, p *Partition, fp *protocol.FetchPartitio
 	}
 }
 
-// quietNow is markQuiet's test: the follower's state at the leader if the entry is quiet now.
-func (s *fetchSession) quietNow(st *sentFetchState, fp *protocol.FetchPartition) *remoteReplica {
+// quietNow is markQuiet's test: whether the entry is quiet now, and the follower's state at the
+// leader (nil for a consumer).
+func (s *fetchSession) quietNow(st *sentFetchState, fp *protocol.FetchPartition) (*remoteReplica, bool) {
 	p := st.p
-	if !p.isLeader || p.leaderEpoch != st.epoch || p.hw != st.hw || p.hw != fp.FetchOffset || p.log.LogEndOffset() != p.hw ||
-		p.log.LogStartOffset() != st.logStart || !slices.Contains(p.isr, s.replicaID) {
-		return nil
+	if !p.isLeader || p.leaderEpoch != st.epoch || p.hw != st.hw || p.log.LogStartOffset() != st.logStart {
+		return nil, false
 	}
-	return p.remote(s.replicaID)
+	if s.replicaID < 0 {
+		// A consumer at the end of what it may read (the HW, or the LSO read_committed), with the
+		// last stable offset just sent: a read would find no records, no error, nothing to send.
+		return nil, fp.FetchOffset == p.b.fetchLimit(p, s.isolation) && p.log.LastStableOffset(p.hw) == st.lso
+	}
+	if p.hw != fp.FetchOffset || p.log.LogEndOffset() != p.hw || !slices.Contains(p.isr, s.replicaID) {
+		return nil, false
+	}
+	r := p.remote(s.replicaID)
+	return r, r != nil
 }
 
 // verifyQuiet makes every use of a quiet mark check it against the leader's state: a change
@@ -391,33 +462,90 @@ func (ctx *fetchContext) toRead() []int32 {
 	if s == nil || ctx.full || !s.quietable {
 		return nil
 	}
-	if s.activeOld || s.active == nil {
+	switch {
+	case s.activeOld || s.active == nil:
 		if s.active == nil {
 			s.active = make([]int32, 0, len(s.sent)) // empty, not nil: nil reads every partition
 		}
 		s.active = s.active[:0]
 		for i := range s.sent {
-			if st := &s.sent[i]; !st.quiet || st.p != ctx.parts[i] {
+			if s.reads(i, ctx.parts) {
 				s.active = append(s.active, int32(i))
 			}
 		}
 		s.activeOld = false
+		s.flips = s.flips[:0]
+	case len(s.flips) > 0:
+		s.mergeFlips(ctx.parts)
 	}
 	if verifyQuiet {
 		for i := range s.sent {
 			if st := &s.sent[i]; st.quiet && st.p == ctx.parts[i] {
 				s.verify(st, &ctx.fetch[i])
-			} else if !slices.Contains(s.active, int32(i)) {
-				panic(fmt.Sprintf("broker: entry %d of a fetch session is not quiet but not read", i))
+			}
+			if s.reads(i, ctx.parts) != slices.Contains(s.active, int32(i)) {
+				panic(fmt.Sprintf("broker: entry %d of a fetch session is read %v but in the list to read %v", i, s.reads(i, ctx.parts), s.active))
 			}
 		}
 	}
 	return s.active
 }
 
+// reads reports whether a read of the session visits entry i: it is not quiet, or its quiet
+// mark is of another partition than parts[i].
+func (s *fetchSession) reads(i int, parts []*Partition) bool {
+	st := &s.sent[i]
+	return !st.quiet || st.p != parts[i]
+}
+
+// flip notes that entry i's quiet mark changed: toRead moves it in or out of active. Past a
+// few, toRead builds active anew.
+func (s *fetchSession) flip(i int32) {
+	if s.activeOld {
+		return
+	}
+	if len(s.flips) == 8 {
+		s.activeOld = true
+		return
+	}
+	s.flips = append(s.flips, i)
+}
+
+// mergeFlips brings active up to date with the entries in flips: the others kept their marks.
+func (s *fetchSession) mergeFlips(parts []*Partition) {
+	f := s.flips
+	for i := 1; i < len(f); i++ {
+		for j := i; j > 0 && f[j] < f[j-1]; j-- {
+			f[j], f[j-1] = f[j-1], f[j]
+		}
+	}
+	out, a := s.spare[:0], s.active
+	if out == nil {
+		out = make([]int32, 0, len(s.sent)) // empty, not nil: nil reads every partition
+	}
+	for len(a) > 0 || len(f) > 0 {
+		if len(f) == 0 || len(a) > 0 && a[0] < f[0] {
+			out, a = append(out, a[0]), a[1:]
+			continue
+		}
+		i := f[0]
+		for len(f) > 0 && f[0] == i {
+			f = f[1:]
+		}
+		if len(a) > 0 && a[0] == i {
+			a = a[1:]
+		}
+		if s.reads(int(i), parts) {
+			out = append(out, i)
+		}
+	}
+	s.spare, s.active = s.active[:0], out
+	s.flips = s.flips[:0]
+}
+
 // verify panics when a quiet entry is not quiet as the leader has the partition now.
 func (s *fetchSession) verify(st *sentFetchState, fp *protocol.FetchPartition) {
-	if s.quietNow(st, fp) != st.r {
+	if r, ok := s.quietNow(st, fp); !ok || r != st.r {
 		panic(fmt.Sprintf("broker %d: %s is marked quiet in the session of replica %d but changed (hw %d, leo %d, log start %d, epoch %d; sent hw %d, log start %d, epoch %d)",
 			st.p.b.id, st.p.tp, s.replicaID, st.p.hw, st.p.log.LogEndOffset(), st.p.log.LogStartOffset(), st.p.leaderEpoch, st.hw, st.logStart, st.epoch))
 	}

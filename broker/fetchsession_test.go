@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -124,7 +125,7 @@ func TestFetcherUsesFetchSession(t *testing.T) {
 		t.Fatalf("first fetch: session %d epoch %d, %d partitions; want a full fetch opening a session", req.SessionID, req.SessionEpoch, len(req.Partitions))
 	}
 	answer := func(r *protocol.FetchResponse) *protocol.FetchRequest {
-		r.CorrelationID = b.fetchers[1].corr
+		r.CorrelationID = b.fetchers.get(1).corr
 		b.Step(time.Millisecond, 1, r)
 		return env.sent[len(env.sent)-1].(*protocol.FetchRequest)
 	}
@@ -141,8 +142,8 @@ func TestFetcherUsesFetchSession(t *testing.T) {
 		t.Fatalf("after FETCH_SESSION_ID_NOT_FOUND: session %d epoch %d; want a full fetch opening a new session", req.SessionID, req.SessionEpoch)
 	}
 	answer(&protocol.FetchResponse{SessionID: 43})
-	b.fetchers[1].disconnected(2 * time.Millisecond)
-	b.fetchers[1].send(3 * time.Millisecond)
+	b.fetchers.get(1).disconnected(2 * time.Millisecond)
+	b.fetchers.get(1).send(3 * time.Millisecond)
 	if req = env.sent[len(env.sent)-1].(*protocol.FetchRequest); req.SessionID != 43 || req.SessionEpoch != protocol.InitialEpoch {
 		t.Fatalf("after a reset connection: session %d epoch %d; want a full fetch closing session 43", req.SessionID, req.SessionEpoch)
 	}
@@ -195,4 +196,44 @@ func TestQuietPartitionsAnswerAsRead(t *testing.T) {
 	if len(s.answered) != 2 || s.answered[0] != 0 {
 		t.Fatalf("epoch 3: read %v; want orders/0 (its ISR changed) and orders/1 (its fetch changed)", s.answered)
 	}
+}
+
+// Reference: DelayedFetch and DelayedOperationPurgatory.checkAndComplete: a partition's new
+// data completes the fetches waiting on it in the order they were parked, whichever way each
+// was parked: a session's fetch through the session's registration on its partitions, a fetch
+// without a session on the partitions themselves, and a session's fetch left waiting when the
+// session parked another (its fetcher gave up on it).
+func TestParkedFetchesWakeInParkingOrder(t *testing.T) {
+	b, env := sessionLeader()
+	answered := &fetchAnswers{sendsEnv: env}
+	b.env = answered // a session answers into one buffer: note each answer as it is sent
+	wait := func(f *protocol.FetchRequest, corr int64) *protocol.FetchRequest {
+		f.MaxWait, f.MinBytes, f.CorrelationID = 500*time.Millisecond, 1, corr
+		return f
+	}
+	b.Step(time.Millisecond, 1, sessionFetch(protocol.InvalidSessionID, protocol.InitialEpoch, []protocol.FetchPartition{at(0, 0), at(1, 0)}))
+	r, _ := lastFetchAnswer(t, env)
+	id := r.SessionID
+	b.Step(2*time.Millisecond, 1, wait(sessionFetch(id, 1, nil), 11)) // parks through the session
+	b.Step(3*time.Millisecond, 1, wait(sessionFetch(protocol.InvalidSessionID, protocol.FinalEpoch, []protocol.FetchPartition{at(0, 0)}), 12))
+	b.Step(4*time.Millisecond, 1, wait(sessionFetch(id, 2, nil), 13)) // 11 left waiting
+	answered.corrs = nil
+	b.Step(5*time.Millisecond, testClient, &protocol.ProduceRequest{CorrelationID: 1, Acks: protocol.AcksLeader, Timeout: time.Second,
+		Partitions: []protocol.ProducePartition{{TP: protocol.TopicPartition{Topic: "orders", Partition: 0}, Batch: batch(0, 1)}}})
+	if got, want := answered.corrs, []int64{11, 12, 13}; !slices.Equal(got, want) {
+		t.Fatalf("fetches answered after the append: %v; want %v (parking order)", got, want)
+	}
+}
+
+// fetchAnswers notes the correlation id of every FetchResponse when it is sent.
+type fetchAnswers struct {
+	*sendsEnv
+	corrs []int64
+}
+
+func (e *fetchAnswers) Send(to int32, m any) {
+	if r, ok := m.(*protocol.FetchResponse); ok {
+		e.corrs = append(e.corrs, r.CorrelationID)
+	}
+	e.sendsEnv.Send(to, m)
 }

@@ -38,10 +38,9 @@ type Partition struct {
 	pendingGrows bool
 
 	produceWaiters []*delayedProduce
-	fetchWaiters   []fetchWaiter
-
-	fetchWaitersSpare []fetchWaiter  // wakeFetches' second buffer (fetch.go)
-	sessionWatches    []sessionWatch // fetch sessions that may hold it quiet (fetchsession.go)
+	fetchWaiters   []fetchWaiter    // parked fetches outside a session's registrations (fetch.go)
+	parkedSessions []sessionParking // fetch sessions whose parked fetch waits on it (fetch.go)
+	sessionWatches []sessionWatch   // fetch sessions that may hold it quiet (fetchsession.go)
 
 	followFrom   int32         // leader being fetched from, -1 for none
 	backoffUntil time.Duration // follower: no fetch before this (replica.fetch.backoff.ms)

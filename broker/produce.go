@@ -161,8 +161,7 @@ func (b *Broker) processProduce(now time.Duration, from int32, c *clientConn, m 
 	}
 	b.delayedSeq++
 	dp.id = b.delayedSeq
-	b.produces[dp.id] = dp
-	b.expireAt(now, now+m.Timeout, tickDelayedProduce, dp.id)
+	b.expireProduceAt(now, now+m.Timeout, dp)
 }
 
 // finishStatus completes an acks=all partition whose HW has passed it
@@ -228,9 +227,8 @@ func (p *Partition) failProduces(now time.Duration, code protocol.ErrorCode) {
 	p.produceWaiters = p.produceWaiters[:0]
 }
 
-func (b *Broker) expireDelayedProduce(now time.Duration, id int64) {
-	dp := b.produces[id]
-	if dp == nil || dp.done {
+func (b *Broker) expireDelayedProduce(now time.Duration, dp *delayedProduce) {
+	if dp.done {
 		return
 	}
 	for i := range dp.parts {
@@ -247,9 +245,6 @@ func (b *Broker) respondProduce(dp *delayedProduce) {
 		return
 	}
 	dp.done = true
-	if dp.id != 0 {
-		delete(b.produces, dp.id)
-	}
 	if dp.answer != nil {
 		dp.answer(dp)
 		return

@@ -5,7 +5,9 @@ import "time"
 // Behavior: the expiry side of Kafka's purgatory (DelayedOperationPurgatory with its timing
 // wheel). Parked fetches and acks=all produces each have a deadline; instead of one timer per
 // operation — nearly all of which complete long before — the broker keeps their deadlines and
-// arms a single timer for the earliest. Completed operations are dropped lazily.
+// arms a single timer for the earliest. Completed operations are dropped lazily: a deadline
+// points at its operation, which says whether it is done (a session's delayedFetch is reused,
+// so its id must still be the deadline's).
 //
 // Deadlines set with one timeout (every acks=all produce's 30-s request timeout, every fetch's
 // max wait) fall due in the order they were set, as on the timing wheel's buckets: each such
@@ -13,9 +15,10 @@ import "time"
 // deadlines of timeouts past maxPurgatoryLanes. Deadlines come out in (at, id) order either way.
 
 type deadline struct {
-	at   time.Duration
-	kind timerKind // tickDelayedFetch or tickDelayedProduce
-	id   int64
+	at time.Duration
+	id int64
+	df *delayedFetch   // the parked fetch, or
+	dp *delayedProduce // the parked produce
 }
 
 type purgatory struct {
@@ -36,12 +39,21 @@ type deadlineLane struct {
 
 const maxPurgatoryLanes = 4
 
-// expireAt registers a deadline for a parked operation.
-func (b *Broker) expireAt(now, at time.Duration, kind timerKind, id int64) {
+// expireFetchAt registers the deadline of a parked fetch.
+func (b *Broker) expireFetchAt(now, at time.Duration, df *delayedFetch) {
+	b.expireAt(now, deadline{at: at, id: df.id, df: df})
+}
+
+// expireProduceAt registers the deadline of a parked produce (dp.id set).
+func (b *Broker) expireProduceAt(now, at time.Duration, dp *delayedProduce) {
+	b.expireAt(now, deadline{at: at, id: dp.id, dp: dp})
+}
+
+func (b *Broker) expireAt(now time.Duration, d deadline) {
 	p := &b.purgatory
-	p.push(deadline{at: at, kind: kind, id: id}, at-now)
-	if !p.armed || at < p.at {
-		p.arm(b, now, at)
+	p.push(d, d.at-now)
+	if !p.armed || d.at < p.at {
+		p.arm(b, now, d.at)
 	}
 }
 
@@ -64,11 +76,10 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 			break
 		}
 		p.pop()
-		switch d.kind {
-		case tickDelayedFetch:
-			b.expireDelayedFetch(now, d.id)
-		case tickDelayedProduce:
-			b.expireDelayedProduce(now, d.id)
+		if d.df != nil {
+			b.expireDelayedFetch(now, d.df, d.id)
+		} else {
+			b.expireDelayedProduce(now, d.dp)
 		}
 	}
 	for {
@@ -85,13 +96,10 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 
 // settled reports whether the operation behind a deadline already completed.
 func (b *Broker) settled(d deadline) bool {
-	switch d.kind {
-	case tickDelayedFetch:
-		return b.fetches[d.id] == nil
-	case tickDelayedProduce:
-		return b.produces[d.id] == nil
+	if d.df != nil {
+		return d.df.done || d.df.id != d.id
 	}
-	return true
+	return d.dp.done
 }
 
 // push adds a deadline set with timeout to.

@@ -146,8 +146,7 @@ func (b *Broker) handleWriteTxnMarkers(now time.Duration, from int32, r *protoco
 	}
 	b.delayedSeq++
 	dp.id = b.delayedSeq
-	b.produces[dp.id] = dp
-	b.expireAt(now, now+markerAppendTimeout, tickDelayedProduce, dp.id)
+	b.expireProduceAt(now, now+markerAppendTimeout, dp)
 }
 
 // lateMarker is KIP-1228's check of a transaction.version 2 marker

@@ -109,11 +109,22 @@ type Trace struct {
 	types map[reflect.Type]uint16
 	names []string // names[code]
 	// cache maps a value's dynamic type (the type word of its interface) to its code, in
-	// front of types: one comparison instead of hashing a reflect.Type per event.
-	cache [typeCacheSize]typeCode
+	// front of types: one comparison instead of hashing a reflect.Type per event. It is a hash
+	// table open by linear probing, at most three quarters full (the types past that go to
+	// types alone), so that no two busy types evict each other, wherever the linker put them.
+	cache  [typeCacheSize]typeCode
+	cached int
 }
 
-const typeCacheSize = 64
+const (
+	typeCacheBits = 8
+	typeCacheSize = 1 << typeCacheBits
+)
+
+// typeHash is where type word w's probing starts in the cache.
+func typeHash(w unsafe.Pointer) int {
+	return int(uint64(uintptr(w)) * 0x9e3779b97f4a7c15 >> (64 - typeCacheBits))
+}
 
 type typeCode struct {
 	typ   unsafe.Pointer
@@ -233,8 +244,7 @@ func (t *Trace) code(v any) uint16 {
 		return 0
 	}
 	w := typeWord(v)
-	slot := &t.cache[(uintptr(w)>>4)%typeCacheSize]
-	if slot.typ == w {
+	if slot := t.slot(w); slot != nil && slot.typ == w {
 		return slot.code
 	}
 	rt := reflect.TypeOf(v)
@@ -251,9 +261,26 @@ func (t *Trace) code(v any) uint16 {
 			t.names = append(t.names, rt.String())
 		}
 	}
-	_, arger := v.(TraceArger)
-	slot.typ, slot.code, slot.arger = w, c, arger
+	if slot := t.slot(w); slot != nil && slot.typ == nil && t.cached < typeCacheSize*3/4 {
+		_, arger := v.(TraceArger)
+		slot.typ, slot.code, slot.arger = w, c, arger
+		t.cached++
+	}
 	return c
+}
+
+// slot is the cache's entry for type word w, or the empty one it would take; nil when neither
+// is there (the cache is full).
+func (t *Trace) slot(w unsafe.Pointer) *typeCode {
+	i := typeHash(w)
+	for range typeCacheSize {
+		s := &t.cache[i]
+		if s.typ == w || s.typ == nil {
+			return s
+		}
+		i = (i + 1) % typeCacheSize
+	}
+	return nil
 }
 
 // codeArg returns code(v) and v's TraceArg (0 if it has none), asking v only if its type is a
@@ -263,14 +290,24 @@ func (t *Trace) codeArg(v any) (uint16, int64) {
 		return 0, 0
 	}
 	w := typeWord(v)
-	slot := &t.cache[(uintptr(w)>>4)%typeCacheSize]
+	slot := &t.cache[typeHash(w)]
 	if slot.typ != w {
-		t.code(v) // fills slot
+		slot = t.slot(w)
 	}
-	if !slot.arger {
-		return slot.code, 0
+	if slot == nil || slot.typ != w {
+		if t.code(v); slot == nil || slot.typ != w { // not cached: the cache is full
+			_, arger := v.(TraceArger)
+			return t.code(v), argOf(v, arger)
+		}
 	}
-	return slot.code, v.(TraceArger).TraceArg()
+	return slot.code, argOf(v, slot.arger)
+}
+
+func argOf(v any, arger bool) int64 {
+	if !arger {
+		return 0
+	}
+	return v.(TraceArger).TraceArg()
 }
 
 const fnvPrime = 1099511628211

@@ -255,8 +255,10 @@ func (w *World) slot(id int32) *nodeSlot {
 	return s
 }
 
-// lowIDs bounds the ids slotIndex finds in a table rather than the map.
-const lowIDs = 1 << 12
+// lowIDs bounds the ids slotIndex finds in a table rather than the map: past the clients'
+// (node.ClientBase, 10,000 on) and the gateway's connections (60,000 on); the table grows
+// only to the largest id added.
+const lowIDs = 1 << 17
 
 // slotIndex returns the slot index of id, if it has a slot.
 func (w *World) slotIndex(id int32) (int32, bool) {

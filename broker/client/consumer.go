@@ -328,8 +328,12 @@ func (c *Consumer) run(now time.Duration) {
 		}
 	}
 	c.groups = c.groups[:0]
+	quick := c.grp == nil && len(c.rc.peers) == 0
 	for i := range c.parts {
 		p := &c.parts[i]
+		if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
+			continue // its fetch is out and nothing below would stop at it: the usual case, checked first
+		}
 		if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
 			continue // not ours, waiting for the committed offset, or the application is busy
 		}

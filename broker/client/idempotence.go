@@ -59,6 +59,7 @@ type transactionManager struct {
 
 	epochBumpRequired bool
 	parts             []partitionSequences
+	unresolved        int // how many parts are unresolved: maybeResolveSequences walks none while 0
 }
 
 func newTransactionManager(cfg *config.Producer) transactionManager {
@@ -155,7 +156,7 @@ func (t *transactionManager) bumpIdempotentProducerEpoch() {
 		e := &t.parts[i]
 		if e.rewrite {
 			e.startSequencesAtBeginning(t.pid, t.epoch)
-			e.unresolved = false
+			t.resolved(e)
 			e.rewrite = false
 		}
 	}
@@ -302,14 +303,25 @@ func (t *transactionManager) markSequenceUnresolved(b *pbatch) {
 	if !e.unresolved || next > e.unresolvedNext {
 		e.unresolvedNext = next
 	}
+	if !e.unresolved {
+		t.unresolved++
+	}
 	e.unresolved = true
+}
+
+// resolved clears e's unresolved mark.
+func (t *transactionManager) resolved(e *partitionSequences) {
+	if e.unresolved {
+		t.unresolved--
+	}
+	e.unresolved = false
 }
 
 // maybeResolveSequences runs at the start of every sender loop: a partition with unresolved
 // sequences and no unfinished batch is resolved if its last acknowledged sequence is right
 // before the next one, else its epoch is bumped and its sequences restart.
 func (t *transactionManager) maybeResolveSequences() {
-	for i := range t.parts {
+	for i := 0; i < len(t.parts) && t.unresolved > 0; i++ {
 		e := &t.parts[i]
 		if !e.unresolved || len(e.inflight) > 0 {
 			continue
@@ -317,7 +329,7 @@ func (t *transactionManager) maybeResolveSequences() {
 		if !t.isNextSequence(int32(i), e.nextSeq) {
 			t.requestEpochBumpForPartition(int32(i))
 		}
-		e.unresolved = false
+		t.resolved(e)
 	}
 }
 

@@ -42,6 +42,9 @@ func (r *reconnects) failed(env node.Env, now time.Duration, peer int32) {
 
 // blocked reports whether peer may not be tried before until.
 func (r *reconnects) blocked(now time.Duration, peer int32) (bool, time.Duration) {
+	if len(r.peers) == 0 { // nearly always: no look-up (a consumer asks once per partition)
+		return false, 0
+	}
 	if rc := r.peers[peer]; rc != nil && rc.until > now {
 		return true, rc.until
 	}
@@ -57,6 +60,13 @@ func (r *reconnects) answered(peer int32) {
 
 // waitFor asks w for a wake when peer may be tried again, and reports whether it must wait.
 func (r *reconnects) waitFor(env node.Env, w *waker, now time.Duration, peer int32) bool {
+	if len(r.peers) == 0 { // inlined into the callers' loops over partitions
+		return false
+	}
+	return r.waitForBlocked(env, w, now, peer)
+}
+
+func (r *reconnects) waitForBlocked(env node.Env, w *waker, now time.Duration, peer int32) bool {
 	if b, until := r.blocked(now, peer); b {
 		w.at(env, now, until)
 		return true

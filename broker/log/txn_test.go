@@ -69,3 +69,41 @@ func TestAbortedRecordsFilteredForReadCommitted(t *testing.T) {
 		t.Errorf("AbortedTransactions(3, 8) = %+v; want only %+v", got, want[1])
 	}
 }
+
+// ProducerStateManager.firstUnstableOffset over producers opening and ending transactions in
+// turn: the oldest open one's first offset, -1 with none open (the log counts the open ones, so
+// that a fetch walks no producers while there are none).
+func TestFirstUnstableOffsetFollowsOpenTransactions(t *testing.T) {
+	l := openLog(t, newFakeDisk(), config.DefaultTopic())
+	check := func(want int64) {
+		t.Helper()
+		brute := int64(-1)
+		open := 0
+		for _, e := range l.producers.producers {
+			if o := e.currentTxnFirstOffset; o >= 0 {
+				open++
+				if brute < 0 || o < brute {
+					brute = o
+				}
+			}
+		}
+		if got := l.FirstUnstableOffset(); got != want || brute != want || l.producers.ongoing != open {
+			t.Fatalf("FirstUnstableOffset %d (walking the producers %d, %d open, counted %d); want %d", got, brute, open, l.producers.ongoing, want)
+		}
+	}
+	check(-1)
+	appendTxn(t, l, txnBatch(7, 0, 1)) // 0
+	check(0)
+	appendTxn(t, l, txnBatch(8, 0, 2)) // 1
+	appendTxn(t, l, txnBatch(7, 1, 3)) // 2: 7's transaction goes on
+	check(0)
+	appendTxn(t, l, txnMarker(7, protocol.MarkerCommit)) // 3
+	check(1)
+	appendTxn(t, l, txnMarker(7, protocol.MarkerAbort)) // 4: no transaction of 7 open
+	check(1)
+	appendTxn(t, l, txnBatch(7, 2, 4))                  // 5
+	appendTxn(t, l, txnMarker(8, protocol.MarkerAbort)) // 6
+	check(5)
+	appendTxn(t, l, txnMarker(7, protocol.MarkerCommit)) // 7
+	check(-1)
+}
