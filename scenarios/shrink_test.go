@@ -47,6 +47,7 @@ func TestShrinkHistoricBugs(t *testing.T) {
 		{"kip101-power-loss under a piling nemesis", "testdata/nemesis/kip101-power-loss.scenario"},
 		{"strict-min-isr-off under a lagging nemesis", "testdata/nemesis/strict-min-isr-off.scenario"},
 		{"last-replica-standing", "last-replica-standing.scenario"},
+		{"last-replica-standing under a piling nemesis", "testdata/nemesis/last-replica-standing.scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var src []byte
