@@ -241,3 +241,31 @@ func TestNemesisOutageBudgetCountsOverlapping(t *testing.T) {
 		t.Errorf("at most %d broker power losses in a run; want the budget given back after a restart", most)
 	}
 }
+
+// kinds=producer kills, pauses and stops producers and brings them back; a producer restarted
+// goes on from the values its predecessor made, so the checker sees no duplicates.
+func TestNemesisProducerKind(t *testing.T) {
+	src := head + "nemesis kinds=producer every=2s..4s\nwait 40s\n"
+	restarts := 0
+	for seed := uint64(1); seed <= 2; seed++ {
+		r, err := Run(mustParseSrc(t, src), Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range r.Faults {
+			w := strings.Fields(f.Statement)
+			if len(w) != 2 || w[1] != "p1" {
+				t.Errorf("seed %d: %q: kinds=producer faults only the producer", seed, f.Statement)
+			}
+			if w[0] == "restart" {
+				restarts++
+			}
+		}
+		if !r.OK || r.Verdict != "valid" {
+			t.Errorf("seed %d: %s (verdict %s, anomalies %v)\n%s", seed, r.Failure, r.Verdict, r.Anomalies, faultsText(r.Faults))
+		}
+	}
+	if restarts == 0 {
+		t.Error("no producer restarted over two seeds")
+	}
+}
