@@ -223,7 +223,7 @@ func TestInvariantCommittedKeptIgnoresZombie(t *testing.T) {
 	s.reps[2] = &fakeReplica{hw: 4, leo: 4, leader: true, epoch: 1, values: []int64{1, 2, 3, 4}}
 	s.reps[3] = &fakeReplica{hw: 4, leo: 4, values: []int64{1, 2, 3, 4}}
 	o.afterBroker(2, 2)
-	delete(s.reps, 2) // broker 2 dies; broker 1 still presumes leadership in epoch 0
+	delete(s.reps, 2)                                     // broker 2 dies; broker 1 still presumes leadership in epoch 0
 	s.reps[1].leo, s.reps[1].values = 3, []int64{1, 2, 9} // and appends what it cannot commit
 	o.afterBroker(3, 1)
 	wantNone(t, o)
