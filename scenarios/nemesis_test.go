@@ -66,12 +66,13 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 // kip101-power-loss 98 (kinds=outage; 93 before outage's budget counted overlapping power
 // losses), strict-min-isr-off 93 (kinds=lag), processor-at-least-once 86,
 // zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper), last-replica-standing 6
-// (kinds=outage, first seed 2).
+// (kinds=outage, first seed 2), kip890-hanging-transaction 7 (kinds=slow,lag, a producer
+// writing in bursts; first seed 3).
 func TestNemesisCatchesHistoricBugs(t *testing.T) {
 	for _, name := range []string{
 		"acks1-loss", "acks0-leader-change", "group-at-most-once", "unclean-election", "kip101-hw-truncation",
 		"kip101-power-loss", "strict-min-isr-off", "processor-at-least-once", "zk-session-expiry-acks1-loss",
-		"last-replica-standing",
+		"last-replica-standing", "kip890-hanging-transaction",
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := openTestdata(t, name+".scenario")
