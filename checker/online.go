@@ -117,6 +117,7 @@ type repState struct {
 type partState struct {
 	recs     committedLog // committed records
 	minEpoch int32        // leaders below this epoch are not judged (an unclean election reset)
+	topEpoch int32        // the highest epoch a broker has led in; a leader below it is a zombie
 	kept     verified
 	isr      map[int32]verified
 	compact  *compactState // a compacted topic's keys (compaction.go)

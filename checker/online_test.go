@@ -207,3 +207,31 @@ func TestInvariantCommittedKept(t *testing.T) {
 		t.Errorf("UncleanElections() = false after an unclean PartitionChangeRecord")
 	}
 }
+
+// A zombie leader is not judged: broker 1, cut off from the metadata log, still presumes
+// leadership in epoch 0 after broker 2 led in epoch 1 and committed more; broker 2 dies and
+// broker 1 is the only broker presuming leadership, with a shorter log. Its log is truncated
+// once it learns, and the committed records are on the new epoch's ISR (kafka7128's nemesis,
+// seed 43: the checker used to report committed-never-truncated here).
+func TestInvariantCommittedKeptIgnoresZombie(t *testing.T) {
+	s, o := newFake()
+	s.reps[1] = &fakeReplica{hw: 2, leo: 2, leader: true, values: []int64{1, 2}}
+	s.reps[2] = &fakeReplica{hw: 2, leo: 2, values: []int64{1, 2}}
+	o.afterBroker(1, 1)
+	s.setMeta(2, 1, 2, 3) // the controller fenced broker 1 and elected broker 2
+	o.afterOther(2)
+	s.reps[2] = &fakeReplica{hw: 4, leo: 4, leader: true, epoch: 1, values: []int64{1, 2, 3, 4}}
+	s.reps[3] = &fakeReplica{hw: 4, leo: 4, values: []int64{1, 2, 3, 4}}
+	o.afterBroker(2, 2)
+	delete(s.reps, 2)                                     // broker 2 dies; broker 1 still presumes leadership in epoch 0
+	s.reps[1].leo, s.reps[1].values = 3, []int64{1, 2, 9} // and appends what it cannot commit
+	o.afterBroker(3, 1)
+	wantNone(t, o)
+
+	// A leader of the newest epoch is still judged (planted: broker 3 lost records 3 and 4).
+	s.setMeta(3, 2, 3)
+	o.afterOther(4)
+	s.reps[3] = &fakeReplica{hw: 2, leo: 2, leader: true, epoch: 2, values: []int64{1, 2}}
+	o.afterBroker(4, 3)
+	wantOnly(t, o, CommittedKept, 4, "leader 3 of orders/0 (epoch 2) ends at offset 2, but records up to offset 3 were committed: 2 committed records are gone")
+}

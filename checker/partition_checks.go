@@ -8,7 +8,11 @@ import (
 
 // checkPartition: the invariants across a partition's replicas. At most one broker leads
 // in one leader epoch; StrongIsr for every replica that presumes leadership; the leader of
-// the highest epoch keeps every committed record.
+// the highest epoch keeps every committed record. A broker still presuming leadership in an
+// epoch some other broker has since led in is a zombie (fenced by the controller, it has not
+// heard: cut off from the metadata log): it cannot commit, its log is truncated once it
+// learns, and it is not the one to hold the committed records, even when the leader of the
+// newer epoch has died and the zombie is the only broker presuming leadership.
 func (o *Online) checkPartition(tp protocol.TopicPartition) {
 	var top replica
 	var topB int32
@@ -33,6 +37,13 @@ func (o *Online) checkPartition(tp protocol.TopicPartition) {
 	}
 	if top != nil {
 		o.logStartMoved(tp, top) // retention.go
+	}
+	if top != nil {
+		ps := o.part(tp)
+		if top.LeaderEpoch() < ps.topEpoch {
+			return // a zombie: see above
+		}
+		ps.topEpoch = top.LeaderEpoch()
 	}
 	if top != nil && compacted(top) {
 		o.compactionKept(tp, topB, top)

@@ -3,6 +3,7 @@ package scenarios
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -62,12 +63,16 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 
 // A historic bug, its explicit faults replaced by a nemesis of the same kinds, is caught
 // (its anomaly expectations hold) within 100 seeds. Measured over seeds 1-100 (kafkasim sweep):
-// kip101-power-loss 93 (kinds=outage), strict-min-isr-off 93 (kinds=lag),
-// processor-at-least-once 86, zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper).
+// kip101-power-loss 98 (kinds=outage; 93 before outage's budget counted overlapping power
+// losses), strict-min-isr-off 93 (kinds=lag), processor-at-least-once 86,
+// zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper), last-replica-standing 6
+// (kinds=outage, first seed 2), kip890-hanging-transaction 7 (kinds=slow,lag, a producer
+// writing in bursts; first seed 3).
 func TestNemesisCatchesHistoricBugs(t *testing.T) {
 	for _, name := range []string{
 		"acks1-loss", "acks0-leader-change", "group-at-most-once", "unclean-election", "kip101-hw-truncation",
 		"kip101-power-loss", "strict-min-isr-off", "processor-at-least-once", "zk-session-expiry-acks1-loss",
+		"last-replica-standing", "kip890-hanging-transaction",
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := openTestdata(t, name+".scenario")
@@ -201,5 +206,67 @@ func TestNemesisForAndKinds(t *testing.T) {
 		if f.At-start > 10*time.Second {
 			t.Errorf("%q at %v: after for=10s", f.Statement, f.At)
 		}
+	}
+}
+
+// Under kinds=outage the power-loss budget counts overlapping unclean shutdowns: a broker's
+// power loss stops counting once it runs again in the ISR, so a run has more power losses than
+// the budget, but never more than the budget at once (each crash after the first waits for
+// the crashed broker's restart).
+func TestNemesisOutageBudgetCountsOverlapping(t *testing.T) {
+	src := head + "nemesis kinds=crash,outage every=2s..6s\nwait 120s\n"
+	most := 0
+	for seed := uint64(1); seed <= 3; seed++ {
+		r, err := Run(mustParseSrc(t, src), Options{Seed: seed, NoCheck: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var down []string // brokers whose power loss is in force
+		n := 0
+		for _, f := range r.Faults {
+			w := strings.Fields(f.Statement)
+			switch {
+			case w[0] == "crash" && !strings.HasPrefix(w[1], "c"):
+				if len(down) > 0 {
+					t.Errorf("seed %d: %q at %v while broker %s is still down; budget 1 (min.insync.replicas=2)\n%s", seed, f.Statement, f.At, down[0], faultsText(r.Faults))
+				}
+				down = append(down, w[1])
+				n++
+			case w[0] == "restart":
+				down = slices.DeleteFunc(down, func(b string) bool { return b == w[1] })
+			}
+		}
+		most = max(most, n)
+	}
+	if most < 2 {
+		t.Errorf("at most %d broker power losses in a run; want the budget given back after a restart", most)
+	}
+}
+
+// kinds=producer kills, pauses and stops producers and brings them back; a producer restarted
+// goes on from the values its predecessor made, so the checker sees no duplicates.
+func TestNemesisProducerKind(t *testing.T) {
+	src := head + "nemesis kinds=producer every=2s..4s\nwait 40s\n"
+	restarts := 0
+	for seed := uint64(1); seed <= 2; seed++ {
+		r, err := Run(mustParseSrc(t, src), Options{Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range r.Faults {
+			w := strings.Fields(f.Statement)
+			if len(w) != 2 || w[1] != "p1" {
+				t.Errorf("seed %d: %q: kinds=producer faults only the producer", seed, f.Statement)
+			}
+			if w[0] == "restart" {
+				restarts++
+			}
+		}
+		if !r.OK || r.Verdict != "valid" {
+			t.Errorf("seed %d: %s (verdict %s, anomalies %v)\n%s", seed, r.Failure, r.Verdict, r.Anomalies, faultsText(r.Faults))
+		}
+	}
+	if restarts == 0 {
+		t.Error("no producer restarted over two seeds")
 	}
 }

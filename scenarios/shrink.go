@@ -421,18 +421,66 @@ func shrinkDocOf(f *File, s *Scenario, orig *Result) (*shrinkDoc, error) {
 		d.body = append(d.body, []string{st.text})
 	}
 	if nemesisAt >= 0 {
+		after := afterNemesis(s, nemesisAt, orig.ScriptEnd)
 		fs := orig.Faults
+		k := 0 // the next statement of after
 		for i := 0; i < len(fs); i++ {
+			for ; k < len(after) && after[k].at < fs[i].At; k++ {
+				d.body = append(d.body, []string{fmt.Sprintf("run until %v", after[k].at), after[k].text})
+			}
 			u := []string{fmt.Sprintf("run until %v", fs[i].At), fs[i].Statement}
-			if i+1 < len(fs) && undoes(fs[i+1].Statement) && !undoes(fs[i].Statement) {
+			// A fault and what undoes it are one unit unless a statement of the script
+			// ran between them.
+			between := k < len(after) && after[k].at < fs[min(i+1, len(fs)-1)].At
+			if i+1 < len(fs) && undoes(fs[i+1].Statement) && !undoes(fs[i].Statement) && !between {
 				u = append(u, fmt.Sprintf("run until %v", fs[i+1].At), fs[i+1].Statement)
 				i++
 			}
 			d.body = append(d.body, u)
 		}
+		for ; k < len(after); k++ {
+			d.body = append(d.body, []string{fmt.Sprintf("run until %v", after[k].at), after[k].text})
+		}
 		d.body = append(d.body, []string{fmt.Sprintf("run until %v", orig.ScriptEnd)})
 	}
 	return d, nil
+}
+
+// timedStmt is a statement of the script and the virtual time it ran at.
+type timedStmt struct {
+	at   time.Duration
+	text string
+}
+
+// afterNemesis are the statements after a nemesis that do not move time (send, rate, ...),
+// each at the time it ran, so that the nemesis's faults written out keep them in their place.
+// Their times are known when every statement after the nemesis that moves time is a wait:
+// counted back from the script's end. Else none (the faults alone, as the time the script ran).
+func afterNemesis(s *Scenario, nemesisAt int, end time.Duration) []timedStmt {
+	var post []*stmt
+	for _, st := range s.stmts[nemesisAt+1:] {
+		switch {
+		case st.final() || st.word.name == "say" || st.word.name == "pause":
+		case st.nemesis != nil || st.expectation() || st.word.until != nil && st.word.name != "wait":
+			return nil
+		default:
+			post = append(post, st)
+		}
+	}
+	out := make([]timedStmt, 0, len(post))
+	t := end
+	for j := len(post) - 1; j >= 0; j-- {
+		if post[j].word.name == "wait" {
+			t -= post[j].d
+			continue
+		}
+		out = append(out, timedStmt{t, post[j].text})
+	}
+	if t < 0 {
+		return nil
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // undoes reports whether a fault statement ends a fault (restart, resume, heal).

@@ -47,6 +47,7 @@ func TestShrinkHistoricBugs(t *testing.T) {
 		{"kip101-power-loss under a piling nemesis", "testdata/nemesis/kip101-power-loss.scenario"},
 		{"strict-min-isr-off under a lagging nemesis", "testdata/nemesis/strict-min-isr-off.scenario"},
 		{"last-replica-standing", "last-replica-standing.scenario"},
+		{"last-replica-standing under a piling nemesis", "testdata/nemesis/last-replica-standing.scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var src []byte
@@ -161,5 +162,41 @@ func TestShrinkAnAddedNemesis(t *testing.T) {
 	}
 	if strings.Contains(res.Text, "\nnemesis") || !sameWay(orig, res.Best) || res.Best.Events >= orig.Events {
 		t.Errorf("seed %d: %d → %d events\n%s", seed, orig.Events, res.Best.Events, res.Text)
+	}
+}
+
+// A nemesis written out as explicit faults keeps the script's statements after it in their
+// place: each at the time it ran (the waits counted back from the script's end), so the
+// written-out run is the original run.
+func TestShrinkKeepsStatementsAfterTheNemesis(t *testing.T) {
+	src := strings.Replace(head, "rate=100/s ", "", 1) + "nemesis kinds=pause every=3s..5s\nsend p1 5\nwait 10s\nrate p1 50/s\nwait 7s\nsend p1 5\nwait 10s\n"
+	f := writeTemp(t, "n.scenario", src)
+	s, err := f.Scenario()
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, err := Run(s, Options{Seed: 3, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := shrinkDocOf(f, s, orig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := doc.text(3, false)
+	if strings.Count(text, "\nsend p1 5\n") != 2 || !strings.Contains(text, "\nrate p1 50/s\n") {
+		t.Fatalf("the statements after the nemesis are not all written out:\n%s", text)
+	}
+	g := writeTemp(t, "w.scenario", text)
+	ws, err := g.Scenario()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, text)
+	}
+	r, err := Run(ws, Options{NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TraceHash != orig.TraceHash || r.Events != orig.Events {
+		t.Errorf("written out: trace %016x, %d events; the original %016x, %d events\n%s", r.TraceHash, r.Events, orig.TraceHash, orig.Events, text)
 	}
 }

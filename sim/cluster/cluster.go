@@ -315,10 +315,17 @@ func (c *Cluster) AddProducer(p ProducerSpec) (int32, error) {
 	id := c.newClient(p.Name)
 	base := int64(c.producers) * 1_000_000
 	c.producers++
+	// A restarted producer is a new incarnation that goes on from the values its predecessor
+	// made: values repeated would read as duplicates to the checker.
+	var prev *client.Producer
 	c.World.AddNode(id, p.Name, func(h *sim.Host) sim.Node {
-		return client.NewProducer(client.ProducerOptions{
+		if prev != nil {
+			base += prev.Stats().Sent
+		}
+		prev = client.NewProducer(client.ProducerOptions{
 			Name: p.Name, Topic: p.Topic, Config: cfg, Rate: p.Rate, Keys: p.Keys, Tombstones: p.Tombstones, ValueBase: base, Bootstrap: c.BrokerIDs,
 		}, h, h.Now())
+		return prev
 	})
 	return id, nil
 }

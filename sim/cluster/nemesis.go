@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"kafkasim/broker/client"
 	"kafkasim/sim"
 )
 
@@ -14,10 +15,12 @@ import (
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
 // and links to clients lose messages); zookeeper makes faults fall on the ZooKeeper servers
 // of a ZooKeeper-mode cluster, as controller does there too (zookeeper.go's controlPlane).
-// Three more are never among the default kinds: overlap lets two faults be in force at once
+// Four more are never among the default kinds: overlap lets two faults be in force at once
 // (overlap.go); outage lets faults pile up past the minority rule and lag makes slow links
-// slow for seconds (outage.go).
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap", "outage", "lag"}
+// slow for seconds (outage.go); producer kills, pauses and stops producers as client does
+// group members (a transactional producer gone after its late produce landed past its
+// transaction's abort: KAFKA-14402's hanging transaction).
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap", "outage", "lag", "producer"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -33,7 +36,7 @@ type Stepper struct {
 	f           *faulter
 	menu        []faultKind
 	controllers bool
-	consumers   []int32
+	consumers   []int32           // the clients faulted (kinds client and producer)
 	undo        []sim.FaultAction // what undoes the fault in force, in order
 
 	over *overlap // kinds=overlap: two faults may be in force (overlap.go)
@@ -94,6 +97,15 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 				// from auto.offset.reset, which a history of one consumer cannot tell
 				// from a nonmonotonic poll.
 				if cs := c.Consumer(name); cs != nil && cs.Group() != "" {
+					s.consumers = append(s.consumers, c.clients[name])
+				}
+			}
+		case "producer":
+			// A producer killed or stopped comes back as a new incarnation: an idempotent
+			// one with a new producer id, a transactional one fencing its predecessor
+			// (InitProducerId); its unacknowledged sends are unknown to the history.
+			for _, name := range c.clientNames {
+				if _, ok := c.World.Node(c.clients[name]).(*client.Producer); ok && !slices.Contains(s.consumers, c.clients[name]) {
 					s.consumers = append(s.consumers, c.clients[name])
 				}
 			}

@@ -28,11 +28,13 @@ type overlap struct {
 	net0      []bool              // whether held[i] undoes a network fault
 	on        []int32             // the node held[i]'s fault fell on
 	outage    bool                // kinds=outage: faults pile up (outage.go)
+	crashed   []int32             // kinds=outage: brokers whose power loss still counts against the budget
 }
 
-// defaultKinds are NemesisKinds but overlap: what an empty kinds= means.
+// defaultKinds are NemesisKinds but overlap, outage, lag and producer: what an empty kinds=
+// means.
 func defaultKinds() []string {
-	return slices.DeleteFunc(slices.Clone(NemesisKinds), func(k string) bool { return k == "overlap" || k == "outage" || k == "lag" })
+	return slices.DeleteFunc(slices.Clone(NemesisKinds), func(k string) bool { return k == "overlap" || k == "outage" || k == "lag" || k == "producer" })
 }
 
 // overlapMenus sorts the faults kinds names into node and network faults, and adds the
