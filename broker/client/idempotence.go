@@ -59,6 +59,10 @@ type transactionManager struct {
 
 	epochBumpRequired bool
 	parts             []partitionSequences
+	// anyUnresolved is false only when no partition's sequences are unresolved, so the sender
+	// loop skips maybeResolveSequences' walk over every partition (Java keeps
+	// partitionsWithUnresolvedSequences as a map of only those).
+	anyUnresolved bool
 }
 
 func newTransactionManager(cfg *config.Producer) transactionManager {
@@ -303,15 +307,24 @@ func (t *transactionManager) markSequenceUnresolved(b *pbatch) {
 		e.unresolvedNext = next
 	}
 	e.unresolved = true
+	t.anyUnresolved = true
 }
 
 // maybeResolveSequences runs at the start of every sender loop: a partition with unresolved
 // sequences and no unfinished batch is resolved if its last acknowledged sequence is right
 // before the next one, else its epoch is bumped and its sequences restart.
 func (t *transactionManager) maybeResolveSequences() {
+	if !t.anyUnresolved {
+		return
+	}
+	t.anyUnresolved = false
 	for i := range t.parts {
 		e := &t.parts[i]
-		if !e.unresolved || len(e.inflight) > 0 {
+		if !e.unresolved {
+			continue
+		}
+		if len(e.inflight) > 0 {
+			t.anyUnresolved = true
 			continue
 		}
 		if !t.isNextSequence(int32(i), e.nextSeq) {

@@ -92,6 +92,10 @@ func inSequence(lastSeq, nextSeq int32) bool {
 type producerState struct {
 	producers map[int64]*producerEntry
 	aborted   []abortedTxn // in the order of their markers
+	// ongoing counts the producers with an ongoing transaction (currentTxnFirstOffset ≥ 0), so
+	// firstUnstableOffset skips its walk when none has one (Kafka keeps ongoingTxns, a map of
+	// only those).
+	ongoing int
 }
 
 // abortedTxn is Kafka's AbortedTxn: a producer's aborted transaction from firstOffset to its
@@ -104,6 +108,7 @@ type abortedTxn struct {
 func (p *producerState) reset() {
 	clear(p.producers)
 	p.aborted = p.aborted[:0]
+	p.ongoing = 0
 }
 
 func (p *producerState) entry(pid int64) *producerEntry {
@@ -171,6 +176,7 @@ func (p *producerState) update(b *protocol.RecordBatch) {
 	e.maybeUpdateEpoch(b.ProducerEpoch)
 	if b.Transactional && e.currentTxnFirstOffset < 0 {
 		e.currentTxnFirstOffset = b.BaseOffset // ProducerAppendInfo.updateCurrentTxnFirstOffset
+		p.ongoing++
 	}
 	e.push(batchMeta{firstSeq: b.BaseSequence, lastSeq: b.LastSequence(), baseOffset: b.BaseOffset, lastOffset: b.LastOffset()})
 }
@@ -180,6 +186,9 @@ func (p *producerState) update(b *protocol.RecordBatch) {
 func (p *producerState) removeBefore(logStartOffset int64) {
 	for pid, e := range p.producers { // order does not matter: only deletions
 		if e.lastOffset() < logStartOffset {
+			if e.currentTxnFirstOffset >= 0 {
+				p.ongoing--
+			}
 			delete(p.producers, pid)
 		}
 	}
@@ -199,12 +208,16 @@ func (p *producerState) completeTxn(e *producerEntry, marker *protocol.RecordBat
 		p.aborted = append(p.aborted, abortedTxn{pid: marker.ProducerID, firstOffset: e.currentTxnFirstOffset, lastOffset: marker.BaseOffset})
 	}
 	e.currentTxnFirstOffset = -1
+	p.ongoing--
 }
 
 // firstUnstableOffset is ProducerStateManager.firstUnstableOffset: the first offset of the
 // oldest ongoing transaction, -1 with none.
 func (p *producerState) firstUnstableOffset() int64 {
 	first := int64(-1)
+	if p.ongoing == 0 {
+		return first
+	}
 	for _, e := range p.producers { // a minimum: the order does not matter
 		if o := e.currentTxnFirstOffset; o >= 0 && (first < 0 || o < first) {
 			first = o
