@@ -184,19 +184,19 @@ func (p *Player) boot() error {
 		}
 	}
 	for _, pd := range s.producers {
-		if _, err := c.AddProducer(cluster.ProducerSpec{Name: pd.name, Topic: pd.topic, Config: pd.cfg, Rate: pd.rate, Keys: pd.keys, Tombstones: pd.tombstones}); err != nil {
-			return fmt.Errorf("%s:%d: producer %s: %v", s.File, pd.line, pd.name, err)
+		if pd.late {
+			continue // started by its statement (lateclients.go)
+		}
+		if err := p.startProducer(pd); err != nil {
+			return err
 		}
 	}
 	for _, cd := range s.consumers {
-		if cd.proc != nil { // processor.go
-			if _, err := c.AddProcessor(cluster.ProcessorSpec{Name: cd.name, From: cd.topic, To: cd.proc.to, Consumer: cd.cfg, Producer: cd.proc.producer}); err != nil {
-				return fmt.Errorf("%s:%d: processor %s: %v", s.File, cd.line, cd.name, err)
-			}
+		if cd.late {
 			continue
 		}
-		if _, err := c.AddConsumer(cluster.ConsumerSpec{Name: cd.name, Topic: cd.topic, Config: cd.cfg}); err != nil {
-			return fmt.Errorf("%s:%d: consumer %s: %v", s.File, cd.line, cd.name, err)
+		if err := p.startConsumer(cd); err != nil {
+			return err
 		}
 	}
 	p.at = c.Now()
