@@ -71,7 +71,7 @@ type producerDef struct {
 	chosen      []chosenPartition
 	mapTok      token
 	sendModeTok token
-	late        bool // declared after time moved: started by its statement (lateclients.go)
+	late        bool     // declared after time moved: started by its statement (lateclients.go)
 	fleet       fleetDef // count=N, rate.total= (producerwords.go)
 }
 
