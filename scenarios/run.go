@@ -306,9 +306,10 @@ func (p *Player) finish() {
 			_ = c.SetRate(pd.name, 0)
 		}
 		start, timeout := c.Now(), s.finishWindow()
-		if !c.RunUntil(p.allOnline, timeout) {
+		f := newFinishWatch(p) // allOnline and caughtUp, asked cheaply (caughtup.go)
+		if !c.RunUntil(f.allOnline, timeout) {
 			p.narrate("finish: the cluster did not settle within %v: %s", timeout, p.offline())
-		} else if !c.RunUntil(p.caughtUp, timeout-(c.Now()-start)) {
+		} else if !c.RunUntil(f.caughtUp, timeout-(c.Now()-start)) {
 			p.narrate("finish: the consumers did not read to the end within %v", timeout)
 		}
 	}
@@ -340,7 +341,9 @@ func (p *Player) offline() string {
 
 // caughtUp: no producer has records in flight, every partition's leader has committed all it
 // holds (HW = LEO: with acks=1 a record is acknowledged before it is committed), and every
-// consumer's position has reached that HW.
+// consumer's position has reached that HW. The finish asks it through finishWatch, which
+// answers the same after every event without walking every client (caughtup.go); the tests
+// hold the two together.
 func (p *Player) caughtUp() bool {
 	for _, pd := range p.s.producers {
 		if p := p.c.Producer(pd.name); p != nil && p.Stats().InFlight > 0 {
@@ -351,20 +354,26 @@ func (p *Player) caughtUp() bool {
 		return false
 	}
 	for _, cd := range p.s.consumers {
-		if cd.cfg.Group != "" {
-			continue // judged by groupsCaughtUp
+		if cd.cfg.Group == "" && !p.consumerCaughtUp(cd) {
+			return false // a group's consumers are judged by groupsCaughtUp
 		}
-		cs := p.c.Consumer(cd.name)
-		if cs == nil || !cs.CaughtUp() {
+	}
+	return true
+}
+
+// consumerCaughtUp: consumer cd (of no group) runs, and its position in every partition of its
+// topic has reached the leader's HW, which has reached the leader's LEO.
+func (p *Player) consumerCaughtUp(cd *consumerDef) bool {
+	cs := p.c.Consumer(cd.name)
+	if cs == nil || !cs.CaughtUp() {
+		return false
+	}
+	pos := cs.Positions()
+	for i := 0; i < p.c.PartitionCount(cd.topic); i++ {
+		tp := cluster.TP(cd.topic, i)
+		leader := p.c.Replica(p.c.Leader(tp), tp)
+		if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
 			return false
-		}
-		pos := cs.Positions()
-		for i := 0; i < p.c.PartitionCount(cd.topic); i++ {
-			tp := cluster.TP(cd.topic, i)
-			leader := p.c.Replica(p.c.Leader(tp), tp)
-			if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
-				return false
-			}
 		}
 	}
 	return true
