@@ -2,7 +2,9 @@ package checker_test
 
 import (
 	"os"
+	"path"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +20,9 @@ func libraryHistories(t *testing.T, seeds int) map[string]history.History {
 	t.Helper()
 	out := map[string]history.History{}
 	for _, s := range scenarios.Library() {
+		if scenarios.Large(strings.TrimSuffix(path.Base(s.File), ".scenario")) != "" {
+			continue // scenarios/large.go
+		}
 		for seed := 1; seed <= seeds; seed++ {
 			var h history.History
 			_, err := scenarios.Run(s, scenarios.Options{Seed: uint64(seed), Memory: -1, Judge: func(c *cluster.Cluster) (string, map[string]int) {

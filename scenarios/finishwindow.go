@@ -51,12 +51,12 @@ func (s *Scenario) finishWindow() time.Duration {
 // carry, or a fault that held them up, leaves a queue the finish must let it drain. While the
 // producers complete records, the window starts again (bounded by MaxVirtualTime) unless the
 // file set finish.timeout. On failure it says what the producers still hold.
-func (p *Player) readToEnd(start, timeout time.Duration) (ok bool, held string) {
+func (p *Player) readToEnd(start, timeout time.Duration, caughtUp func() bool) (ok bool, held string) {
 	c := p.c
 	deadline := start + timeout
 	done := p.producersCompleted()
 	for {
-		if c.RunUntil(p.caughtUp, deadline-c.Now()) {
+		if c.RunUntil(caughtUp, deadline-c.Now()) {
 			return true, ""
 		}
 		now, held := p.producersCompleted(), p.producersHolding()

@@ -18,7 +18,7 @@ func TestLibraryInBothModes(t *testing.T) {
 		if s.ZooKeeperMode() {
 			other = ModeKRaft
 		}
-		if OneModeOnly(name) != "" {
+		if OneModeOnly(name) != "" || Large(name) != "" {
 			continue
 		}
 		t.Run(name, func(t *testing.T) {

@@ -71,6 +71,8 @@ type producerDef struct {
 	chosen      []chosenPartition
 	mapTok      token
 	sendModeTok token
+	late        bool     // declared after time moved: started by its statement (lateclients.go)
+	fleet       fleetDef // count=N, rate.total= (producerwords.go)
 }
 
 type consumerDef struct {
@@ -81,6 +83,7 @@ type consumerDef struct {
 	topicT token
 	cfg    config.Consumer
 	proc   *processorDef // a processor's producer side (processor.go), nil for a consumer
+	late   bool          // declared after time moved: started by its statement (lateclients.go)
 }
 
 // Default finish timeout in virtual time.
@@ -196,7 +199,7 @@ func (p *parser) statement(toks []token) error {
 	}
 	if w.setup {
 		if p.setupClosed {
-			return p.errTok(head, "%s: set-up statements (%s) come before the first statement that moves time or touches the cluster (line %d: %s)", head.text, setupNames(), p.closedLine, p.closedBy)
+			return p.lateClient(w, toks) // lateclients.go
 		}
 		p.s.setupEnd = p.line
 		return w.parse(p, nil, toks)
@@ -635,16 +638,7 @@ func (p *parser) producer(toks []token) error {
 	if t, ok := pos["count"]; ok && pd.cfg.TransactionalID != "" {
 		return p.errTok(t, "producer %s: count= with transactional.id would start %d producers with one transactional.id, each fencing the others", pd.name, fleet)
 	}
-	names := fleetNames(pd.name, fleet)
-	if err := p.checkFleetNames(nt, names); err != nil {
-		return err
-	}
-	for _, name := range names {
-		m := *pd
-		m.name = name
-		p.s.producers = append(p.s.producers, &m)
-	}
-	return nil
+	return p.addProducers(pd, nt, fleet, pos) // producerwords.go
 }
 
 func (p *parser) consumer(toks []token) error {

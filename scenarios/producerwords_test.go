@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -88,5 +89,71 @@ func TestFleets(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
 			t.Errorf("%s: got %v; want %s", c.name, err, c.want)
 		}
+	}
+}
+
+// A fleet's rate= is each member's (a configuration is each KafkaProducer instance's);
+// rate.total= is the fleet's, split evenly; the rate statement takes a fleet the same two ways.
+func TestFleetRates(t *testing.T) {
+	s, err := Parse("t.scenario", []byte(pwHead+
+		"producer each topic=orders rate=10/s count=4\n"+
+		"producer all topic=orders rate.total=200/s count=4\n"+
+		"producer one topic=orders rate=7/s\n"+
+		"wait 1s\nrate each 20/s\nrate all total 100/s\nrate each-2 0/s\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		rate float64
+	}{{"each-1", 10}, {"each-4", 10}, {"all-1", 50}, {"all-4", 50}, {"one", 7}} {
+		if pd := s.producer(c.name); pd == nil || pd.rate != c.rate {
+			t.Errorf("%s: got %+v; want rate %v", c.name, pd, c.rate)
+		}
+	}
+	var rates []string
+	for _, st := range s.stmts {
+		if st.word.name == "rate" {
+			rates = append(rates, fmt.Sprintf("%s %v %s", st.name, st.p, strings.Join(st.clients, ",")))
+		}
+	}
+	if got, want := strings.Join(rates, "; "), "each 20 each-1,each-2,each-3,each-4; all 25 all-1,all-2,all-3,all-4; each-2 0 "; got != want {
+		t.Errorf("rate statements %q; want %q", got, want)
+	}
+	for _, c := range []struct{ name, src, want string }{
+		{"total without a fleet", pwHead + "producer w topic=orders rate.total=10/s\n", "t.scenario:3:25: producer w: rate.total= splits a fleet's rate, and this line declares one producer (add count=N, or use rate=)"},
+		{"rate and total", pwHead + "producer w topic=orders rate=1/s rate.total=10/s count=2\n", "t.scenario:3:34: producer w: rate= and rate.total= together"},
+		{"total not a rate", pwHead + "producer w topic=orders rate.total=fast count=2\n", "t.scenario:3:36: rate.total: \"fast\" is not a rate"},
+		{"total above each member's maximum", pwHead + "producer w topic=orders rate.total=3000000/s count=2\n", "t.scenario:3:36: rate.total: 3e+06/s over 2 producers is above 1e+06/s each"},
+		{"fleet statement form", pwHead + "producer w topic=orders count=2\nwait 1s\nrate w all 5/s\n", "t.scenario:5:1: rate: expected rate FLEET R/s (each member) or rate FLEET total R/s (the fleet in all)"},
+		{"fleet statement rate", pwHead + "producer w topic=orders count=2\nwait 1s\nrate w total 3000000/s\n", "t.scenario:5:14: rate: \"3000000/s\" is not a rate (use 200/s, at most 2e+06/s)"},
+		{"a producer named as a fleet", pwHead + "producer w topic=orders count=2\nproducer w topic=orders\n", "t.scenario:4:10: w: the name is taken (the producer fleet w-1 … w-2 on line 3)"},
+	} {
+		_, err := Parse("t.scenario", []byte(c.src))
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+			t.Errorf("%s: got %v; want %s", c.name, err, c.want)
+		}
+	}
+}
+
+// A fleet at rate.total=40/s writes about 40 records a second in all, each member a quarter;
+// `rate w total 80/s` doubles it.
+func TestFleetTotalRateRuns(t *testing.T) {
+	s := mustParseSrc(t, pwHead+`producer w topic=orders acks=all rate.total=40/s count=4
+wait 5s
+expect acked w-1 >= 45
+expect acked w-1 <= 51
+expect acked w-4 >= 45
+rate w total 80/s
+wait 5s
+expect acked w-1 >= 145
+expect acked w-4 <= 151
+`)
+	r, err := Run(s, Options{Seed: 1, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK {
+		t.Fatal(r.Failure)
 	}
 }

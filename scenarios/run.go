@@ -184,19 +184,19 @@ func (p *Player) boot() error {
 		}
 	}
 	for _, pd := range s.producers {
-		if _, err := c.AddProducer(cluster.ProducerSpec{Name: pd.name, Topic: pd.topic, Config: pd.cfg, Rate: pd.rate, Keys: pd.keys, Tombstones: pd.tombstones}); err != nil {
-			return fmt.Errorf("%s:%d: producer %s: %v", s.File, pd.line, pd.name, err)
+		if pd.late {
+			continue // started by its statement (lateclients.go)
+		}
+		if err := p.startProducer(pd); err != nil {
+			return err
 		}
 	}
 	for _, cd := range s.consumers {
-		if cd.proc != nil { // processor.go
-			if _, err := c.AddProcessor(cluster.ProcessorSpec{Name: cd.name, From: cd.topic, To: cd.proc.to, Consumer: cd.cfg, Producer: cd.proc.producer}); err != nil {
-				return fmt.Errorf("%s:%d: processor %s: %v", s.File, cd.line, cd.name, err)
-			}
+		if cd.late {
 			continue
 		}
-		if _, err := c.AddConsumer(cluster.ConsumerSpec{Name: cd.name, Topic: cd.topic, Topics: cd.topics, Config: cd.cfg}); err != nil {
-			return fmt.Errorf("%s:%d: consumer %s: %v", s.File, cd.line, cd.name, err)
+		if err := p.startConsumer(cd); err != nil {
+			return err
 		}
 	}
 	p.at = c.Now()
@@ -306,9 +306,10 @@ func (p *Player) finish() {
 			_ = c.SetRate(pd.name, 0)
 		}
 		start, timeout := c.Now(), s.finishWindow()
-		if !c.RunUntil(p.allOnline, timeout) {
+		f := newFinishWatch(p) // allOnline and caughtUp, asked cheaply (caughtup.go)
+		if !c.RunUntil(f.allOnline, timeout) {
 			p.narrate("finish: the cluster did not settle within %v: %s", timeout, p.offline())
-		} else if ok, held := p.readToEnd(start, timeout); !ok && held != "" {
+		} else if ok, held := p.readToEnd(start, timeout, f.caughtUp); !ok && held != "" {
 			p.narrate("finish: the consumers did not read to the end within %v (%s)", c.Now()-start, held)
 		} else if !ok {
 			p.narrate("finish: the consumers did not read to the end within %v", c.Now()-start)
@@ -342,7 +343,9 @@ func (p *Player) offline() string {
 
 // caughtUp: no producer has records in flight, every partition's leader has committed all it
 // holds (HW = LEO: with acks=1 a record is acknowledged before it is committed), and every
-// consumer's position has reached that HW.
+// consumer's position has reached that HW. The finish asks it through finishWatch, which
+// answers the same after every event without walking every client (caughtup.go); the tests
+// hold the two together.
 func (p *Player) caughtUp() bool {
 	for _, pd := range p.s.producers {
 		if p := p.c.Producer(pd.name); p != nil && p.Stats().InFlight > 0 {
@@ -353,21 +356,27 @@ func (p *Player) caughtUp() bool {
 		return false
 	}
 	for _, cd := range p.s.consumers {
-		if cd.cfg.Group != "" {
-			continue // judged by groupsCaughtUp
+		if cd.cfg.Group == "" && !p.consumerCaughtUp(cd) {
+			return false // a group's consumers are judged by groupsCaughtUp
 		}
-		cs := p.c.Consumer(cd.name)
-		if cs == nil || !cs.CaughtUp() {
-			return false
-		}
-		pos := cs.Positions()
-		for _, t := range cd.topicList() {
-			for i := 0; i < p.c.PartitionCount(t); i++ {
-				tp := cluster.TP(t, i)
-				leader := p.c.Replica(p.c.Leader(tp), tp)
-				if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
-					return false
-				}
+	}
+	return true
+}
+
+// consumerCaughtUp: consumer cd (of no group) runs, and its position in every partition of its
+// topics has reached the leader's HW, which has reached the leader's LEO.
+func (p *Player) consumerCaughtUp(cd *consumerDef) bool {
+	cs := p.c.Consumer(cd.name)
+	if cs == nil || !cs.CaughtUp() {
+		return false
+	}
+	pos := cs.Positions()
+	for _, t := range cd.topicList() {
+		for i := 0; i < p.c.PartitionCount(t); i++ {
+			tp := cluster.TP(t, i)
+			leader := p.c.Replica(p.c.Leader(tp), tp)
+			if leader == nil || leader.HW() < leader.LEO() || pos[tp] < leader.HW() {
+				return false
 			}
 		}
 	}

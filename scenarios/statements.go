@@ -51,6 +51,7 @@ type stmt struct {
 	nemesis  *nemesisDef             // nemesis.go
 	txn      txnOp                   // begin, commit or abort of a producer's transaction (txnwords.go)
 	reconf   []string                // restart C KEY=V ...: the consumer's new settings (restartwith.go)
+	clients  []string                // the clients a late client statement starts (lateclients.go)
 }
 
 // final reports whether the statement is judged after the finish (expect verdict, expect anomaly).
@@ -451,6 +452,9 @@ func (p *parser) send(st *stmt, toks []token) error {
 }
 
 func (p *parser) rate(st *stmt, toks []token) error {
+	if ok, err := p.fleetRate(st, toks); ok { // producerwords.go
+		return err
+	}
 	if len(toks) != 3 {
 		return p.errTok(toks[0], "rate: expected rate PRODUCER R/s, e.g. rate p1 0/s")
 	}
@@ -496,7 +500,12 @@ func runExpect(p *Player, st *stmt) (NoteKind, error) {
 
 func runSend(p *Player, st *stmt) (NoteKind, error) { return NoteRan, p.c.Send(st.name, st.n) }
 
-func runRate(p *Player, st *stmt) (NoteKind, error) { return NoteRan, p.c.SetRate(st.name, st.p) }
+func runRate(p *Player, st *stmt) (NoteKind, error) {
+	if st.clients != nil {
+		return runFleetRate(p, st) // producerwords.go
+	}
+	return NoteRan, p.c.SetRate(st.name, st.p)
+}
 
 // runFault resolves the nodes a fault statement names, now, and applies it.
 func runFault(p *Player, st *stmt) (NoteKind, error) {

@@ -40,6 +40,9 @@ func TestLibraryOverSeeds(t *testing.T) {
 	}
 	for _, s := range Library() {
 		name := strings.TrimSuffix(path.Base(s.File), ".scenario")
+		if Large(name) != "" {
+			continue // large.go
+		}
 		t.Run(name, func(t *testing.T) { sweep(t, name, 2, 6) })
 	}
 }

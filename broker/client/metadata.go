@@ -41,6 +41,8 @@ type topicMeta struct {
 	avoid   int32 // broker whose request timed out
 	ageGen  uint64
 	scratch []int32
+	avail   []int32 // the partitions with a leader, all when none has one (available)
+	availOK bool    // avail is up to date: parts has not changed since
 
 	refreshBackoff exponentialBackoff
 	attempts       int64         // failed requests since the last answer (failedUpdate)
@@ -178,6 +180,7 @@ func (m *topicMeta) handle(env node.Env, now, maxAge time.Duration, r *protocol.
 
 // apply takes one topic's partitions from a response.
 func (m *topicMeta) apply(t *protocol.TopicMetadata, parts *[]partMeta) {
+	m.availOK = false // the partitions with a leader are listed again (available)
 	for i := range t.Partitions {
 		pm := &t.Partitions[i]
 		if pm.Partition < 0 {
@@ -226,6 +229,7 @@ func (m *topicMeta) hint(part int32, leader, epoch int32) {
 		return
 	}
 	m.parts[part] = partMeta{leader: leader, epoch: epoch}
+	m.availOK = false
 }
 
 // aged handles a metadata.max.age.ms timer.
@@ -235,4 +239,26 @@ func (m *topicMeta) aged(gen uint64) {
 		m.wanted = true
 		m.equivalent = 0
 	}
+}
+
+// available lists the partitions with a leader (all partitions when none has one). It is
+// asked for every record a partitioner places without a key, so it is computed once per
+// change of the metadata, not per record over every partition.
+func (m *topicMeta) available() []int32 {
+	if m.availOK {
+		return m.avail
+	}
+	a := m.avail[:0]
+	for i := range m.parts {
+		if m.parts[i].leader >= 0 {
+			a = append(a, int32(i))
+		}
+	}
+	if len(a) == 0 {
+		for i := range m.parts {
+			a = append(a, int32(i))
+		}
+	}
+	m.avail, m.availOK = a, true
+	return a
 }

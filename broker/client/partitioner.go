@@ -33,7 +33,6 @@ type partitioner struct {
 	sticky      int32 // -1: none drawn yet
 	stickyBytes int64
 	rr          int
-	avail       []int32
 }
 
 // PartitionerSpec is a parsed partitioner setting.
@@ -120,15 +119,15 @@ func newPartitioner(kind string, batchSize int) partitioner {
 	return p
 }
 
-// partition picks the partition of rec among parts; size is the bytes rec adds to a batch. It
-// answers -1 when the application chose a partition the metadata does not show yet.
-func (p *partitioner) partition(env node.Env, parts []partMeta, rec protocol.Record, size int64) int32 {
-	n := len(parts)
+// partition picks the partition of rec among meta's partitions; size is the bytes rec adds to
+// a batch. It answers -1 when the application chose a partition the metadata does not show yet.
+func (p *partitioner) partition(env node.Env, meta *topicMeta, rec protocol.Record, size int64) int32 {
+	n := len(meta.parts)
 	switch p.kind {
 	case "key-hash":
 		return PartitionForKey(rec.Key, n)
 	case "round-robin":
-		a := p.available(parts)
+		a := meta.available()
 		part := a[p.rr%len(a)]
 		p.rr++
 		return part
@@ -143,7 +142,7 @@ func (p *partitioner) partition(env node.Env, parts []partMeta, rec protocol.Rec
 		return PartitionForKey(rec.Key, n)
 	}
 	if p.sticky < 0 || int(p.sticky) >= n || p.stickyBytes >= p.batchSize {
-		a := p.available(parts)
+		a := meta.available()
 		p.sticky = a[env.Rand()%uint64(len(a))]
 		p.stickyBytes = 0
 	}
@@ -157,21 +156,4 @@ func chosen(part int32, n int) int32 {
 		return -1
 	}
 	return part
-}
-
-// available lists the partitions with a leader (all partitions when none has one).
-func (p *partitioner) available(parts []partMeta) []int32 {
-	a := p.avail[:0]
-	for i := range parts {
-		if parts[i].leader >= 0 {
-			a = append(a, int32(i))
-		}
-	}
-	if len(a) == 0 {
-		for i := range parts {
-			a = append(a, int32(i))
-		}
-	}
-	p.avail = a
-	return a
 }

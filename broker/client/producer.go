@@ -247,7 +247,7 @@ func (p *Producer) createRecord(now, created time.Duration) {
 // append partitions a record and adds it to its partition's batches; false if the application
 // chose a partition the metadata does not show yet (the producer then asks for metadata again).
 func (p *Producer) append(now time.Duration, rec protocol.Record, created time.Duration) bool {
-	part := p.part.partition(p.net.env, p.meta.parts, rec, p.acc.sizeOf(rec))
+	part := p.part.partition(p.net.env, &p.meta, rec, p.acc.sizeOf(rec))
 	if part < 0 {
 		p.meta.wanted = true
 		return false

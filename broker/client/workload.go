@@ -20,8 +20,9 @@ type workload struct {
 	linger    time.Duration
 	valueBase int64
 	nextVal   int64
-	keys      []string
-	tomb      float64 // the fraction of records that are tombstones
+	nkeys     int      // keys k0 … k<nkeys-1>, 0 = unkeyed records
+	keys      []string // their names when there are few (keyTable); else each is made when drawn
+	tomb      float64  // the fraction of records that are tombstones
 
 	rate  float64 // records per second, 0 = none
 	gen   uint64  // of the rate: older rateTicks are stale
@@ -31,7 +32,8 @@ type workload struct {
 
 func newWorkload(env node.Env, o *ProducerOptions, linger time.Duration) workload {
 	w := workload{env: env, linger: linger, valueBase: o.ValueBase, tomb: o.Tombstones}
-	if o.Keys > 0 {
+	w.nkeys = o.Keys
+	if o.Keys > 0 && o.Keys <= keyTable {
 		w.keys = make([]string, o.Keys)
 		for i := range w.keys {
 			w.keys[i] = "k" + strconv.Itoa(i)
@@ -40,12 +42,21 @@ func newWorkload(env node.Env, o *ProducerOptions, linger time.Duration) workloa
 	return w
 }
 
+// keyTable is the most keys a producer names in advance: a fleet of a thousand producers with
+// keys=100000 would hold a hundred million strings.
+const keyTable = 4096
+
 // record makes the next record.
 func (w *workload) record() protocol.Record {
 	w.nextVal++
 	rec := protocol.Record{Value: w.valueBase + w.nextVal}
-	if len(w.keys) > 0 {
-		rec.Key = w.keys[w.env.Rand()%uint64(len(w.keys))]
+	if w.nkeys > 0 {
+		n := w.env.Rand() % uint64(w.nkeys)
+		if w.keys != nil {
+			rec.Key = w.keys[n]
+		} else {
+			rec.Key = "k" + strconv.FormatUint(n, 10)
+		}
 		if w.tomb > 0 {
 			rec.Tombstone = float64(w.env.Rand()>>11)/(1<<53) < w.tomb
 		}

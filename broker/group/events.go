@@ -251,14 +251,22 @@ func (sg *seenGroup) sameMembers(g *Group) bool {
 // assignment, the committed offsets.
 func (sg *seenGroup) diff(o Observer, broker int32, g *Group, offsets map[protocol.TopicPartition]Offset, cause any) {
 	var left, joined []seenMember
-	if !sg.sameMembers(g) { // a settled group's heartbeats and commits skip the quadratic search
+	if !sg.sameMembers(g) { // a settled group's heartbeats and commits skip the search
+		// Sets of ids (looked up, never iterated): a group of a thousand joining one member
+		// at a time would otherwise cost a million comparisons per join.
+		now := make(map[string]bool, len(g.members))
+		for _, m := range g.members {
+			now[m.ID] = true
+		}
+		was := make(map[string]bool, len(sg.members))
 		for _, old := range sg.members {
-			if g.member(old.id) == nil {
+			was[old.id] = true
+			if !now[old.id] {
 				left = append(left, old)
 			}
 		}
 		for _, m := range g.members {
-			if !slices.ContainsFunc(sg.members, func(x seenMember) bool { return x.id == m.ID }) {
+			if !was[m.ID] {
 				joined = append(joined, seenMember{id: m.ID, client: m.ClientID, instance: m.InstanceID})
 			}
 		}
