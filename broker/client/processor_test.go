@@ -1,0 +1,78 @@
+package client_test
+
+import (
+	"testing"
+	"time"
+
+	"kafkasim/broker/config"
+	"kafkasim/broker/history"
+	"kafkasim/sim/cluster"
+)
+
+// An at-least-once processor (Kafka Streams' processing.guarantee=at_least_once) commits its
+// group's offsets every commit.interval.ms (30 s) after the inputs whose outputs its producer
+// has acknowledged. The idempotent producer reports each batch's outcomes as one record
+// (history.Sends), not an op per output: the processor must read those to know its outputs
+// are acknowledged, or it never commits and every restart or rebalance reads the input again
+// from the start. Over 70 s the processor sends OffsetCommits, each past the one before.
+func TestAtLeastOnceProcessorCommitsOffsetsOfBatchAcknowledgedOutputs(t *testing.T) {
+	spec := cluster.DefaultSpec()
+	spec.Brokers = 3
+	spec.Sim.Seed = 1
+	c, err := cluster.New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"orders", "receipts"} {
+		if err := c.CreateTopic(cluster.TopicSpec{Name: name, Partitions: 1, Replication: 3, Configs: map[string]string{"min.insync.replicas": "2"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.WaitReady(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	pc := config.DefaultProducer()
+	if err := pc.Set("acks", "all"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.AddProducer(cluster.ProducerSpec{Name: "shop", Topic: "orders", Config: pc, Rate: 50}); err != nil {
+		t.Fatal(err)
+	}
+	cc := config.DefaultConsumer()
+	for _, kv := range [][2]string{{"group", "g1"}, {"processing", "50ms"}, {"session.timeout.ms", "10s"}} {
+		if err := cc.Set(kv[0], kv[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.AddProcessor(cluster.ProcessorSpec{Name: "copy", From: "orders", To: "receipts", Consumer: cc, Producer: config.DefaultProducer()}); err != nil {
+		t.Fatal(err)
+	}
+	c.RunFor(70 * time.Second)
+
+	var sends, commits int
+	last := int64(0)
+	for _, op := range c.History() {
+		switch {
+		case op.Client == "copy" && op.Type == history.Send && op.Outcome == history.OK:
+			sends++
+		case op.Client == "copy" && op.Type == history.Commit && op.Outcome == history.OK:
+			commits++
+			if op.Offsets[0] <= last {
+				t.Errorf("commit of offset %d at %v: not past the one before (%d)", op.Offsets[0], op.Complete, last)
+			}
+			last = op.Offsets[0]
+		}
+	}
+	if sends == 0 {
+		t.Fatalf("the processor acknowledged %d outputs; want its producer to write some", sends)
+	}
+	if commits < 2 {
+		t.Fatalf("%d OffsetCommits acknowledged in 70 s (commit.interval.ms 30 s), %d outputs acknowledged; want at least 2", commits, sends)
+	}
+	if st := c.Processor("copy").Stats(); st.Committed < 2 {
+		t.Errorf("Stats().Committed = %d; want at least 2", st.Committed)
+	}
+	if last < int64(sends)/2 {
+		t.Errorf("last committed offset %d after %d acknowledged outputs; want the commits to follow them", last, sends)
+	}
+}
