@@ -63,7 +63,7 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 // A historic bug, its explicit faults replaced by a nemesis of the same kinds, is caught
 // (its anomaly expectations hold) within 100 seeds. Measured over seeds 1-100 (kafkasim sweep):
 // kip101-power-loss 93 (kinds=outage), strict-min-isr-off 93 (kinds=lag),
-// processor-at-least-once 86, zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper).
+// processor-at-least-once 62, zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper).
 func TestNemesisCatchesHistoricBugs(t *testing.T) {
 	for _, name := range []string{
 		"acks1-loss", "acks0-leader-change", "group-at-most-once", "unclean-election", "kip101-hw-truncation",
