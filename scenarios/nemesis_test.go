@@ -64,7 +64,7 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 // A historic bug, its explicit faults replaced by a nemesis of the same kinds, is caught
 // (its anomaly expectations hold) within 100 seeds. Measured over seeds 1-100 (kafkasim sweep):
 // kip101-power-loss 98 (kinds=outage; 93 before outage's budget counted overlapping power
-// losses), strict-min-isr-off 93 (kinds=lag), processor-at-least-once 86,
+// losses), strict-min-isr-off 93 (kinds=lag), processor-at-least-once 62,
 // zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper), last-replica-standing 6
 // (kinds=outage, first seed 2), kip890-hanging-transaction 7 (kinds=slow,lag, a producer
 // writing in bursts; first seed 3).

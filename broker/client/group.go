@@ -125,6 +125,9 @@ type groupMember struct {
 	// appCommits: a processor commits the offsets itself (processor.go); the consumer's own
 	// commits (auto, per poll, before a rebalance, at close) are off.
 	appCommits bool
+	// onRevoke: the application's rebalance listener (ConsumerRebalanceListener.onPartitionsRevoked),
+	// called by joinPrepare while the member still holds its generation; nil for none.
+	onRevoke func(now time.Duration)
 
 	// KIP-848 (membership.go): generation is the member epoch.
 	modern                bool
@@ -274,16 +277,19 @@ func (g *groupMember) commit(now time.Duration, parts []protocol.OffsetCommitPar
 	g.commitParts(now, parts)
 }
 
-// commitParts sends the OffsetCommit (commit; a processor's own commits, processor.go).
-func (g *groupMember) commitParts(now time.Duration, parts []protocol.OffsetCommitPartition) {
+// commitParts sends the OffsetCommit (commit; a processor's own commits, processor.go); false
+// when it cannot now (no coordinator, or not a member of a stable generation: the
+// RebalanceInProgressException of ConsumerCoordinator.sendOffsetCommitRequest).
+func (g *groupMember) commitParts(now time.Duration, parts []protocol.OffsetCommitPartition) bool {
 	if len(parts) == 0 || g.coord < 0 || g.generation < 0 || !g.joined {
-		return
+		return false
 	}
 	corr := g.nextCorr()
 	g.send(gCommit, now, g.coord, &protocol.OffsetCommitRequest{CorrelationID: corr, GroupID: g.c.cfg.Group, GenerationID: g.generation,
 		MemberID: g.memberID, GroupInstanceID: g.c.cfg.GroupInstanceID, Partitions: parts}, corr, g.c.cfg.RequestTimeout,
 		&greq{gen: g.generation, parts: parts})
 	g.inFlight[gCommit] = 0 // commits may overlap
+	return true
 }
 
 // revoke gives up partitions: their fetches in flight become stale.
@@ -473,6 +479,9 @@ func (g *groupMember) autoCommit(now time.Duration) {
 // joinPrepare: ConsumerCoordinator.onJoinPrepare: auto-commit, then (eager) revoke everything.
 func (g *groupMember) joinPrepare(now time.Duration) {
 	c := g.c
+	if g.onRevoke != nil && g.generation >= 0 {
+		g.onRevoke(now)
+	}
 	if c.cfg.EnableAutoCommit && g.generation >= 0 {
 		g.commit(now, g.positions())
 		g.nextAuto = now + c.cfg.AutoCommitInterval

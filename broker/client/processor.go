@@ -28,9 +28,12 @@ import (
 //
 // Without a transactional.id it is at-least-once: an idempotent producer writes the outputs and
 // every commit.interval.ms (Kafka Streams' default for at_least_once: 30 s) the consumer
-// commits the offsets (OffsetCommit) after the inputs whose outputs are all acknowledged; an
-// output that fails rewinds the consumer to the committed offsets. A crash between the outputs
-// and the commit makes the next owner write them again.
+// commits the offsets (OffsetCommit) after the inputs whose outputs are all acknowledged, and
+// again before it rejoins its group in a rebalance (onPartitionsRevoked); a commit that cannot
+// go out (the member is rejoining) waits for the next step. An output that fails, or a new
+// generation while outputs wait for their acknowledgement, rewinds the consumer to the
+// committed offsets. A crash between the outputs and the commit makes the next owner write
+// them again: at-least-once duplicates come from that window only.
 //
 // The consumer and the producer are two clients in one process, as in a Java application:
 // they share the node, their correlation ids apart (the producer's from
@@ -166,6 +169,9 @@ func NewProcessor(o ProcessorOptions, env node.Env, now time.Duration) *Processo
 		procEnv{Env: env, proc: pr, producer: false}, now)
 	if pr.c.grp != nil {
 		pr.c.grp.appCommits = true
+		if !pr.eos {
+			pr.c.grp.onRevoke = pr.revoked
+		}
 	}
 	return pr
 }
@@ -228,7 +234,10 @@ func (pr *Processor) Stop(now time.Duration) {
 func (pr *Processor) Close(now time.Duration) { pr.p.Close(now) }
 
 // observe takes note of what a client recorded: the consumer's handled polls, the
-// at-least-once producer's outcomes.
+// at-least-once producer's outcomes. The producer reports a batch's records as one
+// history.Sends (outcomes.batch) and a record that never joined a batch as one history.Op
+// (outcomes.record); both are read here. An exactly-once processor learns its outputs' fate
+// from its transactions instead (txnHook: began, ended).
 func (pr *Processor) observe(producer bool, ev any) {
 	if !producer {
 		if op, ok := ev.(*history.Op); ok && op.Type == history.Poll {
@@ -240,24 +249,30 @@ func (pr *Processor) observe(producer bool, ev any) {
 		return
 	}
 	switch e := ev.(type) {
+	case *history.Sends:
+		for _, v := range e.Values {
+			pr.sent(v, e.Outcome)
+		}
 	case *history.Op:
-		pr.sent(e)
+		if e.Type == history.Send && len(e.Values) == 1 {
+			pr.sent(e.Values[0], e.Outcome)
+		}
 	case history.Ops:
 		for i := range e {
-			pr.sent(&e[i])
+			if e[i].Type == history.Send && len(e[i].Values) == 1 {
+				pr.sent(e[i].Values[0], e[i].Outcome)
+			}
 		}
 	}
 }
 
-// sent: an at-least-once output's outcome.
-func (pr *Processor) sent(op *history.Op) {
-	if op.Type != history.Send || len(op.Values) != 1 {
-		return
-	}
+// sent: an at-least-once output's outcome (the producer's send callback). An output that
+// did not succeed rewinds the consumer to the committed offsets.
+func (pr *Processor) sent(v int64, out history.Outcome) {
 	for i := range pr.queue {
 		q := &pr.queue[i]
-		if q.value == op.Values[0] && !q.acked {
-			if op.Outcome == history.OK {
+		if q.value == v && !q.acked {
+			if out == history.OK {
 				q.acked = true
 			} else {
 				pr.rewind = true
@@ -309,7 +324,7 @@ func (pr *Processor) react(now time.Duration) {
 		return
 	}
 	pr.p.run(now)
-	pr.commitAcked(now)
+	pr.commitAcked(now, false)
 }
 
 // output hands the producer an input's output: the same value.
@@ -329,10 +344,18 @@ func (pr *Processor) output(now time.Duration, v int64) {
 	p.append(now, rec, now)
 }
 
+// revoked: at-least-once, before the consumer rejoins its group it commits the offsets after
+// the outputs acknowledged so far, as Kafka Streams commits the tasks it gives up
+// (StreamsRebalanceListener.onPartitionsRevoked, TaskManager.handleRevocation): a rebalance
+// alone writes no output twice; only outputs not yet acknowledged are processed again.
+func (pr *Processor) revoked(now time.Duration) {
+	pr.commitAcked(now, true)
+}
+
 // commitAcked: at-least-once, the offsets after the acknowledged prefix of the queue are
-// committed.
-func (pr *Processor) commitAcked(now time.Duration) {
-	if now < pr.lastCommit+atLeastOnceCommitInterval {
+// committed, every commit.interval.ms or at once when the partitions are revoked (force).
+func (pr *Processor) commitAcked(now time.Duration, force bool) {
+	if !force && now < pr.lastCommit+atLeastOnceCommitInterval {
 		if !pr.commitScheduled && len(pr.queue) > 0 {
 			pr.commitScheduled = true
 			pr.env.After(pr.lastCommit+atLeastOnceCommitInterval-now, commitTick{})
@@ -346,7 +369,9 @@ func (pr *Processor) commitAcked(now time.Duration) {
 	if n == 0 {
 		return
 	}
-	pr.c.grp.commitParts(now, offsetsAfter(pr.queue[:n]))
+	if !pr.c.grp.commitParts(now, offsetsAfter(pr.queue[:n])) {
+		return // not a member of a stable generation: tried again at the next step
+	}
 	pr.lastCommit = now
 	pr.queue = append(pr.queue[:0], pr.queue[n:]...)
 	pr.stats.Committed++
@@ -365,7 +390,9 @@ func (pr *Processor) commitLate(now time.Duration) {
 		}
 		return
 	}
-	pr.c.grp.commitParts(now, offsetsAfter(pr.late))
+	if !pr.c.grp.commitParts(now, offsetsAfter(pr.late)) {
+		return
+	}
 	pr.lastCommit, pr.late = now, pr.late[:0]
 }
 
