@@ -309,3 +309,34 @@ func TestExplanationCap(t *testing.T) {
 		t.Errorf("verdict %s; want invalid", r.Verdict)
 	}
 }
+
+// A processor (a client that polls and sends) hands over at one instant the values it read, in
+// the order it read them, which value order does not tell: its same-instant sends are not
+// judged by nonmonotonic-send. A producer's are (its values number its records), and so are a
+// processor's sends at different instants.
+func TestNonmonotonicSendOfAProcessorAtOneInstant(t *testing.T) {
+	ms := time.Millisecond
+	build := func(client string, second time.Duration) *hist {
+		h := new(hist)
+		h.add(history.Op{Client: "x", Type: history.Poll, Topic: "in", Values: v(5, 2), Offsets: []int64{0, 1}, Outcome: history.OK, Invoke: ms, Complete: 2 * ms})
+		h.add(history.Op{Client: "w", Type: history.Send, Topic: "in", Values: v(5, 2), Offsets: []int64{0, 1}, Outcome: history.OK, Invoke: 0, Complete: ms / 2})
+		h.add(history.Op{Client: client, Type: history.Send, Values: v(5), Offsets: []int64{0}, Outcome: history.OK, Invoke: 3 * ms, Complete: 4 * ms})
+		h.add(history.Op{Client: client, Type: history.Send, Values: v(2), Offsets: []int64{1}, Outcome: history.OK, Invoke: second, Complete: 4 * ms})
+		h.poll("c1", 0, 5, 1, 2)
+		return h
+	}
+	for _, tc := range []struct {
+		name   string
+		h      *hist
+		caught bool
+	}{
+		{"processor, one instant", build("x", 3*ms), false},
+		{"producer, one instant", build("p1", 3*ms), true},
+		{"processor, 2 handed over before 5", build("x", 2*ms+ms/2), true},
+	} {
+		r := Check(tc.h.h, Config{Idempotent: true})
+		if got := r.Counts[NonmonotonicSend] > 0; got != tc.caught {
+			t.Errorf("%s: nonmonotonic-send %v; want %v\n%s", tc.name, got, tc.caught, r.Text())
+		}
+	}
+}

@@ -82,6 +82,7 @@ type analysis struct {
 	keys    []tpKey // sorted
 	end     time.Duration
 	watched map[string]bool       // topics some ok poll returned values of
+	pollers map[string]bool       // clients that poll: a processor's sends are values it read
 	removed map[tpKey]*removedLog // what retention and the cleaner removed by design (retention.go)
 
 	// The explanation cap (explain): anomalies explained and those only counted, by name.
@@ -158,6 +159,12 @@ func scan(h history.Reader) *analysis {
 			last = p
 		}
 		p.ops = append(p.ops, int32(i))
+		if op.Type == history.Poll && !a.pollers[op.Client] {
+			if a.pollers == nil {
+				a.pollers = map[string]bool{}
+			}
+			a.pollers[op.Client] = true
+		}
 		switch {
 		case op.Type == history.Poll && op.Outcome == history.OK && len(op.Values) > 0:
 			if a.watched == nil {
