@@ -365,3 +365,49 @@ func TestInitProducerIdWithEpochFencesZombie(t *testing.T) {
 		t.Fatalf("re-initializing from the current epoch: %+v; want epoch %d", r, cur+1)
 	}
 }
+
+// endTxnV2 sends an EndTxn with transaction.version 2 and returns its answer.
+func endTxnV2(t *testing.T, c *Coordinator, f *fakeBroker, now time.Duration, pid int64, epoch int16, commit bool) *protocol.EndTxnResponse {
+	t.Helper()
+	c.Handle(now, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: pid, ProducerEpoch: epoch, Committed: commit, TransactionVersion: 2})
+	f.replicate(c, now) // the Prepare state
+	f.replicate(c, now) // the Complete state: no partition, no marker
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+			return r
+		}
+	}
+	t.Fatal("no EndTxnResponse")
+	return nil
+}
+
+// TransactionCoordinator.endTransaction with transaction.version 2: two aborts in a row of
+// transactions no leader added a partition to (their produces held up on the way) each bump
+// the epoch. The second arrives in CompleteAbort with the current epoch: that is the next
+// transaction's abort, not a retry (a retry carries the epoch before the bump). Answered as a
+// retry it kept the epoch, and the held-up produce of the second transaction, landing later,
+// passed its leader's verification and opened a transaction the producer's next one joined.
+func TestEndTxnV2SecondEmptyAbortBumpsEpoch(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	first := endTxnV2(t, c, f, 2*time.Second, p.ProducerID, p.ProducerEpoch, false)
+	if first.Error != protocol.NONE || first.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("first abort: %+v; want NONE with epoch %d", first, p.ProducerEpoch+1)
+	}
+	second := endTxnV2(t, c, f, 3*time.Second, p.ProducerID, first.ProducerEpoch, false)
+	if second.Error != protocol.NONE || second.ProducerEpoch != first.ProducerEpoch+1 {
+		t.Fatalf("second abort: %+v; want NONE with epoch %d", second, first.ProducerEpoch+1)
+	}
+	// The second transaction's produce lands: its leader's AddPartitionsToTxn carries the
+	// epoch the second abort moved past.
+	c.Handle(4*time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 4, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: first.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.AddPartitionsToTxnResponse); !ok || r.Error != protocol.PRODUCER_FENCED {
+			t.Errorf("the late produce's AddPartitionsToTxn: %+v; want PRODUCER_FENCED", m.msg)
+		}
+	}
+	// A retry of the second abort (the epoch before its bump) is still answered as one.
+	if r := endTxnV2(t, c, f, 5*time.Second, p.ProducerID, first.ProducerEpoch, false); r.Error != protocol.NONE || r.ProducerEpoch != second.ProducerEpoch {
+		t.Errorf("retry of the second abort: %+v; want NONE with epoch %d", r, second.ProducerEpoch)
+	}
+}

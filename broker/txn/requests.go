@@ -233,16 +233,23 @@ func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.En
 	}
 	switch {
 	case m.State == Ongoing:
+	case r.TransactionVersion >= 2 && !r.Committed && (m.State == Empty || m.State == CompleteCommit || m.State == CompleteAbort):
+		// A TV2 producer aborts a transaction no leader has added a partition to yet (its
+		// batches are still on their way): the abort still bumps the epoch, which fences them.
+		// With no partitions it has no markers and completes at once. This comes before the
+		// retry case: a TV2 retry carries the epoch before the bump and was answered above, so
+		// with the current epoch even CompleteAbort is the producer's next transaction
+		// (TransactionCoordinator.endTransaction: "If the epoch is the same it actually
+		// indicates the next endTransaction call"). Answered as a retry, a second abort in a
+		// row kept the epoch, and its batches still on their way passed the leader's
+		// verification later and opened a transaction under it, which the producer's next
+		// transaction then joined, its batches taken for duplicates of theirs.
 	case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
 		reply(now, protocol.NONE, m.ProducerID, m.Epoch)
 		return
 	case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
 		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
 		return
-	case r.TransactionVersion >= 2 && !r.Committed && (m.State == Empty || m.State == CompleteCommit || m.State == CompleteAbort):
-		// A TV2 producer aborts a transaction no leader has added a partition to yet (its
-		// batches are still on their way): the abort still bumps the epoch, which fences them.
-		// With no partitions it has no markers and completes at once.
 	default:
 		reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
 		return
