@@ -411,3 +411,42 @@ func TestEndTxnV2SecondEmptyAbortBumpsEpoch(t *testing.T) {
 		t.Errorf("retry of the second abort: %+v; want NONE with epoch %d", r, second.ProducerEpoch)
 	}
 }
+
+// TransactionCoordinator.endTransaction with transaction.version 2: a commit with the current
+// epoch in CompleteCommit is not a retry (a retry carries the epoch before the bump) but the
+// commit of a transaction this coordinator does not know: a stale coordinator, whose
+// __transaction_state partition has a new leader holding the transaction Ongoing. Answered
+// NONE as a retry, the producer believed its transaction committed while the new coordinator
+// aborted it at transaction.timeout.ms (read_committed consumers then skipped records the
+// producer had seen committed).
+func TestEndTxnV2CommitWithCurrentEpochInCompleteCommitIsNoRetry(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	c.Handle(time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	f.replicate(c, time.Second)
+	f.take()
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true, TransactionVersion: 2})
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	var commit *protocol.EndTxnResponse
+	for _, m := range sent {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+			commit = r
+		}
+	}
+	if commit == nil || commit.Error != protocol.NONE || commit.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("commit: %+v; want NONE with epoch %d", commit, p.ProducerEpoch+1)
+	}
+	// The markers are written: the transaction completes.
+	c.Handle(3*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: markers(sent)[0].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 3*time.Second)
+	f.take()
+	// The producer's next transaction, committed at this (stale) coordinator.
+	if r := endTxnV2(t, c, f, 4*time.Second, p.ProducerID, commit.ProducerEpoch, true); r.Error != protocol.INVALID_TXN_STATE {
+		t.Errorf("commit of an unknown transaction with the current epoch: %+v; want INVALID_TXN_STATE", r)
+	}
+	// The retry of the first commit (the epoch before the bump) is still answered NONE.
+	if r := endTxnV2(t, c, f, 5*time.Second, p.ProducerID, p.ProducerEpoch, true); r.Error != protocol.NONE || r.ProducerEpoch != commit.ProducerEpoch {
+		t.Errorf("retry of the commit: %+v; want NONE with epoch %d", r, commit.ProducerEpoch)
+	}
+}

@@ -244,6 +244,17 @@ func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.En
 		// row kept the epoch, and its batches still on their way passed the leader's
 		// verification later and opened a transaction under it, which the producer's next
 		// transaction then joined, its batches taken for duplicates of theirs.
+	case r.TransactionVersion >= 2 && m.Version >= 2 && r.Committed && m.State == CompleteCommit:
+		// Not a retry either (that carries the epoch before the bump): a commit of the
+		// producer's next transaction, of which this coordinator knows nothing. It happens when
+		// the coordinator is stale: the leadership of its __transaction_state partition moved
+		// and it has not heard yet, while the new coordinator holds the transaction Ongoing.
+		// Answered as a retry, the producer took its transaction for committed, and the new
+		// coordinator aborted it at transaction.timeout.ms (TransactionCoordinator.endTransaction
+		// with TV2: "same epoch is not sufficient to determine if a retry transition is valid";
+		// not a retry, a commit in CompleteCommit is an invalid transition).
+		reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
+		return
 	case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
 		reply(now, protocol.NONE, m.ProducerID, m.Epoch)
 		return
