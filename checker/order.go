@@ -35,6 +35,14 @@ func listText(s []int64) string {
 // (the fetch drops them; their markers hold no value). Jepsen's checker, too, knows which
 // writes aborted.
 //
+// A read_committed poll need not read either a record whose send's outcome is unknown (the
+// producer was killed or stopped mid-transaction, or its send is not in the history at all)
+// when no read_committed poll ever returned it: its transaction may have been aborted, as the
+// coordinator aborts a dead producer's open transaction at transaction.timeout.ms
+// (TransactionCoordinator.abortTimedOutTransactions), and then every read_committed consumer
+// skips it. Once one read_committed poll returned it, its transaction committed, and skipping
+// it is a poll-skip again; an acknowledged send of a committed transaction is never excused.
+//
 // Nor need it read the records that retention or compaction removed by design before the
 // poll completed (retention.go): why counts those, in removalText's words.
 func (a *analysis) skipped(op *history.Op, p *partLog, i1, i2 int) (out []int64, why string) {
@@ -45,8 +53,15 @@ func (a *analysis) skipped(op *history.Op, p *partLog, i1, i2 int) (out []int64,
 	}
 	var byRet, byComp int
 	var wb history.Op
+	var unknown map[int64]bool // values of unknown outcome no read_committed poll returned
+	if op.Isolation == history.ReadCommitted {
+		unknown = a.unknownUnread(p, s)
+	}
 	for x, v := range s {
 		if w, ok := p.failed[v]; ok && op.Isolation == history.ReadCommitted && a.at(int(w), &wb).Txn == history.TxnAborted {
+			continue
+		}
+		if unknown[v] {
 			continue
 		}
 		switch rl.removedBy(p.offsetAt[i1+1+x], op.Complete) {
@@ -60,6 +75,38 @@ func (a *analysis) skipped(op *history.Op, p *partLog, i1, i2 int) (out []int64,
 		out = append(out, v)
 	}
 	return out, removalText(byRet, byComp)
+}
+
+// unknownUnread are the values of s whose send's outcome is unknown (no send in the history,
+// or one neither acknowledged nor failed) and that no ok read_committed poll of p returned.
+func (a *analysis) unknownUnread(p *partLog, s []int64) map[int64]bool {
+	var out map[int64]bool
+	var wb history.Op
+	for _, v := range s {
+		if w, ok := p.writerOf(v); ok {
+			if o := a.at(w, &wb).Outcome; o == history.OK || o == history.Fail {
+				continue
+			}
+		}
+		if out == nil {
+			out = map[int64]bool{}
+		}
+		out[v] = true
+	}
+	if out == nil {
+		return nil
+	}
+	var buf history.Op
+	for _, i := range p.ops {
+		op := a.at(int(i), &buf)
+		if op.Type != history.Poll || op.Outcome != history.OK || op.Isolation != history.ReadCommitted {
+			continue
+		}
+		for _, v := range op.Values {
+			delete(out, v)
+		}
+	}
+	return out
 }
 
 // pollOrder (Jepsen's poll-skip+nonmonotonic-cases): each client's successive ok polls of a

@@ -365,3 +365,88 @@ func TestInitProducerIdWithEpochFencesZombie(t *testing.T) {
 		t.Fatalf("re-initializing from the current epoch: %+v; want epoch %d", r, cur+1)
 	}
 }
+
+// endTxnV2 sends an EndTxn with transaction.version 2 and returns its answer.
+func endTxnV2(t *testing.T, c *Coordinator, f *fakeBroker, now time.Duration, pid int64, epoch int16, commit bool) *protocol.EndTxnResponse {
+	t.Helper()
+	c.Handle(now, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: pid, ProducerEpoch: epoch, Committed: commit, TransactionVersion: 2})
+	f.replicate(c, now) // the Prepare state
+	f.replicate(c, now) // the Complete state: no partition, no marker
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+			return r
+		}
+	}
+	t.Fatal("no EndTxnResponse")
+	return nil
+}
+
+// TransactionCoordinator.endTransaction with transaction.version 2: two aborts in a row of
+// transactions no leader added a partition to (their produces held up on the way) each bump
+// the epoch. The second arrives in CompleteAbort with the current epoch: that is the next
+// transaction's abort, not a retry (a retry carries the epoch before the bump). Answered as a
+// retry it kept the epoch, and the held-up produce of the second transaction, landing later,
+// passed its leader's verification and opened a transaction the producer's next one joined.
+func TestEndTxnV2SecondEmptyAbortBumpsEpoch(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	first := endTxnV2(t, c, f, 2*time.Second, p.ProducerID, p.ProducerEpoch, false)
+	if first.Error != protocol.NONE || first.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("first abort: %+v; want NONE with epoch %d", first, p.ProducerEpoch+1)
+	}
+	second := endTxnV2(t, c, f, 3*time.Second, p.ProducerID, first.ProducerEpoch, false)
+	if second.Error != protocol.NONE || second.ProducerEpoch != first.ProducerEpoch+1 {
+		t.Fatalf("second abort: %+v; want NONE with epoch %d", second, first.ProducerEpoch+1)
+	}
+	// The second transaction's produce lands: its leader's AddPartitionsToTxn carries the
+	// epoch the second abort moved past.
+	c.Handle(4*time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 4, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: first.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.AddPartitionsToTxnResponse); !ok || r.Error != protocol.PRODUCER_FENCED {
+			t.Errorf("the late produce's AddPartitionsToTxn: %+v; want PRODUCER_FENCED", m.msg)
+		}
+	}
+	// A retry of the second abort (the epoch before its bump) is still answered as one.
+	if r := endTxnV2(t, c, f, 5*time.Second, p.ProducerID, first.ProducerEpoch, false); r.Error != protocol.NONE || r.ProducerEpoch != second.ProducerEpoch {
+		t.Errorf("retry of the second abort: %+v; want NONE with epoch %d", r, second.ProducerEpoch)
+	}
+}
+
+// TransactionCoordinator.endTransaction with transaction.version 2: a commit with the current
+// epoch in CompleteCommit is not a retry (a retry carries the epoch before the bump) but the
+// commit of a transaction this coordinator does not know: a stale coordinator, whose
+// __transaction_state partition has a new leader holding the transaction Ongoing. Answered
+// NONE as a retry, the producer believed its transaction committed while the new coordinator
+// aborted it at transaction.timeout.ms (read_committed consumers then skipped records the
+// producer had seen committed).
+func TestEndTxnV2CommitWithCurrentEpochInCompleteCommitIsNoRetry(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	c.Handle(time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	f.replicate(c, time.Second)
+	f.take()
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true, TransactionVersion: 2})
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	var commit *protocol.EndTxnResponse
+	for _, m := range sent {
+		if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+			commit = r
+		}
+	}
+	if commit == nil || commit.Error != protocol.NONE || commit.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Fatalf("commit: %+v; want NONE with epoch %d", commit, p.ProducerEpoch+1)
+	}
+	// The markers are written: the transaction completes.
+	c.Handle(3*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: markers(sent)[0].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 3*time.Second)
+	f.take()
+	// The producer's next transaction, committed at this (stale) coordinator.
+	if r := endTxnV2(t, c, f, 4*time.Second, p.ProducerID, commit.ProducerEpoch, true); r.Error != protocol.INVALID_TXN_STATE {
+		t.Errorf("commit of an unknown transaction with the current epoch: %+v; want INVALID_TXN_STATE", r)
+	}
+	// The retry of the first commit (the epoch before the bump) is still answered NONE.
+	if r := endTxnV2(t, c, f, 5*time.Second, p.ProducerID, p.ProducerEpoch, true); r.Error != protocol.NONE || r.ProducerEpoch != commit.ProducerEpoch {
+		t.Errorf("retry of the commit: %+v; want NONE with epoch %d", r, commit.ProducerEpoch)
+	}
+}

@@ -233,16 +233,34 @@ func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.En
 	}
 	switch {
 	case m.State == Ongoing:
+	case r.TransactionVersion >= 2 && !r.Committed && (m.State == Empty || m.State == CompleteCommit || m.State == CompleteAbort):
+		// A TV2 producer aborts a transaction no leader has added a partition to yet (its
+		// batches are still on their way): the abort still bumps the epoch, which fences them.
+		// With no partitions it has no markers and completes at once. This comes before the
+		// retry case: a TV2 retry carries the epoch before the bump and was answered above, so
+		// with the current epoch even CompleteAbort is the producer's next transaction
+		// (TransactionCoordinator.endTransaction: "If the epoch is the same it actually
+		// indicates the next endTransaction call"). Answered as a retry, a second abort in a
+		// row kept the epoch, and its batches still on their way passed the leader's
+		// verification later and opened a transaction under it, which the producer's next
+		// transaction then joined, its batches taken for duplicates of theirs.
+	case r.TransactionVersion >= 2 && m.Version >= 2 && r.Committed && m.State == CompleteCommit:
+		// Not a retry either (that carries the epoch before the bump): a commit of the
+		// producer's next transaction, of which this coordinator knows nothing. It happens when
+		// the coordinator is stale: the leadership of its __transaction_state partition moved
+		// and it has not heard yet, while the new coordinator holds the transaction Ongoing.
+		// Answered as a retry, the producer took its transaction for committed, and the new
+		// coordinator aborted it at transaction.timeout.ms (TransactionCoordinator.endTransaction
+		// with TV2: "same epoch is not sufficient to determine if a retry transition is valid";
+		// not a retry, a commit in CompleteCommit is an invalid transition).
+		reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
+		return
 	case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
 		reply(now, protocol.NONE, m.ProducerID, m.Epoch)
 		return
 	case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
 		reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
 		return
-	case r.TransactionVersion >= 2 && !r.Committed && (m.State == Empty || m.State == CompleteCommit || m.State == CompleteAbort):
-		// A TV2 producer aborts a transaction no leader has added a partition to yet (its
-		// batches are still on their way): the abort still bumps the epoch, which fences them.
-		// With no partitions it has no markers and completes at once.
 	default:
 		reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
 		return
