@@ -27,6 +27,10 @@ type delayedFetch struct {
 	// reg: parked through its session's registrations (it is the session's df), not in the
 	// partitions' fetchWaiters.
 	reg bool
+	// superseded: the session (sessionID) took a newer fetch while this one was parked; it is
+	// answered INVALID_FETCH_SESSION_EPOCH (fetchSession.supersede).
+	superseded bool
+	sessionID  int32
 }
 
 // fetchWaiter is a delayed fetch parked on a partition: live while the fetch it was parked for
@@ -426,7 +430,9 @@ func (p *Partition) wakeFetches(now time.Duration) {
 		if !b.fetchReady(now, df.req, &df.ctx) {
 			continue
 		}
-		b.readFetch(now, df.req, &df.ctx)
+		if !df.superseded {
+			b.readFetch(now, df.req, &df.ctx)
+		}
 		b.finishFetch(df)
 	}
 	if len(p.fetchWaiters) > 0 {
@@ -445,6 +451,11 @@ func (p *Partition) wakeFetches(now time.Duration) {
 
 func (b *Broker) finishFetch(df *delayedFetch) {
 	df.done = true
+	if df.superseded { // IncrementalFetchContext.updateAndGenerateResponseData on a session moved on
+		b.env.Send(df.from, &protocol.FetchResponse{CorrelationID: df.req.CorrelationID, Error: protocol.INVALID_FETCH_SESSION_EPOCH,
+			SessionID: df.sessionID})
+		return
+	}
 	b.sendFetch(df.from, &df.ctx)
 }
 
@@ -453,7 +464,9 @@ func (b *Broker) expireDelayedFetch(now time.Duration, df *delayedFetch, id int6
 	if df.done || df.id != id {
 		return
 	}
-	b.readFetch(now, df.req, &df.ctx)
+	if !df.superseded {
+		b.readFetch(now, df.req, &df.ctx)
+	}
 	b.finishFetch(df)
 }
 

@@ -42,7 +42,13 @@ import (
 //
 // A session owns its response: the fetcher sends epoch n+1 only after it read the answer to
 // epoch n, so that answer's buffer is free again when epoch n+1 arrives. A fetcher that gives a
-// fetch up opens a new session, leaving the old one's buffers to whatever still holds them.
+// fetch up opens a new session, leaving the old one's buffers to whatever still holds them. A
+// client that sends epoch n+1 while the fetch of epoch n is still parked (a misbehaving one, or
+// pipelined requests through the gateway) moves the session's epoch on under it: Kafka answers
+// the older fetch, when it completes, INVALID_FETCH_SESSION_EPOCH without partitions
+// (IncrementalFetchContext.updateAndGenerateResponseData checks the session's epoch). Here the
+// older fetch leaves the session (supersede) with its own copy of the partitions it waits on and
+// is answered so; the session's buffers go to the newer fetch.
 
 const (
 	fetchSessionCacheSlots    = 1000              // max.incremental.fetch.session.cache.slots
@@ -193,6 +199,7 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 	if s.epoch != m.SessionEpoch {
 		return fetchContext{}, protocol.INVALID_FETCH_SESSION_EPOCH
 	}
+	s.supersede()
 	s.epoch = protocol.NextSessionEpoch(s.epoch)
 	s.lastUsed = now
 	changed := s.update(m)
@@ -204,12 +211,29 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 		s.relayout()
 	}
 	if changed || s.partsGen != c.partsGen {
-		s.unpark() // a fetch parked on the partitions resolved before waits there (fetch.go)
+		s.unpark() // (none: supersede detached it) a fetch parked on the partitions resolved before waits there (fetch.go)
 		s.parkGen++
 		s.parts, s.partsGen = b.resolveFetch(s.parts[:0], s.fetch), c.partsGen
 		s.activeOld = true
 	}
 	return fetchContext{fetch: s.fetch, parts: s.parts, sess: s, resp: s.resp}, protocol.NONE
+}
+
+// supersede detaches the session's unanswered fetch, if any, from the session: a newer fetch
+// moves the session's epoch on. The older fetch keeps waiting on the partitions it waited on
+// (DelayedFetch's watch keys are its own request's), over its own copies of them and its own
+// answer buffer, and is answered INVALID_FETCH_SESSION_EPOCH when it completes or expires
+// (IncrementalFetchContext.updateAndGenerateResponseData: "Possible duplicate request").
+func (s *fetchSession) supersede() {
+	df := s.df
+	if df == nil || df.done {
+		return
+	}
+	s.unpark() // onto its partitions' fetchWaiters, if it waited through the session's registrations
+	df.ctx = fetchContext{fetch: slices.Clone(df.ctx.fetch), parts: slices.Clone(df.ctx.parts), full: df.ctx.full,
+		resp: &protocol.FetchResponse{}}
+	df.superseded, df.sessionID = true, s.id
+	s.df = nil
 }
 
 // update is FetchSession.update: forgotten partitions leave, new ones join (to be answered),

@@ -237,3 +237,89 @@ func (e *fetchAnswers) Send(to int32, m any) {
 	}
 	e.sendsEnv.Send(to, m)
 }
+
+// Reference: IncrementalFetchContext.updateAndGenerateResponseData and DelayedFetch: a session's
+// next fetch may come while its last one is parked (a client that does not wait for its
+// answers). The newer fetch moves the session's epoch on, so the older one, completed later by
+// its own partitions (as they were when it came) or its deadline, is answered
+// INVALID_FETCH_SESSION_EPOCH without partitions; the newer one is answered over the session's
+// partitions as it left them, in its own response.
+func TestFetchSessionNextFetchWhileParked(t *testing.T) {
+	b, env := sessionLeader()
+	rec := &fetchRecorder{sendsEnv: env}
+	b.env = rec
+	wait := func(f *protocol.FetchRequest, corr int64) *protocol.FetchRequest {
+		f.MaxWait, f.MinBytes, f.CorrelationID = 500*time.Millisecond, 1, corr
+		return f
+	}
+	b.Step(time.Millisecond, 1, sessionFetch(protocol.InvalidSessionID, protocol.InitialEpoch, []protocol.FetchPartition{at(0, 0)}))
+	id := rec.answers[len(rec.answers)-1].SessionID
+	b.Step(2*time.Millisecond, 1, wait(sessionFetch(id, 1, nil), 11))                                 // parks
+	b.Step(3*time.Millisecond, 1, wait(sessionFetch(id, 2, []protocol.FetchPartition{at(1, 0)}), 12)) // orders/1 joins; parks
+	rec.answers = nil
+	b.Step(4*time.Millisecond, testClient, &protocol.ProduceRequest{CorrelationID: 1, Acks: protocol.AcksLeader, Timeout: time.Second,
+		Partitions: []protocol.ProducePartition{{TP: protocol.TopicPartition{Topic: "orders", Partition: 0}, Batch: batch(0, 1)}}})
+	if len(rec.answers) != 2 {
+		t.Fatalf("answers after the append: %+v; want both parked fetches answered", rec.answers)
+	}
+	old, next := rec.answers[0], rec.answers[1]
+	if old.CorrelationID != 11 || old.Error != protocol.INVALID_FETCH_SESSION_EPOCH || old.SessionID != id || len(old.Partitions) != 0 {
+		t.Errorf("the older fetch's answer: %+v; want correlation 11, INVALID_FETCH_SESSION_EPOCH, session %d, no partitions", old, id)
+	}
+	var got []int32
+	for _, p := range next.Partitions {
+		got = append(got, p.TP.Partition)
+	}
+	if next.CorrelationID != 12 || next.Error != protocol.NONE || !slices.Equal(got, []int32{0, 1}) || len(next.Partitions[0].Batches) != 1 {
+		t.Errorf("the newer fetch's answer: %+v; want correlation 12, orders/0 with its record and orders/1 (new to the session)", next)
+	}
+
+	// The session goes on: its next fetch is served over both partitions.
+	b.Step(5*time.Millisecond, 1, sessionFetch(id, 3, []protocol.FetchPartition{at(0, 1)}))
+	if r := rec.answers[len(rec.answers)-1]; r.Error != protocol.NONE || r.SessionID != id {
+		t.Errorf("epoch 3: %+v; want an answer in session %d", r, id)
+	}
+}
+
+// Reference: DelayedFetch.onExpiration: the older fetch, left parked by the session's next
+// fetch, is answered INVALID_FETCH_SESSION_EPOCH at its deadline too.
+func TestFetchSessionOlderParkedFetchExpires(t *testing.T) {
+	b, env := sessionLeader()
+	rec := &fetchRecorder{sendsEnv: env}
+	b.env = rec
+	b.Step(time.Millisecond, 1, sessionFetch(protocol.InvalidSessionID, protocol.InitialEpoch, []protocol.FetchPartition{at(0, 0), at(1, 0)}))
+	id := rec.answers[len(rec.answers)-1].SessionID
+	f := sessionFetch(id, 1, nil)
+	f.MaxWait, f.MinBytes, f.CorrelationID = 100*time.Millisecond, 1, 11
+	b.Step(2*time.Millisecond, 1, f) // parks
+	g := sessionFetch(id, 2, nil, protocol.TopicPartition{Topic: "orders", Partition: 1})
+	g.MaxWait, g.MinBytes, g.CorrelationID = 500*time.Millisecond, 1, 12
+	b.Step(3*time.Millisecond, 1, g) // orders/1 leaves; parks
+	rec.answers = nil
+	b.onPurgatoryTimer(200*time.Millisecond, b.purgatory.gen)
+	if len(rec.answers) != 1 {
+		t.Fatalf("answers at the older fetch's deadline: %+v; want the older fetch's alone", rec.answers)
+	}
+	if r := rec.answers[0]; r.CorrelationID != 11 || r.Error != protocol.INVALID_FETCH_SESSION_EPOCH || len(r.Partitions) != 0 {
+		t.Errorf("the older fetch's answer: %+v; want correlation 11, INVALID_FETCH_SESSION_EPOCH, no partitions", r)
+	}
+	b.onPurgatoryTimer(time.Second, b.purgatory.gen)
+	if len(rec.answers) != 2 || rec.answers[1].CorrelationID != 12 || rec.answers[1].Error != protocol.NONE {
+		t.Errorf("answers after the newer fetch's deadline: %+v; want correlation 12 answered", rec.answers)
+	}
+}
+
+// fetchRecorder copies every FetchResponse when it is sent (a session reuses its buffer).
+type fetchRecorder struct {
+	*sendsEnv
+	answers []protocol.FetchResponse
+}
+
+func (e *fetchRecorder) Send(to int32, m any) {
+	if r, ok := m.(*protocol.FetchResponse); ok {
+		c := *r
+		c.Partitions = slices.Clone(r.Partitions)
+		e.answers = append(e.answers, c)
+	}
+	e.sendsEnv.Send(to, m)
+}
