@@ -24,6 +24,7 @@ type Options struct {
 	NoCheck   bool                                                                // skip the checker: no verdict, verdict and anomaly expectations not judged
 	Memory    Memory                                                              // Run's budget for the Go heap in bytes: 0 = the file's config memory.limit, else DefaultMemory; <0 = none
 	Progress  io.Writer                                                           // a terminal for Run to draw its progress on; nil = none
+	Stop      func() bool                                                         // optional: asked every heapEvery events (script and finish); once it holds, Run stops there, failed, Result.Stopped (shrink's wall deadline)
 }
 
 // Expectation is one `expect` or `await` of a run, in file order.
@@ -55,6 +56,7 @@ type Result struct {
 	Nemesis      bool             // run with a default nemesis added (--nemesis)
 	MetadataMode MetadataMode     // run on the control plane a flag named (--metadata-mode)
 	ScriptEnd    time.Duration    // the virtual time the script ended, before the finish
+	Stopped      bool             // Options.Stop held: the run was cut short, neither judged nor checked
 }
 
 // ReplayCommand is the one command that replays the run.
@@ -91,6 +93,9 @@ func Run(s *Scenario, o Options) (*Result, error) {
 			o.Narrate = clearing{o.Narrate, bar}
 		}
 	}
+	if o.Stop != nil {
+		o.Stop = everyN(o.Stop, heapEvery)
+	}
 	p := newPlayer(s, o)
 	defer p.leave()
 	p.toEnd = true
@@ -105,10 +110,17 @@ func Run(s *Scenario, o Options) (*Result, error) {
 	events := 0
 	over := func() bool { // the heap passed the budget: checked every few thousand events
 		events++
-		return limit > 0 && events%heapEvery == 0 && liveHeap() > limit
+		return limit > 0 && events%heapEvery == 0 && liveHeap() > limit || p.halt()
 	}
 	for !p.Done() && !p.stopped() {
 		p.Advance(budgetStep, over)
+		if p.halt() {
+			bar.clear()
+			res := p.stop(haltedWhy)
+			res.Stopped = true
+			res.WallSeconds = time.Since(wall).Seconds()
+			return res, nil
+		}
 		if why := p.overBudget(limit); why != "" {
 			bar.clear()
 			res := p.stop(why)
@@ -261,14 +273,39 @@ func (p *Player) Finish() *Result {
 		p.notReached(st)
 	}
 	p.finish()
-	p.judge()
 	c, res := p.c, p.res
+	if p.halt() { // Options.Stop held during the finish: not judged
+		res.OK, res.Stopped = false, true
+		res.Failure = fmt.Sprintf("%s:%d: %s", p.s.File, max(p.Line(), 1), haltedWhy)
+	} else {
+		p.judge()
+	}
 	res.TraceHash = c.World.Trace().Hash()
 	res.Events = c.World.Trace().Len()
 	res.Ops = c.Ops()
 	res.SimSeconds = c.Now().Seconds()
 	res.Cluster = c
 	return res
+}
+
+// haltedWhy is the failure of a run Options.Stop cut short.
+const haltedWhy = "stopped: the caller's stop held (a shrink's wall budget spent)"
+
+// halt reports whether Options.Stop has held (Run makes it ask the caller every heapEvery
+// calls, and hold from then on); never when Options.Stop is nil, so a run without it is
+// unchanged.
+func (p *Player) halt() bool { return p.o.Stop != nil && p.o.Stop() }
+
+// everyN is stop asked every n calls, and holding from the first time it held.
+func everyN(stop func() bool, n int) func() bool {
+	calls, held := 0, false
+	return func() bool {
+		if !held {
+			calls++
+			held = calls%n == 0 && stop()
+		}
+		return held
+	}
 }
 
 // stop ends the run where it is, failed with why: the statements not reached are noted as
@@ -307,9 +344,9 @@ func (p *Player) finish() {
 		}
 		start, timeout := c.Now(), s.finishWindow()
 		f := newFinishWatch(p) // allOnline and caughtUp, asked cheaply (caughtup.go)
-		if !c.RunUntil(f.allOnline, timeout) {
+		if !c.RunUntil(func() bool { return f.allOnline() || p.halt() }, timeout) {
 			p.narrate("finish: the cluster did not settle within %v: %s", timeout, p.offline())
-		} else if ok, held := p.readToEnd(start, timeout, f.caughtUp); !ok && held != "" {
+		} else if ok, held := p.readToEnd(start, timeout, func() bool { return f.caughtUp() || p.halt() }); !ok && held != "" {
 			p.narrate("finish: the consumers did not read to the end within %v (%s)", c.Now()-start, held)
 		} else if !ok {
 			p.narrate("finish: the consumers did not read to the end within %v", c.Now()-start)

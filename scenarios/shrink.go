@@ -28,8 +28,9 @@ import (
 // ShrinkOptions tune a shrink.
 type ShrinkOptions struct {
 	Seed     uint64
-	Budget   time.Duration // wall time; 0 = DefaultShrinkBudget
-	Progress io.Writer     // one line per kept step; nil = silent
+	Budget   time.Duration    // wall time; 0 = DefaultShrinkBudget
+	Progress io.Writer        // one line per kept step; nil = silent
+	clock    func() time.Time // the wall clock; nil = time.Now (tests give one that moves per call)
 }
 
 // DefaultShrinkBudget bounds a shrink in wall time.
@@ -42,6 +43,8 @@ type Shrunk struct {
 	Way            string  // how they fail
 	Runs           int     // runs tried
 	Statements     [2]int  // statements after the set-up: original, best
+	BudgetSpent    bool    // the search ended because the budget was spent, not because nothing got smaller
+	Stopped        int     // candidate runs cut short when the budget was spent (Options.Stop)
 }
 
 // shrinkDoc is a scenario as the shrinker edits it.
@@ -156,14 +159,18 @@ func sameWay(orig, r *Result) bool {
 
 // Shrink searches for a smaller scenario than f that fails the same way under the seed.
 func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
-	start := time.Now()
+	now := o.clock
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
 	budget := o.Budget
 	if budget <= 0 {
 		budget = DefaultShrinkBudget
 	}
 	progress := func(format string, args ...any) {
 		if o.Progress != nil {
-			fmt.Fprintf(o.Progress, "shrink %5.1fs  %s\n", time.Since(start).Seconds(), fmt.Sprintf(format, args...))
+			fmt.Fprintf(o.Progress, "shrink %5.1fs  %s\n", now().Sub(start).Seconds(), fmt.Sprintf(format, args...))
 		}
 	}
 	s, err := f.Scenario()
@@ -185,8 +192,26 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 	progress("the original fails (%s): %d events, %d statements", way, orig.Events, s.Statements())
 	out := &Shrunk{Original: orig, Way: way, Runs: 1}
 
-	try := func(d *shrinkDoc) *Result {
-		if time.Since(start) > budget {
+	// A candidate run in progress when the budget is spent is stopped (Options.Stop, asked
+	// every few thousand events) and counts as not failing the same way: the search ends with
+	// the smallest found so far. The original run, and the nemesis written out, are not
+	// stopped: every shrink needs them whole.
+	deadline := start.Add(budget)
+	spent := func() bool {
+		if !now().Before(deadline) {
+			out.BudgetSpent = true
+		}
+		return out.BudgetSpent
+	}
+	stop := func() bool {
+		if spent() {
+			out.Stopped++
+			return true
+		}
+		return false
+	}
+	try := func(d *shrinkDoc, stoppable bool) *Result {
+		if stoppable && spent() {
 			return nil
 		}
 		sc, err := Parse(f.Name, []byte(d.text(seed, false)))
@@ -194,8 +219,12 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 			return nil
 		}
 		out.Runs++
-		r, err := Run(sc, Options{Seed: seed})
-		if err != nil || !sameWay(orig, r) {
+		o := Options{Seed: seed}
+		if stoppable {
+			o.Stop = stop
+		}
+		r, err := Run(sc, o)
+		if err != nil || r.Stopped || !sameWay(orig, r) {
 			return nil
 		}
 		return r
@@ -207,7 +236,7 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 	}
 	best := orig
 	if s.hasNemesis() {
-		r := try(doc)
+		r := try(doc, false)
 		if r == nil {
 			return nil, errors.New("the nemesis's faults, written out as statements, do not fail the same way (a statement between the nemesis's faults mattered); shrink the file by hand first")
 		}
@@ -215,7 +244,7 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 		progress("the nemesis written out as %d faults: %d events", len(orig.Faults), best.Events)
 	}
 	keep := func(d *shrinkDoc, what string) bool {
-		r := try(d)
+		r := try(d, true)
 		if r == nil || r.Events > best.Events {
 			return false
 		}
@@ -223,7 +252,7 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 		progress("%s: %d events, %d statements", what, r.Events, d.statements())
 		return true
 	}
-	for changed := true; changed && time.Since(start) < budget; {
+	for changed := true; changed && !spent(); {
 		changed = false
 		// Drop units, in halves first, then one at a time (ddmin).
 		for n := max(1, len(doc.body)/2); n >= 1; n /= 2 {
@@ -281,7 +310,7 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 			changed = true
 		}
 		// Lower rates, fewer partitions and brokers, fewer clients.
-		for i := 0; i < len(doc.setup) && time.Since(start) < budget; i++ {
+		for i := 0; i < len(doc.setup) && !spent(); i++ {
 			for _, nl := range smallerSetup(doc.setup[i]) {
 				d := doc.clone()
 				what := "set-up: " + nl
@@ -302,6 +331,9 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 	out.Best = best
 	out.Text = doc.text(seed, true)
 	out.Statements = [2]int{s.Statements(), doc.statements()}
+	if out.BudgetSpent {
+		progress("the budget (%v) is spent: %d candidate run(s) stopped; the smallest found so far", budget, out.Stopped)
+	}
 	progress("done after %d runs: %d → %d events, %d → %d statements", out.Runs, orig.Events, best.Events, out.Statements[0], out.Statements[1])
 	return out, nil
 }

@@ -200,3 +200,85 @@ func TestShrinkKeepsStatementsAfterTheNemesis(t *testing.T) {
 		t.Errorf("written out: trace %016x, %d events; the original %016x, %d events\n%s", r.TraceHash, r.Events, orig.TraceHash, orig.Events, text)
 	}
 }
+
+// A shrink ends within its budget: the candidate run in progress when the budget is spent is
+// stopped (Options.Stop, asked every few thousand events), counts as not failing the same way,
+// and the smallest found so far is written; it still fails the same way. The clock here moves
+// 50ms a look, so the budget is spent in the middle of a candidate run on every machine.
+func TestShrinkStopsTheRunInProgressWhenTheBudgetIsSpent(t *testing.T) {
+	src, err := os.ReadFile("testdata/nemesis/kip101-hw-truncation.scenario")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := writeTemp(t, "bug.scenario", expectingValid(t, src))
+	seed, orig := firstFailingOrPassing(t, f, false, 100)
+	if seed == 0 {
+		t.Fatal("no failing seed within 100")
+	}
+	fake := time.Unix(0, 0)
+	looks := 0
+	clock := func() time.Time {
+		looks++
+		fake = fake.Add(50 * time.Millisecond)
+		return fake
+	}
+	var progress strings.Builder
+	res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: 2 * time.Second, Progress: &progress, clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.BudgetSpent || res.Stopped != 1 || !strings.Contains(progress.String(), "1 candidate run(s) stopped") {
+		t.Errorf("budget spent %v, %d run(s) stopped after %d looks at the clock; want spent, one stopped\n%s", res.BudgetSpent, res.Stopped, looks, progress.String())
+	}
+	if res.Best.Stopped || !sameWay(orig, res.Best) {
+		t.Errorf("the smallest found so far: stopped %v, fails %q", res.Best.Stopped, res.Best.Failure)
+	}
+	g := writeTemp(t, "small.scenario", res.Text)
+	s, err := g.Scenario()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Text)
+	}
+	r, err := Run(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameWay(orig, r) || r.Events != res.Best.Events {
+		t.Errorf("the written file fails %q %v (%d events); want as the original (%d events)\n%s", r.Failure, r.Anomalies, r.Events, res.Best.Events, res.Text)
+	}
+
+	// On the wall clock, a tiny budget is spent too, and what is written fails the same way.
+	res, err = Shrink(f, ShrinkOptions{Seed: seed, Budget: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.BudgetSpent || !sameWay(orig, res.Best) {
+		t.Errorf("budget spent %v, best fails %q; want spent, failing as the original", res.BudgetSpent, res.Best.Failure)
+	}
+	t.Logf("seed %d: %d runs, %d stopped, %d → %d events", seed, res.Runs, res.Stopped, res.Original.Events, res.Best.Events)
+}
+
+// A run whose Options.Stop holds stops there, failed, marked Stopped, neither judged nor
+// checked; a Stop that never holds leaves the run as it is without one (the same trace).
+func TestRunStopHook(t *testing.T) {
+	s := mustParseSrc(t, head+"wait 20s\n")
+	plain, err := Run(s, Options{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	asked := 0
+	never, err := Run(s, Options{Seed: 1, Stop: func() bool { asked++; return false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asked == 0 || never.Stopped || never.TraceHash != plain.TraceHash || never.OK != plain.OK {
+		t.Errorf("a stop that never holds (asked %d times): stopped %v, trace %016x; want the plain run's %016x", asked, never.Stopped, never.TraceHash, plain.TraceHash)
+	}
+	asked = 0
+	cut, err := Run(s, Options{Seed: 1, Stop: func() bool { asked++; return asked == 2 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cut.Stopped || cut.OK || !strings.Contains(cut.Failure, "stopped") || cut.Events >= plain.Events || cut.Verdict != "" {
+		t.Errorf("stopped %v, ok %v, failure %q, %d of %d events, verdict %q; want stopped short, unjudged", cut.Stopped, cut.OK, cut.Failure, cut.Events, plain.Events, cut.Verdict)
+	}
+}
