@@ -234,26 +234,8 @@ func (s *shard) handleConsumerHeartbeat(now time.Duration, from int32, r *protoc
 		recs = append(recs, memberMetadataRecord(g.ID, &upd))
 	}
 	bump := (isNew && replaced == nil) || !slices.Equal(upd.Topics, m.Topics)
-	*m = upd
-	if isNew {
-		g.members = append(g.members, m)
-		if m.InstanceID != "" {
-			g.static[m.InstanceID] = m.ID
-		}
-	}
-	if meta := s.subscriptionMetadata(g); !maps.Equal(meta, g.modern.topics) {
-		g.modern.topics = meta
-		recs = append(recs, partitionMetadataRecord(g.ID, meta))
-		bump = true
-	}
-	if bump {
-		g.Generation++
-		recs = append(recs, groupEpochRecord(g.ID, g.Generation))
-	}
 	// 2. A group epoch ahead of the target assignment's: a new target assignment.
-	if g.Generation > g.modern.assignmentEpoch {
-		recs = append(recs, s.updateTargetAssignment(g)...)
-	}
+	recs = s.storeMember(g, m, upd, isNew, bump, recs)
 	// 3. Reconcile the member towards the target.
 	// The client sends every field every time: what it owns is never "unchanged".
 	owned := r.TopicPartitions
@@ -587,4 +569,32 @@ func (s *shard) afterLoadConsumer(g *Group) {
 		}
 	}
 	g.updateModernState()
+}
+
+// storeMember stores upd as member m (added to the group when new), writes the subscription
+// metadata when it changed, bumps the group epoch when the member is new, its subscription
+// changed (bump) or the metadata did, and computes a new target assignment when the group
+// epoch is ahead of it: the steps GroupMetadataManager's consumerGroupHeartbeat and
+// classicGroupJoinToConsumerGroup share.
+func (s *shard) storeMember(g *Group, m *Member, upd Member, isNew, bump bool, recs []protocol.Record) []protocol.Record {
+	*m = upd
+	if isNew {
+		g.members = append(g.members, m)
+		if m.InstanceID != "" {
+			g.static[m.InstanceID] = m.ID
+		}
+	}
+	if meta := s.subscriptionMetadata(g); !maps.Equal(meta, g.modern.topics) {
+		g.modern.topics = meta
+		recs = append(recs, partitionMetadataRecord(g.ID, meta))
+		bump = true
+	}
+	if bump {
+		g.Generation++
+		recs = append(recs, groupEpochRecord(g.ID, g.Generation))
+	}
+	if g.Generation > g.modern.assignmentEpoch {
+		recs = append(recs, s.updateTargetAssignment(g)...)
+	}
+	return recs
 }

@@ -232,25 +232,7 @@ func (s *shard) classicJoinToConsumerGroup(now time.Duration, from int32, g *Gro
 		recs = append(recs, memberMetadataRecord(g.ID, &upd))
 	}
 	bump := isNew || !slices.Equal(upd.Topics, m.Topics)
-	*m = upd
-	if isNew {
-		g.members = append(g.members, m)
-		if m.InstanceID != "" {
-			g.static[m.InstanceID] = m.ID
-		}
-	}
-	if meta := s.subscriptionMetadata(g); !maps.Equal(meta, g.modern.topics) {
-		g.modern.topics = meta
-		recs = append(recs, partitionMetadataRecord(g.ID, meta))
-		bump = true
-	}
-	if bump {
-		g.Generation++
-		recs = append(recs, groupEpochRecord(g.ID, g.Generation))
-	}
-	if g.Generation > g.modern.assignmentEpoch {
-		recs = append(recs, s.updateTargetAssignment(g)...)
-	}
+	recs = s.storeMember(g, m, upd, isNew, bump, recs)
 	recs = append(recs, s.maybeReconcile(g, m, owned)...)
 	g.updateModernState()
 	resp := &protocol.JoinGroupResponse{CorrelationID: r.CorrelationID, MemberID: m.ID, GenerationID: m.Epoch, ProtocolName: r.Protocols[0].Name}
