@@ -105,7 +105,7 @@ func (m *Memory) Type() string { return "size" }
 // collecting them. After every collection the collector is tuned from the live heap: GOGC so
 // that the heap may grow by gcHeadroom over what is live, at most 400% (a small heap: the
 // classroom cluster's first minutes) and at least 50% (a large heap: a long run's history and
-// logs, where Go's default 100% let 300 MiB live grow to 600); and
+// logs, where Go's default 100% let 300 MiB live grow to 600; 25% past bigHeap); and
 // the soft limit to the live heap plus that growth (at most the budget: DefaultMemory, or the
 // run's own), which makes the runtime hand freed memory back to the system as it goes. A fixed
 // GOGC=400 let a 100-MiB live heap grow to 500 MiB before a collection, and `kafkasim run`
@@ -127,6 +127,11 @@ const (
 	gcHeadroom   = 64 << 20
 	minGCPercent = 50
 	maxGCPercent = 400
+	// Past bigHeap of live heap (a long run's logs: ten classroom minutes of 1 KB values hold
+	// about 700 MiB) the heap may grow by bigHeapGCPercent only, so that such a run stays under
+	// 1 GiB of RSS (issue 14), for more collections on those runs alone.
+	bigHeap          = 512 << 20
+	bigHeapGCPercent = 25
 )
 
 // gcSentinel is garbage whose finalizer runs once after each collection, re-arming itself.
@@ -143,7 +148,11 @@ func tuneAfterGC(s *gcSentinel) {
 	runtime.SetFinalizer(s, func(*gcSentinel) {
 		pct := maxGCPercent
 		if live := liveHeap(); live > 0 {
-			pct = int(min(max(gcHeadroom*100/live, minGCPercent), maxGCPercent))
+			floor := int64(minGCPercent)
+			if live > bigHeap {
+				floor = bigHeapGCPercent
+			}
+			pct = int(min(max(gcHeadroom*100/live, floor), maxGCPercent))
 			tuned.Lock()
 			if tuned.budget > 0 && os.Getenv("GOMEMLIMIT") == "" {
 				debug.SetMemoryLimit(min(tuned.budget, live+max(live*int64(pct)/100, gcHeadroom)))
