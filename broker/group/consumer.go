@@ -470,6 +470,13 @@ func (s *shard) fenceMember(now time.Duration, g *Group, m *Member) []protocol.R
 	if s.validateOnlineDowngrade(g, m) {
 		return s.convertToClassicGroup(now, g, m)
 	}
+	return s.removeMember(g, m)
+}
+
+// removeMember takes m out of consumer group g: its records' tombstones, its target
+// assignment, its static id and timers, the subscription metadata when it changed, and a new
+// group epoch (GroupMetadataManager.removeMember and its epoch bump).
+func (s *shard) removeMember(g *Group, m *Member) []protocol.Record {
 	recs := s.removeMemberRecords(g, m)
 	g.members = slices.DeleteFunc(g.members, func(x *Member) bool { return x == m })
 	delete(g.modern.target, m.ID)

@@ -1,7 +1,6 @@
 package group
 
 import (
-	"maps"
 	"slices"
 	"time"
 
@@ -367,20 +366,7 @@ func (s *shard) classicLeaveToConsumerGroup(now time.Duration, from int32, g *Gr
 		answer(err)
 		return
 	}
-	recs := s.removeMemberRecords(g, m)
-	g.members = slices.DeleteFunc(g.members, func(x *Member) bool { return x == m })
-	delete(g.modern.target, m.ID)
-	if m.InstanceID != "" && g.static[m.InstanceID] == m.ID {
-		delete(g.static, m.InstanceID)
-	}
-	s.cancelMemberTimers(g, m)
-	if meta := s.subscriptionMetadata(g); !maps.Equal(meta, g.modern.topics) {
-		g.modern.topics = meta
-		recs = append(recs, partitionMetadataRecord(g.ID, meta))
-	}
-	g.Generation++
-	recs = append(recs, groupEpochRecord(g.ID, g.Generation))
-	g.updateModernState()
+	recs := s.removeMember(g, m)
 	s.append(now, recs, func(_ time.Duration, err protocol.ErrorCode) { answer(err) })
 }
 
