@@ -48,11 +48,15 @@ func (fs fetchSessions) fetchOffsets(broker int32, r *kmsg.FetchRequest, version
 	return offsets
 }
 
-// answered keeps the session the leader's answer opened or continued. A session error drops
-// it: the client's next fetch is a full one.
+// answered keeps the session the leader's answer opened or continued. FETCH_SESSION_ID_NOT_FOUND
+// drops it: the leader has none. INVALID_FETCH_SESSION_EPOCH does not: the leader keeps the
+// session and only refuses this fetch's epoch (FetchManager.newContext), as when a newer fetch in
+// the session, from another connection, superseded a parked one; the fetch that carried the
+// session on keeps its partitions here.
 func (fs fetchSessions) answered(broker int32, r *kmsg.FetchRequest, version int16, m *protocol.FetchResponse, offsets map[protocol.TopicPartition]int64) {
 	switch {
 	case version < 7 || r.SessionEpoch == protocol.FinalEpoch:
+	case m.Error == protocol.INVALID_FETCH_SESSION_EPOCH:
 	case m.Error != protocol.NONE:
 		delete(fs, sessionKey{broker, r.SessionID})
 	case m.SessionID != protocol.InvalidSessionID:

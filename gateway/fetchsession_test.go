@@ -139,6 +139,15 @@ func TestFetchSessionUsedFromTwoConnectionsAtOnce(t *testing.T) {
 	if got.err != nil || got.r.ErrorCode != int16(protocol.INVALID_FETCH_SESSION_EPOCH) || len(got.r.Topics) != 0 {
 		t.Errorf("epoch 1: %+v, %v; want INVALID_FETCH_SESSION_EPOCH and no partitions", got.r, got.err)
 	}
+	// The refused epoch leaves the session as epoch 2 left it, at the leader and in the
+	// gateway's mirror: the history's polls still know both partitions' fetch offsets.
+	if err := srv.do(func(ss *session) {
+		if s := ss.st.sessions[sessionKey{leader, sid}]; len(s) != 2 {
+			t.Errorf("the gateway's copy of session %d after the refused epoch: %v; want demo/0 and demo/1", sid, s)
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
 	a.Close()
 	b.Close()
 	if res := stop(); res.Verdict != "valid" {
