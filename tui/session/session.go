@@ -463,7 +463,8 @@ func (s *Session) SwitchTimeline(id int) error {
 }
 
 // fork re-simulates the current timeline from the seed up to the snapshot shown, as a new
-// timeline that becomes current.
+// timeline that becomes current. The two share their snapshots, judgements and history of
+// client operations up to the fork.
 func (s *Session) fork() error {
 	old := s.tl()
 	at := old.snaps[s.cursor]
@@ -472,20 +473,13 @@ func (s *Session) fork() error {
 		return err
 	}
 	tl.Parent, tl.ForkAt = old.ID, at.At
-	tl.replaying = true
-	for _, a := range old.actions[:at.Actions] {
-		if a.kind == actSync {
-			tl.actions = append(tl.actions, a)
-			if _, err := tl.player.Export(); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := tl.do(a); err != nil {
-			return err
-		}
+	// The re-simulated history repeats the parent's up to the fork: keep one copy of it,
+	// sharing each chunk as the replay completes it (the fork never holds two). The session's
+	// trace keeps no event bodies, only its hash and count: nothing there to share. The worlds'
+	// state, logs and clients, is each timeline's own.
+	if err := tl.replay(old.actions[:at.Actions], func() { tl.c.ShareHistory(old.c) }); err != nil {
+		return err
 	}
-	tl.replaying = false
 	if h := tl.player.Cluster().World.Trace().Hash(); h != at.Hash {
 		return fmt.Errorf("fork: re-simulating to %v gave trace %016x; want %016x", at.At, h, at.Hash)
 	}
@@ -499,6 +493,29 @@ func (s *Session) fork() error {
 	s.timelines = append(s.timelines, tl)
 	s.cur = len(s.timelines) - 1
 	s.cursor = len(tl.snaps) - 1
+	return nil
+}
+
+// replay applies actions, recorded by another timeline, to the timeline's world without
+// taking snapshots; after each, it calls then (if not nil).
+func (tl *Timeline) replay(actions []action, then func()) error {
+	tl.replaying = true
+	defer func() { tl.replaying = false }()
+	for _, a := range actions {
+		if a.kind == actSync {
+			tl.actions = append(tl.actions, a)
+			if _, err := tl.player.Export(); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := tl.do(a); err != nil {
+			return err
+		}
+		if then != nil {
+			then()
+		}
+	}
 	return nil
 }
 
