@@ -190,7 +190,7 @@ func (c *conn) groupResponse(now time.Duration, pd *pending, msg any) {
 			} else {
 				as := kmsg.NewConsumerMemberAssignment()
 				for _, o := range owned(m.Assignment) {
-					as.Topics = append(as.Topics, kmsg.ConsumerMemberAssignmentTopic{Topic: o.Topic, Partitions: o.Partitions})
+					as.Topics = append(as.Topics, kmsg.ConsumerMemberAssignmentTopic(o))
 				}
 				resp.MemberAssignment = as.AppendTo(nil)
 			}

@@ -135,7 +135,7 @@ func toJSON(r *Result) runJSON {
 	}
 	maps.Copy(j.Anomalies, r.Anomalies) // encoding/json sorts map keys
 	for _, e := range r.Expectations {
-		j.Expectations = append(j.Expectations, expectationJSON{Line: e.Line, Text: e.Text, OK: e.OK, Judged: e.Judged, Got: e.Got})
+		j.Expectations = append(j.Expectations, expectationJSON(e))
 	}
 	if !r.OK {
 		j.Replay = ReplayCommand(r)

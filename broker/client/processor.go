@@ -139,8 +139,6 @@ type Processor struct {
 	lastCommit      time.Duration // at-least-once: the last commit
 	commitScheduled bool
 	late            []procInput // CommitOutsideTransaction: committed inputs whose offsets wait
-	dbgPhase        txnPhase
-	dbgAt           time.Duration
 }
 
 // NewProcessor starts a processor's two clients.

@@ -85,9 +85,7 @@ func (c *Client) connect(now time.Duration) {
 	c.server = c.servers[c.next%len(c.servers)]
 	c.next++
 	var ws []Watch
-	for _, w := range sortedWatches(c.watches) {
-		ws = append(ws, w)
-	}
+	ws = append(ws, sortedWatches(c.watches)...)
 	c.env.Send(c.server, &Connect{Session: c.session, Timeout: c.timeout, LastZxid: c.lastZxid, Watches: ws})
 	c.heard, c.sentAt = now, now
 	c.env.After(c.connectTimeout(), ClientTimer{gen: c.gen})

@@ -17,7 +17,6 @@ type zkTestClient struct {
 	c      *zookeeper.Client
 	states []zookeeper.SessionState
 	events []zookeeper.WatchedEvent
-	log    []string
 }
 
 type zkAction func(now time.Duration, z *zkTestClient)
