@@ -219,7 +219,7 @@ type Log struct {
 	nums   arena
 	strs   []string
 	strIdx map[string]uint32
-	recent [4]uint32 // strs indexes interned last, looked at before strIdx
+	recent [8]uint32 // strs indexes interned last, looked at before strIdx: a consumer's read interns five
 	next   int
 	kinds  []string // closed sets of a few names: operation types, outcomes, Txn, Isolation
 }
