@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // Disk is a node's simulated disk: named files of immutable entries, with a page cache (what
@@ -15,6 +16,17 @@ type Disk struct {
 	files map[string]*file
 	dirs  map[string]map[string]struct{} // the names in each directory (List), by directory
 	stats DiskStats
+	// recent holds the files looked up last, by the address and length of their name's bytes:
+	// a log appends to one segment file, named by one string, again and again, and comparing
+	// two words costs less than hashing the name. drop clears it.
+	recent     [4]recentFile
+	nextRecent int
+}
+
+type recentFile struct {
+	name *byte
+	n    int
+	f    *file
 }
 
 // DiskStats counts a disk's operations.
@@ -38,8 +50,27 @@ func NewDisk() *Disk {
 	return &Disk{files: make(map[string]*file), dirs: make(map[string]map[string]struct{})}
 }
 
-func (d *Disk) get(name string) *file {
+// lookup is d.files[name], through recent.
+func (d *Disk) lookup(name string) *file {
+	if len(name) == 0 {
+		return d.files[name]
+	}
+	p := unsafe.StringData(name)
+	for i := range d.recent {
+		if r := &d.recent[i]; r.name == p && r.n == len(name) {
+			return r.f
+		}
+	}
 	f := d.files[name]
+	if f != nil {
+		d.recent[d.nextRecent] = recentFile{name: p, n: len(name), f: f}
+		d.nextRecent = (d.nextRecent + 1) % len(d.recent)
+	}
+	return f
+}
+
+func (d *Disk) get(name string) *file {
+	f := d.lookup(name)
 	if f == nil {
 		f = &file{}
 		d.files[name] = f
@@ -65,6 +96,7 @@ func dirOf(name string) string {
 // drop forgets a file.
 func (d *Disk) drop(name string) {
 	delete(d.files, name)
+	d.recent = [len(d.recent)]recentFile{}
 	dir := dirOf(name)
 	if m := d.dirs[dir]; m != nil {
 		delete(m, name)
@@ -141,7 +173,7 @@ func (d *Disk) Write(name string, entries []any) {
 
 // Flush makes the file durable (fsync). A missing file is a no-op.
 func (d *Disk) Flush(name string) {
-	if f := d.files[name]; f != nil {
+	if f := d.lookup(name); f != nil {
 		d.flush(f)
 	}
 }

@@ -81,10 +81,17 @@ type accumulator struct {
 	// records outlive it in the leader's log (the stamped batch shares them), so they are never
 	// reused, but cutting them from one array makes one allocation of many batches' worth.
 	slab []protocol.Record
+	// room is where new batches are taken from, batchSlab at a time: one allocation for many
+	// batches (a batch is held by its delivery.timeout.ms timer long after it completes, so it
+	// is never reused).
+	room []pbatch
 }
 
-// recordSlab is the records a slab holds.
-const recordSlab = 1024
+// recordSlab is the records a slab holds; batchSlab the batches room holds.
+const (
+	recordSlab = 1024
+	batchSlab  = 16
+)
 
 func newAccumulator(env node.Env, cfg *config.Producer) accumulator {
 	one := protocol.RecordBatch{Records: []protocol.Record{{}}}
@@ -149,7 +156,11 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 	}
 	if b == nil {
 		a.batchID++
-		b = &pbatch{
+		if len(a.room) == 0 {
+			a.room = make([]pbatch, batchSlab)
+		}
+		b, a.room = &a.room[0], a.room[1:]
+		*b = pbatch{
 			id: a.batchID, part: part, createdAt: now, size: (&protocol.RecordBatch{}).SizeBytes(),
 			pid: protocol.NoProducerID, pepoch: -1, seq: protocol.NoSequence, leaderEpoch: protocol.UnknownEpoch,
 		}

@@ -12,6 +12,9 @@ import (
 	"kafkasim/broker/record"
 )
 
+// reqSlab is the produceReqs one allocation holds (sender.reqRoom).
+const reqSlab = 16
+
 // produceReq is one ProduceRequest in flight.
 type produceReq struct {
 	broker  int32
@@ -45,6 +48,7 @@ type sender struct {
 	retried    bool          // a batch was reenqueued by the response being handled
 	pending    []*produceReq // drain scratch
 	slab       []byte        // where batches are encoded (encode)
+	reqRoom    []produceReq  // where new requests are taken from, reqSlab at a time (never reused)
 	// retryBackoff spaces the attempts of a batch: retry.backoff.ms doubling up to
 	// retry.backoff.max.ms, with jitter (RecordAccumulator's ExponentialBackoff, KIP-580).
 	retryBackoff exponentialBackoff
@@ -128,8 +132,12 @@ func (s *sender) requestFor(leader int32) *produceReq {
 	if s.brokerLoad[leader] >= s.cfg.MaxInFlight {
 		return nil
 	}
-	r := &produceReq{broker: leader}
-	r.batches = r.oneBatch[:0]
+	if len(s.reqRoom) == 0 {
+		s.reqRoom = make([]produceReq, reqSlab)
+	}
+	r := &s.reqRoom[0]
+	s.reqRoom = s.reqRoom[1:]
+	r.broker, r.batches = leader, r.oneBatch[:0]
 	s.pending = append(s.pending, r)
 	return r
 }

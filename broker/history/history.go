@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"time"
+	"unsafe"
 )
 
 // Type is the kind of operation.
@@ -219,8 +220,9 @@ type Log struct {
 	nums   arena
 	strs   []string
 	strIdx map[string]uint32
-	recent [4]uint32 // strs indexes interned last, looked at before strIdx
+	recent [8]recentStr // strings interned last, looked at before strIdx: a consumer's read interns five
 	next   int
+	empty  uint32   // 1 + the strs index of "", 0 before it is interned
 	kinds  []string // closed sets of a few names: operation types, outcomes, Txn, Isolation
 }
 
@@ -303,31 +305,45 @@ func (ar *arena) get(at int64, n int32) []int64 {
 	return c[off : off+int64(n) : off+int64(n)]
 }
 
-func (l *Log) intern(s string) uint32 {
-	// A run has a few clients and topics: most look-ups find one of the last few strings,
-	// comparing the string's pointer first, without hashing it.
-	for _, i := range l.recent {
-		if int(i) < len(l.strs) && l.strs[i] == s {
-			return i
-		}
-	}
-	if i, ok := l.strIdx[s]; ok {
-		l.remember(i)
-		return i
-	}
-	if l.strIdx == nil {
-		l.strIdx = map[string]uint32{}
-	}
-	l.strs = append(l.strs, s)
-	i := uint32(len(l.strs) - 1)
-	l.strIdx[s] = i
-	l.remember(i)
-	return i
+// recentStr is a string interned lately, by the address and length of its bytes.
+type recentStr struct {
+	p *byte
+	n int
+	i uint32
 }
 
-func (l *Log) remember(i uint32) {
-	l.recent[l.next] = i
-	l.next = (l.next + 1) % len(l.recent)
+func (l *Log) intern(s string) uint32 {
+	// A run has a few clients and topics, and a client passes the same string every time: most
+	// look-ups find one of the last few strings by the address of its bytes, without hashing
+	// or comparing them.
+	if len(s) == 0 {
+		if l.empty > 0 {
+			return l.empty - 1
+		}
+	} else {
+		p := unsafe.StringData(s)
+		for k := range l.recent {
+			if r := &l.recent[k]; r.p == p && r.n == len(s) {
+				return r.i
+			}
+		}
+	}
+	i, ok := l.strIdx[s]
+	if !ok {
+		if l.strIdx == nil {
+			l.strIdx = map[string]uint32{}
+		}
+		l.strs = append(l.strs, s)
+		i = uint32(len(l.strs) - 1)
+		l.strIdx[s] = i
+	}
+	if len(s) == 0 {
+		l.empty = i + 1
+	} else {
+		l.recent[l.next] = recentStr{p: unsafe.StringData(s), n: len(s), i: i}
+		l.next = (l.next + 1) % len(l.recent)
+	}
+	return i
 }
 
 // kind interns a name of a closed set (an operation type or outcome, a Txn or Isolation value) as

@@ -171,7 +171,16 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		s := (*scratch)[:0]
 		if !b.Control && !rec.Tombstone && rec.Data == "" {
 			// The common record, written directly: what r.AppendTo writes for it, byte for
-			// byte, without the copy of the key and the calls per field.
+			// byte, without the copy of the key and the calls per field; a value that is its
+			// number alone (not padded) is written in place, not through scratch.
+			if rec.Value >= 0 {
+				if n := digits(uint64(rec.Value)); n >= valueBytes {
+					dst = appendPlainHead(dst, int64(r.OffsetDelta), rec.Key, n)
+					dst = appendDigits(dst, uint64(rec.Value), n)
+					dst = append(dst, 0) // no headers
+					continue
+				}
+			}
 			s = AppendValue(s, rec.Value, valueBytes)
 			*scratch = s
 			dst = appendPlainRecord(dst, int64(r.OffsetDelta), rec.Key, s)
@@ -216,12 +225,19 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 // appendPlainRecord appends a record with no headers, a zero timestamp delta and the given key
 // ("" is a null key) and value (DefaultRecord.writeTo).
 func appendPlainRecord(dst []byte, offsetDelta int64, key string, value []byte) []byte {
+	dst = appendPlainHead(dst, offsetDelta, key, len(value))
+	dst = append(dst, value...)
+	return append(dst, 0) // no headers
+}
+
+// appendPlainHead appends such a record up to its value, which is valueLen bytes long.
+func appendPlainHead(dst []byte, offsetDelta int64, key string, valueLen int) []byte {
 	keySize := 1
 	if key != "" {
 		keySize = varlongSize(int64(len(key))) + len(key)
 	}
 	// attributes, timestamp delta 0, offset delta, key, value, header count 0
-	body := 1 + 1 + varlongSize(offsetDelta) + keySize + varlongSize(int64(len(value))) + len(value) + 1
+	body := 1 + 1 + varlongSize(offsetDelta) + keySize + varlongSize(int64(valueLen)) + valueLen + 1
 	dst = appendVarlong(dst, int64(body))
 	dst = append(dst, 0, 0) // attributes, timestamp delta
 	dst = appendVarlong(dst, offsetDelta)
@@ -231,9 +247,7 @@ func appendPlainRecord(dst []byte, offsetDelta int64, key string, value []byte) 
 		dst = appendVarlong(dst, int64(len(key)))
 		dst = append(dst, key...)
 	}
-	dst = appendVarlong(dst, int64(len(value)))
-	dst = append(dst, value...)
-	return append(dst, 0) // no headers
+	return appendVarlong(dst, int64(valueLen))
 }
 
 // appendVarlong appends v as a zigzag varint (ByteUtils.writeVarlong); for a value in int32's

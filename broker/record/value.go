@@ -67,13 +67,21 @@ func appendDecimal(dst []byte, v int64) []byte {
 	if v < 0 {
 		return strconv.AppendInt(dst, v, 10)
 	}
-	u := uint64(v)
-	// The digit count: log10 from the bit length (1233/4096 ≈ log10 2), corrected by one.
+	return appendDigits(dst, uint64(v), digits(uint64(v)))
+}
+
+// digits is the number of decimal digits of u.
+func digits(u uint64) int {
+	// log10 from the bit length (1233/4096 ≈ log10 2), corrected by one.
 	n := bits.Len64(u) * 1233 >> 12
 	if u >= pow10[n] {
 		n++
 	}
-	n = max(n, 1)
+	return max(n, 1)
+}
+
+// appendDigits appends u's n decimal digits (n = digits(u)).
+func appendDigits(dst []byte, u uint64, n int) []byte {
 	dst = slices.Grow(dst, n)
 	end := len(dst) + n
 	dst = dst[:end]
