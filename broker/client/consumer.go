@@ -3,6 +3,7 @@ package client
 import (
 	"cmp"
 	"maps"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -107,6 +108,14 @@ type Consumer struct {
 	freeReqs  []*creq // answered fetches' creqs, for reuse
 	poll      pollBuffer
 
+	// parked marks the partitions run's walk may pass over: a fetch out, fetchable, no
+	// back-off, a known leader, as the walk's first test finds them. It holds while parkedOK:
+	// until an input other than a fetch answer, a wake or a quiet timeout tick, or a walk that is
+	// not quick (see run). A fetch answer unparks its request's partitions (take), so the
+	// walk after it visits them and the few others, not every partition.
+	parked   []uint64
+	parkedOK bool
+
 	grp *groupMember // the consumer's group membership (group.go); nil without group.id
 }
 
@@ -155,6 +164,7 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 // group commits and leaves it first (ConsumerCoordinator.close); then the process ends.
 func (c *Consumer) Stop(now time.Duration) {
 	c.now = now
+	c.parkedOK = false
 	if c.grp == nil {
 		c.env.Halt()
 		return
@@ -238,8 +248,25 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 		c.meta.aged(m.gen)
 	case timeoutTick:
 		for _, corr := range c.tmo.due(c.env, now, m) {
+			c.parkedOK = false
 			c.onRequestTimeout(corr)
 		}
+	case *protocol.FetchResponse:
+		c.rc.answered(from)
+		c.onFetch(now, m)
+	default:
+		c.parkedOK = false
+		if !c.stepOther(now, from, msg) {
+			return
+		}
+	}
+	c.run(now)
+}
+
+// stepOther handles the inputs that may change any partition's state (the walk after them
+// visits every partition); false for a message nobody handles.
+func (c *Consumer) stepOther(now time.Duration, from int32, msg any) bool {
+	switch m := msg.(type) {
 	case *node.ConnectionReset:
 		c.onReset(m.Peer)
 	case *protocol.MetadataResponse:
@@ -250,9 +277,6 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 		c.onListOffsets(now, m)
 	case *protocol.OffsetForLeaderEpochResponse:
 		c.onValidate(now, m)
-	case *protocol.FetchResponse:
-		c.rc.answered(from)
-		c.onFetch(now, m)
 	case *Seek:
 		c.seek(m)
 	case *CommitNow:
@@ -262,11 +286,9 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 			c.grp.leave(now)
 		}
 	default:
-		if c.grp == nil || !c.grp.handle(now, from, msg) {
-			return
-		}
+		return c.grp != nil && c.grp.handle(now, from, msg)
 	}
-	c.run(now)
+	return true
 }
 
 // onMetadata picks up new partitions and starts validating positions whose leader epoch moved
@@ -329,46 +351,69 @@ func (c *Consumer) run(now time.Duration) {
 	}
 	c.groups = c.groups[:0]
 	quick := c.grp == nil && len(c.rc.peers) == 0
-	for i := range c.parts {
-		p := &c.parts[i]
-		if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
-			continue // its fetch is out and nothing below would stop at it: the usual case, checked first
+	if n := (len(c.parts) + 63) / 64; quick && c.parkedOK && len(c.parked) == n {
+		for w, word := range c.parked {
+			z := ^word
+			if w == n-1 && len(c.parts)%64 != 0 {
+				z &= 1<<(len(c.parts)%64) - 1
+			}
+			for z != 0 {
+				i := w*64 + bits.TrailingZeros64(z)
+				z &= z - 1
+				c.visit(now, i, true)
+			}
 		}
-		if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
-			continue // not ours, waiting for the committed offset, or the application is busy
+	} else {
+		c.parked = slices.Grow(c.parked[:0], n)[:n]
+		clear(c.parked)
+		for i := range c.parts {
+			c.visit(now, i, quick)
 		}
-		leader := c.pmeta(int32(i)).leader
-		if leader < 0 {
-			c.meta.wanted = true
-			continue
-		}
-		if p.notBefore > now {
-			c.w.at(c.env, now, p.notBefore)
-			continue
-		}
-		if c.rc.waitFor(c.env, &c.w, now, leader) {
-			continue
-		}
-		var kind uint8
-		switch {
-		case p.state == cpNeedReset && c.cfg.AutoOffsetReset != "none":
-			kind = reqListOffsets
-		case p.state == cpNeedValidate:
-			kind = reqValidate
-		case p.state == cpFetchable && p.fetchCorr == 0 && !c.fetching[leader]:
-			kind = reqFetch
-		default:
-			continue
-		}
-		g := c.group(kind, leader, now)
-		g.parts = append(g.parts, int32(i))
-		g.gens = append(g.gens, p.gen)
-		g.offs = append(g.offs, p.position)
+		c.parkedOK = quick
 	}
 	for _, g := range c.groups {
 		c.send(g)
 	}
 	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout)
+}
+
+// visit looks at partition i for run: what it needs sent, if anything.
+func (c *Consumer) visit(now time.Duration, i int, quick bool) {
+	p := &c.parts[i]
+	if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
+		c.parked[i/64] |= 1 << (i % 64)
+		return // its fetch is out and nothing below would stop at it: the usual case, checked first
+	}
+	if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
+		return // not ours, waiting for the committed offset, or the application is busy
+	}
+	leader := c.pmeta(int32(i)).leader
+	if leader < 0 {
+		c.meta.wanted = true
+		return
+	}
+	if p.notBefore > now {
+		c.w.at(c.env, now, p.notBefore)
+		return
+	}
+	if c.rc.waitFor(c.env, &c.w, now, leader) {
+		return
+	}
+	var kind uint8
+	switch {
+	case p.state == cpNeedReset && c.cfg.AutoOffsetReset != "none":
+		kind = reqListOffsets
+	case p.state == cpNeedValidate:
+		kind = reqValidate
+	case p.state == cpFetchable && p.fetchCorr == 0 && !c.fetching[leader]:
+		kind = reqFetch
+	default:
+		return
+	}
+	g := c.group(kind, leader, now)
+	g.parts = append(g.parts, int32(i))
+	g.gens = append(g.gens, p.gen)
+	g.offs = append(g.offs, p.position)
 }
 
 func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
@@ -435,7 +480,11 @@ func (c *Consumer) send(g *creq) {
 				// leader epoch): a full fetch, so that the broker tells everything again.
 				h.CloseExisting()
 			}
-			c.parts[part].fetchCorr = corr
+			p := &c.parts[part]
+			p.fetchCorr = corr
+			if c.parkedOK && p.state == cpFetchable && p.notBefore <= c.now && int(part) < len(c.meta.parts) && c.meta.parts[part].leader >= 0 {
+				c.parked[part/64] |= 1 << (part % 64) // as the next walk would find it
+			}
 			h.Want = append(h.Want, protocol.FetchPartition{
 				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
 				CurrentLeaderEpoch: c.pmeta(part).epoch, LastFetchedEpoch: protocol.UnknownEpoch,
@@ -460,6 +509,9 @@ func (c *Consumer) take(corr int64, kind uint8) *creq {
 	if kind == reqFetch {
 		delete(c.fetching, g.broker)
 		for _, part := range g.parts {
+			if int(part)/64 < len(c.parked) {
+				c.parked[part/64] &^= 1 << (part % 64)
+			}
 			if c.parts[part].fetchCorr == corr {
 				c.parts[part].fetchCorr = 0
 			}
