@@ -100,9 +100,9 @@ type Consumer struct {
 	reqs      map[int64]*creq
 	tmo       timeouts
 	rc        reconnects
-	now       time.Duration // the time of the input being handled
-	fetching  map[int32]bool
-	sessions  map[int32]*protocol.FetchSessionHandler // fetch sessions by broker (KIP-227)
+	now       time.Duration              // the time of the input being handled
+	fetching  []bool                     // by broker id: a fetch is in flight to it
+	sessions  map[int32]*consumerSession // fetch sessions by broker (KIP-227)
 	isolation int8
 	groups    []*creq // scratch
 	freeReqs  []*creq // answered fetches' creqs, for reuse
@@ -139,10 +139,9 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	}
 	c := &Consumer{topics: topics,
 		o: o, cfg: cfg, env: env, name: o.Name, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax),
-		meta:     newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
-		w:        waker{pending: -1},
-		reqs:     make(map[int64]*creq),
-		fetching: make(map[int32]bool),
+		meta: newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
+		w:    waker{pending: -1},
+		reqs: make(map[int64]*creq),
 	}
 	for _, t := range topics[1:] {
 		c.meta.addTopic(t)
@@ -405,7 +404,7 @@ func (c *Consumer) visit(now time.Duration, i int, quick bool) {
 		kind = reqListOffsets
 	case p.state == cpNeedValidate:
 		kind = reqValidate
-	case p.state == cpFetchable && p.fetchCorr == 0 && !c.fetching[leader]:
+	case p.state == cpFetchable && p.fetchCorr == 0 && !c.isFetching(leader):
 		kind = reqFetch
 	default:
 		return
@@ -466,37 +465,86 @@ func (c *Consumer) send(g *creq) {
 		}
 		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
 	default:
-		h := c.sessions[g.broker]
-		if h == nil {
-			h = &protocol.FetchSessionHandler{}
+		cs := c.sessions[g.broker]
+		if cs == nil {
+			cs = &consumerSession{}
 			if c.sessions == nil {
-				c.sessions = map[int32]*protocol.FetchSessionHandler{}
+				c.sessions = map[int32]*consumerSession{}
 			}
-			c.sessions[g.broker] = h
+			c.sessions[g.broker] = cs
+		}
+		h := &cs.h
+		// The fetch of the same partitions as the last one (the usual case) names the entries
+		// whose position or leader epoch moved, and the session compares those alone.
+		same := slices.Equal(cs.parts, g.parts)
+		cs.changed = cs.changed[:0]
+		if !same {
+			cs.parts = append(cs.parts[:0], g.parts...)
+			cs.want = cs.want[:0]
 		}
 		for i, part := range g.parts { // g.parts ascend: the session's order
-			if !c.parts[part].fetchOK {
+			p := &c.parts[part]
+			if !p.fetchOK {
 				// The partition's last answer was an error or was dropped (a reset position, a new
 				// leader epoch): a full fetch, so that the broker tells everything again.
 				h.CloseExisting()
 			}
-			p := &c.parts[part]
 			p.fetchCorr = corr
 			if c.parkedOK && p.state == cpFetchable && p.notBefore <= c.now && int(part) < len(c.meta.parts) && c.meta.parts[part].leader >= 0 {
 				c.parked[part/64] |= 1 << (part % 64) // as the next walk would find it
 			}
-			h.Want = append(h.Want, protocol.FetchPartition{
-				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
-				CurrentLeaderEpoch: c.pmeta(part).epoch, LastFetchedEpoch: protocol.UnknownEpoch,
-			})
+			epoch := c.pmeta(part).epoch
+			if !same {
+				cs.want = append(cs.want, protocol.FetchPartition{
+					TP: p.tp, FetchOffset: g.offs[i], LogStartOffset: -1,
+					CurrentLeaderEpoch: epoch, LastFetchedEpoch: protocol.UnknownEpoch,
+				})
+			} else if w := &cs.want[i]; w.FetchOffset != g.offs[i] || w.CurrentLeaderEpoch != epoch {
+				w.FetchOffset, w.CurrentLeaderEpoch = g.offs[i], epoch
+				cs.changed = append(cs.changed, int32(i))
+			}
 		}
-		c.fetching[g.broker] = true
-		req := h.Request()
+		var req *protocol.FetchRequest
+		if same { // cs.want was the last fetch's, as the handler has it
+
+			req = h.RequestChanged(cs.want, cs.changed)
+		} else {
+			h.Want = append(h.Want, cs.want...)
+			req = h.Request()
+		}
+		c.setFetching(g.broker, true)
 		req.CorrelationID, req.ReplicaID, req.ReplicaEpoch = corr, protocol.ConsumerID, -1
 		req.MaxWait, req.MinBytes, req.MaxBytes, req.IsolationLevel = c.cfg.FetchMaxWait, int32(c.cfg.FetchMinBytes), 50<<20, c.isolation
 		c.env.Send(g.broker, req)
 	}
 	c.tmo.add(c.env, c.now, c.cfg.RequestTimeout, corr)
+}
+
+// consumerSession is the consumer's fetch session with one broker and the partitions of its
+// last fetch, as that fetch carried them (the session handler's own view of them).
+type consumerSession struct {
+	h       protocol.FetchSessionHandler
+	parts   []int32                   // the last fetch's partitions (indexes into Consumer.parts)
+	want    []protocol.FetchPartition // their entries as last sent
+	changed []int32                   // scratch: the entries that moved since
+	sent    bool                      // a fetch went out through h with parts and want
+}
+
+func (c *Consumer) isFetching(broker int32) bool {
+	return broker >= 0 && int(broker) < len(c.fetching) && c.fetching[broker]
+}
+
+func (c *Consumer) setFetching(broker int32, on bool) {
+	if broker < 0 {
+		panic("client: a fetch to a negative broker id")
+	}
+	if int(broker) >= len(c.fetching) {
+		if !on {
+			return
+		}
+		c.fetching = append(c.fetching, make([]bool, int(broker)+1-len(c.fetching))...)
+	}
+	c.fetching[broker] = on
 }
 
 // take removes request corr of kind from the table.
@@ -507,7 +555,7 @@ func (c *Consumer) take(corr int64, kind uint8) *creq {
 	}
 	delete(c.reqs, corr)
 	if kind == reqFetch {
-		delete(c.fetching, g.broker)
+		c.setFetching(g.broker, false)
 		for _, part := range g.parts {
 			if int(part)/64 < len(c.parked) {
 				c.parked[part/64] &^= 1 << (part % 64)
@@ -600,8 +648,8 @@ func (c *Consumer) onTimeout(corr int64) {
 		}
 	}
 	if g.kind == reqFetch {
-		if h := c.sessions[g.broker]; h != nil {
-			h.Abandon()
+		if cs := c.sessions[g.broker]; cs != nil {
+			cs.h.Abandon()
 		}
 		c.freeReq(g)
 	}
@@ -689,7 +737,7 @@ func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 	defer c.freeReq(g)
 	// An incremental session's answer holds only the partitions with something new; a session
 	// error holds none, and the next fetch is full.
-	if h := c.sessions[g.broker]; h != nil && !h.Answered(r) {
+	if cs := c.sessions[g.broker]; cs != nil && !cs.h.Answered(r) {
 		return
 	}
 	for i := range r.Partitions {
