@@ -2,6 +2,7 @@ package client
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
 	"math/bits"
 	"slices"
@@ -114,7 +115,10 @@ type Consumer struct {
 	// not quick (see run). A fetch answer unparks its request's partitions (take), so the
 	// walk after it visits them and the few others, not every partition.
 	parked   []uint64
+	parkedN  int // the partitions parked
 	parkedOK bool
+	// answer: the fetch whose answer the input being handled was, kept until run is done.
+	answer *creq
 
 	grp *groupMember // the consumer's group membership (group.go); nil without group.id
 }
@@ -260,6 +264,10 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 		}
 	}
 	c.run(now)
+	if c.answer != nil {
+		c.freeReq(c.answer)
+		c.answer = nil
+	}
 }
 
 // stepOther handles the inputs that may change any partition's state (the walk after them
@@ -351,36 +359,133 @@ func (c *Consumer) run(now time.Duration) {
 	c.groups = c.groups[:0]
 	quick := c.grp == nil && len(c.rc.peers) == 0
 	if n := (len(c.parts) + 63) / 64; quick && c.parkedOK && len(c.parked) == n {
-		for w, word := range c.parked {
-			z := ^word
-			if w == n-1 && len(c.parts)%64 != 0 {
-				z &= 1<<(len(c.parts)%64) - 1
-			}
-			for z != 0 {
-				i := w*64 + bits.TrailingZeros64(z)
-				z &= z - 1
-				c.visit(now, i, true)
-			}
+		if verifyParked {
+			c.verifyParked(now)
 		}
+		if c.refetch(now) {
+			if verifyParked {
+				c.verifyRefetch(now)
+			}
+			goto send
+		}
+		c.walkUnparked(now)
 	} else {
 		c.parked = slices.Grow(c.parked[:0], n)[:n]
 		clear(c.parked)
+		c.parkedN = 0
 		for i := range c.parts {
 			c.visit(now, i, quick)
 		}
 		c.parkedOK = quick
 	}
+send:
 	for _, g := range c.groups {
 		c.send(g)
 	}
 	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout)
 }
 
+// walkUnparked visits the partitions that are not parked, in order.
+func (c *Consumer) walkUnparked(now time.Duration) {
+	n := len(c.parked)
+	for w, word := range c.parked {
+		z := ^word
+		if w == n-1 && len(c.parts)%64 != 0 {
+			z &= 1<<(len(c.parts)%64) - 1
+		}
+		for z != 0 {
+			i := w*64 + bits.TrailingZeros64(z)
+			z &= z - 1
+			c.visit(now, i, true)
+		}
+	}
+}
+
+// verifyRefetch panics when the walk would not send the one fetch refetch made.
+func (c *Consumer) verifyRefetch(now time.Duration) {
+	want := *c.groups[0]
+	want.parts, want.gens, want.offs = slices.Clone(want.parts), slices.Clone(want.gens), slices.Clone(want.offs)
+	c.groups = c.groups[:0]
+	c.walkUnparked(now)
+	if len(c.groups) != 1 {
+		panic(fmt.Sprintf("client %s: refetch made one fetch, the walk %d requests", c.name, len(c.groups)))
+	}
+	got := c.groups[0]
+	if got.kind != want.kind || got.broker != want.broker || got.sentAt != want.sentAt || !slices.Equal(got.parts, want.parts) ||
+		!slices.Equal(got.gens, want.gens) || !slices.Equal(got.offs, want.offs) {
+		panic(fmt.Sprintf("client %s: refetch made %+v, the walk %+v", c.name, want, *got))
+	}
+}
+
+// verifyParked makes every walk over the parked partitions check that the full walk would pass
+// over each of them too (tests).
+var verifyParked = false
+
+// verifyParked panics when a parked partition is one the walk's first test would not pass over.
+func (c *Consumer) verifyParked(now time.Duration) {
+	n := 0
+	for _, w := range c.parked {
+		n += bits.OnesCount64(w)
+	}
+	if n != c.parkedN {
+		panic(fmt.Sprintf("client %s: %d partitions parked, counted %d", c.name, n, c.parkedN))
+	}
+	for i := range c.parts {
+		if c.parked[i/64]>>(i%64)&1 == 0 {
+			continue
+		}
+		if p := &c.parts[i]; !(p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0) {
+			panic(fmt.Sprintf("client %s: %s is parked but state %d, fetch %d, back-off until %v at %v, leader %d",
+				c.name, p.tp, p.state, p.fetchCorr, p.notBefore, now, c.meta.parts[i].leader))
+		}
+	}
+}
+
+func (c *Consumer) park(i int32) {
+	if w := &c.parked[i/64]; *w&(1<<(i%64)) == 0 {
+		*w |= 1 << (i % 64)
+		c.parkedN++
+	}
+}
+
+func (c *Consumer) unpark(i int32) {
+	if int(i)/64 < len(c.parked) {
+		if w := &c.parked[i/64]; *w&(1<<(i%64)) != 0 {
+			*w &^= 1 << (i % 64)
+			c.parkedN--
+		}
+	}
+}
+
+// refetch is the walk after a fetch answer in the usual case, without visiting: the answered
+// fetch's partitions are the only ones not parked, and each is as the fetch left it but for its
+// position (still fetchable, the same generation, no back-off, the same leader), so the walk
+// would put them all, in order, in one fetch to the same broker. It reports whether it did so.
+func (c *Consumer) refetch(now time.Duration) bool {
+	g := c.answer
+	if g == nil || g.kind != reqFetch || len(c.parts)-c.parkedN != len(g.parts) || c.isFetching(g.broker) {
+		return false
+	}
+	for k, part := range g.parts {
+		p := &c.parts[part]
+		if p.state != cpFetchable || p.fetchCorr != 0 || p.notBefore > now || p.gen != g.gens[k] || c.pmeta(part).leader != g.broker {
+			return false
+		}
+	}
+	ng := c.group(reqFetch, g.broker, now)
+	ng.parts = append(ng.parts, g.parts...)
+	ng.gens = append(ng.gens, g.gens...)
+	for _, part := range g.parts {
+		ng.offs = append(ng.offs, c.parts[part].position)
+	}
+	return true
+}
+
 // visit looks at partition i for run: what it needs sent, if anything.
 func (c *Consumer) visit(now time.Duration, i int, quick bool) {
 	p := &c.parts[i]
 	if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
-		c.parked[i/64] |= 1 << (i % 64)
+		c.park(int32(i))
 		return // its fetch is out and nothing below would stop at it: the usual case, checked first
 	}
 	if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
@@ -491,7 +596,7 @@ func (c *Consumer) send(g *creq) {
 			}
 			p.fetchCorr = corr
 			if c.parkedOK && p.state == cpFetchable && p.notBefore <= c.now && int(part) < len(c.meta.parts) && c.meta.parts[part].leader >= 0 {
-				c.parked[part/64] |= 1 << (part % 64) // as the next walk would find it
+				c.park(part) // as the next walk would find it
 			}
 			epoch := c.pmeta(part).epoch
 			if !same {
@@ -557,9 +662,7 @@ func (c *Consumer) take(corr int64, kind uint8) *creq {
 	if kind == reqFetch {
 		c.setFetching(g.broker, false)
 		for _, part := range g.parts {
-			if int(part)/64 < len(c.parked) {
-				c.parked[part/64] &^= 1 << (part % 64)
-			}
+			c.unpark(part)
 			if c.parts[part].fetchCorr == corr {
 				c.parts[part].fetchCorr = 0
 			}
@@ -734,7 +837,7 @@ func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 	if g == nil {
 		return
 	}
-	defer c.freeReq(g)
+	c.answer = g // freed once run has sent the next fetch (refetch)
 	// An incremental session's answer holds only the partitions with something new; a session
 	// error holds none, and the next fetch is full.
 	if cs := c.sessions[g.broker]; cs != nil && !cs.h.Answered(r) {
