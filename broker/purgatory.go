@@ -70,26 +70,21 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 		return
 	}
 	p.armed = false
-	for {
-		d, li, ok := p.first()
-		if !ok || d.at > now {
-			break
-		}
+	d, li, ok := p.first()
+	for ok && d.at <= now {
 		p.popAt(li)
 		if d.df != nil {
 			b.expireDelayedFetch(now, d.df, d.id)
 		} else {
 			b.expireDelayedProduce(now, d.dp)
 		}
+		d, li, ok = p.first()
 	}
-	for {
-		d, li, ok := p.first()
-		if !ok || !b.settled(d) {
-			break
-		}
+	for ok && b.settled(d) {
 		p.popAt(li)
+		d, li, ok = p.first()
 	}
-	if d, _, ok := p.first(); ok && !p.armed {
+	if ok && !p.armed {
 		p.arm(b, now, d.at)
 	}
 }
