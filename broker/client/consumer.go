@@ -257,6 +257,10 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 	case *protocol.FetchResponse:
 		c.rc.answered(from)
 		c.onFetch(now, m)
+	case *protocol.ListOffsetsResponse:
+		c.onListOffsets(now, m) // moves only the request's partitions, unparked by take
+	case *protocol.OffsetForLeaderEpochResponse:
+		c.onValidate(now, m) // likewise
 	default:
 		c.parkedOK = false
 		if !c.stepOther(now, from, msg) {
@@ -280,10 +284,6 @@ func (c *Consumer) stepOther(now time.Duration, from int32, msg any) bool {
 		if c.meta.handle(c.env, now, c.cfg.MetadataMaxAge, m) {
 			c.onMetadata()
 		}
-	case *protocol.ListOffsetsResponse:
-		c.onListOffsets(now, m)
-	case *protocol.OffsetForLeaderEpochResponse:
-		c.onValidate(now, m)
 	case *Seek:
 		c.seek(m)
 	case *CommitNow:
@@ -417,6 +417,14 @@ func (c *Consumer) verifyRefetch(now time.Duration) {
 	}
 }
 
+// waits reports whether partition i waits for the answer to its ListOffsets or
+// OffsetForLeaderEpoch request with a known leader and no back-off: a walk without a group and
+// without a broker to wait for would do nothing for it.
+func (c *Consumer) waits(now time.Duration, i int) bool {
+	p := &c.parts[i]
+	return (p.state == cpResetting || p.state == cpValidating) && p.notBefore <= now && c.pmeta(int32(i)).leader >= 0
+}
+
 // verifyParked makes every walk over the parked partitions check that the full walk would pass
 // over each of them too (tests).
 var verifyParked = false
@@ -434,7 +442,7 @@ func (c *Consumer) verifyParked(now time.Duration) {
 		if c.parked[i/64]>>(i%64)&1 == 0 {
 			continue
 		}
-		if p := &c.parts[i]; !(p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0) {
+		if p := &c.parts[i]; !(p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0) && !c.waits(now, i) {
 			panic(fmt.Sprintf("client %s: %s is parked but state %d, fetch %d, back-off until %v at %v, leader %d",
 				c.name, p.tp, p.state, p.fetchCorr, p.notBefore, now, c.meta.parts[i].leader))
 		}
@@ -487,6 +495,10 @@ func (c *Consumer) visit(now time.Duration, i int, quick bool) {
 	if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
 		c.park(int32(i))
 		return // its fetch is out and nothing below would stop at it: the usual case, checked first
+	}
+	if quick && c.waits(now, i) {
+		c.park(int32(i)) // nothing below would do anything for it
+		return
 	}
 	if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
 		return // not ours, waiting for the committed offset, or the application is busy
@@ -554,6 +566,9 @@ func (c *Consumer) send(g *creq) {
 		ps := make([]protocol.ListOffsetsPartition, len(g.parts))
 		for i, part := range g.parts {
 			c.parts[part].state = cpResetting
+			if c.parkedOK && c.waits(c.now, int(part)) {
+				c.park(part)
+			}
 			pts := ts
 			if to := c.parts[part].seekTo; to != 0 {
 				pts = to
@@ -566,6 +581,9 @@ func (c *Consumer) send(g *creq) {
 		for i, part := range g.parts {
 			p := &c.parts[part]
 			p.state = cpValidating
+			if c.parkedOK && c.waits(c.now, int(part)) {
+				c.park(part)
+			}
 			ps[i] = protocol.OffsetForLeaderEpochPartition{TP: c.tp(part), CurrentLeaderEpoch: c.pmeta(part).epoch, LeaderEpoch: p.lastEpoch}
 		}
 		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
@@ -659,10 +677,12 @@ func (c *Consumer) take(corr int64, kind uint8) *creq {
 		return nil
 	}
 	delete(c.reqs, corr)
+	for _, part := range g.parts {
+		c.unpark(part)
+	}
 	if kind == reqFetch {
 		c.setFetching(g.broker, false)
 		for _, part := range g.parts {
-			c.unpark(part)
 			if c.parts[part].fetchCorr == corr {
 				c.parts[part].fetchCorr = 0
 			}
