@@ -70,26 +70,21 @@ func (b *Broker) onPurgatoryTimer(now time.Duration, gen int64) {
 		return
 	}
 	p.armed = false
-	for {
-		d, ok := p.first()
-		if !ok || d.at > now {
-			break
-		}
-		p.pop()
+	d, li, ok := p.first()
+	for ok && d.at <= now {
+		p.popAt(li)
 		if d.df != nil {
 			b.expireDelayedFetch(now, d.df, d.id)
 		} else {
 			b.expireDelayedProduce(now, d.dp)
 		}
+		d, li, ok = p.first()
 	}
-	for {
-		d, ok := p.first()
-		if !ok || !b.settled(d) {
-			break
-		}
-		p.pop()
+	for ok && b.settled(d) {
+		p.popAt(li)
+		d, li, ok = p.first()
 	}
-	if d, ok := p.first(); ok && !p.armed {
+	if ok && !p.armed {
 		p.arm(b, now, d.at)
 	}
 }
@@ -127,35 +122,27 @@ func (p *purgatory) push(d deadline, to time.Duration) {
 	p.heapPush(d)
 }
 
-// first returns the earliest deadline, if any.
-func (p *purgatory) first() (deadline, bool) {
-	var top deadline
-	ok := len(p.heap) > 0
+// first returns the earliest deadline, if any, and where it is: its lane, -1 for the heap.
+func (p *purgatory) first() (deadline, int, bool) {
+	li, ok := -1, len(p.heap) > 0
+	var top *deadline
 	if ok {
-		top = p.heap[0]
+		top = &p.heap[0]
 	}
 	for i := range p.lanes {
 		l := &p.lanes[i]
-		if l.head < len(l.items) && (!ok || earlier(l.items[l.head], top)) {
-			top, ok = l.items[l.head], true
+		if l.head < len(l.items) && (!ok || earlier(l.items[l.head], *top)) {
+			top, li, ok = &l.items[l.head], i, true
 		}
 	}
-	return top, ok
+	if !ok {
+		return deadline{}, -1, false
+	}
+	return *top, li, true
 }
 
-// pop removes the earliest deadline; p must not be empty.
-func (p *purgatory) pop() {
-	li := -1
-	var top deadline
-	if len(p.heap) > 0 {
-		top = p.heap[0]
-	}
-	for i := range p.lanes {
-		l := &p.lanes[i]
-		if l.head < len(l.items) && (li < 0 && len(p.heap) == 0 || earlier(l.items[l.head], top)) {
-			top, li = l.items[l.head], i
-		}
-	}
+// popAt removes the earliest deadline, which first found in lane li (-1: the heap).
+func (p *purgatory) popAt(li int) {
 	if li < 0 {
 		p.heapPop()
 		return

@@ -2,7 +2,9 @@ package client
 
 import (
 	"cmp"
+	"fmt"
 	"maps"
+	"math/bits"
 	"slices"
 	"time"
 
@@ -99,13 +101,24 @@ type Consumer struct {
 	reqs      map[int64]*creq
 	tmo       timeouts
 	rc        reconnects
-	now       time.Duration // the time of the input being handled
-	fetching  map[int32]bool
-	sessions  map[int32]*protocol.FetchSessionHandler // fetch sessions by broker (KIP-227)
+	now       time.Duration              // the time of the input being handled
+	fetching  []bool                     // by broker id: a fetch is in flight to it
+	sessions  map[int32]*consumerSession // fetch sessions by broker (KIP-227)
 	isolation int8
 	groups    []*creq // scratch
 	freeReqs  []*creq // answered fetches' creqs, for reuse
 	poll      pollBuffer
+
+	// parked marks the partitions run's walk may pass over: a fetch out, fetchable, no
+	// back-off, a known leader, as the walk's first test finds them. It holds while parkedOK:
+	// until an input other than a fetch answer, a wake or a quiet timeout tick, or a walk that is
+	// not quick (see run). A fetch answer unparks its request's partitions (take), so the
+	// walk after it visits them and the few others, not every partition.
+	parked   []uint64
+	parkedN  int // the partitions parked
+	parkedOK bool
+	// answer: the fetch whose answer the input being handled was, kept until run is done.
+	answer *creq
 
 	grp *groupMember // the consumer's group membership (group.go); nil without group.id
 }
@@ -130,10 +143,9 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 	}
 	c := &Consumer{topics: topics,
 		o: o, cfg: cfg, env: env, name: o.Name, rc: newReconnects(cfg.ReconnectBackoff, cfg.ReconnectMax),
-		meta:     newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
-		w:        waker{pending: -1},
-		reqs:     make(map[int64]*creq),
-		fetching: make(map[int32]bool),
+		meta: newTopicMeta(o.Topic, o.Bootstrap, cfg.RetryBackoff, cfg.RetryBackoffMax),
+		w:    waker{pending: -1},
+		reqs: make(map[int64]*creq),
 	}
 	for _, t := range topics[1:] {
 		c.meta.addTopic(t)
@@ -155,6 +167,7 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 // group commits and leaves it first (ConsumerCoordinator.close); then the process ends.
 func (c *Consumer) Stop(now time.Duration) {
 	c.now = now
+	c.parkedOK = false
 	if c.grp == nil {
 		c.env.Halt()
 		return
@@ -238,21 +251,39 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 		c.meta.aged(m.gen)
 	case timeoutTick:
 		for _, corr := range c.tmo.due(c.env, now, m) {
+			c.parkedOK = false
 			c.onRequestTimeout(corr)
 		}
+	case *protocol.FetchResponse:
+		c.rc.answered(from)
+		c.onFetch(now, m)
+	case *protocol.ListOffsetsResponse:
+		c.onListOffsets(now, m) // moves only the request's partitions, unparked by take
+	case *protocol.OffsetForLeaderEpochResponse:
+		c.onValidate(now, m) // likewise
+	default:
+		c.parkedOK = false
+		if !c.stepOther(now, from, msg) {
+			return
+		}
+	}
+	c.run(now)
+	if c.answer != nil {
+		c.freeReq(c.answer)
+		c.answer = nil
+	}
+}
+
+// stepOther handles the inputs that may change any partition's state (the walk after them
+// visits every partition); false for a message nobody handles.
+func (c *Consumer) stepOther(now time.Duration, from int32, msg any) bool {
+	switch m := msg.(type) {
 	case *node.ConnectionReset:
 		c.onReset(m.Peer)
 	case *protocol.MetadataResponse:
 		if c.meta.handle(c.env, now, c.cfg.MetadataMaxAge, m) {
 			c.onMetadata()
 		}
-	case *protocol.ListOffsetsResponse:
-		c.onListOffsets(now, m)
-	case *protocol.OffsetForLeaderEpochResponse:
-		c.onValidate(now, m)
-	case *protocol.FetchResponse:
-		c.rc.answered(from)
-		c.onFetch(now, m)
 	case *Seek:
 		c.seek(m)
 	case *CommitNow:
@@ -262,11 +293,9 @@ func (c *Consumer) Step(now time.Duration, from int32, msg any) {
 			c.grp.leave(now)
 		}
 	default:
-		if c.grp == nil || !c.grp.handle(now, from, msg) {
-			return
-		}
+		return c.grp != nil && c.grp.handle(now, from, msg)
 	}
-	c.run(now)
+	return true
 }
 
 // onMetadata picks up new partitions and starts validating positions whose leader epoch moved
@@ -329,46 +358,178 @@ func (c *Consumer) run(now time.Duration) {
 	}
 	c.groups = c.groups[:0]
 	quick := c.grp == nil && len(c.rc.peers) == 0
-	for i := range c.parts {
-		p := &c.parts[i]
-		if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
-			continue // its fetch is out and nothing below would stop at it: the usual case, checked first
+	if n := (len(c.parts) + 63) / 64; quick && c.parkedOK && len(c.parked) == n {
+		if verifyParked {
+			c.verifyParked(now)
 		}
-		if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
-			continue // not ours, waiting for the committed offset, or the application is busy
+		if c.refetch(now) {
+			if verifyParked {
+				c.verifyRefetch(now)
+			}
+			goto send
 		}
-		leader := c.pmeta(int32(i)).leader
-		if leader < 0 {
-			c.meta.wanted = true
-			continue
+		c.walkUnparked(now)
+	} else {
+		c.parked = slices.Grow(c.parked[:0], n)[:n]
+		clear(c.parked)
+		c.parkedN = 0
+		for i := range c.parts {
+			c.visit(now, i, quick)
 		}
-		if p.notBefore > now {
-			c.w.at(c.env, now, p.notBefore)
-			continue
-		}
-		if c.rc.waitFor(c.env, &c.w, now, leader) {
-			continue
-		}
-		var kind uint8
-		switch {
-		case p.state == cpNeedReset && c.cfg.AutoOffsetReset != "none":
-			kind = reqListOffsets
-		case p.state == cpNeedValidate:
-			kind = reqValidate
-		case p.state == cpFetchable && p.fetchCorr == 0 && !c.fetching[leader]:
-			kind = reqFetch
-		default:
-			continue
-		}
-		g := c.group(kind, leader, now)
-		g.parts = append(g.parts, int32(i))
-		g.gens = append(g.gens, p.gen)
-		g.offs = append(g.offs, p.position)
+		c.parkedOK = quick
 	}
+send:
 	for _, g := range c.groups {
 		c.send(g)
 	}
 	c.meta.maybeSend(c.env, &c.w, &c.tmo, now, &c.corr, c.cfg.RequestTimeout)
+}
+
+// walkUnparked visits the partitions that are not parked, in order.
+func (c *Consumer) walkUnparked(now time.Duration) {
+	n := len(c.parked)
+	for w, word := range c.parked {
+		z := ^word
+		if w == n-1 && len(c.parts)%64 != 0 {
+			z &= 1<<(len(c.parts)%64) - 1
+		}
+		for z != 0 {
+			i := w*64 + bits.TrailingZeros64(z)
+			z &= z - 1
+			c.visit(now, i, true)
+		}
+	}
+}
+
+// verifyRefetch panics when the walk would not send the one fetch refetch made.
+func (c *Consumer) verifyRefetch(now time.Duration) {
+	want := *c.groups[0]
+	want.parts, want.gens, want.offs = slices.Clone(want.parts), slices.Clone(want.gens), slices.Clone(want.offs)
+	c.groups = c.groups[:0]
+	c.walkUnparked(now)
+	if len(c.groups) != 1 {
+		panic(fmt.Sprintf("client %s: refetch made one fetch, the walk %d requests", c.name, len(c.groups)))
+	}
+	got := c.groups[0]
+	if got.kind != want.kind || got.broker != want.broker || got.sentAt != want.sentAt || !slices.Equal(got.parts, want.parts) ||
+		!slices.Equal(got.gens, want.gens) || !slices.Equal(got.offs, want.offs) {
+		panic(fmt.Sprintf("client %s: refetch made %+v, the walk %+v", c.name, want, *got))
+	}
+}
+
+// waits reports whether partition i waits for the answer to its ListOffsets or
+// OffsetForLeaderEpoch request with a known leader and no back-off: a walk without a group and
+// without a broker to wait for would do nothing for it.
+func (c *Consumer) waits(now time.Duration, i int) bool {
+	p := &c.parts[i]
+	return (p.state == cpResetting || p.state == cpValidating) && p.notBefore <= now && c.pmeta(int32(i)).leader >= 0
+}
+
+// verifyParked makes every walk over the parked partitions check that the full walk would pass
+// over each of them too (tests).
+var verifyParked = false
+
+// verifyParked panics when a parked partition is one the walk's first test would not pass over.
+func (c *Consumer) verifyParked(now time.Duration) {
+	n := 0
+	for _, w := range c.parked {
+		n += bits.OnesCount64(w)
+	}
+	if n != c.parkedN {
+		panic(fmt.Sprintf("client %s: %d partitions parked, counted %d", c.name, n, c.parkedN))
+	}
+	for i := range c.parts {
+		if c.parked[i/64]>>(i%64)&1 == 0 {
+			continue
+		}
+		if p := &c.parts[i]; !(p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0) && !c.waits(now, i) {
+			panic(fmt.Sprintf("client %s: %s is parked but state %d, fetch %d, back-off until %v at %v, leader %d",
+				c.name, p.tp, p.state, p.fetchCorr, p.notBefore, now, c.meta.parts[i].leader))
+		}
+	}
+}
+
+func (c *Consumer) park(i int32) {
+	if w := &c.parked[i/64]; *w&(1<<(i%64)) == 0 {
+		*w |= 1 << (i % 64)
+		c.parkedN++
+	}
+}
+
+func (c *Consumer) unpark(i int32) {
+	if int(i)/64 < len(c.parked) {
+		if w := &c.parked[i/64]; *w&(1<<(i%64)) != 0 {
+			*w &^= 1 << (i % 64)
+			c.parkedN--
+		}
+	}
+}
+
+// refetch is the walk after a fetch answer in the usual case, without visiting: the answered
+// fetch's partitions are the only ones not parked, and each is as the fetch left it but for its
+// position (still fetchable, the same generation, no back-off, the same leader), so the walk
+// would put them all, in order, in one fetch to the same broker. It reports whether it did so.
+func (c *Consumer) refetch(now time.Duration) bool {
+	g := c.answer
+	if g == nil || g.kind != reqFetch || len(c.parts)-c.parkedN != len(g.parts) || c.isFetching(g.broker) {
+		return false
+	}
+	for k, part := range g.parts {
+		p := &c.parts[part]
+		if p.state != cpFetchable || p.fetchCorr != 0 || p.notBefore > now || p.gen != g.gens[k] || c.pmeta(part).leader != g.broker {
+			return false
+		}
+	}
+	ng := c.group(reqFetch, g.broker, now)
+	ng.parts = append(ng.parts, g.parts...)
+	ng.gens = append(ng.gens, g.gens...)
+	for _, part := range g.parts {
+		ng.offs = append(ng.offs, c.parts[part].position)
+	}
+	return true
+}
+
+// visit looks at partition i for run: what it needs sent, if anything.
+func (c *Consumer) visit(now time.Duration, i int, quick bool) {
+	p := &c.parts[i]
+	if quick && p.state == cpFetchable && p.fetchCorr != 0 && p.notBefore <= now && c.meta.parts[i].leader >= 0 {
+		c.park(int32(i))
+		return // its fetch is out and nothing below would stop at it: the usual case, checked first
+	}
+	if quick && c.waits(now, i) {
+		c.park(int32(i)) // nothing below would do anything for it
+		return
+	}
+	if c.grp != nil && (!c.grp.owns(i) || p.state == cpCommitted || (p.state == cpFetchable && c.grp.busy(now))) {
+		return // not ours, waiting for the committed offset, or the application is busy
+	}
+	leader := c.pmeta(int32(i)).leader
+	if leader < 0 {
+		c.meta.wanted = true
+		return
+	}
+	if p.notBefore > now {
+		c.w.at(c.env, now, p.notBefore)
+		return
+	}
+	if c.rc.waitFor(c.env, &c.w, now, leader) {
+		return
+	}
+	var kind uint8
+	switch {
+	case p.state == cpNeedReset && c.cfg.AutoOffsetReset != "none":
+		kind = reqListOffsets
+	case p.state == cpNeedValidate:
+		kind = reqValidate
+	case p.state == cpFetchable && p.fetchCorr == 0 && !c.isFetching(leader):
+		kind = reqFetch
+	default:
+		return
+	}
+	g := c.group(kind, leader, now)
+	g.parts = append(g.parts, int32(i))
+	g.gens = append(g.gens, p.gen)
+	g.offs = append(g.offs, p.position)
 }
 
 func (c *Consumer) group(kind uint8, broker int32, now time.Duration) *creq {
@@ -405,6 +566,9 @@ func (c *Consumer) send(g *creq) {
 		ps := make([]protocol.ListOffsetsPartition, len(g.parts))
 		for i, part := range g.parts {
 			c.parts[part].state = cpResetting
+			if c.parkedOK && c.waits(c.now, int(part)) {
+				c.park(part)
+			}
 			pts := ts
 			if to := c.parts[part].seekTo; to != 0 {
 				pts = to
@@ -417,37 +581,93 @@ func (c *Consumer) send(g *creq) {
 		for i, part := range g.parts {
 			p := &c.parts[part]
 			p.state = cpValidating
+			if c.parkedOK && c.waits(c.now, int(part)) {
+				c.park(part)
+			}
 			ps[i] = protocol.OffsetForLeaderEpochPartition{TP: c.tp(part), CurrentLeaderEpoch: c.pmeta(part).epoch, LeaderEpoch: p.lastEpoch}
 		}
 		c.env.Send(g.broker, &protocol.OffsetForLeaderEpochRequest{CorrelationID: corr, ReplicaID: protocol.ConsumerID, Partitions: ps})
 	default:
-		h := c.sessions[g.broker]
-		if h == nil {
-			h = &protocol.FetchSessionHandler{}
+		cs := c.sessions[g.broker]
+		if cs == nil {
+			cs = &consumerSession{}
 			if c.sessions == nil {
-				c.sessions = map[int32]*protocol.FetchSessionHandler{}
+				c.sessions = map[int32]*consumerSession{}
 			}
-			c.sessions[g.broker] = h
+			c.sessions[g.broker] = cs
+		}
+		h := &cs.h
+		// The fetch of the same partitions as the last one (the usual case) names the entries
+		// whose position or leader epoch moved, and the session compares those alone.
+		same := slices.Equal(cs.parts, g.parts)
+		cs.changed = cs.changed[:0]
+		if !same {
+			cs.parts = append(cs.parts[:0], g.parts...)
+			cs.want = cs.want[:0]
 		}
 		for i, part := range g.parts { // g.parts ascend: the session's order
-			if !c.parts[part].fetchOK {
+			p := &c.parts[part]
+			if !p.fetchOK {
 				// The partition's last answer was an error or was dropped (a reset position, a new
 				// leader epoch): a full fetch, so that the broker tells everything again.
 				h.CloseExisting()
 			}
-			c.parts[part].fetchCorr = corr
-			h.Want = append(h.Want, protocol.FetchPartition{
-				TP: c.tp(part), FetchOffset: g.offs[i], LogStartOffset: -1,
-				CurrentLeaderEpoch: c.pmeta(part).epoch, LastFetchedEpoch: protocol.UnknownEpoch,
-			})
+			p.fetchCorr = corr
+			if c.parkedOK && p.state == cpFetchable && p.notBefore <= c.now && int(part) < len(c.meta.parts) && c.meta.parts[part].leader >= 0 {
+				c.park(part) // as the next walk would find it
+			}
+			epoch := c.pmeta(part).epoch
+			if !same {
+				cs.want = append(cs.want, protocol.FetchPartition{
+					TP: p.tp, FetchOffset: g.offs[i], LogStartOffset: -1,
+					CurrentLeaderEpoch: epoch, LastFetchedEpoch: protocol.UnknownEpoch,
+				})
+			} else if w := &cs.want[i]; w.FetchOffset != g.offs[i] || w.CurrentLeaderEpoch != epoch {
+				w.FetchOffset, w.CurrentLeaderEpoch = g.offs[i], epoch
+				cs.changed = append(cs.changed, int32(i))
+			}
 		}
-		c.fetching[g.broker] = true
-		req := h.Request()
+		var req *protocol.FetchRequest
+		if same { // cs.want was the last fetch's, as the handler has it
+
+			req = h.RequestChanged(cs.want, cs.changed)
+		} else {
+			h.Want = append(h.Want, cs.want...)
+			req = h.Request()
+		}
+		c.setFetching(g.broker, true)
 		req.CorrelationID, req.ReplicaID, req.ReplicaEpoch = corr, protocol.ConsumerID, -1
 		req.MaxWait, req.MinBytes, req.MaxBytes, req.IsolationLevel = c.cfg.FetchMaxWait, int32(c.cfg.FetchMinBytes), 50<<20, c.isolation
 		c.env.Send(g.broker, req)
 	}
 	c.tmo.add(c.env, c.now, c.cfg.RequestTimeout, corr)
+}
+
+// consumerSession is the consumer's fetch session with one broker and the partitions of its
+// last fetch, as that fetch carried them (the session handler's own view of them).
+type consumerSession struct {
+	h       protocol.FetchSessionHandler
+	parts   []int32                   // the last fetch's partitions (indexes into Consumer.parts)
+	want    []protocol.FetchPartition // their entries as last sent
+	changed []int32                   // scratch: the entries that moved since
+	sent    bool                      // a fetch went out through h with parts and want
+}
+
+func (c *Consumer) isFetching(broker int32) bool {
+	return broker >= 0 && int(broker) < len(c.fetching) && c.fetching[broker]
+}
+
+func (c *Consumer) setFetching(broker int32, on bool) {
+	if broker < 0 {
+		panic("client: a fetch to a negative broker id")
+	}
+	if int(broker) >= len(c.fetching) {
+		if !on {
+			return
+		}
+		c.fetching = append(c.fetching, make([]bool, int(broker)+1-len(c.fetching))...)
+	}
+	c.fetching[broker] = on
 }
 
 // take removes request corr of kind from the table.
@@ -457,8 +677,11 @@ func (c *Consumer) take(corr int64, kind uint8) *creq {
 		return nil
 	}
 	delete(c.reqs, corr)
+	for _, part := range g.parts {
+		c.unpark(part)
+	}
 	if kind == reqFetch {
-		delete(c.fetching, g.broker)
+		c.setFetching(g.broker, false)
 		for _, part := range g.parts {
 			if c.parts[part].fetchCorr == corr {
 				c.parts[part].fetchCorr = 0
@@ -548,8 +771,8 @@ func (c *Consumer) onTimeout(corr int64) {
 		}
 	}
 	if g.kind == reqFetch {
-		if h := c.sessions[g.broker]; h != nil {
-			h.Abandon()
+		if cs := c.sessions[g.broker]; cs != nil {
+			cs.h.Abandon()
 		}
 		c.freeReq(g)
 	}
@@ -634,10 +857,10 @@ func (c *Consumer) onFetch(now time.Duration, r *protocol.FetchResponse) {
 	if g == nil {
 		return
 	}
-	defer c.freeReq(g)
+	c.answer = g // freed once run has sent the next fetch (refetch)
 	// An incremental session's answer holds only the partitions with something new; a session
 	// error holds none, and the next fetch is full.
-	if h := c.sessions[g.broker]; h != nil && !h.Answered(r) {
+	if cs := c.sessions[g.broker]; cs != nil && !cs.h.Answered(r) {
 		return
 	}
 	for i := range r.Partitions {
