@@ -88,6 +88,12 @@ type txnBatch struct {
 	to      int32 // the broker its request in flight went to
 	acked   bool
 	base    int64
+
+	// A batch whose connection broke is retried after retry.backoff.ms
+	// (RecordAccumulator.reenqueue), at once if metadata names a newer leader than the one it
+	// went to (KIP-951, ProducerBatch.hasLeaderChangedForTheOngoingRetry).
+	retryAt     time.Duration
+	leaderEpoch int32 // the partition's leader epoch when it was last sent
 }
 
 type transactional struct {
@@ -96,6 +102,7 @@ type transactional struct {
 	phase   txnPhase
 	coord   int32
 	corr    int64 // the coordinator request in flight, 0 when none
+	corrTo  int32 // the broker it went to
 	retryAt time.Duration
 	pid     int64
 	epoch   int16
@@ -301,24 +308,38 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 	t.run(now)
 }
 
-// connectionReset: the connection to peer broke, and every request in flight on it is lost:
-// they are sent again.
+// connectionReset is NetworkClient.processDisconnection as the transactional producer sees it,
+// as the idempotent producer's onReset: the connection to peer broke and every request in
+// flight on it failed. The node is not tried again before its reconnect back-off (reconnects,
+// ClusterConnectionStates), and metadata is asked for, the disconnect perhaps coming from
+// stale metadata (DefaultMetadataUpdater.handleServerDisconnect): a MetadataRequest in flight
+// to peer fails too (without it the producer waited request.timeout.ms for an answer the dead
+// broker never sent, still producing to it). A coordinator request in flight to peer is sent
+// again, the coordinator looked up again if it was peer; a batch in flight to peer goes back
+// to be retried after retry.backoff.ms (Sender.completeBatch, RecordAccumulator.reenqueue),
+// at once to a new leader (KIP-951). Requests to other brokers stay in flight.
 func (t *transactional) connectionReset(now time.Duration, peer int32) {
 	p := t.p
 	p.net.rc.failed(p.net.env, now, peer)
 	p.meta.wanted = true
+	if p.meta.corr != 0 && p.meta.to == peer {
+		p.meta.timedOut(p.net.env, now, p.meta.corr)
+	}
+	if t.corr != 0 && t.corrTo == peer {
+		t.corr = 0
+	}
 	if peer == t.coord {
-		t.corr, t.coord = 0, -1
+		t.coord = -1
 		t.reset()
 	}
 	if peer == t.groupCoord {
 		t.groupCoord = -1
-		if t.phase == txnCommitOffsets {
-			t.corr = 0
-		}
 	}
 	for _, b := range t.open {
-		b.corr = 0
+		if b.corr != 0 && b.to == peer {
+			b.corr = 0
+			b.retryAt = now + p.cfg.RetryBackoff
+		}
 	}
 }
 
@@ -583,12 +604,14 @@ func (t *transactional) findAgain(now time.Duration) {
 }
 
 func (t *transactional) request(now time.Duration, to int32, build func(corr int64) any) {
-	if to < 0 {
+	p := t.p
+	// A node within its reconnect back-off is not asked (NetworkClient.ready): a coordinator
+	// whose process died is looked up and asked again no faster than the back-off allows.
+	if to < 0 || p.net.rc.waitFor(p.net.env, &p.net.w, now, to) {
 		return
 	}
-	p := t.p
 	p.net.corr++
-	t.corr = p.net.corr
+	t.corr, t.corrTo = p.net.corr, to
 	p.net.env.Send(to, build(p.net.corr))
 	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, p.net.corr)
 }
@@ -676,13 +699,26 @@ func (t *transactional) batches(take []pendingRecord) []*txnBatch {
 
 func (t *transactional) produce(now time.Duration, b *txnBatch) {
 	p := t.p
-	leader := p.meta.parts[b.part].leader
+	pm := p.meta.parts[b.part]
+	leader := pm.leader
 	if leader < 0 {
 		p.meta.wanted = true
 		return
 	}
+	// As Sender.sendProducerData and RecordAccumulator.drain (the idempotent producer's
+	// drainPart): a batch backing off waits unless the leader changed, and no request goes to
+	// a node within its reconnect back-off (NetworkClient.ready), which the metadata asked for
+	// at the disconnect may move the partition away from. Sent at once, a batch to a dead
+	// leader came back at once, resent to it every few milliseconds.
+	if now < b.retryAt && (pm.epoch < 0 || pm.epoch <= b.leaderEpoch) {
+		p.net.w.at(p.net.env, now, b.retryAt)
+		return
+	}
+	if p.net.rc.waitFor(p.net.env, &p.net.w, now, leader) {
+		return
+	}
 	p.net.corr++
-	b.corr, b.to = p.net.corr, leader
+	b.corr, b.to, b.leaderEpoch = p.net.corr, leader, pm.epoch
 	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout,
 		TransactionalID: t.id, TransactionVersion: t.version(), Partitions: []protocol.ProducePartition{{
 			TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
