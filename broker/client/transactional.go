@@ -111,7 +111,11 @@ type transactional struct {
 	buf     []pendingRecord
 	open    []*txnBatch
 	commit  bool
-	expired bool   // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	expired bool // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	// An EndTxn(commit) of the open transaction went unanswered (its connection broke, or
+	// request.timeout.ms passed): the coordinator may have committed the transaction, so a
+	// later fenced answer to its retry does not say it aborted.
+	endLost bool
 	dead    string // the fatal error once fenced for good
 
 	hand handTxn // a transaction driven by hand (TxnControl), handNone when none
@@ -284,7 +288,11 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 			t.corr = 0
 			if m.Error == protocol.NONE {
 				expired := t.expired
-				t.finish(now, t.commit, "")
+				out := history.Fail
+				if t.commit {
+					out = history.OK
+				}
+				t.finish(now, out, "")
 				switch {
 				case t.version() >= 2 && m.ProducerEpoch >= 0:
 					// KIP-890: EndTxn bumped the epoch; the next transaction uses it, its
@@ -326,6 +334,7 @@ func (t *transactional) connectionReset(now time.Duration, peer int32) {
 		p.meta.timedOut(p.net.env, now, p.meta.corr)
 	}
 	if t.corr != 0 && t.corrTo == peer {
+		t.lostEnd()
 		t.corr = 0
 	}
 	if peer == t.coord {
@@ -398,12 +407,28 @@ func (t *transactional) reset() {
 	}
 }
 
-// fenced handles PRODUCER_FENCED and INVALID_PRODUCER_EPOCH: the open transaction is lost.
+// lostEnd notes that the coordinator request in flight, if an EndTxn(commit), went unanswered.
+func (t *transactional) lostEnd() {
+	if t.phase == txnEnding && t.commit {
+		t.endLost = true
+	}
+}
+
+// fenced handles PRODUCER_FENCED and INVALID_PRODUCER_EPOCH: the open transaction is lost. If
+// an earlier EndTxn(commit) of it went unanswered, the coordinator may have committed it before
+// the fence (a newer instance's InitProducerId completes a transaction in PrepareCommit), so
+// its records' outcome is unknown, not failed: as in Java, where commitTransaction throws
+// ProducerFencedException while the send futures of the acknowledged batches have already
+// completed (Sender.completeBatch; only TransactionManager's abort fails undrained batches).
 func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
 	if err != protocol.PRODUCER_FENCED && err != protocol.INVALID_PRODUCER_EPOCH && err != protocol.INVALID_PRODUCER_ID_MAPPING {
 		return false
 	}
-	t.finish(now, false, err.String())
+	out := history.Fail
+	if t.phase == txnEnding && t.commit && t.endLost {
+		out = history.Unknown
+	}
+	t.finish(now, out, err.String())
 	t.phase, t.coord = txnFindCoordinator, -1
 	t.backoff(now)
 	return true
@@ -754,6 +779,7 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 		return
 	}
 	if corr == t.corr {
+		t.lostEnd()
 		t.corr = 0
 		t.coord = -1
 		if t.phase == txnCommitOffsets {
@@ -780,8 +806,11 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 	}
 }
 
-// finish completes the open transaction's records: ok and committed, or fail and aborted.
-func (t *transactional) finish(now time.Duration, committed bool, errName string) {
+// finish completes the open transaction's records: ok and committed, fail and aborted, or
+// unknown (a commit that may have landed; for the application driving the producer it did not
+// commit: a processor goes back to its group's committed offsets, which tell).
+func (t *transactional) finish(now time.Duration, out history.Outcome, errName string) {
+	committed := out == history.OK
 	for _, b := range t.open {
 		// One observation per batch, as the idempotent producer's (outcomes.batch): the
 		// history stores it as a batch, not an op per record.
@@ -791,9 +820,15 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		for _, r := range b.records {
 			s.Values = append(s.Values, r.Value)
 		}
-		if committed {
+		switch out {
+		case history.OK:
 			s.Outcome, s.Txn, s.Base, s.Error = history.OK, history.TxnCommitted, b.base, ""
-		} else {
+		case history.Unknown:
+			s.Outcome, s.Txn, s.Base, s.Error = history.Unknown, "", -1, errName
+			if b.acked {
+				s.Base = b.base
+			}
+		default:
 			s.Outcome, s.Txn, s.Base, s.Error = history.Fail, history.TxnAborted, -1, errName
 			if s.Error == "" {
 				s.Error = "TRANSACTION_ABORTED"
@@ -801,11 +836,7 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		}
 		t.p.out.env.Observe(s)
 		s.Invokes, s.Txn = nil, ""
-		if committed {
-			t.p.out.count(history.OK, int64(len(b.records)))
-		} else {
-			t.p.out.count(history.Fail, int64(len(b.records)))
-		}
+		t.p.out.count(out, int64(len(b.records)))
 	}
 	open := len(t.open) > 0
 	if open {
@@ -816,7 +847,7 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		}
 	}
 	t.open = t.open[:0]
-	t.phase, t.expired, t.sendOffs = txnReady, false, nil
+	t.phase, t.expired, t.endLost, t.sendOffs = txnReady, false, false, nil
 	if t.hand == handCommit || t.hand == handAbort {
 		t.hand = handNone // the end asked by hand is done (or the producer aborted first)
 	}
@@ -856,7 +887,7 @@ func (t *transactional) close(now time.Duration) {
 		}
 		t.open = t.open[:0]
 	}
-	t.finish(now, false, "CLOSED")
+	t.finish(now, history.Fail, "CLOSED")
 	for _, r := range t.buf {
 		t.p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, "CLOSED")
 	}

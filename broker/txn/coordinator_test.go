@@ -450,3 +450,49 @@ func TestEndTxnV2CommitWithCurrentEpochInCompleteCommitIsNoRetry(t *testing.T) {
 		t.Errorf("retry of the commit: %+v; want NONE with epoch %d", r, commit.ProducerEpoch)
 	}
 }
+
+// TransactionCoordinator.endTransaction with transaction.version 2 checks the epoch before a
+// pending transition: a retry of EndTxn (the epoch before the bump) that arrives while the
+// coordinator is writing CompleteCommit (here after the markers; in a run, a new coordinator
+// finishing the transaction it loaded in PrepareCommit) is answered CONCURRENT_TRANSACTIONS,
+// and once CompleteCommit is written, NONE with the bumped epoch. Answered PRODUCER_FENCED
+// (the epoch check of a request with no pending transition), the producer took its committed
+// transaction for lost and reported its sends failed while read_committed consumers read them
+// (a G1a in txn-safe under a nemesis, seed 316).
+func TestEndTxnV2RetryDuringPendingCompleteIsConcurrentTransactions(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	c.Handle(time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	f.replicate(c, time.Second)
+	f.take()
+	end := &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true, TransactionVersion: 2}
+	c.Handle(2*time.Second, 1, end)
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	// The markers are written; CompleteCommit is appended but not yet replicated.
+	c.Handle(3*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: markers(sent)[0].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	answer := func(now time.Duration, r *protocol.EndTxnRequest) *protocol.EndTxnResponse {
+		t.Helper()
+		c.Handle(now, 1, r)
+		for _, m := range f.take() {
+			if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+				return r
+			}
+		}
+		t.Fatal("no EndTxnResponse")
+		return nil
+	}
+	if r := answer(4*time.Second, end); r.Error != protocol.CONCURRENT_TRANSACTIONS {
+		t.Fatalf("retry while CompleteCommit is written: %+v; want CONCURRENT_TRANSACTIONS", r)
+	}
+	// A retry of the other outcome is an invalid transition, not a fence.
+	abort := *end
+	abort.Committed = false
+	f.replicate(c, 5*time.Second)
+	if r := answer(5*time.Second, &abort); r.Error != protocol.INVALID_TXN_STATE {
+		t.Errorf("abort retried in CompleteCommit: %+v; want INVALID_TXN_STATE", r)
+	}
+	if r := answer(6*time.Second, end); r.Error != protocol.NONE || r.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Errorf("retry once CompleteCommit is written: %+v; want NONE with epoch %d", r, p.ProducerEpoch+1)
+	}
+}

@@ -208,21 +208,33 @@ func (c *Coordinator) handleAddOffsetsToTxn(now time.Duration, from int32, r *pr
 // fences every batch of the ended transaction still on its way, and the answer gives the new
 // epoch to the producer. A TV2 retry, sent with the epoch before the bump, is recognised and
 // answered with the current one.
+//
+// The retry is recognised before any pending transition, as TransactionCoordinator.endTransaction
+// checks the epoch (endTxnEpochBumped) before pendingTransitionInProgress: a retry that arrives
+// while CompleteCommit is being written (a new coordinator finishing the transaction it loaded
+// in PrepareCommit) is answered CONCURRENT_TRANSACTIONS and retried, not PRODUCER_FENCED. Fenced,
+// the producer took its committed transaction for lost, and reported its sends failed while
+// read_committed consumers read them.
 func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.EndTxnRequest) {
 	reply := func(_ time.Duration, err protocol.ErrorCode, pid int64, epoch int16) {
 		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err, ProducerID: pid, ProducerEpoch: epoch})
 	}
 	if r.TransactionVersion >= 2 {
 		if s, _ := c.lookup(r.TransactionalID); s != nil {
-			if m := s.txns[r.TransactionalID]; m != nil && m.ProducerID == r.ProducerID && r.ProducerEpoch == m.Epoch-1 && !m.pending && m.Version >= 2 {
+			m := s.txns[r.TransactionalID]
+			if m != nil && m.ProducerID == r.ProducerID && r.ProducerEpoch == m.Epoch-1 && m.Version >= 2 && m.State.ended() {
 				switch {
+				case m.pending:
+					reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
 				case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
 					reply(now, protocol.NONE, m.ProducerID, m.Epoch)
-					return
 				case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
 					reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
-					return
+				default:
+					// A retry of the other outcome (logInvalidStateTransitionAndReturnError).
+					reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
 				}
+				return
 			}
 		}
 	}
