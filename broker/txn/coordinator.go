@@ -160,6 +160,7 @@ type markerReq struct {
 	epoch int32 // the coordinator epoch it was sent in
 	id    string
 	tps   []protocol.TopicPartition
+	to    int32 // the leader it went to
 }
 
 type shard struct {
