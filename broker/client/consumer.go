@@ -135,6 +135,7 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 		reqs:     make(map[int64]*creq),
 		fetching: make(map[int32]bool),
 	}
+	c.meta.rc = &c.rc
 	for _, t := range topics[1:] {
 		c.meta.addTopic(t)
 	}

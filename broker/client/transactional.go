@@ -21,8 +21,10 @@ import (
 // starting at 0. Each record's history op is completed at EndTxn: ok and committed, or fail
 // and aborted. A batch unanswered past delivery.timeout.ms makes the transaction abortable: it
 // is aborted (the request may still land: KAFKA-14402), and a TV1 producer then bumps its epoch
-// with InitProducerId (KIP-360). A fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH)
-// fails its open transaction's records and starts over with InitProducerId, as an application
+// with InitProducerId (KIP-360). A fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH),
+// or one whose EndTxn was refused INVALID_TXN_STATE (fatal in EndTxnHandler), fails its open
+// transaction's records (unknown instead if an EndTxn(commit) of it went unanswered: the
+// coordinator may have committed it) and starts over with InitProducerId, as an application
 // would with a new producer. A processor (processor.go) drives it through txnHook: its records
 // are the inputs it polled, and before committing it sends the consumer's offsets to the
 // transaction (sendOffsetsToTransaction: AddOffsetsToTxn to the transaction coordinator,
@@ -304,6 +306,12 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 					// bumps its epoch with InitProducerId (KIP-360), its sequences unresolved.
 					t.phase = txnInit
 				}
+			} else if m.Error == protocol.INVALID_TXN_STATE {
+				// EndTxnHandler: fatal (fatalError), not retried. The coordinator refused the
+				// transition (a stale coordinator, whose partition of __transaction_state has a
+				// new leader holding the transaction Ongoing): the application closes the
+				// producer and starts a new one, whose InitProducerId aborts the transaction.
+				t.abandon(now, m.Error)
 			} else if !t.fenced(now, m.Error) {
 				t.coordinatorError(now, m.Error)
 			}
@@ -424,6 +432,13 @@ func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
 	if err != protocol.PRODUCER_FENCED && err != protocol.INVALID_PRODUCER_EPOCH && err != protocol.INVALID_PRODUCER_ID_MAPPING {
 		return false
 	}
+	t.abandon(now, err)
+	return true
+}
+
+// abandon ends the open transaction after an error the producer cannot go on from (fenced, or
+// fatal), and starts over with InitProducerId as an application would with a new producer.
+func (t *transactional) abandon(now time.Duration, err protocol.ErrorCode) {
 	out := history.Fail
 	if t.phase == txnEnding && t.commit && t.endLost {
 		out = history.Unknown
@@ -431,7 +446,6 @@ func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
 	t.finish(now, out, err.String())
 	t.phase, t.coord = txnFindCoordinator, -1
 	t.backoff(now)
-	return true
 }
 
 // fatal: the coordinator refused to bump this producer's epoch (KIP-588: a newer instance of
@@ -460,7 +474,7 @@ func (t *transactional) run(now time.Duration) {
 	switch t.phase {
 	case txnFindCoordinator:
 		if t.corr == 0 {
-			if to := p.meta.pick(p.net.env, -1); to >= 0 {
+			if to := p.meta.pick(p.net.env, now, -1); to >= 0 {
 				t.request(now, to, func(c int64) any {
 					return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: t.id, KeyType: protocol.CoordinatorTransaction}
 				})
@@ -567,7 +581,7 @@ func (t *transactional) run(now time.Duration) {
 		}
 		o := t.sendOffs
 		if t.groupCoord < 0 {
-			if to := p.meta.pick(p.net.env, -1); to >= 0 {
+			if to := p.meta.pick(p.net.env, now, -1); to >= 0 {
 				t.request(now, to, func(c int64) any {
 					return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: o.group, KeyType: protocol.CoordinatorGroup}
 				})
@@ -621,7 +635,7 @@ func (t *transactional) onTxnOffsetCommit(now time.Duration, m *protocol.TxnOffs
 // findAgain looks the coordinator up again in the middle of a transaction.
 func (t *transactional) findAgain(now time.Duration) {
 	p := t.p
-	if to := p.meta.pick(p.net.env, -1); to >= 0 {
+	if to := p.meta.pick(p.net.env, now, -1); to >= 0 {
 		t.request(now, to, func(c int64) any {
 			return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: t.id, KeyType: protocol.CoordinatorTransaction}
 		})

@@ -254,3 +254,44 @@ func TestFencedAfterUnansweredCommitIsIndeterminate(t *testing.T) {
 		}
 	}
 }
+
+// Reference: TransactionManager.EndTxnHandler: INVALID_TXN_STATE is fatal, not retried (the
+// coordinator refused the transition: a stale one, say, whose __transaction_state partition has
+// a new leader holding the transaction Ongoing). The transaction's records fail, and the
+// producer starts over as a new one would, with InitProducerId, whose bump aborts the
+// transaction at the new coordinator. It used to send EndTxn again every retry.backoff.ms.
+func TestEndTxnInvalidTxnStateIsFatal(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 2, 1)
+	f := newFakeTxnCoordinator(c, 0)
+	ends, inits := 0, 0
+	w.handle = func(to int32, msg any) {
+		switch m := msg.(type) {
+		case *protocol.EndTxnRequest:
+			ends++
+			w.reply(to, &protocol.EndTxnResponse{CorrelationID: m.CorrelationID, Error: protocol.INVALID_TXN_STATE, ProducerID: protocol.NoProducerID, ProducerEpoch: -1})
+		case *protocol.InitProducerIdRequest:
+			inits++
+			f.handle(to, msg)
+		default:
+			f.handle(to, msg)
+		}
+	}
+	txnProducer(t, w)
+	w.input(&TxnControl{Op: TxnBegin})
+	w.input(&SendRecords{Count: 2})
+	w.input(&TxnControl{Op: TxnCommit})
+	w.runUntil(5 * time.Second)
+	if ends != 1 || inits != 2 {
+		t.Fatalf("%d EndTxn, %d InitProducerId; want one EndTxn, then a second InitProducerId", ends, inits)
+	}
+	ops := w.ops()
+	if len(ops) != 2 {
+		t.Fatalf("%d ops; want 2", len(ops))
+	}
+	for _, op := range ops {
+		if op.Outcome != history.Fail || op.Error != "INVALID_TXN_STATE" {
+			t.Errorf("op %v: %s %s; want fail INVALID_TXN_STATE", op.Values, op.Outcome, op.Error)
+		}
+	}
+}
