@@ -264,6 +264,8 @@ func (b *Broker) onConnectionReset(now time.Duration, peer int32) {
 	if node.IsController(peer) {
 		b.lifecycle.controllerGone()
 	}
+	b.txns.Disconnected(now, peer) // WriteTxnMarkers in flight to peer are sent again
+	b.txnAddsDisconnected(now, peer)
 }
 
 func (b *Broker) nextCorr() int64 {

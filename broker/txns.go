@@ -1,6 +1,8 @@
 package broker
 
 import (
+	"maps"
+	"slices"
 	"time"
 
 	"kafkasim/broker/log"
@@ -195,6 +197,7 @@ type txnAdd struct {
 	add      *protocol.AddPartitionsToTxnRequest
 	deadline time.Duration // the produce request's timeout
 	backoff  time.Duration // before the next retry of CONCURRENT_TRANSACTIONS
+	to       int32         // the coordinator its AddPartitionsToTxn went to, -1 none in flight
 }
 
 // The broker retries an AddPartitionsToTxn answered CONCURRENT_TRANSACTIONS (the previous
@@ -269,6 +272,7 @@ func (b *Broker) addPartitionsFirst(now time.Duration, from int32, c *clientConn
 		b.handleTxnAddAnswer(now, corr, protocol.COORDINATOR_NOT_AVAILABLE)
 		return true
 	}
+	b.txnAdds.held[corr].to = coord
 	b.env.Send(coord, b.txnAdds.held[corr].add)
 	b.env.After(m.Timeout, txnAddTimeout{corr: corr})
 	return true
@@ -283,10 +287,29 @@ func (b *Broker) retryTxnAdd(now time.Duration, corr int64) {
 	}
 	part := txn.PartitionFor(a.req.TransactionalID, int32(b.cfg.TransactionStateLogNumPartitions))
 	if mp := b.image.Partition(protocol.TransactionStateTopic, part); mp != nil && mp.Leader >= 0 {
+		a.to = mp.Leader
 		b.env.Send(mp.Leader, a.add)
 		return
 	}
 	b.handleTxnAddAnswer(now, corr, protocol.COORDINATOR_NOT_AVAILABLE)
+}
+
+// txnAddsDisconnected is AddPartitionsToTxnManager.AddPartitionsToTxnHandler.onComplete for a
+// response that wasDisconnected: the connection to the coordinator peer broke (its process
+// died), and every held produce whose AddPartitionsToTxn went to it is answered
+// NETWORK_EXCEPTION, which ReplicaManager turns into NOT_ENOUGH_REPLICAS: the producer retries
+// after retry.backoff.ms, and the leader asks the coordinator the metadata names then. Before,
+// the produce was held until its request timeout (30 s): a transactional producer whose
+// coordinator died wrote nothing meanwhile, even after the coordinator moved.
+func (b *Broker) txnAddsDisconnected(now time.Duration, peer int32) {
+	if len(b.txnAdds.held) == 0 {
+		return
+	}
+	for _, corr := range slices.Sorted(maps.Keys(b.txnAdds.held)) {
+		if a := b.txnAdds.held[corr]; a != nil && a.to == peer {
+			b.handleTxnAddAnswer(now, corr, protocol.NETWORK_EXCEPTION)
+		}
+	}
 }
 
 // handleTxnAddAnswer takes the coordinator's answer for a held produce: on NONE the request is
@@ -298,6 +321,7 @@ func (b *Broker) handleTxnAddAnswer(now time.Duration, corr int64, code protocol
 	if a == nil {
 		return
 	}
+	a.to = -1
 	if code == protocol.CONCURRENT_TRANSACTIONS && now+a.backoff < a.deadline {
 		b.env.After(a.backoff, txnAddRetry{corr: corr})
 		a.backoff = min(2*a.backoff, addPartitionsRetryBackoffMax)
@@ -314,7 +338,7 @@ func (b *Broker) handleTxnAddAnswer(now time.Duration, corr int64, code protocol
 	}
 	switch code {
 	case protocol.CONCURRENT_TRANSACTIONS, protocol.COORDINATOR_LOAD_IN_PROGRESS, protocol.COORDINATOR_NOT_AVAILABLE,
-		protocol.NOT_COORDINATOR, protocol.REQUEST_TIMED_OUT:
+		protocol.NOT_COORDINATOR, protocol.REQUEST_TIMED_OUT, protocol.NETWORK_EXCEPTION:
 		code = protocol.NOT_ENOUGH_REPLICAS
 	case protocol.PRODUCER_FENCED:
 		code = protocol.INVALID_PRODUCER_EPOCH

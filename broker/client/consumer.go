@@ -147,6 +147,7 @@ func NewConsumer(o ConsumerOptions, env node.Env, now time.Duration) *Consumer {
 		w:    waker{pending: -1},
 		reqs: make(map[int64]*creq),
 	}
+	c.meta.rc = &c.rc
 	for _, t := range topics[1:] {
 		c.meta.addTopic(t)
 	}

@@ -433,7 +433,7 @@ func (g *groupMember) run(now time.Duration) {
 	}
 	if g.coord < 0 {
 		if g.inFlight[gFind] == 0 {
-			to := c.meta.pick(c.env, -1)
+			to := c.meta.pick(c.env, now, -1)
 			if to >= 0 {
 				corr := g.nextCorr()
 				g.send(gFind, now, to, &protocol.FindCoordinatorRequest{CorrelationID: corr, Key: c.cfg.Group}, corr, c.cfg.RequestTimeout, nil)

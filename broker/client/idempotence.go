@@ -83,7 +83,7 @@ func (t *transactionManager) maybeInit(now time.Duration, net *netClient, meta *
 	}
 	if now < t.after {
 		net.w.at(net.env, now, t.after)
-	} else if to := meta.pick(net.env, t.to); to >= 0 {
+	} else if to := meta.pick(net.env, now, t.to); to >= 0 {
 		net.corr++
 		t.corr, t.to, t.state = net.corr, to, pidRequesting
 		net.env.Send(to, &protocol.InitProducerIdRequest{CorrelationID: net.corr, ProducerID: t.pid, ProducerEpoch: t.epoch})

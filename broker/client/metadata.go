@@ -48,6 +48,8 @@ type topicMeta struct {
 	attempts       int64         // failed requests since the last answer (failedUpdate)
 	equivalent     int64         // answers in a row that moved no leader epoch (equivalentResponseCount)
 	allowedAt      time.Duration // no request before this (timeToAllowUpdate)
+
+	rc *reconnects // the client's reconnect back-offs, which pick skips; nil: none
 }
 
 func newTopicMeta(topic string, bootstrap []int32, backoff, backoffMax time.Duration) topicMeta {
@@ -71,8 +73,12 @@ func (m *topicMeta) refreshed(env node.Env, now time.Duration) {
 	m.allowedAt = now + m.refreshBackoff.backoff(env, exp)
 }
 
-// pick chooses a broker to ask (env.Rand()), avoiding the one that just failed if it can.
-func (m *topicMeta) pick(env node.Env, avoid int32) int32 {
+// pick chooses a broker to ask (env.Rand()), avoiding the one that just failed if it can, and
+// the ones within their reconnect back-off unless every one is: NetworkClient.leastLoadedNode
+// takes a node it may connect to (ClusterConnectionStates.canConnect) over one backing off, so
+// a client whose broker died asks another for metadata or its coordinator, not the dead one
+// again once its back-off ends.
+func (m *topicMeta) pick(env node.Env, now time.Duration, avoid int32) int32 {
 	cand := m.brokers
 	if len(cand) == 0 {
 		cand = m.bootstrap
@@ -80,11 +86,26 @@ func (m *topicMeta) pick(env node.Env, avoid int32) int32 {
 	if len(cand) == 0 {
 		return -1
 	}
-	if len(cand) > 1 && avoid >= 0 {
+	backingOff := m.rc != nil && len(m.rc.peers) > 0
+	if len(cand) > 1 && (avoid >= 0 || backingOff) {
 		s := m.scratch[:0]
 		for _, b := range cand {
-			if b != avoid {
-				s = append(s, b)
+			if b == avoid {
+				continue
+			}
+			if backingOff {
+				if blocked, _ := m.rc.blocked(now, b); blocked {
+					continue
+				}
+			}
+			s = append(s, b)
+		}
+		if len(s) == 0 && backingOff && avoid >= 0 {
+			// Every other broker backs off: avoid only the one that failed.
+			for _, b := range cand {
+				if b != avoid {
+					s = append(s, b)
+				}
 			}
 		}
 		m.scratch = s
@@ -105,7 +126,7 @@ func (m *topicMeta) maybeSend(env node.Env, w *waker, tmo *timeouts, now time.Du
 		w.at(env, now, m.allowedAt)
 		return
 	}
-	to := m.pick(env, m.avoid)
+	to := m.pick(env, now, m.avoid)
 	if to < 0 {
 		return
 	}

@@ -117,6 +117,7 @@ func NewProducer(o ProducerOptions, env node.Env, now time.Duration) *Producer {
 		sync: syncSends{on: cfg.SendMode == "sync"},
 		out:  outcomes{env: env, name: name, topic: o.Topic},
 	}
+	p.meta.rc = &p.net.rc
 	p.workload = newWorkload(env, &o, cfg.Linger)
 	p.acc = newAccumulator(env, &p.cfg)
 	p.out.acc = &p.acc

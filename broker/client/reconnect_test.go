@@ -40,3 +40,40 @@ func TestReconnectBackoffAfterReset(t *testing.T) {
 		}
 	}
 }
+
+// NetworkClient.leastLoadedNode takes a node it may connect to over one within its reconnect
+// back-off (ClusterConnectionStates.canConnect): metadata and coordinator look-ups skip brokers
+// backing off while another is there, ask them again once the back-off passed, and ask one
+// anyway when every broker backs off.
+func TestMetadataPickSkipsNodesInReconnectBackoff_LeastLoadedNode(t *testing.T) {
+	env := newWorld(t).env()
+	rc := newReconnects(50*ms, 1000*ms)
+	m := newTopicMeta("t", []int32{1, 2, 3}, 100*ms, 1000*ms)
+	m.brokers = []int32{1, 2, 3}
+	m.rc = &rc
+	rc.failed(env, 0, 1)
+	rc.failed(env, 0, 2)
+	seen := map[int32]int{}
+	for range 60 {
+		seen[m.pick(env, 10*ms, -1)]++
+	}
+	if seen[3] != 60 {
+		t.Errorf("picks within the back-off of brokers 1 and 2: %v; want broker 3 only", seen)
+	}
+	if to := m.pick(env, 10*ms, 3); to != 1 && to != 2 {
+		t.Errorf("pick avoiding 3 with 1 and 2 backing off: %d; want 1 or 2", to)
+	}
+	clear(seen)
+	for range 60 {
+		seen[m.pick(env, 200*ms, -1)]++
+	}
+	if seen[1] == 0 || seen[2] == 0 || seen[3] == 0 {
+		t.Errorf("picks after the back-off: %v; want every broker", seen)
+	}
+	rc.failed(env, 300*ms, 3)
+	rc.failed(env, 300*ms, 1)
+	rc.failed(env, 300*ms, 2)
+	if to := m.pick(env, 310*ms, -1); to < 1 || to > 3 {
+		t.Errorf("pick with every broker backing off: %d; want one of them", to)
+	}
+}

@@ -21,8 +21,10 @@ import (
 // starting at 0. Each record's history op is completed at EndTxn: ok and committed, or fail
 // and aborted. A batch unanswered past delivery.timeout.ms makes the transaction abortable: it
 // is aborted (the request may still land: KAFKA-14402), and a TV1 producer then bumps its epoch
-// with InitProducerId (KIP-360). A fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH)
-// fails its open transaction's records and starts over with InitProducerId, as an application
+// with InitProducerId (KIP-360). A fenced producer (PRODUCER_FENCED, INVALID_PRODUCER_EPOCH),
+// or one whose EndTxn was refused INVALID_TXN_STATE (fatal in EndTxnHandler), fails its open
+// transaction's records (unknown instead if an EndTxn(commit) of it went unanswered: the
+// coordinator may have committed it) and starts over with InitProducerId, as an application
 // would with a new producer. A processor (processor.go) drives it through txnHook: its records
 // are the inputs it polled, and before committing it sends the consumer's offsets to the
 // transaction (sendOffsetsToTransaction: AddOffsetsToTxn to the transaction coordinator,
@@ -88,6 +90,12 @@ type txnBatch struct {
 	to      int32 // the broker its request in flight went to
 	acked   bool
 	base    int64
+
+	// A batch whose connection broke is retried after retry.backoff.ms
+	// (RecordAccumulator.reenqueue), at once if metadata names a newer leader than the one it
+	// went to (KIP-951, ProducerBatch.hasLeaderChangedForTheOngoingRetry).
+	retryAt     time.Duration
+	leaderEpoch int32 // the partition's leader epoch when it was last sent
 }
 
 type transactional struct {
@@ -96,6 +104,7 @@ type transactional struct {
 	phase   txnPhase
 	coord   int32
 	corr    int64 // the coordinator request in flight, 0 when none
+	corrTo  int32 // the broker it went to
 	retryAt time.Duration
 	pid     int64
 	epoch   int16
@@ -104,7 +113,11 @@ type transactional struct {
 	buf     []pendingRecord
 	open    []*txnBatch
 	commit  bool
-	expired bool   // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	expired bool // a batch passed delivery.timeout.ms: the open transaction is being aborted
+	// An EndTxn(commit) of the open transaction went unanswered (its connection broke, or
+	// request.timeout.ms passed): the coordinator may have committed the transaction, so a
+	// later fenced answer to its retry does not say it aborted.
+	endLost bool
 	dead    string // the fatal error once fenced for good
 
 	hand handTxn // a transaction driven by hand (TxnControl), handNone when none
@@ -277,7 +290,11 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 			t.corr = 0
 			if m.Error == protocol.NONE {
 				expired := t.expired
-				t.finish(now, t.commit, "")
+				out := history.Fail
+				if t.commit {
+					out = history.OK
+				}
+				t.finish(now, out, "")
 				switch {
 				case t.version() >= 2 && m.ProducerEpoch >= 0:
 					// KIP-890: EndTxn bumped the epoch; the next transaction uses it, its
@@ -289,6 +306,12 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 					// bumps its epoch with InitProducerId (KIP-360), its sequences unresolved.
 					t.phase = txnInit
 				}
+			} else if m.Error == protocol.INVALID_TXN_STATE {
+				// EndTxnHandler: fatal (fatalError), not retried. The coordinator refused the
+				// transition (a stale coordinator, whose partition of __transaction_state has a
+				// new leader holding the transaction Ongoing): the application closes the
+				// producer and starts a new one, whose InitProducerId aborts the transaction.
+				t.abandon(now, m.Error)
 			} else if !t.fenced(now, m.Error) {
 				t.coordinatorError(now, m.Error)
 			}
@@ -301,24 +324,39 @@ func (t *transactional) step(now time.Duration, from int32, msg any) {
 	t.run(now)
 }
 
-// connectionReset: the connection to peer broke, and every request in flight on it is lost:
-// they are sent again.
+// connectionReset is NetworkClient.processDisconnection as the transactional producer sees it,
+// as the idempotent producer's onReset: the connection to peer broke and every request in
+// flight on it failed. The node is not tried again before its reconnect back-off (reconnects,
+// ClusterConnectionStates), and metadata is asked for, the disconnect perhaps coming from
+// stale metadata (DefaultMetadataUpdater.handleServerDisconnect): a MetadataRequest in flight
+// to peer fails too (without it the producer waited request.timeout.ms for an answer the dead
+// broker never sent, still producing to it). A coordinator request in flight to peer is sent
+// again, the coordinator looked up again if it was peer; a batch in flight to peer goes back
+// to be retried after retry.backoff.ms (Sender.completeBatch, RecordAccumulator.reenqueue),
+// at once to a new leader (KIP-951). Requests to other brokers stay in flight.
 func (t *transactional) connectionReset(now time.Duration, peer int32) {
 	p := t.p
 	p.net.rc.failed(p.net.env, now, peer)
 	p.meta.wanted = true
+	if p.meta.corr != 0 && p.meta.to == peer {
+		p.meta.timedOut(p.net.env, now, p.meta.corr)
+	}
+	if t.corr != 0 && t.corrTo == peer {
+		t.lostEnd()
+		t.corr = 0
+	}
 	if peer == t.coord {
-		t.corr, t.coord = 0, -1
+		t.coord = -1
 		t.reset()
 	}
 	if peer == t.groupCoord {
 		t.groupCoord = -1
-		if t.phase == txnCommitOffsets {
-			t.corr = 0
-		}
 	}
 	for _, b := range t.open {
-		b.corr = 0
+		if b.corr != 0 && b.to == peer {
+			b.corr = 0
+			b.retryAt = now + p.cfg.RetryBackoff
+		}
 	}
 }
 
@@ -377,15 +415,37 @@ func (t *transactional) reset() {
 	}
 }
 
-// fenced handles PRODUCER_FENCED and INVALID_PRODUCER_EPOCH: the open transaction is lost.
+// lostEnd notes that the coordinator request in flight, if an EndTxn(commit), went unanswered.
+func (t *transactional) lostEnd() {
+	if t.phase == txnEnding && t.commit {
+		t.endLost = true
+	}
+}
+
+// fenced handles PRODUCER_FENCED and INVALID_PRODUCER_EPOCH: the open transaction is lost. If
+// an earlier EndTxn(commit) of it went unanswered, the coordinator may have committed it before
+// the fence (a newer instance's InitProducerId completes a transaction in PrepareCommit), so
+// its records' outcome is unknown, not failed: as in Java, where commitTransaction throws
+// ProducerFencedException while the send futures of the acknowledged batches have already
+// completed (Sender.completeBatch; only TransactionManager's abort fails undrained batches).
 func (t *transactional) fenced(now time.Duration, err protocol.ErrorCode) bool {
 	if err != protocol.PRODUCER_FENCED && err != protocol.INVALID_PRODUCER_EPOCH && err != protocol.INVALID_PRODUCER_ID_MAPPING {
 		return false
 	}
-	t.finish(now, false, err.String())
+	t.abandon(now, err)
+	return true
+}
+
+// abandon ends the open transaction after an error the producer cannot go on from (fenced, or
+// fatal), and starts over with InitProducerId as an application would with a new producer.
+func (t *transactional) abandon(now time.Duration, err protocol.ErrorCode) {
+	out := history.Fail
+	if t.phase == txnEnding && t.commit && t.endLost {
+		out = history.Unknown
+	}
+	t.finish(now, out, err.String())
 	t.phase, t.coord = txnFindCoordinator, -1
 	t.backoff(now)
-	return true
 }
 
 // fatal: the coordinator refused to bump this producer's epoch (KIP-588: a newer instance of
@@ -414,7 +474,7 @@ func (t *transactional) run(now time.Duration) {
 	switch t.phase {
 	case txnFindCoordinator:
 		if t.corr == 0 {
-			if to := p.meta.pick(p.net.env, -1); to >= 0 {
+			if to := p.meta.pick(p.net.env, now, -1); to >= 0 {
 				t.request(now, to, func(c int64) any {
 					return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: t.id, KeyType: protocol.CoordinatorTransaction}
 				})
@@ -521,7 +581,7 @@ func (t *transactional) run(now time.Duration) {
 		}
 		o := t.sendOffs
 		if t.groupCoord < 0 {
-			if to := p.meta.pick(p.net.env, -1); to >= 0 {
+			if to := p.meta.pick(p.net.env, now, -1); to >= 0 {
 				t.request(now, to, func(c int64) any {
 					return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: o.group, KeyType: protocol.CoordinatorGroup}
 				})
@@ -575,7 +635,7 @@ func (t *transactional) onTxnOffsetCommit(now time.Duration, m *protocol.TxnOffs
 // findAgain looks the coordinator up again in the middle of a transaction.
 func (t *transactional) findAgain(now time.Duration) {
 	p := t.p
-	if to := p.meta.pick(p.net.env, -1); to >= 0 {
+	if to := p.meta.pick(p.net.env, now, -1); to >= 0 {
 		t.request(now, to, func(c int64) any {
 			return &protocol.FindCoordinatorRequest{CorrelationID: c, Key: t.id, KeyType: protocol.CoordinatorTransaction}
 		})
@@ -583,12 +643,14 @@ func (t *transactional) findAgain(now time.Duration) {
 }
 
 func (t *transactional) request(now time.Duration, to int32, build func(corr int64) any) {
-	if to < 0 {
+	p := t.p
+	// A node within its reconnect back-off is not asked (NetworkClient.ready): a coordinator
+	// whose process died is looked up and asked again no faster than the back-off allows.
+	if to < 0 || p.net.rc.waitFor(p.net.env, &p.net.w, now, to) {
 		return
 	}
-	p := t.p
 	p.net.corr++
-	t.corr = p.net.corr
+	t.corr, t.corrTo = p.net.corr, to
 	p.net.env.Send(to, build(p.net.corr))
 	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, p.net.corr)
 }
@@ -676,13 +738,26 @@ func (t *transactional) batches(take []pendingRecord) []*txnBatch {
 
 func (t *transactional) produce(now time.Duration, b *txnBatch) {
 	p := t.p
-	leader := p.meta.parts[b.part].leader
+	pm := p.meta.parts[b.part]
+	leader := pm.leader
 	if leader < 0 {
 		p.meta.wanted = true
 		return
 	}
+	// As Sender.sendProducerData and RecordAccumulator.drain (the idempotent producer's
+	// drainPart): a batch backing off waits unless the leader changed, and no request goes to
+	// a node within its reconnect back-off (NetworkClient.ready), which the metadata asked for
+	// at the disconnect may move the partition away from. Sent at once, a batch to a dead
+	// leader came back at once, resent to it every few milliseconds.
+	if now < b.retryAt && (pm.epoch < 0 || pm.epoch <= b.leaderEpoch) {
+		p.net.w.at(p.net.env, now, b.retryAt)
+		return
+	}
+	if p.net.rc.waitFor(p.net.env, &p.net.w, now, leader) {
+		return
+	}
 	p.net.corr++
-	b.corr, b.to = p.net.corr, leader
+	b.corr, b.to, b.leaderEpoch = p.net.corr, leader, pm.epoch
 	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout,
 		TransactionalID: t.id, TransactionVersion: t.version(), Partitions: []protocol.ProducePartition{{
 			TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
@@ -718,6 +793,7 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 		return
 	}
 	if corr == t.corr {
+		t.lostEnd()
 		t.corr = 0
 		t.coord = -1
 		if t.phase == txnCommitOffsets {
@@ -744,8 +820,11 @@ func (t *transactional) timedOut(now time.Duration, corr int64) {
 	}
 }
 
-// finish completes the open transaction's records: ok and committed, or fail and aborted.
-func (t *transactional) finish(now time.Duration, committed bool, errName string) {
+// finish completes the open transaction's records: ok and committed, fail and aborted, or
+// unknown (a commit that may have landed; for the application driving the producer it did not
+// commit: a processor goes back to its group's committed offsets, which tell).
+func (t *transactional) finish(now time.Duration, out history.Outcome, errName string) {
+	committed := out == history.OK
 	for _, b := range t.open {
 		// One observation per batch, as the idempotent producer's (outcomes.batch): the
 		// history stores it as a batch, not an op per record.
@@ -755,9 +834,15 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		for _, r := range b.records {
 			s.Values = append(s.Values, r.Value)
 		}
-		if committed {
+		switch out {
+		case history.OK:
 			s.Outcome, s.Txn, s.Base, s.Error = history.OK, history.TxnCommitted, b.base, ""
-		} else {
+		case history.Unknown:
+			s.Outcome, s.Txn, s.Base, s.Error = history.Unknown, "", -1, errName
+			if b.acked {
+				s.Base = b.base
+			}
+		default:
 			s.Outcome, s.Txn, s.Base, s.Error = history.Fail, history.TxnAborted, -1, errName
 			if s.Error == "" {
 				s.Error = "TRANSACTION_ABORTED"
@@ -765,11 +850,7 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		}
 		t.p.out.env.Observe(s)
 		s.Invokes, s.Txn = nil, ""
-		if committed {
-			t.p.out.count(history.OK, int64(len(b.records)))
-		} else {
-			t.p.out.count(history.Fail, int64(len(b.records)))
-		}
+		t.p.out.count(out, int64(len(b.records)))
 	}
 	open := len(t.open) > 0
 	if open {
@@ -780,7 +861,7 @@ func (t *transactional) finish(now time.Duration, committed bool, errName string
 		}
 	}
 	t.open = t.open[:0]
-	t.phase, t.expired, t.sendOffs = txnReady, false, nil
+	t.phase, t.expired, t.endLost, t.sendOffs = txnReady, false, false, nil
 	if t.hand == handCommit || t.hand == handAbort {
 		t.hand = handNone // the end asked by hand is done (or the producer aborted first)
 	}
@@ -820,7 +901,7 @@ func (t *transactional) close(now time.Duration) {
 		}
 		t.open = t.open[:0]
 	}
-	t.finish(now, false, "CLOSED")
+	t.finish(now, history.Fail, "CLOSED")
 	for _, r := range t.buf {
 		t.p.out.record(now, -1, r.rec.Value, -1, r.created, history.Fail, "CLOSED")
 	}

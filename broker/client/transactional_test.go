@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"kafkasim/broker/history"
+	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
 )
 
@@ -200,6 +201,97 @@ func TestTransactionalAnswerOvertakingAnEarlierOneBreaksTheConnection(t *testing
 	for _, op := range w.ops() {
 		if op.Outcome != history.OK || op.Txn != history.TxnCommitted {
 			t.Errorf("op %v: %s %v; want ok, committed", op.Values, op.Outcome, op.Txn)
+		}
+	}
+}
+
+// Reference: TransactionManager.EndTxnHandler and Sender.completeBatch. The answer to EndTxn
+// (commit) is lost with its connection, and the retry is answered PRODUCER_FENCED: the
+// coordinator may have committed the transaction before the fence (a new coordinator completes
+// one it loaded in PrepareCommit; a newer instance's InitProducerId completes it too), so the
+// records' outcome is unknown, not failed (Java's commitTransaction throws
+// ProducerFencedException while the acknowledged sends' futures have completed). A first
+// EndTxn answered PRODUCER_FENCED committed nothing: its records fail.
+func TestFencedAfterUnansweredCommitIsIndeterminate(t *testing.T) {
+	for _, lose := range []bool{true, false} {
+		w := newWorld(t)
+		c := newFakeCluster(w, 2, 1)
+		f := newFakeTxnCoordinator(c, 0)
+		ends := 0
+		w.handle = func(to int32, msg any) {
+			m, ok := msg.(*protocol.EndTxnRequest)
+			if !ok {
+				f.handle(to, msg)
+				return
+			}
+			ends++
+			if lose && ends == 1 {
+				w.push(w.now+w.latency, to, &node.ConnectionReset{Peer: to}) // the coordinator died
+				return
+			}
+			w.reply(to, &protocol.EndTxnResponse{CorrelationID: m.CorrelationID, Error: protocol.PRODUCER_FENCED, ProducerID: protocol.NoProducerID, ProducerEpoch: -1})
+		}
+		txnProducer(t, w)
+		w.input(&TxnControl{Op: TxnBegin})
+		w.input(&SendRecords{Count: 2})
+		w.input(&TxnControl{Op: TxnCommit})
+		w.runUntil(5 * time.Second)
+		want, wantEnds := history.Fail, 1
+		if lose {
+			want, wantEnds = history.Unknown, 2
+		}
+		if ends != wantEnds {
+			t.Fatalf("lost answer %v: %d EndTxn; want %d", lose, ends, wantEnds)
+		}
+		ops := w.ops()
+		if len(ops) != 2 {
+			t.Fatalf("lost answer %v: %d ops; want 2", lose, len(ops))
+		}
+		for _, op := range ops {
+			if op.Outcome != want || op.Txn == history.TxnCommitted || (want == history.Unknown && op.Txn != "") {
+				t.Errorf("lost answer %v: op %v: %s %q; want %s", lose, op.Values, op.Outcome, op.Txn, want)
+			}
+		}
+	}
+}
+
+// Reference: TransactionManager.EndTxnHandler: INVALID_TXN_STATE is fatal, not retried (the
+// coordinator refused the transition: a stale one, say, whose __transaction_state partition has
+// a new leader holding the transaction Ongoing). The transaction's records fail, and the
+// producer starts over as a new one would, with InitProducerId, whose bump aborts the
+// transaction at the new coordinator. It used to send EndTxn again every retry.backoff.ms.
+func TestEndTxnInvalidTxnStateIsFatal(t *testing.T) {
+	w := newWorld(t)
+	c := newFakeCluster(w, 2, 1)
+	f := newFakeTxnCoordinator(c, 0)
+	ends, inits := 0, 0
+	w.handle = func(to int32, msg any) {
+		switch m := msg.(type) {
+		case *protocol.EndTxnRequest:
+			ends++
+			w.reply(to, &protocol.EndTxnResponse{CorrelationID: m.CorrelationID, Error: protocol.INVALID_TXN_STATE, ProducerID: protocol.NoProducerID, ProducerEpoch: -1})
+		case *protocol.InitProducerIdRequest:
+			inits++
+			f.handle(to, msg)
+		default:
+			f.handle(to, msg)
+		}
+	}
+	txnProducer(t, w)
+	w.input(&TxnControl{Op: TxnBegin})
+	w.input(&SendRecords{Count: 2})
+	w.input(&TxnControl{Op: TxnCommit})
+	w.runUntil(5 * time.Second)
+	if ends != 1 || inits != 2 {
+		t.Fatalf("%d EndTxn, %d InitProducerId; want one EndTxn, then a second InitProducerId", ends, inits)
+	}
+	ops := w.ops()
+	if len(ops) != 2 {
+		t.Fatalf("%d ops; want 2", len(ops))
+	}
+	for _, op := range ops {
+		if op.Outcome != history.Fail || op.Error != "INVALID_TXN_STATE" {
+			t.Errorf("op %v: %s %s; want fail INVALID_TXN_STATE", op.Values, op.Outcome, op.Error)
 		}
 	}
 }

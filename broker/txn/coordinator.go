@@ -39,6 +39,13 @@ var stateNames = [...]string{"Empty", "Ongoing", "PrepareCommit", "PrepareAbort"
 
 func (s State) String() string { return stateNames[s] }
 
+// ended reports whether the state is one an EndTxn has moved the transaction to: PrepareCommit,
+// PrepareAbort, CompleteCommit, CompleteAbort (those in which a TV2 EndTxn retry carries the
+// epoch before the bump).
+func (s State) ended() bool {
+	return s == PrepareCommit || s == PrepareAbort || s == CompleteCommit || s == CompleteAbort
+}
+
 // Config is the coordinator's configuration.
 type Config struct {
 	Partitions    int32         // transaction.state.log.num.partitions
@@ -153,6 +160,7 @@ type markerReq struct {
 	epoch int32 // the coordinator epoch it was sent in
 	id    string
 	tps   []protocol.TopicPartition
+	to    int32 // the leader it went to
 }
 
 type shard struct {

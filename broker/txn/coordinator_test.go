@@ -14,6 +14,7 @@ type fakeBroker struct {
 	next   int64
 	sent   []sentMsg
 	timers []Timer
+	moved  map[int32]int32 // partition -> its leader, when not 10+partition
 }
 
 type sentMsg struct {
@@ -33,7 +34,12 @@ func (f *fakeBroker) Append(part int32, recs []protocol.Record, now time.Duratio
 func (f *fakeBroker) Batches(part int32) []*protocol.RecordBatch { return f.logs[part] }
 
 // Leader: partition p of any topic is led by broker 10+p.
-func (f *fakeBroker) Leader(tp protocol.TopicPartition) int32 { return 10 + tp.Partition }
+func (f *fakeBroker) Leader(tp protocol.TopicPartition) int32 {
+	if l, ok := f.moved[tp.Partition]; ok {
+		return l
+	}
+	return 10 + tp.Partition
+}
 func (f *fakeBroker) NextProducerID(time.Duration) (int64, bool) {
 	f.next++
 	return 1000 + f.next, true
@@ -448,5 +454,110 @@ func TestEndTxnV2CommitWithCurrentEpochInCompleteCommitIsNoRetry(t *testing.T) {
 	// The retry of the first commit (the epoch before the bump) is still answered NONE.
 	if r := endTxnV2(t, c, f, 5*time.Second, p.ProducerID, p.ProducerEpoch, true); r.Error != protocol.NONE || r.ProducerEpoch != commit.ProducerEpoch {
 		t.Errorf("retry of the commit: %+v; want NONE with epoch %d", r, commit.ProducerEpoch)
+	}
+}
+
+// TransactionCoordinator.endTransaction with transaction.version 2 checks the epoch before a
+// pending transition: a retry of EndTxn (the epoch before the bump) that arrives while the
+// coordinator is writing CompleteCommit (here after the markers; in a run, a new coordinator
+// finishing the transaction it loaded in PrepareCommit) is answered CONCURRENT_TRANSACTIONS,
+// and once CompleteCommit is written, NONE with the bumped epoch. Answered PRODUCER_FENCED
+// (the epoch check of a request with no pending transition), the producer took its committed
+// transaction for lost and reported its sends failed while read_committed consumers read them
+// (a G1a in txn-safe under a nemesis, seed 316).
+func TestEndTxnV2RetryDuringPendingCompleteIsConcurrentTransactions(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := initPid(t, c, f, time.Second)
+	c.Handle(time.Second, 5, &protocol.AddPartitionsToTxnRequest{CorrelationID: 2, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Partitions: tps(0), FromBroker: true})
+	f.replicate(c, time.Second)
+	f.take()
+	end := &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true, TransactionVersion: 2}
+	c.Handle(2*time.Second, 1, end)
+	f.replicate(c, 2*time.Second)
+	sent := f.take()
+	// The markers are written; CompleteCommit is appended but not yet replicated.
+	c.Handle(3*time.Second, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: markers(sent)[0].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	answer := func(now time.Duration, r *protocol.EndTxnRequest) *protocol.EndTxnResponse {
+		t.Helper()
+		c.Handle(now, 1, r)
+		for _, m := range f.take() {
+			if r, ok := m.msg.(*protocol.EndTxnResponse); ok {
+				return r
+			}
+		}
+		t.Fatal("no EndTxnResponse")
+		return nil
+	}
+	if r := answer(4*time.Second, end); r.Error != protocol.CONCURRENT_TRANSACTIONS {
+		t.Fatalf("retry while CompleteCommit is written: %+v; want CONCURRENT_TRANSACTIONS", r)
+	}
+	// A retry of the other outcome is an invalid transition, not a fence.
+	abort := *end
+	abort.Committed = false
+	f.replicate(c, 5*time.Second)
+	if r := answer(5*time.Second, &abort); r.Error != protocol.INVALID_TXN_STATE {
+		t.Errorf("abort retried in CompleteCommit: %+v; want INVALID_TXN_STATE", r)
+	}
+	if r := answer(6*time.Second, end); r.Error != protocol.NONE || r.ProducerEpoch != p.ProducerEpoch+1 {
+		t.Errorf("retry once CompleteCommit is written: %+v; want NONE with epoch %d", r, p.ProducerEpoch+1)
+	}
+}
+
+// sentMarkers returns the WriteTxnMarkers requests sent since the last take, by destination.
+func sentMarkers(f *fakeBroker) map[int32]*protocol.WriteTxnMarkersRequest {
+	out := map[int32]*protocol.WriteTxnMarkersRequest{}
+	for _, m := range f.take() {
+		if r, ok := m.msg.(*protocol.WriteTxnMarkersRequest); ok {
+			out[m.to] = r
+		}
+	}
+	return out
+}
+
+// TransactionMarkerRequestCompletionHandler.onComplete with wasDisconnected: a WriteTxnMarkers
+// whose connection broke (its leader died) is re-enqueued at once to the leader the metadata
+// names now (TransactionMarkerChannelManager.addTxnMarkersToBrokerQueue), not after the
+// inter-broker request.timeout.ms; a partition whose leader is still the dead broker waits for
+// the marker timer (the reconnect back-off) and goes again then; a request to another broker
+// stays in flight.
+func TestWriteTxnMarkersRequeuedOnDisconnect(t *testing.T) {
+	c, f := newCoordinator(t)
+	p := begin(t, c, f, time.Second, 0, 1, 2)
+	c.Handle(2*time.Second, 1, &protocol.EndTxnRequest{CorrelationID: 3, TransactionalID: testID, ProducerID: p.ProducerID, ProducerEpoch: p.ProducerEpoch, Committed: true})
+	f.replicate(c, 2*time.Second)
+	first := sentMarkers(f)
+	if len(first) != 3 {
+		t.Fatalf("markers to %v; want brokers 10, 11, 12", first)
+	}
+	// Broker 10 dies; the metadata already names 13 the leader of partition 0. Broker 11 dies
+	// too, still the leader of partition 1.
+	f.moved = map[int32]int32{0: 13}
+	c.Disconnected(2100*time.Millisecond, 10)
+	c.Disconnected(2100*time.Millisecond, 11)
+	again := sentMarkers(f)
+	if r := again[13]; len(again) != 1 || r == nil || len(r.Partitions) != 1 || r.Partitions[0].Partition != 0 || !r.Committed {
+		t.Fatalf("after the disconnects, markers to %v; want partition 0's COMMIT to its new leader 13 at once", again)
+	}
+	// Partition 0's and 2's markers are written; partition 1's waits for the marker timer.
+	c.Handle(2200*time.Millisecond, 13, &protocol.WriteTxnMarkersResponse{CorrelationID: again[13].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	c.Handle(2200*time.Millisecond, 12, &protocol.WriteTxnMarkersResponse{CorrelationID: first[12].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	// A late answer from the dead broker's lost request is not counted.
+	c.Handle(2200*time.Millisecond, 10, &protocol.WriteTxnMarkersResponse{CorrelationID: first[10].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	var retry Timer
+	for _, tm := range f.timers {
+		if tm.Kind == timerMarkers {
+			retry = tm
+		}
+	}
+	f.moved[1] = 14 // the controller elected a new leader for partition 1
+	c.OnTimer(2300*time.Millisecond, retry)
+	last := sentMarkers(f)
+	if r := last[14]; len(last) != 1 || r == nil || len(r.Partitions) != 1 || r.Partitions[0].Partition != 1 {
+		t.Fatalf("at the marker timer, markers to %v; want partition 1's to 14 only", last)
+	}
+	c.Handle(2400*time.Millisecond, 14, &protocol.WriteTxnMarkersResponse{CorrelationID: last[14].CorrelationID, ProducerID: p.ProducerID, Errors: []protocol.ErrorCode{protocol.NONE}})
+	f.replicate(c, 2400*time.Millisecond)
+	if m := c.Transaction(testID); m.State != CompleteCommit {
+		t.Fatalf("after every marker: %s; want CompleteCommit within half a second of the disconnects", m.State)
 	}
 }

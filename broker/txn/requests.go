@@ -2,6 +2,7 @@ package txn
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -208,21 +209,33 @@ func (c *Coordinator) handleAddOffsetsToTxn(now time.Duration, from int32, r *pr
 // fences every batch of the ended transaction still on its way, and the answer gives the new
 // epoch to the producer. A TV2 retry, sent with the epoch before the bump, is recognised and
 // answered with the current one.
+//
+// The retry is recognised before any pending transition, as TransactionCoordinator.endTransaction
+// checks the epoch (endTxnEpochBumped) before pendingTransitionInProgress: a retry that arrives
+// while CompleteCommit is being written (a new coordinator finishing the transaction it loaded
+// in PrepareCommit) is answered CONCURRENT_TRANSACTIONS and retried, not PRODUCER_FENCED. Fenced,
+// the producer took its committed transaction for lost, and reported its sends failed while
+// read_committed consumers read them.
 func (c *Coordinator) handleEndTxn(now time.Duration, from int32, r *protocol.EndTxnRequest) {
 	reply := func(_ time.Duration, err protocol.ErrorCode, pid int64, epoch int16) {
 		c.host.Send(from, &protocol.EndTxnResponse{CorrelationID: r.CorrelationID, Error: err, ProducerID: pid, ProducerEpoch: epoch})
 	}
 	if r.TransactionVersion >= 2 {
 		if s, _ := c.lookup(r.TransactionalID); s != nil {
-			if m := s.txns[r.TransactionalID]; m != nil && m.ProducerID == r.ProducerID && r.ProducerEpoch == m.Epoch-1 && !m.pending && m.Version >= 2 {
+			m := s.txns[r.TransactionalID]
+			if m != nil && m.ProducerID == r.ProducerID && r.ProducerEpoch == m.Epoch-1 && m.Version >= 2 && m.State.ended() {
 				switch {
+				case m.pending:
+					reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
 				case m.State == CompleteCommit && r.Committed, m.State == CompleteAbort && !r.Committed:
 					reply(now, protocol.NONE, m.ProducerID, m.Epoch)
-					return
 				case m.State == PrepareCommit && r.Committed, m.State == PrepareAbort && !r.Committed:
 					reply(now, protocol.CONCURRENT_TRANSACTIONS, protocol.NoProducerID, -1)
-					return
+				default:
+					// A retry of the other outcome (logInvalidStateTransitionAndReturnError).
+					reply(now, protocol.INVALID_TXN_STATE, protocol.NoProducerID, -1)
 				}
+				return
 			}
 		}
 	}
@@ -366,10 +379,30 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 		c.completeTransaction(now, s, m)
 		return
 	}
+	// Sent again in full (every earlier request answered, or the last unanswered past
+	// markerRequestTimeout): a request still in flight is forgotten, its answer dropped.
+	for corr, req := range c.sent {
+		if req.part == s.part && req.id == m.ID {
+			delete(c.sent, corr)
+		}
+	}
+	m.inflight = 0
+	leaders, retry := c.markersTo(now, s, m, m.markers)
+	if retry || leaders > 0 {
+		// A partition without a leader, or an answer that never comes (a leader cut off), is
+		// covered by sending again.
+		c.host.After(c.cfg.MarkerRetry, Timer{Part: s.part, Epoch: s.epoch, Kind: timerMarkers, ID: m.ID})
+	}
+}
+
+// markersTo is TransactionMarkerChannelManager.addTxnMarkersToBrokerQueue: the markers of tps go
+// to their leaders as the broker's metadata names them, one request per leader; it returns how
+// many requests went, and whether a partition had no leader.
+func (c *Coordinator) markersTo(now time.Duration, s *shard, m *Metadata, tps []protocol.TopicPartition) (int, bool) {
 	byLeader := map[int32][]protocol.TopicPartition{}
 	var leaders []int32
 	retry := false
-	for _, tp := range m.markers {
+	for _, tp := range tps {
 		l := c.host.Leader(tp)
 		if l < 0 {
 			retry = true
@@ -380,19 +413,53 @@ func (c *Coordinator) sendMarkers(now time.Duration, s *shard, m *Metadata) {
 		}
 		byLeader[l] = append(byLeader[l], tp)
 	}
-	m.inflight, m.sentAt = len(leaders), now
+	m.inflight += len(leaders)
+	m.sentAt = now
 	for _, l := range leaders {
 		c.corr++
-		c.sent[c.corr] = markerReq{part: s.part, epoch: s.epoch, id: m.ID, tps: byLeader[l]}
+		c.sent[c.corr] = markerReq{part: s.part, epoch: s.epoch, id: m.ID, tps: byLeader[l], to: l}
 		c.host.Send(l, &protocol.WriteTxnMarkersRequest{
 			CorrelationID: c.corr, ProducerID: m.ProducerID, ProducerEpoch: m.Epoch, Committed: m.State == PrepareCommit,
 			CoordinatorEpoch: s.epoch, Partitions: byLeader[l], TransactionalID: m.ID, TransactionVersion: max(m.Version, 1),
 		})
 	}
-	if retry || len(leaders) > 0 {
-		// A partition without a leader, or an answer that never comes (a dead leader), is
-		// covered by sending again.
-		c.host.After(c.cfg.MarkerRetry, Timer{Part: s.part, Epoch: s.epoch, Kind: timerMarkers, ID: m.ID})
+	return len(leaders), retry
+}
+
+// Disconnected is TransactionMarkerRequestCompletionHandler.onComplete for a response that
+// wasDisconnected: the connection to peer broke (its process died), and each WriteTxnMarkers in
+// flight to it is re-enqueued at once, to the leaders the metadata names now, unless the
+// coordinator lost the transaction's partition or its epoch changed (removeMarkersForTxn). A
+// partition whose leader is still peer waits for the marker timer (MarkerRetry), as the
+// inter-broker NetworkClient tries a node that failed no faster than its reconnect back-off.
+// Before, the request stayed in flight until the inter-broker request.timeout.ms (30 s): a
+// transaction committing when a leader died held its partitions' LSO, and its producer's next
+// EndTxn got CONCURRENT_TRANSACTIONS, that long.
+func (c *Coordinator) Disconnected(now time.Duration, peer int32) {
+	for _, corr := range slices.Sorted(maps.Keys(c.sent)) {
+		req := c.sent[corr]
+		if req.to != peer {
+			continue
+		}
+		delete(c.sent, corr)
+		s := c.shards[req.part]
+		if s == nil || s.loading || s.epoch != req.epoch {
+			continue
+		}
+		m := s.txns[req.id]
+		if m == nil || len(m.markers) == 0 {
+			continue
+		}
+		m.inflight = max(m.inflight-1, 0)
+		var moved []protocol.TopicPartition
+		for _, tp := range req.tps {
+			if slices.Contains(m.markers, tp) && c.host.Leader(tp) != peer {
+				moved = append(moved, tp)
+			}
+		}
+		if len(moved) > 0 {
+			c.markersTo(now, s, m, moved)
+		}
 	}
 }
 
