@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -185,6 +186,10 @@ func TestAddNemesis(t *testing.T) {
 	}
 	if len(r.Faults) == 0 || !strings.HasSuffix(ReplayCommand(r), " --nemesis") {
 		t.Errorf("faults %v, replay %q; want faults and a replay with --nemesis", r.Faults, ReplayCommand(r))
+	}
+	// The run's line in a sweep says how many faults the nemesis applied.
+	if line, want := SummaryLine(r), fmt.Sprintf("  faults %d  ", len(r.Faults)); !strings.Contains(line, want) {
+		t.Errorf("summary line %q lacks %q", line, want)
 	}
 }
 
