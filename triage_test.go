@@ -12,7 +12,7 @@ import (
 func TestShrinkAndCompareCommands(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "small.scenario")
 	code, _, stderr := cli(t, "shrink", scenarioFile(t, "f.scenario", failing), "--seed", "1", "--out", out, "--budget", "20s")
-	if code != 0 || !strings.Contains(stderr, "fails the same way") {
+	if code != 0 || !strings.Contains(stderr, "fails the same way") || !strings.Contains(stderr, "; ended: ") {
 		t.Fatalf("shrink: status %d, stderr %q", code, stderr)
 	}
 	small, err := os.ReadFile(out)

@@ -22,11 +22,11 @@ import (
 // scenario file given to check recognised.
 
 // notFound is the error for a path that is neither a file nor a library scenario: the os
-// error, with the library's nearest names when some are near.
+// error, with the library's nearest names when some are near, else a pointer to the list.
 func notFound(path string, err error) error {
 	near := NearestNames(path, 3)
 	if len(near) == 0 {
-		return err
+		return fmt.Errorf("%w (no library scenario has a near name either; kafkasim list shows them all)", err)
 	}
 	return fmt.Errorf("%w (library scenarios with a near name: %s; kafkasim list shows them all)", err, strings.Join(near, ", "))
 }

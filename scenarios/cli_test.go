@@ -32,3 +32,16 @@ func TestNearestNames(t *testing.T) {
 		t.Errorf("zzzz…: got %v; want none", got)
 	}
 }
+
+// A name that is neither a file nor near a library scenario says where the library's names
+// are; a near one suggests them.
+func TestOpenUnknownNamePointsToTheList(t *testing.T) {
+	for name, want := range map[string]string{
+		"zzzzzzzzzzzzzzzz": "kafkasim list shows them all",
+		"leader-failver":   "near name: leader-failover",
+	} {
+		if _, err := Open(name); err == nil || !strings.Contains(err.Error(), want) || !errNotExist(err) {
+			t.Errorf("Open(%q): %v; want a not-found error saying %q", name, err, want)
+		}
+	}
+}

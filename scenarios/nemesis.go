@@ -29,6 +29,11 @@ type nemesisDef struct {
 	uncleanMax int              // broker power losses allowed; -1: min.insync.replicas − 1
 }
 
+// nemesisModifiers are the kinds that apply no fault of their own: they say where faults fall
+// (controller, zookeeper), how they compose (overlap, outage), how long a slow lasts (lag) or
+// when faults fall (isr-change).
+var nemesisModifiers = []string{"controller", "zookeeper", "overlap", "outage", "lag", "isr-change"}
+
 // Default nemesis pacing.
 const (
 	nemesisEveryMin = 5 * time.Second
@@ -73,6 +78,12 @@ func (p *parser) nemesis(st *stmt, toks []token) error {
 			}
 			if !slices.ContainsFunc(def.kinds, func(k string) bool { return k != "controller" && k != "zookeeper" }) {
 				return p.errAt(valueCol(t, k), "kinds: %s names only where faults fall; add a fault kind such as kill", v)
+			}
+			if !slices.ContainsFunc(def.kinds, func(k string) bool { return !slices.Contains(nemesisModifiers, k) }) {
+				return p.errAt(valueCol(t, k), "kinds: %s names only how and where faults fall; add a fault kind such as kill", v)
+			}
+			if slices.Contains(def.kinds, "isr-change") && !slices.ContainsFunc(def.kinds, func(k string) bool { return k == "kill" || k == "crash" || k == "stop" || k == "pause" }) {
+				return p.errAt(valueCol(t, k), "kinds: isr-change strikes a partition's leader with a node fault; add kill, crash, stop or pause")
 			}
 		case "every":
 			lo, hi, ok := strings.Cut(v, "..")
@@ -139,6 +150,7 @@ func runNemesis(p *Player, st *stmt) (NoteKind, error) {
 		return 0, err
 	}
 	n := &nemesisRun{def: def, line: p.lineOf(st), st: stepper}
+	stepper.OnStrike(func(fs []cluster.Fault) { p.nemesisFaults(n, fs) })
 	if def.dur > 0 {
 		n.end = p.c.Now() + def.dur
 	}
@@ -173,7 +185,7 @@ func (p *Player) nemesisStep() {
 func (p *Player) endNemesis() {
 	n := p.nem
 	p.nem = nil
-	p.nemesisFaults(n, n.st.Undo())
+	p.nemesisFaults(n, n.st.End())
 	p.narrate("nemesis: stopped after %d faults", n.faults)
 }
 

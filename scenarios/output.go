@@ -18,14 +18,19 @@ import (
 // them, explainPerName and explainLines, are the command's choice of what fits a terminal.)
 
 // SummaryLine is one run in one line: ok or FAILED, scenario, seed, trace hash, simulated
-// seconds, events, operations, wall time, the checker's verdict and its findings by name.
+// seconds, events, operations, the faults a nemesis applied (when it applied some), wall time,
+// the checker's verdict and its findings by name.
 func SummaryLine(r *Result) string {
 	status := "ok    "
 	if !r.OK {
 		status = "FAILED"
 	}
-	s := fmt.Sprintf("%s %s seed %d  trace %016x  sim %.1fs  events %d  ops %d  wall %.2fs",
-		status, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.Events, r.Ops, r.WallSeconds)
+	s := fmt.Sprintf("%s %s seed %d  trace %016x  sim %.1fs  events %d  ops %d",
+		status, r.Scenario, r.Seed, r.TraceHash, r.SimSeconds, r.Events, r.Ops)
+	if len(r.Faults) > 0 {
+		s += fmt.Sprintf("  faults %d", len(r.Faults)) // a nemesis's, listed in --json
+	}
+	s += fmt.Sprintf("  wall %.2fs", r.WallSeconds)
 	if r.Verdict != "" {
 		s += "  verdict " + r.Verdict
 		if len(r.Anomalies) > 0 {

@@ -143,6 +143,7 @@ func TestParseErrorsNameFileLineColumn(t *testing.T) {
 		{"elect bad type", head + "elect clean orders/0\n", "t.scenario:5:1: elect: expected elect preferred TOPIC/INDEX|all or elect unclean TOPIC/INDEX"},
 		{"nemesis unknown kind", head + "nemesis kinds=kill,meteor\n", "t.scenario:5:15: kinds: unknown fault kind \"meteor\""},
 		{"nemesis targets only", head + "nemesis kinds=controller\n", "t.scenario:5:15: kinds: controller names only where faults fall"},
+		{"nemesis modifiers only", head + "nemesis kinds=overlap,lag\n", "t.scenario:5:15: kinds: overlap,lag names only how and where faults fall"},
 		{"nemesis bad every", head + "nemesis every=5s..1s\n", "t.scenario:5:15: every: \"5s..1s\" is not a duration or a range"},
 		{"nemesis bad unclean.max", head + "nemesis unclean.max=-1\n", "t.scenario:5:21: unclean.max: \"-1\" is not a count"},
 		{"nemesis unknown key", head + "nemesis often=yes\n", "t.scenario:5:9: nemesis: unknown key \"often\""},

@@ -77,6 +77,10 @@ func TestShrinkHistoricBugs(t *testing.T) {
 			if !strings.Contains(progress.String(), "done after") {
 				t.Errorf("no progress printed:\n%s", progress.String())
 			}
+			// The summary line says how the search ended.
+			if sum, want := res.Summary(), map[bool]string{false: "nothing more got smaller", true: "the budget was spent"}[res.BudgetSpent]; !strings.Contains(sum, want) {
+				t.Errorf("summary %q; want %q", sum, want)
+			}
 			if res.Best.Events*10 > res.Original.Events {
 				t.Errorf("seed %d: %d → %d events; want at most 10%%\n%s\n%s", seed, res.Original.Events, res.Best.Events, progress.String(), res.Text)
 			}
@@ -100,10 +104,15 @@ func TestShrinkHistoricBugs(t *testing.T) {
 	}
 }
 
-// A run that does not fail has nothing to shrink: an error, not a file.
+// A run that does not fail has nothing to shrink: an error, not a file. A historic bug's file
+// passes because it expects the anomaly: the error says how to shrink it.
 func TestShrinkRefusesAPassingRun(t *testing.T) {
 	if _, err := Shrink(LibraryFile("leader-failover"), ShrinkOptions{Seed: 1}); err == nil || !strings.Contains(err.Error(), "does not fail") {
 		t.Errorf("got %v; want: does not fail", err)
+	}
+	_, err := Shrink(LibraryFile("acks1-loss"), ShrinkOptions{Seed: 1})
+	if err == nil || !strings.Contains(err.Error(), "does not fail") || !strings.Contains(err.Error(), "lost-write") || !strings.Contains(err.Error(), "expect verdict valid") {
+		t.Errorf("acks1-loss: got %v; want: does not fail, the anomalies, and how to shrink them", err)
 	}
 }
 
@@ -232,6 +241,10 @@ func TestShrinkStopsTheRunInProgressWhenTheBudgetIsSpent(t *testing.T) {
 	}
 	if res.Best.Stopped || !sameWay(orig, res.Best) {
 		t.Errorf("the smallest found so far: stopped %v, fails %q", res.Best.Stopped, res.Best.Failure)
+	}
+	// The summary line says the budget ended the search and how many runs it stopped.
+	if sum := res.Summary(); !strings.Contains(sum, "the budget was spent, 1 candidate run(s) stopped") {
+		t.Errorf("summary %q; want the budget spent and one run stopped", sum)
 	}
 	g := writeTemp(t, "small.scenario", res.Text)
 	s, err := g.Scenario()

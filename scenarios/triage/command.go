@@ -78,8 +78,7 @@ does not fail, a flag is wrong, the file does not parse).`),
 			if err != nil {
 				return exit(false, err)
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "shrink: %d runs; events %d → %d (%.1f%%), statements %d → %d; fails the same way (%s)\n",
-				res.Runs, res.Original.Events, res.Best.Events, 100*float64(res.Best.Events)/float64(res.Original.Events), res.Statements[0], res.Statements[1], res.Way)
+			fmt.Fprintln(cmd.ErrOrStderr(), res.Summary())
 			if out == "" {
 				_, err = fmt.Fprint(cmd.OutOrStdout(), res.Text)
 				return exit(err == nil, err)

@@ -15,12 +15,13 @@ import (
 // fall on KRaft controllers too) and client (group members are killed, paused and stopped,
 // and links to clients lose messages); zookeeper makes faults fall on the ZooKeeper servers
 // of a ZooKeeper-mode cluster, as controller does there too (zookeeper.go's controlPlane).
-// Four more are never among the default kinds: overlap lets two faults be in force at once
+// Five more are never among the default kinds: overlap lets two faults be in force at once
 // (overlap.go); outage lets faults pile up past the minority rule and lag makes slow links
 // slow for seconds (outage.go); producer kills, pauses and stops producers as client does
 // group members (a transactional producer gone after its late produce landed past its
-// transaction's abort: KAFKA-14402's hanging transaction).
-var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap", "outage", "lag", "producer"}
+// transaction's abort: KAFKA-14402's hanging transaction); isr-change strikes a partition's
+// leader right after its ISR changes (isrchange.go).
+var NemesisKinds = []string{"kill", "crash", "stop", "pause", "partition", "isolate", "cut", "slow", "loss", "controller", "client", "zookeeper", "overlap", "outage", "lag", "producer", "isr-change"}
 
 // NemesisSpec is what a stepped nemesis may do.
 type NemesisSpec struct {
@@ -40,6 +41,9 @@ type Stepper struct {
 	undo        []sim.FaultAction // what undoes the fault in force, in order
 
 	over *overlap // kinds=overlap: two faults may be in force (overlap.go)
+
+	isr      *isrWatch     // kinds=isr-change: strikes at ISR changes (isrchange.go)
+	onStrike func([]Fault) // called with a strike's faults (OnStrike)
 }
 
 // NewStepper starts a stepped nemesis on the cluster. An unknown kind is an error naming it.
@@ -91,6 +95,8 @@ func (c *Cluster) NewStepper(spec NemesisSpec) (*Stepper, error) {
 		case "outage":
 			s.outageOn()
 		case "lag":
+		case "isr-change":
+			s.isrChangeOn(kinds)
 		case "client":
 			for _, name := range c.clientNames {
 				// Group members only: a standalone consumer that restarts reads again
@@ -130,6 +136,7 @@ func (s *Stepper) Rand() *sim.Rand { return s.f.r }
 // fault that is not allowed now (it would take down a majority, or exceed the power-loss
 // budget) is not applied: the step does nothing.
 func (s *Stepper) Step() []Fault {
+	s.forgetStrikes()
 	if s.over != nil {
 		return s.stepOverlap()
 	}
@@ -167,6 +174,7 @@ func (s *Stepper) Step() []Fault {
 // Undo undoes the fault in force, if any, and returns the faults it applied. A node still in
 // its controlled shutdown cannot restart yet: its restart stays due for the next call.
 func (s *Stepper) Undo() []Fault {
+	s.forgetStrikes()
 	n := len(s.f.log)
 	var left []sim.FaultAction
 	for _, a := range s.undo {

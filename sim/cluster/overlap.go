@@ -31,10 +31,12 @@ type overlap struct {
 	crashed   []int32             // kinds=outage: brokers whose power loss still counts against the budget
 }
 
-// defaultKinds are NemesisKinds but overlap, outage, lag and producer: what an empty kinds=
-// means.
+// defaultKinds are NemesisKinds but overlap, outage, lag, producer and isr-change: what an
+// empty kinds= means.
 func defaultKinds() []string {
-	return slices.DeleteFunc(slices.Clone(NemesisKinds), func(k string) bool { return k == "overlap" || k == "outage" || k == "lag" || k == "producer" })
+	return slices.DeleteFunc(slices.Clone(NemesisKinds), func(k string) bool {
+		return k == "overlap" || k == "outage" || k == "lag" || k == "producer" || k == "isr-change"
+	})
 }
 
 // overlapMenus sorts the faults kinds names into node and network faults, and adds the
