@@ -111,8 +111,9 @@ func (m *Memory) Type() string { return "size" }
 // GOGC=400 let a 100-MiB live heap grow to 500 MiB before a collection, and `kafkasim run`
 // of ten classroom minutes peak at 720 MiB RSS. At 50%, thirty classroom minutes peak at
 // 410 MiB RSS instead of 550 (issue 10's 512 MiB), for a fifth more CPU on that run; runs whose
-// live heap stays under 64 MiB (the classroom's first ten minutes) are not affected. GOGC and GOMEMLIMIT in the environment still
-// win.
+// live heap stays under 64 MiB (the classroom's first six minutes: its logs and history grow the
+// live heap by about 9 MiB a simulated minute) are not affected. GOGC and GOMEMLIMIT in the
+// environment still win.
 func TuneGC() {
 	SetMemoryLimit(DefaultMemory)
 	if os.Getenv("GOGC") == "" {

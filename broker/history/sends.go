@@ -70,16 +70,33 @@ func (l *Log) AddSends(s *Sends) {
 	if b.offsets {
 		w = 2
 	}
+	b.steady = n > 2 && steady(s.Invokes[:n])
 	var run []int64
-	run, b.at = l.nums.run((w + 1) * n)
+	run, b.at = l.nums.run(w*n + int(b.invokes()))
 	for i, v := range s.Values {
 		run[i*w] = v
 		if b.offsets {
 			run[i*w+1] = s.Base + int64(i)
 		}
-		run[w*n+i] = int64(s.Invokes[i])
+	}
+	if inv := run[w*n:]; b.steady {
+		inv[0], inv[1] = int64(s.Invokes[0]), int64(s.Invokes[1]-s.Invokes[0])
+	} else {
+		for i := range n {
+			inv[i] = int64(s.Invokes[i])
+		}
 	}
 	l.ents = append(l.ents, entry{start: int64(l.n), idx: int32(len(l.batches)), batch: true})
 	l.batches = append(l.batches, b)
 	l.grow(n)
+}
+
+// steady reports whether ts step by the same amount from each to the next.
+func steady(ts []time.Duration) bool {
+	for i := 2; i < len(ts); i++ {
+		if ts[i]-ts[i-1] != ts[1]-ts[0] {
+			return false
+		}
+	}
+	return true
 }

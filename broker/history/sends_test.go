@@ -32,10 +32,11 @@ func TestLogAddSendsReadsAsOps(t *testing.T) {
 		case 1:
 			s.Outcome, s.Base, s.Error = Fail, -1, "NOT_ENOUGH_REPLICAS"
 		}
+		jitter := r.IntN(2) // 0: created at fixed steps (a steady batch)
 		for i := 0; i < n; i++ {
 			value++
 			s.Values = append(s.Values, value)
-			s.Invokes = append(s.Invokes, time.Duration(len(want)+i))
+			s.Invokes = append(s.Invokes, time.Duration(len(want)+3*i+jitter*r.IntN(3)))
 		}
 		l.AddSends(s)
 		for _, op := range s.Ops() {
@@ -45,6 +46,15 @@ func TestLogAddSendsReadsAsOps(t *testing.T) {
 	}
 	if l.Len() != len(want) {
 		t.Fatalf("Len = %d; want %d", l.Len(), len(want))
+	}
+	steady := 0
+	for _, b := range l.batches {
+		if b.steady {
+			steady++
+		}
+	}
+	if steady == 0 || steady == len(l.batches) {
+		t.Fatalf("%d of %d batches steady; want some of each kind", steady, len(l.batches))
 	}
 	h := l.History(0)
 	var buf Op
