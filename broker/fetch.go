@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"time"
 
 	"kafkasim/broker/protocol"
@@ -235,6 +236,28 @@ func (b *Broker) takeFollowerFetches(now time.Duration, m *protocol.FetchRequest
 	// The answers readFetch wrote, in the order it read the partitions: every partition, or
 	// the session's partitions that are not quiet (fetchsession.go).
 	vis := ctx.toRead()
+	if s := ctx.sess; s != nil && vis != nil && !ctx.full && m.ReplicaEpoch == s.replicaEpoch {
+		// The quiet entries' follower states take this fetch lazily (fetchSession.settle).
+		s.lazyAt, s.lazySeq = now, s.lazySeq+1
+		if verifyQuiet {
+			for i := range s.sent {
+				if r := ctx.quiet(i); r != nil && (r.leo != ctx.fetch[i].FetchOffset || r.logStart != ctx.fetch[i].LogStartOffset || r.brokerEpoch != m.ReplicaEpoch) {
+					panic(fmt.Sprintf("broker: a quiet entry's follower state is not its fetch's (%s)", ctx.fetch[i].TP))
+				}
+			}
+		}
+		for k, i := range vis {
+			r := &ctx.resp.Partitions[k]
+			if r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
+				p, fp := ctx.parts[i], &ctx.fetch[i]
+				p.updateFollowerFetchState(now, p.remote(m.ReplicaID), fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
+			}
+		}
+		return
+	}
+	if s := ctx.sess; s != nil {
+		s.replicaEpoch = m.ReplicaEpoch
+	}
 	k := 0
 	for i := range ctx.fetch {
 		if r := ctx.quiet(i); r != nil {
