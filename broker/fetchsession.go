@@ -91,6 +91,7 @@ type fetchSession struct {
 	activeOld bool                      // the partitions changed since active was built, or many quiet marks
 	flips     []int32                   // the entries whose quiet mark changed since active was built
 	spare     []int32                   // active's second buffer
+	lastAt    []int32                   // where update found the last fetch's partitions (fetch after fetch, often the same)
 	parkGen   uint64                    // counts changes of parts: older registrations are void (fetch.go)
 	parkReg   uint64                    // the parkGen the session registered on parts in
 	closed    bool                      // removed from the cache
@@ -278,23 +279,32 @@ func (s *fetchSession) update(m *protocol.FetchRequest) bool {
 		}
 	}
 	hint := 0 // the partitions come in the session's order, often one after another
-	for _, fp := range m.Partitions {
+	at := s.lastAt[:0]
+	for j := range m.Partitions {
+		fp := &m.Partitions[j]
 		i, ok := hint, hint < len(s.fetch) && s.fetch[hint].TP == fp.TP
+		if !ok && j < len(s.lastAt) { // the fetch changes the partitions the last one changed
+			if c := int(s.lastAt[j]); c < len(s.fetch) && s.fetch[c].TP == fp.TP {
+				i, ok = c, true
+			}
+		}
 		if !ok {
 			i, ok = s.find(fp.TP)
 		}
 		hint = i + 1
+		at = append(at, int32(i))
 		if ok {
 			s.settle(&s.sent[i])
-			s.fetch[i] = fp // CachedPartition.updateRequestParams
+			s.fetch[i] = *fp // CachedPartition.updateRequestParams
 			s.sent[i].quiet = false
 			s.flip(int32(i))
 			continue
 		}
-		s.fetch = slices.Insert(s.fetch, i, fp)
+		s.fetch = slices.Insert(s.fetch, i, *fp)
 		s.sent = slices.Insert(s.sent, i, sentFetchState{hw: -1})
 		changed = true
 	}
+	s.lastAt = at
 	return changed
 }
 
