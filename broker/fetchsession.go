@@ -147,6 +147,10 @@ type sessionWatch struct {
 // (Partition.maybeIncrementHW, which every leader append calls at once; wakeFetches; updateIsr;
 // cleanUp).
 func (p *Partition) unquiet() {
+	if !p.quietMarked {
+		return // no session marked it quiet since the last unquiet
+	}
+	p.quietMarked = false
 	for _, w := range p.sessionWatches {
 		if w.s.layout != w.layout {
 			continue // the entry moved or the session is gone
@@ -486,6 +490,7 @@ func (s *fetchSession) markQuiet(i int, p *Partition, fp *protocol.FetchPartitio
 		return
 	}
 	st.r, st.quiet, st.seq = r, true, s.lazySeq
+	p.quietMarked = true
 	if st.watcher != p {
 		p.watch(s, i)
 		st.watcher = p

@@ -41,6 +41,7 @@ type Partition struct {
 	fetchWaiters   []fetchWaiter    // parked fetches outside a session's registrations (fetch.go)
 	parkedSessions []sessionParking // fetch sessions whose parked fetch waits on it (fetch.go)
 	sessionWatches []sessionWatch   // fetch sessions that may hold it quiet (fetchsession.go)
+	quietMarked    bool             // a session marked it quiet since the last unquiet
 
 	followFrom   int32         // leader being fetched from, -1 for none
 	backoffUntil time.Duration // follower: no fetch before this (replica.fetch.backoff.ms)
