@@ -452,7 +452,11 @@ func (ctx *fetchContext) respondable() {
 			st.hw = -1 // answered again once the error goes away
 		}
 		if must || ctx.full {
-			kept = append(kept, *r)
+			if len(kept) == k {
+				kept = kept[:k+1] // r is in place already
+			} else {
+				kept = append(kept, *r)
+			}
 		}
 	}
 	clear(resp.Partitions[len(kept):])
