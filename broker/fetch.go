@@ -1,6 +1,7 @@
 package broker
 
 import (
+	"fmt"
 	"time"
 
 	"kafkasim/broker/protocol"
@@ -235,6 +236,28 @@ func (b *Broker) takeFollowerFetches(now time.Duration, m *protocol.FetchRequest
 	// The answers readFetch wrote, in the order it read the partitions: every partition, or
 	// the session's partitions that are not quiet (fetchsession.go).
 	vis := ctx.toRead()
+	if s := ctx.sess; s != nil && vis != nil && !ctx.full && m.ReplicaEpoch == s.replicaEpoch {
+		// The quiet entries' follower states take this fetch lazily (fetchSession.settle).
+		s.lazyAt, s.lazySeq = now, s.lazySeq+1
+		if verifyQuiet {
+			for i := range s.sent {
+				if r := ctx.quiet(i); r != nil && (r.leo != ctx.fetch[i].FetchOffset || r.logStart != ctx.fetch[i].LogStartOffset || r.brokerEpoch != m.ReplicaEpoch) {
+					panic(fmt.Sprintf("broker: a quiet entry's follower state is not its fetch's (%s)", ctx.fetch[i].TP))
+				}
+			}
+		}
+		for k, i := range vis {
+			r := &ctx.resp.Partitions[k]
+			if r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
+				p, fp := ctx.parts[i], &ctx.fetch[i]
+				p.updateFollowerFetchState(now, p.remote(m.ReplicaID), fp.FetchOffset, fp.LogStartOffset, p.log.LogEndOffset(), m.ReplicaEpoch)
+			}
+		}
+		return
+	}
+	if s := ctx.sess; s != nil {
+		s.replicaEpoch = m.ReplicaEpoch
+	}
 	k := 0
 	for i := range ctx.fetch {
 		if r := ctx.quiet(i); r != nil {
@@ -256,6 +279,13 @@ func (b *Broker) takeFollowerFetches(now time.Duration, m *protocol.FetchRequest
 // readFetch builds the answer to every partition of the fetch into ctx.resp; ready reports
 // whether it may be sent now (data, an error, or a divergence for some partition).
 func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) bool {
+	ready, _ := b.readFetchData(now, m, ctx)
+	return ready
+}
+
+// readFetchData is readFetch, also reporting whether some partition had data below its limit
+// to read (fetchReady's test of data).
+func (b *Broker) readFetchData(now time.Duration, m *protocol.FetchRequest, ctx *fetchContext) (ready, data bool) {
 	resp := ctx.resp
 	// Every answer below is written whole over the last response's; only a shorter response
 	// clears the rest, so that their batches are not kept alive.
@@ -264,7 +294,6 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 	if ctx.sess != nil {
 		resp.SessionID = ctx.sess.id
 	}
-	ready := false
 	bytes := int64(0)
 	ctx.beginRead()
 	vis := ctx.toRead() // nil: every partition; else those not quiet (fetchsession.go)
@@ -317,6 +346,7 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 			}
 		}
 		if fp.FetchOffset < limit && !b.shouldLeaderThrottle(now, p, m.ReplicaID) { // quota.go
+			data = true
 			r.Batches = p.log.Read(fp.FetchOffset, limit, partitionMaxBytes(m))
 			b.leaderSent(now, p, m.ReplicaID, r.Batches)
 			for _, bt := range r.Batches {
@@ -333,7 +363,7 @@ func (b *Broker) readFetch(now time.Duration, m *protocol.FetchRequest, ctx *fet
 	if bytes > 0 && bytes >= int64(m.MinBytes) {
 		ready = true
 	}
-	return ready
+	return ready, data
 }
 
 // fetchReady is readFetch's readiness without building the answer: some partition has an
@@ -427,6 +457,15 @@ func (p *Partition) wakeFetches(now time.Duration) {
 			continue // answered through an earlier entry of the same fetch
 		}
 		df := w.df
+		if df.req.MinBytes <= 1 && !df.superseded {
+			// Read at once: fetchReady says ready exactly when the read finds an error, a
+			// divergence or data, and the read it would be followed by is this one. A read that is
+			// not ready leaves only the parked fetch's own answer buffer written.
+			if ready, data := b.readFetchData(now, df.req, &df.ctx); ready || data {
+				b.finishFetch(df)
+			}
+			continue
+		}
 		if !b.fetchReady(now, df.req, &df.ctx) {
 			continue
 		}

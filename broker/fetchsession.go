@@ -91,9 +91,16 @@ type fetchSession struct {
 	activeOld bool                      // the partitions changed since active was built, or many quiet marks
 	flips     []int32                   // the entries whose quiet mark changed since active was built
 	spare     []int32                   // active's second buffer
+	lastAt    []int32                   // where update found the last fetch's partitions (fetch after fetch, often the same)
 	parkGen   uint64                    // counts changes of parts: older registrations are void (fetch.go)
 	parkReg   uint64                    // the parkGen the session registered on parts in
 	closed    bool                      // removed from the cache
+	// A follower's fetch leaves its quiet entries' follower states alone (lazy) and counts
+	// itself here: lazyAt is the time of the last such fetch, lazySeq their count. An entry
+	// applies them (settle) when its quiet mark goes, or the session's partitions move.
+	lazyAt       time.Duration
+	lazySeq      uint64
+	replicaEpoch int64 // the follower's broker epoch in its last fetch the session took
 }
 
 // sentFetchState is what the session last told the fetcher of a partition (CachedPartition's
@@ -107,6 +114,24 @@ type sentFetchState struct {
 	r                 *remoteReplica
 	epoch             int32
 	quiet             bool
+	seq               uint64 // the session's lazySeq the follower state r has taken
+}
+
+// settle applies the session's lazy fetches since the entry's follower state last took them
+// (takeQuietFetch's time updates: its other fields are those of the fetch already, quietNow).
+func (s *fetchSession) settle(st *sentFetchState) {
+	if st.quiet && st.r != nil && st.seq != s.lazySeq {
+		st.r.lastCaughtUp = max(st.r.lastCaughtUp, s.lazyAt)
+		st.r.lastFetchTime = max(st.r.lastFetchTime, s.lazyAt)
+		st.seq = s.lazySeq
+	}
+}
+
+// settleAll settles every entry.
+func (s *fetchSession) settleAll() {
+	for i := range s.sent {
+		s.settle(&s.sent[i])
+	}
 }
 
 // sessionWatch names a partition's entry in a session (its index in the session's layout).
@@ -122,11 +147,16 @@ type sessionWatch struct {
 // (Partition.maybeIncrementHW, which every leader append calls at once; wakeFetches; updateIsr;
 // cleanUp).
 func (p *Partition) unquiet() {
+	if !p.quietMarked {
+		return // no session marked it quiet since the last unquiet
+	}
+	p.quietMarked = false
 	for _, w := range p.sessionWatches {
 		if w.s.layout != w.layout {
 			continue // the entry moved or the session is gone
 		}
 		if st := &w.s.sent[w.i]; st.quiet {
+			w.s.settle(st)
 			st.quiet = false
 			w.s.flip(w.i)
 		}
@@ -150,6 +180,7 @@ func (p *Partition) watch(s *fetchSession, i int) {
 func (s *fetchSession) relayout() {
 	s.layout++
 	s.activeOld = true
+	s.settleAll()
 	for i := range s.sent {
 		s.sent[i].quiet, s.sent[i].watcher = false, nil
 	}
@@ -200,6 +231,9 @@ func (b *Broker) newFetchContext(now time.Duration, m *protocol.FetchRequest) (f
 		return fetchContext{}, protocol.INVALID_FETCH_SESSION_EPOCH
 	}
 	s.supersede()
+	if len(m.Forgotten) > 0 || s.partsGen != c.partsGen || m.IsolationLevel != s.isolation {
+		s.settleAll() // the entries may move or lose their marks
+	}
 	s.epoch = protocol.NextSessionEpoch(s.epoch)
 	s.lastUsed = now
 	changed := s.update(m)
@@ -242,28 +276,39 @@ func (s *fetchSession) update(m *protocol.FetchRequest) bool {
 	changed := false
 	for _, tp := range m.Forgotten {
 		if i, ok := s.find(tp); ok {
+			s.settle(&s.sent[i])
 			s.fetch = slices.Delete(s.fetch, i, i+1)
 			s.sent = slices.Delete(s.sent, i, i+1)
 			changed = true
 		}
 	}
 	hint := 0 // the partitions come in the session's order, often one after another
-	for _, fp := range m.Partitions {
+	at := s.lastAt[:0]
+	for j := range m.Partitions {
+		fp := &m.Partitions[j]
 		i, ok := hint, hint < len(s.fetch) && s.fetch[hint].TP == fp.TP
+		if !ok && j < len(s.lastAt) { // the fetch changes the partitions the last one changed
+			if c := int(s.lastAt[j]); c < len(s.fetch) && s.fetch[c].TP == fp.TP {
+				i, ok = c, true
+			}
+		}
 		if !ok {
 			i, ok = s.find(fp.TP)
 		}
 		hint = i + 1
+		at = append(at, int32(i))
 		if ok {
-			s.fetch[i] = fp // CachedPartition.updateRequestParams
+			s.settle(&s.sent[i])
+			s.fetch[i] = *fp // CachedPartition.updateRequestParams
 			s.sent[i].quiet = false
 			s.flip(int32(i))
 			continue
 		}
-		s.fetch = slices.Insert(s.fetch, i, fp)
+		s.fetch = slices.Insert(s.fetch, i, *fp)
 		s.sent = slices.Insert(s.sent, i, sentFetchState{hw: -1})
 		changed = true
 	}
+	s.lastAt = at
 	return changed
 }
 
@@ -321,6 +366,9 @@ func (c *fetchSessionCache) create(now time.Duration, replicaID int32) *fetchSes
 		if int(replicaID) >= len(c.byReplica) {
 			c.byReplica = append(c.byReplica, make([]*fetchSession, int(replicaID)+1-len(c.byReplica))...)
 		}
+		if old := c.byReplica[replicaID]; old != nil {
+			old.settleAll() // the follower moved on: its old session fetches no more
+		}
 		c.byReplica[replicaID] = s
 	}
 	return s
@@ -359,6 +407,7 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 	if victim == nil {
 		return false
 	}
+	victim.settleAll()
 	victim.layout++ // its watches are void
 	victim.closed = true
 	delete(c.sessions, victim.id)
@@ -367,6 +416,7 @@ func (c *fetchSessionCache) evict(now time.Duration) bool {
 
 func (c *fetchSessionCache) remove(id, replicaID int32) {
 	if s := c.sessions[id]; s != nil && s.replicaID == replicaID {
+		s.settleAll()
 		s.layout++ // its watches are void
 		s.closed = true
 		delete(c.sessions, id)
@@ -390,6 +440,7 @@ func (ctx *fetchContext) respondable() {
 			st.hw != r.HighWatermark || st.lso != r.LastStableOffset || st.logStart != r.LogStartOffset
 		st.hw, st.lso, st.logStart = r.HighWatermark, r.LastStableOffset, r.LogStartOffset
 		was := st.quiet && st.p == ctx.parts[i]
+		s.settle(st)
 		st.quiet = false
 		if s.quietable && len(r.Batches) == 0 && r.Error == protocol.NONE && r.DivergingEpoch.Epoch == protocol.UnknownEpoch {
 			s.markQuiet(int(i), ctx.parts[i], &ctx.fetch[i], r.CurrentLeaderEpoch)
@@ -401,7 +452,11 @@ func (ctx *fetchContext) respondable() {
 			st.hw = -1 // answered again once the error goes away
 		}
 		if must || ctx.full {
-			kept = append(kept, *r)
+			if len(kept) == k {
+				kept = kept[:k+1] // r is in place already
+			} else {
+				kept = append(kept, *r)
+			}
 		}
 	}
 	clear(resp.Partitions[len(kept):])
@@ -438,7 +493,8 @@ func (s *fetchSession) markQuiet(i int, p *Partition, fp *protocol.FetchPartitio
 	if !ok {
 		return
 	}
-	st.r, st.quiet = r, true
+	st.r, st.quiet, st.seq = r, true, s.lazySeq
+	p.quietMarked = true
 	if st.watcher != p {
 		p.watch(s, i)
 		st.watcher = p
@@ -461,7 +517,9 @@ func (s *fetchSession) quietNow(st *sentFetchState, fp *protocol.FetchPartition)
 		return nil, false
 	}
 	r := p.remote(s.replicaID)
-	return r, r != nil
+	// The follower's state is the fetch's already, but for its times (settle).
+	return r, r != nil && r.leo == fp.FetchOffset && r.logStart == fp.LogStartOffset && r.lastFetchLeaderLEO == fp.FetchOffset &&
+		r.brokerEpoch == s.replicaEpoch
 }
 
 // verifyQuiet makes every use of a quiet mark check it against the leader's state: a change

@@ -172,6 +172,7 @@ func TestQuietPartitionsAnswerAsRead(t *testing.T) {
 	if _, got := lastFetchAnswer(t, env); len(got) != 0 || len(s.answered) != 0 {
 		t.Fatalf("epoch 1: partitions:HW %v, read %v; want nothing answered and nothing read", got, s.answered)
 	}
+	s.settleAll() // a quiet fetch's times reach the follower state lazily (fetchSession.settle)
 	if r := p0.remote(1); r.lastFetchTime != 2*time.Millisecond || r.lastCaughtUp != 2*time.Millisecond {
 		t.Fatalf("orders/0 follower: last fetch %v, caught up %v; want both 2ms (a quiet fetch still counts)", r.lastFetchTime, r.lastCaughtUp)
 	}

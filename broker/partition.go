@@ -41,6 +41,7 @@ type Partition struct {
 	fetchWaiters   []fetchWaiter    // parked fetches outside a session's registrations (fetch.go)
 	parkedSessions []sessionParking // fetch sessions whose parked fetch waits on it (fetch.go)
 	sessionWatches []sessionWatch   // fetch sessions that may hold it quiet (fetchsession.go)
+	quietMarked    bool             // a session marked it quiet since the last unquiet
 
 	followFrom   int32         // leader being fetched from, -1 for none
 	backoffUntil time.Duration // follower: no fetch before this (replica.fetch.backoff.ms)
@@ -133,6 +134,7 @@ func (p *Partition) makeLeader(now time.Duration, mp *metadata.Partition) {
 	leo := p.log.LogEndOffset()
 	p.log.AssignEpochStartOffset(mp.LeaderEpoch, leo)
 	p.leaderEpochStartOffset = leo
+	p.unquiet() // the sessions' quiet entries settle on the remotes about to go (fetchsession.go)
 	p.remotes = p.remotes[:0]
 	for _, r := range mp.Replicas {
 		if r == p.b.id {
@@ -163,6 +165,7 @@ func (p *Partition) makeFollower(now time.Duration, mp *metadata.Partition) {
 	p.partitionEpoch = mp.PartitionEpoch
 	p.isr = mp.ISR
 	p.pending = nil
+	p.unquiet() // the sessions' quiet entries settle on the remotes about to go (fetchsession.go)
 	p.remotes = p.remotes[:0]
 	if wasLeader {
 		p.failProduces(now, protocol.NOT_LEADER_OR_FOLLOWER)
@@ -193,6 +196,7 @@ func (p *Partition) stopReplica(now time.Duration) {
 // replicas): new followers start unknown and out of sync, replicas no longer assigned are
 // forgotten (Partition.updateAssignmentAndIsr).
 func (p *Partition) updateRemotes(now time.Duration, replicas []int32) {
+	p.unquiet() // the sessions' quiet entries settle on the remotes about to move (fetchsession.go)
 	kept := p.remotes[:0]
 	for _, r := range p.remotes {
 		if slices.Contains(replicas, r.id) {
@@ -239,6 +243,7 @@ func (p *Partition) isCaughtUp(r *remoteReplica, leaderLEO int64, now time.Durat
 
 // maybeShrinkIsr removes followers that have not caught up within replica.lag.time.max.ms.
 func (p *Partition) maybeShrinkIsr(now time.Duration) {
+	p.unquiet() // the followers' fetch times settle (fetchSession.settle)
 	if p.pending != nil {
 		return
 	}

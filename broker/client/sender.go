@@ -36,19 +36,20 @@ type produceReq struct {
 // requests in flight per leader; retriable errors go back to the accumulator, the rest
 // complete the batch (Sender.completeBatch / canRetry).
 type sender struct {
-	cfg        *config.Producer
-	topic      string
-	net        *netClient
-	meta       *topicMeta
-	acc        *accumulator
-	txn        *transactionManager
-	out        *outcomes
-	inflight   map[int64]*produceReq
-	brokerLoad map[int32]int
-	retried    bool          // a batch was reenqueued by the response being handled
-	pending    []*produceReq // drain scratch
-	slab       []byte        // where batches are encoded (encode)
-	reqRoom    []produceReq  // where new requests are taken from, reqSlab at a time (never reused)
+	cfg           *config.Producer
+	topic         string
+	net           *netClient
+	meta          *topicMeta
+	acc           *accumulator
+	txn           *transactionManager
+	out           *outcomes
+	inflight      map[int64]*produceReq
+	inflightOrder []int64 // inflight's correlation ids, oldest first (they grow: overtaken)
+	brokerLoad    map[int32]int
+	retried       bool          // a batch was reenqueued by the response being handled
+	pending       []*produceReq // drain scratch
+	slab          []byte        // where batches are encoded (encode)
+	reqRoom       []produceReq  // where new requests are taken from, reqSlab at a time (never reused)
 	// retryBackoff spaces the attempts of a batch: retry.backoff.ms doubling up to
 	// retry.backoff.max.ms, with jitter (RecordAccumulator's ExponentialBackoff, KIP-580).
 	retryBackoff exponentialBackoff
@@ -234,6 +235,7 @@ func (s *sender) send(now time.Duration, req *produceReq) {
 		b.inflight = true
 	}
 	s.inflight[corr] = req
+	s.inflightOrder = append(s.inflightOrder, corr)
 	s.brokerLoad[req.broker]++
 	s.net.tmo.add(s.net.env, now, s.cfg.RequestTimeout, corr)
 }
@@ -270,8 +272,11 @@ func (s *sender) overtaken(from int32, corr int64) bool {
 	if s.inflight[corr] == nil {
 		return false
 	}
-	for c, r := range s.inflight { // the answer does not depend on the order
-		if c < corr && r.broker == from {
+	for _, c := range s.inflightOrder {
+		if c >= corr {
+			return false
+		}
+		if s.inflight[c].broker == from {
 			return true
 		}
 	}
@@ -291,6 +296,9 @@ func (s *sender) inflightTo(peer int32) []int64 {
 
 func (s *sender) finishRequest(corr int64, req *produceReq) {
 	delete(s.inflight, corr)
+	if i := slices.Index(s.inflightOrder, corr); i >= 0 {
+		s.inflightOrder = slices.Delete(s.inflightOrder, i, i+1)
+	}
 	if s.brokerLoad[req.broker] <= 1 {
 		delete(s.brokerLoad, req.broker)
 	} else {
