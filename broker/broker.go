@@ -73,6 +73,8 @@ type Broker struct {
 	internalAsked map[string]time.Duration // internal topics whose creation was asked for, and when (internaltopics.go)
 
 	zk *zkMode // ZooKeeper mode's control plane (zkmode.go); nil in KRaft mode
+
+	topicCfgs map[string]cachedTopicConfig // parsed topic configs (topicConfig)
 }
 
 // timer is every timer payload of the broker.
@@ -389,11 +391,38 @@ func compareTP(a, b protocol.TopicPartition) int {
 	return int(a.Partition - b.Partition)
 }
 
+// topicConfig is a topic's config as the image has it: the broker's defaults, overridden by
+// the cluster-wide dynamic configs, then by the topic's own (LogManager.fetchTopicConfigOverrides
+// and LogConfig.fromProps). It is parsed once per topic and config change, not per partition:
+// the result is kept until the image's ConfigVersion moves or the topic is recreated.
 func (b *Broker) topicConfig(topic string) config.Topic {
 	t := b.image.Topics[topic]
 	if t == nil {
 		return b.cfg.Topic
 	}
+	if b.zk != nil { // ZooKeeper mode replaces the image's config maps without a record
+		return b.parseTopicConfig(t)
+	}
+	if c, ok := b.topicCfgs[topic]; ok && c.t == t && c.version == b.image.ConfigVersion {
+		return c.cfg
+	}
+	cfg := b.parseTopicConfig(t)
+	if b.topicCfgs == nil {
+		b.topicCfgs = map[string]cachedTopicConfig{}
+	}
+	b.topicCfgs[topic] = cachedTopicConfig{t: t, version: b.image.ConfigVersion, cfg: cfg}
+	return cfg
+}
+
+// cachedTopicConfig is a topic's parsed config, valid while the image holds the same topic at
+// the same config version.
+type cachedTopicConfig struct {
+	t       *metadata.Topic
+	version uint64
+	cfg     config.Topic
+}
+
+func (b *Broker) parseTopicConfig(t *metadata.Topic) config.Topic {
 	defaults := b.cfg.Topic
 	if len(b.image.Configs) > 0 {
 		if d, err := config.TopicFrom(defaults, b.image.Configs); err == nil {

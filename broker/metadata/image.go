@@ -16,6 +16,9 @@ type Image struct {
 	Topics         map[string]*Topic
 	Configs        map[string]string // cluster-wide defaults
 	NextProducerID int64
+	// ConfigVersion counts the config records applied: what was derived from the configs
+	// stays valid while it does not move.
+	ConfigVersion uint64
 }
 
 // Broker is a broker's registration.
@@ -129,6 +132,7 @@ func (im *Image) Apply(rec any) {
 		}
 		im.Topics[r.Topic].Partitions[r.Partition] = &r.made
 	case *ConfigRecord:
+		im.ConfigVersion++
 		m := im.Configs
 		if r.Topic != "" {
 			t := im.Topics[r.Topic]
