@@ -340,11 +340,16 @@ func (b *Broker) replayMetadata(now time.Duration) {
 	if hw <= b.applied {
 		return
 	}
-	var changed []protocol.TopicPartition
+	entries := b.meta.Entries(b.applied, hw)
+	n := 0
+	for _, e := range entries {
+		n += len(e.Records)
+	}
+	changed := make([]protocol.TopicPartition, 0, n)
 	brokersChanged := false
-	for _, e := range b.meta.Entries(b.applied, hw) {
-		for _, rec := range e.Records {
-			b.image.Apply(rec)
+	for _, e := range entries {
+		for i, rec := range e.Records {
+			b.image.ApplyIn(e.Records, i)
 			switch r := rec.(type) {
 			case *metadata.PartitionRecord:
 				changed = append(changed, protocol.TopicPartition{Topic: r.Topic, Partition: r.Partition})
@@ -363,11 +368,21 @@ func (b *Broker) replayMetadata(now time.Duration) {
 		b.maybePublish(now) // partitions are taken up once registered and caught up
 		return
 	}
-	slices.SortFunc(changed, compareTP)
+	if !slices.IsSortedFunc(changed, compareTP) { // a topic's creation comes in order
+		slices.SortFunc(changed, compareTP)
+	}
 	changed = slices.Compact(changed)
+	var t *metadata.Topic // the topic of the previous partition: most changes are of one topic
 	for _, tp := range changed {
-		if p := b.image.Partition(tp.Topic, tp.Partition); p != nil {
-			b.applyPartition(now, p)
+		if t == nil || t.Name != tp.Topic {
+			if t = b.image.Topics[tp.Topic]; t == nil {
+				continue
+			}
+		}
+		if tp.Partition >= 0 && int(tp.Partition) < len(t.Partitions) {
+			if p := t.Partitions[tp.Partition]; p != nil {
+				b.applyPartition(now, p)
+			}
 		}
 	}
 	if brokersChanged {

@@ -72,6 +72,24 @@ func NewImage() *Image {
 	return &Image{Offset: -1, Brokers: map[int32]*Broker{}, Topics: map[string]*Topic{}, Configs: map[string]string{}}
 }
 
+// ApplyIn applies recs[i], the i-th record of a batch, as Apply does. A topic's creation
+// (CreateTopicsRequest) is one batch with a record per partition: the topic's partition slice
+// is sized once for the rest of the batch, not grown record by record.
+func (im *Image) ApplyIn(recs []any, i int) {
+	if r, ok := recs[i].(*PartitionRecord); ok {
+		if t := im.Topics[r.Topic]; t != nil && int(r.Partition) >= cap(t.Partitions) {
+			n := int(r.Partition)
+			for _, later := range recs[i+1:] {
+				if l, ok := later.(*PartitionRecord); ok && l.Topic == r.Topic {
+					n = max(n, int(l.Partition))
+				}
+			}
+			t.Partitions = slices.Grow(t.Partitions, n+1-len(t.Partitions))
+		}
+	}
+	im.Apply(recs[i])
+}
+
 // Apply applies one record. Records are applied in log order; Apply never fails, because the
 // controller validated them before appending.
 func (im *Image) Apply(rec any) {
