@@ -75,24 +75,14 @@ func NewImage() *Image {
 // ApplyIn applies recs[i], the i-th record of a batch, as Apply does. A topic's creation
 // (CreateTopicsRequest) is one batch with a record per partition: the topic's partition slice
 // is sized once for the rest of the batch, not grown record by record.
-func (im *Image) ApplyIn(recs []any, i int) {
-	if r, ok := recs[i].(*PartitionRecord); ok {
-		if t := im.Topics[r.Topic]; t != nil && int(r.Partition) >= cap(t.Partitions) {
-			n := int(r.Partition)
-			for _, later := range recs[i+1:] {
-				if l, ok := later.(*PartitionRecord); ok && l.Topic == r.Topic {
-					n = max(n, int(l.Partition))
-				}
-			}
-			t.Partitions = slices.Grow(t.Partitions, n+1-len(t.Partitions))
-		}
-	}
-	im.Apply(recs[i])
-}
+func (im *Image) ApplyIn(recs []any, i int) { im.apply(recs[i], recs[i+1:]) }
 
 // Apply applies one record. Records are applied in log order; Apply never fails, because the
 // controller validated them before appending.
-func (im *Image) Apply(rec any) {
+func (im *Image) Apply(rec any) { im.apply(rec, nil) }
+
+// apply applies rec; rest is the rest of its batch, if known.
+func (im *Image) apply(rec any, rest []any) {
 	switch r := rec.(type) {
 	case *RegisterBrokerRecord:
 		im.Brokers[r.BrokerID] = &Broker{ID: r.BrokerID, Epoch: r.BrokerEpoch, Incarnation: r.IncarnationID, Fenced: r.Fenced}
@@ -122,6 +112,15 @@ func (im *Image) Apply(rec any) {
 			r.built = true
 		}
 		p := &r.made
+		if int(r.Partition) >= cap(t.Partitions) && len(rest) > 0 {
+			n := int(r.Partition)
+			for _, later := range rest {
+				if l, ok := later.(*PartitionRecord); ok && l.Topic == r.Topic {
+					n = max(n, int(l.Partition))
+				}
+			}
+			t.Partitions = slices.Grow(t.Partitions, n+1-len(t.Partitions))
+		}
 		for int32(len(t.Partitions)) <= r.Partition {
 			t.Partitions = append(t.Partitions, nil)
 		}
