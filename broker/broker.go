@@ -75,7 +75,6 @@ type Broker struct {
 	zk *zkMode // ZooKeeper mode's control plane (zkmode.go); nil in KRaft mode
 
 	topicCfgs map[string]cachedTopicConfig // parsed topic configs (topicConfig)
-	hosted    map[string]int               // partitions in parts, by topic
 }
 
 // timer is every timer payload of the broker.
@@ -121,8 +120,8 @@ func New(o Options, env node.Env, disk node.Disk, now time.Duration) *Broker {
 	b := &Broker{
 		internalAsked: map[string]time.Duration{},
 		id:            o.ID, cfg: o.Config, env: env, disk: disk, controllers: o.Controllers,
-		image: metadata.NewImage(),
-		parts: map[protocol.TopicPartition]*Partition{}, hosted: map[string]int{},
+		image:  metadata.NewImage(),
+		parts:  map[protocol.TopicPartition]*Partition{},
 		alters: map[int64]*Partition{}, conns: map[int32]*clientConn{},
 		hwCheckpoint: map[protocol.TopicPartition]int64{},
 	}
@@ -467,18 +466,15 @@ func (b *Broker) refreshConfigs(topic string) {
 // or take in an ISR change.
 func (b *Broker) applyPartition(now time.Duration, mp *metadata.Partition) {
 	tp := protocol.TopicPartition{Topic: mp.Topic, Partition: mp.Index}
+	p := b.parts[tp]
 	if !metadata.Contains(mp.Replicas, b.id) {
-		if b.hosted[tp.Topic] == 0 { // most partitions of a large cluster live elsewhere
-			return
-		}
-		if p := b.parts[tp]; p != nil {
+		if p != nil {
 			p.stopReplica(now)
 			b.coordinatorLeadership(now, p)
 			b.deletePartition(p)
 		}
 		return
 	}
-	p := b.parts[tp]
 	if p == nil {
 		p = b.openPartition(now, tp)
 	}
@@ -510,9 +506,6 @@ func (b *Broker) deletePartition(p *Partition) {
 		}
 	}
 	delete(b.parts, p.tp)
-	if b.hosted[p.tp.Topic]--; b.hosted[p.tp.Topic] == 0 {
-		delete(b.hosted, p.tp.Topic)
-	}
 	b.fetchSessions.partsChanged()
 	delete(b.hwCheckpoint, p.tp)
 	if i := slices.Index(b.order, p); i >= 0 {
@@ -533,7 +526,6 @@ func (b *Broker) openPartition(now time.Duration, tp protocol.TopicPartition) *P
 	p.hw = min(b.hwCheckpoint[tp], l.LogEndOffset())
 	p.hw = max(p.hw, l.LogStartOffset())
 	b.parts[tp] = p
-	b.hosted[tp.Topic]++
 	b.fetchSessions.partsChanged()
 	i, _ := slices.BinarySearchFunc(b.order, p, func(a, x *Partition) int { return compareTP(a.tp, x.tp) })
 	b.order = slices.Insert(b.order, i, p)
