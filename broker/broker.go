@@ -349,9 +349,14 @@ func (b *Broker) replayMetadata(now time.Duration) {
 	brokersChanged := false
 	for _, e := range entries {
 		for i, rec := range e.Records {
-			b.image.ApplyIn(e.Records, i)
+			created := b.image.ApplyIn(e.Records, i)
 			switch r := rec.(type) {
 			case *metadata.PartitionRecord:
+				if created && !metadata.Contains(r.Replicas, b.id) {
+					// A new partition this broker is no replica of: it has no local replica
+					// to stop either (ReplicaManager.applyDelta's localChanges leave it out).
+					continue
+				}
 				changed = append(changed, protocol.TopicPartition{Topic: r.Topic, Partition: r.Partition})
 			case *metadata.PartitionChangeRecord:
 				changed = append(changed, protocol.TopicPartition{Topic: r.Topic, Partition: r.Partition})

@@ -74,15 +74,16 @@ func NewImage() *Image {
 
 // ApplyIn applies recs[i], the i-th record of a batch, as Apply does. A topic's creation
 // (CreateTopicsRequest) is one batch with a record per partition: the topic's partition slice
-// is sized once for the rest of the batch, not grown record by record.
-func (im *Image) ApplyIn(recs []any, i int) { im.apply(recs[i], recs[i+1:]) }
+// is sized once for the rest of the batch, not grown record by record. It reports whether
+// recs[i] is a PartitionRecord that created its partition (the image had no such partition).
+func (im *Image) ApplyIn(recs []any, i int) (created bool) { return im.apply(recs[i], recs[i+1:]) }
 
 // Apply applies one record. Records are applied in log order; Apply never fails, because the
 // controller validated them before appending.
 func (im *Image) Apply(rec any) { im.apply(rec, nil) }
 
 // apply applies rec; rest is the rest of its batch, if known.
-func (im *Image) apply(rec any, rest []any) {
+func (im *Image) apply(rec any, rest []any) (created bool) {
 	switch r := rec.(type) {
 	case *RegisterBrokerRecord:
 		im.Brokers[r.BrokerID] = &Broker{ID: r.BrokerID, Epoch: r.BrokerEpoch, Incarnation: r.IncarnationID, Fenced: r.Fenced}
@@ -124,6 +125,7 @@ func (im *Image) apply(rec any, rest []any) {
 		for int32(len(t.Partitions)) <= r.Partition {
 			t.Partitions = append(t.Partitions, nil)
 		}
+		created = t.Partitions[r.Partition] == nil
 		t.Partitions[r.Partition] = p
 	case *PartitionChangeRecord:
 		old := im.Partition(r.Topic, r.Partition)
@@ -166,6 +168,7 @@ func (im *Image) apply(rec any, rest []any) {
 	case *ProducerIdsRecord:
 		im.NextProducerID = r.NextProducerID
 	}
+	return created
 }
 
 // Partition returns a partition's state, or nil.
