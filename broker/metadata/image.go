@@ -19,6 +19,10 @@ type Image struct {
 	// ConfigVersion counts the config records applied: what was derived from the configs
 	// stays valid while it does not move.
 	ConfigVersion uint64
+
+	// last is the topic of the last PartitionRecord applied: a topic's creation brings one per
+	// partition. A name keeps its *Topic once the map holds it (nothing replaces or removes one).
+	last *Topic
 }
 
 // Broker is a broker's registration.
@@ -102,9 +106,12 @@ func (im *Image) apply(rec any, rest []any) (created bool) {
 			im.Topics[r.Name] = &Topic{Name: r.Name, ID: r.TopicID, Configs: map[string]string{}}
 		}
 	case *PartitionRecord:
-		t := im.Topics[r.Topic]
-		if t == nil {
-			return
+		t := im.last
+		if t == nil || t.Name != r.Topic {
+			if t = im.Topics[r.Topic]; t == nil {
+				return
+			}
+			im.last = t
 		}
 		if !r.built {
 			r.made = Partition{Topic: r.Topic, Index: r.Partition, Replicas: r.Replicas, ISR: r.ISR, ELR: r.ELR,
