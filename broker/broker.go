@@ -73,6 +73,8 @@ type Broker struct {
 	internalAsked map[string]time.Duration // internal topics whose creation was asked for, and when (internaltopics.go)
 
 	zk *zkMode // ZooKeeper mode's control plane (zkmode.go); nil in KRaft mode
+
+	topicCfgs map[string]cachedTopicConfig // parsed topic configs (topicConfig)
 }
 
 // timer is every timer payload of the broker.
@@ -340,13 +342,23 @@ func (b *Broker) replayMetadata(now time.Duration) {
 	if hw <= b.applied {
 		return
 	}
-	var changed []protocol.TopicPartition
+	entries := b.meta.Entries(b.applied, hw)
+	n := 0
+	for _, e := range entries {
+		n += len(e.Records)
+	}
+	changed := make([]protocol.TopicPartition, 0, n)
 	brokersChanged := false
-	for _, e := range b.meta.Entries(b.applied, hw) {
-		for _, rec := range e.Records {
-			b.image.Apply(rec)
+	for _, e := range entries {
+		for i, rec := range e.Records {
+			created := b.image.ApplyIn(e.Records, i)
 			switch r := rec.(type) {
 			case *metadata.PartitionRecord:
+				if created && !metadata.Contains(r.Replicas, b.id) {
+					// A new partition this broker is no replica of: it has no local replica
+					// to stop either (ReplicaManager.applyDelta's localChanges leave it out).
+					continue
+				}
 				changed = append(changed, protocol.TopicPartition{Topic: r.Topic, Partition: r.Partition})
 			case *metadata.PartitionChangeRecord:
 				changed = append(changed, protocol.TopicPartition{Topic: r.Topic, Partition: r.Partition})
@@ -363,11 +375,21 @@ func (b *Broker) replayMetadata(now time.Duration) {
 		b.maybePublish(now) // partitions are taken up once registered and caught up
 		return
 	}
-	slices.SortFunc(changed, compareTP)
+	if !slices.IsSortedFunc(changed, compareTP) { // a topic's creation comes in order
+		slices.SortFunc(changed, compareTP)
+	}
 	changed = slices.Compact(changed)
+	var t *metadata.Topic // the topic of the previous partition: most changes are of one topic
 	for _, tp := range changed {
-		if p := b.image.Partition(tp.Topic, tp.Partition); p != nil {
-			b.applyPartition(now, p)
+		if t == nil || t.Name != tp.Topic {
+			if t = b.image.Topics[tp.Topic]; t == nil {
+				continue
+			}
+		}
+		if tp.Partition >= 0 && int(tp.Partition) < len(t.Partitions) {
+			if p := t.Partitions[tp.Partition]; p != nil {
+				b.applyPartition(now, p)
+			}
 		}
 	}
 	if brokersChanged {
@@ -391,11 +413,38 @@ func compareTP(a, b protocol.TopicPartition) int {
 	return int(a.Partition - b.Partition)
 }
 
+// topicConfig is a topic's config as the image has it: the broker's defaults, overridden by
+// the cluster-wide dynamic configs, then by the topic's own (LogManager.fetchTopicConfigOverrides
+// and LogConfig.fromProps). It is parsed once per topic and config change, not per partition:
+// the result is kept until the image's ConfigVersion moves or the topic is recreated.
 func (b *Broker) topicConfig(topic string) config.Topic {
 	t := b.image.Topics[topic]
 	if t == nil {
 		return b.cfg.Topic
 	}
+	if b.zk != nil { // ZooKeeper mode replaces the image's config maps without a record
+		return b.parseTopicConfig(t)
+	}
+	if c, ok := b.topicCfgs[topic]; ok && c.t == t && c.version == b.image.ConfigVersion {
+		return c.cfg
+	}
+	cfg := b.parseTopicConfig(t)
+	if b.topicCfgs == nil {
+		b.topicCfgs = map[string]cachedTopicConfig{}
+	}
+	b.topicCfgs[topic] = cachedTopicConfig{t: t, version: b.image.ConfigVersion, cfg: cfg}
+	return cfg
+}
+
+// cachedTopicConfig is a topic's parsed config, valid while the image holds the same topic at
+// the same config version.
+type cachedTopicConfig struct {
+	t       *metadata.Topic
+	version uint64
+	cfg     config.Topic
+}
+
+func (b *Broker) parseTopicConfig(t *metadata.Topic) config.Topic {
 	defaults := b.cfg.Topic
 	if len(b.image.Configs) > 0 {
 		if d, err := config.TopicFrom(defaults, b.image.Configs); err == nil {

@@ -16,6 +16,13 @@ type Image struct {
 	Topics         map[string]*Topic
 	Configs        map[string]string // cluster-wide defaults
 	NextProducerID int64
+	// ConfigVersion counts the config records applied: what was derived from the configs
+	// stays valid while it does not move.
+	ConfigVersion uint64
+
+	// last is the topic of the last PartitionRecord applied: a topic's creation brings one per
+	// partition. A name keeps its *Topic once the map holds it (nothing replaces or removes one).
+	last *Topic
 }
 
 // Broker is a broker's registration.
@@ -69,9 +76,18 @@ func NewImage() *Image {
 	return &Image{Offset: -1, Brokers: map[int32]*Broker{}, Topics: map[string]*Topic{}, Configs: map[string]string{}}
 }
 
+// ApplyIn applies recs[i], the i-th record of a batch, as Apply does. A topic's creation
+// (CreateTopicsRequest) is one batch with a record per partition: the topic's partition slice
+// is sized once for the rest of the batch, not grown record by record. It reports whether
+// recs[i] is a PartitionRecord that created its partition (the image had no such partition).
+func (im *Image) ApplyIn(recs []any, i int) (created bool) { return im.apply(recs[i], recs[i+1:]) }
+
 // Apply applies one record. Records are applied in log order; Apply never fails, because the
 // controller validated them before appending.
-func (im *Image) Apply(rec any) {
+func (im *Image) Apply(rec any) { im.apply(rec, nil) }
+
+// apply applies rec; rest is the rest of its batch, if known.
+func (im *Image) apply(rec any, rest []any) (created bool) {
 	switch r := rec.(type) {
 	case *RegisterBrokerRecord:
 		im.Brokers[r.BrokerID] = &Broker{ID: r.BrokerID, Epoch: r.BrokerEpoch, Incarnation: r.IncarnationID, Fenced: r.Fenced}
@@ -90,9 +106,12 @@ func (im *Image) Apply(rec any) {
 			im.Topics[r.Name] = &Topic{Name: r.Name, ID: r.TopicID, Configs: map[string]string{}}
 		}
 	case *PartitionRecord:
-		t := im.Topics[r.Topic]
-		if t == nil {
-			return
+		t := im.last
+		if t == nil || t.Name != r.Topic {
+			if t = im.Topics[r.Topic]; t == nil {
+				return
+			}
+			im.last = t
 		}
 		if !r.built {
 			r.made = Partition{Topic: r.Topic, Index: r.Partition, Replicas: r.Replicas, ISR: r.ISR, ELR: r.ELR,
@@ -101,9 +120,19 @@ func (im *Image) Apply(rec any) {
 			r.built = true
 		}
 		p := &r.made
+		if int(r.Partition) >= cap(t.Partitions) && len(rest) > 0 {
+			n := int(r.Partition)
+			for _, later := range rest {
+				if l, ok := later.(*PartitionRecord); ok && l.Topic == r.Topic {
+					n = max(n, int(l.Partition))
+				}
+			}
+			t.Partitions = slices.Grow(t.Partitions, n+1-len(t.Partitions))
+		}
 		for int32(len(t.Partitions)) <= r.Partition {
 			t.Partitions = append(t.Partitions, nil)
 		}
+		created = t.Partitions[r.Partition] == nil
 		t.Partitions[r.Partition] = p
 	case *PartitionChangeRecord:
 		old := im.Partition(r.Topic, r.Partition)
@@ -129,6 +158,7 @@ func (im *Image) Apply(rec any) {
 		}
 		im.Topics[r.Topic].Partitions[r.Partition] = &r.made
 	case *ConfigRecord:
+		im.ConfigVersion++
 		m := im.Configs
 		if r.Topic != "" {
 			t := im.Topics[r.Topic]
@@ -145,6 +175,7 @@ func (im *Image) Apply(rec any) {
 	case *ProducerIdsRecord:
 		im.NextProducerID = r.NextProducerID
 	}
+	return created
 }
 
 // Partition returns a partition's state, or nil.
