@@ -212,10 +212,10 @@ expect isr payments/1 contains leader payments/1
 // errors name the column.
 func TestProposedISR(t *testing.T) {
 	for src, want := range map[string]string{
-		"expect proposed orders/0@1 == {1}\n":         `t.scenario:5:17: proposed: expected proposed isr TOPIC/INDEX@BROKER`,
-		"expect proposed isr orders/0@7 == {1}\n":     "t.scenario:5:30: broker 7 does not exist (brokers are 1..3)",
-		"expect proposed isr orders/0 == {1}\n":       `t.scenario:5:21: isr: expected TOPIC/INDEX@BROKER`,
-		"expect proposed isr orders/0@1 > 2\n":        "t.scenario:5:32: proposed: expected a comparison (== != contains)",
+		"expect proposed orders/0@1 == {1}\n":        `t.scenario:5:17: proposed: expected proposed isr TOPIC/INDEX@BROKER`,
+		"expect proposed isr orders/0@7 == {1}\n":    "t.scenario:5:30: broker 7 does not exist (brokers are 1..3)",
+		"expect proposed isr orders/0 == {1}\n":      `t.scenario:5:21: isr: expected TOPIC/INDEX@BROKER`,
+		"expect proposed isr orders/0@1 > 2\n":       "t.scenario:5:32: proposed: expected a comparison (== != contains)",
 		"await proposed isr orders/0@1 within 10s\n": "t.scenario:5:30: proposed: expected a comparison",
 	} {
 		_, err := Parse("t.scenario", []byte(head+src))

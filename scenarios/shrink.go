@@ -18,7 +18,10 @@ import (
 // a failing run to a smaller scenario that fails the same way. The scenario is handled as text:
 // its set-up lines, its script and its final expectations. A nemesis is first written out as
 // the explicit faults it applied, each at its instant (`run until T`), so that every later
-// step removes or changes plain statements. Then, while the budget lasts and something gets
+// step removes or changes plain statements; an isr-change strike, timed by an ISR change and
+// not by the clock, is written after an await on that change (`await proposed isr T/I@B ==
+// {..}` before its cut, `await isr T/I@B == {..}` before its node fault), so that it stays
+// tied to it when earlier faults are dropped or moved. Then, while the budget lasts and something gets
 // smaller: drop faults (a fault and what undoes it go together), drop other statements, halve
 // waits and the time the script runs on after its last fault, halve producers' rates and
 // topics' partitions, remove a broker, remove a client. A candidate is kept when it still

@@ -66,8 +66,11 @@ func TestShrinkHistoricBugs(t *testing.T) {
 			if seed == 0 {
 				t.Fatal("no failing seed within 100")
 			}
+			// The 60 s of wall time is a figure measured on an idle machine (the
+			// closing notes); a test's budget that tight would make its outcome depend on
+			// the machine's load, so the test gives the search room to finish.
 			var progress strings.Builder
-			budget := 60 * time.Second
+			budget := 10 * time.Minute
 			res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: budget, Progress: &progress})
 			if err != nil {
 				t.Fatal(err)
@@ -170,7 +173,7 @@ func TestShrinkAnAddedNemesis(t *testing.T) {
 	if seed == 0 {
 		t.Fatal("no failing seed within 50")
 	}
-	res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: 30 * time.Second})
+	res, err := Shrink(f, ShrinkOptions{Seed: seed, Budget: 10 * time.Minute}) // room to finish: no wall-clock dependence
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,8 +267,10 @@ func TestShrinkStopsTheRunInProgressWhenTheBudgetIsSpent(t *testing.T) {
 		t.Errorf("the written file fails %q %v (%d events); want as the original (%d events)\n%s", r.Failure, r.Anomalies, r.Events, res.Best.Events, res.Text)
 	}
 
-	// On the wall clock, a tiny budget is spent too, and what is written fails the same way.
-	res, err = Shrink(f, ShrinkOptions{Seed: seed, Budget: 2 * time.Second})
+	// On the wall clock, a budget no run fits in is spent too (the original run always runs
+	// whole), and what is written fails the same way. A budget of seconds would be a timing
+	// assertion: on a fast machine the whole search fits in it.
+	res, err = Shrink(f, ShrinkOptions{Seed: seed, Budget: time.Nanosecond})
 	if err != nil {
 		t.Fatal(err)
 	}
