@@ -63,24 +63,25 @@ const (
 	sLeads         // leads T@B
 )
 
-var conditionWords = "leader, isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, stale.controller.refused, stores, leads, not"
+var conditionWords = "leader, isr, proposed isr, size isr, hw, leo, epoch, online, offline, controller, controller.epoch, acked, errors, consumed, lost, diverged, members, state, generation, assigned, size assigned, committed, lag, coordinator, redelivered, replicas, reassigning, partitions, brokers, lso, committed-txns, aborted-txns, bytes, segments, logstart, keys, records, txn, zk.leader, stale.controller.refused, stores, leads, not"
 
 // cond is a parsed condition.
 type cond struct {
-	text   string
-	not    bool
-	subj   subject
-	topic  string
-	part   int32
-	broker int32    // leo TOPIC/I@B, hw TOPIC/I@B, isr TOPIC/I@B (0: the leader's, the controller's)
-	client string   // acked, errors, consumed, lost; the group of a group condition
-	word   string   // state G == WORD
-	tps    []string // assigned C == {T/I,...}, sorted
-	allTPs bool     // lag G without a partition
-	op     string   // "" for online/offline/diverged; == != < <= > >= in contains
-	num    int64    // the value compared with; a node id for leader/controller, -1 = none
-	set    []int64
-	rhs    *cond // a condition whose value is compared with instead of num or set (condrhs.go)
+	text     string
+	not      bool
+	subj     subject
+	topic    string
+	part     int32
+	broker   int32    // leo TOPIC/I@B, hw TOPIC/I@B, isr TOPIC/I@B (0: the leader's, the controller's)
+	proposed bool     // proposed isr TOPIC/I@B: the ISR B proposed in an AlterPartition in flight
+	client   string   // acked, errors, consumed, lost; the group of a group condition
+	word     string   // state G == WORD
+	tps      []string // assigned C == {T/I,...}, sorted
+	allTPs   bool     // lag G without a partition
+	op       string   // "" for online/offline/diverged; == != < <= > >= in contains
+	num      int64    // the value compared with; a node id for leader/controller, -1 = none
+	set      []int64
+	rhs      *cond // a condition whose value is compared with instead of num or set (condrhs.go)
 }
 
 // valueKind says what values a subject takes.
@@ -151,6 +152,13 @@ func (p *parser) conditionOf(toks []token, instant, operand bool) (*cond, error)
 		} else {
 			err = needTP()
 		}
+	case "proposed":
+		if len(toks) < 2 || toks[1].text != "isr" || toks[1].quoted {
+			return nil, p.errAt(colAt(toks, 1), "proposed: expected proposed isr TOPIC/INDEX@BROKER, e.g. proposed isr orders/0@1 == {1,2}")
+		}
+		k.subj, kind, k.proposed = sISR, vBrokerSet, true
+		i, err = p.replicaRef(k, toks[1:])
+		i++
 	case "size":
 		if len(toks) >= 2 && toks[1].text == "assigned" {
 			return p.groupCondition(k, toks, 1, instant, operand)
@@ -440,9 +448,18 @@ func (k *cond) evalInner(c *cluster.Cluster) (bool, string) {
 func (k *cond) isr(c *cluster.Cluster, tp protocol.TopicPartition) (isr []int32, what, note string, ok bool) {
 	if k.broker > 0 {
 		what = fmt.Sprintf("isr %s@%d", k.tpName(), k.broker)
+		if k.proposed {
+			what = "proposed " + what
+		}
 		r := c.Replica(k.broker, tp)
 		if r == nil {
 			return nil, what, fmt.Sprintf("broker %d is not running or has no replica", k.broker), false
+		}
+		if k.proposed {
+			if r.PendingISR() == nil {
+				return nil, what, fmt.Sprintf("broker %d has no AlterPartition for %s in flight", k.broker, k.tpName()), false
+			}
+			return r.PendingISR(), what, "", true
 		}
 		return r.ISR(), what, "", true
 	}

@@ -205,3 +205,50 @@ expect isr payments/1 contains leader payments/1
 		t.Errorf("ok=%v, failure %q; want the reverse to fail saying both counts", r.OK, r.Failure)
 	}
 }
+
+// proposed isr TOPIC/I@B is the ISR broker B proposed in an AlterPartition still in flight
+// (Kafka's PendingShrinkIsr or PendingExpandIsr): it holds from the proposal until the answer,
+// before B's own view (isr TOPIC/I@B) has the change; with none in flight it is unknown. Its
+// errors name the column.
+func TestProposedISR(t *testing.T) {
+	for src, want := range map[string]string{
+		"expect proposed orders/0@1 == {1}\n":        `t.scenario:5:17: proposed: expected proposed isr TOPIC/INDEX@BROKER`,
+		"expect proposed isr orders/0@7 == {1}\n":    "t.scenario:5:30: broker 7 does not exist (brokers are 1..3)",
+		"expect proposed isr orders/0 == {1}\n":      `t.scenario:5:21: isr: expected TOPIC/INDEX@BROKER`,
+		"expect proposed isr orders/0@1 > 2\n":       "t.scenario:5:32: proposed: expected a comparison (== != contains)",
+		"await proposed isr orders/0@1 within 10s\n": "t.scenario:5:30: proposed: expected a comparison",
+	} {
+		_, err := Parse("t.scenario", []byte(head+src))
+		if err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("Parse(%q) = %v; want prefix %q", src, err, want)
+		}
+	}
+	s := mustParseSrc(t, `cluster brokers=3 controllers=3
+config replica.lag.time.max.ms=5s
+topic orders partitions=1 replication=3 replicas=1,2,3 min.insync.replicas=2
+await isr orders/0@1 == {1,2,3} within 10s
+expect not proposed isr orders/0@1 != {}
+kill 3
+await proposed isr orders/0@1 == {1,2} within 30s
+expect isr orders/0@1 == {1,2,3}
+await isr orders/0@1 == {1,2} within 5s
+expect not proposed isr orders/0@1 != {}
+`)
+	r, err := Run(s, Options{Seed: 1, NoCheck: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK || len(r.Expectations) != 6 {
+		t.Fatalf("failure %q; %d expectations: %+v", r.Failure, len(r.Expectations), r.Expectations)
+	}
+	for _, i := range []int{1, 5} {
+		if e := r.Expectations[i]; !strings.Contains(e.Got, "proposed isr orders/0@1 is unknown (broker 1 has no AlterPartition for orders/0 in flight)") {
+			t.Errorf("line %d %s: got %q; want unknown: none in flight", e.Line, e.Text, e.Got)
+		}
+	}
+	for _, e := range r.Expectations {
+		if !e.OK {
+			t.Errorf("line %d %s: %s", e.Line, e.Text, e.Got)
+		}
+	}
+}

@@ -44,6 +44,11 @@ const (
 type Fault struct {
 	At        time.Duration
 	Statement string // "kill 2", "partition 1 | 3", "heal"
+	// Await is the condition an isr-change strike's fault reacted to ("proposed isr orders/0@1
+	// == {1,2}" for its cut, "isr orders/0@1 == {1,2}" for its node fault), "" for a step's
+	// fault: shrink writes a strike after an await on it, so that the strike stays tied to
+	// its ISR change when earlier faults move.
+	Await string
 }
 
 // nemesisRun is a nemesis in progress.
@@ -150,7 +155,7 @@ func runNemesis(p *Player, st *stmt) (NoteKind, error) {
 		return 0, err
 	}
 	n := &nemesisRun{def: def, line: p.lineOf(st), st: stepper}
-	stepper.OnStrike(func(fs []cluster.Fault) { p.nemesisFaults(n, fs) })
+	stepper.OnStrike(func(fs []cluster.Fault, on cluster.Strike) { p.nemesisFaultsAfter(n, fs, strikeAwait(on)) })
 	if def.dur > 0 {
 		n.end = p.c.Now() + def.dur
 	}
@@ -189,10 +194,27 @@ func (p *Player) endNemesis() {
 	p.narrate("nemesis: stopped after %d faults", n.faults)
 }
 
-func (p *Player) nemesisFaults(n *nemesisRun, fs []cluster.Fault) {
+func (p *Player) nemesisFaults(n *nemesisRun, fs []cluster.Fault) { p.nemesisFaultsAfter(n, fs, "") }
+
+// strikeAwait is the condition a strike reacted to, as an await writes it.
+func strikeAwait(on cluster.Strike) string {
+	ids := make([]int64, len(on.ISR))
+	for i, id := range on.ISR {
+		ids[i] = int64(id)
+	}
+	c := fmt.Sprintf("isr %s/%d@%d == %s", on.TP.Topic, on.TP.Partition, on.Leader, setString(ids, nodeName))
+	if !on.Committed {
+		c = "proposed " + c
+	}
+	return c
+}
+
+// nemesisFaultsAfter lists faults the nemesis applied; await is the condition they reacted
+// to ("" for a step's).
+func (p *Player) nemesisFaultsAfter(n *nemesisRun, fs []cluster.Fault, await string) {
 	for _, f := range fs {
 		n.faults++
-		p.res.Faults = append(p.res.Faults, Fault{At: f.At, Statement: f.What})
+		p.res.Faults = append(p.res.Faults, Fault{At: f.At, Statement: f.What, Await: await})
 		p.note(NoteRan, 0, "nemesis: %s", f.What)
 		p.narrate("nemesis: %s", f.What)
 		p.settled = false

@@ -18,7 +18,10 @@ import (
 // a failing run to a smaller scenario that fails the same way. The scenario is handled as text:
 // its set-up lines, its script and its final expectations. A nemesis is first written out as
 // the explicit faults it applied, each at its instant (`run until T`), so that every later
-// step removes or changes plain statements. Then, while the budget lasts and something gets
+// step removes or changes plain statements; an isr-change strike, timed by an ISR change and
+// not by the clock, is written after an await on that change (`await proposed isr T/I@B ==
+// {..}` before its cut, `await isr T/I@B == {..}` before its node fault), so that it stays
+// tied to it when earlier faults are dropped or moved. Then, while the budget lasts and something gets
 // smaller: drop faults (a fault and what undoes it go together), drop other statements, halve
 // waits and the time the script runs on after its last fault, halve producers' rates and
 // topics' partitions, remove a broker, remove a client. A candidate is kept when it still
@@ -123,8 +126,15 @@ func (d *shrinkDoc) clone() *shrinkDoc {
 	return &cp
 }
 
-// sayFor is a say line for a fault statement, in the words of sim's fault table.
+// sayFor is a say line for a fault statement, in the words of sim's fault table, or for the
+// await an isr-change strike is written after.
 func sayFor(stmt string) string {
+	if m := reStrikeAwait.FindStringSubmatch(stmt); m != nil {
+		if m[1] != "" {
+			return fmt.Sprintf("say %q", fmt.Sprintf("When broker %s, leading %s, proposes the ISR %s (AlterPartition):", m[3], m[2], m[4]))
+		}
+		return fmt.Sprintf("say %q", fmt.Sprintf("When broker %s learns the ISR %s of %s is committed:", m[3], m[4], m[2]))
+	}
 	verb, rest, _ := strings.Cut(stmt, " ")
 	k := sim.FaultKindNamed(verb)
 	if k == nil {
@@ -213,6 +223,7 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 		return nil, fmt.Errorf("%s seed %d does not fail: nothing to shrink", f.Name, orig.Seed)
 	}
 	seed := orig.Seed
+	slowCap := max(4*now().Sub(start), 2*time.Second)
 	way, names := failureWay(orig)
 	if len(names) > 0 {
 		way += " (anomalies: " + strings.Join(names, ", ") + ")"
@@ -249,7 +260,13 @@ func Shrink(f *File, o ShrinkOptions) (*Shrunk, error) {
 		out.Runs++
 		o := Options{Seed: seed}
 		if stoppable {
-			o.Stop = stop
+			// A candidate may also land in a state the simulator runs slowly (a leader cut off
+			// from the active controller for minutes: a few thousand events a wall second, a
+			// hundred times fewer than the original's); it is stopped once it has run longer
+			// than a few of the original's runs and counts as not failing the same way, so
+			// that one such candidate does not spend the budget.
+			began := now()
+			o.Stop = func() bool { return stop() || now().Sub(began) > slowCap }
 		}
 		r, err := Run(sc, o)
 		if err != nil || r.Stopped || !sameWay(orig, r) {
@@ -483,12 +500,25 @@ func shrinkDocOf(f *File, s *Scenario, orig *Result) (*shrinkDoc, error) {
 	if nemesisAt >= 0 {
 		after := afterNemesis(s, nemesisAt, orig.ScriptEnd)
 		fs := orig.Faults
-		k := 0 // the next statement of after
+		k := 0                 // the next statement of after
+		var prev time.Duration // the time of the fault before
 		for i := 0; i < len(fs); i++ {
 			for ; k < len(after) && after[k].at < fs[i].At; k++ {
 				d.body = append(d.body, []string{fmt.Sprintf("run until %v", after[k].at), after[k].text})
 			}
 			u := []string{fmt.Sprintf("run until %v", fs[i].At), fs[i].Statement}
+			if fs[i].Await != "" {
+				// An isr-change strike: after an await on the ISR change it reacted to, so
+				// that it stays tied to that change when earlier faults are dropped or
+				// moved; the faults it applied at that change go with it.
+				within := (orig.ScriptEnd - prev).Truncate(time.Second) + time.Second
+				u = []string{fmt.Sprintf("await %s within %v", fs[i].Await, within), fs[i].Statement}
+				for i+1 < len(fs) && fs[i+1].Await == fs[i].Await && fs[i+1].At == fs[i].At {
+					i++
+					u = append(u, fs[i].Statement)
+				}
+			}
+			prev = fs[i].At
 			// A fault and what undoes it are one unit unless a statement of the script
 			// ran between them.
 			between := k < len(after) && after[k].at < fs[min(i+1, len(fs)-1)].At
@@ -579,10 +609,12 @@ func undoOf(body [][]string, i int) int {
 var (
 	reWait     = regexp.MustCompile(`^wait (\S+)$`)
 	reRunUntil = regexp.MustCompile(`^run until (\S+)$`)
-	reRate     = regexp.MustCompile(`\brate=(\d+)/s\b`)
-	rePart     = regexp.MustCompile(`\bpartitions=(\d+)\b`)
-	reReplicas = regexp.MustCompile(`\breplicas=(\S+)`)
-	reBrokers  = regexp.MustCompile(`\bbrokers=(\d+)\b`)
+	// the await an isr-change strike is written after (Fault.Await)
+	reStrikeAwait = regexp.MustCompile(`^await (proposed )?isr (\S+)@(\d+) == (\{[\d,]*\}) within \S+$`)
+	reRate        = regexp.MustCompile(`\brate=(\d+)/s\b`)
+	rePart        = regexp.MustCompile(`\bpartitions=(\d+)\b`)
+	reReplicas    = regexp.MustCompile(`\breplicas=(\S+)`)
+	reBrokers     = regexp.MustCompile(`\bbrokers=(\d+)\b`)
 )
 
 // halveTime halves a wait ("" if it cannot be shorter).

@@ -48,6 +48,7 @@ func TestShrinkHistoricBugs(t *testing.T) {
 		{"strict-min-isr-off under a lagging nemesis", "testdata/nemesis/strict-min-isr-off.scenario"},
 		{"last-replica-standing", "last-replica-standing.scenario"},
 		{"last-replica-standing under a piling nemesis", "testdata/nemesis/last-replica-standing.scenario"},
+		{"kafka7128-isr-expansion under an isr-change nemesis", "testdata/nemesis/kafka7128-isr-expansion.scenario"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var src []byte
@@ -95,6 +96,10 @@ func TestShrinkHistoricBugs(t *testing.T) {
 			}
 			if s.hasNemesis() || !strings.Contains(res.Text, "\nsay ") {
 				t.Errorf("want explicit faults with say lines:\n%s", res.Text)
+			}
+			// An isr-change strike is written after an await on the ISR change it reacted to.
+			if strings.Contains(string(src), "isr-change") && !strings.Contains(res.Text, "\nawait proposed isr ") {
+				t.Errorf("want the strikes after awaits on their ISR changes:\n%s", res.Text)
 			}
 			r, err := Run(s, Options{})
 			if err != nil {

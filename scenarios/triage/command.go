@@ -51,7 +51,7 @@ func shrinkCommand(exit Exit) *cobra.Command {
 shrink replays FILE under --seed, which must fail, then searches for a smaller scenario that
 fails the same way (the same first failed expectation, or the same anomaly names), in the
 manner of delta debugging: a nemesis is written out as the explicit faults it applied at their
-instants; then faults are dropped (each with what undoes it), other statements dropped, waits
+instants (an isr-change strike after an await on the ISR change it reacted to); then faults are dropped (each with what undoes it), other statements dropped, waits
 shortened, producers' rates lowered, topics' partitions, brokers and clients removed, as long
 as the run still fails the same way with no more events. It prints its progress on stderr and
 the smallest scenario (with say lines saying what each fault did) on stdout, or in --out FILE.

@@ -87,9 +87,18 @@ func (s *Stepper) isrChangeOn(kinds []string) {
 	})
 }
 
+// Strike says what a strike's faults reacted to: leader Leader proposed ISR ISR for TP (the cut
+// falls then), or, with Committed, learnt the controller committed it (the node fault).
+type Strike struct {
+	Leader    int32
+	TP        protocol.TopicPartition
+	ISR       []int32 // sorted
+	Committed bool
+}
+
 // OnStrike registers f to be called with the faults a strike applies (kinds=isr-change), when
-// it applies them: between a step's and the next, at an event.
-func (s *Stepper) OnStrike(f func([]Fault)) { s.onStrike = f }
+// it applies them: between a step's and the next, at an event; st says what they reacted to.
+func (s *Stepper) OnStrike(f func(fs []Fault, st Strike)) { s.onStrike = f }
 
 // isrProposed draws whether to strike at a proposed ISR change, and cuts the leader's links to
 // the other members of the ISR it proposes at once.
@@ -120,7 +129,7 @@ func (s *Stepper) isrProposed(p broker.IsrProposed) {
 			on = id
 		}
 	}
-	s.struck(n, on)
+	s.struck(n, on, Strike{Leader: p.Broker, TP: p.TP, ISR: st.isr})
 }
 
 // isrRoom reports whether a strike may apply a node fault and a network fault now.
@@ -173,13 +182,13 @@ func (s *Stepper) isrCommitted(id int32) {
 		f.minority = s.over != nil && s.over.outage || down+1 <= (len(c.BrokerIDs)-1)/2
 		n := len(f.log)
 		w.node[f.r.Intn(len(w.node))](f, id)
-		s.struck(n, id)
+		s.struck(n, id, Strike{Leader: id, TP: st.tp, ISR: st.isr, Committed: true})
 	}
 }
 
 // struck holds the faults a strike applied from log index n as faults in force (the next step
-// undoes them) and reports them.
-func (s *Stepper) struck(n int, on int32) {
+// undoes them) and reports them with what they reacted to.
+func (s *Stepper) struck(n int, on int32, at Strike) {
 	f := s.f
 	if len(f.log) == n {
 		return
@@ -206,7 +215,7 @@ func (s *Stepper) struck(n int, on int32) {
 		s.undo = append(s.undo, undo...)
 	}
 	if s.onStrike != nil {
-		s.onStrike(slices.Clone(f.log[n:]))
+		s.onStrike(slices.Clone(f.log[n:]), at)
 	}
 }
 

@@ -42,8 +42,8 @@ type Stepper struct {
 
 	over *overlap // kinds=overlap: two faults may be in force (overlap.go)
 
-	isr      *isrWatch     // kinds=isr-change: strikes at ISR changes (isrchange.go)
-	onStrike func([]Fault) // called with a strike's faults (OnStrike)
+	isr      *isrWatch             // kinds=isr-change: strikes at ISR changes (isrchange.go)
+	onStrike func([]Fault, Strike) // called with a strike's faults (OnStrike)
 }
 
 // NewStepper starts a stepped nemesis on the cluster. An unknown kind is an error naming it.
