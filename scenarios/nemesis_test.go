@@ -69,7 +69,7 @@ func TestNemesisAgainstTheSafeConfigurationIsNoFalseAlarm(t *testing.T) {
 // zk-session-expiry-acks1-loss 37 (kinds=partition,zookeeper), last-replica-standing 6
 // (kinds=outage, first seed 2), kip890-hanging-transaction 7 (kinds=slow,lag, a producer
 // writing in bursts; first seed 3), kafka7128-isr-expansion 10 (kinds=cut,kill,outage,isr-change;
-// first seed 20; 12, first seed 2, before clients skipped brokers in reconnect back-off; 0 of
+// first seed 19; 12, first seed 2, before clients skipped brokers in reconnect back-off; 0 of
 // 100 before isr-change).
 func TestNemesisCatchesHistoricBugs(t *testing.T) {
 	for _, name := range []string{
