@@ -651,7 +651,6 @@ type consumerSession struct {
 	parts   []int32                   // the last fetch's partitions (indexes into Consumer.parts)
 	want    []protocol.FetchPartition // their entries as last sent
 	changed []int32                   // scratch: the entries that moved since
-	sent    bool                      // a fetch went out through h with parts and want
 }
 
 func (c *Consumer) isFetching(broker int32) bool {
