@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"kafkasim/broker/metadata"
 	"kafkasim/broker/node"
 	"kafkasim/broker/protocol"
 )
@@ -16,12 +15,7 @@ import (
 // timeout. A disconnect from another broker leaves it held.
 func TestAddPartitionsToTxnFailsOnCoordinatorDisconnect(t *testing.T) {
 	b, p, env := leaderAwaitingFollower(t)
-	// __transaction_state, every partition led by broker 2: payer's coordinator.
-	ts := &metadata.Topic{Name: protocol.TransactionStateTopic}
-	for i := range b.cfg.TransactionStateLogNumPartitions {
-		ts.Partitions = append(ts.Partitions, &metadata.Partition{Topic: ts.Name, Index: int32(i), Leader: 2, Replicas: []int32{2}, ISR: []int32{2}})
-	}
-	b.image.Topics[ts.Name] = ts
+	coordinatorOn(b, 2)
 	b.Step(time.Millisecond, testClient, txnProduce(1, 0, 0))
 	if adds := addRequests(env); len(adds) != 1 {
 		t.Fatalf("AddPartitionsToTxn sent %+v; want one", adds)

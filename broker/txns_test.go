@@ -120,12 +120,7 @@ func TestLeaderAddsPartitionToTransactionBeforeAppend(t *testing.T) {
 		{protocol.PRODUCER_FENCED, 0, protocol.INVALID_PRODUCER_EPOCH},
 	} {
 		b, p, env := leaderAwaitingFollower(t)
-		// __transaction_state, every partition led by broker 2: payer's coordinator.
-		ts := &metadata.Topic{Name: protocol.TransactionStateTopic}
-		for i := range b.cfg.TransactionStateLogNumPartitions {
-			ts.Partitions = append(ts.Partitions, &metadata.Partition{Topic: ts.Name, Index: int32(i), Leader: 2, Replicas: []int32{2}, ISR: []int32{2}})
-		}
-		b.image.Topics[ts.Name] = ts
+		coordinatorOn(b, 2)
 		b.Step(time.Millisecond, testClient, txnProduce(1, 0, 0))
 		adds := addRequests(env)
 		if len(adds) != 1 || !adds[0].FromBroker || adds[0].ProducerEpoch != 0 {
@@ -221,4 +216,14 @@ func TestLateMarkerEndsTheNextTransactionUnlessTransactionVersion2(t *testing.T)
 			}
 		}
 	}
+}
+
+// coordinatorOn gives b a __transaction_state whose every partition broker id leads: every
+// transactional id's coordinator (payer's in these tests).
+func coordinatorOn(b *Broker, id int32) {
+	ts := &metadata.Topic{Name: protocol.TransactionStateTopic}
+	for i := range b.cfg.TransactionStateLogNumPartitions {
+		ts.Partitions = append(ts.Partitions, &metadata.Partition{Topic: ts.Name, Index: int32(i), Leader: id, Replicas: []int32{id}, ISR: []int32{id}})
+	}
+	b.image.Topics[ts.Name] = ts
 }
