@@ -9,11 +9,11 @@ import (
 )
 
 // librarySeeds reads LIBRARY_SEEDS: "N" sweeps seeds 1..N, "A-B" seeds A..B. Unset, the
-// sweep is CI's share: seeds 1..5.
+// sweep is CI's share: seeds 1..6.
 func librarySeeds(t *testing.T) (from, to uint64) {
 	v := os.Getenv("LIBRARY_SEEDS")
 	if v == "" {
-		return 1, 5
+		return 1, 6
 	}
 	a, b, isRange := strings.Cut(v, "-")
 	from, err := strconv.ParseUint(a, 10, 64)
@@ -43,7 +43,10 @@ func TestLibrarySeeds(t *testing.T) {
 		if Large(name) != "" {
 			continue // large.go
 		}
-		t.Run(name, func(t *testing.T) { sweep(t, name, from, to) })
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sweep(t, name, from, to)
+		})
 	}
 }
 

@@ -1,10 +1,6 @@
 package scenarios
 
-import (
-	"path"
-	"strings"
-	"testing"
-)
+import "testing"
 
 // sweep runs a library scenario over seeds [from, to] and fails on any seed that does not pass.
 func sweep(t *testing.T, name string, from, to uint64) {
@@ -31,18 +27,4 @@ func TestFailoverSweep(t *testing.T) {
 		n = 20
 	}
 	sweep(t, "leader-failover", 1, n)
-}
-
-// Every library scenario passes on more seeds than its default one.
-func TestLibraryOverSeeds(t *testing.T) {
-	if testing.Short() {
-		t.Skip("sweeps every library scenario")
-	}
-	for _, s := range Library() {
-		name := strings.TrimSuffix(path.Base(s.File), ".scenario")
-		if Large(name) != "" {
-			continue // large.go
-		}
-		t.Run(name, func(t *testing.T) { sweep(t, name, 2, 6) })
-	}
 }
