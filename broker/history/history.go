@@ -194,21 +194,23 @@ func (op *Op) validate() error {
 	return nil
 }
 
-// chunkSize is the number of operations per chunk of a Log; arenaSize the number of values
-// per chunk of its value arenas.
+// chunkSize is the number of operations (or batches) per chunk of a Log; arenaSize the number
+// of values per chunk of its value arena. A chunk is what a fork shares with its parent
+// (Share): 64 KiB of records, 48 KiB of batches, 64 KiB of values, ten to fifteen
+// seconds of the classroom each, so that a fork's unshared tail is small.
 const (
-	chunkSize = 4096
-	arenaSize = 1 << 16
+	chunkSize = 1024
+	arenaSize = 1 << 13
 )
 
 // Log collects a growing history compactly: operations in fixed-size chunks of pointer-free
 // records (strings interned, each operation's values and offsets together in an int64
-// arena), so that appending never copies what is there and the garbage collector never scans
-// it — a run of half an hour of simulated time records two million operations, and a record
-// takes 64 bytes where an Op takes 200. A producer's batch (AddSends) is one record for the
-// whole batch: a steady batch of consecutive values, as a producer at a fixed rate sends, is a
-// fixed handful of numbers whatever its length. History rebuilds the []Op form; Load reads one
-// operation in place.
+// arena, a run of consecutive ones as its first), so that appending never copies what is
+// there and the garbage collector never scans it — a run of half an hour of simulated time
+// records two million operations, and a record takes 64 bytes where an Op takes 200. A
+// producer's batch (AddSends) is one record for the whole batch: a steady batch of
+// consecutive values, as a producer at a fixed rate sends, is a fixed handful of numbers
+// whatever its length. History rebuilds the []Op form; Load reads one operation in place.
 type Log struct {
 	chunks   [][]rec // the operations added one by one (Add), in order
 	singles  int
@@ -285,7 +287,10 @@ func (b *sendBatch) invokes() int32 {
 }
 
 // rec is an Op without pointers: its values are nVals int64s of the arena at `at`, its offsets
-// the nOffs after them (nOffs -1: no offsets, as against none).
+// the nOffs after them (nOffs -1: no offsets, as against none). A run of two or more
+// consecutive values (offsets) is its first alone, its length negated in nVals (nOffs): a
+// consumer's fetch returns a run of a partition's log, consecutive offsets, whose records a
+// producer mostly sent in one batch, consecutive values.
 type rec struct {
 	invoke, complete time.Duration
 	at               int64
@@ -403,14 +408,25 @@ func (l *Log) Add(op Op) {
 		client: l.intern(op.Client), topic: l.intern(op.Topic), err: l.intern(op.Error),
 		typ: l.kind(string(op.Type)), outcome: l.kind(string(op.Outcome)),
 		txn: l.kind(op.Txn), isolation: l.kind(op.Isolation),
-		at: l.nums.add(op.Values, op.Offsets), nVals: int32(len(op.Values)), nOffs: -1,
+		nVals: int32(len(op.Values)), nOffs: -1,
 	}
 	if op.Group != "" {
 		r.group, r.session, r.generation = l.intern(op.Group)+1, l.intern(op.Session), op.Generation
 	}
-	if op.Offsets != nil {
-		r.nOffs = int32(len(op.Offsets))
+	vals, offs := op.Values, op.Offsets
+	if offs != nil {
+		r.nOffs = int32(len(offs))
 	}
+	if len(vals) > 1 && consecutive(vals) {
+		vals, r.nVals = vals[:1], -r.nVals
+	}
+	if len(offs) > 1 && consecutive(offs) {
+		offs, r.nOffs = offs[:1], -r.nOffs
+	}
+	if r.nVals < 0 || r.nOffs < -1 {
+		l.useSlab()
+	}
+	r.at = l.nums.add(vals, offs)
 	c := &l.chunks[len(l.chunks)-1]
 	*c = append(*c, r)
 	if k := len(l.ents); k == 0 || l.ents[k-1].batch {
@@ -466,25 +482,53 @@ func (l *Log) entryOf(i int) *entry {
 
 // loadRec fills op with record r, numbered i.
 func (l *Log) loadRec(op *Op, i int, r *rec) {
-	run := l.nums.get(r.at, r.nVals+max(r.nOffs, 0))
+	sv, so := r.nVals, max(r.nOffs, 0) // the lengths of the runs stored
+	if sv < 0 {
+		sv = 1
+	}
+	if r.nOffs < -1 {
+		so = 1
+	}
+	run := l.nums.get(r.at, sv+so)
 	*op = Op{
 		Index: i, Client: l.strs[r.client], Type: Type(l.kinds[r.typ]), Topic: l.strs[r.topic],
-		Partition: r.partition, Values: run[:r.nVals:r.nVals], Invoke: r.invoke,
+		Partition: r.partition, Values: run[:sv:sv], Invoke: r.invoke,
 		Complete: r.complete, Outcome: Outcome(l.kinds[r.outcome]), Error: l.strs[r.err],
 		Txn: l.kinds[r.txn], Isolation: l.kinds[r.isolation],
-	}
-	if r.nVals == 0 {
-		op.Values = []int64{}
 	}
 	if r.group != 0 {
 		op.Group, op.Session, op.Generation = l.strs[r.group-1], l.strs[r.session], r.generation
 	}
 	if r.nOffs >= 0 {
-		op.Offsets = run[r.nVals:]
-		if r.nOffs == 0 {
-			op.Offsets = []int64{}
+		op.Offsets = run[sv:]
+	}
+	if r.nVals < 0 || r.nOffs < -1 {
+		nv, no := max(-r.nVals, 0), max(-r.nOffs, 0)
+		if no == 1 {
+			no = 0 // -1: no offsets
+		}
+		buf := l.loaded.take(int64(nv + no))
+		if nv > 0 {
+			op.Values = counted(buf[:nv:nv], run[0])
+		}
+		if no > 0 {
+			op.Offsets = counted(buf[nv:], run[sv])
 		}
 	}
+	if op.Values == nil {
+		op.Values = []int64{}
+	}
+	if op.Offsets == nil && r.nOffs == 0 {
+		op.Offsets = []int64{}
+	}
+}
+
+// counted fills s with first, first+1, … and returns it.
+func counted(s []int64, first int64) []int64 {
+	for i := range s {
+		s[i] = first + int64(i)
+	}
+	return s
 }
 
 // loadSend fills op with operation k of batch b, numbered i, writing each field in place (an

@@ -91,8 +91,8 @@ func (l *Log) AddSends(s *Sends) {
 	}
 	c := &l.batches[len(l.batches)-1]
 	*c = append(*c, b)
-	if l.loaded == nil {
-		l.loaded = &slab{}
+	if b.form != 0 || b.base >= 0 {
+		l.useSlab()
 	}
 	l.ents = append(l.ents, entry{start: int64(l.n), idx: int32(l.nBatches), batch: true})
 	l.nBatches++
@@ -119,9 +119,9 @@ func steady(ts []time.Duration) bool {
 	return true
 }
 
-// slab hands out the value and offset slices of the sends Load rebuilds (a batch of
-// consecutive values, or one acknowledged with offsets, holds them as one number for the
-// batch): cut from shared arrays, not allocated one by one, since the checker loads every
+// slab hands out the value and offset slices of the operations Load rebuilds (consecutive
+// values and offsets are held as the first alone; a batch's offsets as its base): cut from
+// shared arrays, not allocated one by one, since the checker loads every
 // operation several times. A slice handed out is never handed out again, so an Op loaded
 // stays as it was for as long as it is kept (as one read in place does); and slices are
 // taken by an atomic count, so that judges on several goroutines may load from one Log, as
@@ -139,8 +139,18 @@ type slabArray struct {
 // anomaly's) keeps little else alive.
 const slabLen = 1024
 
-// take returns n int64s (n ≤ slabLen) no one else has.
+// useSlab readies l.loaded for Load: a Log rebuilds some of its operations' values.
+func (l *Log) useSlab() {
+	if l.loaded == nil {
+		l.loaded = &slab{}
+	}
+}
+
+// take returns n int64s no one else has.
 func (s *slab) take(n int64) []int64 {
+	if n > slabLen/8 {
+		return make([]int64, n)
+	}
 	if a := s.cur.Load(); a != nil {
 		if end := a.used.Add(n); end <= slabLen {
 			return a.nums[end-n : end : end]

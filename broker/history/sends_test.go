@@ -12,18 +12,28 @@ import (
 // A Log given batches (AddSends) among single operations reads back exactly what the
 // batches' Ops stand for, by At, Load and History alike, across blocks, chunks of records and
 // of batches and arena chunks, whatever form each batch is stored in: values consecutive or
-// not, acknowledged with offsets or not, records created at fixed steps or not.
+// not, acknowledged with offsets or not, records created at fixed steps or not; and polls of
+// consecutive values and offsets or not.
 func TestLogAddSendsReadsAsOps(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	var l Log
 	var want History
 	value := int64(0)
 	forms := map[uint8]int{}
-	for len(l.chunks) < 2 || len(l.batches) < 2 || len(l.nums.chunks) < 3 {
+	polls := map[[2]bool]int{} // by whether their values, offsets start consecutive
+	for len(l.chunks) < 3 || len(l.batches) < 3 || len(l.nums.chunks) < 3 {
 		if r.IntN(2) == 0 {
 			op := Op{Client: "c1", Type: Poll, Topic: "t", Partition: int32(r.IntN(3)), Invoke: time.Duration(len(want)), Complete: time.Duration(len(want) + 1), Outcome: OK}
+			gaps := r.IntN(3) // 0: consecutive values and offsets; 1: gaps in the values; 2: in the offsets
 			for k := range 1 + r.IntN(60) {
-				op.Values, op.Offsets = append(op.Values, value+int64(k)), append(op.Offsets, int64(k))
+				v, o := value+int64(k), int64(k)
+				if k > 0 && r.IntN(3) == 0 {
+					v, o = v+int64(gaps&1), o+int64(gaps>>1)
+				}
+				op.Values, op.Offsets = append(op.Values, v), append(op.Offsets, o)
+			}
+			if len(op.Values) > 1 {
+				polls[[2]bool{op.Values[1] == op.Values[0]+1, op.Offsets[1] == op.Offsets[0]+1}]++
 			}
 			l.Add(op)
 			op.Index = len(want)
@@ -53,6 +63,9 @@ func TestLogAddSendsReadsAsOps(t *testing.T) {
 		if forms[f] == 0 {
 			t.Fatalf("no batch of form %d among %v; want every form", f, forms)
 		}
+	}
+	if len(polls) != 3 {
+		t.Fatalf("polls %v; want some of consecutive values and offsets, and of gaps in each", polls)
 	}
 	h := l.History(0)
 	var buf Op
@@ -192,5 +205,31 @@ func TestLoadSendOverwritesEveryField(t *testing.T) {
 		if got := *l.Load(i, &buf); !reflect.DeepEqual(got, want) {
 			t.Errorf("Load(%d) into a used Op = %+v; want %+v", i, got, want)
 		}
+	}
+}
+
+// A poll of a run of the log, consecutive offsets, of records sent one after the other,
+// consecutive values, is stored as two numbers and its record however many it read; others
+// one number a value and an offset.
+func TestLogConsecutivePollIsFixedSize(t *testing.T) {
+	held := func(vals, offs []int64) int64 {
+		var l Log
+		l.Add(Op{Client: "c1", Type: Poll, Topic: "t", Values: vals, Offsets: offs, Outcome: OK})
+		return l.heldBytes() - int64(len(l.blocks))*4 // the index of runs has an entry a 64 operations
+	}
+	run := func(first int64, n int) []int64 {
+		s := make([]int64, n)
+		for i := range s {
+			s[i] = first + int64(i)
+		}
+		return s
+	}
+	if ten, many := held(run(7, 10), run(100, 10)), held(run(7, 500), run(100, 500)); ten != many || ten != recBytes+16+2*8 {
+		t.Errorf("a poll of 10 consecutive records takes %d bytes, of 500 %d; want both %d", ten, many, recBytes+16+2*8)
+	}
+	gaps := run(7, 10)
+	gaps[5]++
+	if got, want := held(gaps, run(100, 10)), recBytes+16+11*8; got != want {
+		t.Errorf("a poll of 10 records with a gap in the values takes %d bytes; want %d", got, want)
 	}
 }
