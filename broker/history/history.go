@@ -194,30 +194,35 @@ func (op *Op) validate() error {
 	return nil
 }
 
-// chunkSize is the number of operations per chunk of a Log; arenaSize the number of values
-// per chunk of its value arenas.
+// chunkSize is the number of operations (or batches) per chunk of a Log; arenaSize the number
+// of values per chunk of its value arena. A chunk is what a fork shares with its parent
+// (Share): 64 KiB of records, 48 KiB of batches, 64 KiB of values, ten to fifteen
+// seconds of the classroom each, so that a fork's unshared tail is small.
 const (
-	chunkSize = 4096
-	arenaSize = 1 << 16
+	chunkSize = 1024
+	arenaSize = 1 << 13
 )
 
 // Log collects a growing history compactly: operations in fixed-size chunks of pointer-free
 // records (strings interned, each operation's values and offsets together in an int64
-// arena), so that appending never copies what is there and the garbage collector never scans
-// it — a run of half an hour of simulated time records two million operations, and a record
-// takes 64 bytes where an Op takes 200. A producer's batch (AddSends) is one record for the
-// batch and three numbers per operation (value, offset, invoke). History rebuilds the []Op
-// form; Load reads one operation in place.
+// arena, a run of consecutive ones as its first), so that appending never copies what is
+// there and the garbage collector never scans it — a run of half an hour of simulated time
+// records two million operations, and a record takes 64 bytes where an Op takes 200. A
+// producer's batch (AddSends) is one record for the whole batch: a steady batch of
+// consecutive values, as a producer at a fixed rate sends, is a fixed handful of numbers
+// whatever its length. History rebuilds the []Op form; Load reads one operation in place.
 type Log struct {
-	chunks  [][]rec // the operations added one by one (Add), in order
-	singles int
-	batches []sendBatch // the batches added by AddSends, in order
+	chunks   [][]rec // the operations added one by one (Add), in order
+	singles  int
+	batches  [][]sendBatch // the batches added by AddSends, in order, in chunks of chunkSize
+	nBatches int
 	// ents are the runs of operations in order: a run of records, or a batch. blocks[b] is
 	// the run holding operation b*blockOps, where the search for an operation starts.
 	ents   []entry
 	blocks []int32
 	n      int
 	nums   arena
+	loaded *slab // where Load puts the value and offset of a send that the log does not hold one by one
 	strs   []string
 	strIdx map[string]uint32
 	recent [8]recentStr // strings interned last, looked at before strIdx: a consumer's read interns five
@@ -238,32 +243,54 @@ type entry struct {
 }
 
 // sendBatch is a producer batch's operations: sends of one client, topic and partition,
-// completed together with one outcome and error. Its arena run holds n values (with offsets,
-// n value, offset pairs), then the n invoke times, or, for a steady batch, the first invoke
-// time and the step between one and the next: a producer at a fixed rate creates its records
-// at fixed steps, and one batch holds records created one after the other, so the two numbers
-// say what n did (8 bytes a send, 5 MiB in ten classroom minutes).
+// completed together with one outcome and error. Record k's offset, when acknowledged with
+// offsets, is base+k (a batch is appended as one, ProduceResponse's base_offset). Its arena
+// run holds the values, then the invoke times, each in the short form where it applies:
+//
+//   - consecutiveValues: the first value alone, record k's being first+k (a producer numbers
+//     its records one after the other, and a batch holds records sent one after the other);
+//   - steadyInvokes: the first invoke time and the step between one and the next (a
+//     producer at a fixed rate creates its records at fixed steps);
+//
+// else one number a record. A steady batch of consecutive values is three numbers and this
+// record, whatever its length.
 type sendBatch struct {
 	complete           time.Duration
 	at                 int64
+	base               int64 // the first record's offset; -1: acknowledged without offsets
 	n                  int32
 	partition          int32
 	client, topic, err uint32
 	outcome, txn       uint8 // txn: Op.Txn, interned in kinds
-	offsets            bool
-	steady             bool
+	form               uint8 // consecutiveValues, steadyInvokes
 }
 
-// invokes is the length of b's run of invoke times.
+// The short forms of a sendBatch's runs.
+const (
+	consecutiveValues = 1 << iota
+	steadyInvokes
+)
+
+// values is the length of b's run of values, invokes that of its invoke times.
+func (b *sendBatch) values() int32 {
+	if b.form&consecutiveValues != 0 {
+		return 1
+	}
+	return b.n
+}
+
 func (b *sendBatch) invokes() int32 {
-	if b.steady {
+	if b.form&steadyInvokes != 0 {
 		return 2
 	}
 	return b.n
 }
 
 // rec is an Op without pointers: its values are nVals int64s of the arena at `at`, its offsets
-// the nOffs after them (nOffs -1: no offsets, as against none).
+// the nOffs after them (nOffs -1: no offsets, as against none). A run of two or more
+// consecutive values (offsets) is its first alone, its length negated in nVals (nOffs): a
+// consumer's fetch returns a run of a partition's log, consecutive offsets, whose records a
+// producer mostly sent in one batch, consecutive values.
 type rec struct {
 	invoke, complete time.Duration
 	at               int64
@@ -381,14 +408,25 @@ func (l *Log) Add(op Op) {
 		client: l.intern(op.Client), topic: l.intern(op.Topic), err: l.intern(op.Error),
 		typ: l.kind(string(op.Type)), outcome: l.kind(string(op.Outcome)),
 		txn: l.kind(op.Txn), isolation: l.kind(op.Isolation),
-		at: l.nums.add(op.Values, op.Offsets), nVals: int32(len(op.Values)), nOffs: -1,
+		nVals: int32(len(op.Values)), nOffs: -1,
 	}
 	if op.Group != "" {
 		r.group, r.session, r.generation = l.intern(op.Group)+1, l.intern(op.Session), op.Generation
 	}
-	if op.Offsets != nil {
-		r.nOffs = int32(len(op.Offsets))
+	vals, offs := op.Values, op.Offsets
+	if offs != nil {
+		r.nOffs = int32(len(offs))
 	}
+	if len(vals) > 1 && consecutive(vals) {
+		vals, r.nVals = vals[:1], -r.nVals
+	}
+	if len(offs) > 1 && consecutive(offs) {
+		offs, r.nOffs = offs[:1], -r.nOffs
+	}
+	if r.nVals < 0 || r.nOffs < -1 {
+		l.useSlab()
+	}
+	r.at = l.nums.add(vals, offs)
 	c := &l.chunks[len(l.chunks)-1]
 	*c = append(*c, r)
 	if k := len(l.ents); k == 0 || l.ents[k-1].batch {
@@ -442,52 +480,85 @@ func (l *Log) entryOf(i int) *entry {
 	return &l.ents[lo]
 }
 
-func (l *Log) op(i int, r *rec) Op {
-	run := l.nums.get(r.at, r.nVals+max(r.nOffs, 0))
-	op := Op{
+// loadRec fills op with record r, numbered i.
+func (l *Log) loadRec(op *Op, i int, r *rec) {
+	sv, so := r.nVals, max(r.nOffs, 0) // the lengths of the runs stored
+	if sv < 0 {
+		sv = 1
+	}
+	if r.nOffs < -1 {
+		so = 1
+	}
+	run := l.nums.get(r.at, sv+so)
+	*op = Op{
 		Index: i, Client: l.strs[r.client], Type: Type(l.kinds[r.typ]), Topic: l.strs[r.topic],
-		Partition: r.partition, Values: run[:r.nVals:r.nVals], Invoke: r.invoke,
+		Partition: r.partition, Values: run[:sv:sv], Invoke: r.invoke,
 		Complete: r.complete, Outcome: Outcome(l.kinds[r.outcome]), Error: l.strs[r.err],
 		Txn: l.kinds[r.txn], Isolation: l.kinds[r.isolation],
-	}
-	if r.nVals == 0 {
-		op.Values = []int64{}
 	}
 	if r.group != 0 {
 		op.Group, op.Session, op.Generation = l.strs[r.group-1], l.strs[r.session], r.generation
 	}
 	if r.nOffs >= 0 {
-		op.Offsets = run[r.nVals:]
-		if r.nOffs == 0 {
-			op.Offsets = []int64{}
+		op.Offsets = run[sv:]
+	}
+	if r.nVals < 0 || r.nOffs < -1 {
+		nv, no := max(-r.nVals, 0), max(-r.nOffs, 0)
+		if no == 1 {
+			no = 0 // -1: no offsets
+		}
+		buf := l.loaded.take(int64(nv + no))
+		if nv > 0 {
+			op.Values = counted(buf[:nv:nv], run[0])
+		}
+		if no > 0 {
+			op.Offsets = counted(buf[nv:], run[sv])
 		}
 	}
-	return op
+	if op.Values == nil {
+		op.Values = []int64{}
+	}
+	if op.Offsets == nil && r.nOffs == 0 {
+		op.Offsets = []int64{}
+	}
 }
 
-// sendOp is operation k of batch b, numbered i.
-func (l *Log) sendOp(i int, b *sendBatch, k int) Op {
-	op := Op{
-		Index: i, Client: l.strs[b.client], Type: Send, Topic: l.strs[b.topic],
-		Partition: b.partition, Complete: b.complete, Outcome: Outcome(l.kinds[b.outcome]),
-		Error: l.strs[b.err], Txn: l.kinds[b.txn],
+// counted fills s with first, first+1, … and returns it.
+func counted(s []int64, first int64) []int64 {
+	for i := range s {
+		s[i] = first + int64(i)
 	}
-	w := int32(1)
-	if b.offsets {
-		w = 2
+	return s
+}
+
+// loadSend fills op with operation k of batch b, numbered i, writing each field in place (an
+// Op is 200 bytes, and the checker loads every operation several times).
+func (l *Log) loadSend(op *Op, i int, b *sendBatch, k int) {
+	op.Index, op.Client, op.Type, op.Topic = i, l.strs[b.client], Send, l.strs[b.topic]
+	op.Partition, op.Complete, op.Outcome = b.partition, b.complete, Outcome(l.kinds[b.outcome])
+	op.Error, op.Txn = l.strs[b.err], l.kinds[b.txn]
+	op.Group, op.Generation, op.Session, op.Isolation = "", 0, "", ""
+	nv := b.values()
+	run := l.nums.get(b.at, nv+b.invokes())
+	switch {
+	case b.form&consecutiveValues == 0 && b.base < 0:
+		op.Values, op.Offsets = run[k:k+1:k+1], nil // in place
+	case b.base < 0:
+		op.Values, op.Offsets = l.loaded.take(1), nil
+		op.Values[0] = run[0] + int64(k)
+	default:
+		vo := l.loaded.take(2)
+		op.Values, op.Offsets = vo[:1:1], vo[1:2:2]
+		vo[0], vo[1] = run[0]+int64(k), b.base+int64(k)
+		if b.form&consecutiveValues == 0 {
+			vo[0] = run[k]
+		}
 	}
-	run := l.nums.get(b.at, w*b.n+b.invokes())
-	v := run[int32(k)*w:]
-	op.Values = v[:1:1]
-	if b.offsets {
-		op.Offsets = v[1:2:2]
-	}
-	if inv := run[w*b.n:]; b.steady {
+	if inv := run[nv:]; b.form&steadyInvokes != 0 {
 		op.Invoke = time.Duration(inv[0] + int64(k)*inv[1])
 	} else {
 		op.Invoke = time.Duration(inv[k])
 	}
-	return op
 }
 
 // Load returns operation i in buf, which it fills (a Reader): the checker reads a run's
@@ -497,10 +568,11 @@ func (l *Log) Load(i int, buf *Op) *Op {
 	e := l.entryOf(i)
 	k := i - int(e.start)
 	if e.batch {
-		*buf = l.sendOp(i, &l.batches[e.idx], k)
+		b := uint32(e.idx)
+		l.loadSend(buf, i, &l.batches[b/chunkSize][b%chunkSize], k)
 	} else {
 		j := int(e.idx) + k
-		*buf = l.op(i, &l.chunks[j/chunkSize][j%chunkSize])
+		l.loadRec(buf, i, &l.chunks[j/chunkSize][j%chunkSize])
 	}
 	return buf
 }
@@ -509,12 +581,12 @@ func (l *Log) Load(i int, buf *Op) *Op {
 // judging on another goroutine while the run goes on: a Log never writes again what it holds
 // (records, batches, arena runs, strings), so appending to l afterwards changes nothing the
 // view reads; only the lists of chunks, whose last header an append rewrites, are copied (a
-// few words per 4,096 operations). The view must not be added to.
+// few words per 4,096 operations or batches). The view must not be added to.
 func (l *Log) View() *Log {
 	return &Log{
-		chunks: slices.Clone(l.chunks), singles: l.singles, batches: l.batches,
-		ents: l.ents, blocks: l.blocks, n: l.n, nums: arena{chunks: slices.Clone(l.nums.chunks)},
-		strs: l.strs, kinds: l.kinds,
+		chunks: slices.Clone(l.chunks), singles: l.singles, batches: slices.Clone(l.batches),
+		nBatches: l.nBatches, ents: l.ents, blocks: l.blocks, n: l.n,
+		nums: arena{chunks: slices.Clone(l.nums.chunks)}, loaded: &slab{}, strs: l.strs, kinds: l.kinds,
 	}
 }
 

@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -113,12 +114,13 @@ func TestReadJSONLinesRefusesNegativeFields(t *testing.T) {
 }
 
 // A Log gives back every field of what it was given, read by At, Load and History alike:
-// values and offsets (absent, empty, fewer than the values, longer than an arena chunk),
+// values and offsets (absent, empty, fewer than the values, longer than an arena chunk, runs
+// of consecutive numbers or not),
 // groups, errors and times; and a record stays 64 bytes (two million make a half-hour run).
 func TestLogRoundTrip(t *testing.T) {
-	big := make([]int64, arenaSize+3)
+	big, iota := make([]int64, arenaSize+3), make([]int64, arenaSize+3)
 	for i := range big {
-		big[i] = int64(i)
+		big[i], iota[i] = int64(i)*3, int64(i)
 	}
 	ops := []Op{
 		{Client: "p1", Type: Send, Topic: "t", Partition: 2, Values: []int64{7, 8}, Offsets: []int64{40, 41}, Invoke: 5, Complete: 9, Outcome: OK},
@@ -127,6 +129,11 @@ func TestLogRoundTrip(t *testing.T) {
 		{Client: "c1", Type: Commit, Topic: "u", Values: []int64{}, Offsets: []int64{12}, Invoke: 8, Complete: 12, Outcome: Unknown, Group: "g", Generation: 3, Session: "m-1/3/0"},
 		{Client: "c2", Type: Poll, Topic: "t", Partition: 1, Values: big, Offsets: big, Invoke: 9, Complete: 13, Outcome: OK},
 		{Client: "p1", Type: Send, Topic: "t", Values: []int64{10}, Offsets: []int64{42}, Invoke: 10, Complete: 14, Outcome: OK},
+		{Client: "c2", Type: Poll, Topic: "t", Partition: 1, Values: iota, Offsets: big, Invoke: 10, Complete: 14, Outcome: OK},
+		{Client: "c2", Type: Poll, Topic: "t", Partition: 1, Values: big[:300], Offsets: iota[7:307], Invoke: 10, Complete: 14, Outcome: OK},
+		{Client: "c2", Type: Poll, Topic: "t", Values: []int64{math.MaxInt64 - 1, math.MaxInt64}, Offsets: []int64{4, 5}, Outcome: OK},
+		{Client: "c2", Type: Poll, Topic: "t", Values: []int64{5, 4}, Offsets: []int64{4, 6}, Outcome: OK},
+		{Client: "c2", Type: Commit, Topic: "t", Values: []int64{}, Offsets: []int64{8}, Outcome: OK},
 	}
 	var l Log
 	l.AddAll(ops)

@@ -1,6 +1,9 @@
 package history
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Sends are the records of one producer batch completed together: the compact form of the
 // Ops the batch stands for, one send per record, observed as one event. A batch is a few
@@ -61,34 +64,49 @@ func (l *Log) AddSends(s *Sends) {
 		return
 	}
 	b := sendBatch{
-		complete: s.Complete, n: int32(n), partition: s.Partition,
+		complete: s.Complete, n: int32(n), partition: s.Partition, base: max(s.Base, -1),
 		client: l.intern(s.Client), topic: l.intern(s.Topic), err: l.intern(s.Error),
-		outcome: l.kind(string(s.Outcome)), offsets: s.Base >= 0, txn: l.kind(s.Txn),
+		outcome: l.kind(string(s.Outcome)), txn: l.kind(s.Txn),
 	}
 	l.kind(string(Send))
-	w := 1
-	if b.offsets {
-		w = 2
+	if n > 1 && consecutive(s.Values) {
+		b.form |= consecutiveValues
 	}
-	b.steady = n > 2 && steady(s.Invokes[:n])
+	if n > 2 && steady(s.Invokes[:n]) {
+		b.form |= steadyInvokes
+	}
+	nv := int(b.values())
 	var run []int64
-	run, b.at = l.nums.run(w*n + int(b.invokes()))
-	for i, v := range s.Values {
-		run[i*w] = v
-		if b.offsets {
-			run[i*w+1] = s.Base + int64(i)
-		}
-	}
-	if inv := run[w*n:]; b.steady {
+	run, b.at = l.nums.run(nv + int(b.invokes()))
+	copy(run, s.Values[:nv])
+	if inv := run[nv:]; b.form&steadyInvokes != 0 {
 		inv[0], inv[1] = int64(s.Invokes[0]), int64(s.Invokes[1]-s.Invokes[0])
 	} else {
 		for i := range n {
 			inv[i] = int64(s.Invokes[i])
 		}
 	}
-	l.ents = append(l.ents, entry{start: int64(l.n), idx: int32(len(l.batches)), batch: true})
-	l.batches = append(l.batches, b)
+	if l.nBatches%chunkSize == 0 {
+		l.batches = append(l.batches, make([]sendBatch, 0, chunkSize))
+	}
+	c := &l.batches[len(l.batches)-1]
+	*c = append(*c, b)
+	if b.form != 0 || b.base >= 0 {
+		l.useSlab()
+	}
+	l.ents = append(l.ents, entry{start: int64(l.n), idx: int32(l.nBatches), batch: true})
+	l.nBatches++
 	l.grow(n)
+}
+
+// consecutive reports whether vs count up by one from the first.
+func consecutive(vs []int64) bool {
+	for i, v := range vs {
+		if v != vs[0]+int64(i) {
+			return false
+		}
+	}
+	return true
 }
 
 // steady reports whether ts step by the same amount from each to the next.
@@ -99,4 +117,57 @@ func steady(ts []time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// slab hands out the value and offset slices of the operations Load rebuilds (consecutive
+// values and offsets are held as the first alone; a batch's offsets as its base): cut from
+// shared arrays, not allocated one by one, since the checker loads every
+// operation several times. A slice handed out is never handed out again, so an Op loaded
+// stays as it was for as long as it is kept (as one read in place does); and slices are
+// taken by an atomic count, so that judges on several goroutines may load from one Log, as
+// they may read it.
+type slab struct {
+	cur atomic.Pointer[slabArray]
+}
+
+type slabArray struct {
+	nums [slabLen]int64
+	used atomic.Int64
+}
+
+// slabLen is the number of int64s per array of a slab: small, so that an Op kept long (an
+// anomaly's) keeps little else alive.
+const slabLen = 1024
+
+// useSlab readies l.loaded for Load: a Log rebuilds some of its operations' values.
+func (l *Log) useSlab() {
+	if l.loaded == nil {
+		l.loaded = &slab{}
+	}
+}
+
+// take returns n int64s no one else has.
+func (s *slab) take(n int64) []int64 {
+	if n > slabLen/8 {
+		return make([]int64, n)
+	}
+	if a := s.cur.Load(); a != nil {
+		if end := a.used.Add(n); end <= slabLen {
+			return a.nums[end-n : end : end]
+		}
+	}
+	return s.grow(n)
+}
+
+// grow starts a new array for take, unless another goroutine has, and takes n int64s.
+func (s *slab) grow(n int64) []int64 {
+	for {
+		a := s.cur.Load()
+		if a != nil {
+			if end := a.used.Add(n); end <= slabLen {
+				return a.nums[end-n : end : end]
+			}
+		}
+		s.cur.CompareAndSwap(a, new(slabArray))
+	}
 }

@@ -87,3 +87,54 @@ func TestShareOnlyWhatIsEqual(t *testing.T) {
 		t.Error("b's history changed")
 	}
 }
+
+// batchCourse is n producer batches of three records, every fifth of values that are not
+// consecutive; from `from` on, the course named by branch.
+func batchCourse(l *Log, n, from int, branch string) *Log {
+	if l == nil {
+		l = &Log{}
+	}
+	for i := l.nBatches; i < n; i++ {
+		client, v := "p1", int64(3*i)
+		if i >= from {
+			client, v = "p-"+branch, v*1000
+		}
+		s := &Sends{Client: client, Topic: "t", Partition: int32(i % 3), Complete: time.Duration(i + 9), Outcome: OK, Base: v}
+		for k := range 3 {
+			s.Values = append(s.Values, v+int64(k*(1+i%5/4)))
+			s.Invokes = append(s.Invokes, time.Duration(i+k))
+		}
+		l.AddSends(s)
+	}
+	return l
+}
+
+// A fork's log shares its parent's full chunks of producer batches too, and each goes on
+// reading what a log built alone on its course reads.
+func TestShareBatches(t *testing.T) {
+	const fork, more = 2*chunkSize + 100, chunkSize
+	parent := batchCourse(nil, fork+chunkSize, fork+chunkSize, "")
+	child := batchCourse(nil, fork, fork, "")
+	if child.Share(parent) <= 0 {
+		t.Fatal("Share saved nothing")
+	}
+	for i := 0; i+1 < len(child.batches); i++ {
+		if !sameArray(child.batches[i], parent.batches[i]) {
+			t.Errorf("batch chunk %d is not the parent's", i)
+		}
+	}
+	if last := len(child.batches) - 1; sameArray(child.batches[last], parent.batches[last]) {
+		t.Error("the child's last chunk of batches, which it writes into, is the parent's")
+	}
+	if got, want := child.SharedBytes(parent), 2*chunkSize*batchBytes; got < want {
+		t.Errorf("SharedBytes %d; want at least the two full chunks of batches (%d)", got, want)
+	}
+	batchCourse(child, fork+more, fork, "child")
+	batchCourse(parent, fork+chunkSize+more, fork+chunkSize, "parent")
+	if want := batchCourse(nil, fork+more, fork, "child"); !reflect.DeepEqual(child.History(0), want.History(0)) {
+		t.Error("the child's history differs from its course built alone")
+	}
+	if want := batchCourse(nil, fork+chunkSize+more, fork+chunkSize, "parent"); !reflect.DeepEqual(parent.History(0), want.History(0)) {
+		t.Error("the parent's history differs from its course built alone")
+	}
+}
