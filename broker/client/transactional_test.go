@@ -133,7 +133,7 @@ func TestTransactionDrivenByHand(t *testing.T) {
 			if b.BaseSequence != seq || !b.Transactional {
 				t.Errorf("partition %d batch at sequence %d (transactional %v); want %d", part, b.BaseSequence, b.Transactional, seq)
 			}
-			seq += int32(len(b.Records))
+			seq += int32(b.Len())
 		}
 	}
 	if !p.HandTransaction() {
