@@ -11,8 +11,8 @@ import (
 
 // pbatch is one producer batch (Java's ProducerBatch).
 type pbatch struct {
-	id        uint64 // creation order
-	part      int32
+	id   uint64 // creation order
+	part int32
 	// The records: n of them, valued first, first+1, … while records is nil (the workload's
 	// keyless records, sent in the compact form of protocol.RecordBatch); records holds them
 	// once one does not fit that run (a key, a tombstone, a value out of turn).
