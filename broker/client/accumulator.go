@@ -11,14 +11,8 @@ import (
 
 // pbatch is one producer batch (Java's ProducerBatch).
 type pbatch struct {
-	id   uint64 // creation order
-	part int32
-	// The records: n of them, valued first, first+1, … while records is nil (the workload's
-	// keyless records, sent in the compact form of protocol.RecordBatch); records holds them
-	// once one does not fit that run (a key, a tombstone, a value out of turn).
-	n         int
-	first     int64
-	records   []protocol.Record
+	id        uint64 // creation order
+	part      int32
 	created   []time.Duration // each record's creation time (op Invoke)
 	size      int64
 	createdAt time.Duration
@@ -36,6 +30,13 @@ type pbatch struct {
 	pepoch    int16
 	seq       int32
 	reopened  bool // its sequence was restarted after an epoch bump, not drained since (sequenceHasBeenReset)
+
+	// The records: n of them, valued first, first+1, … while records is nil (the workload's
+	// keyless records, sent in the compact form of protocol.RecordBatch); records holds them
+	// once one does not fit that run (a key, a tombstone, a value out of turn).
+	n       int
+	first   int64
+	records []protocol.Record
 
 	// KIP-951: a retry to a new leader does not wait out the back-off
 	// (ProducerBatch.maybeUpdateLeaderEpoch, hasLeaderChangedForTheOngoingRetry).
