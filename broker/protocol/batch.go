@@ -47,13 +47,14 @@ type RecordBatch struct {
 	MaxTimestamp         time.Duration
 	Control              bool // a transaction marker (control batch)
 	Transactional        bool
+	// NumValues > 0 makes the batch compact: Records is nil and record i is keyless, not a
+	// tombstone, without Data, and valued FirstValue+i (SetRecords picks the form). NumValues
+	// sits beside the flags, where the struct had padding.
+	NumValues  int32
+	FirstValue int64
 	// Records is the explicit form of the records, nil in the compact form: read them through
 	// Len and Record (or Key and Value), which serve both.
 	Records []Record
-	// NumValues > 0 makes the batch compact: Records is nil and record i is keyless, not a
-	// tombstone, without Data, and valued FirstValue+i (SetRecords picks the form).
-	FirstValue int64
-	NumValues  int32
 	// Gaps is nil for a batch whose records are dense (record i at BaseOffset+i), as every
 	// producer writes them; the log cleaner's filtered batches (MemoryRecords.filterTo) set it,
 	// and they are always explicit.
