@@ -81,7 +81,7 @@ func (o *Online) compactionKept(tp protocol.TopicPartition, lb int32, l replica)
 			if i := b.IndexOf(off); i >= 0 && aborted {
 				o.supersede(tp, off, o.now()) // an aborted transaction's record: the cleaner removes it
 			} else if i >= 0 && !b.Control {
-				r := b.Records[i]
+				r := b.Record(i)
 				if prev, ok := cs.latest[r.Key]; ok && !internal {
 					o.supersede(tp, prev.offset, o.now()) // the cleaner may remove it from now on (retention.go)
 				}
@@ -153,7 +153,7 @@ func holds(r replica, off int64) bool {
 // cleaner removed from inside the batch; workload values are never negative).
 func valueAt(b *protocol.RecordBatch, off int64) int64 {
 	if i := b.IndexOf(off); i >= 0 {
-		return b.Records[i].Value
+		return b.Value(i)
 	}
 	return -1
 }

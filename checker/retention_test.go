@@ -140,7 +140,7 @@ func TestLogCleanerTombstonesExpireAfterDeleteRetention(t *testing.T) {
 			leader := r.c.Replica(r.c.Leader(p0), p0)
 			keys, tombs := map[string]bool{}, 0
 			for _, b := range leader.Log().Batches() {
-				for _, rec := range b.Records {
+				for _, rec := range b.AppendRecords(nil) {
 					keys[rec.Key] = true
 					if rec.Tombstone {
 						tombs++

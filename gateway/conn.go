@@ -407,7 +407,7 @@ func (c *conn) recordSends(now time.Duration, pd *pending, m *protocol.ProduceRe
 		if pp.Batch.Transactional {
 			// Complete when its transaction ends (txn.go).
 			if out == history.OK {
-				c.st.txnAcked(pp.Batch.Records[0].Value, base)
+				c.st.txnAcked(pp.Batch.Value(0), base)
 			}
 			continue
 		}
@@ -418,7 +418,7 @@ func (c *conn) recordSends(now time.Duration, pd *pending, m *protocol.ProduceRe
 			// history: the client alone knows it gave up.
 			continue
 		}
-		first := pp.Batch.Records[0].Value
+		first := pp.Batch.Value(0)
 		if c.st.recorded[first] {
 			continue // an idempotent retry whose first answer was lost: its outcome is known
 		}
@@ -427,9 +427,9 @@ func (c *conn) recordSends(now time.Duration, pd *pending, m *protocol.ProduceRe
 		if at, ok := c.st.invoked[first]; ok {
 			invoke = at // a retry: the send began with the first attempt
 		}
-		for i, r := range pp.Batch.Records {
+		for i := range pp.Batch.Len() {
 			op := history.Op{Client: c.name, Type: history.Send, Topic: pp.TP.Topic, Partition: pp.TP.Partition,
-				Values: []int64{r.Value}, Invoke: invoke, Complete: now, Outcome: out, Error: errName}
+				Values: []int64{pp.Batch.Value(i)}, Invoke: invoke, Complete: now, Outcome: out, Error: errName}
 			if base >= 0 {
 				op.Offsets = []int64{base + int64(i)}
 			}
@@ -572,9 +572,9 @@ func (c *conn) poll(now time.Duration, pd *pending, pr protocol.FetchPartitionRe
 				continue
 			}
 		}
-		for i, r := range b.Records {
+		for i := range b.Len() {
 			if off := b.OffsetOf(i); off >= from {
-				values, offsets = append(values, r.Value), append(offsets, off)
+				values, offsets = append(values, b.Value(i)), append(offsets, off)
 			}
 		}
 		if b.NextOffset() > from { // past a cleaned batch's gaps too, as the client fetches next

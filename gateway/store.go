@@ -91,7 +91,8 @@ func (s *store) hostPort(id int32) (string, int32, bool) {
 // epoch, base sequence, transactional) and one model record per record, each with a value id
 // of its own. The bytes are checked as the broker checks them before it decompresses
 // (DefaultRecordBatch.ensureValid: size, magic, codec, CRC-32C) and kept, so fetches answer
-// with them. One batch per partition, as every client sends. An idempotent producer's retry
+// with them. The model's records are keyless with consecutive values, so the batch takes the
+// compact form (protocol.RecordBatch.SetValues). One batch per partition, as every client sends. An idempotent producer's retry
 // (the same producer id, epoch and sequence) gets the values of its first attempt.
 func (s *store) toModel(now time.Duration, tp protocol.TopicPartition, raw []byte) (*protocol.RecordBatch, protocol.ErrorCode) {
 	size, err := record.Check(raw)
@@ -108,7 +109,6 @@ func (s *store) toModel(now time.Duration, tp protocol.TopicPartition, raw []byt
 	b := &protocol.RecordBatch{
 		ProducerID: h.ProducerID, ProducerEpoch: h.ProducerEpoch, BaseSequence: h.FirstSequence,
 		Transactional: h.Attributes&record.AttrTransactional != 0,
-		Records:       make([]protocol.Record, h.NumRecords),
 	}
 	first := int64(-1)
 	key := seqKey{tp, h.ProducerID, h.ProducerEpoch, h.FirstSequence}
@@ -126,9 +126,7 @@ func (s *store) toModel(now time.Duration, tp protocol.TopicPartition, raw []byt
 			s.idempotent[key] = first
 		}
 	}
-	for i := range b.Records {
-		b.Records[i].Value = first + int64(i)
-	}
+	b.SetValues(first, int(h.NumRecords))
 	return b, protocol.NONE
 }
 
@@ -138,8 +136,8 @@ func (s *store) toModel(now time.Duration, tp protocol.TopicPartition, raw []byt
 func (s *store) appendWire(dst []byte, b *protocol.RecordBatch) []byte {
 	// A batch the cleaner filtered (Gaps) is no longer the producer's bytes; none reaches here
 	// today, since real clients' records carry no model key and compacted topics refuse them.
-	if len(b.Records) > 0 && b.Gaps == nil {
-		if raw, ok := s.batches[b.Records[0].Value]; ok {
+	if b.Len() > 0 && b.Gaps == nil {
+		if raw, ok := s.batches[b.Value(0)]; ok {
 			start := len(dst)
 			dst = append(dst, raw...)
 			binary.BigEndian.PutUint64(dst[start:], uint64(b.BaseOffset))

@@ -55,11 +55,11 @@ type txnBatch struct {
 // openTxnBatch adds a transactional batch to its producer's open transaction, once (a retry
 // carries the same values).
 func (s *store) openTxnBatch(client string, now time.Duration, tp protocol.TopicPartition, b *protocol.RecordBatch) {
-	first := b.Records[0].Value
+	first := b.Value(0)
 	if _, ok := s.txnBatches[first]; ok {
 		return
 	}
-	tb := &txnBatch{client: client, tp: tp, first: first, n: len(b.Records), invoke: now, base: -1}
+	tb := &txnBatch{client: client, tp: tp, first: first, n: b.Len(), invoke: now, base: -1}
 	s.txnBatches[first] = tb
 	t := s.openTxn(producerKey{b.ProducerID, b.ProducerEpoch})
 	t.batches = append(t.batches, tb)

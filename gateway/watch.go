@@ -79,9 +79,9 @@ func (w *watched) closed(c *conn, byWorld bool) {
 func (w *watched) sending(pd *pending) {
 	for _, pp := range pd.produce {
 		w.produces[pp.TP] = true
-		if first := pp.Batch.Records[0].Value; !w.sent[first] {
+		if first := pp.Batch.Value(0); !w.sent[first] {
 			w.sent[first] = true
-			w.counts.Sent += int64(len(pp.Batch.Records))
+			w.counts.Sent += int64(pp.Batch.Len())
 		}
 	}
 }
@@ -96,13 +96,13 @@ func (w *watched) answered(pd *pending, m *protocol.ProduceResponse) {
 			if pp.TP != pr.TP {
 				continue
 			}
-			first := pp.Batch.Records[0].Value
+			first := pp.Batch.Value(0)
 			switch {
 			case pr.Error != protocol.NONE:
 				w.counts.Errors++
 			case !w.acked[first]:
 				w.acked[first] = true
-				w.counts.Acked += int64(len(pp.Batch.Records))
+				w.counts.Acked += int64(pp.Batch.Len())
 			}
 		}
 	}

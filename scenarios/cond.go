@@ -606,8 +606,8 @@ func logValues(c *cluster.Cluster, b int32, tp protocol.TopicPartition) map[int6
 	}
 	out := map[int64]int64{}
 	for _, batch := range r.Log().Batches() {
-		for i, rec := range batch.Records {
-			out[batch.OffsetOf(i)] = rec.Value
+		for i := range batch.Len() {
+			out[batch.OffsetOf(i)] = batch.Value(i)
 		}
 	}
 	return out

@@ -48,8 +48,8 @@ func (k *cond) recordValue(c *cluster.Cluster, tp protocol.TopicPartition) (int6
 			if b.Control {
 				continue
 			}
-			for i := range b.Records {
-				if k := b.Records[i].Key; k != "" { // a null key is no key
+			for i := range b.Len() {
+				if k := b.Key(i); k != "" { // a null key is no key
 					keys[k] = struct{}{}
 				}
 			}
@@ -58,7 +58,7 @@ func (k *cond) recordValue(c *cluster.Cluster, tp protocol.TopicPartition) (int6
 	case sRecords:
 		for _, b := range l.Batches() {
 			if !b.Control {
-				v += int64(len(b.Records))
+				v += int64(b.Len())
 			}
 		}
 	}

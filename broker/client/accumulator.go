@@ -13,7 +13,6 @@ import (
 type pbatch struct {
 	id        uint64 // creation order
 	part      int32
-	records   []protocol.Record
 	created   []time.Duration // each record's creation time (op Invoke)
 	size      int64
 	createdAt time.Duration
@@ -32,6 +31,13 @@ type pbatch struct {
 	seq       int32
 	reopened  bool // its sequence was restarted after an epoch bump, not drained since (sequenceHasBeenReset)
 
+	// The records: n of them, valued first, first+1, … while records is nil (the workload's
+	// keyless records, sent in the compact form of protocol.RecordBatch); records holds them
+	// once one does not fit that run (a key, a tombstone, a value out of turn).
+	n       int
+	first   int64
+	records []protocol.Record
+
 	// KIP-951: a retry to a new leader does not wait out the back-off
 	// (ProducerBatch.maybeUpdateLeaderEpoch, hasLeaderChangedForTheOngoingRetry).
 	leaderEpoch            int32
@@ -39,7 +45,36 @@ type pbatch struct {
 }
 
 // lastSeq is the sequence of b's last record.
-func (b *pbatch) lastSeq() int32 { return b.seq + int32(len(b.records)) - 1 }
+func (b *pbatch) lastSeq() int32 { return b.seq + int32(b.n) - 1 }
+
+// value is record i's value.
+func (b *pbatch) value(i int) int64 {
+	if b.records == nil {
+		return b.first + int64(i)
+	}
+	return b.records[i].Value
+}
+
+// extendRun adds rec to b's run of values if b is still one and rec continues it.
+func (b *pbatch) extendRun(rec protocol.Record) bool {
+	if b.records != nil || rec.Key != "" || rec.Tombstone || rec.Data != "" || b.n > 0 && rec.Value != b.first+int64(b.n) {
+		return false
+	}
+	if b.n == 0 {
+		b.first = rec.Value
+	}
+	b.n++
+	return true
+}
+
+// setRecords gives w b's records: the compact form while they run from b.first.
+func (b *pbatch) setRecords(w *protocol.RecordBatch) {
+	if b.records == nil {
+		w.SetValues(b.first, b.n)
+		return
+	}
+	w.Records = b.records
+}
 
 // resetProducerState is ProducerBatch.resetProducerState: new producer id, epoch and base
 // sequence after an epoch bump; the wire form is rebuilt at the next drain.
@@ -77,7 +112,8 @@ type accumulator struct {
 	// batch length, the room a new batch's records start with.
 	free    [][]time.Duration
 	lastLen []int
-	// slab is where new batches' record slices are cut from, recordSlab at a time: a batch's
+	// slab is where the record slices of batches whose records are not one run of values (see
+	// pbatch.n) are cut from, recordSlab at a time: a batch's
 	// records outlive it in the leader's log (the stamped batch shares them), so they are never
 	// reused, but cutting them from one array makes one allocation of many batches' worth.
 	slab []protocol.Record
@@ -168,13 +204,21 @@ func (a *accumulator) append(now time.Duration, part int32, rec protocol.Record,
 			b.created, a.free[k-1] = a.free[k-1], nil
 			a.free = a.free[:k-1]
 		}
-		b.records = a.recordRun(a.lastLen[part])
 		a.set(part, append(q, b))
 		if a.cfg.DeliveryTimeout < maxTimer {
 			a.env.After(a.cfg.DeliveryTimeout, b)
 		}
 	}
-	b.records = append(b.records, rec)
+	if !b.extendRun(rec) {
+		if b.records == nil { // the run ends: its records become explicit
+			b.records = a.recordRun(max(b.n+1, a.lastLen[part]))
+			for i := range b.n {
+				b.records = append(b.records, protocol.Record{Value: b.first + int64(i)})
+			}
+		}
+		b.records = append(b.records, rec)
+		b.n++
+	}
 	b.created = append(b.created, created)
 	b.size += sz
 	if b.size >= int64(a.cfg.BatchSize) {
@@ -201,7 +245,7 @@ func (a *accumulator) recordRun(n int) []protocol.Record {
 // records; its records stay, the wire batch holds them) and notes its length.
 func (a *accumulator) recycle(b *pbatch) {
 	if int(b.part) < len(a.lastLen) {
-		a.lastLen[b.part] = len(b.records)
+		a.lastLen[b.part] = b.n
 	}
 	if cap(b.created) > 0 {
 		a.free = append(a.free, b.created[:0])

@@ -894,7 +894,7 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 		if b.Control || skip != nil && skip[bi] {
 			continue
 		}
-		for i := range b.Records {
+		for i := range b.Len() {
 			if b.OffsetOf(i) >= p.position {
 				n++
 			}
@@ -912,10 +912,10 @@ func (c *Consumer) consume(now, invoke time.Duration, p *cpart, pr *protocol.Fet
 			continue // entirely below the position
 		}
 		if !b.Control && (skip == nil || !skip[bi]) {
-			for i := range b.Records {
+			for i := range b.Len() {
 				off := b.OffsetOf(i) // a cleaned batch skips the removed records' offsets
 				if off >= p.position {
-					values = append(values, b.Records[i].Value)
+					values = append(values, b.Value(i))
 					offsets = append(offsets, off)
 				}
 			}
@@ -997,7 +997,7 @@ func abortedBatches(pr *protocol.FetchPartitionResponse) []bool {
 			pending = pending[1:]
 		}
 		if b.Control {
-			if len(b.Records) > 0 && b.Records[0].Key == protocol.MarkerAbort {
+			if b.Len() > 0 && b.Key(0) == protocol.MarkerAbort {
 				delete(aborted, b.ProducerID)
 			}
 			continue

@@ -230,8 +230,8 @@ func (c *fakeCluster) appendBatch(p int32, b *protocol.RecordBatch) int64 {
 func (c *fakeCluster) values(p int32) []int64 {
 	var v []int64
 	for _, b := range c.logs[p] {
-		for _, r := range b.Records {
-			v = append(v, r.Value)
+		for i := range b.Len() {
+			v = append(v, b.Value(i))
 		}
 	}
 	return v

@@ -170,7 +170,7 @@ func (e *partitionSequences) startSequencesAtBeginning(pid int64, epoch int16) {
 	var seq int32
 	for _, b := range e.inflight {
 		b.resetProducerState(pid, epoch, seq)
-		seq += int32(len(b.records))
+		seq += int32(b.n)
 	}
 	e.pid, e.epoch, e.nextSeq, e.lastAckedSeq = pid, epoch, seq, noLastAcked
 }
@@ -219,7 +219,7 @@ func (t *transactionManager) assignSequence(b *pbatch) bool {
 		e.startSequencesAtBeginning(t.pid, t.epoch)
 	}
 	b.pid, b.pepoch, b.seq = t.pid, t.epoch, e.nextSeq
-	e.nextSeq += int32(len(b.records))
+	e.nextSeq += int32(b.n)
 	e.inflight = append(e.inflight, b) // sequences grow: the order holds
 	return true
 }
@@ -234,7 +234,7 @@ func (t *transactionManager) handleCompletedBatch(b *pbatch, base int64) {
 		e.lastAckedSeq = max(e.lastAckedSeq, b.lastSeq())
 	}
 	if base >= 0 {
-		e.lastAckedOffset = max(e.lastAckedOffset, base+int64(len(b.records))-1)
+		e.lastAckedOffset = max(e.lastAckedOffset, base+int64(b.n)-1)
 	}
 	t.removeInFlightBatch(b)
 }

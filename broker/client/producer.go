@@ -395,12 +395,12 @@ type outcomes struct {
 // batch records one op per record of b, as one observation in record order, and takes back
 // b's creation times for a later batch (a completed batch takes no more records).
 func (o *outcomes) batch(now time.Duration, b *pbatch, out history.Outcome, base int64, errName string) {
-	n := len(b.records)
+	n := b.n
 	s := &o.sends
 	s.Client, s.Topic, s.Partition = o.name, o.topic, b.part
 	s.Values = s.Values[:0]
-	for i := range b.records {
-		s.Values = append(s.Values, b.records[i].Value)
+	for i := range n {
+		s.Values = append(s.Values, b.value(i))
 	}
 	s.Invokes, s.Complete, s.Outcome, s.Error = b.created, now, out, errName
 	s.Base = -1

@@ -87,7 +87,7 @@ func TestKeyedRecordsGoToMurmur2Partition(t *testing.T) {
 	// Every produced record sits in the partition murmur2 picks for its key.
 	for _, s := range w.produces() {
 		for _, pp := range s.msg.(*protocol.ProduceRequest).Partitions {
-			for _, r := range pp.Batch.Records {
+			for _, r := range pp.Batch.AppendRecords(nil) {
 				if want := PartitionForKey(r.Key, 5); pp.TP.Partition != want {
 					t.Errorf("key %s: got partition %d; want %d", r.Key, pp.TP.Partition, want)
 				}
@@ -115,7 +115,7 @@ func TestLingerBatchesRecordsUntilLingerOrFull(t *testing.T) {
 		t.Fatalf("got %d produce requests; want 1", len(ps))
 	}
 	req := ps[0].msg.(*protocol.ProduceRequest)
-	if ps[0].at != 20*ms || len(req.Partitions) != 1 || len(req.Partitions[0].Batch.Records) != 2 {
+	if ps[0].at != 20*ms || len(req.Partitions) != 1 || req.Partitions[0].Batch.Len() != 2 {
 		t.Errorf("got request at %v with %d partitions; want one batch of 2 records at 20ms", ps[0].at, len(req.Partitions))
 	}
 
@@ -126,7 +126,7 @@ func TestLingerBatchesRecordsUntilLingerOrFull(t *testing.T) {
 	w2.input(&SendRecords{Count: 3})
 	w2.runUntil(500 * ms)
 	ps = w2.produces()
-	if len(ps) != 1 || len(ps[0].msg.(*protocol.ProduceRequest).Partitions[0].Batch.Records) != 2 || ps[0].at != 10*ms {
+	if len(ps) != 1 || ps[0].msg.(*protocol.ProduceRequest).Partitions[0].Batch.Len() != 2 || ps[0].at != 10*ms {
 		t.Fatalf("got %d requests; want one full batch of 2 sent at 10ms", len(ps))
 	}
 	w2.runUntil(1100 * ms)

@@ -164,8 +164,9 @@ func (s *sender) prepare(b *pbatch, req *produceReq) {
 		req.wireUsed = true
 		*w = protocol.RecordBatch{
 			ProducerID: b.pid, ProducerEpoch: b.pepoch, BaseSequence: b.seq,
-			MaxTimestamp: b.createdAt, Records: b.records, PartitionLeaderEpoch: protocol.UnknownEpoch,
+			MaxTimestamp: b.createdAt, PartitionLeaderEpoch: protocol.UnknownEpoch,
 		}
+		b.setRecords(w)
 		b.wire = w
 		s.encode(b.wire)
 		// The compression ratio (ProducerStats.Bytes, Plain): per batch built, not per attempt.

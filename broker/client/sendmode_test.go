@@ -28,7 +28,7 @@ func TestSyncSendsOneRecordAtATime(t *testing.T) {
 		t.Fatalf("got %d ProduceRequests; want 10, one per record", len(reqs))
 	}
 	for i, r := range reqs {
-		if n := len(r.msg.(*protocol.ProduceRequest).Partitions[0].Batch.Records); n != 1 {
+		if n := r.msg.(*protocol.ProduceRequest).Partitions[0].Batch.Len(); n != 1 {
 			t.Errorf("request %d carries %d records; want 1", i, n)
 		}
 		// linger.ms in the batch, then the previous answer's round trip (the fake answers after 1ms).

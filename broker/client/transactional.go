@@ -98,6 +98,14 @@ type txnBatch struct {
 	leaderEpoch int32 // the partition's leader epoch when it was last sent
 }
 
+// wire is b as sent by producer pid at epoch: each attempt builds it anew, in the compact form
+// when b's records are one run of keyless values (protocol.RecordBatch.SetRecords).
+func (b *txnBatch) wire(pid int64, epoch int16) *protocol.RecordBatch {
+	w := &protocol.RecordBatch{ProducerID: pid, ProducerEpoch: epoch, BaseSequence: b.seq, Transactional: true, PartitionLeaderEpoch: protocol.UnknownEpoch}
+	w.SetRecords(b.records)
+	return w
+}
+
 type transactional struct {
 	p       *Producer
 	id      string
@@ -761,7 +769,7 @@ func (t *transactional) produce(now time.Duration, b *txnBatch) {
 	p.net.env.Send(leader, &protocol.ProduceRequest{CorrelationID: b.corr, Acks: -1, Timeout: p.cfg.RequestTimeout,
 		TransactionalID: t.id, TransactionVersion: t.version(), Partitions: []protocol.ProducePartition{{
 			TP:    protocol.TopicPartition{Topic: p.meta.topic, Partition: b.part},
-			Batch: encodeBatch(&p.cfg, &protocol.RecordBatch{ProducerID: t.pid, ProducerEpoch: t.epoch, BaseSequence: b.seq, Transactional: true, Records: b.records, PartitionLeaderEpoch: protocol.UnknownEpoch}),
+			Batch: encodeBatch(&p.cfg, b.wire(t.pid, t.epoch)),
 		}}})
 	p.net.tmo.add(p.net.env, now, p.cfg.RequestTimeout, b.corr)
 }

@@ -133,7 +133,7 @@ func TestTransactionDrivenByHand(t *testing.T) {
 			if b.BaseSequence != seq || !b.Transactional {
 				t.Errorf("partition %d batch at sequence %d (transactional %v); want %d", part, b.BaseSequence, b.Transactional, seq)
 			}
-			seq += int32(len(b.Records))
+			seq += int32(b.Len())
 		}
 	}
 	if !p.HandTransaction() {
@@ -292,6 +292,35 @@ func TestEndTxnInvalidTxnStateIsFatal(t *testing.T) {
 	for _, op := range ops {
 		if op.Outcome != history.Fail || op.Error != "INVALID_TXN_STATE" {
 			t.Errorf("op %v: %s %s; want fail INVALID_TXN_STATE", op.Values, op.Outcome, op.Error)
+		}
+	}
+}
+
+// A transaction's batch whose records run one after another (one partition, keyless) is sent
+// in the compact form; over two partitions the round-robin spreads every other value to each,
+// and the batches stay explicit.
+func TestTransactionalBatchesCompactWhenTheyRun(t *testing.T) {
+	for _, parts := range []int{1, 2} {
+		w := newWorld(t)
+		c := newFakeCluster(w, parts, 1)
+		newFakeTxnCoordinator(c, 0)
+		txnProducer(t, w)
+		w.input(&TxnControl{Op: TxnBegin})
+		w.input(&SendRecords{Count: 4})
+		w.runUntil(time.Second)
+		var got []int64
+		for _, s := range w.produces() {
+			for _, pp := range s.msg.(*protocol.ProduceRequest).Partitions {
+				if pp.Batch.Compact() != (parts == 1) {
+					t.Errorf("%d partitions: batch %v compact %v; want %v", parts, pp.Batch.AppendRecords(nil), pp.Batch.Compact(), parts == 1)
+				}
+				for i := range pp.Batch.Len() {
+					got = append(got, pp.Batch.Value(i))
+				}
+			}
+		}
+		if len(got) != 4 {
+			t.Errorf("%d partitions: sent values %v; want 4", parts, got)
 		}
 	}
 }

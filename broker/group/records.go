@@ -90,8 +90,8 @@ func (s *shard) load(now time.Duration) {
 			s.written = b.NextOffset()
 			continue
 		}
-		for _, r := range b.Records {
-			if !s.replayModern(r) {
+		for i := range b.Len() {
+			if r := b.Record(i); !s.replayModern(r) {
 				s.replay(r)
 			}
 		}

@@ -139,13 +139,13 @@ func (c *Coordinator) PendingTxnOffsets(group string) int {
 func (s *shard) replayTxnBatch(b *protocol.RecordBatch) bool {
 	switch {
 	case b.Control && b.ProducerID >= 0:
-		committed := len(b.Records) > 0 && b.Records[0].Key == protocol.MarkerCommit
+		committed := b.Len() > 0 && b.Key(0) == protocol.MarkerCommit
 		s.completeTxnOffsets(b.ProducerID, b.ProducerEpoch, committed)
 		return true
 	case b.Transactional && b.ProducerID >= 0:
 		s.txn.sawEpoch(b.ProducerID, b.ProducerEpoch)
-		for _, r := range b.Records {
-			if g, tp, o, ok := parseOffsetRecord(r); ok {
+		for i := range b.Len() {
+			if g, tp, o, ok := parseOffsetRecord(b.Record(i)); ok {
 				s.txn.add(b.ProducerID, txnOffset{group: g, tp: tp, o: o})
 			}
 		}

@@ -135,9 +135,9 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 		if b.Control || l.AbortedBatch(b) {
 			continue
 		}
-		for i := range b.Records {
+		for i := range b.Len() {
 			if off := b.OffsetOf(i); off < end {
-				latest[b.Records[i].Key] = off
+				latest[b.Key(i)] = off
 			}
 		}
 	}
@@ -194,7 +194,7 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 		if b.Control {
 			c = l.cleanMarker(b, txns.onControlBatchRead(b), retainEmpty, now, learn)
 		} else {
-			keep := make([]bool, len(b.Records)) // an aborted transaction's batch loses every record
+			keep := make([]bool, b.Len()) // an aborted transaction's batch loses every record
 			if !txns.onBatchRead(b, l.AbortedBatch(b)) {
 				keep = retainedRecords(b, latest, dropLatest, expired)
 			}
@@ -229,14 +229,15 @@ func (l *Log) Clean(now time.Duration, highWatermark int64, bugs CleanerBugs) in
 // horizon (expired). expired is asked about every tombstone that is its key's latest record, so
 // that it learns the next horizon.
 func retainedRecords(b *protocol.RecordBatch, latest map[string]int64, dropLatest bool, expired func(int64) bool) []bool {
-	keep := make([]bool, len(b.Records))
-	for i := range b.Records {
+	keep := make([]bool, b.Len())
+	for i := range keep {
+		r := b.Record(i)
 		at := b.OffsetOf(i)
-		off, ok := latest[b.Records[i].Key]
+		off, ok := latest[r.Key]
 		if ok && (off > at || off == at && dropLatest) {
 			continue
 		}
-		if b.Records[i].Tombstone && (!ok || off == at) && expired(at) {
+		if r.Tombstone && (!ok || off == at) && expired(at) {
 			continue
 		}
 		keep[i] = true
@@ -328,11 +329,11 @@ func (t *cleanedTxns) onBatchRead(b *protocol.RecordBatch, aborted bool) bool {
 // onControlBatchRead notes a marker; it reports whether the marker may go: no batch of its
 // transaction was left below it (an empty marker batch, cleaned already, may always go).
 func (t *cleanedTxns) onControlBatchRead(b *protocol.RecordBatch) bool {
-	if len(b.Records) == 0 {
+	if b.Len() == 0 {
 		return true
 	}
 	pid := b.ProducerID
-	if b.Records[0].Key == protocol.MarkerAbort {
+	if b.Key(0) == protocol.MarkerAbort {
 		seen := t.aborted[pid]
 		delete(t.aborted, pid)
 		return !seen
@@ -361,13 +362,13 @@ func (l *Log) cleanMarker(b *protocol.RecordBatch, discardable, retainEmpty bool
 		due(h)
 		return b
 	}
-	if len(b.Records) == 0 {
+	if b.Len() == 0 {
 		if retainEmpty {
 			return b
 		}
 		return nil
 	}
-	return l.filterBatch(b, make([]bool, len(b.Records)), retainEmpty, now)
+	return l.filterBatch(b, make([]bool, b.Len()), retainEmpty, now)
 }
 
 // markerHorizon is the delete horizon a cleaning set on marker b (KIP-534: in its bytes).
@@ -389,7 +390,7 @@ func (l *Log) withHorizon(b *protocol.RecordBatch, h time.Duration) *protocol.Re
 		l.horizons[b.BaseOffset] = h
 		return b
 	}
-	keep := make([]bool, len(b.Records))
+	keep := make([]bool, b.Len())
 	for i := range keep {
 		keep[i] = true
 	}
@@ -406,7 +407,7 @@ func (l *Log) withHorizon(b *protocol.RecordBatch, h time.Duration) *protocol.Re
 func (l *Log) recordCount() int64 {
 	var n int64
 	for _, b := range l.batches {
-		n += int64(len(b.Records))
+		n += int64(b.Len())
 	}
 	return n
 }

@@ -32,11 +32,13 @@ func (l *Log) filterBatch(b *protocol.RecordBatch, keep []bool, retainEmpty bool
 	}
 	c := *b
 	if n < len(keep) {
+		// A cleaned batch is always explicit: its records no longer run from one value.
+		c.FirstValue, c.NumValues = 0, 0
 		c.Records = make([]protocol.Record, 0, n)
 		deltas := make([]int32, 0, n)
 		for i, k := range keep {
 			if k {
-				c.Records = append(c.Records, b.Records[i])
+				c.Records = append(c.Records, b.Record(i))
 				deltas = append(deltas, int32(b.OffsetOf(i)-b.BaseOffset))
 			}
 		}
@@ -62,7 +64,7 @@ func needsHorizon(b *protocol.RecordBatch, keep []bool) bool {
 		return false
 	}
 	for i, k := range keep {
-		if k && b.Records[i].Tombstone {
+		if k && b.Record(i).Tombstone {
 			return true
 		}
 	}

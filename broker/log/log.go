@@ -337,7 +337,7 @@ func (l *Log) EndOffsetForEpoch(epoch int32) (int32, int64) {
 // (KAFKA-15591). A nil or empty batch or a negative epoch is INVALID_REQUEST.
 func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Duration) (appended *protocol.RecordBatch, baseOffset int64, dup bool, err protocol.ErrorCode) {
 	l.now = now
-	if b == nil || (len(b.Records) == 0 && b.Bytes == nil) || epoch < 0 {
+	if b == nil || (b.Len() == 0 && b.Bytes == nil) || epoch < 0 {
 		return nil, -1, false, protocol.INVALID_REQUEST
 	}
 	// LogValidator first (UnifiedLog.analyzeAndValidateRecords: the CRC and the header), then the
@@ -360,7 +360,7 @@ func (l *Log) AppendAsLeader(b *protocol.RecordBatch, epoch int32, now time.Dura
 		// marker from a coordinator older than the last marker's is a zombie's).
 		if e := l.producers.producers[b.ProducerID]; e != nil && b.ProducerEpoch < e.epoch {
 			return nil, -1, false, protocol.INVALID_PRODUCER_EPOCH
-		} else if e != nil && len(b.Records) > 0 && int64(e.coordinatorEpoch) > b.Records[0].Value {
+		} else if e != nil && b.Len() > 0 && int64(e.coordinatorEpoch) > b.Value(0) {
 			return nil, -1, false, protocol.TRANSACTION_COORDINATOR_FENCED
 		}
 	}
@@ -383,21 +383,21 @@ func (l *Log) validate(b *protocol.RecordBatch) (*protocol.RecordBatch, protocol
 	if _, err := record.Check(b.Bytes); err != nil {
 		return nil, record.CodeOf(err)
 	}
-	if b.Records == nil {
+	if b.Records == nil && !b.Compact() {
 		d, _, _, err := record.Decode(b.Bytes)
 		if err != nil {
 			return nil, record.CodeOf(err)
 		}
 		c := *b
-		c.Records = d.Records
+		c.Records, c.FirstValue, c.NumValues = d.Records, d.FirstValue, d.NumValues
 		b = &c
 	}
-	if len(b.Records) == 0 {
+	if b.Len() == 0 {
 		return nil, protocol.INVALID_REQUEST
 	}
 	if l.cfg.Compact && !b.Control { // LogValidator.validateKey
-		for i := range b.Records {
-			if b.Records[i].Key == "" {
+		for i := range b.Len() {
+			if b.Key(i) == "" {
 				return nil, protocol.INVALID_RECORD // "Compacted topic cannot accept message without key"
 			}
 		}

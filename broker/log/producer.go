@@ -195,13 +195,13 @@ func (p *producerState) removeBefore(logStartOffset int64) {
 // marker ends the producer's ongoing transaction; an ABORT marker adds it to the
 // aborted-transaction index.
 func (p *producerState) completeTxn(e *producerEntry, marker *protocol.RecordBatch) {
-	if len(marker.Records) > 0 {
-		e.coordinatorEpoch = int32(marker.Records[0].Value)
+	if marker.Len() > 0 {
+		e.coordinatorEpoch = int32(marker.Value(0))
 	}
 	if e.currentTxnFirstOffset < 0 {
 		return
 	}
-	if len(marker.Records) > 0 && marker.Records[0].Key == protocol.MarkerAbort {
+	if marker.Len() > 0 && marker.Key(0) == protocol.MarkerAbort {
 		p.aborted = append(p.aborted, abortedTxn{pid: marker.ProducerID, firstOffset: e.currentTxnFirstOffset, lastOffset: marker.BaseOffset})
 	}
 	e.currentTxnFirstOffset = -1

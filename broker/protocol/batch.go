@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"encoding/binary"
+	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -13,6 +15,12 @@ import (
 // is the decode of Bytes kept beside them (the producer has it when it encodes, so no replica
 // or consumer decodes the same batch again). Sizes are the bytes' length; a batch built
 // without bytes (tests) is estimated from the v2 layout.
+//
+// The model view has two forms, read alike through Len, Record, Key and Value: the explicit
+// one, a Record per record, and the compact one the producer's workload batches take (keyless
+// records, no tombstone, no Data, values running FirstValue, FirstValue+1, …), which is two
+// numbers however many records the batch holds. Kafka has no such form (its batches are bytes);
+// it only spares the model a struct per record in every log for the whole run.
 
 // Record is one record. Workload values are unique int64s so the checker can follow each one.
 type Record struct {
@@ -39,9 +47,17 @@ type RecordBatch struct {
 	MaxTimestamp         time.Duration
 	Control              bool // a transaction marker (control batch)
 	Transactional        bool
-	Records              []Record
-	// Gaps is nil for a batch whose records are dense (Records[i] at BaseOffset+i), as every
-	// producer writes them; the log cleaner's filtered batches (MemoryRecords.filterTo) set it.
+	// NumValues > 0 makes the batch compact: Records is nil and record i is keyless, not a
+	// tombstone, without Data, and valued FirstValue+i (SetRecords picks the form). NumValues
+	// sits beside the flags, where the struct had padding.
+	NumValues  int32
+	FirstValue int64
+	// Records is the explicit form of the records, nil in the compact form: read them through
+	// Len and Record (or Key and Value), which serve both.
+	Records []Record
+	// Gaps is nil for a batch whose records are dense (record i at BaseOffset+i), as every
+	// producer writes them; the log cleaner's filtered batches (MemoryRecords.filterTo) set it,
+	// and they are always explicit.
 	Gaps *OffsetGaps
 	// Bytes is the batch in Kafka's v2 format (record.Encode), nil for a batch not encoded yet.
 	// Immutable once set: every replica and fetch shares it; Stamp copies.
@@ -65,6 +81,93 @@ const (
 	valueBytes     = 8
 )
 
+// Len is the number of records the batch holds (Count less a cleaned batch's gaps).
+func (b *RecordBatch) Len() int {
+	if b.NumValues > 0 {
+		return int(b.NumValues)
+	}
+	return len(b.Records)
+}
+
+// Compact reports whether the batch is in the compact form (NumValues records valued from
+// FirstValue, Records nil).
+func (b *RecordBatch) Compact() bool { return b.NumValues > 0 }
+
+// Record is record i (0 ≤ i < Len).
+func (b *RecordBatch) Record(i int) Record {
+	if b.NumValues > 0 {
+		return Record{Value: b.Value(i)}
+	}
+	return b.Records[i]
+}
+
+// Value is record i's value.
+func (b *RecordBatch) Value(i int) int64 {
+	if b.NumValues > 0 {
+		if uint(i) >= uint(b.NumValues) {
+			panic(fmt.Sprintf("protocol: record %d of a compact batch of %d", i, b.NumValues))
+		}
+		return b.FirstValue + int64(i)
+	}
+	return b.Records[i].Value
+}
+
+// Key is record i's key ("" for none).
+func (b *RecordBatch) Key(i int) string {
+	if b.NumValues > 0 {
+		if uint(i) >= uint(b.NumValues) {
+			panic(fmt.Sprintf("protocol: record %d of a compact batch of %d", i, b.NumValues))
+		}
+		return ""
+	}
+	return b.Records[i].Key
+}
+
+// AppendRecords appends the batch's records, explicit, to dst.
+func (b *RecordBatch) AppendRecords(dst []Record) []Record {
+	if b.NumValues > 0 {
+		for i := range int(b.NumValues) {
+			dst = append(dst, Record{Value: b.FirstValue + int64(i)})
+		}
+		return dst
+	}
+	return append(dst, b.Records...)
+}
+
+// SetRecords gives b the records recs in the compact form when they qualify (see Compactable,
+// and no Gaps), else recs itself (kept, not copied).
+func (b *RecordBatch) SetRecords(recs []Record) {
+	if b.Gaps == nil && Compactable(recs) {
+		b.Records, b.FirstValue, b.NumValues = nil, recs[0].Value, int32(len(recs))
+		return
+	}
+	b.Records, b.FirstValue, b.NumValues = recs, 0, 0
+}
+
+// SetValues gives b the compact form: n records (n > 0) valued first, first+1, …
+func (b *RecordBatch) SetValues(first int64, n int) {
+	if n <= 0 || n > math.MaxInt32 {
+		panic(fmt.Sprintf("protocol: a compact batch of %d records", n))
+	}
+	b.Records, b.FirstValue, b.NumValues = nil, first, int32(n)
+}
+
+// Compactable reports whether recs can take the compact form: at least one record, every one
+// keyless, not a tombstone, without Data, each value one more than the one before.
+func Compactable(recs []Record) bool {
+	if len(recs) == 0 || len(recs) > math.MaxInt32 {
+		return false
+	}
+	first := recs[0].Value
+	for i := range recs {
+		r := &recs[i]
+		if r.Key != "" || r.Tombstone || r.Data != "" || r.Value != first+int64(i) {
+			return false
+		}
+	}
+	return true
+}
+
 // Count is the number of offsets the batch spans (its records, and the gaps between them in a
 // cleaned batch).
 func (b *RecordBatch) Count() int64 { return int64(b.lastOffsetDelta()) + 1 }
@@ -73,7 +176,7 @@ func (b *RecordBatch) lastOffsetDelta() int32 {
 	if b.Gaps != nil {
 		return b.Gaps.LastOffsetDelta
 	}
-	return int32(len(b.Records)) - 1
+	return int32(b.Len()) - 1
 }
 
 // LastOffset is the batch's last offset (DefaultRecordBatch.lastOffset: base offset plus the
@@ -83,7 +186,7 @@ func (b *RecordBatch) LastOffset() int64 { return b.BaseOffset + int64(b.lastOff
 // NextOffset is the offset after the batch (DefaultRecordBatch.nextOffset).
 func (b *RecordBatch) NextOffset() int64 { return b.LastOffset() + 1 }
 
-// OffsetOf is the offset of Records[i].
+// OffsetOf is the offset of record i.
 func (b *RecordBatch) OffsetOf(i int) int64 {
 	if b.Gaps != nil {
 		return b.BaseOffset + int64(b.Gaps.Deltas[i])
@@ -91,7 +194,7 @@ func (b *RecordBatch) OffsetOf(i int) int64 {
 	return b.BaseOffset + int64(i)
 }
 
-// IndexOf is the index in Records of the record at offset off, or -1 when the batch holds none
+// IndexOf is the index of the record at offset off, or -1 when the batch holds none
 // there (outside the batch, or a record the cleaner removed).
 func (b *RecordBatch) IndexOf(off int64) int {
 	if off < b.BaseOffset || off > b.LastOffset() {
@@ -127,6 +230,9 @@ func (b *RecordBatch) SizeBytes() int64 {
 		return int64(len(b.Bytes))
 	}
 	n := int64(batchOverhead)
+	if b.NumValues > 0 { // keyless records
+		return n + int64(b.NumValues)*(recordOverhead+valueBytes)
+	}
 	for i := range b.Records {
 		n += recordOverhead + int64(len(b.Records[i].Key)) + valueBytes
 	}

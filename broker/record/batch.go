@@ -116,7 +116,7 @@ func Append(dst []byte, b *protocol.RecordBatch, o Options) ([]byte, error) {
 		ProducerID:           b.ProducerID,
 		ProducerEpoch:        b.ProducerEpoch,
 		FirstSequence:        b.BaseSequence,
-		NumRecords:           int32(len(b.Records)),
+		NumRecords:           int32(b.Len()),
 	}
 	start := len(dst)
 	// One allocation for the whole batch when it is uncompressed (and a fair guess when not),
@@ -164,28 +164,22 @@ type rawBuf struct {
 var rawBufs = sync.Pool{New: func() any { return new(rawBuf) }}
 
 func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBytes int) []byte {
+	if b.Compact() && !b.Control {
+		// The producer's workload batch: keyless records valued FirstValue+i at offset delta i.
+		for i := range b.Len() {
+			dst = appendPlain(dst, scratch, int64(i), "", b.FirstValue+int64(i), valueBytes)
+		}
+		return dst
+	}
 	var r kmsg.Record
 	for i := range b.Records {
 		rec := &b.Records[i]
 		r.OffsetDelta = int32(b.OffsetOf(i) - b.BaseOffset)
-		s := (*scratch)[:0]
 		if !b.Control && !rec.Tombstone && rec.Data == "" {
-			// The common record, written directly: what r.AppendTo writes for it, byte for
-			// byte, without the copy of the key and the calls per field; a value that is its
-			// number alone (not padded) is written in place, not through scratch.
-			if rec.Value >= 0 {
-				if n := digits(uint64(rec.Value)); n >= valueBytes {
-					dst = appendPlainHead(dst, int64(r.OffsetDelta), rec.Key, n)
-					dst = appendDigits(dst, uint64(rec.Value), n)
-					dst = append(dst, 0) // no headers
-					continue
-				}
-			}
-			s = AppendValue(s, rec.Value, valueBytes)
-			*scratch = s
-			dst = appendPlainRecord(dst, int64(r.OffsetDelta), rec.Key, s)
+			dst = appendPlain(dst, scratch, int64(r.OffsetDelta), rec.Key, rec.Value, valueBytes)
 			continue
 		}
+		s := (*scratch)[:0]
 		if b.Control {
 			k := kmsg.ControlRecordKey{Version: 0, Type: markerType(rec.Key)}
 			s = k.AppendTo(s)
@@ -220,6 +214,23 @@ func appendRecords(dst []byte, scratch *[]byte, b *protocol.RecordBatch, valueBy
 		dst = r.AppendTo(dst)
 	}
 	return dst
+}
+
+// appendPlain appends the common record (no tombstone, no Data, not a marker) directly: what
+// kmsg's Record.AppendTo writes for it, byte for byte, without the copy of the key and the
+// calls per field; a value that is its number alone (not padded) is written in place, not
+// through scratch.
+func appendPlain(dst []byte, scratch *[]byte, offsetDelta int64, key string, value int64, valueBytes int) []byte {
+	if value >= 0 {
+		if n := digits(uint64(value)); n >= valueBytes {
+			dst = appendPlainHead(dst, offsetDelta, key, n)
+			dst = appendDigits(dst, uint64(value), n)
+			return append(dst, 0) // no headers
+		}
+	}
+	s := AppendValue((*scratch)[:0], value, valueBytes)
+	*scratch = s
+	return appendPlainRecord(dst, offsetDelta, key, s)
 }
 
 // appendPlainRecord appends a record with no headers, a zero timestamp delta and the given key

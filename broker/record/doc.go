@@ -46,9 +46,11 @@
 // Batches the broker builds (transaction markers, coordinator records) are encoded by the
 // leader in the topic's codec. Followers receive the leader's bytes in FetchResponses and
 // append them unchanged after Check; recovery after a crash stops at the first batch that fails
-// Check. protocol.RecordBatch carries the bytes (Bytes) beside their model view (Records, the
-// decode of the bytes, which the producer already holds), so no replica or consumer decodes a
-// batch the cluster encoded; a batch arriving as bytes alone is decoded once by the leader.
+// Check. protocol.RecordBatch carries the bytes (Bytes) beside their model view (Records, or
+// the compact FirstValue and NumValues of a run of keyless values: the decode of the bytes,
+// which the producer already holds), so no replica or consumer decodes a batch the cluster
+// encoded; a batch arriving as bytes alone is decoded once by the leader, into the explicit
+// form. Encode writes both forms of the same records to the same bytes.
 //
 // How the log stores bytes. A segment keeps its batches as []byte slices plus the few header
 // fields the log reads on every step (base offset, last offset, epoch, max timestamp, producer

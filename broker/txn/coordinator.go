@@ -304,7 +304,8 @@ func (c *Coordinator) load(now time.Duration, s *shard) {
 		if b.Control {
 			continue
 		}
-		for _, r := range b.Records {
+		for i := range b.Len() {
+			r := b.Record(i)
 			id, ok := strings.CutPrefix(r.Key, recordPrefix)
 			if !ok {
 				continue

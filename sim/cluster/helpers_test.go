@@ -73,8 +73,8 @@ func logValues(c *Cluster, broker int32, tp protocol.TopicPartition) map[int64]i
 	}
 	out := map[int64]int64{}
 	for _, b := range p.Log().Batches() {
-		for i, r := range b.Records {
-			out[b.BaseOffset+int64(i)] = r.Value
+		for i := range b.Len() {
+			out[b.BaseOffset+int64(i)] = b.Value(i)
 		}
 	}
 	return out
