@@ -25,7 +25,9 @@ type fetcher struct {
 	inFlight bool
 	corr     int64
 	// sent and sentEpochs hold the partitions of the fetch in flight, in request order, and the
-	// leader epoch each was fetched in, to drop stale answers.
+	// leader epoch each was fetched in, to drop stale answers. A fetch of every partition leaves
+	// them nil (sentParts): parts and epochs are what it sent until parts changes (keepSent).
+	// Copying them at each fetch wrote two more arrays gone cold since the fetch before.
 	sent       []*Partition
 	sentEpochs []int32
 	session    protocol.FetchSessionHandler // the fetch session with the leader (KIP-227)
@@ -102,6 +104,7 @@ func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
 	p.followFrom = leader
 	i, found := slices.BinarySearchFunc(f.parts, p, func(a, x *Partition) int { return compareTP(a.tp, x.tp) })
 	if !found {
+		f.keepSent()
 		f.parts = slices.Insert(f.parts, i, p)
 	}
 	f.reset = true
@@ -110,11 +113,30 @@ func (b *Broker) startFetching(now time.Duration, p *Partition, leader int32) {
 	}
 }
 
+// keepSent is called before parts changes: where the last fetch sent parts as they are, sent
+// and sentEpochs take their arrays, left as they are, and parts and epochs go on in copies.
+func (f *fetcher) keepSent() {
+	if f.sentAll && f.sent == nil {
+		f.sent, f.sentEpochs = f.parts, f.epochs
+		f.parts, f.epochs = slices.Clone(f.parts), slices.Clone(f.epochs)
+	}
+}
+
+// sentParts is the partitions of the fetch in flight, in request order, and the leader epoch
+// each was fetched in.
+func (f *fetcher) sentParts() ([]*Partition, []int32) {
+	if f.sentAll && f.sent == nil {
+		return f.parts, f.epochs
+	}
+	return f.sent, f.sentEpochs
+}
+
 func (b *Broker) stopFetching(p *Partition) {
 	if p.followFrom < 0 {
 		return
 	}
 	if f := b.fetchers.get(p.followFrom); f != nil {
+		f.keepSent()
 		f.parts = slices.DeleteFunc(f.parts, func(x *Partition) bool { return x == p })
 		f.reset = true
 	}
@@ -180,10 +202,7 @@ func (f *fetcher) send(now time.Duration) {
 	if excluded == 0 && f.allIn {
 		// Every partition again, as the session has them but the entries built again.
 		req = f.session.RequestChanged(f.entries, f.changed)
-		if len(f.sent) > n {
-			clear(f.sent[n:])
-		}
-		f.sent, f.sentEpochs, f.sentAll = append(f.sent[:0], f.parts...), append(f.sentEpochs[:0], f.epochs...), true
+		f.sent, f.sentEpochs, f.sentAll = nil, nil, true // parts and epochs (sentParts)
 	} else {
 		clear(f.sent)
 		f.sent, f.sentEpochs, f.sentAt, f.sentAll = f.sent[:0], f.sentEpochs[:0], f.sentAt[:0], false
@@ -291,22 +310,23 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 		return
 	}
 	// The answer holds a sorted subset of the partitions sent: walk both together.
+	sent, sentEpochs := f.sentParts()
 	j := 0
 	for i := range m.Partitions {
 		r := &m.Partitions[i]
-		hi := len(f.sent)
+		hi := len(sent)
 		for j < hi {
 			m := int(uint(j+hi) >> 1)
-			if lessTP(f.sent[m].tp, r.TP) {
+			if lessTP(sent[m].tp, r.TP) {
 				j = m + 1
 			} else {
 				hi = m
 			}
 		}
-		if j == len(f.sent) || f.sent[j].tp != r.TP {
+		if j == len(sent) || sent[j].tp != r.TP {
 			continue
 		}
-		p := f.sent[j]
+		p := sent[j]
 		if !f.reset {
 			i := j
 			if !f.sentAll {
@@ -317,7 +337,7 @@ func (b *Broker) handleFetchResponse(now time.Duration, from int32, m *protocol.
 				f.stale = append(f.stale, int32(i))
 			}
 		}
-		if p.followFrom != from || p.leaderEpoch != f.sentEpochs[j] {
+		if p.followFrom != from || p.leaderEpoch != sentEpochs[j] {
 			// The partition moved on while the fetch was out. The session believes this answer
 			// heard: fetch in full next time, so that nothing it said is lost.
 			f.session.CloseExisting()

@@ -191,3 +191,41 @@ func TestConsumerResetsOnOffsetOutOfRange(t *testing.T) {
 		t.Errorf("position = %d; want 1 (latest after the reset)", got)
 	}
 }
+
+// walksAtTicks steps the consumer and counts its timeout ticks and the walks over every
+// partition they made.
+type walksAtTicks struct {
+	c            *Consumer
+	ticks, walks int
+}
+
+func (s *walksAtTicks) Step(now time.Duration, from int32, msg any) {
+	n := s.c.walks
+	s.c.Step(now, from, msg)
+	if _, ok := msg.(timeoutTick); ok {
+		s.ticks++
+		s.walks += s.c.walks - n
+	}
+}
+
+func TestConsumerAnsweredRequestDeadlineKeepsPartitionsParked(t *testing.T) {
+	// Every request's deadline stays in the consumer's timeouts after its answer; when it comes
+	// due (request.timeout.ms after the send) it times nothing out, and the walk after it passes
+	// over the parked partitions instead of visiting every one (a consumer of 30,000 partitions
+	// walked them all at each fetch's deadline). verifyParked checks each such walk.
+	w := newWorld(t)
+	newFakeCluster(w, 4, 1)
+	c := startConsumer(t, w, consumerConfig(t, "request.timeout.ms", "2000", "fetch.max.wait.ms", "500"))
+	s := &walksAtTicks{c: c}
+	w.node = s
+	w.runUntil(10 * time.Second)
+	if len(w.closed) != 0 {
+		t.Fatalf("the consumer closed connections %v; want none (every request answered)", w.closed)
+	}
+	if s.ticks == 0 {
+		t.Fatal("no timeout tick in 10s; want the deadlines of the answered fetches")
+	}
+	if s.walks != 0 {
+		t.Errorf("%d of %d timeout ticks of answered requests walked every partition; want none", s.walks, s.ticks)
+	}
+}

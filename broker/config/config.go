@@ -114,6 +114,10 @@ type Bugs struct {
 
 // Topic is a topic's configuration.
 type Topic struct {
+	// The flush policy comes first: a broker's periodic flush check reads it for every
+	// partition, and it then shares the partition's first cache line (broker.Partition).
+	FlushMessages               int64                   // flush.messages
+	FlushInterval               time.Duration           // flush.ms
 	MinInsyncReplicas           int                     // min.insync.replicas
 	UncleanLeaderElectionEnable bool                    // unclean.leader.election.enable
 	Retention                   time.Duration           // retention.ms (-1: forever)
@@ -121,8 +125,6 @@ type Topic struct {
 	SegmentBytes                int64                   // segment.bytes, or internal.segment.bytes when set
 	InternalSegmentBytes        int64                   // internal.segment.bytes (0: unset; segment.go)
 	SegmentRoll                 time.Duration           // segment.ms
-	FlushMessages               int64                   // flush.messages
-	FlushInterval               time.Duration           // flush.ms
 	Compression                 record.TopicCompression // compression.type (producer: keep the batch's codec)
 	Compact                     bool                    // cleanup.policy contains compact
 	Delete                      bool                    // cleanup.policy contains delete (the default)
