@@ -749,7 +749,7 @@ func (c *Consumer) onRequestTimeout(corr int64) bool {
 	case c.reqs[corr] != nil:
 		c.onReset(c.reqs[corr].broker)
 	case c.grp != nil:
-		c.grp.timedOut(c.now, corr)
+		return c.grp.timedOut(c.now, corr)
 	default:
 		return false
 	}

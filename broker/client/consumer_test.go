@@ -229,3 +229,35 @@ func TestConsumerAnsweredRequestDeadlineKeepsPartitionsParked(t *testing.T) {
 		t.Errorf("%d of %d timeout ticks of answered requests walked every partition; want none", s.walks, s.ticks)
 	}
 }
+
+// A group member's timeouts: the deadline of a request answered long since (a correlation id
+// neither the consumer nor its group has in flight) changes nothing and leaves the parked
+// partitions parked; the deadline of a group request still in flight times it out.
+func TestGroupMemberAnsweredRequestDeadlineChangesNothing(t *testing.T) {
+	w := newWorld(t)
+	cfg := config.DefaultConsumer()
+	cfg.Group = "g1"
+	fc := newFakeCluster(w, 2, 1)
+	w.handle = func(to int32, msg any) {
+		if _, ok := msg.(*protocol.FindCoordinatorRequest); !ok {
+			fc.handle(to, msg)
+		} // no answer: the FindCoordinator stays in flight
+	}
+	c := startConsumer(t, w, cfg)
+	w.runUntil(100 * time.Millisecond)
+	var find int64
+	for _, s := range w.sent {
+		if m, ok := s.msg.(*protocol.FindCoordinatorRequest); ok {
+			find = m.CorrelationID
+		}
+	}
+	if find == 0 {
+		t.Fatal("no FindCoordinator sent")
+	}
+	if c.onRequestTimeout(find + 1000) {
+		t.Error("the deadline of a request no one has in flight changed the consumer's state; want nothing changed")
+	}
+	if !c.onRequestTimeout(find) {
+		t.Error("the deadline of the FindCoordinator in flight timed nothing out; want it timed out")
+	}
+}
