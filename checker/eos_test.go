@@ -14,12 +14,15 @@ var eosProcessors = []string{"copy1", "copy2"}
 
 // eosPlant is what an eos run changes: the broker (planted bugs), the processors.
 type eosPlant struct {
-	broker     func(*cluster.Spec)
-	processor  func(*cluster.ProcessorSpec)
-	abort      string // transaction.abort of the processors
-	killCopy1  bool   // copy1 is killed mid-run and restarted
-	nemesis    bool
-	noTxnalIDs bool // at-least-once processors
+	broker    func(*cluster.Spec)
+	processor func(*cluster.ProcessorSpec)
+	abort     string // transaction.abort of the processors
+	killCopy1 bool   // copy1 is killed mid-run and restarted
+	// brokerMinISR1 keeps the broker's min.insync.replicas at 1 under the nemesis: the
+	// coordinators' topics then run with 1 (Kafka's default for __consumer_offsets).
+	brokerMinISR1 bool
+	nemesis       bool
+	noTxnalIDs    bool // at-least-once processors
 }
 
 // eosRun: three brokers, orders (2 partitions) written by an idempotent acks=all producer, and
@@ -29,6 +32,14 @@ func eosRun(t testing.TB, seed uint64, pl eosPlant) (*run, *Report, []cluster.Fa
 	r := newRun(t, 3, seed, func(s *cluster.Spec) {
 		_ = s.Broker.Set("offsets.topic.num.partitions", "5")
 		_ = s.Broker.Set("transaction.state.log.num.partitions", "5")
+		if pl.nemesis && !pl.brokerMinISR1 {
+			// The safe configuration extends to the coordinators' topics, which take the
+			// broker's min.insync.replicas (1 by default): with 1, the last in-sync replica's
+			// crash and KIP-966's last-known-leader election lose committed offsets.
+			if err := s.Broker.Set("min.insync.replicas", "2"); err != nil {
+				t.Fatal(err)
+			}
+		}
 		if pl.broker != nil {
 			pl.broker(s)
 		}
@@ -114,7 +125,11 @@ func eosRun(t testing.TB, seed uint64, pl eosPlant) (*run, *Report, []cluster.Fa
 		}
 		for i := 0; i < 2; i++ {
 			tp := cluster.TP("orders", i)
-			o, ok := r.c.Broker(r.c.GroupCoordinator("g1")).Coordinator().Committed("g1", tp)
+			b := r.c.Broker(r.c.GroupCoordinator("g1"))
+			if b == nil {
+				return false // no coordinator up yet
+			}
+			o, ok := b.Coordinator().Committed("g1", tp)
 			l := r.c.Replica(r.c.Leader(tp), tp)
 			if !ok || l == nil || o.Offset < l.HW() {
 				return false
@@ -205,6 +220,45 @@ func TestNoFalseAlarmWithExactlyOnceProcessorsUnderNemesis(t *testing.T) {
 		}
 	}
 	t.Logf("%d exactly-once processor nemesis runs: %d transactions committed by the last processor instances", seeds, txns)
+}
+
+// Seed 164 of the processors' nemesis with the broker's min.insync.replicas at 1, which the
+// coordinators' topics take: broker 3 is the last of the ISR of partitions of
+// __consumer_offsets and __transaction_state when it crashes (an unclean shutdown); KIP-966
+// elects it again as the last known leader, and offsets the processors' transactions committed
+// are gone with what it had not flushed. The input is processed and written again: the report
+// says these repeats come from the unclean coordinator election, which a run without one
+// cannot say (TestEosDuplicateWhenOffsetsCommitOutsideTheTransaction is invalid with no
+// permission).
+func TestEosRepeatsAfterAnUncleanCoordinatorElectionArePermitted(t *testing.T) {
+	r, rep, _ := eosRun(t, 164, eosPlant{nemesis: true, brokerMinISR1: true})
+	if !r.online.UncleanCoordinatorElections() {
+		t.Fatal("seed 164: no unclean election of __consumer_offsets or __transaction_state; the test needs one")
+	}
+	if rep.Counts[EosDuplicate] == 0 {
+		t.Fatalf("seed 164: no eos-duplicate; want the input processed again\n%s", rep.Text())
+	}
+	for _, a := range rep.Anomalies {
+		if a.Permitted == "" {
+			t.Errorf("%s not permitted: %s", a.Name, a.Explanation)
+		}
+		if a.Name == EosDuplicate && a.Permitted != uncleanCoordinatorElection {
+			t.Fatalf("eos-duplicate permitted by %q; want %q", a.Permitted, uncleanCoordinatorElection)
+		}
+	}
+	if rep.Verdict != Invalid {
+		t.Errorf("seed 164: verdict %s; want invalid (permitted anomalies still count)", rep.Verdict)
+	}
+	// The same history judged without the coordinator's election: the repeats are unexplained.
+	again := Check(r.c.History(), Config{Idempotent: true, UncleanElections: true})
+	for _, a := range again.Anomalies {
+		if a.Name == EosDuplicate && a.Permitted != "" {
+			t.Errorf("without the unclean coordinator election, eos-duplicate permitted by %q; want none", a.Permitted)
+		}
+	}
+	if again.Counts[EosDuplicate] == 0 {
+		t.Error("without the unclean coordinator election: no eos-duplicate")
+	}
 }
 
 func first(rep *Report, name string) string {

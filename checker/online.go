@@ -183,6 +183,18 @@ func (o *Online) Violations() []Violation { return slices.Clone(o.out) }
 // UncleanElections reports whether the controller elected a leader uncleanly so far.
 func (o *Online) UncleanElections() bool { return len(o.unclean) > 0 }
 
+// UncleanCoordinatorElections reports whether an unclean election so far was of a partition of
+// __consumer_offsets or __transaction_state: the coordinators' state written before it (a
+// group's committed offsets, a transaction's outcome) may be gone.
+func (o *Online) UncleanCoordinatorElections() bool {
+	for tp := range o.unclean {
+		if tp.Topic == protocol.OffsetsTopic || tp.Topic == protocol.TransactionStateTopic {
+			return true
+		}
+	}
+	return false
+}
+
 func (o *Online) violate(key, inv, format string, args ...any) {
 	k := inv + "|" + key
 	if o.seen[k] {

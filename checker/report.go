@@ -88,8 +88,13 @@ type Anomaly struct {
 // Config is what the run's configuration permits, and how hard to look.
 type Config struct {
 	UncleanElections bool // an unclean election happened (cluster metadata said so)
-	AcksBelowAll     bool // some producer used acks=0/1
-	Idempotent       bool // every producer idempotent
+	// UncleanCoordinatorElections: an unclean election of __consumer_offsets or
+	// __transaction_state happened (set from Online when given). Offsets a group committed, or a
+	// transaction's outcome, may be lost with the records the new leader lacked: a processor
+	// then consumes its input again from an older position, and its exactly-once output repeats.
+	UncleanCoordinatorElections bool
+	AcksBelowAll                bool // some producer used acks=0/1
+	Idempotent                  bool // every producer idempotent
 	// CommitBeforeProcessing: some consumer group commits before processing (at-most-once).
 	CommitBeforeProcessing bool
 	// LinearizabilityBudget is porcupine's time budget, shared evenly among the partitions the
@@ -141,6 +146,7 @@ func CheckOps(h history.Reader, cfg Config) *Report {
 	a := scan(h)
 	if cfg.Online != nil {
 		a.removed = cfg.Online.removals()
+		cfg.UncleanCoordinatorElections = cfg.UncleanCoordinatorElections || cfg.Online.UncleanCoordinatorElections()
 	} else if cfg.Removals != nil {
 		a.removed = removalsFrom(cfg.Removals)
 	}
@@ -243,6 +249,10 @@ func (r *Report) verdict(unknownOK bool) string {
 // uncleanElection names what permits loss after an unclean leader election.
 const uncleanElection = "an unclean leader election (unclean.leader.election.enable=true, or KIP-966's last known leader)"
 
+// uncleanCoordinatorElection names what permits repeats after a coordinator's partition was
+// elected uncleanly.
+const uncleanCoordinatorElection = "an unclean leader election of __consumer_offsets or __transaction_state (committed offsets or transaction outcomes lost)"
+
 // permitted names the settings in effect that allow an anomaly, or "".
 func permitted(name string, cfg Config) string {
 	var s []string
@@ -252,6 +262,14 @@ func permitted(name string, cfg Config) string {
 		// The controller marks an election unclean when the leader comes from outside the ISR
 		// and ELR: unclean.leader.election.enable=true, or KIP-966's last known leader.
 		s = append(s, uncleanElection)
+	}
+	// Repeats that follow from a coordinator's state lost in an unclean election: the input
+	// processed again is written again (duplicate, eos-duplicate), and the values repeated make
+	// reads and sends of the first copy look out of order or read ahead of the second's
+	// transaction (nonmonotonic-send, G1b).
+	repeat := name == Duplicate || name == EosDuplicate || name == NonmonotonicSend || name == G1b
+	if repeat && cfg.UncleanCoordinatorElections {
+		s = append(s, uncleanCoordinatorElection)
 	}
 	if loss && cfg.AcksBelowAll {
 		s = append(s, "acks=0/1")
