@@ -56,20 +56,28 @@ var internalTopics = []internalTopic{
 	},
 	{
 		name: protocol.TransactionStateTopic, keyType: protocol.CoordinatorTransaction,
-		partitions: func(b *Broker) int { return b.cfg.TransactionStateLogNumPartitions },
-		replication: func(b *Broker) int {
-			return max(min(b.cfg.TransactionStateLogReplicationFactor, len(b.image.Brokers)), 1)
-		},
+		partitions:   func(b *Broker) int { return b.cfg.TransactionStateLogNumPartitions },
+		replication:  txnStateReplication,
 		partitionFor: txn.PartitionFor,
 		coordinator:  func(b *Broker) partitionCoordinator { return b.txns },
-		// Kafka also sets min.insync.replicas to transaction.state.log.min.isr (2); kafkasim keeps
-		// the cluster's min.insync.replicas, so that a small cluster's transactions still run.
+		// min.insync.replicas is transaction.state.log.min.isr (2), as Kafka sets it
+		// (TransactionLog's topic configs), whatever the brokers' default: a transaction's
+		// state survives the last in-sync replica's crash. Capped at the topic's replication,
+		// as that is (a cluster smaller than transaction.state.log.replication.factor still
+		// runs transactions, where Kafka would wait for more brokers).
 		configs: func(b *Broker) map[string]string {
-			c := map[string]string{"cleanup.policy": "compact", "compression.type": "uncompressed", "unclean.leader.election.enable": "false"}
+			c := map[string]string{"cleanup.policy": "compact", "compression.type": "uncompressed", "unclean.leader.election.enable": "false",
+				"min.insync.replicas": strconv.Itoa(max(min(b.cfg.TransactionStateLogMinISR, txnStateReplication(b)), 1))}
 			segmentConfig(c, b.cfg.TransactionStateLogSegmentBytes)
 			return c
 		},
 	},
+}
+
+// txnStateReplication is __transaction_state's replication: transaction.state.log.replication.factor,
+// capped at the brokers the cluster has.
+func txnStateReplication(b *Broker) int {
+	return max(min(b.cfg.TransactionStateLogReplicationFactor, len(b.image.Brokers)), 1)
 }
 
 // segmentConfig sets an internal topic's segment size (offsets.topic.segment.bytes,

@@ -33,9 +33,9 @@ func eosRun(t testing.TB, seed uint64, pl eosPlant) (*run, *Report, []cluster.Fa
 		_ = s.Broker.Set("offsets.topic.num.partitions", "5")
 		_ = s.Broker.Set("transaction.state.log.num.partitions", "5")
 		if pl.nemesis && !pl.brokerMinISR1 {
-			// The safe configuration extends to the coordinators' topics, which take the
-			// broker's min.insync.replicas (1 by default): with 1, the last in-sync replica's
-			// crash and KIP-966's last-known-leader election lose committed offsets.
+			// The safe configuration extends to __consumer_offsets, which takes the broker's
+			// min.insync.replicas (1 by default): with 1, the last in-sync replica's crash and
+			// KIP-966's last-known-leader election lose committed offsets.
 			if err := s.Broker.Set("min.insync.replicas", "2"); err != nil {
 				t.Fatal(err)
 			}
@@ -222,9 +222,9 @@ func TestNoFalseAlarmWithExactlyOnceProcessorsUnderNemesis(t *testing.T) {
 	t.Logf("%d exactly-once processor nemesis runs: %d transactions committed by the last processor instances", seeds, txns)
 }
 
-// Seed 164 of the processors' nemesis with the broker's min.insync.replicas at 1, which the
-// coordinators' topics take: broker 3 is the last of the ISR of partitions of
-// __consumer_offsets and __transaction_state when it crashes (an unclean shutdown); KIP-966
+// Seed 164 of the processors' nemesis with the broker's min.insync.replicas at 1, which
+// __consumer_offsets takes: broker 3 is the last of the ISR of partitions of
+// __consumer_offsets when it crashes (an unclean shutdown); KIP-966
 // elects it again as the last known leader, and offsets the processors' transactions committed
 // are gone with what it had not flushed. The input is processed and written again: the report
 // says these repeats come from the unclean coordinator election, which a run without one

@@ -265,9 +265,10 @@ func permitted(name string, cfg Config) string {
 	}
 	// Repeats that follow from a coordinator's state lost in an unclean election: the input
 	// processed again is written again (duplicate, eos-duplicate), and the values repeated make
-	// reads and sends of the first copy look out of order or read ahead of the second's
-	// transaction (nonmonotonic-send, G1b).
-	repeat := name == Duplicate || name == EosDuplicate || name == NonmonotonicSend || name == G1b
+	// reads and sends of the first copy look out of order, within a poll too, or read ahead of
+	// the second's transaction (nonmonotonic-send, int-nonmonotonic-poll, int-poll-skip, G1b).
+	repeat := name == Duplicate || name == EosDuplicate || name == NonmonotonicSend || name == G1b ||
+		name == IntNonmonotonicPoll || name == IntPollSkip
 	if repeat && cfg.UncleanCoordinatorElections {
 		s = append(s, uncleanCoordinatorElection)
 	}

@@ -67,6 +67,7 @@ type Broker struct {
 	// The transaction coordinator (TransactionStateManagerConfig, TransactionLogConfig).
 	TransactionStateLogNumPartitions     int           // transaction.state.log.num.partitions
 	TransactionStateLogReplicationFactor int           // transaction.state.log.replication.factor
+	TransactionStateLogMinISR            int           // transaction.state.log.min.isr
 	TransactionMaxTimeout                time.Duration // transaction.max.timeout.ms
 	TransactionAbortTimedOutInterval     time.Duration // transaction.abort.timed.out.transaction.cleanup.interval.ms
 	TransactionalIDExpiration            time.Duration // transactional.id.expiration.ms
@@ -247,6 +248,7 @@ func DefaultBroker() Broker {
 		GroupConsumerMigrationPolicy:           "bidirectional",
 		TransactionStateLogNumPartitions:       50,
 		TransactionStateLogReplicationFactor:   3,
+		TransactionStateLogMinISR:              2,
 		TransactionMaxTimeout:                  15 * time.Minute,
 		TransactionAbortTimedOutInterval:       10 * time.Second,
 		TransactionalIDExpiration:              7 * 24 * time.Hour,
@@ -557,6 +559,7 @@ var brokerKeys = map[string]setter[Broker]{
 	"offsets.topic.replication.factor":                            integer(1, func(b *Broker) *int { return &b.OffsetsTopicReplicationFactor }),
 	"transaction.state.log.num.partitions":                        integer(1, func(b *Broker) *int { return &b.TransactionStateLogNumPartitions }),
 	"transaction.state.log.replication.factor":                    integer(1, func(b *Broker) *int { return &b.TransactionStateLogReplicationFactor }),
+	"transaction.state.log.min.isr":                               integer(1, func(b *Broker) *int { return &b.TransactionStateLogMinISR }),
 	"transaction.max.timeout.ms":                                  dur(func(b *Broker) *time.Duration { return &b.TransactionMaxTimeout }),
 	"transaction.abort.timed.out.transaction.cleanup.interval.ms": dur(func(b *Broker) *time.Duration { return &b.TransactionAbortTimedOutInterval }),
 	"offsets.commit.timeout.ms":                                   dur(func(b *Broker) *time.Duration { return &b.OffsetsCommitTimeout }),

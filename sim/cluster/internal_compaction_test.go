@@ -52,3 +52,50 @@ func TestConsumerOffsetsIsCompacted(t *testing.T) {
 		}
 	}
 }
+
+// Reference: TransactionLog's topic configs (TransactionStateManager.transactionTopicConfigs):
+// __transaction_state's min.insync.replicas is transaction.state.log.min.isr (2), whatever the
+// brokers' min.insync.replicas (1 here), so that a transaction's state survives the crash of
+// the last in-sync replica; capped at the topic's replication, as that is capped at the
+// brokers there are.
+func TestTransactionStateTakesTransactionStateLogMinISR(t *testing.T) {
+	for _, tc := range []struct {
+		replication string
+		want        int
+	}{{"3", 2}, {"1", 1}} {
+		spec := DefaultSpec()
+		spec.Sim.Seed = 3
+		for k, v := range map[string]string{"transaction.state.log.num.partitions": "2", "transaction.state.log.replication.factor": tc.replication} {
+			if err := spec.Broker.Set(k, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c, err := New(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.CreateTopic(TopicSpec{Name: "orders", Partitions: 2, Replication: 3}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.WaitReady(30 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		mustProducer(t, c, "p1", "orders", 100, "acks", "all", "transactional.id", "tx")
+		c.RunFor(10 * time.Second)
+		found := 0
+		for p := range int32(2) {
+			tp := protocol.TopicPartition{Topic: protocol.TransactionStateTopic, Partition: p}
+			for _, id := range c.BrokerIDs {
+				if r := c.Replica(id, tp); r != nil {
+					found++
+					if got := r.Log().Config().MinInsyncReplicas; got != tc.want {
+						t.Errorf("replication %s: broker %d: %s min.insync.replicas %d; want %d", tc.replication, id, tp, got, tc.want)
+					}
+				}
+			}
+		}
+		if found == 0 {
+			t.Errorf("replication %s: no replica of __transaction_state", tc.replication)
+		}
+	}
+}
