@@ -384,6 +384,9 @@ func redelivered(h history.History, g string) int64 {
 func (p *Player) groupsCaughtUp() bool {
 	for _, cd := range p.s.consumers {
 		g := cd.cfg.Group
+		if g != "" && p.c.Committed() == nil {
+			return false // no active controller: the partitions to read are unknown (caughtup.go)
+		}
 		if g == "" || !p.groupLive(g) {
 			continue
 		}
