@@ -36,18 +36,7 @@ func TestFinishWindowCoversTwoGroupSessions(t *testing.T) {
 // in CompletingRebalance for its session too, past the old 60 s finish window, which reported
 // 2,600 records the group had not yet read as unseen. The finish now waits them out.
 func TestFinishWaitsForAGroupHeldByADeadLeader(t *testing.T) {
-	f := openTestdata(t, "txn-group.scenario")
-	s, err := f.Scenario()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Run(s, Options{Seed: 18})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.OK || r.Verdict != "valid" {
-		t.Fatalf("seed 18: %s (verdict %s, anomalies %v)\nfaults:\n%s", r.Failure, r.Verdict, r.Anomalies, faultsText(r.Faults))
-	}
+	r := runTxnGroupValid(t, 18)
 	last := r.Faults[len(r.Faults)-1].At
 	if took := time.Duration(r.SimSeconds*float64(time.Second)) - last; took <= time.Minute {
 		t.Errorf("the finish took %v after the last fault; want more than the old 60 s window (the case this pins)", took)
@@ -60,16 +49,24 @@ func TestFinishWaitsForAGroupHeldByADeadLeader(t *testing.T) {
 // and the run was judged at once: orders/0, held by app1's dead incarnation until its session
 // expires, was never read (2,240 records unseen). The finish now waits for a controller.
 func TestFinishWaitsForAnActiveControllerBeforeJudgingAGroup(t *testing.T) {
-	f := openTestdata(t, "txn-group.scenario")
-	s, err := f.Scenario()
+	runTxnGroupValid(t, 649)
+}
+
+// runTxnGroupValid runs testdata's txn-group.scenario (a transactional producer and a
+// read_committed group under a nemesis) at seed and fails unless it passes with a valid
+// verdict.
+func runTxnGroupValid(t *testing.T, seed uint64) *Result {
+	t.Helper()
+	s, err := openTestdata(t, "txn-group.scenario").Scenario()
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Run(s, Options{Seed: 649})
+	r, err := Run(s, Options{Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !r.OK || r.Verdict != "valid" {
-		t.Fatalf("seed 649: %s (verdict %s, anomalies %v)\nfaults:\n%s", r.Failure, r.Verdict, r.Anomalies, faultsText(r.Faults))
+		t.Fatalf("seed %d: %s (verdict %s, anomalies %v)\nfaults:\n%s", seed, r.Failure, r.Verdict, r.Anomalies, faultsText(r.Faults))
 	}
+	return r
 }
