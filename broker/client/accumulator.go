@@ -57,7 +57,7 @@ func (b *pbatch) value(i int) int64 {
 
 // extendRun adds rec to b's run of values if b is still one and rec continues it.
 func (b *pbatch) extendRun(rec protocol.Record) bool {
-	if b.records != nil || rec.Key != "" || rec.Tombstone || rec.Data != "" || b.n > 0 && rec.Value != b.first+int64(b.n) {
+	if b.records != nil || !rec.Plain() || b.n > 0 && rec.Value != b.first+int64(b.n) {
 		return false
 	}
 	if b.n == 0 {

@@ -160,13 +160,16 @@ func Compactable(recs []Record) bool {
 	}
 	first := recs[0].Value
 	for i := range recs {
-		r := &recs[i]
-		if r.Key != "" || r.Tombstone || r.Data != "" || r.Value != first+int64(i) {
+		if !recs[i].Plain() || recs[i].Value != first+int64(i) {
 			return false
 		}
 	}
 	return true
 }
+
+// Plain reports whether r is a workload record as the compact form holds it: keyless, not a
+// tombstone, without Data.
+func (r *Record) Plain() bool { return r.Key == "" && !r.Tombstone && r.Data == "" }
 
 // Count is the number of offsets the batch spans (its records, and the gaps between them in a
 // cleaned batch).
